@@ -1,0 +1,277 @@
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from org.roles import has_role_perm
+
+
+class RepaymentMethod(models.TextChoices):
+    EQUAL_INSTALMENTS = "equal_instalments", _("Equal instalments (等额本息)")
+    EQUAL_PRINCIPAL = "equal_principal", _("Equal principal (等额本金)")
+    INTEREST_ONLY_BULLET = "interest_only_bullet", _("Interest only, then bullet (先息后本)")
+
+
+class GuaranteeType(models.TextChoices):
+    CREDIT = "credit", _("Credit (unsecured)")
+    GUARANTEE = "guarantee", _("Guarantee")
+    MORTGAGE = "mortgage", _("Mortgage")
+    PLEDGE = "pledge", _("Pledge")
+
+
+class Product(models.Model):
+    """A loan product. Applications keep a snapshot of the terms they were filed under
+    (LoanApplication.product_snapshot), so later edits never change them."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    min_amount = models.DecimalField(_("minimum amount"), max_digits=18, decimal_places=2)
+    max_amount = models.DecimalField(_("maximum amount"), max_digits=18, decimal_places=2)
+    min_term_months = models.PositiveIntegerField(_("minimum term (months)"))
+    max_term_months = models.PositiveIntegerField(_("maximum term (months)"))
+    min_rate = models.DecimalField(_("minimum annual rate (%)"), max_digits=6, decimal_places=3)
+    max_rate = models.DecimalField(_("maximum annual rate (%)"), max_digits=6, decimal_places=3)
+    repayment_methods = models.JSONField(_("allowed repayment methods"), default=list)
+    guarantee_types = models.JSONField(_("allowed guarantee types"), default=list)
+    fast_track_eligible = models.BooleanField(_("fast-track eligible"), default=False)
+    active_from = models.DateField(_("active from"), null=True, blank=True)
+    active_until = models.DateField(_("active until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def snapshot(self) -> dict:
+        return {
+            "code": self.code, "name": self.name, "name_zh": self.name_zh,
+            "version": self.version, "currency": self.currency,
+            "min_amount": str(self.min_amount), "max_amount": str(self.max_amount),
+            "min_term_months": self.min_term_months, "max_term_months": self.max_term_months,
+            "min_rate": str(self.min_rate), "max_rate": str(self.max_rate),
+            "repayment_methods": list(self.repayment_methods),
+            "guarantee_types": list(self.guarantee_types),
+            "fast_track_eligible": self.fast_track_eligible,
+        }
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    INVESTIGATION = "investigation", _("Under investigation")
+    IN_APPROVAL = "in_approval", _("In approval")
+    INFO_REQUESTED = "info_requested", _("Waiting for the applicant")
+    APPROVED = "approved", _("Approved")
+    CONTRACT_SIGNED = "contract_signed", _("Contract signed")
+    DISBURSED = "disbursed", _("Disbursed")
+    CLOSED = "closed", _("Closed")
+    WRITTEN_OFF = "written_off", _("Written off")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (
+    Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL,
+    Status.INFO_REQUESTED, Status.APPROVED, Status.CONTRACT_SIGNED,
+)
+FINAL_STATUSES = (Status.CLOSED, Status.WRITTEN_OFF, Status.DECLINED, Status.WITHDRAWN)
+
+
+def role_permission(codename: str):
+    """A django-fsm permission callable that checks the actor's roles, never is_superuser."""
+
+    def check(instance, user) -> bool:
+        return has_role_perm(user, f"applications.{codename}")
+
+    check.codename = codename
+    return check
+
+
+class LoanApplication(ConcurrentTransitionMixin, models.Model):
+    class Channel(models.TextChoices):
+        BRANCH = "branch", _("Filed by a relationship manager")
+        ONLINE = "online", _("Applied online")
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    company = models.ForeignKey("customers.Company", verbose_name=_("company"),
+                                on_delete=models.PROTECT, related_name="applications")
+    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT,
+                               related_name="applications")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT,
+                                related_name="applications")
+    product_snapshot = models.JSONField(_("product terms when filed"), default=dict,
+                                        editable=False)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    term_months = models.PositiveIntegerField(_("term (months)"))
+    interest_rate = models.DecimalField(_("annual interest rate (%)"), max_digits=6,
+                                        decimal_places=3)
+    repayment_method = models.CharField(_("repayment method"), max_length=30,
+                                        choices=RepaymentMethod.choices)
+    guarantee_type = models.CharField(_("guarantee type"), max_length=20,
+                                      choices=GuaranteeType.choices)
+    purpose = models.TextField(_("purpose"), blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices,
+                               default=Channel.BRANCH)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans",
+                                help_text=_("Documents such as the credit memo follow it."))
+
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    # Where an application waiting on the applicant (info_requested) returns to.
+    resume_status = models.CharField(max_length=20, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filed by"),
+                                 on_delete=models.PROTECT, related_name="+")
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT, related_name="managed_applications",
+    )
+    investigator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("investigator"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    # The investigation's summary, carried on the record for queues, routing and analytics.
+    risk_grade = models.CharField(_("risk grade"), max_length=1, blank=True)
+    risk_score = models.IntegerField(_("risk score"), null=True, blank=True)
+    route_recommendation = models.CharField(_("route recommendation"), max_length=20,
+                                            blank=True)
+    flag_count = models.PositiveIntegerField(_("open flags"), default=0)
+    decline_reasons = models.JSONField(_("decline reasons"), default=list, blank=True)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    disbursed_at = models.DateTimeField(_("disbursed"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("loan application")
+        verbose_name_plural = _("loan applications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["branch", "status", "-created_at"], name="app_branch_status"),
+            models.Index(fields=["status", "-created_at"], name="app_status_created"),
+            models.Index(fields=["relationship_manager", "status"], name="app_rm_status"),
+            models.Index(fields=["company", "product", "status"], name="app_company_product"),
+        ]
+        permissions = [
+            ("create_application", "Can file a loan application"),
+            ("submit_application", "Can submit an application"),
+            ("start_investigation", "Can start the pre-loan investigation"),
+            ("send_to_approval", "Can send an investigated application to approval"),
+            ("decide_application", "Can take approval decisions"),
+            ("request_information", "Can request information from the applicant"),
+            ("resume_application", "Can resume an application waiting on the applicant"),
+            ("record_contract", "Can record or accept the signed contract"),
+            ("disburse_application", "Can record and confirm disbursements"),
+            ("close_application", "Can close a repaid loan"),
+            ("write_off_application", "Can write off a loan"),
+            ("withdraw_application", "Can withdraw an application"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = f"LF{timezone.now():%y%m}{secrets.token_hex(4).upper()}"
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    # --- Transitions ---------------------------------------------------------------------
+    # Each is called only through applications.services.application_transition, which checks
+    # scope, role, segregation of duties and gates, then saves and audits in one transaction.
+    # The methods only change this record; they have no side effects.
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED,
+                permission=role_permission("submit_application"))
+    def submit(self, *, by, data):
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.INVESTIGATION,
+                permission=role_permission("start_investigation"))
+    def start_investigation(self, *, by, data):
+        self.investigator = by
+
+    @transition(field=status, source=Status.INVESTIGATION, target=Status.IN_APPROVAL,
+                permission=role_permission("send_to_approval"))
+    def send_to_approval(self, *, by, data):
+        pass
+
+    @transition(field=status, source=Status.IN_APPROVAL, target=Status.APPROVED,
+                permission=role_permission("decide_application"))
+    def approve(self, *, by, data):
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=[Status.SUBMITTED, Status.IN_APPROVAL],
+                target=Status.DECLINED, permission=role_permission("decide_application"))
+    def decline(self, *, by, data):
+        self.decline_reasons = list(data.get("reasons") or [])
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.IN_APPROVAL, target=Status.INVESTIGATION,
+                permission=role_permission("decide_application"))
+    def return_to_investigation(self, *, by, data):
+        pass
+
+    @transition(field=status,
+                source=[Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL],
+                target=Status.INFO_REQUESTED,
+                permission=role_permission("request_information"))
+    def request_information(self, *, by, data):
+        self.resume_status = self.status
+
+    @transition(field=status, source=Status.INFO_REQUESTED,
+                target=RETURN_VALUE(Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL),
+                permission=role_permission("resume_application"))
+    def resume(self, *, by, data):
+        target, self.resume_status = self.resume_status, ""
+        return target
+
+    @transition(field=status, source=Status.APPROVED, target=Status.CONTRACT_SIGNED,
+                permission=role_permission("record_contract"))
+    def sign_contract(self, *, by, data):
+        pass
+
+    @transition(field=status, source=Status.CONTRACT_SIGNED, target=Status.DISBURSED,
+                permission=role_permission("disburse_application"))
+    def disburse(self, *, by, data):
+        self.disbursed_at = timezone.now()
+
+    @transition(field=status, source=Status.DISBURSED, target=Status.CLOSED,
+                permission=role_permission("close_application"))
+    def close(self, *, by, data):
+        self.closed_at = timezone.now()
+
+    @transition(field=status, source=Status.DISBURSED, target=Status.WRITTEN_OFF,
+                permission=role_permission("write_off_application"))
+    def write_off(self, *, by, data):
+        self.closed_at = timezone.now()
+
+    @transition(field=status,
+                source=[Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION,
+                        Status.IN_APPROVAL, Status.INFO_REQUESTED, Status.APPROVED],
+                target=Status.WITHDRAWN, permission=role_permission("withdraw_application"))
+    def withdraw(self, *, by, data):
+        self.closed_at = timezone.now()

@@ -1,0 +1,60 @@
+from django.db.models import Q, QuerySet
+
+from applications.models import LoanApplication
+from loanflow.errors import NotFound
+from org.roles import Role, has_role
+from org.selectors import branch_scope_q, is_staff_member
+
+
+def applicant_company_id(user) -> int | None:
+    profile = getattr(user, "applicant_profile", None)
+    if profile is None or not has_role(user, Role.APPLICANT):
+        return None
+    return profile.company_id
+
+
+def application_scope_q(user) -> Q:
+    """What the user may see: staff their branch subtree (head office all); an SME owner
+    their own company's applications; anyone else nothing."""
+    if is_staff_member(user):
+        return branch_scope_q(user)
+    company_id = applicant_company_id(user)
+    if company_id is not None:
+        return Q(company_id=company_id)
+    return Q(pk__in=[])
+
+
+def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanApplication]:
+    filters = filters or {}
+    qs = (
+        LoanApplication.objects.filter(application_scope_q(user))
+        .select_related("company", "branch", "product", "relationship_manager")
+    )
+    if filters.get("status"):
+        qs = qs.filter(status__in=str(filters["status"]).split(","))
+    if filters.get("branch"):
+        qs = qs.filter(branch_id=filters["branch"])
+    if filters.get("product"):
+        qs = qs.filter(product_id=filters["product"])
+    if filters.get("mine"):
+        qs = qs.filter(relationship_manager=user)
+    if filters.get("q"):
+        term = filters["q"].strip()
+        qs = qs.filter(
+            Q(reference__iexact=term) | Q(company__name__icontains=term)
+            | Q(company__credit_code__iexact=term)
+        )
+    return qs.order_by("-created_at", "-id")
+
+
+def application_get(*, user, pk, for_update: bool = False) -> LoanApplication:
+    qs = LoanApplication.objects.filter(application_scope_q(user))
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    else:
+        qs = qs.select_related("company", "branch", "product", "relationship_manager",
+                               "filed_by", "investigator")
+    try:
+        return qs.get(pk=pk)
+    except (LoanApplication.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

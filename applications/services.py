@@ -1,0 +1,296 @@
+"""Services for the loan record: filing a draft and every state transition.
+
+`application_transition` is the only way an application changes state. It checks, in order:
+scope (404), the actor's role (403), the current state (409), segregation of duties (403,
+logged), the stage gates (409 with what is missing); then it runs the transition, saves, writes
+the audit row and sends `application_transitioned`, all in one transaction.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from applications.models import OPEN_STATUSES, LoanApplication, Product
+from applications.rules import duty_violation, missing_for
+from applications.selectors import application_get
+from applications.signals import application_transitioned
+from audit.services import audit_record, audit_refusal
+from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
+from org.roles import ROLE_PERMISSIONS, has_role_perm, primary_role
+from org.selectors import staff_branch
+
+logger = logging.getLogger(__name__)
+
+TRANSITION_NAMES = (
+    "submit", "start_investigation", "send_to_approval", "approve", "decline",
+    "return_to_investigation", "request_information", "resume", "sign_contract", "disburse",
+    "close", "write_off", "withdraw",
+)
+
+# Transitions that a stage app takes through its own service (the approval queue, the
+# maker-checker disbursement, ...). Stage apps add to this set in AppConfig.ready(); the
+# generic transition endpoint then refuses them and points to the stage's own endpoint.
+INTERNAL_TRANSITIONS: set[str] = set()
+
+
+def _transition_method(application: LoanApplication, name: str):
+    if name not in TRANSITION_NAMES:
+        raise NotFound(_("There is no action called '%(name)s'.") % {"name": name})
+    return getattr(application, name)
+
+
+def _role_for(actor, name: str, application: LoanApplication) -> str:
+    perm = _permission_of(application, name)
+    granting = {role for role, perms in ROLE_PERMISSIONS.items() if perm in perms}
+    return primary_role(actor, among=granting)
+
+
+def _permission_of(application: LoanApplication, name: str) -> str:
+    meta = getattr(application, name)._django_fsm
+    for transition in meta.transitions.values():
+        permission = transition.permission
+        if permission is not None:
+            return f"applications.{permission.codename}"
+    return ""
+
+
+def application_transition(
+    *,
+    application_id: int,
+    transition: str,
+    actor,
+    comment: str = "",
+    data: dict | None = None,
+    system: bool = False,
+) -> LoanApplication:
+    """Take `transition` on the application as `actor` (None with system=True: the system
+    itself, e.g. a pre-screen decline or fast-track approval)."""
+    if actor is None and not system:
+        raise Forbidden()
+    data = dict(data or {})
+    refusal: SegregationOfDuties | None = None
+    try:
+        with transaction.atomic():
+            if system:
+                try:
+                    application = LoanApplication.objects.select_for_update().get(
+                        pk=application_id)
+                except LoanApplication.DoesNotExist:
+                    raise NotFound() from None
+            else:
+                application = application_get(user=actor, pk=application_id, for_update=True)
+            method = _transition_method(application, transition)
+            if not system and not has_role_perm(actor, _permission_of(application, transition)):
+                raise Forbidden(_("Your role may not take the action '%(name)s'.")
+                                % {"name": transition}, code="role")
+            if not can_proceed(method, check_conditions=False):
+                raise Conflict(
+                    _("'%(name)s' is not allowed while the application is %(status)s.")
+                    % {"name": transition, "status": application.get_status_display()},
+                    code="transition_not_allowed",
+                )
+            if not system:
+                if not has_transition_perm(method, actor):
+                    raise Forbidden(code="role")
+                reason = duty_violation(application, transition, actor=actor, data=data)
+                if reason:
+                    refusal = SegregationOfDuties(reason)
+                    raise refusal
+            missing = missing_for(application, transition, data=data)
+            if missing:
+                raise Conflict(
+                    _("'%(name)s' cannot be taken yet: some things are missing.")
+                    % {"name": transition},
+                    code="incomplete", missing=missing,
+                )
+            from_state = application.status
+            method(by=actor, data=data)
+            application.status_changed_at = timezone.now()
+            try:
+                application.save()
+            except ConcurrentTransition:
+                raise Conflict(_("The application was changed by someone else; reload and "
+                                 "retry."), code="concurrent_change") from None
+            role = "system" if system else _role_for(actor, transition, application)
+            event = audit_record(
+                action=transition, actor=actor, actor_role=role, application=application,
+                from_state=from_state, to_state=application.status, comment=comment,
+                data=_jsonable(data),
+            )
+            application_transitioned.send(
+                sender=LoanApplication, application=application, transition=transition,
+                from_state=from_state, to_state=application.status, actor=actor, event=event,
+                data=data,
+            )
+    except SegregationOfDuties as exc:
+        if exc is refusal:
+            application = LoanApplication.objects.get(pk=application_id)
+            audit_refusal(action=transition, actor=actor,
+                          actor_role=_role_for(actor, transition, application),
+                          application=application, reason=str(exc.message), code=exc.code)
+        raise
+    return application
+
+
+def _jsonable(data: dict) -> dict:
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, list | tuple):
+            out[key] = [str(v) if isinstance(v, Decimal) else v for v in value]
+        elif isinstance(value, str | int | float | bool | dict) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def application_available_actions(*, application: LoanApplication, user) -> list[str]:
+    """The transitions `user` may take now (state, role and segregation; gates are checked
+    when the action is taken, and answer with what is missing)."""
+    actions = []
+    for name in TRANSITION_NAMES:
+        if name in INTERNAL_TRANSITIONS:
+            continue
+        method = getattr(application, name)
+        if not can_proceed(method, check_conditions=False):
+            continue
+        if not has_role_perm(user, _permission_of(application, name)):
+            continue
+        if duty_violation(application, name, actor=user, data={}):
+            continue
+        actions.append(name)
+    return actions
+
+
+# --- Filing ----------------------------------------------------------------------------------
+
+def validate_against_product(*, product: Product, amount: Decimal, term_months: int,
+                             interest_rate: Decimal, repayment_method: str,
+                             guarantee_type: str, currency: str | None = None) -> dict:
+    """Field messages for a request outside the product's terms (empty when it fits)."""
+    errors: dict[str, list[str]] = {}
+    if currency and currency != product.currency:
+        errors["currency"] = [_("This product lends in %(cur)s only.") % {"cur": product.currency}]
+    if amount is not None and not (product.min_amount <= amount <= product.max_amount):
+        errors["amount"] = [_("The amount must be between %(min)s and %(max)s %(cur)s for "
+                              "this product.") % {"min": f"{product.min_amount:,.2f}",
+                                                  "max": f"{product.max_amount:,.2f}",
+                                                  "cur": product.currency}]
+    if term_months is not None and not (
+        product.min_term_months <= term_months <= product.max_term_months
+    ):
+        errors["term_months"] = [_("The term must be between %(min)d and %(max)d months for "
+                                   "this product.") % {"min": product.min_term_months,
+                                                       "max": product.max_term_months}]
+    if interest_rate is not None and not (product.min_rate <= interest_rate <= product.max_rate):
+        errors["interest_rate"] = [_("The rate must be between %(min)s%% and %(max)s%% for "
+                                     "this product.") % {"min": product.min_rate,
+                                                         "max": product.max_rate}]
+    if repayment_method and repayment_method not in product.repayment_methods:
+        errors["repayment_method"] = [_("This product does not allow this repayment method.")]
+    if guarantee_type and guarantee_type not in product.guarantee_types:
+        errors["guarantee_type"] = [_("This product does not allow this guarantee type.")]
+    return errors
+
+
+def open_application_for(*, company, product) -> LoanApplication | None:
+    return (LoanApplication.objects.filter(company=company, product=product,
+                                           status__in=OPEN_STATUSES)
+            .order_by("created_at").first())
+
+
+@transaction.atomic
+def application_create(
+    *,
+    actor,
+    company,
+    product: Product,
+    amount: Decimal,
+    term_months: int,
+    interest_rate: Decimal,
+    repayment_method: str,
+    guarantee_type: str,
+    purpose: str = "",
+    currency: str | None = None,
+    channel: str = LoanApplication.Channel.BRANCH,
+    relationship_manager=None,
+    branch=None,
+    language: str = "zh-hans",
+) -> LoanApplication:
+    """File a draft. Staff file for their branch; the online channel passes the RM and branch
+    it assigned."""
+    if channel == LoanApplication.Channel.BRANCH:
+        if not has_role_perm(actor, "applications.create_application"):
+            raise Forbidden(_("Only relationship managers file applications."))
+        branch = branch or staff_branch(actor)
+        relationship_manager = relationship_manager or actor
+    if branch is None or relationship_manager is None:
+        raise InvalidInput(_("No branch or relationship manager could be assigned."))
+    if not product.is_active:
+        raise InvalidInput(details={"product": [_("This product is not open for applications.")]})
+    errors = validate_against_product(
+        product=product, amount=amount, term_months=term_months, interest_rate=interest_rate,
+        repayment_method=repayment_method, guarantee_type=guarantee_type, currency=currency,
+    )
+    if errors:
+        raise InvalidInput(_("The request does not fit the product."), details=errors)
+    # Serialise filings for one company so two clicks cannot open two applications.
+    type(company).objects.select_for_update().filter(pk=company.pk).first()
+    existing = open_application_for(company=company, product=product)
+    if existing:
+        raise Conflict(
+            _("%(company)s already has an open application for this product (%(ref)s).")
+            % {"company": company.name, "ref": existing.reference},
+            code="duplicate_application",
+            details={"existing_id": existing.pk, "existing_reference": existing.reference,
+                     "existing_url": f"/applications/{existing.pk}/"},
+        )
+    application = LoanApplication.objects.create(
+        company=company, branch=branch, product=product, product_snapshot=product.snapshot(),
+        amount=amount, currency=product.currency, term_months=term_months,
+        interest_rate=interest_rate, repayment_method=repayment_method,
+        guarantee_type=guarantee_type, purpose=purpose, channel=channel,
+        filed_by=actor, relationship_manager=relationship_manager, language=language,
+    )
+    audit_record(action="create", actor=actor,
+                 actor_role=primary_role(actor) if actor else "system",
+                 application=application, to_state=application.status,
+                 kind="action", data={"channel": channel})
+    return application
+
+
+EDITABLE_DRAFT_FIELDS = ("amount", "term_months", "interest_rate", "repayment_method",
+                         "guarantee_type", "purpose", "language")
+
+
+@transaction.atomic
+def application_update_draft(*, application_id: int, actor, changes: dict) -> LoanApplication:
+    application = application_get(user=actor, pk=application_id, for_update=True)
+    if application.status != "draft":
+        raise Conflict(_("Only a draft can be edited."), code="not_draft")
+    if not (has_role_perm(actor, "applications.create_application")
+            or has_role_perm(actor, "applications.submit_application")):
+        raise Forbidden()
+    for field in EDITABLE_DRAFT_FIELDS:
+        if field in changes:
+            setattr(application, field, changes[field])
+    errors = validate_against_product(
+        product=application.product, amount=application.amount,
+        term_months=application.term_months, interest_rate=application.interest_rate,
+        repayment_method=application.repayment_method,
+        guarantee_type=application.guarantee_type,
+    )
+    if errors:
+        raise InvalidInput(_("The request does not fit the product."), details=errors)
+    application.save()
+    audit_record(action="edit_draft", actor=actor, actor_role=primary_role(actor),
+                 application=application, kind="action",
+                 data={"fields": sorted(k for k in changes if k in EDITABLE_DRAFT_FIELDS)})
+    return application
+

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make run: LoanFlow on its embedded defaults (SQLite, Celery on a filesystem:// broker),
+# with demo data, a worker with beat, and the web server on 127.0.0.1:8000.
+source "$(dirname "$0")/common.sh"
+
+apt_install fonts-wqy-microhei gettext libpango-1.0-0 libpangoft2-1.0-0
+ensure_venv requirements.txt
+unset DATABASE_URL REDIS_URL
+mkdir -p var/celery/queue var/celery/processed var/mail var/media
+compile_messages
+log "Migrating the database (var/loanflow.sqlite3)"
+.venv/bin/python manage.py migrate --noinput -v 0
+log "Loading demo data"
+.venv/bin/python manage.py seed_demo
+
+log "Starting the Celery worker with beat (log: var/celery.log)"
+.venv/bin/celery -A loanflow worker -B --loglevel=INFO --concurrency=2 \
+    --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+
+cat <<TXT
+
+  LoanFlow is starting on http://127.0.0.1:8000/
+    staff:       http://127.0.0.1:8000/            (logins above)
+    portal:      http://127.0.0.1:8000/portal/
+    API docs:    http://127.0.0.1:8000/api/docs/
+    admin:       http://127.0.0.1:8000/admin/
+  Press Ctrl-C to stop.
+
+TXT
+.venv/bin/python manage.py runserver 127.0.0.1:8000

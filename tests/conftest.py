@@ -1,0 +1,85 @@
+import os
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from org.models import Branch
+from org.roles import Role
+from tests.factories import (
+    BranchFactory,
+    CompanyFactory,
+    ProductFactory,
+    make_applicant,
+    make_staff,
+)
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Login rate limiting has its own test; elsewhere many logins from one test client is normal.
+    settings.AXES_ENABLED = False
+    # Real password hashing costs ~0.5 s a user; tests create dozens.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def head_office(db) -> Branch:
+    return BranchFactory(code="HO", name="Head office", level=Branch.Level.HEAD_OFFICE)
+
+
+@pytest.fixture
+def branch(head_office) -> Branch:
+    return BranchFactory(code="BJ", name="Beijing branch", parent=head_office)
+
+
+@pytest.fixture
+def other_branch(head_office) -> Branch:
+    return BranchFactory(code="SH", name="Shanghai branch", parent=head_office)
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory(code="SME-WC", min_amount=Decimal("50000"),
+                          max_amount=Decimal("5000000"))
+
+
+@pytest.fixture
+def company(branch):
+    return CompanyFactory(home_branch=branch, name="Beijing Acme Trading Co., Ltd.")
+
+
+@pytest.fixture
+def staff(branch, head_office):
+    """One named person per role in the Beijing branch (risk officer at head office)."""
+    return {
+        "rm": make_staff(Role.RELATIONSHIP_MANAGER, branch, username="alice_rm"),
+        "rm2": make_staff(Role.RELATIONSHIP_MANAGER, branch, username="bob_rm"),
+        "reviewer": make_staff(Role.CREDIT_REVIEWER, branch, username="carol_reviewer"),
+        "approver": make_staff(Role.APPROVER, branch, username="dave_approver"),
+        "committee": make_staff(Role.COMMITTEE_MEMBER, branch, username="erin_committee"),
+        "disburser": make_staff(Role.DISBURSEMENT_OFFICER, branch, username="frank_disburser"),
+        "checker": make_staff(Role.DISBURSEMENT_CHECKER, branch, username="grace_checker"),
+        "risk": make_staff(Role.RISK_OFFICER, head_office, username="heidi_risk"),
+        "head": make_staff(Role.BRANCH_HEAD, branch, username="ivan_head"),
+        "admin": make_staff(Role.ADMINISTRATOR, head_office, username="judy_admin",
+                            is_superuser=True, is_staff=True),
+    }
+
+
+@pytest.fixture
+def owner(company):
+    return make_applicant(company, username="olivia_owner")
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api():
+    return api_for

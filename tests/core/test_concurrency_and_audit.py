@@ -1,0 +1,73 @@
+"""PostgreSQL-level guarantees: one winner for concurrent transitions; an append-only trail."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from applications.services import application_transition
+from audit.models import AuditEvent
+from loanflow.errors import Conflict
+from tests.factories import ApplicationFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_taking_the_same_transition_at_once_make_one_winner_and_one_audit_row(
+    staff, company
+):
+    assert connection.vendor == "postgresql"
+    application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def take():
+        try:
+            barrier.wait(timeout=10)
+            application_transition(application_id=application.pk, transition="submit",
+                                   actor=staff["rm"])
+            outcomes.append("won")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert AuditEvent.objects.filter(application=application, action="submit").count() == 1
+    application.refresh_from_db()
+    assert application.status == "submitted"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_auditevent SET comment = 'rewritten' WHERE id = %s",
+    "DELETE FROM audit_auditevent WHERE id = %s",
+])
+def test_the_database_refuses_to_update_or_delete_audit_rows(staff, company, statement):
+    application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
+    application_transition(application_id=application.pk, transition="submit",
+                           actor=staff["rm"], comment="original")
+    event = AuditEvent.objects.get(application=application, action="submit")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute(statement, [event.pk])
+    event.refresh_from_db()
+    assert event.comment == "original"
+
+
+@pytest.mark.django_db
+def test_the_orm_cannot_rewrite_the_trail_either(staff, company):
+    application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
+    application_transition(application_id=application.pk, transition="submit",
+                           actor=staff["rm"])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(application=application).update(comment="x")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(application=application).delete()
+    assert AuditEvent.objects.filter(application=application).count() == 1
