@@ -7,8 +7,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from applications.urls import api_urlpatterns as applications_api
 
-STAGE_APPS = ["investigation", "approvals", "postloan", "sla", "notifications", "analytics",
-              "portal"]
+STAGE_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla",
+              "notifications", "analytics", "portal"]
 
 
 def _api(app: str):
