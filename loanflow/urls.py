@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from applications.urls import api_urlpatterns as applications_api
+from loanflow.health import HealthApi
 
 STAGE_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla",
               "notifications", "analytics", "portal"]
@@ -15,7 +16,7 @@ def _api(app: str):
     return __import__(f"{app}.urls", fromlist=["api_urlpatterns"]).api_urlpatterns
 
 
-api_v1 = [*applications_api]
+api_v1 = [path("health/", HealthApi.as_view(), name="api-health"), *applications_api]
 for _app in STAGE_APPS:
     api_v1 += _api(_app)
 
