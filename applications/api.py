@@ -199,17 +199,33 @@ class ApplicationTransitionApi(APIView):
 
 
 def transition_view(name: str):
+    def post(self, request, pk: int):
+        return ApplicationTransitionApi.post(self, request, pk)
+
+    post = extend_schema(request=TransitionInputSerializer, responses=ApplicationDetailSerializer,
+                         operation_id=f"applications_{name}")(post)
     view_class = type(
         f"{name.title().replace('_', '')}TransitionApi",
         (ApplicationTransitionApi,),
-        {"transition_name": name, "__doc__": f"Take the '{name}' transition. "
-         + ApplicationTransitionApi.__doc__},
+        {"transition_name": name, "post": post,
+         "__doc__": f"Take the '{name}' transition. " + ApplicationTransitionApi.__doc__},
     )
-    return extend_schema(request=TransitionInputSerializer, responses=ApplicationDetailSerializer,
-                         operation_id=f"applications_{name}")(view_class).as_view()
+    return view_class.as_view()
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    branch = serializers.IntegerField(allow_null=True)
+    company = serializers.IntegerField(allow_null=True)
 
 
 class MeApi(APIView):
+    """Who am I: roles, branch (staff) or company (SME owner)."""
+
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         user = request.user
         profile = getattr(user, "staff_profile", None)
