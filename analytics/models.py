@@ -1,1 +1,122 @@
-from django.db import models  # noqa: F401
+"""Process measurement. One StageVisit row per stay of an application in a stage, written when the
+stage ends (analytics.receivers), so every figure is an aggregate over this table instead of a
+reconstruction of the audit trail with window functions."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class StageVisit(models.Model):
+    application = models.ForeignKey(
+        "applications.LoanApplication", verbose_name=_("application"),
+        on_delete=models.CASCADE, related_name="stage_visits",
+    )
+    stage = models.CharField(_("stage"), max_length=30)
+    entered_at = models.DateTimeField(_("entered"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    calendar_seconds = models.BigIntegerField(_("calendar seconds"), null=True, blank=True)
+    business_seconds = models.BigIntegerField(_("business seconds"), null=True, blank=True)
+    # False while business_seconds is only the calendar time because no business calendar was
+    # available when the stage ended; analytics_recompute_business_time fills it in later.
+    business_time_exact = models.BooleanField(_("business time exact"), default=False)
+    # Who ended the stage (took the transition): the person who did this stage's work.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor_role = models.CharField(_("role"), max_length=40, blank=True)
+    # Denormalised at the time the stage ended, so figures filter without joins.
+    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"),
+                               on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
+                                on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(_("route"), max_length=20, blank=True)
+    transition = models.CharField(_("ended by"), max_length=40, blank=True)
+    outcome = models.CharField(_("next state"), max_length=30, blank=True)
+    is_rework = models.BooleanField(
+        _("rework"), default=False,
+        help_text=_("The stage ended by going back to an earlier stage or by asking the "
+                    "applicant for information."),
+    )
+
+    class Meta:
+        verbose_name = _("stage visit")
+        verbose_name_plural = _("stage visits")
+        ordering = ["entered_at", "id"]
+        indexes = [
+            # Every figure: completed visits of a stage in a period.
+            models.Index(fields=["stage", "left_at"], name="visit_stage_left",
+                         condition=Q(left_at__isnull=False)),
+            models.Index(fields=["branch", "left_at"], name="visit_branch_left",
+                         condition=Q(left_at__isnull=False)),
+            models.Index(fields=["application", "entered_at"], name="visit_app_entered"),
+            # Workload: what is in each stage now.
+            models.Index(fields=["stage", "branch"], name="visit_open_stage",
+                         condition=Q(left_at__isnull=True)),
+            models.Index(fields=["business_time_exact"], name="visit_business_pending",
+                         condition=Q(business_time_exact=False, left_at__isnull=False)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["application"], condition=Q(left_at__isnull=True),
+                                    name="visit_one_open_per_application"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.stage} {self.entered_at:%Y-%m-%d %H:%M}"
+
+
+class ScorecardMetric(models.TextChoices):
+    """The figures a scorecard target can follow (computed in analytics.selectors)."""
+
+    PORTFOLIO_BALANCE = "portfolio_balance", _("Outstanding balance")
+    NPL_RATIO = "npl_ratio", _("Non-performing loan ratio")
+    APPROVAL_RATE = "approval_rate", _("Approval rate")
+    DISBURSED_AMOUNT = "disbursed_amount", _("Amount disbursed in the period")
+    DECISION_HOURS_MEDIAN = "decision_hours_median", _("Median hours from submission to decision")
+    DISBURSEMENT_HOURS_MEDIAN = "disbursement_hours_median", _(
+        "Median hours from submission to disbursement")
+    SUBMITTED_TO_DISBURSED = "submitted_to_disbursed", _("Share of submissions disbursed")
+    SLA_BREACH_RATE = "sla_breach_rate", _("SLA breach rate")
+    FIRST_TIME_RIGHT = "first_time_right", _("First-time-right rate")
+    REWORK_RATE = "rework_rate", _("Rework rate")
+    FAST_TRACK_SHARE = "fast_track_share", _("Fast-track share of approvals")
+    ONLINE_SHARE = "online_share", _("Share of applications filed online")
+    DECISIONS_PER_STAFF = "decisions_per_staff", _("Stages completed per staff member")
+    OVERDUE_TASKS = "overdue_tasks", _("Overdue post-loan tasks")
+
+
+class ScorecardTarget(models.Model):
+    """A balanced-scorecard figure with its target, configured by administrators."""
+
+    class Perspective(models.TextChoices):
+        FINANCIAL = "financial", _("Financial")
+        CUSTOMER = "customer", _("Customer")
+        INTERNAL_PROCESS = "internal_process", _("Internal process")
+        LEARNING_GROWTH = "learning_growth", _("Learning and growth")
+
+    class Direction(models.TextChoices):
+        AT_LEAST = "at_least", _("At least the target")
+        AT_MOST = "at_most", _("At most the target")
+
+    perspective = models.CharField(_("perspective"), max_length=20,
+                                   choices=Perspective.choices)
+    metric = models.CharField(_("figure"), max_length=40, unique=True,
+                              choices=ScorecardMetric.choices)
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4,
+                                 default=Decimal("0"))
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices,
+                                 default=Direction.AT_LEAST)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("scorecard target")
+        verbose_name_plural = _("scorecard targets")
+        ordering = ["perspective", "order", "metric"]
+
+    def __str__(self) -> str:
+        return f"{self.get_perspective_display()}: {self.metric}"

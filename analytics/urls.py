@@ -1,3 +1,14 @@
 # Pages (urlpatterns) and API routes under /api/v1/ (api_urlpatterns) of this app.
-urlpatterns: list = []
-api_urlpatterns: list = []
+from django.urls import path
+
+from analytics import api, views
+
+urlpatterns = [
+    path("analytics/", views.DashboardView.as_view(), name="analytics-dashboard"),
+    path("analytics/export.csv", views.ExportCsvView.as_view(), name="analytics-export"),
+]
+api_urlpatterns = [
+    path("analytics/", api.AnalyticsFigureListApi.as_view(), name="api-analytics"),
+    path("analytics/<slug:figure>/", api.AnalyticsFigureApi.as_view(),
+         name="api-analytics-figure"),
+]

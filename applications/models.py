@@ -56,6 +56,30 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        # Any change of the terms is a new version; filed applications keep their snapshot.
+        if self.pk:
+            previous = type(self).objects.filter(pk=self.pk).first()
+            if previous is not None:
+                self.version = previous.version
+                if previous.terms() != self.terms():
+                    self.version = previous.version + 1
+        super().save(*args, **kwargs)
+
+    def terms(self) -> dict:
+        data = self.snapshot()
+        data.pop("version")
+        for key in ("min_amount", "max_amount", "min_rate", "max_rate"):
+            data[key] = str(Decimal(str(data[key])).normalize())
+        data["active_from"] = str(self.active_from or "")
+        data["active_until"] = str(self.active_until or "")
+        data["description"] = self.description
+        return data
+
+    def is_open_on(self, day) -> bool:
+        return (self.is_active and (self.active_from is None or self.active_from <= day)
+                and (self.active_until is None or day <= self.active_until))
+
     def snapshot(self) -> dict:
         return {
             "code": self.code, "name": self.name, "name_zh": self.name_zh,

@@ -1,1 +1,349 @@
-from django.db import models  # noqa: F401
+"""Tiered approval: the versioned authority matrix, personal limits, the route fixed for each
+application when it enters approval, the role-queue tasks, committee votes and conditions."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from org.roles import Role
+
+GRADES = ("A", "B", "C", "D", "E")
+ROUTES = ("fast_track", "standard", "enhanced")
+
+
+class MatrixVersion(models.Model):
+    """One version of the authority matrix. Exactly one is active; routes already fixed keep
+    the version they were computed with."""
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    fast_track_review_percent = models.PositiveIntegerField(
+        _("share of automatic approvals reviewed afterwards (%)"), default=10,
+        validators=[MaxValueValidator(100)])
+    committee_quorum = models.PositiveIntegerField(_("committee quorum (votes cast)"), default=3,
+                                                   validators=[MinValueValidator(1)])
+    committee_majority_percent = models.PositiveIntegerField(
+        _("committee majority: approve votes must be strictly above this percent of approve and decline votes"),
+        default=50, validators=[MaxValueValidator(99)])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("authority matrix version")
+        verbose_name_plural = _("authority matrix versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
+                                    name="appr_one_active_matrix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} {self.name}".strip()
+
+
+class MatrixStep(models.Model):
+    """A step the matrix's rules can put on a route (credit review, tier-1, tier-2,
+    committee...)."""
+
+    version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="steps")
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    checks_limit = models.BooleanField(
+        _("approver's personal limit must cover the amount"), default=False)
+    is_committee = models.BooleanField(_("committee vote"), default=False)
+    sla_hours = models.PositiveIntegerField(_("time allowed (hours)"), default=24)
+
+    class Meta:
+        verbose_name = _("matrix step")
+        verbose_name_plural = _("matrix steps")
+        unique_together = [("version", "code")]
+        ordering = ["version", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_role_display()})"
+
+    def as_route_step(self) -> dict:
+        return {"code": self.code, "name": self.name, "role": self.role,
+                "checks_limit": self.checks_limit, "is_committee": self.is_committee,
+                "sla_hours": self.sla_hours}
+
+
+class MatrixRule(models.Model):
+    """First matching rule (lowest priority number) gives the route. Empty criteria match
+    anything. Amount band: above `amount_above` and up to `amount_up_to` (inclusive)."""
+
+    version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="rules")
+    priority = models.PositiveIntegerField(_("priority (lower first)"), default=100)
+    name = models.CharField(_("name"), max_length=200)
+    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
+                                blank=True, on_delete=models.PROTECT, related_name="+")
+    amount_above = models.DecimalField(_("amount above"), max_digits=18, decimal_places=2,
+                                       null=True, blank=True)
+    amount_up_to = models.DecimalField(_("amount up to (inclusive)"), max_digits=18,
+                                       decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    grades = models.JSONField(_("risk grades (empty: any)"), default=list, blank=True)
+    routes = models.JSONField(_("route recommendations (empty: any)"), default=list,
+                              blank=True)
+    min_flags = models.PositiveIntegerField(_("at least this many flags"), null=True,
+                                            blank=True)
+    max_flags = models.PositiveIntegerField(_("at most this many flags"), null=True,
+                                            blank=True)
+    steps = models.JSONField(_("route (step codes in order)"), default=list, blank=True)
+    fast_track = models.BooleanField(
+        _("fast track: the system approves"), default=False,
+        help_text=_("Only for fast-track-eligible products, the fast_track recommendation, "
+                    "grade A or B and no flags."))
+
+    class Meta:
+        verbose_name = _("matrix rule")
+        verbose_name_plural = _("matrix rules")
+        ordering = ["version", "priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        bad_grades = [g for g in self.grades or [] if g not in GRADES]
+        bad_routes = [r for r in self.routes or [] if r not in ROUTES]
+        errors = {}
+        if bad_grades:
+            errors["grades"] = _("Unknown grades: %(g)s") % {"g": ", ".join(bad_grades)}
+        if bad_routes:
+            errors["routes"] = _("Unknown routes: %(r)s") % {"r": ", ".join(bad_routes)}
+        if not self.fast_track and not self.steps:
+            errors["steps"] = _("A rule that is not fast track needs at least one step.")
+        if self.version_id and self.steps:
+            known = set(self.version.steps.values_list("code", flat=True))
+            unknown = [s for s in self.steps if s not in known]
+            if unknown:
+                errors["steps"] = _("Unknown steps: %(s)s") % {"s": ", ".join(unknown)}
+        if errors:
+            raise ValidationError(errors)
+
+
+class ApproverLimit(models.Model):
+    """A personal authority limit by risk grade (falls back to StaffProfile.authority_limit)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="approval_limits")
+    grade = models.CharField(_("risk grade"), max_length=1,
+                             choices=[(g, g) for g in GRADES])
+    max_amount = models.DecimalField(_("maximum amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+
+    class Meta:
+        verbose_name = _("approver limit")
+        verbose_name_plural = _("approver limits")
+        unique_together = [("user", "grade", "currency")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.grade} ≤ {self.max_amount} {self.currency}"
+
+
+class DeclineReason(models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    label = models.CharField(_("label (staff)"), max_length=200)
+    applicant_text = models.TextField(_("text for the applicant (English)"))
+    applicant_text_zh = models.TextField(_("text for the applicant (Chinese)"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("decline reason")
+        verbose_name_plural = _("decline reasons")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.label}"
+
+    def text_for(self, language: str) -> str:
+        if language.startswith("zh") and self.applicant_text_zh:
+            return self.applicant_text_zh
+        return self.applicant_text
+
+
+class ApprovalRecord(models.Model):
+    """The route fixed when the application entered approval (one per entry)."""
+
+    class Status(models.TextChoices):
+        PENDING_AUTO = "pending_auto", _("Waiting for the automatic decision")
+        IN_PROGRESS = "in_progress", _("In progress")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        RETURNED = "returned", _("Returned to investigation")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="approval_records")
+    matrix_version = models.ForeignKey(MatrixVersion, null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(MatrixRule, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    rule_name = models.CharField(_("rule"), max_length=200, blank=True)
+    route = models.JSONField(_("route"), default=list)
+    reason = models.TextField(_("why this route"), blank=True)
+    fast_track = models.BooleanField(_("fast track"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.IN_PROGRESS)
+    current_step = models.PositiveIntegerField(_("current step"), default=0)
+    decided_by_system = models.BooleanField(_("decided by the system"), default=False)
+    # Versions of the matrix settings used for committee votes on this route.
+    committee_quorum = models.PositiveIntegerField(default=3)
+    committee_majority_percent = models.PositiveIntegerField(default=50)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval route")
+        verbose_name_plural = _("approval routes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["application", "-created_at"], name="appr_record_app"),
+            # The fast-track sweep: routes still waiting for the automatic decision.
+            models.Index(fields=["created_at"], condition=Q(status="pending_auto"),
+                         name="appr_record_pending_auto"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {' → '.join(s['code'] for s in self.route)}"
+
+    @property
+    def version_label(self) -> str:
+        return f"v{self.matrix_version.number}" if self.matrix_version_id else _("default")
+
+
+class ApprovalTask(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        WAITING = "waiting", _("Waiting for the applicant")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Kind(models.TextChoices):
+        STEP = "step", _("Approval step")
+        POST_REVIEW = "post_review", _("Review of an automatic approval")
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        APPROVE_WITH_CONDITIONS = "approve_with_conditions", _("Approve with conditions")
+        DECLINE = "decline", _("Decline")
+        RETURN = "return_to_investigation", _("Return to the investigator")
+        REQUEST_INFORMATION = "request_information", _("Request information from the applicant")
+        CONFIRM = "confirm", _("Confirm (after-the-fact review)")
+        CONCERN = "concern", _("Raise a concern (after-the-fact review)")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="approval_tasks")
+    record = models.ForeignKey(ApprovalRecord, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STEP)
+    step_index = models.PositiveIntegerField(_("step number"), default=0)
+    step = models.CharField(_("step"), max_length=30)
+    step_name = models.CharField(_("step name"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.OPEN)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=30, choices=Decision.choices,
+                                blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    OPEN_STATES = ("open", "claimed")
+
+    class Meta:
+        verbose_name = _("approval task")
+        verbose_name_plural = _("approval tasks")
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The queue page and its counts: open and claimed tasks of a role, oldest due first.
+            models.Index(fields=["role", "due_at", "id"],
+                         condition=Q(status__in=["open", "claimed"]), name="appr_task_queue"),
+            models.Index(fields=["role", "branch", "due_at"],
+                         condition=Q(status__in=["open", "claimed"]),
+                         name="appr_task_queue_branch"),
+            # The stale-claim sweep.
+            models.Index(fields=["last_activity_at"], condition=Q(status="claimed"),
+                         name="appr_task_stale"),
+            models.Index(fields=["application", "status"], name="appr_task_app"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} #{self.pk}"
+
+    @property
+    def is_committee(self) -> bool:
+        route = self.record.route
+        if self.kind == self.Kind.STEP and self.step_index < len(route):
+            return bool(route[self.step_index].get("is_committee"))
+        return False
+
+
+class CommitteeVote(models.Model):
+    class Vote(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        DECLINE = "decline", _("Decline")
+        ABSTAIN = "abstain", _("Abstain")
+
+    task = models.ForeignKey(ApprovalTask, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    vote = models.CharField(_("vote"), max_length=10, choices=Vote.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    cast_at = models.DateTimeField(_("cast"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("committee vote")
+        verbose_name_plural = _("committee votes")
+        unique_together = [("task", "member")]
+        ordering = ["cast_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.vote}"
+
+
+class ApprovalCondition(models.Model):
+    """A condition precedent set by an approver; the disbursement checks it is satisfied."""
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="approval_conditions")
+    task = models.ForeignKey(ApprovalTask, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="conditions")
+    text = models.TextField(_("condition"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    satisfied_at = models.DateTimeField(_("satisfied"), null=True, blank=True)
+    satisfied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("approval condition")
+        verbose_name_plural = _("approval conditions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+DEFAULT_ROUTE = [
+    {"code": "credit_review", "name": "Credit review", "role": "credit_reviewer",
+     "checks_limit": False, "is_committee": False, "sla_hours": 24},
+    {"code": "tier1", "name": "Tier-1 approval", "role": "approver",
+     "checks_limit": True, "is_committee": False, "sla_hours": 24},
+]
+ZERO = Decimal("0")

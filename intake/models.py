@@ -1,1 +1,310 @@
-from django.db import models  # noqa: F401
+"""Intake: materials checklists (清单制), documents, guarantors and collateral declared at
+intake, information requests, the pre-screen rules and the negative list (预审批, 负面清单)."""
+
+import uuid
+from functools import cached_property
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import GuaranteeType
+
+
+class Stage(models.TextChoices):
+    SUBMIT = "submit", _("Before submission")
+    START_INVESTIGATION = "start_investigation", _("Before the investigation starts")
+
+
+class DocumentType(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
+    description = models.TextField(_("what to provide"), blank=True)
+
+    class Meta:
+        verbose_name = _("document type")
+        verbose_name_plural = _("document types")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChecklistItem(models.Model):
+    """One line of a product's published materials checklist."""
+
+    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
+                                on_delete=models.CASCADE, related_name="checklist_items")
+    stage = models.CharField(_("needed"), max_length=30, choices=Stage.choices,
+                             default=Stage.SUBMIT)
+    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
+                                      on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(_("required"), default=True)
+    only_for_guarantee_type = models.CharField(
+        _("only when the guarantee type is"), max_length=20, choices=GuaranteeType.choices,
+        blank=True, help_text=_("Leave empty when the item is needed for every guarantee type."),
+    )
+    per_guarantor = models.BooleanField(_("one per guarantor"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["product", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "stage", "document_type"],
+                                    name="intake_checklist_unique_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code}: {self.document_type}"
+
+
+class Guarantor(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="guarantors")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True)
+    relationship = models.CharField(_("relationship to the company"), max_length=100,
+                                    blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("guarantor")
+        verbose_name_plural = _("guarantors")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collateral(models.Model):
+    class Kind(models.TextChoices):
+        PROPERTY = "property", _("Real estate")
+        EQUIPMENT = "equipment", _("Equipment")
+        RECEIVABLES = "receivables", _("Receivables")
+        DEPOSIT = "deposit", _("Deposit")
+        OTHER = "other", _("Other")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="collateral")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=300)
+    declared_value = models.DecimalField(_("declared value"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("collateral")
+        verbose_name_plural = _("collateral")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class DocumentStorage(FileSystemStorage):
+    """Private storage outside MEDIA_ROOT: documents are only served by the download view,
+    which checks the user's scope. Reads the setting lazily so tests can point it elsewhere."""
+
+    @property
+    def base_location(self):
+        return str(getattr(settings, "LOANFLOW_DOCUMENTS_ROOT",
+                           settings.VAR_DIR / "documents"))
+
+    @property
+    def location(self):
+        import os
+
+        return os.path.abspath(self.base_location)
+
+    @cached_property
+    def base_url(self):
+        return None
+
+
+def document_storage():
+    return DocumentStorage()
+
+
+def document_path(instance, filename: str) -> str:
+    # The client's file name is never used on disk.
+    return f"{instance.application_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Document(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="documents")
+    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
+                                      on_delete=models.PROTECT, related_name="documents")
+    guarantor = models.ForeignKey(Guarantor, verbose_name=_("guarantor"), null=True,
+                                  blank=True, on_delete=models.CASCADE, related_name="documents")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    is_current = models.BooleanField(_("current version"), default=True)
+    file = models.FileField(storage=document_storage, upload_to=document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    review_reason = models.TextField(_("review comment"), blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["document_type__code", "-version"]
+        indexes = [
+            models.Index(fields=["application", "document_type"], name="intake_doc_current",
+                         condition=Q(is_current=True)),
+            models.Index(fields=["status", "uploaded_at"], name="intake_doc_pending",
+                         condition=Q(status="pending", is_current=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type} v{self.version}"
+
+
+class InfoRequest(models.Model):
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document")
+        QUESTION = "question", _("Question")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="info_requests")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
+                                      null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    text = models.TextField(_("what is needed"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.OPEN)
+    answer = models.TextField(_("answer"), blank=True)
+    answer_document = models.ForeignKey(Document, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("information request")
+        verbose_name_plural = _("information requests")
+        ordering = ["requested_at", "id"]
+        indexes = [
+            models.Index(fields=["application"], name="intake_inforeq_open",
+                         condition=Q(status="open")),
+            models.Index(fields=["due_date"], name="intake_inforeq_due",
+                         condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class PrescreenRule(models.Model):
+    """An admission rule (预审批). Rules without a product apply to every product."""
+
+    class Kind(models.TextChoices):
+        MIN_YEARS_IN_BUSINESS = "min_years_in_business", _("Minimum years in business")
+        EXCLUDED_INDUSTRIES = "excluded_industries", _("Excluded industries")
+        AMOUNT_WITHIN_PRODUCT = "amount_within_product", _("Amount within the product's range")
+        NEGATIVE_LIST = "negative_list", _("Not on the negative list")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
+                                blank=True, on_delete=models.CASCADE, related_name="+")
+    min_years = models.DecimalField(_("minimum years"), max_digits=5, decimal_places=1,
+                                    null=True, blank=True)
+    industry_codes = models.CharField(
+        _("excluded industry codes"), max_length=500, blank=True,
+        help_text=_("Comma-separated GB/T 4754 codes or prefixes, e.g. K70, B06."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pre-screen rule")
+        verbose_name_plural = _("pre-screen rules")
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def industry_list(self) -> list[str]:
+        return [code.strip().upper() for code in self.industry_codes.split(",") if code.strip()]
+
+
+class NegativeListEntry(models.Model):
+    """A blacklisted party (负面清单), matched by credit code, ID number or exact name."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True, db_index=True)
+    credit_code = models.CharField(_("credit code"), max_length=18, blank=True, db_index=True)
+    id_number = models.CharField(_("ID number"), max_length=30, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    is_active = models.BooleanField(_("active"), default=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("negative list entry")
+        verbose_name_plural = _("negative list")
+        ordering = ["-added_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.credit_code or self.id_number
+
+    def save(self, *args, **kwargs):
+        self.credit_code = self.credit_code.strip().upper()
+        self.id_number = self.id_number.strip().upper()
+        self.name = self.name.strip()
+        super().save(*args, **kwargs)
+
+
+class PrescreenResult(models.Model):
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="prescreen_results")
+    passed = models.BooleanField(_("passed"))
+    failures = models.JSONField(_("failed rules"), default=list, blank=True)
+    checked = models.JSONField(_("rules checked"), default=list, blank=True)
+    checked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pre-screen result")
+        verbose_name_plural = _("pre-screen results")
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {'pass' if self.passed else 'fail'}"

@@ -1,1 +1,518 @@
-from django.db import models  # noqa: F401
+"""Pre-loan investigation (贷前调查): questionnaire, site visit, financials, guarantors,
+collateral, verification, flags, the risk scorecard and its results, and the credit memo."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+# --- Configuration (admin) --------------------------------------------------------------------
+
+class Questionnaire(models.Model):
+    """The standard questionnaire of a product. Versioned: answers record the version they
+    answered; a new version is a new row, old answers keep theirs."""
+
+    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
+                                on_delete=models.PROTECT, related_name="questionnaires")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["product__code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["product", "version"],
+                                               name="inv_questionnaire_product_version")]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} v{self.version}"
+
+
+class Question(models.Model):
+    class AnswerType(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        YES_NO = "yes_no", _("Yes / no")
+        CHOICE = "choice", _("Choice")
+        DATE = "date", _("Date")
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE,
+                                      related_name="questions")
+    code = models.SlugField(_("code"), max_length=50)
+    text = models.CharField(_("question"), max_length=300)
+    text_zh = models.CharField(_("question (Chinese)"), max_length=300, blank=True)
+    answer_type = models.CharField(_("answer type"), max_length=10, choices=AnswerType.choices,
+                                   default=AnswerType.TEXT)
+    choices = models.JSONField(_("choices"), default=list, blank=True,
+                               help_text=_("For choice questions: the allowed answers."))
+    required = models.BooleanField(_("required"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"],
+                                               name="inv_question_code")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def label(self, language: str = "") -> str:
+        if language.startswith("zh") and self.text_zh:
+            return self.text_zh
+        return self.text
+
+
+class InvestigationPolicy(models.Model):
+    """Thresholds and routing rules. Each save in the admin creates a new version; the newest
+    is in force, older rows are the history."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    revenue_bank_gap_pct = models.DecimalField(
+        _("revenue vs bank inflows: allowed gap (%)"), max_digits=6, decimal_places=2,
+        default=Decimal("30"))
+    revenue_tax_gap_pct = models.DecimalField(
+        _("revenue vs tax-implied revenue: allowed gap (%)"), max_digits=6, decimal_places=2,
+        default=Decimal("30"))
+    tax_rate_pct = models.DecimalField(
+        _("tax rate used to imply revenue (%)"), max_digits=6, decimal_places=3,
+        default=Decimal("3"))
+    industry_share_limit_pct = models.DecimalField(
+        _("industry share of the book: limit (%)"), max_digits=6, decimal_places=2,
+        default=Decimal("25"))
+    guarantor_exposure_limit = models.DecimalField(
+        _("guaranteed exposure per guarantor: limit"), default=Decimal("3000000"), **MONEY)
+    related_party_limit = models.DecimalField(
+        _("exposure to companies sharing the legal representative: limit"),
+        default=Decimal("5000000"), **MONEY)
+    fast_track_max_amount = models.DecimalField(_("fast track: maximum amount"),
+                                                default=Decimal("1000000"), **MONEY)
+    fast_track_grades = models.JSONField(_("fast track: grades"), default=list)
+    enhanced_grades = models.JSONField(_("enhanced review: grades"), default=list)
+    enhanced_min_amount = models.DecimalField(_("enhanced review: from amount"),
+                                              default=Decimal("3000000"), **MONEY)
+    min_completeness_pct = models.DecimalField(
+        _("data completeness below which review is enhanced (%)"), max_digits=6,
+        decimal_places=2, default=Decimal("80"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("investigation policy")
+        verbose_name_plural = _("investigation policies")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class Scorecard(models.Model):
+    """A versioned scorecard. Results keep the version that produced them; editing or adding
+    a scorecard never rescores existing results."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    grade_bands = models.JSONField(
+        _("grade bands"), default=list,
+        help_text=_('Highest first: [{"grade": "A", "min_score": 80, "pd": "0.5"}, ...]; '
+                    "pd is the estimated probability of default in %."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class ScorecardFactor(models.Model):
+    class Code(models.TextChoices):
+        YEARS_IN_BUSINESS = "years_in_business", _("Years in business")
+        REVENUE = "revenue", _("Annual revenue")
+        DEBT_RATIO = "debt_ratio", _("Debt ratio")
+        CURRENT_RATIO = "current_ratio", _("Current ratio")
+        NET_MARGIN = "net_margin", _("Net margin")
+        DSCR = "dscr", _("Debt-service coverage")
+        REPAYMENT_RECORD = "repayment_record", _("Repayment record")
+        TAX_GRADE = "tax_grade", _("Tax credit grade")
+        COLLATERAL_COVERAGE = "collateral_coverage", _("Collateral coverage")
+        INDUSTRY_RISK = "industry_risk", _("Industry risk")
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="factors")
+    code = models.CharField(_("factor"), max_length=30, choices=Code.choices)
+    bins = models.JSONField(
+        _("bins"), default=list,
+        help_text=_('Numeric: [{"min": null, "max": 2, "points": 0}, ...] (min inclusive, '
+                    'max exclusive); categorical: [{"value": "good", "points": 15}, ...].'))
+    missing_points = models.IntegerField(_("points when the input is missing"), default=0)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("scorecard factor")
+        verbose_name_plural = _("scorecard factors")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["scorecard", "code"],
+                                               name="inv_factor_code")]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+    @property
+    def max_points(self) -> int:
+        return max([int(b.get("points", 0)) for b in self.bins] + [self.missing_points])
+
+
+# --- The investigation record -----------------------------------------------------------------
+
+class RepaymentRecord(models.TextChoices):
+    GOOD = "good", _("Always repaid on time")
+    NONE = "none", _("No credit history")
+    MINOR_LATE = "minor_late", _("Minor late payments")
+    SERIOUS_LATE = "serious_late", _("Serious arrears")
+
+
+class TaxGrade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    M = "M", "M"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class IndustryRisk(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class Investigation(models.Model):
+    application = models.OneToOneField("applications.LoanApplication", on_delete=models.CASCADE,
+                                       related_name="investigation")
+    questionnaire = models.ForeignKey(Questionnaire, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    repayment_record = models.CharField(_("repayment record"), max_length=20, blank=True,
+                                        choices=RepaymentRecord.choices)
+    tax_grade = models.CharField(_("tax credit grade"), max_length=1, blank=True,
+                                 choices=TaxGrade.choices)
+    industry_risk = models.CharField(_("industry risk"), max_length=10, blank=True,
+                                     choices=IndustryRisk.choices)
+    opinion = models.TextField(_("investigator's opinion"), blank=True)
+    # Derived figures of the last analysis (ratios, cross-checks, concentration, completeness).
+    derived = models.JSONField(_("derived figures"), default=dict, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    # Any change to the investigation's data; a memo must be newer than this to pass the gate.
+    changed_at = models.DateTimeField(default=timezone.now)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("investigation")
+        verbose_name_plural = _("investigations")
+
+    def __str__(self) -> str:
+        return str(self.application_id)
+
+
+class Answer(models.Model):
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    questionnaire_version = models.PositiveIntegerField(_("questionnaire version"))
+    value = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [models.UniqueConstraint(fields=["investigation", "question"],
+                                               name="inv_answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value[:40]}"
+
+
+class SiteVisit(models.Model):
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="site_visits")
+    visit_date = models.DateField(_("visit date"))
+    participants = models.CharField(_("participants"), max_length=300)
+    findings = models.TextField(_("findings"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site visit")
+        verbose_name_plural = _("site visits")
+        ordering = ["-visit_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.visit_date} {self.participants[:40]}"
+
+
+def _photo_path(instance, filename: str) -> str:
+    import secrets
+
+    ext = instance.extension or "bin"
+    return f"investigation/photos/{instance.visit_id}/{secrets.token_hex(12)}.{ext}"
+
+
+class SiteVisitPhoto(models.Model):
+    visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("photo"), upload_to=_photo_path)
+    extension = models.CharField(max_length=5)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site visit photo")
+        verbose_name_plural = _("site visit photos")
+
+    def __str__(self) -> str:
+        return self.caption or f"photo {self.pk}"
+
+
+class FinancialPeriod(models.Model):
+    class Period(models.TextChoices):
+        YEAR_BEFORE_LAST = "year_before_last", _("Year before last")
+        LAST_YEAR = "last_year", _("Last year")
+        CURRENT = "current", _("Current period")
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="financials")
+    period = models.CharField(_("period"), max_length=20, choices=Period.choices)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    revenue = models.DecimalField(_("revenue"), **MONEY)
+    net_profit = models.DecimalField(_("net profit"), **MONEY)
+    total_assets = models.DecimalField(_("total assets"), **MONEY)
+    total_liabilities = models.DecimalField(_("total liabilities"), **MONEY)
+    current_assets = models.DecimalField(_("current assets"), **MONEY)
+    current_liabilities = models.DecimalField(_("current liabilities"), **MONEY)
+    bank_inflows_12m = models.DecimalField(_("bank inflows, last 12 months"), **MONEY)
+    tax_paid = models.DecimalField(_("tax paid"), **MONEY)
+
+    class Meta:
+        verbose_name = _("financial period")
+        verbose_name_plural = _("financial periods")
+        constraints = [models.UniqueConstraint(fields=["investigation", "period"],
+                                               name="inv_financial_period_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_period_display()} ({self.investigation_id})"
+
+
+class GuarantorAssessment(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="guarantors")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices,
+                            default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True)
+    guaranteed_amount = models.DecimalField(_("guaranteed amount"), **MONEY)
+    own_exposure = models.DecimalField(_("own debts and guarantees elsewhere"),
+                                       default=Decimal("0"), **MONEY)
+    net_worth = models.DecimalField(_("net worth"), null=True, blank=True, **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    intake_guarantor_id = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("guarantor assessment")
+        verbose_name_plural = _("guarantor assessments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollateralValuation(models.Model):
+    class Type(models.TextChoices):
+        PROPERTY = "property", _("Real estate")
+        EQUIPMENT = "equipment", _("Equipment")
+        RECEIVABLES = "receivables", _("Receivables")
+        DEPOSIT = "deposit", _("Deposit")
+        OTHER = "other", _("Other")
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="collateral")
+    collateral_type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    description = models.CharField(_("description"), max_length=300)
+    valuation = models.DecimalField(_("valuation"), **MONEY)
+    valuation_date = models.DateField(_("valuation date"))
+    haircut_pct = models.DecimalField(_("haircut (%)"), max_digits=5, decimal_places=2,
+                                      default=Decimal("30"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    intake_collateral_id = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("collateral valuation")
+        verbose_name_plural = _("collateral valuations")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_collateral_type_display()}: {self.description}"
+
+    @property
+    def lendable_value(self) -> Decimal:
+        return (self.valuation * (Decimal("100") - self.haircut_pct) / Decimal("100")).quantize(
+            Decimal("0.01"))
+
+
+class VerificationItem(models.Model):
+    class Fact(models.TextChoices):
+        REGISTRATION = "registration", _("Business registration")
+        LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
+        ADDRESS = "address", _("Business address")
+        REVENUE = "revenue", _("Declared revenue")
+        TAX = "tax", _("Tax payments")
+        BANK_FLOWS = "bank_flows", _("Bank account flows")
+        COLLATERAL = "collateral", _("Collateral and guarantees")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not yet verified")
+        VERIFIED = "verified", _("Verified")
+        MISMATCH = "mismatch", _("Mismatch")
+
+    class Source(models.TextChoices):
+        TAX_RECORD = "tax_record", _("Tax record")
+        BANK_STATEMENT = "bank_statement", _("Bank statement")
+        REGISTRY = "registry", _("Registry")
+        SITE_VISIT = "site_visit", _("Site visit")
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="verifications")
+    fact = models.CharField(_("declared fact"), max_length=30, choices=Fact.choices)
+    declared_value = models.CharField(_("declared"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification item")
+        verbose_name_plural = _("verification items")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["investigation", "fact"],
+                                               name="inv_verification_fact_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_fact_display()}: {self.get_status_display()}"
+
+
+class Flag(models.Model):
+    class Severity(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="flags")
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                     related_name="investigation_flags")
+    code = models.CharField(_("code"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    message = models.CharField(_("message"), max_length=500)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["application", "severity"], name="inv_flag_app")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.severity})"
+
+
+class ScoreResult(models.Model):
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="scores")
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="score_results")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="results")
+    scorecard_version = models.PositiveIntegerField(_("scorecard version"))
+    score = models.IntegerField(_("score"))
+    max_score = models.IntegerField(_("maximum score"))
+    grade = models.CharField(_("grade"), max_length=1)
+    pd_pct = models.DecimalField(_("estimated probability of default (%)"), max_digits=6,
+                                 decimal_places=3)
+    breakdown = models.JSONField(_("points per factor"), default=list)
+    reasons = models.JSONField(_("reason codes"), default=list)
+    route = models.CharField(_("route recommendation"), max_length=20, blank=True)
+    is_current = models.BooleanField(default=True)
+    scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("score result")
+        verbose_name_plural = _("score results")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["application"], condition=models.Q(is_current=True),
+            name="inv_one_current_score")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.grade} {self.score} (v{self.scorecard_version})"
+
+
+def _memo_path(instance, filename: str) -> str:
+    import secrets
+
+    return (f"investigation/memos/{instance.application_id}/"
+            f"memo-v{instance.version}-{secrets.token_hex(8)}.pdf")
+
+
+class CreditMemo(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being generated")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
+                                    related_name="credit_memos")
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="memos")
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    language = models.CharField(_("language"), max_length=10)
+    file = models.FileField(_("file"), upload_to=_memo_path, blank=True)
+    error = models.TextField(blank=True)
+    render_ms = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("credit memo")
+        verbose_name_plural = _("credit memos")
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["application", "version"],
+                                               name="inv_memo_version")]
+        indexes = [models.Index(fields=["created_at"], name="inv_memo_pending",
+                                condition=models.Q(status="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} memo v{self.version} {self.status}"

@@ -181,6 +181,14 @@ if REDIS_URL:
         "max_retries": 1,
         "visibility_timeout": 3600,
     }
+    # The result backend (also Redis) is touched by apply_async unless a task ignores
+    # results: without these it retries for ~20 s when Redis is down.
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+    CELERY_REDIS_SOCKET_TIMEOUT = 2
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                         "interval_max": 0.2},
+    }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_URL = "filesystem://"
@@ -206,6 +214,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every minute: fire due SLA reminders and escalations (claims rows, exactly once).
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": timedelta(minutes=1)},
+    # Every minute: re-queue emails the broker lost (Redis outage) or due for a retry.
+    "notifications-requeue-undelivered": {
+        "task": "notifications.tasks.requeue_undelivered",
+        "schedule": timedelta(minutes=1),
+    },
     # Every minute: return claimed approval tasks left untouched past the claim timeout.
     "approvals-release-stale-claims": {
         "task": "approvals.tasks.release_stale_claims",
@@ -215,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
     "postloan-daily": {
         "task": "postloan.tasks.daily_job",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # Every 5 minutes: render offer letters whose render was never enqueued (broker down).
+    "disbursement-render-pending-offers": {
+        "task": "disbursement.tasks.render_pending_offers",
+        "schedule": timedelta(minutes=5),
     },
 }
 
@@ -238,6 +256,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # investigation
+        "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
+        "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
+        "GuarantorKindEnum": "investigation.models.GuarantorAssessment.Kind",
+        "RiskLevelEnum": "investigation.models.IndustryRisk",
+        "CollateralTypeEnum": "investigation.models.CollateralValuation.Type",
+    },
 }
 
 # --- Security (production) ---------------------------------------------------------------------

@@ -14,19 +14,25 @@ log "Loading demo data"
 .venv/bin/python manage.py seed_demo
 
 log "Starting the Celery worker with beat (log: var/celery.log)"
+PORT=${PORT:-8000}
 .venv/bin/celery -A loanflow worker -B --loglevel=INFO --concurrency=2 \
     --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+web=""
+# Stop the worker and the web server together, whichever way this script ends.
+trap 'kill $worker $web 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
 
 cat <<TXT
 
-  LoanFlow is starting on http://127.0.0.1:8000/
-    staff:       http://127.0.0.1:8000/            (logins above)
-    portal:      http://127.0.0.1:8000/portal/
-    API docs:    http://127.0.0.1:8000/api/docs/
-    admin:       http://127.0.0.1:8000/admin/
+  LoanFlow is starting on http://127.0.0.1:$PORT/
+    staff:       http://127.0.0.1:$PORT/            (logins above, password demo-Loanflow-2026)
+    portal:      http://127.0.0.1:$PORT/portal/
+    API docs:    http://127.0.0.1:$PORT/api/docs/
+    admin:       http://127.0.0.1:$PORT/admin/
   Press Ctrl-C to stop.
 
 TXT
-.venv/bin/python manage.py runserver 127.0.0.1:8000
+# --noreload: one process, so stopping this script stops the server too.
+.venv/bin/python manage.py runserver --noreload "127.0.0.1:$PORT" &
+web=$!
+wait $web

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = _("SLA engine")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from sla import receivers  # noqa: F401
+        from sla.calendar import clear_cache
+        from sla.models import BusinessHours, CalendarDay
+
+        for model in (BusinessHours, CalendarDay):
+            post_save.connect(clear_cache, sender=model, dispatch_uid=f"sla_cal_{model.__name__}")
+            post_delete.connect(clear_cache, sender=model,
+                                dispatch_uid=f"sla_cal_del_{model.__name__}")

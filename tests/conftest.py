@@ -83,3 +83,22 @@ def api_for(user) -> APIClient:
 @pytest.fixture
 def api():
     return api_for
+
+
+@pytest.fixture
+def live_celery_worker(settings):
+    """A real Celery worker (solo pool, in a thread of this process) consuming the suite's
+    REDIS_URL, for tests with @pytest.mark.django_db(transaction=True): tasks enqueued after
+    commit run against the test database. Skips when REDIS_URL is not set."""
+    from celery.contrib.testing.worker import start_worker
+
+    from loanflow.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING",
+                      shutdown_timeout=10.0) as worker:
+        yield worker
+    app.conf.task_always_eager = previous

@@ -30,7 +30,26 @@ def file_draft(api_for, staff, company, product, **overrides) -> int:
 
 
 def prepare_materials(api_for, staff, pk: int) -> None:
-    """Intake: whatever the checklist needs before submit."""
+    """Intake: upload every required document of the checklist (both stages) through the API,
+    and have the relationship manager accept each, so submit and start_investigation pass."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = api_for(staff["rm"])
+    response = client.get(reverse("api-checklist", args=[pk]))
+    assert response.status_code == 200, response.data
+    for line in response.data:
+        if not line["required"] or line["state"] == "accepted":
+            continue
+        payload = {"document_type": line["document_type"],
+                   "file": SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%lifecycle\n")}
+        if line["guarantor"]:
+            payload["guarantor"] = line["guarantor"]
+        uploaded = client.post(reverse("api-documents", args=[pk]), payload,
+                               format="multipart")
+        assert uploaded.status_code == 201, uploaded.data
+        accepted = client.post(reverse("api-document-review", args=[pk, uploaded.data["id"]]),
+                               {"decision": "accept"}, format="json")
+        assert accepted.status_code == 200, accepted.data
 
 
 def submit(api_for, staff, pk: int) -> None:
@@ -43,7 +62,51 @@ def start_investigation(api_for, staff, pk: int) -> None:
 
 
 def complete_investigation(api_for, staff, pk: int) -> None:
-    """Investigation: questionnaire, verification, score and memo before approval."""
+    """Investigation: questionnaire, verification, score and memo before approval (through
+    the investigation API as the investigator; the memo is rendered here synchronously, as
+    the Celery worker would after commit)."""
+    from applications.models import LoanApplication
+    from investigation import demo
+    from investigation.services import memo_render
+
+    application = LoanApplication.objects.select_related("product", "investigator").get(pk=pk)
+    demo.seed_questionnaire(application.product)
+    demo.seed_scorecard()
+    demo.seed_policy()
+    client = api_for(application.investigator or staff["rm"])
+
+    def call(method: str, name: str, *args, payload=None, expect=200):
+        url = reverse(f"api-investigation{name}", args=[pk, *args])
+        response = getattr(client, method)(url, payload or {}, format="json")
+        assert response.status_code == expect, (name, response.status_code, response.data)
+        return response.data
+
+    workspace = call("get", "")
+    sample = {"text": "Checked on site", "number": "12", "yes_no": "no", "date": "2025-01-31"}
+    call("put", "-answers", payload={"answers": {
+        q["code"]: (q["choices"][0] if q["answer_type"] == "choice" else sample[q["answer_type"]])
+        for q in workspace["questions"]}})
+    call("post", "-site-visits", expect=201, payload={
+        "visit_date": "2025-01-15", "participants": "RM and the owner",
+        "findings": "Busy workshop, stock as declared."})
+    for period, revenue in (("year_before_last", "5000000.00"), ("last_year", "6000000.00")):
+        call("put", "-financials", period, payload={
+            "revenue": revenue, "net_profit": "600000.00", "total_assets": "8000000.00",
+            "total_liabilities": "3200000.00", "current_assets": "4000000.00",
+            "current_liabilities": "2000000.00", "bank_inflows_12m": revenue,
+            "tax_paid": "180000.00"})
+    sources = {"registration": "registry", "legal_representative": "registry",
+               "address": "site_visit", "revenue": "tax_record", "tax": "tax_record",
+               "bank_flows": "bank_statement", "collateral": "registry"}
+    for item in workspace["verifications"]:
+        call("put", "-verification", item["fact"], payload={
+            "status": "verified", "source": sources.get(item["fact"], "registry")})
+    call("patch", "-assessment", payload={
+        "repayment_record": "good", "tax_grade": "A", "industry_risk": "medium",
+        "opinion": "Stable business; recommend approval."})
+    call("post", "-score", expect=201)
+    memo = call("post", "-memos", expect=202)
+    assert memo_render(memo_id=memo["id"]).status == "ready"
 
 
 def send_to_approval(api_for, staff, pk: int) -> None:
@@ -52,22 +115,117 @@ def send_to_approval(api_for, staff, pk: int) -> None:
 
 
 def approve(api_for, staff, pk: int) -> None:
-    """Approval: clear every step of the route."""
-    _post(api_for(staff["approver"]), "approve", pk, {"comment": "Good cash flow"})
+    """Approval: clear every step of the route through the approval queue, one distinct
+    person per step (审贷分离); extra approvers/committee members are created as needed."""
+    from applications.models import LoanApplication
+    from approvals.models import ApprovalRecord
+    from approvals.selectors import approver_limit
+    from approvals.services import approval_fast_track_sweep
+    from org.roles import Role
+    from tests.factories import make_staff
+
+    def state():
+        response = api_for(staff["reviewer"]).get(reverse("api-approvals-application",
+                                                          args=[pk]))
+        assert response.status_code == 200, response.data
+        return response.data
+
+    if ApprovalRecord.objects.filter(application_id=pk, status="pending_auto").exists():
+        approval_fast_track_sweep()  # the on_commit task of a non-transactional test
+    branch = staff["approver"].staff_profile.branch
+    pools = {"credit_reviewer": [staff["reviewer"]], "approver": [staff["approver"]],
+             "committee_member": [staff["committee"]]}
+    application = LoanApplication.objects.get(pk=pk)
+    data = state()
+    for _ in range(10):
+        if data["status"] != "in_progress":
+            break
+        step = data["steps"][data["current_step"]]
+        task = data["current_task"]
+        pool = pools[step["role"]]
+        if step["role"] == "committee_member":
+            quorum = ApprovalRecord.objects.filter(application_id=pk).first().committee_quorum
+            while len(pool) < quorum:
+                pool.append(make_staff(Role.COMMITTEE_MEMBER, branch,
+                                       username=f"committee_{pk}_{len(pool)}"))
+            chair = api_for(pool[0])
+            r = chair.post(reverse("api-approvals-claim", args=[task]), format="json")
+            assert r.status_code == 200, r.data
+            for member in pool[:quorum]:
+                r = api_for(member).post(reverse("api-approvals-vote", args=[task]),
+                                         {"vote": "approve", "comment": "Sound"}, format="json")
+                assert r.status_code == 200, r.data
+            r = chair.post(reverse("api-approvals-close-vote", args=[task]), {}, format="json")
+            assert r.status_code == 200, r.data
+        else:
+            if pool and step["role"] == "approver" and approver_limit(
+                    user=pool[0], grade=application.risk_grade,
+                    currency=application.currency) < application.amount:
+                pool.pop(0)
+            user = pool.pop(0) if pool else make_staff(
+                Role.APPROVER, branch, username=f"approver_{pk}_{step['code']}",
+                limit=Decimal("100000000"))
+            client = api_for(user)
+            r = client.post(reverse("api-approvals-claim", args=[task]), format="json")
+            assert r.status_code == 200, r.data
+            r = client.post(reverse("api-approvals-decide", args=[task]),
+                            {"decision": "approve", "comment": "Good cash flow"}, format="json")
+            assert r.status_code == 200, r.data
+        data = state()
+    assert data["status"] == "approved", data
 
 
 def sign_contract(api_for, staff, pk: int) -> None:
-    _post(api_for(staff["rm"]), "sign-contract", pk)
+    """Contract: the relationship manager records the signed contract (the applicant may
+    instead accept the offer on the portal: api-disbursement-offer-accept)."""
+    response = api_for(staff["rm"]).post(
+        reverse("api-disbursement-contract", args=[pk]),
+        {"number": f"HT-{pk}", "signed_on": "2026-01-05"}, format="json")
+    assert response.status_code == 201, ("sign_contract", response.status_code, response.data)
 
 
-def disburse(api_for, staff, pk: int) -> None:
-    """Disbursement: maker records, a different checker confirms."""
-    _post(api_for(staff["checker"]), "disburse", pk)
+def disburse(api_for, staff, pk: int, amount: str | None = None) -> None:
+    """Disbursement: the officer satisfies every condition precedent and records the payout
+    (maker); a different user with the checker role confirms it (checker)."""
+    maker, checker = api_for(staff["disburser"]), api_for(staff["checker"])
+    conditions = maker.get(reverse("api-disbursement-conditions", args=[pk]))
+    assert conditions.status_code == 200, conditions.data
+    for condition in conditions.data:
+        if not condition["satisfied"]:
+            done = maker.post(reverse("api-disbursement-condition-satisfy",
+                                      args=[pk, condition["id"]]), {}, format="json")
+            assert done.status_code == 200, ("satisfy", done.status_code, done.data)
+    if amount is None:
+        amount = maker.get(reverse("api-application", args=[pk])).data["amount"]
+    recorded = maker.post(reverse("api-disbursement-record", args=[pk]),
+                          {"account_number": "6222020200112233", "amount": amount,
+                           "value_date": "2026-01-15"}, format="json")
+    assert recorded.status_code == 201, ("record", recorded.status_code, recorded.data)
+    confirmed = checker.post(reverse("api-disbursement-confirm", args=[pk]), {},
+                             format="json")
+    assert confirmed.status_code == 200, ("confirm", confirmed.status_code, confirmed.data)
 
 
 def close(api_for, staff, pk: int) -> None:
-    """Post-loan: repaid in full, then closed."""
-    _post(api_for(staff["risk"]), "close", pk)
+    """Post-loan: every instalment repaid through the post-loan API (the RM records them);
+    the last repayment closes the loan (system transition)."""
+    from datetime import date
+
+    client = api_for(staff["rm"])
+    detail = client.get(reverse("api-postloan-loan", args=[pk]))
+    assert detail.status_code == 200, detail.data
+    instalments = detail.data["instalments"]
+    assert instalments, "the disbursement fixed no schedule"
+    for row in instalments:
+        outstanding = Decimal(row["total"]) - Decimal(row["paid"])
+        if outstanding <= 0:
+            continue
+        response = client.post(reverse("api-postloan-repayments", args=[pk]), {
+            "amount": str(outstanding), "value_date": date.today().isoformat(),
+            "external_id": f"LIFECYCLE-{pk}-{row['number']}",
+        }, format="json")
+        assert response.status_code == 201, ("repayment", response.status_code, response.data)
+    assert response.data["loan"]["status"] == "closed", response.data["loan"]
 
 
 WALK = [

@@ -1,0 +1,46 @@
+"""Every analytics figure through the API: GET /api/v1/analytics/<figure>/ with the dashboard's
+filters (date_from, date_to, branch, product, route, basis; before-after also takes
+before_from, before_to, after_from, after_to; control-chart takes stage)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.selectors import ALL_FIGURES, analytics_figure, analytics_user_check
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Period start (inclusive)."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Period end (inclusive)."),
+    OpenApiParameter("branch", OpenApiTypes.INT, description="A branch and the branches below."),
+    OpenApiParameter("product", OpenApiTypes.INT),
+    OpenApiParameter("route", OpenApiTypes.STR, enum=["fast_track", "standard", "enhanced"]),
+    OpenApiParameter("basis", OpenApiTypes.STR, enum=["business", "calendar"]),
+    OpenApiParameter("stage", OpenApiTypes.STR, description="control-chart only."),
+    OpenApiParameter("before_from", OpenApiTypes.DATE, description="before-after only."),
+    OpenApiParameter("before_to", OpenApiTypes.DATE, description="before-after only."),
+    OpenApiParameter("after_from", OpenApiTypes.DATE, description="before-after only."),
+    OpenApiParameter("after_to", OpenApiTypes.DATE, description="before-after only."),
+]
+
+
+class AnalyticsFigureListApi(APIView):
+    """The figures this API serves."""
+
+    class OutputSerializer(serializers.Serializer):
+        figures = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        analytics_user_check(user=request.user)
+        return Response(self.OutputSerializer({"figures": list(ALL_FIGURES)}).data)
+
+
+class AnalyticsFigureApi(APIView):
+    """One figure: {"figure", "filters", "columns", "rows", ...}; numbers of hours end in _h."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    def get(self, request, figure: str):
+        return Response(analytics_figure(user=request.user, name=figure,
+                                         params=request.query_params))

@@ -1,0 +1,891 @@
+"""Reads of the analytics app: every figure of the dashboard, computed in the database.
+
+Each figure is an aggregate over StageVisit (recorded as stages end) or LoanApplication, with
+count/avg/stddev_samp and, on PostgreSQL, percentile_cont; Levene's test uses a CTE of each
+group's absolute deviations from its median. On SQLite (the embedded mode) only the
+percentiles fall back to Python.
+
+Every figure returns a dict: {"figure", "filters", "columns", "rows", ...extras}; the API
+returns it as JSON and the CSV export writes its columns and rows.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    StdDev,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from analytics import stats
+from analytics.models import ScorecardMetric, ScorecardTarget, StageVisit
+from analytics.services import MEASURED_STAGES
+from applications.models import LoanApplication, Status
+from loanflow.errors import Forbidden, InvalidInput, NotFound
+from org.models import Branch
+from org.roles import Role, has_role
+from org.selectors import branch_scope_q, is_staff_member, staff_branch
+
+HOUR = 3600.0
+DEFAULT_PERIOD_DAYS = 90
+MAX_PERIOD_DAYS = 3660
+ROUTES = ("fast_track", "standard", "enhanced")
+BASES = ("business", "calendar")
+APPROVED_OR_LATER = (Status.APPROVED, Status.CONTRACT_SIGNED, Status.DISBURSED, Status.CLOSED,
+                     Status.WRITTEN_OFF)
+CONTRACTED_OR_LATER = (Status.CONTRACT_SIGNED, Status.DISBURSED, Status.CLOSED,
+                       Status.WRITTEN_OFF)
+DISBURSED_OR_LATER = (Status.DISBURSED, Status.CLOSED, Status.WRITTEN_OFF)
+
+
+# --- Access and filters -------------------------------------------------------------------
+
+def analytics_user_check(*, user) -> None:
+    """Branch heads (their branch subtree), head-office staff, risk officers and
+    administrators may see the figures; anyone else gets 403."""
+    if not is_staff_member(user):
+        raise Forbidden(_("Only bank staff may see the process figures."))
+    branch = staff_branch(user)
+    if branch.is_head_office or has_role(user, Role.BRANCH_HEAD, Role.RISK_OFFICER,
+                                         Role.ADMINISTRATOR):
+        return
+    raise Forbidden(_("The process figures are for branch heads and head office."))
+
+
+def analytics_can_view(*, user) -> bool:
+    try:
+        analytics_user_check(user=user)
+    except Forbidden:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    branch: Branch | None = None
+    product_id: int | None = None
+    route: str = ""
+    basis: str = "business"
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date_from, time.min))
+
+    @property
+    def end(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min))
+
+    def as_dict(self) -> dict:
+        return {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(),
+                "branch": self.branch.pk if self.branch else None,
+                "product": self.product_id, "route": self.route, "basis": self.basis}
+
+
+def _date(params: Mapping, key: str, default: date | None, errors: dict) -> date | None:
+    raw = (params.get(key) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = parse_date(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        errors[key] = [_("Enter a date as YYYY-MM-DD.")]
+    return value
+
+
+def analytics_filters(*, user, params: Mapping, prefix: str = "") -> Filters:
+    """Parse period (date_from, date_to, inclusive), branch (its subtree), product, route and
+    basis (business or calendar time). A branch outside the user's scope is 404."""
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    date_to = _date(params, f"{prefix}date_to", today, errors)
+    date_from = _date(params, f"{prefix}date_from",
+                      (date_to or today) - timedelta(days=DEFAULT_PERIOD_DAYS - 1), errors)
+    if date_from and date_to:
+        if date_from > date_to:
+            errors[f"{prefix}date_from"] = [_("The period must start before it ends.")]
+        elif (date_to - date_from).days > MAX_PERIOD_DAYS:
+            errors[f"{prefix}date_from"] = [_("The period may span at most ten years.")]
+    branch = None
+    branch_raw = str(params.get("branch") or "").strip()
+    if branch_raw:
+        if not branch_raw.isdigit():
+            errors["branch"] = [_("Choose a branch.")]
+        else:
+            branch = _visible_branch(user, int(branch_raw))
+            if branch is None:
+                raise NotFound(_("This branch does not exist or is outside your scope."))
+    product_raw = str(params.get("product") or "").strip()
+    product_id = None
+    if product_raw:
+        if not product_raw.isdigit():
+            errors["product"] = [_("Choose a product.")]
+        else:
+            product_id = int(product_raw)
+    route = str(params.get("route") or "").strip()
+    if route and route not in ROUTES:
+        errors["route"] = [_("Choose fast_track, standard or enhanced.")]
+    basis = str(params.get("basis") or "business").strip()
+    if basis not in BASES:
+        errors["basis"] = [_("Choose business or calendar time.")]
+    if errors:
+        raise InvalidInput(_("Some filters are not valid."), details=errors)
+    return Filters(date_from=date_from, date_to=date_to, branch=branch, product_id=product_id,
+                   route=route, basis=basis)
+
+
+def _visible_branch(user, pk: int) -> Branch | None:
+    own = staff_branch(user)
+    branch = Branch.objects.filter(pk=pk).first()
+    if branch is None or own is None or not own.contains(branch):
+        return None
+    return branch
+
+
+def analytics_branch_choices(*, user) -> QuerySet[Branch]:
+    own = staff_branch(user)
+    if own is None:
+        return Branch.objects.none()
+    return Branch.objects.filter(path__startswith=own.path).order_by("path")
+
+
+# --- Building blocks ------------------------------------------------------------------------
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate percentile_cont(q) WITHIN GROUP (ORDER BY x)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+class Seconds(Func):
+    """Seconds from `start` to `end` (two datetime expressions)."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
+                           arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="((julianday(%(expressions)s)) * 86400.0)",
+                           arg_joiner=") - julianday(", **extra)
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _stats(expression, prefix: str, *, filter: Q | None = None) -> dict:
+    out = {
+        f"{prefix}_n": Count(expression, filter=filter),
+        f"{prefix}_mean": Avg(expression, filter=filter, output_field=FloatField()),
+    }
+    if _pg():
+        out[f"{prefix}_sd"] = StdDev(expression, sample=True, filter=filter)
+        out[f"{prefix}_median"] = PercentileCont(expression, 0.5, filter=filter)
+        out[f"{prefix}_p90"] = PercentileCont(expression, 0.9, filter=filter)
+    return out
+
+
+def _percentiles_fallback(rows: list[dict], qs: QuerySet, *, keys: list[str],
+                          columns: dict[str, object]) -> None:
+    """SQLite only (embedded mode): fill <prefix>_sd/_median/_p90 in Python (SQLite has no
+    percentile_cont, and Django's STDDEV_SAMP for it fails on a single row)."""
+    if _pg():
+        return
+    values: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    names = {f"_pc_{prefix}": expr for prefix, expr in columns.items()}
+    for row in qs.order_by().annotate(**names).values(*keys, *names):
+        key = tuple(row[k] for k in keys)
+        for prefix in columns:
+            value = row[f"_pc_{prefix}"]
+            if value is not None:
+                values[key][prefix].append(float(value))
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        for prefix in columns:
+            summary = stats.summary(values[key][prefix])
+            row[f"{prefix}_sd"] = summary["sd"]
+            row[f"{prefix}_median"] = summary["median"]
+            row[f"{prefix}_p90"] = summary["p90"]
+
+
+def _h(seconds) -> float | None:
+    return None if seconds is None else round(float(seconds) / HOUR, 4)
+
+
+def _rate(part, whole) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _visits(*, user, f: Filters, completed: bool = True) -> QuerySet[StageVisit]:
+    qs = StageVisit.objects.filter(branch_scope_q(user, field="branch"))
+    if completed:
+        qs = qs.filter(left_at__gte=f.start, left_at__lt=f.end)
+    else:
+        qs = qs.filter(left_at__isnull=True)
+    if f.branch is not None:
+        qs = qs.filter(branch__path__startswith=f.branch.path)
+    if f.product_id:
+        qs = qs.filter(product_id=f.product_id)
+    if f.route:
+        qs = qs.filter(route=f.route)
+    return qs
+
+
+def _applications(*, user, f: Filters) -> QuerySet[LoanApplication]:
+    """Applications submitted in the period (the cohort of the funnel and end-to-end times)."""
+    qs = LoanApplication.objects.filter(branch_scope_q(user, field="branch"),
+                                        submitted_at__gte=f.start, submitted_at__lt=f.end)
+    if f.branch is not None:
+        qs = qs.filter(branch__path__startswith=f.branch.path)
+    if f.product_id:
+        qs = qs.filter(product_id=f.product_id)
+    if f.route:
+        qs = qs.filter(route_recommendation=f.route)
+    return qs
+
+
+def _stage_key(stage: str) -> tuple:
+    order = {s: i for i, s in enumerate(MEASURED_STAGES)}
+    return (order.get(stage, len(order)), stage)
+
+
+def _stage_label(stage: str) -> str:
+    try:
+        return str(Status(stage).label)
+    except ValueError:
+        return stage
+
+
+def _figure(name: str, f: Filters | None, columns: list[str], rows: list[dict], **extra) -> dict:
+    return {"figure": name, "filters": f.as_dict() if f else {}, "columns": columns,
+            "rows": rows, **extra}
+
+
+# --- Stages ---------------------------------------------------------------------------------
+
+STAGE_COLUMNS = [
+    "stage", "label", "count",
+    "business_mean_h", "business_sd_h", "business_median_h", "business_p90_h",
+    "calendar_mean_h", "calendar_sd_h", "calendar_median_h", "calendar_p90_h",
+    "rework_count", "rework_rate", "applications", "first_time_right",
+    "sla_deadlines", "sla_breached", "sla_breach_rate",
+]
+
+
+def analytics_stages(*, user, f: Filters) -> dict:
+    """Per stage: count, mean, standard deviation, median and p90 of the time spent (business
+    and calendar hours), rework rate, first-time-right rate (share of applications that
+    passed the stage without rework) and SLA breach rate."""
+    qs = _visits(user=user, f=f)
+    rows = list(
+        qs.order_by().values("stage").annotate(
+            **_stats("business_seconds", "b"), **_stats("calendar_seconds", "c"),
+            rework=Count("id", filter=Q(is_rework=True)),
+            apps=Count("application", distinct=True),
+            apps_rework=Count("application", distinct=True, filter=Q(is_rework=True)),
+        )
+    )
+    _percentiles_fallback(rows, qs, keys=["stage"],
+                          columns={"b": F("business_seconds"), "c": F("calendar_seconds")})
+    sla = _sla_by_stage(user=user, f=f)
+    out = []
+    for row in sorted(rows, key=lambda r: _stage_key(r["stage"])):
+        deadlines, breached = sla.get(row["stage"], (0, 0))
+        out.append({
+            "stage": row["stage"], "label": _stage_label(row["stage"]), "count": row["b_n"],
+            "business_mean_h": _h(row["b_mean"]), "business_sd_h": _h(row["b_sd"]),
+            "business_median_h": _h(row["b_median"]), "business_p90_h": _h(row["b_p90"]),
+            "calendar_mean_h": _h(row["c_mean"]), "calendar_sd_h": _h(row["c_sd"]),
+            "calendar_median_h": _h(row["c_median"]), "calendar_p90_h": _h(row["c_p90"]),
+            "rework_count": row["rework"], "rework_rate": _rate(row["rework"], row["b_n"]),
+            "applications": row["apps"],
+            "first_time_right": _rate(row["apps"] - row["apps_rework"], row["apps"]),
+            "sla_deadlines": deadlines, "sla_breached": breached,
+            "sla_breach_rate": _rate(breached, deadlines),
+        })
+    return _figure("stages", f, STAGE_COLUMNS, out)
+
+
+# --- SLA ------------------------------------------------------------------------------------
+
+_TABLES_SEEN: set[str] = set()
+
+
+def table_ready(model) -> bool:
+    """Whether the model's table exists (a stage app's models may land before their
+    migration); positive answers are cached for the process."""
+    table = model._meta.db_table
+    if table in _TABLES_SEEN:
+        return True
+    with connection.cursor() as cursor:
+        if table in connection.introspection.table_names(cursor):
+            _TABLES_SEEN.add(table)
+            return True
+    return False
+
+
+def _deadline_model():
+    """sla.models.Deadline if the SLA app provides it with the fields used here."""
+    try:
+        from sla.models import Deadline
+    except ImportError:
+        return None
+    names = {field.name for field in Deadline._meta.get_fields()}
+    if not {"step", "due_at", "stopped_at", "application"} <= names or not table_ready(Deadline):
+        return None
+    return Deadline
+
+
+# Which stage each SLA step times (the approval tiers all run while the application is in
+# approval; the contract clock runs from approval to the signed contract).
+SLA_STEP_STAGE = {
+    "intake_check": Status.SUBMITTED,
+    "investigation": Status.INVESTIGATION,
+    "credit_review": Status.IN_APPROVAL,
+    "tier1": Status.IN_APPROVAL,
+    "tier2": Status.IN_APPROVAL,
+    "committee": Status.IN_APPROVAL,
+    "contract": Status.APPROVED,
+    "disbursement": Status.CONTRACT_SIGNED,
+}
+
+
+def _sla_by_stage(*, user, f: Filters) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for step, (n, breached) in _sla_by_step(user=user, f=f).items():
+        stage = SLA_STEP_STAGE.get(step, step)
+        previous = out.get(stage, (0, 0))
+        out[stage] = (previous[0] + n, previous[1] + breached)
+    return out
+
+
+def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
+    """{step: (deadlines stopped in the period, stopped after they were due)}."""
+    Deadline = _deadline_model()
+    if Deadline is None:
+        return {}
+    qs = Deadline.objects.filter(branch_scope_q(user, field="application__branch"),
+                                 stopped_at__gte=f.start, stopped_at__lt=f.end)
+    if f.branch is not None:
+        qs = qs.filter(application__branch__path__startswith=f.branch.path)
+    if f.product_id:
+        qs = qs.filter(application__product_id=f.product_id)
+    if f.route:
+        qs = qs.filter(application__route_recommendation=f.route)
+    rows = qs.order_by().values("step").annotate(
+        n=Count("id"), breached=Count("id", filter=Q(stopped_at__gt=F("due_at"))))
+    return {row["step"]: (row["n"], row["breached"]) for row in rows}
+
+
+def analytics_sla(*, user, f: Filters) -> dict:
+    """SLA deadlines stopped in the period by step, and the share stopped after they were due."""
+    rows = [{"step": step, "deadlines": n, "breached": b, "breach_rate": _rate(b, n)}
+            for step, (n, b) in sorted(_sla_by_step(user=user, f=f).items())]
+    return _figure("sla", f, ["step", "deadlines", "breached", "breach_rate"], rows,
+                   available=_deadline_model() is not None)
+
+
+def _approval_task_model():
+    try:
+        from approvals.models import ApprovalTask
+    except ImportError:
+        return None
+    names = {field.name for field in ApprovalTask._meta.get_fields()}
+    if not ({"step", "created_at", "decided_at", "due_at", "branch", "application"} <= names
+            and table_ready(ApprovalTask)):
+        return None
+    return ApprovalTask
+
+
+STEP_COLUMNS = ["step", "count", "mean_h", "sd_h", "median_h", "p90_h", "breached",
+                "breach_rate"]
+
+
+def analytics_approval_steps(*, user, f: Filters) -> dict:
+    """Approval steps decided in the period (the approvals app's tasks): count and calendar
+    time from the task's creation to its decision, and the share decided after it was due."""
+    ApprovalTask = _approval_task_model()
+    if ApprovalTask is None:
+        return _figure("steps", f, STEP_COLUMNS, [], available=False)
+    qs = ApprovalTask.objects.filter(branch_scope_q(user, field="branch"),
+                                     decided_at__gte=f.start, decided_at__lt=f.end)
+    if f.branch is not None:
+        qs = qs.filter(branch__path__startswith=f.branch.path)
+    if f.product_id:
+        qs = qs.filter(application__product_id=f.product_id)
+    if f.route:
+        qs = qs.filter(application__route_recommendation=f.route)
+    spent = Seconds(F("decided_at"), F("created_at"))
+    rows = list(qs.order_by().values("step").annotate(
+        **_stats(spent, "s"), breached=Count("id", filter=Q(decided_at__gt=F("due_at")))))
+    _percentiles_fallback(rows, qs, keys=["step"], columns={"s": spent})
+    out = [{"step": r["step"], "count": r["s_n"], "mean_h": _h(r["s_mean"]),
+            "sd_h": _h(r["s_sd"]), "median_h": _h(r["s_median"]), "p90_h": _h(r["s_p90"]),
+            "breached": r["breached"], "breach_rate": _rate(r["breached"], r["s_n"])}
+           for r in sorted(rows, key=lambda r: r["step"])]
+    return _figure("steps", f, STEP_COLUMNS, out, available=True)
+
+
+# --- End to end and funnel ------------------------------------------------------------------
+
+E2E_COLUMNS = ["measure", "count", "mean_h", "sd_h", "median_h", "p90_h"]
+
+
+def analytics_end_to_end(*, user, f: Filters) -> dict:
+    """Calendar time from submission to decision and to disbursement, for the applications
+    submitted in the period."""
+    qs = _applications(user=user, f=f)
+    decision = Seconds(F("decided_at"), F("submitted_at"))
+    disbursement = Seconds(F("disbursed_at"), F("submitted_at"))
+    agg = qs.aggregate(
+        **_stats(decision, "decision", filter=Q(decided_at__isnull=False)),
+        **_stats(disbursement, "disbursement", filter=Q(disbursed_at__isnull=False)),
+    )
+    if not _pg():
+        rows = [dict(agg, _k=1)]
+        _percentiles_fallback(rows, qs.annotate(_k=Value(1)), keys=["_k"],
+                              columns={"decision": decision, "disbursement": disbursement})
+        agg = rows[0]
+    out = []
+    for measure in ("decision", "disbursement"):
+        out.append({"measure": measure, "count": agg[f"{measure}_n"],
+                    "mean_h": _h(agg[f"{measure}_mean"]), "sd_h": _h(agg[f"{measure}_sd"]),
+                    "median_h": _h(agg[f"{measure}_median"]),
+                    "p90_h": _h(agg[f"{measure}_p90"])})
+    return _figure("end_to_end", f, E2E_COLUMNS, out)
+
+
+def _fast_track_q():
+    from audit.models import AuditEvent
+
+    return Exists(AuditEvent.objects.filter(
+        application_id=OuterRef("pk"), kind=AuditEvent.Kind.TRANSITION, action="approve",
+        actor__isnull=True))
+
+
+def analytics_funnel(*, user, f: Filters) -> dict:
+    """Applications submitted in the period: how many were approved, contracted and disbursed,
+    the conversion at each step, the approval rate (approved / decided) and the fast-track
+    share (approved by the system itself / approved)."""
+    qs = _applications(user=user, f=f)
+    agg = qs.annotate(fast=_fast_track_q()).aggregate(
+        submitted=Count("id"),
+        approved=Count("id", filter=Q(status__in=APPROVED_OR_LATER)),
+        contracted=Count("id", filter=Q(status__in=CONTRACTED_OR_LATER)),
+        disbursed=Count("id", filter=Q(status__in=DISBURSED_OR_LATER)),
+        declined=Count("id", filter=Q(status=Status.DECLINED)),
+        withdrawn=Count("id", filter=Q(status=Status.WITHDRAWN)),
+        fast_track=Count("id", filter=Q(fast=True, status__in=APPROVED_OR_LATER)),
+        online=Count("id", filter=Q(channel=LoanApplication.Channel.ONLINE)),
+        disbursed_amount=Sum("amount", filter=Q(status__in=DISBURSED_OR_LATER)),
+    )
+    steps = [("submitted", _("Submitted")), ("approved", _("Approved")),
+             ("contracted", _("Contract signed")), ("disbursed", _("Disbursed"))]
+    rows, previous = [], None
+    for key, label in steps:
+        count = agg[key]
+        rows.append({"step": key, "label": str(label), "count": count,
+                     "conversion": _rate(count, previous) if previous is not None else None,
+                     "conversion_from_submitted": _rate(count, agg["submitted"])})
+        previous = count
+    decided = agg["approved"] + agg["declined"]
+    summary = {
+        "submitted": agg["submitted"], "approved": agg["approved"],
+        "declined": agg["declined"], "withdrawn": agg["withdrawn"],
+        "in_progress": agg["submitted"] - decided - agg["withdrawn"],
+        "approval_rate": _rate(agg["approved"], decided),
+        "fast_track": agg["fast_track"],
+        "fast_track_share": _rate(agg["fast_track"], agg["approved"]),
+        "online_share": _rate(agg["online"], agg["submitted"]),
+        "disbursed_amount": str(agg["disbursed_amount"] or Decimal("0.00")),
+    }
+    return _figure("funnel", f, ["step", "label", "count", "conversion",
+                                 "conversion_from_submitted"], rows, summary=summary)
+
+
+def analytics_decline_reasons(*, user, f: Filters) -> dict:
+    """Declined applications of the period by decline reason (LoanApplication.decline_reasons;
+    one application may give several)."""
+    qs = _applications(user=user, f=f).filter(status=Status.DECLINED).order_by().values(
+        "id", "decline_reasons")
+    inner, params = qs.query.sql_with_params()
+    if _pg():
+        sql = (f"SELECT r.reason, count(*) FROM ({inner}) a "
+               "CROSS JOIN LATERAL jsonb_array_elements_text("
+               "CASE WHEN jsonb_typeof(a.decline_reasons) = 'array' "
+               "THEN a.decline_reasons ELSE '[]'::jsonb END) AS r(reason) "
+               "GROUP BY r.reason ORDER BY count(*) DESC, r.reason")
+    else:
+        sql = (f"SELECT r.value, count(*) FROM ({inner}) a, json_each(a.decline_reasons) r "
+               "GROUP BY r.value ORDER BY count(*) DESC, r.value")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counted = cursor.fetchall()
+    declined = qs.count()
+    rows = [{"reason": str(reason), "count": n, "share": _rate(n, declined)}
+            for reason, n in counted]
+    return _figure("decline_reasons", f, ["reason", "count", "share"], rows,
+                   declined=declined)
+
+
+# --- People ---------------------------------------------------------------------------------
+
+def analytics_staff(*, user, f: Filters) -> dict:
+    """Per staff member and stage: stages completed in the period (workload) and the time
+    they took."""
+    qs = _visits(user=user, f=f).filter(actor__isnull=False)
+    keys = ["actor", "actor__username", "actor__first_name", "actor__last_name", "stage"]
+    rows = list(qs.order_by().values(*keys).annotate(
+        **_stats("business_seconds", "b"), **_stats("calendar_seconds", "c"),
+        rework=Count("id", filter=Q(is_rework=True))))
+    _percentiles_fallback(rows, qs, keys=keys, columns={"b": F("business_seconds"),
+                                                        "c": F("calendar_seconds")})
+    out = []
+    for row in sorted(rows, key=lambda r: (r["actor__username"], _stage_key(r["stage"]))):
+        name = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
+        out.append({"staff_id": row["actor"], "username": row["actor__username"],
+                    "name": name or row["actor__username"], "stage": row["stage"],
+                    "label": _stage_label(row["stage"]), "count": row["b_n"],
+                    "business_mean_h": _h(row["b_mean"]),
+                    "business_median_h": _h(row["b_median"]),
+                    "calendar_mean_h": _h(row["c_mean"]), "rework_count": row["rework"]})
+    return _figure("staff", f, ["staff_id", "username", "name", "stage", "label", "count",
+                                "business_mean_h", "business_median_h", "calendar_mean_h",
+                                "rework_count"], out)
+
+
+def analytics_branches(*, user, f: Filters) -> dict:
+    """Per branch and stage: stages completed in the period, their mean time, and what is in
+    the stage now (open workload)."""
+    done = list(_visits(user=user, f=f).order_by().values("branch", "branch__name", "stage")
+                .annotate(n=Count("id"),
+                          b_mean=Avg("business_seconds", output_field=FloatField()),
+                          c_mean=Avg("calendar_seconds", output_field=FloatField())))
+    open_now = {(r["branch"], r["stage"]): r["n"] for r in
+                _visits(user=user, f=f, completed=False).order_by()
+                .values("branch", "stage").annotate(n=Count("id"))}
+    names = {r["branch"]: r["branch__name"] for r in done}
+    keys = {(r["branch"], r["stage"]) for r in done} | set(open_now)
+    missing = {b for b, _s in keys if b not in names}
+    if missing:
+        names.update(Branch.objects.filter(pk__in=missing).values_list("pk", "name"))
+    by_key = {(r["branch"], r["stage"]): r for r in done}
+    out = []
+    for branch_id, stage in sorted(keys, key=lambda k: (names.get(k[0], ""), _stage_key(k[1]))):
+        row = by_key.get((branch_id, stage), {})
+        out.append({"branch_id": branch_id, "branch": names.get(branch_id, ""),
+                    "stage": stage, "label": _stage_label(stage), "completed": row.get("n", 0),
+                    "business_mean_h": _h(row.get("b_mean")),
+                    "calendar_mean_h": _h(row.get("c_mean")),
+                    "open_now": open_now.get((branch_id, stage), 0)})
+    return _figure("branches", f, ["branch_id", "branch", "stage", "label", "completed",
+                                   "business_mean_h", "calendar_mean_h", "open_now"], out)
+
+
+# --- Portfolio ------------------------------------------------------------------------------
+
+def analytics_portfolio(*, user, f: Filters) -> dict:
+    """Disbursed loans now: count and balance by five-category class, NPL ratio (balance of
+    substandard, doubtful and loss over the total), overdue post-loan tasks and open warnings.
+    The classification and tasks come from the post-loan app when it is installed; without it
+    every disbursed loan counts as normal at its full amount."""
+    from analytics import portfolio
+
+    return portfolio.portfolio_figure(user=user, f=f)
+
+
+# --- Before and after -----------------------------------------------------------------------
+
+BEFORE_AFTER_COLUMNS = [
+    "stage", "label", "before_n", "before_mean_h", "before_var_h2", "after_n", "after_mean_h",
+    "after_var_h2", "mean_change_h", "mean_change_pct", "variance_change_pct",
+    "welch_t", "welch_df", "welch_p", "means_differ",
+    "levene_w", "levene_p", "variances_differ",
+]
+
+
+def _group_stats_sql(qs: QuerySet) -> list[tuple]:
+    """(stage, grp, n, mean x, var x, mean z, var z) with z = |x - median of its group|,
+    computed by the database (PostgreSQL) through a CTE."""
+    inner, params = qs.query.sql_with_params()
+    sql = f"""
+        WITH v AS ({inner}),
+        c AS (
+            SELECT stage, grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS centre
+            FROM v GROUP BY stage, grp
+        ),
+        d AS (
+            SELECT v.stage, v.grp, v.x, abs(v.x - c.centre) AS z
+            FROM v JOIN c ON c.stage = v.stage AND c.grp = v.grp
+        )
+        SELECT stage, grp, count(*), avg(x)::float, var_samp(x)::float,
+               avg(z)::float, var_samp(z)::float
+        FROM d GROUP BY stage, grp
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _group_stats_python(qs: QuerySet) -> list[tuple]:
+    """The same in Python (SQLite, the embedded mode)."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for stage, grp, x in qs.values_list("stage", "grp", "x"):
+        groups[(stage, grp)].append(float(x))
+    out = []
+    for (stage, grp), xs in groups.items():
+        centre = stats.percentile(xs, 0.5)
+        zs = [abs(x - centre) for x in xs]
+        sx, sz = stats.summary(xs), stats.summary(zs)
+        out.append((stage, grp, len(xs), sx["mean"], (sx["sd"] or 0) ** 2 if len(xs) > 1
+                    else None, sz["mean"], (sz["sd"] or 0) ** 2 if len(zs) > 1 else None))
+    return out
+
+
+def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
+                           after: tuple[date, date]) -> dict:
+    """Per stage, the mean and variance of the time spent in two periods, the change, Welch's
+    t-test for the means and Levene's test for the variances (Brown-Forsythe variant: deviations
+    from each group's median, as scipy.stats.levene's default), significant at alpha 0.05."""
+    def bounds(period):
+        start = timezone.make_aware(datetime.combine(period[0], time.min))
+        end = timezone.make_aware(datetime.combine(period[1] + timedelta(days=1), time.min))
+        return start, end
+
+    b0, b1 = bounds(before)
+    a0, a1 = bounds(after)
+    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
+    wide = Filters(date_from=min(before[0], after[0]), date_to=max(before[1], after[1]),
+                   branch=f.branch, product_id=f.product_id, route=f.route, basis=f.basis)
+    qs = (_visits(user=user, f=wide).filter(**{f"{column}__isnull": False})
+          .annotate(grp=Case(When(left_at__gte=b0, left_at__lt=b1, then=Value("before")),
+                             When(left_at__gte=a0, left_at__lt=a1, then=Value("after")),
+                             default=Value("")),
+                    x=F(column) / Value(HOUR))
+          .exclude(grp="").order_by().values("stage", "grp", "x"))
+    raw = _group_stats_sql(qs) if _pg() else _group_stats_python(qs)
+    groups: dict[str, dict[str, tuple]] = defaultdict(dict)
+    for stage, grp, n, mean, var, zmean, zvar in raw:
+        groups[stage][grp] = (n, mean, var, zmean, zvar)
+    out = []
+    for stage in sorted(groups, key=_stage_key):
+        b = groups[stage].get("before")
+        a = groups[stage].get("after")
+        row = {"stage": stage, "label": _stage_label(stage),
+               "before_n": b[0] if b else 0, "before_mean_h": _r(b[1]) if b else None,
+               "before_var_h2": _r(b[2]) if b else None,
+               "after_n": a[0] if a else 0, "after_mean_h": _r(a[1]) if a else None,
+               "after_var_h2": _r(a[2]) if a else None}
+        row.update({"mean_change_h": None, "mean_change_pct": None, "variance_change_pct": None,
+                    "welch_t": None, "welch_df": None, "welch_p": None, "means_differ": None,
+                    "levene_w": None, "levene_p": None, "variances_differ": None})
+        if a and b:
+            row["mean_change_h"] = _r(a[1] - b[1])
+            row["mean_change_pct"] = _r((a[1] - b[1]) / b[1] * 100) if b[1] else None
+            if a[2] is not None and b[2]:
+                row["variance_change_pct"] = _r((a[2] - b[2]) / b[2] * 100)
+            welch = stats.welch_t(b[0], b[1], b[2] or 0.0, a[0], a[1], a[2] or 0.0)
+            lev = stats.levene([(b[0], b[3], b[4] or 0.0), (a[0], a[3], a[4] or 0.0)])
+            row.update({"welch_t": _r(welch.statistic), "welch_df": _r(welch.df),
+                        "welch_p": _sig(welch.p_value), "means_differ": welch.significant,
+                        "levene_w": _r(lev.statistic), "levene_p": _sig(lev.p_value),
+                        "variances_differ": lev.significant})
+        out.append(row)
+    periods = {"before": [before[0].isoformat(), before[1].isoformat()],
+               "after": [after[0].isoformat(), after[1].isoformat()],
+               "alpha": stats.ALPHA, "levene_center": "median"}
+    return _figure("before_after", f, BEFORE_AFTER_COLUMNS, out, periods=periods)
+
+
+def _r(value, digits: int = 4):
+    return None if value is None else round(float(value), digits)
+
+
+def _sig(value, digits: int = 6):
+    """Significant digits (p-values can be tiny)."""
+    return None if value is None else float(f"{float(value):.{digits}g}")
+
+
+# --- Control chart --------------------------------------------------------------------------
+
+def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
+    """Individuals chart of the weekly mean time in `stage`: centre line, 3-sigma limits from
+    the mean moving range (sigma = MR-bar / 1.128), points outside the limits marked."""
+    if stage not in MEASURED_STAGES:
+        raise InvalidInput(details={"stage": [_("Choose a measured stage.")]})
+    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
+    weekly = list(
+        _visits(user=user, f=f).filter(stage=stage).annotate(week=TruncWeek("left_at"))
+        .order_by().values("week").annotate(n=Count("id"),
+                                            mean=Avg(column, output_field=FloatField()))
+        .order_by("week")
+    )
+    points = [(row["week"], row["n"], (row["mean"] or 0.0) / HOUR) for row in weekly]
+    limits = stats.individuals_limits([p[2] for p in points])
+    rows = []
+    for week, n, mean in points:
+        outside = (limits["ucl"] is not None
+                   and (mean > limits["ucl"] or mean < limits["lcl"]))
+        rows.append({"week": week.date().isoformat() if isinstance(week, datetime) else
+                     str(week), "count": n, "mean_h": _r(mean), "centre_h": _r(limits["centre"]),
+                     "ucl_h": _r(limits["ucl"]), "lcl_h": _r(limits["lcl"]),
+                     "outside": outside})
+    return _figure("control_chart", f, ["week", "count", "mean_h", "centre_h", "ucl_h", "lcl_h",
+                                        "outside"], rows, stage=stage,
+                   limits={k: _r(v) for k, v in limits.items()})
+
+
+# --- Balanced scorecard ---------------------------------------------------------------------
+
+def analytics_scorecard_values(*, user, f: Filters) -> dict[str, float | None]:
+    stages = analytics_stages(user=user, f=f)["rows"]
+    funnel_figure = analytics_funnel(user=user, f=f)
+    funnel = funnel_figure["summary"]
+    disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
+    e2e = {r["measure"]: r for r in analytics_end_to_end(user=user, f=f)["rows"]}
+    portfolio = analytics_portfolio(user=user, f=f)["summary"]
+    visits = sum(r["count"] for r in stages)
+    rework = sum(r["rework_count"] for r in stages)
+    deadlines = sum(r["sla_deadlines"] for r in stages)
+    breached = sum(r["sla_breached"] for r in stages)
+    apps_qs = _visits(user=user, f=f)
+    agg = apps_qs.aggregate(apps=Count("application", distinct=True),
+                            rework_apps=Count("application", distinct=True,
+                                              filter=Q(is_rework=True)),
+                            staff=Count("actor", distinct=True))
+    return {
+        ScorecardMetric.PORTFOLIO_BALANCE: _num(portfolio["balance"]),
+        ScorecardMetric.NPL_RATIO: portfolio["npl_ratio"],
+        ScorecardMetric.APPROVAL_RATE: funnel["approval_rate"],
+        ScorecardMetric.DISBURSED_AMOUNT: _num(funnel["disbursed_amount"]),
+        ScorecardMetric.DECISION_HOURS_MEDIAN: e2e["decision"]["median_h"],
+        ScorecardMetric.DISBURSEMENT_HOURS_MEDIAN: e2e["disbursement"]["median_h"],
+        ScorecardMetric.SUBMITTED_TO_DISBURSED: _rate(disbursed, funnel["submitted"]),
+        ScorecardMetric.SLA_BREACH_RATE: _rate(breached, deadlines),
+        ScorecardMetric.FIRST_TIME_RIGHT: _rate(agg["apps"] - agg["rework_apps"], agg["apps"]),
+        ScorecardMetric.REWORK_RATE: _rate(rework, visits),
+        ScorecardMetric.FAST_TRACK_SHARE: funnel["fast_track_share"],
+        ScorecardMetric.ONLINE_SHARE: funnel["online_share"],
+        ScorecardMetric.DECISIONS_PER_STAFF: (round(visits / agg["staff"], 2)
+                                              if agg["staff"] else None),
+        ScorecardMetric.OVERDUE_TASKS: portfolio["overdue_tasks"],
+    }
+
+
+def _num(value) -> float | None:
+    return None if value is None else float(Decimal(str(value)))
+
+
+def analytics_scorecard(*, user, f: Filters) -> dict:
+    """The balanced scorecard: each active target with its perspective, the figure's value in
+    the period and whether it meets the target."""
+    values = analytics_scorecard_values(user=user, f=f)
+    labels = dict(ScorecardMetric.choices)
+    rows = []
+    for target in ScorecardTarget.objects.filter(is_active=True):
+        value = values.get(target.metric)
+        goal = float(target.target)
+        if value is None:
+            status = "no_data"
+        elif target.direction == ScorecardTarget.Direction.AT_LEAST:
+            status = "met" if value >= goal else "missed"
+        else:
+            status = "met" if value <= goal else "missed"
+        rows.append({"perspective": target.perspective,
+                     "perspective_label": str(target.get_perspective_display()),
+                     "metric": target.metric, "label": str(labels.get(target.metric, "")),
+                     "value": value, "target": goal, "direction": target.direction,
+                     "status": status})
+    order = [p for p, _l in ScorecardTarget.Perspective.choices]
+    rows.sort(key=lambda r: order.index(r["perspective"]))
+    return _figure("scorecard", f, ["perspective", "perspective_label", "metric", "label",
+                                    "value", "target", "direction", "status"], rows)
+
+
+FIGURES = {
+    "stages": analytics_stages,
+    "sla": analytics_sla,
+    "steps": analytics_approval_steps,
+    "end-to-end": analytics_end_to_end,
+    "funnel": analytics_funnel,
+    "decline-reasons": analytics_decline_reasons,
+    "staff": analytics_staff,
+    "branches": analytics_branches,
+    "portfolio": analytics_portfolio,
+    "scorecard": analytics_scorecard,
+}
+# Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and
+# control-chart (stage).
+SPECIAL_FIGURES = ("before-after", "control-chart")
+
+
+def analytics_periods(*, params: Mapping) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The two periods of a before/after comparison (before_from, before_to, after_from,
+    after_to; inclusive dates)."""
+    errors: dict = {}
+    periods = {}
+    for key in ("before_from", "before_to", "after_from", "after_to"):
+        periods[key] = _date(params, key, None, errors)
+        if periods[key] is None and key not in errors:
+            errors[key] = [_("This date is required.")]
+    if not errors:
+        for side in ("before", "after"):
+            if periods[f"{side}_from"] > periods[f"{side}_to"]:
+                errors[f"{side}_from"] = [_("The period must start before it ends.")]
+    if errors:
+        raise InvalidInput(_("Give both periods."), details=errors)
+    return ((periods["before_from"], periods["before_to"]),
+            (periods["after_from"], periods["after_to"]))
+
+
+def analytics_figure(*, user, name: str, params: Mapping) -> dict:
+    """Any figure by name, with its filters parsed from `params` (the API and CSV export)."""
+    analytics_user_check(user=user)
+    f = analytics_filters(user=user, params=params)
+    if name in FIGURES:
+        return FIGURES[name](user=user, f=f)
+    if name == "control-chart":
+        return analytics_control_chart(user=user, f=f,
+                                       stage=str(params.get("stage") or Status.INVESTIGATION))
+    if name == "before-after":
+        before, after = analytics_periods(params=params)
+        return analytics_before_after(user=user, f=f, before=before, after=after)
+    raise NotFound(_("There is no figure called '%(name)s'.") % {"name": name})
+
+
+ALL_FIGURES = (*FIGURES, *SPECIAL_FIGURES)

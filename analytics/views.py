@@ -1,0 +1,140 @@
+"""The dashboard page and the CSV export of every figure."""
+
+import csv
+import json
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from analytics.selectors import (
+    ALL_FIGURES,
+    FIGURES,
+    ROUTES,
+    analytics_before_after,
+    analytics_branch_choices,
+    analytics_control_chart,
+    analytics_figure,
+    analytics_filters,
+    analytics_periods,
+    analytics_user_check,
+)
+from analytics.services import MEASURED_STAGES
+from applications.models import Product, Status
+from loanflow.errors import Forbidden, InvalidInput, NotFound
+
+
+class AnalyticsAccessMixin(LoginRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                analytics_user_check(user=request.user)
+            except Forbidden as exc:
+                raise PermissionDenied(str(exc.message)) from None
+        return super().dispatch(request, *args, **kwargs)
+
+
+DASHBOARD_FIGURES = ("stages", "end-to-end", "funnel", "decline-reasons", "staff", "branches",
+                     "portfolio", "scorecard", "sla", "steps")
+
+
+class DashboardView(AnalyticsAccessMixin, TemplateView):
+    template_name = "analytics/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, params = self.request.user, self.request.GET
+        errors = {}
+        try:
+            f = analytics_filters(user=user, params=params)
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors = exc.details
+            f = analytics_filters(user=user, params={})
+        figures = {name.replace("-", "_"): FIGURES[name](user=user, f=f)
+                   for name in DASHBOARD_FIGURES}
+        stage = params.get("stage") or Status.INVESTIGATION
+        if stage not in MEASURED_STAGES:
+            stage = Status.INVESTIGATION
+        figures["control_chart"] = analytics_control_chart(user=user, f=f, stage=stage)
+        before_after = None
+        periods = {k: params.get(k, "") for k in ("before_from", "before_to", "after_from",
+                                                   "after_to")}
+        if any(periods.values()):
+            try:
+                before, after = analytics_periods(params=periods)
+                before_after = analytics_before_after(user=user, f=f, before=before,
+                                                      after=after)
+            except InvalidInput as exc:
+                errors.update(exc.details)
+        figures["before_after"] = before_after
+        query = params.urlencode()
+        context.update({
+            "f": f, "errors": errors, "figures": figures, "query": query,
+            "branches": analytics_branch_choices(user=user),
+            "products": Product.objects.order_by("code"),
+            "routes": ROUTES, "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
+            "stage": stage, "periods": periods,
+            "chart_data": _chart_data(figures),
+            "export_figures": [n for n in ALL_FIGURES if n != "before-after"]
+            + (["before-after"] if before_after else []),
+        })
+        return context
+
+
+def _chart_data(figures: dict) -> dict:
+    stages = figures["stages"]["rows"]
+    chart = figures["control_chart"]
+    return {
+        "labels": {"mean": _("Mean"), "median": _("Median"), "p90": _("90th pct."),
+                   "count": _("Count"), "centre": _("Centre"), "ucl": _("UCL"),
+                   "lcl": _("LCL"), "weekly": _("Weekly mean"), "balance": _("Balance")},
+        "stages": {"labels": [r["label"] for r in stages],
+                   "mean": [r["business_mean_h"] for r in stages],
+                   "median": [r["business_median_h"] for r in stages],
+                   "p90": [r["business_p90_h"] for r in stages]},
+        "funnel": {"labels": [r["label"] for r in figures["funnel"]["rows"]],
+                   "counts": [r["count"] for r in figures["funnel"]["rows"]]},
+        "control": {"labels": [r["week"] for r in chart["rows"]],
+                    "mean": [r["mean_h"] for r in chart["rows"]],
+                    "centre": [r["centre_h"] for r in chart["rows"]],
+                    "ucl": [r["ucl_h"] for r in chart["rows"]],
+                    "lcl": [r["lcl_h"] for r in chart["rows"]],
+                    "outside": [r["outside"] for r in chart["rows"]]},
+        "portfolio": {"labels": [r["label"] for r in figures["portfolio"]["rows"]],
+                      "balance": [float(r["balance"]) for r in figures["portfolio"]["rows"]]},
+    }
+
+
+class ExportCsvView(AnalyticsAccessMixin, View):
+    """/analytics/export.csv?figure=<name>&<filters>: the figure's rows as CSV."""
+
+    def get(self, request):
+        name = request.GET.get("figure", "")
+        if name not in ALL_FIGURES:
+            return HttpResponseBadRequest(_("Choose a figure to export."))
+        try:
+            figure = analytics_figure(user=request.user, name=name, params=request.GET)
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            return HttpResponseBadRequest(json.dumps(exc.details, default=str),
+                                          content_type="application/json")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = (
+            f'attachment; filename="loanflow-{name}-{stamp}.csv"')
+        # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        columns = figure["columns"]
+        writer.writerow(columns)
+        for row in figure["rows"]:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        return response
+

@@ -1,0 +1,133 @@
+"""Template helpers of the staff UI and the portal: optional includes (a stage's panel, the
+notification bell) that render nothing while the stage has not written its template, the
+role-aware navigation, and labels."""
+
+from django import template
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from applications import labels
+from org.roles import Role, roles_of
+
+register = template.Library()
+
+# Stages whose `<app>/application_panel.html` the application page shows, in process order.
+PANEL_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla"]
+
+
+def _render_optional(context, names) -> SafeString:
+    try:
+        tpl = select_template(list(names))
+    except TemplateDoesNotExist:
+        return SafeString("")
+    # Rendered outside the try: a missing template *inside* an existing panel is a real bug.
+    return tpl.render(context.flatten(), request=context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def try_include(context, *names):
+    """{% try_include "notifications/bell.html" %}: include the first template that exists,
+    or nothing."""
+    return _render_optional(context, names)
+
+
+@register.simple_tag(takes_context=True)
+def stage_panels(context, filename="application_panel.html", *apps):
+    """Each stage's `<app>/<filename>` that exists, in process order, one <section> each."""
+    out = SafeString("")
+    for app in apps or PANEL_APPS:
+        html = _render_optional(context, [f"{app}/{filename}"])
+        if html.strip():
+            # `html` is the SafeString a template renders, so format_html keeps it as markup.
+            out += format_html('<section class="stage-panel" id="panel-{}">{}</section>',
+                               app, html)
+    return out
+
+
+def _url(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+APPROVER_ROLES = {Role.CREDIT_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER}
+POSTLOAN_ROLES = {Role.RISK_OFFICER, Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}
+ANALYTICS_ROLES = {Role.BRANCH_HEAD, Role.ADMINISTRATOR, Role.RISK_OFFICER}
+
+
+@register.simple_tag(takes_context=True)
+def staff_nav(context):
+    """The navigation links the signed-in staff member needs, marked active by path."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    roles = roles_of(user)
+    path = request.path if request else ""
+    items = [
+        (_("My work"), _url("home", "/"), True),
+        (_("Applications"), _url("application-list", "/applications/"), True),
+        (_("Approval queue"), "/approvals/queue/", bool(roles & APPROVER_ROLES)),
+        (_("Post-loan"), "/postloan/", bool(roles & POSTLOAN_ROLES)),
+        (_("Analytics"), "/analytics/", bool(roles & ANALYTICS_ROLES)),
+    ]
+    nav = []
+    for label, url, shown in items:
+        if not shown:
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        nav.append({"label": label, "url": url, "active": active})
+    return nav
+
+
+@register.simple_tag(takes_context=True)
+def is_admin_user(context) -> bool:
+    user = getattr(context.get("request"), "user", None)
+    return bool(user and user.is_authenticated and user.is_staff
+                and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
+
+
+@register.filter
+def action_label(name: str) -> str:
+    return labels.action_label(name)
+
+
+@register.filter
+def is_danger_action(name: str) -> bool:
+    return name in labels.DANGER_ACTIONS
+
+
+@register.filter
+def role_label(value: str) -> str:
+    return labels.role_label(value)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    return labels.status_label(value)
+
+
+@register.filter
+def portal_status_text(value: str) -> str:
+    return str(labels.PORTAL_STATUS_TEXT.get(value, labels.status_label(value)))
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return _("System")
+    return user.get_full_name() or user.username
+
+
+@register.simple_tag
+def first_url(*names):
+    """The URL of the first of `names` that exists (a stage may not have built its page yet)."""
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""

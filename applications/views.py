@@ -1,0 +1,220 @@
+"""Staff pages for the loan record: the list with filters, a simple filing form, and the
+application page with its timeline, the actions the user may take now and each stage's panel.
+
+Views only validate and delegate: every write is a call to applications.services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from applications.labels import action_label
+from applications.models import GuaranteeType, LoanApplication, Product, RepaymentMethod, Status
+from applications.selectors import application_get, application_list
+from applications.services import (
+    INTERNAL_TRANSITIONS,
+    TRANSITION_NAMES,
+    application_available_actions,
+    application_create,
+    application_transition,
+)
+from audit.selectors import application_timeline
+from customers.models import Company
+from loanflow.errors import Conflict, DomainError, NotFound
+from org.models import Branch
+from org.roles import Role, has_role_perm, roles_of
+from org.selectors import is_staff_member, staff_branch
+
+PAGE_SIZE = 25
+
+
+class StaffRequiredMixin(LoginRequiredMixin):
+    """Staff pages: an SME owner is sent to the portal, anyone else without a role gets 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not is_staff_member(request.user):
+            if Role.APPLICANT in roles_of(request.user):
+                return redirect("portal-home")
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+def branches_in_scope(user):
+    own = staff_branch(user)
+    if own is None:
+        return Branch.objects.none()
+    qs = Branch.objects.all()
+    if not own.is_head_office:
+        qs = qs.filter(path__startswith=own.path)
+    return qs.order_by("path")
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class ApplicationListView(StaffRequiredMixin, View):
+    def get(self, request):
+        params = request.GET
+        status = params.get("status", "")
+        if status and not all(s in Status.values for s in status.split(",")):
+            status = ""
+        filters = {
+            "status": status,
+            "product": _int(params.get("product")),
+            "branch": _int(params.get("branch")),
+            "q": params.get("q", "").strip(),
+            "mine": params.get("mine") == "1",
+        }
+        qs = application_list(user=request.user, filters=filters)
+        page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+        query = params.copy()
+        query.pop("page", None)
+        return render(request, "applications/list.html", {
+            "page": page,
+            "applications": page.object_list,
+            "filters": filters,
+            "statuses": Status.choices,
+            "products": Product.objects.order_by("code"),
+            "branches": branches_in_scope(request.user),
+            "querystring": query.urlencode(),
+            "can_create": has_role_perm(request.user, "applications.create_application"),
+        })
+
+
+class SimpleApplicationForm(forms.Form):
+    company = forms.ModelChoiceField(label=_("Company"), queryset=Company.objects.none())
+    product = forms.ModelChoiceField(label=_("Product"),
+                                     queryset=Product.objects.filter(is_active=True))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2,
+                                min_value=Decimal("0.01"))
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=600)
+    interest_rate = forms.DecimalField(label=_("Annual interest rate (%)"), max_digits=6,
+                                       decimal_places=3, min_value=Decimal("0"))
+    repayment_method = forms.ChoiceField(label=_("Repayment method"),
+                                         choices=RepaymentMethod.choices)
+    guarantee_type = forms.ChoiceField(label=_("Guarantee type"), choices=GuaranteeType.choices)
+    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        branches = branches_in_scope(user)
+        self.fields["company"].queryset = (Company.objects.filter(home_branch__in=branches)
+                                           .order_by("name"))
+
+
+class ApplicationCreateSimpleView(StaffRequiredMixin, View):
+    """One form that files a draft (the intake stage offers the full multi-step filing)."""
+
+    template_name = "applications/create_simple.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if (request.user.is_authenticated
+                and not has_role_perm(request.user, "applications.create_application")
+                and is_staff_member(request.user)):
+            messages.error(request, gettext("Only relationship managers file applications."))
+            return redirect("application-list")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        form = SimpleApplicationForm(user=request.user, initial={
+            "term_months": 12, "interest_rate": "4.350",
+            "repayment_method": RepaymentMethod.EQUAL_INSTALMENTS,
+            "guarantee_type": GuaranteeType.CREDIT,
+        })
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = SimpleApplicationForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                application = application_create(actor=request.user, **form.cleaned_data)
+            except Conflict as exc:
+                url = exc.details.get("existing_url")
+                if url:
+                    messages.error(request, format_html('{} <a href="{}">{}</a>', exc.message,
+                                                        url, gettext("Open it")))
+                else:
+                    messages.error(request, exc.message)
+            except DomainError as exc:
+                for field, errors in (exc.details or {}).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.details:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(request, gettext("Draft %(ref)s filed.")
+                                 % {"ref": application.reference})
+                return redirect("application-detail", pk=application.pk)
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+def _load(user, pk) -> LoanApplication:
+    try:
+        return application_get(user=user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def render_application(request, application: LoanApplication, *, status: int = 200):
+    actions = application_available_actions(application=application, user=request.user)
+    timeline = application_timeline(application=application, include_refusals=True)
+    return render(request, "applications/detail.html", {
+        "application": application,
+        "actions": actions,
+        "timeline": timeline,
+        "user": request.user,
+    }, status=status)
+
+
+class ApplicationDetailView(StaffRequiredMixin, View):
+    def get(self, request, pk: int):
+        return render_application(request, _load(request.user, pk))
+
+
+class ApplicationActionView(StaffRequiredMixin, View):
+    """POST one transition from the application page. Refusals come back as a message on
+    the page with the refusal's status code (403, 409), never a 500."""
+
+    def post(self, request, pk: int, name: str):
+        application = _load(request.user, pk)
+        if name not in TRANSITION_NAMES:
+            raise Http404
+        if name in INTERNAL_TRANSITIONS:
+            messages.error(request, gettext("This action is taken through its stage's own "
+                                            "screen."))
+            return render_application(request, application, status=403)
+        comment = request.POST.get("comment", "").strip()[:4000]
+        data = {}
+        reasons = [r.strip() for r in request.POST.getlist("reasons") if r.strip()]
+        if reasons:
+            data["reasons"] = reasons[:20]
+        try:
+            application_transition(application_id=application.pk, transition=name,
+                                   actor=request.user, comment=comment, data=data)
+        except DomainError as exc:
+            text = str(exc.message)
+            missing = getattr(exc, "missing", None)
+            if missing:
+                messages.error(request, format_html(
+                    "{}<ul>{}</ul>", text,
+                    format_html_join("", "<li>{}</li>", ((item,) for item in missing))))
+            else:
+                messages.error(request, text)
+            return render_application(request, _load(request.user, pk), status=exc.status_code)
+        messages.success(request, gettext("Done: %(action)s.") % {"action": action_label(name)})
+        return redirect("application-detail", pk=application.pk)

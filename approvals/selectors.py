@@ -1,0 +1,272 @@
+"""Reads: which route the matrix gives, approver limits, the role queues and the panel."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import (
+    DEFAULT_ROUTE,
+    ApprovalCondition,
+    ApprovalRecord,
+    ApprovalTask,
+    ApproverLimit,
+    CommitteeVote,
+    MatrixRule,
+    MatrixVersion,
+)
+from org.roles import roles_of
+from org.selectors import branch_scope_q
+
+FAST_TRACK_GRADES = ("A", "B")
+
+
+def short_amount(value: Decimal) -> str:
+    """3200000 -> '3.2M', 300000 -> '300K' (for route reasons)."""
+    value = Decimal(value)
+    for size, suffix in ((Decimal(1_000_000), "M"), (Decimal(1_000), "K")):
+        if abs(value) >= size:
+            number = (value / size).quantize(Decimal("0.01")).normalize()
+            return f"{number:f}{suffix}"
+    return f"{value.normalize():f}"
+
+
+@dataclass
+class Route:
+    steps: list[dict]
+    reason: str
+    version: MatrixVersion | None = None
+    rule: MatrixRule | None = None
+    fast_track: bool = False
+    matched: list[str] = field(default_factory=list)
+
+
+def matrix_active() -> MatrixVersion | None:
+    return MatrixVersion.objects.filter(is_active=True).first()
+
+
+def fast_track_eligible(application) -> bool:
+    return bool(application.product.fast_track_eligible
+                and application.route_recommendation == "fast_track"
+                and application.risk_grade in FAST_TRACK_GRADES
+                and application.flag_count == 0)
+
+
+def _rule_matches(rule: MatrixRule, application) -> list[str] | None:
+    """The reasons this rule matches (None when it does not)."""
+    amount = application.amount
+    parts: list[str] = []
+    if rule.product_id and rule.product_id != application.product_id:
+        return None
+    if rule.product_id:
+        parts.append(_("product %(p)s") % {"p": application.product.code})
+    if rule.currency and rule.currency != application.currency:
+        return None
+    if rule.amount_above is not None and not amount > rule.amount_above:
+        return None
+    if rule.amount_up_to is not None and not amount <= rule.amount_up_to:
+        return None
+    if rule.amount_above is not None and rule.amount_up_to is not None:
+        parts.append(_("amount %(a)s above %(lo)s and up to %(hi)s")
+                     % {"a": short_amount(amount), "lo": short_amount(rule.amount_above),
+                        "hi": short_amount(rule.amount_up_to)})
+    elif rule.amount_above is not None:
+        parts.append(_("amount %(a)s above %(lo)s") % {"a": short_amount(amount),
+                                                       "lo": short_amount(rule.amount_above)})
+    elif rule.amount_up_to is not None:
+        parts.append(_("amount %(a)s up to %(hi)s") % {"a": short_amount(amount),
+                                                       "hi": short_amount(rule.amount_up_to)})
+    if rule.grades:
+        if application.risk_grade not in rule.grades:
+            return None
+        parts.append(_("grade %(g)s") % {"g": application.risk_grade})
+    if rule.routes:
+        if application.route_recommendation not in rule.routes:
+            return None
+        parts.append(_("recommended route %(r)s") % {"r": application.route_recommendation})
+    if rule.min_flags is not None:
+        if application.flag_count < rule.min_flags:
+            return None
+        parts.append(_("%(n)d open flags") % {"n": application.flag_count})
+    if rule.max_flags is not None and application.flag_count > rule.max_flags:
+        return None
+    if rule.fast_track:
+        if not fast_track_eligible(application):
+            return None
+        parts.append(_("fast-track eligible"))
+    return parts
+
+
+def route_compute(*, application, version: MatrixVersion | None = None) -> Route:
+    """The route the matrix gives this application (the default route without a matrix)."""
+    version = version if version is not None else matrix_active()
+    if version is None:
+        return Route(steps=[dict(s) for s in DEFAULT_ROUTE],
+                     reason=_("No authority matrix is active: default route."))
+    steps = {step.code: step for step in version.steps.all()}
+    for rule in version.rules.select_related("product").order_by("priority", "id"):
+        parts = _rule_matches(rule, application)
+        if parts is None:
+            continue
+        route_steps = [steps[code].as_route_step() for code in rule.steps if code in steps]
+        detail = "; ".join(parts) if parts else _("any application")
+        reason = _("%(rule)s (matrix v%(v)d): %(detail)s.") % {
+            "rule": rule.name, "v": version.number, "detail": detail}
+        return Route(steps=route_steps, reason=reason, version=version, rule=rule,
+                     fast_track=rule.fast_track, matched=parts)
+    return Route(steps=[dict(s) for s in DEFAULT_ROUTE], version=version,
+                 reason=_("No rule of matrix v%(v)d matches: default route.")
+                 % {"v": version.number})
+
+
+def approver_limit(*, user, grade: str, currency: str) -> Decimal:
+    """The user's personal limit at this grade (falls back to the staff profile's limit)."""
+    limit = (ApproverLimit.objects.filter(user=user, grade=grade, currency=currency)
+             .values_list("max_amount", flat=True).first()) if grade else None
+    if limit is not None:
+        return limit
+    profile = getattr(user, "staff_profile", None)
+    if profile is None or profile.currency != currency:
+        return Decimal("0")
+    return profile.authority_limit
+
+
+def record_current(*, application) -> ApprovalRecord | None:
+    return application.approval_records.select_related("matrix_version").first()
+
+
+# --- Queues ------------------------------------------------------------------------------
+
+def task_scope_q(user) -> Q:
+    """Tasks the user may see in a queue: their roles, their branch scope."""
+    roles = roles_of(user)
+    return Q(role__in=sorted(roles)) & branch_scope_q(user, field="branch")
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
+
+
+def task_queue(*, user, filters: dict | None = None, now: datetime | None = None
+               ) -> QuerySet[ApprovalTask]:
+    """Open and claimed tasks the user may take, oldest due first."""
+    filters = filters or {}
+    now = now or timezone.now()
+    qs = ApprovalTask.objects.filter(task_scope_q(user), status__in=ApprovalTask.OPEN_STATES)
+    if filters.get("role"):
+        qs = qs.filter(role=filters["role"])
+    if _int(filters.get("product")):
+        qs = qs.filter(application__product_id=_int(filters["product"]))
+    if _int(filters.get("branch")):
+        qs = qs.filter(branch_id=_int(filters["branch"]))
+    if _decimal(filters.get("amount_min")) is not None:
+        qs = qs.filter(application__amount__gte=_decimal(filters["amount_min"]))
+    if _decimal(filters.get("amount_max")) is not None:
+        qs = qs.filter(application__amount__lte=_decimal(filters["amount_max"]))
+    if filters.get("grade"):
+        qs = qs.filter(application__risk_grade=str(filters["grade"]).upper())
+    if str(filters.get("overdue", "")).lower() in ("1", "true", "on", "yes"):
+        qs = qs.filter(due_at__lt=now)
+    if str(filters.get("mine", "")).lower() in ("1", "true", "on", "yes"):
+        qs = qs.filter(claimed_by=user)
+    term = (filters.get("q") or "").strip()
+    if term:
+        qs = qs.filter(Q(application__reference__iexact=term)
+                       | Q(application__company__name__icontains=term))
+    return (qs.select_related("application", "application__company", "application__product",
+                              "branch", "claimed_by")
+            .order_by("due_at", "id"))
+
+
+def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
+    """Per queue (role): open, claimed, mine and overdue, in one query."""
+    now = now or timezone.now()
+    rows = (ApprovalTask.objects
+            .filter(task_scope_q(user), status__in=ApprovalTask.OPEN_STATES)
+            .values("role")
+            .annotate(total=Count("id"),
+                      open=Count("id", filter=Q(status="open")),
+                      claimed=Count("id", filter=Q(status="claimed")),
+                      mine=Count("id", filter=Q(claimed_by=user)),
+                      overdue=Count("id", filter=Q(due_at__lt=now)))
+            .order_by("role"))
+    return list(rows)
+
+
+def task_get(*, user, pk) -> ApprovalTask:
+    """A task of an application the user may see (404 otherwise)."""
+    from applications.models import LoanApplication
+    from applications.selectors import application_scope_q
+    from loanflow.errors import NotFound
+
+    task = (ApprovalTask.objects.select_related(
+        "application", "application__company", "application__product", "application__branch",
+        "record", "record__matrix_version", "branch", "claimed_by", "decided_by")
+        .filter(pk=_int(pk)).first())
+    if task is None or not LoanApplication.objects.filter(
+            application_scope_q(user), pk=task.application_id).exists():
+        raise NotFound()
+    return task
+
+
+def acted_steps(*, application_id: int) -> dict[int, set[str]]:
+    """Who acted at which step of the application (step decisions and committee votes)."""
+    acted: dict[int, set[str]] = {}
+    for user_id, step in (ApprovalTask.objects
+                          .filter(application_id=application_id, kind="step",
+                                  decided_by__isnull=False)
+                          .values_list("decided_by_id", "step")):
+        acted.setdefault(user_id, set()).add(step)
+    for user_id, step in (CommitteeVote.objects.filter(task__application_id=application_id)
+                          .values_list("member_id", "task__step")):
+        acted.setdefault(user_id, set()).add(step)
+    return acted
+
+
+# --- Panel -------------------------------------------------------------------------------
+
+def approval_panel(*, application) -> dict:
+    """Route, reason, steps with who and when, conditions and votes (a few queries)."""
+    record = record_current(application=application)
+    if record is None:
+        return {"record": None, "steps": [], "conditions": [], "post_reviews": []}
+    tasks = list(record.tasks.select_related("claimed_by", "decided_by")
+                 .prefetch_related("votes__member").order_by("step_index", "id"))
+    by_index: dict[int, list] = {}
+    post_reviews = []
+    for task in tasks:
+        if task.kind == ApprovalTask.Kind.POST_REVIEW:
+            post_reviews.append(task)
+        else:
+            by_index.setdefault(task.step_index, []).append(task)
+    steps = []
+    for index, step in enumerate(record.route):
+        step_tasks = by_index.get(index, [])
+        steps.append({"index": index, "step": step, "tasks": step_tasks,
+                      "is_current": record.status == "in_progress"
+                      and index == record.current_step})
+    conditions = list(ApprovalCondition.objects.filter(application=application)
+                      .select_related("created_by", "satisfied_by"))
+    return {"record": record, "steps": steps, "conditions": conditions,
+            "post_reviews": post_reviews}
+
+
+def committee_tally(*, task: ApprovalTask) -> dict:
+    votes = list(task.votes.all())
+    approve = sum(1 for v in votes if v.vote == "approve")
+    decline = sum(1 for v in votes if v.vote == "decline")
+    abstain = sum(1 for v in votes if v.vote == "abstain")
+    return {"approve": approve, "decline": decline, "abstain": abstain, "cast": len(votes)}

@@ -1,0 +1,606 @@
+"""Writes of the approval stage: fixing the route, fast track, claiming and deciding tasks,
+committee votes, stale-claim release. Every refusal (role, segregation of duties, limit)
+answers 403 and is logged in the audit trail."""
+
+import functools
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import LoanApplication
+from applications.services import application_transition
+from approvals.models import (
+    ApprovalCondition,
+    ApprovalRecord,
+    ApprovalTask,
+    CommitteeVote,
+    DeclineReason,
+)
+from approvals.selectors import (
+    acted_steps,
+    approver_limit,
+    committee_tally,
+    fast_track_eligible,
+    route_compute,
+    short_amount,
+    task_get,
+)
+from audit.services import audit_record, audit_refusal
+from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from org.roles import Role, has_role, primary_role, roles_of
+from org.selectors import user_sees_branch
+
+logger = logging.getLogger(__name__)
+
+TASK = "approvals.task"
+POST_REVIEW_HOURS = 5 * 24
+
+
+def claim_timeout() -> timedelta:
+    return timedelta(minutes=getattr(settings, "APPROVALS_CLAIM_TIMEOUT_MINUTES", 120))
+
+
+# --- Helpers -----------------------------------------------------------------------------
+
+def _refuse(exc_class, reason: str, *, application, code: str):
+    exc = exc_class(reason, code=code)
+    exc.refused_application = application
+    return exc
+
+
+def logs_refusals(action: str):
+    """Log a 403 raised by the wrapped service (after its transaction rolled back)."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Forbidden as exc:
+                application = getattr(exc, "refused_application", None)
+                if application is not None:
+                    actor = kwargs.get("actor")
+                    audit_refusal(action=action, actor=actor,
+                                  actor_role=primary_role(actor) if actor else "",
+                                  application=application, reason=str(exc.message),
+                                  code=exc.code)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _enqueue(task, *args) -> None:
+    """Run `task` after commit; a broker outage is logged, never raised (the sweep catches up)."""
+    try:
+        from loanflow.queue import enqueue_on_commit
+    except ImportError:
+        enqueue_on_commit = None
+    if enqueue_on_commit is not None:
+        enqueue_on_commit(task, *args)
+        return
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # kombu/redis OperationalError and friends: the sweep picks it up
+            logger.warning("Could not enqueue %s%r; the sweep will pick it up", task.name, args,
+                           exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _sla_call(name: str, **kwargs):
+    """Call sla.services.<name> if the SLA app provides it (guarded; never breaks approval)."""
+    try:
+        from sla import services as sla_services
+    except ImportError:
+        return None
+    fn = getattr(sla_services, name, None)
+    if fn is None:
+        return None
+    try:
+        with transaction.atomic():
+            return fn(**kwargs)
+    except Exception:
+        logger.exception("sla.services.%s failed for %s", name, kwargs.get("subject_id"))
+        return None
+
+
+def _computed_due(start: datetime, hours: int, branch) -> datetime:
+    try:
+        from sla.calendar import add_business_seconds
+
+        return add_business_seconds(start, hours * 3600, region=getattr(branch, "region", "CN"))
+    except Exception:  # the calendar is optional: fall back to clock hours
+        return start + timedelta(hours=hours)
+
+
+def _task_create(*, record: ApprovalRecord, index: int, application) -> ApprovalTask:
+    step = record.route[index]
+    now = timezone.now()
+    task = ApprovalTask.objects.create(
+        application=application, record=record, kind=ApprovalTask.Kind.STEP, step_index=index,
+        step=step["code"], step_name=step.get("name", step["code"]), role=step["role"],
+        branch=application.branch, due_at=_computed_due(now, step.get("sla_hours", 24),
+                                                        application.branch),
+    )
+    deadline = _sla_call("clock_start", subject_type=TASK, subject_id=task.pk, step=task.step,
+                         application=application, role=task.role, branch=task.branch,
+                         started_at=now)
+    due = getattr(deadline, "due_at", None)
+    if due and due != task.due_at:
+        task.due_at = due
+        task.save(update_fields=["due_at"])
+    return task
+
+
+def _audit_task(task: ApprovalTask, action: str, actor, comment: str = "", data=None) -> None:
+    audit_record(action=action, actor=actor,
+                 actor_role=primary_role(actor, among={task.role}) if actor else "system",
+                 application=task.application, kind="action", subject_type=TASK,
+                 subject_id=task.pk, comment=comment, data=data or {})
+
+
+def step_refusal(*, task: ApprovalTask, actor, application=None) -> tuple[type, str, str] | None:
+    """Why `actor` may not act at this task (None when they may)."""
+    application = application or task.application
+    if task.role not in roles_of(actor):
+        return (Forbidden, _("This step is for the role '%(role)s', which you do not hold.")
+                % {"role": Role(task.role).label}, "role")
+    if actor.pk in (application.filed_by_id, application.relationship_manager_id):
+        return (SegregationOfDuties, _("You filed or manage this application, so you may not "
+                                       "take an approval step on it."), "segregation_of_duties")
+    if application.investigator_id and actor.pk == application.investigator_id:
+        return (SegregationOfDuties, _("You investigated this application, so you may not take "
+                                       "an approval step on it."), "segregation_of_duties")
+    if task.kind == ApprovalTask.Kind.STEP:
+        other = acted_steps(application_id=application.pk).get(actor.pk, set()) - {task.step}
+        if other:
+            return (SegregationOfDuties,
+                    _("You already acted at the step '%(step)s' of this application; one person "
+                      "acts at one step only.") % {"step": ", ".join(sorted(other))},
+                    "segregation_of_duties")
+        step = task.record.route[task.step_index] if task.step_index < len(
+            task.record.route) else {}
+        if step.get("checks_limit"):
+            limit = approver_limit(user=actor, grade=application.risk_grade,
+                                   currency=application.currency)
+            if limit < application.amount:
+                return (SegregationOfDuties,
+                        _("Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
+                          "the amount of %(amount)s.")
+                        % {"limit": short_amount(limit), "cur": application.currency,
+                           "grade": application.risk_grade or "-",
+                           "amount": short_amount(application.amount)},
+                        "authority_limit")
+    return None
+
+
+def _check(task: ApprovalTask, actor) -> None:
+    refusal = step_refusal(task=task, actor=actor)
+    if refusal:
+        exc_class, reason, code = refusal
+        raise _refuse(exc_class, reason, application=task.application, code=code)
+
+
+# --- Entering approval -------------------------------------------------------------------
+
+def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
+    """Fix the route when the application enters approval (inside the transition's
+    transaction), and create the first task or schedule the fast-track decision."""
+    route = route_compute(application=application)
+    version = route.version
+    record = ApprovalRecord.objects.create(
+        application=application, matrix_version=version, rule=route.rule,
+        rule_name=route.rule.name if route.rule else "", route=route.steps,
+        reason=route.reason, fast_track=route.fast_track,
+        status=(ApprovalRecord.Status.PENDING_AUTO if route.fast_track
+                else ApprovalRecord.Status.IN_PROGRESS),
+        committee_quorum=version.committee_quorum if version else 3,
+        committee_majority_percent=version.committee_majority_percent if version else 50,
+    )
+    audit_record(action="route_fixed", actor=actor, actor_role="system",
+                 application=application, kind="action", subject_type="approvals.record",
+                 subject_id=record.pk, comment=record.reason,
+                 data={"route": [s["code"] for s in record.route],
+                       "matrix_version": version.number if version else None,
+                       "fast_track": record.fast_track})
+    if record.fast_track:
+        from approvals.tasks import fast_track_decide
+
+        _enqueue(fast_track_decide, application.pk)
+    else:
+        _task_create(record=record, index=0, application=application)
+    return record
+
+
+def approval_fast_track_decide(*, application_id: int) -> bool:
+    """The system approves a fast-track application (idempotent: only once, only while it
+    waits in approval). Returns True when it approved it now."""
+    with transaction.atomic():
+        record = (ApprovalRecord.objects.select_for_update(of=("self",))
+                  .filter(application_id=application_id, status="pending_auto")
+                  .select_related("matrix_version").first())
+        if record is None:
+            return False
+        application = LoanApplication.objects.select_related("product", "branch").get(
+            pk=application_id)
+        if application.status != "in_approval":
+            return False
+        if not fast_track_eligible(application):
+            # Something changed since routing: give it to people on the default route.
+            record.status = ApprovalRecord.Status.IN_PROGRESS
+            record.fast_track = False
+            if not record.route:
+                from approvals.models import DEFAULT_ROUTE
+
+                record.route = [dict(s) for s in DEFAULT_ROUTE]
+            record.save(update_fields=["status", "fast_track", "route"])
+            _task_create(record=record, index=0, application=application)
+            return False
+        version = record.matrix_version
+        label = f"v{version.number}" if version else "default"
+        record.decided_by_system = True
+        record.save(update_fields=["decided_by_system"])
+        application_transition(
+            application_id=application_id, transition="approve", actor=None, system=True,
+            comment=_("Approved automatically (fast track) by rule '%(rule)s' of authority "
+                      "matrix %(v)s.") % {"rule": record.rule_name, "v": label},
+            data={"matrix_version": version.number if version else None,
+                  "rule": record.rule_name, "fast_track": True},
+        )
+        if _selected_for_post_review(record):
+            task = ApprovalTask.objects.create(
+                application=application, record=record, kind=ApprovalTask.Kind.POST_REVIEW,
+                step_index=len(record.route), step="post_review",
+                step_name=str(_("Review of an automatic approval")), role=Role.APPROVER,
+                branch=application.branch,
+                due_at=timezone.now() + timedelta(hours=POST_REVIEW_HOURS))
+            _audit_task(task, "post_review_queued", None,
+                        data={"matrix_version": version.number if version else None})
+    return True
+
+
+def _selected_for_post_review(record: ApprovalRecord) -> bool:
+    """Exactly the configured share: the n-th automatic approval of a version is reviewed when
+    floor(n * p / 100) steps up."""
+    percent = record.matrix_version.fast_track_review_percent if record.matrix_version else 0
+    if percent <= 0:
+        return False
+    n = ApprovalRecord.objects.filter(matrix_version=record.matrix_version,
+                                      decided_by_system=True).count()
+    return (n * percent) // 100 > ((n - 1) * percent) // 100
+
+
+def approval_fast_track_sweep(*, older_than: timedelta = timedelta(0)) -> int:
+    """Decide fast-track routes whose task never ran (broker down, worker restart)."""
+    cutoff = timezone.now() - older_than
+    ids = list(ApprovalRecord.objects.filter(status="pending_auto", created_at__lte=cutoff)
+               .order_by("created_at").values_list("application_id", flat=True)[:500])
+    done = 0
+    for application_id in ids:
+        try:
+            done += approval_fast_track_decide(application_id=application_id)
+        except Exception:
+            logger.exception("Fast-track decision failed for application %s", application_id)
+    return done
+
+
+# --- Reacting to transitions -------------------------------------------------------------
+
+def on_application_transitioned(*, application, transition: str, from_state: str,
+                                 to_state: str, actor) -> None:
+    open_states = ("in_approval", "info_requested")
+    if to_state == "in_approval" and from_state == "investigation":
+        record_open(application=application, actor=actor)
+        return
+    record = application.approval_records.first()
+    if record is None:
+        return
+    now = timezone.now()
+    if from_state == "in_approval" and to_state == "info_requested":
+        ApprovalTask.objects.filter(record=record, kind="step",
+                                    status__in=ApprovalTask.OPEN_STATES).update(
+            status=ApprovalTask.Status.WAITING, last_activity_at=now)
+        return
+    if from_state == "info_requested" and to_state == "in_approval":
+        ApprovalTask.objects.filter(record=record, status="waiting", claimed_by__isnull=False
+                                    ).update(status="claimed", last_activity_at=now)
+        ApprovalTask.objects.filter(record=record, status="waiting").update(status="open")
+        return
+    if from_state in open_states and to_state not in open_states:
+        leftover = list(ApprovalTask.objects.filter(
+            record=record, kind="step", status__in=("open", "claimed", "waiting")))
+        for task in leftover:
+            _sla_call("clock_stop", subject_type=TASK, subject_id=task.pk)
+        ApprovalTask.objects.filter(pk__in=[t.pk for t in leftover]).update(
+            status=ApprovalTask.Status.CANCELLED)
+        final = {"approved": ApprovalRecord.Status.APPROVED,
+                 "declined": ApprovalRecord.Status.DECLINED,
+                 "investigation": ApprovalRecord.Status.RETURNED}.get(
+            to_state, ApprovalRecord.Status.CANCELLED)
+        ApprovalRecord.objects.filter(pk=record.pk, status__in=("in_progress", "pending_auto")
+                                      ).update(status=final, decided_at=now)
+
+
+# --- Queue actions -----------------------------------------------------------------------
+
+@logs_refusals("claim")
+def task_claim(*, task_id: int, actor) -> ApprovalTask:
+    """Claim an open task. Race-free: a conditional UPDATE; the loser gets 409 at once."""
+    task = task_get(user=actor, pk=task_id)
+    _check(task, actor)
+    now = timezone.now()
+    with transaction.atomic():
+        won = ApprovalTask.objects.filter(pk=task.pk, status="open").update(
+            status="claimed", claimed_by=actor, claimed_at=now, last_activity_at=now)
+        if won != 1:
+            holder = ApprovalTask.objects.filter(pk=task.pk).values_list(
+                "claimed_by__username", "status").first()
+            if holder and holder[1] == "claimed":
+                raise Conflict(_("%(user)s has already claimed this task.")
+                               % {"user": holder[0]}, code="already_claimed")
+            raise Conflict(_("This task is no longer open."), code="not_open")
+        _audit_task(task, "claim", actor)
+    task.refresh_from_db()
+    return task
+
+
+@logs_refusals("release")
+def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
+    task = task_get(user=actor, pk=task_id)
+    is_head = has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)
+    if task.claimed_by_id != actor.pk and not is_head:
+        raise _refuse(Forbidden, _("Only the person who claimed this task or a branch head "
+                                   "may release it."), application=task.application,
+                      code="not_claimer")
+    with transaction.atomic():
+        released = ApprovalTask.objects.filter(
+            pk=task.pk, status="claimed", claimed_by_id=task.claimed_by_id).update(
+            status="open", claimed_by=None, claimed_at=None, last_activity_at=timezone.now())
+        if released != 1:
+            raise Conflict(_("This task is not claimed."), code="not_claimed")
+        _audit_task(task, "release", actor, comment)
+    task.refresh_from_db()
+    return task
+
+
+@logs_refusals("reassign")
+def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> ApprovalTask:
+    """A branch head gives a task to someone (None: back to the queue)."""
+    task = task_get(user=actor, pk=task_id)
+    if not (has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)):
+        raise _refuse(Forbidden, _("Only a branch head over this task's branch may reassign "
+                                   "it."), application=task.application, code="not_branch_head")
+    if assignee is not None:
+        _check(task, assignee)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = ApprovalTask.objects.filter(pk=task.pk, status__in=("open", "claimed")).update(
+            status="claimed" if assignee else "open", claimed_by=assignee,
+            claimed_at=now if assignee else None, last_activity_at=now)
+        if changed != 1:
+            raise Conflict(_("This task is no longer open."), code="not_open")
+        _audit_task(task, "reassign", actor, comment,
+                    data={"from": task.claimed_by_id, "to": assignee.pk if assignee else None})
+    task.refresh_from_db()
+    return task
+
+
+def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
+    """Lock the task for the actor: theirs if claimed by them, claimed now if open."""
+    locked = ApprovalTask.objects.select_for_update().select_related("record").get(pk=task.pk)
+    if locked.status == "open":
+        now = timezone.now()
+        locked.status, locked.claimed_by, locked.claimed_at = "claimed", actor, now
+    elif locked.status != "claimed" or locked.claimed_by_id != actor.pk:
+        if locked.status == "claimed":
+            raise Conflict(_("%(user)s has claimed this task.") % {
+                "user": locked.claimed_by.username}, code="already_claimed")
+        raise Conflict(_("This task is no longer open."), code="not_open")
+    locked.application = task.application
+    return locked
+
+
+def _advance(task: ApprovalTask, actor, comment: str) -> None:
+    """The step is passed: open the next step or approve the application."""
+    record = ApprovalRecord.objects.select_for_update().get(pk=task.record_id)
+    next_index = task.step_index + 1
+    if next_index < len(record.route):
+        record.current_step = next_index
+        record.save(update_fields=["current_step"])
+        _task_create(record=record, index=next_index, application=task.application)
+        return
+    application_transition(application_id=task.application_id, transition="approve",
+                           actor=actor, comment=comment, data={"approval_task": task.pk})
+
+
+def _finish(task: ApprovalTask, actor, decision: str, comment: str) -> None:
+    now = timezone.now()
+    task.status = ApprovalTask.Status.DONE
+    task.decision = decision
+    task.decided_by = actor
+    task.decided_at = now
+    task.last_activity_at = now
+    task.comment = comment
+    task.save()
+    _sla_call("clock_stop", subject_type=TASK, subject_id=task.pk, stopped_at=now)
+
+
+@logs_refusals("decide")
+def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
+                conditions: list[str] | None = None, reasons: list[str] | None = None
+                ) -> ApprovalTask:
+    """Decide a step: approve (next step, or approve the application at the last), approve
+    with conditions, decline with reason codes, return to the investigator, or request
+    information from the applicant."""
+    task = task_get(user=actor, pk=task_id)
+    D = ApprovalTask.Decision
+    conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
+    reasons = list(reasons or [])
+    if task.kind == ApprovalTask.Kind.POST_REVIEW:
+        allowed = {D.CONFIRM, D.CONCERN}
+    elif task.is_committee:
+        raise Conflict(_("A committee step is decided by the members' votes; the chair closes "
+                         "the vote."), code="committee_step")
+    else:
+        allowed = {D.APPROVE, D.APPROVE_WITH_CONDITIONS, D.DECLINE, D.RETURN,
+                   D.REQUEST_INFORMATION}
+    if decision not in allowed:
+        raise InvalidInput(details={"decision": [_("Not a decision for this task.")]})
+    if decision != D.APPROVE and decision != D.CONFIRM and not comment.strip():
+        raise InvalidInput(details={"comment": [_("Say why: this comment is on the record.")]})
+    if decision == D.APPROVE_WITH_CONDITIONS and not conditions:
+        raise InvalidInput(details={"conditions": [_("List at least one condition.")]})
+    if decision == D.DECLINE:
+        known = set(DeclineReason.objects.filter(code__in=reasons, is_active=True)
+                    .values_list("code", flat=True))
+        if not reasons or set(reasons) - known:
+            raise InvalidInput(details={"reasons": [
+                _("Choose one or more decline reasons from the list.")]})
+    _check(task, actor)
+    with transaction.atomic():
+        task = _lock_for_action(task, actor)
+        if task.application.status != "in_approval" and task.kind == "step":
+            raise Conflict(_("The application is not in approval."), code="not_in_approval")
+        _finish(task, actor, decision, comment)
+        if task.kind == ApprovalTask.Kind.POST_REVIEW:
+            _audit_task(task, f"post_review_{decision}", actor, comment)
+        elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
+            for text in conditions:
+                ApprovalCondition.objects.create(application=task.application, task=task,
+                                                 text=text, created_by=actor)
+            _audit_task(task, f"step_{decision}", actor, comment,
+                        data={"step": task.step, "conditions": conditions})
+            _advance(task, actor, comment)
+        elif decision == D.DECLINE:
+            application_transition(application_id=task.application_id, transition="decline",
+                                   actor=actor, comment=comment,
+                                   data={"reasons": reasons, "approval_task": task.pk})
+        elif decision == D.RETURN:
+            application_transition(application_id=task.application_id,
+                                   transition="return_to_investigation", actor=actor,
+                                   comment=comment, data={"approval_task": task.pk})
+        else:
+            # The applicant answers; the step is then taken again by the queue.
+            task.status, task.decision = ApprovalTask.Status.CLAIMED, ""
+            task.decided_by, task.decided_at = None, None
+            task.save()
+            application_transition(application_id=task.application_id,
+                                   transition="request_information", actor=actor,
+                                   comment=comment, data={"approval_task": task.pk})
+    task.refresh_from_db()
+    return task
+
+
+# --- Committee ---------------------------------------------------------------------------
+
+def _committee_task(task: ApprovalTask) -> None:
+    if not task.is_committee:
+        raise Conflict(_("This step is not a committee vote."), code="not_committee")
+    if task.status not in ApprovalTask.OPEN_STATES:
+        raise Conflict(_("This vote is closed."), code="not_open")
+
+
+@logs_refusals("committee_vote")
+def committee_vote(*, task_id: int, actor, vote: str, comment: str = "") -> CommitteeVote:
+    task = task_get(user=actor, pk=task_id)
+    _committee_task(task)
+    if vote not in CommitteeVote.Vote.values:
+        raise InvalidInput(details={"vote": [_("Vote approve, decline or abstain.")]})
+    _check(task, actor)
+    with transaction.atomic():
+        locked = ApprovalTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status not in ApprovalTask.OPEN_STATES:
+            raise Conflict(_("This vote is closed."), code="not_open")
+        row, _created = CommitteeVote.objects.update_or_create(
+            task=locked, member=actor, defaults={"vote": vote, "comment": comment})
+        ApprovalTask.objects.filter(pk=task.pk).update(last_activity_at=timezone.now())
+        _audit_task(task, "committee_vote", actor, comment, data={"vote": vote})
+    return row
+
+
+def committee_outcome(*, approve: int, decline: int, abstain: int, quorum: int,
+                      majority_percent: int) -> str:
+    """'approve' or 'decline'; Conflict when the vote cannot close yet."""
+    cast = approve + decline + abstain
+    if cast < quorum:
+        raise Conflict(_("The quorum is not reached: %(cast)d of %(quorum)d votes cast.")
+                       % {"cast": cast, "quorum": quorum}, code="no_quorum")
+    if approve + decline == 0:
+        raise Conflict(_("Every member abstained: there is no decision."), code="no_majority")
+    if approve * 100 > majority_percent * (approve + decline):
+        return "approve"
+    return "decline"
+
+
+@logs_refusals("committee_close")
+def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
+    """The chair (the member holding the committee task) closes the vote."""
+    task = task_get(user=actor, pk=task_id)
+    _committee_task(task)
+    _check(task, actor)
+    if task.status == "claimed" and task.claimed_by_id != actor.pk:
+        raise _refuse(Forbidden, _("Only the chair (%(user)s) closes this vote.")
+                      % {"user": task.claimed_by.username}, application=task.application,
+                      code="not_chair")
+    with transaction.atomic():
+        task = _lock_for_action(task, actor)
+        tally = committee_tally(task=task)
+        record = task.record
+        outcome = committee_outcome(approve=tally["approve"], decline=tally["decline"],
+                                    abstain=tally["abstain"], quorum=record.committee_quorum,
+                                    majority_percent=record.committee_majority_percent)
+        dissent = [v.member.username for v in task.votes.select_related("member")
+                   if v.vote not in (outcome, "abstain")]
+        summary = _("Committee: %(a)d approve, %(d)d decline, %(x)d abstain.") % {
+            "a": tally["approve"], "d": tally["decline"], "x": tally["abstain"]}
+        full_comment = f"{summary} {comment}".strip()
+        decision = (ApprovalTask.Decision.APPROVE if outcome == "approve"
+                    else ApprovalTask.Decision.DECLINE)
+        _finish(task, actor, decision, full_comment)
+        _audit_task(task, "committee_close", actor, full_comment,
+                    data={**tally, "outcome": outcome, "dissent": dissent})
+        if outcome == "approve":
+            _advance(task, actor, full_comment)
+        else:
+            reasons = list(DeclineReason.objects.filter(code="committee_decline")
+                           .values_list("code", flat=True))
+            application_transition(application_id=task.application_id, transition="decline",
+                                   actor=actor, comment=full_comment,
+                                   data={"reasons": reasons, "approval_task": task.pk})
+    task.refresh_from_db()
+    return task
+
+
+# --- Sweeps ------------------------------------------------------------------------------
+
+def claims_release_stale(*, now: datetime | None = None,
+                         timeout: timedelta | None = None) -> int:
+    """Return claimed tasks untouched for longer than the claim timeout to their queue."""
+    now = now or timezone.now()
+    cutoff = now - (timeout or claim_timeout())
+    released = 0
+    with transaction.atomic():
+        stale = list(ApprovalTask.objects.select_for_update(skip_locked=True)
+                     .filter(status="claimed", last_activity_at__lt=cutoff)
+                     .select_related("application")[:1000])
+        for task in stale:
+            ApprovalTask.objects.filter(pk=task.pk, status="claimed").update(
+                status="open", claimed_by=None, claimed_at=None, last_activity_at=now)
+            _audit_task(task, "claim_expired", None, data={"was": task.claimed_by_id})
+            released += 1
+    return released
+
+
+def approvals_sweep() -> dict:
+    """The minute job: stale claims back to the queue; fast-track decisions not yet taken."""
+    return {"released": claims_release_stale(),
+            "fast_tracked": approval_fast_track_sweep(older_than=timedelta(seconds=5))}
+

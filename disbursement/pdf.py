@@ -1,0 +1,87 @@
+"""PDF rendering (WeasyPrint) of the offer letter and the repayment schedule.
+
+Only bundled content is rendered: the url_fetcher refuses every URL (file://, http(s)://,
+anything) except inline data: URIs, so text from the application can never make the renderer
+read local files or reach the network. Chinese documents use the WenQuanYi Micro Hei font.
+"""
+
+import logging
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+logger = logging.getLogger(__name__)
+
+
+class BundledOnlyFetcher(URLFetcher):
+    """Serves data: URIs only; everything else is refused (and remembered, for tests)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False, timeout=1,
+                         **kwargs)
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if not url.lower().startswith("data:"):
+            self.refused.append(url)
+            logger.warning("PDF rendering refused to fetch %s", url)
+            raise ValueError(f"Refused to fetch {url}")
+        return super().fetch(url, headers)
+
+
+def document_language(language: str) -> str:
+    return "zh-hans" if (language or "").lower().startswith("zh") else "en"
+
+
+def render_html(html: str, *, fetcher: BundledOnlyFetcher | None = None, **options) -> bytes:
+    fetcher = fetcher or BundledOnlyFetcher()
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(**options)
+
+
+def offer_html(offer) -> str:
+    application = offer.application
+    language = document_language(offer.language)
+    with translation.override(language):
+        return render_to_string("disbursement/pdf/offer.html", {
+            "offer": offer, "application": application, "company": application.company,
+            "rows": offer.schedule, "conditions": offer.conditions,
+            "chinese": language == "zh-hans", "lang": language,
+            "method_label": _method_label(offer.repayment_method),
+        })
+
+
+def render_offer(offer) -> bytes:
+    return render_html(offer_html(offer))
+
+
+def schedule_totals(rows: list[dict]) -> dict:
+    from disbursement.selectors import schedule_totals as totals
+
+    return totals(rows)
+
+
+def schedule_html(application, rows: list[dict], *, fixed: bool) -> str:
+    language = document_language(application.language)
+    totals = schedule_totals(rows) if rows else None
+    with translation.override(language):
+        return render_to_string("disbursement/pdf/schedule.html", {
+            "application": application, "company": application.company,
+            "rows": rows, "totals": totals, "fixed": fixed,
+            "chinese": language == "zh-hans", "lang": language,
+            "method_label": _method_label(application.repayment_method),
+        })
+
+
+def render_schedule(application, rows, *, fixed: bool) -> bytes:
+    return render_html(schedule_html(application, rows, fixed=fixed))
+
+
+def _method_label(method: str) -> str:
+    from applications.models import RepaymentMethod
+
+    try:
+        return str(RepaymentMethod(method).label)
+    except ValueError:
+        return method

@@ -1,0 +1,226 @@
+"""Staff pages (/disbursement/...) and the portal's offer acceptance. Thin: one service call
+per POST; domain errors are shown with their HTTP status."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from applications.selectors import application_get
+from disbursement import selectors, services
+from disbursement.models import Disbursement, Offer
+from loanflow.errors import DomainError, InvalidInput, NotFound
+from org.roles import Role, has_role, has_role_perm
+from org.selectors import is_staff_member
+
+
+def panel_context(request, application) -> dict:
+    user = getattr(request, "user", None)
+    staff = is_staff_member(user)
+    offer = selectors.offer_for(application)
+    disbursement = selectors.disbursement_for(application) if staff else None
+    conditions = selectors.conditions_for(application)
+    rows, fixed = selectors.schedule_rows(application)
+    is_officer = staff and has_role(user, Role.DISBURSEMENT_OFFICER)
+    is_checker = staff and has_role(user, Role.DISBURSEMENT_CHECKER)
+    status = application.status
+    return {
+        "request": request, "user": user, "application": application, "offer": offer,
+        "contract": selectors.contract_for(application), "conditions": conditions,
+        "disbursement": disbursement, "rows": rows, "fixed": fixed,
+        "totals": selectors.schedule_totals(rows) if rows else None,
+        "can_accept": (status == "approved" and offer is not None
+                       and offer.accepted_at is None and has_role(user, Role.APPLICANT)),
+        "can_record_contract": (status == "approved" and staff
+                                and has_role_perm(user, "applications.record_contract")),
+        "can_satisfy": status == "contract_signed" and is_officer,
+        "can_record": status == "contract_signed" and is_officer and disbursement is None,
+        "can_confirm": (status == "contract_signed" and is_checker and disbursement is not None
+                        and disbursement.status == Disbursement.Status.RECORDED
+                        and disbursement.maker_id != user.pk),
+        "conditions_unsatisfied": any(c.satisfied_at is None for c in conditions),
+        "today": timezone.localdate(),
+    }
+
+
+def _back(request, pk: int) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return f"/disbursement/{pk}/"
+
+
+def _base_template(request) -> str:
+    return "base.html" if is_staff_member(request.user) else "portal/base.html"
+
+
+def _error(request, exc: DomainError, pk: int | None = None) -> HttpResponse:
+    return render(request, "disbursement/error.html",
+                  {"error": exc, "missing": getattr(exc, "missing", None) or [],
+                   "back": _back(request, pk) if pk else "/", "details": exc.details,
+                   "base_template": _base_template(request)},
+                  status=exc.status_code)
+
+
+class DisbursementQueueView(LoginRequiredMixin, TemplateView):
+    template_name = "disbursement/queue.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not is_staff_member(self.request.user):
+            raise NotFound()
+        context["items"] = list(selectors.disbursement_queue(user=self.request.user)[:200])
+        return context
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except DomainError as exc:
+            return _error(request, exc)
+
+
+class DisbursementPageView(LoginRequiredMixin, View):
+    def get(self, request, pk: int):
+        try:
+            application = application_get(user=request.user, pk=pk)
+            if not is_staff_member(request.user):
+                raise NotFound()
+        except DomainError as exc:
+            return _error(request, exc)
+        return render(request, "disbursement/page.html", {"application": application})
+
+
+class _ActionView(LoginRequiredMixin, View):
+    success_message = ""
+
+    def act(self, request, pk: int, **kwargs):
+        raise NotImplementedError
+
+    def post(self, request, pk: int, **kwargs):
+        try:
+            self.act(request, pk, **kwargs)
+        except DomainError as exc:
+            return _error(request, exc, pk)
+        messages.success(request, self.success_message)
+        return redirect(_back(request, pk))
+
+
+def _date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput(details={field: [_("Enter a date as YYYY-MM-DD.")]}) from None
+
+
+def _decimal(value: str, field: str) -> Decimal:
+    try:
+        return Decimal((value or "").replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(details={field: [_("Enter an amount.")]}) from None
+
+
+class OfferAcceptView(_ActionView):
+    @property
+    def success_message(self):
+        return _("Thank you: you accepted the offer and the contract is signed.")
+
+    def act(self, request, pk: int):
+        services.offer_accept(application_id=pk, actor=request.user)
+
+
+class ContractRecordView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The signed contract is recorded.")
+
+    def act(self, request, pk: int):
+        services.contract_record(application_id=pk, actor=request.user,
+                                 number=request.POST.get("number", ""),
+                                 signed_on=_date(request.POST.get("signed_on"), "signed_on"))
+
+
+class ConditionSatisfyView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The condition is marked satisfied.")
+
+    def act(self, request, pk: int, condition_id: int):
+        services.condition_satisfy(application_id=pk, condition_id=condition_id,
+                                   actor=request.user, comment=request.POST.get("comment", ""))
+
+
+class DisbursementRecordView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The disbursement is recorded; a checker must confirm it.")
+
+    def act(self, request, pk: int):
+        services.disbursement_record(
+            application_id=pk, actor=request.user,
+            account_number=request.POST.get("account_number", ""),
+            amount=_decimal(request.POST.get("amount"), "amount"),
+            value_date=_date(request.POST.get("value_date"), "value_date"))
+
+
+class DisbursementConfirmView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The disbursement is confirmed and the repayment schedule is fixed.")
+
+    def act(self, request, pk: int):
+        services.disbursement_confirm(application_id=pk, actor=request.user,
+                                      comment=request.POST.get("comment", ""))
+
+
+class OfferRetryView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The offer letter is being prepared again.")
+
+    def act(self, request, pk: int):
+        services.offer_retry_render(application_id=pk, actor=request.user)
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class OfferPdfView(LoginRequiredMixin, View):
+    def get(self, request, pk: int):
+        try:
+            application = application_get(user=request.user, pk=pk)
+            offer = Offer.objects.filter(application=application,
+                                         status=Offer.Status.READY).first()
+            if offer is None or not offer.pdf:
+                raise NotFound()
+        except DomainError as exc:
+            return _error(request, exc)
+        return _pdf(bytes(offer.pdf), f"offer-{application.reference}.pdf")
+
+
+class SchedulePdfView(LoginRequiredMixin, View):
+    def get(self, request, pk: int):
+        from disbursement.pdf import render_schedule
+
+        try:
+            application = application_get(user=request.user, pk=pk)
+            rows, fixed = selectors.schedule_rows(application)
+            if not rows:
+                raise NotFound()
+        except DomainError as exc:
+            return _error(request, exc)
+        return _pdf(render_schedule(application, rows, fixed=fixed),
+                    f"schedule-{application.reference}.pdf")
+
+

@@ -1,0 +1,133 @@
+"""Reads for the investigation: configuration in force, the workspace, what the gate misses."""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from applications.selectors import application_get
+from investigation.models import (
+    CreditMemo,
+    Flag,
+    Investigation,
+    InvestigationPolicy,
+    Question,
+    Questionnaire,
+    Scorecard,
+    ScoreResult,
+    SiteVisit,
+    VerificationItem,
+)
+from loanflow.errors import NotFound
+from org.selectors import is_staff_member
+
+
+def policy_current() -> InvestigationPolicy:
+    policy = InvestigationPolicy.objects.order_by("-version").first()
+    if policy is None:  # defaults until an administrator saves one
+        policy = InvestigationPolicy(version=0, fast_track_grades=["A", "B"],
+                                     enhanced_grades=["D", "E"])
+    return policy
+
+
+def scorecard_current() -> Scorecard | None:
+    return (Scorecard.objects.filter(is_active=True).prefetch_related("factors")
+            .order_by("-version").first())
+
+
+def questionnaire_for_product(*, product) -> Questionnaire | None:
+    return (Questionnaire.objects.filter(product=product, is_active=True)
+            .order_by("-version").first())
+
+
+def investigation_application_get(*, user, pk):
+    """The application, if `user` is staff who may see it (SME owners never see the
+    investigation)."""
+    application = application_get(user=user, pk=pk)
+    if not is_staff_member(user):
+        raise NotFound()
+    return application
+
+
+def investigation_for(*, application) -> Investigation | None:
+    return (Investigation.objects.filter(application=application)
+            .select_related("questionnaire")
+            .prefetch_related(
+                Prefetch("questionnaire__questions", queryset=Question.objects.order_by(
+                    "order", "id")),
+                "answers", "financials", "guarantors", "collateral",
+                Prefetch("verifications", queryset=VerificationItem.objects.select_related(
+                    "verified_by")),
+                Prefetch("site_visits", queryset=SiteVisit.objects.prefetch_related("photos")),
+                Prefetch("flags", queryset=Flag.objects.order_by("id")),
+            ).first())
+
+
+def score_current(*, application) -> ScoreResult | None:
+    return ScoreResult.objects.filter(application=application, is_current=True).first()
+
+
+def score_rows(score: ScoreResult | None) -> list[dict]:
+    """The breakdown with factor names in the active language and the reason factors marked."""
+    if score is None:
+        return []
+    from investigation.models import ScorecardFactor
+
+    labels = dict(ScorecardFactor.Code.choices)
+    return [{**row, "label": str(labels.get(row["factor"], row.get("label", ""))),
+             "is_reason": row["factor"] in score.reasons} for row in score.breakdown]
+
+
+def score_reason_labels(score: ScoreResult | None) -> list[str]:
+    if score is None:
+        return []
+    from investigation.models import ScorecardFactor
+
+    labels = dict(ScorecardFactor.Code.choices)
+    return [str(labels.get(code, code)) for code in score.reasons]
+
+
+def memos_for(*, application) -> list[CreditMemo]:
+    return list(CreditMemo.objects.filter(application=application).order_by("-version"))
+
+
+def memo_get(*, user, application_pk, memo_pk) -> CreditMemo:
+    application = investigation_application_get(user=user, pk=application_pk)
+    try:
+        return CreditMemo.objects.get(application=application, pk=memo_pk)
+    except (CreditMemo.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def questionnaire_missing(investigation: Investigation) -> list[Question]:
+    if investigation.questionnaire is None:
+        return []
+    answered = {a.question_id for a in investigation.answers.all() if a.value.strip()}
+    return [q for q in investigation.questionnaire.questions.all()
+            if q.required and q.id not in answered]
+
+
+def investigation_missing(*, application) -> list[str]:
+    """What still blocks `send_to_approval` (no side effects: this runs inside the gate)."""
+    investigation = investigation_for(application=application)
+    if investigation is None:
+        return [_("The investigation has not been started.")]
+    language = application.language or ""
+    missing: list[str] = []
+    if investigation.questionnaire is None:
+        missing.append(_("There is no questionnaire for this product."))
+    for question in questionnaire_missing(investigation):
+        missing.append(_("Questionnaire: '%(q)s' is not answered.")
+                       % {"q": question.label(language)})
+    pending = [v for v in investigation.verifications.all()
+               if v.status == VerificationItem.Status.PENDING]
+    if pending:
+        missing.append(_("Verification not done: %(facts)s.")
+                       % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)})
+    if score_current(application=application) is None:
+        missing.append(_("The risk score has not been computed."))
+    fresh_after = max(filter(None, [investigation.changed_at, investigation.returned_at]))
+    ready = CreditMemo.objects.filter(application=application, status=CreditMemo.Status.READY,
+                                      created_at__gte=fresh_after).exists()
+    if not ready:
+        missing.append(_("The credit memo has not been generated since the investigation "
+                         "last changed."))
+    return missing

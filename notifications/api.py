@@ -1,0 +1,65 @@
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from notifications import selectors, services
+from notifications.models import Kind, Notification
+
+
+class NotificationListApi(APIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        application_reference = serializers.CharField(source="application.reference",
+                                                      default=None)
+
+        class Meta:
+            model = Notification
+            fields = ["id", "kind", "title", "body", "url", "application",
+                      "application_reference", "created_at", "read_at"]
+
+    def get(self, request):
+        from rest_framework.pagination import PageNumberPagination
+
+        qs = selectors.notification_list(user=request.user,
+                                         unread_only=request.query_params.get("unread") == "1")
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        response = paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        response.data["unread"] = selectors.notification_unread_count(user=request.user)
+        return response
+
+
+class NotificationUnreadCountApi(APIView):
+    def get(self, request):
+        return Response({"unread": selectors.notification_unread_count(user=request.user)})
+
+
+class NotificationReadApi(APIView):
+    def post(self, request, pk: int):
+        return Response({"updated": services.notification_mark_read(user=request.user,
+                                                                    notification_id=pk)})
+
+
+class NotificationReadAllApi(APIView):
+    def post(self, request):
+        return Response({"updated": services.notification_mark_all_read(user=request.user)})
+
+
+class NotificationMuteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=Kind.choices)
+
+    def get(self, request):
+        return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))})
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.notification_mute(user=request.user, kind=data.validated_data["kind"])
+        return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))},
+                        status=201)
+
+    def delete(self, request):
+        data = self.InputSerializer(data=request.data or request.query_params)
+        data.is_valid(raise_exception=True)
+        services.notification_unmute(user=request.user, kind=data.validated_data["kind"])
+        return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))})

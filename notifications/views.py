@@ -1,0 +1,63 @@
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from loanflow.errors import InvalidInput
+from notifications import selectors, services
+from notifications.models import UNMUTABLE_KINDS, Kind
+
+
+def _base_template(user) -> str:
+    from org.selectors import is_staff_member
+
+    return "base.html" if is_staff_member(user) else "portal/base.html"
+
+
+class NotificationListView(LoginRequiredMixin, TemplateView):
+    template_name = "notifications/list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        qs = selectors.notification_list(user=user,
+                                         unread_only=self.request.GET.get("unread") == "1")
+        page = Paginator(qs, 25).get_page(self.request.GET.get("page"))
+        muted = selectors.notification_muted_kinds(user=user)
+        context.update(
+            page=page, notifications=page.object_list, base_template=_base_template(user),
+            kinds=[{"value": k.value, "label": k.label, "muted": k.value in muted,
+                    "mutable": k.value not in UNMUTABLE_KINDS} for k in Kind],
+        )
+        return context
+
+
+class NotificationReadView(LoginRequiredMixin, View):
+    def post(self, request, pk: int):
+        services.notification_mark_read(user=request.user, notification_id=pk)
+        return redirect(request.POST.get("next") or "notification-list")
+
+
+class NotificationReadAllView(LoginRequiredMixin, View):
+    def post(self, request):
+        services.notification_mark_all_read(user=request.user)
+        return redirect("notification-list")
+
+
+class NotificationMuteView(LoginRequiredMixin, View):
+    def post(self, request):
+        from django.contrib import messages
+
+        kind = request.POST.get("kind", "")
+        try:
+            if request.POST.get("mute") == "1":
+                services.notification_mute(user=request.user, kind=kind)
+            else:
+                services.notification_unmute(user=request.user, kind=kind)
+        except InvalidInput as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Your notification settings were saved."))
+        return redirect("notification-list")

@@ -1,0 +1,91 @@
+from django.contrib import admin
+
+from postloan.models import (
+    Alert,
+    ClassificationChange,
+    ClassificationFloor,
+    InspectionRule,
+    InspectionTask,
+    Loan,
+    Repayment,
+    RepaymentImport,
+    WarningRule,
+    WriteOff,
+)
+
+
+@admin.register(ClassificationFloor)
+class ClassificationFloorAdmin(admin.ModelAdmin):
+    list_display = ["min_days_past_due", "classification", "is_active"]
+    list_editable = ["classification", "is_active"]
+
+
+@admin.register(InspectionRule)
+class InspectionRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "classification", "days", "lead_days", "method", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(WarningRule)
+class WarningRuleAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "threshold", "severity", "creates_inspection",
+                    "is_active"]
+    list_filter = ["kind", "severity", "is_active"]
+
+
+@admin.register(Loan)
+class LoanAdmin(admin.ModelAdmin):
+    list_display = ["application", "status", "classification", "days_past_due",
+                    "outstanding_principal", "next_inspection_due"]
+    list_filter = ["status", "classification"]
+    list_select_related = ["application"]
+    search_fields = ["application__reference"]
+    readonly_fields = [f.name for f in Loan._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(InspectionTask)
+class InspectionTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "loan", "kind", "status", "due_date", "owner"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["loan__application", "owner"]
+    raw_id_fields = ["loan", "alert", "owner", "completed_by"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["id", "loan", "rule", "severity", "status", "created_at"]
+    list_filter = ["status", "severity", "rule"]
+    list_select_related = ["loan__application", "rule"]
+    raw_id_fields = ["loan", "acknowledged_by", "closed_by"]
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(admin.ModelAdmin):
+    list_display = ["id", "loan", "amount", "currency", "value_date", "source", "external_id"]
+    list_select_related = ["loan__application"]
+    raw_id_fields = ["loan", "batch", "recorded_by"]
+    search_fields = ["external_id", "loan__application__reference"]
+
+
+@admin.register(RepaymentImport)
+class RepaymentImportAdmin(admin.ModelAdmin):
+    list_display = ["id", "file_name", "row_count", "uploaded_by", "created_at"]
+
+
+@admin.register(ClassificationChange)
+class ClassificationChangeAdmin(admin.ModelAdmin):
+    list_display = ["id", "loan", "kind", "status", "from_classification", "to_classification",
+                    "created_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["loan__application"]
+    raw_id_fields = ["loan", "proposed_by", "decided_by"]
+
+
+@admin.register(WriteOff)
+class WriteOffAdmin(admin.ModelAdmin):
+    list_display = ["id", "loan", "status", "amount", "currency", "created_at"]
+    list_select_related = ["loan__application"]
+    raw_id_fields = ["loan", "proposed_by", "decided_by"]

@@ -1,0 +1,546 @@
+"""Post-loan API under /api/v1/postloan/: thin classes, one service or selector call each.
+Loans are addressed by their application's id."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loanflow.errors import InvalidInput
+from org.roles import has_role_perm
+from postloan import selectors, services
+from postloan.daily import daily_run
+from postloan.models import (
+    Alert,
+    ClassificationChange,
+    InspectionTask,
+    Loan,
+    Repayment,
+    WriteOff,
+)
+
+# --- Output serializers ----------------------------------------------------------------------
+
+class LoanSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="application_id")
+    reference = serializers.CharField(source="application.reference")
+    company_name = serializers.CharField(source="application.company.name")
+    status = serializers.CharField()
+    classification = serializers.CharField()
+    classification_display = serializers.CharField(source="get_classification_display")
+    is_non_performing = serializers.BooleanField()
+
+    class Meta:
+        model = Loan
+        fields = ["id", "application", "reference", "company_name", "status", "currency",
+                  "principal", "disbursed_on", "scheduled_total", "paid_total",
+                  "outstanding_total", "outstanding_principal", "paid_instalments",
+                  "oldest_unpaid_due", "days_past_due", "classification",
+                  "classification_display", "is_non_performing", "last_inspection_on",
+                  "next_inspection_due", "litigation_flag", "guarantor_trouble_flag",
+                  "flags_note", "relationship_manager", "branch", "closed_at"]
+
+
+class InstalmentPositionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    interest = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=18, decimal_places=2)
+    status = serializers.CharField()
+    days_overdue = serializers.IntegerField()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    reference = serializers.CharField(source="loan.application.reference")
+    company_name = serializers.CharField(source="loan.application.company.name")
+    owner_name = serializers.SerializerMethodField()
+    days_overdue = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    method = serializers.CharField()
+    outcome = serializers.CharField()
+
+    class Meta:
+        model = InspectionTask
+        fields = ["id", "application", "reference", "company_name", "kind", "status",
+                  "due_date", "days_overdue", "method", "questions", "answers", "findings",
+                  "outcome", "revenue_previous", "revenue_current", "owner", "owner_name",
+                  "alert", "created_at", "completed_by", "completed_at"]
+
+    def get_owner_name(self, obj) -> str:
+        return obj.owner.get_full_name() or obj.owner.username
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    reference = serializers.CharField(source="loan.application.reference")
+    company_name = serializers.CharField(source="loan.application.company.name")
+    rule_code = serializers.CharField(source="rule.code")
+    rule_name = serializers.CharField(source="rule.name")
+    rule_kind = serializers.CharField(source="rule.kind")
+    severity = serializers.CharField()
+    status = serializers.CharField()
+
+    class Meta:
+        model = Alert
+        fields = ["id", "application", "reference", "company_name", "rule", "rule_code",
+                  "rule_name", "rule_kind", "severity", "evidence", "status", "action_plan",
+                  "created_at", "acknowledged_by", "acknowledged_at", "closed_by",
+                  "closed_at", "close_comment"]
+
+
+class RepaymentSerializer(serializers.ModelSerializer):
+    source = serializers.CharField()
+
+    class Meta:
+        model = Repayment
+        fields = ["id", "amount", "currency", "value_date", "external_id", "source",
+                  "recorded_by", "created_at"]
+
+
+class ClassificationChangeSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    from_classification = serializers.CharField()
+    to_classification = serializers.CharField()
+
+    class Meta:
+        model = ClassificationChange
+        fields = ["id", "application", "kind", "status", "from_classification",
+                  "to_classification", "days_past_due", "reason", "proposed_by", "created_at",
+                  "decided_by", "decided_at", "decision_comment"]
+
+
+class WriteOffSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    status = serializers.CharField()
+
+    class Meta:
+        model = WriteOff
+        fields = ["id", "application", "status", "amount", "currency", "reason",
+                  "proposed_by", "created_at", "decided_by", "decided_at", "decision_comment"]
+
+
+class LoanDetailSerializer(serializers.Serializer):
+    loan = LoanSerializer()
+    instalments = InstalmentPositionSerializer(many=True)
+    tasks = TaskSerializer(many=True)
+    alerts = AlertSerializer(many=True)
+    repayments = RepaymentSerializer(many=True)
+    classification_changes = ClassificationChangeSerializer(many=True)
+    write_offs = WriteOffSerializer(many=True)
+
+
+def _detail(request, application_id: int) -> Response:
+    detail = selectors.loan_detail(user=request.user, application_id=application_id)
+    detail["instalments"] = detail["position"].instalments
+    return Response(LoanDetailSerializer(detail).data)
+
+
+def _flag(value) -> bool:
+    return value in ("1", "true", "True", "yes")
+
+
+# --- Loans ---------------------------------------------------------------------------------
+
+class LoanListApi(ListAPIView):
+    """Loans in your scope, worst first. Filters: status, classification, mine."""
+
+    serializer_class = LoanSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str),
+                               OpenApiParameter("classification", str),
+                               OpenApiParameter("mine", bool)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.loan_list(user=self.request.user, filters={
+            "status": params.get("status"), "classification": params.get("classification"),
+            "mine": _flag(params.get("mine"))})
+
+
+class LoanDetailApi(APIView):
+    """A loan's position (schedule against repayments), tasks, alerts, history."""
+
+    @extend_schema(responses=LoanDetailSerializer)
+    def get(self, request, application_id: int):
+        return _detail(request, application_id)
+
+
+class RepaymentApi(APIView):
+    class PostloanRepaymentInputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=18, decimal_places=2,
+                                          min_value=Decimal("0.01"))
+        value_date = serializers.DateField()
+        currency = serializers.CharField(max_length=3, required=False)
+        external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+    @extend_schema(responses=RepaymentSerializer(many=True))
+    def get(self, request, application_id: int):
+        loan = selectors.loan_get(user=request.user, application_id=application_id)
+        return Response(RepaymentSerializer(loan.repayments.order_by("value_date", "id"),
+                                            many=True).data)
+
+    @extend_schema(request=PostloanRepaymentInputSerializer, responses={201: LoanDetailSerializer})
+    def post(self, request, application_id: int):
+        serializer = self.PostloanRepaymentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.repayment_record(application_id=application_id, actor=request.user,
+                                  **serializer.validated_data)
+        response = _detail(request, application_id)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class RepaymentImportApi(APIView):
+    """Import a core-banking CSV (columns reference, value_date, amount, currency,
+    external_id). One bad row rejects the whole file: 400 with `rows` (line numbers)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class PostloanImportInputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    class PostloanImportOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        file_name = serializers.CharField()
+        row_count = serializers.IntegerField()
+
+    @extend_schema(request=PostloanImportInputSerializer, responses={201: PostloanImportOutputSerializer})
+    def post(self, request):
+        serializer = self.PostloanImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise InvalidInput(details={"file": [_("The file is too large (5 MB at most).")]})
+        batch = services.repayment_import(actor=request.user, file_name=upload.name,
+                                          content=upload.read())
+        return Response(self.PostloanImportOutputSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class LoanFlagApi(APIView):
+    class PostloanFlagInputSerializer(serializers.Serializer):
+        litigation = serializers.BooleanField(required=False, allow_null=True, default=None)
+        guarantor_trouble = serializers.BooleanField(required=False, allow_null=True,
+                                                     default=None)
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    @extend_schema(request=PostloanFlagInputSerializer, responses=LoanSerializer)
+    def post(self, request, application_id: int):
+        serializer = self.PostloanFlagInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.loan_flag(application_id=application_id, actor=request.user,
+                           **serializer.validated_data)
+        loan = selectors.loan_get(user=request.user, application_id=application_id)
+        return Response(LoanSerializer(loan).data)
+
+
+class ClassificationProposeApi(APIView):
+    class PostloanClassificationInputSerializer(serializers.Serializer):
+        to_classification = serializers.CharField(max_length=20, help_text="normal, special_mention, substandard, doubtful or loss")
+        reason = serializers.CharField(max_length=4000)
+
+    @extend_schema(request=PostloanClassificationInputSerializer, responses={201: ClassificationChangeSerializer})
+    def post(self, request, application_id: int):
+        serializer = self.PostloanClassificationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.classification_propose(application_id=application_id,
+                                                 actor=request.user,
+                                                 **serializer.validated_data)
+        return Response(ClassificationChangeSerializer(change).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class PostloanDecisionInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True,
+                                    default="")
+
+
+class ClassificationPendingApi(ListAPIView):
+    """Proposed classification changes waiting for a risk officer."""
+
+    serializer_class = ClassificationChangeSerializer
+
+    def get_queryset(self):
+        return selectors.classification_pending(user=self.request.user)
+
+
+class ClassificationDecideApi(APIView):
+    approve = True
+
+    @extend_schema(request=PostloanDecisionInputSerializer, responses=ClassificationChangeSerializer)
+    def post(self, request, pk: int):
+        serializer = PostloanDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.classification_decide(change_id=pk, actor=request.user,
+                                                approve=self.approve,
+                                                **serializer.validated_data)
+        return Response(ClassificationChangeSerializer(change).data)
+
+
+class ClassificationApproveApi(ClassificationDecideApi):
+    """Approve a proposed change (a risk officer other than the proposer; 403 otherwise)."""
+
+    approve = True
+
+
+class ClassificationRejectApi(ClassificationDecideApi):
+    """Reject a proposed change."""
+
+    approve = False
+
+
+class WriteOffProposeApi(APIView):
+    class PostloanWriteOffInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=4000)
+
+    @extend_schema(request=PostloanWriteOffInputSerializer, responses={201: WriteOffSerializer})
+    def post(self, request, application_id: int):
+        serializer = self.PostloanWriteOffInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        write_off = services.write_off_propose(application_id=application_id,
+                                               actor=request.user, **serializer.validated_data)
+        return Response(WriteOffSerializer(write_off).data, status=status.HTTP_201_CREATED)
+
+
+class WriteOffPendingApi(ListAPIView):
+    """Proposed write-offs waiting for a second risk officer."""
+
+    serializer_class = WriteOffSerializer
+
+    def get_queryset(self):
+        return selectors.write_off_pending(user=self.request.user)
+
+
+class WriteOffDecideApi(APIView):
+    approve = True
+
+    @extend_schema(request=PostloanDecisionInputSerializer, responses=WriteOffSerializer)
+    def post(self, request, pk: int):
+        serializer = PostloanDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        write_off = services.write_off_decide(write_off_id=pk, actor=request.user,
+                                              approve=self.approve,
+                                              **serializer.validated_data)
+        return Response(WriteOffSerializer(write_off).data)
+
+
+class WriteOffApproveApi(WriteOffDecideApi):
+    """Approve a write-off (a risk officer other than the proposer): the loan ends
+    written_off."""
+
+    approve = True
+
+
+class WriteOffRejectApi(WriteOffDecideApi):
+    """Reject a write-off."""
+
+    approve = False
+
+
+# --- Tasks ---------------------------------------------------------------------------------
+
+class TaskListApi(ListAPIView):
+    """Post-loan inspection tasks in your scope. Filters: status, mine, overdue, application."""
+
+    serializer_class = TaskSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mine", bool),
+                               OpenApiParameter("overdue", bool),
+                               OpenApiParameter("application", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        application = params.get("application")
+        return selectors.task_list(user=self.request.user, filters={
+            "status": params.get("status"), "mine": _flag(params.get("mine")),
+            "overdue": _flag(params.get("overdue")),
+            "application": int(application) if (application or "").isdigit() else None})
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(responses=TaskSerializer)
+    def get(self, request, pk: int):
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=pk)).data)
+
+
+class TaskCompleteApi(APIView):
+    class PostloanTaskCompleteInputSerializer(serializers.Serializer):
+        findings = serializers.CharField(max_length=10000)
+        outcome = serializers.CharField(max_length=10, help_text="positive, neutral or negative")
+        answers = serializers.DictField(child=serializers.CharField(allow_blank=True,
+                                                                    max_length=2000),
+                                        required=False, default=dict)
+        method = serializers.CharField(max_length=20, required=False, help_text="site_visit or remote")
+        revenue_previous = serializers.DecimalField(max_digits=18, decimal_places=2,
+                                                    min_value=Decimal("0"), required=False,
+                                                    allow_null=True, default=None)
+        revenue_current = serializers.DecimalField(max_digits=18, decimal_places=2,
+                                                   min_value=Decimal("0"), required=False,
+                                                   allow_null=True, default=None)
+
+    @extend_schema(request=PostloanTaskCompleteInputSerializer, responses=TaskSerializer)
+    def post(self, request, pk: int):
+        serializer = self.PostloanTaskCompleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.task_complete(task_id=pk, actor=request.user, **serializer.validated_data)
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=pk)).data)
+
+
+class TaskAttachmentApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class PostloanAttachmentInputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    class PostloanAttachmentOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+
+    @extend_schema(request=PostloanAttachmentInputSerializer, responses={201: PostloanAttachmentOutputSerializer})
+    def post(self, request, pk: int):
+        serializer = self.PostloanAttachmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > 10 * 1024 * 1024:
+            raise InvalidInput(details={"file": [_("The file is too large (10 MB at most).")]})
+        attachment = services.task_attachment_add(task_id=pk, actor=request.user, file=upload)
+        return Response(self.PostloanAttachmentOutputSerializer(attachment).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# --- Alerts and the queue ------------------------------------------------------------------
+
+class AlertListApi(ListAPIView):
+    """Alerts in your scope; open and acknowledged ones unless `status` is given."""
+
+    serializer_class = AlertSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str),
+                               OpenApiParameter("application", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        application = params.get("application")
+        return selectors.alert_list(user=self.request.user, filters={
+            "status": params.get("status"),
+            "application": int(application) if (application or "").isdigit() else None})
+
+
+class AlertActionApi(APIView):
+    action_name = ""
+
+    class PostloanAlertActionInputSerializer(serializers.Serializer):
+        comment = serializers.CharField(max_length=4000, required=False, allow_blank=True,
+                                        default="")
+        action_plan = serializers.CharField(max_length=4000, required=False, allow_blank=True,
+                                            default="")
+
+    @extend_schema(request=PostloanAlertActionInputSerializer, responses=AlertSerializer)
+    def post(self, request, pk: int):
+        serializer = self.PostloanAlertActionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if self.action_name == "acknowledge":
+            services.alert_acknowledge(alert_id=pk, actor=request.user, comment=data["comment"])
+        elif self.action_name == "plan":
+            services.alert_record_plan(alert_id=pk, actor=request.user,
+                                       action_plan=data["action_plan"])
+        else:
+            services.alert_close(alert_id=pk, actor=request.user, comment=data["comment"])
+        return Response(AlertSerializer(selectors.alert_get(user=request.user,
+                                                            alert_id=pk)).data)
+
+
+class AlertAcknowledgeApi(AlertActionApi):
+    """Acknowledge an alert (risk officer)."""
+
+    action_name = "acknowledge"
+
+
+class AlertPlanApi(AlertActionApi):
+    """Record the action plan for an alert (risk officer)."""
+
+    action_name = "plan"
+
+
+class AlertCloseApi(AlertActionApi):
+    """Close an alert with a comment (risk officer)."""
+
+    action_name = "close"
+
+
+class PortfolioClassSerializer(serializers.Serializer):
+    classification = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    outstanding = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class PortfolioSerializer(serializers.Serializer):
+    classes = PortfolioClassSerializer(many=True)
+    total_outstanding = serializers.DecimalField(max_digits=20, decimal_places=2)
+    npl_outstanding = serializers.DecimalField(max_digits=20, decimal_places=2)
+    npl_ratio = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+class QueueSerializer(serializers.Serializer):
+    overdue_tasks = TaskSerializer(many=True)
+    alerts = AlertSerializer(many=True)
+    portfolio = PortfolioSerializer()
+
+
+class QueueApi(APIView):
+    """The risk officer's view: overdue post-loan tasks worst first (days overdue,
+    classification, exposure), open alerts, and the portfolio with the NPL ratio."""
+
+    @extend_schema(responses=QueueSerializer)
+    def get(self, request):
+        user = request.user
+        return Response(QueueSerializer({
+            "overdue_tasks": selectors.overdue_task_queue(user=user)[:100],
+            "alerts": selectors.alert_list(user=user)[:100],
+            "portfolio": selectors.portfolio_by_classification(user=user),
+        }).data)
+
+
+class PortfolioApi(APIView):
+    @extend_schema(responses=PortfolioSerializer)
+    def get(self, request):
+        return Response(PortfolioSerializer(
+            selectors.portfolio_by_classification(user=request.user)).data)
+
+
+class DailyJobApi(APIView):
+    """Run the daily job now (risk officers; what the nightly beat task does)."""
+
+    class PostloanDailyJobOutputSerializer(serializers.Serializer):
+        positions_updated = serializers.IntegerField()
+        classifications_raised = serializers.IntegerField()
+        inspections_created = serializers.IntegerField()
+        alerts_raised = serializers.IntegerField()
+        warning_inspections_created = serializers.IntegerField()
+        seconds = serializers.FloatField()
+
+    @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
+    def post(self, request):
+        if not has_role_perm(request.user, "postloan.triage_alert"):
+            from loanflow.errors import Forbidden
+
+            raise Forbidden()
+        return Response(self.PostloanDailyJobOutputSerializer(daily_run()).data)

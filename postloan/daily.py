@@ -1,0 +1,364 @@
+"""The daily job, set-based: one SQL statement per step for every active loan at once.
+
+1. positions: instalments paid (oldest first), outstanding, days past due;
+2. classification floors (only ever worse; history rows and audit rows inserted alongside);
+3. inspections: next periodic due date by classification, tasks created when due soon;
+4. early warnings: alerts for every rule that fires, extra inspections where configured.
+
+Every step is idempotent: updates are guarded with IS DISTINCT FROM, inserts with NOT EXISTS
+and the partial unique constraints (ON CONFLICT DO NOTHING), so a second run the same day
+changes nothing. `loan_ids` restricts a run to some loans (the repayment service recomputes
+one loan through the same statements).
+
+PostgreSQL runs the SQL; SQLite (the embedded mode) takes a simpler ORM path per loan.
+"""
+
+import logging
+import time
+from datetime import date
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from postloan.models import (
+    CLASS_RANK,
+    ClassificationChange,
+    ClassificationFloor,
+    InspectionRule,
+    InspectionTask,
+    Loan,
+    WarningRule,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _instalment_table() -> str:
+    from disbursement.models import Instalment
+
+    return Instalment._meta.db_table
+
+
+def _rank_case(column: str) -> str:
+    whens = " ".join(f"WHEN '{cls}' THEN {rank}" for cls, rank in CLASS_RANK.items())
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _class_case(column: str) -> str:
+    whens = " ".join(f"WHEN {rank} THEN '{cls}'" for cls, rank in CLASS_RANK.items())
+    return f"(CASE {column} {whens} END)"
+
+
+def daily_run(*, as_of: date | None = None, loan_ids: list[int] | None = None) -> dict:
+    """Recompute everything for active loans (all, or `loan_ids`). Returns counts."""
+    as_of = as_of or timezone.localdate()
+    started = time.monotonic()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            counts = _run_sql(as_of=as_of, loan_ids=loan_ids)
+        else:
+            counts = _run_orm(as_of=as_of, loan_ids=loan_ids)
+        _start_clocks(counts.pop("new_task_ids"))
+    counts["seconds"] = round(time.monotonic() - started, 3)
+    if loan_ids is None:
+        logger.info("postloan daily job for %s: %s", as_of, counts)
+    return counts
+
+
+def _start_clocks(task_ids: list[int]) -> None:
+    """SLA clocks for tasks the job created (a handful a day, not one per loan)."""
+    if not task_ids:
+        return
+    from postloan.services import task_clock_start
+
+    tasks = (InspectionTask.objects.filter(pk__in=task_ids)
+             .select_related("loan__application__branch", "loan__application__product",
+                             "owner"))
+    for task in tasks:
+        task_clock_start(task=task)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
+    params = {"as_of": as_of, "ids": loan_ids or []}
+    only = " AND l.id = ANY(%(ids)s)" if loan_ids is not None else ""
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_POSITIONS_SQL.format(inst=_instalment_table(), only=only), params)
+        counts["positions_updated"] = cursor.rowcount
+        cursor.execute(_FLOORS_SQL.format(only=only, rank_floor=_rank_case("classification"),
+                                          rank_loan=_rank_case("l.classification"),
+                                          class_of=_class_case("ranked.rk")), params)
+        counts["classifications_raised"] = cursor.rowcount
+        cursor.execute(_NEXT_INSPECTION_SQL.format(only=only), params)
+        cursor.execute(_PERIODIC_TASKS_SQL.format(only=only), params)
+        new_tasks = [row[0] for row in cursor.fetchall()]
+        counts["inspections_created"] = len(new_tasks)
+        cursor.execute(_ALERTS_SQL.format(only=only), params)
+        new_alerts = [row[0] for row in cursor.fetchall()]
+        counts["alerts_raised"] = len(new_alerts)
+        warning_tasks = []
+        if new_alerts:
+            cursor.execute(_WARNING_TASKS_SQL, {"as_of": as_of, "alerts": new_alerts})
+            warning_tasks = [row[0] for row in cursor.fetchall()]
+        counts["warning_inspections_created"] = len(warning_tasks)
+    counts["new_task_ids"] = new_tasks + warning_tasks
+    return counts
+
+
+_POSITIONS_SQL = """
+WITH paid AS (
+    SELECT r.loan_id, SUM(r.amount) AS paid
+    FROM postloan_repayment r JOIN postloan_loan l ON l.id = r.loan_id
+    WHERE l.status = 'active'{only}
+    GROUP BY r.loan_id
+), inst AS (
+    SELECT l.id AS loan_id, i.due_date, i.principal, i.interest, i.total,
+           SUM(i.total) OVER (PARTITION BY l.id ORDER BY i.number) AS cum_total,
+           COALESCE(p.paid, 0) AS paid
+    FROM postloan_loan l
+    JOIN {inst} i ON i.application_id = l.application_id
+    LEFT JOIN paid p ON p.loan_id = l.id
+    WHERE l.status = 'active'{only}
+), alloc AS (
+    SELECT loan_id, due_date, principal, interest, total, paid,
+           LEAST(total, GREATEST(0, paid - (cum_total - total))) AS paid_in
+    FROM inst
+), pos AS (
+    SELECT loan_id,
+           SUM(total) AS scheduled_total,
+           MAX(paid) AS paid_total,
+           GREATEST(0, SUM(total) - MAX(paid)) AS outstanding_total,
+           SUM(principal) - SUM(GREATEST(0, paid_in - interest)) AS outstanding_principal,
+           COUNT(*) FILTER (WHERE paid_in >= total) AS paid_instalments,
+           MIN(due_date) FILTER (WHERE paid_in < total) AS oldest_unpaid_due
+    FROM alloc GROUP BY loan_id
+), final AS (
+    SELECT pos.*,
+           CASE WHEN oldest_unpaid_due < %(as_of)s::date
+                THEN %(as_of)s::date - oldest_unpaid_due ELSE 0 END AS dpd
+    FROM pos
+)
+UPDATE postloan_loan l
+SET scheduled_total = f.scheduled_total, paid_total = f.paid_total,
+    outstanding_total = f.outstanding_total, outstanding_principal = f.outstanding_principal,
+    paid_instalments = f.paid_instalments, oldest_unpaid_due = f.oldest_unpaid_due,
+    days_past_due = f.dpd, recomputed_on = %(as_of)s::date
+FROM final f
+WHERE l.id = f.loan_id
+  AND (l.scheduled_total, l.paid_total, l.outstanding_total, l.outstanding_principal,
+       l.paid_instalments, l.oldest_unpaid_due, l.days_past_due)
+      IS DISTINCT FROM
+      (f.scheduled_total, f.paid_total, f.outstanding_total, f.outstanding_principal,
+       f.paid_instalments::integer, f.oldest_unpaid_due, f.dpd)
+"""
+
+_FLOORS_SQL = """
+WITH floors AS (
+    SELECT min_days_past_due AS m, {rank_floor} AS rk
+    FROM postloan_classificationfloor WHERE is_active
+), ranked AS (
+    SELECT l.id, l.application_id, l.classification AS old, l.days_past_due, MAX(f.rk) AS rk
+    FROM postloan_loan l JOIN floors f ON f.m <= l.days_past_due
+    WHERE l.status = 'active'{only}
+    GROUP BY l.id
+    HAVING MAX(f.rk) > {rank_loan}
+), t AS (
+    SELECT ranked.*, {class_of} AS new FROM ranked
+), history AS (
+    INSERT INTO postloan_classificationchange
+        (loan_id, kind, status, from_classification, to_classification, days_past_due,
+         reason, created_at, decided_at, decision_comment)
+    SELECT id, 'automatic', 'applied', old, new, days_past_due, '', now(), now(), ''
+    FROM t
+), audit AS (
+    INSERT INTO audit_auditevent
+        (at, kind, application_id, subject_type, subject_id, actor_id, actor_role, action,
+         from_state, to_state, comment, data)
+    SELECT now(), 'system', application_id, 'postloan.loan', id, NULL, 'system',
+           'classification_floor', old, new, '',
+           jsonb_build_object('days_past_due', days_past_due)
+    FROM t
+)
+UPDATE postloan_loan l SET classification = t.new FROM t WHERE l.id = t.id
+"""
+
+_NEXT_INSPECTION_SQL = """
+UPDATE postloan_loan l
+SET next_inspection_due = COALESCE(l.last_inspection_on, l.disbursed_on) + r.days
+FROM postloan_inspectionrule r
+WHERE r.kind = 'periodic' AND r.is_active AND r.classification = l.classification
+  AND l.status = 'active'{only}
+  AND l.next_inspection_due IS DISTINCT FROM COALESCE(l.last_inspection_on, l.disbursed_on) + r.days
+"""
+
+_PERIODIC_TASKS_SQL = """
+INSERT INTO postloan_inspectiontask
+    (loan_id, kind, rule_id, owner_id, due_date, method, questions, answers, findings, outcome,
+     status, created_at)
+SELECT l.id, 'periodic', r.id, l.relationship_manager_id, l.next_inspection_due, r.method,
+       r.questions, '{{}}'::jsonb, '', '', 'open', now()
+FROM postloan_loan l
+JOIN postloan_inspectionrule r
+  ON r.kind = 'periodic' AND r.is_active AND r.classification = l.classification
+WHERE l.status = 'active'{only}
+  AND l.next_inspection_due <= %(as_of)s::date + r.lead_days
+  AND NOT EXISTS (SELECT 1 FROM postloan_inspectiontask t
+                  WHERE t.loan_id = l.id AND t.status = 'open'
+                    AND t.kind IN ('first_use_of_funds', 'periodic'))
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+_ALERTS_SQL = """
+WITH rules AS (
+    SELECT id, kind, threshold, severity FROM postloan_warningrule WHERE is_active
+), candidates AS (
+    SELECT l.id AS loan_id, r.id AS rule_id, r.severity,
+           jsonb_build_object('days_past_due', l.days_past_due,
+                              'oldest_unpaid_due', l.oldest_unpaid_due,
+                              'threshold', r.threshold,
+                              'outstanding_principal', l.outstanding_principal) AS evidence
+    FROM postloan_loan l JOIN rules r ON r.kind IN ('overdue_instalment', 'dpd_threshold')
+    WHERE l.status = 'active'{only} AND l.days_past_due >= GREATEST(r.threshold, 1)
+    UNION ALL
+    SELECT l.id, r.id, r.severity, jsonb_build_object('flag', r.kind, 'note', l.flags_note)
+    FROM postloan_loan l JOIN rules r
+      ON (r.kind = 'litigation' AND l.litigation_flag)
+      OR (r.kind = 'guarantor_trouble' AND l.guarantor_trouble_flag)
+    WHERE l.status = 'active'{only}
+    UNION ALL
+    SELECT l.id, r.id, r.severity,
+           jsonb_build_object('task', MIN(t.id), 'due_date', MIN(t.due_date),
+                              'days_overdue', %(as_of)s::date - MIN(t.due_date),
+                              'threshold', r.threshold)
+    FROM postloan_inspectiontask t
+    JOIN postloan_loan l ON l.id = t.loan_id
+    JOIN rules r ON r.kind = 'inspection_overdue'
+    WHERE t.status = 'open' AND l.status = 'active'{only}
+      AND %(as_of)s::date - t.due_date >= GREATEST(r.threshold, 1)
+    GROUP BY l.id, r.id, r.severity, r.threshold
+)
+INSERT INTO postloan_alert
+    (loan_id, rule_id, severity, evidence, status, action_plan, created_at, close_comment)
+SELECT c.loan_id, c.rule_id, c.severity, c.evidence, 'open', '', now(), ''
+FROM candidates c
+WHERE NOT EXISTS (SELECT 1 FROM postloan_alert a
+                  WHERE a.loan_id = c.loan_id AND a.rule_id = c.rule_id
+                    AND a.status IN ('open', 'acknowledged'))
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+_WARNING_TASKS_SQL = """
+INSERT INTO postloan_inspectiontask
+    (loan_id, kind, rule_id, alert_id, owner_id, due_date, method, questions, answers,
+     findings, outcome, status, created_at)
+SELECT a.loan_id, 'warning', NULL, a.id, l.relationship_manager_id,
+       %(as_of)s::date + r.inspection_within_days, 'site_visit', '[]'::jsonb, '{}'::jsonb,
+       '', '', 'open', now()
+FROM postloan_alert a
+JOIN postloan_warningrule r ON r.id = a.rule_id AND r.creates_inspection
+JOIN postloan_loan l ON l.id = a.loan_id
+WHERE a.id = ANY(%(alerts)s)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+
+# --- SQLite (embedded mode): the same rules through the ORM ---------------------------------
+
+def _run_orm(*, as_of: date, loan_ids: list[int] | None) -> dict:
+    from postloan.selectors import loan_position_for
+    from postloan.services import alert_raise
+
+    loans = Loan.objects.filter(status=Loan.Status.ACTIVE).select_related("application")
+    if loan_ids is not None:
+        loans = loans.filter(pk__in=loan_ids)
+    floors = list(ClassificationFloor.objects.filter(is_active=True))
+    periodic = {r.classification: r for r in InspectionRule.objects.filter(
+        kind=InspectionRule.Kind.PERIODIC, is_active=True)}
+    rules = list(WarningRule.objects.filter(is_active=True))
+    counts = {"positions_updated": 0, "classifications_raised": 0, "inspections_created": 0,
+              "alerts_raised": 0, "warning_inspections_created": 0}
+    new_tasks: list[int] = []
+    for loan in loans:
+        before = (loan.scheduled_total, loan.paid_total, loan.outstanding_total,
+                  loan.outstanding_principal, loan.paid_instalments, loan.oldest_unpaid_due,
+                  loan.days_past_due)
+        pos = loan_position_for(loan=loan, as_of=as_of)
+        if pos.instalments:
+            after = (pos.scheduled_total, pos.paid_total, pos.outstanding_total,
+                     pos.outstanding_principal, pos.paid_instalments, pos.oldest_unpaid_due,
+                     pos.days_past_due)
+            if after != before:
+                (loan.scheduled_total, loan.paid_total, loan.outstanding_total,
+                 loan.outstanding_principal, loan.paid_instalments, loan.oldest_unpaid_due,
+                 loan.days_past_due) = after
+                loan.recomputed_on = as_of
+                loan.save()
+                counts["positions_updated"] += 1
+        floor_rank = max((CLASS_RANK[f.classification] for f in floors
+                          if f.min_days_past_due <= loan.days_past_due), default=0)
+        if floor_rank > CLASS_RANK[loan.classification]:
+            new = next(c for c, r in CLASS_RANK.items() if r == floor_rank)
+            ClassificationChange.objects.create(
+                loan=loan, kind="automatic", status="applied",
+                from_classification=loan.classification, to_classification=new,
+                days_past_due=loan.days_past_due, decided_at=timezone.now())
+            from audit.services import audit_record
+
+            audit_record(action="classification_floor", actor=None, actor_role="system",
+                         application=loan.application, kind="system",
+                         from_state=loan.classification, to_state=new,
+                         subject_type="postloan.loan", subject_id=loan.pk,
+                         data={"days_past_due": loan.days_past_due})
+            loan.classification = new
+            loan.save(update_fields=["classification"])
+            counts["classifications_raised"] += 1
+        rule = periodic.get(loan.classification)
+        if rule:
+            from datetime import timedelta
+
+            due = (loan.last_inspection_on or loan.disbursed_on) + timedelta(days=rule.days)
+            if loan.next_inspection_due != due:
+                loan.next_inspection_due = due
+                loan.save(update_fields=["next_inspection_due"])
+            if due <= as_of + timedelta(days=rule.lead_days) and not loan.tasks.filter(
+                    status="open", kind__in=["first_use_of_funds", "periodic"]).exists():
+                task = InspectionTask.objects.create(
+                    loan=loan, kind="periodic", rule=rule, owner_id=loan.relationship_manager_id,
+                    due_date=due, method=rule.method, questions=rule.questions)
+                new_tasks.append(task.pk)
+                counts["inspections_created"] += 1
+        for wrule in rules:
+            evidence = _orm_fires(loan, wrule, as_of)
+            if evidence is None:
+                continue
+            alert, task = alert_raise(loan=loan, rule=wrule, evidence=evidence, as_of=as_of,
+                                      start_clock=False)
+            if alert:
+                counts["alerts_raised"] += 1
+            if task:
+                new_tasks.append(task.pk)
+                counts["warning_inspections_created"] += 1
+    counts["new_task_ids"] = new_tasks
+    return counts
+
+
+def _orm_fires(loan: Loan, rule: WarningRule, as_of: date) -> dict | None:
+    kind = rule.kind
+    if kind in (WarningRule.Kind.OVERDUE_INSTALMENT, WarningRule.Kind.DPD_THRESHOLD):
+        if loan.days_past_due >= max(rule.threshold, 1):
+            return {"days_past_due": loan.days_past_due, "threshold": str(rule.threshold),
+                    "oldest_unpaid_due": str(loan.oldest_unpaid_due)}
+    elif kind == WarningRule.Kind.LITIGATION and loan.litigation_flag or kind == WarningRule.Kind.GUARANTOR_TROUBLE and loan.guarantor_trouble_flag:
+        return {"flag": kind, "note": loan.flags_note}
+    elif kind == WarningRule.Kind.INSPECTION_OVERDUE:
+        oldest = loan.tasks.filter(status="open").order_by("due_date").first()
+        if oldest and (as_of - oldest.due_date).days >= max(rule.threshold, 1):
+            return {"task": oldest.pk, "due_date": str(oldest.due_date),
+                    "days_overdue": (as_of - oldest.due_date).days}
+    return None
+

@@ -1,0 +1,195 @@
+"""Reads for post-loan monitoring: scoped loans, tasks, alerts, the risk officer's queue and the
+portfolio by classification."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+
+from applications.selectors import application_get
+from loanflow.errors import NotFound
+from org.selectors import branch_scope_q
+from postloan.models import (
+    CLASS_RANK,
+    NON_PERFORMING,
+    SEVERITY_RANK,
+    Alert,
+    Classification,
+    ClassificationChange,
+    InspectionTask,
+    Loan,
+    WriteOff,
+)
+from postloan.position import LoanPosition, loan_position
+
+OPEN_ALERT = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED)
+
+
+def _rank(field: str, ranks: dict) -> Case:
+    return Case(*[When(**{field: key}, then=Value(rank)) for key, rank in ranks.items()],
+                default=Value(0), output_field=IntegerField())
+
+
+def loan_scope_q(user, *, prefix: str = "") -> Q:
+    return branch_scope_q(user, field=f"{prefix}branch")
+
+
+def loan_get(*, user, application_id: int, for_update: bool = False) -> Loan:
+    """The post-loan record of an application the user may see (404 otherwise)."""
+    application_get(user=user, pk=application_id)
+    qs = Loan.objects.all()
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    else:
+        qs = qs.select_related("application__company", "application__branch",
+                               "relationship_manager")
+    try:
+        return qs.get(application_id=application_id)
+    except Loan.DoesNotExist:
+        raise NotFound() from None
+
+
+def loan_list(*, user, filters: dict | None = None) -> QuerySet[Loan]:
+    filters = filters or {}
+    qs = (Loan.objects.filter(loan_scope_q(user))
+          .select_related("application__company", "branch", "relationship_manager"))
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("classification"):
+        qs = qs.filter(classification=filters["classification"])
+    if filters.get("mine"):
+        qs = qs.filter(relationship_manager=user)
+    return qs.order_by("-days_past_due", "-outstanding_principal", "id")
+
+
+def loan_position_for(*, loan: Loan, as_of: date | None = None) -> LoanPosition:
+    from disbursement.models import Instalment
+
+    repaid = loan.repayments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    instalments = Instalment.objects.filter(application_id=loan.application_id)
+    return loan_position(instalments=list(instalments), repaid=repaid,
+                         as_of=as_of or timezone.localdate())
+
+
+def task_get(*, user, task_id: int, for_update: bool = False) -> InspectionTask:
+    qs = InspectionTask.objects.filter(loan_scope_q(user, prefix="loan__"))
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    else:
+        qs = qs.select_related("loan__application__company", "owner", "alert__rule")
+    try:
+        return qs.get(pk=task_id)
+    except (InspectionTask.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def task_list(*, user, filters: dict | None = None) -> QuerySet[InspectionTask]:
+    filters = filters or {}
+    qs = (InspectionTask.objects.filter(loan_scope_q(user, prefix="loan__"))
+          .select_related("loan__application__company", "owner"))
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("mine"):
+        qs = qs.filter(owner=user)
+    if filters.get("overdue"):
+        qs = qs.filter(status=InspectionTask.Status.OPEN, due_date__lt=timezone.localdate())
+    if filters.get("application"):
+        qs = qs.filter(loan__application_id=filters["application"])
+    return qs.order_by("due_date", "id")
+
+
+def overdue_task_queue(*, user, today: date | None = None) -> QuerySet[InspectionTask]:
+    """Open post-loan tasks past their due date in the user's scope, worst first: most days
+    overdue, then the worst classification, then the largest exposure."""
+    today = today or timezone.localdate()
+    return (
+        InspectionTask.objects
+        .filter(loan_scope_q(user, prefix="loan__"), status=InspectionTask.Status.OPEN,
+                due_date__lt=today, loan__status=Loan.Status.ACTIVE)
+        .select_related("loan__application__company", "owner")
+        .annotate(class_rank=_rank("loan__classification", CLASS_RANK))
+        .order_by("due_date", "-class_rank", "-loan__outstanding_principal", "id")
+    )
+
+
+def alert_get(*, user, alert_id: int, for_update: bool = False) -> Alert:
+    qs = Alert.objects.filter(loan_scope_q(user, prefix="loan__"))
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    else:
+        qs = qs.select_related("loan__application__company", "rule", "acknowledged_by",
+                               "closed_by")
+    try:
+        return qs.get(pk=alert_id)
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def alert_list(*, user, filters: dict | None = None) -> QuerySet[Alert]:
+    """Alerts in scope; open ones (open or acknowledged) by default, worst first."""
+    filters = filters or {}
+    qs = (Alert.objects.filter(loan_scope_q(user, prefix="loan__"))
+          .select_related("loan__application__company", "rule")
+          .annotate(severity_rank=_rank("severity", SEVERITY_RANK),
+                    class_rank=_rank("loan__classification", CLASS_RANK)))
+    status = filters.get("status")
+    qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_ALERT)
+    if filters.get("application"):
+        qs = qs.filter(loan__application_id=filters["application"])
+    return qs.order_by("-severity_rank", "-class_rank", "created_at", "id")
+
+
+def classification_pending(*, user) -> QuerySet[ClassificationChange]:
+    return (ClassificationChange.objects
+            .filter(loan_scope_q(user, prefix="loan__"),
+                    status=ClassificationChange.Status.PROPOSED)
+            .select_related("loan__application__company", "proposed_by")
+            .order_by("created_at"))
+
+
+def write_off_pending(*, user) -> QuerySet[WriteOff]:
+    return (WriteOff.objects
+            .filter(loan_scope_q(user, prefix="loan__"), status=WriteOff.Status.PROPOSED)
+            .select_related("loan__application__company", "proposed_by")
+            .order_by("created_at"))
+
+
+def portfolio_by_classification(*, user) -> dict:
+    """Active loans in scope by classification: count and outstanding principal, and the NPL
+    ratio (substandard + doubtful + loss over the total, by outstanding principal)."""
+    rows = (Loan.objects.filter(loan_scope_q(user), status=Loan.Status.ACTIVE)
+            .values("classification")
+            .annotate(count=Count("id"), outstanding=Sum("outstanding_principal")))
+    by_class = {row["classification"]: row for row in rows}
+    classes = []
+    total = Decimal("0.00")
+    npl = Decimal("0.00")
+    for value, label in Classification.choices:
+        row = by_class.get(value, {})
+        outstanding = row.get("outstanding") or Decimal("0.00")
+        total += outstanding
+        if value in NON_PERFORMING:
+            npl += outstanding
+        classes.append({"classification": value, "label": str(label),
+                        "count": row.get("count", 0), "outstanding": outstanding})
+    ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else Decimal("0.00")
+    return {"classes": classes, "total_outstanding": total, "npl_outstanding": npl,
+            "npl_ratio": ratio}
+
+
+def loan_detail(*, user, application_id: int) -> dict:
+    """Everything the application panel and the loan API show, in a fixed number of queries."""
+    loan = loan_get(user=user, application_id=application_id)
+    position = loan_position_for(loan=loan)
+    tasks = list(loan.tasks.select_related("owner").order_by("-status", "due_date"))
+    alerts = list(loan.alerts.select_related("rule").order_by("-created_at")[:50])
+    changes = list(loan.classification_changes.select_related("proposed_by", "decided_by")
+                   .order_by("-created_at", "-id")[:50])
+    repayments = list(loan.repayments.select_related("recorded_by").order_by("-value_date",
+                                                                               "-id")[:100])
+    write_offs = list(loan.write_offs.select_related("proposed_by", "decided_by"))
+    return {"loan": loan, "position": position, "tasks": tasks, "alerts": alerts,
+            "classification_changes": changes, "repayments": repayments,
+            "write_offs": write_offs}
+

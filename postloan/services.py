@@ -1,0 +1,669 @@
+"""Post-loan writes: opening the post-loan record at disbursement, inspections, repayments
+(staff and core-banking CSV), early-warning alerts and their triage, classification changes
+(maker-checker) and write-offs (maker-checker). Every change is atomic, locked and audited."""
+
+import csv
+import io
+import logging
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.services import application_transition
+from audit.services import audit_record, audit_refusal
+from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from org.roles import has_role_perm, primary_role
+from postloan.daily import daily_run
+from postloan.models import (
+    CLASS_RANK,
+    Alert,
+    Classification,
+    ClassificationChange,
+    ClassificationFloor,
+    InspectionMethod,
+    InspectionRule,
+    InspectionTask,
+    Loan,
+    Repayment,
+    RepaymentImport,
+    TaskAttachment,
+    WarningRule,
+    WriteOff,
+)
+from postloan.selectors import alert_get, loan_get, loan_scope_q, task_get
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+TASK_STEPS = {
+    InspectionTask.Kind.FIRST_USE_OF_FUNDS: "first_check",
+    InspectionTask.Kind.PERIODIC: "periodic_inspection",
+    InspectionTask.Kind.WARNING: "warning_review",
+}
+TASK_SUBJECT = "postloan.inspectiontask"
+
+
+def _require(actor, perm: str) -> None:
+    if not has_role_perm(actor, f"postloan.{perm}"):
+        raise Forbidden(_("Your role may not do this."), code="role")
+
+
+def _audit(*, action: str, actor, loan: Loan, subject, comment: str = "", data=None,
+           from_state: str = "", to_state: str = "") -> None:
+    audit_record(action=action, actor=actor,
+                 actor_role=primary_role(actor) if actor else "system",
+                 application=loan.application, kind="action",
+                 subject_type=f"postloan.{type(subject).__name__.lower()}",
+                 subject_id=subject.pk, comment=comment, data=data or {},
+                 from_state=from_state, to_state=to_state)
+
+
+# --- SLA clocks (the sla app owns the engine; tolerate its absence) ------------------------
+
+def task_clock_start(*, task: InspectionTask) -> None:
+    try:
+        from sla import services as sla_services
+    except ImportError:  # pragma: no cover - the sla app is part of the product
+        return
+    application = task.loan.application
+    sla_services.clock_start(
+        subject_type=TASK_SUBJECT, subject_id=task.pk, step=TASK_STEPS[task.kind],
+        application=application, owner=task.owner, role="relationship_manager",
+        branch=application.branch,
+    )
+
+
+def _task_clock_stop(*, task: InspectionTask) -> None:
+    try:
+        from sla import services as sla_services
+    except ImportError:  # pragma: no cover
+        return
+    sla_services.clock_stop(subject_type=TASK_SUBJECT, subject_id=task.pk)
+
+
+# --- Opening the post-loan record ----------------------------------------------------------
+
+def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
+    """Called inside the disbursement transition's transaction: the post-loan record and the
+    first check on the use of funds. The schedule is fixed later in the same transaction, so
+    the position is computed after commit (and by every repayment and the daily job)."""
+    data = data or {}
+    try:
+        disbursed_on = date.fromisoformat(str(data["value_date"]))
+    except (KeyError, ValueError):
+        disbursed_on = (timezone.localdate(application.disbursed_at)
+                        if application.disbursed_at else timezone.localdate())
+    try:
+        principal = Decimal(str(data["amount"]))
+    except (KeyError, InvalidOperation):
+        principal = application.amount
+    loan, created = Loan.objects.get_or_create(application=application, defaults={
+        "branch_id": application.branch_id,
+        "relationship_manager_id": application.relationship_manager_id,
+        "currency": application.currency, "principal": principal,
+        "outstanding_principal": principal, "disbursed_on": disbursed_on,
+    })
+    if not created:
+        return loan
+    loan.application = application
+    rule = InspectionRule.objects.filter(kind=InspectionRule.Kind.FIRST_USE_OF_FUNDS,
+                                         is_active=True).first()
+    if rule is not None:
+        task = InspectionTask.objects.create(
+            loan=loan, kind=InspectionTask.Kind.FIRST_USE_OF_FUNDS, rule=rule,
+            owner_id=loan.relationship_manager_id,
+            due_date=loan.disbursed_on + timedelta(days=rule.days), method=rule.method,
+            questions=rule.questions,
+        )
+        task.loan = loan
+        task_clock_start(task=task)
+    audit_record(action="postloan_open", actor=actor, actor_role="system",
+                 application=application, kind="system", subject_type="postloan.loan",
+                 subject_id=loan.pk, data={"principal": str(loan.principal)})
+    loan_id = loan.pk
+    transaction.on_commit(lambda: daily_run(loan_ids=[loan_id]))
+    return loan
+
+
+def loan_recompute(*, loan_ids: list[int], as_of: date | None = None) -> dict:
+    return daily_run(as_of=as_of, loan_ids=list(loan_ids))
+
+
+# --- Repayments ----------------------------------------------------------------------------
+
+def _parse_amount(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def _repayment_problems(*, loan: Loan, amount: Decimal, currency: str, value_date: date,
+                        already: Decimal = ZERO) -> list[str]:
+    problems = []
+    if loan.status != Loan.Status.ACTIVE:
+        problems.append(_("The loan is no longer active."))
+    if currency != loan.currency:
+        problems.append(_("The loan is in %(cur)s.") % {"cur": loan.currency})
+    if value_date > timezone.localdate():
+        problems.append(_("The value date is in the future."))
+    if value_date < loan.disbursed_on:
+        problems.append(_("The value date is before the disbursement."))
+    if amount + already > loan.outstanding_total:
+        problems.append(_("The amount exceeds what is outstanding (%(out)s).")
+                        % {"out": f"{loan.outstanding_total - already:,.2f}"})
+    return problems
+
+
+def repayment_record(*, application_id: int, actor, amount: Decimal, value_date: date,
+                     currency: str | None = None, external_id: str | None = None) -> Repayment:
+    """Record one repayment by staff. Closes the loan when nothing is outstanding any more."""
+    _require(actor, "record_repayment")
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        daily_run(loan_ids=[loan.pk])
+        loan.refresh_from_db()
+        currency = currency or loan.currency
+        problems = _repayment_problems(loan=loan, amount=Decimal(amount), currency=currency,
+                                       value_date=value_date)
+        if problems:
+            raise InvalidInput(problems[0], details={"amount": problems})
+        external_id = (external_id or "").strip() or None
+        if external_id and Repayment.objects.filter(external_id=external_id).exists():
+            raise Conflict(_("A repayment with this core-banking id was already recorded."),
+                           code="duplicate_repayment")
+        try:
+            with transaction.atomic():
+                repayment = Repayment.objects.create(
+                    loan=loan, amount=amount, currency=currency, value_date=value_date,
+                    external_id=external_id, recorded_by=actor)
+        except IntegrityError:
+            raise Conflict(_("A repayment with this core-banking id was already recorded."),
+                           code="duplicate_repayment") from None
+        _audit(action="repayment_record", actor=actor, loan=loan, subject=repayment,
+               data={"amount": str(amount), "currency": currency,
+                     "value_date": value_date.isoformat(), "external_id": external_id})
+        _after_repayments(loan_ids=[loan.pk], actor=actor)
+    return repayment
+
+
+CSV_COLUMNS = ("reference", "value_date", "amount", "currency", "external_id")
+
+
+def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImport:
+    """Import a core-banking CSV (reference, value_date, amount, currency, external_id).
+
+    All or nothing: every row is validated first; any bad row rejects the whole file with the
+    line numbers of the problems, and nothing is applied."""
+    _require(actor, "record_repayment")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(_("The file is not UTF-8 text."),
+                           details={"file": [_("The file is not UTF-8 text.")]}) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        message = _("Line 1: missing columns: %(cols)s.") % {"cols": ", ".join(missing)}
+        raise InvalidInput(message, details={"rows": [message], "line": 1})
+    reader.fieldnames = header
+    rows = list(reader)
+    if not rows:
+        raise InvalidInput(_("The file has no rows."), details={"rows": [_("The file has no rows.")]})
+    with transaction.atomic():
+        references = {(row.get("reference") or "").strip() for row in rows}
+        loans = {
+            loan.application.reference: loan
+            for loan in Loan.objects.select_for_update(of=("self",))
+            .filter(loan_scope_q(actor), application__reference__in=references)
+            .select_related("application")
+        }
+        # Bring each loan's outstanding up to date before checking amounts against it.
+        if loans:
+            daily_run(loan_ids=[loan.pk for loan in loans.values()])
+            for loan in loans.values():
+                loan.refresh_from_db()
+        ext_ids = [(row.get("external_id") or "").strip() for row in rows]
+        known = set(Repayment.objects.filter(external_id__in=[e for e in ext_ids if e])
+                    .values_list("external_id", flat=True))
+        seen: set[str] = set()
+        running: dict[int, Decimal] = {}
+        errors: list[str] = []
+        prepared = []
+        for line, row in enumerate(rows, start=2):
+            row_errors = []
+            reference = (row.get("reference") or "").strip()
+            loan = loans.get(reference)
+            if loan is None:
+                row_errors.append(_("unknown loan reference '%(ref)s'") % {"ref": reference})
+            try:
+                value_date = date.fromisoformat((row.get("value_date") or "").strip())
+            except ValueError:
+                value_date = None
+                row_errors.append(_("value_date must be a date (YYYY-MM-DD)"))
+            amount = _parse_amount(row.get("amount") or "")
+            if amount is None:
+                row_errors.append(_("amount must be a positive number with at most 2 decimals"))
+            currency = (row.get("currency") or "").strip().upper()
+            external_id = (row.get("external_id") or "").strip()
+            if not external_id:
+                row_errors.append(_("external_id is required"))
+            elif external_id in known:
+                row_errors.append(_("external_id %(id)s was already imported") % {"id": external_id})
+            elif external_id in seen:
+                row_errors.append(_("external_id %(id)s appears twice in the file")
+                                  % {"id": external_id})
+            seen.add(external_id)
+            if loan is not None and value_date is not None and amount is not None:
+                row_errors.extend(_repayment_problems(
+                    loan=loan, amount=amount, currency=currency, value_date=value_date,
+                    already=running.get(loan.pk, ZERO)))
+                running[loan.pk] = running.get(loan.pk, ZERO) + amount
+            if row_errors:
+                errors.append(_("Line %(line)d: %(problems)s")
+                              % {"line": line, "problems": "; ".join(str(e) for e in row_errors)})
+            else:
+                prepared.append((loan, amount, currency, value_date, external_id))
+        if errors:
+            raise InvalidInput(_("The file was rejected; nothing was imported. %(first)s")
+                               % {"first": errors[0]}, code="import_rejected",
+                               details={"rows": errors})
+        batch = RepaymentImport.objects.create(file_name=file_name[:255], uploaded_by=actor,
+                                               row_count=len(prepared))
+        Repayment.objects.bulk_create([
+            Repayment(loan=loan, amount=amount, currency=currency, value_date=value_date,
+                      external_id=external_id, source=Repayment.Source.IMPORT, batch=batch,
+                      recorded_by=actor)
+            for loan, amount, currency, value_date, external_id in prepared
+        ])
+        for loan in {loan.pk: loan for loan, *_rest in prepared}.values():
+            _audit(action="repayment_import", actor=actor, loan=loan, subject=batch,
+                   data={"amount": str(running[loan.pk]), "file": batch.file_name})
+        _after_repayments(loan_ids=list(running), actor=actor)
+    return batch
+
+
+def _after_repayments(*, loan_ids: list[int], actor) -> None:
+    """Recompute the loans and close those with nothing left to pay."""
+    daily_run(loan_ids=loan_ids)
+    repaid = Loan.objects.filter(pk__in=loan_ids, status=Loan.Status.ACTIVE,
+                                 outstanding_total__lte=0, scheduled_total__gt=0)
+    for loan in repaid.select_related("application"):
+        loan_end(loan=loan, status=Loan.Status.CLOSED, actor=actor,
+                 comment=_("Repaid in full."))
+
+
+def loan_end(*, loan: Loan, status: str, actor, comment: str = "", system: bool = True) -> None:
+    """Close (repaid) or write off a loan: the application transition, then the post-loan
+    record; open inspections are cancelled and their clocks stopped."""
+    transition = "close" if status == Loan.Status.CLOSED else "write_off"
+    application_transition(application_id=loan.application_id, transition=transition,
+                           actor=actor, comment=comment, system=system)
+    Loan.objects.filter(pk=loan.pk).update(status=status, closed_at=timezone.now())
+    for task in loan.tasks.filter(status=InspectionTask.Status.OPEN):
+        _task_clock_stop(task=task)
+    loan.tasks.filter(status=InspectionTask.Status.OPEN).update(
+        status=InspectionTask.Status.CANCELLED)
+
+
+# --- Inspections -------------------------------------------------------------------------
+
+def task_complete(*, task_id: int, actor, findings: str, outcome: str, answers: dict | None = None,
+                  method: str | None = None, revenue_previous: Decimal | None = None,
+                  revenue_current: Decimal | None = None) -> InspectionTask:
+    """Complete an inspection (its owner or a risk officer). A negative finding or a revenue
+    drop beyond a warning rule's threshold raises an alert; the next periodic inspection is
+    scheduled from today."""
+    _require(actor, "complete_inspection")
+    with transaction.atomic():
+        task = task_get(user=actor, task_id=task_id, for_update=True)
+        if task.status != InspectionTask.Status.OPEN:
+            raise Conflict(_("This inspection is already closed."), code="task_closed")
+        if task.owner_id != actor.pk and not has_role_perm(actor, "postloan.triage_alert"):
+            raise Forbidden(_("Only the task's owner or a risk officer may complete it."))
+        answers = answers or {}
+        unanswered = [q.get("label", q.get("key")) for q in task.questions
+                      if q.get("required") and not str(answers.get(q.get("key"), "")).strip()]
+        if unanswered:
+            raise InvalidInput(details={"answers": [_("Please answer: %(q)s")
+                                                    % {"q": ", ".join(unanswered)}]})
+        if outcome not in InspectionTask.Outcome.values:
+            raise InvalidInput(details={"outcome": [_("Choose an outcome.")]})
+        if method and method not in InspectionMethod.values:
+            raise InvalidInput(details={"method": [_("Choose site visit or remote.")]})
+        task.answers = answers
+        task.findings = findings
+        task.outcome = outcome
+        if method:
+            task.method = method
+        task.revenue_previous = revenue_previous
+        task.revenue_current = revenue_current
+        task.status = InspectionTask.Status.DONE
+        task.completed_by = actor
+        task.completed_at = timezone.now()
+        task.save()
+        _task_clock_stop(task=task)
+        loan = Loan.objects.select_for_update().select_related("application").get(pk=task.loan_id)
+        loan.last_inspection_on = timezone.localdate()
+        loan.save(update_fields=["last_inspection_on"])
+        _audit(action="inspection_complete", actor=actor, loan=loan, subject=task,
+               comment=findings, from_state="open", to_state="done",
+               data={"outcome": outcome, "kind": task.kind})
+        for rule in WarningRule.objects.filter(is_active=True, kind__in=[
+                WarningRule.Kind.NEGATIVE_FINDING, WarningRule.Kind.REVENUE_DROP]):
+            evidence = inspection_warning_evidence(task=task, rule=rule)
+            if evidence is not None:
+                alert_raise(loan=loan, rule=rule, evidence=evidence)
+        daily_run(loan_ids=[loan.pk])
+    return task
+
+
+def inspection_warning_evidence(*, task: InspectionTask, rule: WarningRule) -> dict | None:
+    """What a completed inspection shows for an inspection-based rule (None: no signal)."""
+    if rule.kind == WarningRule.Kind.NEGATIVE_FINDING:
+        if task.outcome == InspectionTask.Outcome.NEGATIVE:
+            return {"task": task.pk, "findings": task.findings[:500]}
+        return None
+    if rule.kind == WarningRule.Kind.REVENUE_DROP:
+        prev, cur = task.revenue_previous, task.revenue_current
+        if prev is None or cur is None or prev <= 0:
+            return None
+        drop = ((prev - cur) / prev * 100).quantize(Decimal("0.01"))
+        if drop >= rule.threshold:
+            return {"task": task.pk, "revenue_previous": str(prev), "revenue_current": str(cur),
+                    "drop_percent": str(drop), "threshold": str(rule.threshold)}
+    return None
+
+
+def task_attachment_add(*, task_id: int, actor, file) -> TaskAttachment:
+    _require(actor, "complete_inspection")
+    with transaction.atomic():
+        task = task_get(user=actor, task_id=task_id, for_update=True)
+        if task.status != InspectionTask.Status.OPEN:
+            raise Conflict(_("This inspection is already closed."), code="task_closed")
+        attachment = TaskAttachment.objects.create(task=task, file=file,
+                                                   name=getattr(file, "name", "")[:255],
+                                                   uploaded_by=actor)
+        loan = Loan.objects.select_related("application").get(pk=task.loan_id)
+        _audit(action="inspection_attachment", actor=actor, loan=loan, subject=task,
+               data={"name": attachment.name})
+    return attachment
+
+
+# --- Early warnings ------------------------------------------------------------------------
+
+def alert_raise(*, loan: Loan, rule: WarningRule, evidence: dict, as_of: date | None = None,
+                start_clock: bool = True) -> tuple[Alert | None, InspectionTask | None]:
+    """Raise an alert unless one for this loan and rule is still open (the partial unique
+    constraint decides under concurrency). Returns (alert, extra inspection) or (None, None)."""
+    as_of = as_of or timezone.localdate()
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(loan=loan, rule=rule, severity=rule.severity,
+                                         evidence=evidence)
+    except IntegrityError:
+        return None, None
+    task = None
+    if rule.creates_inspection:
+        task = InspectionTask.objects.create(
+            loan=loan, kind=InspectionTask.Kind.WARNING, alert=alert,
+            owner_id=loan.relationship_manager_id,
+            due_date=as_of + timedelta(days=rule.inspection_within_days))
+        if start_clock:
+            task.loan = loan
+            task_clock_start(task=task)
+    return alert, task
+
+
+def _alert_for_triage(*, alert_id: int, actor) -> Alert:
+    _require(actor, "triage_alert")
+    alert = alert_get(user=actor, alert_id=alert_id, for_update=True)
+    if alert.status == Alert.Status.CLOSED:
+        raise Conflict(_("This alert is closed."), code="alert_closed")
+    return alert
+
+
+def _loan_of(alert_or_task) -> Loan:
+    return Loan.objects.select_related("application").get(pk=alert_or_task.loan_id)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, actor, comment: str = "") -> Alert:
+    alert = _alert_for_triage(alert_id=alert_id, actor=actor)
+    if alert.status != Alert.Status.OPEN:
+        raise Conflict(_("This alert was already acknowledged."), code="already_acknowledged")
+    alert.status = Alert.Status.ACKNOWLEDGED
+    alert.acknowledged_by = actor
+    alert.acknowledged_at = timezone.now()
+    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    _audit(action="alert_acknowledge", actor=actor, loan=_loan_of(alert), subject=alert,
+           comment=comment, from_state="open", to_state="acknowledged")
+    return alert
+
+
+@transaction.atomic
+def alert_record_plan(*, alert_id: int, actor, action_plan: str) -> Alert:
+    alert = _alert_for_triage(alert_id=alert_id, actor=actor)
+    if not action_plan.strip():
+        raise InvalidInput(details={"action_plan": [_("Describe the action plan.")]})
+    from_state = alert.status
+    alert.action_plan = action_plan.strip()
+    if alert.status == Alert.Status.OPEN:
+        alert.status = Alert.Status.ACKNOWLEDGED
+        alert.acknowledged_by = actor
+        alert.acknowledged_at = timezone.now()
+    alert.save(update_fields=["action_plan", "status", "acknowledged_by", "acknowledged_at"])
+    _audit(action="alert_action_plan", actor=actor, loan=_loan_of(alert), subject=alert,
+           comment=alert.action_plan, from_state=from_state, to_state=alert.status)
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, alert_id: int, actor, comment: str) -> Alert:
+    alert = _alert_for_triage(alert_id=alert_id, actor=actor)
+    if not comment.strip():
+        raise InvalidInput(details={"comment": [_("Say why the alert can be closed.")]})
+    from_state = alert.status
+    alert.status = Alert.Status.CLOSED
+    alert.closed_by = actor
+    alert.closed_at = timezone.now()
+    alert.close_comment = comment.strip()
+    alert.save(update_fields=["status", "closed_by", "closed_at", "close_comment"])
+    _audit(action="alert_close", actor=actor, loan=_loan_of(alert), subject=alert,
+           comment=alert.close_comment, from_state=from_state, to_state="closed")
+    return alert
+
+
+def loan_flag(*, application_id: int, actor, litigation: bool | None = None,
+              guarantor_trouble: bool | None = None, note: str = "") -> Loan:
+    """Record litigation/enforcement or a guarantor in trouble; matching warning rules fire
+    at once (and again from the daily job while the flag stays set)."""
+    _require(actor, "flag_loan")
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        before = {"litigation": loan.litigation_flag, "guarantor_trouble": loan.guarantor_trouble_flag}
+        if litigation is not None:
+            loan.litigation_flag = litigation
+        if guarantor_trouble is not None:
+            loan.guarantor_trouble_flag = guarantor_trouble
+        if note:
+            loan.flags_note = note
+        loan.save(update_fields=["litigation_flag", "guarantor_trouble_flag", "flags_note"])
+        loan = Loan.objects.select_related("application").get(pk=loan.pk)
+        _audit(action="loan_flag", actor=actor, loan=loan, subject=loan, comment=note,
+               data={"before": before, "after": {"litigation": loan.litigation_flag,
+                                                 "guarantor_trouble": loan.guarantor_trouble_flag}})
+        daily_run(loan_ids=[loan.pk])
+    return loan
+
+
+# --- Classification (五级分类) ---------------------------------------------------------------
+
+def classification_floor_for(*, days_past_due: int) -> str:
+    floors = ClassificationFloor.objects.filter(is_active=True,
+                                                min_days_past_due__lte=days_past_due)
+    worst = max((CLASS_RANK[f.classification] for f in floors), default=0)
+    return next(c for c, r in CLASS_RANK.items() if r == worst)
+
+
+def classification_propose(*, application_id: int, actor, to_classification: str,
+                           reason: str) -> ClassificationChange:
+    """The relationship manager proposes a change; a different risk officer approves it."""
+    _require(actor, "propose_classification")
+    if to_classification not in Classification.values:
+        raise InvalidInput(details={"to_classification": [_("Unknown classification.")]})
+    if not reason.strip():
+        raise InvalidInput(details={"reason": [_("Give the reason for the change.")]})
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        if loan.status != Loan.Status.ACTIVE:
+            raise Conflict(_("The loan is no longer active."), code="loan_inactive")
+        if to_classification == loan.classification:
+            raise InvalidInput(details={"to_classification": [
+                _("The loan is already in this class.")]})
+        floor = classification_floor_for(days_past_due=loan.days_past_due)
+        if CLASS_RANK[to_classification] < CLASS_RANK[floor]:
+            raise InvalidInput(details={"to_classification": [
+                _("At %(dpd)d days past due the loan must be at least %(floor)s.")
+                % {"dpd": loan.days_past_due, "floor": Classification(floor).label}]})
+        if ClassificationChange.objects.filter(loan=loan, status="proposed").exists():
+            raise Conflict(_("A proposed change is already waiting for approval."),
+                           code="pending_change")
+        change = ClassificationChange.objects.create(
+            loan=loan, kind=ClassificationChange.Kind.PROPOSED,
+            status=ClassificationChange.Status.PROPOSED,
+            from_classification=loan.classification, to_classification=to_classification,
+            days_past_due=loan.days_past_due, reason=reason.strip(), proposed_by=actor)
+        loan = Loan.objects.select_related("application").get(pk=loan.pk)
+        _audit(action="classification_propose", actor=actor, loan=loan, subject=change,
+               comment=reason, from_state=change.from_classification, to_state=to_classification)
+    return change
+
+
+def classification_decide(*, change_id: int, actor, approve: bool,
+                          comment: str = "") -> ClassificationChange:
+    _require(actor, "decide_classification")
+    try:
+        with transaction.atomic():
+            try:
+                change = (ClassificationChange.objects.select_for_update()
+                          .filter(loan_scope_q(actor, prefix="loan__")).get(pk=change_id))
+            except ClassificationChange.DoesNotExist:
+                from loanflow.errors import NotFound
+
+                raise NotFound() from None
+            loan = Loan.objects.select_for_update().select_related("application").get(
+                pk=change.loan_id)
+            if change.status != ClassificationChange.Status.PROPOSED:
+                raise Conflict(_("This change was already decided."), code="already_decided")
+            if change.proposed_by_id == actor.pk:
+                raise _Refused(_("You proposed this change, so a different risk officer must "
+                                 "approve it."), application=loan.application,
+                               action="classification_decide")
+            if approve:
+                floor = classification_floor_for(days_past_due=loan.days_past_due)
+                if CLASS_RANK[change.to_classification] < CLASS_RANK[floor]:
+                    raise Conflict(_("The days past due have risen since the proposal; the loan "
+                                     "must now be at least %(floor)s.")
+                                   % {"floor": Classification(floor).label}, code="below_floor")
+                change.from_classification = loan.classification
+                loan.classification = change.to_classification
+                loan.save(update_fields=["classification"])
+            change.status = (ClassificationChange.Status.APPLIED if approve
+                             else ClassificationChange.Status.REJECTED)
+            change.decided_by = actor
+            change.decided_at = timezone.now()
+            change.decision_comment = comment
+            change.save()
+            _audit(action="classification_approve" if approve else "classification_reject",
+                   actor=actor, loan=loan, subject=change, comment=comment,
+                   from_state=change.from_classification, to_state=change.to_classification)
+            if approve:
+                daily_run(loan_ids=[loan.pk])
+    except _Refused as exc:
+        _record_refusal(exc, actor)
+        raise
+    return change
+
+
+class _Refused(SegregationOfDuties):
+    """A maker-checker refusal; recorded in the audit trail after the rollback."""
+
+    def __init__(self, reason: str, *, application, action: str):
+        super().__init__(reason)
+        self.application = application
+        self.action = action
+
+
+def _record_refusal(exc: "_Refused", actor) -> None:
+    audit_refusal(action=exc.action, actor=actor, actor_role=primary_role(actor),
+                  application=exc.application, reason=str(exc.message), code=exc.code)
+
+
+# --- Write-off -----------------------------------------------------------------------------
+
+def write_off_propose(*, application_id: int, actor, reason: str) -> WriteOff:
+    _require(actor, "propose_write_off")
+    if not reason.strip():
+        raise InvalidInput(details={"reason": [_("Give the reason for the write-off.")]})
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        if loan.status != Loan.Status.ACTIVE:
+            raise Conflict(_("The loan is no longer active."), code="loan_inactive")
+        if WriteOff.objects.filter(loan=loan, status=WriteOff.Status.PROPOSED).exists():
+            raise Conflict(_("A write-off is already waiting for approval."),
+                           code="pending_write_off")
+        daily_run(loan_ids=[loan.pk])
+        loan.refresh_from_db()
+        write_off = WriteOff.objects.create(loan=loan, amount=loan.outstanding_principal,
+                                            currency=loan.currency, reason=reason.strip(),
+                                            proposed_by=actor)
+        loan = Loan.objects.select_related("application").get(pk=loan.pk)
+        _audit(action="write_off_propose", actor=actor, loan=loan, subject=write_off,
+               comment=reason, data={"amount": str(write_off.amount)})
+    return write_off
+
+
+def write_off_decide(*, write_off_id: int, actor, approve: bool, comment: str = "") -> WriteOff:
+    """A risk officer other than the proposer approves (the loan ends written_off) or
+    rejects."""
+    _require(actor, "decide_write_off")
+    try:
+        with transaction.atomic():
+            try:
+                write_off = (WriteOff.objects.select_for_update()
+                             .filter(loan_scope_q(actor, prefix="loan__")).get(pk=write_off_id))
+            except WriteOff.DoesNotExist:
+                from loanflow.errors import NotFound
+
+                raise NotFound() from None
+            loan = Loan.objects.select_for_update().select_related("application").get(
+                pk=write_off.loan_id)
+            if write_off.status != WriteOff.Status.PROPOSED:
+                raise Conflict(_("This write-off was already decided."), code="already_decided")
+            if write_off.proposed_by_id == actor.pk:
+                raise _Refused(_("You proposed this write-off, so a different risk officer must "
+                                 "approve it."), application=loan.application,
+                               action="write_off_decide")
+            write_off.status = WriteOff.Status.APPROVED if approve else WriteOff.Status.REJECTED
+            write_off.decided_by = actor
+            write_off.decided_at = timezone.now()
+            write_off.decision_comment = comment
+            write_off.save()
+            _audit(action="write_off_approve" if approve else "write_off_reject", actor=actor,
+                   loan=loan, subject=write_off, comment=comment)
+            if approve:
+                loan_end(loan=loan, status=Loan.Status.WRITTEN_OFF, actor=actor,
+                         comment=comment or write_off.reason, system=False)
+    except _Refused as exc:
+        _record_refusal(exc, actor)
+        raise
+    return write_off
+

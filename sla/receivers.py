@@ -1,0 +1,44 @@
+"""Application-level clocks follow the application's status (same transaction)."""
+
+from django.dispatch import receiver
+
+from applications.models import FINAL_STATUSES, Status
+from applications.signals import application_transitioned
+from org.roles import Role
+from sla import services
+
+APPLICATION = "applications.loanapplication"
+
+# The step whose clock runs while the application is in a status, and who owns it.
+STEP_FOR_STATUS = {
+    Status.SUBMITTED: ("intake_check", Role.RELATIONSHIP_MANAGER),
+    Status.INVESTIGATION: ("investigation", Role.RELATIONSHIP_MANAGER),
+    Status.APPROVED: ("contract", Role.RELATIONSHIP_MANAGER),
+    Status.CONTRACT_SIGNED: ("disbursement", Role.DISBURSEMENT_OFFICER),
+}
+APPLICATION_STEPS = {step for step, _role in STEP_FOR_STATUS.values()}
+
+
+@receiver(application_transitioned, dispatch_uid="sla_application_clocks")
+def application_clocks(sender, application, transition, from_state, to_state, **kwargs):
+    if to_state == Status.INFO_REQUESTED:
+        services.clock_pause_application(application=application)
+        return
+    if from_state == Status.INFO_REQUESTED:
+        services.clock_resume_application(application=application)
+    if to_state in FINAL_STATUSES or to_state == Status.DISBURSED:
+        services.clock_stop_application(application=application)
+        return
+    wanted = STEP_FOR_STATUS.get(to_state)
+    for step in APPLICATION_STEPS - ({wanted[0]} if wanted else set()):
+        services.clock_stop(subject_type=APPLICATION, subject_id=application.pk, step=step)
+    if wanted:
+        step, role = wanted
+        owner = None
+        if step == "investigation":
+            owner = application.investigator or application.relationship_manager
+        elif role == Role.RELATIONSHIP_MANAGER:
+            owner = application.relationship_manager
+        services.clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
+                             application=application, owner=owner, role=role,
+                             branch=application.branch)

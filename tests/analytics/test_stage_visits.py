@@ -1,0 +1,154 @@
+"""Stage durations are recorded when each stage ends, in the transition's transaction."""
+
+from datetime import timedelta
+
+import pytest
+
+from analytics.models import StageVisit
+from analytics.services import (
+    is_rework,
+    stage_visit_record_transition,
+    stage_visits_rebuild,
+    stage_visits_recompute_business_time,
+)
+from applications.services import application_transition
+from audit.services import audit_record
+from tests import lifecycle
+from tests.analytics.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_closes_the_open_visit_and_opens_the_next(make_app, staff):
+    app = make_app("submitted", route_recommendation="standard")
+    friday_4pm, monday_10am = at(20, 16), at(23, 10)
+    stage_visit_record_transition(application=app, transition="submit", from_state="draft",
+                                  to_state="submitted", actor=staff["rm"], at=friday_4pm)
+    closed = stage_visit_record_transition(
+        application=app, transition="start_investigation", from_state="submitted",
+        to_state="investigation", actor=staff["rm"], actor_role="relationship_manager",
+        at=monday_10am)
+    assert closed.stage == "submitted"
+    assert closed.calendar_seconds == 66 * 3600
+    # 16:00-17:00 on Friday and 09:00-10:00 on Monday (default hours 09:00-17:00).
+    assert (closed.business_seconds, closed.business_time_exact) == (2 * 3600, True)
+    assert (closed.actor, closed.actor_role, closed.outcome) == (staff["rm"],
+                                                                 "relationship_manager",
+                                                                 "investigation")
+    assert (closed.route, closed.branch_id, closed.is_rework) == ("standard", app.branch_id,
+                                                                  False)
+    open_visits = StageVisit.objects.filter(application=app, left_at__isnull=True)
+    assert [(v.stage, v.entered_at) for v in open_visits] == [("investigation", monday_10am)]
+
+
+def test_returns_and_information_requests_are_rework():
+    assert is_rework("investigation", "info_requested")
+    assert is_rework("in_approval", "investigation")
+    assert not is_rework("investigation", "in_approval")
+    assert not is_rework("info_requested", "investigation")  # resuming is not rework
+    assert not is_rework("in_approval", "approved")
+
+
+def test_final_states_and_disbursement_open_no_visit(make_app, staff):
+    app = make_app("in_approval")
+    stage_visit_record_transition(application=app, transition="send_to_approval",
+                                  from_state="investigation", to_state="in_approval",
+                                  at=at(3))
+    stage_visit_record_transition(application=app, transition="decline",
+                                  from_state="in_approval", to_state="declined", at=at(4))
+    assert not StageVisit.objects.filter(application=app, left_at__isnull=True).exists()
+    declined = StageVisit.objects.get(application=app, stage="in_approval")
+    assert (declined.outcome, declined.is_rework) == ("declined", False)
+
+
+def test_a_stage_without_an_open_visit_starts_at_the_previous_transition(make_app, staff):
+    app = make_app("investigation")
+    event = audit_record(action="start_investigation", actor=staff["rm"], application=app,
+                         from_state="submitted", to_state="investigation")
+    closed = stage_visit_record_transition(
+        application=app, transition="send_to_approval", from_state="investigation",
+        to_state="in_approval", at=event.at + timedelta(hours=3))
+    assert closed.entered_at == event.at
+    assert closed.calendar_seconds == 3 * 3600
+
+
+def test_walking_an_application_records_each_stage(api, staff, company, product):
+    pk = lifecycle.file_draft(api, staff, company, product)
+    lifecycle.submit(api, staff, pk)
+    lifecycle.start_investigation(api, staff, pk)
+    application_transition(application_id=pk, transition="request_information",
+                           actor=staff["rm"], comment="Need the 2025 tax return")
+    application_transition(application_id=pk, transition="resume", actor=staff["rm"])
+    visits = list(StageVisit.objects.filter(application_id=pk).order_by("entered_at", "id")
+                  .values_list("stage", "outcome", "is_rework", "left_at"))
+    assert [v[:3] for v in visits] == [
+        ("draft", "submitted", False),
+        ("submitted", "investigation", False),
+        ("investigation", "info_requested", True),
+        ("info_requested", "investigation", False),
+        ("investigation", "", False),
+    ]
+    assert visits[-1][3] is None
+    assert all(v[3] is not None for v in visits[:-1])
+
+
+def test_a_transition_rolled_back_after_the_signal_leaves_no_visit(api, staff, company,
+                                                                   product):
+    from applications.signals import application_transitioned
+    from loanflow.errors import Conflict
+
+    pk = lifecycle.file_draft(api, staff, company, product)
+    lifecycle.submit(api, staff, pk)
+    before = list(StageVisit.objects.filter(application_id=pk).values_list("stage", "left_at"))
+
+    def fail(sender, **kwargs):
+        raise Conflict("a later receiver refuses")
+
+    application_transitioned.connect(fail, dispatch_uid="test-analytics-fail")
+    try:
+        with pytest.raises(Conflict):
+            application_transition(application_id=pk, transition="start_investigation",
+                                   actor=staff["rm"])
+    finally:
+        application_transitioned.disconnect(dispatch_uid="test-analytics-fail")
+    after = list(StageVisit.objects.filter(application_id=pk).values_list("stage", "left_at"))
+    assert after == before
+    assert StageVisit.objects.get(application_id=pk, left_at__isnull=True).stage == "submitted"
+
+
+def test_visits_can_be_rebuilt_from_the_audit_trail(make_app, staff):
+    from audit.models import AuditEvent
+
+    app = make_app("in_approval")
+    for action, src, dst, when in [
+        ("submit", "draft", "submitted", at(2, 10)),
+        ("start_investigation", "submitted", "investigation", at(2, 12)),
+        ("request_information", "investigation", "info_requested", at(2, 15)),
+        ("resume", "info_requested", "investigation", at(3, 10)),
+        ("send_to_approval", "investigation", "in_approval", at(4, 10)),
+    ]:
+        # Back-dated rows, as seed_demo writes them.
+        AuditEvent.objects.create(at=when, action=action, actor=staff["rm"],
+                                  actor_role="relationship_manager", application=app,
+                                  from_state=src, to_state=dst)
+    written = stage_visits_rebuild(application_ids=[app.pk])
+    visits = list(StageVisit.objects.filter(application=app).order_by("entered_at", "id"))
+    assert written == len(visits) == 6
+    assert [v.stage for v in visits] == ["draft", "submitted", "investigation",
+                                         "info_requested", "investigation", "in_approval"]
+    assert visits[2].is_rework and not visits[1].is_rework
+    assert visits[-1].left_at is None
+    # Idempotent: a second rebuild replaces, never duplicates.
+    stage_visits_rebuild(application_ids=[app.pk])
+    assert StageVisit.objects.filter(application=app).count() == 6
+
+
+def test_business_time_is_recomputed_for_visits_recorded_without_a_calendar(make_app):
+    app = make_app("investigation")
+    visit = StageVisit.objects.create(
+        application=app, stage="submitted", entered_at=at(20, 16), left_at=at(23, 10),
+        calendar_seconds=66 * 3600, business_seconds=66 * 3600, business_time_exact=False,
+        branch_id=app.branch_id, product_id=app.product_id)
+    assert stage_visits_recompute_business_time() == 1
+    visit.refresh_from_db()
+    assert (visit.business_seconds, visit.business_time_exact) == (2 * 3600, True)

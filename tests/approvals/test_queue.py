@@ -1,0 +1,90 @@
+"""The approver's queues: ordered by due time, counts, filters, search, fixed queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.models import ApprovalTask
+from org.roles import Role
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _fill(in_approval, n, **kwargs):
+    return [in_approval(**kwargs) for _ in range(n)]
+
+
+def test_the_queue_lists_my_roles_tasks_oldest_due_first_with_counts(
+    matrix, in_approval, staff, api
+):
+    apps = _fill(in_approval, 3)
+    tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
+    ApprovalTask.objects.filter(pk=tasks[2].pk).update(due_at=timezone.now() - timedelta(hours=1))
+    api(staff["reviewer"]).post(f"/api/v1/approvals/tasks/{tasks[1].pk}/claim/")
+    data = api(staff["reviewer"]).get(reverse("api-approvals-queue")).data
+    assert [row["id"] for row in data["results"]][0] == tasks[2].pk
+    assert data["results"][0]["is_overdue"] is True
+    assert data["counts"] == [{"role": "credit_reviewer", "total": 3, "open": 2, "claimed": 1,
+                               "mine": 1, "overdue": 1}]
+    # An approver has nothing yet (all tasks are at credit review).
+    assert api(staff["approver"]).get(reverse("api-approvals-queue")).data["count"] == 0
+
+
+def test_filters_and_search_narrow_the_queue(matrix, in_approval, staff, api):
+    small = in_approval(amount="400000", grade="A")
+    big = in_approval(amount="4000000", grade="C")
+    client = api(staff["reviewer"])
+
+    def ids(**params):
+        return [r["application"] for r in
+                client.get(reverse("api-approvals-queue"), params).data["results"]]
+
+    assert ids(amount_min="1000000") == [big.pk]
+    assert ids(amount_max="500000") == [small.pk]
+    assert ids(grade="a") == [small.pk]
+    assert ids(q=big.reference) == [big.pk]
+    assert ids(q=small.company.name) == [small.pk]
+    assert sorted(ids(product=small.product_id)) == sorted([small.pk, big.pk])
+    assert ids(product=999999) == []
+    assert ids(overdue="1") == []
+    assert ids(branch=small.branch_id) and ids(branch=999999) == []
+
+
+def test_staff_of_another_branch_do_not_see_the_tasks(matrix, in_approval, other_branch, api):
+    in_approval()
+    outsider = make_staff(Role.CREDIT_REVIEWER, other_branch, username="sam_shanghai")
+    assert api(outsider).get(reverse("api-approvals-queue")).data["count"] == 0
+
+
+def test_the_queue_page_costs_the_same_queries_for_1_or_25_rows(
+    matrix, in_approval, staff, client, django_assert_num_queries,
+    django_assert_max_num_queries
+):
+    client.force_login(staff["reviewer"])
+    in_approval()
+    client.get(reverse("approvals-queue"))  # warm caches (content types, session)
+    with django_assert_max_num_queries(1000) as one:
+        response = client.get(reverse("approvals-queue"))
+    assert response.status_code == 200
+    _fill(in_approval, 26)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = client.get(reverse("approvals-queue"))
+    assert response.status_code == 200
+    assert response.content.decode().count('data-task="') == 25
+
+
+def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
+    matrix, in_approval, staff, api, django_assert_num_queries, django_assert_max_num_queries
+):
+    _fill(in_approval, 6)
+    client = api(staff["reviewer"])
+    client.get(reverse("api-approvals-queue"))
+    with django_assert_max_num_queries(1000) as small:
+        assert len(client.get(reverse("api-approvals-queue"), {"page_size": 2})
+                   .data["results"]) == 2
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert len(client.get(reverse("api-approvals-queue"), {"page_size": 6})
+                   .data["results"]) == 6

@@ -1,0 +1,115 @@
+"""Schedules plus repayments give the right balances and days past due (API and daily job)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from postloan.daily import daily_run
+from tests.postloan.conftest import TODAY
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def _dues():
+    # Three instalments of 1,100 (1,000 principal + 100 interest), due 40, 10 and -20 days.
+    return [(TODAY - timedelta(days=40), D("1000.00"), D("100.00")),
+            (TODAY - timedelta(days=10), D("1000.00"), D("100.00")),
+            (TODAY + timedelta(days=20), D("1000.00"), D("100.00"))]
+
+
+def _pay(api, staff, loan, amount, ext=None, when=None):
+    return api(staff["rm"]).post(reverse("api-postloan-repayments", args=[loan.application_id]),
+                                 {"amount": amount, "value_date": (when or TODAY).isoformat(),
+                                  "external_id": ext or ""}, format="json")
+
+
+def test_with_nothing_paid_days_past_due_count_from_the_oldest_due_instalment(make_loan):
+    loan = make_loan(_dues())
+    daily_run(loan_ids=[loan.pk])
+    loan.refresh_from_db()
+    assert loan.days_past_due == 40
+    assert loan.paid_instalments == 0
+    assert loan.outstanding_total == D("3300.00")
+    assert loan.outstanding_principal == D("3000.00")
+
+
+def test_a_partial_payment_leaves_the_oldest_instalment_overdue(api, staff, make_loan):
+    loan = make_loan(_dues())
+    response = _pay(api, staff, loan, "600.00")
+    assert response.status_code == 201, response.data
+    loan.refresh_from_db()
+    assert loan.days_past_due == 40
+    assert loan.paid_instalments == 0
+    # Interest first within an instalment: 100 interest, then 500 principal.
+    assert loan.outstanding_principal == D("2500.00")
+    rows = response.data["instalments"]
+    assert [r["status"] for r in rows] == ["overdue", "overdue", "due"]
+    assert rows[0]["paid"] == "600.00"
+
+
+def test_paying_the_oldest_in_full_moves_the_clock_to_the_next_one(api, staff, make_loan):
+    loan = make_loan(_dues())
+    assert _pay(api, staff, loan, "600.00").status_code == 201
+    assert _pay(api, staff, loan, "500.00").status_code == 201
+    loan.refresh_from_db()
+    assert loan.paid_instalments == 1
+    assert loan.days_past_due == 10
+    assert loan.oldest_unpaid_due == TODAY - timedelta(days=10)
+
+
+def test_an_early_payment_covers_the_next_instalment_and_leaves_no_arrears(api, staff,
+                                                                          make_loan):
+    loan = make_loan(_dues())
+    assert _pay(api, staff, loan, "2200.00").status_code == 201
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    # Early: part of the instalment not yet due.
+    assert _pay(api, staff, loan, "300.00").status_code == 201
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    assert loan.paid_instalments == 2
+    assert loan.outstanding_total == D("800.00")
+    assert loan.outstanding_principal == D("800.00")
+
+
+def test_an_instalment_due_today_is_not_yet_overdue(make_loan):
+    loan = make_loan([(TODAY, D("1000.00"), D("0.00"))])
+    daily_run(loan_ids=[loan.pk])
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    daily_run(loan_ids=[loan.pk], as_of=TODAY + timedelta(days=1))
+    loan.refresh_from_db()
+    assert loan.days_past_due == 1
+
+
+def test_a_repayment_above_the_outstanding_amount_is_refused(api, staff, make_loan):
+    loan = make_loan(_dues())
+    response = _pay(api, staff, loan, "3300.01")
+    assert response.status_code == 400
+    assert not loan.repayments.exists()
+
+
+def test_a_future_value_date_and_a_duplicate_core_banking_id_are_refused(api, staff, make_loan):
+    loan = make_loan(_dues())
+    assert _pay(api, staff, loan, "10.00", when=TODAY + timedelta(days=1)).status_code == 400
+    assert _pay(api, staff, loan, "10.00", ext="CB-1").status_code == 201
+    assert _pay(api, staff, loan, "10.00", ext="CB-1").status_code == 409
+    assert loan.repayments.count() == 1
+
+
+def test_an_applicant_or_another_branch_cannot_record_repayments(api, staff, make_loan, owner,
+                                                                 other_branch):
+    from org.roles import Role
+    from tests.factories import make_staff
+
+    loan = make_loan(_dues())
+    stranger = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="mallory_rm")
+    url = reverse("api-postloan-repayments", args=[loan.application_id])
+    payload = {"amount": "10.00", "value_date": TODAY.isoformat()}
+    assert api(stranger).post(url, payload, format="json").status_code == 404
+    assert api(owner).post(url, payload, format="json").status_code == 403
+    assert not loan.repayments.exists()
