@@ -81,7 +81,8 @@ def gunicorn(*, workers: int = 4):
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError("gunicorn exited: " + proc.stderr.read().decode()[-2000:])
+                    detail = proc.stderr.read().decode()[-2000:]
+                    raise RuntimeError(f"gunicorn exited: {detail}") from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -113,7 +113,240 @@ def application_list_page(bank, *, smoke, timed):
                  floor_result=floor, note=f"{len(statements)} queries")]
 
 
-STAGE_LOADERS: list = []
-MEASURES = [bare_drf_endpoint, application_list_page]
+def _approver(bank):
+    """A branch approver whose branch has open tasks, with a token."""
+    from django.contrib.auth.models import User
 
-__all__ = ["MEASURES", "STAGE_LOADERS", "Unavailable", "statistics", "time"]
+    ids = getattr(bank, "task_ids", None)
+    if not ids:
+        raise Unavailable("no approval tasks loaded")
+    branch = bank.branches[1:][(ids[0] - 1) % 20]
+    pk = bank.staff[(branch.pk, Role.APPROVER)][0]
+    user = User.objects.get(pk=pk)
+    mine = [t for t in ids if (t - 1) % 20 == (ids[0] - 1) % 20]
+    return user, bank.tokens[user.username], mine
+
+
+def approval_queue_page(bank, *, smoke, timed):
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from approvals.api import QueueApi
+
+    user, token, _mine = _approver(bank)
+    factory = APIRequestFactory()
+
+    def call():
+        request = factory.get("/api/v1/approvals/queue/")
+        force_authenticate(request, user=user)
+        response = QueueApi.as_view()(request)
+        response.render()
+        assert response.status_code == 200, response.status_code
+
+    statements = capture_sql(call)
+    floor = sql_floor(statements, runs=20 if smoke else 300, timed=timed)
+    with gunicorn() as base:
+        result = _http(wrk(base, path="/api/v1/approvals/queue/", token=token,
+                           seconds=_seconds(smoke)))
+    return [_row("approver's queue page: 25 rows + counts (API)", result,
+                 floor="its SQL via psycopg", floor_result=floor, target="p95 < 20 ms",
+                 note=f"{len(statements)} queries, {bank.timings.get('open_approval_tasks')} "
+                      "open tasks")]
+
+
+def approval_claim(bank, *, smoke, timed):
+    user, token, mine = _approver(bank)
+    claim_ids, bank.decide_ids = mine[: len(mine) // 2], mine[len(mine) // 2:]
+
+    floor_ids = iter(claim_ids[::-1])
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        def floor_once():
+            conn.execute("UPDATE approvals_approvaltask SET status = 'claimed', "
+                         "claimed_by_id = %s, claimed_at = now(), last_activity_at = now() "
+                         "WHERE id = %s AND status = 'open'", [user.pk, next(floor_ids)])
+
+        floor = timed(floor_once, runs=max(3, min(50, len(claim_ids) // 4)), warmup=0)
+    with gunicorn() as base:
+        result = _http(wrk(base, path="/api/v1/approvals/tasks/%d/claim/", method="POST",
+                           body="{}", token=token, ids=claim_ids, seconds=_seconds(smoke)))
+    return [_row("claim a queue task (API)", result,
+                 floor="conditional UPDATE via psycopg", floor_result=floor,
+                 note=f"non-2xx {result['non2xx']} (reused ids at small scale answer 409)")]
+
+
+def approval_decision(bank, *, smoke, timed):
+    ids = getattr(bank, "decide_ids", None)
+    if not ids:
+        raise Unavailable("run approval_claim first")
+    user, token, mine = _approver(bank)
+    # The floor works on tasks outside the approver's branch, the API on the approver's own.
+    others = [pk for pk in bank.task_ids if pk not in set(mine)]
+    floor_ids = iter(others)
+    http_ids = ids
+
+    with psycopg.connect(_dsn()) as conn:
+        def once():
+            pk = next(floor_ids)
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT id, status FROM approvals_approvaltask WHERE id = %s "
+                            "FOR UPDATE", [pk])
+                cur.execute("SELECT id, status FROM applications_loanapplication "
+                            "WHERE id = %s FOR UPDATE", [pk])
+                cur.execute("UPDATE approvals_approvaltask SET status = 'done', "
+                            "decision = 'approve', decided_by_id = %s, decided_at = now() "
+                            "WHERE id = %s", [user.pk, pk])
+                cur.execute("UPDATE applications_loanapplication SET status = 'approved', "
+                            "decided_at = now(), status_changed_at = now() "
+                            "WHERE id = %s AND status = 'in_approval'", [pk])
+                for action in ("step_approve", "approve"):
+                    cur.execute("INSERT INTO audit_auditevent (at, kind, application_id, "
+                                "actor_id, actor_role, action, from_state, to_state, comment, "
+                                "data, subject_type) VALUES (now(), 'transition', %s, %s, "
+                                "'approver', %s, 'in_approval', 'approved', 'ok', '{}', '')",
+                                [pk, user.pk, action])
+                cur.execute("UPDATE sla_deadline SET status = 'stopped', stopped_at = now(), "
+                            "next_fire_at = NULL WHERE subject_type = 'approvals.task' AND "
+                            "subject_id = %s AND status <> 'stopped'", [pk])
+
+        floor = timed(once, runs=min(200, len(others)), warmup=0)
+    with gunicorn() as base:
+        result = _http(wrk(base, path="/api/v1/approvals/tasks/%d/decide/", method="POST",
+                           body='{"decision": "approve", "comment": "ok"}', token=token,
+                           ids=http_ids, seconds=_seconds(smoke)))
+    return [_row("approval decision: last step approves (API)", result,
+                 floor="its statements in one transaction via psycopg", floor_result=floor,
+                 target=">= 400 req/s, p95 < 30 ms",
+                 note=f"non-2xx {result['non2xx']} (ids reused at small scale answer 409)")]
+
+
+def sla_sweep(bank, *, smoke, timed):
+    from sla.services import sla_sweep as sweep
+
+    due = bank.timings.get("deadlines_due")
+    if not due:
+        raise Unavailable("no deadlines loaded")
+    statements_before = capture_sql(lambda: None)  # noqa: F841 (warm the connection)
+    start = time.perf_counter()
+    fired = sweep()
+    with_due_ms = (time.perf_counter() - start) * 1000
+    nothing = timed(sweep, runs=20 if smoke else 200)
+    # Floor: the same claim-and-mark in plain SQL over the same number of due rows.
+    with psycopg.connect(_dsn()) as conn:
+        with conn.transaction():
+            conn.execute("UPDATE sla_deadline SET next_fire_at = now() - interval '1 hour', "
+                         "escalation_level = 0 WHERE id IN (SELECT id FROM sla_deadline "
+                         "WHERE status = 'pending' ORDER BY id LIMIT %s)", [due])
+        start = time.perf_counter()
+        while True:
+            with conn.transaction():
+                rows = conn.execute(
+                    "UPDATE sla_deadline d SET escalation_level = d.escalation_level + 1, "
+                    "next_fire_at = NULL FROM (SELECT id FROM sla_deadline WHERE "
+                    "status = 'pending' AND next_fire_at <= now() ORDER BY next_fire_at "
+                    "LIMIT 1000 FOR UPDATE SKIP LOCKED) c WHERE d.id = c.id RETURNING d.id"
+                ).fetchall()
+                if rows:
+                    conn.execute(
+                        "INSERT INTO audit_auditevent (at, kind, actor_role, action, "
+                        "from_state, to_state, comment, data, subject_type, subject_id) "
+                        "SELECT now(), 'sla', 'system', 'escalation', '', '', '', '{}', "
+                        "'sla.deadline', unnest(%s::bigint[])", [[r[0] for r in rows]])
+            if not rows:
+                break
+        floor_due_ms = (time.perf_counter() - start) * 1000
+        nothing_floor = timed(lambda: conn.execute(
+            "SELECT id FROM sla_deadline WHERE status = 'pending' AND next_fire_at <= now() "
+            "ORDER BY next_fire_at LIMIT 500").fetchall(), runs=200)
+    return [
+        _row("SLA sweep, nothing due", nothing, floor="index probe via psycopg",
+             floor_result=nothing_floor, target="< 5 ms",
+             note=f"{bank.timings.get('open_deadlines')} open deadlines"),
+        {"figure": f"SLA sweep, {due} due (each fired once)", "unit": "ms",
+         "median_ms": round(with_due_ms, 1), "p95_ms": None, "floor": "claim-and-mark SQL",
+         "floor_median_ms": round(floor_due_ms, 1),
+         "ratio": round(with_due_ms / floor_due_ms, 2) if floor_due_ms else None,
+         "target": "within 3x of floor", "note": f"fired {fired}"},
+    ]
+
+
+def postloan_daily_job(bank, *, smoke, timed):
+    from postloan.daily import daily_run
+
+    if not bank.timings.get("active_loans"):
+        raise Unavailable("no loans loaded")
+    start = time.perf_counter()
+    statements = capture_sql(daily_run)
+    first_ms = (time.perf_counter() - start) * 1000
+    again = timed(daily_run, runs=1 if not smoke else 2, warmup=0)
+    writes = [s for s in statements if s.lstrip().upper().startswith(
+        ("UPDATE", "INSERT", "WITH", "DELETE"))]
+    floor = sql_floor(writes, runs=1, timed=timed)
+    return [_row(f"post-loan daily job over {bank.timings['active_loans']} loans", again,
+                 floor="its set-based statements via psycopg", floor_result=floor,
+                 target="< 60 s", note=f"first run {first_ms:,.0f} ms; "
+                 f"{len(statements)} statements")]
+
+
+def analytics_figures(bank, *, smoke, timed):
+    from analytics import selectors as figures
+
+    names = [n for n in ("stage_stats", "funnel", "end_to_end", "people_workload",
+                         "portfolio") if hasattr(figures, n)]
+    if not names:
+        raise Unavailable("analytics selectors not found")
+    rows = []
+    for name in names:
+        fn = getattr(figures, name)
+
+        def call(fn=fn):
+            return fn(filters={})
+
+        try:
+            statements = capture_sql(call)
+        except TypeError as exc:
+            rows.append({"figure": f"analytics {name}", "note": f"not measured: {exc}"})
+            continue
+        result = timed(call, runs=3 if smoke else 7)
+        floor = sql_floor(statements, runs=3 if smoke else 7, timed=timed)
+        rows.append(_row(f"analytics: {name}", result, floor="its SQL via psycopg",
+                         floor_result=floor, target="< 2 s",
+                         note=f"{bank.timings.get('stage_visits')} stage visits"))
+    return rows
+
+
+def credit_memo(bank, *, smoke, timed):
+    try:
+        from investigation import memo
+    except ImportError as exc:
+        raise Unavailable(str(exc)) from None
+    if not hasattr(memo, "render_memo_pdf") or not hasattr(memo, "memo_html"):
+        raise Unavailable("investigation.memo.render_memo_pdf/memo_html not found")
+    from weasyprint import HTML
+
+    from applications.models import LoanApplication
+
+    rows = []
+    application = LoanApplication.objects.filter(status="in_approval").first()
+    for language in ("en", "zh-hans"):
+        html = memo.memo_html(application=application, language=language)
+        result = timed(lambda html=html: memo.render_memo_pdf(html), runs=2 if smoke else 5)
+        plain = "<html><body>" + "".join(
+            f"<p>{line}</p>" for line in html.replace("<", " <").split("\n") if line) +             "</body></html>"
+        floor = timed(lambda plain=plain: HTML(string=plain).write_pdf(),
+                      runs=2 if smoke else 5)
+        rows.append(_row(f"credit memo PDF ({language})", result,
+                         floor="WeasyPrint alone, plain page of the same text",
+                         floor_result=floor, target="within 1.2x of floor"))
+    return rows
+
+
+def _stage_loaders():
+    from bench import stages
+
+    return stages.LOADERS
+
+
+STAGE_LOADERS = _stage_loaders()
+MEASURES = [bare_drf_endpoint, application_list_page, approval_queue_page, approval_claim,
+            approval_decision, sla_sweep, postloan_daily_job, analytics_figures, credit_memo]
+
+__all__ = ["MEASURES", "STAGE_LOADERS", "Unavailable", "statistics"]

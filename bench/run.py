@@ -106,6 +106,12 @@ def main() -> int:
             rows.extend(measure(bank, smoke=args.smoke, timed=timed))
         except measures.Unavailable as exc:
             rows.append({"figure": measure.__name__, "note": f"not measured: {exc}"})
+        except Exception as exc:  # report it, measure the rest, fail at the end
+            import traceback
+
+            traceback.print_exc()
+            rows.append({"figure": measure.__name__, "error": True,
+                         "note": f"FAILED: {type(exc).__name__}: {exc}"})
     report(rows, bank, args, load_seconds)
     if not args.keep:
         from django.db import connections

@@ -1,0 +1,169 @@
+"""Each stage's volume for the synthetic bank, loaded with the stage's own models."""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from bench.bulk import copy_rows, reset_sequence
+from org.roles import Role
+
+
+def _branch_of(bank, app_pk: int):
+    working = bank.branches[1:]
+    return working[(app_pk - 1) % len(working)]
+
+
+def load_approval_tasks(bank) -> None:
+    """One approval record and one open task per application in approval (100k at scale 1)."""
+    from approvals.models import ApprovalRecord, ApprovalTask
+
+    rng = random.Random(11)
+    now = timezone.now()
+    ids = bank.app_ids_by_state.get("in_approval", [])
+    route = [{"code": "tier1", "name": "Tier-1 approval", "role": Role.APPROVER,
+              "checks_limit": True, "is_committee": False, "sla_hours": 16}]
+    copy_rows(ApprovalRecord, ({"id": pk, "application_id": pk, "route": route,
+                                "reason": "bench: tier-1 route", "status": "in_progress",
+                                "created_at": now} for pk in ids), now=now)
+    reset_sequence(ApprovalRecord)
+    copy_rows(ApprovalTask, ({
+        "id": pk, "application_id": pk, "record_id": pk, "kind": "step", "step_index": 0,
+        "step": "tier1", "step_name": "Tier-1 approval", "role": Role.APPROVER,
+        "branch_id": _branch_of(bank, pk).pk, "status": "open",
+        "due_at": now + timedelta(hours=rng.uniform(-48, 120)), "created_at": now,
+    } for pk in ids), now=now)
+    reset_sequence(ApprovalTask)
+    bank.timings["open_approval_tasks"] = len(ids)
+    bank.task_ids = ids
+
+
+def load_deadlines(bank) -> None:
+    """Open SLA deadlines (1M at scale 1), of which 1% are past due."""
+    from sla.models import Deadline
+
+    now = timezone.now()
+    total = bank.n(1_000_000, 100)
+    due = bank.n(10_000, 10)
+    task_ids = getattr(bank, "task_ids", [])
+
+    def rows():
+        for k in range(total):
+            if k < len(task_ids):
+                subject_type, subject_id, step = "approvals.task", task_ids[k], "tier1"
+            else:
+                subject_type, subject_id, step = "bench.synthetic", k, "investigation"
+            past = k % (total // due) == 0 and k // (total // due) < due
+            started = now - timedelta(days=6 if past else 1)
+            due_at = now - timedelta(hours=2) if past else now + timedelta(days=2 + k % 5)
+            yield {"subject_type": subject_type, "subject_id": subject_id, "step": step,
+                   "role": Role.APPROVER, "branch_id": bank.branches[1 + k % 20].pk,
+                   "region": "CN", "target_business_seconds": 16 * 3600,
+                   "started_at": started, "due_at": due_at,
+                   "reminder_at": due_at - timedelta(hours=4),
+                   "next_fire_at": due_at if past else due_at - timedelta(hours=4),
+                   "status": "pending", "escalation_level": 0,
+                   "reminder_fired_at": now - timedelta(hours=3) if past else None}
+
+    copy_rows(Deadline, rows(), now=now)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sla_deadline")
+    bank.timings["open_deadlines"] = total
+    bank.timings["deadlines_due"] = due
+
+
+def load_loans(bank) -> None:
+    """Active loans (200k at scale 1) with monthly schedules and the repayments made so far;
+    about one in eight is behind."""
+    from disbursement.models import Instalment
+    from postloan.models import Loan, Repayment
+
+    rng = random.Random(13)
+    today = timezone.localdate()
+    ids = bank.app_ids_by_state.get("disbursed", [])
+    rm_of = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, relationship_manager_id, amount, term_months FROM "
+                       "applications_loanapplication WHERE status = 'disbursed'")
+        for pk, rm, amount, term in cursor.fetchall():
+            rm_of[pk] = (rm, amount, term)
+    instalments, loans, repayments = [], [], []
+
+    def month_add(d: date, n: int) -> date:
+        y, m = divmod(d.month - 1 + n, 12)
+        return date(d.year + y, m + 1, min(d.day, 28))
+
+    for pk in ids:
+        rm, amount, term = rm_of[pk]
+        start = today - timedelta(days=rng.randint(20, 30 * term - 10))
+        per = (amount / term).quantize(Decimal("0.01"))
+        interest = (amount * Decimal("0.0435") / 12).quantize(Decimal("0.01"))
+        due_dates = [month_add(start, n) for n in range(1, term + 1)]
+        past = [d for d in due_dates if d < today]
+        behind = rng.randint(1, 4) if rng.random() < 0.125 else 0
+        paid = max(0, len(past) - behind)
+        for n, d in enumerate(due_dates, 1):
+            principal = per if n < term else amount - per * (term - 1)
+            instalments.append({"application_id": pk, "number": n, "due_date": d,
+                                "principal": principal, "interest": interest,
+                                "total": principal + interest, "currency": "CNY"})
+        for n in range(paid):
+            repayments.append({"loan_id": pk, "amount": per + interest, "currency": "CNY",
+                               "value_date": due_dates[n], "source": "import",
+                               "external_id": f"B{pk}-{n}", "recorded_by_id": rm})
+        scheduled = sum((i["total"] for i in instalments[-term:]), Decimal(0))
+        paid_total = (per + interest) * paid
+        loans.append({"id": pk, "application_id": pk, "branch_id": _branch_of(bank, pk).pk,
+                      "relationship_manager_id": rm, "status": "active", "currency": "CNY",
+                      "principal": amount, "disbursed_on": start, "scheduled_total": scheduled,
+                      "paid_total": paid_total, "outstanding_total": scheduled - paid_total,
+                      "outstanding_principal": amount - per * paid, "paid_instalments": paid,
+                      "classification": "normal", "created_at": timezone.now(),
+                      "next_inspection_due": start + timedelta(days=90)})
+        if len(instalments) > 200_000:
+            copy_rows(Instalment, instalments)
+            instalments.clear()
+    copy_rows(Instalment, instalments)
+    copy_rows(Loan, loans)
+    reset_sequence(Loan)
+    copy_rows(Repayment, repayments)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE disbursement_instalment; ANALYZE postloan_loan; "
+                       "ANALYZE postloan_repayment")
+    bank.timings["active_loans"] = len(ids)
+    bank.timings["instalments"] = sum(rm_of[pk][2] for pk in ids)
+
+
+def load_stage_visits(bank) -> None:
+    """Stage durations as the analytics app records them when each stage ends, derived once
+    from the synthetic audit trail."""
+    from analytics.models import StageVisit  # noqa: F401 (the table must exist)
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO analytics_stagevisit
+                (application_id, stage, entered_at, left_at, calendar_seconds,
+                 business_seconds, business_time_exact, actor_id, actor_role, branch_id,
+                 product_id, route, transition, outcome, is_rework)
+            SELECT e.application_id, e.to_state, e.at, e.next_at,
+                   EXTRACT(EPOCH FROM e.next_at - e.at)::bigint,
+                   (EXTRACT(EPOCH FROM e.next_at - e.at) / 3)::bigint, false,
+                   e.actor_id, e.actor_role, a.branch_id, a.product_id,
+                   a.route_recommendation, COALESCE(e.next_action, ''),
+                   COALESCE(e.next_state, ''), false
+            FROM (
+                SELECT application_id, to_state, at, actor_id, actor_role,
+                       lead(at) OVER w AS next_at, lead(action) OVER w AS next_action,
+                       lead(to_state) OVER w AS next_state
+                FROM audit_auditevent
+                WHERE kind = 'transition' OR action = 'create'
+                WINDOW w AS (PARTITION BY application_id ORDER BY at, id)
+            ) e JOIN applications_loanapplication a ON a.id = e.application_id
+        """)
+        bank.timings["stage_visits"] = cursor.rowcount
+        cursor.execute("ANALYZE analytics_stagevisit")
+
+
+LOADERS = [load_approval_tasks, load_deadlines, load_loans, load_stage_visits]
