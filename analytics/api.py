@@ -31,7 +31,10 @@ class AnalyticsFigureListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         figures = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(responses=OutputSerializer)
+        class Meta:
+            ref_name = "AnalyticsFigureList"
+
+    @extend_schema(operation_id="analytics_figures_list", responses=OutputSerializer)
     def get(self, request):
         analytics_user_check(user=request.user)
         return Response(self.OutputSerializer({"figures": list(ALL_FIGURES)}).data)
@@ -40,7 +43,8 @@ class AnalyticsFigureListApi(APIView):
 class AnalyticsFigureApi(APIView):
     """One figure: {"figure", "filters", "columns", "rows", ...}; numbers of hours end in _h."""
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="analytics_figure_retrieve", parameters=FILTER_PARAMETERS,
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request, figure: str):
         return Response(analytics_figure(user=request.user, name=figure,
                                          params=request.query_params))

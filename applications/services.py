@@ -232,7 +232,7 @@ def application_create(
         relationship_manager = relationship_manager or actor
     if branch is None or relationship_manager is None:
         raise InvalidInput(_("No branch or relationship manager could be assigned."))
-    if not product.is_active:
+    if not product.is_open_on(timezone.localdate()):
         raise InvalidInput(details={"product": [_("This product is not open for applications.")]})
     errors = validate_against_product(
         product=product, amount=amount, term_months=term_months, interest_rate=interest_rate,

@@ -24,8 +24,8 @@ def decisions_come_from_the_approval_route(application, *, actor, data) -> str |
     from approvals.models import ApprovalTask
     from approvals.services import step_refusal
 
-    if actor is None:
-        return None
+    if actor is None or application.status != "in_approval":
+        return None  # system decisions, and declines outside approval (pre-screen)
     task = (ApprovalTask.objects.select_related("record", "application")
             .filter(pk=data.get("approval_task"), application_id=application.pk).first()
             if data.get("approval_task") else None)

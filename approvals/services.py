@@ -469,7 +469,8 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
         task = _lock_for_action(task, actor)
         if task.application.status != "in_approval" and task.kind == "step":
             raise Conflict(_("The application is not in approval."), code="not_in_approval")
-        _finish(task, actor, decision, comment)
+        if decision != D.REQUEST_INFORMATION:
+            _finish(task, actor, decision, comment)
         if task.kind == ApprovalTask.Kind.POST_REVIEW:
             _audit_task(task, f"post_review_{decision}", actor, comment)
         elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
@@ -488,10 +489,10 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
                                    transition="return_to_investigation", actor=actor,
                                    comment=comment, data={"approval_task": task.pk})
         else:
-            # The applicant answers; the step is then taken again by the queue.
-            task.status, task.decision = ApprovalTask.Status.CLAIMED, ""
-            task.decided_by, task.decided_at = None, None
+            # The step waits (still held by the actor) until the applicant answers.
+            task.last_activity_at = timezone.now()
             task.save()
+            _audit_task(task, "step_request_information", actor, comment)
             application_transition(application_id=task.application_id,
                                    transition="request_information", actor=actor,
                                    comment=comment, data={"approval_task": task.pk})

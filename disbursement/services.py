@@ -44,9 +44,13 @@ def _conditions_of(application) -> list:
 def offer_create(*, application: LoanApplication) -> Offer:
     """Snapshot the approved terms into an offer (inside the approval's transaction) and
     render its PDF after commit. Idempotent."""
-    rows = build_schedule(amount=application.amount, annual_rate=application.interest_rate,
-                          term_months=application.term_months,
-                          method=application.repayment_method, start=timezone.localdate())
+    try:
+        rows = build_schedule(amount=application.amount, annual_rate=application.interest_rate,
+                              term_months=application.term_months,
+                              method=application.repayment_method, start=timezone.localdate())
+    except ValueError:  # never let odd terms block the approval itself
+        logger.warning("No indicative schedule for %s", application.reference)
+        rows = []
     conditions = [{"id": c.pk, "text": c.text} for c in _conditions_of(application)]
     offer, created = Offer.objects.get_or_create(
         application=application,

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType, Product, RepaymentMethod
 from intake.models import (
@@ -32,7 +33,7 @@ class ProductForm(forms.ModelForm):
                           ("min_rate", "max_rate"), ("active_from", "active_until")):
             if data.get(low) is not None and data.get(high) is not None \
                     and data[low] > data[high]:
-                self.add_error(high, forms.ValidationError("Must not be below %(low)s.",
+                self.add_error(high, forms.ValidationError(_("Must not be below %(low)s."),
                                                            params={"low": data[low]}))
         return data
 

@@ -24,6 +24,8 @@ class IntakeChecklistItemOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
     document_name = serializers.CharField(source="document_type.name")
     description = serializers.CharField(source="document_type.description")
+    only_for_guarantee_type = serializers.CharField(
+        help_text="Guarantee type the item applies to; empty for every type.")
 
     class Meta:
         model = ChecklistItem

@@ -120,8 +120,6 @@ def seed() -> None:
 
 def seed_history(applications) -> None:
     """Scores for demo applications already past investigation (no PDFs: rendering is slow)."""
-    from django.utils import timezone
-
     from applications.models import LoanApplication
     from investigation.models import ScoreResult
     from investigation.services import investigation_open
@@ -141,6 +139,6 @@ def seed_history(applications) -> None:
             investigation=investigation, application=application, scorecard=scorecard,
             scorecard_version=scorecard.version, score=points, max_score=100, grade=grade,
             pd_pct=next(b["pd"] for b in GRADE_BANDS if b["grade"] == grade),
-            breakdown=[], reasons=[], route=route, created_at=timezone.now())
+            breakdown=[], reasons=[], route=route)
         LoanApplication.objects.filter(pk=application.pk).update(
             risk_grade=grade, risk_score=points, route_recommendation=route)

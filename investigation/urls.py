@@ -17,6 +17,7 @@ urlpatterns = [
     path(P + "collateral/", views.collateral, name="investigation-collateral"),
     path(P + "collateral/<int:item_id>/remove/", views.collateral_remove,
          name="investigation-collateral-remove"),
+    path(P + "verification/", views.verification_all, name="investigation-verification-all"),
     path(P + "verification/<slug:fact>/", views.verification, name="investigation-verification"),
     path(P + "assessment/", views.assessment, name="investigation-assessment"),
     path(P + "score/", views.score, name="investigation-score"),

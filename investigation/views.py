@@ -6,6 +6,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -254,6 +255,25 @@ def verification(request, pk, fact):
         _form_errors(form)
     services.verification_record(application_id=pk, actor=request.user, fact=fact,
                                  **form.cleaned_data)
+
+
+@workspace_action
+def verification_all(request, pk):
+    """The whole checklist in one form: fields status_<fact>, source_<fact>, note_<fact>;
+    only rows whose values changed are recorded (each one audited)."""
+    investigation = workspace_data(application=investigation_application_get(
+        user=request.user, pk=pk))
+    with transaction.atomic():
+        for item in investigation["verifications"]:
+            fact = item.fact
+            status = request.POST.get(f"status_{fact}", item.status)
+            source = request.POST.get(f"source_{fact}", item.source)
+            note = request.POST.get(f"note_{fact}", item.note)
+            if (status, source, note) != (item.status, item.source, item.note):
+                services.verification_record(application_id=pk, actor=request.user,
+                                             fact=fact, status=status, source=source,
+                                             note=note)
+    messages.success(request, _("Verification saved."))
 
 
 @workspace_action

@@ -257,12 +257,29 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        # applications
+        "ApplicationStatusEnum": "applications.models.Status",
+        "RepaymentMethodEnum": "applications.models.RepaymentMethod",
+        "GuaranteeTypeEnum": "applications.models.GuaranteeType",
         # investigation
         "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
         "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
         "GuarantorKindEnum": "investigation.models.GuarantorAssessment.Kind",
         "RiskLevelEnum": "investigation.models.IndustryRisk",
         "CollateralTypeEnum": "investigation.models.CollateralValuation.Type",
+        # intake
+        "IntakeInfoRequestKindEnum": "intake.models.InfoRequest.Kind",
+        "IntakeInfoRequestStatusEnum": "intake.models.InfoRequest.Status",
+        "IntakeDocumentStatusEnum": "intake.models.Document.Status",
+        "IntakeStageEnum": "intake.models.Stage",
+        "IntakeReviewDecisionEnum": ["accept", "reject"],
+        # notifications
+        "NotificationKindEnum": "notifications.models.Kind",
+        # approvals
+        "ApprovalTaskStatusEnum": "approvals.models.ApprovalTask.Status",
+        "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",
+        "ApprovalDecisionEnum": "approvals.models.ApprovalTask.Decision",
+        "CommitteeVoteEnum": "approvals.models.CommitteeVote.Vote",
     },
 }
 

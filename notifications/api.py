@@ -1,3 +1,9 @@
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -5,8 +11,14 @@ from rest_framework.views import APIView
 from notifications import selectors, services
 from notifications.models import Kind, Notification
 
+_COUNT = inline_serializer("NotificationUnreadCount", {"unread": serializers.IntegerField()})
+_UPDATED = inline_serializer("NotificationsUpdated", {"updated": serializers.IntegerField()})
+_MUTED = inline_serializer("NotificationMutes",
+                           {"muted": serializers.ListField(child=serializers.CharField())})
+
 
 class NotificationListApi(APIView):
+    @extend_schema_serializer(component_name="Notification")
     class OutputSerializer(serializers.ModelSerializer):
         application_reference = serializers.CharField(source="application.reference",
                                                       default=None)
@@ -16,6 +28,15 @@ class NotificationListApi(APIView):
             fields = ["id", "kind", "title", "body", "url", "application",
                       "application_reference", "created_at", "read_at"]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", str, description="1: unread only"),
+                    OpenApiParameter("page", int)],
+        responses=inline_serializer("NotificationPage", {
+            "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "unread": serializers.IntegerField(),
+            "results": OutputSerializer(many=True)}),
+    )
     def get(self, request):
         from rest_framework.pagination import PageNumberPagination
 
@@ -29,28 +50,34 @@ class NotificationListApi(APIView):
 
 
 class NotificationUnreadCountApi(APIView):
+    @extend_schema(responses=_COUNT)
     def get(self, request):
         return Response({"unread": selectors.notification_unread_count(user=request.user)})
 
 
 class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses=_UPDATED)
     def post(self, request, pk: int):
         return Response({"updated": services.notification_mark_read(user=request.user,
                                                                     notification_id=pk)})
 
 
 class NotificationReadAllApi(APIView):
+    @extend_schema(request=None, responses=_UPDATED)
     def post(self, request):
         return Response({"updated": services.notification_mark_all_read(user=request.user)})
 
 
 class NotificationMuteApi(APIView):
+    @extend_schema_serializer(component_name="NotificationMuteInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Kind.choices)
 
+    @extend_schema(responses=_MUTED)
     def get(self, request):
         return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))})
 
+    @extend_schema(request=InputSerializer, responses={201: _MUTED})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,6 +85,7 @@ class NotificationMuteApi(APIView):
         return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))},
                         status=201)
 
+    @extend_schema(request=InputSerializer, responses=_MUTED)
     def delete(self, request):
         data = self.InputSerializer(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)

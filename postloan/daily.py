@@ -65,17 +65,55 @@ def daily_run(*, as_of: date | None = None, loan_ids: list[int] | None = None) -
     return counts
 
 
+# Clocks started inside the job's transaction; beyond this, a Celery task catches up in
+# batches (a first run over a large book can create tens of thousands of inspections).
+INLINE_CLOCKS = 200
+
+
 def _start_clocks(task_ids: list[int]) -> None:
-    """SLA clocks for tasks the job created (a handful a day, not one per loan)."""
+    """SLA clocks for tasks the job created (usually a handful a day, not one per loan)."""
     if not task_ids:
         return
     from postloan.services import task_clock_start
 
-    tasks = (InspectionTask.objects.filter(pk__in=task_ids)
+    tasks = (InspectionTask.objects.filter(pk__in=task_ids[:INLINE_CLOCKS])
              .select_related("loan__application__branch", "loan__application__product",
                              "owner"))
     for task in tasks:
         task_clock_start(task=task)
+    if len(task_ids) > INLINE_CLOCKS:
+        from loanflow.queue import enqueue_on_commit
+        from postloan.tasks import start_missing_clocks
+
+        enqueue_on_commit(start_missing_clocks)
+
+
+def tasks_without_clock(*, limit: int = 500) -> list[int]:
+    """Open inspections that have no SLA deadline yet (oldest first)."""
+    from sla.models import Deadline
+
+    return list(InspectionTask.objects.filter(status=InspectionTask.Status.OPEN)
+                .exclude(pk__in=Deadline.objects.filter(subject_type="postloan.inspectiontask")
+                         .values("subject_id"))
+                .order_by("due_date", "id").values_list("id", flat=True)[:limit])
+
+
+def clocks_catch_up(*, batch_size: int = 500, max_batches: int = 1000) -> int:
+    """Start the clocks of open inspections that have none, in batches. Returns how many."""
+    from postloan.services import task_clock_start
+
+    started = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            ids = tasks_without_clock(limit=batch_size)
+            if not ids:
+                break
+            for task in (InspectionTask.objects.filter(pk__in=ids)
+                         .select_related("loan__application__branch",
+                                         "loan__application__product", "owner")):
+                task_clock_start(task=task)
+                started += 1
+    return started
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -83,31 +121,45 @@ def _start_clocks(task_ids: list[int]) -> None:
 def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
     params = {"as_of": as_of, "ids": loan_ids or []}
     only = " AND l.id = ANY(%(ids)s)" if loan_ids is not None else ""
-    counts = {}
+    counts: dict = {}
+    steps: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        steps[name] = round(now - mark, 3)
+        mark = now
+
     with connection.cursor() as cursor:
-        cursor.execute(_POSITIONS_SQL.format(inst=_instalment_table(), only=only), params)
-        counts["positions_updated"] = cursor.rowcount
-        cursor.execute(_FLOORS_SQL.format(only=only, rank_floor=_rank_case("classification"),
-                                          rank_loan=_rank_case("l.classification"),
-                                          class_of=_class_case("ranked.rk")), params)
-        counts["classifications_raised"] = cursor.rowcount
-        cursor.execute(_NEXT_INSPECTION_SQL.format(only=only), params)
+        cursor.execute(_LOAN_STATE_SQL.format(
+            inst=_instalment_table(), only=only,
+            rank_floor=_rank_case("classification"), rank_old=_rank_case("l.classification"),
+            class_new=_class_case("fl.new_rank")), params)
+        counts["positions_updated"], counts["classifications_raised"] = cursor.fetchone()
+        lap("loan_state")
         cursor.execute(_PERIODIC_TASKS_SQL.format(only=only), params)
         new_tasks = [row[0] for row in cursor.fetchall()]
         counts["inspections_created"] = len(new_tasks)
+        lap("inspections")
         cursor.execute(_ALERTS_SQL.format(only=only), params)
-        new_alerts = [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        new_alerts = [pk for kind, pk in rows if kind == "alert"]
+        warning_tasks = [pk for kind, pk in rows if kind == "task"]
         counts["alerts_raised"] = len(new_alerts)
-        warning_tasks = []
-        if new_alerts:
-            cursor.execute(_WARNING_TASKS_SQL, {"as_of": as_of, "alerts": new_alerts})
-            warning_tasks = [row[0] for row in cursor.fetchall()]
         counts["warning_inspections_created"] = len(warning_tasks)
+        lap("alerts")
     counts["new_task_ids"] = new_tasks + warning_tasks
+    if loan_ids is None:
+        counts["step_seconds"] = steps
     return counts
 
 
-_POSITIONS_SQL = """
+# One statement per loan row: position (allocation oldest first, interest before principal),
+# days past due, the classification floor (never better than before) and the next periodic
+# inspection date, written with a single UPDATE of the rows that changed. Raised
+# classifications get their history and audit rows from the same statement.
+_LOAN_STATE_SQL = """
 WITH paid AS (
     SELECT r.loan_id, SUM(r.amount) AS paid
     FROM postloan_repayment r JOIN postloan_loan l ON l.id = r.loan_id
@@ -131,66 +183,75 @@ WITH paid AS (
            MAX(paid) AS paid_total,
            GREATEST(0, SUM(total) - MAX(paid)) AS outstanding_total,
            SUM(principal) - SUM(GREATEST(0, paid_in - interest)) AS outstanding_principal,
-           COUNT(*) FILTER (WHERE paid_in >= total) AS paid_instalments,
+           COUNT(*) FILTER (WHERE paid_in >= total)::integer AS paid_instalments,
            MIN(due_date) FILTER (WHERE paid_in < total) AS oldest_unpaid_due
     FROM alloc GROUP BY loan_id
-), final AS (
-    SELECT pos.*,
-           CASE WHEN oldest_unpaid_due < %(as_of)s::date
-                THEN %(as_of)s::date - oldest_unpaid_due ELSE 0 END AS dpd
-    FROM pos
-)
-UPDATE postloan_loan l
-SET scheduled_total = f.scheduled_total, paid_total = f.paid_total,
-    outstanding_total = f.outstanding_total, outstanding_principal = f.outstanding_principal,
-    paid_instalments = f.paid_instalments, oldest_unpaid_due = f.oldest_unpaid_due,
-    days_past_due = f.dpd, recomputed_on = %(as_of)s::date
-FROM final f
-WHERE l.id = f.loan_id
-  AND (l.scheduled_total, l.paid_total, l.outstanding_total, l.outstanding_principal,
-       l.paid_instalments, l.oldest_unpaid_due, l.days_past_due)
-      IS DISTINCT FROM
-      (f.scheduled_total, f.paid_total, f.outstanding_total, f.outstanding_principal,
-       f.paid_instalments::integer, f.oldest_unpaid_due, f.dpd)
-"""
-
-_FLOORS_SQL = """
-WITH floors AS (
+), floors AS (
     SELECT min_days_past_due AS m, {rank_floor} AS rk
     FROM postloan_classificationfloor WHERE is_active
-), ranked AS (
-    SELECT l.id, l.application_id, l.classification AS old, l.days_past_due, MAX(f.rk) AS rk
-    FROM postloan_loan l JOIN floors f ON f.m <= l.days_past_due
+), base AS (
+    -- Loans without a schedule keep their figures.
+    SELECT l.id, l.application_id, l.classification AS old_class, {rank_old} AS old_rank,
+           COALESCE(l.last_inspection_on, l.disbursed_on) AS inspected_from,
+           COALESCE(p.scheduled_total, l.scheduled_total) AS scheduled_total,
+           COALESCE(p.paid_total, l.paid_total) AS paid_total,
+           COALESCE(p.outstanding_total, l.outstanding_total) AS outstanding_total,
+           COALESCE(p.outstanding_principal, l.outstanding_principal) AS outstanding_principal,
+           COALESCE(p.paid_instalments, l.paid_instalments) AS paid_instalments,
+           CASE WHEN p.loan_id IS NULL THEN l.oldest_unpaid_due
+                ELSE p.oldest_unpaid_due END AS oldest_unpaid_due,
+           CASE WHEN p.loan_id IS NULL THEN l.days_past_due
+                WHEN p.oldest_unpaid_due < %(as_of)s::date
+                THEN %(as_of)s::date - p.oldest_unpaid_due ELSE 0 END AS dpd,
+           l.next_inspection_due AS old_next
+    FROM postloan_loan l LEFT JOIN pos p ON p.loan_id = l.id
     WHERE l.status = 'active'{only}
-    GROUP BY l.id
-    HAVING MAX(f.rk) > {rank_loan}
-), t AS (
-    SELECT ranked.*, {class_of} AS new FROM ranked
+), fl AS (
+    SELECT b.*,
+           GREATEST(b.old_rank, COALESCE((SELECT MAX(f.rk) FROM floors f WHERE f.m <= b.dpd),
+                                         0)) AS new_rank
+    FROM base b
+), final AS (
+    SELECT fl.*, {class_new} AS new_class,
+           COALESCE(fl.inspected_from + r.days, fl.old_next) AS next_due
+    FROM fl
+    LEFT JOIN postloan_inspectionrule r
+      ON r.kind = 'periodic' AND r.is_active AND r.classification = {class_new}
+), raised AS (
+    SELECT * FROM final WHERE new_rank > old_rank
 ), history AS (
     INSERT INTO postloan_classificationchange
         (loan_id, kind, status, from_classification, to_classification, days_past_due,
          reason, created_at, decided_at, decision_comment)
-    SELECT id, 'automatic', 'applied', old, new, days_past_due, '', now(), now(), ''
-    FROM t
+    SELECT id, 'automatic', 'applied', old_class, new_class, dpd, '', now(), now(), ''
+    FROM raised
 ), audit AS (
     INSERT INTO audit_auditevent
         (at, kind, application_id, subject_type, subject_id, actor_id, actor_role, action,
          from_state, to_state, comment, data)
     SELECT now(), 'system', application_id, 'postloan.loan', id, NULL, 'system',
-           'classification_floor', old, new, '',
-           jsonb_build_object('days_past_due', days_past_due)
-    FROM t
+           'classification_floor', old_class, new_class, '',
+           jsonb_build_object('days_past_due', dpd)
+    FROM raised
+), upd AS (
+    UPDATE postloan_loan l
+    SET scheduled_total = f.scheduled_total, paid_total = f.paid_total,
+        outstanding_total = f.outstanding_total,
+        outstanding_principal = f.outstanding_principal,
+        paid_instalments = f.paid_instalments, oldest_unpaid_due = f.oldest_unpaid_due,
+        days_past_due = f.dpd, classification = f.new_class,
+        next_inspection_due = f.next_due, recomputed_on = %(as_of)s::date
+    FROM final f
+    WHERE l.id = f.id
+      AND (l.scheduled_total, l.paid_total, l.outstanding_total, l.outstanding_principal,
+           l.paid_instalments, l.oldest_unpaid_due, l.days_past_due, l.classification,
+           l.next_inspection_due)
+          IS DISTINCT FROM
+          (f.scheduled_total, f.paid_total, f.outstanding_total, f.outstanding_principal,
+           f.paid_instalments, f.oldest_unpaid_due, f.dpd, f.new_class, f.next_due)
+    RETURNING 1
 )
-UPDATE postloan_loan l SET classification = t.new FROM t WHERE l.id = t.id
-"""
-
-_NEXT_INSPECTION_SQL = """
-UPDATE postloan_loan l
-SET next_inspection_due = COALESCE(l.last_inspection_on, l.disbursed_on) + r.days
-FROM postloan_inspectionrule r
-WHERE r.kind = 'periodic' AND r.is_active AND r.classification = l.classification
-  AND l.status = 'active'{only}
-  AND l.next_inspection_due IS DISTINCT FROM COALESCE(l.last_inspection_on, l.disbursed_on) + r.days
+SELECT (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM raised)
 """
 
 _PERIODIC_TASKS_SQL = """
@@ -240,31 +301,35 @@ WITH rules AS (
       AND %(as_of)s::date - t.due_date >= GREATEST(r.threshold, 1)
     GROUP BY l.id, r.id, r.severity, r.threshold
 )
-INSERT INTO postloan_alert
-    (loan_id, rule_id, severity, evidence, status, action_plan, created_at, close_comment)
-SELECT c.loan_id, c.rule_id, c.severity, c.evidence, 'open', '', now(), ''
-FROM candidates c
-WHERE NOT EXISTS (SELECT 1 FROM postloan_alert a
-                  WHERE a.loan_id = c.loan_id AND a.rule_id = c.rule_id
-                    AND a.status IN ('open', 'acknowledged'))
-ON CONFLICT DO NOTHING
-RETURNING id
+, new_alerts AS (
+    INSERT INTO postloan_alert
+        (loan_id, rule_id, severity, evidence, status, action_plan, created_at, close_comment)
+    SELECT c.loan_id, c.rule_id, c.severity, c.evidence, 'open', '', now(), ''
+    FROM candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM postloan_alert a
+                      WHERE a.loan_id = c.loan_id AND a.rule_id = c.rule_id
+                        AND a.status IN ('open', 'acknowledged'))
+    ON CONFLICT DO NOTHING
+    RETURNING id, loan_id, rule_id
+), new_tasks AS (
+    -- Rules that ask for it get an extra inspection with each new alert.
+    INSERT INTO postloan_inspectiontask
+        (loan_id, kind, rule_id, alert_id, owner_id, due_date, method, questions, answers,
+         findings, outcome, status, created_at)
+    SELECT na.loan_id, 'warning', NULL, na.id, l.relationship_manager_id,
+           %(as_of)s::date + w.inspection_within_days, 'site_visit', '[]'::jsonb,
+           '{{}}'::jsonb, '', '', 'open', now()
+    FROM new_alerts na
+    JOIN postloan_warningrule w ON w.id = na.rule_id AND w.creates_inspection
+    JOIN postloan_loan l ON l.id = na.loan_id
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+SELECT 'alert', id FROM new_alerts
+UNION ALL
+SELECT 'task', id FROM new_tasks
 """
 
-_WARNING_TASKS_SQL = """
-INSERT INTO postloan_inspectiontask
-    (loan_id, kind, rule_id, alert_id, owner_id, due_date, method, questions, answers,
-     findings, outcome, status, created_at)
-SELECT a.loan_id, 'warning', NULL, a.id, l.relationship_manager_id,
-       %(as_of)s::date + r.inspection_within_days, 'site_visit', '[]'::jsonb, '{}'::jsonb,
-       '', '', 'open', now()
-FROM postloan_alert a
-JOIN postloan_warningrule r ON r.id = a.rule_id AND r.creates_inspection
-JOIN postloan_loan l ON l.id = a.loan_id
-WHERE a.id = ANY(%(alerts)s)
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
 
 
 # --- SQLite (embedded mode): the same rules through the ORM ---------------------------------

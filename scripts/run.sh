@@ -19,8 +19,16 @@ PORT=${PORT:-8000}
     --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 worker=$!
 web=""
-# Stop the worker and the web server together, whichever way this script ends.
-trap 'kill $worker $web 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+# Stop the worker and the web server together, whichever way this script ends; a worker
+# still busy after 10 s of warm shutdown is killed.
+stop() {
+    trap - EXIT INT TERM
+    kill $web $worker 2>/dev/null || true
+    for _ in $(seq 10); do kill -0 $worker 2>/dev/null || break; sleep 1; done
+    pkill -KILL -P $worker 2>/dev/null || true
+    kill -KILL $worker 2>/dev/null || true
+}
+trap stop EXIT INT TERM
 
 cat <<TXT
 

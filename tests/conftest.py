@@ -98,6 +98,9 @@ def live_celery_worker(settings):
         pytest.skip("needs REDIS_URL")
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    # Messages left in the suite's queue by earlier tests (no worker then) point at rows
+    # that no longer exist, or at reused ids: start from an empty queue.
+    app.control.purge()
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING",
                       shutdown_timeout=10.0) as worker:
         yield worker

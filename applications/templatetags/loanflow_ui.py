@@ -16,7 +16,8 @@ from org.roles import Role, roles_of
 register = template.Library()
 
 # Stages whose `<app>/application_panel.html` the application page shows, in process order.
-PANEL_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla"]
+PANEL_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla",
+              "analytics"]
 
 
 def _render_optional(context, names) -> SafeString:

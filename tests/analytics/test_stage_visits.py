@@ -152,3 +152,19 @@ def test_business_time_is_recomputed_for_visits_recorded_without_a_calendar(make
     assert stage_visits_recompute_business_time() == 1
     visit.refresh_from_db()
     assert (visit.business_seconds, visit.business_time_exact) == (2 * 3600, True)
+
+
+def test_the_backfill_command_rebuilds_visits_from_the_audit_trail(make_app, staff):
+    from django.core.management import call_command
+
+    from audit.models import AuditEvent
+
+    app = make_app("investigation")
+    AuditEvent.objects.create(at=at(2, 10), action="submit", actor=staff["rm"], application=app,
+                              from_state="draft", to_state="submitted")
+    AuditEvent.objects.create(at=at(2, 15), action="start_investigation", actor=staff["rm"],
+                              application=app, from_state="submitted", to_state="investigation")
+    call_command("analytics_backfill", "--rebuild")
+    stages = list(StageVisit.objects.filter(application=app).order_by("entered_at", "id")
+                  .values_list("stage", "calendar_seconds"))
+    assert stages[1:] == [("submitted", 5 * 3600), ("investigation", None)]

@@ -122,3 +122,15 @@ def test_the_panel_renders_route_reason_and_steps(matrix, in_approval, staff, cl
     html = render_to_string("approvals/application_panel.html",
                             {"application": application, "user": staff["reviewer"]})
     assert "3.2M above 3M" in html and "Tier-2 approval" in html
+
+
+def test_each_step_runs_an_sla_clock_that_stops_when_decided(matrix, in_approval, staff, api):
+    sla_selectors = pytest.importorskip("sla.selectors")
+    application = in_approval()
+    task = _task(application, "credit_review")
+    deadline = sla_selectors.deadline_for("approvals.task", task.pk)
+    assert deadline is not None and deadline.due_at == task.due_at
+    assert _decide(api, staff["reviewer"], task, decision="approve").status_code == 200
+    assert sla_selectors.deadline_for("approvals.task", task.pk) is None
+    tier1 = _task(application, "tier1")
+    assert sla_selectors.deadline_for("approvals.task", tier1.pk) is not None

@@ -114,3 +114,17 @@ def test_only_one_matrix_version_can_be_active(matrix):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         MatrixVersion.objects.create(number=9, is_active=True)
+
+
+def test_the_demo_configuration_is_idempotent_and_limits_every_approver(matrix, staff):
+    from approvals import demo
+    from approvals.models import ApproverLimit, DeclineReason
+
+    demo.seed()
+    assert MatrixVersion.objects.count() == 1 and MatrixVersion.objects.get().is_active
+    assert MatrixRule.objects.count() == 5
+    assert DeclineReason.objects.filter(code="committee_decline").exists()
+    assert ApproverLimit.objects.filter(user=staff["approver"], grade="A").get().max_amount \
+        == Decimal("5000000")
+    assert ApproverLimit.objects.filter(user=staff["committee"]).count() == 5
+    assert not ApproverLimit.objects.filter(user=staff["rm"]).exists()

@@ -28,7 +28,7 @@ def login(live_server):
         page.goto(f"{live_server.url}{'/portal/login/' if portal else '/login/'}")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("form[action$='login/'] button[type=submit]")
         page.wait_for_load_state("networkidle")
         return page
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from applications.models import LoanApplication, Status
 from audit.models import AuditEvent
-from tests.factories import ApplicationFactory, CompanyFactory, make_applicant
+from tests.factories import ApplicationFactory, CompanyFactory
 from tests.lifecycle import file_draft
 
 pytestmark = pytest.mark.django_db

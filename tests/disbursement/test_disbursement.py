@@ -459,7 +459,8 @@ def test_a_broker_outage_leaves_the_offer_pending_and_the_sweep_renders_it(
     assert services.offer_render_pending(older_than_seconds=0) == 0
 
 
-def test_a_failed_render_is_recorded_and_staff_can_retry(staff, company, api, monkeypatch):
+def test_a_failed_render_is_recorded_and_staff_can_retry(staff, company, api, monkeypatch,
+                                                         django_capture_on_commit_callbacks):
     import disbursement.pdf
 
     application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
@@ -477,10 +478,13 @@ def test_a_failed_render_is_recorded_and_staff_can_retry(staff, company, api, mo
                                         args=[application.pk])).status_code == 404
 
     monkeypatch.undo()
-    response = api(staff["rm"]).post(reverse("api-disbursement-offer-retry",
-                                             args=[application.pk]), {}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(staff["rm"]).post(reverse("api-disbursement-offer-retry",
+                                                 args=[application.pk]), {}, format="json")
     assert response.status_code == 200
-    assert response.data["status"] == "ready"  # rendered in-process by the eager worker
+    assert response.data["status"] == "pending"
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.READY and offer.error == ""
 
 
 def test_staff_of_another_branch_get_404(approved, api, other_branch):

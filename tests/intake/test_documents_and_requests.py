@@ -72,6 +72,9 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
     assert response.status_code == 201, response.data
     question = response.data[1]["id"]
     assert LoanApplication.objects.get(pk=submitted).status == "info_requested"
+    from notifications.models import Notification
+
+    assert Notification.objects.filter(user=owner, kind="info_request").exists()
     todo = api(owner).get(reverse("api-todo", args=[submitted])).data
     # The requests first, then what the checklist still needs before the investigation.
     assert [(t["kind"], t["text"]) for t in todo] == [
@@ -98,3 +101,28 @@ def test_a_request_with_a_due_date_in_the_past_is_refused(api, staff, submitted)
         "items": [{"kind": "question", "text": "X", "due_date": past}]}, format="json")
     assert response.status_code == 400
     assert LoanApplication.objects.get(pk=submitted).status == "submitted"
+
+
+def test_lists_cost_the_same_queries_whatever_their_length(api, staff, submitted,
+                                                         django_assert_max_num_queries):
+    client = api(staff["rm"])
+    urls = [reverse("api-documents", args=[submitted]), reverse("api-checklist", args=[submitted]),
+            reverse("api-todo", args=[submitted]), reverse("api-info-requests", args=[submitted])]
+    before = {}
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in urls:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url, {"history": "1"})
+        before[url] = len(ctx)
+    for code in ("bank_statements", "tax_returns"):
+        for _ in range(2):
+            client.post(reverse("api-documents", args=[submitted]),
+                        {"document_type": code, "file": pdf()}, format="multipart")
+    client.post(reverse("api-info-requests", args=[submitted]), {
+        "items": [{"kind": "question", "text": "A"}, {"kind": "question", "text": "B"}]},
+        format="json")
+    for url in urls:
+        with django_assert_max_num_queries(before[url]):
+            client.get(url, {"history": "1"})

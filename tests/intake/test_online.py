@@ -36,6 +36,10 @@ def test_an_owner_applies_online_and_the_least_busy_rm_of_the_branch_gets_it(
     assert company.contact_phone == "13800000000"
     assert AuditEvent.objects.filter(application=application,
                                      action="assign_relationship_manager").exists()
+    from notifications.models import Notification
+
+    assert Notification.objects.filter(user=staff["rm2"], kind="assignment",
+                                       application=application).exists()
 
 
 def test_an_online_request_outside_the_product_gets_field_messages(api, staff, owner,

@@ -109,3 +109,19 @@ def test_the_lifecycle_helper_satisfies_the_checklist(api, staff, company, produ
     lifecycle.submit(api, staff, pk)
     lifecycle.start_investigation(api, staff, pk)
     assert LoanApplication.objects.get(pk=pk).status == "investigation"
+
+
+def test_a_product_outside_its_active_dates_takes_no_applications(api, staff, company, product):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    product.active_until = timezone.localdate() - timedelta(days=1)
+    product.save()
+    response = api(staff["rm"]).post(reverse("api-applications"), {
+        "company": company.pk, "product": product.pk, "amount": "800000.00",
+        "term_months": 12, "interest_rate": "4.350", "repayment_method": "equal_instalments",
+        "guarantee_type": "credit"}, format="json")
+    assert response.status_code == 400
+    assert response.data["product"] == ["This product is not open for applications."]
+    assert APIClient().get(reverse("api-product", args=[product.code])).status_code == 404

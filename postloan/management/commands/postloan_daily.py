@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
-from postloan.daily import daily_run
+from postloan.daily import clocks_catch_up, daily_run
 
 
 class Command(BaseCommand):
@@ -15,4 +15,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of=None, **options):
         counts = daily_run(as_of=as_of)
+        counts["clocks_started"] = clocks_catch_up()
         self.stdout.write(", ".join(f"{key}={value}" for key, value in counts.items()))

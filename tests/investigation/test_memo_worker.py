@@ -1,0 +1,54 @@
+"""The memo is rendered after commit by a real Celery worker on Redis; a broker outage leaves
+a visible pending memo that the retry endpoint picks up."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from investigation.models import CreditMemo
+from investigation.tasks import render_credit_memo
+from tests.investigation.test_memo import scored
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_renders_the_memo_after_commit(investigating, staff, api,
+                                                     live_celery_worker):
+    scored(investigating, staff["rm"])
+    response = api(staff["rm"]).post(reverse("api-investigation-memos",
+                                             args=[investigating.pk]))
+    assert response.status_code == 202 and response.data["status"] == "pending"
+    deadline = time.monotonic() + 60
+    memo = CreditMemo.objects.get(pk=response.data["id"])
+    while memo.status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.25)
+        memo.refresh_from_db()
+    assert memo.status == "ready", memo.error
+    assert memo.file.read(5) == b"%PDF-"
+
+
+def test_a_broker_outage_leaves_a_pending_memo_that_a_retry_picks_up(
+        investigating, staff, api, monkeypatch, django_capture_on_commit_callbacks):
+    scored(investigating, staff["rm"])
+    sent = []
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis. Connection refused.")
+
+    monkeypatch.setattr(render_credit_memo, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(staff["rm"]).post(reverse("api-investigation-memos",
+                                                 args=[investigating.pk]))
+    assert response.status_code == 202
+    memo = CreditMemo.objects.get(pk=response.data["id"])
+    assert memo.status == "pending"
+
+    monkeypatch.setattr(render_credit_memo, "apply_async",
+                        lambda args=(), kwargs=None, **options: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
+                                              args=[investigating.pk, memo.pk]))
+    assert retry.status_code == 202
+    assert sent == [(memo.pk,)]
