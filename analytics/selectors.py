@@ -571,10 +571,10 @@ def analytics_staff(*, user, f: Filters) -> dict:
     qs = _visits(user=user, f=f).filter(actor__isnull=False)
     keys = ["actor", "actor__username", "actor__first_name", "actor__last_name", "stage"]
     rows = list(qs.order_by().values(*keys).annotate(
-        **_stats("business_seconds", "b"), **_stats("calendar_seconds", "c"),
+        **_stats("business_seconds", "b"),
+        c_mean=Avg("calendar_seconds", output_field=FloatField()),
         rework=Count("id", filter=Q(is_rework=True))))
-    _percentiles_fallback(rows, qs, keys=keys, columns={"b": F("business_seconds"),
-                                                        "c": F("calendar_seconds")})
+    _percentiles_fallback(rows, qs, keys=keys, columns={"b": F("business_seconds")})
     out = []
     for row in sorted(rows, key=lambda r: (r["actor__username"], _stage_key(r["stage"]))):
         name = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
