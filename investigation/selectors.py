@@ -47,6 +47,18 @@ def investigation_application_get(*, user, pk):
     return application
 
 
+def investigation_queue(*, user):
+    """Applications under investigation that `user` investigates, oldest status change first."""
+    from applications.models import LoanApplication, Status
+
+    if not is_staff_member(user):
+        return LoanApplication.objects.none()
+    return (LoanApplication.objects
+            .filter(status=Status.INVESTIGATION, investigator=user)
+            .select_related("company", "product")
+            .order_by("status_changed_at", "id"))
+
+
 def investigation_for(*, application) -> Investigation | None:
     return (Investigation.objects.filter(application=application)
             .select_related("questionnaire")

@@ -6,6 +6,7 @@ from investigation import api, views
 P = "investigation/<int:pk>/"
 
 urlpatterns = [
+    path("investigation/", views.my_investigations, name="investigation-queue"),
     path(P, views.workspace, name="investigation-workspace"),
     path(P + "answers/", views.answers, name="investigation-answers"),
     path(P + "site-visits/", views.site_visit, name="investigation-site-visit"),
@@ -29,6 +30,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
+    path("investigation/", views.my_investigations, name="investigation-queue"),
     path(P, api.WorkspaceApi.as_view(), name="api-investigation"),
     path(P + "answers/", api.AnswersApi.as_view(), name="api-investigation-answers"),
     path(P + "site-visits/", api.SiteVisitsApi.as_view(), name="api-investigation-site-visits"),

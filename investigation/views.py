@@ -30,6 +30,7 @@ from investigation.models import (
 )
 from investigation.selectors import (
     investigation_application_get,
+    investigation_queue,
     memo_get,
     score_reason_labels,
     score_rows,
@@ -146,6 +147,13 @@ def _form_errors(form) -> None:
 
     raise InvalidInput(_("Please correct the form."),
                        details={k: list(v) for k, v in form.errors.items()})
+
+
+@login_required
+@require_GET
+def my_investigations(request):
+    applications = list(investigation_queue(user=request.user)[:200])
+    return render(request, "investigation/queue.html", {"applications": applications})
 
 
 @login_required

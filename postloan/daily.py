@@ -265,9 +265,9 @@ JOIN postloan_inspectionrule r
   ON r.kind = 'periodic' AND r.is_active AND r.classification = l.classification
 WHERE l.status = 'active'{only}
   AND l.next_inspection_due <= %(as_of)s::date + r.lead_days
-  AND NOT EXISTS (SELECT 1 FROM postloan_inspectiontask t
-                  WHERE t.loan_id = l.id AND t.status = 'open'
-                    AND t.kind IN ('first_use_of_funds', 'periodic'))
+-- The partial unique index (one open scheduled inspection per loan) skips loans that have
+-- one. Deliberately no NOT EXISTS on the same table: rows this statement inserts are
+-- physically present, and a planner that chose a scan there would go quadratic.
 ON CONFLICT DO NOTHING
 RETURNING id
 """
@@ -306,9 +306,7 @@ WITH rules AS (
         (loan_id, rule_id, severity, evidence, status, action_plan, created_at, close_comment)
     SELECT c.loan_id, c.rule_id, c.severity, c.evidence, 'open', '', now(), ''
     FROM candidates c
-    WHERE NOT EXISTS (SELECT 1 FROM postloan_alert a
-                      WHERE a.loan_id = c.loan_id AND a.rule_id = c.rule_id
-                        AND a.status IN ('open', 'acknowledged'))
+    -- At most one open alert per (loan, rule): the partial unique index decides.
     ON CONFLICT DO NOTHING
     RETURNING id, loan_id, rule_id
 ), new_tasks AS (

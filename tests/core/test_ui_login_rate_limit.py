@@ -24,6 +24,7 @@ def test_the_sixth_attempt_is_locked_out_even_with_the_right_password(axes_on, c
         assert response.status_code in (200, 429)
     response = client.post(url, {"username": username, "password": PASSWORD})
     assert response.status_code == 429
+    assert "Too many login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get(reverse("home")).status_code == 302
 

@@ -90,3 +90,26 @@ def test_the_workspace_page_and_the_application_panel_render(investigating, staf
                             {"application": investigating, "user": staff["approver"],
                              "request": request})
     assert reverse("investigation-workspace", args=[investigating.pk]) in html
+
+
+def test_the_queue_lists_my_investigations_without_a_query_per_row(
+        investigating, staff, client, django_assert_max_num_queries):
+    from tests.factories import ApplicationFactory
+
+    for _ in range(3):
+        ApplicationFactory(status="investigation", investigator=staff["rm"],
+                           company__home_branch=investigating.branch)
+    ApplicationFactory(status="investigation", investigator=staff["rm2"])
+    client.force_login(staff["rm"])
+    client.get(reverse("investigation-queue"))
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("investigation-queue"))
+    assert response.content.decode().count("/investigation/") >= 4
+    assert len(response.context["applications"]) == 4
+
+
+def test_the_application_page_shows_the_investigation_panel(investigating, staff, client):
+    client.force_login(staff["approver"])
+    response = client.get(reverse("application-detail", args=[investigating.pk]))
+    assert response.status_code == 200
+    assert 'id="investigation-panel"' in response.content.decode()
