@@ -57,6 +57,7 @@ class Bank:
     branches: list = field(default_factory=list)
     staff: dict = field(default_factory=dict)  # (branch_id, role) -> [user ids]
     tokens: dict = field(default_factory=dict)  # username -> token key
+    head_office_user: str = ""
     product_ids: list = field(default_factory=list)
     app_ids_by_state: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -90,6 +91,13 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
                                             authority_limit=Decimal("50000000"))
                 bank.staff.setdefault((branch.pk, role), []).append(user.pk)
                 bank.tokens[user.username] = Token.objects.create(user=user).key
+    # Head office: a risk officer and a branch head who see the whole bank (analytics).
+    for role in (Role.RISK_OFFICER, Role.BRANCH_HEAD):
+        user = User.objects.create(username=f"{role}_HO", password=password)
+        user.groups.add(groups[role])
+        StaffProfile.objects.create(user=user, branch=head)
+        bank.tokens[user.username] = Token.objects.create(user=user).key
+    bank.head_office_user = f"{Role.BRANCH_HEAD}_HO"
     products = []
     for code, low, high, fast in [("SME-WC", "50000", "5000000", False),
                                   ("SME-EQ", "100000", "20000000", False),
