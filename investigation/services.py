@@ -670,6 +670,20 @@ def memo_retry(*, application_id: int, actor, memo_id: int) -> CreditMemo:
     return CreditMemo.objects.get(pk=memo_id)
 
 
+def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> int:
+    """Enqueue again the renders of memos still pending after a while (their enqueue was lost
+    to a broker outage). Rendering is idempotent, so a slow render enqueued twice is harmless.
+    Reads the partial index on pending memos."""
+    from investigation.tasks import render_credit_memo
+    from loanflow.queue import enqueue_now
+
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    ids = list(CreditMemo.objects.filter(status=CreditMemo.Status.PENDING,
+                                         created_at__lt=cutoff)
+               .order_by("created_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for memo_id in ids if enqueue_now(render_credit_memo, memo_id))
+
+
 def memo_context(*, memo: CreditMemo) -> dict:
     application = (LoanApplication.objects
                    .select_related("company", "product", "branch", "investigator",

@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "disbursement.tasks.render_pending_offers",
         "schedule": timedelta(minutes=5),
     },
+    # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).
+    "investigation-requeue-pending-memos": {
+        "task": "investigation.requeue_pending_memos",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- REST framework ----------------------------------------------------------------------------

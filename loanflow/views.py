@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count
 from django.shortcuts import redirect, resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -72,7 +73,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
                           "text": _("applications in approval in your scope")})
         if roles & {Role.DISBURSEMENT_OFFICER, Role.DISBURSEMENT_CHECKER}:
             cards.append({"title": _("Ready to disburse"),
-                          "url": f"/applications/?status={Status.CONTRACT_SIGNED}",
+                          "url": _page("disbursement-queue",
+                                       f"/applications/?status={Status.CONTRACT_SIGNED}"),
                           "count": counts.get(Status.CONTRACT_SIGNED, 0),
                           "text": _("contracts signed, waiting for the money")})
         if Role.RISK_OFFICER in roles:
@@ -85,6 +87,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
                           "text": _("applications in your scope")})
         context["cards"] = cards
         return context
+
+
+def _page(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
 
 
 def counts_for(queryset, statuses) -> int:

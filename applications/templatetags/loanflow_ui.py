@@ -58,6 +58,7 @@ def _url(name: str, fallback: str) -> str:
 
 APPROVER_ROLES = {Role.CREDIT_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER}
 POSTLOAN_ROLES = {Role.RISK_OFFICER, Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}
+DISBURSEMENT_ROLES = {Role.DISBURSEMENT_OFFICER, Role.DISBURSEMENT_CHECKER}
 ANALYTICS_ROLES = {Role.BRANCH_HEAD, Role.ADMINISTRATOR, Role.RISK_OFFICER}
 
 
@@ -71,9 +72,15 @@ def staff_nav(context):
     items = [
         (_("My work"), _url("home", "/"), True),
         (_("Applications"), _url("application-list", "/applications/"), True),
-        (_("Approval queue"), "/approvals/queue/", bool(roles & APPROVER_ROLES)),
-        (_("Post-loan"), "/postloan/", bool(roles & POSTLOAN_ROLES)),
-        (_("Analytics"), "/analytics/", bool(roles & ANALYTICS_ROLES)),
+        (_("Investigation"), _url("investigation-queue", "/investigation/"),
+         Role.RELATIONSHIP_MANAGER in roles),
+        (_("Approval queue"), _url("approvals-queue", "/approvals/queue/"),
+         bool(roles & APPROVER_ROLES)),
+        (_("Disbursement"), _url("disbursement-queue", "/disbursement/"),
+         bool(roles & DISBURSEMENT_ROLES)),
+        (_("Post-loan"), _url("postloan-queue", "/postloan/"), bool(roles & POSTLOAN_ROLES)),
+        (_("Analytics"), _url("analytics-dashboard", "/analytics/"),
+         bool(roles & ANALYTICS_ROLES)),
     ]
     nav = []
     for label, url, shown in items:

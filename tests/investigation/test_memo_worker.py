@@ -52,3 +52,22 @@ def test_a_broker_outage_leaves_a_pending_memo_that_a_retry_picks_up(
                                               args=[investigating.pk, memo.pk]))
     assert retry.status_code == 202
     assert sent == [(memo.pk,)]
+
+
+def test_the_sweep_requeues_only_memos_pending_for_a_while(investigating, staff, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from investigation.services import memo_request, memo_requeue_pending
+
+    scored(investigating, staff["rm"])
+    old = memo_request(application_id=investigating.pk, actor=staff["rm"])
+    new = memo_request(application_id=investigating.pk, actor=staff["rm"])
+    CreditMemo.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=10))
+    sent = []
+    monkeypatch.setattr(render_credit_memo, "apply_async",
+                        lambda args=(), kwargs=None, **options: sent.append(args))
+    assert memo_requeue_pending() == 1
+    assert sent == [(old.pk,)] and new.pk not in sent[0]
