@@ -9,7 +9,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from applications.models import GuaranteeType, LoanApplication, Product, RepaymentMethod
+from applications.models import (
+    GuaranteeType,
+    LoanApplication,
+    Product,
+    RepaymentMethod,
+    Status,
+)
 from applications.selectors import application_get, application_list
 from applications.services import (
     INTERNAL_TRANSITIONS,
@@ -24,13 +30,15 @@ from customers.models import Company
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 from org.roles import roles_of
 
+STATUS_LABELS = dict(Status.choices)
+
 
 class ApplicationOutputSerializer(serializers.ModelSerializer):
     company_name = serializers.CharField(source="company.name")
     company_credit_code = serializers.CharField(source="company.credit_code")
     branch_name = serializers.CharField(source="branch.name")
     product_code = serializers.CharField(source="product.code")
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = serializers.SerializerMethodField()
     relationship_manager_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -45,6 +53,10 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
             "updated_at", "submitted_at", "decided_at", "disbursed_at", "closed_at",
             "status_changed_at",
         ]
+
+    def get_status_display(self, obj) -> str:
+        # Not Model.get_status_display(): it hashes every lazy label (a gettext each) per row.
+        return str(STATUS_LABELS.get(obj.status, obj.status))
 
     def get_relationship_manager_name(self, obj) -> str:
         rm = obj.relationship_manager
