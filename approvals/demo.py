@@ -82,3 +82,17 @@ def seed() -> None:
             factor = 2 if profile and profile.authority_limit > 5 * M else 1
             ApproverLimit.objects.get_or_create(user=user, grade=grade, currency="CNY",
                                                 defaults={"max_amount": amount * factor})
+
+
+def seed_history(applications) -> None:
+    """Open the approval route and first task of every demo application in approval, as
+    entering approval would have (skips those that already have a route)."""
+    from approvals.models import ApprovalRecord
+    from approvals.services import record_open
+
+    with_route = set(ApprovalRecord.objects.filter(
+        application__in=[a.pk for a in applications]).values_list("application_id", flat=True))
+    for application in applications:
+        if application.status == "in_approval" and application.pk not in with_route:
+            with transaction.atomic():
+                record_open(application=application)
