@@ -137,8 +137,9 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
     events: list[dict] = []
     rm_cycle = {}
 
-    def app_rows():
-        for i, state in enumerate(states):
+    def app_rows(indexes):
+        for i in indexes:
+            state = states[i]
             pk = i + 1
             branch = working[i % len(working)]
             rms = bank.staff[(branch.pk, Role.RELATIONSHIP_MANAGER)]
@@ -182,15 +183,13 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
                 "created_at": created, "updated_at": last,
                 "submitted_at": history[0][2] if history else None,
             }
-            if len(events) >= 200_000:
-                flush()
 
-    def flush():
+    # One COPY at a time on the connection: each chunk's applications, then their trail.
+    for chunk_start in range(0, n_apps, 20_000):
+        copy_rows(LoanApplication, app_rows(range(chunk_start, min(n_apps, chunk_start + 20_000))),
+                  now=now)
         copy_rows(AuditEvent, events)
         events.clear()
-
-    copy_rows(LoanApplication, app_rows(), now=now)
-    flush()
     reset_sequence(LoanApplication)
     # Pad the trail to its target with follow-up actions on open work (notes, reviews).
     have = AuditEvent.objects.count()

@@ -383,13 +383,20 @@ def inspection_warning_evidence(*, task: InspectionTask, rule: WarningRule) -> d
 
 
 def task_attachment_add(*, task_id: int, actor, file) -> TaskAttachment:
+    """Attach a file to an inspection: checked like every upload (size, type by content) and
+    stored under a server-generated name; the client's name is kept for display only."""
+    import uuid
+
+    from intake.services import validate_upload
+
     _require(actor, "complete_inspection")
+    kind, display = validate_upload(file)
+    file.name = f"{uuid.uuid4().hex}{kind.extension}"
     with transaction.atomic():
         task = task_get(user=actor, task_id=task_id, for_update=True)
         if task.status != InspectionTask.Status.OPEN:
             raise Conflict(_("This inspection is already closed."), code="task_closed")
-        attachment = TaskAttachment.objects.create(task=task, file=file,
-                                                   name=getattr(file, "name", "")[:255],
+        attachment = TaskAttachment.objects.create(task=task, file=file, name=display[:255],
                                                    uploaded_by=actor)
         loan = Loan.objects.select_related("application").get(pk=task.loan_id)
         _audit(action="inspection_attachment", actor=actor, loan=loan, subject=task,
