@@ -21,6 +21,11 @@ fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "FATAL: Redis is unreachable on 127.0.0.1:6379" >&2; exit 1; }
 
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/loanflow}
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+    # makemigrations --check reads the migration history of this (otherwise unused) database.
+    psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'loanflow'" \
+        | grep -q 1 || createdb -h 127.0.0.1 -U postgres loanflow
+fi
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 export HOME="$ROOT/var/.home" PLAYWRIGHT_BROWSERS_PATH="$ROOT/var/.playwright"
