@@ -92,7 +92,29 @@ def seed_history(applications) -> None:
 
     with_route = set(ApprovalRecord.objects.filter(
         application__in=[a.pk for a in applications]).values_list("application_id", flat=True))
+    opened = []
     for application in applications:
         if application.status == "in_approval" and application.pk not in with_route:
             with transaction.atomic():
-                record_open(application=application)
+                opened.append(record_open(application=application))
+    _review_some(opened)
+
+
+def _review_some(records) -> None:
+    """Take every other new route past its credit-review step through the real decision
+    service, so the demo approvers' queues have work too."""
+    from approvals.models import ApprovalTask
+    from approvals.services import task_decide
+    from loanflow.errors import DomainError
+
+    reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
+    for record in records[::2]:
+        task = ApprovalTask.objects.filter(record=record, status="open",
+                                           step="credit_review").first()
+        for reviewer in reviewers if task else []:
+            try:
+                task_decide(task_id=task.pk, actor=reviewer, decision="approve",
+                            comment="Demo: reviewed, figures consistent.")
+                break
+            except DomainError:
+                continue
