@@ -44,6 +44,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["application", "at"], name="audit_app_at"),
             models.Index(fields=["subject_type", "subject_id", "at"], name="audit_subject_at"),
             models.Index(fields=["at"], name="audit_at"),
+            # Analytics' fast-track share: approvals taken by the system (no actor).
+            models.Index(fields=["application"], name="audit_system_approve",
+                         condition=models.Q(action="approve", actor__isnull=True,
+                                            kind="transition")),
         ]
 
     def __str__(self) -> str:
