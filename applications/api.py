@@ -27,10 +27,9 @@ from applications.services import (
 )
 from audit.selectors import application_timeline
 from customers.models import Company
+from loanflow.api import ChoiceLabelField
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 from org.roles import roles_of
-
-STATUS_LABELS = dict(Status.choices)
 
 
 class ApplicationOutputSerializer(serializers.ModelSerializer):
@@ -38,7 +37,7 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
     company_credit_code = serializers.CharField(source="company.credit_code")
     branch_name = serializers.CharField(source="branch.name")
     product_code = serializers.CharField(source="product.code")
-    status_display = serializers.SerializerMethodField()
+    status_display = ChoiceLabelField(Status.choices, source="status")
     relationship_manager_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -53,10 +52,6 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
             "updated_at", "submitted_at", "decided_at", "disbursed_at", "closed_at",
             "status_changed_at",
         ]
-
-    def get_status_display(self, obj) -> str:
-        # Not Model.get_status_display(): it hashes every lazy label (a gettext each) per row.
-        return str(STATUS_LABELS.get(obj.status, obj.status))
 
     def get_relationship_manager_name(self, obj) -> str:
         rm = obj.relationship_manager

@@ -9,13 +9,28 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from loanflow.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ChoiceLabelField(serializers.Field):
+    """The translated label of a choices value, read-only. Unlike Model.get_FOO_display(),
+    which hashes every lazy label (a gettext each) on every row, it looks up one label."""
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return str(self.labels.get(value, value))
 
 
 def _domain_response(exc: DomainError) -> Response:

@@ -11,12 +11,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loanflow.api import ChoiceLabelField
 from loanflow.errors import InvalidInput
 from org.roles import has_role_perm
 from postloan import selectors, services
 from postloan.daily import daily_run
 from postloan.models import (
     Alert,
+    Classification,
     ClassificationChange,
     InspectionTask,
     Loan,
@@ -32,7 +34,7 @@ class LoanSerializer(serializers.ModelSerializer):
     company_name = serializers.CharField(source="application.company.name")
     status = serializers.CharField()
     classification = serializers.CharField()
-    classification_display = serializers.CharField(source="get_classification_display")
+    classification_display = ChoiceLabelField(Classification.choices, source="classification")
     is_non_performing = serializers.BooleanField()
 
     class Meta:
