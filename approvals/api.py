@@ -10,7 +10,12 @@ from rest_framework.views import APIView
 from applications.selectors import application_get
 from approvals import selectors, services
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
+from loanflow.api import CountedQuerySet
 from loanflow.errors import InvalidInput
+
+# Formatting of dates and amounts in a task row, as the serializer's own fields format them.
+_DATETIME = serializers.DateTimeField()
+_AMOUNT = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
 class TaskOutputSerializer(serializers.ModelSerializer):
@@ -33,6 +38,33 @@ class TaskOutputSerializer(serializers.ModelSerializer):
                   "step", "step_name", "step_index", "role", "branch", "branch_name", "status",
                   "claimed_by", "claimed_by_username", "claimed_at", "due_at", "is_overdue",
                   "decision", "decided_by", "decided_at", "comment"]
+
+    def to_representation(self, task):
+        """The declared fields, built directly. A queue page serializes 25 tasks per request,
+        and DRF's generic field-by-field path cost more than the page's queries; dates and
+        amounts still go through their DRF fields, so the output is the same (a test checks
+        it against the generic path)."""
+        when = _DATETIME.to_representation
+        application = task.application
+        return {
+            "id": task.pk, "application": task.application_id,
+            "application_reference": application.reference,
+            "application_status": application.status,
+            "company_name": application.company.name,
+            "product_code": application.product.code,
+            "amount": _AMOUNT.to_representation(application.amount),
+            "currency": application.currency, "risk_grade": application.risk_grade,
+            "kind": task.kind, "step": task.step, "step_name": task.step_name,
+            "step_index": task.step_index, "role": task.role, "branch": task.branch_id,
+            "branch_name": task.branch.name, "status": task.status,
+            "claimed_by": task.claimed_by_id,
+            "claimed_by_username": self.get_claimed_by_username(task),
+            "claimed_at": when(task.claimed_at) if task.claimed_at else None,
+            "due_at": when(task.due_at), "is_overdue": self.get_is_overdue(task),
+            "decision": task.decision, "decided_by": task.decided_by_id,
+            "decided_at": when(task.decided_at) if task.decided_at else None,
+            "comment": task.comment,
+        }
 
     def get_claimed_by_username(self, obj) -> str | None:
         return obj.claimed_by.username if obj.claimed_by_id else None
@@ -80,13 +112,16 @@ class QueueApi(APIView):
 
         now = timezone.now()
         filters = {name: request.query_params.get(name) for name in QUEUE_FILTERS}
+        counts = selectors.task_queue_counts(user=request.user, now=now)
         qs = selectors.task_queue(user=request.user, filters=filters, now=now)
+        if not any(filters.values()):
+            # The whole queue: its size is already counted.
+            qs = CountedQuerySet(qs, selectors.task_queue_total(counts))
         paginator = QueuePagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = TaskOutputSerializer(page, many=True, context={"now": now}).data
         response = paginator.get_paginated_response(data)
-        response.data["counts"] = QueueCountSerializer(
-            selectors.task_queue_counts(user=request.user, now=now), many=True).data
+        response.data["counts"] = QueueCountSerializer(counts, many=True).data
         return response
 
 

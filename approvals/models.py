@@ -273,7 +273,8 @@ class ApprovalTask(models.Model):
             # The queue page and its counts: open and claimed tasks of a role, oldest due first.
             models.Index(fields=["role", "due_at", "id"],
                          condition=Q(status__in=["open", "claimed"]), name="appr_task_queue"),
-            models.Index(fields=["role", "branch", "due_at"],
+            # A branch's queue: the page in index order, no sort; its overdue count.
+            models.Index(fields=["role", "branch", "due_at", "id"],
                          condition=Q(status__in=["open", "claimed"]),
                          name="appr_task_queue_branch"),
             # The stale-claim sweep.
@@ -291,6 +292,30 @@ class ApprovalTask(models.Model):
         if self.kind == self.Kind.STEP and self.step_index < len(route):
             return bool(route[self.step_index].get("is_committee"))
         return False
+
+
+class QueueCount(models.Model):
+    """How many open and claimed tasks each queue (role) holds per branch, kept by database
+    triggers on approvals_approvaltask (migration 0002), so that the queue page reads its
+    counts from a few rows instead of counting the queue. Each count is spread over SLOTS rows
+    (by task id) so that concurrent decisions in one branch do not queue on one row lock."""
+
+    SLOTS = 8
+
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    branch = models.ForeignKey("org.Branch", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=ApprovalTask.Status.choices)
+    slot = models.PositiveSmallIntegerField(_("slot"))
+    n = models.IntegerField(_("tasks"), default=0)
+
+    class Meta:
+        verbose_name = _("queue count")
+        verbose_name_plural = _("queue counts")
+        constraints = [models.UniqueConstraint(fields=["role", "branch", "status", "slot"],
+                                               name="appr_queuecount_key")]
+
+    def __str__(self) -> str:
+        return f"{self.role}@{self.branch_id} {self.status}: {self.n}"
 
 
 class CommitteeVote(models.Model):

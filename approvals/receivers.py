@@ -26,7 +26,7 @@ def decisions_come_from_the_approval_route(application, *, actor, data) -> str |
 
     if actor is None or application.status != "in_approval":
         return None  # system decisions, and declines outside approval (pre-screen)
-    task = (ApprovalTask.objects.select_related("record", "application")
+    task = (ApprovalTask.objects.select_related("record")
             .filter(pk=data.get("approval_task"), application_id=application.pk).first()
             if data.get("approval_task") else None)
     if task is None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,7 @@ from approvals.models import (
     CommitteeVote,
     MatrixRule,
     MatrixVersion,
+    QueueCount,
 )
 from org.roles import roles_of
 from org.selectors import branch_scope_q
@@ -160,6 +161,18 @@ def _decimal(value):
         return None
 
 
+# What a queue row shows (the page and the API): the task and a few columns of its application,
+# company, product, branch and holder; not the application's other fifty columns.
+QUEUE_ROW_FIELDS = (
+    "id", "application", "record_id", "kind", "step_index", "step", "step_name", "role",
+    "branch", "status", "claimed_by", "claimed_at", "due_at", "decided_by", "decided_at",
+    "decision", "comment", "application__reference", "application__status",
+    "application__amount", "application__currency", "application__risk_grade",
+    "application__company__name", "application__product__code", "branch__name",
+    "claimed_by__username",
+)
+
+
 def task_queue(*, user, filters: dict | None = None, now: datetime | None = None
                ) -> QuerySet[ApprovalTask]:
     """Open and claimed tasks the user may take, oldest due first."""
@@ -188,26 +201,44 @@ def task_queue(*, user, filters: dict | None = None, now: datetime | None = None
                        | Q(application__company__name__icontains=term))
     return (qs.select_related("application", "application__company", "application__product",
                               "branch", "claimed_by")
+            .only(*QUEUE_ROW_FIELDS)
             .order_by("due_at", "id"))
 
 
 def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
-    """Per queue (role): open, claimed, mine and overdue, in one query."""
+    """Per queue (role): total, open, claimed, mine and overdue, in one query whatever the
+    queue's size. Open and claimed come from the trigger-kept QueueCount rows; overdue and
+    mine count only the overdue and the user's own tasks, through their indexes."""
     now = now or timezone.now()
-    rows = (ApprovalTask.objects
-            .filter(task_scope_q(user), status__in=ApprovalTask.OPEN_STATES)
-            .values("role")
-            .annotate(total=Count("id"),
-                      open=Count("id", filter=Q(status="open")),
-                      claimed=Count("id", filter=Q(status="claimed")),
-                      mine=Count("id", filter=Q(claimed_by=user)),
-                      overdue=Count("id", filter=Q(due_at__lt=now)))
-            .order_by("role"))
-    return list(rows)
+    scope = task_scope_q(user)
+    kept = (QueueCount.objects.filter(scope).order_by().values("role", "status")
+            .annotate(n=Sum("n")).values_list("role", "status", "n"))
+    live = ApprovalTask.objects.filter(scope, status__in=ApprovalTask.OPEN_STATES).order_by()
+    overdue = (live.filter(due_at__lt=now).values("role")
+               .annotate(kind=Value("overdue"), n=Count("id")).values_list("role", "kind", "n"))
+    mine = (live.filter(claimed_by=user, status="claimed").values("role")
+            .annotate(kind=Value("mine"), n=Count("id")).values_list("role", "kind", "n"))
+    counts: dict[str, dict] = {}
+    for role, kind, n in kept.union(overdue, mine, all=True):
+        row = counts.setdefault(role, {"role": role, "total": 0, "open": 0, "claimed": 0,
+                                       "mine": 0, "overdue": 0})
+        row[kind] += n or 0
+    rows = []
+    for role in sorted(counts):
+        row = counts[role]
+        row["total"] = row["open"] + row["claimed"]
+        if row["total"]:
+            rows.append(row)
+    return rows
+
+
+def task_queue_total(counts: list[dict]) -> int:
+    """The size of the whole queue (all the user's roles), from task_queue_counts."""
+    return sum(row["total"] for row in counts)
 
 
 def task_get(*, user, pk) -> ApprovalTask:
-    """A task of an application the user may see (404 otherwise)."""
+    """A task of an application the user may see (404 otherwise), in one query."""
     from applications.models import LoanApplication
     from applications.selectors import application_scope_q
     from loanflow.errors import NotFound
@@ -215,23 +246,33 @@ def task_get(*, user, pk) -> ApprovalTask:
     task = (ApprovalTask.objects.select_related(
         "application", "application__company", "application__product", "application__branch",
         "record", "record__matrix_version", "branch", "claimed_by", "decided_by")
-        .filter(pk=_int(pk)).first())
-    if task is None or not LoanApplication.objects.filter(
-            application_scope_q(user), pk=task.application_id).exists():
+        .filter(pk=_int(pk), application__in=LoanApplication.objects.filter(
+            application_scope_q(user)).values("pk"))
+        .first())
+    if task is None:
         raise NotFound()
     return task
 
 
+def task_fresh(*, pk: int) -> ApprovalTask:
+    """The task as it is now, with what its queue row shows (one query): what an action
+    answers with."""
+    return (ApprovalTask.objects
+            .select_related("application", "application__company", "application__product",
+                            "branch", "claimed_by")
+            .only(*QUEUE_ROW_FIELDS).get(pk=pk))
+
+
 def acted_steps(*, application_id: int) -> dict[int, set[str]]:
-    """Who acted at which step of the application (step decisions and committee votes)."""
+    """Who acted at which step of the application (step decisions and committee votes), in
+    one query."""
+    decided = (ApprovalTask.objects
+               .filter(application_id=application_id, kind="step", decided_by__isnull=False)
+               .order_by().values_list("decided_by_id", "step"))
+    voted = (CommitteeVote.objects.filter(task__application_id=application_id)
+             .order_by().values_list("member_id", "task__step"))
     acted: dict[int, set[str]] = {}
-    for user_id, step in (ApprovalTask.objects
-                          .filter(application_id=application_id, kind="step",
-                                  decided_by__isnull=False)
-                          .values_list("decided_by_id", "step")):
-        acted.setdefault(user_id, set()).add(step)
-    for user_id, step in (CommitteeVote.objects.filter(task__application_id=application_id)
-                          .values_list("member_id", "task__step")):
+    for user_id, step in decided.union(voted, all=True):
         acted.setdefault(user_id, set()).add(step)
     return acted
 

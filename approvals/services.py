@@ -27,6 +27,7 @@ from approvals.selectors import (
     fast_track_eligible,
     route_compute,
     short_amount,
+    task_fresh,
     task_get,
 )
 from audit.services import audit_record, audit_refusal
@@ -348,8 +349,7 @@ def task_claim(*, task_id: int, actor) -> ApprovalTask:
                                % {"user": holder[0]}, code="already_claimed")
             raise Conflict(_("This task is no longer open."), code="not_open")
         _audit_task(task, "claim", actor)
-    task.refresh_from_db()
-    return task
+    return task_fresh(pk=task.pk)
 
 
 @logs_refusals("release")
@@ -367,8 +367,7 @@ def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
         if released != 1:
             raise Conflict(_("This task is not claimed."), code="not_claimed")
         _audit_task(task, "release", actor, comment)
-    task.refresh_from_db()
-    return task
+    return task_fresh(pk=task.pk)
 
 
 @logs_refusals("reassign")
@@ -389,8 +388,7 @@ def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> Approv
             raise Conflict(_("This task is no longer open."), code="not_open")
         _audit_task(task, "reassign", actor, comment,
                     data={"from": task.claimed_by_id, "to": assignee.pk if assignee else None})
-    task.refresh_from_db()
-    return task
+    return task_fresh(pk=task.pk)
 
 
 def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
@@ -410,7 +408,7 @@ def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
 
 def _advance(task: ApprovalTask, actor, comment: str) -> None:
     """The step is passed: open the next step or approve the application."""
-    record = ApprovalRecord.objects.select_for_update().get(pk=task.record_id)
+    record = task.record  # locked with the task by _lock_for_action
     next_index = task.step_index + 1
     if next_index < len(record.route):
         record.current_step = next_index
@@ -429,7 +427,8 @@ def _finish(task: ApprovalTask, actor, decision: str, comment: str) -> None:
     task.decided_at = now
     task.last_activity_at = now
     task.comment = comment
-    task.save()
+    task.save(update_fields=["status", "decision", "decided_by", "decided_at",
+                             "last_activity_at", "comment", "claimed_by", "claimed_at"])
     _sla_call("clock_stop", subject_type=TASK, subject_id=task.pk, stopped_at=now)
 
 
@@ -496,8 +495,7 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
             application_transition(application_id=task.application_id,
                                    transition="request_information", actor=actor,
                                    comment=comment, data={"approval_task": task.pk})
-    task.refresh_from_db()
-    return task
+    return task_fresh(pk=task.pk)
 
 
 # --- Committee ---------------------------------------------------------------------------
@@ -576,8 +574,7 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             application_transition(application_id=task.application_id, transition="decline",
                                    actor=actor, comment=full_comment,
                                    data={"reasons": reasons, "approval_task": task.pk})
-    task.refresh_from_db()
-    return task
+    return task_fresh(pk=task.pk)
 
 
 # --- Sweeps ------------------------------------------------------------------------------

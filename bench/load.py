@@ -91,11 +91,13 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
                                             authority_limit=Decimal("50000000"))
                 bank.staff.setdefault((branch.pk, role), []).append(user.pk)
                 bank.tokens[user.username] = Token.objects.create(user=user).key
-    # Head office: a risk officer and a branch head who see the whole bank (analytics).
-    for role in (Role.RISK_OFFICER, Role.BRANCH_HEAD):
+    # Head office: a risk officer and a branch head who see the whole bank (analytics), and an
+    # approver whose queue is the whole bank's.
+    for role in (Role.RISK_OFFICER, Role.BRANCH_HEAD, Role.APPROVER):
         user = User.objects.create(username=f"{role}_HO", password=password)
         user.groups.add(groups[role])
-        StaffProfile.objects.create(user=user, branch=head)
+        StaffProfile.objects.create(user=user, branch=head, authority_limit=Decimal("50000000"))
+        bank.staff.setdefault((head.pk, role), []).append(user.pk)
         bank.tokens[user.username] = Token.objects.create(user=user).key
     bank.head_office_user = f"{Role.BRANCH_HEAD}_HO"
     products = []

@@ -13,17 +13,28 @@ def is_staff_member(user) -> bool:
     return bool(roles_of(user) & STAFF_ROLES) and staff_branch(user) is not None
 
 
+def branch_subtree_ids(branch: Branch) -> list[int]:
+    """The ids of the branch and the branches below it (one query)."""
+    return list(Branch.objects.filter(path__startswith=branch.path).values_list("id", flat=True))
+
+
 def branch_scope_q(user, *, field: str = "branch") -> Q:
     """A filter restricting rows to the user's branch and the branches below it.
 
-    Head-office staff see everything; a user without a branch sees nothing.
+    Head-office staff see everything; a user without a branch sees nothing. The subtree is
+    resolved to branch ids once per request (cached on the user), so the filter is an
+    `IN` list on the row's own branch column: it uses the (…, branch, …) indexes and needs no
+    join to org_branch.
     """
     branch = staff_branch(user)
     if branch is None or not is_staff_member(user):
         return Q(pk__in=[])
     if branch.is_head_office:
         return Q()
-    return Q(**{f"{field}__path__startswith": branch.path})
+    ids = getattr(user, "_loanflow_branch_ids", None)
+    if ids is None:
+        ids = user._loanflow_branch_ids = branch_subtree_ids(branch)
+    return Q(**{f"{field}__in": ids})
 
 
 def user_sees_branch(user, branch: Branch) -> bool:

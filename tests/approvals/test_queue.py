@@ -88,3 +88,87 @@ def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
     with django_assert_num_queries(len(small.captured_queries)):
         assert len(client.get(reverse("api-approvals-queue"), {"page_size": 6})
                    .data["results"]) == 6
+
+
+def _kept_counts():
+    from django.db.models import Sum
+
+    from approvals.models import QueueCount
+
+    return {(row["role"], row["branch"], row["status"]): row["n"] for row in
+            QueueCount.objects.values("role", "branch", "status").annotate(n=Sum("n"))
+            if row["n"]}
+
+
+def _live_counts():
+    from django.db.models import Count
+
+    return {(row["role"], row["branch"], row["status"]): row["n"] for row in
+            ApprovalTask.objects.filter(status__in=ApprovalTask.OPEN_STATES)
+            .values("role", "branch", "status").annotate(n=Count("id"))}
+
+
+def test_the_kept_queue_counts_follow_every_change_of_a_task(
+    matrix, in_approval, staff, api, other_branch
+):
+    apps = _fill(in_approval, 4)
+    tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
+    assert _kept_counts() == _live_counts() != {}
+    client = api(staff["reviewer"])
+    client.post(f"/api/v1/approvals/tasks/{tasks[0].pk}/claim/")
+    client.post(f"/api/v1/approvals/tasks/{tasks[1].pk}/claim/")
+    client.post(f"/api/v1/approvals/tasks/{tasks[1].pk}/release/", {"comment": "later"})
+    decided = client.post(f"/api/v1/approvals/tasks/{tasks[2].pk}/decide/",
+                          {"decision": "approve", "comment": "ok"})
+    assert decided.status_code == 200, decided.content
+    assert _kept_counts() == _live_counts()
+    # Bulk writes, a move to another branch and a delete are counted too (database triggers).
+    ApprovalTask.objects.filter(pk=tasks[3].pk).update(branch=other_branch)
+    ApprovalTask.objects.filter(pk__in=[tasks[0].pk, tasks[1].pk]).update(status="waiting")
+    assert _kept_counts() == _live_counts()
+    ApprovalTask.objects.filter(pk=tasks[1].pk).update(status="open")
+    ApprovalTask.objects.filter(pk=tasks[3].pk).delete()
+    assert _kept_counts() == _live_counts()
+    reviewer_open = ApprovalTask.objects.filter(role="credit_reviewer", status="open").count()
+    assert _kept_counts()[("credit_reviewer", tasks[1].branch_id, "open")] == reviewer_open
+
+
+def test_the_whole_queue_is_sized_from_the_kept_counts_not_by_counting_its_rows(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    _fill(in_approval, 3)
+    client = api(staff["reviewer"])
+    with django_assert_max_num_queries(1000) as captured:
+        data = client.get(reverse("api-approvals-queue")).data
+    assert data["count"] == 3 == data["counts"][0]["total"]
+    counting = [q["sql"] for q in captured.captured_queries
+                if "COUNT(" in q["sql"].upper() and "due_at" not in q["sql"]
+                and "claimed_by_id" not in q["sql"]]
+    assert counting == []
+    # A filtered page counts what the filter keeps.
+    with django_assert_max_num_queries(1000) as captured:
+        assert client.get(reverse("api-approvals-queue"), {"grade": "Z"}).data["count"] == 0
+    assert any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+
+
+def test_a_queue_row_is_what_the_generic_serializer_would_give(matrix, in_approval, staff, api):
+    from rest_framework import serializers
+
+    from approvals.api import TaskOutputSerializer
+    from approvals.selectors import task_queue
+
+    apps = _fill(in_approval, 3)
+    tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
+    api(staff["reviewer"]).post(f"/api/v1/approvals/tasks/{tasks[0].pk}/claim/")
+    api(staff["reviewer"]).post(f"/api/v1/approvals/tasks/{tasks[1].pk}/decide/",
+                                {"decision": "approve", "comment": "fine"})
+    ApprovalTask.objects.filter(pk=tasks[2].pk).update(due_at=timezone.now() - timedelta(hours=2))
+    now = timezone.now()
+    rows = list(task_queue(user=staff["reviewer"])) + [
+        ApprovalTask.objects.get(pk=tasks[1].pk)]
+    assert {row.status for row in rows} >= {"open", "claimed", "done"}
+    for task in rows:
+        serializer = TaskOutputSerializer(task, context={"now": now})
+        generic = serializers.ModelSerializer.to_representation(serializer, task)
+        assert serializer.data == generic
+        assert list(serializer.data) == TaskOutputSerializer.Meta.fields
