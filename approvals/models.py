@@ -273,6 +273,9 @@ class ApprovalTask(models.Model):
             # The queue page and its counts: open and claimed tasks of a role, oldest due first.
             models.Index(fields=["role", "due_at", "id"],
                          condition=Q(status__in=["open", "claimed"]), name="appr_task_queue"),
+            # Someone holding several queue roles: the page in due order, filtered by role.
+            models.Index(fields=["due_at", "id"], condition=Q(status__in=["open", "claimed"]),
+                         name="appr_task_queue_due"),
             # A branch's queue: the page in index order, no sort; its overdue count.
             models.Index(fields=["role", "branch", "due_at", "id"],
                          condition=Q(status__in=["open", "claimed"]),
