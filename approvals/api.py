@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from applications.selectors import application_get
 from approvals import selectors, services
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
-from loanflow.api import CountedQuerySet
 from loanflow.errors import InvalidInput
 
 # Formatting of dates and amounts in a task row, as the serializer's own fields format them.
@@ -113,10 +112,8 @@ class QueueApi(APIView):
         now = timezone.now()
         filters = {name: request.query_params.get(name) for name in QUEUE_FILTERS}
         counts = selectors.task_queue_counts(user=request.user, now=now)
-        qs = selectors.task_queue(user=request.user, filters=filters, now=now)
-        if not any(filters.values()):
-            # The whole queue: its size is already counted.
-            qs = CountedQuerySet(qs, selectors.task_queue_total(counts))
+        qs = selectors.task_queue_page_source(user=request.user, filters=filters, now=now,
+                                              counts=counts)
         paginator = QueuePagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = TaskOutputSerializer(page, many=True, context={"now": now}).data

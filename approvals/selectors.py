@@ -232,9 +232,15 @@ def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def task_queue_total(counts: list[dict]) -> int:
-    """The size of the whole queue (all the user's roles), from task_queue_counts."""
-    return sum(row["total"] for row in counts)
+def task_queue_page_source(*, user, filters: dict, now: datetime, counts: list[dict]):
+    """What a queue page pages through: the filtered queue; the whole queue sized from its
+    kept counts (task_queue_counts), so that paging it never counts its rows."""
+    from loanflow.paging import CountedQuerySet
+
+    qs = task_queue(user=user, filters=filters, now=now)
+    if any(filters.values()):
+        return qs
+    return CountedQuerySet(qs, sum(row["total"] for row in counts))
 
 
 def task_get(*, user, pk) -> ApprovalTask:

@@ -21,9 +21,10 @@ FILTERS = ("role", "product", "branch", "amount_min", "amount_max", "grade", "ov
 def queue_page(request):
     now = timezone.now()
     filters = {name: request.GET.get(name, "") for name in FILTERS}
-    tasks = selectors.task_queue(user=request.user, filters=filters, now=now)
-    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
     counts = selectors.task_queue_counts(user=request.user, now=now)
+    tasks = selectors.task_queue_page_source(user=request.user, filters=filters, now=now,
+                                             counts=counts)
+    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "approvals/queue.html", {
