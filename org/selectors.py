@@ -18,22 +18,32 @@ def branch_subtree_ids(branch: Branch) -> list[int]:
     return list(Branch.objects.filter(path__startswith=branch.path).values_list("id", flat=True))
 
 
-def branch_scope_q(user, *, field: str = "branch") -> Q:
-    """A filter restricting rows to the user's branch and the branches below it.
-
-    Head-office staff see everything; a user without a branch sees nothing. The subtree is
-    resolved to branch ids once per request (cached on the user), so the filter is an
-    `IN` list on the row's own branch column: it uses the (…, branch, …) indexes and needs no
-    join to org_branch.
-    """
+def branch_scope_ids(user) -> list[int] | None:
+    """The branch ids the user's scope covers: None for all (head office), [] for none. The
+    subtree is resolved once per request (cached on the user)."""
     branch = staff_branch(user)
     if branch is None or not is_staff_member(user):
-        return Q(pk__in=[])
+        return []
     if branch.is_head_office:
-        return Q()
+        return None
     ids = getattr(user, "_loanflow_branch_ids", None)
     if ids is None:
         ids = user._loanflow_branch_ids = branch_subtree_ids(branch)
+    return ids
+
+
+def branch_scope_q(user, *, field: str = "branch") -> Q:
+    """A filter restricting rows to the user's branch and the branches below it.
+
+    Head-office staff see everything; a user without a branch sees nothing. The subtree is an
+    `IN` list on the row's own branch column: it uses the (…, branch, …) indexes and needs no
+    join to org_branch.
+    """
+    ids = branch_scope_ids(user)
+    if ids is None:
+        return Q()
+    if not ids:
+        return Q(pk__in=[])
     return Q(**{f"{field}__in": ids})
 
 
