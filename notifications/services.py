@@ -1,12 +1,17 @@
 """Notifications: in-app rows plus emails sent after commit with delivery records."""
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from itertools import groupby
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,15 +32,27 @@ MAX_EMAIL_ATTEMPTS = 6
 REQUEUE_AFTER = timedelta(minutes=2)
 
 
-def user_language(user) -> str:
-    for attr in ("staff_profile", "applicant_profile"):
-        try:
-            profile = getattr(user, attr)
-        except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
-            profile = None
-        if profile is not None and getattr(profile, "preferred_language", ""):
-            return profile.preferred_language
-    return settings.LANGUAGE_CODE
+def user_languages(user_ids) -> dict[int, str]:
+    """{user id: language} for many users in one query: the staff profile's preferred
+    language, else the applicant profile's, else the site's."""
+    from django.contrib.auth import get_user_model
+
+    rows = get_user_model().objects.filter(pk__in=set(user_ids)).values_list(
+        "pk", "staff_profile__preferred_language", "applicant_profile__preferred_language")
+    return {pk: staff or applicant or settings.LANGUAGE_CODE for pk, staff, applicant in rows}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to make. `title` and `body` may be lazy (anything whose str() is
+    the text): they are rendered in the recipient's language."""
+
+    user: Any
+    kind: str
+    title: Any
+    body: Any = ""
+    url: str = ""
+    application: Any = None
 
 
 def notify(*, user, kind: str, title, body="", url: str = "", application=None,
@@ -43,32 +60,79 @@ def notify(*, user, kind: str, title, body="", url: str = "", application=None,
     """Record an in-app notification for `user` in the current transaction and queue an
     email after commit. Lazy (gettext_lazy) title/body are rendered in the user's language.
     Returns None when the user muted this kind (escalations cannot be muted)."""
-    if user is None or not user.is_active:
-        return None
-    if kind not in UNMUTABLE_KINDS and NotificationMute.objects.filter(
-            user=user, kind=kind).exists():
-        return None
-    language = user_language(user)
-    with translation.override(language):
-        title_text, body_text = str(title)[:300], str(body)
-        notification = Notification.objects.create(
-            user=user, kind=kind, title=title_text, body=body_text, url=url,
-            application=application,
-        )
-        if email and user.email:
-            context = {"user": user, "notification": notification,
-                       "link": (settings.LOANFLOW_SITE_URL + url) if url else "",
-                       "application": application}
-            subject = render_to_string("notifications/email/subject.txt", context).strip()
-            text = render_to_string("notifications/email/body.txt", context)
-            delivery = EmailDelivery.objects.create(
-                notification=notification, user=user, to=user.email,
-                subject=" ".join(subject.split())[:300], body=text, language=language,
-            )
-            from notifications.tasks import send_email
+    made = notify_many([Message(user=user, kind=kind, title=title, body=body, url=url,
+                                application=application)], email=email)
+    return made[0] if made else None
 
-            enqueue_on_commit(send_email, delivery.id)
-    return notification
+
+def notify_many(messages: Iterable[Message], *, email: bool = True) -> list[Notification]:
+    """`notify` for many messages with a fixed number of queries: one for mutes, one for
+    languages, one insert of the notifications, one of the email deliveries, and ONE task
+    queued after commit for all the emails. Returns the notifications made (muted kinds
+    and inactive users are left out)."""
+    messages = [m for m in messages if m.user is not None and m.user.is_active]
+    mutable = [m for m in messages if m.kind not in UNMUTABLE_KINDS]
+    muted = set()
+    if mutable:
+        muted = set(NotificationMute.objects.filter(
+            user_id__in={m.user.pk for m in mutable},
+            kind__in={m.kind for m in mutable}).values_list("user_id", "kind"))
+    messages = [m for m in messages if (m.user.pk, m.kind) not in muted]
+    if not messages:
+        return []
+    languages = user_languages(m.user.pk for m in messages)
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for index, message in enumerate(messages):
+        by_language[languages.get(message.user.pk, settings.LANGUAGE_CODE)].append(index)
+    made: list = [None] * len(messages)  # (message, notification, language), in given order
+    for language, indexes in by_language.items():
+        texts: dict[int, str] = {}
+        with translation.override(language):  # once per language, not per message
+            for index in indexes:
+                message = messages[index]
+                made[index] = (message, Notification(
+                    user=message.user, kind=message.kind,
+                    title=_rendered(message.title, texts)[:300],
+                    body=_rendered(message.body, texts), url=message.url,
+                    application=message.application), language)
+    Notification.objects.bulk_create([notification for _m, notification, _l in made])
+    if email:
+        _queue_emails([(m, n, lang) for m, n, lang in made if m.user.email])
+    return [notification for _m, notification, _l in made]
+
+
+def _rendered(value, texts: dict[int, str]) -> str:
+    """str(value) in the active language, once per object: a title or body shared by many
+    messages (a lazy string, say) is rendered once. The objects outlive the cache."""
+    key = id(value)
+    if key not in texts:
+        texts[key] = str(value)
+    return texts[key]
+
+
+def _queue_emails(made: list) -> None:
+    if not made:
+        return
+    subject_template = get_template("notifications/email/subject.txt")
+    body_template = get_template("notifications/email/body.txt")
+    deliveries = []
+    for language, group in groupby(sorted(made, key=lambda item: item[2]),
+                                   key=lambda item: item[2]):
+        with translation.override(language):
+            for message, notification, _language in group:
+                context = {"user": message.user, "notification": notification,
+                           "link": (settings.LOANFLOW_SITE_URL + message.url)
+                           if message.url else "",
+                           "application": message.application}
+                subject = subject_template.render(context).strip()
+                deliveries.append(EmailDelivery(
+                    notification=notification, user=message.user, to=message.user.email,
+                    subject=" ".join(subject.split())[:300],
+                    body=body_template.render(context), language=language))
+    EmailDelivery.objects.bulk_create(deliveries)
+    from notifications.tasks import send_emails
+
+    enqueue_on_commit(send_emails, [delivery.pk for delivery in deliveries])
 
 
 def notification_mark_read(*, user, notification_id: int) -> int:
@@ -125,6 +189,12 @@ def email_delivery_send(*, delivery_id: int) -> str:
         delivery.save(update_fields=["attempts", "status", "last_error", "next_attempt_at",
                                      "sent_at"])
         return delivery.status
+
+
+def email_deliveries_send(*, delivery_ids: list[int]) -> int:
+    """Send each delivery still unsent (see email_delivery_send). Returns how many were sent."""
+    return sum(email_delivery_send(delivery_id=pk) == EmailDelivery.Status.SENT
+               for pk in delivery_ids)
 
 
 def email_backoff(attempts: int) -> timedelta:

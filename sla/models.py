@@ -183,6 +183,8 @@ class Deadline(models.Model):
         return moment > self.due_at
 
     def compute_next_fire_at(self):
+        # The sweep computes the same in SQL (sla.services._CLAIM_AND_MARK): keep the two in
+        # step; tests/sla/test_sweep_batches.py compares them over every state.
         if self.status != self.Status.PENDING:
             return None
         if self.reminder_at and not self.reminder_fired_at and self.reminder_at < self.due_at:

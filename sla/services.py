@@ -3,23 +3,36 @@ escalations exactly once.
 
 Deadlines live in the database and are written in the caller's transaction: nothing about a
 deadline is held in Redis, and no Celery ETA timers are used. The sweep finds due rows through
-a partial index on next_fire_at and claims them with FOR UPDATE SKIP LOCKED.
+a partial index on next_fire_at and works a batch at a time: one statement claims the batch
+(FOR UPDATE SKIP LOCKED) and marks it, then its events, audit rows and notifications are
+written in bulk and one email task is queued after commit.
 """
 
+import json
 import logging
 import os
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from audit.services import audit_record
+from applications.models import LoanApplication
+from audit.models import AuditEvent
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many
+from org.models import Branch
+from org.roles import Role
 from sla.calendar import add_business_seconds, business_seconds_between, get_calendar
-from sla.models import Deadline, SlaEvent, SlaPolicy
+from sla.models import Deadline, SlaEvent, SlaPolicy, Step
 
 logger = logging.getLogger(__name__)
 
@@ -165,111 +178,213 @@ def clock_resume_application(*, application, resumed_at=None) -> int:
 
 # --- Who hears about it --------------------------------------------------------------------
 
-def _users_with_role(role: str, branch):
-    User = get_user_model()
-    return list(User.objects.filter(is_active=True, groups__name=role,
-                                    staff_profile__branch=branch).order_by("pk").distinct())
+@dataclass(slots=True)
+class _Due:
+    """A claimed deadline: the columns the sweep needs (no model instance per row), what
+    fires, and its owner and application once loaded."""
+
+    id: int
+    step: str
+    subject_type: str
+    subject_id: int
+    application_id: int | None
+    owner_id: int | None
+    role: str
+    branch_id: int | None
+    branch_path: str | None
+    due_at: datetime
+    events: list[tuple[str, int]]
+    owner: Any = None
+    application: Any = None
 
 
-def _heads_from(branch) -> tuple[list, object]:
-    """Branch heads of `branch`, else of the nearest ancestor that has one."""
-    from org.roles import Role
+class _Recipients:
+    """Who hears about the events of a batch of deadlines: a reminder reaches the owner,
+    else whoever holds the deadline's role in its branch; an escalation reaches the branch
+    head, climbing to the nearest branch that has one (level 2 goes one level further up).
+    The branches with their ancestors and the people holding the roles concerned are loaded
+    up front, in two queries however many deadlines there are."""
 
-    while branch is not None:
-        heads = _users_with_role(Role.BRANCH_HEAD, branch)
-        if heads:
-            return heads, branch
-        branch = branch.parent
-    return [], None
+    def __init__(self, dues: list[_Due]):
+        self.roles = {Role.BRANCH_HEAD} | {d.role for d in dues if d.role}
+        self.users: dict[tuple[str, int | None], list] = defaultdict(list)
+        self.loaded: set[int | None] = set()
+        # Ancestors by their materialised path ("HO/BJ/" -> "HO/", "HO/BJ/").
+        prefixes = set()
+        for path in {d.branch_path for d in dues if d.branch_path}:
+            parts = path.split("/")[:-1]
+            prefixes.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+        wanted = Q(path__in=prefixes)
+        if any(d.branch_id is None for d in dues):
+            wanted |= Q(level=Branch.Level.HEAD_OFFICE)
+        self.branches: dict[int, Branch] = {
+            b.pk: b for b in Branch.objects.filter(wanted).only("parent_id", "level", "path")}
+        offices = sorted((b for b in self.branches.values()
+                          if b.level == Branch.Level.HEAD_OFFICE), key=lambda b: b.path)
+        self.head_office = offices[0] if offices else None
+        self._load_users(set(self.branches) | {d.branch_id for d in dues
+                                                if d.branch_id is None and d.role})
 
+    def _load_users(self, branch_ids: set) -> None:
+        branch_ids = branch_ids - self.loaded
+        if not branch_ids:
+            return
+        User = get_user_model()
+        at = Q(user__staff_profile__branch_id__in=[pk for pk in branch_ids if pk is not None])
+        if None in branch_ids:
+            # A role without a branch: the holders who have no staff profile (as filtering
+            # staff_profile__branch=None always meant).
+            at |= Q(user__staff_profile__isnull=True)
+        memberships = (User.groups.through.objects
+                       .filter(at, group__name__in=self.roles, user__is_active=True)
+                       .annotate(at_branch=F("user__staff_profile__branch_id"))
+                       .select_related("user", "group").order_by("user_id"))
+        for membership in memberships:
+            self.users[(membership.group.name, membership.at_branch)].append(membership.user)
+        self.loaded |= branch_ids
 
-def sla_recipients(*, deadline: Deadline, kind: str, level: int) -> list:
-    from org.models import Branch
+    def _parent_of(self, branch_id: int) -> int | None:
+        branch = self.branches.get(branch_id)
+        if branch is None:  # a path out of step with the parents: load it as it comes
+            branch = self.branches[branch_id] = Branch.objects.get(pk=branch_id)
+        return branch.parent_id
 
-    if kind == SlaEvent.Kind.REMINDER:
-        if deadline.owner_id and deadline.owner.is_active:
-            return [deadline.owner]
-        return _users_with_role(deadline.role, deadline.branch) if deadline.role else []
-    branch = deadline.branch
-    if branch is None:
-        branch = Branch.objects.filter(level=Branch.Level.HEAD_OFFICE).first()
-    heads, found_at = _heads_from(branch)
-    if level >= 2 and found_at is not None:
-        upper, _at = _heads_from(found_at.parent)
-        if upper:
-            return upper
-    return heads
+    def _with_role(self, role: str, branch_id: int | None) -> list:
+        self._load_users({branch_id})
+        return self.users.get((role, branch_id), [])
+
+    def _heads_from(self, branch_id: int | None) -> tuple[list, int | None]:
+        """Branch heads of the branch, else of the nearest ancestor that has one."""
+        while branch_id is not None:
+            heads = self._with_role(Role.BRANCH_HEAD, branch_id)
+            if heads:
+                return heads, branch_id
+            branch_id = self._parent_of(branch_id)
+        return [], None
+
+    def of(self, due: _Due, kind: str, level: int) -> list:
+        if kind == SlaEvent.Kind.REMINDER:
+            if due.owner is not None and due.owner.is_active:
+                return [due.owner]
+            return self._with_role(due.role, due.branch_id) if due.role else []
+        branch_id = due.branch_id
+        if branch_id is None and self.head_office is not None:
+            branch_id = self.head_office.pk
+        heads, found_at = self._heads_from(branch_id)
+        if level >= 2 and found_at is not None:
+            upper, _at = self._heads_from(self._parent_of(found_at))
+            if upper:
+                return upper
+        return heads
 
 
 # --- The sweep -------------------------------------------------------------------------------
 
-def _due_events(deadline: Deadline, now: datetime) -> list[tuple[str, int]]:
-    events = []
-    if (deadline.reminder_at and not deadline.reminder_fired_at
-            and deadline.reminder_at <= now and deadline.reminder_at < deadline.due_at):
-        events.append((SlaEvent.Kind.REMINDER, 0))
-    if deadline.escalation_level < 1 and deadline.due_at <= now:
-        events.append((SlaEvent.Kind.ESCALATION, 1))
-    if (deadline.escalation_level < 2 and deadline.escalation2_at
-            and deadline.escalation2_at <= now):
-        events.append((SlaEvent.Kind.ESCALATION, 2))
-    return events
+# Claim a batch of due deadlines and mark what fires, in one statement. What is due, and the
+# next moment to fire, follow Deadline.compute_next_fire_at (keep the two in step; the tests
+# compare them). The CTEs return each row's flags from before the update, and what the
+# notifications need of it.
+_CLAIM_AND_MARK = """
+WITH claimed AS (
+    SELECT id, step, subject_type, subject_id, application_id, owner_id, role, branch_id,
+           reminder_at, reminder_fired_at, due_at, escalation2_at, escalation_level,
+           (reminder_at IS NOT NULL AND reminder_fired_at IS NULL AND reminder_at <= %(now)s
+            AND reminder_at < due_at) AS reminder_due,
+           (escalation_level < 1 AND due_at <= %(now)s) AS escalation1_due,
+           (escalation_level < 2 AND escalation2_at IS NOT NULL
+            AND escalation2_at <= %(now)s) AS escalation2_due
+    FROM sla_deadline
+    WHERE status = 'pending' AND next_fire_at <= %(now)s {where}
+    ORDER BY next_fire_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), marked AS (
+    SELECT c.*, b.path AS branch_path,
+           CASE WHEN reminder_due THEN %(now)s ELSE reminder_fired_at END AS new_reminder_fired_at,
+           CASE WHEN escalation2_due THEN 2
+                WHEN escalation1_due THEN GREATEST(escalation_level, 1)
+                ELSE escalation_level END AS new_level
+    FROM claimed c LEFT JOIN org_branch b ON b.id = c.branch_id
+)
+UPDATE sla_deadline d
+SET reminder_fired_at = m.new_reminder_fired_at,
+    escalation_level = m.new_level,
+    next_fire_at = CASE
+        WHEN m.reminder_at IS NOT NULL AND m.new_reminder_fired_at IS NULL
+             AND m.reminder_at < m.due_at THEN m.reminder_at
+        WHEN m.new_level < 1 THEN m.due_at
+        WHEN m.new_level < 2 AND m.escalation2_at IS NOT NULL THEN m.escalation2_at
+    END
+FROM marked m
+WHERE d.id = m.id
+RETURNING m.id, m.step, m.subject_type, m.subject_id, m.application_id, m.owner_id, m.role,
+          m.branch_id, m.branch_path, m.due_at,
+          m.reminder_due, m.escalation1_due, m.escalation2_due
+"""
+
+# Exactly once is a database fact (sla_event_once): an event already recorded is skipped
+# and only the rows actually inserted come back.
+_RECORD_EVENTS = """
+INSERT INTO sla_slaevent (deadline_id, kind, level, fired_at, recipients)
+SELECT deadline_id, kind, level, %(now)s, recipients
+FROM unnest(%(deadlines)s::bigint[], %(kinds)s::varchar[], %(levels)s::smallint[],
+            %(recipients)s::jsonb[]) AS e (deadline_id, kind, level, recipients)
+ON CONFLICT (deadline_id, kind, level) DO NOTHING
+RETURNING id, deadline_id, kind, level
+"""
+
+_REMINDER_TITLE = gettext_noop("Reminder: %(step)s for %(subject)s is due %(due)s")
+_ESCALATION_TITLE = gettext_noop("Escalation (level %(level)d): %(step)s for %(subject)s was "
+                                 "due %(due)s")
+_REMINDER_BODY = gettext_lazy("Most of the time allowed for this step has passed.")
+_ESCALATION_BODY = gettext_lazy("This step has run past its time limit. Please see that it "
+                                "is completed or reassigned.")
 
 
 def _step_label(step: str) -> str:
-    from sla.models import Step
-
     try:
         return str(Step(step).label)
     except ValueError:
         return step.replace("_", " ")
 
 
-def _subject_label(deadline: Deadline) -> str:
-    if deadline.application_id:
-        return deadline.application.reference
-    return f"{deadline.subject_type} #{deadline.subject_id}"
+def _subject_label(due: _Due) -> str:
+    if due.application is not None:
+        return due.application.reference
+    return f"{due.subject_type} #{due.subject_id}"
 
 
-def _fire(deadline: Deadline, kind: str, level: int, now: datetime) -> bool:
-    from notifications.services import notify, user_language
+class _EventTitle:
+    """The notification title of one event, rendered in the active language (notify_many
+    activates each recipient's), once per language. `shared` caches, per language, what
+    the events of a batch have in common: the title formats, step labels and due times."""
 
-    recipients = sla_recipients(deadline=deadline, kind=kind, level=level)
-    try:
-        with transaction.atomic():
-            event = SlaEvent.objects.create(deadline=deadline, kind=kind, level=level,
-                                            fired_at=now, recipients=[u.pk for u in recipients])
-    except IntegrityError:
-        logger.info("SLA %s %s of deadline %s already fired", kind, level, deadline.pk)
-        return False
-    audit_record(
-        action=f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
-        actor=None, actor_role="system", application=deadline.application, kind="sla",
-        subject_type="sla.deadline", subject_id=deadline.pk,
-        comment=f"{deadline.step} due {deadline.due_at.isoformat()}",
-        data={"step": deadline.step, "kind": kind, "level": level, "event": event.pk,
-              "subject_type": deadline.subject_type, "subject_id": deadline.subject_id,
-              "due_at": deadline.due_at.isoformat(),
-              "recipients": [u.pk for u in recipients]},
-    )
-    url = (f"/applications/{deadline.application_id}/" if deadline.application_id else "")
-    for user in recipients:
-        with translation.override(user_language(user)):
-            params = {"step": _step_label(deadline.step), "subject": _subject_label(deadline),
-                      "due": date_format(timezone.localtime(deadline.due_at),
-                                         "DATETIME_FORMAT")}
-            if kind == SlaEvent.Kind.REMINDER:
-                title = _("Reminder: %(step)s for %(subject)s is due %(due)s") % params
-                body = _("Most of the time allowed for this step has passed.")
-            else:
-                params["level"] = level
-                title = _("Escalation (level %(level)d): %(step)s for %(subject)s was due "
-                          "%(due)s") % params
-                body = _("This step has run past its time limit. Please see that it is "
-                         "completed or reassigned.")
-        notify(user=user, kind=("reminder" if kind == SlaEvent.Kind.REMINDER else "escalation"),
-               title=title, body=body, url=url, application=deadline.application)
-    return True
+    def __init__(self, due: _Due, kind: str, level: int, shared: dict):
+        self.due, self.kind, self.level, self.shared = due, kind, level, shared
+        self.texts: dict[str, str] = {}
+
+    def _once(self, key, make):
+        if key not in self.shared:
+            self.shared[key] = make()
+        return self.shared[key]
+
+    def __str__(self) -> str:
+        language = translation.get_language()
+        if language not in self.texts:
+            due = self.due
+            params = {
+                "step": self._once(("step", language, due.step),
+                                   lambda: _step_label(due.step)),
+                "subject": _subject_label(due),
+                "due": self._once(("due", language, due.due_at), lambda: date_format(
+                    timezone.localtime(due.due_at), "DATETIME_FORMAT")),
+                "level": self.level,
+            }
+            message = (_REMINDER_TITLE if self.kind == SlaEvent.Kind.REMINDER
+                       else _ESCALATION_TITLE)
+            self.texts[language] = self._once(("title", language, message),
+                                              lambda: _(message)) % params
+        return self.texts[language]
 
 
 def _sweep_pause_for_tests() -> None:
@@ -280,43 +395,139 @@ def _sweep_pause_for_tests() -> None:
         time.sleep(delay)
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int = 500) -> int:
+def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -> list[_Due]:
+    where, params = "", {"now": moment, "limit": limit}
+    if only is not None:
+        where, params["only"] = where + " AND id = %(only)s", only
+    if skip:
+        where, params["skip"] = where + " AND id <> ALL(%(skip)s::bigint[])", skip
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_AND_MARK.format(where=where), params)
+        rows = cursor.fetchall()
+    dues = []
+    for *columns, reminder_due, escalation1_due, escalation2_due in sorted(rows):
+        events = [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
+                                              ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
+                                              ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
+                  if is_due]
+        dues.append(_Due(*columns, events=events))
+    return dues
+
+
+def _load_owners_and_applications(dues: list[_Due]) -> None:
+    owner_ids = {d.owner_id for d in dues
+                 if d.owner_id and (SlaEvent.Kind.REMINDER, 0) in d.events}
+    owners = get_user_model().objects.in_bulk(owner_ids) if owner_ids else {}
+    application_ids = {d.application_id for d in dues if d.application_id and d.events}
+    applications = (LoanApplication.objects.only("reference").in_bulk(application_ids)
+                    if application_ids else {})
+    for due in dues:
+        due.owner = owners.get(due.owner_id)
+        due.application = applications.get(due.application_id)
+
+
+def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list[int],
+                 only: int | None = None) -> int:
+    """Claim up to `limit` due deadlines (or just `only`; never those in `skip`), mark them
+    and fire their events: a fixed number of statements per batch. Call inside a
+    transaction. The claimed ids are appended to `claimed` as soon as they are known.
+    Returns how many events fired."""
+    dues = _claim(moment=moment, limit=limit, skip=skip, only=only)
+    claimed.extend(due.id for due in dues)
+    dues = [due for due in dues if due.events]
+    if not dues:
+        return 0
+    _load_owners_and_applications(dues)
+    recipients = _Recipients(dues)
+    fired = [(due, kind, level, recipients.of(due, kind, level))
+             for due in dues for kind, level in due.events]
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_EVENTS, {
+            "now": moment, "deadlines": [due.id for due, _k, _l, _r in fired],
+            "kinds": [kind for _d, kind, _l, _r in fired],
+            "levels": [level for _d, _k, level, _r in fired],
+            "recipients": [json.dumps([u.pk for u in users]) for _d, _k, _l, users in fired]})
+        recorded = {(deadline_id, kind, level): event_id
+                    for event_id, deadline_id, kind, level in cursor.fetchall()}
+    audit_rows, messages, shared = [], [], {}
+    for due, kind, level, users in fired:
+        event_id = recorded.get((due.id, kind, level))
+        if event_id is None:
+            logger.info("SLA %s %s of deadline %s already fired", kind, level, due.id)
+            continue
+        due_at = due.due_at.isoformat()
+        user_ids = [u.pk for u in users]
+        audit_rows.append(AuditEvent(
+            action=f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
+            actor=None, actor_role="system", application_id=due.application_id,
+            kind=AuditEvent.Kind.SLA, subject_type="sla.deadline", subject_id=due.id,
+            comment=f"{due.step} due {due_at}",
+            data={"step": due.step, "kind": kind, "level": level, "event": event_id,
+                  "subject_type": due.subject_type, "subject_id": due.subject_id,
+                  "due_at": due_at, "recipients": user_ids},
+        ))
+        title = _EventTitle(due, kind, level, shared)
+        is_reminder = kind == SlaEvent.Kind.REMINDER
+        url = f"/applications/{due.application_id}/" if due.application_id else ""
+        messages.extend(Message(
+            user=user, kind=NotificationKind.REMINDER if is_reminder
+            else NotificationKind.ESCALATION, title=title,
+            body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY, url=url,
+            application=due.application) for user in users)
+    AuditEvent.objects.bulk_create(audit_rows)
+    notify_many(messages)
+    return len(audit_rows)
+
+
+def _anything_due(moment: datetime) -> bool:
+    # ORDER BY next_fire_at makes the plan a probe of the partial index whatever the
+    # statistics say: an unordered EXISTS (which QuerySet.exists() would send, dropping any
+    # ordering) seq-scans the table when the statistics still expect 1% of rows to be due.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sla_deadline WHERE status = 'pending' AND "
+                       "next_fire_at <= %s ORDER BY next_fire_at LIMIT 1", [moment])
+        return cursor.fetchone() is not None
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> int:
     """Fire every due reminder and escalation once. Safe to run concurrently and after any
-    outage (it catches up on everything due). Returns how many events fired."""
-    fired = 0
-    seen: set[int] = set()
+    outage (it catches up on everything due). Returns how many events fired.
+
+    Each batch is one transaction with a fixed number of statements, and one email task
+    queued after its commit. A batch that fails is retried one deadline at a time, so one bad
+    deadline (logged, retried by the next sweep) does not hold up the others."""
     # Nothing due is the common case (every minute): one probe of the partial index, no
     # transaction, no row locks.
-    if not Deadline.objects.filter(status=Deadline.Status.PENDING,
-                                   next_fire_at__lte=now or timezone.now()).exists():
+    if not _anything_due(now or timezone.now()):
         return 0
+    fired = 0
+    skip: list[int] = []  # deadlines that failed in this run; the next sweep retries them
     while True:
         moment = now or timezone.now()
-        with transaction.atomic():
-            batch = list(
-                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("application", "owner", "branch")
-                .filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
-                .exclude(pk__in=seen)
-                .order_by("next_fire_at")[:batch_size]
-            )
-            if not batch:
-                return fired
-            for deadline in batch:
-                seen.add(deadline.pk)
-                try:
-                    with transaction.atomic():
-                        for kind, level in _due_events(deadline, moment):
-                            if _fire(deadline, kind, level, moment):
-                                fired += 1
-                            if kind == SlaEvent.Kind.REMINDER:
-                                deadline.reminder_fired_at = moment
-                            else:
-                                deadline.escalation_level = max(deadline.escalation_level,
-                                                                level)
-                        deadline.next_fire_at = deadline.compute_next_fire_at()
-                        deadline.save(update_fields=["reminder_fired_at", "escalation_level",
-                                                     "next_fire_at"])
-                except Exception:
-                    logger.exception("SLA sweep failed on deadline %s; will retry", deadline.pk)
-            _sweep_pause_for_tests()
+        claimed: list[int] = []
+        try:
+            with transaction.atomic():
+                fired += _sweep_batch(moment=moment, limit=batch_size, claimed=claimed,
+                                      skip=skip)
+                _sweep_pause_for_tests()
+        except Exception:
+            if not claimed:
+                raise
+            logger.exception("SLA sweep failed on a batch of %d deadlines; retrying them "
+                             "one by one", len(claimed))
+            fired += _sweep_one_by_one(moment=moment, ids=claimed, skip=skip)
+            continue
+        if not claimed:
+            return fired
+
+
+def _sweep_one_by_one(*, moment: datetime, ids: list[int], skip: list[int]) -> int:
+    fired = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                fired += _sweep_batch(moment=moment, limit=1, claimed=[], skip=[], only=pk)
+        except Exception:
+            logger.exception("SLA sweep failed on deadline %s; will retry", pk)
+            skip.append(pk)
+    return fired
