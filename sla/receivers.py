@@ -30,15 +30,16 @@ def application_clocks(sender, application, transition, from_state, to_state, **
         services.clock_stop_application(application=application)
         return
     wanted = STEP_FOR_STATUS.get(to_state)
-    for step in APPLICATION_STEPS - ({wanted[0]} if wanted else set()):
-        services.clock_stop(subject_type=APPLICATION, subject_id=application.pk, step=step)
+    # The other steps' clocks stop (one statement); the status's own clock starts.
+    services.clock_stop(subject_type=APPLICATION, subject_id=application.pk,
+                        steps=APPLICATION_STEPS - ({wanted[0]} if wanted else set()))
     if wanted:
         step, role = wanted
-        owner = None
+        owner_id = None
         if step == "investigation":
-            owner = application.investigator or application.relationship_manager
+            owner_id = application.investigator_id or application.relationship_manager_id
         elif role == Role.RELATIONSHIP_MANAGER:
-            owner = application.relationship_manager
+            owner_id = application.relationship_manager_id
         services.clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
-                             application=application, owner=owner, role=role,
+                             application=application, owner_id=owner_id, role=role,
                              branch=application.branch)

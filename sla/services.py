@@ -43,11 +43,17 @@ FALLBACK_REMINDER_PERCENT = 75
 FALLBACK_ESCALATION2_HOURS = 8
 
 
-def sla_policy_for(*, step: str, product=None) -> SlaPolicy | None:
-    policies = {p.product_id: p for p in SlaPolicy.objects.filter(
-        step=step, is_active=True, product_id__in=[product.pk] if product else [])}
-    default = SlaPolicy.objects.filter(step=step, is_active=True, product__isnull=True).first()
-    return policies.get(product.pk if product else None) or default
+def sla_policy_for(*, step: str, product=None, product_id: int | None = None
+                   ) -> SlaPolicy | None:
+    """The active policy of a step: the product's own, else the step's default (one query)."""
+    product_id = product.pk if product is not None else product_id
+    scope = Q(product__isnull=True)
+    if product_id is not None:
+        scope |= Q(product_id=product_id)
+    policies = list(SlaPolicy.objects.filter(scope, step=step, is_active=True).order_by("id"))
+    own = [p for p in policies if p.product_id is not None]
+    default = [p for p in policies if p.product_id is None]
+    return (own or default or [None])[0]
 
 
 def _region_of(branch) -> str:
@@ -55,7 +61,8 @@ def _region_of(branch) -> str:
 
 
 def clock_start(*, subject_type: str, subject_id: int, step: str, application=None,
-                owner=None, role: str = "", branch=None, started_at=None) -> Deadline:
+                owner=None, owner_id: int | None = None, role: str = "", branch=None,
+                started_at=None) -> Deadline:
     """Start the clock of `step` for a subject (idempotent: returns the open deadline if
     there is one). Call inside the transaction of the change that starts the step."""
     existing = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id,
@@ -67,7 +74,7 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
     region = _region_of(branch)
     cal = get_calendar(region)
     started_at = started_at or timezone.now()
-    policy = sla_policy_for(step=step, product=getattr(application, "product", None))
+    policy = sla_policy_for(step=step, product_id=getattr(application, "product_id", None))
     if policy is not None:
         target = policy.target_business_seconds(hours_per_day=cal.seconds_per_day)
         reminder_percent = policy.reminder_percent
@@ -85,6 +92,8 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
         escalation2_at=(add_business_seconds(due_at, esc2_hours * 3600, calendar=cal)
                         if esc2_hours else None),
     )
+    if owner is None and owner_id is not None:
+        deadline.owner_id = owner_id
     deadline.next_fire_at = deadline.compute_next_fire_at()
     try:
         with transaction.atomic():
@@ -97,12 +106,15 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
 
 
 def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
-               stopped_at=None) -> int:
-    """Stop the subject's open clocks (only `step` if given). Returns how many stopped."""
+               steps=None, stopped_at=None) -> int:
+    """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
+    Returns how many stopped."""
     qs = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id,
                                  status__in=OPEN)
     if step:
         qs = qs.filter(step=step)
+    if steps is not None:
+        qs = qs.filter(step__in=sorted(steps))
     return _stop(qs, stopped_at or timezone.now())
 
 
