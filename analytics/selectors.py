@@ -1,31 +1,40 @@
 """Reads of the analytics app: every figure of the dashboard, computed in the database.
 
-Each figure is an aggregate over StageVisit (recorded as stages end) or LoanApplication, with
-count/avg/stddev_samp and, on PostgreSQL, percentile_cont; Levene's test uses a CTE of each
-group's absolute deviations from its median. On SQLite (the embedded mode) only the
-percentiles fall back to Python.
+Each figure is an aggregate over StageVisit (recorded as stages end) or LoanApplication. Time
+spent in a stage is read in one pass over the period's visits (an index-only scan of
+visit_left_cover) and summed by the database into log-scale buckets of the duration
+(stats.Histogram): counts, means, standard deviations and Welch's test are exact; medians and
+90th percentiles are within 2.2% of the exact value (exact while few visits share a bucket), and
+so is the median that centres Levene's test. Sorting every visit of the period, as
+percentile_cont and COUNT(DISTINCT) do, cost seconds over millions of visits. Figures over
+LoanApplication use count/avg/stddev_samp and, on PostgreSQL, percentile_cont; on SQLite (the
+embedded mode) those percentiles fall back to Python.
 
 Every figure returns a dict: {"figure", "filters", "columns", "rows", ...extras}; the API
 returns it as JSON and the CSV export writes its columns and rows.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
+    BooleanField,
     Case,
     Count,
-    Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
-    OuterRef,
+    IntegerField,
+    Max,
     Q,
     QuerySet,
     StdDev,
@@ -33,7 +42,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Cast, Floor, Ln, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -243,6 +252,58 @@ def _percentiles_fallback(rows: list[dict], qs: QuerySet, *, keys: list[str],
             row[f"{prefix}_p90"] = summary["p90"]
 
 
+def _bucket(column: str):
+    """The log-scale bucket of a duration column, in the database (stats.bucket_of)."""
+    scale = Value(stats.BUCKETS_PER_DOUBLING / math.log(2))
+    return Case(When(**{f"{column}__gte": 1},
+                     then=Cast(Floor(Ln(column) * scale), IntegerField())),
+                default=Value(-1), output_field=IntegerField())
+
+
+def _moments(column: str, prefix: str, *, squares: bool = True) -> dict[str, str]:
+    """What a Histogram keeps of each bucket, as SQL over _grouped's rows: count, sum, sum of
+    squares (for the variance), smallest and largest."""
+    c = f'v."{column}"'
+    out = {f"{prefix}_n": f"COUNT({c})", f"{prefix}_sum": f"SUM({c})",
+           f"{prefix}_min": f"MIN({c})", f"{prefix}_max": f"MAX({c})"}
+    if squares:
+        out[f"{prefix}_sq"] = f"SUM({c} * {c})"
+    return out
+
+
+def _add(histogram: stats.Histogram, bucket: int, row: dict, prefix: str) -> None:
+    histogram.add(bucket, row[f"{prefix}_n"], row[f"{prefix}_sum"],
+                  row.get(f"{prefix}_sq") or 0, row[f"{prefix}_min"], row[f"{prefix}_max"])
+
+
+def _flag(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+def _count_where(column: str) -> str:
+    return f'COUNT(*) FILTER (WHERE v."{column}")'
+
+
+def _grouped(rows: QuerySet, keys: list[str], aggregates: dict[str, str]) -> list[dict]:
+    """SELECT keys, aggregates FROM (rows) v GROUP BY keys, as dicts. `rows` is a values()
+    queryset of one row per visit; `aggregates` are SQL over its columns (v."name").
+
+    On PostgreSQL the rows sit behind OFFSET 0, which keeps the planner from looking through
+    them: it would take a bucket to have as many values as the durations it is computed from,
+    expect a group per visit and sort them all instead of aggregating in a small hash table.
+    The result is read without Django's per-value converters: a histogram has tens of
+    thousands of rows, and converting them cost more than the query."""
+    sql, params = rows.query.sql_with_params()
+    fence = " OFFSET 0" if _pg() else ""
+    columns = ", ".join([*(f'v."{key}"' for key in keys),
+                         *(f'{expression} AS "{name}"' for name, expression in aggregates.items())])
+    group = ", ".join(f'v."{key}"' for key in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM ({sql}{fence}) v GROUP BY {group}", params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _h(seconds) -> float | None:
     return None if seconds is None else round(float(seconds) / HOUR, 4)
 
@@ -252,7 +313,9 @@ def _rate(part, whole) -> float | None:
 
 
 def _visits(*, user, f: Filters, completed: bool = True) -> QuerySet[StageVisit]:
-    qs = StageVisit.objects.filter(branch_scope_q(user, field="branch"))
+    # The measured stages only: visits loaded in bulk may hold others.
+    qs = StageVisit.objects.filter(branch_scope_q(user, field="branch"),
+                                   stage__in=MEASURED_STAGES)
     if completed:
         qs = qs.filter(left_at__gte=f.start, left_at__lt=f.end)
     else:
@@ -307,38 +370,58 @@ STAGE_COLUMNS = [
 ]
 
 
+def _first_in_period(f: Filters, *, rework: bool = False) -> Q:
+    """Visits that count their application once per stage in the period: those whose previous
+    visit of the stage (or previous rework visit of it) ended before the period began."""
+    field = "previous_rework_left_at" if rework else "previous_left_at"
+    q = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": f.start})
+    return Q(q, is_rework=True) if rework else q
+
+
 def analytics_stages(*, user, f: Filters) -> dict:
     """Per stage: count, mean, standard deviation, median and p90 of the time spent (business
     and calendar hours), rework rate, first-time-right rate (share of applications that
-    passed the stage without rework) and SLA breach rate."""
-    qs = _visits(user=user, f=f)
-    rows = list(
-        qs.order_by().values("stage").annotate(
-            **_stats("business_seconds", "b"), **_stats("calendar_seconds", "c"),
-            rework=Count("id", filter=Q(is_rework=True)),
-            apps=Count("application", distinct=True),
-            apps_rework=Count("application", distinct=True, filter=Q(is_rework=True)),
-        )
-    )
-    _percentiles_fallback(rows, qs, keys=["stage"],
-                          columns={"b": F("business_seconds"), "c": F("calendar_seconds")})
+    passed the stage without rework) and SLA breach rate. Medians and p90s are within 2.2%
+    (stats.Histogram)."""
+    visits = (_visits(user=user, f=f).order_by()
+              .annotate(bb=_bucket("business_seconds"), bc=_bucket("calendar_seconds"),
+                        first=_flag(_first_in_period(f)),
+                        first_rework=_flag(_first_in_period(f, rework=True)))
+              .values("stage", "bb", "bc", "business_seconds", "calendar_seconds", "is_rework",
+                      "first", "first_rework"))
+    rows = _grouped(visits, ["stage", "bb", "bc"], {
+        **_moments("business_seconds", "b"), **_moments("calendar_seconds", "c"),
+        "rework": _count_where("is_rework"), "apps": _count_where("first"),
+        "apps_rework": _count_where("first_rework")})
+    by_stage: dict[str, dict] = {}
+    for row in rows:
+        stage = by_stage.setdefault(row["stage"], {
+            "b": stats.Histogram(), "c": stats.Histogram(), "rework": 0, "apps": 0,
+            "apps_rework": 0})
+        _add(stage["b"], row["bb"], row, "b")
+        _add(stage["c"], row["bc"], row, "c")
+        for key in ("rework", "apps", "apps_rework"):
+            stage[key] += row[key]
     sla = _sla_by_stage(user=user, f=f)
     out = []
-    for row in sorted(rows, key=lambda r: _stage_key(r["stage"])):
-        deadlines, breached = sla.get(row["stage"], (0, 0))
+    for name in sorted(by_stage, key=_stage_key):
+        row = by_stage[name]
+        b, c = row["b"], row["c"]
+        deadlines, breached = sla.get(name, (0, 0))
         out.append({
-            "stage": row["stage"], "label": _stage_label(row["stage"]), "count": row["b_n"],
-            "business_mean_h": _h(row["b_mean"]), "business_sd_h": _h(row["b_sd"]),
-            "business_median_h": _h(row["b_median"]), "business_p90_h": _h(row["b_p90"]),
-            "calendar_mean_h": _h(row["c_mean"]), "calendar_sd_h": _h(row["c_sd"]),
-            "calendar_median_h": _h(row["c_median"]), "calendar_p90_h": _h(row["c_p90"]),
-            "rework_count": row["rework"], "rework_rate": _rate(row["rework"], row["b_n"]),
+            "stage": name, "label": _stage_label(name), "count": b.n,
+            "business_mean_h": _h(b.mean), "business_sd_h": _h(b.sd),
+            "business_median_h": _h(b.percentile(0.5)), "business_p90_h": _h(b.percentile(0.9)),
+            "calendar_mean_h": _h(c.mean), "calendar_sd_h": _h(c.sd),
+            "calendar_median_h": _h(c.percentile(0.5)), "calendar_p90_h": _h(c.percentile(0.9)),
+            "rework_count": row["rework"], "rework_rate": _rate(row["rework"], b.n),
             "applications": row["apps"],
             "first_time_right": _rate(row["apps"] - row["apps_rework"], row["apps"]),
             "sla_deadlines": deadlines, "sla_breached": breached,
             "sla_breach_rate": _rate(breached, deadlines),
         })
-    return _figure("stages", f, STAGE_COLUMNS, out)
+    return _figure("stages", f, STAGE_COLUMNS, out,
+                   percentile_max_error=round(stats.PERCENTILE_MAX_ERROR, 4))
 
 
 # --- SLA ------------------------------------------------------------------------------------
@@ -490,12 +573,15 @@ def analytics_end_to_end(*, user, f: Filters) -> dict:
     return _figure("end_to_end", f, E2E_COLUMNS, out)
 
 
-def _fast_track_q():
+def _fast_track_q() -> Q:
+    """Approved by the system itself: an approve transition without an actor. As an IN list
+    (the audit_system_approve index, read once and hashed) rather than a probe per
+    application."""
     from audit.models import AuditEvent
 
-    return Exists(AuditEvent.objects.filter(
-        application_id=OuterRef("pk"), kind=AuditEvent.Kind.TRANSITION, action="approve",
-        actor__isnull=True))
+    return Q(pk__in=AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.TRANSITION, action="approve", actor__isnull=True,
+    ).values("application_id"))
 
 
 def analytics_funnel(*, user, f: Filters) -> dict:
@@ -503,14 +589,14 @@ def analytics_funnel(*, user, f: Filters) -> dict:
     the conversion at each step, the approval rate (approved / decided) and the fast-track
     share (approved by the system itself / approved)."""
     qs = _applications(user=user, f=f)
-    agg = qs.annotate(fast=_fast_track_q()).aggregate(
+    agg = qs.aggregate(
         submitted=Count("id"),
         approved=Count("id", filter=Q(status__in=APPROVED_OR_LATER)),
         contracted=Count("id", filter=Q(status__in=CONTRACTED_OR_LATER)),
         disbursed=Count("id", filter=Q(status__in=DISBURSED_OR_LATER)),
         declined=Count("id", filter=Q(status=Status.DECLINED)),
         withdrawn=Count("id", filter=Q(status=Status.WITHDRAWN)),
-        fast_track=Count("id", filter=Q(fast=True, status__in=APPROVED_OR_LATER)),
+        fast_track=Count("id", filter=Q(_fast_track_q(), status__in=APPROVED_OR_LATER)),
         online=Count("id", filter=Q(channel=LoanApplication.Channel.ONLINE)),
         disbursed_amount=Sum("amount", filter=Q(status__in=DISBURSED_OR_LATER)),
     )
@@ -567,43 +653,59 @@ def analytics_decline_reasons(*, user, f: Filters) -> dict:
 
 def analytics_staff(*, user, f: Filters) -> dict:
     """Per staff member and stage: stages completed in the period (workload) and the time
-    they took."""
-    qs = _visits(user=user, f=f).filter(actor__isnull=False)
-    keys = ["actor", "actor__username", "actor__first_name", "actor__last_name", "stage"]
-    rows = list(qs.order_by().values(*keys).annotate(
-        **_stats("business_seconds", "b"),
-        c_mean=Avg("calendar_seconds", output_field=FloatField()),
-        rework=Count("id", filter=Q(is_rework=True))))
-    _percentiles_fallback(rows, qs, keys=keys, columns={"b": F("business_seconds")})
+    they took (the median within 2.2%, stats.Histogram)."""
+    visits = (_visits(user=user, f=f).filter(actor__isnull=False).order_by()
+              .annotate(bb=_bucket("business_seconds"))
+              .values("actor", "stage", "bb", "business_seconds", "calendar_seconds",
+                      "is_rework"))
+    rows = _grouped(visits, ["actor", "stage", "bb"], {
+        **_moments("business_seconds", "b", squares=False),
+        "c_n": 'COUNT(v."calendar_seconds")',
+        "c_sum": 'SUM(v."calendar_seconds")', "rework": _count_where("is_rework")})
+    groups: dict[tuple[int, str], dict] = {}
+    for row in rows:
+        group = groups.setdefault((row["actor"], row["stage"]), {
+            "b": stats.Histogram(), "c_n": 0, "c_sum": 0, "rework": 0})
+        _add(group["b"], row["bb"], row, "b")
+        group["c_n"] += row["c_n"]
+        group["c_sum"] += int(row["c_sum"] or 0)
+        group["rework"] += row["rework"]
+    people = {pk: (username, f"{first} {last}".strip() or username)
+              for pk, username, first, last in get_user_model().objects.filter(
+                  pk__in={actor for actor, _stage in groups}).values_list(
+                  "pk", "username", "first_name", "last_name")}
     out = []
-    for row in sorted(rows, key=lambda r: (r["actor__username"], _stage_key(r["stage"]))):
-        name = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
-        out.append({"staff_id": row["actor"], "username": row["actor__username"],
-                    "name": name or row["actor__username"], "stage": row["stage"],
-                    "label": _stage_label(row["stage"]), "count": row["b_n"],
-                    "business_mean_h": _h(row["b_mean"]),
-                    "business_median_h": _h(row["b_median"]),
-                    "calendar_mean_h": _h(row["c_mean"]), "rework_count": row["rework"]})
+    for actor, stage in sorted(groups, key=lambda k: (people.get(k[0], ("", ""))[0],
+                                                      _stage_key(k[1]))):
+        group = groups[(actor, stage)]
+        username, name = people.get(actor, ("", ""))
+        b = group["b"]
+        out.append({"staff_id": actor, "username": username, "name": name, "stage": stage,
+                    "label": _stage_label(stage), "count": b.n,
+                    "business_mean_h": _h(b.mean),
+                    "business_median_h": _h(b.percentile(0.5)),
+                    "calendar_mean_h": _h(group["c_sum"] / group["c_n"] if group["c_n"]
+                                          else None),
+                    "rework_count": group["rework"]})
     return _figure("staff", f, ["staff_id", "username", "name", "stage", "label", "count",
                                 "business_mean_h", "business_median_h", "calendar_mean_h",
-                                "rework_count"], out)
+                                "rework_count"], out,
+                   percentile_max_error=round(stats.PERCENTILE_MAX_ERROR, 4))
 
 
 def analytics_branches(*, user, f: Filters) -> dict:
     """Per branch and stage: stages completed in the period, their mean time, and what is in
     the stage now (open workload)."""
-    done = list(_visits(user=user, f=f).order_by().values("branch", "branch__name", "stage")
-                .annotate(n=Count("id"),
+    done = list(_visits(user=user, f=f).order_by().values("branch", "stage")
+                .annotate(n=Count("*"),
                           b_mean=Avg("business_seconds", output_field=FloatField()),
                           c_mean=Avg("calendar_seconds", output_field=FloatField())))
     open_now = {(r["branch"], r["stage"]): r["n"] for r in
                 _visits(user=user, f=f, completed=False).order_by()
-                .values("branch", "stage").annotate(n=Count("id"))}
-    names = {r["branch"]: r["branch__name"] for r in done}
+                .values("branch", "stage").annotate(n=Count("*"))}
     keys = {(r["branch"], r["stage"]) for r in done} | set(open_now)
-    missing = {b for b, _s in keys if b not in names}
-    if missing:
-        names.update(Branch.objects.filter(pk__in=missing).values_list("pk", "name"))
+    names = dict(Branch.objects.filter(pk__in={b for b, _s in keys})
+                 .values_list("pk", "name"))
     by_key = {(r["branch"], r["stage"]): r for r in done}
     out = []
     for branch_id, stage in sorted(keys, key=lambda k: (names.get(k[0], ""), _stage_key(k[1]))):
@@ -639,49 +741,13 @@ BEFORE_AFTER_COLUMNS = [
 ]
 
 
-def _group_stats_sql(qs: QuerySet) -> list[tuple]:
-    """(stage, grp, n, mean x, var x, mean z, var z) with z = |x - median of its group|,
-    computed by the database (PostgreSQL) through a CTE."""
-    inner, params = qs.query.sql_with_params()
-    sql = f"""
-        WITH v AS ({inner}),
-        c AS (
-            SELECT stage, grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS centre
-            FROM v GROUP BY stage, grp
-        ),
-        d AS (
-            SELECT v.stage, v.grp, v.x, abs(v.x - c.centre) AS z
-            FROM v JOIN c ON c.stage = v.stage AND c.grp = v.grp
-        )
-        SELECT stage, grp, count(*), avg(x)::float, var_samp(x)::float,
-               avg(z)::float, var_samp(z)::float
-        FROM d GROUP BY stage, grp
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _group_stats_python(qs: QuerySet) -> list[tuple]:
-    """The same in Python (SQLite, the embedded mode)."""
-    groups: dict[tuple, list[float]] = defaultdict(list)
-    for stage, grp, x in qs.values_list("stage", "grp", "x"):
-        groups[(stage, grp)].append(float(x))
-    out = []
-    for (stage, grp), xs in groups.items():
-        centre = stats.percentile(xs, 0.5)
-        zs = [abs(x - centre) for x in xs]
-        sx, sz = stats.summary(xs), stats.summary(zs)
-        out.append((stage, grp, len(xs), sx["mean"], (sx["sd"] or 0) ** 2 if len(xs) > 1
-                    else None, sz["mean"], (sz["sd"] or 0) ** 2 if len(zs) > 1 else None))
-    return out
-
-
 def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
                            after: tuple[date, date]) -> dict:
     """Per stage, the mean and variance of the time spent in two periods, the change, Welch's
     t-test for the means and Levene's test for the variances (Brown-Forsythe variant: deviations
-    from each group's median, as scipy.stats.levene's default), significant at alpha 0.05."""
+    from each group's median, as scipy.stats.levene's default), significant at alpha 0.05.
+    Means, variances and Welch's test are exact; the median that centres Levene's test is
+    within 2.2% (stats.Histogram), exact while few visits share a bucket."""
     def bounds(period):
         start = timezone.make_aware(datetime.combine(period[0], time.min))
         end = timezone.make_aware(datetime.combine(period[1] + timedelta(days=1), time.min))
@@ -692,16 +758,27 @@ def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
     column = "business_seconds" if f.basis == "business" else "calendar_seconds"
     wide = Filters(date_from=min(before[0], after[0]), date_to=max(before[1], after[1]),
                    branch=f.branch, product_id=f.product_id, route=f.route, basis=f.basis)
-    qs = (_visits(user=user, f=wide).filter(**{f"{column}__isnull": False})
-          .annotate(grp=Case(When(left_at__gte=b0, left_at__lt=b1, then=Value("before")),
-                             When(left_at__gte=a0, left_at__lt=a1, then=Value("after")),
-                             default=Value("")),
-                    x=F(column) / Value(HOUR))
-          .exclude(grp="").order_by().values("stage", "grp", "x"))
-    raw = _group_stats_sql(qs) if _pg() else _group_stats_python(qs)
+    in_before = Q(left_at__gte=b0, left_at__lt=b1)
+    visits = (_visits(user=user, f=wide)
+              .filter(in_before | Q(left_at__gte=a0, left_at__lt=a1),
+                      **{f"{column}__isnull": False})
+              .order_by()
+              .annotate(grp=Case(When(in_before, then=Value("before")), default=Value("after")),
+                        bucket=_bucket(column))
+              .values("stage", "grp", "bucket", column))
+    rows = _grouped(visits, ["stage", "grp", "bucket"], _moments(column, "x"))
+    histograms: dict[str, dict[str, stats.Histogram]] = defaultdict(dict)
+    for row in rows:
+        _add(histograms[row["stage"]].setdefault(row["grp"], stats.Histogram()),
+             row["bucket"], row, "x")
     groups: dict[str, dict[str, tuple]] = defaultdict(dict)
-    for stage, grp, n, mean, var, zmean, zvar in raw:
-        groups[stage][grp] = (n, mean, var, zmean, zvar)
+    for stage, by_group in histograms.items():
+        for grp, hist in by_group.items():
+            # Seconds to hours; Levene's statistic does not depend on the unit.
+            _n, zmean, zvar = hist.deviations(hist.percentile(0.5))
+            var = hist.variance
+            groups[stage][grp] = (hist.n, hist.mean / HOUR,
+                                  None if var is None else var / HOUR ** 2, zmean, zvar)
     out = []
     for stage in sorted(groups, key=_stage_key):
         b = groups[stage].get("before")
@@ -729,7 +806,8 @@ def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
     periods = {"before": [before[0].isoformat(), before[1].isoformat()],
                "after": [after[0].isoformat(), after[1].isoformat()],
                "alpha": stats.ALPHA, "levene_center": "median"}
-    return _figure("before_after", f, BEFORE_AFTER_COLUMNS, out, periods=periods)
+    return _figure("before_after", f, BEFORE_AFTER_COLUMNS, out, periods=periods,
+                   percentile_max_error=round(stats.PERCENTILE_MAX_ERROR, 4))
 
 
 def _r(value, digits: int = 4):
@@ -751,7 +829,7 @@ def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
     column = "business_seconds" if f.basis == "business" else "calendar_seconds"
     weekly = list(
         _visits(user=user, f=f).filter(stage=stage).annotate(week=TruncWeek("left_at"))
-        .order_by().values("week").annotate(n=Count("id"),
+        .order_by().values("week").annotate(n=Count("*"),
                                             mean=Avg(column, output_field=FloatField()))
         .order_by("week")
     )
@@ -772,22 +850,37 @@ def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
 
 # --- Balanced scorecard ---------------------------------------------------------------------
 
-def analytics_scorecard_values(*, user, f: Filters) -> dict[str, float | None]:
-    stages = analytics_stages(user=user, f=f)["rows"]
-    funnel_figure = analytics_funnel(user=user, f=f)
+def analytics_scorecard_values(*, user, f: Filters,
+                               computed: Mapping[str, dict] | None = None
+                               ) -> dict[str, float | None]:
+    """The scorecard's figures in the period. `computed` holds figures already computed for
+    the same user and filters (the dashboard's), by name, so they are not computed twice."""
+    computed = computed or {}
+
+    def get(name: str) -> dict:
+        return computed[name] if name in computed else FIGURES[name](user=user, f=f)
+
+    stages = get("stages")["rows"]
+    funnel_figure = get("funnel")
     funnel = funnel_figure["summary"]
     disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
-    e2e = {r["measure"]: r for r in analytics_end_to_end(user=user, f=f)["rows"]}
-    portfolio = analytics_portfolio(user=user, f=f)["summary"]
+    e2e = {r["measure"]: r for r in get("end-to-end")["rows"]}
+    portfolio = get("portfolio")["summary"]
     visits = sum(r["count"] for r in stages)
     rework = sum(r["rework_count"] for r in stages)
     deadlines = sum(r["sla_deadlines"] for r in stages)
     breached = sum(r["sla_breached"] for r in stages)
-    apps_qs = _visits(user=user, f=f)
-    agg = apps_qs.aggregate(apps=Count("application", distinct=True),
-                            rework_apps=Count("application", distinct=True,
-                                              filter=Q(is_rework=True)),
-                            staff=Count("actor", distinct=True))
+    # Distinct applications and staff by grouping (hashed) rather than COUNT(DISTINCT), which
+    # sorts every visit of the period.
+    visits_qs = _visits(user=user, f=f).order_by()
+    agg = (visits_qs.values("application")
+           .annotate(rework=Max(Cast("is_rework", IntegerField())))
+           .aggregate(apps=Count("*"), rework_apps=Sum("rework")))
+    agg["rework_apps"] = agg["rework_apps"] or 0
+    if "staff" in computed:
+        agg["staff"] = len({row["staff_id"] for row in computed["staff"]["rows"]})
+    else:
+        agg["staff"] = visits_qs.filter(actor__isnull=False).values("actor").distinct().count()
     return {
         ScorecardMetric.PORTFOLIO_BALANCE: _num(portfolio["balance"]),
         ScorecardMetric.NPL_RATIO: portfolio["npl_ratio"],
@@ -811,10 +904,10 @@ def _num(value) -> float | None:
     return None if value is None else float(Decimal(str(value)))
 
 
-def analytics_scorecard(*, user, f: Filters) -> dict:
+def analytics_scorecard(*, user, f: Filters, computed: Mapping[str, dict] | None = None) -> dict:
     """The balanced scorecard: each active target with its perspective, the figure's value in
-    the period and whether it meets the target."""
-    values = analytics_scorecard_values(user=user, f=f)
+    the period and whether it meets the target (`computed`: analytics_scorecard_values)."""
+    values = analytics_scorecard_values(user=user, f=f, computed=computed)
     labels = dict(ScorecardMetric.choices)
     rows = []
     for target in ScorecardTarget.objects.filter(is_active=True):

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from analytics.models import StageVisit
@@ -60,8 +60,11 @@ def business_seconds(start: datetime, end: datetime, *, region: str = "CN") -> t
 
 
 def _close(visit: StageVisit, *, left_at: datetime, transition: str, outcome: str, actor,
-           actor_role: str, region: str) -> None:
+           actor_role: str, region: str, previous_left_at: datetime | None,
+           previous_rework_left_at: datetime | None) -> None:
     visit.left_at = left_at
+    visit.previous_left_at = previous_left_at
+    visit.previous_rework_left_at = previous_rework_left_at
     visit.calendar_seconds = max(0, int((left_at - visit.entered_at).total_seconds()))
     visit.business_seconds, visit.business_time_exact = business_seconds(
         visit.entered_at, left_at, region=region)
@@ -88,26 +91,43 @@ def stage_visit_record_transition(
     region = _region_of(application)
     common = {"branch_id": application.branch_id, "product_id": application.product_id,
               "route": application.route_recommendation or ""}
+    # The open visit, and when the application last left that stage (in the same query).
+    earlier = StageVisit.objects.filter(application_id=OuterRef("application_id"),
+                                        stage=OuterRef("stage"), left_at__isnull=False)
     visit = (StageVisit.objects.select_for_update()
-             .filter(application_id=application.pk, left_at__isnull=True).first())
+             .filter(application_id=application.pk, left_at__isnull=True)
+             .annotate(last_left_at=Subquery(_latest_left(earlier)),
+                       last_rework_left_at=Subquery(_latest_left(earlier.filter(is_rework=True))))
+             .first())
     closed = None
-    if visit is None and from_state in MEASURED_STAGES:
+    if visit is not None:
+        previous = (visit.last_left_at, visit.last_rework_left_at)
+    elif from_state in MEASURED_STAGES:
         # No open visit (the record predates analytics, or a draft): the stage began at the
         # previous transition, or when the application was filed.
         entered_at = _previous_transition_at(application, before=at)
         visit = StageVisit(application_id=application.pk, stage=from_state,
                            entered_at=entered_at, **common)
+        last = StageVisit.objects.filter(
+            application_id=application.pk, stage=from_state, left_at__isnull=False,
+        ).aggregate(left=Max("left_at"), rework=Max("left_at", filter=Q(is_rework=True)))
+        previous = (last["left"], last["rework"])
     if visit is not None:
         for key, value in common.items():
             setattr(visit, key, value)
         _close(visit, left_at=at, transition=transition, outcome=to_state, actor=actor,
-               actor_role=actor_role, region=region)
+               actor_role=actor_role, region=region, previous_left_at=previous[0],
+               previous_rework_left_at=previous[1])
         visit.save()
         closed = visit
     if to_state in MEASURED_STAGES:
         StageVisit.objects.create(application_id=application.pk, stage=to_state,
                                   entered_at=at, **common)
     return closed
+
+
+def _latest_left(visits):
+    return visits.order_by("-left_at").values("left_at")[:1]
 
 
 def _previous_transition_at(application: LoanApplication, *, before: datetime) -> datetime:
@@ -141,6 +161,9 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
     visits: list[StageVisit] = []
     open_visit: dict[int, StageVisit] = {}
     created: dict[int, datetime] = {}
+    # (application, stage) -> when its last visit, and its last rework visit, ended.
+    last_left: dict[tuple[int, str], datetime] = {}
+    last_rework_left: dict[tuple[int, str], datetime] = {}
     for app_id, at, action, from_state, to_state, actor_id, actor_role in events.iterator():
         application = apps.get(app_id)
         if application is None:
@@ -158,10 +181,15 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
             visit = StageVisit(stage=from_state, entered_at=entered_at, **common)
             visits.append(visit)
         if visit is not None:
-            visit.actor_id = actor_id
+            key = (app_id, visit.stage)
             _close(visit, left_at=at, transition=action, outcome=to_state, actor=None,
-                   actor_role=actor_role, region=application.branch.region)
+                   actor_role=actor_role, region=application.branch.region,
+                   previous_left_at=last_left.get(key),
+                   previous_rework_left_at=last_rework_left.get(key))
             visit.actor_id = actor_id
+            last_left[key] = at
+            if visit.is_rework:
+                last_rework_left[key] = at
         if to_state in MEASURED_STAGES:
             nxt = StageVisit(stage=to_state, entered_at=at, **common)
             visits.append(nxt)

@@ -7,6 +7,7 @@ check them against scipy.stats.
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 ALPHA = 0.05
 # d2 for moving ranges of two points: sigma = mean moving range / 1.128.
@@ -158,3 +159,157 @@ def individuals_limits(points: Sequence[float]) -> dict:
     sigma = mr_bar / D2_MOVING_RANGE
     return {"centre": centre, "sigma": sigma, "ucl": centre + 3 * sigma,
             "lcl": centre - 3 * sigma, "mr_bar": mr_bar}
+
+
+# --- Log-scale histograms of durations --------------------------------------------------------
+
+# A duration of s >= 1 seconds falls in bucket floor(log2(s) * 32); zero falls in bucket -1.
+# Each bucket spans a factor of 2 ** (1 / 32), so a value read inside one is within 2.2% of the
+# exact value.
+BUCKETS_PER_DOUBLING = 32
+PERCENTILE_MAX_ERROR = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1
+
+
+def bucket_of(seconds: int) -> int:
+    """The bucket of a duration, as the database computes it (analytics.selectors)."""
+    return math.floor(math.log(seconds) * BUCKETS_PER_DOUBLING / math.log(2)) if seconds >= 1 \
+        else -1
+
+
+@dataclass
+class Bucket:
+    n: int = 0
+    total: int = 0
+    squares: int = 0
+    low: int | None = None
+    high: int | None = None
+
+    def add(self, n: int, total: int, squares: int, low: int, high: int) -> None:
+        self.n += n
+        self.total += total
+        self.squares += squares
+        self.low = low if self.low is None else min(self.low, low)
+        self.high = high if self.high is None else max(self.high, high)
+
+    def value(self, rank: int) -> float:
+        """The rank-th smallest value (0-based) of the bucket: exact for its first and last
+        values, otherwise interpolated linearly between them."""
+        if self.n <= 1 or rank <= 0:
+            return float(self.low)
+        if rank >= self.n - 1:
+            return float(self.high)
+        return self.low + (self.high - self.low) * rank / (self.n - 1)
+
+
+class Histogram:
+    """Durations in whole seconds, summed by the database into log-scale buckets (count, sum,
+    sum of squares, smallest and largest value of each). The count, mean, variance and
+    standard deviation are exact; percentiles are exact when the ranks they need are the
+    smallest or largest value of their bucket (always when no more than two values share a
+    bucket), otherwise within PERCENTILE_MAX_ERROR of the exact value."""
+
+    def __init__(self):
+        self.buckets: dict[int, Bucket] = {}
+        self.n = 0
+        self.total = 0
+        self._order: list[tuple[int, Bucket]] | None = None
+
+    def add(self, bucket: int, n, total, squares, low, high) -> None:
+        if not n:
+            return
+        total, squares = int(total), int(squares)
+        self.n += n
+        self.total += total
+        self._order = None
+        existing = self.buckets.get(bucket)
+        if existing is None:
+            self.buckets[bucket] = Bucket(n, total, squares, low, high)
+        else:
+            existing.add(n, total, squares, low, high)
+
+    @property
+    def mean(self) -> float | None:
+        n = self.n
+        return self.total / n if n else None
+
+    @property
+    def variance(self) -> float | None:
+        """Sample variance, computed exactly on the integer sums."""
+        n = self.n
+        if n < 2:
+            return None
+        squares = sum(b.squares for b in self.buckets.values())
+        total = self.total
+        return max(0, n * squares - total * total) / (n * (n - 1))
+
+    @property
+    def sd(self) -> float | None:
+        variance = self.variance
+        return None if variance is None else math.sqrt(variance)
+
+    def _ordered(self) -> list[tuple[int, Bucket]]:
+        """(rank of the bucket's first value, bucket), in order of value."""
+        if self._order is None:
+            self._order, start = [], 0
+            for key in sorted(self.buckets):
+                self._order.append((start, self.buckets[key]))
+                start += self.buckets[key].n
+        return self._order
+
+    def _ranks(self, q: float) -> tuple[int, int, float]:
+        position = (self.n - 1) * q
+        low = math.floor(position)
+        return low, min(low + 1, self.n - 1), position - low
+
+    def value_at(self, rank: int) -> float:
+        for start, bucket in reversed(self._ordered()):
+            if rank >= start:
+                return bucket.value(rank - start)
+        raise IndexError(rank)
+
+    def percentile(self, q: float) -> float | None:
+        """PostgreSQL's percentile_cont(q): linear interpolation between the closest ranks."""
+        if not self.n:
+            return None
+        low, high, fraction = self._ranks(q)
+        below = self.value_at(low)
+        return below + (self.value_at(high) - below) * fraction
+
+    def deviations(self, centre: float) -> tuple[int, float | None, float | None]:
+        """(n, mean, sample variance) of |x - centre| over the values: what Levene's test needs.
+        The sum of squared deviations is exact; the sum of absolute deviations is exact except
+        in a bucket of more than two values lying on both sides of the centre, where they are
+        taken as evenly spread between the bucket's smallest and largest."""
+        n = self.n
+        if not n:
+            return 0, None, None
+        c = Fraction(centre)
+        squares = sum(b.squares for b in self.buckets.values())
+        squared = squares - 2 * c * self.total + n * c * c
+        below_n = below_total = above_n = above_total = 0
+        straddling = Fraction(0)
+        for b in self.buckets.values():
+            if b.high <= c:
+                below_n, below_total = below_n + b.n, below_total + b.total
+            elif b.low >= c:
+                above_n, above_total = above_n + b.n, above_total + b.total
+            elif b.n <= 2:
+                straddling += abs(b.low - c) + abs(b.high - c)
+            else:
+                straddling += Fraction(_straddling_deviation(b, centre))
+        absolute = (below_n * c - below_total) + (above_total - above_n * c) + straddling
+        mean = absolute / n
+        variance = max(Fraction(0), (squared - absolute * absolute / n) / (n - 1)) \
+            if n > 1 else None
+        return n, float(mean), None if variance is None else float(variance)
+
+
+def _straddling_deviation(bucket: Bucket, centre: float) -> float:
+    """Sum of |x - centre| over a bucket whose values lie on both sides of the centre, taking
+    its values as evenly spread between its smallest and largest: below the centre, the first
+    k values average (low + v_k-1) / 2; the rest average what the bucket's sum leaves."""
+    step = (bucket.high - bucket.low) / (bucket.n - 1)
+    below = min(bucket.n, max(0, math.floor((centre - bucket.low) / step) + 1))
+    below_total = below * bucket.low + step * below * (below - 1) / 2
+    above_total = bucket.total - below_total
+    return (below * centre - below_total) + (above_total - (bucket.n - below) * centre)

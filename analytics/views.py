@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from analytics import stats
 from analytics.selectors import (
     ALL_FIGURES,
     FIGURES,
@@ -21,6 +22,7 @@ from analytics.selectors import (
     analytics_figure,
     analytics_filters,
     analytics_periods,
+    analytics_scorecard,
     analytics_user_check,
 )
 from analytics.services import MEASURED_STAGES
@@ -56,8 +58,11 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
         except InvalidInput as exc:
             errors = exc.details
             f = analytics_filters(user=user, params={})
-        figures = {name.replace("-", "_"): FIGURES[name](user=user, f=f)
-                   for name in DASHBOARD_FIGURES}
+        computed = {name: FIGURES[name](user=user, f=f)
+                    for name in DASHBOARD_FIGURES if name != "scorecard"}
+        # The scorecard reuses the figures above rather than computing them again.
+        computed["scorecard"] = analytics_scorecard(user=user, f=f, computed=computed)
+        figures = {name.replace("-", "_"): computed[name] for name in DASHBOARD_FIGURES}
         stage = params.get("stage") or Status.INVESTIGATION
         if stage not in MEASURED_STAGES:
             stage = Status.INVESTIGATION
@@ -80,6 +85,7 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
             "products": Product.objects.order_by("code"),
             "routes": ROUTES, "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
             "stage": stage, "periods": periods,
+            "percentile_error_pct": round(stats.PERCENTILE_MAX_ERROR * 100, 1),
             "chart_data": _chart_data(figures),
             "export_figures": [n for n in ALL_FIGURES if n != "before-after"]
             + (["before-after"] if before_after else []),

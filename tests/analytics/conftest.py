@@ -4,6 +4,7 @@ states, so every figure can be checked against numbers worked out by hand."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from analytics.models import StageVisit
@@ -22,13 +23,19 @@ def make_visit(application: LoanApplication, stage: str, hours: float, *, left: 
                calendar_hours: float | None = None, rework: bool = False, actor=None,
                outcome: str = "") -> StageVisit:
     calendar_hours = hours if calendar_hours is None else calendar_hours
+    # As the service records them: when the application last left this stage, and its last
+    # rework visit of it.
+    earlier = StageVisit.objects.filter(application=application, stage=stage, left_at__lt=left)
+    previous = earlier.aggregate(left=Max("left_at"),
+                                 rework=Max("left_at", filter=Q(is_rework=True)))
     return StageVisit.objects.create(
         application=application, stage=stage, entered_at=left - timedelta(hours=calendar_hours),
         left_at=left, business_seconds=int(hours * HOUR),
         calendar_seconds=int(calendar_hours * HOUR), business_time_exact=True,
         branch_id=application.branch_id, product_id=application.product_id,
         route=application.route_recommendation, is_rework=rework, actor=actor,
-        outcome=outcome,
+        outcome=outcome, previous_left_at=previous["left"],
+        previous_rework_left_at=previous["rework"],
     )
 
 

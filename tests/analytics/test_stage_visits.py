@@ -168,3 +168,71 @@ def test_the_backfill_command_rebuilds_visits_from_the_audit_trail(make_app, sta
     stages = list(StageVisit.objects.filter(application=app).order_by("entered_at", "id")
                   .values_list("stage", "calendar_seconds"))
     assert stages[1:] == [("submitted", 5 * 3600), ("investigation", None)]
+
+
+def test_closing_a_visit_records_when_the_application_last_left_that_stage(make_app, staff):
+    app = make_app("investigation")
+    moves = [("start_investigation", "submitted", "investigation", at(2, 10)),
+             ("request_information", "investigation", "info_requested", at(2, 15)),
+             ("resume", "info_requested", "investigation", at(3, 10)),
+             ("send_to_approval", "investigation", "in_approval", at(3, 16)),
+             ("return_to_investigation", "in_approval", "investigation", at(4, 10)),
+             ("send_to_approval", "investigation", "in_approval", at(5, 10))]
+    closed = [stage_visit_record_transition(application=app, transition=t, from_state=src,
+                                            to_state=dst, actor=staff["rm"], at=when)
+              for t, src, dst, when in moves]
+    first, second, third = (v for v in closed if v.stage == "investigation")
+    assert (first.previous_left_at, first.previous_rework_left_at) == (None, None)
+    # The first investigation visit ended in rework (information requested).
+    assert (second.previous_left_at, second.previous_rework_left_at) == (at(2, 15), at(2, 15))
+    assert (third.previous_left_at, third.previous_rework_left_at) == (at(3, 16), at(2, 15))
+    assert StageVisit.objects.get(pk=third.pk).previous_left_at == at(3, 16)
+
+
+def test_rebuilt_visits_know_their_previous_visit_of_the_stage(make_app, staff):
+    from audit.models import AuditEvent
+
+    app = make_app("in_approval")
+    for action, src, dst, when in [
+        ("submit", "draft", "submitted", at(2, 10)),
+        ("start_investigation", "submitted", "investigation", at(2, 12)),
+        ("request_information", "investigation", "info_requested", at(2, 15)),
+        ("resume", "info_requested", "investigation", at(3, 10)),
+        ("send_to_approval", "investigation", "in_approval", at(4, 10)),
+        ("return_to_investigation", "in_approval", "investigation", at(5, 10)),
+        ("send_to_approval", "investigation", "in_approval", at(6, 10)),
+    ]:
+        AuditEvent.objects.create(at=when, action=action, actor=staff["rm"],
+                                  actor_role="relationship_manager", application=app,
+                                  from_state=src, to_state=dst)
+    stage_visits_rebuild(application_ids=[app.pk])
+    investigation = list(StageVisit.objects.filter(application=app, stage="investigation")
+                         .order_by("entered_at")
+                         .values_list("previous_left_at", "previous_rework_left_at"))
+    assert investigation == [(None, None), (at(2, 15), at(2, 15)), (at(4, 10), at(2, 15))]
+    approval = list(StageVisit.objects.filter(application=app, stage="in_approval",
+                                              left_at__isnull=False)
+                    .values_list("previous_left_at", "previous_rework_left_at", "is_rework"))
+    assert approval == [(None, None, True)]
+
+
+def test_the_migration_fills_in_previous_visits_of_existing_rows(make_app):
+    from importlib import import_module
+
+    from django.db import connection
+
+    backfill = import_module("analytics.migrations.0002_visit_figure_columns").BACKFILL
+    app = make_app("in_approval")
+    common = {"application": app, "branch_id": app.branch_id, "product_id": app.product_id}
+    for hours, rework in [(2, True), (5, False), (9, True), (12, False)]:
+        StageVisit.objects.create(stage="investigation", entered_at=at(2), is_rework=rework,
+                                  left_at=at(2) + timedelta(hours=hours), **common)
+    StageVisit.objects.create(stage="in_approval", entered_at=at(3), **common)
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    rows = list(StageVisit.objects.filter(application=app).order_by("stage", "left_at")
+                .values_list("stage", "previous_left_at", "previous_rework_left_at"))
+    h = [at(2) + timedelta(hours=n) for n in (2, 5, 9)]
+    assert rows == [("in_approval", None, None), ("investigation", None, None),
+                    ("investigation", h[0], h[0]), ("investigation", h[1], h[0]),
+                    ("investigation", h[2], h[2])]

@@ -1,0 +1,86 @@
+"""Durations summed into log-scale buckets: what stays exact, and how close the percentiles and
+Levene's deviations come when many values share a bucket."""
+
+import math
+import random
+
+import pytest
+from scipy import stats as sp
+
+from analytics import stats
+from analytics.stats import PERCENTILE_MAX_ERROR, Histogram, bucket_of
+
+
+def histogram_of(values: list[int]) -> Histogram:
+    """What the database sends back: each bucket's count, sum, sum of squares, min and max."""
+    buckets: dict[int, list[int]] = {}
+    for value in values:
+        buckets.setdefault(bucket_of(value), []).append(value)
+    histogram = Histogram()
+    for bucket, xs in buckets.items():
+        histogram.add(bucket, len(xs), sum(xs), sum(x * x for x in xs), min(xs), max(xs))
+    return histogram
+
+
+def test_a_bucket_spans_a_factor_of_two_to_the_thirty_second():
+    assert bucket_of(0) == -1
+    assert bucket_of(1) == 0
+    assert bucket_of(2) == 32
+    assert bucket_of(3600) == math.floor(32 * math.log2(3600))
+    assert round(PERCENTILE_MAX_ERROR, 4) == 0.0219
+
+
+def test_count_mean_and_variance_are_exact():
+    rng = random.Random(1)
+    values = [int(rng.lognormvariate(11, 1.2)) for _ in range(5000)]
+    histogram = histogram_of(values)
+    assert histogram.n == 5000
+    assert histogram.mean == pytest.approx(sum(values) / 5000, rel=1e-12)
+    assert histogram.variance == pytest.approx(sp.tvar(values), rel=1e-12)
+
+
+def test_percentiles_are_exact_when_no_two_values_share_a_bucket():
+    hours = [1, 2, 3, 4, 10]
+    histogram = histogram_of([h * 3600 for h in hours])
+    assert histogram.percentile(0.5) == 3 * 3600
+    assert histogram.percentile(0.9) == pytest.approx(7.6 * 3600)
+
+
+def test_percentiles_stay_within_the_documented_error_when_values_share_buckets():
+    rng = random.Random(7)
+    # 20 000 durations over a few hours: hundreds of values to a bucket.
+    values = [int(rng.gauss(4 * 3600, 1800)) for _ in range(20_000)]
+    histogram = histogram_of(values)
+    for q in (0.1, 0.5, 0.9, 0.99):
+        exact = stats.percentile(values, q)
+        assert histogram.percentile(q) == pytest.approx(exact, rel=PERCENTILE_MAX_ERROR)
+
+
+def test_the_smallest_and_largest_values_are_exact():
+    values = [5, 5, 5, 7, 7, 86_400, 86_401, 86_500]
+    histogram = histogram_of(values)
+    assert (histogram.percentile(0.0), histogram.percentile(1.0)) == (5, 86_500)
+
+
+def test_levene_deviations_are_exact_with_two_values_or_fewer_to_a_bucket():
+    values = [3600, 7200, 9000, 20_000, 50_000, 50_001]
+    histogram = histogram_of(values)
+    median = stats.percentile(values, 0.5)
+    z = [abs(x - median) for x in values]
+    n, mean, variance = histogram.deviations(median)
+    assert (n, mean) == (6, pytest.approx(sum(z) / 6, rel=1e-12))
+    assert variance == pytest.approx(sp.tvar(z), rel=1e-12)
+
+
+def test_levene_statistic_stays_close_to_scipy_when_values_share_buckets():
+    rng = random.Random(11)
+    before = [int(rng.lognormvariate(10, 0.5)) for _ in range(4000)]
+    after = [int(rng.lognormvariate(9.9, 0.35)) for _ in range(3000)]
+    groups = []
+    for values in (before, after):
+        histogram = histogram_of(values)
+        groups.append(histogram.deviations(histogram.percentile(0.5)))
+    ours = stats.levene(groups)
+    theirs = sp.levene(before, after)
+    assert ours.statistic == pytest.approx(theirs.statistic, rel=0.01)
+    assert ours.significant == (theirs.pvalue < 0.05)
