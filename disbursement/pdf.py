@@ -1,34 +1,21 @@
-"""PDF rendering (WeasyPrint) of the offer letter and the repayment schedule.
+"""PDF rendering (WeasyPrint, through loanflow.pdf) of the offer letter and the repayment schedule.
 
 Only bundled content is rendered: the url_fetcher refuses every URL (file://, http(s)://,
 anything) except inline data: URIs, so text from the application can never make the renderer
 read local files or reach the network. Chinese documents use the WenQuanYi Micro Hei font.
 """
 
-import logging
-
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
-logger = logging.getLogger(__name__)
+from loanflow.pdf import LocalOnlyFetcher, render_pdf
 
 
-class BundledOnlyFetcher(URLFetcher):
+class BundledOnlyFetcher(LocalOnlyFetcher):
     """Serves data: URIs only; everything else is refused (and remembered, for tests)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(allowed_protocols={"data"}, allow_redirects=False, timeout=1,
-                         **kwargs)
-        self.refused: list[str] = []
-
-    def fetch(self, url, headers=None):
-        if not url.lower().startswith("data:"):
-            self.refused.append(url)
-            logger.warning("PDF rendering refused to fetch %s", url)
-            raise ValueError(f"Refused to fetch {url}")
-        return super().fetch(url, headers)
+    def __init__(self):
+        super().__init__(allow_data=True)
 
 
 def document_language(language: str) -> str:
@@ -36,8 +23,7 @@ def document_language(language: str) -> str:
 
 
 def render_html(html: str, *, fetcher: BundledOnlyFetcher | None = None, **options) -> bytes:
-    fetcher = fetcher or BundledOnlyFetcher()
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(**options)
+    return render_pdf(html, fetcher=fetcher or BundledOnlyFetcher(), **options)
 
 
 def offer_html(offer) -> str:

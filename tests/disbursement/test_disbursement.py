@@ -118,6 +118,15 @@ def test_the_pdf_renderer_refuses_local_files_and_the_network():
                                        "https://169.254.169.254/latest"]
 
 
+def test_the_pdf_renderer_still_draws_inline_data_images():
+    pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+             "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+    fetcher = BundledOnlyFetcher()
+    pdf = render_html(f'<img src="{pixel}">hello', fetcher=fetcher)
+    assert pdf.startswith(b"%PDF")
+    assert fetcher.served == [pixel] and fetcher.refused == []
+
+
 def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(approved, api):
     stranger = make_applicant(CompanyFactory(home_branch=approved.branch), username="mallory")
     client = api(stranger)

@@ -1,6 +1,8 @@
 """The credit memo: Chinese text, escaping, bundled assets only, versions and download."""
 
+import datetime
 import io
+import threading
 import time
 from decimal import Decimal
 
@@ -73,8 +75,8 @@ def test_an_image_tag_in_the_company_name_is_printed_not_fetched(investigating, 
     text = pdf_text(memo.file.read())
     assert "root:x:0:0" not in text
     assert 'Evil <img src="file:///etc/passwd"> Ltd' in text.replace("\n", "")
-    # only the bundled stylesheet was fetched; nothing was even attempted elsewhere
-    assert fetchers[0].served == ["memo-asset:memo.css"]
+    # nothing was even attempted (the bundled stylesheet is applied by the renderer)
+    assert fetchers[0].served == []
     assert fetchers[0].refused == []
 
 
@@ -100,6 +102,18 @@ def test_raw_html_asking_for_local_files_gets_refused_by_the_renderer():
     assert "file:///etc/passwd" in fetcher.refused
     assert "http://127.0.0.1:9/a.png" in fetcher.refused
     assert fetcher.served == []
+
+
+def test_each_rendering_thread_keeps_one_font_configuration():
+    from loanflow import pdf
+
+    mine = pdf.font_config()
+    theirs = []
+    worker = threading.Thread(target=lambda: theirs.append(pdf.font_config()))
+    worker.start()
+    worker.join()
+    assert pdf.font_config() is mine
+    assert theirs and theirs[0] is not mine
 
 
 def test_memos_are_versioned_and_downloaded_as_attachments_by_staff_in_scope(
@@ -148,3 +162,55 @@ def test_the_render_time_is_recorded(investigating, staff, company):
         assert memo.render_ms <= timings[language] * 1000 + 1
     print("memo render seconds:", {k: round(v, 2) for k, v in timings.items()})
     assert Decimal(str(timings["en"])) < Decimal("20")
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    fonts = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return fonts
+
+
+def filled_in(application, actor):
+    """Every section of the memo has content: score, ratios, a flag, verification, a site
+    visit, a guarantor and collateral."""
+    services.financials_save(application_id=application.pk, actor=actor, period="last_year",
+                             figures={**FIGURES, "bank_inflows_12m": Decimal("1000000")})
+    services.assessment_save(application_id=application.pk, actor=actor, changes={
+        "repayment_record": "good", "tax_grade": "A", "industry_risk": "low",
+        "opinion": "经营稳定，建议批准。\nSecond line."})
+    services.verification_record(application_id=application.pk, actor=actor,
+                                 fact="registration", status="verified", source="registry",
+                                 note="Registry OK")
+    services.site_visit_record(application_id=application.pk, actor=actor,
+                               visit_date=datetime.date(2026, 3, 2), participants="Alice, 王经理",
+                               findings="Warehouse full, 12 staff on site.")
+    services.guarantor_add(application_id=application.pk, actor=actor, name="张三",
+                           id_number="110101199001011234", guaranteed_amount=Decimal("500000"))
+    services.collateral_add(application_id=application.pk, actor=actor,
+                            collateral_type="equipment", description="CNC lathe",
+                            valuation=Decimal("400000"), valuation_date=datetime.date(2026, 2, 1))
+    services.investigation_score(application_id=application.pk, actor=actor)
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", ["Credit memo", "Financial figures", "Debt ratio", "Risk score", "Verification",
+            "Registry OK", "Site visits", "Warehouse full", "Guarantors and collateral",
+            "张三", "CNC lathe", "Flags", "Second line", "1 / "]),
+    ("zh-hans", ["授信调查报告", "财务数据", "风险评分", "核实", "张三", "CNC lathe",
+                 "经营稳定，建议批准。", "1 / "]),
+])
+def test_a_full_memo_prints_every_section_in_one_regular_font_on_a4(investigating, staff,
+                                                                    language, expected):
+    type(investigating).objects.filter(pk=investigating.pk).update(language=language)
+    filled_in(investigating, staff["rm"])
+    memo = rendered(investigating, staff["rm"])
+    data = memo.file.read()
+    text = pdf_text(data).replace("\n", "")
+    for snippet in expected:
+        assert snippet in text
+    # No synthetic bold face and no fallback font for the page numbers: one subset to embed.
+    assert embedded_fonts(data) == {"WenQuanYi-Micro-Hei"}
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
