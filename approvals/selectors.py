@@ -250,12 +250,16 @@ def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def task_queue_page_source(*, user, filters: dict, now: datetime, counts: list[dict]):
+def task_queue_page_source(*, user, filters: dict, now: datetime, counts: list[dict],
+                           values: tuple[str, ...] = ()):
     """What a queue page pages through: the filtered queue; the whole queue sized from its
-    kept counts (task_queue_counts), so that paging it never counts its rows."""
+    kept counts (task_queue_counts), so that paging it never counts its rows. With `values`
+    (ORM paths), rows are those columns as dicts rather than tasks (what the API renders)."""
     from loanflow.paging import CountedQuerySet
 
     qs = task_queue(user=user, filters=filters, now=now)
+    if values:
+        qs = qs.values(*values)
     if any(filters.values()):
         return qs
     return CountedQuerySet(qs, sum(row["total"] for row in counts))

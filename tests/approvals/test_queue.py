@@ -90,6 +90,23 @@ def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
                    .data["results"]) == 6
 
 
+def test_a_token_request_for_the_queue_runs_four_queries(
+    matrix, in_approval, staff, django_assert_num_queries
+):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    _fill(in_approval, 3)
+    token = Token.objects.create(user=staff["reviewer"])
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    # The token with its user, profile and branch; the user's roles and branch scope in one
+    # statement; the queue counts; the page.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("api-approvals-queue"))
+    assert response.status_code == 200
+    assert response.json()["count"] == 3 == len(response.json()["results"])
+
+
 def _kept_counts():
     from django.db.models import Sum
 
@@ -167,8 +184,16 @@ def test_a_queue_row_is_what_the_generic_serializer_would_give(matrix, in_approv
     rows = list(task_queue(user=staff["reviewer"])) + [
         ApprovalTask.objects.get(pk=tasks[1].pk)]
     assert {row.status for row in rows} >= {"open", "claimed", "done"}
+    generic_rows = {}
     for task in rows:
         serializer = TaskOutputSerializer(task, context={"now": now})
         generic = serializers.ModelSerializer.to_representation(serializer, task)
         assert serializer.data == generic
         assert list(serializer.data) == TaskOutputSerializer.Meta.fields
+        generic_rows[task.pk] = generic
+    # The queue page builds its rows from plain values, not tasks: the same rows.
+    page = api(staff["reviewer"]).get("/api/v1/approvals/queue/").json()["results"]
+    assert len(page) == 2
+    for row in page:
+        assert row == generic_rows[row["id"]]
+        assert list(row) == TaskOutputSerializer.Meta.fields
