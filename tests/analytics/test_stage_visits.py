@@ -116,21 +116,28 @@ def test_a_transition_rolled_back_after_the_signal_leaves_no_visit(api, staff, c
     assert StageVisit.objects.get(application_id=pk, left_at__isnull=True).stage == "submitted"
 
 
-def test_visits_can_be_rebuilt_from_the_audit_trail(make_app, staff):
+_TO_APPROVAL = [
+    ("submit", "draft", "submitted", at(2, 10)),
+    ("start_investigation", "submitted", "investigation", at(2, 12)),
+    ("request_information", "investigation", "info_requested", at(2, 15)),
+    ("resume", "info_requested", "investigation", at(3, 10)),
+    ("send_to_approval", "investigation", "in_approval", at(4, 10)),
+]
+
+
+def _back_dated_trail(app, actor, moves) -> None:
+    """Back-dated audit rows of the application's transitions, as seed_demo writes them."""
     from audit.models import AuditEvent
 
-    app = make_app("in_approval")
-    for action, src, dst, when in [
-        ("submit", "draft", "submitted", at(2, 10)),
-        ("start_investigation", "submitted", "investigation", at(2, 12)),
-        ("request_information", "investigation", "info_requested", at(2, 15)),
-        ("resume", "info_requested", "investigation", at(3, 10)),
-        ("send_to_approval", "investigation", "in_approval", at(4, 10)),
-    ]:
-        # Back-dated rows, as seed_demo writes them.
-        AuditEvent.objects.create(at=when, action=action, actor=staff["rm"],
+    for action, src, dst, when in moves:
+        AuditEvent.objects.create(at=when, action=action, actor=actor,
                                   actor_role="relationship_manager", application=app,
                                   from_state=src, to_state=dst)
+
+
+def test_visits_can_be_rebuilt_from_the_audit_trail(make_app, staff):
+    app = make_app("in_approval")
+    _back_dated_trail(app, staff["rm"], _TO_APPROVAL)
     written = stage_visits_rebuild(application_ids=[app.pk])
     visits = list(StageVisit.objects.filter(application=app).order_by("entered_at", "id"))
     assert written == len(visits) == 6
@@ -190,21 +197,11 @@ def test_closing_a_visit_records_when_the_application_last_left_that_stage(make_
 
 
 def test_rebuilt_visits_know_their_previous_visit_of_the_stage(make_app, staff):
-    from audit.models import AuditEvent
-
     app = make_app("in_approval")
-    for action, src, dst, when in [
-        ("submit", "draft", "submitted", at(2, 10)),
-        ("start_investigation", "submitted", "investigation", at(2, 12)),
-        ("request_information", "investigation", "info_requested", at(2, 15)),
-        ("resume", "info_requested", "investigation", at(3, 10)),
-        ("send_to_approval", "investigation", "in_approval", at(4, 10)),
+    _back_dated_trail(app, staff["rm"], _TO_APPROVAL + [
         ("return_to_investigation", "in_approval", "investigation", at(5, 10)),
         ("send_to_approval", "investigation", "in_approval", at(6, 10)),
-    ]:
-        AuditEvent.objects.create(at=when, action=action, actor=staff["rm"],
-                                  actor_role="relationship_manager", application=app,
-                                  from_state=src, to_state=dst)
+    ])
     stage_visits_rebuild(application_ids=[app.pk])
     investigation = list(StageVisit.objects.filter(application=app, stage="investigation")
                          .order_by("entered_at")
