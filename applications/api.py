@@ -27,12 +27,12 @@ from applications.services import (
 )
 from audit.selectors import application_timeline
 from customers.models import Company
-from loanflow.api import ChoiceLabelField
+from loanflow.api import ChoiceLabelField, FieldsOnceMixin
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 from org.roles import roles_of
 
 
-class ApplicationOutputSerializer(serializers.ModelSerializer):
+class ApplicationOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     company_name = serializers.CharField(source="company.name")
     company_credit_code = serializers.CharField(source="company.credit_code")
     branch_name = serializers.CharField(source="branch.name")

