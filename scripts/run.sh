@@ -10,11 +10,11 @@ mkdir -p var/celery/queue var/celery/processed var/mail var/media
 compile_messages
 log "Migrating the database (var/loanflow.sqlite3)"
 .venv/bin/python manage.py migrate --noinput -v 0
+export PORT=${PORT:-8000}
 log "Loading demo data"
 .venv/bin/python manage.py seed_demo
 
 log "Starting the Celery worker with beat (log: var/celery.log)"
-PORT=${PORT:-8000}
 .venv/bin/celery -A loanflow worker -B --loglevel=INFO --concurrency=2 \
     --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 worker=$!

@@ -31,7 +31,8 @@ LEGAL = {  # transition -> (allowed from-states, to-state or None when it depend
 
 
 @pytest.fixture
-def seeded(settings):
+def seeded(settings, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")  # `make run` serves on $PORT
     out = StringIO()
     call_command("seed_demo", applications=40, stdout=out, stderr=StringIO())
     return out.getvalue()
@@ -40,6 +41,8 @@ def seeded(settings):
 def test_it_creates_applications_in_every_state_and_prints_the_logins(seeded):
     assert set(LoanApplication.objects.values_list("status", flat=True)) == set(Status.values)
     assert "demo-Loanflow-2026" in seeded and "owner01" in seeded and "approver2" in seeded
+    assert "http://127.0.0.1:8123/login/" in seeded
+    assert "http://127.0.0.1:8123/portal/login/" in seeded
 
 
 def test_every_history_follows_the_legal_transitions_in_time_order(seeded):

@@ -6,6 +6,7 @@ follow the legal transitions with plausible durations; then each stage app's `de
 adds its configuration and `demo.seed_history(applications)` its own records."""
 
 import importlib
+import os
 import random
 import sys
 import traceback
@@ -475,12 +476,14 @@ class Command(BaseCommand):
             failures.append(self._failed(app, what))
 
     def print_logins(self, owners):
+        # `make run` serves on $PORT (8000 unless set).
+        base = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
         rows = [(u, DEMO_PASSWORD, ", ".join(str(Role(r).label) for r in roles),
-                 "http://127.0.0.1:8000/login/")
+                 f"{base}/login/")
                 for u, _f, _l, roles, _b, _lim in STAFF]
         for user, company in owners[:3]:
             rows.append((user.username, DEMO_PASSWORD, f"SME owner: {company.name}",
-                         "http://127.0.0.1:8000/portal/login/"))
+                         f"{base}/portal/login/"))
         widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
         header = ("username", "password", "role", "URL")
         widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
