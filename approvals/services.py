@@ -335,7 +335,7 @@ def on_application_transitioned(*, application, transition: str, from_state: str
 @logs_refusals("claim")
 def task_claim(*, task_id: int, actor) -> ApprovalTask:
     """Claim an open task. Race-free: a conditional UPDATE; the loser gets 409 at once."""
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     _check(task, actor)
     now = timezone.now()
     with transaction.atomic():
@@ -354,7 +354,7 @@ def task_claim(*, task_id: int, actor) -> ApprovalTask:
 
 @logs_refusals("release")
 def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     is_head = has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)
     if task.claimed_by_id != actor.pk and not is_head:
         raise _refuse(Forbidden, _("Only the person who claimed this task or a branch head "
@@ -373,7 +373,7 @@ def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
 @logs_refusals("reassign")
 def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> ApprovalTask:
     """A branch head gives a task to someone (None: back to the queue)."""
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     if not (has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)):
         raise _refuse(Forbidden, _("Only a branch head over this task's branch may reassign "
                                    "it."), application=task.application, code="not_branch_head")
@@ -439,7 +439,7 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
     information from the applicant."""
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     D = ApprovalTask.Decision
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
@@ -509,7 +509,7 @@ def _committee_task(task: ApprovalTask) -> None:
 
 @logs_refusals("committee_vote")
 def committee_vote(*, task_id: int, actor, vote: str, comment: str = "") -> CommitteeVote:
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     _committee_task(task)
     if vote not in CommitteeVote.Vote.values:
         raise InvalidInput(details={"vote": [_("Vote approve, decline or abstain.")]})
@@ -542,7 +542,7 @@ def committee_outcome(*, approve: int, decline: int, abstain: int, quorum: int,
 @logs_refusals("committee_close")
 def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
     """The chair (the member holding the committee task) closes the vote."""
-    task = task_get(user=actor, pk=task_id)
+    task = task_get(user=actor, pk=task_id, for_action=True)
     _committee_task(task)
     _check(task, actor)
     if task.status == "claimed" and task.claimed_by_id != actor.pk:

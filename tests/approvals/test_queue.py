@@ -197,3 +197,20 @@ def test_a_queue_row_is_what_the_generic_serializer_would_give(matrix, in_approv
     for row in page:
         assert row == generic_rows[row["id"]]
         assert list(row) == TaskOutputSerializer.Meta.fields
+
+
+def test_a_claim_and_a_step_decision_run_a_bounded_number_of_queries(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    # The task is read once with what the checks and the next step need: nothing is loaded
+    # lazily afterwards (a branch or a company read per action would show here).
+    apps = [in_approval() for _ in range(2)]
+    tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
+    client = api(staff["reviewer"])
+    with django_assert_max_num_queries(8):
+        assert client.post(f"/api/v1/approvals/tasks/{tasks[0].pk}/claim/").status_code == 200
+    with django_assert_max_num_queries(22):
+        response = client.post(f"/api/v1/approvals/tasks/{tasks[1].pk}/decide/",
+                               {"decision": "approve", "comment": "ok"})
+    assert response.status_code == 200, response.content
+    assert ApprovalTask.objects.get(pk=tasks[1].pk).status == "done"
