@@ -95,7 +95,7 @@ def _loaded_branch(user):
 
     from org.models import Branch, StaffProfile
 
-    descriptor = type(user).__dict__.get("staff_profile")
+    descriptor = getattr(type(user), "staff_profile", None)
     if descriptor is None or not descriptor.is_cached(user):
         return None
     try:
