@@ -14,7 +14,6 @@ Every figure returns a dict: {"figure", "filters", "columns", "rows", ...extras}
 returns it as JSON and the CSV export writes its columns and rows.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Floor, Ln, TruncWeek
+from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -252,14 +251,6 @@ def _percentiles_fallback(rows: list[dict], qs: QuerySet, *, keys: list[str],
             row[f"{prefix}_p90"] = summary["p90"]
 
 
-def _bucket(column: str):
-    """The log-scale bucket of a duration column, in the database (stats.bucket_of)."""
-    scale = Value(stats.BUCKETS_PER_DOUBLING / math.log(2))
-    return Case(When(**{f"{column}__gte": 1},
-                     then=Cast(Floor(Ln(column) * scale), IntegerField())),
-                default=Value(-1), output_field=IntegerField())
-
-
 def _moments(column: str, prefix: str, *, squares: bool = True) -> dict[str, str]:
     """What a Histogram keeps of each bucket, as SQL over _grouped's rows: count, sum, sum of
     squares (for the variance), smallest and largest."""
@@ -384,7 +375,7 @@ def analytics_stages(*, user, f: Filters) -> dict:
     passed the stage without rework) and SLA breach rate. Medians and p90s are within 2.2%
     (stats.Histogram)."""
     visits = (_visits(user=user, f=f).order_by()
-              .annotate(bb=_bucket("business_seconds"), bc=_bucket("calendar_seconds"),
+              .annotate(bb=F("business_bucket"), bc=F("calendar_bucket"),
                         first=_flag(_first_in_period(f)),
                         first_rework=_flag(_first_in_period(f, rework=True)))
               .values("stage", "bb", "bc", "business_seconds", "calendar_seconds", "is_rework",
@@ -655,7 +646,7 @@ def analytics_staff(*, user, f: Filters) -> dict:
     """Per staff member and stage: stages completed in the period (workload) and the time
     they took (the median within 2.2%, stats.Histogram)."""
     visits = (_visits(user=user, f=f).filter(actor__isnull=False).order_by()
-              .annotate(bb=_bucket("business_seconds"))
+              .annotate(bb=F("business_bucket"))
               .values("actor", "stage", "bb", "business_seconds", "calendar_seconds",
                       "is_rework"))
     rows = _grouped(visits, ["actor", "stage", "bb"], {
@@ -764,7 +755,7 @@ def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
                       **{f"{column}__isnull": False})
               .order_by()
               .annotate(grp=Case(When(in_before, then=Value("before")), default=Value("after")),
-                        bucket=_bucket(column))
+                        bucket=F(column.replace("_seconds", "_bucket")))
               .values("stage", "grp", "bucket", column))
     rows = _grouped(visits, ["stage", "grp", "bucket"], _moments(column, "x"))
     histograms: dict[str, dict[str, stats.Histogram]] = defaultdict(dict)

@@ -8,18 +8,11 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from analytics.models import StageVisit
+from analytics.models import MEASURED_STAGES, StageVisit
 from applications.models import LoanApplication, Status
 
 logger = logging.getLogger(__name__)
 
-# The stages whose time is measured, in process order. An application waiting on the
-# applicant (info_requested) is measured as a stage of its own. Time after disbursement is the
-# loan's life, not process time, so no visit is opened for it.
-MEASURED_STAGES = (
-    Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL,
-    Status.INFO_REQUESTED, Status.APPROVED, Status.CONTRACT_SIGNED,
-)
 STAGE_ORDER = {
     Status.DRAFT: 0, Status.SUBMITTED: 1, Status.INVESTIGATION: 2, Status.IN_APPROVAL: 3,
     Status.APPROVED: 4, Status.CONTRACT_SIGNED: 5, Status.DISBURSED: 6,
