@@ -49,8 +49,6 @@ class StageVisit(models.Model):
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
     calendar_seconds = models.BigIntegerField(_("calendar seconds"), null=True, blank=True)
     business_seconds = models.BigIntegerField(_("business seconds"), null=True, blank=True)
-    # False while business_seconds is only the calendar time because no business calendar was
-    # available when the stage ended; analytics_recompute_business_time fills it in later.
     # The histogram bucket of each duration, kept by the database (a stored generated column)
     # so that a figure reads it from the covering index instead of computing a logarithm for
     # each of millions of visits.
@@ -62,6 +60,8 @@ class StageVisit(models.Model):
         expression=duration_bucket("calendar_seconds"),
         output_field=models.SmallIntegerField(), db_persist=True,
         verbose_name=_("calendar time bucket"))
+    # False while business_seconds is only the calendar time because no business calendar was
+    # available when the stage ended; analytics_recompute_business_time fills it in later.
     business_time_exact = models.BooleanField(_("business time exact"), default=False)
     # Who ended the stage (took the transition): the person who did this stage's work.
     actor = models.ForeignKey(

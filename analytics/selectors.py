@@ -746,7 +746,8 @@ def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
 
     b0, b1 = bounds(before)
     a0, a1 = bounds(after)
-    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
+    column, bucket = (("business_seconds", "business_bucket") if f.basis == "business"
+                      else ("calendar_seconds", "calendar_bucket"))
     wide = Filters(date_from=min(before[0], after[0]), date_to=max(before[1], after[1]),
                    branch=f.branch, product_id=f.product_id, route=f.route, basis=f.basis)
     in_before = Q(left_at__gte=b0, left_at__lt=b1)
@@ -755,7 +756,7 @@ def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
                       **{f"{column}__isnull": False})
               .order_by()
               .annotate(grp=Case(When(in_before, then=Value("before")), default=Value("after")),
-                        bucket=F(column.replace("_seconds", "_bucket")))
+                        bucket=F(bucket))
               .values("stage", "grp", "bucket", column))
     rows = _grouped(visits, ["stage", "grp", "bucket"], _moments(column, "x"))
     histograms: dict[str, dict[str, stats.Histogram]] = defaultdict(dict)
@@ -817,7 +818,8 @@ def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
     the mean moving range (sigma = MR-bar / 1.128), points outside the limits marked."""
     if stage not in MEASURED_STAGES:
         raise InvalidInput(details={"stage": [_("Choose a measured stage.")]})
-    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
+    column, bucket = (("business_seconds", "business_bucket") if f.basis == "business"
+                      else ("calendar_seconds", "calendar_bucket"))
     weekly = list(
         _visits(user=user, f=f).filter(stage=stage).annotate(week=TruncWeek("left_at"))
         .order_by().values("week").annotate(n=Count("*"),

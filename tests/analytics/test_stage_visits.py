@@ -150,12 +150,16 @@ def test_visits_can_be_rebuilt_from_the_audit_trail(make_app, staff):
     assert StageVisit.objects.filter(application=app).count() == 6
 
 
-def test_business_time_is_recomputed_for_visits_recorded_without_a_calendar(make_app):
-    app = make_app("investigation")
-    visit = StageVisit.objects.create(
+def _visit_without_business_time(app) -> StageVisit:
+    """Friday 16:00 to Monday 10:00, recorded while no business calendar was available."""
+    return StageVisit.objects.create(
         application=app, stage="submitted", entered_at=at(20, 16), left_at=at(23, 10),
         calendar_seconds=66 * 3600, business_seconds=66 * 3600, business_time_exact=False,
         branch_id=app.branch_id, product_id=app.product_id)
+
+
+def test_business_time_is_recomputed_for_visits_recorded_without_a_calendar(make_app):
+    visit = _visit_without_business_time(make_app("investigation"))
     assert stage_visits_recompute_business_time() == 1
     visit.refresh_from_db()
     assert (visit.business_seconds, visit.business_time_exact) == (2 * 3600, True)
@@ -256,11 +260,7 @@ def test_the_database_keeps_each_visits_duration_buckets_as_the_histogram_comput
 def test_a_recomputed_business_time_moves_the_visit_to_its_new_bucket(make_app):
     from analytics.stats import bucket_of
 
-    app = make_app("investigation")
-    visit = StageVisit.objects.create(
-        application=app, stage="submitted", entered_at=at(20, 16), left_at=at(23, 10),
-        calendar_seconds=66 * 3600, business_seconds=66 * 3600, business_time_exact=False,
-        branch_id=app.branch_id, product_id=app.product_id)
+    visit = _visit_without_business_time(make_app("investigation"))
     stage_visits_recompute_business_time()
     visit.refresh_from_db()
     assert visit.business_bucket == bucket_of(2 * 3600) != bucket_of(66 * 3600)
