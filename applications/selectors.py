@@ -13,14 +13,16 @@ def applicant_company_id(user) -> int | None:
     return profile.company_id
 
 
-def application_scope_q(user) -> Q:
+def application_scope_q(user, *, prefix: str = "") -> Q:
     """What the user may see: staff their branch subtree (head office all); an SME owner
-    their own company's applications; anyone else nothing."""
+    their own company's applications; anyone else nothing. With `prefix` (say
+    "application__"), the same filter on a model that points to its application, applied
+    on the join rather than through a subquery."""
     if is_staff_member(user):
-        return branch_scope_q(user)
+        return branch_scope_q(user, field=f"{prefix}branch")
     company_id = applicant_company_id(user)
     if company_id is not None:
-        return Q(company_id=company_id)
+        return Q(**{f"{prefix}company_id": company_id})
     return Q(pk__in=[])
 
 

@@ -281,14 +281,12 @@ _TASK_ACTION_RELATED = ("application", "application__branch", "record", "branch"
 def task_get(*, user, pk, for_action: bool = False) -> ApprovalTask:
     """A task of an application the user may see (404 otherwise), in one query; with
     `for_action`, joined only to what claiming, deciding or voting reads."""
-    from applications.models import LoanApplication
     from applications.selectors import application_scope_q
     from loanflow.errors import NotFound
 
     related = _TASK_ACTION_RELATED if for_action else _TASK_PAGE_RELATED
     task = (ApprovalTask.objects.select_related(*related)
-            .filter(pk=_int(pk), application__in=LoanApplication.objects.filter(
-                application_scope_q(user)).values("pk"))
+            .filter(application_scope_q(user, prefix="application__"), pk=_int(pk))
             .first())
     if task is None:
         raise NotFound()
