@@ -19,7 +19,6 @@ class InLiteral(Lookup):
     costs several times what running it does. Only plain code constants (letters, digits, `_`,
     `-` and `.`) are accepted: this is not a way to put user input into SQL."""
 
-    lookup_name = "in_literal"
     prepare_rhs = False
 
     def get_prep_lookup(self):
