@@ -1,5 +1,6 @@
 """Reads: which route the matrix gives, approver limits, the role queues and the panel."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -174,35 +175,57 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+_YES = ("1", "true", "on", "yes")
+
+
+def queue_filters(filters: dict) -> dict:
+    """The queue filters that were given, parsed (a number that does not parse is ignored)."""
+    parsed = {}
+    if filters.get("role"):
+        parsed["role"] = str(filters["role"])
+    for name in ("product", "branch"):
+        if _int(filters.get(name)):
+            parsed[name] = _int(filters[name])
+    for name in ("amount_min", "amount_max"):
+        if _decimal(filters.get(name)) is not None:
+            parsed[name] = _decimal(filters[name])
+    if filters.get("grade"):
+        parsed["grade"] = str(filters["grade"]).upper()
+    for name in ("overdue", "mine"):
+        if str(filters.get(name, "")).lower() in _YES:
+            parsed[name] = True
+    term = str(filters.get("q") or "").strip()
+    if term:
+        parsed["q"] = term
+    return parsed
+
+
+# Each filter through the ORM (the queue page) and as SQL (the queue API, task_queue_rows):
+# a test checks that both keep the same tasks.
+_FILTER_Q = {
+    "role": lambda value, user, now: Q(role=value),
+    "product": lambda value, user, now: Q(application__product_id=value),
+    "branch": lambda value, user, now: Q(branch_id=value),
+    "amount_min": lambda value, user, now: Q(application__amount__gte=value),
+    "amount_max": lambda value, user, now: Q(application__amount__lte=value),
+    "grade": lambda value, user, now: Q(application__risk_grade=value),
+    "overdue": lambda value, user, now: Q(due_at__lt=now),
+    "mine": lambda value, user, now: Q(claimed_by=user),
+    "q": lambda value, user, now: (Q(application__reference__iexact=value)
+                                   | Q(application__company__name__icontains=value)),
+}
+
+
 def task_queue(*, user, filters: dict | None = None, now: datetime | None = None
                ) -> QuerySet[ApprovalTask]:
     """Open and claimed tasks the user may take, oldest due first."""
-    filters = filters or {}
     now = now or timezone.now()
     # The states written into the SQL (InLiteral), so that the prepared statement's generic
     # plan can use the queue's partial indexes.
     qs = ApprovalTask.objects.filter(task_scope_q(user),
                                      InLiteral(F("status"), ApprovalTask.OPEN_STATES))
-    if filters.get("role"):
-        qs = qs.filter(role=filters["role"])
-    if _int(filters.get("product")):
-        qs = qs.filter(application__product_id=_int(filters["product"]))
-    if _int(filters.get("branch")):
-        qs = qs.filter(branch_id=_int(filters["branch"]))
-    if _decimal(filters.get("amount_min")) is not None:
-        qs = qs.filter(application__amount__gte=_decimal(filters["amount_min"]))
-    if _decimal(filters.get("amount_max")) is not None:
-        qs = qs.filter(application__amount__lte=_decimal(filters["amount_max"]))
-    if filters.get("grade"):
-        qs = qs.filter(application__risk_grade=str(filters["grade"]).upper())
-    if str(filters.get("overdue", "")).lower() in ("1", "true", "on", "yes"):
-        qs = qs.filter(due_at__lt=now)
-    if str(filters.get("mine", "")).lower() in ("1", "true", "on", "yes"):
-        qs = qs.filter(claimed_by=user)
-    term = (filters.get("q") or "").strip()
-    if term:
-        qs = qs.filter(Q(application__reference__iexact=term)
-                       | Q(application__company__name__icontains=term))
+    for name, value in queue_filters(filters or {}).items():
+        qs = qs.filter(_FILTER_Q[name](value, user, now))
     return (qs.select_related("application", "application__company", "application__product",
                               "branch", "claimed_by")
             .only(*QUEUE_ROW_FIELDS)
@@ -254,19 +277,121 @@ def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def task_queue_page_source(*, user, filters: dict, now: datetime, counts: list[dict],
-                           values: tuple[str, ...] = ()):
-    """What a queue page pages through: the filtered queue; the whole queue sized from its
-    kept counts (task_queue_counts), so that paging it never counts its rows. With `values`
-    (ORM paths), rows are those columns as dicts rather than tasks (what the API renders)."""
+def task_queue_page_source(*, user, filters: dict, now: datetime, counts: list[dict]):
+    """What the queue page pages through: the filtered queue; the whole queue sized from its
+    kept counts (task_queue_counts), so that paging it never counts its rows."""
     from loanflow.paging import CountedQuerySet
 
     qs = task_queue(user=user, filters=filters, now=now)
-    if values:
-        qs = qs.values(*values)
-    if any(filters.values()):
+    if queue_filters(filters):
         return qs
     return CountedQuerySet(qs, sum(row["total"] for row in counts))
+
+
+# The queue API's rows as plain SQL. The API answers an approver's every refresh, and
+# composing this six-table join through the ORM cost 2.5 ms of CPU per request against 1 ms
+# for running it. The same tasks as task_queue() (a test compares them for every filter).
+_QUEUE_FROM = """approvals_approvaltask t
+JOIN applications_loanapplication a ON a.id = t.application_id
+JOIN customers_company c ON c.id = a.company_id
+JOIN applications_product p ON p.id = a.product_id
+JOIN org_branch b ON b.id = t.branch_id
+LEFT JOIN auth_user u ON u.id = t.claimed_by_id"""
+# The alias of each relation a row's ORM path goes through.
+_QUEUE_ALIASES = {(): "t", ("application",): "a", ("application", "company"): "c",
+                  ("application", "product"): "p", ("branch",): "b", ("claimed_by",): "u"}
+_FILTER_SQL = {
+    "role": "t.role = %s", "product": "a.product_id = %s", "branch": "t.branch_id = %s",
+    "amount_min": "a.amount >= %s", "amount_max": "a.amount <= %s",
+    "grade": "a.risk_grade = %s", "overdue": "t.due_at < %s", "mine": "t.claimed_by_id = %s",
+    "q": "(UPPER(a.reference) = UPPER(%s) OR UPPER(c.name) LIKE UPPER(%s) ESCAPE '\\')",
+}
+
+
+@functools.cache
+def _queue_columns(paths: tuple[str, ...]):
+    """The SELECT list for rows keyed by ORM path (`application__company__name`...)."""
+    from loanflow.rawsql import Columns
+
+    pairs = []
+    for path in paths:
+        *relations, name = path.split("__")
+        model = ApprovalTask
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        pairs.append((_QUEUE_ALIASES[tuple(relations)], model._meta.get_field(name)))
+    return Columns(pairs)
+
+
+def _filter_params(name: str, value, *, user, now) -> list:
+    if name == "overdue":
+        return [connection.ops.adapt_datetimefield_value(now)]
+    if name == "mine":
+        return [user.pk]
+    if name == "q":
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [value, f"%{escaped}%"]
+    if name in ("amount_min", "amount_max"):
+        return [connection.ops.adapt_decimalfield_value(value)]
+    return [value]
+
+
+class QueueRows:
+    """The queue API's rows for a paginator: sliced, each slice one query (ordered by due
+    time, then id); counted from the kept counts when unfiltered, else by one COUNT."""
+
+    ordered = True
+
+    def __init__(self, *, where: str, params: list, paths: tuple[str, ...],
+                 count: int | None):
+        self.where, self.params, self.paths, self._count = where, params, paths, count
+
+    def count(self) -> int:
+        if self._count is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {_QUEUE_FROM} WHERE {self.where}",
+                               self.params)
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def page_sql(self, start: int, stop: int) -> str:
+        # The page's bounds are written into the SQL (integers), as the ORM writes them.
+        return (f"SELECT {_queue_columns(self.paths).sql} FROM {_QUEUE_FROM} "
+                f"WHERE {self.where} ORDER BY t.due_at, t.id "
+                f"LIMIT {int(stop) - int(start)} OFFSET {int(start)}")
+
+    def __getitem__(self, key: slice) -> list[dict]:
+        columns = _queue_columns(self.paths)
+        with connection.cursor() as cursor:
+            cursor.execute(self.page_sql(key.start or 0, key.stop), self.params)
+            return [dict(zip(self.paths, columns.convert(row), strict=True))
+                    for row in cursor.fetchall()]
+
+
+def task_queue_rows(*, user, filters: dict, now: datetime, counts: list[dict],
+                    paths: tuple[str, ...]) -> QueueRows:
+    """task_queue() for the API: rows as dicts keyed by the ORM paths asked for."""
+    roles, branches = sorted(roles_of(user)), branch_scope_ids(user)
+    parsed = queue_filters(filters)
+    # The open states written into the SQL: the queue's partial indexes match them.
+    where = ["t.status IN ('open', 'claimed')"]
+    params: list = []
+    if not roles or branches == []:
+        where.append("1 = 0")
+    else:
+        where.append(f"t.role IN ({', '.join(['%s'] * len(roles))})")
+        params += roles
+        if branches is not None:
+            where.append(f"t.branch_id IN ({', '.join(['%s'] * len(branches))})")
+            params += branches
+    for name, value in parsed.items():
+        where.append(_FILTER_SQL[name])
+        params += _filter_params(name, value, user=user, now=now)
+    return QueueRows(where=" AND ".join(where), params=params, paths=paths,
+                     count=None if parsed else sum(row["total"] for row in counts))
 
 
 # What a task page shows with the task, and the little a queue action reads (the checks, the

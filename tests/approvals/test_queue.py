@@ -216,32 +216,65 @@ def test_a_claim_and_a_step_decision_run_a_bounded_number_of_queries(
     assert ApprovalTask.objects.get(pk=tasks[1].pk).status == "done"
 
 
-def test_the_queue_pages_generic_plan_reads_the_queue_index(matrix, in_approval, staff):
-    """The open states are written into the page's SQL (loanflow.lookups.InLiteral), so that
-    the generic plan of the prepared statement can use the queue's partial indexes, and
-    PostgreSQL keeps it; bound as parameters, they kept it off those indexes, and PostgreSQL
-    planned the six-table join again on every request (about 1 ms, four times the query's run
-    time, at 100,000 open tasks)."""
+def test_the_queue_apis_generic_plan_reads_the_queue_index(matrix, in_approval, staff):
+    """The open states are written into the page's SQL, so that the generic plan of the
+    prepared statement can use the queue's partial indexes, and PostgreSQL keeps it; bound as
+    parameters, they kept it off those indexes, and PostgreSQL planned the six-table join
+    again on every request (about 1 ms, four times the query's run time, at 100,000 open
+    tasks). The queue page's ORM query does the same (loanflow.lookups.InLiteral)."""
     import re
 
     from django.db import connection
     from psycopg.sql import Literal
 
     from approvals.api import TASK_ROW_PATHS
-    from approvals.selectors import task_queue
+    from approvals.selectors import task_queue, task_queue_counts, task_queue_rows
 
     _fill(in_approval, 3)
-    page = task_queue(user=staff["reviewer"]).values(*TASK_ROW_PATHS)[:25]
-    sql, params = page.query.sql_with_params()
-    assert "IN ('open', 'claimed')" in sql
-    numbers = iter(range(1, len(params) + 1))
-    with connection.cursor() as cursor:
-        cursor.execute("PREPARE queue_page AS " + re.sub("%s", lambda _: f"${next(numbers)}", sql))
-        # The plan for any parameters, as for a large table (where only an index will do).
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        values = ", ".join(Literal(value).as_string(connection.connection) for value in params)
-        cursor.execute(f"EXPLAIN EXECUTE queue_page({values})")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("DEALLOCATE queue_page")
-    assert "using appr_task_queue" in plan.lower(), plan
+    user = staff["reviewer"]
+    rows = task_queue_rows(user=user, filters={}, now=timezone.now(),
+                           counts=task_queue_counts(user=user), paths=TASK_ROW_PATHS)
+    orm_sql, orm_params = task_queue(user=user).values(*TASK_ROW_PATHS)[:25].query.sql_with_params()
+    for sql, params in ((rows.page_sql(0, 25), rows.params), (orm_sql, orm_params)):
+        assert "IN ('open', 'claimed')" in sql
+        numbers = iter(range(1, len(params) + 1))
+        numbered = re.sub("%s", lambda _, numbers=numbers: f"${next(numbers)}", sql)
+        with connection.cursor() as cursor:
+            cursor.execute("PREPARE queue_page AS " + numbered)
+            # The plan for any parameters, as for a large table (where only an index will do).
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            values = ", ".join(Literal(value).as_string(connection.connection)
+                               for value in params)
+            cursor.execute(f"EXPLAIN EXECUTE queue_page({values})")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("DEALLOCATE queue_page")
+        assert "using appr_task_queue" in plan.lower(), plan
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"role": "credit_reviewer"}, {"role": "approver"}, {"amount_min": "1000000"},
+    {"amount_max": "500000"}, {"amount_min": "x"}, {"grade": "a"}, {"overdue": "1"},
+    {"overdue": "0"}, {"mine": "yes"}, {"q": "Acme"}, {"q": "ACME%"}, {"q": "ref"},
+    {"product": "own"}, {"product": "999999"}, {"branch": "own"}, {"branch": "999999"},
+    {"grade": "c", "amount_min": "1000000", "mine": "1"},
+])
+def test_the_queue_api_and_the_queue_page_keep_the_same_tasks(
+    matrix, in_approval, staff, api, params
+):
+    from approvals.selectors import task_queue
+
+    small = in_approval(amount="400000", grade="A")
+    big = in_approval(amount="4000000", grade="C")
+    in_approval(amount="900000", grade="C")
+    user = staff["reviewer"]
+    tasks = list(ApprovalTask.objects.filter(status="open").order_by("id"))
+    api(user).post(f"/api/v1/approvals/tasks/{tasks[1].pk}/claim/")
+    ApprovalTask.objects.filter(pk=tasks[2].pk).update(due_at=timezone.now() - timedelta(hours=1))
+    params = {name: {"own": small.product_id if name == "product" else small.branch_id,
+                     "ref": big.reference.lower()}.get(value, value)
+              for name, value in params.items()}
+    expected = [task.pk for task in task_queue(user=user, filters=params)]
+    data = api(user).get(reverse("api-approvals-queue"), params).json()
+    assert [row["id"] for row in data["results"]] == expected
+    assert data["count"] == len(expected)

@@ -1,5 +1,6 @@
 """What a request learns about its user before anything else: roles and branch scope."""
 
+import pytest
 from rest_framework.authtoken.models import Token
 
 from org.auth import ProfileModelBackend, TokenAuthentication
@@ -30,3 +31,56 @@ def test_head_office_and_applicants_keep_their_scopes(staff, owner, branch):
     applicant = ProfileModelBackend().get_user(owner.pk)
     assert Role.RISK_OFFICER not in roles_of(applicant)
     assert branch_scope_ids(applicant) == []
+
+
+def test_a_token_loads_the_user_with_profile_and_branch_in_one_query(
+    staff, branch, django_assert_num_queries
+):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from django.core.exceptions import ObjectDoesNotExist
+
+    key = Token.objects.create(user=staff["approver"]).key
+    with django_assert_num_queries(1):
+        user, token = TokenAuthentication().authenticate_credentials(key)
+        # Read afterwards without a query: the profile, its branch, the missing applicant
+        # profile, and the token's user.
+        assert user.staff_profile.branch == branch
+        assert user.staff_profile.branch.path == branch.path
+        assert user.staff_profile.user is user
+        assert token.user is user and token.key == key
+        with pytest.raises(ObjectDoesNotExist):
+            user.applicant_profile  # noqa: B018
+    assert user == staff["approver"] and user.username == "dave_approver"
+    # Values come back typed as the ORM types them (SQLite would give text and floats).
+    assert isinstance(user.date_joined, datetime) and user.date_joined.tzinfo is not None
+    assert isinstance(user.staff_profile.authority_limit, Decimal)
+    assert user.staff_profile.authority_limit == Decimal("5000000")
+
+
+def test_an_applicants_session_user_comes_with_the_applicant_profile(
+    owner, company, django_assert_num_queries
+):
+    from django.core.exceptions import ObjectDoesNotExist
+
+    with django_assert_num_queries(1):
+        user = ProfileModelBackend().get_user(str(owner.pk))
+        assert user.applicant_profile.company_id == company.pk
+        with pytest.raises(ObjectDoesNotExist):
+            user.staff_profile  # noqa: B018
+
+
+def test_an_unknown_token_or_an_inactive_user_is_refused(staff):
+    from rest_framework.exceptions import AuthenticationFailed
+
+    user = staff["approver"]
+    key = Token.objects.create(user=user).key
+    with pytest.raises(AuthenticationFailed):
+        TokenAuthentication().authenticate_credentials(key[:-1] + ("0" if key[-1] != "0" else "1"))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    with pytest.raises(AuthenticationFailed):
+        TokenAuthentication().authenticate_credentials(key)
+    assert ProfileModelBackend().get_user(user.pk) is None
+    assert ProfileModelBackend().get_user("not-a-number") is None
