@@ -52,7 +52,8 @@ def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanAppli
 def application_get(*, user, pk, for_update: bool = False) -> LoanApplication:
     qs = LoanApplication.objects.filter(application_scope_q(user))
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        # Only the application is locked; its branch comes along for the SLA clocks.
+        qs = qs.select_for_update(of=("self",)).select_related("branch")
     else:
         qs = qs.select_related("company", "branch", "product", "relationship_manager",
                                "filed_by", "investigator")

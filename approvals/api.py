@@ -62,6 +62,11 @@ def task_row(values: dict, *, now, tz=None) -> dict:
     return row
 
 
+def _row_timezone():
+    """The time zone task_row writes times in (None: let the DRF field format them)."""
+    return _DATETIME.default_timezone() if api_settings.DATETIME_FORMAT == ISO_8601 else None
+
+
 def _iso_datetime(value, tz) -> str:
     text = value.astimezone(tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -155,7 +160,7 @@ class QueueApi(APIView):
         page = paginator.paginate_queryset(rows, request, view=self)
         # The DRF fields' own formats, applied directly (a test compares them with the
         # generic serializers): the page's 25 rows went through them field by field.
-        tz = _DATETIME.default_timezone() if api_settings.DATETIME_FORMAT == ISO_8601 else None
+        tz = _row_timezone()
         data = [task_row(values, now=now, tz=tz) for values in page]
         response = paginator.get_paginated_response(data)
         response.data["counts"] = counts  # plain role names and integers, as documented
@@ -177,9 +182,11 @@ class CommentInputSerializer(serializers.Serializer):
 
 
 def _task_response(task) -> Response:
+    """The acted-on task's row, read again after the action (one plain query)."""
     from django.utils import timezone
 
-    return Response(TaskOutputSerializer(task, context={"now": timezone.now()}).data)
+    values = selectors.task_row_values(pk=task.pk, paths=TASK_ROW_PATHS)
+    return Response(task_row(values, now=timezone.now(), tz=_row_timezone()))
 
 
 class TaskClaimApi(APIView):

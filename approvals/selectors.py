@@ -418,13 +418,15 @@ def task_get(*, user, pk, for_action: bool = False) -> ApprovalTask:
     return task
 
 
-def task_fresh(*, pk: int) -> ApprovalTask:
-    """The task as it is now, with what its queue row shows (one query): what an action
-    answers with."""
-    return (ApprovalTask.objects
-            .select_related("application", "application__company", "application__product",
-                            "branch", "claimed_by")
-            .only(*QUEUE_ROW_FIELDS).get(pk=pk))
+def task_row_values(*, pk: int, paths: tuple[str, ...]) -> dict:
+    """One task's queue row as it is now (values keyed by the ORM paths asked for, as
+    task_queue_rows gives them): what a queue action answers with."""
+    from loanflow.errors import NotFound
+
+    rows = QueueRows(where="t.id = %s", params=[pk], paths=paths, count=None)[0:1]
+    if not rows:
+        raise NotFound()
+    return rows[0]
 
 
 def acted_steps(*, application_id: int) -> dict[int, set[str]]:

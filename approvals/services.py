@@ -1,6 +1,7 @@
 """Writes of the approval stage: fixing the route, fast track, claiming and deciding tasks,
 committee votes, stale-claim release. Every refusal (role, segregation of duties, limit)
-answers 403 and is logged in the audit trail."""
+answers 403 and is logged in the audit trail. A queue action returns the task as the action
+left it (its application as loaded before); the API reads the task's row again to answer."""
 
 import functools
 import logging
@@ -27,7 +28,6 @@ from approvals.selectors import (
     fast_track_eligible,
     route_compute,
     short_amount,
-    task_fresh,
     task_get,
 )
 from audit.services import audit_record, audit_refusal
@@ -349,7 +349,9 @@ def task_claim(*, task_id: int, actor) -> ApprovalTask:
                                % {"user": holder[0]}, code="already_claimed")
             raise Conflict(_("This task is no longer open."), code="not_open")
         _audit_task(task, "claim", actor)
-    return task_fresh(pk=task.pk)
+    task.status, task.claimed_by, task.claimed_at, task.last_activity_at = (
+        "claimed", actor, now, now)
+    return task
 
 
 @logs_refusals("release")
@@ -360,14 +362,17 @@ def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
         raise _refuse(Forbidden, _("Only the person who claimed this task or a branch head "
                                    "may release it."), application=task.application,
                       code="not_claimer")
+    now = timezone.now()
     with transaction.atomic():
         released = ApprovalTask.objects.filter(
             pk=task.pk, status="claimed", claimed_by_id=task.claimed_by_id).update(
-            status="open", claimed_by=None, claimed_at=None, last_activity_at=timezone.now())
+            status="open", claimed_by=None, claimed_at=None, last_activity_at=now)
         if released != 1:
             raise Conflict(_("This task is not claimed."), code="not_claimed")
         _audit_task(task, "release", actor, comment)
-    return task_fresh(pk=task.pk)
+    task.status, task.claimed_by, task.claimed_at, task.last_activity_at = (
+        "open", None, None, now)
+    return task
 
 
 @logs_refusals("reassign")
@@ -388,7 +393,9 @@ def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> Approv
             raise Conflict(_("This task is no longer open."), code="not_open")
         _audit_task(task, "reassign", actor, comment,
                     data={"from": task.claimed_by_id, "to": assignee.pk if assignee else None})
-    return task_fresh(pk=task.pk)
+    task.status, task.claimed_by = ("claimed" if assignee else "open"), assignee
+    task.claimed_at, task.last_activity_at = (now if assignee else None), now
+    return task
 
 
 def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
@@ -495,7 +502,7 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
             application_transition(application_id=task.application_id,
                                    transition="request_information", actor=actor,
                                    comment=comment, data={"approval_task": task.pk})
-    return task_fresh(pk=task.pk)
+    return task
 
 
 # --- Committee ---------------------------------------------------------------------------
@@ -574,7 +581,7 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             application_transition(application_id=task.application_id, transition="decline",
                                    actor=actor, comment=full_comment,
                                    data={"reasons": reasons, "approval_task": task.pk})
-    return task_fresh(pk=task.pk)
+    return task
 
 
 # --- Sweeps ------------------------------------------------------------------------------

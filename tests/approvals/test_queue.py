@@ -199,6 +199,36 @@ def test_a_queue_row_is_what_the_generic_serializer_would_give(matrix, in_approv
         assert list(row) == TaskOutputSerializer.Meta.fields
 
 
+def test_a_queue_action_answers_with_the_tasks_row_as_it_is_now(
+    matrix, in_approval, staff, api
+):
+    from django.utils import timezone as tz
+    from rest_framework import serializers
+
+    from approvals.api import TaskOutputSerializer
+
+    apps = _fill(in_approval, 2)
+    tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
+    client = api(staff["reviewer"])
+
+    def generic(pk):
+        task = ApprovalTask.objects.get(pk=pk)
+        serializer = TaskOutputSerializer(task, context={"now": tz.now()})
+        return serializers.ModelSerializer.to_representation(serializer, task)
+
+    claimed = client.post(f"/api/v1/approvals/tasks/{tasks[0].pk}/claim/").json()
+    assert claimed["status"] == "claimed" and claimed["claimed_by_username"] == "carol_reviewer"
+    assert claimed == generic(tasks[0].pk)
+    released = client.post(f"/api/v1/approvals/tasks/{tasks[0].pk}/release/",
+                           {"comment": "later"}).json()
+    assert released["status"] == "open" and released["claimed_by"] is None
+    assert released == generic(tasks[0].pk)
+    decided = client.post(f"/api/v1/approvals/tasks/{tasks[1].pk}/decide/",
+                          {"decision": "approve", "comment": "fine"}).json()
+    assert decided["status"] == "done" and decided["decision"] == "approve"
+    assert decided["decided_at"] and decided == generic(tasks[1].pk)
+
+
 def test_a_claim_and_a_step_decision_run_a_bounded_number_of_queries(
     matrix, in_approval, staff, api, django_assert_max_num_queries
 ):
