@@ -40,10 +40,13 @@ def business_seconds(start: datetime, end: datetime, *, region: str = "CN") -> t
     exact=False when no business calendar is available (recomputed later)."""
     calendar_seconds = max(0, int((end - start).total_seconds()))
     try:
-        from sla.calendar import business_seconds_between
+        from sla.calendar import business_seconds_between, cached_calendar
     except ImportError:
         return calendar_seconds, False
     try:
+        calendar = cached_calendar(region)
+        if calendar is not None:  # nothing to read: no savepoint (two round trips) needed
+            return max(0, int(business_seconds_between(start, end, calendar=calendar))), True
         # A savepoint: a missing calendar table must not abort the transition's transaction.
         with transaction.atomic():
             return max(0, int(business_seconds_between(start, end, region=region))), True

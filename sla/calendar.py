@@ -55,11 +55,17 @@ def clear_cache(**kwargs) -> None:
         _cache.clear()
 
 
+def cached_calendar(region: str = DEFAULT_REGION) -> RegionCalendar | None:
+    """The region's calendar if this process holds a fresh copy (no query), else None."""
+    hit = _cache.get(region or DEFAULT_REGION)
+    return hit[1] if hit and _time.monotonic() - hit[0] < CACHE_SECONDS else None
+
+
 def get_calendar(region: str = DEFAULT_REGION) -> RegionCalendar:
     region = region or DEFAULT_REGION
-    hit = _cache.get(region)
-    if hit and _time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
+    cal = cached_calendar(region)
+    if cal is not None:
+        return cal
     from sla.models import BusinessHours, CalendarDay
 
     hours = BusinessHours.objects.filter(region=region).first()

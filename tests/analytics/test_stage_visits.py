@@ -41,6 +41,22 @@ def test_it_closes_the_open_visit_and_opens_the_next(make_app, staff):
     assert [(v.stage, v.entered_at) for v in open_visits] == [("investigation", monday_10am)]
 
 
+def test_business_time_from_a_cached_calendar_costs_no_round_trip(
+    django_assert_num_queries
+):
+    from analytics.services import business_seconds
+    from sla.calendar import clear_cache, get_calendar
+
+    clear_cache()
+    # Loading the calendar reads it under a savepoint (a missing table must not abort the
+    # transition's transaction); once it is cached, a stage's business time reads nothing.
+    with django_assert_num_queries(4):  # savepoint, hours, days, release
+        assert business_seconds(at(20, 16), at(23, 10)) == (2 * 3600, True)
+    assert get_calendar("CN") is not None
+    with django_assert_num_queries(0):
+        assert business_seconds(at(20, 16), at(23, 10)) == (2 * 3600, True)
+
+
 def test_returns_and_information_requests_are_rework():
     assert is_rework("investigation", "info_requested")
     assert is_rework("in_approval", "investigation")
