@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from applications.models import LoanApplication
 from audit.models import AuditEvent
+from audit.services import audit_record_many
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
 from org.models import Branch
@@ -469,15 +470,15 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
             continue
         due_at = due.due_at.isoformat()
         user_ids = [u.pk for u in users]
-        audit_rows.append(AuditEvent(
-            action=f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
-            actor=None, actor_role="system", application_id=due.application_id,
-            kind=AuditEvent.Kind.SLA, subject_type="sla.deadline", subject_id=due.id,
-            comment=f"{due.step} due {due_at}",
-            data={"step": due.step, "kind": kind, "level": level, "event": event_id,
-                  "subject_type": due.subject_type, "subject_id": due.subject_id,
-                  "due_at": due_at, "recipients": user_ids},
-        ))
+        audit_rows.append({
+            "action": f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
+            "actor_role": "system", "application_id": due.application_id,
+            "kind": AuditEvent.Kind.SLA, "subject_type": "sla.deadline", "subject_id": due.id,
+            "comment": f"{due.step} due {due_at}",
+            "data": {"step": due.step, "kind": kind, "level": level, "event": event_id,
+                     "subject_type": due.subject_type, "subject_id": due.subject_id,
+                     "due_at": due_at, "recipients": user_ids},
+        })
         title = _EventTitle(due, kind, level, shared)
         is_reminder = kind == SlaEvent.Kind.REMINDER
         url = f"/applications/{due.application_id}/" if due.application_id else ""
@@ -486,7 +487,7 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
             else NotificationKind.ESCALATION, title=title,
             body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY, url=url,
             application=due.application) for user in users)
-    AuditEvent.objects.bulk_create(audit_rows)
+    audit_record_many(audit_rows)
     notify_many(messages)
     return len(audit_rows)
 

@@ -71,3 +71,38 @@ def test_the_orm_cannot_rewrite_the_trail_either(staff, company):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(application=application).delete()
     assert AuditEvent.objects.filter(application=application).count() == 1
+
+
+@pytest.mark.django_db
+def test_many_audit_rows_go_in_as_one_statement_with_the_same_columns(
+    staff, company, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.services import audit_record, audit_record_many
+
+    application = ApplicationFactory(company=company, filed_by=staff["rm"])
+    earlier = timezone.now() - timedelta(hours=3)
+    one = audit_record(action="sla_reminder", kind=AuditEvent.Kind.SLA, application=application,
+                       subject_type="sla.deadline", subject_id=7, comment="due 中文",
+                       data={"level": 0, "recipients": [1, 2]})
+    with django_assert_num_queries(1):
+        written = audit_record_many([
+            {"action": "sla_reminder", "kind": AuditEvent.Kind.SLA,
+             "application_id": application.pk, "subject_type": "sla.deadline",
+             "subject_id": 7, "comment": "due 中文", "data": {"level": 0, "recipients": [1, 2]}},
+            {"action": "note", "actor_id": staff["rm"].pk, "actor_role": "relationship_manager",
+             "at": earlier},
+        ])
+    assert written == 2
+    many = list(AuditEvent.objects.filter(pk__gt=one.pk).order_by("id"))
+    columns = ("kind", "application_id", "subject_type", "subject_id", "actor_id",
+               "actor_role", "action", "from_state", "to_state", "comment", "data")
+    assert [getattr(many[0], name) for name in columns] == [getattr(one, name)
+                                                             for name in columns]
+    assert many[0].at >= one.at
+    assert (many[1].actor_id, many[1].actor_role, many[1].at, many[1].data) == (
+        staff["rm"].pk, "relationship_manager", earlier, {})
+    assert audit_record_many([]) == 0
