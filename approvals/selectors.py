@@ -243,6 +243,20 @@ WHERE status = 'claimed' AND claimed_by_id = %s AND {scope} GROUP BY role
 """
 
 
+def _task_scope_sql(user, *, alias: str = "") -> tuple[str, list] | None:
+    """task_scope_q as SQL: the user's roles and branch scope on the task table (`alias`
+    prefixes the columns), with its parameters; None when the user has no queue at all."""
+    roles, branches = sorted(roles_of(user)), branch_scope_ids(user)
+    if not roles or branches == []:
+        return None
+    sql = f"{alias}role IN ({', '.join(['%s'] * len(roles))})"
+    params: list = list(roles)
+    if branches is not None:
+        sql += f" AND {alias}branch_id IN ({', '.join(['%s'] * len(branches))})"
+        params += branches
+    return sql, params
+
+
 def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
     """Per queue (role): total, open, claimed, mine and overdue, in one query whatever the
     queue's size. Open and claimed come from the trigger-kept QueueCount rows; overdue and
@@ -250,15 +264,10 @@ def task_queue_counts(*, user, now: datetime | None = None) -> list[dict]:
     the page asks for it on every load, and composing it through the ORM cost more than
     running it.)"""
     now = now or timezone.now()
-    roles = sorted(roles_of(user))
-    branches = branch_scope_ids(user)
-    if not roles or branches == []:
+    scoped = _task_scope_sql(user)
+    if scoped is None:
         return []
-    scope = f"role IN ({', '.join(['%s'] * len(roles))})"
-    params = list(roles)
-    if branches is not None:
-        scope += f" AND branch_id IN ({', '.join(['%s'] * len(branches))})"
-        params += branches
+    scope, params = scoped
     counts: dict[str, dict] = {}
     with connection.cursor() as cursor:
         cursor.execute(_COUNTS_SQL.format(scope=scope),
@@ -374,19 +383,11 @@ class QueueRows:
 def task_queue_rows(*, user, filters: dict, now: datetime, counts: list[dict],
                     paths: tuple[str, ...]) -> QueueRows:
     """task_queue() for the API: rows as dicts keyed by the ORM paths asked for."""
-    roles, branches = sorted(roles_of(user)), branch_scope_ids(user)
     parsed = queue_filters(filters)
+    scoped = _task_scope_sql(user, alias="t.")
+    scope, params = scoped if scoped is not None else ("1 = 0", [])
     # The open states written into the SQL: the queue's partial indexes match them.
-    where = ["t.status IN ('open', 'claimed')"]
-    params: list = []
-    if not roles or branches == []:
-        where.append("1 = 0")
-    else:
-        where.append(f"t.role IN ({', '.join(['%s'] * len(roles))})")
-        params += roles
-        if branches is not None:
-            where.append(f"t.branch_id IN ({', '.join(['%s'] * len(branches))})")
-            params += branches
+    where = ["t.status IN ('open', 'claimed')", scope]
     for name, value in parsed.items():
         where.append(_FILTER_SQL[name])
         params += _filter_params(name, value, user=user, now=now)

@@ -25,10 +25,10 @@ class Columns:
     """A SELECT list of (alias, field) pairs and the converters of each of its columns."""
 
     def __init__(self, pairs):
-        self.pairs = tuple(pairs)
-        self.sql = ", ".join(column(alias, field) for alias, field in self.pairs)
+        pairs = tuple(pairs)
+        self.sql = ", ".join(column(alias, field) for alias, field in pairs)
         self._converters = []
-        for alias, field in self.pairs:
+        for alias, field in pairs:
             expression = field.get_col(alias)
             functions = tuple(connection.ops.get_db_converters(expression)
                               + expression.get_db_converters(connection))

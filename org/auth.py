@@ -27,11 +27,12 @@ def _models(*, with_token: bool) -> tuple:
 
 
 @functools.cache
-def _user_query(*, with_token: bool) -> tuple[str, Columns]:
-    """SELECT a user (by token key or by id) with their profiles and branch."""
-    models = {alias: model for model, alias in _models(with_token=with_token)}
-    columns = Columns(pair for model, alias in _models(with_token=with_token)
-                      for pair in model_columns(model, alias))
+def _user_query(*, with_token: bool) -> tuple[str, Columns, tuple]:
+    """SELECT a user (by token key or by id) with their profiles and branch; its columns,
+    and the models they fill, in order."""
+    read = _models(with_token=with_token)
+    models = {alias: model for model, alias in read}
+    columns = Columns(pair for model, alias in read for pair in model_columns(model, alias))
     user_id, id_ = quote("user_id"), quote("id")
     joins = [f"LEFT JOIN {table(models['sp'])} sp ON sp.{user_id} = u.{id_}",
              f"LEFT JOIN {table(models['b'])} b ON b.{id_} = sp.{quote('branch_id')}",
@@ -41,7 +42,7 @@ def _user_query(*, with_token: bool) -> tuple[str, Columns]:
     where = f"t.{quote('key')} = %s" if with_token else f"u.{id_} = %s"
     sql = (f"SELECT {columns.sql} FROM {table(models['u'])} u {' '.join(joins)} "
            f"WHERE {where}")
-    return sql, columns
+    return sql, columns, read
 
 
 def user_with_profiles(*, token_key: str | None = None, user_id: int | None = None):
@@ -53,14 +54,14 @@ def user_with_profiles(*, token_key: str | None = None, user_id: int | None = No
     from org.models import StaffProfile
 
     with_token = token_key is not None
-    sql, columns = _user_query(with_token=with_token)
+    sql, columns, read = _user_query(with_token=with_token)
     with connection.cursor() as cursor:
         cursor.execute(sql, [token_key if with_token else user_id])
         row = cursor.fetchone()
     if row is None:
         return None
     values, loaded = columns.convert(row), {}
-    for model, alias in _models(with_token=with_token):
+    for model, alias in read:
         width = len(model._meta.concrete_fields)
         loaded[alias], values = instance(model, values[:width]), values[width:]
     user, staff_profile, applicant_profile = loaded["u"], loaded["sp"], loaded["ap"]
