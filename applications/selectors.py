@@ -26,6 +26,25 @@ def application_scope_q(user, *, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+def application_scope_sql(user, *, alias: str) -> tuple[str, list] | None:
+    """application_scope_q as SQL on the application table `alias`, with its parameters;
+    None when the user sees nothing."""
+    from loanflow.rawsql import quote
+    from org.selectors import branch_scope_ids
+
+    if is_staff_member(user):
+        ids = branch_scope_ids(user)
+        if ids is None:
+            return "1 = 1", []
+        if not ids:
+            return None
+        return f"{alias}.{quote('branch_id')} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    company_id = applicant_company_id(user)
+    if company_id is not None:
+        return f"{alias}.{quote('company_id')} = %s", [company_id]
+    return None
+
+
 def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanApplication]:
     filters = filters or {}
     qs = (

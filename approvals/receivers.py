@@ -22,13 +22,17 @@ def decisions_come_from_the_approval_route(application, *, actor, data) -> str |
     """A person's decision must be taken at a task of the route by someone allowed to act
     there (role, 审贷分离, one step per person, limit at the grade)."""
     from approvals.models import ApprovalTask
-    from approvals.services import step_refusal
+    from approvals.services import step_checked_under_lock, step_refusal
 
     if actor is None or application.status != "in_approval":
         return None  # system decisions, and declines outside approval (pre-screen)
+    task_id = data.get("approval_task")
+    if task_id and step_checked_under_lock(task_id=task_id, application_id=application.pk,
+                                           actor=actor):
+        return None  # task_decide checked this actor at this step, the task locked
     task = (ApprovalTask.objects.select_related("record")
-            .filter(pk=data.get("approval_task"), application_id=application.pk).first()
-            if data.get("approval_task") else None)
+            .filter(pk=task_id, application_id=application.pk).first()
+            if task_id else None)
     if task is None:
         return _("Approval decisions are taken at a step of the approval route.")
     refusal = step_refusal(task=task, actor=actor, application=application)

@@ -5,6 +5,8 @@ left it (its application as loaded before); the API reads the task's row again t
 
 import functools
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -401,6 +403,13 @@ def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> Approv
 def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
     """Lock the task for the actor: theirs if claimed by them, claimed now if open."""
     locked = ApprovalTask.objects.select_for_update().select_related("record").get(pk=task.pk)
+    locked.application = task.application
+    return _take(locked, actor)
+
+
+def _take(locked: ApprovalTask, actor) -> ApprovalTask:
+    """The locked task, the actor's: theirs if claimed by them, claimed now if open (409
+    otherwise)."""
     if locked.status == "open":
         now = timezone.now()
         locked.status, locked.claimed_by, locked.claimed_at = "claimed", actor, now
@@ -409,8 +418,28 @@ def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
             raise Conflict(_("%(user)s has claimed this task.") % {
                 "user": locked.claimed_by.username}, code="already_claimed")
         raise Conflict(_("This task is no longer open."), code="not_open")
-    locked.application = task.application
     return locked
+
+
+# The step decision whose actor was checked (step_refusal) while its task was locked, as
+# (task id, application id, actor id): the approval route's duty rule, which the
+# application's transition runs next in the same transaction, need not check it again.
+_checked_step: ContextVar[tuple[int, int, int] | None] = ContextVar("approvals_checked_step",
+                                                                    default=None)
+
+
+@contextmanager
+def _step_checked(task: ApprovalTask, actor):
+    token = _checked_step.set((task.pk, task.application_id, actor.pk))
+    try:
+        yield
+    finally:
+        _checked_step.reset(token)
+
+
+def step_checked_under_lock(*, task_id, application_id: int, actor) -> bool:
+    """Whether the service deciding this step checked `actor` at it with the task locked."""
+    return _checked_step.get() == (task_id, application_id, actor.pk)
 
 
 def _advance(task: ApprovalTask, actor, comment: str) -> None:
@@ -446,10 +475,25 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
     information from the applicant."""
-    task = task_get(user=actor, pk=task_id, for_action=True)
-    D = ApprovalTask.Decision
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
+    with transaction.atomic():
+        task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
+        _validate_decision(task, decision=decision, comment=comment, conditions=conditions,
+                           reasons=reasons)
+        # Checked with the task locked: no other decision on this application's route can
+        # land between the check and this one.
+        _check(task, actor)
+        task = _take(task, actor)
+        with _step_checked(task, actor):
+            _decide(task, actor, decision=decision, comment=comment, conditions=conditions,
+                    reasons=reasons)
+    return task
+
+
+def _validate_decision(task: ApprovalTask, *, decision: str, comment: str,
+                       conditions: list[str], reasons: list[str]) -> None:
+    D = ApprovalTask.Decision
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         allowed = {D.CONFIRM, D.CONCERN}
     elif task.is_committee:
@@ -470,39 +514,40 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
         if not reasons or set(reasons) - known:
             raise InvalidInput(details={"reasons": [
                 _("Choose one or more decline reasons from the list.")]})
-    _check(task, actor)
-    with transaction.atomic():
-        task = _lock_for_action(task, actor)
-        if task.application.status != "in_approval" and task.kind == "step":
-            raise Conflict(_("The application is not in approval."), code="not_in_approval")
-        if decision != D.REQUEST_INFORMATION:
-            _finish(task, actor, decision, comment)
-        if task.kind == ApprovalTask.Kind.POST_REVIEW:
-            _audit_task(task, f"post_review_{decision}", actor, comment)
-        elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
-            for text in conditions:
-                ApprovalCondition.objects.create(application=task.application, task=task,
-                                                 text=text, created_by=actor)
-            _audit_task(task, f"step_{decision}", actor, comment,
-                        data={"step": task.step, "conditions": conditions})
-            _advance(task, actor, comment)
-        elif decision == D.DECLINE:
-            application_transition(application_id=task.application_id, transition="decline",
-                                   actor=actor, comment=comment,
-                                   data={"reasons": reasons, "approval_task": task.pk})
-        elif decision == D.RETURN:
-            application_transition(application_id=task.application_id,
-                                   transition="return_to_investigation", actor=actor,
-                                   comment=comment, data={"approval_task": task.pk})
-        else:
-            # The step waits (still held by the actor) until the applicant answers.
-            task.last_activity_at = timezone.now()
-            task.save()
-            _audit_task(task, "step_request_information", actor, comment)
-            application_transition(application_id=task.application_id,
-                                   transition="request_information", actor=actor,
-                                   comment=comment, data={"approval_task": task.pk})
-    return task
+
+
+def _decide(task: ApprovalTask, actor, *, decision: str, comment: str, conditions: list[str],
+            reasons: list[str]) -> None:
+    D = ApprovalTask.Decision
+    if task.application.status != "in_approval" and task.kind == "step":
+        raise Conflict(_("The application is not in approval."), code="not_in_approval")
+    if decision != D.REQUEST_INFORMATION:
+        _finish(task, actor, decision, comment)
+    if task.kind == ApprovalTask.Kind.POST_REVIEW:
+        _audit_task(task, f"post_review_{decision}", actor, comment)
+    elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
+        for text in conditions:
+            ApprovalCondition.objects.create(application=task.application, task=task,
+                                             text=text, created_by=actor)
+        _audit_task(task, f"step_{decision}", actor, comment,
+                    data={"step": task.step, "conditions": conditions})
+        _advance(task, actor, comment)
+    elif decision == D.DECLINE:
+        application_transition(application_id=task.application_id, transition="decline",
+                               actor=actor, comment=comment,
+                               data={"reasons": reasons, "approval_task": task.pk})
+    elif decision == D.RETURN:
+        application_transition(application_id=task.application_id,
+                               transition="return_to_investigation", actor=actor,
+                               comment=comment, data={"approval_task": task.pk})
+    else:
+        # The step waits (still held by the actor) until the applicant answers.
+        task.last_activity_at = timezone.now()
+        task.save()
+        _audit_task(task, "step_request_information", actor, comment)
+        application_transition(application_id=task.application_id,
+                               transition="request_information", actor=actor,
+                               comment=comment, data={"approval_task": task.pk})
 
 
 # --- Committee ---------------------------------------------------------------------------

@@ -54,3 +54,13 @@ def instance(model, values):
     """The model instance from its columns' values (None for a LEFT JOIN that found no row)."""
     pk = model._meta.concrete_fields.index(model._meta.pk)
     return None if values[pk] is None else model.from_db(connection.alias, None, values)
+
+
+def instances(read, values) -> dict:
+    """The instances of `read` ((model, alias) pairs, in the order of their columns in
+    `values`), by alias."""
+    loaded = {}
+    for model, alias in read:
+        width = len(model._meta.concrete_fields)
+        loaded[alias], values = instance(model, values[:width]), values[width:]
+    return loaded

@@ -1,5 +1,6 @@
 """Authentication that loads, with the user, what every scoped request reads next: the staff
-profile and its branch, or the applicant profile (one query instead of three).
+profile and its branch, or the applicant profile, and the user's roles and branch scope (one
+query instead of four).
 
 Every API request authenticates first, so that query is plain SQL written from the models'
 columns (loanflow.rawsql): composing the four-table select_related through the ORM cost 1.5 ms
@@ -14,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from loanflow.rawsql import Columns, instance, model_columns, quote, table
+from loanflow.rawsql import Columns, instances, model_columns, quote, table
+from org.roles import access_columns, access_loaded
 
 
 def _models(*, with_token: bool) -> tuple:
@@ -27,9 +29,10 @@ def _models(*, with_token: bool) -> tuple:
 
 
 @functools.cache
-def _user_query(*, with_token: bool) -> tuple[str, Columns, tuple]:
-    """SELECT a user (by token key or by id) with their profiles and branch; its columns,
-    and the models they fill, in order."""
+def _user_query(*, with_token: bool) -> tuple[str, list, Columns, tuple]:
+    """SELECT a user (by token key or by id) with their profiles and branch, their roles and
+    their branch's subtree (org.roles.access_columns); the parameters before the key, the
+    model columns, and the models they fill, in order."""
     read = _models(with_token=with_token)
     models = {alias: model for model, alias in read}
     columns = Columns(pair for model, alias in read for pair in model_columns(model, alias))
@@ -40,9 +43,10 @@ def _user_query(*, with_token: bool) -> tuple[str, Columns, tuple]:
     if with_token:
         joins.insert(0, f"JOIN {table(Token)} t ON t.{user_id} = u.{id_}")
     where = f"t.{quote('key')} = %s" if with_token else f"u.{id_} = %s"
-    sql = (f"SELECT {columns.sql} FROM {table(models['u'])} u {' '.join(joins)} "
+    access, access_params = access_columns(user_alias="u", branch_alias="b")
+    sql = (f"SELECT {columns.sql}, {access} FROM {table(models['u'])} u {' '.join(joins)} "
            f"WHERE {where}")
-    return sql, columns, read
+    return sql, access_params, columns, read
 
 
 def user_with_profiles(*, token_key: str | None = None, user_id: int | None = None):
@@ -54,16 +58,14 @@ def user_with_profiles(*, token_key: str | None = None, user_id: int | None = No
     from org.models import StaffProfile
 
     with_token = token_key is not None
-    sql, columns, read = _user_query(with_token=with_token)
+    sql, params, columns, read = _user_query(with_token=with_token)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token_key if with_token else user_id])
+        cursor.execute(sql, [*params, token_key if with_token else user_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    values, loaded = columns.convert(row), {}
-    for model, alias in read:
-        width = len(model._meta.concrete_fields)
-        loaded[alias], values = instance(model, values[:width]), values[width:]
+    *row, roles, branch_ids = row
+    loaded = instances(read, columns.convert(row))
     user, staff_profile, applicant_profile = loaded["u"], loaded["sp"], loaded["ap"]
     User = get_user_model()
     User.staff_profile.related.set_cached_value(user, staff_profile)
@@ -73,6 +75,7 @@ def user_with_profiles(*, token_key: str | None = None, user_id: int | None = No
         StaffProfile.branch.field.set_cached_value(staff_profile, loaded["b"])
     if applicant_profile is not None:
         ApplicantProfile.user.field.set_cached_value(applicant_profile, user)
+    access_loaded(user, roles=roles, branch_ids=branch_ids)
     if not with_token:
         return user
     Token.user.field.set_cached_value(loaded["t"], user)

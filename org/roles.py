@@ -108,6 +108,47 @@ def _loaded_branch(user):
     return branch if isinstance(branch, Branch) else None
 
 
+# The same two facts as two columns of the authentication query (org.auth), each aggregated
+# into one text, so that an API request learns its user, profiles, roles and branch scope in
+# a single statement. Group names and ids never hold the unit separator.
+ACCESS_SEPARATOR = "\x1f"
+
+
+def access_columns(*, user_alias: str, branch_alias: str) -> tuple[str, list]:
+    """The SELECT-list SQL of the user's role names and of the ids of their branch's subtree
+    (NULL when none), for a query where `user_alias` is auth_user and `branch_alias` the
+    user's branch; and its parameters."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from loanflow.rawsql import quote, table
+    from org.models import Branch
+
+    aggregate = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    memberships = get_user_model().groups.through
+    id_, path = quote("id"), quote("path")
+    # The branch's path as a LIKE prefix: \, % and _ escaped (a code may hold an underscore).
+    prefix = (f"replace(replace(replace({branch_alias}.{path}, '\\', '\\\\'), "
+              f"'%%', '\\%%'), '_', '\\_') || '%%'")
+    roles = (f"(SELECT {aggregate}(rg.{quote('name')}, %s) FROM {table(Group)} rg "
+             f"JOIN {table(memberships)} rug ON rug.{quote('group_id')} = rg.{id_} "
+             f"WHERE rug.{quote('user_id')} = {user_alias}.{id_})")
+    subtree = (f"(SELECT {aggregate}(CAST(sb.{id_} AS TEXT), %s) FROM {table(Branch)} sb "
+               f"WHERE sb.{path} LIKE {prefix} ESCAPE '\\')")
+    return f"{roles}, {subtree}", [ACCESS_SEPARATOR, ACCESS_SEPARATOR]
+
+
+def access_loaded(user, *, roles: str | None, branch_ids: str | None) -> None:
+    """Keep on `user` (loaded with its profile and branch) the roles and subtree read by the
+    columns of access_columns, as _load_access would."""
+    user._loanflow_roles = frozenset(roles.split(ACCESS_SEPARATOR)) if roles else frozenset()
+    branch = _loaded_branch(user)
+    if branch is not None and not branch.is_head_office:
+        user._loanflow_branch_ids = ([int(i) for i in branch_ids.split(ACCESS_SEPARATOR)]
+                                     if branch_ids else [])
+
+
 def _load_access(user) -> None:
     from django.db import connection
 

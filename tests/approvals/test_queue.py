@@ -90,7 +90,7 @@ def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
                    .data["results"]) == 6
 
 
-def test_a_token_request_for_the_queue_runs_four_queries(
+def test_a_token_request_for_the_queue_runs_three_queries(
     matrix, in_approval, staff, django_assert_num_queries
 ):
     from django.test import Client
@@ -99,9 +99,9 @@ def test_a_token_request_for_the_queue_runs_four_queries(
     _fill(in_approval, 3)
     token = Token.objects.create(user=staff["reviewer"])
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    # The token with its user, profile and branch; the user's roles and branch scope in one
-    # statement; the queue counts; the page.
-    with django_assert_num_queries(4):
+    # The token with its user, profile, branch, roles and branch scope; the queue counts;
+    # the page.
+    with django_assert_num_queries(3):
         response = client.get(reverse("api-approvals-queue"))
     assert response.status_code == 200
     assert response.json()["count"] == 3 == len(response.json()["results"])
@@ -308,3 +308,46 @@ def test_the_queue_api_and_the_queue_page_keep_the_same_tasks(
     data = api(user).get(reverse("api-approvals-queue"), params).json()
     assert [row["id"] for row in data["results"]] == expected
     assert data["count"] == len(expected)
+
+
+def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
+    matrix, in_approval, staff, owner, other_branch, django_assert_num_queries
+):
+    from django.db import connection, transaction
+
+    from applications.selectors import application_scope_q
+    from approvals.selectors import _TASK_ACTION_RELATED, task_get
+    from loanflow.errors import NotFound
+    from org.selectors import branch_scope_ids
+
+    def fields(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    task = ApprovalTask.objects.get(application=in_approval())
+    expected = ApprovalTask.objects.select_related(*_TASK_ACTION_RELATED).get(pk=task.pk)
+    outsider = make_staff([Role.CREDIT_REVIEWER], other_branch, username="olga_outsider")
+    seen = {}
+    for name, user in (("reviewer", staff["reviewer"]), ("head office", staff["risk"]),
+                       ("other branch", outsider), ("applicant", owner)):
+        branch_scope_ids(user)  # the user's scope, as authentication loads it
+        orm = ApprovalTask.objects.filter(application_scope_q(user, prefix="application__"),
+                                          pk=task.pk).exists()
+        with transaction.atomic(), django_assert_num_queries(1) as ctx:
+            try:
+                got = task_get(user=user, pk=task.pk, for_action=True, for_update=True)
+            except NotFound:
+                got = None
+        seen[name] = got is not None
+        assert seen[name] == orm, name
+        if got is None:
+            continue
+        assert fields(got) == fields(expected)
+        for related in ("application", "record", "branch"):
+            assert fields(getattr(got, related)) == fields(getattr(expected, related))
+        assert fields(got.application.branch) == fields(expected.application.branch)
+        if connection.features.has_select_for_update_of:
+            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF t, r")
+    assert seen["reviewer"] and seen["head office"] and not seen["other branch"]
+    for pk in ("x", 10**9):
+        with pytest.raises(NotFound):
+            task_get(user=staff["reviewer"], pk=pk, for_action=True)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from approvals.models import ApprovalTask, ApproverLimit
 from audit.models import AuditEvent
@@ -116,3 +117,50 @@ def test_a_decision_outside_the_route_is_refused_by_the_duty_rule(matrix, in_app
         application_transition(application_id=application.pk, transition="approve",
                                actor=staff["approver"], data={})
     assert AuditEvent.objects.filter(application=application, kind="refusal").exists()
+
+
+def test_a_decision_checks_its_approver_once_and_with_the_task_locked(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    application = in_approval()
+    tier1 = _reviewed(api, staff, application)
+    with django_assert_max_num_queries(100) as ctx:
+        assert _approve(api, staff["approver"], tier1).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    acted_steps = [q for q in sql if '"decided_by_id" AS "decided_by_id"' in q]
+    assert len(acted_steps) == 1, acted_steps
+    if connection.features.has_select_for_update_of:
+        locked = [i for i, q in enumerate(sql)
+                  if q.endswith("FOR UPDATE OF t, r")]
+        assert len(locked) == 1 and locked[0] < sql.index(acted_steps[0])
+    application.refresh_from_db()
+    assert application.status == "approved"
+
+
+def test_the_route_rule_checks_a_named_step_unless_that_decision_checked_it_under_lock(
+    matrix, in_approval, staff, api
+):
+    from applications.services import application_transition
+    from approvals.services import _step_checked
+    from loanflow.errors import SegregationOfDuties
+
+    _give(staff["reviewer"], Role.APPROVER)
+    ApproverLimit.objects.create(user=staff["reviewer"], grade="B",
+                                 max_amount=Decimal("9000000"))
+    application = in_approval()
+    tier1 = _reviewed(api, staff, application)
+    # The reviewer acted at credit_review: naming tier1 does not let them approve, and a
+    # check recorded for someone else (or another task) does not stand for theirs.
+    for checked in (None, (tier1, staff["approver"])):
+        with pytest.raises(SegregationOfDuties):
+            if checked is None:
+                application_transition(application_id=application.pk, transition="approve",
+                                       actor=staff["reviewer"],
+                                       data={"approval_task": tier1.pk})
+            else:
+                with _step_checked(*checked):
+                    application_transition(application_id=application.pk,
+                                           transition="approve", actor=staff["reviewer"],
+                                           data={"approval_task": tier1.pk})
+    application.refresh_from_db()
+    assert application.status == "in_approval"

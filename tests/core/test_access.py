@@ -33,7 +33,7 @@ def test_head_office_and_applicants_keep_their_scopes(staff, owner, branch):
     assert branch_scope_ids(applicant) == []
 
 
-def test_a_token_loads_the_user_with_profile_and_branch_in_one_query(
+def test_a_token_loads_the_user_with_profile_branch_roles_and_scope_in_one_query(
     staff, branch, django_assert_num_queries
 ):
     from datetime import datetime
@@ -52,6 +52,9 @@ def test_a_token_loads_the_user_with_profile_and_branch_in_one_query(
         assert token.user is user and token.key == key
         with pytest.raises(ObjectDoesNotExist):
             user.applicant_profile  # noqa: B018
+        # And the roles and branch scope every scoped request asks for next.
+        assert roles_of(user) == {Role.APPROVER}
+        assert branch_scope_ids(user) == [branch.pk]
     assert user == staff["approver"] and user.username == "dave_approver"
     # Values come back typed as the ORM types them (SQLite would give text and floats).
     assert isinstance(user.date_joined, datetime) and user.date_joined.tzinfo is not None
@@ -67,6 +70,7 @@ def test_an_applicants_session_user_comes_with_the_applicant_profile(
     with django_assert_num_queries(1):
         user = ProfileModelBackend().get_user(str(owner.pk))
         assert user.applicant_profile.company_id == company.pk
+        assert roles_of(user) == {Role.APPLICANT} and branch_scope_ids(user) == []
         with pytest.raises(ObjectDoesNotExist):
             user.staff_profile  # noqa: B018
 
