@@ -6,6 +6,7 @@ logged), the stage gates (409 with what is missing); then it runs the transition
 the audit row and sends `application_transitioned`, all in one transaction.
 """
 
+import copy
 import logging
 from decimal import Decimal
 
@@ -108,10 +109,11 @@ def application_transition(
                     code="incomplete", missing=missing,
                 )
             from_state = application.status
+            before = _column_values(application)
             method(by=actor, data=data)
             application.status_changed_at = timezone.now()
             try:
-                application.save()
+                application.save(update_fields=_changed_fields(application, before))
             except ConcurrentTransition:
                 raise Conflict(_("The application was changed by someone else; reload and "
                                  "retry."), code="concurrent_change") from None
@@ -134,6 +136,22 @@ def application_transition(
                           application=application, reason=str(exc.message), code=exc.code)
         raise
     return application
+
+
+def _column_values(application: LoanApplication) -> dict:
+    """The application's column values by field name (JSON values copied: a transition may
+    change them in place)."""
+    return {field.name: (copy.deepcopy(value) if isinstance(value, dict | list) else value)
+            for field in application._meta.concrete_fields
+            for value in (getattr(application, field.attname),)}
+
+
+def _changed_fields(application: LoanApplication, before: dict) -> list[str]:
+    """The fields a transition changed, and those Django sets on every save (auto_now): the
+    UPDATE writes these only, not all forty columns."""
+    after = _column_values(application)
+    return [field.name for field in application._meta.concrete_fields
+            if after[field.name] != before[field.name] or getattr(field, "auto_now", False)]
 
 
 def _jsonable(data: dict) -> dict:

@@ -44,6 +44,11 @@ def _conditions_of(application) -> list:
 def offer_create(*, application: LoanApplication) -> Offer:
     """Snapshot the approved terms into an offer (inside the approval's transaction) and
     render its PDF after commit. Idempotent."""
+    # No get_or_create savepoint: the approval holds the application's row lock, and offers
+    # are made only under it, so nobody inserts this application's offer meanwhile.
+    offer = Offer.objects.filter(application=application).first()
+    if offer is not None:
+        return offer
     try:
         rows = build_schedule(amount=application.amount, annual_rate=application.interest_rate,
                               term_months=application.term_months,
@@ -52,23 +57,17 @@ def offer_create(*, application: LoanApplication) -> Offer:
         logger.warning("No indicative schedule for %s", application.reference)
         rows = []
     conditions = [{"id": c.pk, "text": c.text} for c in _conditions_of(application)]
-    offer, created = Offer.objects.get_or_create(
-        application=application,
-        defaults={
-            "amount": application.amount, "currency": application.currency,
-            "interest_rate": application.interest_rate,
-            "term_months": application.term_months,
-            "repayment_method": application.repayment_method,
-            "language": application.language or "zh-hans",
-            "conditions": conditions, "schedule": [row.as_dict() for row in rows],
-        },
-    )
-    if created:
-        audit_record(action="offer_created", actor=None, actor_role="system",
-                     application=application, kind="action", subject_type="disbursement.offer",
-                     subject_id=offer.pk, data={"amount": str(offer.amount),
-                                                "currency": offer.currency})
-        offer_enqueue_render(offer_id=offer.pk)
+    offer = Offer.objects.create(
+        application=application, amount=application.amount, currency=application.currency,
+        interest_rate=application.interest_rate, term_months=application.term_months,
+        repayment_method=application.repayment_method,
+        language=application.language or "zh-hans", conditions=conditions,
+        schedule=[row.as_dict() for row in rows])
+    audit_record(action="offer_created", actor=None, actor_role="system",
+                 application=application, kind="action", subject_type="disbursement.offer",
+                 subject_id=offer.pk, data={"amount": str(offer.amount),
+                                            "currency": offer.currency})
+    offer_enqueue_render(offer_id=offer.pk)
     return offer
 
 

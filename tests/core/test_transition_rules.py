@@ -136,3 +136,35 @@ def test_a_stage_transition_is_refused_on_the_generic_endpoint(api, staff, compa
     assert response.data["code"] == "use_stage_endpoint"
     application.refresh_from_db()
     assert application.status == status
+
+
+def test_a_transition_writes_the_columns_it_changed_and_no_others(
+    staff, company, django_assert_max_num_queries
+):
+    import re
+
+    from applications.services import application_transition
+
+    application = ApplicationFactory(company=company, status=Status.SUBMITTED,
+                                     filed_by=staff["rm2"])
+    with django_assert_max_num_queries(100) as ctx:
+        application_transition(application_id=application.pk,
+                               transition="start_investigation", actor=staff["rm"])
+    updates = [q["sql"] for q in ctx.captured_queries
+               if q["sql"].startswith('UPDATE "applications_loanapplication"')]
+    assert len(updates) == 1, updates
+    written = set(re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0]))
+    assert written == {"status", "status_changed_at", "updated_at", "investigator_id"}
+    application.refresh_from_db()
+    assert application.status == Status.INVESTIGATION
+    assert application.investigator == staff["rm"]
+
+
+def test_a_json_value_changed_in_place_counts_as_changed(company, staff):
+    from applications.services import _changed_fields, _column_values
+
+    application = ApplicationFactory(company=company, filed_by=staff["rm2"])
+    before = _column_values(application)
+    assert _changed_fields(application, before) == ["updated_at"]
+    application.product_snapshot["code"] = "CHANGED"
+    assert _changed_fields(application, before) == ["product_snapshot", "updated_at"]
