@@ -1,11 +1,12 @@
 """Writes of the analytics app: stage visits (recorded as each stage ends), their backfill from
 the audit trail, and the business-time recomputation."""
 
+import functools
 import logging
 from datetime import datetime
 
 from django.db import DatabaseError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from analytics.models import MEASURED_STAGES, StageVisit
@@ -87,18 +88,9 @@ def stage_visit_record_transition(
     region = _region_of(application)
     common = {"branch_id": application.branch_id, "product_id": application.product_id,
               "route": application.route_recommendation or ""}
-    # The open visit, and when the application last left that stage (in the same query).
-    earlier = StageVisit.objects.filter(application_id=OuterRef("application_id"),
-                                        stage=OuterRef("stage"), left_at__isnull=False)
-    visit = (StageVisit.objects.select_for_update()
-             .filter(application_id=application.pk, left_at__isnull=True)
-             .annotate(last_left_at=Subquery(_latest_left(earlier)),
-                       last_rework_left_at=Subquery(_latest_left(earlier.filter(is_rework=True))))
-             .first())
+    visit, previous = _open_visit(application.pk)
     closed = None
-    if visit is not None:
-        previous = (visit.last_left_at, visit.last_rework_left_at)
-    elif from_state in MEASURED_STAGES:
+    if visit is None and from_state in MEASURED_STAGES:
         # No open visit (the record predates analytics, or a draft): the stage began at the
         # previous transition, or when the application was filed.
         entered_at = _previous_transition_at(application, before=at)
@@ -114,7 +106,7 @@ def stage_visit_record_transition(
         _close(visit, left_at=at, transition=transition, outcome=to_state, actor=actor,
                actor_role=actor_role, region=region, previous_left_at=previous[0],
                previous_rework_left_at=previous[1])
-        visit.save()
+        visit.save(update_fields=_CLOSED_FIELDS if visit.pk else None)
         closed = visit
     if to_state in MEASURED_STAGES:
         StageVisit.objects.create(application_id=application.pk, stage=to_state,
@@ -122,8 +114,49 @@ def stage_visit_record_transition(
     return closed
 
 
-def _latest_left(visits):
-    return visits.order_by("-left_at").values("left_at")[:1]
+# What closing a visit writes (_close and the application's branch, product and route).
+_CLOSED_FIELDS = ["left_at", "previous_left_at", "previous_rework_left_at", "calendar_seconds",
+                  "business_seconds", "business_time_exact", "transition", "outcome", "actor",
+                  "actor_role", "is_rework", "branch", "product", "route"]
+
+
+@functools.cache
+def _open_visit_sql() -> tuple:
+    """The SELECT of _open_visit, and the converters of its columns (the visit's, then the
+    two times)."""
+    from loanflow.rawsql import Columns, model_columns, quote, table
+
+    visit_columns, left = model_columns(StageVisit, "v"), StageVisit._meta.get_field("left_at")
+    visits, left_at = table(StageVisit), quote("left_at")
+    same = (f"e.{quote('application_id')} = v.{quote('application_id')} "
+            f"AND e.{quote('stage')} = v.{quote('stage')} AND e.{left_at} IS NOT NULL")
+    sql = (f"SELECT {Columns(visit_columns).sql}, "
+           f"(SELECT MAX(e.{left_at}) FROM {visits} e WHERE {same}), "
+           f"(SELECT MAX(e.{left_at}) FROM {visits} e WHERE {same} "
+           f"AND e.{quote('is_rework')}) "
+           f"FROM {visits} v WHERE v.{quote('application_id')} = %s AND v.{left_at} IS NULL "
+           f"ORDER BY v.{quote('entered_at')}, v.{quote('id')} LIMIT 1")
+    return sql, Columns([*visit_columns, ("e", left), ("e", left)])
+
+
+def _open_visit(application_id: int) -> tuple[StageVisit | None, tuple]:
+    """The application's open visit, locked, with when the application last left that stage
+    and last left it for rework: one statement, in plain SQL (every transition reads it, and
+    composing it through the ORM cost more than running it)."""
+    from django.db import connection
+
+    from loanflow.rawsql import instance
+
+    sql, columns = _open_visit_sql()
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF v"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [application_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, (None, None)
+    *values, last_left_at, last_rework_left_at = columns.convert(row)
+    return instance(StageVisit, values), (last_left_at, last_rework_left_at)
 
 
 def _previous_transition_at(application: LoanApplication, *, before: datetime) -> datetime:

@@ -303,3 +303,28 @@ def test_the_figures_read_durations_and_buckets_from_the_covering_index_alone(ma
     # its stage), and no logarithm computed per visit.
     assert "Index Only Scan using visit_left_cover" in plan, plan
     assert "Filter" not in plan and "ln(" not in plan, plan
+
+
+def test_closing_a_visit_reads_it_locked_in_one_statement_and_writes_only_what_closing_sets(
+    make_app, staff, django_assert_max_num_queries
+):
+    import re
+
+    from django.db import connection
+
+    from analytics.services import _CLOSED_FIELDS
+
+    app = make_app("submitted")
+    stage_visit_record_transition(application=app, transition="submit", from_state="draft",
+                                  to_state="submitted", actor=staff["rm"], at=at(20, 16))
+    with django_assert_max_num_queries(3) as ctx:  # read, close, open the next
+        stage_visit_record_transition(application=app, transition="start_investigation",
+                                      from_state="submitted", to_state="investigation",
+                                      actor=staff["rm"], at=at(23, 10))
+    read, update, insert = (q["sql"] for q in ctx.captured_queries)
+    assert read.startswith("SELECT") and update.startswith("UPDATE")
+    assert insert.startswith("INSERT")
+    if connection.features.has_select_for_update_of:
+        assert read.endswith("FOR UPDATE OF v")
+    written = set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0]))
+    assert written == {StageVisit._meta.get_field(name).column for name in _CLOSED_FIELDS}
