@@ -444,7 +444,7 @@ def step_checked_under_lock(*, task_id, application_id: int, actor) -> bool:
 
 def _advance(task: ApprovalTask, actor, comment: str) -> None:
     """The step is passed: open the next step or approve the application."""
-    record = task.record  # locked with the task by _lock_for_action
+    record = task.record  # locked with the task (task_get for_update, or _lock_for_action)
     next_index = task.step_index + 1
     if next_index < len(record.route):
         record.current_step = next_index
