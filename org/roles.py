@@ -4,6 +4,8 @@ Role checks deliberately ignore `is_superuser`: a superuser gets no bypass of ro
 segregation of duties. Administrators configure the system; they do not take credit decisions.
 """
 
+import functools
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -78,17 +80,6 @@ def roles_of(user) -> frozenset[str]:
     return cached
 
 
-# The user's roles and, when the user came with their staff profile and branch (org.auth loads
-# them), the ids of that branch and the branches below it: one plain SQL statement, since every
-# scoped request asks for both first (two ORM queries cost more to compose than to run).
-_ACCESS_SQL = """
-SELECT 'role', g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
-WHERE ug.user_id = %s
-UNION ALL
-SELECT 'branch', CAST(b.id AS TEXT) FROM org_branch b WHERE b.path LIKE %s ESCAPE '\\'
-"""
-
-
 def _loaded_branch(user):
     """The user's branch if it was loaded with the user (no query otherwise), else None."""
     from django.core.exceptions import ObjectDoesNotExist
@@ -108,9 +99,10 @@ def _loaded_branch(user):
     return branch if isinstance(branch, Branch) else None
 
 
-# The same two facts as two columns of the authentication query (org.auth), each aggregated
-# into one text, so that an API request learns its user, profiles, roles and branch scope in
-# a single statement. Group names and ids never hold the unit separator.
+# The user's roles and their branch's subtree, as two columns aggregated into one text each:
+# in the authentication query (org.auth), so that an API request learns its user, profiles,
+# roles and branch scope in a single statement, and in _load_access for any other user. Group
+# names and ids never hold the unit separator.
 ACCESS_SEPARATOR = "\x1f"
 
 
@@ -140,8 +132,8 @@ def access_columns(*, user_alias: str, branch_alias: str) -> tuple[str, list]:
 
 
 def access_loaded(user, *, roles: str | None, branch_ids: str | None) -> None:
-    """Keep on `user` (loaded with its profile and branch) the roles and subtree read by the
-    columns of access_columns, as _load_access would."""
+    """Keep on `user` the roles and the subtree read by the columns of access_columns (the
+    subtree only for a user loaded with a branch below head office)."""
     user._loanflow_roles = frozenset(roles.split(ACCESS_SEPARATOR)) if roles else frozenset()
     branch = _loaded_branch(user)
     if branch is not None and not branch.is_head_office:
@@ -149,25 +141,34 @@ def access_loaded(user, *, roles: str | None, branch_ids: str | None) -> None:
                                      if branch_ids else [])
 
 
+@functools.cache
+def _access_sql() -> tuple[str, list]:
+    """The user's roles and, given the branch they came with, its subtree: access_columns
+    over one user row and that branch; the parameters before the branch's and user's ids."""
+    from django.contrib.auth import get_user_model
+
+    from loanflow.rawsql import quote, table
+    from org.models import Branch
+
+    access, params = access_columns(user_alias="u", branch_alias="b")
+    id_ = quote("id")
+    return (f"SELECT {access} FROM {table(get_user_model())} u "
+            f"LEFT JOIN {table(Branch)} b ON b.{id_} = %s WHERE u.{id_} = %s"), params
+
+
 def _load_access(user) -> None:
+    """Roles and, when the user came with their staff profile and branch, the branch's
+    subtree, in one statement, for a user not loaded by org.auth (which reads them with the
+    user)."""
     from django.db import connection
 
     branch = _loaded_branch(user)
-    pattern = None
-    if branch is not None and not branch.is_head_office:  # head office: every branch
-        pattern = (branch.path.replace("\\", "\\\\").replace("%", "\\%")
-                   .replace("_", "\\_") + "%")
-    roles, branch_ids = set(), []
+    sql, params = _access_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_ACCESS_SQL, [user.pk, pattern])
-        for kind, value in cursor.fetchall():
-            if kind == "role":
-                roles.add(value)
-            else:
-                branch_ids.append(int(value))
-    user._loanflow_roles = frozenset(roles)
-    if pattern is not None:
-        user._loanflow_branch_ids = branch_ids
+        cursor.execute(sql, [*params, branch.pk if branch is not None else None, user.pk])
+        row = cursor.fetchone()
+    roles, branch_ids = row if row is not None else (None, None)
+    access_loaded(user, roles=roles, branch_ids=branch_ids)
 
 
 def has_role(user, *roles: str) -> bool:
