@@ -300,8 +300,10 @@ class ApprovalTask(models.Model):
 class QueueCount(models.Model):
     """How many open and claimed tasks each queue (role) holds per branch, kept by database
     triggers on approvals_approvaltask (migration 0002), so that the queue page reads its
-    counts from a few rows instead of counting the queue. Each count is spread over SLOTS rows
-    (by task id) so that concurrent decisions in one branch do not queue on one row lock."""
+    counts from a few rows instead of counting the queue. Each count is spread over SLOTS rows,
+    chosen on PostgreSQL by the writing transaction's id (migration 0005), so that concurrent
+    decisions in one branch do not queue on one row lock; only a count's sum over its slots
+    means anything."""
 
     SLOTS = 8
 

@@ -351,3 +351,38 @@ def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
     for pk in ("x", 10**9):
         with pytest.raises(NotFound):
             task_get(user=staff["reviewer"], pk=pk, for_action=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_rows(
+    matrix, in_approval
+):
+    """The trigger holds each count row it updates until its transaction commits. Two tasks of
+    one queue whose ids share a slot residue (a branch's tasks in a regular stride) are moved
+    by two open transactions at once: the second must not wait for the first."""
+    import psycopg
+    from django.db import connection
+
+    from approvals.models import QueueCount
+
+    if connection.vendor != "postgresql":
+        pytest.fail("row locking is tested on PostgreSQL")
+    apps = _fill(in_approval, QueueCount.SLOTS + 1)
+    ids = list(ApprovalTask.objects.filter(application__in=apps).values_list("id", flat=True))
+    by_residue: dict[int, list[int]] = {}
+    for pk in ids:
+        by_residue.setdefault(pk % QueueCount.SLOTS, []).append(pk)
+    first, second = next(pks for pks in by_residue.values() if len(pks) > 1)[:2]
+    conf = connection.settings_dict
+    dsn = {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
+           "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
+    move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
+    with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
+        one.execute(move, [first])  # holds its count rows: the transaction stays open
+        two.execute("SET lock_timeout = '2s'")
+        two.execute(move, [second])  # raises LockNotAvailable if it waits on one's rows
+        one.commit()
+        two.commit()
+    assert set(ApprovalTask.objects.filter(pk__in=[first, second])
+               .values_list("status", flat=True)) == {"claimed"}
+    assert _kept_counts() == _live_counts()
