@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS
+from weasyprint import HTML as WeasyHTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -91,12 +92,29 @@ def bundled_stylesheet(asset_root: Path, scheme: str, name: str) -> CSS:
     return cache[key]
 
 
+class HTML(WeasyHTML):
+    """WeasyPrint's HTML document, whose user-agent stylesheets may be given (WeasyPrint's
+    HTML5 one when not)."""
+
+    def __init__(self, *args, user_agent_stylesheets: tuple[CSS, ...] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_agent_stylesheets = user_agent_stylesheets
+
+    def _ua_stylesheets(self, forms=False):
+        if self.user_agent_stylesheets is None:
+            return super()._ua_stylesheets(forms=forms)
+        return list(self.user_agent_stylesheets)
+
+
 def render_pdf(html: str, *, fetcher: LocalOnlyFetcher, base_url: str | None = None,
-               stylesheets: tuple[CSS, ...] = (), **options) -> bytes:
-    """The PDF of an HTML string styled by `stylesheets` (from bundled_stylesheet); `options` go
-    to WeasyPrint's `write_pdf`."""
+               stylesheets: tuple[CSS, ...] = (),
+               user_agent_stylesheets: tuple[CSS, ...] | None = None, **options) -> bytes:
+    """The PDF of an HTML string styled by `stylesheets` (from bundled_stylesheet), over
+    `user_agent_stylesheets` if given (a document's own cut of WeasyPrint's HTML5 sheet);
+    `options` go to WeasyPrint's `write_pdf`."""
     with collector_paused():
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher,
+                        user_agent_stylesheets=user_agent_stylesheets)
         return document.write_pdf(font_config=font_config(), stylesheets=list(stylesheets),
                                   **options)
 

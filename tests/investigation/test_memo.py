@@ -264,3 +264,52 @@ def test_a_full_memo_prints_every_section_in_one_regular_font_on_a4(investigatin
     assert embedded_fonts(data) == {"WenQuanYi-Micro-Hei"}
     page = PdfReader(io.BytesIO(data)).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
+def _boxes(html: str, *, user_agent_stylesheets):
+    """Every box of the memo laid out over the given user-agent sheets (WeasyPrint's HTML5 one
+    for None): kind, position, size and text, page by page; and the PDF outline."""
+    from investigation.memo import ASSET_ROOT, ASSET_SCHEME
+    from loanflow.pdf import HTML, bundled_stylesheet, font_config
+
+    document = HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=BundledAssetFetcher(),
+                    user_agent_stylesheets=user_agent_stylesheets).render(
+        font_config=font_config(),
+        stylesheets=[bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo.css")])
+    pages = [[(type(box).__name__, round(box.position_x, 2), round(box.position_y, 2),
+               round(box.width or 0, 2), round(box.height or 0, 2), getattr(box, "text", None))
+              for box in page._page_box.descendants()] for page in document.pages]
+    return pages, document.make_bookmark_tree()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_memo_is_laid_out_alike_over_its_own_user_agent_sheet_and_weasyprints(
+        investigating, staff, language):
+    from investigation.memo import ASSET_ROOT, ASSET_SCHEME
+    from loanflow.pdf import bundled_stylesheet
+
+    type(investigating).objects.filter(pk=investigating.pk).update(language=language)
+    filled_in(investigating, staff["rm"])
+    html = services.memo_html(memo=rendered(investigating, staff["rm"]))
+    own = (bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo-ua.css"),)
+    pages, outline = _boxes(html, user_agent_stylesheets=own)
+    assert _boxes(html, user_agent_stylesheets=None) == (pages, outline)
+    texts = [box[-1] for page in pages for box in page if box[-1]]
+    assert len(texts) > 100 and "Second line." in texts
+    # The page numbers (a margin box of every page) are laid out alike too.
+    assert all(f"{n} / {len(pages)}" in texts for n in range(1, len(pages) + 1))
+    assert len(outline) == 1 and len(outline[0][2]) >= 8  # the title, and each section
+
+
+def test_a_documents_own_user_agent_sheet_replaces_weasyprints():
+    from weasyprint import CSS
+
+    from loanflow.pdf import render_pdf
+
+    html = "<html><body><p>shown</p><title>hidden</title></body></html>"
+    default = pdf_text(render_pdf(html, fetcher=BundledAssetFetcher()))
+    own = pdf_text(render_pdf(html, fetcher=BundledAssetFetcher(), user_agent_stylesheets=(
+        CSS(string="p { display: none }"),)))
+    # WeasyPrint's sheet hides the title and shows the paragraph; this one the other way round.
+    assert "shown" in default and "hidden" not in default
+    assert "hidden" in own and "shown" not in own
