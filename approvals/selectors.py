@@ -127,14 +127,33 @@ def route_compute(*, application, version: MatrixVersion | None = None) -> Route
 
 def approver_limit(*, user, grade: str, currency: str) -> Decimal:
     """The user's personal limit at this grade (falls back to the staff profile's limit)."""
-    limit = (ApproverLimit.objects.filter(user=user, grade=grade, currency=currency)
-             .values_list("max_amount", flat=True).first()) if grade else None
+    limit = _personal_limit(user_id=user.pk, grade=grade, currency=currency) if grade else None
     if limit is not None:
         return limit
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.currency != currency:
         return Decimal("0")
     return profile.authority_limit
+
+
+def _personal_limit(*, user_id: int, grade: str, currency: str) -> Decimal | None:
+    """The user's ApproverLimit at this grade and currency, in plain SQL (every claim and
+    decision reads it)."""
+    sql, columns = _personal_limit_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, grade, currency])
+        row = cursor.fetchone()
+    return None if row is None else columns.convert(row)[0]
+
+
+@functools.cache
+def _personal_limit_sql() -> tuple:
+    from loanflow.rawsql import Columns, quote, table
+
+    columns = Columns([("l", ApproverLimit._meta.get_field("max_amount"))])
+    return (f"SELECT {columns.sql} FROM {table(ApproverLimit)} l "
+            f"WHERE l.{quote('user_id')} = %s AND l.{quote('grade')} = %s "
+            f"AND l.{quote('currency')} = %s ORDER BY l.{quote('id')} LIMIT 1"), columns
 
 
 def record_current(*, application) -> ApprovalRecord | None:
@@ -491,16 +510,29 @@ def task_row_values(*, pk: int, paths: tuple[str, ...]) -> dict:
 
 def acted_steps(*, application_id: int) -> dict[int, set[str]]:
     """Who acted at which step of the application (step decisions and committee votes), in
-    one query."""
-    decided = (ApprovalTask.objects
-               .filter(application_id=application_id, kind="step", decided_by__isnull=False)
-               .order_by().values_list("decided_by_id", "step"))
-    voted = (CommitteeVote.objects.filter(task__application_id=application_id)
-             .order_by().values_list("member_id", "task__step"))
+    one query, in plain SQL (every decision reads it, and composing the union through the ORM
+    cost more than running it)."""
     acted: dict[int, set[str]] = {}
-    for user_id, step in decided.union(voted, all=True):
-        acted.setdefault(user_id, set()).add(step)
+    with connection.cursor() as cursor:
+        cursor.execute(_acted_steps_sql(), [application_id, ApprovalTask.Kind.STEP,
+                                            application_id])
+        for user_id, step in cursor.fetchall():
+            acted.setdefault(user_id, set()).add(step)
     return acted
+
+
+@functools.cache
+def _acted_steps_sql() -> str:
+    from loanflow.rawsql import quote, table
+
+    id_, step, application = quote("id"), quote("step"), quote("application_id")
+    return (f"SELECT t.{quote('decided_by_id')}, t.{step} FROM {table(ApprovalTask)} t "
+            f"WHERE t.{application} = %s AND t.{quote('kind')} = %s "
+            f"AND t.{quote('decided_by_id')} IS NOT NULL "
+            f"UNION ALL "
+            f"SELECT v.{quote('member_id')}, t.{step} FROM {table(CommitteeVote)} v "
+            f"JOIN {table(ApprovalTask)} t ON t.{id_} = v.{quote('task_id')} "
+            f"WHERE t.{application} = %s")
 
 
 # --- Panel -------------------------------------------------------------------------------

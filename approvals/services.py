@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,8 @@ from audit.services import audit_record, audit_refusal
 from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from org.roles import Role, has_role, primary_role, roles_of
 from org.selectors import user_sees_branch
+from sla import services as sla_services
+from sla.calendar import add_business_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -98,30 +100,8 @@ def _enqueue(task, *args) -> None:
     transaction.on_commit(send)
 
 
-def _sla_call(name: str, **kwargs):
-    """Call sla.services.<name> if the SLA app provides it (guarded; never breaks approval)."""
-    try:
-        from sla import services as sla_services
-    except ImportError:
-        return None
-    fn = getattr(sla_services, name, None)
-    if fn is None:
-        return None
-    try:
-        with transaction.atomic():
-            return fn(**kwargs)
-    except Exception:
-        logger.exception("sla.services.%s failed for %s", name, kwargs.get("subject_id"))
-        return None
-
-
 def _computed_due(start: datetime, hours: int, branch) -> datetime:
-    try:
-        from sla.calendar import add_business_seconds
-
-        return add_business_seconds(start, hours * 3600, region=getattr(branch, "region", "CN"))
-    except Exception:  # the calendar is optional: fall back to clock hours
-        return start + timedelta(hours=hours)
+    return add_business_seconds(start, hours * 3600, region=getattr(branch, "region", "CN"))
 
 
 def _task_create(*, record: ApprovalRecord, index: int, application) -> ApprovalTask:
@@ -133,11 +113,11 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
         branch=application.branch, due_at=_computed_due(now, step.get("sla_hours", 24),
                                                         application.branch),
     )
-    deadline = _sla_call("clock_start", subject_type=TASK, subject_id=task.pk, step=task.step,
-                         application=application, role=task.role, branch=task.branch,
-                         started_at=now)
-    due = getattr(deadline, "due_at", None)
-    if due and due != task.due_at:
+    deadline = sla_services.clock_start(
+        subject_type=TASK, subject_id=task.pk, step=task.step, application=application,
+        role=task.role, branch=task.branch, started_at=now)
+    due = deadline.due_at
+    if due != task.due_at:
         task.due_at = due
         task.save(update_fields=["due_at"])
     return task
@@ -303,10 +283,13 @@ def on_application_transitioned(*, application, transition: str, from_state: str
     if to_state == "in_approval" and from_state == "investigation":
         record_open(application=application, actor=actor)
         return
+    now = timezone.now()
+    if from_state in open_states and to_state not in open_states:
+        _route_close(application=application, to_state=to_state, now=now)
+        return
     record = application.approval_records.first()
     if record is None:
         return
-    now = timezone.now()
     if from_state == "in_approval" and to_state == "info_requested":
         ApprovalTask.objects.filter(record=record, kind="step",
                                     status__in=ApprovalTask.OPEN_STATES).update(
@@ -316,20 +299,26 @@ def on_application_transitioned(*, application, transition: str, from_state: str
         ApprovalTask.objects.filter(record=record, status="waiting", claimed_by__isnull=False
                                     ).update(status="claimed", last_activity_at=now)
         ApprovalTask.objects.filter(record=record, status="waiting").update(status="open")
-        return
-    if from_state in open_states and to_state not in open_states:
-        leftover = list(ApprovalTask.objects.filter(
-            record=record, kind="step", status__in=("open", "claimed", "waiting")))
-        for task in leftover:
-            _sla_call("clock_stop", subject_type=TASK, subject_id=task.pk)
-        ApprovalTask.objects.filter(pk__in=[t.pk for t in leftover]).update(
-            status=ApprovalTask.Status.CANCELLED)
-        final = {"approved": ApprovalRecord.Status.APPROVED,
-                 "declined": ApprovalRecord.Status.DECLINED,
-                 "investigation": ApprovalRecord.Status.RETURNED}.get(
-            to_state, ApprovalRecord.Status.CANCELLED)
-        ApprovalRecord.objects.filter(pk=record.pk, status__in=("in_progress", "pending_auto")
-                                      ).update(status=final, decided_at=now)
+
+
+def _route_close(*, application, to_state: str, now: datetime) -> None:
+    """The application left approval: the steps still open on its route are cancelled (their
+    clocks stopped) and its route (the one record still in progress) takes the outcome.
+    Earlier routes of the application were closed when it left approval before."""
+    leftover = list(ApprovalTask.objects.filter(
+        application=application, kind="step", status__in=("open", "claimed", "waiting"))
+        .values_list("pk", flat=True))
+    if leftover:
+        for task_id in leftover:
+            sla_services.clock_stop(subject_type=TASK, subject_id=task_id, stopped_at=now)
+        ApprovalTask.objects.filter(pk__in=leftover).update(status=ApprovalTask.Status.CANCELLED)
+    final = {"approved": ApprovalRecord.Status.APPROVED,
+             "declined": ApprovalRecord.Status.DECLINED,
+             "investigation": ApprovalRecord.Status.RETURNED}.get(
+        to_state, ApprovalRecord.Status.CANCELLED)
+    ApprovalRecord.objects.filter(application=application,
+                                  status__in=("in_progress", "pending_auto")
+                                  ).update(status=final, decided_at=now)
 
 
 # --- Queue actions -----------------------------------------------------------------------
@@ -400,6 +389,23 @@ def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> Approv
     return task
 
 
+@contextmanager
+def queue_counts_last():
+    """Hold the queue counts' trigger back until the end of the block (on PostgreSQL; see
+    approvals migration 0006): the count rows a decision moves are locked from its last
+    statement to its commit only, not through its whole transition, so concurrent decisions
+    in one queue do not wait on one another. Should the block fail, its transaction or
+    savepoint rolls back, and with it the deferral."""
+    deferrable = connection.vendor == "postgresql"
+    if deferrable:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS approvals_queue_count DEFERRED")
+    yield
+    if deferrable:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS approvals_queue_count IMMEDIATE")
+
+
 def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
     """Lock the task for the actor: theirs if claimed by them, claimed now if open."""
     locked = ApprovalTask.objects.select_for_update().select_related("record").get(pk=task.pk)
@@ -465,7 +471,7 @@ def _finish(task: ApprovalTask, actor, decision: str, comment: str) -> None:
     task.comment = comment
     task.save(update_fields=["status", "decision", "decided_by", "decided_at",
                              "last_activity_at", "comment", "claimed_by", "claimed_at"])
-    _sla_call("clock_stop", subject_type=TASK, subject_id=task.pk, stopped_at=now)
+    sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
 
 
 @logs_refusals("decide")
@@ -477,7 +483,7 @@ def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
     information from the applicant."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
-    with transaction.atomic():
+    with transaction.atomic(), queue_counts_last():
         task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
         _validate_decision(task, decision=decision, comment=comment, conditions=conditions,
                            reasons=reasons)
@@ -601,7 +607,7 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
         raise _refuse(Forbidden, _("Only the chair (%(user)s) closes this vote.")
                       % {"user": task.claimed_by.username}, application=task.application,
                       code="not_chair")
-    with transaction.atomic():
+    with transaction.atomic(), queue_counts_last():
         task = _lock_for_action(task, actor)
         tally = committee_tally(task=task)
         record = task.record

@@ -18,6 +18,7 @@ from audit.services import audit_record, audit_refusal
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
+from loanflow.inserts import insert_unless_conflict
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member
 
@@ -32,23 +33,22 @@ def condition_model():
         return None
 
 
-def _conditions_of(application) -> list:
+def _conditions_of(application) -> list[dict]:
+    """The application's approval conditions, as an offer lists them."""
     model = condition_model()
     if model is None:
         return []
-    return list(model.objects.filter(application=application).order_by("pk"))
+    return [{"id": pk, "text": text} for pk, text in
+            model.objects.filter(application=application).order_by("pk")
+            .values_list("pk", "text")]
 
 
 # --- Offer -----------------------------------------------------------------------------------
 
 def offer_create(*, application: LoanApplication) -> Offer:
     """Snapshot the approved terms into an offer (inside the approval's transaction) and
-    render its PDF after commit. Idempotent."""
-    # No get_or_create savepoint: the approval holds the application's row lock, and offers
-    # are made only under it, so nobody inserts this application's offer meanwhile.
-    offer = Offer.objects.filter(application=application).first()
-    if offer is not None:
-        return offer
+    render its PDF after commit. Idempotent: an application has one offer (its one-to-one
+    key), so the insert itself says whether the offer exists already."""
     try:
         rows = build_schedule(amount=application.amount, annual_rate=application.interest_rate,
                               term_months=application.term_months,
@@ -56,13 +56,14 @@ def offer_create(*, application: LoanApplication) -> Offer:
     except ValueError:  # never let odd terms block the approval itself
         logger.warning("No indicative schedule for %s", application.reference)
         rows = []
-    conditions = [{"id": c.pk, "text": c.text} for c in _conditions_of(application)]
-    offer = Offer.objects.create(
+    offer = Offer(
         application=application, amount=application.amount, currency=application.currency,
         interest_rate=application.interest_rate, term_months=application.term_months,
         repayment_method=application.repayment_method,
-        language=application.language or "zh-hans", conditions=conditions,
+        language=application.language or "zh-hans", conditions=_conditions_of(application),
         schedule=[row.as_dict() for row in rows])
+    if not insert_unless_conflict(offer):
+        return Offer.objects.get(application=application)
     audit_record(action="offer_created", actor=None, actor_role="system",
                  application=application, kind="action", subject_type="disbursement.offer",
                  subject_id=offer.pk, data={"amount": str(offer.amount),

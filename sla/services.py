@@ -8,6 +8,7 @@ a partial index on next_fire_at and works a batch at a time: one statement claim
 written in bulk and one email task is queued after commit.
 """
 
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from applications.models import LoanApplication
 from audit.models import AuditEvent
 from audit.services import audit_record_many
+from loanflow.inserts import insert_unless_conflict
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
 from org.models import Branch
@@ -46,15 +48,28 @@ FALLBACK_ESCALATION2_HOURS = 8
 
 def sla_policy_for(*, step: str, product=None, product_id: int | None = None
                    ) -> SlaPolicy | None:
-    """The active policy of a step: the product's own, else the step's default (one query)."""
+    """The active policy of a step: the product's own, else the step's default (one query,
+    in plain SQL: every clock start reads it)."""
+    from loanflow.rawsql import instance
+
     product_id = product.pk if product is not None else product_id
-    scope = Q(product__isnull=True)
-    if product_id is not None:
-        scope |= Q(product_id=product_id)
-    policies = list(SlaPolicy.objects.filter(scope, step=step, is_active=True).order_by("id"))
-    own = [p for p in policies if p.product_id is not None]
-    default = [p for p in policies if p.product_id is None]
-    return (own or default or [None])[0]
+    sql, columns = _policy_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [step, True, product_id])
+        row = cursor.fetchone()
+    return None if row is None else instance(SlaPolicy, columns.convert(row))
+
+
+@functools.cache
+def _policy_sql() -> tuple:
+    from loanflow.rawsql import Columns, model_columns, quote, table
+
+    columns = Columns(model_columns(SlaPolicy, "p"))
+    product = f"p.{quote('product_id')}"
+    return (f"SELECT {columns.sql} FROM {table(SlaPolicy)} p "
+            f"WHERE p.{quote('step')} = %s AND p.{quote('is_active')} = %s "
+            f"AND ({product} IS NULL OR {product} = %s) "
+            f"ORDER BY {product} IS NULL, p.{quote('id')} LIMIT 1"), columns
 
 
 def _region_of(branch) -> str:
@@ -66,10 +81,6 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
                 started_at=None) -> Deadline:
     """Start the clock of `step` for a subject (idempotent: returns the open deadline if
     there is one). Call inside the transaction of the change that starts the step."""
-    existing = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id,
-                                       step=step, status__in=OPEN).first()
-    if existing is not None:
-        return existing
     if branch is None and application is not None:
         branch = application.branch
     region = _region_of(branch)
@@ -96,48 +107,58 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
     if owner is None and owner_id is not None:
         deadline.owner_id = owner_id
     deadline.next_fire_at = deadline.compute_next_fire_at()
-    try:
-        with transaction.atomic():
-            deadline.save()
-    except IntegrityError:
-        # Someone started the same clock concurrently: theirs stands.
-        return Deadline.objects.get(subject_type=subject_type, subject_id=subject_id,
-                                    step=step, status__in=OPEN)
-    return deadline
+    # One statement: the constraint sla_deadline_one_open refuses a second open clock.
+    if insert_unless_conflict(deadline):
+        return deadline
+    # The subject already has an open clock of this step (started before, or concurrently by
+    # another transaction, which has committed it): that one stands.
+    return Deadline.objects.get(subject_type=subject_type, subject_id=subject_id, step=step,
+                                status__in=OPEN)
 
 
 def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
                steps=None, stopped_at=None) -> int:
     """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
     Returns how many stopped."""
-    qs = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id,
-                                 status__in=OPEN)
+    where, params = ["subject_type = %s", "subject_id = %s"], [subject_type, subject_id]
     if step:
-        qs = qs.filter(step=step)
+        where.append("step = %s")
+        params.append(step)
     if steps is not None:
-        qs = qs.filter(step__in=sorted(steps))
-    return _stop(qs, stopped_at or timezone.now())
+        steps = sorted(steps)
+        if not steps:
+            return 0
+        where.append(f"step IN ({', '.join(['%s'] * len(steps))})")
+        params.extend(steps)
+    return _stop(where, params, stopped_at or timezone.now())
 
 
 def clock_stop_application(*, application, stopped_at=None) -> int:
     """Stop every open clock of an application (it was declined, withdrawn, closed...)."""
-    return _stop(Deadline.objects.filter(application=application, status__in=OPEN),
-                 stopped_at or timezone.now())
+    return _stop(["application_id = %s"], [application.pk], stopped_at or timezone.now())
 
 
-def _stop(qs, stopped_at: datetime) -> int:
-    count = 0
-    for deadline in qs.select_for_update(of=("self",)):
-        if deadline.status == Deadline.Status.PAUSED:
-            # Keep the frozen remaining time meaningful: due moves to stop + remaining.
-            deadline.due_at = add_business_seconds(
-                stopped_at, deadline.paused_remaining_seconds or 0, region=deadline.region)
-        deadline.status = Deadline.Status.STOPPED
-        deadline.stopped_at = stopped_at
-        deadline.next_fire_at = None
-        deadline.save(update_fields=["status", "stopped_at", "next_fire_at", "due_at"])
-        count += 1
-    return count
+def _stop(where: list[str], params: list, stopped_at: datetime) -> int:
+    """Stop the open deadlines matching `where` (conditions on sla_deadline's own columns):
+    one UPDATE ... RETURNING, which locks them and says which were paused (a paused clock
+    keeps paused_at until it resumes). A stopped paused clock keeps its frozen remaining time
+    meaningful: its due time moves to the stop plus what remained (rare: one more UPDATE
+    each)."""
+    q = connection.ops.quote_name
+    stopped = Deadline._meta.get_field("stopped_at").get_db_prep_save(stopped_at, connection)
+    sql = (f"UPDATE {q(Deadline._meta.db_table)} "
+           f"SET {q('status')} = %s, {q('stopped_at')} = %s, {q('next_fire_at')} = NULL "
+           f"WHERE {' AND '.join(where)} AND {q('status')} IN (%s, %s) "
+           f"RETURNING {q('id')}, {q('paused_at')}, {q('paused_remaining_seconds')}, "
+           f"{q('region')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Deadline.Status.STOPPED, stopped, *params, *OPEN])
+        rows = cursor.fetchall()
+    for pk, paused_at, remaining, region in rows:
+        if paused_at is not None:
+            Deadline.objects.filter(pk=pk).update(due_at=add_business_seconds(
+                stopped_at, remaining or 0, region=region))
+    return len(rows)
 
 
 def clock_pause_application(*, application, paused_at=None) -> int:

@@ -392,3 +392,65 @@ def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_row
     assert set(ApprovalTask.objects.filter(pk__in=[first, second])
                .values_list("status", flat=True)) == {"claimed"}
     assert _kept_counts() == _live_counts()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_holding_the_count_trigger_back_leaves_the_count_rows_free_until_its_end(
+    matrix, in_approval
+):
+    """What a decision does (queue_counts_last): its task moves early, its counts at the end.
+    Meanwhile another transaction moves a task of the same queue through the very same count
+    row (same slot) without waiting; both counts are right once both commit."""
+    import psycopg
+    from django.db import connection
+
+    from approvals.models import QueueCount
+
+    if connection.vendor != "postgresql":
+        pytest.fail("row locking is tested on PostgreSQL")
+    apps = _fill(in_approval, 2)
+    first, second = ApprovalTask.objects.filter(application__in=apps).values_list("id", flat=True)
+    conf = connection.settings_dict
+    dsn = {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
+           "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
+    move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
+    slot = f"SELECT mod(txid_current(), {QueueCount.SLOTS})"
+    with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
+        one.execute("SET CONSTRAINTS approvals_queue_count DEFERRED")
+        one.execute(move, [first])
+        taken = one.execute(slot).fetchone()[0]
+        while two.execute(slot).fetchone()[0] != taken:  # the same count row, on purpose
+            two.rollback()
+        two.execute("SET lock_timeout = '2s'")
+        two.execute(move, [second])  # raises LockNotAvailable if it waits on one's rows
+        two.commit()
+        one.execute("SET CONSTRAINTS approvals_queue_count IMMEDIATE")  # one's counts now
+        one.commit()
+    assert _kept_counts() == _live_counts()
+    assert _kept_counts()[("credit_reviewer", apps[0].branch_id, "claimed")] == 2
+
+
+def test_a_decision_moves_its_queue_counts_after_the_rest_of_its_work(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    from django.db import connection
+
+    apps = _fill(in_approval, 2)
+    task = ApprovalTask.objects.filter(application=apps[0]).get()
+    with django_assert_max_num_queries(30) as ctx:
+        response = api(staff["reviewer"]).post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
+                                               {"decision": "approve", "comment": "ok"})
+    assert response.status_code == 200, response.content
+    assert _kept_counts() == _live_counts()
+    if connection.vendor != "postgresql":
+        return
+    sql = [q["sql"] for q in ctx.captured_queries]
+    deferred = sql.index("SET CONSTRAINTS approvals_queue_count DEFERRED")
+    immediate = sql.index("SET CONSTRAINTS approvals_queue_count IMMEDIATE")
+    task_update = next(i for i, q in enumerate(sql)
+                       if q.startswith('UPDATE "approvals_approvaltask"'))
+    next_task = next(i for i, q in enumerate(sql)
+                     if q.startswith('INSERT INTO "approvals_approvaltask"'))
+    writes = [i for i, q in enumerate(sql) if q.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert deferred < task_update < next_task < immediate
+    assert max(writes) < immediate

@@ -93,6 +93,23 @@ def test_approval_makes_an_offer_with_the_terms_conditions_and_a_rendered_pdf(ap
     assert response["Content-Disposition"].startswith("attachment;")
 
 
+def test_making_the_offer_again_returns_the_first_and_records_it_once(
+        staff, company, django_capture_on_commit_callbacks):
+    from audit.models import AuditEvent
+
+    application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"])
+    with django_capture_on_commit_callbacks() as first_render:
+        offer = services.offer_create(application=application)
+    assert offer.pk and offer.created_at and offer.status == Offer.Status.PENDING
+    with django_capture_on_commit_callbacks() as second_render:
+        again = services.offer_create(application=application)
+    assert again.pk == offer.pk and again.created_at == offer.created_at
+    assert Offer.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(application=application,
+                                     action="offer_created").count() == 1
+    assert len(first_render) == 1 and len(second_render) == 0
+
+
 def test_a_chinese_offer_renders_with_the_cjk_font(staff, company):
     application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
                                      language="zh-hans")

@@ -76,6 +76,92 @@ def test_pause_and_resume_keep_the_remaining_business_time(staff, branch, compan
 
 
 @pytest.mark.django_db
+def test_stopping_a_paused_clock_moves_its_due_time_to_the_stop_plus_what_remained(
+        staff, branch, company, product, api):
+    pk = lifecycle.file_draft(api, staff, company, product)
+    from applications.models import LoanApplication
+
+    application = LoanApplication.objects.get(pk=pk)
+    paused = services.clock_start(subject_type="tests.task", subject_id=10, step="tier2",
+                                  application=application, branch=branch,
+                                  started_at=at("2026-11-20 16:00"))
+    # Paused Monday 10:00 with 22 business hours left; stopped Thursday 11:00.
+    services.clock_pause_application(application=application, paused_at=at("2026-11-23 10:00"))
+    running = services.clock_start(subject_type="tests.task", subject_id=10, step="tier1",
+                                   branch=branch, started_at=at("2026-11-20 16:00"))
+    assert services.clock_stop(subject_type="tests.task", subject_id=10,
+                               stopped_at=at("2026-11-26 11:00")) == 2
+    paused.refresh_from_db()
+    running_due = running.due_at
+    running.refresh_from_db()
+    assert paused.status == running.status == "stopped"
+    assert paused.stopped_at == running.stopped_at == at("2026-11-26 11:00")
+    assert paused.next_fire_at is None and running.next_fire_at is None
+    assert paused.due_at == at("2026-11-30 17:00")  # Thu 6 h + Fri 8 h + Mon 8 h
+    assert running.due_at == running_due  # a running clock keeps its due time
+    # Stopped clocks are not stopped again.
+    assert services.clock_stop(subject_type="tests.task", subject_id=10) == 0
+    paused.refresh_from_db()
+    assert paused.stopped_at == at("2026-11-26 11:00")
+
+
+@pytest.mark.django_db
+def test_stopping_some_steps_leaves_the_subjects_other_clocks_running(branch):
+    for step in ("tier1", "tier2", "committee"):
+        services.clock_start(subject_type="tests.task", subject_id=11, step=step,
+                             branch=branch)
+    services.clock_start(subject_type="tests.task", subject_id=12, step="tier1", branch=branch)
+    assert services.clock_stop(subject_type="tests.task", subject_id=11,
+                               steps={"tier1", "committee", "contract"}) == 2
+    assert services.clock_stop(subject_type="tests.task", subject_id=11, steps=set()) == 0
+    running = Deadline.objects.exclude(status="stopped").values_list("subject_id", "step")
+    assert sorted(running) == [(11, "tier2"), (12, "tier1")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_starting_the_same_clock_at_once_leave_one_open_clock(branch):
+    import threading
+
+    from django.db import connection, transaction
+
+    assert connection.vendor == "postgresql"
+    inserted, started = threading.Event(), {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                started["first"] = services.clock_start(subject_type="tests.task",
+                                                        subject_id=13, step="tier1",
+                                                        branch=branch)
+                inserted.set()
+                # Still uncommitted while the second transaction tries the same clock.
+                threading.Event().wait(0.5)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second():
+        try:
+            inserted.wait(10)
+            with transaction.atomic():
+                started["second"] = services.clock_start(subject_type="tests.task",
+                                                         subject_id=13, step="tier1",
+                                                         branch=branch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert started["first"].pk is not None
+    assert started["second"].pk == started["first"].pk
+    assert Deadline.objects.filter(subject_type="tests.task", subject_id=13).count() == 1
+
+
+@pytest.mark.django_db
 def test_the_application_clocks_follow_its_status(staff, company, product, api):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.submit(api, staff, pk)
@@ -122,3 +208,22 @@ def test_remaining_time_goes_negative_when_overdue(staff, branch):
                                     started_at=timezone.now() - timedelta(days=30))
     assert deadline.is_overdue
     assert deadline.remaining_business_seconds() < -10 * 8 * 3600
+
+
+@pytest.mark.django_db
+def test_a_products_own_active_policy_wins_over_the_steps_default(product):
+    from sla.models import SlaPolicy
+    from tests.factories import ProductFactory
+
+    other = ProductFactory(code="SME-OTHER")
+    default = SlaPolicy.objects.create(step="contract", target=5)
+    assert services.sla_policy_for(step="contract", product=product) == default
+    SlaPolicy.objects.create(step="contract", product=other, target=1)
+    own = SlaPolicy.objects.create(step="contract", product=product, target=2, is_active=False)
+    assert services.sla_policy_for(step="contract", product=product) == default
+    own.is_active = True
+    own.save()
+    found = services.sla_policy_for(step="contract", product_id=product.pk)
+    assert found == own and found.target == 2 and found.unit == "days"
+    assert services.sla_policy_for(step="contract") == default
+    assert services.sla_policy_for(step="disbursement", product=product) is None
