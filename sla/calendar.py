@@ -90,26 +90,51 @@ def _aware(moment: datetime) -> datetime:
 
 def business_seconds_between(start: datetime, end: datetime, *, region: str = DEFAULT_REGION,
                              calendar: RegionCalendar | None = None) -> int:
-    """Business seconds from `start` to `end` (negative if end is before start)."""
+    """Business seconds from `start` to `end` (negative if end is before start).
+
+    The first and last days count their overlap with the working hours; every day between them
+    is a whole business day or none, so those are counted, not walked (a stage that stayed
+    open for months costs what a day does)."""
     start, end = _aware(start), _aware(end)
     if end < start:
         return -business_seconds_between(end, start, region=region, calendar=calendar)
     cal = calendar or get_calendar(region)
-    day = start.astimezone(cal.tz).date()
+    first = start.astimezone(cal.tz).date()
     last = end.astimezone(cal.tz).date()
-    total = 0.0
-    per_day = cal.seconds_per_day
-    while day <= last:
-        if cal.is_business_day(day):
-            open_, close = cal.window(day)
-            if start <= open_ and close <= end:
-                total += per_day
-            else:
-                lo, hi = max(start, open_), min(end, close)
-                if hi > lo:
-                    total += (hi - lo).total_seconds()
-        day += timedelta(days=1)
+    total = _overlap(cal, first, start, end)
+    if last > first:
+        total += _overlap(cal, last, start, end)
+        total += cal.seconds_per_day * business_days(cal, first + timedelta(days=1),
+                                                     last - timedelta(days=1))
     return int(total)
+
+
+def _overlap(cal: RegionCalendar, day: date, start: datetime, end: datetime) -> float:
+    """Seconds of `day`'s working hours between start and end."""
+    if not cal.is_business_day(day):
+        return 0.0
+    open_, close = cal.window(day)
+    if start <= open_ and close <= end:
+        return float(cal.seconds_per_day)
+    lo, hi = max(start, open_), min(end, close)
+    return (hi - lo).total_seconds() if hi > lo else 0.0
+
+
+def business_days(cal: RegionCalendar, first: date, last: date) -> int:
+    """How many business days from `first` to `last`, both included: the weekdays, less the
+    holidays that fall on one, plus the make-up working days that fall on a weekend."""
+    if last < first:
+        return 0
+    weeks, rest = divmod((last - first).days + 1, 7)
+    weekday = first.weekday()
+    count = weeks * 5 + sum(1 for i in range(rest) if (weekday + i) % 7 < 5)
+    for day, kind in cal.exceptions.items():
+        if first <= day <= last:
+            if kind == "holiday" and day.weekday() < 5:
+                count -= 1
+            elif kind == "workday" and day.weekday() >= 5:
+                count += 1
+    return count
 
 
 def add_business_seconds(start: datetime, seconds: float, *, region: str = DEFAULT_REGION,

@@ -116,3 +116,45 @@ def test_seeding_from_chinese_calendar_records_holidays_and_make_up_days():
     count = CalendarDay.objects.count()
     seed_calendar(years=[2026])
     assert CalendarDay.objects.count() == count
+
+
+def _walked_business_seconds(cal, start: datetime, end: datetime) -> int:
+    """The definition, day by day: each business day's working hours between start and end."""
+    from datetime import timedelta
+
+    total, day = 0.0, start.astimezone(cal.tz).date()
+    while day <= end.astimezone(cal.tz).date():
+        if cal.is_business_day(day):
+            open_, close = cal.window(day)
+            lo, hi = max(start, open_), min(end, close)
+            total += max(0.0, (hi - lo).total_seconds())
+        day += timedelta(days=1)
+    return int(total)
+
+
+def test_counting_business_time_over_months_agrees_with_walking_it_day_by_day():
+    import random
+    from datetime import time, timedelta
+
+    from sla.calendar import RegionCalendar, business_days
+
+    rng = random.Random(20261129)
+    origin = at("2026-01-01 00:00")
+    exceptions = {}
+    for _ in range(40):
+        day = (origin + timedelta(days=rng.randrange(500))).date()
+        exceptions[day] = "workday" if day.weekday() >= 5 else "holiday"
+    cal = RegionCalendar(region="CN", tz=SH, start=time(9), end=time(17),
+                         exceptions=exceptions)
+    for _ in range(400):
+        start = origin + timedelta(minutes=rng.randrange(500 * 24 * 60))
+        end = start + timedelta(minutes=rng.choice([rng.randrange(3 * 24 * 60),
+                                                    rng.randrange(300 * 24 * 60)]))
+        expected = _walked_business_seconds(cal, start, end)
+        assert business_seconds_between(start, end, calendar=cal) == expected, (start, end)
+        assert business_seconds_between(end, start, calendar=cal) == -expected
+    first, last = date(2026, 11, 16), date(2026, 11, 29)  # two whole weeks
+    assert business_days(cal, first, last) == 10 + sum(
+        1 if kind == "workday" else -1 for day, kind in exceptions.items()
+        if first <= day <= last)
+    assert business_days(cal, last, first) == 0
