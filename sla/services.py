@@ -120,22 +120,25 @@ def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
                steps=None, stopped_at=None) -> int:
     """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
     Returns how many stopped."""
-    where, params = ["subject_type = %s", "subject_id = %s"], [subject_type, subject_id]
+    q = connection.ops.quote_name
+    where = [f"{q('subject_type')} = %s", f"{q('subject_id')} = %s"]
+    params = [subject_type, subject_id]
     if step:
-        where.append("step = %s")
+        where.append(f"{q('step')} = %s")
         params.append(step)
     if steps is not None:
         steps = sorted(steps)
         if not steps:
             return 0
-        where.append(f"step IN ({', '.join(['%s'] * len(steps))})")
+        where.append(f"{q('step')} IN ({', '.join(['%s'] * len(steps))})")
         params.extend(steps)
     return _stop(where, params, stopped_at or timezone.now())
 
 
 def clock_stop_application(*, application, stopped_at=None) -> int:
     """Stop every open clock of an application (it was declined, withdrawn, closed...)."""
-    return _stop(["application_id = %s"], [application.pk], stopped_at or timezone.now())
+    return _stop([f"{connection.ops.quote_name('application_id')} = %s"], [application.pk],
+                 stopped_at or timezone.now())
 
 
 def _stop(where: list[str], params: list, stopped_at: datetime) -> int:

@@ -88,3 +88,36 @@ def test_an_unknown_token_or_an_inactive_user_is_refused(staff):
         TokenAuthentication().authenticate_credentials(key)
     assert ProfileModelBackend().get_user(user.pk) is None
     assert ProfileModelBackend().get_user("not-a-number") is None
+
+
+@pytest.mark.django_db
+def test_an_application_read_for_a_transition_is_the_orms_read_locked_and_scoped(
+        staff, owner, company, other_branch, django_assert_num_queries):
+    from django.db import connection, transaction
+
+    from applications.models import LoanApplication
+    from applications.selectors import application_get, application_scope_sql
+    from loanflow.errors import NotFound
+    from tests.factories import ApplicationFactory
+
+    mine = ApplicationFactory(company=company, filed_by=staff["rm"])
+    elsewhere = ApplicationFactory(company=company, filed_by=staff["rm"], branch=other_branch)
+
+    def columns(obj):
+        return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+    expected = LoanApplication.objects.select_related("branch").get(pk=mine.pk)
+    for user in (staff["rm"], staff["risk"], owner):
+        application_scope_sql(user, alias="a")  # the user's scope, as a request loads it
+        with transaction.atomic(), django_assert_num_queries(1) as ctx:
+            got = application_get(user=user, pk=str(mine.pk), for_update=True)
+            assert columns(got) == columns(expected)
+            assert columns(got.branch) == columns(expected.branch)  # loaded with it
+        if connection.features.has_select_for_update_of:
+            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF a")
+    with transaction.atomic():
+        assert application_get(user=staff["risk"], pk=elsewhere.pk, for_update=True)
+        for user, pk in ((staff["rm"], elsewhere.pk), (staff["rm"], "x"),
+                         (staff["rm"], 2**63), (staff["rm"], 0)):
+            with pytest.raises(NotFound):
+                application_get(user=user, pk=pk, for_update=True)
