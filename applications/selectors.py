@@ -90,7 +90,7 @@ def _application_locked(*, user, pk) -> LoanApplication | None:
     first and composing it through the ORM cost more than running it."""
     from django.db import connection, transaction
 
-    from loanflow.rawsql import instances
+    from loanflow.rawsql import fetch_instances
 
     try:
         pk = int(pk)
@@ -110,12 +110,9 @@ def _application_locked(*, user, pk) -> LoanApplication | None:
         sql += " FOR UPDATE OF a"
     elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk, *scope[1]])
-        row = cursor.fetchone()
-    if row is None:
+    loaded = fetch_instances(sql, [pk, *scope[1]], columns, read)
+    if loaded is None:
         return None
-    loaded = instances(read, columns.convert(row))
     LoanApplication.branch.field.set_cached_value(loaded["a"], loaded["b"])
     return loaded["a"]
 

@@ -471,7 +471,7 @@ def _task_for_action(*, user, pk: int | None, for_update: bool) -> ApprovalTask 
 
     from applications.models import LoanApplication
     from applications.selectors import application_scope_sql
-    from loanflow.rawsql import instances
+    from loanflow.rawsql import fetch_instances
 
     scope = application_scope_sql(user, alias="a")
     if pk is None or scope is None:
@@ -483,12 +483,9 @@ def _task_for_action(*, user, pk: int | None, for_update: bool) -> ApprovalTask 
     sql = f"{select} AND {scope[0]}"
     if for_update and connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF t, r"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk, *scope[1]])
-        row = cursor.fetchone()
-    if row is None:
+    loaded = fetch_instances(sql, [pk, *scope[1]], columns, read)
+    if loaded is None:
         return None
-    loaded = instances(read, columns.convert(row))
     task, application = loaded["t"], loaded["a"]
     LoanApplication.branch.field.set_cached_value(application, loaded["ab"])
     ApprovalTask.application.field.set_cached_value(task, application)

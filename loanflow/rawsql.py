@@ -64,3 +64,12 @@ def instances(read, values) -> dict:
         width = len(model._meta.concrete_fields)
         loaded[alias], values = instance(model, values[:width]), values[width:]
     return loaded
+
+
+def fetch_instances(sql: str, params: list, columns: Columns, read) -> dict | None:
+    """Run a SELECT of `read`'s columns ((model, alias) pairs, as `columns` lists them) and
+    give its first row's instances by alias (None when it found no row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else instances(read, columns.convert(row))

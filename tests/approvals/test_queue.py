@@ -353,6 +353,15 @@ def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
             task_get(user=staff["reviewer"], pk=pk, for_action=True)
 
 
+def _psycopg_dsn() -> dict:
+    """The test database, for connections of its own (transactions the test holds open)."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    return {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
+            "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_rows(
     matrix, in_approval
@@ -373,9 +382,7 @@ def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_row
     for pk in ids:
         by_residue.setdefault(pk % QueueCount.SLOTS, []).append(pk)
     first, second = next(pks for pks in by_residue.values() if len(pks) > 1)[:2]
-    conf = connection.settings_dict
-    dsn = {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
-           "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
+    dsn = _psycopg_dsn()
     move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
     slot = f"SELECT mod(txid_current(), {QueueCount.SLOTS})"
     with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
@@ -410,9 +417,7 @@ def test_a_transaction_holding_the_count_trigger_back_leaves_the_count_rows_free
         pytest.fail("row locking is tested on PostgreSQL")
     apps = _fill(in_approval, 2)
     first, second = ApprovalTask.objects.filter(application__in=apps).values_list("id", flat=True)
-    conf = connection.settings_dict
-    dsn = {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
-           "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
+    dsn = _psycopg_dsn()
     move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
     slot = f"SELECT mod(txid_current(), {QueueCount.SLOTS})"
     with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
