@@ -300,10 +300,12 @@ class ApprovalTask(models.Model):
 class QueueCount(models.Model):
     """How many open and claimed tasks each queue (role) holds per branch, kept by database
     triggers on approvals_approvaltask (migration 0002), so that the queue page reads its
-    counts from a few rows instead of counting the queue. Each count is spread over SLOTS rows,
-    chosen on PostgreSQL by the writing transaction's id (migration 0005), so that concurrent
-    decisions in one branch do not queue on one row lock; only a count's sum over its slots
-    means anything."""
+    counts from a few rows instead of counting the queue. A count row stays locked from the
+    trigger's update to its transaction's commit. Each count is spread over SLOTS rows, chosen
+    on PostgreSQL by the writing transaction's id (migration 0005), and a decision fires the
+    trigger only after its last write (migration 0006, services.queue_counts_last), so that
+    concurrent decisions in one branch do not queue on one row lock through their transitions;
+    only a count's sum over its slots means anything."""
 
     SLOTS = 8
 
