@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LUA = r"""
 local ids = {%(ids)s}
+local tokens = {%(tokens)s}
 local counter = 0
 local thread_no = 0
 local threads = {}
@@ -36,11 +37,18 @@ end
 
 function request()
   local path = fmt
+  local headers = nil
   if #ids > 0 then
-    path = string.format(fmt, ids[(counter %% #ids) + 1])
+    local k = (counter %% #ids) + 1
+    path = string.format(fmt, ids[k])
+    if #tokens > 0 then
+      -- (wrk.format takes these instead of wrk.headers, not on top of them)
+      headers = {["Authorization"] = "Token " .. tokens[k],
+                 ["Content-Type"] = "application/json", ["Host"] = "127.0.0.1"}
+    end
     counter = counter + 2
   end
-  return wrk.format(method, path, nil, method == "GET" and nil or body)
+  return wrk.format(method, path, headers, method == "GET" and nil or body)
 end
 
 function done(summary, latency, requests)
@@ -94,11 +102,16 @@ def gunicorn(*, workers: int = 4):
 
 
 def wrk(base: str, *, path: str, token: str = "", method: str = "GET", body: str = "",
-        ids: list[int] | None = None, seconds: int = 5, connections: int = 8) -> dict:
-    """Run wrk; `path` may contain %d, filled from `ids` (each request a distinct id)."""
+        ids: list[int] | None = None, tokens: list[str] | None = None, seconds: int = 5,
+        connections: int = 8) -> dict:
+    """Run wrk; `path` may contain %d, filled from `ids` (each request a distinct id while they
+    last). `tokens`, if given, pairs each id with the token its request is sent with."""
+    if tokens is not None and len(tokens) != len(ids or []):
+        raise ValueError("one token per id")
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
-    script = LUA % {"ids": ",".join(str(i) for i in (ids or [])), "method": method,
+    script = LUA % {"ids": ",".join(str(i) for i in (ids or [])),
+                    "tokens": ",".join(f'"{key}"' for key in (tokens or [])), "method": method,
                     "path": path, "body": body.replace("'", "\\'"), "token": token}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)

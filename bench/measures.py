@@ -157,24 +157,61 @@ def approval_queue_page(bank, *, smoke, timed):
     return rows
 
 
-def approval_claim(bank, *, smoke, timed):
-    user, token, mine = _approver(bank)
-    claim_ids, bank.decide_ids = mine[: len(mine) // 2], mine[len(mine) // 2:]
+def _task_shares(bank) -> None:
+    """Split the open tasks, each paired with the token of one of its branch's approvers
+    (taken in turn), into three shares: the hand-written minimal transition's, the claims' and
+    the decisions'. Across every branch, so that no task is claimed or decided twice while the
+    tasks last (one approver's queue holds a twentieth of them)."""
+    from bench.stages import _branch_of
 
-    floor_ids = iter(claim_ids[::-1])
+    if getattr(bank, "claim_tasks", None) is not None:
+        return
+    ids = getattr(bank, "task_ids", None)
+    if not ids:
+        raise Unavailable("no approval tasks loaded")
+    names = {pk: username for username, pk in
+             _users(pk for (_b, role), pks in bank.staff.items() if role == Role.APPROVER
+                    for pk in pks)}
+    pairs = []
+    for pk in ids:
+        approvers = bank.staff[(_branch_of(bank, pk).pk, Role.APPROVER)]
+        pairs.append((pk, bank.tokens[names[approvers[pk % len(approvers)]]]))
+    reserved = min(200, len(pairs) // 5)
+    bank.minimal_tasks = [pk for pk, _token in pairs[:reserved]]
+    rest = pairs[reserved:]
+    bank.claim_tasks, bank.decide_tasks = rest[0::2], rest[1::2]
+
+
+def _users(pks):
+    from django.contrib.auth.models import User
+
+    return User.objects.filter(pk__in=list(pks)).values_list("username", "pk")
+
+
+def approval_claim(bank, *, smoke, timed):
+    _task_shares(bank)
+    user, _token, _mine = _approver(bank)
+    claim_ids = [pk for pk, _token in bank.claim_tasks]
+
+    # The floor claims tasks of the minimal transition's share (which ignores their status).
+    floor_ids = iter(bank.minimal_tasks)
     with psycopg.connect(_dsn(), autocommit=True) as conn:
         def floor_once():
             conn.execute("UPDATE approvals_approvaltask SET status = 'claimed', "
                          "claimed_by_id = %s, claimed_at = now(), last_activity_at = now() "
                          "WHERE id = %s AND status = 'open'", [user.pk, next(floor_ids)])
 
-        floor = timed(floor_once, runs=max(3, min(50, len(claim_ids) // 4)), warmup=0)
+        floor = timed(floor_once, runs=max(1, min(50, len(bank.minimal_tasks))), warmup=0)
     with gunicorn() as base:
         result = _http(wrk(base, path="/api/v1/approvals/tasks/%d/claim/", method="POST",
-                           body="{}", token=token, ids=claim_ids, seconds=_seconds(smoke)))
+                           body="{}", ids=claim_ids,
+                           tokens=[token for _pk, token in bank.claim_tasks],
+                           seconds=_seconds(smoke)))
     return [_row("claim a queue task (API)", result,
                  floor="conditional UPDATE via psycopg", floor_result=floor,
-                 note=f"non-2xx {result['non2xx']} (reused ids at small scale answer 409)")]
+                 note=f"each task claimed by one of its branch's approvers; {len(claim_ids)} "
+                      f"tasks; non-2xx {result['non2xx']} (a task claimed twice once they run "
+                      "out answers 409)")]
 
 
 def _replay_floor(statements: list[str], *, runs: int, timed) -> dict:
@@ -214,12 +251,10 @@ def approval_decision(bank, *, smoke, timed):
     psycopg), and a minimal hand-written transition for reference."""
     from django.db import transaction
 
-    ids = getattr(bank, "decide_ids", None)
-    if not ids:
-        raise Unavailable("run approval_claim first")
-    user, token, mine = _approver(bank)
+    _task_shares(bank)
+    user, _token, _mine = _approver(bank)
     body = '{"decision": "approve", "comment": "ok"}'
-    sample, http_ids = ids[0], ids[1:] or ids
+    (sample, token), http_tasks = bank.decide_tasks[0], bank.decide_tasks[1:]
 
     def decide_rolled_back():
         with transaction.atomic():
@@ -231,9 +266,8 @@ def approval_decision(bank, *, smoke, timed):
     statements = capture_sql(decide_rolled_back)
     floor = _replay_floor(statements, runs=20 if smoke else 200, timed=timed)
 
-    # The minimal transition, hand-written: on tasks outside the approver's branch.
-    others = [pk for pk in bank.task_ids if pk not in set(mine)]
-    floor_ids = iter(others)
+    # The minimal transition, hand-written, on its own share of the tasks.
+    floor_ids = iter(bank.minimal_tasks)
     with psycopg.connect(_dsn()) as conn:
         def minimal():
             pk = next(floor_ids)
@@ -258,17 +292,21 @@ def approval_decision(bank, *, smoke, timed):
                             "next_fire_at = NULL WHERE subject_type = 'approvals.task' AND "
                             "subject_id = %s AND status <> 'stopped'", [pk])
 
-        minimal_result = timed(minimal, runs=min(200, len(others)), warmup=0)
+        minimal_result = timed(minimal, runs=max(1, len(bank.minimal_tasks)), warmup=0)
     with gunicorn() as base:
         result = _http(wrk(base, path="/api/v1/approvals/tasks/%d/decide/", method="POST",
-                           body=body, token=token, ids=http_ids, seconds=_seconds(smoke)))
+                           body=body, ids=[pk for pk, _token in http_tasks],
+                           tokens=[token for _pk, token in http_tasks],
+                           seconds=_seconds(smoke)))
     return [_row("approval decision: last step approves (API)", result,
                  floor="its own statements in one transaction via psycopg", floor_result=floor,
                  target=">= 400 req/s, p95 < 30 ms",
                  note=f"{len(statements)} statements (offer, next SLA clock, stage record, "
                       f"audit included); minimal hand-written transition (8 statements) "
-                      f"{minimal_result['median_ms']:.2f} ms; non-2xx {result['non2xx']} "
-                      "(ids reused at small scale answer 409)")]
+                      f"{minimal_result['median_ms']:.2f} ms; each task decided by one of its "
+                      f"branch's approvers; {len(http_tasks)} tasks; non-2xx "
+                      f"{result['non2xx']} (a task decided twice once they run out answers "
+                      "409)")]
 
 
 def sla_sweep(bank, *, smoke, timed):

@@ -187,21 +187,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LoanFlow <loanflow@localhost
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Fail fast when Redis is down: a request must never hang on the broker.
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
         "max_retries": 1,
         "visibility_timeout": 3600,
-    }
-    # The result backend (also Redis) is touched by apply_async unless a task ignores
-    # results: without these it retries for ~20 s when Redis is down.
-    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
-    CELERY_REDIS_SOCKET_TIMEOUT = 2
-    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
-                         "interval_max": 0.2},
     }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -212,7 +203,11 @@ else:
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
-    CELERY_RESULT_BACKEND = None
+# No result backend: nothing reads a task's return value (the database holds every outcome).
+# With Redis as one, each publish subscribed the web process to the task's result channel and
+# the worker stored every result for a day.
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = True

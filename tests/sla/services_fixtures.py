@@ -116,9 +116,8 @@ def app_using_broker(url: str):
             del app._local.backend
         app.amqp._producer_pool = None
 
-    old = (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager,
-           app.conf.broker_transport_options)
-    app.conf.broker_url, app.conf.result_backend = url, url
+    old = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
+    app.conf.broker_url = url
     app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 2,
                                          "max_retries": 1, "visibility_timeout": 3600}
     app.conf.task_always_eager = False
@@ -126,8 +125,7 @@ def app_using_broker(url: str):
     try:
         yield app
     finally:
-        (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager,
-         app.conf.broker_transport_options) = old
+        app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = old
         reset()
 
 
