@@ -135,9 +135,10 @@ def approval_queue_page(bank, *, smoke, timed):
 
 
 def approval_queue_page_churned(bank, *, smoke, timed):
-    """The same pages again after the claims and decisions: the tasks they changed are spread
-    over the whole table, so an index-only scan of it now visits heap pages that the load's
-    VACUUM had marked all-visible (autovacuum has not run yet at this churn)."""
+    """The same pages again after the claims and decisions, with no VACUUM in between: the
+    tasks they changed are spread over the whole table, so an index-only scan of it visits the
+    heap pages they touched, which the load's VACUUM had marked all-visible (the note says
+    whether autovacuum has run since)."""
     return _queue_pages(bank, smoke=smoke, timed=timed, churned=True)
 
 
