@@ -1,6 +1,7 @@
 """The figures, each beside its floor. A measure returns rows for the report; it raises
 Unavailable when the part it measures is not installed."""
 
+import re
 import time
 
 import psycopg
@@ -176,8 +177,6 @@ def _queue_pages(bank, *, smoke, timed, churned: bool):
 def _heap_fetches(statements: list[str]) -> int:
     """Heap pages the index-only scans of these statements visited (EXPLAIN ANALYZE): none
     while the visibility map says every page is all-visible."""
-    import re
-
     fetched = 0
     with psycopg.connect(_dsn()) as conn:
         for sql in statements:

@@ -30,6 +30,7 @@ from applications.models import LoanApplication
 from audit.models import AuditEvent
 from audit.services import audit_record_many
 from loanflow.inserts import insert_unless_conflict
+from loanflow.rawsql import Columns, fetch_instances, model_columns, quote, table
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
 from org.models import Branch
@@ -50,20 +51,14 @@ def sla_policy_for(*, step: str, product=None, product_id: int | None = None
                    ) -> SlaPolicy | None:
     """The active policy of a step: the product's own, else the step's default (one query,
     in plain SQL: every clock start reads it)."""
-    from loanflow.rawsql import instance
-
     product_id = product.pk if product is not None else product_id
     sql, columns = _policy_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [step, True, product_id])
-        row = cursor.fetchone()
-    return None if row is None else instance(SlaPolicy, columns.convert(row))
+    loaded = fetch_instances(sql, [step, True, product_id], columns, ((SlaPolicy, "p"),))
+    return None if loaded is None else loaded["p"]
 
 
 @functools.cache
 def _policy_sql() -> tuple:
-    from loanflow.rawsql import Columns, model_columns, quote, table
-
     columns = Columns(model_columns(SlaPolicy, "p"))
     product = f"p.{quote('product_id')}"
     return (f"SELECT {columns.sql} FROM {table(SlaPolicy)} p "
@@ -120,24 +115,23 @@ def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
                steps=None, stopped_at=None) -> int:
     """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
     Returns how many stopped."""
-    q = connection.ops.quote_name
-    where = [f"{q('subject_type')} = %s", f"{q('subject_id')} = %s"]
+    where = [f"{quote('subject_type')} = %s", f"{quote('subject_id')} = %s"]
     params = [subject_type, subject_id]
     if step:
-        where.append(f"{q('step')} = %s")
+        where.append(f"{quote('step')} = %s")
         params.append(step)
     if steps is not None:
         steps = sorted(steps)
         if not steps:
             return 0
-        where.append(f"{q('step')} IN ({', '.join(['%s'] * len(steps))})")
+        where.append(f"{quote('step')} IN ({', '.join(['%s'] * len(steps))})")
         params.extend(steps)
     return _stop(where, params, stopped_at or timezone.now())
 
 
 def clock_stop_application(*, application, stopped_at=None) -> int:
     """Stop every open clock of an application (it was declined, withdrawn, closed...)."""
-    return _stop([f"{connection.ops.quote_name('application_id')} = %s"], [application.pk],
+    return _stop([f"{quote('application_id')} = %s"], [application.pk],
                  stopped_at or timezone.now())
 
 
@@ -147,13 +141,13 @@ def _stop(where: list[str], params: list, stopped_at: datetime) -> int:
     keeps paused_at until it resumes). A stopped paused clock keeps its frozen remaining time
     meaningful: its due time moves to the stop plus what remained (rare: one more UPDATE
     each)."""
-    q = connection.ops.quote_name
     stopped = Deadline._meta.get_field("stopped_at").get_db_prep_save(stopped_at, connection)
-    sql = (f"UPDATE {q(Deadline._meta.db_table)} "
-           f"SET {q('status')} = %s, {q('stopped_at')} = %s, {q('next_fire_at')} = NULL "
-           f"WHERE {' AND '.join(where)} AND {q('status')} IN (%s, %s) "
-           f"RETURNING {q('id')}, {q('paused_at')}, {q('paused_remaining_seconds')}, "
-           f"{q('region')}")
+    status = quote("status")
+    sql = (f"UPDATE {table(Deadline)} SET {status} = %s, {quote('stopped_at')} = %s, "
+           f"{quote('next_fire_at')} = NULL "
+           f"WHERE {' AND '.join(where)} AND {status} IN (%s, %s) "
+           f"RETURNING {quote('id')}, {quote('paused_at')}, "
+           f"{quote('paused_remaining_seconds')}, {quote('region')}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [Deadline.Status.STOPPED, stopped, *params, *OPEN])
         rows = cursor.fetchall()
