@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from analytics.models import MEASURED_STAGES, StageVisit
 from applications.models import LoanApplication, Status
+from loanflow.rawsql import insert_row, update_row
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +107,14 @@ def stage_visit_record_transition(
         _close(visit, left_at=at, transition=transition, outcome=to_state, actor=actor,
                actor_role=actor_role, region=region, previous_left_at=previous[0],
                previous_rework_left_at=previous[1])
-        visit.save(update_fields=_CLOSED_FIELDS if visit.pk else None)
+        if visit.pk:
+            update_row(visit, _CLOSED_FIELDS)
+        else:
+            insert_row(visit)
         closed = visit
     if to_state in MEASURED_STAGES:
-        StageVisit.objects.create(application_id=application.pk, stage=to_state,
-                                  entered_at=at, **common)
+        insert_row(StageVisit(application_id=application.pk, stage=to_state, entered_at=at,
+                              **common))
     return closed
 
 

@@ -10,7 +10,7 @@ import copy
 import logging
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
@@ -67,16 +67,23 @@ def application_transition(
     comment: str = "",
     data: dict | None = None,
     system: bool = False,
+    locked: LoanApplication | None = None,
 ) -> LoanApplication:
     """Take `transition` on the application as `actor` (None with system=True: the system
-    itself, e.g. a pre-screen decline or fast-track approval)."""
+    itself, e.g. a pre-screen decline or fast-track approval). `locked`: the application as
+    the caller read it, in scope for `actor`, locked FOR UPDATE earlier in the transaction
+    this call joins (an approval decision's task and application are locked together)."""
     if actor is None and not system:
         raise Forbidden()
     data = dict(data or {})
     refusal: SegregationOfDuties | None = None
     try:
         with transaction.atomic():
-            if system:
+            if locked is not None:
+                if locked.pk != application_id or connection.get_autocommit():
+                    raise ValueError("`locked` is the application, locked in this transaction")
+                application = locked
+            elif system:
                 try:
                     application = LoanApplication.objects.select_for_update().get(
                         pk=application_id)

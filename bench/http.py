@@ -70,10 +70,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 4):
+def gunicorn(*, workers: int = 4, reference: bool = False):
+    """LoanFlow under gunicorn; with `reference`, the issue's reference endpoints beside it
+    (bench/reference.py)."""
     port = free_port()
     env = {**os.environ, "DJANGO_DEBUG": "false", "LOANFLOW_LOG_LEVEL": "WARNING",
            "DATABASE_CONN_MAX_AGE": "600", "AXES_ENABLED": "false"}
+    if reference:
+        env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     binary = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [str(binary), "loanflow.wsgi", "--workers", str(workers), "--worker-class", "sync",

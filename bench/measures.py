@@ -129,10 +129,26 @@ def _approver(bank):
     return user, bank.tokens[user.username], mine
 
 
+# The issue's reference rates on its own 2-core machine (req/s): a minimal DRF transition, and
+# a minimal DRF queue page of 25 rows without counts. bench/reference.py serves both here.
+REFERENCE_RPS = (850, 790)
+
+
 def approval_queue_page(bank, *, smoke, timed):
     """The first page of an approver's queue with its counts: a branch approver's (one
-    twentieth of the open tasks) and a head-office approver's (all of them)."""
-    return _queue_pages(bank, smoke=smoke, timed=timed, churned=False)
+    twentieth of the open tasks) and a head-office approver's (all of them); and the issue's
+    minimal queue page (25 rows of the branch approver's, no counts) on this machine."""
+    rows = _queue_pages(bank, smoke=smoke, timed=timed, churned=False)
+    _user, token, _mine = _approver(bank)
+    with gunicorn(reference=True) as base:
+        reference = _http(wrk(base, path="/bench/minimal/queue/", token=token,
+                              seconds=_seconds(smoke)))
+    rows.append(_row("reference: minimal DRF queue page, 25 rows, no counts", reference,
+                     note=f"the issue's reference, measured here: {REFERENCE_RPS[1]} req/s, "
+                          "p95 12 ms on its machine (about 330 req/s, p95 29 ms, with the "
+                          "queue counted); bench/reference.py; non-2xx "
+                          f"{reference['non2xx']}"))
+    return rows
 
 
 def approval_queue_page_churned(bank, *, smoke, timed):
@@ -202,9 +218,10 @@ def _task_churn() -> str:
 
 def _task_shares(bank) -> None:
     """Split the open tasks, each paired with the token of one of its branch's approvers
-    (taken in turn), into three shares: the hand-written minimal transition's, the claims' and
-    the decisions'. Across every branch, so that no task is claimed or decided twice while the
-    tasks last (one approver's queue holds a twentieth of them)."""
+    (taken in turn), into four shares: the hand-written minimal transition's, the claims', the
+    decisions' and the minimal DRF transition's. Across every branch, so that no task is
+    claimed or decided twice while the tasks last (one approver's queue holds a twentieth of
+    them)."""
     from bench.stages import _branch_of
 
     if getattr(bank, "claim_tasks", None) is not None:
@@ -222,7 +239,8 @@ def _task_shares(bank) -> None:
     reserved = min(200, len(pairs) // 5)
     bank.minimal_tasks = [pk for pk, _token in pairs[:reserved]]
     rest = pairs[reserved:]
-    bank.claim_tasks, bank.decide_tasks = rest[0::2], rest[1::2]
+    bank.claim_tasks, bank.decide_tasks = rest[0::3], rest[1::3]
+    bank.minimal_http_tasks = rest[2::3]
 
 
 def _users(pks):
@@ -336,20 +354,34 @@ def approval_decision(bank, *, smoke, timed):
                             "subject_id = %s AND status <> 'stopped'", [pk])
 
         minimal_result = timed(minimal, runs=max(1, len(bank.minimal_tasks)), warmup=0)
-    with gunicorn() as base:
+    with gunicorn(reference=True) as base:
         result = _http(wrk(base, path="/api/v1/approvals/tasks/%d/decide/", method="POST",
                            body=body, ids=[pk for pk, _token in http_tasks],
                            tokens=[token for _pk, token in http_tasks],
                            seconds=_seconds(smoke)))
-    return [_row("approval decision: last step approves (API)", result,
-                 floor="its own statements in one transaction via psycopg", floor_result=floor,
-                 target=">= 400 req/s, p95 < 30 ms",
-                 note=f"{len(statements)} statements (offer, next SLA clock, stage record, "
-                      f"audit included); minimal hand-written transition (8 statements) "
-                      f"{minimal_result['median_ms']:.2f} ms; each task decided by one of its "
-                      f"branch's approvers; {len(http_tasks)} tasks; non-2xx "
-                      f"{result['non2xx']} (a task decided twice once they run out answers "
-                      "409)")]
+        reference = _http(wrk(base, path="/bench/minimal/decide/%d/", method="POST", body=body,
+                              ids=[pk for pk, _token in bank.minimal_http_tasks],
+                              tokens=[token for _pk, token in bank.minimal_http_tasks],
+                              seconds=_seconds(smoke)))
+    share = result["rps"] / reference["rps"] if reference["rps"] else 0.0
+    return [
+        _row("approval decision: last step approves (API)", result,
+             floor="its own statements in one transaction via psycopg", floor_result=floor,
+             target=">= 400 req/s, p95 < 30 ms",
+             note=f"{len(statements)} statements (offer, next SLA clock, stage record, "
+                  f"audit included); minimal hand-written transition (8 statements) "
+                  f"{minimal_result['median_ms']:.2f} ms; {share:.0%} of the minimal DRF "
+                  f"transition's rate on this machine (the target is {400 / REFERENCE_RPS[0]:.0%}"
+                  f" of the issue's {REFERENCE_RPS[0]}); each task decided by one of its "
+                  f"branch's approvers; {len(http_tasks)} tasks; non-2xx {result['non2xx']} "
+                  "(a task decided twice once they run out answers 409)"),
+        _row("reference: minimal DRF transition (select_for_update, the writes only)",
+             reference,
+             note=f"the issue's reference, measured here: {REFERENCE_RPS[0]} req/s, p95 12 ms "
+                  "on its machine; bench/reference.py; DRF token auth, no checks or stage "
+                  f"effects; {len(bank.minimal_http_tasks)} tasks; non-2xx "
+                  f"{reference['non2xx']}"),
+    ]
 
 
 def sla_sweep(bank, *, smoke, timed):

@@ -1,12 +1,17 @@
-"""Plain SQL over the models' own columns, for the few reads that nearly every request makes
-(authentication, the approval queue page), where composing the query through the ORM cost
-several times what running it did.
+"""Plain SQL over the models' own columns, for the few reads and writes that nearly every
+request or transition makes (authentication, the approval queue page, the audit row, the task
+a decision closes), where composing the query through the ORM cost several times what running
+it did.
 
 The SQL is written from the models' fields (table and column names, quoted by the backend),
 and each value comes back as the ORM would return it: the fields' and the backend's
-converters are applied (SQLite returns dates as text and decimals as floats)."""
+converters are applied (SQLite returns dates as text and decimals as floats). Writes prepare
+each value as Model.save does (the field's pre_save, auto_now included, then its database
+preparation); no model signal is sent."""
 
-from django.db import connection
+import functools
+
+from django.db import DatabaseError, connection
 
 
 def quote(name: str) -> str:
@@ -73,3 +78,55 @@ def fetch_instances(sql: str, params: list, columns: Columns, read) -> dict | No
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else instances(read, columns.convert(row))
+
+
+def insert_row(instance, *, ignore_conflicts: bool = False) -> bool:
+    """INSERT the new instance's row (its primary key set from RETURNING); with
+    `ignore_conflicts`, unless a row conflicts with it on a unique constraint (ON CONFLICT DO
+    NOTHING): False then, and the instance stays unsaved."""
+    model = type(instance)
+    with_pk = getattr(instance, model._meta.pk.attname) is not None
+    sql, fields = _insert_sql(model, with_pk, ignore_conflicts)
+    values = [field.get_db_prep_save(field.pre_save(instance, True), connection)
+              for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    for value, field in zip(row, model._meta.db_returning_fields, strict=True):
+        setattr(instance, field.attname, value)
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
+
+
+@functools.cache
+def _insert_sql(model, with_pk: bool, ignore_conflicts: bool) -> tuple[str, list]:
+    meta = model._meta
+    fields = [field for field in meta.local_concrete_fields
+              if not field.generated and (with_pk or not field.primary_key)]
+    returning = ", ".join(quote(field.column) for field in meta.db_returning_fields)
+    return (f"INSERT INTO {table(model)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+            f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {returning}",
+            fields)
+
+
+def update_row(instance, fields: list[str]) -> None:
+    """UPDATE these fields of the instance's row, as save(update_fields=fields) does."""
+    sql, concrete = _update_sql(type(instance), tuple(fields))
+    values = [field.get_db_prep_save(field.pre_save(instance, False), connection)
+              for field in concrete]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+@functools.cache
+def _update_sql(model, names: tuple[str, ...]) -> tuple[str, list]:
+    meta = model._meta
+    concrete = [meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in concrete)
+    return (f"UPDATE {table(model)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
+            concrete)

@@ -1,5 +1,7 @@
 """Applicants hear, in plain language, when their application changes status."""
 
+import functools
+
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
@@ -50,16 +52,43 @@ class _Formatted:
 
 @receiver(application_transitioned, dispatch_uid="notifications_applicant_status")
 def tell_applicants(sender, application, transition, from_state, to_state, **kwargs):
-    from customers.models import ApplicantProfile
-    from notifications.services import notify
+    from notifications.services import Message, notify_many
 
     entry = APPLICANT_MESSAGES.get(to_state)
     if entry is None:
         return
     kind, title, body = entry
-    profiles = ApplicantProfile.objects.filter(company_id=application.company_id,
-                                               user__is_active=True).select_related("user")
-    for profile in profiles:
-        notify(user=profile.user, kind=kind, title=title,
-               body=_Formatted(body, ref=application.reference),
-               url=f"/portal/applications/{application.pk}/", application=application)
+    text = _Formatted(body, ref=application.reference)
+    notify_many([Message(user=user, kind=kind, title=title, body=text,
+                         url=f"/portal/applications/{application.pk}/",
+                         application=application)
+                 for user in _applicant_users(application.company_id)])
+
+
+def _applicant_users(company_id: int) -> list:
+    """The company's active applicant logins: one plain SELECT (every transition reads it,
+    and composing it through the ORM cost more than running it)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from loanflow.rawsql import instance
+
+    sql, columns = _applicant_users_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [company_id])
+        return [instance(get_user_model(), columns.convert(row)) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _applicant_users_sql() -> tuple:
+    from django.contrib.auth import get_user_model
+
+    from customers.models import ApplicantProfile
+    from loanflow.rawsql import Columns, model_columns, quote, table
+
+    user_model = get_user_model()
+    columns = Columns(model_columns(user_model, "u"))
+    return (f"SELECT {columns.sql} FROM {table(user_model)} u "
+            f"JOIN {table(ApplicantProfile)} p ON p.{quote('user_id')} = u.{quote('id')} "
+            f"WHERE p.{quote('company_id')} = %s AND u.{quote('is_active')} "
+            f"ORDER BY p.{quote('id')}"), columns

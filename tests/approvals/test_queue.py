@@ -346,7 +346,7 @@ def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
             assert fields(getattr(got, related)) == fields(getattr(expected, related))
         assert fields(got.application.branch) == fields(expected.application.branch)
         if connection.features.has_select_for_update_of:
-            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF t, r")
+            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF t, a, r")
     assert seen["reviewer"] and seen["head office"] and not seen["other branch"]
     for pk in ("x", 10**9):
         with pytest.raises(NotFound):
@@ -433,6 +433,31 @@ def test_a_transaction_holding_the_count_trigger_back_leaves_the_count_rows_free
         one.commit()
     assert _kept_counts() == _live_counts()
     assert _kept_counts()[("credit_reviewer", apps[0].branch_id, "claimed")] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_in_its_own_transaction_leaves_its_held_counts_to_the_commit(
+    matrix, in_approval, staff, api
+):
+    """Outside any other transaction (as under gunicorn), the decision sends no statement to
+    run the held count triggers: its commit runs them, and the counts are right after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.fail("the deferred count trigger is PostgreSQL's")
+    apps = _fill(in_approval, 2)
+    task = ApprovalTask.objects.filter(application=apps[0]).get()
+    client = api(staff["reviewer"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
+                               {"decision": "approve", "comment": "ok"})
+    assert response.status_code == 200, response.content
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert "SET CONSTRAINTS approvals_queue_count DEFERRED" in sql
+    assert "SET CONSTRAINTS approvals_queue_count IMMEDIATE" not in sql
+    assert _kept_counts() == _live_counts()
+    assert _kept_counts()[("credit_reviewer", apps[0].branch_id, "open")] == 1
 
 
 def test_a_decision_moves_its_queue_counts_after_the_rest_of_its_work(
