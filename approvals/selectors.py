@@ -428,9 +428,11 @@ def task_get(*, user, pk, for_action: bool = False, for_update: bool = False) ->
     """A task of an application the user may see (404 otherwise), in one query; with
     `for_action`, joined only to what claiming, deciding or voting reads (its application
     and that application's branch, its record, its branch), read by plain SQL (it comes
-    first in every queue action); with `for_update` too, the task, its application and its
-    record locked (FOR UPDATE OF the three: a decision that moves the application passes it
-    on to the transition locked, which then need not read it again)."""
+    first in every queue action); with `for_update` too, its application, the task and its
+    record locked, in that order (FOR UPDATE OF a, t, r), the order in which any transition
+    of the application locks it and then its tasks, so that the two wait on each other
+    rather than deadlock; a decision that moves the application passes it on to the
+    transition locked, which then need not read it again."""
     from applications.selectors import application_scope_q
     from loanflow.errors import NotFound
 
@@ -483,7 +485,7 @@ def _task_for_action(*, user, pk: int | None, for_update: bool) -> ApprovalTask 
     select, columns, read = _action_read()
     sql = f"{select} AND {scope[0]}"
     if for_update and connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF t, a, r"
+        sql += " FOR UPDATE OF a, t, r"
     loaded = fetch_instances(sql, [pk, *scope[1]], columns, read)
     if loaded is None:
         return None

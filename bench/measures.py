@@ -364,6 +364,7 @@ def approval_decision(bank, *, smoke, timed):
                               tokens=[token for _pk, token in bank.minimal_http_tasks],
                               seconds=_seconds(smoke)))
     share = result["rps"] / reference["rps"] if reference["rps"] else 0.0
+    tail = result["p95_ms"] / reference["p95_ms"] if reference["p95_ms"] else 0.0
     return [
         _row("approval decision: last step approves (API)", result,
              floor="its own statements in one transaction via psycopg", floor_result=floor,
@@ -371,8 +372,9 @@ def approval_decision(bank, *, smoke, timed):
              note=f"{len(statements)} statements (offer, next SLA clock, stage record, "
                   f"audit included); minimal hand-written transition (8 statements) "
                   f"{minimal_result['median_ms']:.2f} ms; {share:.0%} of the minimal DRF "
-                  f"transition's rate on this machine (the target is {400 / REFERENCE_RPS[0]:.0%}"
-                  f" of the issue's {REFERENCE_RPS[0]}); each task decided by one of its "
+                  f"transition's rate on this machine and {tail:.1f}x its p95 (the targets: "
+                  f"{400 / REFERENCE_RPS[0]:.0%} of the issue's {REFERENCE_RPS[0]} req/s, "
+                  f"{30 / 12:.1f}x its 12 ms); each task decided by one of its "
                   f"branch's approvers; {len(http_tasks)} tasks; non-2xx {result['non2xx']} "
                   "(a task decided twice once they run out answers 409)"),
         _row("reference: minimal DRF transition (select_for_update, the writes only)",

@@ -346,7 +346,7 @@ def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
             assert fields(getattr(got, related)) == fields(getattr(expected, related))
         assert fields(got.application.branch) == fields(expected.application.branch)
         if connection.features.has_select_for_update_of:
-            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF t, a, r")
+            assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE OF a, t, r")
     assert seen["reviewer"] and seen["head office"] and not seen["other branch"]
     for pk in ("x", 10**9):
         with pytest.raises(NotFound):
@@ -458,6 +458,59 @@ def test_a_decision_in_its_own_transaction_leaves_its_held_counts_to_the_commit(
     assert "SET CONSTRAINTS approvals_queue_count IMMEDIATE" not in sql
     assert _kept_counts() == _live_counts()
     assert _kept_counts()[("credit_reviewer", apps[0].branch_id, "open")] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_waits_for_a_transition_of_its_application_without_holding_its_task(
+    matrix, in_approval, staff, api
+):
+    """A transition of the application (a withdrawal, say) locks the application, then its
+    open tasks. A decision locks them in the same order: while it waits for the application
+    it holds no task, so the two queue up instead of deadlocking."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("row locking is tested on PostgreSQL")
+    application = in_approval()
+    task = ApprovalTask.objects.get(application=application)
+    client, answers = api(staff["reviewer"]), []
+
+    def decide():
+        try:
+            answers.append(client.post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
+                                       {"decision": "approve", "comment": "ok"}).status_code)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    dsn = _psycopg_dsn()
+    with psycopg.connect(**dsn) as holder, psycopg.connect(**dsn) as probe:
+        holder.execute("SELECT id FROM applications_loanapplication WHERE id = %s FOR UPDATE",
+                       [application.pk])
+        deciding = threading.Thread(target=decide)
+        deciding.start()
+        deadline = time.monotonic() + 10
+        while not probe.execute(  # the decision is waiting on the application's row lock
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'").fetchone()[0]:
+            probe.rollback()
+            assert time.monotonic() < deadline, ("the decision never waited", answers)
+            time.sleep(0.05)
+        probe.execute("SET lock_timeout = '1s'")
+        # Its task is free meanwhile: a transition of the application could take it.
+        probe.execute("SELECT id FROM approvals_approvaltask WHERE id = %s FOR UPDATE",
+                      [task.pk])
+        probe.rollback()
+        holder.rollback()
+        deciding.join(timeout=30)
+    assert answers == [200]
+    task.refresh_from_db()
+    assert task.status == "done"
 
 
 def test_a_decision_moves_its_queue_counts_after_the_rest_of_its_work(

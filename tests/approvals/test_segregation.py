@@ -132,7 +132,7 @@ def test_a_decision_checks_its_approver_once_and_with_the_task_locked(
     assert len(acted_steps) == 1, acted_steps
     if connection.features.has_select_for_update_of:
         locked = [i for i, q in enumerate(sql)
-                  if q.endswith("FOR UPDATE OF t, a, r")]
+                  if q.endswith("FOR UPDATE OF a, t, r")]
         assert len(locked) == 1 and locked[0] < sql.index(acted_steps[0])
         # The approval's transition takes the application as the task's read locked it.
         assert not [q for q in sql if q.endswith("FOR UPDATE OF a")]
