@@ -421,7 +421,11 @@ def queue_counts_last():
 
 
 def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
-    """Lock the task for the actor: theirs if claimed by them, claimed now if open."""
+    """Lock the task for the actor: theirs if claimed by them, claimed now if open. Its
+    application is locked first, then the task and its record: the order of every transition
+    of the application (see task_get), so that the two wait on each other, not deadlock."""
+    LoanApplication.objects.select_for_update().filter(pk=task.application_id).values_list(
+        "pk").get()
     locked = ApprovalTask.objects.select_for_update().select_related("record").get(pk=task.pk)
     locked.application = task.application
     return _take(locked, actor)
