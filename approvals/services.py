@@ -34,7 +34,7 @@ from approvals.selectors import (
 )
 from audit.services import audit_record, audit_refusal
 from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
-from loanflow.rawsql import update_row
+from loanflow.rawsql import quote, table, update_row
 from org.roles import Role, has_role, primary_role, roles_of
 from org.selectors import user_sees_branch
 from sla import services as sla_services
@@ -309,8 +309,6 @@ def _route_close(*, application, to_state: str, now: datetime) -> None:
     UPDATEs (every decision that ends a route runs them, and composing them through the ORM
     cost more than running them); a clock stop per step cancelled (on a last step's
     approval, none: that step is done)."""
-    from loanflow.rawsql import quote, table
-
     final = {"approved": ApprovalRecord.Status.APPROVED,
              "declined": ApprovalRecord.Status.DECLINED,
              "investigation": ApprovalRecord.Status.RETURNED}.get(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from loanflow.inserts import insert_unless_conflict
+from loanflow.rawsql import quote, table
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member
 
@@ -40,10 +41,6 @@ def _conditions_of(application) -> list[dict]:
         return []
     # In plain SQL: every approval reads it, and composing it through the ORM cost more than
     # running it.
-    from django.db import connection
-
-    from loanflow.rawsql import quote, table
-
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {quote('id')}, {quote('text')} FROM {table(model)} "
                        f"WHERE {quote('application_id')} = %s ORDER BY {quote('id')}",

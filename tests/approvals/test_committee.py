@@ -122,14 +122,8 @@ def test_a_vote_closing_waits_for_a_transition_of_its_application_without_holdin
     """As a decision does (test_queue): the chair's close locks the application before the
     committee task, the order in which a withdrawal locks them, so the two queue up instead
     of deadlocking."""
-    import threading
-    import time
-
-    import psycopg
-    from django.db import connections
-
     from approvals.models import ApproverLimit
-    from tests.approvals.test_queue import _psycopg_dsn
+    from tests.approvals.locking import status_while_application_locked
 
     MatrixVersion.objects.filter(pk=matrix.pk).update(committee_quorum=2)
     ApproverLimit.objects.create(user=staff["approver"], grade="E", max_amount=2_000_000)
@@ -141,34 +135,10 @@ def test_a_vote_closing_waits_for_a_transition_of_its_application_without_holdin
     for user in (staff["committee"], other):
         assert api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"},
                               format="json").status_code == 200
-    answers = []
-
-    def close():
-        try:
-            answers.append(chair.post(f"/api/v1/approvals/tasks/{task.pk}/close-vote/", {},
-                                      format="json").status_code)
-        finally:
-            connections.close_all()
-
-    dsn = _psycopg_dsn()
-    with psycopg.connect(**dsn) as holder, psycopg.connect(**dsn) as probe:
-        holder.execute("SELECT id FROM applications_loanapplication WHERE id = %s FOR UPDATE",
-                       [application.pk])
-        closing = threading.Thread(target=close)
-        closing.start()
-        deadline = time.monotonic() + 10
-        while not probe.execute(  # the close is waiting on the application's row lock
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'").fetchone()[0]:
-            probe.rollback()
-            assert time.monotonic() < deadline, ("the close never waited", answers)
-            time.sleep(0.05)
-        probe.execute("SET lock_timeout = '1s'")
-        probe.execute("SELECT id FROM approvals_approvaltask WHERE id = %s FOR UPDATE",
-                      [task.pk])
-        probe.rollback()
-        holder.rollback()
-        closing.join(timeout=30)
-    assert answers == [200]
+    status = status_while_application_locked(
+        application_id=application.pk, task_id=task.pk,
+        request=lambda: chair.post(f"/api/v1/approvals/tasks/{task.pk}/close-vote/", {},
+                                   format="json").status_code)
+    assert status == 200
     application.refresh_from_db()
     assert application.status == "approved"

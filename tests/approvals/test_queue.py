@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from approvals.models import ApprovalTask
 from org.roles import Role
+from tests.approvals.locking import psycopg_dsn, status_while_application_locked
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -353,15 +354,6 @@ def test_a_queue_action_reads_its_task_as_the_orm_would_in_one_locking_query(
             task_get(user=staff["reviewer"], pk=pk, for_action=True)
 
 
-def _psycopg_dsn() -> dict:
-    """The test database, for connections of its own (transactions the test holds open)."""
-    from django.db import connection
-
-    conf = connection.settings_dict
-    return {"dbname": conf["NAME"], "user": conf["USER"], "host": conf["HOST"] or "127.0.0.1",
-            "port": conf["PORT"] or 5432, "password": conf.get("PASSWORD") or None}
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_rows(
     matrix, in_approval
@@ -382,7 +374,7 @@ def test_two_transactions_moving_tasks_of_one_queue_do_not_wait_on_its_count_row
     for pk in ids:
         by_residue.setdefault(pk % QueueCount.SLOTS, []).append(pk)
     first, second = next(pks for pks in by_residue.values() if len(pks) > 1)[:2]
-    dsn = _psycopg_dsn()
+    dsn = psycopg_dsn()
     move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
     slot = f"SELECT mod(txid_current(), {QueueCount.SLOTS})"
     with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
@@ -417,7 +409,7 @@ def test_a_transaction_holding_the_count_trigger_back_leaves_the_count_rows_free
         pytest.fail("row locking is tested on PostgreSQL")
     apps = _fill(in_approval, 2)
     first, second = ApprovalTask.objects.filter(application__in=apps).values_list("id", flat=True)
-    dsn = _psycopg_dsn()
+    dsn = psycopg_dsn()
     move = "UPDATE approvals_approvaltask SET status = 'claimed' WHERE id = %s"
     slot = f"SELECT mod(txid_current(), {QueueCount.SLOTS})"
     with psycopg.connect(**dsn) as one, psycopg.connect(**dsn) as two:
@@ -467,48 +459,18 @@ def test_a_decision_waits_for_a_transition_of_its_application_without_holding_it
     """A transition of the application (a withdrawal, say) locks the application, then its
     open tasks. A decision locks them in the same order: while it waits for the application
     it holds no task, so the two queue up instead of deadlocking."""
-    import threading
-    import time
-
-    import psycopg
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.fail("row locking is tested on PostgreSQL")
     application = in_approval()
     task = ApprovalTask.objects.get(application=application)
-    client, answers = api(staff["reviewer"]), []
-
-    def decide():
-        try:
-            answers.append(client.post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
-                                       {"decision": "approve", "comment": "ok"}).status_code)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-
-    dsn = _psycopg_dsn()
-    with psycopg.connect(**dsn) as holder, psycopg.connect(**dsn) as probe:
-        holder.execute("SELECT id FROM applications_loanapplication WHERE id = %s FOR UPDATE",
-                       [application.pk])
-        deciding = threading.Thread(target=decide)
-        deciding.start()
-        deadline = time.monotonic() + 10
-        while not probe.execute(  # the decision is waiting on the application's row lock
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'").fetchone()[0]:
-            probe.rollback()
-            assert time.monotonic() < deadline, ("the decision never waited", answers)
-            time.sleep(0.05)
-        probe.execute("SET lock_timeout = '1s'")
-        # Its task is free meanwhile: a transition of the application could take it.
-        probe.execute("SELECT id FROM approvals_approvaltask WHERE id = %s FOR UPDATE",
-                      [task.pk])
-        probe.rollback()
-        holder.rollback()
-        deciding.join(timeout=30)
-    assert answers == [200]
+    client = api(staff["reviewer"])
+    status = status_while_application_locked(
+        application_id=application.pk, task_id=task.pk,
+        request=lambda: client.post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
+                                    {"decision": "approve", "comment": "ok"}).status_code)
+    assert status == 200
     task.refresh_from_db()
     assert task.status == "done"
 
