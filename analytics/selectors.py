@@ -8,7 +8,9 @@ visit_left_cover) and summed by the database into log-scale buckets of the durat
 so is the median that centres Levene's test. Sorting every visit of the period, as
 percentile_cont and COUNT(DISTINCT) do, cost seconds over millions of visits. Figures over
 LoanApplication use count/avg/stddev_samp and, on PostgreSQL, percentile_cont; on SQLite (the
-embedded mode) those percentiles fall back to Python.
+embedded mode) those percentiles fall back to Python. The figures that read the buckets back,
+tens of thousands of rows over a year of a bank's visits, run with the cyclic garbage collector
+paused (loanflow.collector): its collections walked every row read so far, again and again.
 
 Every figure returns a dict: {"figure", "filters", "columns", "rows", ...extras}; the API
 returns it as JSON and the CSV export writes its columns and rows.
@@ -50,6 +52,7 @@ from analytics import stats
 from analytics.models import ScorecardMetric, ScorecardTarget, StageVisit
 from analytics.services import MEASURED_STAGES
 from applications.models import LoanApplication, Status
+from loanflow.collector import collector_paused
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 from org.models import Branch
 from org.roles import Role, has_role
@@ -369,6 +372,7 @@ def _first_in_period(f: Filters, *, rework: bool = False) -> Q:
     return Q(q, is_rework=True) if rework else q
 
 
+@collector_paused()
 def analytics_stages(*, user, f: Filters) -> dict:
     """Per stage: count, mean, standard deviation, median and p90 of the time spent (business
     and calendar hours), rework rate, first-time-right rate (share of applications that
@@ -642,6 +646,7 @@ def analytics_decline_reasons(*, user, f: Filters) -> dict:
 
 # --- People ---------------------------------------------------------------------------------
 
+@collector_paused()
 def analytics_staff(*, user, f: Filters) -> dict:
     """Per staff member and stage: stages completed in the period (workload) and the time
     they took (the median within 2.2%, stats.Histogram)."""
@@ -653,14 +658,17 @@ def analytics_staff(*, user, f: Filters) -> dict:
         **_moments("business_seconds", "b", squares=False),
         "c_n": 'COUNT(v."calendar_seconds")',
         "c_sum": 'SUM(v."calendar_seconds")', "rework": _count_where("is_rework")})
-    groups: dict[tuple[int, str], dict] = {}
+    by_person: dict[tuple[int, str], list[dict]] = defaultdict(list)
     for row in rows:
-        group = groups.setdefault((row["actor"], row["stage"]), {
-            "b": stats.Histogram(), "c_n": 0, "c_sum": 0, "rework": 0})
-        _add(group["b"], row["bb"], row, "b")
-        group["c_n"] += row["c_n"]
-        group["c_sum"] += int(row["c_sum"] or 0)
-        group["rework"] += row["rework"]
+        by_person[row["actor"], row["stage"]].append(row)
+    groups = {}
+    for key, buckets in by_person.items():
+        business = stats.Histogram()
+        business.extend((r["bb"], r["b_n"], r["b_sum"], 0, r["b_min"], r["b_max"])
+                        for r in buckets)
+        groups[key] = {"b": business, "c_n": sum(r["c_n"] for r in buckets),
+                       "c_sum": sum(int(r["c_sum"] or 0) for r in buckets),
+                       "rework": sum(r["rework"] for r in buckets)}
     people = {pk: (username, f"{first} {last}".strip() or username)
               for pk, username, first, last in get_user_model().objects.filter(
                   pk__in={actor for actor, _stage in groups}).values_list(
@@ -732,6 +740,7 @@ BEFORE_AFTER_COLUMNS = [
 ]
 
 
+@collector_paused()
 def analytics_before_after(*, user, f: Filters, before: tuple[date, date],
                            after: tuple[date, date]) -> dict:
     """Per stage, the mean and variance of the time spent in two periods, the change, Welch's

@@ -215,17 +215,26 @@ class Histogram:
         self._order: list[tuple[int, Bucket]] | None = None
 
     def add(self, bucket: int, n, total, squares, low, high) -> None:
-        if not n:
-            return
-        total, squares = int(total), int(squares)
-        self.n += n
-        self.total += total
+        self.extend(((bucket, n, total, squares, low, high),))
+
+    def extend(self, rows) -> None:
+        """Add (bucket, n, total, squares, low, high) rows, as a GROUP BY over the bucket sends
+        them back, in one pass (a figure over a year of visits reads tens of thousands)."""
+        buckets = self.buckets
+        n_all, total_all = self.n, self.total
+        for bucket, n, total, squares, low, high in rows:
+            if not n:
+                continue
+            total, squares = int(total), int(squares)
+            n_all += n
+            total_all += total
+            existing = buckets.get(bucket)
+            if existing is None:
+                buckets[bucket] = Bucket(n, total, squares, low, high)
+            else:
+                existing.add(n, total, squares, low, high)
+        self.n, self.total = n_all, total_all
         self._order = None
-        existing = self.buckets.get(bucket)
-        if existing is None:
-            self.buckets[bucket] = Bucket(n, total, squares, low, high)
-        else:
-            existing.add(n, total, squares, low, high)
 
     @property
     def mean(self) -> float | None:

@@ -13,7 +13,8 @@ bundled stylesheet once. WeasyPrint otherwise builds a font configuration per do
 reloads the fontconfig configuration and starts a new Pango font map, so every font is opened
 and measured from cold again), and fetches and parses a linked stylesheet per document.
 
-The cyclic garbage collector is paused while a document renders (`collector_paused`).
+The cyclic garbage collector is paused while a document renders
+(`loanflow.collector.collector_paused`).
 Rendering allocates millions of objects while the document's boxes stay alive: the collector
 ran about twenty collections per memo, walking the live boxes again and again, and every few
 memos a full collection over the worker's whole heap. Paused, it collects once, afterwards, what
@@ -22,18 +23,17 @@ Django process, forty times, took the same median (51-52 ms) and a p95 of 54-55 
 113-117.
 """
 
-import gc
 import logging
 import mimetypes
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from weasyprint import CSS
 from weasyprint import HTML as WeasyHTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from loanflow.collector import collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -117,19 +117,3 @@ def render_pdf(html: str, *, fetcher: LocalOnlyFetcher, base_url: str | None = N
                         user_agent_stylesheets=user_agent_stylesheets)
         return document.write_pdf(font_config=font_config(), stylesheets=list(stylesheets),
                                   **options)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block, and resume it after, even when the
-    block fails. Left alone if something else had paused it (that caller resumes it). The
-    switch is process-wide: another thread rendering at the same time may find it resumed
-    before its own render ends, which costs it only the collections it would have run."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

@@ -305,6 +305,46 @@ def test_a_median_over_many_close_visits_is_within_the_documented_error(make_app
         assert row[key] == pytest.approx(exact, rel=stats.PERCENTILE_MAX_ERROR)
 
 
+def test_the_figures_over_grouped_visits_run_with_the_garbage_collector_paused(
+        history, staff, monkeypatch):
+    import gc
+
+    from analytics import selectors, stats
+
+    user = staff["head"]
+    f = selectors.analytics_filters(user=user, params=PERIOD)
+    calls = {
+        "stages": lambda: selectors.analytics_stages(user=user, f=f),
+        "staff": lambda: selectors.analytics_staff(user=user, f=f),
+        "before-after": lambda: selectors.analytics_before_after(
+            user=user, f=f, before=(date(2026, 11, 1), date(2026, 11, 7)),
+            after=(date(2026, 11, 8), date(2026, 11, 30))),
+    }
+    seen = []
+
+    def watched(original):
+        def call(*args, **kwargs):
+            seen.append(gc.isenabled())
+            return original(*args, **kwargs)
+        return call
+
+    # Where the rows are read and where the histograms are built from them.
+    monkeypatch.setattr(selectors, "_grouped", watched(selectors._grouped))
+    monkeypatch.setattr(stats.Histogram, "extend", watched(stats.Histogram.extend))
+    for name, call in calls.items():
+        seen.clear()
+        assert call()["rows"], name
+        assert seen and not any(seen), name
+        assert gc.isenabled()
+    # Left paused by someone else, it stays paused.
+    gc.disable()
+    try:
+        calls["staff"]()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_an_application_back_in_a_stage_counts_once_in_each_period(make_app, staff):
     app = make_app("in_approval")
     other = make_app("in_approval")
