@@ -201,6 +201,8 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # The exchange table (kombu's default: ./control, wherever the process started).
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 # No result backend: nothing reads a task's return value (the database holds every outcome).

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.sh"
 apt_install fonts-wqy-microhei gettext libpango-1.0-0 libpangoft2-1.0-0
 ensure_venv requirements.txt
 unset DATABASE_URL REDIS_URL
-mkdir -p var/celery/queue var/celery/processed var/mail var/media
+mkdir -p var/celery/queue var/celery/processed var/celery/control var/mail var/media
 compile_messages
 log "Migrating the database (var/loanflow.sqlite3)"
 .venv/bin/python manage.py migrate --noinput -v 0

@@ -5,7 +5,8 @@ Deadlines live in the database and are written in the caller's transaction: noth
 deadline is held in Redis, and no Celery ETA timers are used. The sweep finds due rows through
 a partial index on next_fire_at and works a batch at a time: one statement claims the batch
 (FOR UPDATE SKIP LOCKED) and marks it, then its events, audit rows and notifications are
-written in bulk and one email task is queued after commit.
+written in bulk and one email task is queued after commit. On the embedded SQLite database
+(`make run`) the claim and the events go a row at a time through the models instead.
 """
 
 import functools
@@ -427,6 +428,8 @@ def _sweep_pause_for_tests() -> None:
 
 
 def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -> list[_Due]:
+    if connection.vendor != "postgresql":
+        return _claim_embedded(moment=moment, limit=limit, skip=skip, only=only)
     where, params = "", {"now": moment, "limit": limit}
     if only is not None:
         where, params["only"] = where + " AND id = %(only)s", only
@@ -437,11 +440,51 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
         rows = cursor.fetchall()
     dues = []
     for *columns, reminder_due, escalation1_due, escalation2_due in sorted(rows):
-        events = [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
-                                              ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
-                                              ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
-                  if is_due]
-        dues.append(_Due(*columns, events=events))
+        dues.append(_Due(*columns, events=_due_events(reminder_due, escalation1_due,
+                                                      escalation2_due)))
+    return dues
+
+
+def _due_events(reminder_due: bool, escalation1_due: bool, escalation2_due: bool):
+    return [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
+                                        ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
+                                        ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
+            if is_due]
+
+
+def _claim_embedded(*, moment: datetime, limit: int, skip: list[int],
+                    only: int | None) -> list[_Due]:
+    """_CLAIM_AND_MARK for the embedded SQLite database (`make run`), a row at a time through
+    the model: the same flags, and the next moment to fire from Deadline.compute_next_fire_at.
+    SQLite lets one transaction write at a time, so there are no locked rows to skip; the
+    events' unique constraint still makes each fire once."""
+    qs = Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
+    if only is not None:
+        qs = qs.filter(pk=only)
+    if skip:
+        qs = qs.exclude(pk__in=skip)
+    dues = []
+    for deadline in sorted(qs.select_related("branch").order_by("next_fire_at")[:limit],
+                           key=lambda d: d.pk):
+        reminder_due = bool(deadline.reminder_at and not deadline.reminder_fired_at
+                            and deadline.reminder_at <= moment
+                            and deadline.reminder_at < deadline.due_at)
+        escalation1_due = deadline.escalation_level < 1 and deadline.due_at <= moment
+        escalation2_due = (deadline.escalation_level < 2 and deadline.escalation2_at is not None
+                           and deadline.escalation2_at <= moment)
+        if reminder_due:
+            deadline.reminder_fired_at = moment
+        if escalation2_due:
+            deadline.escalation_level = 2
+        elif escalation1_due:
+            deadline.escalation_level = max(deadline.escalation_level, 1)
+        deadline.next_fire_at = deadline.compute_next_fire_at()
+        deadline.save(update_fields=["reminder_fired_at", "escalation_level", "next_fire_at"])
+        dues.append(_Due(
+            deadline.pk, deadline.step, deadline.subject_type, deadline.subject_id,
+            deadline.application_id, deadline.owner_id, deadline.role, deadline.branch_id,
+            deadline.branch.path if deadline.branch_id else None, deadline.due_at,
+            events=_due_events(reminder_due, escalation1_due, escalation2_due)))
     return dues
 
 
@@ -472,14 +515,7 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
     recipients = _Recipients(dues)
     fired = [(due, kind, level, recipients.of(due, kind, level))
              for due in dues for kind, level in due.events]
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_EVENTS, {
-            "now": moment, "deadlines": [due.id for due, _k, _l, _r in fired],
-            "kinds": [kind for _d, kind, _l, _r in fired],
-            "levels": [level for _d, _k, level, _r in fired],
-            "recipients": [json.dumps([u.pk for u in users]) for _d, _k, _l, users in fired]})
-        recorded = {(deadline_id, kind, level): event_id
-                    for event_id, deadline_id, kind, level in cursor.fetchall()}
+    recorded = _record_events(moment, fired)
     audit_rows, messages, shared = [], [], {}
     for due, kind, level, users in fired:
         event_id = recorded.get((due.id, kind, level))
@@ -508,6 +544,28 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
     audit_record_many(audit_rows)
     notify_many(messages)
     return len(audit_rows)
+
+
+def _record_events(moment: datetime, fired: list) -> dict[tuple[int, str, int], int]:
+    """Record the (due, kind, level, recipients) events that are not recorded yet; the ids of
+    those recorded now, by (deadline, kind, level)."""
+    if connection.vendor != "postgresql":
+        # The embedded SQLite database: one idempotent insert per event.
+        recorded = {}
+        for due, kind, level, users in fired:
+            event = SlaEvent(deadline_id=due.id, kind=kind, level=level, fired_at=moment,
+                             recipients=[u.pk for u in users])
+            if insert_unless_conflict(event):
+                recorded[(due.id, kind, level)] = event.pk
+        return recorded
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_EVENTS, {
+            "now": moment, "deadlines": [due.id for due, _k, _l, _r in fired],
+            "kinds": [kind for _d, kind, _l, _r in fired],
+            "levels": [level for _d, _k, level, _r in fired],
+            "recipients": [json.dumps([u.pk for u in users]) for _d, _k, _l, users in fired]})
+        return {(deadline_id, kind, level): event_id
+                for event_id, deadline_id, kind, level in cursor.fetchall()}
 
 
 def _anything_due(moment: datetime) -> bool:
