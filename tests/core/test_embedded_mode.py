@@ -13,15 +13,37 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import json
+
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from approvals.selectors import task_queue
 from audit.models import AuditEvent
 from notifications.models import Notification
-from sla.models import Deadline, SlaEvent
 from postloan.daily import daily_run
+from sla.models import Deadline, SlaEvent
 from sla.services import sla_sweep
 
 def due():
     return Deadline.objects.filter(status="pending", next_fire_at__lte=timezone.now()).count()
+
+# An approval step decided through the API: its writes go through loanflow.rawsql, written
+# for both databases.
+reviewer = User.objects.get(username="reviewer")
+client = Client(HTTP_HOST="127.0.0.1",
+                HTTP_AUTHORIZATION="Token " + Token.objects.get_or_create(user=reviewer)[0].key)
+task = task_queue(user=reviewer).filter(status="open").first()
+trail = AuditEvent.objects.filter(application_id=task.application_id)
+last_before = trail.order_by("-id").values_list("id", flat=True).first() or 0
+claim = client.post(f"/api/v1/approvals/tasks/{task.pk}/claim/")
+decide = client.post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
+                     {"decision": "approve", "comment": "ok"}, content_type="application/json")
+task.refresh_from_db()
+decision = {"claim": claim.status_code, "decide": decide.status_code, "status": task.status,
+            "actions": list(trail.filter(id__gt=last_before).order_by("id")
+                            .values_list("action", flat=True))}
 
 before = due()
 fired = sla_sweep()
@@ -36,6 +58,7 @@ print(json.dumps({
     "notifications": Notification.objects.filter(kind__in=["reminder", "escalation"]).count(),
     "escalated": escalated.count(),
     "daily": daily,
+    "decision": decision,
     "next_fire_right": all(d.next_fire_at == d.compute_next_fire_at()
                            for d in Deadline.objects.filter(status="pending")),
 }))
@@ -52,7 +75,7 @@ def _manage(*args: str, var: Path) -> str:
     return done.stdout
 
 
-def test_the_embedded_mode_fires_the_demo_banks_due_sla_events_once_and_runs_the_nightly_job(
+def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_nightly_job(
         tmp_path):
     for folder in ("celery/queue", "celery/processed", "mail", "media"):
         (tmp_path / folder).mkdir(parents=True)
@@ -71,6 +94,9 @@ def test_the_embedded_mode_fires_the_demo_banks_due_sla_events_once_and_runs_the
         result["fired"]
     assert result["escalated"] > 0 and result["notifications"] > 0
     assert result["next_fire_right"]
+    assert result["decision"]["claim"] == result["decision"]["decide"] == 200, result["decision"]
+    assert result["decision"]["status"] == "done"
+    assert "step_approve" in result["decision"]["actions"], result["decision"]
     # The nightly post-loan job runs on it too (its set-based SQL is PostgreSQL's; this is
     # the ORM path).
     assert {"positions_updated", "alerts_raised", "seconds"} <= set(result["daily"])
