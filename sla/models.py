@@ -195,6 +195,27 @@ class Deadline(models.Model):
             return self.escalation2_at
         return None
 
+    def mark_due(self, now) -> list[tuple[str, int]]:
+        """The (kind, level) events due at `now`, marked as fired on the instance (reminder
+        sent, escalation level reached, next moment to fire); the caller saves it. The sweep
+        does the same in SQL (sla.services._CLAIM_AND_MARK); this is its form for the embedded
+        SQLite database."""
+        reminder = bool(self.reminder_at and not self.reminder_fired_at
+                        and self.reminder_at <= now and self.reminder_at < self.due_at)
+        escalation1 = self.escalation_level < 1 and self.due_at <= now
+        escalation2 = (self.escalation_level < 2 and self.escalation2_at is not None
+                       and self.escalation2_at <= now)
+        if reminder:
+            self.reminder_fired_at = now
+        if escalation2:
+            self.escalation_level = 2
+        elif escalation1:
+            self.escalation_level = max(self.escalation_level, 1)
+        self.next_fire_at = self.compute_next_fire_at()
+        return [event for event, due in (((SlaEvent.Kind.REMINDER, 0), reminder),
+                                         ((SlaEvent.Kind.ESCALATION, 1), escalation1),
+                                         ((SlaEvent.Kind.ESCALATION, 2), escalation2)) if due]
+
 
 class SlaEvent(models.Model):
     """One fired reminder or escalation. The unique constraint makes "exactly once" a

@@ -440,24 +440,19 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
         rows = cursor.fetchall()
     dues = []
     for *columns, reminder_due, escalation1_due, escalation2_due in sorted(rows):
-        dues.append(_Due(*columns, events=_due_events(reminder_due, escalation1_due,
-                                                      escalation2_due)))
+        events = [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
+                                              ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
+                                              ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
+                  if is_due]
+        dues.append(_Due(*columns, events=events))
     return dues
-
-
-def _due_events(reminder_due: bool, escalation1_due: bool, escalation2_due: bool):
-    return [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
-                                        ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
-                                        ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
-            if is_due]
 
 
 def _claim_embedded(*, moment: datetime, limit: int, skip: list[int],
                     only: int | None) -> list[_Due]:
     """_CLAIM_AND_MARK for the embedded SQLite database (`make run`), a row at a time through
-    the model: the same flags, and the next moment to fire from Deadline.compute_next_fire_at.
-    SQLite lets one transaction write at a time, so there are no locked rows to skip; the
-    events' unique constraint still makes each fire once."""
+    the model (Deadline.mark_due). SQLite lets one transaction write at a time, so there are
+    no locked rows to skip; the events' unique constraint still makes each fire once."""
     qs = Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
     if only is not None:
         qs = qs.filter(pk=only)
@@ -466,25 +461,13 @@ def _claim_embedded(*, moment: datetime, limit: int, skip: list[int],
     dues = []
     for deadline in sorted(qs.select_related("branch").order_by("next_fire_at")[:limit],
                            key=lambda d: d.pk):
-        reminder_due = bool(deadline.reminder_at and not deadline.reminder_fired_at
-                            and deadline.reminder_at <= moment
-                            and deadline.reminder_at < deadline.due_at)
-        escalation1_due = deadline.escalation_level < 1 and deadline.due_at <= moment
-        escalation2_due = (deadline.escalation_level < 2 and deadline.escalation2_at is not None
-                           and deadline.escalation2_at <= moment)
-        if reminder_due:
-            deadline.reminder_fired_at = moment
-        if escalation2_due:
-            deadline.escalation_level = 2
-        elif escalation1_due:
-            deadline.escalation_level = max(deadline.escalation_level, 1)
-        deadline.next_fire_at = deadline.compute_next_fire_at()
+        events = deadline.mark_due(moment)
         deadline.save(update_fields=["reminder_fired_at", "escalation_level", "next_fire_at"])
         dues.append(_Due(
             deadline.pk, deadline.step, deadline.subject_type, deadline.subject_id,
             deadline.application_id, deadline.owner_id, deadline.role, deadline.branch_id,
             deadline.branch.path if deadline.branch_id else None, deadline.due_at,
-            events=_due_events(reminder_due, escalation1_due, escalation2_due)))
+            events=events))
     return dues
 
 
