@@ -167,6 +167,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LOANFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1_048_576
 LOANFLOW_MAX_UPLOAD_BYTES = env_int("LOANFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# Applicants' documents: outside MEDIA_ROOT, served only by the download view (scope checked).
+LOANFLOW_DOCUMENTS_ROOT = Path(env_str("LOANFLOW_DOCUMENTS_ROOT", str(VAR_DIR / "documents")))
 
 # --- Email ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -329,3 +331,5 @@ LOGGING = {
 # --- LoanFlow ----------------------------------------------------------------------------------
 LOANFLOW_DEFAULT_CURRENCY = "CNY"
 LOANFLOW_SITE_URL = env_str("LOANFLOW_SITE_URL", "http://127.0.0.1:8000")
+# A claimed approval task left untouched this long returns to its queue (swept every minute).
+APPROVALS_CLAIM_TIMEOUT_MINUTES = env_int("APPROVALS_CLAIM_TIMEOUT_MINUTES", 120)
