@@ -183,8 +183,9 @@ class Deadline(models.Model):
         return moment > self.due_at
 
     def compute_next_fire_at(self):
-        # The sweep computes the same in SQL (sla.services._CLAIM_AND_MARK): keep the two in
-        # step; tests/sla/test_sweep_batches.py compares them over every state.
+        """The earliest reminder or escalation still to fire (None when nothing is left): the
+        one definition of the SLA due rule, with mark_due. The clocks and the sweep both
+        use it."""
         if self.status != self.Status.PENDING:
             return None
         if self.reminder_at and not self.reminder_fired_at and self.reminder_at < self.due_at:
@@ -197,9 +198,8 @@ class Deadline(models.Model):
 
     def mark_due(self, now) -> list[tuple[str, int]]:
         """The (kind, level) events due at `now`, marked as fired on the instance (reminder
-        sent, escalation level reached, next moment to fire); the caller saves it. The sweep
-        does the same in SQL (sla.services._CLAIM_AND_MARK); this is its form for the embedded
-        SQLite database."""
+        sent, escalation level reached, next moment to fire); the caller saves it (the sweep
+        writes a claimed batch's marks in one statement)."""
         reminder = bool(self.reminder_at and not self.reminder_fired_at
                         and self.reminder_at <= now and self.reminder_at < self.due_at)
         escalation1 = self.escalation_level < 1 and self.due_at <= now
