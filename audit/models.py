@@ -19,18 +19,25 @@ class AuditEvent(models.Model):
         SYSTEM = "system", _("System event")
 
     at = models.DateTimeField(_("when"), default=timezone.now)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
-                            default=Kind.TRANSITION)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSITION)
     application = models.ForeignKey(
-        "applications.LoanApplication", verbose_name=_("application"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="audit_events",
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
     )
     # For events about something other than an application (a post-loan task, a deadline).
     subject_type = models.CharField(_("subject type"), max_length=50, blank=True)
     subject_id = models.BigIntegerField(_("subject id"), null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_role = models.CharField(_("role"), max_length=40, blank=True)
     action = models.CharField(_("action"), max_length=60)
@@ -48,13 +55,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject_type", "subject_id", "at"], name="audit_subject_at"),
             models.Index(fields=["at"], name="audit_at"),
             # Analytics' fast-track share: approvals taken by the system (no actor).
-            models.Index(fields=["application"], name="audit_system_approve",
-                         condition=models.Q(action="approve", actor__isnull=True,
-                                            kind="transition")),
+            models.Index(
+                fields=["application"],
+                name="audit_system_approve",
+                condition=models.Q(action="approve", actor__isnull=True, kind="transition"),
+            ),
         ]
         triggers = [
-            pgtrigger.Protect(name="append_only",
-                              operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
 
     def __str__(self) -> str:

@@ -101,11 +101,13 @@ if not _database_url:
     raise ImproperlyConfigured(
         "DATABASE_URL is not set. LoanFlow runs on PostgreSQL only: set DATABASE_URL "
         "(postgres://user:password@host:5432/name), or start it with `make run`, which "
-        "starts an embedded PostgreSQL under var/pg and sets it.")
+        "starts an embedded PostgreSQL under var/pg and sets it."
+    )
 DATABASES = {"default": environ.Env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
-        f"DATABASE_URL must point to PostgreSQL, not {DATABASES['default']['ENGINE']}.")
+        f"DATABASE_URL must point to PostgreSQL, not {DATABASES['default']['ENGINE']}."
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_bool("DATABASE_PREPARED_STATEMENTS", True):
@@ -114,7 +116,8 @@ if env_bool("DATABASE_PREPARED_STATEMENTS", True):
     # ten-table select_related costs more than running it). Turn off behind a pooler in
     # transaction mode (PgBouncer), which cannot keep prepared statements.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2))
+        server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------

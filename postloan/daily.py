@@ -56,10 +56,17 @@ class _Names:
 
 def _sql(template: str, **extra) -> str:
     return template.format(
-        loan=_Names(Loan), repayment=_Names(Repayment), instalment=_Names(Instalment),
-        floor=_Names(ClassificationFloor), inspection_rule=_Names(InspectionRule),
-        change=_Names(ClassificationChange), task=_Names(InspectionTask),
-        warning_rule=_Names(WarningRule), alert=_Names(Alert), **extra)
+        loan=_Names(Loan),
+        repayment=_Names(Repayment),
+        instalment=_Names(Instalment),
+        floor=_Names(ClassificationFloor),
+        inspection_rule=_Names(InspectionRule),
+        change=_Names(ClassificationChange),
+        task=_Names(InspectionTask),
+        warning_rule=_Names(WarningRule),
+        alert=_Names(Alert),
+        **extra,
+    )
 
 
 # The values the statements compare and write, from the models' choices.
@@ -114,9 +121,9 @@ def _start_clocks(task_ids: list[int]) -> None:
         return
     from postloan.services import task_clock_start
 
-    tasks = (InspectionTask.objects.filter(pk__in=task_ids[:INLINE_CLOCKS])
-             .select_related("loan__application__branch", "loan__application__product",
-                             "owner"))
+    tasks = InspectionTask.objects.filter(pk__in=task_ids[:INLINE_CLOCKS]).select_related(
+        "loan__application__branch", "loan__application__product", "owner"
+    )
     for task in tasks:
         task_clock_start(task=task)
     if len(task_ids) > INLINE_CLOCKS:
@@ -130,10 +137,16 @@ def tasks_without_clock(*, limit: int = 500) -> list[int]:
     """Open inspections that have no SLA deadline yet (oldest first)."""
     from sla.models import Deadline
 
-    return list(InspectionTask.objects.filter(status=InspectionTask.Status.OPEN)
-                .exclude(pk__in=Deadline.objects.filter(subject_type="postloan.inspectiontask")
-                         .values("subject_id"))
-                .order_by("due_date", "id").values_list("id", flat=True)[:limit])
+    return list(
+        InspectionTask.objects.filter(status=InspectionTask.Status.OPEN)
+        .exclude(
+            pk__in=Deadline.objects.filter(subject_type="postloan.inspectiontask").values(
+                "subject_id"
+            )
+        )
+        .order_by("due_date", "id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def clocks_catch_up(*, batch_size: int = 500, max_batches: int = 1000) -> int:
@@ -146,15 +159,16 @@ def clocks_catch_up(*, batch_size: int = 500, max_batches: int = 1000) -> int:
             ids = tasks_without_clock(limit=batch_size)
             if not ids:
                 break
-            for task in (InspectionTask.objects.filter(pk__in=ids)
-                         .select_related("loan__application__branch",
-                                         "loan__application__product", "owner")):
+            for task in InspectionTask.objects.filter(pk__in=ids).select_related(
+                "loan__application__branch", "loan__application__product", "owner"
+            ):
                 task_clock_start(task=task)
                 started += 1
     return started
 
 
 # --- The statements --------------------------------------------------------------------------
+
 
 def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
     params = {"as_of": as_of, "ids": loan_ids or [], **_VALUES}
@@ -175,19 +189,33 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             # JIT compilation costs more than it saves on these one-pass statements.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_sql(_LOAN_STATE_SQL.replace("{only}", only),
-                            rank_floor=_rank_case("classification"),
-                            rank_old=_rank_case("l.classification"),
-                            class_new=_class_case("fl.new_rank")), params)
+        cursor.execute(
+            _sql(
+                _LOAN_STATE_SQL.replace("{only}", only),
+                rank_floor=_rank_case("classification"),
+                rank_old=_rank_case("l.classification"),
+                class_new=_class_case("fl.new_rank"),
+            ),
+            params,
+        )
         rows = cursor.fetchall()
         raised = [row[1:] for row in rows if row[1] is not None]
         counts["positions_updated"], counts["classifications_raised"] = rows[0][0], len(raised)
-        audit_record_many([
-            {"kind": AuditEvent.Kind.SYSTEM, "action": "classification_floor",
-             "application_id": application_id, "subject_type": "postloan.loan",
-             "subject_id": loan_id, "from_state": old, "to_state": new,
-             "data": {"days_past_due": dpd}}
-            for loan_id, application_id, old, new, dpd in raised])
+        audit_record_many(
+            [
+                {
+                    "kind": AuditEvent.Kind.SYSTEM,
+                    "action": "classification_floor",
+                    "application_id": application_id,
+                    "subject_type": "postloan.loan",
+                    "subject_id": loan_id,
+                    "from_state": old,
+                    "to_state": new,
+                    "data": {"days_past_due": dpd},
+                }
+                for loan_id, application_id, old, new, dpd in raised
+            ]
+        )
         lap("loan_state")
         cursor.execute(_sql(_PERIODIC_TASKS_SQL.replace("{only}", only)), params)
         new_tasks = [row[0] for row in cursor.fetchall()]

