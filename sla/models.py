@@ -233,14 +233,20 @@ class Deadline(models.Model):
         """The earliest reminder or escalation still to fire (None when nothing is left): the
         one definition of the SLA due rule, with mark_due. The clocks and the sweep both
         use it."""
+        field = self.next_fire_field()
+        return None if field is None else getattr(self, field)
+
+    def next_fire_field(self) -> str | None:
+        """Which of the deadline's moments fires next: "reminder_at", "due_at" (the first
+        escalation), "escalation2_at", or None when nothing is left to fire."""
         if self.status != self.Status.PENDING:
             return None
         if self.reminder_at and not self.reminder_fired_at and self.reminder_at < self.due_at:
-            return self.reminder_at
+            return "reminder_at"
         if self.escalation_level < 1:
-            return self.due_at
+            return "due_at"
         if self.escalation_level < 2 and self.escalation2_at:
-            return self.escalation2_at
+            return "escalation2_at"
         return None
 
     def mark_due(self, now) -> list[tuple[str, int]]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -453,13 +453,13 @@ def _sweep_pause_for_tests() -> None:
 
 def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -> list[_Due]:
     """Claim up to `limit` due deadlines (rows another sweeper holds are skipped) and mark
-    what fires on them by the model's rule, Deadline.mark_due: the marks of the whole batch go
-    back in one statement. Call inside a transaction."""
+    what fires on them by the model's rule, Deadline.mark_due: the marks go back in a handful
+    of statements. Call inside a transaction."""
     due = (
         Deadline.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
-        .select_related("branch", "owner", "application")
-        .only(*_CLAIMED, "branch__path", "owner", "application__reference")
+        .select_related("branch", "application")
+        .only(*_CLAIMED, "owner_id", "branch__path", "application__reference")
     )
     if only is not None:
         due = due.filter(pk=only)
@@ -467,7 +467,12 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
         due = due.exclude(pk__in=skip)
     deadlines = sorted(due.order_by("next_fire_at")[:limit], key=lambda d: d.pk)
     events = {deadline.pk: deadline.mark_due(moment) for deadline in deadlines}
-    _write_marks(deadlines)
+    _write_marks(deadlines, moment)
+    # Owners hear of reminders only; most sweeps fire escalations.
+    owner_ids = {
+        d.owner_id for d in deadlines if d.owner_id and (SlaEvent.Kind.REMINDER, 0) in events[d.pk]
+    }
+    owners = get_user_model().objects.in_bulk(owner_ids) if owner_ids else {}
     return [
         _Due(
             d.pk,
@@ -481,7 +486,7 @@ def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -
             d.branch.path if d.branch_id else None,
             d.due_at,
             events=events[d.pk],
-            owner=d.owner,
+            owner=owners.get(d.owner_id),
             application=d.application,
         )
         for d in deadlines
@@ -502,25 +507,26 @@ _CLAIMED = (
     "escalation_level",
     "next_fire_at",
 )
-_MARKS = ("reminder_fired_at", "escalation_level", "next_fire_at")
 
 
-def _write_marks(deadlines: list[Deadline]) -> None:
-    """Write the marks of a claimed batch in one UPDATE, one array per column (what
-    QuerySet.bulk_update would write as a CASE of 1,000 branches per column)."""
-    if not deadlines:
-        return
-    qn = connection.ops.quote_name
-    meta = Deadline._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in _MARKS)]
-    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-    columns = ", ".join(qn(field.column) for field in fields)
-    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in fields[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(meta.db_table)} d SET {assignments} "
-            f"FROM UNNEST({arrays}) AS v ({columns}) WHERE d.{qn(meta.pk.column)} = v.{qn(meta.pk.column)}",
-            [[getattr(d, field.attname) for d in deadlines] for field in fields],
+def _write_marks(deadlines: list[Deadline], moment: datetime) -> None:
+    """Write the marks of a claimed batch: one UPDATE per kind of outcome (reminder sent or
+    not, escalation level reached, which moment fires next), a handful per batch however
+    many deadlines it holds. The next moment is one of the row's own columns, so no value
+    goes over per row."""
+    outcomes: dict[tuple, list[int]] = defaultdict(list)
+    for deadline in deadlines:
+        outcome = (
+            deadline.reminder_fired_at == moment,
+            deadline.escalation_level,
+            deadline.next_fire_field(),
+        )
+        outcomes[outcome].append(deadline.pk)
+    for (reminded, level, next_field), ids in outcomes.items():
+        Deadline.objects.filter(pk__in=ids).update(
+            reminder_fired_at=moment if reminded else F("reminder_fired_at"),
+            escalation_level=level,
+            next_fire_at=F(next_field) if next_field else None,
         )
 
 
