@@ -193,10 +193,13 @@ class Deadline(models.Model):
         ordering = ["due_at"]
         indexes = [
             # The sweep: with nothing due this is one index probe, however many are open.
+            # Only running clocks have a next_fire_at (pausing and stopping clear it), so the
+            # condition need not name the status: a condition on a status value would not
+            # serve the sweep's prepared statements, whose status is a parameter.
             models.Index(
                 fields=["next_fire_at"],
                 name="sla_deadline_fire",
-                condition=models.Q(status="pending", next_fire_at__isnull=False),
+                condition=models.Q(next_fire_at__isnull=False),
             ),
             models.Index(fields=["subject_type", "subject_id"], name="sla_deadline_subject"),
             models.Index(fields=["application", "status"], name="sla_deadline_application"),
