@@ -5,8 +5,16 @@ from audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "kind", "application", "action", "from_state", "to_state", "actor",
-                    "actor_role"]
+    list_display = [
+        "at",
+        "kind",
+        "application",
+        "action",
+        "from_state",
+        "to_state",
+        "actor",
+        "actor_role",
+    ]
     list_filter = ["kind", "action"]
     search_fields = ["application__reference", "comment"]
     list_select_related = ["application", "actor"]

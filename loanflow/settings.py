@@ -1,8 +1,8 @@
 """LoanFlow settings: one module, configured from environment variables only.
 
-Defaults give the embedded mode (SQLite, Celery on a local filesystem:// broker under var/).
-DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis; DJANGO_PRODUCTION=true turns on the
-production hardening that `manage.py check --deploy` inspects.
+DATABASE_URL (PostgreSQL) is required; `make run` sets it to an embedded PostgreSQL under var/pg.
+Without REDIS_URL, Celery uses a local filesystem:// broker under var/. DJANGO_PRODUCTION=true
+turns on the production hardening that `manage.py check --deploy` inspects.
 """
 
 from datetime import timedelta
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from loanflow.env import env_bool, env_int, env_list, env_str
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "pgtrigger",
     # LoanFlow: the organisation, then the credit stages in process order.
     "org",
     "customers",
@@ -92,31 +94,30 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# PostgreSQL only. `make run` starts an embedded server (scripts/embedded_pg.py) and sets
+# DATABASE_URL to its socket; everywhere else DATABASE_URL names the server to use.
 _database_url = env_str("DATABASE_URL", "")
-if _database_url:
-    DATABASES = {"default": environ.Env.db_url_config(_database_url)}
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-            "DATABASE_PREPARED_STATEMENTS", True):
-        # Server-side parameters, and each statement prepared on its connection once it has
-        # run twice: PostgreSQL then plans it once instead of on every request (planning a
-        # ten-table select_related costs more than running it). Turn off behind a pooler in
-        # transaction mode (PgBouncer), which cannot keep prepared statements.
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2))
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "loanflow.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Covering indexes' INCLUDE columns are a PostgreSQL feature; on the embedded default
-    # SQLite keeps such an index on its key columns, which is all a demo needs.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+if not _database_url:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. LoanFlow runs on PostgreSQL only: set DATABASE_URL "
+        "(postgres://user:password@host:5432/name), or start it with `make run`, which "
+        "starts an embedded PostgreSQL under var/pg and sets it."
+    )
+DATABASES = {"default": environ.Env.db_url_config(_database_url)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must point to PostgreSQL, not {DATABASES['default']['ENGINE']}."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # Server-side parameters, and each statement prepared on its connection once it has
+    # run twice: PostgreSQL then plans it once instead of on every request (planning a
+    # ten-table select_related costs more than running it). Turn off behind a pooler in
+    # transaction mode (PgBouncer), which cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 from celery import shared_task
 
+from postloan.daily import clocks_catch_up, daily_run
+
 
 @shared_task(name="postloan.tasks.daily_job")
 def daily_job() -> dict:
     """Beat, daily at 01:30: positions, classification floors, inspections, warnings."""
-    from postloan.daily import clocks_catch_up, daily_run
-
     counts = daily_run()
     # Also picks up inspections whose clock could not be started earlier (broker outage).
     counts["clocks_started"] = clocks_catch_up()
@@ -15,6 +15,4 @@ def daily_job() -> dict:
 @shared_task(name="postloan.tasks.start_missing_clocks")
 def start_missing_clocks() -> int:
     """After a daily run that created many inspections: start their SLA clocks in batches."""
-    from postloan.daily import clocks_catch_up
-
     return clocks_catch_up()

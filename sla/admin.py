@@ -17,18 +17,32 @@ class CalendarDayAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # Seeded by `manage.py sla_seed_calendar` from the chinese_calendar package, which only
     # carries years the State Council has published: add later years here by hand.
-    fieldsets = [(None, {
-        "fields": ["region", "date", "kind", "name"],
-        "description": _("Exceptions to the Monday-Friday week. Seeded from the "
-                         "chinese_calendar package; years it does not cover yet must be "
-                         "entered here when the State Council publishes them."),
-    })]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["region", "date", "kind", "name"],
+                "description": _(
+                    "Exceptions to the Monday-Friday week. Seeded from the "
+                    "chinese_calendar package; years it does not cover yet must be "
+                    "entered here when the State Council publishes them."
+                ),
+            },
+        )
+    ]
 
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["step", "product", "target", "unit", "reminder_percent",
-                    "escalation2_after_hours", "is_active"]
+    list_display = [
+        "step",
+        "product",
+        "target",
+        "unit",
+        "reminder_percent",
+        "escalation2_after_hours",
+        "is_active",
+    ]
     list_filter = ["step", "is_active"]
     list_select_related = ["product"]
 
@@ -42,8 +56,17 @@ class SlaEventInline(admin.TabularInline):
 
 @admin.register(Deadline)
 class DeadlineAdmin(admin.ModelAdmin):
-    list_display = ["step", "subject_type", "subject_id", "application", "owner", "status",
-                    "due_at", "next_fire_at", "escalation_level"]
+    list_display = [
+        "step",
+        "subject_type",
+        "subject_id",
+        "application",
+        "owner",
+        "status",
+        "due_at",
+        "next_fire_at",
+        "escalation_level",
+    ]
     list_filter = ["status", "step"]
     list_select_related = ["application", "owner"]
     raw_id_fields = ["application", "owner", "branch", "policy"]

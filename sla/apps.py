@@ -15,5 +15,6 @@ class SlaConfig(AppConfig):
 
         for model in (BusinessHours, CalendarDay):
             post_save.connect(clear_cache, sender=model, dispatch_uid=f"sla_cal_{model.__name__}")
-            post_delete.connect(clear_cache, sender=model,
-                                dispatch_uid=f"sla_cal_del_{model.__name__}")
+            post_delete.connect(
+                clear_cache, sender=model, dispatch_uid=f"sla_cal_del_{model.__name__}"
+            )

@@ -31,7 +31,8 @@ class RegionCalendar:
     @property
     def seconds_per_day(self) -> int:
         return (self.end.hour * 3600 + self.end.minute * 60 + self.end.second) - (
-            self.start.hour * 3600 + self.start.minute * 60 + self.start.second)
+            self.start.hour * 3600 + self.start.minute * 60 + self.start.second
+        )
 
     def is_business_day(self, day: date) -> bool:
         kind = self.exceptions.get(day)
@@ -42,8 +43,10 @@ class RegionCalendar:
         return day.weekday() < 5
 
     def window(self, day: date) -> tuple[datetime, datetime]:
-        return (datetime.combine(day, self.start, tzinfo=self.tz),
-                datetime.combine(day, self.end, tzinfo=self.tz))
+        return (
+            datetime.combine(day, self.start, tzinfo=self.tz),
+            datetime.combine(day, self.end, tzinfo=self.tz),
+        )
 
 
 _cache: dict[str, tuple[float, RegionCalendar]] = {}
@@ -88,8 +91,13 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def business_seconds_between(start: datetime, end: datetime, *, region: str = DEFAULT_REGION,
-                             calendar: RegionCalendar | None = None) -> int:
+def business_seconds_between(
+    start: datetime,
+    end: datetime,
+    *,
+    region: str = DEFAULT_REGION,
+    calendar: RegionCalendar | None = None,
+) -> int:
     """Business seconds from `start` to `end` (negative if end is before start).
 
     The first and last days count their overlap with the working hours; every day between them
@@ -104,8 +112,9 @@ def business_seconds_between(start: datetime, end: datetime, *, region: str = DE
     total = _overlap(cal, first, start, end)
     if last > first:
         total += _overlap(cal, last, start, end)
-        total += cal.seconds_per_day * business_days(cal, first + timedelta(days=1),
-                                                     last - timedelta(days=1))
+        total += cal.seconds_per_day * business_days(
+            cal, first + timedelta(days=1), last - timedelta(days=1)
+        )
     return int(total)
 
 
@@ -137,8 +146,13 @@ def business_days(cal: RegionCalendar, first: date, last: date) -> int:
     return count
 
 
-def add_business_seconds(start: datetime, seconds: float, *, region: str = DEFAULT_REGION,
-                         calendar: RegionCalendar | None = None) -> datetime:
+def add_business_seconds(
+    start: datetime,
+    seconds: float,
+    *,
+    region: str = DEFAULT_REGION,
+    calendar: RegionCalendar | None = None,
+) -> datetime:
     """The moment `seconds` business seconds after `start` (before it, if negative).
 
     Landing exactly on the close of a day gives that close (17:00), not the next opening."""

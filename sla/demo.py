@@ -29,25 +29,39 @@ def seed() -> None:
     seed_calendar(years=[year, year + 1])
     for step, (target, unit, reminder, esc2) in DEFAULT_POLICIES.items():
         SlaPolicy.objects.get_or_create(
-            step=step, product=None,
-            defaults={"target": target, "unit": unit, "reminder_percent": reminder,
-                      "escalation2_after_hours": esc2},
+            step=step,
+            product=None,
+            defaults={
+                "target": target,
+                "unit": unit,
+                "reminder_percent": reminder,
+                "escalation2_after_hours": esc2,
+            },
         )
 
 
 def seed_history(applications) -> None:
     """Start the clock of each demo application's current step at the time it entered that
     status, as the transition would have (idempotent: clock_start is)."""
-    from sla.receivers import APPLICATION, STEP_FOR_STATUS
-    from sla.services import clock_start
+    from sla.services import APPLICATION, STEP_FOR_STATUS, clock_start
 
     for application in applications:
         wanted = STEP_FOR_STATUS.get(application.status)
         if not wanted:
             continue
         step, role = wanted
-        owner = (application.investigator or application.relationship_manager
-                 if step != "disbursement" else None)
-        clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
-                    application=application, owner=owner, role=role, branch=application.branch,
-                    started_at=application.status_changed_at)
+        owner = (
+            application.investigator or application.relationship_manager
+            if step != "disbursement"
+            else None
+        )
+        clock_start(
+            subject_type=APPLICATION,
+            subject_id=application.pk,
+            step=step,
+            application=application,
+            owner=owner,
+            role=role,
+            branch=application.branch,
+            started_at=application.status_changed_at,
+        )

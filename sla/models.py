@@ -20,8 +20,9 @@ class BusinessHours(models.Model):
         verbose_name_plural = _("business hours")
         ordering = ["region"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
-                                   name="sla_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="sla_hours_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,16 +79,30 @@ class SlaPolicy(models.Model):
         DAYS = "days", _("business days")
 
     step = models.CharField(_("step"), max_length=40)
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
-                                blank=True, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     target = models.PositiveIntegerField(_("target"))
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.DAYS)
     reminder_percent = models.PositiveSmallIntegerField(
-        _("reminder at percent elapsed"), default=75, null=True, blank=True,
-        help_text=_("Leave empty for no reminder."))
+        _("reminder at percent elapsed"),
+        default=75,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no reminder."),
+    )
     escalation2_after_hours = models.PositiveIntegerField(
-        _("second escalation after (business hours past due)"), default=8, null=True,
-        blank=True, help_text=_("Leave empty for no second escalation."))
+        _("second escalation after (business hours past due)"),
+        default=8,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no second escalation."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -96,8 +111,11 @@ class SlaPolicy(models.Model):
         ordering = ["step", "product"]
         constraints = [
             models.UniqueConstraint(fields=["step", "product"], name="sla_policy_step_product"),
-            models.UniqueConstraint(fields=["step"], condition=models.Q(product__isnull=True),
-                                    name="sla_policy_step_default"),
+            models.UniqueConstraint(
+                fields=["step"],
+                condition=models.Q(product__isnull=True),
+                name="sla_policy_step_default",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,17 +135,40 @@ class Deadline(models.Model):
 
     subject_type = models.CharField(_("subject type"), max_length=50)
     subject_id = models.BigIntegerField(_("subject id"))
-    application = models.ForeignKey("applications.LoanApplication", verbose_name=_("application"),
-                                    null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="deadlines")
+    application = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
+    )
     step = models.CharField(_("step"), max_length=40)
-    policy = models.ForeignKey(SlaPolicy, verbose_name=_("policy"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(
+        SlaPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     role = models.CharField(_("role"), max_length=40, blank=True)
-    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch",
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     region = models.CharField(_("calendar region"), max_length=20, default="CN")
     target_business_seconds = models.PositiveIntegerField(_("target (business seconds)"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
@@ -136,8 +177,9 @@ class Deadline(models.Model):
     escalation2_at = models.DateTimeField(_("second escalation"), null=True, blank=True)
     # The earliest unfired reminder/escalation; NULL when nothing is left to fire.
     next_fire_at = models.DateTimeField(_("next event"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     paused_remaining_seconds = models.BigIntegerField(null=True, blank=True, editable=False)
     paused_reminder_seconds = models.BigIntegerField(null=True, blank=True, editable=False)
@@ -151,16 +193,24 @@ class Deadline(models.Model):
         ordering = ["due_at"]
         indexes = [
             # The sweep: with nothing due this is one index probe, however many are open.
-            models.Index(fields=["next_fire_at"], name="sla_deadline_fire",
-                         condition=models.Q(status="pending", next_fire_at__isnull=False)),
+            # Only running clocks have a next_fire_at (pausing and stopping clear it), so the
+            # condition need not name the status: a condition on a status value would not
+            # serve the sweep's prepared statements, whose status is a parameter.
+            models.Index(
+                fields=["next_fire_at"],
+                name="sla_deadline_fire",
+                condition=models.Q(next_fire_at__isnull=False),
+            ),
             models.Index(fields=["subject_type", "subject_id"], name="sla_deadline_subject"),
             models.Index(fields=["application", "status"], name="sla_deadline_application"),
         ]
         constraints = [
             # At most one open clock per subject and step (clock_start is idempotent).
-            models.UniqueConstraint(fields=["subject_type", "subject_id", "step"],
-                                    condition=~models.Q(status="stopped"),
-                                    name="sla_deadline_one_open"),
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "step"],
+                condition=~models.Q(status="stopped"),
+                name="sla_deadline_one_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,28 +233,41 @@ class Deadline(models.Model):
         return moment > self.due_at
 
     def compute_next_fire_at(self):
-        # The sweep computes the same in SQL (sla.services._CLAIM_AND_MARK): keep the two in
-        # step; tests/sla/test_sweep_batches.py compares them over every state.
+        """The earliest reminder or escalation still to fire (None when nothing is left): the
+        one definition of the SLA due rule, with mark_due. The clocks and the sweep both
+        use it."""
+        field = self.next_fire_field()
+        return None if field is None else getattr(self, field)
+
+    def next_fire_field(self) -> str | None:
+        """Which of the deadline's moments fires next: "reminder_at", "due_at" (the first
+        escalation), "escalation2_at", or None when nothing is left to fire."""
         if self.status != self.Status.PENDING:
             return None
         if self.reminder_at and not self.reminder_fired_at and self.reminder_at < self.due_at:
-            return self.reminder_at
+            return "reminder_at"
         if self.escalation_level < 1:
-            return self.due_at
+            return "due_at"
         if self.escalation_level < 2 and self.escalation2_at:
-            return self.escalation2_at
+            return "escalation2_at"
         return None
 
     def mark_due(self, now) -> list[tuple[str, int]]:
         """The (kind, level) events due at `now`, marked as fired on the instance (reminder
-        sent, escalation level reached, next moment to fire); the caller saves it. The sweep
-        does the same in SQL (sla.services._CLAIM_AND_MARK); this is its form for the embedded
-        SQLite database."""
-        reminder = bool(self.reminder_at and not self.reminder_fired_at
-                        and self.reminder_at <= now and self.reminder_at < self.due_at)
+        sent, escalation level reached, next moment to fire); the caller saves it (the sweep
+        writes a claimed batch's marks in one statement)."""
+        reminder = bool(
+            self.reminder_at
+            and not self.reminder_fired_at
+            and self.reminder_at <= now
+            and self.reminder_at < self.due_at
+        )
         escalation1 = self.escalation_level < 1 and self.due_at <= now
-        escalation2 = (self.escalation_level < 2 and self.escalation2_at is not None
-                       and self.escalation2_at <= now)
+        escalation2 = (
+            self.escalation_level < 2
+            and self.escalation2_at is not None
+            and self.escalation2_at <= now
+        )
         if reminder:
             self.reminder_fired_at = now
         if escalation2:
@@ -212,9 +275,15 @@ class Deadline(models.Model):
         elif escalation1:
             self.escalation_level = max(self.escalation_level, 1)
         self.next_fire_at = self.compute_next_fire_at()
-        return [event for event, due in (((SlaEvent.Kind.REMINDER, 0), reminder),
-                                         ((SlaEvent.Kind.ESCALATION, 1), escalation1),
-                                         ((SlaEvent.Kind.ESCALATION, 2), escalation2)) if due]
+        return [
+            event
+            for event, due in (
+                ((SlaEvent.Kind.REMINDER, 0), reminder),
+                ((SlaEvent.Kind.ESCALATION, 1), escalation1),
+                ((SlaEvent.Kind.ESCALATION, 2), escalation2),
+            )
+            if due
+        ]
 
 
 class SlaEvent(models.Model):
@@ -236,8 +305,7 @@ class SlaEvent(models.Model):
         verbose_name_plural = _("SLA events")
         ordering = ["fired_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["deadline", "kind", "level"],
-                                    name="sla_event_once"),
+            models.UniqueConstraint(fields=["deadline", "kind", "level"], name="sla_event_once"),
         ]
 
     def __str__(self) -> str:

@@ -16,8 +16,14 @@ def seed_calendar(*, years, region: str = "CN") -> list[tuple[int, int, str]]:
         try:
             chinese_calendar.is_holiday(date(year, 6, 1))
         except NotImplementedError:
-            results.append((year, 0, f"chinese_calendar {chinese_calendar.__version__} has no "
-                                     f"data for {year}: enter its holidays in the admin."))
+            results.append(
+                (
+                    year,
+                    0,
+                    f"chinese_calendar {chinese_calendar.__version__} has no "
+                    f"data for {year}: enter its holidays in the admin.",
+                )
+            )
             continue
         count = 0
         day = date(year, 1, 1)
@@ -34,7 +40,8 @@ def seed_calendar(*, years, region: str = "CN") -> list[tuple[int, int, str]]:
             if kind:
                 label = str(name or "")
                 _obj, created = CalendarDay.objects.update_or_create(
-                    region=region, date=day, defaults={"kind": kind, "name": label[:100]})
+                    region=region, date=day, defaults={"kind": kind, "name": label[:100]}
+                )
                 count += 1
             day += timedelta(days=1)
         results.append((year, count, ""))

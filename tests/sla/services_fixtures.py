@@ -34,9 +34,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--bind", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         for _ in range(100):
             try:
@@ -67,15 +80,36 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> None:
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": self.redis_url,
-               "LOANFLOW_VAR_DIR": str(self.var_dir), "DATABASE_CONN_MAX_AGE": "0",
-               "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-               **self.extra_env}
+        env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": self.redis_url,
+            "LOANFLOW_VAR_DIR": str(self.var_dir),
+            "DATABASE_CONN_MAX_AGE": "0",
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            **self.extra_env,
+        }
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/celery"), "-A", "loanflow", "worker", "-P", "solo",
-             "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "INFO",
-             "-n", f"fault-{self.log.stem}@%h"],
-            cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "loanflow",
+                "worker",
+                "-P",
+                "solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+                "-n",
+                f"fault-{self.log.stem}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if "ready." in self.log.read_text(errors="replace"):
@@ -118,8 +152,12 @@ def app_using_broker(url: str):
 
     old = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
     app.conf.broker_url = url
-    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 2,
-                                         "max_retries": 1, "visibility_timeout": 3600}
+    app.conf.broker_transport_options = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        "max_retries": 1,
+        "visibility_timeout": 3600,
+    }
     app.conf.task_always_eager = False
     reset()
     try:

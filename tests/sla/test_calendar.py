@@ -28,17 +28,37 @@ def make_days(rows):
 ADD_CASES = [
     # (description, exceptions, start, business seconds, expected)
     ("3 business days after Friday 16:00", [], "2026-11-20 16:00", 3 * DAY, "2026-11-25 16:00"),
-    ("an hour before Friday's close ends at the close", [], "2026-11-20 16:00", H,
-     "2026-11-20 17:00"),
-    ("one second past Friday's close is Monday morning", [], "2026-11-20 17:00", 1,
-     "2026-11-23 09:00:01"),
+    (
+        "an hour before Friday's close ends at the close",
+        [],
+        "2026-11-20 16:00",
+        H,
+        "2026-11-20 17:00",
+    ),
+    (
+        "one second past Friday's close is Monday morning",
+        [],
+        "2026-11-20 17:00",
+        1,
+        "2026-11-23 09:00:01",
+    ),
     ("from Saturday, time starts on Monday", [], "2026-11-21 10:00", H, "2026-11-23 10:00"),
     ("before opening, time starts at 09:00", [], "2026-11-23 07:00", H, "2026-11-23 10:00"),
-    ("a Monday holiday pushes the due day", MON_HOLIDAY, "2026-11-20 16:00", 3 * DAY,
-     "2026-11-26 16:00"),
+    (
+        "a Monday holiday pushes the due day",
+        MON_HOLIDAY,
+        "2026-11-20 16:00",
+        3 * DAY,
+        "2026-11-26 16:00",
+    ),
     ("a make-up Saturday counts", SAT_WORKDAY, "2026-11-20 16:00", 3 * DAY, "2026-11-24 16:00"),
-    ("make-up Saturday and Monday holiday", SAT_WORKDAY + MON_HOLIDAY, "2026-11-20 16:00",
-     3 * DAY, "2026-11-25 16:00"),
+    (
+        "make-up Saturday and Monday holiday",
+        SAT_WORKDAY + MON_HOLIDAY,
+        "2026-11-20 16:00",
+        3 * DAY,
+        "2026-11-25 16:00",
+    ),
     ("backwards over a weekend", [], "2026-11-23 09:30", -H, "2026-11-20 16:30"),
     ("backwards over a holiday", MON_HOLIDAY, "2026-11-24 09:30", -H, "2026-11-20 16:30"),
     ("zero is the start itself", [], "2026-11-21 03:00", 0, "2026-11-21 03:00"),
@@ -46,20 +66,32 @@ ADD_CASES = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("description", "exceptions", "start", "seconds", "expected"),
-                         ADD_CASES, ids=[c[0] for c in ADD_CASES])
+@pytest.mark.parametrize(
+    ("description", "exceptions", "start", "seconds", "expected"),
+    ADD_CASES,
+    ids=[c[0] for c in ADD_CASES],
+)
 def test_it_adds_business_time(description, exceptions, start, seconds, expected):
     make_days(exceptions)
     assert add_business_seconds(at(start), seconds) == at(expected)
 
 
 BETWEEN_CASES = [
-    ("Friday 16:00 to Monday 10:00 is two hours", [], "2026-11-20 16:00", "2026-11-23 10:00",
-     2 * H),
-    ("a Monday holiday does not count", MON_HOLIDAY, "2026-11-20 16:00", "2026-11-24 10:00",
-     2 * H),
-    ("a make-up Saturday counts in full", SAT_WORKDAY, "2026-11-20 16:00", "2026-11-23 10:00",
-     2 * H + DAY),
+    (
+        "Friday 16:00 to Monday 10:00 is two hours",
+        [],
+        "2026-11-20 16:00",
+        "2026-11-23 10:00",
+        2 * H,
+    ),
+    ("a Monday holiday does not count", MON_HOLIDAY, "2026-11-20 16:00", "2026-11-24 10:00", 2 * H),
+    (
+        "a make-up Saturday counts in full",
+        SAT_WORKDAY,
+        "2026-11-20 16:00",
+        "2026-11-23 10:00",
+        2 * H + DAY,
+    ),
     ("a whole weekend is nothing", [], "2026-11-21 00:00", "2026-11-23 00:00", 0),
     ("the night does not count", [], "2026-11-23 16:30", "2026-11-24 09:30", H),
     ("a full week is five days", [], "2026-11-23 00:00", "2026-11-30 00:00", 5 * DAY),
@@ -68,8 +100,11 @@ BETWEEN_CASES = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("description", "exceptions", "start", "end", "expected"),
-                         BETWEEN_CASES, ids=[c[0] for c in BETWEEN_CASES])
+@pytest.mark.parametrize(
+    ("description", "exceptions", "start", "end", "expected"),
+    BETWEEN_CASES,
+    ids=[c[0] for c in BETWEEN_CASES],
+)
 def test_it_counts_business_time_between(description, exceptions, start, end, expected):
     make_days(exceptions)
     assert business_seconds_between(at(start), at(end)) == expected
@@ -144,17 +179,17 @@ def test_counting_business_time_over_months_agrees_with_walking_it_day_by_day():
     for _ in range(40):
         day = (origin + timedelta(days=rng.randrange(500))).date()
         exceptions[day] = "workday" if day.weekday() >= 5 else "holiday"
-    cal = RegionCalendar(region="CN", tz=SH, start=time(9), end=time(17),
-                         exceptions=exceptions)
+    cal = RegionCalendar(region="CN", tz=SH, start=time(9), end=time(17), exceptions=exceptions)
     for _ in range(400):
         start = origin + timedelta(minutes=rng.randrange(500 * 24 * 60))
-        end = start + timedelta(minutes=rng.choice([rng.randrange(3 * 24 * 60),
-                                                    rng.randrange(300 * 24 * 60)]))
+        end = start + timedelta(
+            minutes=rng.choice([rng.randrange(3 * 24 * 60), rng.randrange(300 * 24 * 60)])
+        )
         expected = _walked_business_seconds(cal, start, end)
         assert business_seconds_between(start, end, calendar=cal) == expected, (start, end)
         assert business_seconds_between(end, start, calendar=cal) == -expected
     first, last = date(2026, 11, 16), date(2026, 11, 29)  # two whole weeks
     assert business_days(cal, first, last) == 10 + sum(
-        1 if kind == "workday" else -1 for day, kind in exceptions.items()
-        if first <= day <= last)
+        1 if kind == "workday" else -1 for day, kind in exceptions.items() if first <= day <= last
+    )
     assert business_days(cal, last, first) == 0

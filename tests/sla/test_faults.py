@@ -43,8 +43,11 @@ def workers(private_redis, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(**extra_env) -> WorkerProcess:
-        worker = WorkerProcess(redis_url=private_redis.url, var_dir=tmp_path,
-                               extra_env={k: str(v) for k, v in extra_env.items()})
+        worker = WorkerProcess(
+            redis_url=private_redis.url,
+            var_dir=tmp_path,
+            extra_env={k: str(v) for k, v in extra_env.items()},
+        )
         worker.start()
         started.append(worker)
         return worker
@@ -62,7 +65,8 @@ def mailbox(tmp_path) -> str:
 
 
 def test_with_redis_down_transitions_commit_pages_load_and_mail_follows_later(
-        private_redis, workers, tmp_path, staff, owner, company, product, api, client):
+    private_redis, workers, tmp_path, staff, owner, company, product, api, client
+):
     with app_using_broker(private_redis.url):
         pk = lifecycle.file_draft(api, staff, company, product)
         lifecycle.submit(api, staff, pk)  # Redis up: the broker connection is warm
@@ -73,8 +77,9 @@ def test_with_redis_down_transitions_commit_pages_load_and_mail_follows_later(
         assert time.monotonic() - started < 5
         application = LoanApplication.objects.get(pk=pk)
         assert application.status == "investigation"
-        assert Deadline.objects.get(application=application, status="pending").step == \
-            "investigation"
+        assert (
+            Deadline.objects.get(application=application, status="pending").step == "investigation"
+        )
 
         client.force_login(staff["rm"])
         started = time.monotonic()
@@ -98,10 +103,12 @@ def test_with_redis_down_transitions_commit_pages_load_and_mail_follows_later(
 
 
 def test_after_redis_returns_the_sweep_fires_each_missed_escalation_once(
-        private_redis, workers, tmp_path, staff, branch, head_office):
+    private_redis, workers, tmp_path, staff, branch, head_office
+):
     regional = make_staff(Role.BRANCH_HEAD, head_office, username="rupert_regional_head")
-    deadlines = [overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i)
-                 for i in range(1, 4)]
+    deadlines = [
+        overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i) for i in range(1, 4)
+    ]
     with app_using_broker(private_redis.url):
         workers()
         private_redis.stop()
@@ -113,13 +120,20 @@ def test_after_redis_returns_the_sweep_fires_each_missed_escalation_once(
         private_redis.start()
         workers()  # a fresh worker; the first one may still be reconnecting
         assert enqueue_now(sweep) and enqueue_now(sweep)  # ...and two ticks after it
-        assert wait_for(lambda: SlaEvent.objects.count() == 9
-                        and not Deadline.objects.filter(next_fire_at__isnull=False).exists())
+        assert wait_for(
+            lambda: (
+                SlaEvent.objects.count() == 9
+                and not Deadline.objects.filter(next_fire_at__isnull=False).exists()
+            )
+        )
         time.sleep(1)
         assert SlaEvent.objects.count() == 9
         for deadline in deadlines:
             assert sorted(deadline.events.values_list("kind", "level")) == [
-                ("escalation", 1), ("escalation", 2), ("reminder", 0)]
+                ("escalation", 1),
+                ("escalation", 2),
+                ("reminder", 0),
+            ]
         assert Notification.objects.filter(kind="escalation", user=staff["head"]).count() == 3
         assert Notification.objects.filter(kind="escalation", user=regional).count() == 3
         assert Notification.objects.filter(kind="reminder", user=staff["rm"]).count() == 3
@@ -135,12 +149,14 @@ def _sweep_in_transaction() -> bool:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND state = 'idle in transaction' "
-            "AND backend_xid IS NOT NULL")
+            "AND backend_xid IS NOT NULL"
+        )
         return cursor.fetchone()[0] > 0
 
 
-def test_a_worker_killed_mid_sweep_leaves_no_duplicate(private_redis, workers, staff, branch,
-                                                        head_office):
+def test_a_worker_killed_mid_sweep_leaves_no_duplicate(
+    private_redis, workers, staff, branch, head_office
+):
     make_staff(Role.BRANCH_HEAD, head_office, username="rupert_regional_head")
     for i in range(1, 4):
         overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i)

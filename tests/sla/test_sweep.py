@@ -33,11 +33,18 @@ def regional_head(head_office):
 
 @pytest.mark.django_db
 def test_a_reminder_reaches_the_owner_and_escalations_climb_the_hierarchy(
-        staff, branch, regional_head, eager_celery, django_capture_on_commit_callbacks):
+    staff, branch, regional_head, eager_celery, django_capture_on_commit_callbacks
+):
     one_day_policy()
-    deadline = services.clock_start(subject_type="tests.task", subject_id=1,
-                                    step="investigation", owner=staff["rm"], role="",
-                                    branch=branch, started_at=at("2026-11-20 16:00"))
+    deadline = services.clock_start(
+        subject_type="tests.task",
+        subject_id=1,
+        step="investigation",
+        owner=staff["rm"],
+        role="",
+        branch=branch,
+        started_at=at("2026-11-20 16:00"),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.sla_sweep(now=at("2026-11-23 13:59")) == 0
         assert services.sla_sweep(now=at("2026-11-23 14:00")) == 1
@@ -56,7 +63,10 @@ def test_a_reminder_reaches_the_owner_and_escalations_climb_the_hierarchy(
     level2 = Notification.objects.filter(kind="escalation").exclude(pk=level1.pk).get()
     assert level2.user == regional_head  # the next level up: head office
     assert {tuple(m.to) for m in mail.outbox} == {
-        (staff["rm"].email,), (staff["head"].email,), (regional_head.email,)}
+        (staff["rm"].email,),
+        (staff["head"].email,),
+        (regional_head.email,),
+    }
     assert EmailDelivery.objects.filter(status="sent").count() == 3
 
     deadline.refresh_from_db()
@@ -67,13 +77,17 @@ def test_a_reminder_reaches_the_owner_and_escalations_climb_the_hierarchy(
 
 @pytest.mark.django_db
 def test_after_an_outage_one_sweep_catches_up_on_everything_once(staff, branch, regional_head):
-    deadlines = [overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i)
-                 for i in range(1, 4)]
+    deadlines = [
+        overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i) for i in range(1, 4)
+    ]
     assert services.sla_sweep() == 9  # reminder + two escalations each
     assert services.sla_sweep() == 0
     for deadline in deadlines:
         assert sorted(deadline.events.values_list("kind", "level")) == [
-            ("escalation", 1), ("escalation", 2), ("reminder", 0)]
+            ("escalation", 1),
+            ("escalation", 2),
+            ("reminder", 0),
+        ]
     assert Notification.objects.filter(kind="escalation", user=staff["head"]).count() == 3
 
 
@@ -82,8 +96,9 @@ def test_without_a_head_in_the_branch_the_escalation_goes_up(staff, branch, regi
     staff["head"].groups.clear()
     overdue_deadline(owner=staff["rm"], branch=branch)
     services.sla_sweep()
-    assert set(Notification.objects.filter(kind="escalation")
-               .values_list("user__username", flat=True)) == {"rupert_regional_head"}
+    assert set(
+        Notification.objects.filter(kind="escalation").values_list("user__username", flat=True)
+    ) == {"rupert_regional_head"}
 
 
 @pytest.mark.django_db
@@ -102,15 +117,25 @@ def test_a_paused_deadline_does_not_fire(staff, branch, company, product, api):
 @pytest.mark.django_db
 def test_a_sweep_with_nothing_due_uses_the_partial_index(staff, branch):
     future = timezone.now() + timedelta(days=30)
-    Deadline.objects.bulk_create([
-        Deadline(subject_type="tests.bulk", subject_id=i, step="tier1", branch=branch,
-                 target_business_seconds=28800, due_at=future, next_fire_at=future)
-        for i in range(5000)
-    ])
+    Deadline.objects.bulk_create(
+        [
+            Deadline(
+                subject_type="tests.bulk",
+                subject_id=i,
+                step="tier1",
+                branch=branch,
+                target_business_seconds=28800,
+                due_at=future,
+                next_fire_at=future,
+            )
+            for i in range(5000)
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sla_deadline")
-    qs = (Deadline.objects.filter(status="pending", next_fire_at__lte=timezone.now())
-          .order_by("next_fire_at")[:500])
+    qs = Deadline.objects.filter(status="pending", next_fire_at__lte=timezone.now()).order_by(
+        "next_fire_at"
+    )[:500]
     plan = qs.explain()
     assert "sla_deadline_fire" in plan, plan
     assert "Seq Scan" not in plan, plan

@@ -28,8 +28,9 @@ def overdue_mix(*, staff, branch, other_branch, count: int, first_id: int) -> li
     branch without a head (escalations go up to head office)."""
     deadlines = []
     for subject_id, (owner, at) in zip(
-            range(first_id, first_id + count),
-            itertools.cycle([(staff["rm"], branch), (None, branch), (None, other_branch)])):
+        range(first_id, first_id + count),
+        itertools.cycle([(staff["rm"], branch), (None, branch), (None, other_branch)]),
+    ):
         deadlines.append(overdue_deadline(owner=owner, branch=at, subject_id=subject_id))
     return deadlines
 
@@ -42,13 +43,14 @@ def sweep_counting_queries(**kwargs) -> tuple[int, int]:
 
 @pytest.mark.django_db
 def test_a_sweep_runs_the_same_number_of_queries_for_6_or_60_due_deadlines(
-        staff, branch, other_branch, regional_head):
+    staff, branch, other_branch, regional_head
+):
     make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="sam_rm_shanghai")
-    few = overdue_mix(staff=staff, branch=branch, other_branch=other_branch, count=6,
-                      first_id=1)
+    few = overdue_mix(staff=staff, branch=branch, other_branch=other_branch, count=6, first_id=1)
     fired_few, queries_few = sweep_counting_queries()
-    many = overdue_mix(staff=staff, branch=branch, other_branch=other_branch, count=60,
-                       first_id=100)
+    many = overdue_mix(
+        staff=staff, branch=branch, other_branch=other_branch, count=60, first_id=100
+    )
     fired_many, queries_many = sweep_counting_queries()
 
     assert (fired_few, fired_many) == (18, 180)  # reminder + two escalations each
@@ -57,16 +59,21 @@ def test_a_sweep_runs_the_same_number_of_queries_for_6_or_60_due_deadlines(
     assert services.sla_sweep() == 0
     for deadline in few + many:
         assert sorted(deadline.events.values_list("kind", "level")) == [
-            ("escalation", 1), ("escalation", 2), ("reminder", 0)]
+            ("escalation", 1),
+            ("escalation", 2),
+            ("reminder", 0),
+        ]
     assert SlaEvent.objects.count() == 198
 
 
 @pytest.mark.django_db
-def test_a_batch_sweep_notifies_the_same_people_as_before(staff, branch, other_branch,
-                                                         regional_head):
+def test_a_batch_sweep_notifies_the_same_people_as_before(
+    staff, branch, other_branch, regional_head
+):
     shanghai_rm = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="sam_rm_sh")
     owned, beijing_role, shanghai_role = overdue_mix(
-        staff=staff, branch=branch, other_branch=other_branch, count=3, first_id=1)
+        staff=staff, branch=branch, other_branch=other_branch, count=3, first_id=1
+    )
     assert services.sla_sweep() == 9
 
     def notified(deadline, kind, level):
@@ -84,7 +91,8 @@ def test_a_batch_sweep_notifies_the_same_people_as_before(staff, branch, other_b
     assert notified(shanghai_role, "escalation", 2) == {regional_head.pk}
     reminders = Notification.objects.filter(kind="reminder")
     assert sorted(reminders.values_list("user_id", flat=True)) == sorted(
-        [staff["rm"].pk, *rms_in_beijing, shanghai_rm.pk])
+        [staff["rm"].pk, *rms_in_beijing, shanghai_rm.pk]
+    )
     # Level 1 of both Beijing deadlines to its head; level 2 of all three to head office.
     assert Notification.objects.filter(kind="escalation", user=staff["head"]).count() == 2
     assert Notification.objects.filter(kind="escalation", user=regional_head).count() == 4
@@ -95,12 +103,13 @@ def test_each_fired_event_has_its_system_audit_row(staff, branch, regional_head)
     deadline = overdue_deadline(owner=staff["rm"], branch=branch)
     services.sla_sweep()
     events = {(e.kind, e.level): e for e in deadline.events.all()}
-    trail = AuditEvent.objects.filter(kind="sla", subject_type="sla.deadline",
-                                      subject_id=deadline.pk).order_by("id")
-    assert [row.action for row in trail] == ["sla_reminder", "sla_escalation_1",
-                                             "sla_escalation_2"]
-    for row, key in zip(trail, [("reminder", 0), ("escalation", 1), ("escalation", 2)],
-                        strict=True):
+    trail = AuditEvent.objects.filter(
+        kind="sla", subject_type="sla.deadline", subject_id=deadline.pk
+    ).order_by("id")
+    assert [row.action for row in trail] == ["sla_reminder", "sla_escalation_1", "sla_escalation_2"]
+    for row, key in zip(
+        trail, [("reminder", 0), ("escalation", 1), ("escalation", 2)], strict=True
+    ):
         assert row.actor is None and row.actor_role == "system"
         assert row.comment == f"investigation due {deadline.due_at.isoformat()}"
         assert row.data["event"] == events[key].pk
@@ -111,12 +120,12 @@ def test_each_fired_event_has_its_system_audit_row(staff, branch, regional_head)
 
 @pytest.mark.django_db
 def test_an_applications_deadline_names_and_links_the_application(
-        staff, branch, regional_head, company, product, api):
+    staff, branch, regional_head, company, product, api
+):
     from applications.models import LoanApplication
     from tests import lifecycle
 
-    application = LoanApplication.objects.get(
-        pk=lifecycle.file_draft(api, staff, company, product))
+    application = LoanApplication.objects.get(pk=lifecycle.file_draft(api, staff, company, product))
     staff["rm"].staff_profile.preferred_language = "en"
     staff["rm"].staff_profile.save()
     deadline = overdue_deadline(owner=staff["rm"], branch=branch, application=application)
@@ -137,13 +146,14 @@ def test_an_applications_deadline_names_and_links_the_application(
 
 @pytest.mark.django_db
 def test_one_email_task_is_queued_per_batch_after_commit(
-        staff, branch, other_branch, regional_head, django_capture_on_commit_callbacks,
-        monkeypatch):
+    staff, branch, other_branch, regional_head, django_capture_on_commit_callbacks, monkeypatch
+):
     from notifications import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.send_emails, "apply_async",
-                        lambda args, kwargs, **options: queued.append(args[0]))
+    monkeypatch.setattr(
+        tasks.send_emails, "apply_async", lambda args, kwargs, **options: queued.append(args[0])
+    )
     overdue_mix(staff=staff, branch=branch, other_branch=other_branch, count=12, first_id=1)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert services.sla_sweep(batch_size=5) == 36
@@ -155,10 +165,12 @@ def test_one_email_task_is_queued_per_batch_after_commit(
 
 
 @pytest.mark.django_db
-def test_a_deadline_that_fails_does_not_hold_up_the_others(staff, branch, regional_head,
-                                                          monkeypatch):
-    deadlines = [overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i)
-                 for i in range(1, 5)]
+def test_a_deadline_that_fails_does_not_hold_up_the_others(
+    staff, branch, regional_head, monkeypatch
+):
+    deadlines = [
+        overdue_deadline(owner=staff["rm"], branch=branch, subject_id=i) for i in range(1, 5)
+    ]
     broken = deadlines[1]
     real_of = services._Recipients.of
 
@@ -182,20 +194,24 @@ def _due_by_the_rules(deadline: Deadline, now) -> list[tuple[str, int]]:
     """The events due, by the rules the clocks use (reminder before due; escalation 1 at
     due; escalation 2 when its time has come)."""
     events = []
-    if (deadline.reminder_at and not deadline.reminder_fired_at
-            and deadline.reminder_at <= now and deadline.reminder_at < deadline.due_at):
+    if (
+        deadline.reminder_at
+        and not deadline.reminder_fired_at
+        and deadline.reminder_at <= now
+        and deadline.reminder_at < deadline.due_at
+    ):
         events.append(("reminder", 0))
     if deadline.escalation_level < 1 and deadline.due_at <= now:
         events.append(("escalation", 1))
-    if (deadline.escalation_level < 2 and deadline.escalation2_at
-            and deadline.escalation2_at <= now):
+    if deadline.escalation_level < 2 and deadline.escalation2_at and deadline.escalation2_at <= now:
         events.append(("escalation", 2))
     return events
 
 
 @pytest.mark.django_db
-def test_the_sweep_marks_every_state_as_the_deadline_model_computes_it(staff, branch,
-                                                                       regional_head):
+def test_the_sweep_marks_every_state_as_the_deadline_model_computes_it(
+    staff, branch, regional_head
+):
     now = timezone.now()
     hour = timedelta(hours=1)
     states = itertools.product(
@@ -210,11 +226,20 @@ def test_the_sweep_marks_every_state_as_the_deadline_model_computes_it(staff, br
         if reminder == now - hour:
             reminder = due + hour
         deadline = Deadline.objects.create(
-            subject_type="tests.grid", subject_id=subject_id, step="investigation",
-            owner=staff["rm"], branch=branch, target_business_seconds=28800,
-            started_at=now - 10 * hour, due_at=due, reminder_at=reminder,
-            reminder_fired_at=sent, escalation_level=level, escalation2_at=escalation2,
-            next_fire_at=now - timedelta(minutes=1))
+            subject_type="tests.grid",
+            subject_id=subject_id,
+            step="investigation",
+            owner=staff["rm"],
+            branch=branch,
+            target_business_seconds=28800,
+            started_at=now - 10 * hour,
+            due_at=due,
+            reminder_at=reminder,
+            reminder_fired_at=sent,
+            escalation_level=level,
+            escalation2_at=escalation2,
+            next_fire_at=now - timedelta(minutes=1),
+        )
         expected[deadline.pk] = (_due_by_the_rules(deadline, now), level)
 
     services.sla_sweep(now=now)
@@ -234,12 +259,19 @@ def test_the_sweep_marks_every_state_as_the_deadline_model_computes_it(staff, br
 def test_with_nothing_due_the_sweep_is_one_index_probe_even_on_stale_statistics(branch):
     now = timezone.now()
     past, future = now - timedelta(hours=2), now + timedelta(days=3)
-    Deadline.objects.bulk_create([
-        Deadline(subject_type="tests.bulk", subject_id=i, step="tier1",
-                 target_business_seconds=28800, due_at=past if i % 100 == 0 else future,
-                 next_fire_at=past if i % 100 == 0 else future)
-        for i in range(5000)
-    ])
+    Deadline.objects.bulk_create(
+        [
+            Deadline(
+                subject_type="tests.bulk",
+                subject_id=i,
+                step="tier1",
+                target_business_seconds=28800,
+                due_at=past if i % 100 == 0 else future,
+                next_fire_at=past if i % 100 == 0 else future,
+            )
+            for i in range(5000)
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sla_deadline")  # the statistics expect 1% to be due...
     assert services.sla_sweep() == 50  # ...and still do once none is

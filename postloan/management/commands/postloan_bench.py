@@ -1,4 +1,4 @@
-"""Seed N synthetic disbursed loans (PostgreSQL only, set-based) and time the daily job.
+"""Seed N synthetic disbursed loans (set-based) and time the daily job.
 
     DATABASE_URL=postgres://.../lf_bench manage.py postloan_bench --loans 200000
 
@@ -21,8 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--instalments", type=int, default=12)
 
     def handle(self, *args, loans: int, instalments: int, **options):
-        if connection.vendor != "postgresql" or "bench" not in connection.settings_dict["NAME"]:
-            raise CommandError("Run against a PostgreSQL database whose name contains 'bench'.")
+        if "bench" not in connection.settings_dict["NAME"]:
+            raise CommandError("Run against a database whose name contains 'bench'.")
         from applications.models import LoanApplication
         from postloan import demo
         from postloan.models import Loan
@@ -33,8 +33,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             if not Loan.objects.exists():
                 branch = BranchFactory(code="BENCH", name="Bench branch")
-                template = ApplicationFactory(company=CompanyFactory(home_branch=branch),
-                                              status="disbursed", disbursed_at=timezone.now())
+                template = ApplicationFactory(
+                    company=CompanyFactory(home_branch=branch),
+                    status="disbursed",
+                    disbursed_at=timezone.now(),
+                )
                 started = time.monotonic()
                 self._clone_applications(template, loans)
                 self._loans_and_schedules(today, instalments)
@@ -50,20 +53,26 @@ class Command(BaseCommand):
     def _clone_applications(self, template, n: int) -> None:
         table = template._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute("SELECT column_name FROM information_schema.columns "
-                           "WHERE table_name = %s ORDER BY ordinal_position", [table])
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s ORDER BY ordinal_position",
+                [table],
+            )
             columns = [row[0] for row in cursor.fetchall() if row[0] != "id"]
-            select = ", ".join("'B' || lpad(g::text, 9, '0')" if c == "reference" else f"t.{c}"
-                               for c in columns)
+            select = ", ".join(
+                "'B' || lpad(g::text, 9, '0')" if c == "reference" else f"t.{c}" for c in columns
+            )
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} "
                 f"FROM {table} t, generate_series(1, %s) g WHERE t.id = %s",
-                [n - 1, template.pk])
+                [n - 1, template.pk],
+            )
 
     def _loans_and_schedules(self, today, instalments: int) -> None:
         with connection.cursor() as cursor:
             # Disbursed 1-11 months ago; each loan's schedule has `instalments` of 10,000.
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO postloan_loan
                     (application_id, branch_id, relationship_manager_id, status, currency,
                      principal, disbursed_on, scheduled_total, paid_total, outstanding_total,
@@ -74,15 +83,21 @@ class Command(BaseCommand):
                        0, 0, 0, %(n)s * 10000, 0, 0, 'normal', a.id %% 997 = 0,
                        false, '', now()
                 FROM applications_loanapplication a WHERE a.status = 'disbursed'
-            """, {"n": instalments, "today": today})
-            cursor.execute("""
+            """,
+                {"n": instalments, "today": today},
+            )
+            cursor.execute(
+                """
                 INSERT INTO disbursement_instalment
                     (application_id, number, due_date, principal, interest, total, currency)
                 SELECT l.application_id, g, l.disbursed_on + 30 * g, 10000, 500, 10500, 'CNY'
                 FROM postloan_loan l, generate_series(1, %(n)s) g
-            """, {"n": instalments})
+            """,
+                {"n": instalments},
+            )
             # Most loans are current; one in seven is one to four instalments behind.
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO postloan_repayment
                     (loan_id, amount, currency, value_date, source, recorded_by_id, created_at)
                 SELECT l.id,
@@ -91,5 +106,7 @@ class Command(BaseCommand):
                        'CNY', %(today)s::date, 'import', l.relationship_manager_id, now()
                 FROM postloan_loan l
                 WHERE (%(today)s::date - l.disbursed_on) / 30 > 0
-            """, {"today": today})
+            """,
+                {"today": today},
+            )
             cursor.execute("DELETE FROM postloan_repayment WHERE amount <= 0")
