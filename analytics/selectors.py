@@ -42,10 +42,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from analytics import portfolio, stats
+from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
 from applications.models import LoanApplication, Status
 from approvals.models import ApprovalTask
@@ -58,10 +58,6 @@ from org.selectors import branch_scope_q, is_staff_member, staff_branch
 from sla.models import Deadline
 
 HOUR = 3600.0
-DEFAULT_PERIOD_DAYS = 90
-MAX_PERIOD_DAYS = 3660
-ROUTES = ("fast_track", "standard", "enhanced")
-BASES = ("business", "calendar")
 APPROVED_OR_LATER = (
     Status.APPROVED,
     Status.CONTRACT_SIGNED,
@@ -125,67 +121,25 @@ class Filters:
         }
 
 
-def _date(params: Mapping, key: str, default: date | None, errors: dict) -> date | None:
-    raw = (params.get(key) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = parse_date(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        errors[key] = [_("Enter a date as YYYY-MM-DD.")]
-    return value
-
-
-def analytics_filters(*, user, params: Mapping, prefix: str = "") -> Filters:
-    """Parse period (date_from, date_to, inclusive), branch (its subtree), product, route and
-    basis (business or calendar time). A branch outside the user's scope is 404."""
-    errors: dict[str, list[str]] = {}
-    today = timezone.localdate()
-    date_to = _date(params, f"{prefix}date_to", today, errors)
-    date_from = _date(
-        params,
-        f"{prefix}date_from",
-        (date_to or today) - timedelta(days=DEFAULT_PERIOD_DAYS - 1),
-        errors,
-    )
-    if date_from and date_to:
-        if date_from > date_to:
-            errors[f"{prefix}date_from"] = [_("The period must start before it ends.")]
-        elif (date_to - date_from).days > MAX_PERIOD_DAYS:
-            errors[f"{prefix}date_from"] = [_("The period may span at most ten years.")]
+def analytics_filters(*, user, params: Mapping) -> Filters:
+    """The figures' filters from request parameters (forms.FiltersForm): a bad value is
+    InvalidInput (400) naming the field; a branch outside the user's scope is 404."""
+    form = FiltersForm(params)
+    if not form.is_valid():
+        raise InvalidInput(_("Some filters are not valid."), details=form_errors(form))
+    data = form.cleaned_data
     branch = None
-    branch_raw = str(params.get("branch") or "").strip()
-    if branch_raw:
-        if not branch_raw.isdigit():
-            errors["branch"] = [_("Choose a branch.")]
-        else:
-            branch = _visible_branch(user, int(branch_raw))
-            if branch is None:
-                raise NotFound(_("This branch does not exist or is outside your scope."))
-    product_raw = str(params.get("product") or "").strip()
-    product_id = None
-    if product_raw:
-        if not product_raw.isdigit():
-            errors["product"] = [_("Choose a product.")]
-        else:
-            product_id = int(product_raw)
-    route = str(params.get("route") or "").strip()
-    if route and route not in ROUTES:
-        errors["route"] = [_("Choose fast_track, standard or enhanced.")]
-    basis = str(params.get("basis") or "business").strip()
-    if basis not in BASES:
-        errors["basis"] = [_("Choose business or calendar time.")]
-    if errors:
-        raise InvalidInput(_("Some filters are not valid."), details=errors)
+    if data["branch"] is not None:
+        branch = _visible_branch(user, data["branch"])
+        if branch is None:
+            raise NotFound(_("This branch does not exist or is outside your scope."))
     return Filters(
-        date_from=date_from,
-        date_to=date_to,
+        date_from=data["date_from"],
+        date_to=data["date_to"],
         branch=branch,
-        product_id=product_id,
-        route=route,
-        basis=basis,
+        product_id=data["product"],
+        route=data["route"],
+        basis=data["basis"],
     )
 
 
@@ -1141,23 +1095,12 @@ SPECIAL_FIGURES = ("before-after", "control-chart")
 
 def analytics_periods(*, params: Mapping) -> tuple[tuple[date, date], tuple[date, date]]:
     """The two periods of a before/after comparison (before_from, before_to, after_from,
-    after_to; inclusive dates)."""
-    errors: dict = {}
-    periods = {}
-    for key in ("before_from", "before_to", "after_from", "after_to"):
-        periods[key] = _date(params, key, None, errors)
-        if periods[key] is None and key not in errors:
-            errors[key] = [_("This date is required.")]
-    if not errors:
-        for side in ("before", "after"):
-            if periods[f"{side}_from"] > periods[f"{side}_to"]:
-                errors[f"{side}_from"] = [_("The period must start before it ends.")]
-    if errors:
-        raise InvalidInput(_("Give both periods."), details=errors)
-    return (
-        (periods["before_from"], periods["before_to"]),
-        (periods["after_from"], periods["after_to"]),
-    )
+    after_to; inclusive dates; forms.PeriodsForm)."""
+    form = PeriodsForm(params)
+    if not form.is_valid():
+        raise InvalidInput(_("Give both periods."), details=form_errors(form))
+    data = form.cleaned_data
+    return ((data["before_from"], data["before_to"]), (data["after_from"], data["after_to"]))
 
 
 def analytics_figure(*, user, name: str, params: Mapping) -> dict:

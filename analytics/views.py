@@ -12,11 +12,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from analytics import stats
+from analytics.forms import ROUTES
 from analytics.models import MEASURED_STAGES
 from analytics.selectors import (
     ALL_FIGURES,
     FIGURES,
-    ROUTES,
     analytics_before_after,
     analytics_branch_choices,
     analytics_control_chart,
