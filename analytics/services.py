@@ -4,7 +4,7 @@ the audit trail, and the business-time recomputation."""
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import MEASURED_STAGES, StageVisit
@@ -89,7 +89,15 @@ def stage_visit_record_transition(
         "product_id": application.product_id,
         "route": application.route_recommendation or "",
     }
-    visit, previous = _open_visit(application.pk)
+    # An application has a handful of visits: read (and lock) them in one statement and find
+    # the open one and when the application last left its stage here. The same read as one
+    # row with two correlated MAX subqueries cost the client three times the CPU to compose.
+    visits = list(
+        StageVisit.objects.select_for_update()
+        .filter(application_id=application.pk)
+        .order_by("entered_at", "id")
+    )
+    visit = next((v for v in visits if v.left_at is None), None)
     closed = None
     if visit is None and from_state in MEASURED_STAGES:
         # No open visit (the record predates analytics, or a draft): the stage began at the
@@ -98,13 +106,8 @@ def stage_visit_record_transition(
         visit = StageVisit(
             application_id=application.pk, stage=from_state, entered_at=entered_at, **common
         )
-        last = StageVisit.objects.filter(
-            application_id=application.pk,
-            stage=from_state,
-            left_at__isnull=False,
-        ).aggregate(left=Max("left_at"), rework=Max("left_at", filter=Q(is_rework=True)))
-        previous = (last["left"], last["rework"])
     if visit is not None:
+        previous = _last_left(visits, visit.stage)
         for key, value in common.items():
             setattr(visit, key, value)
         _close(
@@ -149,35 +152,13 @@ _CLOSED_FIELDS = [
 ]
 
 
-def _last_left(**conditions) -> Subquery:
-    """When the open visit's application last left the visit's stage (under `conditions`)."""
-    return Subquery(
-        StageVisit.objects.filter(
-            application_id=OuterRef("application_id"),
-            stage=OuterRef("stage"),
-            left_at__isnull=False,
-            **conditions,
-        )
-        .order_by()
-        .values("application_id")
-        .annotate(last=Max("left_at"))
-        .values("last")
+def _last_left(visits: list[StageVisit], stage: str) -> tuple[datetime | None, datetime | None]:
+    """When the application last left `stage`, and last left it for rework."""
+    ended = [v for v in visits if v.stage == stage and v.left_at is not None]
+    return (
+        max((v.left_at for v in ended), default=None),
+        max((v.left_at for v in ended if v.is_rework), default=None),
     )
-
-
-def _open_visit(application_id: int) -> tuple[StageVisit | None, tuple]:
-    """The application's open visit, locked, with when the application last left that stage
-    and last left it for rework: one statement."""
-    visit = (
-        StageVisit.objects.select_for_update(of=("self",))
-        .filter(application_id=application_id, left_at__isnull=True)
-        .annotate(last_left=_last_left(), last_rework_left=_last_left(is_rework=True))
-        .order_by("entered_at", "id")
-        .first()
-    )
-    if visit is None:
-        return None, (None, None)
-    return visit, (visit.last_left, visit.last_rework_left)
 
 
 def _previous_transition_at(application: LoanApplication, *, before: datetime) -> datetime:
