@@ -135,17 +135,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return data[low] + (data[high] - data[low]) * (pos - low)
 
 
-def summary(values: Sequence[float]) -> dict:
-    """n, mean, sample standard deviation, median and p90 (the SQLite fallback path)."""
-    n = len(values)
-    if not n:
-        return {"n": 0, "mean": None, "sd": None, "median": None, "p90": None}
-    mean = sum(values) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in values) / (n - 1)) if n > 1 else None
-    return {"n": n, "mean": mean, "sd": sd, "median": percentile(values, 0.5),
-            "p90": percentile(values, 0.9)}
-
-
 def individuals_limits(points: Sequence[float]) -> dict:
     """Individuals (X) chart: centre = mean of the points, sigma = mean moving range / 1.128,
     limits centre +/- 3 sigma (the lower limit is not cut at zero)."""

@@ -12,10 +12,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from analytics import stats
+from analytics.forms import ROUTES
+from analytics.models import MEASURED_STAGES
 from analytics.selectors import (
     ALL_FIGURES,
     FIGURES,
-    ROUTES,
     analytics_before_after,
     analytics_branch_choices,
     analytics_control_chart,
@@ -25,7 +26,6 @@ from analytics.selectors import (
     analytics_scorecard,
     analytics_user_check,
 )
-from analytics.services import MEASURED_STAGES
 from applications.models import Product, Status
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 
@@ -40,8 +40,18 @@ class AnalyticsAccessMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-DASHBOARD_FIGURES = ("stages", "end-to-end", "funnel", "decline-reasons", "staff", "branches",
-                     "portfolio", "scorecard", "sla", "steps")
+DASHBOARD_FIGURES = (
+    "stages",
+    "end-to-end",
+    "funnel",
+    "decline-reasons",
+    "staff",
+    "branches",
+    "portfolio",
+    "scorecard",
+    "sla",
+    "steps",
+)
 
 
 class DashboardView(AnalyticsAccessMixin, TemplateView):
@@ -58,8 +68,9 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
         except InvalidInput as exc:
             errors = exc.details
             f = analytics_filters(user=user, params={})
-        computed = {name: FIGURES[name](user=user, f=f)
-                    for name in DASHBOARD_FIGURES if name != "scorecard"}
+        computed = {
+            name: FIGURES[name](user=user, f=f) for name in DASHBOARD_FIGURES if name != "scorecard"
+        }
         # The scorecard reuses the figures above rather than computing them again.
         computed["scorecard"] = analytics_scorecard(user=user, f=f, computed=computed)
         figures = {name.replace("-", "_"): computed[name] for name in DASHBOARD_FIGURES}
@@ -68,28 +79,35 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
             stage = Status.INVESTIGATION
         figures["control_chart"] = analytics_control_chart(user=user, f=f, stage=stage)
         before_after = None
-        periods = {k: params.get(k, "") for k in ("before_from", "before_to", "after_from",
-                                                   "after_to")}
+        periods = {
+            k: params.get(k, "") for k in ("before_from", "before_to", "after_from", "after_to")
+        }
         if any(periods.values()):
             try:
                 before, after = analytics_periods(params=periods)
-                before_after = analytics_before_after(user=user, f=f, before=before,
-                                                      after=after)
+                before_after = analytics_before_after(user=user, f=f, before=before, after=after)
             except InvalidInput as exc:
                 errors.update(exc.details)
         figures["before_after"] = before_after
         query = params.urlencode()
-        context.update({
-            "f": f, "errors": errors, "figures": figures, "query": query,
-            "branches": analytics_branch_choices(user=user),
-            "products": Product.objects.order_by("code"),
-            "routes": ROUTES, "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
-            "stage": stage, "periods": periods,
-            "percentile_error_pct": round(stats.PERCENTILE_MAX_ERROR * 100, 1),
-            "chart_data": _chart_data(figures),
-            "export_figures": [n for n in ALL_FIGURES if n != "before-after"]
-            + (["before-after"] if before_after else []),
-        })
+        context.update(
+            {
+                "f": f,
+                "errors": errors,
+                "figures": figures,
+                "query": query,
+                "branches": analytics_branch_choices(user=user),
+                "products": Product.objects.order_by("code"),
+                "routes": ROUTES,
+                "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
+                "stage": stage,
+                "periods": periods,
+                "percentile_error_pct": round(stats.PERCENTILE_MAX_ERROR * 100, 1),
+                "chart_data": _chart_data(figures),
+                "export_figures": [n for n in ALL_FIGURES if n != "before-after"]
+                + (["before-after"] if before_after else []),
+            }
+        )
         return context
 
 
@@ -97,23 +115,39 @@ def _chart_data(figures: dict) -> dict:
     stages = figures["stages"]["rows"]
     chart = figures["control_chart"]
     return {
-        "labels": {"mean": _("Mean"), "median": _("Median"), "p90": _("90th pct."),
-                   "count": _("Count"), "centre": _("Centre"), "ucl": _("UCL"),
-                   "lcl": _("LCL"), "weekly": _("Weekly mean"), "balance": _("Balance")},
-        "stages": {"labels": [r["label"] for r in stages],
-                   "mean": [r["business_mean_h"] for r in stages],
-                   "median": [r["business_median_h"] for r in stages],
-                   "p90": [r["business_p90_h"] for r in stages]},
-        "funnel": {"labels": [r["label"] for r in figures["funnel"]["rows"]],
-                   "counts": [r["count"] for r in figures["funnel"]["rows"]]},
-        "control": {"labels": [r["week"] for r in chart["rows"]],
-                    "mean": [r["mean_h"] for r in chart["rows"]],
-                    "centre": [r["centre_h"] for r in chart["rows"]],
-                    "ucl": [r["ucl_h"] for r in chart["rows"]],
-                    "lcl": [r["lcl_h"] for r in chart["rows"]],
-                    "outside": [r["outside"] for r in chart["rows"]]},
-        "portfolio": {"labels": [r["label"] for r in figures["portfolio"]["rows"]],
-                      "balance": [float(r["balance"]) for r in figures["portfolio"]["rows"]]},
+        "labels": {
+            "mean": _("Mean"),
+            "median": _("Median"),
+            "p90": _("90th pct."),
+            "count": _("Count"),
+            "centre": _("Centre"),
+            "ucl": _("UCL"),
+            "lcl": _("LCL"),
+            "weekly": _("Weekly mean"),
+            "balance": _("Balance"),
+        },
+        "stages": {
+            "labels": [r["label"] for r in stages],
+            "mean": [r["business_mean_h"] for r in stages],
+            "median": [r["business_median_h"] for r in stages],
+            "p90": [r["business_p90_h"] for r in stages],
+        },
+        "funnel": {
+            "labels": [r["label"] for r in figures["funnel"]["rows"]],
+            "counts": [r["count"] for r in figures["funnel"]["rows"]],
+        },
+        "control": {
+            "labels": [r["week"] for r in chart["rows"]],
+            "mean": [r["mean_h"] for r in chart["rows"]],
+            "centre": [r["centre_h"] for r in chart["rows"]],
+            "ucl": [r["ucl_h"] for r in chart["rows"]],
+            "lcl": [r["lcl_h"] for r in chart["rows"]],
+            "outside": [r["outside"] for r in chart["rows"]],
+        },
+        "portfolio": {
+            "labels": [r["label"] for r in figures["portfolio"]["rows"]],
+            "balance": [float(r["balance"]) for r in figures["portfolio"]["rows"]],
+        },
     }
 
 
@@ -129,12 +163,12 @@ class ExportCsvView(AnalyticsAccessMixin, View):
         except NotFound:
             raise Http404 from None
         except InvalidInput as exc:
-            return HttpResponseBadRequest(json.dumps(exc.details, default=str),
-                                          content_type="application/json")
+            return HttpResponseBadRequest(
+                json.dumps(exc.details, default=str), content_type="application/json"
+            )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = (
-            f'attachment; filename="loanflow-{name}-{stamp}.csv"')
+        response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
         # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
         response.write("\ufeff")
         writer = csv.writer(response)
@@ -143,4 +177,3 @@ class ExportCsvView(AnalyticsAccessMixin, View):
         for row in figure["rows"]:
             writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
         return response
-

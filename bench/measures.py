@@ -515,8 +515,13 @@ def analytics_figures(bank, *, smoke, timed):
         "sla": lambda: figures.analytics_sla(user=user, f=f),
         "end-to-end": lambda: figures.analytics_end_to_end(user=user, f=f),
         "funnel": lambda: figures.analytics_funnel(user=user, f=f),
+        "steps": lambda: figures.analytics_approval_steps(user=user, f=f),
+        "decline-reasons": lambda: figures.analytics_decline_reasons(user=user, f=f),
         "staff": lambda: figures.analytics_staff(user=user, f=f),
+        "branches": lambda: figures.analytics_branches(user=user, f=f),
         "portfolio": lambda: figures.analytics_portfolio(user=user, f=f),
+        # On its own (the API): it computes the figures it reads; the dashboard passes them.
+        "scorecard": lambda: figures.analytics_scorecard(user=user, f=f),
         "control-chart": lambda: figures.analytics_control_chart(user=user, f=f,
                                                                  stage="investigation"),
         "before-after": lambda: figures.analytics_before_after(
@@ -552,13 +557,14 @@ REFERENCE_RECOMPUTE_S = 9
 # Every stage visit of the trail with how long it lasted (from a transition into the stage
 # to the application's next transition), and per stage the count, mean, deviation and 90th
 # percentile: the stage figure recomputed from the audit rows, as it would be without the
-# visits recorded as each stage ends.
+# visits recorded as each stage ends. Deliberately SQL: it is the reference the figures are
+# measured against, not product code ({table}: the audit model's table, from _meta).
 RECOMPUTE_SQL = """
     WITH visits AS (
         SELECT to_state AS stage,
                EXTRACT(EPOCH FROM lead(at) OVER (PARTITION BY application_id
                                                  ORDER BY at, id) - at) AS seconds
-        FROM audit_auditevent
+        FROM {table}
         WHERE kind = 'transition' OR action = 'create'
     )
     SELECT stage, count(seconds), avg(seconds), stddev_samp(seconds),
@@ -568,8 +574,11 @@ RECOMPUTE_SQL = """
 
 
 def _recompute_from_trail() -> None:
+    from audit.models import AuditEvent
+
+    sql = RECOMPUTE_SQL.format(table=connection.ops.quote_name(AuditEvent._meta.db_table))
     with psycopg.connect(_dsn()) as conn:
-        rows = conn.execute(RECOMPUTE_SQL).fetchall()
+        rows = conn.execute(sql).fetchall()
     assert rows, "no stage durations in the audit trail"
 
 
