@@ -85,6 +85,25 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
         return rm.get_full_name() or rm.username
 
 
+# The columns the list prints: the application's own (not its product terms, a JSON document
+# only the detail shows) and one or two of each related row's, rather than every column of
+# four joined tables turned into model instances.
+LIST_COLUMNS = (
+    *(
+        field.name
+        for field in LoanApplication._meta.concrete_fields
+        if field.name in ApplicationOutputSerializer.Meta.fields
+    ),
+    "company__name",
+    "company__credit_code",
+    "branch__name",
+    "product__code",
+    "relationship_manager__first_name",
+    "relationship_manager__last_name",
+    "relationship_manager__username",
+)
+
+
 class ApplicationDetailSerializer(ApplicationOutputSerializer):
     allowed_actions = serializers.SerializerMethodField()
 
@@ -139,7 +158,7 @@ class ApplicationListApi(ListAPIView):
                 "mine": params.get("mine") in ("1", "true"),
                 "q": params.get("q"),
             },
-        )
+        ).only(*LIST_COLUMNS)
 
     @extend_schema(request=CreateInputSerializer, responses={201: ApplicationDetailSerializer})
     def post(self, request):
