@@ -12,15 +12,6 @@ Each thread keeps one WeasyPrint `FontConfiguration` for all its documents, and 
 bundled stylesheet once. WeasyPrint otherwise builds a font configuration per document (it
 reloads the fontconfig configuration and starts a new Pango font map, so every font is opened
 and measured from cold again), and fetches and parses a linked stylesheet per document.
-
-The cyclic garbage collector is paused while a document renders
-(`loanflow.collector.collector_paused`).
-Rendering allocates millions of objects while the document's boxes stay alive: the collector
-ran about twenty collections per memo, walking the live boxes again and again, and every few
-memos a full collection over the worker's whole heap. Paused, it collects once, afterwards, what
-the render left; reference counting frees as usual meanwhile. A credit memo rendered in a
-Django process, forty times, took the same median (51-52 ms) and a p95 of 54-55 ms instead of
-113-117.
 """
 
 import logging
@@ -31,8 +22,6 @@ from pathlib import Path
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-from loanflow.collector import collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +92,6 @@ def render_pdf(
 ) -> bytes:
     """The PDF of an HTML string styled by `stylesheets` (from bundled_stylesheet); `options`
     go to WeasyPrint's `write_pdf`."""
-    with collector_paused():
-        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-            font_config=font_config(), stylesheets=list(stylesheets), **options
-        )
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+        font_config=font_config(), stylesheets=list(stylesheets), **options
+    )

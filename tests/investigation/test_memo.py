@@ -133,55 +133,6 @@ def test_each_rendering_thread_keeps_one_font_configuration():
     assert theirs and theirs[0] is not mine
 
 
-def test_the_garbage_collector_is_paused_while_a_document_renders_and_resumed_after(monkeypatch):
-    import contextlib
-    import gc
-
-    from loanflow import pdf
-
-    collections, renders = [], []
-
-    class Watched(pdf.HTML):
-        def write_pdf(self, *args, **kwargs):
-            before = len(collections)
-            try:
-                return super().write_pdf(*args, **kwargs)
-            finally:
-                renders.append((gc.isenabled(), len(collections) - before))
-
-    def watch(phase, info):
-        if phase == "start":
-            collections.append(info["generation"])
-
-    monkeypatch.setattr(pdf, "HTML", Watched)
-    html = "<html><body>" + "<table><tr><td>cell</td><td>cell</td></tr></table>" * 200 + "</body>"
-    gc.callbacks.append(watch)
-    try:
-        html_to_pdf(html)
-        # The same render with the collector running collects many times over.
-        with monkeypatch.context() as unpaused:
-            unpaused.setattr(pdf, "collector_paused", contextlib.nullcontext)
-            html_to_pdf(html)
-    finally:
-        gc.callbacks.remove(watch)
-    (paused_enabled, paused_runs), (running_enabled, running_runs) = renders
-    assert not paused_enabled and paused_runs == 0
-    assert running_enabled and running_runs > 5
-    assert gc.isenabled()
-    # A failing render resumes it too; a collector paused by someone else stays paused.
-    monkeypatch.setattr(Watched, "write_pdf", lambda *args, **kwargs: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        html_to_pdf("<p>x</p>")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with pytest.raises(ZeroDivisionError):
-            html_to_pdf("<p>x</p>")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_memos_are_versioned_and_downloaded_as_attachments_by_staff_in_scope(
     investigating, staff, other_branch, api, owner
 ):
