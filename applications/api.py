@@ -27,12 +27,12 @@ from applications.services import (
 )
 from audit.selectors import application_timeline
 from customers.models import Company
-from loanflow.api import ChoiceLabelField, FieldsOnceMixin
+from loanflow.api import ChoiceLabelField
 from loanflow.errors import Forbidden, InvalidInput, NotFound
 from org.roles import roles_of
 
 
-class ApplicationOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
+class ApplicationOutputSerializer(serializers.ModelSerializer):
     company_name = serializers.CharField(source="company.name")
     company_credit_code = serializers.CharField(source="company.credit_code")
     branch_name = serializers.CharField(source="branch.name")
@@ -43,19 +43,65 @@ class ApplicationOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = LoanApplication
         fields = [
-            "id", "reference", "status", "status_display", "company", "company_name",
-            "company_credit_code", "branch", "branch_name", "product", "product_code",
-            "amount", "currency", "term_months", "interest_rate", "repayment_method",
-            "guarantee_type", "purpose", "channel", "language", "relationship_manager",
-            "relationship_manager_name", "investigator", "risk_grade", "risk_score",
-            "route_recommendation", "flag_count", "decline_reasons", "created_at",
-            "updated_at", "submitted_at", "decided_at", "disbursed_at", "closed_at",
+            "id",
+            "reference",
+            "status",
+            "status_display",
+            "company",
+            "company_name",
+            "company_credit_code",
+            "branch",
+            "branch_name",
+            "product",
+            "product_code",
+            "amount",
+            "currency",
+            "term_months",
+            "interest_rate",
+            "repayment_method",
+            "guarantee_type",
+            "purpose",
+            "channel",
+            "language",
+            "relationship_manager",
+            "relationship_manager_name",
+            "investigator",
+            "risk_grade",
+            "risk_score",
+            "route_recommendation",
+            "flag_count",
+            "decline_reasons",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "decided_at",
+            "disbursed_at",
+            "closed_at",
             "status_changed_at",
         ]
 
     def get_relationship_manager_name(self, obj) -> str:
         rm = obj.relationship_manager
         return rm.get_full_name() or rm.username
+
+
+# The columns the list prints: the application's own (not its product terms, a JSON document
+# only the detail shows) and one or two of each related row's, rather than every column of
+# four joined tables turned into model instances.
+LIST_COLUMNS = (
+    *(
+        field.name
+        for field in LoanApplication._meta.concrete_fields
+        if field.name in ApplicationOutputSerializer.Meta.fields
+    ),
+    "company__name",
+    "company__credit_code",
+    "branch__name",
+    "product__code",
+    "relationship_manager__first_name",
+    "relationship_manager__last_name",
+    "relationship_manager__username",
+)
 
 
 class ApplicationDetailSerializer(ApplicationOutputSerializer):
@@ -77,30 +123,42 @@ class ApplicationListApi(ListAPIView):
     class CreateInputSerializer(serializers.Serializer):
         company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
         product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-        amount = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                          min_value=Decimal("0.01"))
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
         term_months = serializers.IntegerField(min_value=1, max_value=600)
-        interest_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=Decimal("0"))
+        interest_rate = serializers.DecimalField(
+            max_digits=6, decimal_places=3, min_value=Decimal("0")
+        )
         repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
         guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices)
         purpose = serializers.CharField(max_length=2000, allow_blank=True, required=False)
         language = serializers.ChoiceField(choices=["en", "zh-hans"], required=False)
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str), OpenApiParameter("branch", int),
-        OpenApiParameter("product", int), OpenApiParameter("mine", bool),
-        OpenApiParameter("q", str),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("branch", int),
+            OpenApiParameter("product", int),
+            OpenApiParameter("mine", bool),
+            OpenApiParameter("q", str),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
-        return application_list(user=self.request.user, filters={
-            "status": params.get("status"), "branch": _int_or_none(params.get("branch")),
-            "product": _int_or_none(params.get("product")),
-            "mine": params.get("mine") in ("1", "true"), "q": params.get("q"),
-        })
+        return application_list(
+            user=self.request.user,
+            filters={
+                "status": params.get("status"),
+                "branch": _int_or_none(params.get("branch")),
+                "product": _int_or_none(params.get("product")),
+                "mine": params.get("mine") in ("1", "true"),
+                "q": params.get("q"),
+            },
+        ).only(*LIST_COLUMNS)
 
     @extend_schema(request=CreateInputSerializer, responses={201: ApplicationDetailSerializer})
     def post(self, request):
@@ -108,8 +166,10 @@ class ApplicationListApi(ListAPIView):
         serializer.is_valid(raise_exception=True)
         application = application_create(actor=request.user, **serializer.validated_data)
         application = application_get(user=request.user, pk=application.pk)
-        return Response(ApplicationDetailSerializer(application, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ApplicationDetailSerializer(application, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 def _int_or_none(value):
@@ -118,18 +178,21 @@ def _int_or_none(value):
     try:
         return int(value)
     except ValueError:
-        raise InvalidInput(details={"filter": [_("'%(v)s' is not a number.") % {"v": value}]}) from None
+        raise InvalidInput(
+            details={"filter": [_("'%(v)s' is not a number.") % {"v": value}]}
+        ) from None
 
 
 class ApplicationDetailApi(APIView):
     class UpdateInputSerializer(serializers.Serializer):
-        amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                                          required=False)
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
         term_months = serializers.IntegerField(min_value=1, max_value=600, required=False)
-        interest_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=Decimal("0"),
-                                                 required=False)
-        repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices,
-                                                   required=False)
+        interest_rate = serializers.DecimalField(
+            max_digits=6, decimal_places=3, min_value=Decimal("0"), required=False
+        )
+        repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices, required=False)
         guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices, required=False)
         purpose = serializers.CharField(max_length=2000, allow_blank=True, required=False)
         language = serializers.ChoiceField(choices=["en", "zh-hans"], required=False)
@@ -143,8 +206,9 @@ class ApplicationDetailApi(APIView):
     def patch(self, request, pk: int):
         serializer = self.UpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        application_update_draft(application_id=pk, actor=request.user,
-                                 changes=serializer.validated_data)
+        application_update_draft(
+            application_id=pk, actor=request.user, changes=serializer.validated_data
+        )
         application = application_get(user=request.user, pk=pk)
         return Response(ApplicationDetailSerializer(application, context={"request": request}).data)
 
@@ -193,14 +257,20 @@ class ApplicationTransitionApi(APIView):
             raise NotFound()
         if self.transition_name in INTERNAL_TRANSITIONS:
             application_get(user=request.user, pk=pk)
-            raise Forbidden(_("This action is taken through its stage's own screen."),
-                            code="use_stage_endpoint")
+            raise Forbidden(
+                _("This action is taken through its stage's own screen."), code="use_stage_endpoint"
+            )
         serializer = self.input_serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         comment = data.pop("comment", "")
-        application_transition(application_id=pk, transition=self.transition_name,
-                               actor=request.user, comment=comment, data=data)
+        application_transition(
+            application_id=pk,
+            transition=self.transition_name,
+            actor=request.user,
+            comment=comment,
+            data=data,
+        )
         application = application_get(user=request.user, pk=pk)
         return Response(ApplicationDetailSerializer(application, context={"request": request}).data)
 
@@ -209,13 +279,19 @@ def transition_view(name: str):
     def post(self, request, pk: int):
         return ApplicationTransitionApi.post(self, request, pk)
 
-    post = extend_schema(request=TransitionInputSerializer, responses=ApplicationDetailSerializer,
-                         operation_id=f"applications_{name}")(post)
+    post = extend_schema(
+        request=TransitionInputSerializer,
+        responses=ApplicationDetailSerializer,
+        operation_id=f"applications_{name}",
+    )(post)
     view_class = type(
         f"{name.title().replace('_', '')}TransitionApi",
         (ApplicationTransitionApi,),
-        {"transition_name": name, "post": post,
-         "__doc__": f"Take the '{name}' transition. " + ApplicationTransitionApi.__doc__},
+        {
+            "transition_name": name,
+            "post": post,
+            "__doc__": f"Take the '{name}' transition. " + ApplicationTransitionApi.__doc__,
+        },
     )
     return view_class.as_view()
 
@@ -237,9 +313,13 @@ class MeApi(APIView):
         user = request.user
         profile = getattr(user, "staff_profile", None)
         applicant = getattr(user, "applicant_profile", None)
-        return Response({
-            "id": user.pk, "username": user.username, "name": user.get_full_name(),
-            "roles": sorted(roles_of(user)),
-            "branch": profile.branch_id if profile else None,
-            "company": applicant.company_id if applicant else None,
-        })
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "name": user.get_full_name(),
+                "roles": sorted(roles_of(user)),
+                "branch": profile.branch_id if profile else None,
+                "company": applicant.company_id if applicant else None,
+            }
+        )

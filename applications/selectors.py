@@ -1,5 +1,3 @@
-import functools
-
 from django.db.models import Q, QuerySet
 
 from applications.models import LoanApplication
@@ -28,30 +26,10 @@ def application_scope_q(user, *, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
-def application_scope_sql(user, *, alias: str) -> tuple[str, list] | None:
-    """application_scope_q as SQL on the application table `alias`, with its parameters;
-    None when the user sees nothing."""
-    from loanflow.rawsql import quote
-    from org.selectors import branch_scope_ids
-
-    if is_staff_member(user):
-        ids = branch_scope_ids(user)
-        if ids is None:
-            return "1 = 1", []
-        if not ids:
-            return None
-        return f"{alias}.{quote('branch_id')} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    company_id = applicant_company_id(user)
-    if company_id is not None:
-        return f"{alias}.{quote('company_id')} = %s", [company_id]
-    return None
-
-
 def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanApplication]:
     filters = filters or {}
-    qs = (
-        LoanApplication.objects.filter(application_scope_q(user))
-        .select_related("company", "branch", "product", "relationship_manager")
+    qs = LoanApplication.objects.filter(application_scope_q(user)).select_related(
+        "company", "branch", "product", "relationship_manager"
     )
     if filters.get("status"):
         qs = qs.filter(status__in=str(filters["status"]).split(","))
@@ -64,69 +42,26 @@ def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanAppli
     if filters.get("q"):
         term = filters["q"].strip()
         qs = qs.filter(
-            Q(reference__iexact=term) | Q(company__name__icontains=term)
+            Q(reference__iexact=term)
+            | Q(company__name__icontains=term)
             | Q(company__credit_code__iexact=term)
         )
     return qs.order_by("-created_at", "-id")
 
 
 def application_get(*, user, pk, for_update: bool = False) -> LoanApplication:
+    """The application if the user may see it (NotFound otherwise, as for no such row). With
+    `for_update` (inside a transaction), its row is locked, and only its own: the joined rows
+    are read, not locked."""
+    qs = LoanApplication.objects.filter(application_scope_q(user))
     if for_update:
-        application = _application_locked(user=user, pk=pk)
-        if application is None:
-            raise NotFound()
-        return application
-    qs = LoanApplication.objects.filter(application_scope_q(user)).select_related(
-        "company", "branch", "product", "relationship_manager", "filed_by", "investigator")
+        # The branch comes along for the SLA clocks a transition starts or stops.
+        qs = qs.select_related("branch").select_for_update(of=("self",))
+    else:
+        qs = qs.select_related(
+            "company", "branch", "product", "relationship_manager", "filed_by", "investigator"
+        )
     try:
         return qs.get(pk=pk)
     except (LoanApplication.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-
-
-def _application_locked(*, user, pk) -> LoanApplication | None:
-    """The application, if the user may see it, locked for update (only its own row), with its
-    branch (for the SLA clocks): one statement, in plain SQL, as every transition reads it
-    first and composing it through the ORM cost more than running it."""
-    from django.db import connection, transaction
-
-    from loanflow.rawsql import fetch_instances
-
-    try:
-        pk = int(pk)
-    except (ValueError, TypeError):
-        return None
-    if not 0 < pk < 2**63:  # no such row, and beyond the column's range
-        return None
-    scope = application_scope_sql(user, alias="a")
-    if scope is None:
-        return None
-    if connection.get_autocommit():
-        raise transaction.TransactionManagementError(
-            "An application is read for update inside a transaction only.")
-    select, columns, read = _locked_read()
-    sql = f"{select} AND {scope[0]}"
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF a"
-    elif connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    loaded = fetch_instances(sql, [pk, *scope[1]], columns, read)
-    if loaded is None:
-        return None
-    LoanApplication.branch.field.set_cached_value(loaded["a"], loaded["b"])
-    return loaded["a"]
-
-
-@functools.cache
-def _locked_read() -> tuple:
-    """The SELECT of an application and its branch up to its WHERE (the id); its columns, and
-    the models they fill with their aliases."""
-    from loanflow.rawsql import Columns, model_columns, quote, table
-    from org.models import Branch
-
-    read = ((LoanApplication, "a"), (Branch, "b"))
-    columns = Columns(pair for model, alias in read for pair in model_columns(model, alias))
-    sql = (f"SELECT {columns.sql} FROM {table(LoanApplication)} a "
-           f"JOIN {table(Branch)} b ON b.{quote('id')} = a.{quote('branch_id')} "
-           f"WHERE a.{quote('id')} = %s")
-    return sql, columns, read

@@ -6,8 +6,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from applications.models import LoanApplication
 from applications.selectors import application_scope_q
+from approvals.models import ApprovalCondition
 from disbursement.models import Contract, Disbursement, Instalment, Offer
-from disbursement.services import condition_model
 
 ZERO = Decimal("0.00")
 
@@ -21,16 +21,19 @@ def contract_for(application) -> Contract | None:
 
 
 def disbursement_for(application) -> Disbursement | None:
-    return (Disbursement.objects.select_related("maker", "checker")
-            .filter(application=application).first())
+    return (
+        Disbursement.objects.select_related("maker", "checker")
+        .filter(application=application)
+        .first()
+    )
 
 
 def conditions_for(application) -> list:
-    model = condition_model()
-    if model is None:
-        return []
-    return list(model.objects.filter(application=application).select_related("satisfied_by")
-                .order_by("pk"))
+    return list(
+        ApprovalCondition.objects.filter(application=application)
+        .select_related("satisfied_by")
+        .order_by("pk")
+    )
 
 
 def schedule_rows(application) -> tuple[list[dict], bool]:
@@ -42,17 +45,33 @@ def schedule_rows(application) -> tuple[list[dict], bool]:
         rows = []
         for i in instalments:
             balance -= i.principal
-            rows.append({"number": i.number, "due_date": i.due_date.isoformat(),
-                         "principal": i.principal, "interest": i.interest, "total": i.total,
-                         "closing_balance": balance, "currency": i.currency})
+            rows.append(
+                {
+                    "number": i.number,
+                    "due_date": i.due_date.isoformat(),
+                    "principal": i.principal,
+                    "interest": i.interest,
+                    "total": i.total,
+                    "closing_balance": balance,
+                    "currency": i.currency,
+                }
+            )
         return rows, True
     offer = offer_for(application)
     if offer is None:
         return [], False
-    return [{"number": r["number"], "due_date": r["due_date"],
-             "principal": Decimal(r["principal"]), "interest": Decimal(r["interest"]),
-             "total": Decimal(r["total"]), "closing_balance": Decimal(r["closing_balance"]),
-             "currency": offer.currency} for r in offer.schedule], False
+    return [
+        {
+            "number": r["number"],
+            "due_date": r["due_date"],
+            "principal": Decimal(r["principal"]),
+            "interest": Decimal(r["interest"]),
+            "total": Decimal(r["total"]),
+            "closing_balance": Decimal(r["closing_balance"]),
+            "currency": offer.currency,
+        }
+        for r in offer.schedule
+    ], False
 
 
 def schedule_totals(rows: list[dict]) -> dict[str, Decimal]:
@@ -62,8 +81,9 @@ def schedule_totals(rows: list[dict]) -> dict[str, Decimal]:
 def disbursement_queue(*, user) -> QuerySet[LoanApplication]:
     """Applications in the user's scope awaiting disbursement (contract signed, nothing
     recorded yet) or confirmation (recorded by a maker, not yet confirmed)."""
-    recorded = Disbursement.objects.filter(application=OuterRef("pk"),
-                                           status=Disbursement.Status.RECORDED)
+    recorded = Disbursement.objects.filter(
+        application=OuterRef("pk"), status=Disbursement.Status.RECORDED
+    )
     any_disbursement = Disbursement.objects.filter(application=OuterRef("pk"))
     return (
         LoanApplication.objects.filter(application_scope_q(user))

@@ -6,73 +6,80 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.apps import apps
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import LoanApplication
 from applications.selectors import application_get
 from applications.services import application_transition
+from approvals.models import ApprovalCondition
 from audit.services import audit_record, audit_refusal
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
-from loanflow.inserts import insert_unless_conflict
-from loanflow.rawsql import quote, table
+from loanflow.queue import enqueue_on_commit
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member
 
 logger = logging.getLogger(__name__)
 
 
-def condition_model():
-    """approvals.ApprovalCondition when the approvals app defines it, else None."""
-    try:
-        return apps.get_model("approvals", "ApprovalCondition")
-    except LookupError:
-        return None
-
-
 def _conditions_of(application) -> list[dict]:
     """The application's approval conditions, as an offer lists them."""
-    model = condition_model()
-    if model is None:
-        return []
-    # In plain SQL: every approval reads it, and composing it through the ORM cost more than
-    # running it.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('id')}, {quote('text')} FROM {table(model)} "
-                       f"WHERE {quote('application_id')} = %s ORDER BY {quote('id')}",
-                       [application.pk])
-        return [{"id": pk, "text": text} for pk, text in cursor.fetchall()]
+    return [
+        {"id": pk, "text": text}
+        for pk, text in ApprovalCondition.objects.filter(application=application)
+        .order_by("pk")
+        .values_list("pk", "text")
+    ]
 
 
 # --- Offer -----------------------------------------------------------------------------------
 
+
 def offer_create(*, application: LoanApplication) -> Offer:
     """Snapshot the approved terms into an offer (inside the approval's transaction) and
     render its PDF after commit. Idempotent: an application has one offer (its one-to-one
-    key), so the insert itself says whether the offer exists already."""
+    key); a second call returns it."""
     try:
-        rows = build_schedule(amount=application.amount, annual_rate=application.interest_rate,
-                              term_months=application.term_months,
-                              method=application.repayment_method, start=timezone.localdate())
+        rows = build_schedule(
+            amount=application.amount,
+            annual_rate=application.interest_rate,
+            term_months=application.term_months,
+            method=application.repayment_method,
+            start=timezone.localdate(),
+        )
     except ValueError:  # never let odd terms block the approval itself
         logger.warning("No indicative schedule for %s", application.reference)
         rows = []
-    offer = Offer(
-        application=application, amount=application.amount, currency=application.currency,
-        interest_rate=application.interest_rate, term_months=application.term_months,
-        repayment_method=application.repayment_method,
-        language=application.language or "zh-hans", conditions=_conditions_of(application),
-        schedule=[row.as_dict() for row in rows])
-    if not insert_unless_conflict(offer):
-        return Offer.objects.get(application=application)
-    audit_record(action="offer_created", actor=None, actor_role="system",
-                 application=application, kind="action", subject_type="disbursement.offer",
-                 subject_id=offer.pk, data={"amount": str(offer.amount),
-                                            "currency": offer.currency})
+    # get_or_create inserts in a savepoint: an offer committed meanwhile by a concurrent
+    # approval (the one-to-one key) is read back, and the caller's transaction goes on.
+    offer, created = Offer.objects.get_or_create(
+        application=application,
+        defaults={
+            "amount": application.amount,
+            "currency": application.currency,
+            "interest_rate": application.interest_rate,
+            "term_months": application.term_months,
+            "repayment_method": application.repayment_method,
+            "language": application.language or "zh-hans",
+            "conditions": lambda: _conditions_of(application),
+            "schedule": [row.as_dict() for row in rows],
+        },
+    )
+    if not created:
+        return offer
+    audit_record(
+        action="offer_created",
+        actor=None,
+        actor_role="system",
+        application=application,
+        kind="action",
+        subject_type="disbursement.offer",
+        subject_id=offer.pk,
+        data={"amount": str(offer.amount), "currency": offer.currency},
+    )
     offer_enqueue_render(offer_id=offer.pk)
     return offer
 
@@ -80,16 +87,6 @@ def offer_create(*, application: LoanApplication) -> Offer:
 def offer_enqueue_render(*, offer_id: int) -> None:
     from disbursement.tasks import render_offer_pdf
 
-    try:
-        from loanflow.queue import enqueue_on_commit
-    except ImportError:  # pragma: no cover - the shared helper exists in this project
-        def enqueue_on_commit(task, *args):
-            def publish():
-                try:
-                    task.delay(*args)
-                except Exception as exc:  # noqa: BLE001 - broker down: the sweep retries
-                    logger.warning("Could not enqueue the offer render: %s", exc)
-            transaction.on_commit(publish)
     enqueue_on_commit(render_offer_pdf, offer_id)
 
 
@@ -98,9 +95,11 @@ def offer_render(*, offer_id: int) -> Offer | None:
     the error; a later sweep or a staff retry renders it again."""
     from disbursement.pdf import render_offer
 
-    offer = (Offer.objects.select_related("application", "application__company",
-                                          "application__product")
-             .filter(pk=offer_id).first())
+    offer = (
+        Offer.objects.select_related("application", "application__company", "application__product")
+        .filter(pk=offer_id)
+        .first()
+    )
     if offer is None:
         return None
     started = time.perf_counter()
@@ -109,12 +108,17 @@ def offer_render(*, offer_id: int) -> Offer | None:
     except Exception as exc:  # noqa: BLE001 - any rendering failure is recorded, not raised
         logger.exception("Offer %s failed to render", offer_id)
         Offer.objects.filter(pk=offer_id).exclude(status=Offer.Status.READY).update(
-            status=Offer.Status.FAILED, error=str(exc)[:2000])
+            status=Offer.Status.FAILED, error=str(exc)[:2000]
+        )
         return Offer.objects.get(pk=offer_id)
     elapsed = time.perf_counter() - started
     Offer.objects.filter(pk=offer_id).update(
-        status=Offer.Status.READY, pdf=pdf, render_seconds=elapsed, error="",
-        rendered_at=timezone.now())
+        status=Offer.Status.READY,
+        pdf=pdf,
+        render_seconds=elapsed,
+        error="",
+        rendered_at=timezone.now(),
+    )
     return Offer.objects.get(pk=offer_id)
 
 
@@ -136,6 +140,7 @@ def offer_retry_render(*, application_id: int, actor) -> Offer:
 
 # --- Contract --------------------------------------------------------------------------------
 
+
 def _next_contract_number(application: LoanApplication) -> str:
     return f"C-{application.reference}"
 
@@ -155,16 +160,29 @@ def offer_accept(*, application_id: int, actor) -> Contract:
         offer.accepted_at = timezone.now()
         offer.accepted_by = actor
         offer.save(update_fields=["accepted_at", "accepted_by"])
-        contract = _contract_create(application=application, actor=actor,
-                                    number=_next_contract_number(application),
-                                    signed_on=timezone.localdate(),
-                                    channel=Contract.Channel.PORTAL)
-        audit_record(action="offer_accepted", actor=actor, actor_role=Role.APPLICANT,
-                     application=application, kind="action", subject_type="disbursement.offer",
-                     subject_id=offer.pk)
-        application_transition(application_id=application.pk, transition="sign_contract",
-                               actor=actor, comment=_("Offer accepted on the portal."),
-                               data={"contract_number": contract.number})
+        contract = _contract_create(
+            application=application,
+            actor=actor,
+            number=_next_contract_number(application),
+            signed_on=timezone.localdate(),
+            channel=Contract.Channel.PORTAL,
+        )
+        audit_record(
+            action="offer_accepted",
+            actor=actor,
+            actor_role=Role.APPLICANT,
+            application=application,
+            kind="action",
+            subject_type="disbursement.offer",
+            subject_id=offer.pk,
+        )
+        application_transition(
+            application_id=application.pk,
+            transition="sign_contract",
+            actor=actor,
+            comment=_("Offer accepted on the portal."),
+            data={"contract_number": contract.number},
+        )
     return contract
 
 
@@ -179,36 +197,58 @@ def contract_record(*, application_id: int, actor, number: str, signed_on: date)
     if signed_on > timezone.localdate():
         raise InvalidInput(details={"signed_on": [_("The signing date is in the future.")]})
     with transaction.atomic():
-        contract = _contract_create(application=application, actor=actor, number=number,
-                                    signed_on=signed_on, channel=Contract.Channel.STAFF)
-        application_transition(application_id=application.pk, transition="sign_contract",
-                               actor=actor, comment=_("Signed contract recorded."),
-                               data={"contract_number": number,
-                                     "signed_on": signed_on.isoformat()})
+        contract = _contract_create(
+            application=application,
+            actor=actor,
+            number=number,
+            signed_on=signed_on,
+            channel=Contract.Channel.STAFF,
+        )
+        application_transition(
+            application_id=application.pk,
+            transition="sign_contract",
+            actor=actor,
+            comment=_("Signed contract recorded."),
+            data={"contract_number": number, "signed_on": signed_on.isoformat()},
+        )
     return contract
 
 
-def _contract_create(*, application, actor, number: str, signed_on: date,
-                     channel: str) -> Contract:
+def _contract_create(*, application, actor, number: str, signed_on: date, channel: str) -> Contract:
     if application.status != "approved":
-        raise Conflict(_("A contract is signed only for an approved application."),
-                       code="transition_not_allowed")
+        raise Conflict(
+            _("A contract is signed only for an approved application."),
+            code="transition_not_allowed",
+        )
     try:
         with transaction.atomic():
-            contract = Contract.objects.create(application=application, number=number,
-                                               signed_on=signed_on, channel=channel,
-                                               recorded_by=actor)
+            contract = Contract.objects.create(
+                application=application,
+                number=number,
+                signed_on=signed_on,
+                channel=channel,
+                recorded_by=actor,
+            )
     except IntegrityError:
-        raise Conflict(_("A contract is already recorded, or this contract number is in "
-                         "use."), code="contract_exists") from None
-    audit_record(action="contract_recorded", actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action", subject_type="disbursement.contract",
-                 subject_id=contract.pk, data={"number": number, "channel": channel,
-                                               "signed_on": signed_on.isoformat()})
+        raise Conflict(
+            _("A contract is already recorded, or this contract number is in use."),
+            code="contract_exists",
+        ) from None
+    audit_record(
+        action="contract_recorded",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        subject_type="disbursement.contract",
+        subject_id=contract.pk,
+        data={"number": number, "channel": channel, "signed_on": signed_on.isoformat()},
+    )
     return contract
 
 
 # --- Conditions precedent --------------------------------------------------------------------
+
 
 def _require_role(actor, role: str, message: str) -> None:
     if not (is_staff_member(actor) and has_role(actor, role)):
@@ -218,14 +258,17 @@ def _require_role(actor, role: str, message: str) -> None:
 def condition_satisfy(*, application_id: int, condition_id: int, actor, comment: str = ""):
     """The disbursement officer marks one condition precedent satisfied (who and when)."""
     application = application_get(user=actor, pk=application_id)
-    _require_role(actor, Role.DISBURSEMENT_OFFICER,
-                  _("Only a disbursement officer checks conditions precedent."))
-    model = condition_model()
-    if model is None:
-        raise NotFound()
+    _require_role(
+        actor,
+        Role.DISBURSEMENT_OFFICER,
+        _("Only a disbursement officer checks conditions precedent."),
+    )
     with transaction.atomic():
-        condition = (model.objects.select_for_update()
-                     .filter(pk=condition_id, application=application).first())
+        condition = (
+            ApprovalCondition.objects.select_for_update()
+            .filter(pk=condition_id, application=application)
+            .first()
+        )
         if condition is None:
             raise NotFound()
         if condition.satisfied_at is not None:
@@ -233,31 +276,40 @@ def condition_satisfy(*, application_id: int, condition_id: int, actor, comment:
         condition.satisfied_at = timezone.now()
         condition.satisfied_by = actor
         condition.save(update_fields=["satisfied_at", "satisfied_by"])
-        audit_record(action="condition_satisfied", actor=actor,
-                     actor_role=Role.DISBURSEMENT_OFFICER, application=application,
-                     kind="action", subject_type="approvals.approvalcondition",
-                     subject_id=condition.pk, comment=comment,
-                     data={"text": condition.text})
+        audit_record(
+            action="condition_satisfied",
+            actor=actor,
+            actor_role=Role.DISBURSEMENT_OFFICER,
+            application=application,
+            kind="action",
+            subject_type="approvals.approvalcondition",
+            subject_id=condition.pk,
+            comment=comment,
+            data={"text": condition.text},
+        )
     return condition
 
 
 def unsatisfied_conditions(application) -> list[str]:
-    model = condition_model()
-    if model is None:
-        return []
-    return list(model.objects.filter(application=application, satisfied_at__isnull=True)
-                .order_by("pk").values_list("text", flat=True))
+    return list(
+        ApprovalCondition.objects.filter(application=application, satisfied_at__isnull=True)
+        .order_by("pk")
+        .values_list("text", flat=True)
+    )
 
 
 # --- Disbursement (maker-checker) ------------------------------------------------------------
 
-def disbursement_record(*, application_id: int, actor, account_number: str, amount: Decimal,
-                        value_date: date) -> Disbursement:
+
+def disbursement_record(
+    *, application_id: int, actor, account_number: str, amount: Decimal, value_date: date
+) -> Disbursement:
     """The maker: a disbursement officer records the payout once every condition precedent
     is satisfied; the amount is at most the approved amount."""
     application = application_get(user=actor, pk=application_id)
-    _require_role(actor, Role.DISBURSEMENT_OFFICER,
-                  _("Only a disbursement officer records a disbursement."))
+    _require_role(
+        actor, Role.DISBURSEMENT_OFFICER, _("Only a disbursement officer records a disbursement.")
+    )
     errors: dict[str, list[str]] = {}
     account_number = (account_number or "").strip()
     if not account_number:
@@ -266,33 +318,51 @@ def disbursement_record(*, application_id: int, actor, account_number: str, amou
     if amount <= 0:
         errors["amount"] = [_("The amount must be positive.")]
     elif amount > application.amount:
-        errors["amount"] = [_("The amount may not exceed the approved amount of %(amount)s "
-                              "%(currency)s.") % {"amount": f"{application.amount:,.2f}",
-                                                  "currency": application.currency}]
+        errors["amount"] = [
+            _("The amount may not exceed the approved amount of %(amount)s %(currency)s.")
+            % {"amount": f"{application.amount:,.2f}", "currency": application.currency}
+        ]
     if errors:
         raise InvalidInput(details=errors)
     with transaction.atomic():
         application = application_get(user=actor, pk=application_id, for_update=True)
         if application.status != "contract_signed":
-            raise Conflict(_("A disbursement is recorded only once the contract is signed."),
-                           code="transition_not_allowed")
+            raise Conflict(
+                _("A disbursement is recorded only once the contract is signed."),
+                code="transition_not_allowed",
+            )
         missing = unsatisfied_conditions(application)
         if missing:
-            raise Conflict(_("Some conditions precedent are not satisfied yet."),
-                           code="conditions_unsatisfied", missing=missing)
+            raise Conflict(
+                _("Some conditions precedent are not satisfied yet."),
+                code="conditions_unsatisfied",
+                missing=missing,
+            )
         if Disbursement.objects.filter(application=application).exists():
             raise Conflict(_("A disbursement is already recorded."), code="already_recorded")
         disbursement = Disbursement.objects.create(
-            application=application, account_number=account_number, amount=amount,
-            currency=application.currency, value_date=value_date, maker=actor,
+            application=application,
+            account_number=account_number,
+            amount=amount,
+            currency=application.currency,
+            value_date=value_date,
+            maker=actor,
         )
-        audit_record(action="disbursement_recorded", actor=actor,
-                     actor_role=Role.DISBURSEMENT_OFFICER, application=application,
-                     kind="action", subject_type="disbursement.disbursement",
-                     subject_id=disbursement.pk,
-                     data={"amount": str(amount), "currency": application.currency,
-                           "value_date": value_date.isoformat(),
-                           "account_number": account_number})
+        audit_record(
+            action="disbursement_recorded",
+            actor=actor,
+            actor_role=Role.DISBURSEMENT_OFFICER,
+            application=application,
+            kind="action",
+            subject_type="disbursement.disbursement",
+            subject_id=disbursement.pk,
+            data={
+                "amount": str(amount),
+                "currency": application.currency,
+                "value_date": value_date.isoformat(),
+                "account_number": account_number,
+            },
+        )
     return disbursement
 
 
@@ -300,41 +370,60 @@ def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Di
     """The checker: a DIFFERENT user with the checker role confirms; the application becomes
     disbursed and the repayment schedule is fixed, all in one transaction."""
     application = application_get(user=actor, pk=application_id)
-    _require_role(actor, Role.DISBURSEMENT_CHECKER,
-                  _("Only a disbursement checker confirms a disbursement."))
+    _require_role(
+        actor, Role.DISBURSEMENT_CHECKER, _("Only a disbursement checker confirms a disbursement.")
+    )
     refusal = None
     try:
         with transaction.atomic():
-            disbursement = (Disbursement.objects.select_for_update()
-                            .filter(application=application).first())
+            disbursement = (
+                Disbursement.objects.select_for_update().filter(application=application).first()
+            )
             if disbursement is None:
-                raise Conflict(_("No disbursement has been recorded."),
-                               code="not_recorded",
-                               missing=[_("A recorded disbursement")])
+                raise Conflict(
+                    _("No disbursement has been recorded."),
+                    code="not_recorded",
+                    missing=[_("A recorded disbursement")],
+                )
             if disbursement.status != Disbursement.Status.RECORDED:
-                raise Conflict(_("This disbursement is already confirmed."),
-                               code="already_confirmed")
+                raise Conflict(
+                    _("This disbursement is already confirmed."), code="already_confirmed"
+                )
             if disbursement.maker_id == actor.pk:
-                refusal = SegregationOfDuties(_("You recorded this disbursement, so another "
-                                                "person must confirm it (maker-checker)."))
+                refusal = SegregationOfDuties(
+                    _(
+                        "You recorded this disbursement, so another "
+                        "person must confirm it (maker-checker)."
+                    )
+                )
                 raise refusal
             disbursement.status = Disbursement.Status.CONFIRMED
             disbursement.checker = actor
             disbursement.checked_at = timezone.now()
             disbursement.save(update_fields=["status", "checker", "checked_at"])
             application_transition(
-                application_id=application.pk, transition="disburse", actor=actor,
+                application_id=application.pk,
+                transition="disburse",
+                actor=actor,
                 comment=comment,
-                data={"disbursement_id": disbursement.pk, "amount": disbursement.amount,
-                      "currency": disbursement.currency,
-                      "value_date": disbursement.value_date.isoformat(),
-                      "maker_id": disbursement.maker_id},
+                data={
+                    "disbursement_id": disbursement.pk,
+                    "amount": disbursement.amount,
+                    "currency": disbursement.currency,
+                    "value_date": disbursement.value_date.isoformat(),
+                    "maker_id": disbursement.maker_id,
+                },
             )
             instalments_fix(application=application, disbursement=disbursement)
     except SegregationOfDuties as exc:
-        audit_refusal(action="disburse", actor=actor, actor_role=Role.DISBURSEMENT_CHECKER,
-                      application=LoanApplication.objects.get(pk=application.pk),
-                      reason=str(exc.message), code=exc.code)
+        audit_refusal(
+            action="disburse",
+            actor=actor,
+            actor_role=Role.DISBURSEMENT_CHECKER,
+            application=LoanApplication.objects.get(pk=application.pk),
+            reason=str(exc.message),
+            code=exc.code,
+        )
         raise
     return disbursement
 
@@ -343,28 +432,52 @@ def instalments_fix(*, application, disbursement: Disbursement) -> list[Instalme
     """Fix the repayment schedule from the disbursed amount, starting at the value date."""
     if Instalment.objects.filter(application=application).exists():
         raise Conflict(_("The repayment schedule is already fixed."), code="schedule_fixed")
-    rows = build_schedule(amount=disbursement.amount, annual_rate=application.interest_rate,
-                          term_months=application.term_months,
-                          method=application.repayment_method, start=disbursement.value_date)
-    instalments = Instalment.objects.bulk_create([
-        Instalment(application=application, number=row.number, due_date=row.due_date,
-                   principal=row.principal, interest=row.interest, total=row.total,
-                   currency=disbursement.currency)
-        for row in rows
-    ])
-    audit_record(action="schedule_fixed", actor=None, actor_role="system",
-                 application=application, kind="action",
-                 subject_type="disbursement.disbursement", subject_id=disbursement.pk,
-                 data={"instalments": len(rows), "method": application.repayment_method,
-                       "first_due": rows[0].due_date.isoformat()})
+    rows = build_schedule(
+        amount=disbursement.amount,
+        annual_rate=application.interest_rate,
+        term_months=application.term_months,
+        method=application.repayment_method,
+        start=disbursement.value_date,
+    )
+    instalments = Instalment.objects.bulk_create(
+        [
+            Instalment(
+                application=application,
+                number=row.number,
+                due_date=row.due_date,
+                principal=row.principal,
+                interest=row.interest,
+                total=row.total,
+                currency=disbursement.currency,
+            )
+            for row in rows
+        ]
+    )
+    audit_record(
+        action="schedule_fixed",
+        actor=None,
+        actor_role="system",
+        application=application,
+        kind="action",
+        subject_type="disbursement.disbursement",
+        subject_id=disbursement.pk,
+        data={
+            "instalments": len(rows),
+            "method": application.repayment_method,
+            "first_due": rows[0].due_date.isoformat(),
+        },
+    )
     return instalments
 
 
 def offer_render_pending(*, older_than_seconds: int = 120, limit: int = 50) -> int:
     """Render offers left pending for a while (the enqueue after commit was lost)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(Offer.objects.filter(status=Offer.Status.PENDING, created_at__lt=cutoff)
-               .order_by("created_at").values_list("pk", flat=True)[:limit])
+    ids = list(
+        Offer.objects.filter(status=Offer.Status.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for offer_id in ids:
         offer_render(offer_id=offer_id)
     return len(ids)

@@ -6,9 +6,7 @@ and so on. Applicant-supplied text reaches the HTML only through Django's autoes
 
 The memo's stylesheet (memo.css, which explains what keeps the rendering cheap) is applied by
 the renderer, parsed once per worker thread, rather than linked from the HTML: fetching and
-parsing it for every memo cost about a tenth of the rendering. So is its user-agent stylesheet
-(memo-ua.css): the rules of WeasyPrint's HTML5 one for the elements the memo uses, which styles
-the memo alike in four fifths of the time."""
+parsing it for every memo cost about a tenth of the rendering."""
 
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from loanflow.pdf import LocalOnlyFetcher, RefusedFetch, bundled_stylesheet, ren
 
 __all__ = ["ASSET_ROOT", "ASSET_SCHEME", "BundledAssetFetcher", "RefusedFetch", "html_to_pdf"]
 
-ASSET_ROOT = (Path(__file__).resolve().parent / "static" / "investigation" / "memo")
+ASSET_ROOT = Path(__file__).resolve().parent / "static" / "investigation" / "memo"
 ASSET_SCHEME = "memo-asset:"
 
 
@@ -29,6 +27,8 @@ class BundledAssetFetcher(LocalOnlyFetcher):
 
 def html_to_pdf(html: str, *, fetcher: BundledAssetFetcher | None = None) -> bytes:
     return render_pdf(
-        html, fetcher=fetcher or BundledAssetFetcher(), base_url=ASSET_SCHEME,
+        html,
+        fetcher=fetcher or BundledAssetFetcher(),
+        base_url=ASSET_SCHEME,
         stylesheets=(bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo.css"),),
-        user_agent_stylesheets=(bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo-ua.css"),))
+    )

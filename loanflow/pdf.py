@@ -12,15 +12,6 @@ Each thread keeps one WeasyPrint `FontConfiguration` for all its documents, and 
 bundled stylesheet once. WeasyPrint otherwise builds a font configuration per document (it
 reloads the fontconfig configuration and starts a new Pango font map, so every font is opened
 and measured from cold again), and fetches and parses a linked stylesheet per document.
-
-The cyclic garbage collector is paused while a document renders
-(`loanflow.collector.collector_paused`).
-Rendering allocates millions of objects while the document's boxes stay alive: the collector
-ran about twenty collections per memo, walking the live boxes again and again, and every few
-memos a full collection over the worker's whole heap. Paused, it collects once, afterwards, what
-the render left; reference counting frees as usual meanwhile. A credit memo rendered in a
-Django process, forty times, took the same median (51-52 ms) and a p95 of 54-55 ms instead of
-113-117.
 """
 
 import logging
@@ -28,12 +19,9 @@ import mimetypes
 import threading
 from pathlib import Path
 
-from weasyprint import CSS
-from weasyprint import HTML as WeasyHTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-from loanflow.collector import collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +36,12 @@ class LocalOnlyFetcher(URLFetcher):
     """Serves `<scheme><name>` from `asset_root` (and data: URIs if `allow_data`); refuses
     everything else. `served` and `refused` list the URLs asked for, in order."""
 
-    def __init__(self, *, asset_root: Path | None = None, scheme: str = "asset:",
-                 allow_data: bool = False):
-        super().__init__(allowed_protocols={"data"} if allow_data else (),
-                         allow_redirects=False, timeout=1)
+    def __init__(
+        self, *, asset_root: Path | None = None, scheme: str = "asset:", allow_data: bool = False
+    ):
+        super().__init__(
+            allowed_protocols={"data"} if allow_data else (), allow_redirects=False, timeout=1
+        )
         self.asset_root = asset_root.resolve() if asset_root else None
         self.scheme = scheme
         self.allow_data = allow_data
@@ -60,7 +50,7 @@ class LocalOnlyFetcher(URLFetcher):
 
     def fetch(self, url, headers=None):
         if self.asset_root is not None and url.startswith(self.scheme):
-            path = (self.asset_root / url[len(self.scheme):].lstrip("/")).resolve()
+            path = (self.asset_root / url[len(self.scheme) :].lstrip("/")).resolve()
             if path.is_relative_to(self.asset_root) and path.is_file():
                 self.served.append(url)
                 mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -92,28 +82,16 @@ def bundled_stylesheet(asset_root: Path, scheme: str, name: str) -> CSS:
     return cache[key]
 
 
-class HTML(WeasyHTML):
-    """WeasyPrint's HTML document, whose user-agent stylesheets may be given (WeasyPrint's
-    HTML5 one when not)."""
-
-    def __init__(self, *args, user_agent_stylesheets: tuple[CSS, ...] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_agent_stylesheets = user_agent_stylesheets
-
-    def _ua_stylesheets(self, forms=False):
-        if self.user_agent_stylesheets is None:
-            return super()._ua_stylesheets(forms=forms)
-        return list(self.user_agent_stylesheets)
-
-
-def render_pdf(html: str, *, fetcher: LocalOnlyFetcher, base_url: str | None = None,
-               stylesheets: tuple[CSS, ...] = (),
-               user_agent_stylesheets: tuple[CSS, ...] | None = None, **options) -> bytes:
-    """The PDF of an HTML string styled by `stylesheets` (from bundled_stylesheet), over
-    `user_agent_stylesheets` if given (a document's own cut of WeasyPrint's HTML5 sheet);
-    `options` go to WeasyPrint's `write_pdf`."""
-    with collector_paused():
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher,
-                        user_agent_stylesheets=user_agent_stylesheets)
-        return document.write_pdf(font_config=font_config(), stylesheets=list(stylesheets),
-                                  **options)
+def render_pdf(
+    html: str,
+    *,
+    fetcher: LocalOnlyFetcher,
+    base_url: str | None = None,
+    stylesheets: tuple[CSS, ...] = (),
+    **options,
+) -> bytes:
+    """The PDF of an HTML string styled by `stylesheets` (from bundled_stylesheet); `options`
+    go to WeasyPrint's `write_pdf`."""
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+        font_config=font_config(), stylesheets=list(stylesheets), **options
+    )

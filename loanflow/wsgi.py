@@ -1,15 +1,13 @@
 """The WSGI application (gunicorn in production, and the benchmark).
 
-Each worker warms up before it serves: it resolves and reverses a URL (which imports every
-app's views and API classes and builds the URL conf's indexes) and loads its translation
-catalogs. Then it moves what it holds into the garbage collector's permanent generation
-(gc.freeze), so that a full collection walks only what requests create, not the ~130,000
-objects of Django, DRF and the URL conf. Unfrozen, a full collection took 80-150 ms under load,
-and workers started together and serving alike ran theirs at the same moment, so that every
-request in flight waited behind them: the queue page's p99 under load was 250-300 ms against a
-server-side p99 of 9 ms, and 14 ms once frozen (collections of 2-6 ms)."""
+Each worker loads its URL conf (and through its includes every app's views) and its
+translation catalogs before it serves, then moves what it holds into the garbage collector's
+permanent generation (gc.freeze): a full collection then walks only what requests create, not
+the ~130,000 objects of Django, DRF and the URL conf. Unfrozen, a full collection took 80-150 ms
+under load, and workers started together and serving alike ran theirs at the same moment, so
+that every request in flight waited behind them: the queue page's p99 under load was
+250-300 ms against a server-side p99 of 9 ms, and 14 ms once frozen."""
 
-import contextlib
 import gc
 import os
 
@@ -21,23 +19,13 @@ application = get_wsgi_application()
 
 def _warm_up() -> None:
     from django.conf import settings
-    from django.urls import Resolver404, get_resolver, reverse
+    from django.urls import reverse
     from django.utils import translation
 
-    with contextlib.suppress(Resolver404):  # the URL conf need not serve "/"
-        get_resolver().resolve("/")
-    reverse("api-health")
+    reverse("api-health")  # imports the URL conf and its includes, and builds its indexes
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Applications")
-    # Celery: its app's task registry, and the broker's transport module, which each worker's
-    # first publish (an approval's offer, say) otherwise paid: ~120 ms on the first such
-    # request after a restart. Nothing connects to the broker here.
-    from loanflow.celery import app as celery_app
-
-    celery_app.finalize(auto=True)
-    with celery_app.connection_for_write() as broker:
-        broker.transport_cls  # noqa: B018 - resolved (imported) on creation
+            pass  # activating a language loads its catalogs
 
 
 _warm_up()

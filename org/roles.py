@@ -4,8 +4,6 @@ Role checks deliberately ignore `is_superuser`: a superuser gets no bypass of ro
 segregation of duties. Administrators configure the system; they do not take credit decisions.
 """
 
-import functools
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,105 +68,13 @@ def grant(role: str, *permissions: str) -> None:
 
 
 def roles_of(user) -> frozenset[str]:
-    """The user's roles, cached on the user instance for the request."""
+    """The user's roles (the names of their groups), cached on the user for the request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_loanflow_roles", None)
     if cached is None:
-        _load_access(user)
-        cached = user._loanflow_roles
+        cached = user._loanflow_roles = frozenset(user.groups.values_list("name", flat=True))
     return cached
-
-
-def _loaded_branch(user):
-    """The user's branch if it was loaded with the user (no query otherwise), else None."""
-    from django.core.exceptions import ObjectDoesNotExist
-
-    from org.models import Branch, StaffProfile
-
-    descriptor = getattr(type(user), "staff_profile", None)
-    if descriptor is None or not descriptor.is_cached(user):
-        return None
-    try:
-        profile = user.staff_profile
-    except ObjectDoesNotExist:
-        return None
-    if not StaffProfile.branch.is_cached(profile):
-        return None
-    branch = profile.branch
-    return branch if isinstance(branch, Branch) else None
-
-
-# The user's roles and their branch's subtree, as two columns aggregated into one text each:
-# in the authentication query (org.auth), so that an API request learns its user, profiles,
-# roles and branch scope in a single statement, and in _load_access for any other user. Group
-# names and ids never hold the unit separator.
-ACCESS_SEPARATOR = "\x1f"
-
-
-def access_columns(*, user_alias: str, branch_alias: str) -> tuple[str, list]:
-    """The SELECT-list SQL of the user's role names and of the ids of their branch's subtree
-    (NULL when none), for a query where `user_alias` is auth_user and `branch_alias` the
-    user's branch; and its parameters."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.db import connection
-
-    from loanflow.rawsql import quote, table
-    from org.models import Branch
-
-    aggregate = "string_agg" if connection.vendor == "postgresql" else "group_concat"
-    memberships = get_user_model().groups.through
-    id_, path = quote("id"), quote("path")
-    # The branch's path as a LIKE prefix: \, % and _ escaped (a code may hold an underscore).
-    prefix = (f"replace(replace(replace({branch_alias}.{path}, '\\', '\\\\'), "
-              f"'%%', '\\%%'), '_', '\\_') || '%%'")
-    roles = (f"(SELECT {aggregate}(rg.{quote('name')}, %s) FROM {table(Group)} rg "
-             f"JOIN {table(memberships)} rug ON rug.{quote('group_id')} = rg.{id_} "
-             f"WHERE rug.{quote('user_id')} = {user_alias}.{id_})")
-    subtree = (f"(SELECT {aggregate}(CAST(sb.{id_} AS TEXT), %s) FROM {table(Branch)} sb "
-               f"WHERE sb.{path} LIKE {prefix} ESCAPE '\\')")
-    return f"{roles}, {subtree}", [ACCESS_SEPARATOR, ACCESS_SEPARATOR]
-
-
-def access_loaded(user, *, roles: str | None, branch_ids: str | None) -> None:
-    """Keep on `user` the roles and the subtree read by the columns of access_columns (the
-    subtree only for a user loaded with a branch below head office)."""
-    user._loanflow_roles = frozenset(roles.split(ACCESS_SEPARATOR)) if roles else frozenset()
-    branch = _loaded_branch(user)
-    if branch is not None and not branch.is_head_office:
-        user._loanflow_branch_ids = ([int(i) for i in branch_ids.split(ACCESS_SEPARATOR)]
-                                     if branch_ids else [])
-
-
-@functools.cache
-def _access_sql() -> tuple[str, list]:
-    """The user's roles and, given the branch they came with, its subtree: access_columns
-    over one user row and that branch; the parameters before the branch's and user's ids."""
-    from django.contrib.auth import get_user_model
-
-    from loanflow.rawsql import quote, table
-    from org.models import Branch
-
-    access, params = access_columns(user_alias="u", branch_alias="b")
-    id_ = quote("id")
-    return (f"SELECT {access} FROM {table(get_user_model())} u "
-            f"LEFT JOIN {table(Branch)} b ON b.{id_} = %s WHERE u.{id_} = %s"), params
-
-
-def _load_access(user) -> None:
-    """Roles and, when the user came with their staff profile and branch, the branch's
-    subtree, in one statement, for a user not loaded by org.auth (which reads them with the
-    user)."""
-    from django.db import connection
-
-    branch = _loaded_branch(user)
-    sql, params = _access_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, branch.pk if branch is not None else None, user.pk])
-        row = cursor.fetchone()
-    roles, branch_ids = row if row is not None else (None, None)
-    access_loaded(user, roles=roles, branch_ids=branch_ids)
 
 
 def has_role(user, *roles: str) -> bool:

@@ -1,10 +1,8 @@
-"""The staff application list at a bank's size: read newest first through an index, and its
-serializer built once."""
+"""The staff application list at a bank's size: read newest first through an index."""
 
 import pytest
 from django.db import connection
 
-from applications.api import ApplicationOutputSerializer
 from applications.models import LoanApplication
 from applications.selectors import application_list
 from tests.factories import ApplicationFactory, BranchFactory
@@ -14,11 +12,15 @@ pytestmark = pytest.mark.django_db
 
 def _many(template, branches, n):
     """n applications like `template`, spread over `branches`, without the factory's cost."""
-    fields = {f.attname: getattr(template, f.attname) for f in LoanApplication._meta.concrete_fields
-              if not f.primary_key and f.attname not in ("reference", "branch_id")}
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in LoanApplication._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("reference", "branch_id")
+    }
     LoanApplication.objects.bulk_create(
         LoanApplication(**fields, reference=f"LT{i:08d}", branch_id=branches[i % len(branches)].pk)
-        for i in range(n))
+        for i in range(n)
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE applications_loanapplication")
 
@@ -27,29 +29,11 @@ def test_a_branch_list_and_the_head_office_list_are_read_newest_first_from_an_in
     staff, company, branch, head_office
 ):
     # A bank of twenty branches: one branch's list is a twentieth of the table.
-    branches = [branch] + [BranchFactory(code=f"X{i:02d}", name=f"X{i:02d}", parent=head_office)
-                           for i in range(19)]
+    branches = [branch] + [
+        BranchFactory(code=f"X{i:02d}", name=f"X{i:02d}", parent=head_office) for i in range(19)
+    ]
     _many(ApplicationFactory(company=company, filed_by=staff["rm"]), branches, 6000)
     for user, index in ((staff["rm"], "app_branch_recent"), (staff["risk"], "app_recent")):
         plan = application_list(user=user)[:25].explain()
         assert index in plan, plan
         assert "Sort" not in plan, plan  # no sort of the whole branch (or bank) per page
-
-
-def test_the_application_serializer_builds_its_fields_once(company, staff, monkeypatch):
-    from rest_framework.utils import model_meta
-
-    application = ApplicationFactory(company=company, filed_by=staff["rm"])
-    calls = []
-    original = model_meta.get_field_info
-    monkeypatch.setattr(model_meta, "get_field_info",
-                        lambda model: calls.append(model) or original(model))
-    monkeypatch.delattr(ApplicationOutputSerializer, "_fields_once", raising=False)
-    first = ApplicationOutputSerializer(application)
-    second = ApplicationOutputSerializer(application)
-    assert first.data == second.data
-    assert first.data["reference"] == application.reference
-    assert len(calls) == 1
-    # Each instance still has fields of its own (bound to it, not shared).
-    assert first.fields["amount"] is not second.fields["amount"]
-    assert first.fields["amount"].parent is first
