@@ -1,7 +1,9 @@
 """Thin API classes for the approval queues, decisions and committee votes."""
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -76,10 +78,26 @@ class QueueCountSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
 
 
+class QueuePaginator(Paginator):
+    """A queue's pages; the whole queue sized from its counts (`size`), not counted again."""
+
+    def __init__(self, object_list, per_page, *, size: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.size = size
+
+    @cached_property
+    def count(self) -> int:
+        return self.size if self.size is not None else super().count
+
+
 class QueuePagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+    size: int | None = None
+
+    def django_paginator_class(self, queryset, page_size):
+        return QueuePaginator(queryset, page_size, size=self.size)
 
 
 @extend_schema_view(
@@ -112,8 +130,11 @@ class QueueApi(ListAPIView):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
     def list(self, request, *args, **kwargs):
+        counts = selectors.task_queue_counts(user=request.user)
+        if not any(request.query_params.get(name) for name in TaskQueueFilter.base_filters):
+            self.paginator.size = selectors.task_queue_size(counts=counts)
         response = super().list(request, *args, **kwargs)
-        response.data["counts"] = selectors.task_queue_counts(user=request.user)
+        response.data["counts"] = counts
         return response
 
 

@@ -4,11 +4,14 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from approvals.models import ApprovalTask
 from org.roles import Role
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class FlagFilter(django_filters.Filter):
     """A checkbox: "1", "on", "yes" or "true" turn it on; "0", "false" or nothing leave the
     filter unapplied."""

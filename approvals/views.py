@@ -2,13 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import selectors, services
+from approvals.api import QueuePaginator
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from loanflow.errors import DomainError
@@ -18,10 +18,14 @@ from org.roles import Role, has_role
 @login_required
 def queue_page(request):
     now = timezone.now()
+    counts = selectors.task_queue_counts(user=request.user, now=now)
     tasks = TaskQueueFilter(
         request.GET, queryset=selectors.task_queue(user=request.user), request=request
     )
-    page = Paginator(tasks.qs, 25).get_page(request.GET.get("page"))
+    # The whole queue is sized from its counts; a filtered one is counted.
+    filtered = any(request.GET.get(name) for name in TaskQueueFilter.base_filters)
+    size = None if filtered else selectors.task_queue_size(counts=counts)
+    page = QueuePaginator(tasks.qs, 25, size=size).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -29,7 +33,7 @@ def queue_page(request):
         "approvals/queue.html",
         {
             "page": page,
-            "counts": selectors.task_queue_counts(user=request.user, now=now),
+            "counts": counts,
             "filters": tasks.data,
             "now": now,
             "querystring": query.urlencode(),

@@ -96,7 +96,7 @@ def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
         )
 
 
-def test_a_token_request_for_the_queue_runs_four_queries(
+def test_a_token_request_for_the_queue_runs_three_queries(
     matrix, in_approval, staff, django_assert_num_queries
 ):
     from django.test import Client
@@ -105,9 +105,9 @@ def test_a_token_request_for_the_queue_runs_four_queries(
     _fill(in_approval, 3)
     token = Token.objects.create(user=staff["reviewer"])
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    # The token with its user, profile, branch, roles and branch scope; the page's count;
-    # the page; the queue counts.
-    with django_assert_num_queries(4):
+    # The token with its user, profile, branch, roles and branch scope; the queue counts
+    # (which size the whole queue: it is not counted again); the page.
+    with django_assert_num_queries(3):
         response = client.get(reverse("api-approvals-queue"))
     assert response.status_code == 200
     assert response.json()["count"] == 3 == len(response.json()["results"])
@@ -395,8 +395,7 @@ def test_a_decision_waits_for_a_transition_of_its_application_without_holding_it
 
 def test_the_queue_counts_are_read_from_the_queue_index_alone(matrix, in_approval, staff):
     """One aggregate over the open and claimed tasks in scope (open, claimed, mine, overdue),
-    answered from the branch queue index without reading the table; the stale-claim sweep
-    keeps its own index."""
+    answered from the branch queue index without reading the table."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -419,16 +418,42 @@ def test_the_queue_counts_are_read_from_the_queue_index_alone(matrix, in_approva
     (sql,) = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
     with connection.cursor() as cursor:
         # As on a large table, where only the index will do (on one this small, the planner
-        # would as soon read the table, or the page's own indexes: dropped here, in the
-        # test's transaction).
+        # would as soon read the table or another index: dropped here, in the test's
+        # transaction).
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
         cursor.execute(
-            "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
-            "DROP INDEX appr_task_queue; DROP INDEX appr_task_queue_due"
+            "SELECT indexname FROM pg_indexes WHERE tablename = "
+            "'approvals_approvaltask' AND indexname NOT IN "
+            "('appr_task_queue_branch', 'approvals_approvaltask_pkey')"
         )
+        for (index,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{index}"')
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using appr_task_queue_branch" in plan, plan
-    stale = ApprovalTask.objects.filter(
-        status="claimed", last_activity_at__lt=timezone.now()
-    ).order_by("last_activity_at")
-    assert "appr_task_stale" in stale.explain()
+
+
+def test_head_offices_counts_are_shared_a_few_seconds_and_its_own_claims_counted_now(
+    matrix, in_approval, head_office, api
+):
+    from django.core.cache import cache
+
+    holder = make_staff(Role.CREDIT_REVIEWER, head_office, username="hugo_head_office")
+    apps = _fill(in_approval, 2)
+    client = api(holder)
+
+    def counts():
+        return client.get(reverse("api-approvals-queue")).data["counts"]
+
+    assert counts() == [
+        {"role": "credit_reviewer", "total": 2, "open": 2, "claimed": 0, "mine": 0, "overdue": 0}
+    ]
+    task = ApprovalTask.objects.get(application=apps[0])
+    assert client.post(f"/api/v1/approvals/tasks/{task.pk}/claim/").status_code == 200
+    assert counts() == [
+        {"role": "credit_reviewer", "total": 2, "open": 2, "claimed": 0, "mine": 1, "overdue": 0}
+    ]
+    cache.clear()  # (HEAD_OFFICE_COUNTS_SECONDS later)
+    assert counts() == [
+        {"role": "credit_reviewer", "total": 2, "open": 1, "claimed": 1, "mine": 1, "overdue": 0}
+    ]
