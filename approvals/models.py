@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from org.roles import Role
 
@@ -24,13 +25,20 @@ class MatrixVersion(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=False)
     fast_track_review_percent = models.PositiveIntegerField(
-        _("share of automatic approvals reviewed afterwards (%)"), default=10,
-        validators=[MaxValueValidator(100)])
-    committee_quorum = models.PositiveIntegerField(_("committee quorum (votes cast)"), default=3,
-                                                   validators=[MinValueValidator(1)])
+        _("share of automatic approvals reviewed afterwards (%)"),
+        default=10,
+        validators=[MaxValueValidator(100)],
+    )
+    committee_quorum = models.PositiveIntegerField(
+        _("committee quorum (votes cast)"), default=3, validators=[MinValueValidator(1)]
+    )
     committee_majority_percent = models.PositiveIntegerField(
-        _("committee majority: approve votes must be strictly above this percent of approve and decline votes"),
-        default=50, validators=[MaxValueValidator(99)])
+        _(
+            "committee majority: approve votes must be strictly above this percent of approve and decline votes"
+        ),
+        default=50,
+        validators=[MaxValueValidator(99)],
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -38,8 +46,9 @@ class MatrixVersion(models.Model):
         verbose_name_plural = _("authority matrix versions")
         ordering = ["-number"]
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                    name="appr_one_active_matrix"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="appr_one_active_matrix"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -55,7 +64,8 @@ class MatrixStep(models.Model):
     name = models.CharField(_("name"), max_length=100)
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     checks_limit = models.BooleanField(
-        _("approver's personal limit must cover the amount"), default=False)
+        _("approver's personal limit must cover the amount"), default=False
+    )
     is_committee = models.BooleanField(_("committee vote"), default=False)
     sla_hours = models.PositiveIntegerField(_("time allowed (hours)"), default=24)
 
@@ -69,9 +79,14 @@ class MatrixStep(models.Model):
         return f"{self.code} ({self.get_role_display()})"
 
     def as_route_step(self) -> dict:
-        return {"code": self.code, "name": self.name, "role": self.role,
-                "checks_limit": self.checks_limit, "is_committee": self.is_committee,
-                "sla_hours": self.sla_hours}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "role": self.role,
+            "checks_limit": self.checks_limit,
+            "is_committee": self.is_committee,
+            "sla_hours": self.sla_hours,
+        }
 
 
 class MatrixRule(models.Model):
@@ -81,25 +96,34 @@ class MatrixRule(models.Model):
     version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="rules")
     priority = models.PositiveIntegerField(_("priority (lower first)"), default=100)
     name = models.CharField(_("name"), max_length=200)
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
-                                blank=True, on_delete=models.PROTECT, related_name="+")
-    amount_above = models.DecimalField(_("amount above"), max_digits=18, decimal_places=2,
-                                       null=True, blank=True)
-    amount_up_to = models.DecimalField(_("amount up to (inclusive)"), max_digits=18,
-                                       decimal_places=2, null=True, blank=True)
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amount_above = models.DecimalField(
+        _("amount above"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    amount_up_to = models.DecimalField(
+        _("amount up to (inclusive)"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     grades = models.JSONField(_("risk grades (empty: any)"), default=list, blank=True)
-    routes = models.JSONField(_("route recommendations (empty: any)"), default=list,
-                              blank=True)
-    min_flags = models.PositiveIntegerField(_("at least this many flags"), null=True,
-                                            blank=True)
-    max_flags = models.PositiveIntegerField(_("at most this many flags"), null=True,
-                                            blank=True)
+    routes = models.JSONField(_("route recommendations (empty: any)"), default=list, blank=True)
+    min_flags = models.PositiveIntegerField(_("at least this many flags"), null=True, blank=True)
+    max_flags = models.PositiveIntegerField(_("at most this many flags"), null=True, blank=True)
     steps = models.JSONField(_("route (step codes in order)"), default=list, blank=True)
     fast_track = models.BooleanField(
-        _("fast track: the system approves"), default=False,
-        help_text=_("Only for fast-track-eligible products, the fast_track recommendation, "
-                    "grade A or B and no flags."))
+        _("fast track: the system approves"),
+        default=False,
+        help_text=_(
+            "Only for fast-track-eligible products, the fast_track recommendation, "
+            "grade A or B and no flags."
+        ),
+    )
 
     class Meta:
         verbose_name = _("matrix rule")
@@ -131,10 +155,10 @@ class MatrixRule(models.Model):
 class ApproverLimit(models.Model):
     """A personal authority limit by risk grade (falls back to StaffProfile.authority_limit)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="approval_limits")
-    grade = models.CharField(_("risk grade"), max_length=1,
-                             choices=[(g, g) for g in GRADES])
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_limits"
+    )
+    grade = models.CharField(_("risk grade"), max_length=1, choices=[(g, g) for g in GRADES])
     max_amount = models.DecimalField(_("maximum amount"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
 
@@ -179,18 +203,22 @@ class ApprovalRecord(models.Model):
         RETURNED = "returned", _("Returned to investigation")
         CANCELLED = "cancelled", _("Cancelled")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="approval_records")
-    matrix_version = models.ForeignKey(MatrixVersion, null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(MatrixRule, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="approval_records"
+    )
+    matrix_version = models.ForeignKey(
+        MatrixVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.ForeignKey(
+        MatrixRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     rule_name = models.CharField(_("rule"), max_length=200, blank=True)
     route = models.JSONField(_("route"), default=list)
     reason = models.TextField(_("why this route"), blank=True)
     fast_track = models.BooleanField(_("fast track"), default=False)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              default=Status.IN_PROGRESS)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_PROGRESS
+    )
     current_step = models.PositiveIntegerField(_("current step"), default=0)
     decided_by_system = models.BooleanField(_("decided by the system"), default=False)
     # Versions of the matrix settings used for committee votes on this route.
@@ -206,8 +234,11 @@ class ApprovalRecord(models.Model):
         indexes = [
             models.Index(fields=["application", "-created_at"], name="appr_record_app"),
             # The fast-track sweep: routes still waiting for the automatic decision.
-            models.Index(fields=["created_at"], condition=Q(status="pending_auto"),
-                         name="appr_record_pending_auto"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending_auto"),
+                name="appr_record_pending_auto",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -218,7 +249,10 @@ class ApprovalRecord(models.Model):
         return f"v{self.matrix_version.number}" if self.matrix_version_id else _("default")
 
 
-class ApprovalTask(models.Model):
+class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A step of a route waiting in a role's queue. Its status moves only through the
+    transitions below; the services call them and save inside transaction.atomic()."""
+
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         CLAIMED = "claimed", _("Claimed")
@@ -239,8 +273,9 @@ class ApprovalTask(models.Model):
         CONFIRM = "confirm", _("Confirm (after-the-fact review)")
         CONCERN = "concern", _("Raise a concern (after-the-fact review)")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="approval_tasks")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="approval_tasks"
+    )
     record = models.ForeignKey(ApprovalRecord, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STEP)
     step_index = models.PositiveIntegerField(_("step number"), default=0)
@@ -248,18 +283,20 @@ class ApprovalTask(models.Model):
     step_name = models.CharField(_("step name"), max_length=100, blank=True)
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              default=Status.OPEN)
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decision = models.CharField(_("decision"), max_length=30, choices=Decision.choices,
-                                blank=True)
+    decision = models.CharField(_("decision"), max_length=30, choices=Decision.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -270,26 +307,39 @@ class ApprovalTask(models.Model):
         verbose_name_plural = _("approval tasks")
         ordering = ["due_at", "id"]
         indexes = [
-            # The queue page and its counts: open and claimed tasks of a role, oldest due first.
-            models.Index(fields=["role", "due_at", "id"],
-                         condition=Q(status__in=["open", "claimed"]), name="appr_task_queue"),
+            # The queue page of a role (head office: every branch), oldest due first.
+            models.Index(
+                fields=["role", "due_at", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="appr_task_queue",
+            ),
             # Someone holding several queue roles: the page in due order, filtered by role.
-            models.Index(fields=["due_at", "id"], condition=Q(status__in=["open", "claimed"]),
-                         name="appr_task_queue_due"),
-            # A branch's queue: the page in index order, no sort; its overdue count.
-            models.Index(fields=["role", "branch", "due_at", "id"],
-                         condition=Q(status__in=["open", "claimed"]),
-                         name="appr_task_queue_branch"),
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="appr_task_queue_due",
+            ),
+            # A branch's queue page in index order, no sort; and the queue counts (open,
+            # claimed, mine, overdue: one aggregate), read from this index alone.
+            models.Index(
+                fields=["role", "branch", "due_at", "id"],
+                include=["status", "claimed_by"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="appr_task_queue_branch",
+            ),
             # The stale-claim sweep. Every claimed task has a last activity; saying so keeps
-            # this index out of other questions about claimed tasks: while the statistics
-            # still say none is claimed (before autoanalyze, after a morning of claims), the
-            # planner took it for the queue's "mine" count and read every claimed task.
-            models.Index(fields=["last_activity_at"],
-                         condition=Q(status="claimed", last_activity_at__isnull=False),
-                         name="appr_task_stale"),
-            # The queue's "mine" count: an approver's claimed tasks, read from the index alone.
-            models.Index(fields=["claimed_by", "role", "branch"], condition=Q(status="claimed"),
-                         name="appr_task_mine"),
+            # this index out of other questions about claimed tasks (the "mine" filter).
+            models.Index(
+                fields=["last_activity_at"],
+                condition=Q(status="claimed", last_activity_at__isnull=False),
+                name="appr_task_stale",
+            ),
+            # The queue's "mine" filter: an approver's claimed tasks.
+            models.Index(
+                fields=["claimed_by", "role", "branch"],
+                condition=Q(status="claimed"),
+                name="appr_task_mine",
+            ),
             models.Index(fields=["application", "status"], name="appr_task_app"),
         ]
 
@@ -303,33 +353,52 @@ class ApprovalTask(models.Model):
             return bool(route[self.step_index].get("is_committee"))
         return False
 
+    # --- Transitions (in memory; the services save them) ---------------------------------
 
-class QueueCount(models.Model):
-    """How many open and claimed tasks each queue (role) holds per branch, kept by database
-    triggers on approvals_approvaltask (migration 0002), so that the queue page reads its
-    counts from a few rows instead of counting the queue. A count row stays locked from the
-    trigger's update to its transaction's commit. Each count is spread over SLOTS rows, chosen
-    on PostgreSQL by the writing transaction's id (migration 0005), and a decision fires the
-    trigger only after its last write (migration 0006, services.queue_counts_last), so that
-    concurrent decisions in one branch do not queue on one row lock through their transitions;
-    only a count's sum over its slots means anything."""
+    @transition(field=status, source=Status.OPEN, target=Status.CLAIMED)
+    def claim(self, *, by, at) -> None:
+        self.claimed_by, self.claimed_at, self.last_activity_at = by, at, at
 
-    SLOTS = 8
+    @transition(field=status, source=Status.CLAIMED, target=Status.OPEN)
+    def release(self, *, at) -> None:
+        self.claimed_by, self.claimed_at, self.last_activity_at = None, None, at
 
-    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
-    branch = models.ForeignKey("org.Branch", on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(_("status"), max_length=20, choices=ApprovalTask.Status.choices)
-    slot = models.PositiveSmallIntegerField(_("slot"))
-    n = models.IntegerField(_("tasks"), default=0)
+    @transition(
+        field=status,
+        source=[Status.OPEN, Status.CLAIMED],
+        target=RETURN_VALUE(Status.OPEN, Status.CLAIMED),
+    )
+    def reassign(self, *, to, at) -> str:
+        """To someone (claimed by them), or back to the queue (`to` None)."""
+        self.claimed_by, self.claimed_at, self.last_activity_at = to, at if to else None, at
+        return self.Status.CLAIMED if to else self.Status.OPEN
 
-    class Meta:
-        verbose_name = _("queue count")
-        verbose_name_plural = _("queue counts")
-        constraints = [models.UniqueConstraint(fields=["role", "branch", "status", "slot"],
-                                               name="appr_queuecount_key")]
+    @transition(field=status, source=Status.CLAIMED, target=Status.DONE)
+    def complete(self, *, decision: str, by, comment: str, at) -> None:
+        self.decision, self.decided_by, self.decided_at = decision, by, at
+        self.last_activity_at, self.comment = at, comment
 
-    def __str__(self) -> str:
-        return f"{self.role}@{self.branch_id} {self.status}: {self.n}"
+    @transition(field=status, source=[Status.OPEN, Status.CLAIMED], target=Status.WAITING)
+    def wait_for_applicant(self, *, at) -> None:
+        """The application went back to the applicant for information (the holder keeps
+        the task)."""
+        self.last_activity_at = at
+
+    @transition(
+        field=status, source=Status.WAITING, target=RETURN_VALUE(Status.OPEN, Status.CLAIMED)
+    )
+    def resume(self, *, at) -> str:
+        """The applicant answered: back to its holder, or to the queue."""
+        if self.claimed_by_id:
+            self.last_activity_at = at
+            return self.Status.CLAIMED
+        return self.Status.OPEN
+
+    @transition(
+        field=status, source=[Status.OPEN, Status.CLAIMED, Status.WAITING], target=Status.CANCELLED
+    )
+    def cancel(self) -> None:
+        """The application left approval before this step was decided."""
 
 
 class CommitteeVote(models.Model):
@@ -339,8 +408,7 @@ class CommitteeVote(models.Model):
         ABSTAIN = "abstain", _("Abstain")
 
     task = models.ForeignKey(ApprovalTask, on_delete=models.CASCADE, related_name="votes")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     vote = models.CharField(_("vote"), max_length=10, choices=Vote.choices)
     comment = models.TextField(_("comment"), blank=True)
     cast_at = models.DateTimeField(_("cast"), auto_now=True)
@@ -358,17 +426,21 @@ class CommitteeVote(models.Model):
 class ApprovalCondition(models.Model):
     """A condition precedent set by an approver; the disbursement checks it is satisfied."""
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="approval_conditions")
-    task = models.ForeignKey(ApprovalTask, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="conditions")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="approval_conditions"
+    )
+    task = models.ForeignKey(
+        ApprovalTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="conditions"
+    )
     text = models.TextField(_("condition"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     satisfied_at = models.DateTimeField(_("satisfied"), null=True, blank=True)
-    satisfied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    satisfied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("approval condition")
@@ -380,9 +452,21 @@ class ApprovalCondition(models.Model):
 
 
 DEFAULT_ROUTE = [
-    {"code": "credit_review", "name": "Credit review", "role": "credit_reviewer",
-     "checks_limit": False, "is_committee": False, "sla_hours": 24},
-    {"code": "tier1", "name": "Tier-1 approval", "role": "approver",
-     "checks_limit": True, "is_committee": False, "sla_hours": 24},
+    {
+        "code": "credit_review",
+        "name": "Credit review",
+        "role": "credit_reviewer",
+        "checks_limit": False,
+        "is_committee": False,
+        "sla_hours": 24,
+    },
+    {
+        "code": "tier1",
+        "name": "Tier-1 approval",
+        "role": "approver",
+        "checks_limit": True,
+        "is_committee": False,
+        "sla_hours": 24,
+    },
 ]
 ZERO = Decimal("0")

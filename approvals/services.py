@@ -1,18 +1,19 @@
 """Writes of the approval stage: fixing the route, fast track, claiming and deciding tasks,
 committee votes, stale-claim release. Every refusal (role, segregation of duties, limit)
-answers 403 and is logged in the audit trail. A queue action returns the task as the action
-left it (its application as loaded before); the API reads the task's row again to answer."""
+answers 403 and is logged in the audit trail. A task's status moves only through its
+transitions (ApprovalTask), saved inside the action's transaction; a state that changed under
+an action answers 409. A queue action returns the task as the action left it (its application
+as loaded before); the API reads the task's row again to answer."""
 
 import functools
 import logging
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed
 
 from applications.models import LoanApplication
 from applications.services import application_transition
@@ -34,7 +35,7 @@ from approvals.selectors import (
 )
 from audit.services import audit_record, audit_refusal
 from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
-from loanflow.rawsql import quote, table, update_row
+from loanflow.queue import enqueue_on_commit
 from org.roles import Role, has_role, primary_role, roles_of
 from org.selectors import user_sees_branch
 from sla import services as sla_services
@@ -51,6 +52,7 @@ def claim_timeout() -> timedelta:
 
 
 # --- Helpers -----------------------------------------------------------------------------
+
 
 def _refuse(exc_class, reason: str, *, application, code: str):
     exc = exc_class(reason, code=code)
@@ -70,35 +72,19 @@ def logs_refusals(action: str):
                 application = getattr(exc, "refused_application", None)
                 if application is not None:
                     actor = kwargs.get("actor")
-                    audit_refusal(action=action, actor=actor,
-                                  actor_role=primary_role(actor) if actor else "",
-                                  application=application, reason=str(exc.message),
-                                  code=exc.code)
+                    audit_refusal(
+                        action=action,
+                        actor=actor,
+                        actor_role=primary_role(actor) if actor else "",
+                        application=application,
+                        reason=str(exc.message),
+                        code=exc.code,
+                    )
                 raise
 
         return wrapper
 
     return decorate
-
-
-def _enqueue(task, *args) -> None:
-    """Run `task` after commit; a broker outage is logged, never raised (the sweep catches up)."""
-    try:
-        from loanflow.queue import enqueue_on_commit
-    except ImportError:
-        enqueue_on_commit = None
-    if enqueue_on_commit is not None:
-        enqueue_on_commit(task, *args)
-        return
-
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:  # kombu/redis OperationalError and friends: the sweep picks it up
-            logger.warning("Could not enqueue %s%r; the sweep will pick it up", task.name, args,
-                           exc_info=True)
-
-    transaction.on_commit(send)
 
 
 def _computed_due(start: datetime, hours: int, branch) -> datetime:
@@ -109,14 +95,25 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
     step = record.route[index]
     now = timezone.now()
     task = ApprovalTask.objects.create(
-        application=application, record=record, kind=ApprovalTask.Kind.STEP, step_index=index,
-        step=step["code"], step_name=step.get("name", step["code"]), role=step["role"],
-        branch=application.branch, due_at=_computed_due(now, step.get("sla_hours", 24),
-                                                        application.branch),
+        application=application,
+        record=record,
+        kind=ApprovalTask.Kind.STEP,
+        step_index=index,
+        step=step["code"],
+        step_name=step.get("name", step["code"]),
+        role=step["role"],
+        branch=application.branch,
+        due_at=_computed_due(now, step.get("sla_hours", 24), application.branch),
     )
     deadline = sla_services.clock_start(
-        subject_type=TASK, subject_id=task.pk, step=task.step, application=application,
-        role=task.role, branch=task.branch, started_at=now)
+        subject_type=TASK,
+        subject_id=task.pk,
+        step=task.step,
+        application=application,
+        role=task.role,
+        branch=task.branch,
+        started_at=now,
+    )
     due = deadline.due_at
     if due != task.due_at:
         task.due_at = due
@@ -125,44 +122,75 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
 
 
 def _audit_task(task: ApprovalTask, action: str, actor, comment: str = "", data=None) -> None:
-    audit_record(action=action, actor=actor,
-                 actor_role=primary_role(actor, among={task.role}) if actor else "system",
-                 application=task.application, kind="action", subject_type=TASK,
-                 subject_id=task.pk, comment=comment, data=data or {})
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor, among={task.role}) if actor else "system",
+        application=task.application,
+        kind="action",
+        subject_type=TASK,
+        subject_id=task.pk,
+        comment=comment,
+        data=data or {},
+    )
 
 
 def step_refusal(*, task: ApprovalTask, actor, application=None) -> tuple[type, str, str] | None:
     """Why `actor` may not act at this task (None when they may)."""
     application = application or task.application
     if task.role not in roles_of(actor):
-        return (Forbidden, _("This step is for the role '%(role)s', which you do not hold.")
-                % {"role": Role(task.role).label}, "role")
+        return (
+            Forbidden,
+            _("This step is for the role '%(role)s', which you do not hold.")
+            % {"role": Role(task.role).label},
+            "role",
+        )
     if actor.pk in (application.filed_by_id, application.relationship_manager_id):
-        return (SegregationOfDuties, _("You filed or manage this application, so you may not "
-                                       "take an approval step on it."), "segregation_of_duties")
+        return (
+            SegregationOfDuties,
+            _("You filed or manage this application, so you may not take an approval step on it."),
+            "segregation_of_duties",
+        )
     if application.investigator_id and actor.pk == application.investigator_id:
-        return (SegregationOfDuties, _("You investigated this application, so you may not take "
-                                       "an approval step on it."), "segregation_of_duties")
+        return (
+            SegregationOfDuties,
+            _("You investigated this application, so you may not take an approval step on it."),
+            "segregation_of_duties",
+        )
     if task.kind == ApprovalTask.Kind.STEP:
         other = acted_steps(application_id=application.pk).get(actor.pk, set()) - {task.step}
         if other:
-            return (SegregationOfDuties,
-                    _("You already acted at the step '%(step)s' of this application; one person "
-                      "acts at one step only.") % {"step": ", ".join(sorted(other))},
-                    "segregation_of_duties")
-        step = task.record.route[task.step_index] if task.step_index < len(
-            task.record.route) else {}
+            return (
+                SegregationOfDuties,
+                _(
+                    "You already acted at the step '%(step)s' of this application; one person "
+                    "acts at one step only."
+                )
+                % {"step": ", ".join(sorted(other))},
+                "segregation_of_duties",
+            )
+        step = (
+            task.record.route[task.step_index] if task.step_index < len(task.record.route) else {}
+        )
         if step.get("checks_limit"):
-            limit = approver_limit(user=actor, grade=application.risk_grade,
-                                   currency=application.currency)
+            limit = approver_limit(
+                user=actor, grade=application.risk_grade, currency=application.currency
+            )
             if limit < application.amount:
-                return (SegregationOfDuties,
-                        _("Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
-                          "the amount of %(amount)s.")
-                        % {"limit": short_amount(limit), "cur": application.currency,
-                           "grade": application.risk_grade or "-",
-                           "amount": short_amount(application.amount)},
-                        "authority_limit")
+                return (
+                    SegregationOfDuties,
+                    _(
+                        "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
+                        "the amount of %(amount)s."
+                    )
+                    % {
+                        "limit": short_amount(limit),
+                        "cur": application.currency,
+                        "grade": application.risk_grade or "-",
+                        "amount": short_amount(application.amount),
+                    },
+                    "authority_limit",
+                )
     return None
 
 
@@ -173,7 +201,29 @@ def _check(task: ApprovalTask, actor) -> None:
         raise _refuse(exc_class, reason, application=task.application, code=code)
 
 
+def approval_decision_refusal(*, application, actor, task_id) -> str | None:
+    """The segregation-of-duties rule of an approval decision (approve, decline, return to
+    investigation) on `application`: a person's decision is taken at a task of its route
+    (`task_id`) by someone allowed to act there (role, 审贷分离, one step per person, limit
+    at the grade). Why not, or None. System decisions, and declines outside approval (the
+    pre-screen's), are not the route's to check."""
+    if actor is None or application.status != "in_approval":
+        return None
+    task = (
+        ApprovalTask.objects.select_related("record")
+        .filter(pk=task_id, application_id=application.pk)
+        .first()
+        if task_id
+        else None
+    )
+    if task is None:
+        return _("Approval decisions are taken at a step of the approval route.")
+    refusal = step_refusal(task=task, actor=actor, application=application)
+    return refusal[1] if refusal else None
+
+
 # --- Entering approval -------------------------------------------------------------------
+
 
 def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     """Fix the route when the application enters approval (inside the transition's
@@ -181,24 +231,40 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     route = route_compute(application=application)
     version = route.version
     record = ApprovalRecord.objects.create(
-        application=application, matrix_version=version, rule=route.rule,
-        rule_name=route.rule.name if route.rule else "", route=route.steps,
-        reason=route.reason, fast_track=route.fast_track,
-        status=(ApprovalRecord.Status.PENDING_AUTO if route.fast_track
-                else ApprovalRecord.Status.IN_PROGRESS),
+        application=application,
+        matrix_version=version,
+        rule=route.rule,
+        rule_name=route.rule.name if route.rule else "",
+        route=route.steps,
+        reason=route.reason,
+        fast_track=route.fast_track,
+        status=(
+            ApprovalRecord.Status.PENDING_AUTO
+            if route.fast_track
+            else ApprovalRecord.Status.IN_PROGRESS
+        ),
         committee_quorum=version.committee_quorum if version else 3,
         committee_majority_percent=version.committee_majority_percent if version else 50,
     )
-    audit_record(action="route_fixed", actor=actor, actor_role="system",
-                 application=application, kind="action", subject_type="approvals.record",
-                 subject_id=record.pk, comment=record.reason,
-                 data={"route": [s["code"] for s in record.route],
-                       "matrix_version": version.number if version else None,
-                       "fast_track": record.fast_track})
+    audit_record(
+        action="route_fixed",
+        actor=actor,
+        actor_role="system",
+        application=application,
+        kind="action",
+        subject_type="approvals.record",
+        subject_id=record.pk,
+        comment=record.reason,
+        data={
+            "route": [s["code"] for s in record.route],
+            "matrix_version": version.number if version else None,
+            "fast_track": record.fast_track,
+        },
+    )
     if record.fast_track:
         from approvals.tasks import fast_track_decide
 
-        _enqueue(fast_track_decide, application.pk)
+        enqueue_on_commit(fast_track_decide, application.pk)
     else:
         _task_create(record=record, index=0, application=application)
     return record
@@ -208,13 +274,17 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
     """The system approves a fast-track application (idempotent: only once, only while it
     waits in approval). Returns True when it approved it now."""
     with transaction.atomic():
-        record = (ApprovalRecord.objects.select_for_update(of=("self",))
-                  .filter(application_id=application_id, status="pending_auto")
-                  .select_related("matrix_version").first())
+        record = (
+            ApprovalRecord.objects.select_for_update(of=("self",))
+            .filter(application_id=application_id, status="pending_auto")
+            .select_related("matrix_version")
+            .first()
+        )
         if record is None:
             return False
         application = LoanApplication.objects.select_related("product", "branch").get(
-            pk=application_id)
+            pk=application_id
+        )
         if application.status != "in_approval":
             return False
         if not fast_track_eligible(application):
@@ -233,21 +303,38 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
         record.decided_by_system = True
         record.save(update_fields=["decided_by_system"])
         application_transition(
-            application_id=application_id, transition="approve", actor=None, system=True,
-            comment=_("Approved automatically (fast track) by rule '%(rule)s' of authority "
-                      "matrix %(v)s.") % {"rule": record.rule_name, "v": label},
-            data={"matrix_version": version.number if version else None,
-                  "rule": record.rule_name, "fast_track": True},
+            application_id=application_id,
+            transition="approve",
+            actor=None,
+            system=True,
+            comment=_(
+                "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
+            )
+            % {"rule": record.rule_name, "v": label},
+            data={
+                "matrix_version": version.number if version else None,
+                "rule": record.rule_name,
+                "fast_track": True,
+            },
         )
         if _selected_for_post_review(record):
             task = ApprovalTask.objects.create(
-                application=application, record=record, kind=ApprovalTask.Kind.POST_REVIEW,
-                step_index=len(record.route), step="post_review",
-                step_name=str(_("Review of an automatic approval")), role=Role.APPROVER,
+                application=application,
+                record=record,
+                kind=ApprovalTask.Kind.POST_REVIEW,
+                step_index=len(record.route),
+                step="post_review",
+                step_name=str(_("Review of an automatic approval")),
+                role=Role.APPROVER,
                 branch=application.branch,
-                due_at=timezone.now() + timedelta(hours=POST_REVIEW_HOURS))
-            _audit_task(task, "post_review_queued", None,
-                        data={"matrix_version": version.number if version else None})
+                due_at=timezone.now() + timedelta(hours=POST_REVIEW_HOURS),
+            )
+            _audit_task(
+                task,
+                "post_review_queued",
+                None,
+                data={"matrix_version": version.number if version else None},
+            )
     return True
 
 
@@ -257,16 +344,20 @@ def _selected_for_post_review(record: ApprovalRecord) -> bool:
     percent = record.matrix_version.fast_track_review_percent if record.matrix_version else 0
     if percent <= 0:
         return False
-    n = ApprovalRecord.objects.filter(matrix_version=record.matrix_version,
-                                      decided_by_system=True).count()
+    n = ApprovalRecord.objects.filter(
+        matrix_version=record.matrix_version, decided_by_system=True
+    ).count()
     return (n * percent) // 100 > ((n - 1) * percent) // 100
 
 
 def approval_fast_track_sweep(*, older_than: timedelta = timedelta(0)) -> int:
     """Decide fast-track routes whose task never ran (broker down, worker restart)."""
     cutoff = timezone.now() - older_than
-    ids = list(ApprovalRecord.objects.filter(status="pending_auto", created_at__lte=cutoff)
-               .order_by("created_at").values_list("application_id", flat=True)[:500])
+    ids = list(
+        ApprovalRecord.objects.filter(status="pending_auto", created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("application_id", flat=True)[:500]
+    )
     done = 0
     for application_id in ids:
         try:
@@ -278,8 +369,10 @@ def approval_fast_track_sweep(*, older_than: timedelta = timedelta(0)) -> int:
 
 # --- Reacting to transitions -------------------------------------------------------------
 
-def on_application_transitioned(*, application, transition: str, from_state: str,
-                                 to_state: str, actor) -> None:
+
+def on_application_transitioned(
+    *, application, transition: str, from_state: str, to_state: str, actor
+) -> None:
     open_states = ("in_approval", "info_requested")
     if to_state == "in_approval" and from_state == "investigation":
         record_open(application=application, actor=actor)
@@ -291,241 +384,223 @@ def on_application_transitioned(*, application, transition: str, from_state: str
     record = application.approval_records.first()
     if record is None:
         return
+    # The application is locked by its transition: its tasks are locked after it.
     if from_state == "in_approval" and to_state == "info_requested":
-        ApprovalTask.objects.filter(record=record, kind="step",
-                                    status__in=ApprovalTask.OPEN_STATES).update(
-            status=ApprovalTask.Status.WAITING, last_activity_at=now)
+        for task in ApprovalTask.objects.select_for_update().filter(
+            record=record, kind=ApprovalTask.Kind.STEP, status__in=ApprovalTask.OPEN_STATES
+        ):
+            task.wait_for_applicant(at=now)
+            task.save(update_fields=["status", "last_activity_at"])
         return
     if from_state == "info_requested" and to_state == "in_approval":
-        ApprovalTask.objects.filter(record=record, status="waiting", claimed_by__isnull=False
-                                    ).update(status="claimed", last_activity_at=now)
-        ApprovalTask.objects.filter(record=record, status="waiting").update(status="open")
+        for task in ApprovalTask.objects.select_for_update().filter(
+            record=record, status=ApprovalTask.Status.WAITING
+        ):
+            task.resume(at=now)
+            task.save(update_fields=["status", "last_activity_at"])
 
 
 def _route_close(*, application, to_state: str, now: datetime) -> None:
     """The application left approval: the steps still open on its route are cancelled (their
     clocks stopped) and its route (the one record still in progress) takes the outcome.
-    Earlier routes of the application were closed when it left approval before. Two plain
-    UPDATEs (every decision that ends a route runs them, and composing them through the ORM
-    cost more than running them); a clock stop per step cancelled (on a last step's
-    approval, none: that step is done)."""
-    final = {"approved": ApprovalRecord.Status.APPROVED,
-             "declined": ApprovalRecord.Status.DECLINED,
-             "investigation": ApprovalRecord.Status.RETURNED}.get(
-        to_state, ApprovalRecord.Status.CANCELLED)
-    status, application_id = quote("status"), quote("application_id")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table(ApprovalTask)} SET {status} = %s WHERE {application_id} = %s "
-            f"AND {quote('kind')} = %s AND {status} IN (%s, %s, %s) RETURNING {quote('id')}",
-            [ApprovalTask.Status.CANCELLED, application.pk, ApprovalTask.Kind.STEP, "open",
-             "claimed", "waiting"])
-        cancelled = [task_id for (task_id,) in cursor.fetchall()]
-        cursor.execute(
-            f"UPDATE {table(ApprovalRecord)} SET {status} = %s, {quote('decided_at')} = %s "
-            f"WHERE {application_id} = %s AND {status} IN (%s, %s)",
-            [final, ApprovalRecord._meta.get_field("decided_at").get_db_prep_save(
-                now, connection), application.pk, "in_progress", "pending_auto"])
-    for task_id in cancelled:
-        sla_services.clock_stop(subject_type=TASK, subject_id=task_id, stopped_at=now)
+    Earlier routes of the application were closed when it left approval before. (On a last
+    step's approval, no step is left to cancel: that step is done.)"""
+    final = {
+        "approved": ApprovalRecord.Status.APPROVED,
+        "declined": ApprovalRecord.Status.DECLINED,
+        "investigation": ApprovalRecord.Status.RETURNED,
+    }.get(to_state, ApprovalRecord.Status.CANCELLED)
+    # The application is locked by its transition: its tasks are locked after it.
+    for task in ApprovalTask.objects.select_for_update().filter(
+        application=application,
+        kind=ApprovalTask.Kind.STEP,
+        status__in=(*ApprovalTask.OPEN_STATES, ApprovalTask.Status.WAITING),
+    ):
+        task.cancel()
+        task.save(update_fields=["status"])
+        sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
+    ApprovalRecord.objects.filter(
+        application=application,
+        status__in=(ApprovalRecord.Status.IN_PROGRESS, ApprovalRecord.Status.PENDING_AUTO),
+    ).update(status=final, decided_at=now)
 
 
 # --- Queue actions -----------------------------------------------------------------------
 
+
+def _saved(task: ApprovalTask, *fields: str) -> None:
+    """Save a transition of the task (its status and `fields`); a status changed since the
+    task was read answers 409."""
+    try:
+        task.save(update_fields=["status", *fields])
+    except ConcurrentTransition:
+        raise Conflict(
+            _("This task was changed by someone else; reload and retry."), code="concurrent_change"
+        ) from None
+
+
+def _not_open(task: ApprovalTask) -> Conflict:
+    if task.status == ApprovalTask.Status.CLAIMED:
+        return Conflict(
+            _("%(user)s has claimed this task.") % {"user": task.claimed_by.username},
+            code="already_claimed",
+        )
+    return Conflict(_("This task is no longer open."), code="not_open")
+
+
 @logs_refusals("claim")
 def task_claim(*, task_id: int, actor) -> ApprovalTask:
-    """Claim an open task. Race-free: a conditional UPDATE; the loser gets 409 at once."""
-    task = task_get(user=actor, pk=task_id, for_action=True)
-    _check(task, actor)
-    now = timezone.now()
+    """Claim an open task. Race-free: the task is locked; the loser gets 409 at once (who
+    holds it)."""
     with transaction.atomic():
-        won = ApprovalTask.objects.filter(pk=task.pk, status="open").update(
-            status="claimed", claimed_by=actor, claimed_at=now, last_activity_at=now)
-        if won != 1:
-            holder = ApprovalTask.objects.filter(pk=task.pk).values_list(
-                "claimed_by__username", "status").first()
-            if holder and holder[1] == "claimed":
-                raise Conflict(_("%(user)s has already claimed this task.")
-                               % {"user": holder[0]}, code="already_claimed")
-            raise Conflict(_("This task is no longer open."), code="not_open")
+        task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
+        _check(task, actor)
+        if not can_proceed(task.claim):
+            raise _not_open(task)
+        task.claim(by=actor, at=timezone.now())
+        _saved(task, "claimed_by", "claimed_at", "last_activity_at")
         _audit_task(task, "claim", actor)
-    task.status, task.claimed_by, task.claimed_at, task.last_activity_at = (
-        "claimed", actor, now, now)
     return task
 
 
 @logs_refusals("release")
 def task_release(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
-    task = task_get(user=actor, pk=task_id, for_action=True)
-    is_head = has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)
-    if task.claimed_by_id != actor.pk and not is_head:
-        raise _refuse(Forbidden, _("Only the person who claimed this task or a branch head "
-                                   "may release it."), application=task.application,
-                      code="not_claimer")
-    now = timezone.now()
     with transaction.atomic():
-        released = ApprovalTask.objects.filter(
-            pk=task.pk, status="claimed", claimed_by_id=task.claimed_by_id).update(
-            status="open", claimed_by=None, claimed_at=None, last_activity_at=now)
-        if released != 1:
+        task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
+        is_head = has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)
+        if task.claimed_by_id != actor.pk and not is_head:
+            raise _refuse(
+                Forbidden,
+                _("Only the person who claimed this task or a branch head may release it."),
+                application=task.application,
+                code="not_claimer",
+            )
+        if not can_proceed(task.release):
             raise Conflict(_("This task is not claimed."), code="not_claimed")
+        task.release(at=timezone.now())
+        _saved(task, "claimed_by", "claimed_at", "last_activity_at")
         _audit_task(task, "release", actor, comment)
-    task.status, task.claimed_by, task.claimed_at, task.last_activity_at = (
-        "open", None, None, now)
     return task
 
 
 @logs_refusals("reassign")
 def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> ApprovalTask:
     """A branch head gives a task to someone (None: back to the queue)."""
-    task = task_get(user=actor, pk=task_id, for_action=True)
-    if not (has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)):
-        raise _refuse(Forbidden, _("Only a branch head over this task's branch may reassign "
-                                   "it."), application=task.application, code="not_branch_head")
-    if assignee is not None:
-        _check(task, assignee)
-    now = timezone.now()
     with transaction.atomic():
-        changed = ApprovalTask.objects.filter(pk=task.pk, status__in=("open", "claimed")).update(
-            status="claimed" if assignee else "open", claimed_by=assignee,
-            claimed_at=now if assignee else None, last_activity_at=now)
-        if changed != 1:
+        task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
+        if not (has_role(actor, Role.BRANCH_HEAD) and user_sees_branch(actor, task.branch)):
+            raise _refuse(
+                Forbidden,
+                _("Only a branch head over this task's branch may reassign it."),
+                application=task.application,
+                code="not_branch_head",
+            )
+        if assignee is not None:
+            _check(task, assignee)
+        if not can_proceed(task.reassign):
             raise Conflict(_("This task is no longer open."), code="not_open")
-        _audit_task(task, "reassign", actor, comment,
-                    data={"from": task.claimed_by_id, "to": assignee.pk if assignee else None})
-    task.status, task.claimed_by = ("claimed" if assignee else "open"), assignee
-    task.claimed_at, task.last_activity_at = (now if assignee else None), now
+        previous = task.claimed_by_id
+        task.reassign(to=assignee, at=timezone.now())
+        _saved(task, "claimed_by", "claimed_at", "last_activity_at")
+        _audit_task(
+            task,
+            "reassign",
+            actor,
+            comment,
+            data={"from": previous, "to": assignee.pk if assignee else None},
+        )
     return task
 
 
-@contextmanager
-def queue_counts_last():
-    """Hold the queue counts' trigger back until the end of the block (on PostgreSQL; see
-    approvals migration 0006): the count rows a decision moves are locked from its last
-    statement to its commit only, not through its whole transition, so concurrent decisions
-    in one queue do not wait on one another. Should the block fail, its transaction or
-    savepoint rolls back, and with it the deferral."""
-    deferrable = connection.vendor == "postgresql"
-    if deferrable:
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS approvals_queue_count DEFERRED")
-    yield
-    # Directly inside the outermost transaction (a request's), its commit, which follows,
-    # runs the held triggers: no statement needed. Inside an outer one (a test's, a caller's),
-    # they run now, so that what follows the block reads the counts right.
-    if deferrable and len(connection.atomic_blocks) > 1:
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS approvals_queue_count IMMEDIATE")
-
-
-def _lock_for_action(task: ApprovalTask, actor) -> ApprovalTask:
-    """Lock the task for the actor: theirs if claimed by them, claimed now if open. Its
-    application is locked first, then the task and its record: the order of every transition
-    of the application (see task_get), so that the two wait on each other, not deadlock."""
-    LoanApplication.objects.select_for_update().filter(pk=task.application_id).values_list(
-        "pk").get()
-    locked = ApprovalTask.objects.select_for_update().select_related("record").get(pk=task.pk)
-    locked.application = task.application
-    return _take(locked, actor)
-
-
-def _take(locked: ApprovalTask, actor) -> ApprovalTask:
+def _take(task: ApprovalTask, actor) -> ApprovalTask:
     """The locked task, the actor's: theirs if claimed by them, claimed now if open (409
     otherwise)."""
-    if locked.status == "open":
-        now = timezone.now()
-        locked.status, locked.claimed_by, locked.claimed_at = "claimed", actor, now
-    elif locked.status != "claimed" or locked.claimed_by_id != actor.pk:
-        if locked.status == "claimed":
-            raise Conflict(_("%(user)s has claimed this task.") % {
-                "user": locked.claimed_by.username}, code="already_claimed")
-        raise Conflict(_("This task is no longer open."), code="not_open")
-    return locked
-
-
-# The step decision whose actor was checked (step_refusal) while its task was locked, as
-# (task id, application id, actor id): the approval route's duty rule, which the
-# application's transition runs next in the same transaction, need not check it again.
-_checked_step: ContextVar[tuple[int, int, int] | None] = ContextVar("approvals_checked_step",
-                                                                    default=None)
-
-
-@contextmanager
-def _step_checked(task: ApprovalTask, actor):
-    token = _checked_step.set((task.pk, task.application_id, actor.pk))
-    try:
-        yield
-    finally:
-        _checked_step.reset(token)
-
-
-def step_checked_under_lock(*, task_id, application_id: int, actor) -> bool:
-    """Whether the service deciding this step checked `actor` at it with the task locked."""
-    return _checked_step.get() == (task_id, application_id, actor.pk)
+    if can_proceed(task.claim):
+        task.claim(by=actor, at=timezone.now())
+    elif task.status != ApprovalTask.Status.CLAIMED or task.claimed_by_id != actor.pk:
+        raise _not_open(task)
+    return task
 
 
 def _advance(task: ApprovalTask, actor, comment: str, *, locked=None) -> None:
     """The step is passed: open the next step or approve the application (`locked`: the
     application, if the caller locked it with the task)."""
-    record = task.record  # locked with the task (task_get for_update, or _lock_for_action)
+    record = task.record  # locked with the task (task_get for_update)
     next_index = task.step_index + 1
     if next_index < len(record.route):
         record.current_step = next_index
         record.save(update_fields=["current_step"])
         _task_create(record=record, index=next_index, application=task.application)
         return
-    application_transition(application_id=task.application_id, transition="approve",
-                           actor=actor, comment=comment, data={"approval_task": task.pk},
-                           locked=locked)
+    application_transition(
+        application_id=task.application_id,
+        transition="approve",
+        actor=actor,
+        comment=comment,
+        data={"approval_task": task.pk},
+        locked=locked,
+    )
 
 
 def _finish(task: ApprovalTask, actor, decision: str, comment: str) -> None:
     now = timezone.now()
-    task.status = ApprovalTask.Status.DONE
-    task.decision = decision
-    task.decided_by = actor
-    task.decided_at = now
-    task.last_activity_at = now
-    task.comment = comment
-    update_row(task, ["status", "decision", "decided_by", "decided_at", "last_activity_at",
-                      "comment", "claimed_by", "claimed_at"])
+    task.complete(decision=decision, by=actor, comment=comment, at=now)
+    _saved(
+        task,
+        "decision",
+        "decided_by",
+        "decided_at",
+        "last_activity_at",
+        "comment",
+        "claimed_by",
+        "claimed_at",
+    )
     sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
 
 
 @logs_refusals("decide")
-def task_decide(*, task_id: int, actor, decision: str, comment: str = "",
-                conditions: list[str] | None = None, reasons: list[str] | None = None
-                ) -> ApprovalTask:
+def task_decide(
+    *,
+    task_id: int,
+    actor,
+    decision: str,
+    comment: str = "",
+    conditions: list[str] | None = None,
+    reasons: list[str] | None = None,
+) -> ApprovalTask:
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
     information from the applicant."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
-    with transaction.atomic(), queue_counts_last():
+    with transaction.atomic():
         task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
-        _validate_decision(task, decision=decision, comment=comment, conditions=conditions,
-                           reasons=reasons)
+        _validate_decision(
+            task, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+        )
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
         task = _take(task, actor)
-        with _step_checked(task, actor):
-            _decide(task, actor, decision=decision, comment=comment, conditions=conditions,
-                    reasons=reasons)
+        _decide(
+            task, actor, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+        )
     return task
 
 
-def _validate_decision(task: ApprovalTask, *, decision: str, comment: str,
-                       conditions: list[str], reasons: list[str]) -> None:
+def _validate_decision(
+    task: ApprovalTask, *, decision: str, comment: str, conditions: list[str], reasons: list[str]
+) -> None:
     D = ApprovalTask.Decision
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         allowed = {D.CONFIRM, D.CONCERN}
     elif task.is_committee:
-        raise Conflict(_("A committee step is decided by the members' votes; the chair closes "
-                         "the vote."), code="committee_step")
+        raise Conflict(
+            _("A committee step is decided by the members' votes; the chair closes the vote."),
+            code="committee_step",
+        )
     else:
-        allowed = {D.APPROVE, D.APPROVE_WITH_CONDITIONS, D.DECLINE, D.RETURN,
-                   D.REQUEST_INFORMATION}
+        allowed = {D.APPROVE, D.APPROVE_WITH_CONDITIONS, D.DECLINE, D.RETURN, D.REQUEST_INFORMATION}
     if decision not in allowed:
         raise InvalidInput(details={"decision": [_("Not a decision for this task.")]})
     if decision != D.APPROVE and decision != D.CONFIRM and not comment.strip():
@@ -533,15 +608,26 @@ def _validate_decision(task: ApprovalTask, *, decision: str, comment: str,
     if decision == D.APPROVE_WITH_CONDITIONS and not conditions:
         raise InvalidInput(details={"conditions": [_("List at least one condition.")]})
     if decision == D.DECLINE:
-        known = set(DeclineReason.objects.filter(code__in=reasons, is_active=True)
-                    .values_list("code", flat=True))
+        known = set(
+            DeclineReason.objects.filter(code__in=reasons, is_active=True).values_list(
+                "code", flat=True
+            )
+        )
         if not reasons or set(reasons) - known:
-            raise InvalidInput(details={"reasons": [
-                _("Choose one or more decline reasons from the list.")]})
+            raise InvalidInput(
+                details={"reasons": [_("Choose one or more decline reasons from the list.")]}
+            )
 
 
-def _decide(task: ApprovalTask, actor, *, decision: str, comment: str, conditions: list[str],
-            reasons: list[str]) -> None:
+def _decide(
+    task: ApprovalTask,
+    actor,
+    *,
+    decision: str,
+    comment: str,
+    conditions: list[str],
+    reasons: list[str],
+) -> None:
     """`task` as task_get read it for update: with its application, locked too, which the
     application's transition takes as it is."""
     D = ApprovalTask.Decision
@@ -553,33 +639,53 @@ def _decide(task: ApprovalTask, actor, *, decision: str, comment: str, condition
         _audit_task(task, f"post_review_{decision}", actor, comment)
     elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
         for text in conditions:
-            ApprovalCondition.objects.create(application=task.application, task=task,
-                                             text=text, created_by=actor)
-        _audit_task(task, f"step_{decision}", actor, comment,
-                    data={"step": task.step, "conditions": conditions})
+            ApprovalCondition.objects.create(
+                application=task.application, task=task, text=text, created_by=actor
+            )
+        _audit_task(
+            task,
+            f"step_{decision}",
+            actor,
+            comment,
+            data={"step": task.step, "conditions": conditions},
+        )
         _advance(task, actor, comment, locked=task.application)
     elif decision == D.DECLINE:
-        application_transition(application_id=task.application_id, transition="decline",
-                               actor=actor, comment=comment,
-                               data={"reasons": reasons, "approval_task": task.pk},
-                               locked=task.application)
+        application_transition(
+            application_id=task.application_id,
+            transition="decline",
+            actor=actor,
+            comment=comment,
+            data={"reasons": reasons, "approval_task": task.pk},
+            locked=task.application,
+        )
     elif decision == D.RETURN:
-        application_transition(application_id=task.application_id,
-                               transition="return_to_investigation", actor=actor,
-                               comment=comment, data={"approval_task": task.pk},
-                               locked=task.application)
+        application_transition(
+            application_id=task.application_id,
+            transition="return_to_investigation",
+            actor=actor,
+            comment=comment,
+            data={"approval_task": task.pk},
+            locked=task.application,
+        )
     else:
-        # The step waits (still held by the actor) until the applicant answers.
+        # The step waits (still held by the actor) until the applicant answers: the
+        # application's transition parks it (on_application_transitioned).
         task.last_activity_at = timezone.now()
-        task.save()
+        _saved(task, "claimed_by", "claimed_at", "last_activity_at")
         _audit_task(task, "step_request_information", actor, comment)
-        application_transition(application_id=task.application_id,
-                               transition="request_information", actor=actor,
-                               comment=comment, data={"approval_task": task.pk},
-                               locked=task.application)
+        application_transition(
+            application_id=task.application_id,
+            transition="request_information",
+            actor=actor,
+            comment=comment,
+            data={"approval_task": task.pk},
+            locked=task.application,
+        )
 
 
 # --- Committee ---------------------------------------------------------------------------
+
 
 def _committee_task(task: ApprovalTask) -> None:
     if not task.is_committee:
@@ -600,19 +706,25 @@ def committee_vote(*, task_id: int, actor, vote: str, comment: str = "") -> Comm
         if locked.status not in ApprovalTask.OPEN_STATES:
             raise Conflict(_("This vote is closed."), code="not_open")
         row, _created = CommitteeVote.objects.update_or_create(
-            task=locked, member=actor, defaults={"vote": vote, "comment": comment})
-        ApprovalTask.objects.filter(pk=task.pk).update(last_activity_at=timezone.now())
+            task=locked, member=actor, defaults={"vote": vote, "comment": comment}
+        )
+        locked.last_activity_at = timezone.now()
+        locked.save(update_fields=["last_activity_at"])
         _audit_task(task, "committee_vote", actor, comment, data={"vote": vote})
     return row
 
 
-def committee_outcome(*, approve: int, decline: int, abstain: int, quorum: int,
-                      majority_percent: int) -> str:
+def committee_outcome(
+    *, approve: int, decline: int, abstain: int, quorum: int, majority_percent: int
+) -> str:
     """'approve' or 'decline'; Conflict when the vote cannot close yet."""
     cast = approve + decline + abstain
     if cast < quorum:
-        raise Conflict(_("The quorum is not reached: %(cast)d of %(quorum)d votes cast.")
-                       % {"cast": cast, "quorum": quorum}, code="no_quorum")
+        raise Conflict(
+            _("The quorum is not reached: %(cast)d of %(quorum)d votes cast.")
+            % {"cast": cast, "quorum": quorum},
+            code="no_quorum",
+        )
     if approve + decline == 0:
         raise Conflict(_("Every member abstained: there is no decision."), code="no_majority")
     if approve * 100 > majority_percent * (approve + decline):
@@ -627,59 +739,89 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
     _committee_task(task)
     _check(task, actor)
     if task.status == "claimed" and task.claimed_by_id != actor.pk:
-        raise _refuse(Forbidden, _("Only the chair (%(user)s) closes this vote.")
-                      % {"user": task.claimed_by.username}, application=task.application,
-                      code="not_chair")
-    with transaction.atomic(), queue_counts_last():
-        task = _lock_for_action(task, actor)
+        raise _refuse(
+            Forbidden,
+            _("Only the chair (%(user)s) closes this vote.") % {"user": task.claimed_by.username},
+            application=task.application,
+            code="not_chair",
+        )
+    with transaction.atomic():
+        task = _take(task_get(user=actor, pk=task_id, for_action=True, for_update=True), actor)
         tally = committee_tally(task=task)
         record = task.record
-        outcome = committee_outcome(approve=tally["approve"], decline=tally["decline"],
-                                    abstain=tally["abstain"], quorum=record.committee_quorum,
-                                    majority_percent=record.committee_majority_percent)
-        dissent = [v.member.username for v in task.votes.select_related("member")
-                   if v.vote not in (outcome, "abstain")]
+        outcome = committee_outcome(
+            approve=tally["approve"],
+            decline=tally["decline"],
+            abstain=tally["abstain"],
+            quorum=record.committee_quorum,
+            majority_percent=record.committee_majority_percent,
+        )
+        dissent = [
+            v.member.username
+            for v in task.votes.select_related("member")
+            if v.vote not in (outcome, "abstain")
+        ]
         summary = _("Committee: %(a)d approve, %(d)d decline, %(x)d abstain.") % {
-            "a": tally["approve"], "d": tally["decline"], "x": tally["abstain"]}
+            "a": tally["approve"],
+            "d": tally["decline"],
+            "x": tally["abstain"],
+        }
         full_comment = f"{summary} {comment}".strip()
-        decision = (ApprovalTask.Decision.APPROVE if outcome == "approve"
-                    else ApprovalTask.Decision.DECLINE)
+        decision = (
+            ApprovalTask.Decision.APPROVE if outcome == "approve" else ApprovalTask.Decision.DECLINE
+        )
         _finish(task, actor, decision, full_comment)
-        _audit_task(task, "committee_close", actor, full_comment,
-                    data={**tally, "outcome": outcome, "dissent": dissent})
+        _audit_task(
+            task,
+            "committee_close",
+            actor,
+            full_comment,
+            data={**tally, "outcome": outcome, "dissent": dissent},
+        )
         if outcome == "approve":
             _advance(task, actor, full_comment)
         else:
-            reasons = list(DeclineReason.objects.filter(code="committee_decline")
-                           .values_list("code", flat=True))
-            application_transition(application_id=task.application_id, transition="decline",
-                                   actor=actor, comment=full_comment,
-                                   data={"reasons": reasons, "approval_task": task.pk})
+            reasons = list(
+                DeclineReason.objects.filter(code="committee_decline").values_list(
+                    "code", flat=True
+                )
+            )
+            application_transition(
+                application_id=task.application_id,
+                transition="decline",
+                actor=actor,
+                comment=full_comment,
+                data={"reasons": reasons, "approval_task": task.pk},
+            )
     return task
 
 
 # --- Sweeps ------------------------------------------------------------------------------
 
-def claims_release_stale(*, now: datetime | None = None,
-                         timeout: timedelta | None = None) -> int:
+
+def claims_release_stale(*, now: datetime | None = None, timeout: timedelta | None = None) -> int:
     """Return claimed tasks untouched for longer than the claim timeout to their queue."""
     now = now or timezone.now()
     cutoff = now - (timeout or claim_timeout())
     released = 0
     with transaction.atomic():
-        stale = list(ApprovalTask.objects.select_for_update(skip_locked=True)
-                     .filter(status="claimed", last_activity_at__lt=cutoff)
-                     .select_related("application")[:1000])
+        stale = list(
+            ApprovalTask.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status="claimed", last_activity_at__lt=cutoff)
+            .select_related("application")[:1000]
+        )
         for task in stale:
-            ApprovalTask.objects.filter(pk=task.pk, status="claimed").update(
-                status="open", claimed_by=None, claimed_at=None, last_activity_at=now)
-            _audit_task(task, "claim_expired", None, data={"was": task.claimed_by_id})
+            was = task.claimed_by_id
+            task.release(at=now)
+            task.save(update_fields=["status", "claimed_by", "claimed_at", "last_activity_at"])
+            _audit_task(task, "claim_expired", None, data={"was": was})
             released += 1
     return released
 
 
 def approvals_sweep() -> dict:
     """The minute job: stale claims back to the queue; fast-track decisions not yet taken."""
-    return {"released": claims_release_stale(),
-            "fast_tracked": approval_fast_track_sweep(older_than=timedelta(seconds=5))}
-
+    return {
+        "released": claims_release_stale(),
+        "fast_tracked": approval_fast_track_sweep(older_than=timedelta(seconds=5)),
+    }

@@ -2,36 +2,45 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import selectors, services
+from approvals.api import QueuePaginator
+from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from loanflow.errors import DomainError
 from org.roles import Role, has_role
-
-FILTERS = ("role", "product", "branch", "amount_min", "amount_max", "grade", "overdue", "q",
-           "mine")
 
 
 @login_required
 def queue_page(request):
     now = timezone.now()
-    filters = {name: request.GET.get(name, "") for name in FILTERS}
     counts = selectors.task_queue_counts(user=request.user, now=now)
-    tasks = selectors.task_queue_page_source(user=request.user, filters=filters, now=now,
-                                             counts=counts)
-    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
+    tasks = TaskQueueFilter(
+        request.GET, queryset=selectors.task_queue(user=request.user), request=request
+    )
+    # The whole queue is sized from its counts; a filtered one is counted.
+    filtered = any(request.GET.get(name) for name in TaskQueueFilter.base_filters)
+    size = None if filtered else selectors.task_queue_size(counts=counts)
+    page = QueuePaginator(tasks.qs, 25, size=size).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "approvals/queue.html", {
-        "page": page, "counts": counts, "filters": filters, "now": now,
-        "querystring": query.urlencode(), "grades": ["A", "B", "C", "D", "E"],
-        "role_labels": dict(Role.choices),
-    })
+    return render(
+        request,
+        "approvals/queue.html",
+        {
+            "page": page,
+            "counts": counts,
+            "filters": tasks.data,
+            "now": now,
+            "querystring": query.urlencode(),
+            "grades": ["A", "B", "C", "D", "E"],
+            "role_labels": dict(Role.choices),
+        },
+    )
 
 
 @login_required
@@ -47,16 +56,24 @@ def task_page(request, pk: int):
         found = services.step_refusal(task=task, actor=request.user)
         refusal = found[1] if found else None
     votes = list(task.votes.select_related("member"))
-    return render(request, "approvals/task.html", {
-        "task": task, "application": task.application, "record": task.record,
-        "refusal": refusal, "votes": votes,
-        "tally": selectors.committee_tally(task=task) if task.is_committee else None,
-        "decisions": _decisions(task), "vote_choices": CommitteeVote.Vote.choices,
-        "decline_reasons": DeclineReason.objects.filter(is_active=True),
-        "is_mine": task.claimed_by_id == request.user.pk,
-        "is_head": has_role(request.user, Role.BRANCH_HEAD),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "approvals/task.html",
+        {
+            "task": task,
+            "application": task.application,
+            "record": task.record,
+            "refusal": refusal,
+            "votes": votes,
+            "tally": selectors.committee_tally(task=task) if task.is_committee else None,
+            "decisions": _decisions(task),
+            "vote_choices": CommitteeVote.Vote.choices,
+            "decline_reasons": DeclineReason.objects.filter(is_active=True),
+            "is_mine": task.claimed_by_id == request.user.pk,
+            "is_head": has_role(request.user, Role.BRANCH_HEAD),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _decisions(task):
@@ -64,8 +81,7 @@ def _decisions(task):
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         wanted = [D.CONFIRM, D.CONCERN]
     else:
-        wanted = [D.APPROVE, D.APPROVE_WITH_CONDITIONS, D.DECLINE, D.RETURN,
-                  D.REQUEST_INFORMATION]
+        wanted = [D.APPROVE, D.APPROVE_WITH_CONDITIONS, D.DECLINE, D.RETURN, D.REQUEST_INFORMATION]
     return [(d.value, d.label) for d in wanted]
 
 
@@ -84,16 +100,21 @@ def task_action(request, pk: int, action: str):
             services.task_release(task_id=pk, actor=request.user, comment=comment)
             messages.success(request, _("The task is back in the queue."))
         elif action == "decide":
-            conditions = [line for line in post.get("conditions", "").splitlines()
-                          if line.strip()]
-            services.task_decide(task_id=pk, actor=request.user,
-                                 decision=post.get("decision", ""), comment=comment,
-                                 conditions=conditions, reasons=post.getlist("reasons"))
+            conditions = [line for line in post.get("conditions", "").splitlines() if line.strip()]
+            services.task_decide(
+                task_id=pk,
+                actor=request.user,
+                decision=post.get("decision", ""),
+                comment=comment,
+                conditions=conditions,
+                reasons=post.getlist("reasons"),
+            )
             messages.success(request, _("Decision recorded."))
             back = "queue"
         elif action == "vote":
-            services.committee_vote(task_id=pk, actor=request.user, vote=post.get("vote", ""),
-                                    comment=comment)
+            services.committee_vote(
+                task_id=pk, actor=request.user, vote=post.get("vote", ""), comment=comment
+            )
             messages.success(request, _("Your vote is recorded."))
             back = "task"
         elif action == "close-vote":
@@ -105,11 +126,13 @@ def task_action(request, pk: int, action: str):
 
             raise Http404
     except DomainError as exc:
-        details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.details.items()
-                            if isinstance(v, list))
+        details = "; ".join(
+            f"{k}: {', '.join(map(str, v))}" for k, v in exc.details.items() if isinstance(v, list)
+        )
         messages.error(request, f"{exc.message} {details}".strip())
-        return redirect("approvals-task", pk=pk) if action != "claim" else redirect(
-            "approvals-queue")
+        return (
+            redirect("approvals-task", pk=pk) if action != "claim" else redirect("approvals-queue")
+        )
     if back == "task":
         return redirect("approvals-task", pk=pk)
     return redirect("approvals-queue")

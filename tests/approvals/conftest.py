@@ -16,6 +16,17 @@ def _no_investigation_gates(monkeypatch):
     monkeypatch.setitem(rules._gates, "send_to_approval", [])
 
 
+@pytest.fixture(autouse=True)
+def _no_shared_queue_counts():
+    """Head office's queue counts are cached a few seconds: none survives from one test to
+    the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def matrix(db):
     """Authority matrix v1 from the demo configuration (and its decline reasons)."""
@@ -36,10 +47,18 @@ def in_approval(staff, branch, product):
         for field in ("filed_by", "relationship_manager", "investigator"):
             extra.setdefault(field, staff["rm"])
         application = ApplicationFactory(
-            status="investigation", amount=Decimal(amount), risk_grade=grade, route_recommendation=route,
-            flag_count=flags, **extra)
-        application_transition(application_id=application.pk, transition="send_to_approval",
-                               actor=application.relationship_manager)
+            status="investigation",
+            amount=Decimal(amount),
+            risk_grade=grade,
+            route_recommendation=route,
+            flag_count=flags,
+            **extra,
+        )
+        application_transition(
+            application_id=application.pk,
+            transition="send_to_approval",
+            actor=application.relationship_manager,
+        )
         application.refresh_from_db()
         return application
 
