@@ -6,7 +6,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import (
+    RETURN_VALUE,
+    ConcurrentTransitionMixin,
+    FSMField,
+    FSMModelMixin,
+    transition,
+)
 
 from org.roles import has_role_perm
 
@@ -125,7 +131,7 @@ def role_permission(codename: str):
     return check
 
 
-class LoanApplication(ConcurrentTransitionMixin, models.Model):
+class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     class Channel(models.TextChoices):
         BRANCH = "branch", _("Filed by a relationship manager")
         ONLINE = "online", _("Applied online")
@@ -302,3 +308,26 @@ class LoanApplication(ConcurrentTransitionMixin, models.Model):
                 target=Status.WITHDRAWN, permission=role_permission("withdraw_application"))
     def withdraw(self, *, by, data):
         self.closed_at = timezone.now()
+
+
+def _transition_names(model, field_name: str) -> tuple[str, ...]:
+    """The names of the transitions on `model`'s FSM field `field_name`, from django-fsm's
+    metadata, in the order the class declares them (the process order)."""
+    field = model._meta.get_field(field_name)
+    names = {t.name for t in field.get_all_transitions(model)}
+    declared = list(vars(model))
+    return tuple(sorted(names, key=declared.index))
+
+
+TRANSITION_NAMES = _transition_names(LoanApplication, "status")
+
+# Transitions a stage app takes through its own service and endpoint; the generic transition
+# endpoint refuses them and points there. The approval decisions are taken at a step of the
+# approval route (approvals), the contract and the disbursement through the maker-checker
+# (disbursement); closing follows the last repayment and a write-off needs a second risk
+# officer's approval (postloan).
+INTERNAL_TRANSITIONS = frozenset({
+    "approve", "decline", "return_to_investigation",
+    "sign_contract", "disburse",
+    "close", "write_off",
+})

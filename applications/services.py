@@ -3,7 +3,8 @@
 `application_transition` is the only way an application changes state. It checks, in order:
 scope (404), the actor's role (403), the current state (409), segregation of duties (403,
 logged), the stage gates (409 with what is missing); then it runs the transition, saves, writes
-the audit row and sends `application_transitioned`, all in one transaction.
+the audit row and runs the transition's effects in the stages, all in one transaction. The
+rules, gates and effects of every transition are listed in `applications.effects`.
 """
 
 import copy
@@ -15,10 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from applications.models import OPEN_STATUSES, LoanApplication, Product
-from applications.rules import duty_violation, missing_for
+from applications.models import (
+    INTERNAL_TRANSITIONS,
+    OPEN_STATUSES,
+    TRANSITION_NAMES,
+    LoanApplication,
+    Product,
+)
 from applications.selectors import application_get
-from applications.signals import application_transitioned
 from audit.services import audit_record, audit_refusal
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from org.roles import ROLE_PERMISSIONS, has_role_perm, primary_role
@@ -26,16 +31,12 @@ from org.selectors import staff_branch
 
 logger = logging.getLogger(__name__)
 
-TRANSITION_NAMES = (
-    "submit", "start_investigation", "send_to_approval", "approve", "decline",
-    "return_to_investigation", "request_information", "resume", "sign_contract", "disburse",
-    "close", "write_off", "withdraw",
-)
+def _effects():
+    """applications.effects. Imported at call time, the one import of it: it imports the stage
+    services, which import this module to take transitions of their own."""
+    from applications import effects
 
-# Transitions that a stage app takes through its own service (the approval queue, the
-# maker-checker disbursement, ...). Stage apps add to this set in AppConfig.ready(); the
-# generic transition endpoint then refuses them and points to the stage's own endpoint.
-INTERNAL_TRANSITIONS: set[str] = set()
+    return effects
 
 
 def _transition_method(application: LoanApplication, name: str):
@@ -101,14 +102,16 @@ def application_transition(
                     % {"name": transition, "status": application.get_status_display()},
                     code="transition_not_allowed",
                 )
+            effects = _effects()
             if not system:
                 if not has_transition_perm(method, actor):
                     raise Forbidden(code="role")
-                reason = duty_violation(application, transition, actor=actor, data=data)
+                reason = effects.duty_violation(application, transition, actor=actor,
+                                                data=data)
                 if reason:
                     refusal = SegregationOfDuties(reason)
                     raise refusal
-            missing = missing_for(application, transition, data=data)
+            missing = effects.missing_for(application, transition, data=data)
             if missing:
                 raise Conflict(
                     _("'%(name)s' cannot be taken yet: some things are missing.")
@@ -130,10 +133,9 @@ def application_transition(
                 from_state=from_state, to_state=application.status, comment=comment,
                 data=_jsonable(data),
             )
-            application_transitioned.send(
-                sender=LoanApplication, application=application, transition=transition,
-                from_state=from_state, to_state=application.status, actor=actor, event=event,
-                data=data,
+            effects.effects_run(
+                application=application, transition=transition, from_state=from_state,
+                to_state=application.status, actor=actor, event=event, data=data,
             )
     except SegregationOfDuties as exc:
         if exc is refusal:
@@ -178,6 +180,7 @@ def _jsonable(data: dict) -> dict:
 def application_available_actions(*, application: LoanApplication, user) -> list[str]:
     """The transitions `user` may take now (state, role and segregation; gates are checked
     when the action is taken, and answer with what is missing)."""
+    effects = _effects()
     actions = []
     for name in TRANSITION_NAMES:
         if name in INTERNAL_TRANSITIONS:
@@ -187,7 +190,7 @@ def application_available_actions(*, application: LoanApplication, user) -> list
             continue
         if not has_role_perm(user, _permission_of(application, name)):
             continue
-        if duty_violation(application, name, actor=user, data={}):
+        if effects.duty_violation(application, name, actor=user, data={}):
             continue
         actions.append(name)
     return actions

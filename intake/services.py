@@ -33,6 +33,7 @@ from intake.models import (
     PrescreenRule,
 )
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from notifications.services import notify
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member, staff_branch
 
@@ -63,16 +64,6 @@ def _may_edit_materials(user, application: LoanApplication) -> bool:
 
 def _may_review(user) -> bool:
     return is_staff_member(user) and has_role_perm(user, "applications.request_information")
-
-
-def _notify(*, user, kind: str, title: str, body: str = "", url: str = "",
-            application=None) -> None:
-    try:
-        from notifications.services import notify
-    except ImportError:  # the notifications app is not built yet
-        logger.info("notify(%s, %s): %s", user, kind, title)
-        return
-    notify(user=user, kind=kind, title=title, body=body, url=url, application=application)
 
 
 def _owners_of(application: LoanApplication):
@@ -376,7 +367,7 @@ def document_review(*, actor, application_id: int, document_id: int, decision: s
                        "version": document.version})
     if decision == "reject":
         for owner in _owners_of(application):
-            _notify(user=owner, kind="info_request",
+            notify(user=owner, kind="info_request",
                     title=_("A document needs to be sent again"),
                     body=_("%(doc)s: %(reason)s") % {"doc": document.document_type.name,
                                                      "reason": document.review_reason},
@@ -429,7 +420,7 @@ def info_request_create(*, actor, application_id: int, items: list[dict],
                      data={"kind": request.kind,
                            "due_date": str(request.due_date or "")})
     for owner in _owners_of(application):
-        _notify(user=owner, kind="info_request",
+        notify(user=owner, kind="info_request",
                 title=_("The bank needs more information for %(ref)s")
                 % {"ref": application.reference},
                 body="\n".join(request.text for request in created),
@@ -460,7 +451,7 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
         return
     application_transition(application_id=application.pk, transition="resume", actor=None,
                            system=True, comment=_("Everything requested was answered."))
-    _notify(user=application.relationship_manager, kind="status_change",
+    notify(user=application.relationship_manager, kind="status_change",
             title=_("%(ref)s: the applicant answered everything")
             % {"ref": application.reference},
             url=f"/applications/{application.pk}/", application=application)
@@ -561,7 +552,7 @@ def application_apply_online(*, actor, product: Product, amount: Decimal, term_m
     audit_record(action="assign_relationship_manager", actor=None, actor_role="system",
                  application=application, kind="action",
                  data={"relationship_manager": rm.pk, "rule": "least_open_work"})
-    _notify(user=rm, kind="assignment",
+    notify(user=rm, kind="assignment",
             title=_("New online application %(ref)s from %(company)s")
             % {"ref": application.reference, "company": company.name},
             url=f"/applications/{application.pk}/", application=application)
@@ -667,6 +658,16 @@ def prescreen_record(*, application: LoanApplication, actor=None) -> PrescreenRe
     return result
 
 
+def prescreen_on_submit(*, application: LoanApplication, actor) -> None:
+    """The pre-screen runs with the submit and is recorded in its transaction; a failure is
+    declined by the system right after the submit commits, so both stay in the trail."""
+    result = prescreen_record(application=application, actor=actor)
+    if not result.passed:
+        application_id, result_id = application.pk, result.pk
+        transaction.on_commit(
+            lambda: prescreen_decline(application_id=application_id, result_id=result_id))
+
+
 def prescreen_decline(*, application_id: int, result_id: int) -> None:
     """Decline an application that failed the pre-screen (after the submit committed)."""
     result = PrescreenResult.objects.filter(pk=result_id).first()
@@ -680,7 +681,7 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
     except (Conflict, NotFound) as exc:
         logger.warning("Pre-screen decline of %s not taken: %s", application_id, exc)
         return
-    _notify(user=application.relationship_manager, kind="decision",
+    notify(user=application.relationship_manager, kind="decision",
             title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
             body="\n".join(reasons), url=f"/applications/{application.pk}/",
             application=application)

@@ -41,6 +41,7 @@ from investigation.selectors import (
     scorecard_current,
 )
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from loanflow.queue import enqueue_on_commit
 from org.roles import primary_role
 
 logger = logging.getLogger(__name__)
@@ -612,18 +613,8 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
 # --- Credit memo ---------------------------------------------------------------------------------
 
 def _enqueue_render(memo_id: int) -> None:
-    from investigation.tasks import render_credit_memo
+    from investigation.tasks import render_credit_memo  # the tasks module imports this one
 
-    try:
-        from loanflow.queue import enqueue_on_commit
-    except ImportError:  # pragma: no cover - older tree
-        def enqueue_on_commit(task, *args):
-            def send():
-                try:
-                    task.delay(*args)
-                except Exception:  # noqa: BLE001 - the memo stays visibly pending
-                    logger.warning("Could not enqueue the memo render %s", args)
-            transaction.on_commit(send)
     enqueue_on_commit(render_credit_memo, memo_id)
 
 
@@ -749,9 +740,9 @@ def memo_render(*, memo_id: int) -> CreditMemo | None:
     return memo
 
 
-# --- Signals ----------------------------------------------------------------------------------
+# --- The loan record's transitions (called from applications.effects) ----------------------
 
-def on_application_transitioned(sender, *, application, transition, **kwargs) -> None:
+def on_application_transitioned(*, application: LoanApplication, transition: str) -> None:
     if transition == "start_investigation":
         investigation_open(application=application)
     elif transition == "return_to_investigation":

@@ -9,12 +9,15 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from applications.models import Status
 from loanflow.errors import InvalidInput
 from loanflow.queue import enqueue_now, enqueue_on_commit
 from notifications.models import (
@@ -35,8 +38,6 @@ REQUEUE_AFTER = timedelta(minutes=2)
 def user_languages(user_ids) -> dict[int, str]:
     """{user id: language} for many users in one query: the staff profile's preferred
     language, else the applicant profile's, else the site's."""
-    from django.contrib.auth import get_user_model
-
     rows = get_user_model().objects.filter(pk__in=set(user_ids)).values_list(
         "pk", "staff_profile__preferred_language", "applicant_profile__preferred_language")
     return {pk: staff or applicant or settings.LANGUAGE_CODE for pk, staff, applicant in rows}
@@ -222,3 +223,67 @@ def email_requeue_undelivered(*, now=None, limit: int = 500) -> int:
         queued += 1
     return queued
 
+
+# --- The applicants hear of their application's new status ----------------------------------
+
+# What an SME owner is told, per new status (plain language, no internal jargon).
+APPLICANT_MESSAGES = {
+    Status.SUBMITTED: ("status_change", gettext_lazy("We have received your application"),
+                       gettext_lazy("Your application %(ref)s has been received. We will check it and "
+                         "let you know what happens next.")),
+    Status.INVESTIGATION: ("status_change", gettext_lazy("We are looking at your application"),
+                           gettext_lazy("A relationship manager is now looking into application %(ref)s. "
+                             "They may visit you or ask for documents.")),
+    Status.IN_APPROVAL: ("status_change", gettext_lazy("Your application is being decided"),
+                         gettext_lazy("Application %(ref)s is now with the people who decide on loans.")),
+    Status.INFO_REQUESTED: ("info_request", gettext_lazy("We need something from you"),
+                            gettext_lazy("To continue with application %(ref)s we need more information "
+                              "from you. Please sign in to see what is missing.")),
+    Status.APPROVED: ("decision", gettext_lazy("Good news: your loan was approved"),
+                      gettext_lazy("Application %(ref)s was approved. We will send you the contract to "
+                        "sign.")),
+    Status.DECLINED: ("decision", gettext_lazy("Your application was not approved"),
+                      gettext_lazy("We are sorry: application %(ref)s was not approved. Sign in to see "
+                        "the reasons, or talk to your relationship manager.")),
+    Status.CONTRACT_SIGNED: ("status_change", gettext_lazy("Your contract is signed"),
+                             gettext_lazy("The contract for application %(ref)s is signed. We are "
+                               "preparing the payment.")),
+    Status.DISBURSED: ("status_change", gettext_lazy("Your loan has been paid out"),
+                       gettext_lazy("The money for application %(ref)s has been paid into your account. "
+                         "Sign in to see your repayment schedule.")),
+    Status.CLOSED: ("status_change", gettext_lazy("Your loan is fully repaid"),
+                    gettext_lazy("Loan %(ref)s is fully repaid and closed. Thank you.")),
+    Status.WITHDRAWN: ("status_change", gettext_lazy("Your application was withdrawn"),
+                       gettext_lazy("Application %(ref)s was withdrawn.")),
+}
+
+
+class _Formatted:
+    """A lazy message formatted when rendered (so in the recipient's language)."""
+
+    def __init__(self, message, **params):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
+def applicant_status_notify(*, application, to_state: str) -> list[Notification]:
+    """Tell the company's applicant logins, in plain language, that their application moved
+    to `to_state` (called inside the transition's transaction; mail after commit)."""
+    entry = APPLICANT_MESSAGES.get(to_state)
+    if entry is None:
+        return []
+    kind, title, body = entry
+    text = _Formatted(body, ref=application.reference)
+    return notify_many([Message(user=user, kind=kind, title=title, body=text,
+                                url=f"/portal/applications/{application.pk}/",
+                                application=application)
+                        for user in applicant_users(company_id=application.company_id)])
+
+
+def applicant_users(*, company_id: int):
+    """The company's active applicant logins, in the order their profiles were made."""
+    return (get_user_model().objects
+            .filter(applicant_profile__company_id=company_id, is_active=True)
+            .order_by("applicant_profile__id"))

@@ -34,6 +34,7 @@ from postloan.models import (
     WriteOff,
 )
 from postloan.selectors import alert_get, loan_get, loan_scope_q, task_get
+from sla import services as sla_services
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,9 @@ def _audit(*, action: str, actor, loan: Loan, subject, comment: str = "", data=N
                  from_state=from_state, to_state=to_state)
 
 
-# --- SLA clocks (the sla app owns the engine; tolerate its absence) ------------------------
+# --- SLA clocks of the inspection tasks -------------------------------------------------------
 
 def task_clock_start(*, task: InspectionTask) -> None:
-    try:
-        from sla import services as sla_services
-    except ImportError:  # pragma: no cover - the sla app is part of the product
-        return
     application = task.loan.application
     sla_services.clock_start(
         subject_type=TASK_SUBJECT, subject_id=task.pk, step=TASK_STEPS[task.kind],
@@ -77,10 +74,6 @@ def task_clock_start(*, task: InspectionTask) -> None:
 
 
 def _task_clock_stop(*, task: InspectionTask) -> None:
-    try:
-        from sla import services as sla_services
-    except ImportError:  # pragma: no cover
-        return
     sla_services.clock_stop(subject_type=TASK_SUBJECT, subject_id=task.pk)
 
 

@@ -38,8 +38,7 @@ def seed() -> None:
 def seed_history(applications) -> None:
     """Start the clock of each demo application's current step at the time it entered that
     status, as the transition would have (idempotent: clock_start is)."""
-    from sla.receivers import APPLICATION, STEP_FOR_STATUS
-    from sla.services import clock_start
+    from sla.services import APPLICATION, STEP_FOR_STATUS, clock_start
 
     for application in applications:
         wanted = STEP_FOR_STATUS.get(application.status)

@@ -603,3 +603,44 @@ def _sweep_one_by_one(*, moment: datetime, ids: list[int], skip: list[int]) -> i
             logger.exception("SLA sweep failed on deadline %s; will retry", pk)
             skip.append(pk)
     return fired
+
+
+# --- Application clocks follow the application's status (same transaction) -----------------
+# Called from applications.effects on every transition (moved from sla/receivers.py).
+from applications.models import FINAL_STATUSES, Status  # noqa: E402 - MERGE: one copy
+
+APPLICATION = "applications.loanapplication"
+
+# The step whose clock runs while the application is in a status, and who owns it.
+STEP_FOR_STATUS = {
+    Status.SUBMITTED: ("intake_check", Role.RELATIONSHIP_MANAGER),
+    Status.INVESTIGATION: ("investigation", Role.RELATIONSHIP_MANAGER),
+    Status.APPROVED: ("contract", Role.RELATIONSHIP_MANAGER),
+    Status.CONTRACT_SIGNED: ("disbursement", Role.DISBURSEMENT_OFFICER),
+}
+APPLICATION_STEPS = {step for step, _role in STEP_FOR_STATUS.values()}
+
+
+def clock_follow_application(*, application, from_state: str, to_state: str) -> None:
+    if to_state == Status.INFO_REQUESTED:
+        clock_pause_application(application=application)
+        return
+    if from_state == Status.INFO_REQUESTED:
+        clock_resume_application(application=application)
+    if to_state in FINAL_STATUSES or to_state == Status.DISBURSED:
+        clock_stop_application(application=application)
+        return
+    wanted = STEP_FOR_STATUS.get(to_state)
+    # The other steps' clocks stop (one statement); the status's own clock starts.
+    clock_stop(subject_type=APPLICATION, subject_id=application.pk,
+               steps=APPLICATION_STEPS - ({wanted[0]} if wanted else set()))
+    if wanted:
+        step, role = wanted
+        owner_id = None
+        if step == "investigation":
+            owner_id = application.investigator_id or application.relationship_manager_id
+        elif role == Role.RELATIONSHIP_MANAGER:
+            owner_id = application.relationship_manager_id
+        clock_start(subject_type=APPLICATION, subject_id=application.pk, step=step,
+                    application=application, owner_id=owner_id, role=role,
+                    branch=application.branch)
