@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -483,7 +484,10 @@ def _memo_path(instance, filename: str) -> str:
             f"memo-v{instance.version}-{secrets.token_hex(8)}.pdf")
 
 
-class CreditMemo(models.Model):
+class CreditMemo(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A version of the credit memo: pending until a worker renders it (ready), or failed with
+    the error kept; a pending or failed memo can be enqueued again (pending)."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Being generated")
         READY = "ready", _("Ready")
@@ -494,8 +498,8 @@ class CreditMemo(models.Model):
     investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
                                       related_name="memos")
     version = models.PositiveIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices,
+                      default=Status.PENDING, protected=True)
     language = models.CharField(_("language"), max_length=10)
     file = models.FileField(_("file"), upload_to=_memo_path, blank=True)
     error = models.TextField(blank=True)
@@ -516,3 +520,20 @@ class CreditMemo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} memo v{self.version} {self.status}"
+
+    @transition(field=status, source=[Status.PENDING, Status.FAILED], target=Status.READY)
+    def rendered(self, *, render_ms: int) -> None:
+        """The service has stored the PDF in `file` (a render may succeed after another
+        attempt at the same memo failed)."""
+        self.error = ""
+        self.render_ms = render_ms
+        self.rendered_at = timezone.now()
+
+    @transition(field=status, source=Status.PENDING, target=Status.FAILED)
+    def failed(self, *, error: str) -> None:
+        self.error = error[:2000]
+
+    @transition(field=status, source=[Status.PENDING, Status.FAILED], target=Status.PENDING)
+    def retry(self) -> None:
+        """Enqueue the render again: still pending after a broker outage, or failed."""
+        self.error = ""

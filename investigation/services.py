@@ -12,6 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from applications.models import LoanApplication, Status
 from applications.selectors import application_get
@@ -646,19 +647,19 @@ def memo_retry(*, application_id: int, actor, memo_id: int) -> CreditMemo:
     if application.investigator_id != actor.pk:
         raise Forbidden(_("Only the investigator may regenerate the memo."),
                         code="not_investigator")
-    updated = CreditMemo.objects.filter(
-        pk=memo_id, application=application,
-        status__in=[CreditMemo.Status.PENDING, CreditMemo.Status.FAILED],
-    ).update(status=CreditMemo.Status.PENDING, error="")
-    if not updated:
-        if CreditMemo.objects.filter(pk=memo_id, application=application).exists():
-            raise Conflict(_("This memo is already ready."), code="memo_ready")
+    memo = (CreditMemo.objects.select_for_update()
+            .filter(pk=memo_id, application=application).first())
+    if memo is None:
         raise NotFound()
+    if not can_proceed(memo.retry):
+        raise Conflict(_("This memo is already ready."), code="memo_ready")
+    memo.retry()
+    memo.save(update_fields=["status", "error"])
     audit_record(action="investigation_memo_retry", actor=actor, actor_role=primary_role(actor),
                  application=application, kind="action",
                  subject_type="investigation.creditmemo", subject_id=memo_id)
     _enqueue_render(memo_id)
-    return CreditMemo.objects.get(pk=memo_id)
+    return memo
 
 
 def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> int:
@@ -719,19 +720,19 @@ def memo_render(*, memo_id: int) -> CreditMemo | None:
         pdf = html_to_pdf(memo_html(memo=memo), fetcher=BundledAssetFetcher())
     except Exception as exc:  # noqa: BLE001 - record the failure visibly, retry later
         logger.exception("Credit memo %s failed to render", memo_id)
-        CreditMemo.objects.filter(pk=memo_id, status=CreditMemo.Status.PENDING).update(
-            status=CreditMemo.Status.FAILED, error=str(exc)[:2000])
-        return CreditMemo.objects.get(pk=memo_id)
+        with transaction.atomic():
+            memo = CreditMemo.objects.select_for_update().get(pk=memo_id)
+            if can_proceed(memo.failed):  # still pending: no other worker finished it
+                memo.failed(error=str(exc))
+                memo.save(update_fields=["status", "error"])
+        return memo
     elapsed = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
         memo = CreditMemo.objects.select_for_update().get(pk=memo_id)
         if memo.status == CreditMemo.Status.READY:
             return memo  # another worker got there first
         memo.file.save("memo.pdf", ContentFile(pdf), save=False)
-        memo.status = CreditMemo.Status.READY
-        memo.error = ""
-        memo.render_ms = elapsed
-        memo.rendered_at = timezone.now()
+        memo.rendered(render_ms=elapsed)
         memo.save()
         audit_record(action="investigation_memo_ready", actor=None, actor_role="system",
                      application=memo.application, kind="action",

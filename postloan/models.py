@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 ZERO = Decimal("0.00")
 
@@ -414,7 +415,11 @@ class Alert(models.Model):
         return f"{self.rule} ({self.get_status_display()})"
 
 
-class ClassificationChange(models.Model):
+class ClassificationChange(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A change of the loan's class: applied at once by the daily job's days-past-due floor
+    (kind automatic), or proposed by a relationship manager and decided by a different risk
+    officer (proposed -> applied or rejected)."""
+
     class Kind(models.TextChoices):
         AUTOMATIC = "automatic", _("Days-past-due floor")
         PROPOSED = "proposed", _("Proposed")
@@ -427,7 +432,7 @@ class ClassificationChange(models.Model):
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
                              related_name="classification_changes")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices, protected=True)
     from_classification = models.CharField(_("from"), max_length=20,
                                            choices=Classification.choices)
     to_classification = models.CharField(_("to"), max_length=20,
@@ -458,9 +463,27 @@ class ClassificationChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_classification} -> {self.to_classification}"
 
+    def _decided(self, *, by, comment: str) -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.APPLIED)
+    def apply(self, *, by, comment: str = "", from_classification: str) -> None:
+        """Approved: the class the loan had when it was decided is the one changed from."""
+        self.from_classification = from_classification
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.REJECTED)
+    def reject(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)
 
 
-class WriteOff(models.Model):
+
+class WriteOff(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A proposed write-off, decided by a risk officer other than the proposer (proposed ->
+    approved, after which the loan ends written off; or rejected)."""
+
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
@@ -468,8 +491,8 @@ class WriteOff(models.Model):
 
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
                              related_name="write_offs")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PROPOSED)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices,
+                      default=Status.PROPOSED, protected=True)
     amount = models.DecimalField(_("amount written off"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     reason = models.TextField(_("reason"))
@@ -493,3 +516,16 @@ class WriteOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
+
+    def _decided(self, *, by, comment: str) -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.APPROVED)
+    def approve(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.REJECTED)
+    def reject(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
 
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
@@ -533,7 +534,8 @@ def classification_propose(*, application_id: int, actor, to_classification: str
             raise InvalidInput(details={"to_classification": [
                 _("At %(dpd)d days past due the loan must be at least %(floor)s.")
                 % {"dpd": loan.days_past_due, "floor": Classification(floor).label}]})
-        if ClassificationChange.objects.filter(loan=loan, status="proposed").exists():
+        if ClassificationChange.objects.filter(
+                loan=loan, status=ClassificationChange.Status.PROPOSED).exists():
             raise Conflict(_("A proposed change is already waiting for approval."),
                            code="pending_change")
         change = ClassificationChange.objects.create(
@@ -573,15 +575,13 @@ def classification_decide(*, change_id: int, actor, approve: bool,
                     raise Conflict(_("The days past due have risen since the proposal; the loan "
                                      "must now be at least %(floor)s.")
                                    % {"floor": Classification(floor).label}, code="below_floor")
-                change.from_classification = loan.classification
+                change.apply(by=actor, comment=comment,
+                             from_classification=loan.classification)
                 loan.classification = change.to_classification
                 loan.save(update_fields=["classification"])
-            change.status = (ClassificationChange.Status.APPLIED if approve
-                             else ClassificationChange.Status.REJECTED)
-            change.decided_by = actor
-            change.decided_at = timezone.now()
-            change.decision_comment = comment
-            change.save()
+            else:
+                change.reject(by=actor, comment=comment)
+            _save_decided(change, already=_("This change was already decided."))
             _audit(action="classification_approve" if approve else "classification_reject",
                    actor=actor, loan=loan, subject=change, comment=comment,
                    from_state=change.from_classification, to_state=change.to_classification)
@@ -591,6 +591,14 @@ def classification_decide(*, change_id: int, actor, approve: bool,
         _record_refusal(exc, actor)
         raise
     return change
+
+
+def _save_decided(decision: ClassificationChange | WriteOff, *, already: str) -> None:
+    """Save a decided proposal; one decided meanwhile (past the caller's lock) is a 409."""
+    try:
+        decision.save()
+    except ConcurrentTransition:
+        raise Conflict(already, code="already_decided") from None
 
 
 class _Refused(SegregationOfDuties):
@@ -652,11 +660,11 @@ def write_off_decide(*, write_off_id: int, actor, approve: bool, comment: str = 
                 raise _Refused(_("You proposed this write-off, so a different risk officer must "
                                  "approve it."), application=loan.application,
                                action="write_off_decide")
-            write_off.status = WriteOff.Status.APPROVED if approve else WriteOff.Status.REJECTED
-            write_off.decided_by = actor
-            write_off.decided_at = timezone.now()
-            write_off.decision_comment = comment
-            write_off.save()
+            if approve:
+                write_off.approve(by=actor, comment=comment)
+            else:
+                write_off.reject(by=actor, comment=comment)
+            _save_decided(write_off, already=_("This write-off was already decided."))
             _audit(action="write_off_approve" if approve else "write_off_reject", actor=actor,
                    loan=loan, subject=write_off, comment=comment)
             if approve:

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from applications.models import LoanApplication, Status
-from applications.services import INTERNAL_TRANSITIONS, TRANSITION_NAMES
+from applications.models import INTERNAL_TRANSITIONS, TRANSITION_NAMES, LoanApplication, Status
 from audit.models import AuditEvent
 from org.roles import ROLE_PERMISSIONS, Role
 from tests.factories import ApplicationFactory

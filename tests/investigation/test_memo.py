@@ -313,3 +313,27 @@ def test_a_documents_own_user_agent_sheet_replaces_weasyprints():
     # WeasyPrint's sheet hides the title and shows the paragraph; this one the other way round.
     assert "shown" in default and "hidden" not in default
     assert "hidden" in own and "shown" not in own
+
+
+def test_a_failed_render_keeps_its_error_until_a_retry_renders_it(investigating, staff, api,
+                                                                  monkeypatch):
+    from investigation import memo as memo_module
+
+    scored(investigating, staff["rm"])
+    memo = services.memo_request(application_id=investigating.pk, actor=staff["rm"])
+    render = memo_module.html_to_pdf
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(memo_module, "html_to_pdf", broken)
+    failed = services.memo_render(memo_id=memo.pk)
+    assert (failed.status, failed.error) == ("failed", "no fonts")
+    with pytest.raises(AttributeError):
+        failed.status = "ready"  # only its transitions change it
+    retry = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
+                                          args=[investigating.pk, memo.pk]))
+    assert retry.status_code == 202
+    assert CreditMemo.objects.get(pk=memo.pk).error == ""
+    monkeypatch.setattr(memo_module, "html_to_pdf", render)
+    assert services.memo_render(memo_id=memo.pk).status == "ready"

@@ -103,3 +103,22 @@ def test_a_risk_officer_can_reject_and_only_one_proposal_waits_at_a_time(make_lo
     assert rejected.status_code == 200
     loan.refresh_from_db()
     assert loan.classification == "normal"
+
+
+def test_a_decided_change_answers_409_and_moves_only_by_its_transitions(make_loan, api, staff):
+    from django_fsm import TransitionNotAllowed
+
+    loan = make_loan([(TODAY + timedelta(days=30), Decimal("1000.00"), Decimal("0.00"))])
+    proposed = _propose(api, staff["rm"], loan, "substandard")
+    reject = reverse("api-postloan-classification-reject", args=[proposed.data["id"]])
+    approve = reverse("api-postloan-classification-approve", args=[proposed.data["id"]])
+    assert api(staff["risk"]).post(reject, {}, format="json").status_code == 200
+    again = api(staff["risk"]).post(approve, {}, format="json")
+    assert again.status_code == 409 and again.data["code"] == "already_decided"
+    change = ClassificationChange.objects.get(pk=proposed.data["id"])
+    with pytest.raises(AttributeError):
+        change.status = "applied"
+    with pytest.raises(TransitionNotAllowed):
+        change.apply(by=staff["risk"], from_classification="normal")
+    loan.refresh_from_db()
+    assert (change.status, loan.classification) == ("rejected", "normal")

@@ -64,3 +64,26 @@ def test_a_write_off_is_proposed_and_approved_by_a_different_risk_officer(api, s
     assert approved.status_code == 200, approved.data
     assert LoanApplication.objects.get(pk=loan.application_id).status == "written_off"
     assert Loan.objects.get(pk=loan.pk).status == "written_off"
+
+
+def test_a_rejected_write_off_cannot_be_approved_afterwards(api, staff, make_loan,
+                                                            head_office):
+    from org.roles import Role
+    from postloan.models import WriteOff
+    from tests.factories import make_staff
+
+    loan = make_loan()
+    second = make_staff(Role.RISK_OFFICER, head_office, username="oscar_risk")
+    proposed = api(staff["risk"]).post(
+        reverse("api-postloan-write-off-propose", args=[loan.application_id]),
+        {"reason": "Borrower insolvent"}, format="json")
+    assert proposed.status_code == 201, proposed.data
+    reject = reverse("api-postloan-write-off-reject", args=[proposed.data["id"]])
+    approve = reverse("api-postloan-write-off-approve", args=[proposed.data["id"]])
+    assert api(second).post(reject, {"comment": "Collateral covers it"},
+                            format="json").status_code == 200
+    again = api(second).post(approve, {}, format="json")
+    assert again.status_code == 409 and again.data["code"] == "already_decided"
+    write_off = WriteOff.objects.get(pk=proposed.data["id"])
+    assert (write_off.status, write_off.decided_by) == ("rejected", second)
+    assert LoanApplication.objects.get(pk=loan.application_id).status == "disbursed"
