@@ -62,13 +62,16 @@ def a_contract_is_recorded(application: LoanApplication, *, data: dict) -> list[
     return [_("The signed contract (accept the offer on the portal, or record it).")]
 
 
-def a_disbursement_is_recorded_and_conditions_are_met(application: LoanApplication, *,
-                                                      data: dict) -> list[str]:
+def a_disbursement_is_recorded_and_conditions_are_met(
+    application: LoanApplication, *, data: dict
+) -> list[str]:
     missing = []
     if not Disbursement.objects.filter(application=application).exists():
         missing.append(_("A disbursement recorded by a disbursement officer."))
-    missing.extend(_("Condition precedent not satisfied: %(text)s") % {"text": text}
-                   for text in unsatisfied_conditions(application))
+    missing.extend(
+        _("Condition precedent not satisfied: %(text)s") % {"text": text}
+        for text in unsatisfied_conditions(application)
+    )
     return missing
 
 
@@ -84,25 +87,29 @@ GATES = {
 # --- Segregation of duties: who may not take the transition (403, logged) ------------------
 
 
-def filer_and_investigator_never_decide(application: LoanApplication, *, actor,
-                                        data: dict) -> str | None:
+def filer_and_investigator_never_decide(
+    application: LoanApplication, *, actor, data: dict
+) -> str | None:
     """The core segregation rule (审贷分离)."""
     if actor is None:
         return None
     if actor.pk in (application.filed_by_id, application.relationship_manager_id):
-        return _("You filed or manage this application, so you may not take an approval "
-                 "decision on it.")
+        return _(
+            "You filed or manage this application, so you may not take an approval decision on it."
+        )
     if application.investigator_id and actor.pk == application.investigator_id:
-        return _("You investigated this application, so you may not take an approval "
-                 "decision on it.")
+        return _(
+            "You investigated this application, so you may not take an approval decision on it."
+        )
     return None
 
 
 # MERGE: becomes `approvals_services.approval_decision_refusal(application=application,
 # actor=actor, task_id=data.get("approval_task"))` (the approvals branch replaces the
 # ContextVar behind `step_checked_under_lock` with that function); delete this body then.
-def decisions_come_from_the_approval_route(application: LoanApplication, *, actor,
-                                           data: dict) -> str | None:
+def decisions_come_from_the_approval_route(
+    application: LoanApplication, *, actor, data: dict
+) -> str | None:
     """A person's decision must be taken at a task of the route by someone allowed to act
     there (role, 审贷分离, one step per person, limit at the grade)."""
     from approvals.models import ApprovalTask
@@ -111,11 +118,16 @@ def decisions_come_from_the_approval_route(application: LoanApplication, *, acto
         return None  # system decisions, and declines outside approval (pre-screen)
     task_id = data.get("approval_task")
     if task_id and approvals_services.step_checked_under_lock(
-            task_id=task_id, application_id=application.pk, actor=actor):
+        task_id=task_id, application_id=application.pk, actor=actor
+    ):
         return None  # task_decide checked this actor at this step, the task locked
-    task = (ApprovalTask.objects.select_related("record")
-            .filter(pk=task_id, application_id=application.pk).first()
-            if task_id else None)
+    task = (
+        ApprovalTask.objects.select_related("record")
+        .filter(pk=task_id, application_id=application.pk)
+        .first()
+        if task_id
+        else None
+    )
     if task is None:
         return _("Approval decisions are taken at a step of the approval route.")
     refusal = approvals_services.step_refusal(task=task, actor=actor, application=application)
@@ -125,11 +137,15 @@ def decisions_come_from_the_approval_route(application: LoanApplication, *, acto
 def maker_never_checks(application: LoanApplication, *, actor, data: dict) -> str | None:
     if actor is None:
         return None
-    maker_id = (Disbursement.objects.filter(application=application)
-                .values_list("maker_id", flat=True).first())
+    maker_id = (
+        Disbursement.objects.filter(application=application)
+        .values_list("maker_id", flat=True)
+        .first()
+    )
     if maker_id is not None and maker_id == actor.pk:
-        return _("You recorded this disbursement, so another person must confirm it "
-                 "(maker-checker).")
+        return _(
+            "You recorded this disbursement, so another person must confirm it (maker-checker)."
+        )
     return None
 
 
@@ -144,12 +160,12 @@ DUTY_RULES = {
 
 def missing_for(application: LoanApplication, transition: str, *, data: dict) -> list[str]:
     """What blocks `transition` (empty when nothing does)."""
-    return [item for check in GATES.get(transition, ())
-            for item in check(application, data=data)]
+    return [item for check in GATES.get(transition, ()) for item in check(application, data=data)]
 
 
-def duty_violation(application: LoanApplication, transition: str, *, actor,
-                   data: dict) -> str | None:
+def duty_violation(
+    application: LoanApplication, transition: str, *, actor, data: dict
+) -> str | None:
     """The first reason `actor` may not take `transition`, or None."""
     for rule in DUTY_RULES.get(transition, ()):
         reason = rule(application, actor=actor, data=data)
@@ -161,8 +177,16 @@ def duty_violation(application: LoanApplication, transition: str, *, actor,
 # --- Effects: what the transition does, in this order ---------------------------------------
 
 
-def effects_run(*, application: LoanApplication, transition: str, from_state: str,
-                to_state: str, actor, event, data: dict) -> None:
+def effects_run(
+    *,
+    application: LoanApplication,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor,
+    event,
+    data: dict,
+) -> None:
     """Run after the save and the audit row, in the transition's transaction.
 
     The order is the one the signal receivers ran in (INSTALLED_APPS, the stage order):
@@ -174,13 +198,18 @@ def effects_run(*, application: LoanApplication, transition: str, from_state: st
     if transition == "submit":
         intake_services.prescreen_on_submit(application=application, actor=actor)
     # Investigation: opened on start, reopened on a return from approval.
-    investigation_services.on_application_transitioned(application=application,
-                                                       transition=transition)
+    investigation_services.on_application_transitioned(
+        application=application, transition=transition
+    )
     # Approvals: the route opens on entering approval, waits with the applicant, closes on
     # leaving.
     approvals_services.on_application_transitioned(
-        application=application, transition=transition, from_state=from_state,
-        to_state=to_state, actor=actor)
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+    )
     # Disbursement: the offer is made on approval (its PDF after commit).
     if to_state == Status.APPROVED:
         offer_create(application=application)
@@ -188,12 +217,16 @@ def effects_run(*, application: LoanApplication, transition: str, from_state: st
     if to_state == Status.DISBURSED:
         loan_open(application=application, actor=actor, data=data)
     # SLA: the application's clocks follow its status.
-    clock_follow_application(application=application, from_state=from_state,
-                             to_state=to_state)
+    clock_follow_application(application=application, from_state=from_state, to_state=to_state)
     # Notifications: the applicants hear of the new status (mail after commit).
     applicant_status_notify(application=application, to_state=to_state)
     # Analytics: the stage just left is recorded with its duration.
     stage_visit_record_transition(
-        application=application, transition=transition, from_state=from_state,
-        to_state=to_state, actor=actor, actor_role=event.actor_role, at=event.at)
-
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        actor_role=event.actor_role,
+        at=event.at,
+    )

@@ -31,6 +31,7 @@ from org.selectors import staff_branch
 
 logger = logging.getLogger(__name__)
 
+
 def _effects():
     """applications.effects. Imported at call time, the one import of it: it imports the stage
     services, which import this module to take transitions of their own."""
@@ -86,16 +87,17 @@ def application_transition(
                 application = locked
             elif system:
                 try:
-                    application = LoanApplication.objects.select_for_update().get(
-                        pk=application_id)
+                    application = LoanApplication.objects.select_for_update().get(pk=application_id)
                 except LoanApplication.DoesNotExist:
                     raise NotFound() from None
             else:
                 application = application_get(user=actor, pk=application_id, for_update=True)
             method = _transition_method(application, transition)
             if not system and not has_role_perm(actor, _permission_of(application, transition)):
-                raise Forbidden(_("Your role may not take the action '%(name)s'.")
-                                % {"name": transition}, code="role")
+                raise Forbidden(
+                    _("Your role may not take the action '%(name)s'.") % {"name": transition},
+                    code="role",
+                )
             if not can_proceed(method, check_conditions=False):
                 raise Conflict(
                     _("'%(name)s' is not allowed while the application is %(status)s.")
@@ -106,8 +108,7 @@ def application_transition(
             if not system:
                 if not has_transition_perm(method, actor):
                     raise Forbidden(code="role")
-                reason = effects.duty_violation(application, transition, actor=actor,
-                                                data=data)
+                reason = effects.duty_violation(application, transition, actor=actor, data=data)
                 if reason:
                     refusal = SegregationOfDuties(reason)
                     raise refusal
@@ -116,7 +117,8 @@ def application_transition(
                 raise Conflict(
                     _("'%(name)s' cannot be taken yet: some things are missing.")
                     % {"name": transition},
-                    code="incomplete", missing=missing,
+                    code="incomplete",
+                    missing=missing,
                 )
             from_state = application.status
             before = _column_values(application)
@@ -125,24 +127,41 @@ def application_transition(
             try:
                 application.save(update_fields=_changed_fields(application, before))
             except ConcurrentTransition:
-                raise Conflict(_("The application was changed by someone else; reload and "
-                                 "retry."), code="concurrent_change") from None
+                raise Conflict(
+                    _("The application was changed by someone else; reload and retry."),
+                    code="concurrent_change",
+                ) from None
             role = "system" if system else _role_for(actor, transition, application)
             event = audit_record(
-                action=transition, actor=actor, actor_role=role, application=application,
-                from_state=from_state, to_state=application.status, comment=comment,
+                action=transition,
+                actor=actor,
+                actor_role=role,
+                application=application,
+                from_state=from_state,
+                to_state=application.status,
+                comment=comment,
                 data=_jsonable(data),
             )
             effects.effects_run(
-                application=application, transition=transition, from_state=from_state,
-                to_state=application.status, actor=actor, event=event, data=data,
+                application=application,
+                transition=transition,
+                from_state=from_state,
+                to_state=application.status,
+                actor=actor,
+                event=event,
+                data=data,
             )
     except SegregationOfDuties as exc:
         if exc is refusal:
             application = LoanApplication.objects.get(pk=application_id)
-            audit_refusal(action=transition, actor=actor,
-                          actor_role=_role_for(actor, transition, application),
-                          application=application, reason=str(exc.message), code=exc.code)
+            audit_refusal(
+                action=transition,
+                actor=actor,
+                actor_role=_role_for(actor, transition, application),
+                application=application,
+                reason=str(exc.message),
+                code=exc.code,
+            )
         raise
     return application
 
@@ -150,17 +169,22 @@ def application_transition(
 def _column_values(application: LoanApplication) -> dict:
     """The application's column values by field name (JSON values copied: a transition may
     change them in place)."""
-    return {field.name: (copy.deepcopy(value) if isinstance(value, dict | list) else value)
-            for field in application._meta.concrete_fields
-            for value in (getattr(application, field.attname),)}
+    return {
+        field.name: (copy.deepcopy(value) if isinstance(value, dict | list) else value)
+        for field in application._meta.concrete_fields
+        for value in (getattr(application, field.attname),)
+    }
 
 
 def _changed_fields(application: LoanApplication, before: dict) -> list[str]:
     """The fields a transition changed, and those Django sets on every save (auto_now): the
     UPDATE writes these only, not all forty columns."""
     after = _column_values(application)
-    return [field.name for field in application._meta.concrete_fields
-            if after[field.name] != before[field.name] or getattr(field, "auto_now", False)]
+    return [
+        field.name
+        for field in application._meta.concrete_fields
+        if after[field.name] != before[field.name] or getattr(field, "auto_now", False)
+    ]
 
 
 def _jsonable(data: dict) -> dict:
@@ -198,28 +222,42 @@ def application_available_actions(*, application: LoanApplication, user) -> list
 
 # --- Filing ----------------------------------------------------------------------------------
 
-def validate_against_product(*, product: Product, amount: Decimal, term_months: int,
-                             interest_rate: Decimal, repayment_method: str,
-                             guarantee_type: str, currency: str | None = None) -> dict:
+
+def validate_against_product(
+    *,
+    product: Product,
+    amount: Decimal,
+    term_months: int,
+    interest_rate: Decimal,
+    repayment_method: str,
+    guarantee_type: str,
+    currency: str | None = None,
+) -> dict:
     """Field messages for a request outside the product's terms (empty when it fits)."""
     errors: dict[str, list[str]] = {}
     if currency and currency != product.currency:
         errors["currency"] = [_("This product lends in %(cur)s only.") % {"cur": product.currency}]
     if amount is not None and not (product.min_amount <= amount <= product.max_amount):
-        errors["amount"] = [_("The amount must be between %(min)s and %(max)s %(cur)s for "
-                              "this product.") % {"min": f"{product.min_amount:,.2f}",
-                                                  "max": f"{product.max_amount:,.2f}",
-                                                  "cur": product.currency}]
+        errors["amount"] = [
+            _("The amount must be between %(min)s and %(max)s %(cur)s for this product.")
+            % {
+                "min": f"{product.min_amount:,.2f}",
+                "max": f"{product.max_amount:,.2f}",
+                "cur": product.currency,
+            }
+        ]
     if term_months is not None and not (
         product.min_term_months <= term_months <= product.max_term_months
     ):
-        errors["term_months"] = [_("The term must be between %(min)d and %(max)d months for "
-                                   "this product.") % {"min": product.min_term_months,
-                                                       "max": product.max_term_months}]
+        errors["term_months"] = [
+            _("The term must be between %(min)d and %(max)d months for this product.")
+            % {"min": product.min_term_months, "max": product.max_term_months}
+        ]
     if interest_rate is not None and not (product.min_rate <= interest_rate <= product.max_rate):
-        errors["interest_rate"] = [_("The rate must be between %(min)s%% and %(max)s%% for "
-                                     "this product.") % {"min": product.min_rate,
-                                                         "max": product.max_rate}]
+        errors["interest_rate"] = [
+            _("The rate must be between %(min)s%% and %(max)s%% for this product.")
+            % {"min": product.min_rate, "max": product.max_rate}
+        ]
     if repayment_method and repayment_method not in product.repayment_methods:
         errors["repayment_method"] = [_("This product does not allow this repayment method.")]
     if guarantee_type and guarantee_type not in product.guarantee_types:
@@ -228,9 +266,11 @@ def validate_against_product(*, product: Product, amount: Decimal, term_months: 
 
 
 def open_application_for(*, company, product) -> LoanApplication | None:
-    return (LoanApplication.objects.filter(company=company, product=product,
-                                           status__in=OPEN_STATUSES)
-            .order_by("created_at").first())
+    return (
+        LoanApplication.objects.filter(company=company, product=product, status__in=OPEN_STATUSES)
+        .order_by("created_at")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -263,8 +303,13 @@ def application_create(
     if not product.is_open_on(timezone.localdate()):
         raise InvalidInput(details={"product": [_("This product is not open for applications.")]})
     errors = validate_against_product(
-        product=product, amount=amount, term_months=term_months, interest_rate=interest_rate,
-        repayment_method=repayment_method, guarantee_type=guarantee_type, currency=currency,
+        product=product,
+        amount=amount,
+        term_months=term_months,
+        interest_rate=interest_rate,
+        repayment_method=repayment_method,
+        guarantee_type=guarantee_type,
+        currency=currency,
     )
     if errors:
         raise InvalidInput(_("The request does not fit the product."), details=errors)
@@ -276,25 +321,50 @@ def application_create(
             _("%(company)s already has an open application for this product (%(ref)s).")
             % {"company": company.name, "ref": existing.reference},
             code="duplicate_application",
-            details={"existing_id": existing.pk, "existing_reference": existing.reference,
-                     "existing_url": f"/applications/{existing.pk}/"},
+            details={
+                "existing_id": existing.pk,
+                "existing_reference": existing.reference,
+                "existing_url": f"/applications/{existing.pk}/",
+            },
         )
     application = LoanApplication.objects.create(
-        company=company, branch=branch, product=product, product_snapshot=product.snapshot(),
-        amount=amount, currency=product.currency, term_months=term_months,
-        interest_rate=interest_rate, repayment_method=repayment_method,
-        guarantee_type=guarantee_type, purpose=purpose, channel=channel,
-        filed_by=actor, relationship_manager=relationship_manager, language=language,
+        company=company,
+        branch=branch,
+        product=product,
+        product_snapshot=product.snapshot(),
+        amount=amount,
+        currency=product.currency,
+        term_months=term_months,
+        interest_rate=interest_rate,
+        repayment_method=repayment_method,
+        guarantee_type=guarantee_type,
+        purpose=purpose,
+        channel=channel,
+        filed_by=actor,
+        relationship_manager=relationship_manager,
+        language=language,
     )
-    audit_record(action="create", actor=actor,
-                 actor_role=primary_role(actor) if actor else "system",
-                 application=application, to_state=application.status,
-                 kind="action", data={"channel": channel})
+    audit_record(
+        action="create",
+        actor=actor,
+        actor_role=primary_role(actor) if actor else "system",
+        application=application,
+        to_state=application.status,
+        kind="action",
+        data={"channel": channel},
+    )
     return application
 
 
-EDITABLE_DRAFT_FIELDS = ("amount", "term_months", "interest_rate", "repayment_method",
-                         "guarantee_type", "purpose", "language")
+EDITABLE_DRAFT_FIELDS = (
+    "amount",
+    "term_months",
+    "interest_rate",
+    "repayment_method",
+    "guarantee_type",
+    "purpose",
+    "language",
+)
 
 
 @transaction.atomic
@@ -302,23 +372,31 @@ def application_update_draft(*, application_id: int, actor, changes: dict) -> Lo
     application = application_get(user=actor, pk=application_id, for_update=True)
     if application.status != "draft":
         raise Conflict(_("Only a draft can be edited."), code="not_draft")
-    if not (has_role_perm(actor, "applications.create_application")
-            or has_role_perm(actor, "applications.submit_application")):
+    if not (
+        has_role_perm(actor, "applications.create_application")
+        or has_role_perm(actor, "applications.submit_application")
+    ):
         raise Forbidden()
     for field in EDITABLE_DRAFT_FIELDS:
         if field in changes:
             setattr(application, field, changes[field])
     errors = validate_against_product(
-        product=application.product, amount=application.amount,
-        term_months=application.term_months, interest_rate=application.interest_rate,
+        product=application.product,
+        amount=application.amount,
+        term_months=application.term_months,
+        interest_rate=application.interest_rate,
         repayment_method=application.repayment_method,
         guarantee_type=application.guarantee_type,
     )
     if errors:
         raise InvalidInput(_("The request does not fit the product."), details=errors)
     application.save()
-    audit_record(action="edit_draft", actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action",
-                 data={"fields": sorted(k for k in changes if k in EDITABLE_DRAFT_FIELDS)})
+    audit_record(
+        action="edit_draft",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        data={"fields": sorted(k for k in changes if k in EDITABLE_DRAFT_FIELDS)},
+    )
     return application
-

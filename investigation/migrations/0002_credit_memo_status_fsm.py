@@ -5,15 +5,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('investigation', '0001_initial'),
+        ("investigation", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='creditmemo',
-            name='status',
-            field=django_fsm.FSMField(choices=[('pending', 'Being generated'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=10, protected=True, verbose_name='status'),
+            model_name="creditmemo",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[("pending", "Being generated"), ("ready", "Ready"), ("failed", "Failed")],
+                default="pending",
+                max_length=10,
+                protected=True,
+                verbose_name="status",
+            ),
         ),
     ]

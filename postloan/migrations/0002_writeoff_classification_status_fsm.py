@@ -5,20 +5,38 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('postloan', '0001_initial'),
+        ("postloan", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='classificationchange',
-            name='status',
-            field=django_fsm.FSMField(choices=[('proposed', 'Waiting for approval'), ('applied', 'Applied'), ('rejected', 'Rejected')], max_length=10, protected=True, verbose_name='status'),
+            model_name="classificationchange",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("proposed", "Waiting for approval"),
+                    ("applied", "Applied"),
+                    ("rejected", "Rejected"),
+                ],
+                max_length=10,
+                protected=True,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='writeoff',
-            name='status',
-            field=django_fsm.FSMField(choices=[('proposed', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='proposed', max_length=10, protected=True, verbose_name='status'),
+            model_name="writeoff",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("proposed", "Waiting for approval"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                ],
+                default="proposed",
+                max_length=10,
+                protected=True,
+                verbose_name="status",
+            ),
         ),
     ]

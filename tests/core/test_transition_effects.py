@@ -26,8 +26,11 @@ def _sla_policies(db):
 
 
 def _clocks(pk: int) -> dict[str, str]:
-    return dict(Deadline.objects.filter(subject_type="applications.loanapplication",
-                                        subject_id=pk).values_list("step", "status"))
+    return dict(
+        Deadline.objects.filter(
+            subject_type="applications.loanapplication", subject_id=pk
+        ).values_list("step", "status")
+    )
 
 
 def test_the_rules_and_gates_name_only_transitions_of_the_model():
@@ -38,27 +41,41 @@ def test_the_rules_and_gates_name_only_transitions_of_the_model():
 
 def test_the_transition_names_come_from_the_model_in_process_order():
     assert TRANSITION_NAMES == (
-        "submit", "start_investigation", "send_to_approval", "approve", "decline",
-        "return_to_investigation", "request_information", "resume", "sign_contract",
-        "disburse", "close", "write_off", "withdraw")
-    assert all(hasattr(getattr(LoanApplication, name), "_django_fsm")
-               for name in TRANSITION_NAMES)
+        "submit",
+        "start_investigation",
+        "send_to_approval",
+        "approve",
+        "decline",
+        "return_to_investigation",
+        "request_information",
+        "resume",
+        "sign_contract",
+        "disburse",
+        "close",
+        "write_off",
+        "withdraw",
+    )
+    assert all(hasattr(getattr(LoanApplication, name), "_django_fsm") for name in TRANSITION_NAMES)
 
 
 def test_submitting_prescreens_starts_the_intake_clock_tells_the_owner_and_ends_the_draft(
-        api, staff, company, product, owner):
+    api, staff, company, product, owner
+):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.submit(api, staff, pk)
 
     assert PrescreenResult.objects.filter(application_id=pk).count() == 1
     assert _clocks(pk) == {"intake_check": "pending"}
-    assert Notification.objects.filter(user=owner, application_id=pk,
-                                       kind="status_change").count() == 1
+    assert (
+        Notification.objects.filter(user=owner, application_id=pk, kind="status_change").count()
+        == 1
+    )
     assert StageVisit.objects.get(application_id=pk, stage="draft").left_at is not None
 
 
 def test_approving_makes_the_offer_closes_the_route_moves_the_clocks_and_tells_the_owner(
-        api, staff, company, product, owner):
+    api, staff, company, product, owner
+):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "in_approval")
     lifecycle.approve(api, staff, pk)
@@ -73,7 +90,8 @@ def test_approving_makes_the_offer_closes_the_route_moves_the_clocks_and_tells_t
 
 
 def test_a_failing_later_effect_rolls_back_the_transition_and_every_earlier_effect(
-        api, staff, company, product, owner, monkeypatch):
+    api, staff, company, product, owner, monkeypatch
+):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.prepare_materials(api, staff, pk)
     trail = AuditEvent.objects.filter(application_id=pk).count()

@@ -22,11 +22,19 @@ def pdf_text(data: bytes) -> str:
 
 
 def scored(application, actor):
-    services.financials_save(application_id=application.pk, actor=actor, period="last_year",
-                             figures=FIGURES)
-    services.assessment_save(application_id=application.pk, actor=actor, changes={
-        "repayment_record": "good", "tax_grade": "A", "industry_risk": "low",
-        "opinion": "经营稳定，建议批准。"})
+    services.financials_save(
+        application_id=application.pk, actor=actor, period="last_year", figures=FIGURES
+    )
+    services.assessment_save(
+        application_id=application.pk,
+        actor=actor,
+        changes={
+            "repayment_record": "good",
+            "tax_grade": "A",
+            "industry_risk": "low",
+            "opinion": "经营稳定，建议批准。",
+        },
+    )
     services.investigation_score(application_id=application.pk, actor=actor)
 
 
@@ -58,8 +66,9 @@ def test_the_memo_follows_an_english_application(investigating, staff):
     assert memo.file.name.startswith(f"investigation/memos/{investigating.pk}/memo-v1-")
 
 
-def test_an_image_tag_in_the_company_name_is_printed_not_fetched(investigating, staff,
-                                                                 company, monkeypatch):
+def test_an_image_tag_in_the_company_name_is_printed_not_fetched(
+    investigating, staff, company, monkeypatch
+):
     company.name = 'Evil <img src="file:///etc/passwd"> Ltd'
     company.save()
     fetchers: list[BundledAssetFetcher] = []
@@ -80,11 +89,17 @@ def test_an_image_tag_in_the_company_name_is_printed_not_fetched(investigating, 
     assert fetchers[0].refused == []
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.com/x.css",
-    "memo-asset:../../../../../../etc/passwd", "memo-asset:/etc/passwd",
-    "data:text/plain,root:x:0:0",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "https://example.com/x.css",
+        "memo-asset:../../../../../../etc/passwd",
+        "memo-asset:/etc/passwd",
+        "data:text/plain,root:x:0:0",
+    ],
+)
 def test_the_fetcher_refuses_anything_but_bundled_assets(url):
     fetcher = BundledAssetFetcher()
     with pytest.raises(RefusedFetch):
@@ -94,9 +109,11 @@ def test_the_fetcher_refuses_anything_but_bundled_assets(url):
 
 def test_raw_html_asking_for_local_files_gets_refused_by_the_renderer():
     fetcher = BundledAssetFetcher()
-    html = ('<html><head><link rel="stylesheet" href="file:///etc/passwd"></head><body>'
-            '<p>hello</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png">'
-            '<iframe src="file:///etc/passwd"></iframe></body></html>')
+    html = (
+        '<html><head><link rel="stylesheet" href="file:///etc/passwd"></head><body>'
+        '<p>hello</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png">'
+        '<iframe src="file:///etc/passwd"></iframe></body></html>'
+    )
     text = pdf_text(html_to_pdf(html, fetcher=fetcher))
     assert "hello" in text and "root:x:0:0" not in text
     assert "file:///etc/passwd" in fetcher.refused
@@ -116,8 +133,7 @@ def test_each_rendering_thread_keeps_one_font_configuration():
     assert theirs and theirs[0] is not mine
 
 
-def test_the_garbage_collector_is_paused_while_a_document_renders_and_resumed_after(
-        monkeypatch):
+def test_the_garbage_collector_is_paused_while_a_document_renders_and_resumed_after(monkeypatch):
     import contextlib
     import gc
 
@@ -167,7 +183,8 @@ def test_the_garbage_collector_is_paused_while_a_document_renders_and_resumed_af
 
 
 def test_memos_are_versioned_and_downloaded_as_attachments_by_staff_in_scope(
-        investigating, staff, other_branch, api, owner):
+    investigating, staff, other_branch, api, owner
+):
     scored(investigating, staff["rm"])
     first = rendered(investigating, staff["rm"])
     second = rendered(investigating, staff["rm"])
@@ -191,12 +208,14 @@ def test_a_pending_memo_stays_visible_and_can_be_retried(investigating, staff, a
     memo = services.memo_request(application_id=investigating.pk, actor=staff["rm"])
     listing = api(staff["rm"]).get(reverse("api-investigation-memos", args=[investigating.pk]))
     assert listing.data[0]["status"] == "pending" and listing.data[0]["download_url"] == ""
-    response = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
-                                             args=[investigating.pk, memo.pk]))
+    response = api(staff["rm"]).post(
+        reverse("api-investigation-memo-retry", args=[investigating.pk, memo.pk])
+    )
     assert response.status_code == 202
     services.memo_render(memo_id=memo.pk)
-    again = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
-                                          args=[investigating.pk, memo.pk]))
+    again = api(staff["rm"]).post(
+        reverse("api-investigation-memo-retry", args=[investigating.pk, memo.pk])
+    )
     assert again.status_code == 409
 
 
@@ -225,34 +244,95 @@ def embedded_fonts(data: bytes) -> set[str]:
 def filled_in(application, actor):
     """Every section of the memo has content: score, ratios, a flag, verification, a site
     visit, a guarantor and collateral."""
-    services.financials_save(application_id=application.pk, actor=actor, period="last_year",
-                             figures={**FIGURES, "bank_inflows_12m": Decimal("1000000")})
-    services.assessment_save(application_id=application.pk, actor=actor, changes={
-        "repayment_record": "good", "tax_grade": "A", "industry_risk": "low",
-        "opinion": "经营稳定，建议批准。\nSecond line."})
-    services.verification_record(application_id=application.pk, actor=actor,
-                                 fact="registration", status="verified", source="registry",
-                                 note="Registry OK")
-    services.site_visit_record(application_id=application.pk, actor=actor,
-                               visit_date=datetime.date(2026, 3, 2), participants="Alice, 王经理",
-                               findings="Warehouse full, 12 staff on site.")
-    services.guarantor_add(application_id=application.pk, actor=actor, name="张三",
-                           id_number="110101199001011234", guaranteed_amount=Decimal("500000"))
-    services.collateral_add(application_id=application.pk, actor=actor,
-                            collateral_type="equipment", description="CNC lathe",
-                            valuation=Decimal("400000"), valuation_date=datetime.date(2026, 2, 1))
+    services.financials_save(
+        application_id=application.pk,
+        actor=actor,
+        period="last_year",
+        figures={**FIGURES, "bank_inflows_12m": Decimal("1000000")},
+    )
+    services.assessment_save(
+        application_id=application.pk,
+        actor=actor,
+        changes={
+            "repayment_record": "good",
+            "tax_grade": "A",
+            "industry_risk": "low",
+            "opinion": "经营稳定，建议批准。\nSecond line.",
+        },
+    )
+    services.verification_record(
+        application_id=application.pk,
+        actor=actor,
+        fact="registration",
+        status="verified",
+        source="registry",
+        note="Registry OK",
+    )
+    services.site_visit_record(
+        application_id=application.pk,
+        actor=actor,
+        visit_date=datetime.date(2026, 3, 2),
+        participants="Alice, 王经理",
+        findings="Warehouse full, 12 staff on site.",
+    )
+    services.guarantor_add(
+        application_id=application.pk,
+        actor=actor,
+        name="张三",
+        id_number="110101199001011234",
+        guaranteed_amount=Decimal("500000"),
+    )
+    services.collateral_add(
+        application_id=application.pk,
+        actor=actor,
+        collateral_type="equipment",
+        description="CNC lathe",
+        valuation=Decimal("400000"),
+        valuation_date=datetime.date(2026, 2, 1),
+    )
     services.investigation_score(application_id=application.pk, actor=actor)
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("en", ["Credit memo", "Financial figures", "Debt ratio", "Risk score", "Verification",
-            "Registry OK", "Site visits", "Warehouse full", "Guarantors and collateral",
-            "张三", "CNC lathe", "Flags", "Second line", "1 / "]),
-    ("zh-hans", ["授信调查报告", "财务数据", "风险评分", "核实", "张三", "CNC lathe",
-                 "经营稳定，建议批准。", "1 / "]),
-])
-def test_a_full_memo_prints_every_section_in_one_regular_font_on_a4(investigating, staff,
-                                                                    language, expected):
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "Credit memo",
+                "Financial figures",
+                "Debt ratio",
+                "Risk score",
+                "Verification",
+                "Registry OK",
+                "Site visits",
+                "Warehouse full",
+                "Guarantors and collateral",
+                "张三",
+                "CNC lathe",
+                "Flags",
+                "Second line",
+                "1 / ",
+            ],
+        ),
+        (
+            "zh-hans",
+            [
+                "授信调查报告",
+                "财务数据",
+                "风险评分",
+                "核实",
+                "张三",
+                "CNC lathe",
+                "经营稳定，建议批准。",
+                "1 / ",
+            ],
+        ),
+    ],
+)
+def test_a_full_memo_prints_every_section_in_one_regular_font_on_a4(
+    investigating, staff, language, expected
+):
     type(investigating).objects.filter(pk=investigating.pk).update(language=language)
     filled_in(investigating, staff["rm"])
     memo = rendered(investigating, staff["rm"])
@@ -272,19 +352,36 @@ def _boxes(html: str, *, user_agent_stylesheets):
     from investigation.memo import ASSET_ROOT, ASSET_SCHEME
     from loanflow.pdf import HTML, bundled_stylesheet, font_config
 
-    document = HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=BundledAssetFetcher(),
-                    user_agent_stylesheets=user_agent_stylesheets).render(
+    document = HTML(
+        string=html,
+        base_url=ASSET_SCHEME,
+        url_fetcher=BundledAssetFetcher(),
+        user_agent_stylesheets=user_agent_stylesheets,
+    ).render(
         font_config=font_config(),
-        stylesheets=[bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo.css")])
-    pages = [[(type(box).__name__, round(box.position_x, 2), round(box.position_y, 2),
-               round(box.width or 0, 2), round(box.height or 0, 2), getattr(box, "text", None))
-              for box in page._page_box.descendants()] for page in document.pages]
+        stylesheets=[bundled_stylesheet(ASSET_ROOT, ASSET_SCHEME, "memo.css")],
+    )
+    pages = [
+        [
+            (
+                type(box).__name__,
+                round(box.position_x, 2),
+                round(box.position_y, 2),
+                round(box.width or 0, 2),
+                round(box.height or 0, 2),
+                getattr(box, "text", None),
+            )
+            for box in page._page_box.descendants()
+        ]
+        for page in document.pages
+    ]
     return pages, document.make_bookmark_tree()
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_memo_is_laid_out_alike_over_its_own_user_agent_sheet_and_weasyprints(
-        investigating, staff, language):
+    investigating, staff, language
+):
     from investigation.memo import ASSET_ROOT, ASSET_SCHEME
     from loanflow.pdf import bundled_stylesheet
 
@@ -308,15 +405,21 @@ def test_a_documents_own_user_agent_sheet_replaces_weasyprints():
 
     html = "<html><body><p>shown</p><title>hidden</title></body></html>"
     default = pdf_text(render_pdf(html, fetcher=BundledAssetFetcher()))
-    own = pdf_text(render_pdf(html, fetcher=BundledAssetFetcher(), user_agent_stylesheets=(
-        CSS(string="p { display: none }"),)))
+    own = pdf_text(
+        render_pdf(
+            html,
+            fetcher=BundledAssetFetcher(),
+            user_agent_stylesheets=(CSS(string="p { display: none }"),),
+        )
+    )
     # WeasyPrint's sheet hides the title and shows the paragraph; this one the other way round.
     assert "shown" in default and "hidden" not in default
     assert "hidden" in own and "shown" not in own
 
 
-def test_a_failed_render_keeps_its_error_until_a_retry_renders_it(investigating, staff, api,
-                                                                  monkeypatch):
+def test_a_failed_render_keeps_its_error_until_a_retry_renders_it(
+    investigating, staff, api, monkeypatch
+):
     from investigation import memo as memo_module
 
     scored(investigating, staff["rm"])
@@ -331,8 +434,9 @@ def test_a_failed_render_keeps_its_error_until_a_retry_renders_it(investigating,
     assert (failed.status, failed.error) == ("failed", "no fonts")
     with pytest.raises(AttributeError):
         failed.status = "ready"  # only its transitions change it
-    retry = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
-                                          args=[investigating.pk, memo.pk]))
+    retry = api(staff["rm"]).post(
+        reverse("api-investigation-memo-retry", args=[investigating.pk, memo.pk])
+    )
     assert retry.status_code == 202
     assert CreditMemo.objects.get(pk=memo.pk).error == ""
     monkeypatch.setattr(memo_module, "html_to_pdf", render)
