@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Process analytics")
-
-    def ready(self) -> None:
-        from analytics import receivers  # noqa: F401

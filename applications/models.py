@@ -6,7 +6,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import (
+    RETURN_VALUE,
+    ConcurrentTransitionMixin,
+    FSMField,
+    FSMModelMixin,
+    transition,
+)
 
 from org.roles import has_role_perm
 
@@ -77,16 +83,25 @@ class Product(models.Model):
         return data
 
     def is_open_on(self, day) -> bool:
-        return (self.is_active and (self.active_from is None or self.active_from <= day)
-                and (self.active_until is None or day <= self.active_until))
+        return (
+            self.is_active
+            and (self.active_from is None or self.active_from <= day)
+            and (self.active_until is None or day <= self.active_until)
+        )
 
     def snapshot(self) -> dict:
         return {
-            "code": self.code, "name": self.name, "name_zh": self.name_zh,
-            "version": self.version, "currency": self.currency,
-            "min_amount": str(self.min_amount), "max_amount": str(self.max_amount),
-            "min_term_months": self.min_term_months, "max_term_months": self.max_term_months,
-            "min_rate": str(self.min_rate), "max_rate": str(self.max_rate),
+            "code": self.code,
+            "name": self.name,
+            "name_zh": self.name_zh,
+            "version": self.version,
+            "currency": self.currency,
+            "min_amount": str(self.min_amount),
+            "max_amount": str(self.max_amount),
+            "min_term_months": self.min_term_months,
+            "max_term_months": self.max_term_months,
+            "min_rate": str(self.min_rate),
+            "max_rate": str(self.max_rate),
             "repayment_methods": list(self.repayment_methods),
             "guarantee_types": list(self.guarantee_types),
             "fast_track_eligible": self.fast_track_eligible,
@@ -109,8 +124,13 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (
-    Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL,
-    Status.INFO_REQUESTED, Status.APPROVED, Status.CONTRACT_SIGNED,
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.INVESTIGATION,
+    Status.IN_APPROVAL,
+    Status.INFO_REQUESTED,
+    Status.APPROVED,
+    Status.CONTRACT_SIGNED,
 )
 FINAL_STATUSES = (Status.CLOSED, Status.WRITTEN_OFF, Status.DECLINED, Status.WITHDRAWN)
 
@@ -125,57 +145,86 @@ def role_permission(codename: str):
     return check
 
 
-class LoanApplication(ConcurrentTransitionMixin, models.Model):
+class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     class Channel(models.TextChoices):
         BRANCH = "branch", _("Filed by a relationship manager")
         ONLINE = "online", _("Applied online")
 
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
-    company = models.ForeignKey("customers.Company", verbose_name=_("company"),
-                                on_delete=models.PROTECT, related_name="applications")
-    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT,
-                               related_name="applications")
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT,
-                                related_name="applications")
-    product_snapshot = models.JSONField(_("product terms when filed"), default=dict,
-                                        editable=False)
-    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
+    company = models.ForeignKey(
+        "customers.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    branch = models.ForeignKey(
+        "org.Branch",
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="applications"
+    )
+    product_snapshot = models.JSONField(_("product terms when filed"), default=dict, editable=False)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=18,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     term_months = models.PositiveIntegerField(_("term (months)"))
-    interest_rate = models.DecimalField(_("annual interest rate (%)"), max_digits=6,
-                                        decimal_places=3)
-    repayment_method = models.CharField(_("repayment method"), max_length=30,
-                                        choices=RepaymentMethod.choices)
-    guarantee_type = models.CharField(_("guarantee type"), max_length=20,
-                                      choices=GuaranteeType.choices)
+    interest_rate = models.DecimalField(
+        _("annual interest rate (%)"), max_digits=6, decimal_places=3
+    )
+    repayment_method = models.CharField(
+        _("repayment method"), max_length=30, choices=RepaymentMethod.choices
+    )
+    guarantee_type = models.CharField(
+        _("guarantee type"), max_length=20, choices=GuaranteeType.choices
+    )
     purpose = models.TextField(_("purpose"), blank=True)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices,
-                               default=Channel.BRANCH)
-    language = models.CharField(_("language"), max_length=10, default="zh-hans",
-                                help_text=_("Documents such as the credit memo follow it."))
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.BRANCH
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        default="zh-hans",
+        help_text=_("Documents such as the credit memo follow it."),
+    )
 
     status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
     # Where an application waiting on the applicant (info_requested) returns to.
     resume_status = models.CharField(max_length=20, blank=True, editable=False)
     status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
 
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filed by"),
-                                 on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     relationship_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("relationship manager"),
-        on_delete=models.PROTECT, related_name="managed_applications",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_applications",
     )
     investigator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("investigator"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("investigator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     # The investigation's summary, carried on the record for queues, routing and analytics.
     risk_grade = models.CharField(_("risk grade"), max_length=1, blank=True)
     risk_score = models.IntegerField(_("risk score"), null=True, blank=True)
-    route_recommendation = models.CharField(_("route recommendation"), max_length=20,
-                                            blank=True)
+    route_recommendation = models.CharField(_("route recommendation"), max_length=20, blank=True)
     flag_count = models.PositiveIntegerField(_("open flags"), default=0)
     decline_reasons = models.JSONField(_("decline reasons"), default=list, blank=True)
 
@@ -231,74 +280,157 @@ class LoanApplication(ConcurrentTransitionMixin, models.Model):
     # scope, role, segregation of duties and gates, then saves and audits in one transaction.
     # The methods only change this record; they have no side effects.
 
-    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED,
-                permission=role_permission("submit_application"))
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=Status.SUBMITTED,
+        permission=role_permission("submit_application"),
+    )
     def submit(self, *, by, data):
         self.submitted_at = timezone.now()
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.INVESTIGATION,
-                permission=role_permission("start_investigation"))
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.INVESTIGATION,
+        permission=role_permission("start_investigation"),
+    )
     def start_investigation(self, *, by, data):
         self.investigator = by
 
-    @transition(field=status, source=Status.INVESTIGATION, target=Status.IN_APPROVAL,
-                permission=role_permission("send_to_approval"))
+    @transition(
+        field=status,
+        source=Status.INVESTIGATION,
+        target=Status.IN_APPROVAL,
+        permission=role_permission("send_to_approval"),
+    )
     def send_to_approval(self, *, by, data):
         pass
 
-    @transition(field=status, source=Status.IN_APPROVAL, target=Status.APPROVED,
-                permission=role_permission("decide_application"))
+    @transition(
+        field=status,
+        source=Status.IN_APPROVAL,
+        target=Status.APPROVED,
+        permission=role_permission("decide_application"),
+    )
     def approve(self, *, by, data):
         self.decided_at = timezone.now()
 
-    @transition(field=status, source=[Status.SUBMITTED, Status.IN_APPROVAL],
-                target=Status.DECLINED, permission=role_permission("decide_application"))
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.IN_APPROVAL],
+        target=Status.DECLINED,
+        permission=role_permission("decide_application"),
+    )
     def decline(self, *, by, data):
         self.decline_reasons = list(data.get("reasons") or [])
         self.decided_at = timezone.now()
 
-    @transition(field=status, source=Status.IN_APPROVAL, target=Status.INVESTIGATION,
-                permission=role_permission("decide_application"))
+    @transition(
+        field=status,
+        source=Status.IN_APPROVAL,
+        target=Status.INVESTIGATION,
+        permission=role_permission("decide_application"),
+    )
     def return_to_investigation(self, *, by, data):
         pass
 
-    @transition(field=status,
-                source=[Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL],
-                target=Status.INFO_REQUESTED,
-                permission=role_permission("request_information"))
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL],
+        target=Status.INFO_REQUESTED,
+        permission=role_permission("request_information"),
+    )
     def request_information(self, *, by, data):
         self.resume_status = self.status
 
-    @transition(field=status, source=Status.INFO_REQUESTED,
-                target=RETURN_VALUE(Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL),
-                permission=role_permission("resume_application"))
+    @transition(
+        field=status,
+        source=Status.INFO_REQUESTED,
+        target=RETURN_VALUE(Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL),
+        permission=role_permission("resume_application"),
+    )
     def resume(self, *, by, data):
         target, self.resume_status = self.resume_status, ""
         return target
 
-    @transition(field=status, source=Status.APPROVED, target=Status.CONTRACT_SIGNED,
-                permission=role_permission("record_contract"))
+    @transition(
+        field=status,
+        source=Status.APPROVED,
+        target=Status.CONTRACT_SIGNED,
+        permission=role_permission("record_contract"),
+    )
     def sign_contract(self, *, by, data):
         pass
 
-    @transition(field=status, source=Status.CONTRACT_SIGNED, target=Status.DISBURSED,
-                permission=role_permission("disburse_application"))
+    @transition(
+        field=status,
+        source=Status.CONTRACT_SIGNED,
+        target=Status.DISBURSED,
+        permission=role_permission("disburse_application"),
+    )
     def disburse(self, *, by, data):
         self.disbursed_at = timezone.now()
 
-    @transition(field=status, source=Status.DISBURSED, target=Status.CLOSED,
-                permission=role_permission("close_application"))
+    @transition(
+        field=status,
+        source=Status.DISBURSED,
+        target=Status.CLOSED,
+        permission=role_permission("close_application"),
+    )
     def close(self, *, by, data):
         self.closed_at = timezone.now()
 
-    @transition(field=status, source=Status.DISBURSED, target=Status.WRITTEN_OFF,
-                permission=role_permission("write_off_application"))
+    @transition(
+        field=status,
+        source=Status.DISBURSED,
+        target=Status.WRITTEN_OFF,
+        permission=role_permission("write_off_application"),
+    )
     def write_off(self, *, by, data):
         self.closed_at = timezone.now()
 
-    @transition(field=status,
-                source=[Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION,
-                        Status.IN_APPROVAL, Status.INFO_REQUESTED, Status.APPROVED],
-                target=Status.WITHDRAWN, permission=role_permission("withdraw_application"))
+    @transition(
+        field=status,
+        source=[
+            Status.DRAFT,
+            Status.SUBMITTED,
+            Status.INVESTIGATION,
+            Status.IN_APPROVAL,
+            Status.INFO_REQUESTED,
+            Status.APPROVED,
+        ],
+        target=Status.WITHDRAWN,
+        permission=role_permission("withdraw_application"),
+    )
     def withdraw(self, *, by, data):
         self.closed_at = timezone.now()
+
+
+def _transition_names(model, field_name: str) -> tuple[str, ...]:
+    """The names of the transitions on `model`'s FSM field `field_name`, from django-fsm's
+    metadata, in the order the class declares them (the process order)."""
+    field = model._meta.get_field(field_name)
+    names = {t.name for t in field.get_all_transitions(model)}
+    declared = list(vars(model))
+    return tuple(sorted(names, key=declared.index))
+
+
+TRANSITION_NAMES = _transition_names(LoanApplication, "status")
+
+# Transitions a stage app takes through its own service and endpoint; the generic transition
+# endpoint refuses them and points there. The approval decisions are taken at a step of the
+# approval route (approvals), the contract and the disbursement through the maker-checker
+# (disbursement); closing follows the last repayment and a write-off needs a second risk
+# officer's approval (postloan).
+INTERNAL_TRANSITIONS = frozenset(
+    {
+        "approve",
+        "decline",
+        "return_to_investigation",
+        "sign_contract",
+        "disburse",
+        "close",
+        "write_off",
+    }
+)

@@ -3,7 +3,8 @@
 `application_transition` is the only way an application changes state. It checks, in order:
 scope (404), the actor's role (403), the current state (409), segregation of duties (403,
 logged), the stage gates (409 with what is missing); then it runs the transition, saves, writes
-the audit row and sends `application_transitioned`, all in one transaction.
+the audit row and runs the transition's effects in the stages, all in one transaction. The
+rules, gates and effects of every transition are listed in `applications.effects`.
 """
 
 import copy
@@ -15,10 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from applications.models import OPEN_STATUSES, LoanApplication, Product
-from applications.rules import duty_violation, missing_for
+from applications.models import (
+    INTERNAL_TRANSITIONS,
+    OPEN_STATUSES,
+    TRANSITION_NAMES,
+    LoanApplication,
+    Product,
+)
 from applications.selectors import application_get
-from applications.signals import application_transitioned
 from audit.services import audit_record, audit_refusal
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from org.roles import ROLE_PERMISSIONS, has_role_perm, primary_role
@@ -26,16 +31,13 @@ from org.selectors import staff_branch
 
 logger = logging.getLogger(__name__)
 
-TRANSITION_NAMES = (
-    "submit", "start_investigation", "send_to_approval", "approve", "decline",
-    "return_to_investigation", "request_information", "resume", "sign_contract", "disburse",
-    "close", "write_off", "withdraw",
-)
 
-# Transitions that a stage app takes through its own service (the approval queue, the
-# maker-checker disbursement, ...). Stage apps add to this set in AppConfig.ready(); the
-# generic transition endpoint then refuses them and points to the stage's own endpoint.
-INTERNAL_TRANSITIONS: set[str] = set()
+def _effects():
+    """applications.effects. Imported at call time, the one import of it: it imports the stage
+    services, which import this module to take transitions of their own."""
+    from applications import effects
+
+    return effects
 
 
 def _transition_method(application: LoanApplication, name: str):
@@ -85,35 +87,38 @@ def application_transition(
                 application = locked
             elif system:
                 try:
-                    application = LoanApplication.objects.select_for_update().get(
-                        pk=application_id)
+                    application = LoanApplication.objects.select_for_update().get(pk=application_id)
                 except LoanApplication.DoesNotExist:
                     raise NotFound() from None
             else:
                 application = application_get(user=actor, pk=application_id, for_update=True)
             method = _transition_method(application, transition)
             if not system and not has_role_perm(actor, _permission_of(application, transition)):
-                raise Forbidden(_("Your role may not take the action '%(name)s'.")
-                                % {"name": transition}, code="role")
+                raise Forbidden(
+                    _("Your role may not take the action '%(name)s'.") % {"name": transition},
+                    code="role",
+                )
             if not can_proceed(method, check_conditions=False):
                 raise Conflict(
                     _("'%(name)s' is not allowed while the application is %(status)s.")
                     % {"name": transition, "status": application.get_status_display()},
                     code="transition_not_allowed",
                 )
+            effects = _effects()
             if not system:
                 if not has_transition_perm(method, actor):
                     raise Forbidden(code="role")
-                reason = duty_violation(application, transition, actor=actor, data=data)
+                reason = effects.duty_violation(application, transition, actor=actor, data=data)
                 if reason:
                     refusal = SegregationOfDuties(reason)
                     raise refusal
-            missing = missing_for(application, transition, data=data)
+            missing = effects.missing_for(application, transition, data=data)
             if missing:
                 raise Conflict(
                     _("'%(name)s' cannot be taken yet: some things are missing.")
                     % {"name": transition},
-                    code="incomplete", missing=missing,
+                    code="incomplete",
+                    missing=missing,
                 )
             from_state = application.status
             before = _column_values(application)
@@ -122,25 +127,41 @@ def application_transition(
             try:
                 application.save(update_fields=_changed_fields(application, before))
             except ConcurrentTransition:
-                raise Conflict(_("The application was changed by someone else; reload and "
-                                 "retry."), code="concurrent_change") from None
+                raise Conflict(
+                    _("The application was changed by someone else; reload and retry."),
+                    code="concurrent_change",
+                ) from None
             role = "system" if system else _role_for(actor, transition, application)
             event = audit_record(
-                action=transition, actor=actor, actor_role=role, application=application,
-                from_state=from_state, to_state=application.status, comment=comment,
+                action=transition,
+                actor=actor,
+                actor_role=role,
+                application=application,
+                from_state=from_state,
+                to_state=application.status,
+                comment=comment,
                 data=_jsonable(data),
             )
-            application_transitioned.send(
-                sender=LoanApplication, application=application, transition=transition,
-                from_state=from_state, to_state=application.status, actor=actor, event=event,
+            effects.effects_run(
+                application=application,
+                transition=transition,
+                from_state=from_state,
+                to_state=application.status,
+                actor=actor,
+                event=event,
                 data=data,
             )
     except SegregationOfDuties as exc:
         if exc is refusal:
             application = LoanApplication.objects.get(pk=application_id)
-            audit_refusal(action=transition, actor=actor,
-                          actor_role=_role_for(actor, transition, application),
-                          application=application, reason=str(exc.message), code=exc.code)
+            audit_refusal(
+                action=transition,
+                actor=actor,
+                actor_role=_role_for(actor, transition, application),
+                application=application,
+                reason=str(exc.message),
+                code=exc.code,
+            )
         raise
     return application
 
@@ -148,17 +169,22 @@ def application_transition(
 def _column_values(application: LoanApplication) -> dict:
     """The application's column values by field name (JSON values copied: a transition may
     change them in place)."""
-    return {field.name: (copy.deepcopy(value) if isinstance(value, dict | list) else value)
-            for field in application._meta.concrete_fields
-            for value in (getattr(application, field.attname),)}
+    return {
+        field.name: (copy.deepcopy(value) if isinstance(value, dict | list) else value)
+        for field in application._meta.concrete_fields
+        for value in (getattr(application, field.attname),)
+    }
 
 
 def _changed_fields(application: LoanApplication, before: dict) -> list[str]:
     """The fields a transition changed, and those Django sets on every save (auto_now): the
     UPDATE writes these only, not all forty columns."""
     after = _column_values(application)
-    return [field.name for field in application._meta.concrete_fields
-            if after[field.name] != before[field.name] or getattr(field, "auto_now", False)]
+    return [
+        field.name
+        for field in application._meta.concrete_fields
+        if after[field.name] != before[field.name] or getattr(field, "auto_now", False)
+    ]
 
 
 def _jsonable(data: dict) -> dict:
@@ -178,6 +204,7 @@ def _jsonable(data: dict) -> dict:
 def application_available_actions(*, application: LoanApplication, user) -> list[str]:
     """The transitions `user` may take now (state, role and segregation; gates are checked
     when the action is taken, and answer with what is missing)."""
+    effects = _effects()
     actions = []
     for name in TRANSITION_NAMES:
         if name in INTERNAL_TRANSITIONS:
@@ -187,7 +214,7 @@ def application_available_actions(*, application: LoanApplication, user) -> list
             continue
         if not has_role_perm(user, _permission_of(application, name)):
             continue
-        if duty_violation(application, name, actor=user, data={}):
+        if effects.duty_violation(application, name, actor=user, data={}):
             continue
         actions.append(name)
     return actions
@@ -195,28 +222,42 @@ def application_available_actions(*, application: LoanApplication, user) -> list
 
 # --- Filing ----------------------------------------------------------------------------------
 
-def validate_against_product(*, product: Product, amount: Decimal, term_months: int,
-                             interest_rate: Decimal, repayment_method: str,
-                             guarantee_type: str, currency: str | None = None) -> dict:
+
+def validate_against_product(
+    *,
+    product: Product,
+    amount: Decimal,
+    term_months: int,
+    interest_rate: Decimal,
+    repayment_method: str,
+    guarantee_type: str,
+    currency: str | None = None,
+) -> dict:
     """Field messages for a request outside the product's terms (empty when it fits)."""
     errors: dict[str, list[str]] = {}
     if currency and currency != product.currency:
         errors["currency"] = [_("This product lends in %(cur)s only.") % {"cur": product.currency}]
     if amount is not None and not (product.min_amount <= amount <= product.max_amount):
-        errors["amount"] = [_("The amount must be between %(min)s and %(max)s %(cur)s for "
-                              "this product.") % {"min": f"{product.min_amount:,.2f}",
-                                                  "max": f"{product.max_amount:,.2f}",
-                                                  "cur": product.currency}]
+        errors["amount"] = [
+            _("The amount must be between %(min)s and %(max)s %(cur)s for this product.")
+            % {
+                "min": f"{product.min_amount:,.2f}",
+                "max": f"{product.max_amount:,.2f}",
+                "cur": product.currency,
+            }
+        ]
     if term_months is not None and not (
         product.min_term_months <= term_months <= product.max_term_months
     ):
-        errors["term_months"] = [_("The term must be between %(min)d and %(max)d months for "
-                                   "this product.") % {"min": product.min_term_months,
-                                                       "max": product.max_term_months}]
+        errors["term_months"] = [
+            _("The term must be between %(min)d and %(max)d months for this product.")
+            % {"min": product.min_term_months, "max": product.max_term_months}
+        ]
     if interest_rate is not None and not (product.min_rate <= interest_rate <= product.max_rate):
-        errors["interest_rate"] = [_("The rate must be between %(min)s%% and %(max)s%% for "
-                                     "this product.") % {"min": product.min_rate,
-                                                         "max": product.max_rate}]
+        errors["interest_rate"] = [
+            _("The rate must be between %(min)s%% and %(max)s%% for this product.")
+            % {"min": product.min_rate, "max": product.max_rate}
+        ]
     if repayment_method and repayment_method not in product.repayment_methods:
         errors["repayment_method"] = [_("This product does not allow this repayment method.")]
     if guarantee_type and guarantee_type not in product.guarantee_types:
@@ -225,9 +266,11 @@ def validate_against_product(*, product: Product, amount: Decimal, term_months: 
 
 
 def open_application_for(*, company, product) -> LoanApplication | None:
-    return (LoanApplication.objects.filter(company=company, product=product,
-                                           status__in=OPEN_STATUSES)
-            .order_by("created_at").first())
+    return (
+        LoanApplication.objects.filter(company=company, product=product, status__in=OPEN_STATUSES)
+        .order_by("created_at")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -260,8 +303,13 @@ def application_create(
     if not product.is_open_on(timezone.localdate()):
         raise InvalidInput(details={"product": [_("This product is not open for applications.")]})
     errors = validate_against_product(
-        product=product, amount=amount, term_months=term_months, interest_rate=interest_rate,
-        repayment_method=repayment_method, guarantee_type=guarantee_type, currency=currency,
+        product=product,
+        amount=amount,
+        term_months=term_months,
+        interest_rate=interest_rate,
+        repayment_method=repayment_method,
+        guarantee_type=guarantee_type,
+        currency=currency,
     )
     if errors:
         raise InvalidInput(_("The request does not fit the product."), details=errors)
@@ -273,25 +321,50 @@ def application_create(
             _("%(company)s already has an open application for this product (%(ref)s).")
             % {"company": company.name, "ref": existing.reference},
             code="duplicate_application",
-            details={"existing_id": existing.pk, "existing_reference": existing.reference,
-                     "existing_url": f"/applications/{existing.pk}/"},
+            details={
+                "existing_id": existing.pk,
+                "existing_reference": existing.reference,
+                "existing_url": f"/applications/{existing.pk}/",
+            },
         )
     application = LoanApplication.objects.create(
-        company=company, branch=branch, product=product, product_snapshot=product.snapshot(),
-        amount=amount, currency=product.currency, term_months=term_months,
-        interest_rate=interest_rate, repayment_method=repayment_method,
-        guarantee_type=guarantee_type, purpose=purpose, channel=channel,
-        filed_by=actor, relationship_manager=relationship_manager, language=language,
+        company=company,
+        branch=branch,
+        product=product,
+        product_snapshot=product.snapshot(),
+        amount=amount,
+        currency=product.currency,
+        term_months=term_months,
+        interest_rate=interest_rate,
+        repayment_method=repayment_method,
+        guarantee_type=guarantee_type,
+        purpose=purpose,
+        channel=channel,
+        filed_by=actor,
+        relationship_manager=relationship_manager,
+        language=language,
     )
-    audit_record(action="create", actor=actor,
-                 actor_role=primary_role(actor) if actor else "system",
-                 application=application, to_state=application.status,
-                 kind="action", data={"channel": channel})
+    audit_record(
+        action="create",
+        actor=actor,
+        actor_role=primary_role(actor) if actor else "system",
+        application=application,
+        to_state=application.status,
+        kind="action",
+        data={"channel": channel},
+    )
     return application
 
 
-EDITABLE_DRAFT_FIELDS = ("amount", "term_months", "interest_rate", "repayment_method",
-                         "guarantee_type", "purpose", "language")
+EDITABLE_DRAFT_FIELDS = (
+    "amount",
+    "term_months",
+    "interest_rate",
+    "repayment_method",
+    "guarantee_type",
+    "purpose",
+    "language",
+)
 
 
 @transaction.atomic
@@ -299,23 +372,31 @@ def application_update_draft(*, application_id: int, actor, changes: dict) -> Lo
     application = application_get(user=actor, pk=application_id, for_update=True)
     if application.status != "draft":
         raise Conflict(_("Only a draft can be edited."), code="not_draft")
-    if not (has_role_perm(actor, "applications.create_application")
-            or has_role_perm(actor, "applications.submit_application")):
+    if not (
+        has_role_perm(actor, "applications.create_application")
+        or has_role_perm(actor, "applications.submit_application")
+    ):
         raise Forbidden()
     for field in EDITABLE_DRAFT_FIELDS:
         if field in changes:
             setattr(application, field, changes[field])
     errors = validate_against_product(
-        product=application.product, amount=application.amount,
-        term_months=application.term_months, interest_rate=application.interest_rate,
+        product=application.product,
+        amount=application.amount,
+        term_months=application.term_months,
+        interest_rate=application.interest_rate,
         repayment_method=application.repayment_method,
         guarantee_type=application.guarantee_type,
     )
     if errors:
         raise InvalidInput(_("The request does not fit the product."), details=errors)
     application.save()
-    audit_record(action="edit_draft", actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action",
-                 data={"fields": sorted(k for k in changes if k in EDITABLE_DRAFT_FIELDS)})
+    audit_record(
+        action="edit_draft",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        data={"fields": sorted(k for k in changes if k in EDITABLE_DRAFT_FIELDS)},
+    )
     return application
-

@@ -33,14 +33,20 @@ from intake.models import (
     PrescreenRule,
 )
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from notifications.services import notify
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member, staff_branch
 
 logger = logging.getLogger(__name__)
 
 # While materials can still change (documents uploaded, requests answered).
-MATERIAL_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL,
-                     Status.INFO_REQUESTED)
+MATERIAL_STATUSES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.INVESTIGATION,
+    Status.IN_APPROVAL,
+    Status.INFO_REQUESTED,
+)
 # While the declared guarantors and collateral can change.
 DECLARATION_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED)
 
@@ -58,34 +64,33 @@ def _may_edit_materials(user, application: LoanApplication) -> bool:
         return True
     return is_staff_member(user) and (
         has_role_perm(user, "applications.create_application")
-        or has_role_perm(user, "applications.request_information"))
+        or has_role_perm(user, "applications.request_information")
+    )
 
 
 def _may_review(user) -> bool:
     return is_staff_member(user) and has_role_perm(user, "applications.request_information")
 
 
-def _notify(*, user, kind: str, title: str, body: str = "", url: str = "",
-            application=None) -> None:
-    try:
-        from notifications.services import notify
-    except ImportError:  # the notifications app is not built yet
-        logger.info("notify(%s, %s): %s", user, kind, title)
-        return
-    notify(user=user, kind=kind, title=title, body=body, url=url, application=application)
-
-
 def _owners_of(application: LoanApplication):
     User = get_user_model()
-    return User.objects.filter(applicant_profile__company_id=application.company_id,
-                               is_active=True)
+    return User.objects.filter(applicant_profile__company_id=application.company_id, is_active=True)
 
 
 # --- Companies --------------------------------------------------------------------------------
 
-COMPANY_FIELDS = ("name", "industry_code", "registration_date", "employees",
-                  "legal_representative", "legal_representative_id", "contact_name",
-                  "contact_phone", "contact_email", "address")
+COMPANY_FIELDS = (
+    "name",
+    "industry_code",
+    "registration_date",
+    "employees",
+    "legal_representative",
+    "legal_representative_id",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "address",
+)
 
 
 def credit_code_clean(value: str) -> str:
@@ -93,14 +98,16 @@ def credit_code_clean(value: str) -> str:
     try:
         validate_uscc(code)
     except ValidationError as exc:
-        raise InvalidInput(_("The credit code is not valid."),
-                           details={"credit_code": list(exc.messages)}) from None
+        raise InvalidInput(
+            _("The credit code is not valid."), details={"credit_code": list(exc.messages)}
+        ) from None
     return code
 
 
 @transaction.atomic
-def company_find_or_create(*, actor, credit_code: str, data: dict | None = None
-                           ) -> tuple[Company, bool]:
+def company_find_or_create(
+    *, actor, credit_code: str, data: dict | None = None
+) -> tuple[Company, bool]:
     """Find a company by its unified social credit code, or create it in the actor's
     branch from `data` (staff only)."""
     if not is_staff_member(actor):
@@ -110,51 +117,80 @@ def company_find_or_create(*, actor, credit_code: str, data: dict | None = None
     if company is not None:
         return company, False
     data = dict(data or {})
-    missing = {field: [_("This field is required.")] for field in
-               ("name", "industry_code", "registration_date", "legal_representative")
-               if not data.get(field)}
+    missing = {
+        field: [_("This field is required.")]
+        for field in ("name", "industry_code", "registration_date", "legal_representative")
+        if not data.get(field)
+    }
     if missing:
-        raise InvalidInput(_("This company is new: please enter its details."),
-                           details=missing)
-    company = Company(credit_code=code, home_branch=staff_branch(actor),
-                      **{k: v for k, v in data.items() if k in COMPANY_FIELDS})
+        raise InvalidInput(_("This company is new: please enter its details."), details=missing)
+    company = Company(
+        credit_code=code,
+        home_branch=staff_branch(actor),
+        **{k: v for k, v in data.items() if k in COMPANY_FIELDS},
+    )
     try:
         company.full_clean()
     except ValidationError as exc:
         raise InvalidInput(details=exc.message_dict) from None
     company.save()
-    audit_record(action="company_create", actor=actor, actor_role=_role(actor),
-                 kind="action", subject_type="customers.company", subject_id=company.pk,
-                 data={"credit_code": code})
+    audit_record(
+        action="company_create",
+        actor=actor,
+        actor_role=_role(actor),
+        kind="action",
+        subject_type="customers.company",
+        subject_id=company.pk,
+        data={"credit_code": code},
+    )
     return company, True
 
 
 # --- Guarantors and collateral ----------------------------------------------------------------
+
 
 def _declaration_application(*, actor, application_id: int) -> LoanApplication:
     application = application_get(user=actor, pk=application_id, for_update=True)
     if not _may_edit_materials(actor, application):
         raise Forbidden()
     if application.status not in DECLARATION_STATUSES:
-        raise Conflict(_("Guarantors and collateral can only be changed on a draft or while "
-                         "the bank is waiting for you."), code="not_editable")
+        raise Conflict(
+            _(
+                "Guarantors and collateral can only be changed on a draft or while "
+                "the bank is waiting for you."
+            ),
+            code="not_editable",
+        )
     return application
 
 
 @transaction.atomic
-def guarantor_add(*, actor, application_id: int, kind: str, name: str, id_number: str,
-                  relationship: str = "") -> Guarantor:
+def guarantor_add(
+    *, actor, application_id: int, kind: str, name: str, id_number: str, relationship: str = ""
+) -> Guarantor:
     application = _declaration_application(actor=actor, application_id=application_id)
     id_number = id_number.strip().upper()
     if kind == Guarantor.Kind.COMPANY:
         id_number = credit_code_clean(id_number)
     elif not id_number:
         raise InvalidInput(details={"id_number": [_("Enter the guarantor's ID number.")]})
-    guarantor = Guarantor.objects.create(application=application, kind=kind, name=name.strip(),
-                                         id_number=id_number, relationship=relationship)
-    audit_record(action="guarantor_add", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.guarantor",
-                 subject_id=guarantor.pk, data={"name": guarantor.name, "kind": kind})
+    guarantor = Guarantor.objects.create(
+        application=application,
+        kind=kind,
+        name=name.strip(),
+        id_number=id_number,
+        relationship=relationship,
+    )
+    audit_record(
+        action="guarantor_add",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.guarantor",
+        subject_id=guarantor.pk,
+        data={"name": guarantor.name, "kind": kind},
+    )
     return guarantor
 
 
@@ -164,40 +200,69 @@ def guarantor_remove(*, actor, application_id: int, guarantor_id: int) -> None:
     deleted, _rows = Guarantor.objects.filter(application=application, pk=guarantor_id).delete()
     if not deleted:
         raise NotFound()
-    audit_record(action="guarantor_remove", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.guarantor",
-                 subject_id=guarantor_id)
+    audit_record(
+        action="guarantor_remove",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.guarantor",
+        subject_id=guarantor_id,
+    )
 
 
 @transaction.atomic
-def collateral_add(*, actor, application_id: int, kind: str, description: str,
-                   declared_value: Decimal, currency: str = "CNY") -> Collateral:
+def collateral_add(
+    *,
+    actor,
+    application_id: int,
+    kind: str,
+    description: str,
+    declared_value: Decimal,
+    currency: str = "CNY",
+) -> Collateral:
     application = _declaration_application(actor=actor, application_id=application_id)
     if declared_value <= 0:
         raise InvalidInput(details={"declared_value": [_("Enter a value above zero.")]})
-    item = Collateral.objects.create(application=application, kind=kind,
-                                     description=description.strip(),
-                                     declared_value=declared_value, currency=currency)
-    audit_record(action="collateral_add", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.collateral",
-                 subject_id=item.pk, data={"declared_value": str(declared_value),
-                                           "currency": currency})
+    item = Collateral.objects.create(
+        application=application,
+        kind=kind,
+        description=description.strip(),
+        declared_value=declared_value,
+        currency=currency,
+    )
+    audit_record(
+        action="collateral_add",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.collateral",
+        subject_id=item.pk,
+        data={"declared_value": str(declared_value), "currency": currency},
+    )
     return item
 
 
 @transaction.atomic
 def collateral_remove(*, actor, application_id: int, collateral_id: int) -> None:
     application = _declaration_application(actor=actor, application_id=application_id)
-    deleted, _rows = Collateral.objects.filter(application=application,
-                                               pk=collateral_id).delete()
+    deleted, _rows = Collateral.objects.filter(application=application, pk=collateral_id).delete()
     if not deleted:
         raise NotFound()
-    audit_record(action="collateral_remove", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.collateral",
-                 subject_id=collateral_id)
+    audit_record(
+        action="collateral_remove",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.collateral",
+        subject_id=collateral_id,
+    )
 
 
 # --- Documents --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FileKind:
@@ -208,8 +273,7 @@ class FileKind:
 PDF = FileKind("application/pdf", ".pdf")
 JPEG = FileKind("image/jpeg", ".jpg")
 PNG = FileKind("image/png", ".png")
-DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                ".docx")
+DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx")
 XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx")
 ALLOWED_TYPES_TEXT = "PDF, JPEG, PNG, DOCX, XLSX"
 
@@ -246,12 +310,20 @@ def display_name_clean(name: str) -> str:
     if not name:
         raise InvalidInput(details={"file": [_("The file has no name.")]})
     if "/" in name or "\\" in name or ".." in name or any(ord(ch) < 32 for ch in name):
-        raise InvalidInput(details={"file": [_(
-            "The file name must be a plain name such as 'licence.pdf', without folders, "
-            "'..' or control characters.")]})
+        raise InvalidInput(
+            details={
+                "file": [
+                    _(
+                        "The file name must be a plain name such as 'licence.pdf', without folders, "
+                        "'..' or control characters."
+                    )
+                ]
+            }
+        )
     if len(name) > 200:
-        raise InvalidInput(details={"file": [_("The file name is too long (200 characters "
-                                               "at most).")]})
+        raise InvalidInput(
+            details={"file": [_("The file name is too long (200 characters at most).")]}
+        )
     return name
 
 
@@ -260,17 +332,32 @@ def validate_upload(uploaded, *, name: str | None = None) -> tuple[FileKind, str
     display = display_name_clean(name if name is not None else uploaded.name)
     limit = settings.LOANFLOW_MAX_UPLOAD_BYTES
     if uploaded.size > limit:
-        raise InvalidInput(details={"file": [_(
-            "The file is %(size)s MB; the limit is %(limit)s MB. Please send a smaller scan "
-            "or split it.") % {"size": f"{uploaded.size / 1048576:.1f}",
-                              "limit": f"{limit / 1048576:.1f}"}]})
+        raise InvalidInput(
+            details={
+                "file": [
+                    _(
+                        "The file is %(size)s MB; the limit is %(limit)s MB. Please send a smaller scan "
+                        "or split it."
+                    )
+                    % {"size": f"{uploaded.size / 1048576:.1f}", "limit": f"{limit / 1048576:.1f}"}
+                ]
+            }
+        )
     if uploaded.size == 0:
         raise InvalidInput(details={"file": [_("The file is empty.")]})
     kind = sniff_file_kind(uploaded)
     if kind is None:
-        raise InvalidInput(details={"file": [_(
-            "This file is not a document we accept. Allowed types are %(types)s (checked by "
-            "the file's content, not its name).") % {"types": ALLOWED_TYPES_TEXT}]})
+        raise InvalidInput(
+            details={
+                "file": [
+                    _(
+                        "This file is not a document we accept. Allowed types are %(types)s (checked by "
+                        "the file's content, not its name)."
+                    )
+                    % {"types": ALLOWED_TYPES_TEXT}
+                ]
+            }
+        )
     return kind, display
 
 
@@ -284,16 +371,24 @@ def _sha256(uploaded) -> str:
 
 
 @transaction.atomic
-def document_upload(*, actor, application_id: int, document_type: str, file,
-                    guarantor_id: int | None = None, name: str | None = None,
-                    info_request_id: int | None = None) -> Document:
+def document_upload(
+    *,
+    actor,
+    application_id: int,
+    document_type: str,
+    file,
+    guarantor_id: int | None = None,
+    name: str | None = None,
+    info_request_id: int | None = None,
+) -> Document:
     """Store a new version of one document. Earlier versions stay (history)."""
     application = application_get(user=actor, pk=application_id, for_update=True)
     if not _may_edit_materials(actor, application):
         raise Forbidden()
     if application.status not in MATERIAL_STATUSES:
-        raise Conflict(_("Documents can no longer be added to this application."),
-                       code="not_editable")
+        raise Conflict(
+            _("Documents can no longer be added to this application."), code="not_editable"
+        )
     doc_type = DocumentType.objects.filter(code=document_type).first()
     if doc_type is None:
         raise InvalidInput(details={"document_type": [_("Unknown document type.")]})
@@ -305,34 +400,57 @@ def document_upload(*, actor, application_id: int, document_type: str, file,
     info_request = None
     if info_request_id:
         info_request = InfoRequest.objects.filter(
-            application=application, pk=info_request_id, status=InfoRequest.Status.OPEN,
+            application=application,
+            pk=info_request_id,
+            status=InfoRequest.Status.OPEN,
         ).first()
         if info_request is None:
             raise InvalidInput(details={"info_request": [_("This request is not open.")]})
     kind, display = validate_upload(file, name=name)
-    previous = (Document.objects.select_for_update()
-                .filter(application=application, document_type=doc_type,
-                        guarantor=guarantor, is_current=True).first())
+    previous = (
+        Document.objects.select_for_update()
+        .filter(
+            application=application, document_type=doc_type, guarantor=guarantor, is_current=True
+        )
+        .first()
+    )
     version = 1
     if previous is not None:
         version = previous.version + 1
         Document.objects.filter(pk=previous.pk).update(is_current=False)
     document = Document(
-        application=application, document_type=doc_type, guarantor=guarantor,
-        version=version, original_name=display, content_type=kind.content_type,
-        extension=kind.extension, size=file.size, sha256=_sha256(file), uploaded_by=actor,
+        application=application,
+        document_type=doc_type,
+        guarantor=guarantor,
+        version=version,
+        original_name=display,
+        content_type=kind.content_type,
+        extension=kind.extension,
+        size=file.size,
+        sha256=_sha256(file),
+        uploaded_by=actor,
     )
     document.file.save("upload", file, save=False)
     document.save()
-    audit_record(action="document_upload", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.document",
-                 subject_id=document.pk,
-                 data={"document_type": doc_type.code, "version": version,
-                       "size": document.size, "sha256": document.sha256})
+    audit_record(
+        action="document_upload",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.document",
+        subject_id=document.pk,
+        data={
+            "document_type": doc_type.code,
+            "version": version,
+            "size": document.size,
+            "sha256": document.sha256,
+        },
+    )
     # A document answers the open request for the same type (or the one named).
     requests = InfoRequest.objects.select_for_update().filter(
-        application=application, status=InfoRequest.Status.OPEN,
-        kind=InfoRequest.Kind.DOCUMENT)
+        application=application, status=InfoRequest.Status.OPEN, kind=InfoRequest.Kind.DOCUMENT
+    )
     if info_request is not None:
         requests = requests.filter(pk=info_request.pk)
     else:
@@ -346,49 +464,68 @@ def document_upload(*, actor, application_id: int, document_type: str, file,
 
 
 @transaction.atomic
-def document_review(*, actor, application_id: int, document_id: int, decision: str,
-                    reason: str = "") -> Document:
+def document_review(
+    *, actor, application_id: int, document_id: int, decision: str, reason: str = ""
+) -> Document:
     application = application_get(user=actor, pk=application_id, for_update=True)
     if not _may_review(actor):
         raise Forbidden(_("Only bank staff review documents."))
-    document = (Document.objects.select_for_update()
-                .filter(application=application, pk=document_id).first())
+    document = (
+        Document.objects.select_for_update().filter(application=application, pk=document_id).first()
+    )
     if document is None:
         raise NotFound()
     if not document.is_current:
-        raise Conflict(_("A newer version of this document exists; review that one."),
-                       code="superseded")
+        raise Conflict(
+            _("A newer version of this document exists; review that one."), code="superseded"
+        )
     if decision not in ("accept", "reject"):
         raise InvalidInput(details={"decision": [_("Choose accept or reject.")]})
     if decision == "reject" and not reason.strip():
-        raise InvalidInput(details={"reason": [_("Say why the document is rejected, so the "
-                                                 "applicant knows what to fix.")]})
-    document.status = (Document.Status.ACCEPTED if decision == "accept"
-                       else Document.Status.REJECTED)
+        raise InvalidInput(
+            details={
+                "reason": [
+                    _("Say why the document is rejected, so the applicant knows what to fix.")
+                ]
+            }
+        )
+    document.status = Document.Status.ACCEPTED if decision == "accept" else Document.Status.REJECTED
     document.review_reason = reason.strip()
     document.reviewed_by = actor
     document.reviewed_at = timezone.now()
     document.save(update_fields=["status", "review_reason", "reviewed_by", "reviewed_at"])
-    audit_record(action=f"document_{decision}", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.document",
-                 subject_id=document.pk, comment=document.review_reason,
-                 data={"document_type": document.document_type.code,
-                       "version": document.version})
+    audit_record(
+        action=f"document_{decision}",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.document",
+        subject_id=document.pk,
+        comment=document.review_reason,
+        data={"document_type": document.document_type.code, "version": document.version},
+    )
     if decision == "reject":
         for owner in _owners_of(application):
-            _notify(user=owner, kind="info_request",
-                    title=_("A document needs to be sent again"),
-                    body=_("%(doc)s: %(reason)s") % {"doc": document.document_type.name,
-                                                     "reason": document.review_reason},
-                    url=f"/portal/apply/{application.pk}/", application=application)
+            notify(
+                user=owner,
+                kind="info_request",
+                title=_("A document needs to be sent again"),
+                body=_("%(doc)s: %(reason)s")
+                % {"doc": document.document_type.name, "reason": document.review_reason},
+                url=f"/portal/apply/{application.pk}/",
+                application=application,
+            )
     return document
 
 
 # --- Information requests ---------------------------------------------------------------------
 
+
 @transaction.atomic
-def info_request_create(*, actor, application_id: int, items: list[dict],
-                        comment: str = "") -> list[InfoRequest]:
+def info_request_create(
+    *, actor, application_id: int, items: list[dict], comment: str = ""
+) -> list[InfoRequest]:
     """Ask the applicant for documents or answers. The application waits (info_requested)
     and returns to its stage when everything is answered."""
     application = application_get(user=actor, pk=application_id, for_update=True)
@@ -403,77 +540,120 @@ def info_request_create(*, actor, application_id: int, items: list[dict],
         if kind == InfoRequest.Kind.DOCUMENT:
             doc_type = DocumentType.objects.filter(code=item.get("document_type") or "").first()
             if doc_type is None:
-                raise InvalidInput(details={f"items[{index}].document_type": [
-                    _("Choose which document is needed.")]})
+                raise InvalidInput(
+                    details={
+                        f"items[{index}].document_type": [_("Choose which document is needed.")]
+                    }
+                )
         text = (item.get("text") or "").strip() or (doc_type.name if doc_type else "")
         if not text:
             raise InvalidInput(details={f"items[{index}].text": [_("Say what is needed.")]})
         due = item.get("due_date")
         if due is not None and due < timezone.localdate():
-            raise InvalidInput(details={f"items[{index}].due_date": [
-                _("The due date is in the past.")]})
-        created.append(InfoRequest.objects.create(
-            application=application, kind=kind, document_type=doc_type, text=text,
-            due_date=due, requested_by=actor))
+            raise InvalidInput(
+                details={f"items[{index}].due_date": [_("The due date is in the past.")]}
+            )
+        created.append(
+            InfoRequest.objects.create(
+                application=application,
+                kind=kind,
+                document_type=doc_type,
+                text=text,
+                due_date=due,
+                requested_by=actor,
+            )
+        )
     ids = [request.pk for request in created]
     if application.status in (Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL):
-        application_transition(application_id=application.pk, transition="request_information",
-                               actor=actor, comment=comment, data={"info_requests": ids})
+        application_transition(
+            application_id=application.pk,
+            transition="request_information",
+            actor=actor,
+            comment=comment,
+            data={"info_requests": ids},
+        )
     elif application.status not in (Status.DRAFT, Status.INFO_REQUESTED):
-        raise Conflict(_("Information can no longer be requested on this application."),
-                       code="not_editable")
+        raise Conflict(
+            _("Information can no longer be requested on this application."), code="not_editable"
+        )
     for request in created:
-        audit_record(action="info_request", actor=actor, actor_role=_role(actor),
-                     application=application, kind="action", subject_type="intake.inforequest",
-                     subject_id=request.pk, comment=request.text,
-                     data={"kind": request.kind,
-                           "due_date": str(request.due_date or "")})
+        audit_record(
+            action="info_request",
+            actor=actor,
+            actor_role=_role(actor),
+            application=application,
+            kind="action",
+            subject_type="intake.inforequest",
+            subject_id=request.pk,
+            comment=request.text,
+            data={"kind": request.kind, "due_date": str(request.due_date or "")},
+        )
     for owner in _owners_of(application):
-        _notify(user=owner, kind="info_request",
-                title=_("The bank needs more information for %(ref)s")
-                % {"ref": application.reference},
-                body="\n".join(request.text for request in created),
-                url=f"/portal/apply/{application.pk}/", application=application)
+        notify(
+            user=owner,
+            kind="info_request",
+            title=_("The bank needs more information for %(ref)s") % {"ref": application.reference},
+            body="\n".join(request.text for request in created),
+            url=f"/portal/apply/{application.pk}/",
+            application=application,
+        )
     return created
 
 
-def _mark_answered(request: InfoRequest, *, actor, answer: str = "",
-                   document: Document | None = None) -> None:
+def _mark_answered(
+    request: InfoRequest, *, actor, answer: str = "", document: Document | None = None
+) -> None:
     request.status = InfoRequest.Status.ANSWERED
     request.answer = answer
     request.answer_document = document
     request.answered_by = actor
     request.answered_at = timezone.now()
-    request.save(update_fields=["status", "answer", "answer_document", "answered_by",
-                                "answered_at"])
-    audit_record(action="info_request_answer", actor=actor, actor_role=_role(actor),
-                 application=request.application, kind="action",
-                 subject_type="intake.inforequest", subject_id=request.pk,
-                 comment=answer[:500])
+    request.save(
+        update_fields=["status", "answer", "answer_document", "answered_by", "answered_at"]
+    )
+    audit_record(
+        action="info_request_answer",
+        actor=actor,
+        actor_role=_role(actor),
+        application=request.application,
+        kind="action",
+        subject_type="intake.inforequest",
+        subject_id=request.pk,
+        comment=answer[:500],
+    )
 
 
 def _resume_if_complete(application: LoanApplication, *, actor) -> None:
     if application.status != Status.INFO_REQUESTED:
         return
-    if InfoRequest.objects.filter(application=application,
-                                  status=InfoRequest.Status.OPEN).exists():
+    if InfoRequest.objects.filter(application=application, status=InfoRequest.Status.OPEN).exists():
         return
-    application_transition(application_id=application.pk, transition="resume", actor=None,
-                           system=True, comment=_("Everything requested was answered."))
-    _notify(user=application.relationship_manager, kind="status_change",
-            title=_("%(ref)s: the applicant answered everything")
-            % {"ref": application.reference},
-            url=f"/applications/{application.pk}/", application=application)
+    application_transition(
+        application_id=application.pk,
+        transition="resume",
+        actor=None,
+        system=True,
+        comment=_("Everything requested was answered."),
+    )
+    notify(
+        user=application.relationship_manager,
+        kind="status_change",
+        title=_("%(ref)s: the applicant answered everything") % {"ref": application.reference},
+        url=f"/applications/{application.pk}/",
+        application=application,
+    )
 
 
 @transaction.atomic
-def info_request_answer(*, actor, application_id: int, request_id: int,
-                        answer: str) -> InfoRequest:
+def info_request_answer(*, actor, application_id: int, request_id: int, answer: str) -> InfoRequest:
     application = application_get(user=actor, pk=application_id, for_update=True)
     if not _may_edit_materials(actor, application):
         raise Forbidden()
-    request = (InfoRequest.objects.select_for_update()
-               .filter(application=application, pk=request_id).first())
+    request = (
+        InfoRequest.objects.select_for_update()
+        .filter(application=application, pk=request_id)
+        .first()
+    )
     if request is None:
         raise NotFound()
     if request.status != InfoRequest.Status.OPEN:
@@ -493,40 +673,63 @@ def info_request_cancel(*, actor, application_id: int, request_id: int) -> InfoR
     application = application_get(user=actor, pk=application_id, for_update=True)
     if not _may_review(actor):
         raise Forbidden()
-    updated = InfoRequest.objects.filter(application=application, pk=request_id,
-                                         status=InfoRequest.Status.OPEN).update(
-        status=InfoRequest.Status.CANCELLED)
+    updated = InfoRequest.objects.filter(
+        application=application, pk=request_id, status=InfoRequest.Status.OPEN
+    ).update(status=InfoRequest.Status.CANCELLED)
     if not updated:
         raise NotFound()
-    audit_record(action="info_request_cancel", actor=actor, actor_role=_role(actor),
-                 application=application, kind="action", subject_type="intake.inforequest",
-                 subject_id=request_id)
+    audit_record(
+        action="info_request_cancel",
+        actor=actor,
+        actor_role=_role(actor),
+        application=application,
+        kind="action",
+        subject_type="intake.inforequest",
+        subject_id=request_id,
+    )
     _resume_if_complete(application, actor=actor)
     return InfoRequest.objects.get(pk=request_id)
 
 
 # --- Online applications ----------------------------------------------------------------------
 
+
 def relationship_manager_pick(*, branch):
     """The branch's relationship manager with the least open work (one aggregate query)."""
     User = get_user_model()
-    return (User.objects.filter(is_active=True, groups__name=Role.RELATIONSHIP_MANAGER,
-                                staff_profile__branch=branch)
-            .annotate(open_work=Count("managed_applications", distinct=True,
-                                      filter=Q(managed_applications__status__in=OPEN_STATUSES)))
-            .order_by("open_work", "id").first())
+    return (
+        User.objects.filter(
+            is_active=True, groups__name=Role.RELATIONSHIP_MANAGER, staff_profile__branch=branch
+        )
+        .annotate(
+            open_work=Count(
+                "managed_applications",
+                distinct=True,
+                filter=Q(managed_applications__status__in=OPEN_STATUSES),
+            )
+        )
+        .order_by("open_work", "id")
+        .first()
+    )
 
 
-ONLINE_COMPANY_FIELDS = ("contact_name", "contact_phone", "contact_email", "address",
-                         "employees")
+ONLINE_COMPANY_FIELDS = ("contact_name", "contact_phone", "contact_email", "address", "employees")
 
 
 @transaction.atomic
-def application_apply_online(*, actor, product: Product, amount: Decimal, term_months: int,
-                             repayment_method: str, guarantee_type: str, purpose: str = "",
-                             interest_rate: Decimal | None = None,
-                             company_changes: dict | None = None,
-                             language: str = "zh-hans") -> LoanApplication:
+def application_apply_online(
+    *,
+    actor,
+    product: Product,
+    amount: Decimal,
+    term_months: int,
+    repayment_method: str,
+    guarantee_type: str,
+    purpose: str = "",
+    interest_rate: Decimal | None = None,
+    company_changes: dict | None = None,
+    language: str = "zh-hans",
+) -> LoanApplication:
     """An SME owner applies on the portal (7x24): a draft in the online channel, assigned to
     the home branch's least busy relationship manager, who is notified."""
     company_id = applicant_company_id(actor)
@@ -535,8 +738,11 @@ def application_apply_online(*, actor, product: Product, amount: Decimal, term_m
     if not product.is_open_on(timezone.localdate()):
         raise InvalidInput(details={"product": [_("This product is not open for applications.")]})
     company = Company.objects.select_related("home_branch").get(pk=company_id)
-    changes = {k: v for k, v in (company_changes or {}).items()
-               if k in ONLINE_COMPANY_FIELDS and v not in (None, "")}
+    changes = {
+        k: v
+        for k, v in (company_changes or {}).items()
+        if k in ONLINE_COMPANY_FIELDS and v not in (None, "")
+    }
     if changes:
         for key, value in changes.items():
             setattr(company, key, value)
@@ -548,27 +754,48 @@ def application_apply_online(*, actor, product: Product, amount: Decimal, term_m
     branch = company.home_branch
     rm = relationship_manager_pick(branch=branch)
     if rm is None:
-        raise Conflict(_("Your branch cannot take online applications right now; please call "
-                         "the branch."), code="no_relationship_manager")
+        raise Conflict(
+            _("Your branch cannot take online applications right now; please call the branch."),
+            code="no_relationship_manager",
+        )
     # The rate is the bank's to set; an online request starts at the product's lowest rate.
     rate = interest_rate if interest_rate is not None else product.min_rate
     application = application_create(
-        actor=actor, company=company, product=product, amount=amount, term_months=term_months,
-        interest_rate=rate, repayment_method=repayment_method, guarantee_type=guarantee_type,
-        purpose=purpose, channel=LoanApplication.Channel.ONLINE, relationship_manager=rm,
-        branch=branch, language=language,
+        actor=actor,
+        company=company,
+        product=product,
+        amount=amount,
+        term_months=term_months,
+        interest_rate=rate,
+        repayment_method=repayment_method,
+        guarantee_type=guarantee_type,
+        purpose=purpose,
+        channel=LoanApplication.Channel.ONLINE,
+        relationship_manager=rm,
+        branch=branch,
+        language=language,
     )
-    audit_record(action="assign_relationship_manager", actor=None, actor_role="system",
-                 application=application, kind="action",
-                 data={"relationship_manager": rm.pk, "rule": "least_open_work"})
-    _notify(user=rm, kind="assignment",
-            title=_("New online application %(ref)s from %(company)s")
-            % {"ref": application.reference, "company": company.name},
-            url=f"/applications/{application.pk}/", application=application)
+    audit_record(
+        action="assign_relationship_manager",
+        actor=None,
+        actor_role="system",
+        application=application,
+        kind="action",
+        data={"relationship_manager": rm.pk, "rule": "least_open_work"},
+    )
+    notify(
+        user=rm,
+        kind="assignment",
+        title=_("New online application %(ref)s from %(company)s")
+        % {"ref": application.reference, "company": company.name},
+        url=f"/applications/{application.pk}/",
+        application=application,
+    )
     return application
 
 
 # --- Pre-screen -------------------------------------------------------------------------------
+
 
 def _years_between(start: date, end: date) -> Decimal:
     days = (end - start).days
@@ -584,39 +811,52 @@ def negative_list_hits(application: LoanApplication) -> list[str]:
     names = {company.name.strip(), company.legal_representative.strip()}
     for guarantor in guarantors:
         (codes if guarantor.kind == Guarantor.Kind.COMPANY else ids).add(
-            guarantor.id_number.upper())
+            guarantor.id_number.upper()
+        )
         names.add(guarantor.name.strip())
-    entries = list(NegativeListEntry.objects.filter(is_active=True).filter(
-        Q(credit_code__in=codes - {""}) | Q(id_number__in=ids - {""})
-        | Q(name__in=names - {""})))
+    entries = list(
+        NegativeListEntry.objects.filter(is_active=True).filter(
+            Q(credit_code__in=codes - {""}) | Q(id_number__in=ids - {""}) | Q(name__in=names - {""})
+        )
+    )
     hits = []
 
     def matches(entry, *, code="", id_number="", name=""):
-        return ((entry.credit_code and entry.credit_code == code.upper())
-                or (entry.id_number and entry.id_number == id_number.upper())
-                or (entry.name and entry.name == name.strip()))
+        return (
+            (entry.credit_code and entry.credit_code == code.upper())
+            or (entry.id_number and entry.id_number == id_number.upper())
+            or (entry.name and entry.name == name.strip())
+        )
 
     for entry in entries:
         if matches(entry, code=company.credit_code, name=company.name):
-            hits.append(_("The company %(name)s is on the negative list: %(reason)s")
-                        % {"name": company.name, "reason": entry.reason})
-        if matches(entry, id_number=company.legal_representative_id,
-                   name=company.legal_representative):
-            hits.append(_("The legal representative %(name)s is on the negative list: "
-                          "%(reason)s") % {"name": company.legal_representative,
-                                          "reason": entry.reason})
+            hits.append(
+                _("The company %(name)s is on the negative list: %(reason)s")
+                % {"name": company.name, "reason": entry.reason}
+            )
+        if matches(
+            entry, id_number=company.legal_representative_id, name=company.legal_representative
+        ):
+            hits.append(
+                _("The legal representative %(name)s is on the negative list: %(reason)s")
+                % {"name": company.legal_representative, "reason": entry.reason}
+            )
         for guarantor in guarantors:
-            if matches(entry, code=guarantor.id_number, id_number=guarantor.id_number,
-                       name=guarantor.name):
-                hits.append(_("The guarantor %(name)s is on the negative list: %(reason)s")
-                            % {"name": guarantor.name, "reason": entry.reason})
+            if matches(
+                entry, code=guarantor.id_number, id_number=guarantor.id_number, name=guarantor.name
+            ):
+                hits.append(
+                    _("The guarantor %(name)s is on the negative list: %(reason)s")
+                    % {"name": guarantor.name, "reason": entry.reason}
+                )
     return hits
 
 
 def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[dict]]:
     """(checked, failures): each active rule for the product, with a reason when it fails."""
     rules = PrescreenRule.objects.filter(is_active=True).filter(
-        Q(product__isnull=True) | Q(product_id=application.product_id))
+        Q(product__isnull=True) | Q(product_id=application.product_id)
+    )
     company = application.company
     snapshot = application.product_snapshot or application.product.snapshot()
     checked, failures = [], []
@@ -625,27 +865,42 @@ def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[d
         if rule.kind == PrescreenRule.Kind.MIN_YEARS_IN_BUSINESS and rule.min_years is not None:
             years = _years_between(company.registration_date, timezone.localdate())
             if years < rule.min_years:
-                reasons.append(_("The company has been in business %(years)s years; at least "
-                                 "%(min)s are required.")
-                               % {"years": years, "min": rule.min_years})
+                reasons.append(
+                    _(
+                        "The company has been in business %(years)s years; at least "
+                        "%(min)s are required."
+                    )
+                    % {"years": years, "min": rule.min_years}
+                )
         elif rule.kind == PrescreenRule.Kind.EXCLUDED_INDUSTRIES:
             industry = company.industry_code.strip().upper()
             for code in rule.industry_list():
                 if industry.startswith(code):
-                    reasons.append(_("The industry %(code)s is excluded from lending.")
-                                   % {"code": company.industry_code})
+                    reasons.append(
+                        _("The industry %(code)s is excluded from lending.")
+                        % {"code": company.industry_code}
+                    )
                     break
         elif rule.kind == PrescreenRule.Kind.AMOUNT_WITHIN_PRODUCT:
             low, high = Decimal(snapshot["min_amount"]), Decimal(snapshot["max_amount"])
             if not (low <= application.amount <= high):
-                reasons.append(_("The amount %(amount)s is outside the product's range "
-                                 "%(min)s to %(max)s.")
-                               % {"amount": f"{application.amount:,.2f}", "min": f"{low:,.2f}",
-                                  "max": f"{high:,.2f}"})
+                reasons.append(
+                    _("The amount %(amount)s is outside the product's range %(min)s to %(max)s.")
+                    % {
+                        "amount": f"{application.amount:,.2f}",
+                        "min": f"{low:,.2f}",
+                        "max": f"{high:,.2f}",
+                    }
+                )
         elif rule.kind == PrescreenRule.Kind.NEGATIVE_LIST:
             reasons.extend(negative_list_hits(application))
-        entry = {"rule": rule.pk, "name": rule.name, "kind": rule.kind,
-                 "passed": not reasons, "reasons": reasons}
+        entry = {
+            "rule": rule.pk,
+            "name": rule.name,
+            "kind": rule.kind,
+            "passed": not reasons,
+            "reasons": reasons,
+        }
         checked.append(entry)
         if reasons:
             failures.append(entry)
@@ -655,16 +910,36 @@ def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[d
 def prescreen_record(*, application: LoanApplication, actor=None) -> PrescreenResult:
     """Run the pre-screen and record the result (call inside the submit's transaction)."""
     checked, failures = prescreen_evaluate(application)
-    result = PrescreenResult.objects.create(application=application, passed=not failures,
-                                            failures=failures, checked=checked)
+    result = PrescreenResult.objects.create(
+        application=application, passed=not failures, failures=failures, checked=checked
+    )
     if not checked:
         return result  # no admission rules configured: nothing was screened
-    audit_record(action="prescreen_pass" if result.passed else "prescreen_fail",
-                 actor=None, actor_role="system", application=application, kind="action",
-                 subject_type="intake.prescreenresult", subject_id=result.pk,
-                 data={"failures": [reason for f in failures for reason in f["reasons"]],
-                       "rules": [c["rule"] for c in checked]})
+    audit_record(
+        action="prescreen_pass" if result.passed else "prescreen_fail",
+        actor=None,
+        actor_role="system",
+        application=application,
+        kind="action",
+        subject_type="intake.prescreenresult",
+        subject_id=result.pk,
+        data={
+            "failures": [reason for f in failures for reason in f["reasons"]],
+            "rules": [c["rule"] for c in checked],
+        },
+    )
     return result
+
+
+def prescreen_on_submit(*, application: LoanApplication, actor) -> None:
+    """The pre-screen runs with the submit and is recorded in its transaction; a failure is
+    declined by the system right after the submit commits, so both stay in the trail."""
+    result = prescreen_record(application=application, actor=actor)
+    if not result.passed:
+        application_id, result_id = application.pk, result.pk
+        transaction.on_commit(
+            lambda: prescreen_decline(application_id=application_id, result_id=result_id)
+        )
 
 
 def prescreen_decline(*, application_id: int, result_id: int) -> None:
@@ -675,12 +950,21 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
     reasons = [reason for failure in result.failures for reason in failure["reasons"]]
     try:
         application = application_transition(
-            application_id=application_id, transition="decline", actor=None, system=True,
-            comment=_("Declined by the pre-screen."), data={"reasons": reasons})
+            application_id=application_id,
+            transition="decline",
+            actor=None,
+            system=True,
+            comment=_("Declined by the pre-screen."),
+            data={"reasons": reasons},
+        )
     except (Conflict, NotFound) as exc:
         logger.warning("Pre-screen decline of %s not taken: %s", application_id, exc)
         return
-    _notify(user=application.relationship_manager, kind="decision",
-            title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
-            body="\n".join(reasons), url=f"/applications/{application.pk}/",
-            application=application)
+    notify(
+        user=application.relationship_manager,
+        kind="decision",
+        title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
+        body="\n".join(reasons),
+        url=f"/applications/{application.pk}/",
+        application=application,
+    )

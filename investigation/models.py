@@ -7,18 +7,24 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 # --- Configuration (admin) --------------------------------------------------------------------
 
+
 class Questionnaire(models.Model):
     """The standard questionnaire of a product. Versioned: answers record the version they
     answered; a new version is a new row, old answers keep theirs."""
 
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
-                                on_delete=models.PROTECT, related_name="questionnaires")
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="questionnaires",
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -27,8 +33,11 @@ class Questionnaire(models.Model):
         verbose_name = _("questionnaire")
         verbose_name_plural = _("questionnaires")
         ordering = ["product__code", "-version"]
-        constraints = [models.UniqueConstraint(fields=["product", "version"],
-                                               name="inv_questionnaire_product_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "version"], name="inv_questionnaire_product_version"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.code} v{self.version}"
@@ -42,15 +51,21 @@ class Question(models.Model):
         CHOICE = "choice", _("Choice")
         DATE = "date", _("Date")
 
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE,
-                                      related_name="questions")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
     code = models.SlugField(_("code"), max_length=50)
     text = models.CharField(_("question"), max_length=300)
     text_zh = models.CharField(_("question (Chinese)"), max_length=300, blank=True)
-    answer_type = models.CharField(_("answer type"), max_length=10, choices=AnswerType.choices,
-                                   default=AnswerType.TEXT)
-    choices = models.JSONField(_("choices"), default=list, blank=True,
-                               help_text=_("For choice questions: the allowed answers."))
+    answer_type = models.CharField(
+        _("answer type"), max_length=10, choices=AnswerType.choices, default=AnswerType.TEXT
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_("For choice questions: the allowed answers."),
+    )
     required = models.BooleanField(_("required"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
@@ -58,8 +73,9 @@ class Question(models.Model):
         verbose_name = _("question")
         verbose_name_plural = _("questions")
         ordering = ["order", "id"]
-        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"],
-                                               name="inv_question_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "code"], name="inv_question_code")
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -76,34 +92,55 @@ class InvestigationPolicy(models.Model):
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     revenue_bank_gap_pct = models.DecimalField(
-        _("revenue vs bank inflows: allowed gap (%)"), max_digits=6, decimal_places=2,
-        default=Decimal("30"))
+        _("revenue vs bank inflows: allowed gap (%)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("30"),
+    )
     revenue_tax_gap_pct = models.DecimalField(
-        _("revenue vs tax-implied revenue: allowed gap (%)"), max_digits=6, decimal_places=2,
-        default=Decimal("30"))
+        _("revenue vs tax-implied revenue: allowed gap (%)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("30"),
+    )
     tax_rate_pct = models.DecimalField(
-        _("tax rate used to imply revenue (%)"), max_digits=6, decimal_places=3,
-        default=Decimal("3"))
+        _("tax rate used to imply revenue (%)"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("3"),
+    )
     industry_share_limit_pct = models.DecimalField(
-        _("industry share of the book: limit (%)"), max_digits=6, decimal_places=2,
-        default=Decimal("25"))
+        _("industry share of the book: limit (%)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("25"),
+    )
     guarantor_exposure_limit = models.DecimalField(
-        _("guaranteed exposure per guarantor: limit"), default=Decimal("3000000"), **MONEY)
+        _("guaranteed exposure per guarantor: limit"), default=Decimal("3000000"), **MONEY
+    )
     related_party_limit = models.DecimalField(
         _("exposure to companies sharing the legal representative: limit"),
-        default=Decimal("5000000"), **MONEY)
-    fast_track_max_amount = models.DecimalField(_("fast track: maximum amount"),
-                                                default=Decimal("1000000"), **MONEY)
+        default=Decimal("5000000"),
+        **MONEY,
+    )
+    fast_track_max_amount = models.DecimalField(
+        _("fast track: maximum amount"), default=Decimal("1000000"), **MONEY
+    )
     fast_track_grades = models.JSONField(_("fast track: grades"), default=list)
     enhanced_grades = models.JSONField(_("enhanced review: grades"), default=list)
-    enhanced_min_amount = models.DecimalField(_("enhanced review: from amount"),
-                                              default=Decimal("3000000"), **MONEY)
+    enhanced_min_amount = models.DecimalField(
+        _("enhanced review: from amount"), default=Decimal("3000000"), **MONEY
+    )
     min_completeness_pct = models.DecimalField(
-        _("data completeness below which review is enhanced (%)"), max_digits=6,
-        decimal_places=2, default=Decimal("80"))
+        _("data completeness below which review is enhanced (%)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("80"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("investigation policy")
@@ -122,9 +159,13 @@ class Scorecard(models.Model):
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
     grade_bands = models.JSONField(
-        _("grade bands"), default=list,
-        help_text=_('Highest first: [{"grade": "A", "min_score": 80, "pd": "0.5"}, ...]; '
-                    "pd is the estimated probability of default in %."))
+        _("grade bands"),
+        default=list,
+        help_text=_(
+            'Highest first: [{"grade": "A", "min_score": 80, "pd": "0.5"}, ...]; '
+            "pd is the estimated probability of default in %."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,9 +193,13 @@ class ScorecardFactor(models.Model):
     scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="factors")
     code = models.CharField(_("factor"), max_length=30, choices=Code.choices)
     bins = models.JSONField(
-        _("bins"), default=list,
-        help_text=_('Numeric: [{"min": null, "max": 2, "points": 0}, ...] (min inclusive, '
-                    'max exclusive); categorical: [{"value": "good", "points": 15}, ...].'))
+        _("bins"),
+        default=list,
+        help_text=_(
+            'Numeric: [{"min": null, "max": 2, "points": 0}, ...] (min inclusive, '
+            'max exclusive); categorical: [{"value": "good", "points": 15}, ...].'
+        ),
+    )
     missing_points = models.IntegerField(_("points when the input is missing"), default=0)
     order = models.PositiveIntegerField(_("order"), default=0)
 
@@ -162,8 +207,9 @@ class ScorecardFactor(models.Model):
         verbose_name = _("scorecard factor")
         verbose_name_plural = _("scorecard factors")
         ordering = ["order", "id"]
-        constraints = [models.UniqueConstraint(fields=["scorecard", "code"],
-                                               name="inv_factor_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "code"], name="inv_factor_code")
+        ]
 
     def __str__(self) -> str:
         return self.get_code_display()
@@ -174,6 +220,7 @@ class ScorecardFactor(models.Model):
 
 
 # --- The investigation record -----------------------------------------------------------------
+
 
 class RepaymentRecord(models.TextChoices):
     GOOD = "good", _("Always repaid on time")
@@ -197,16 +244,21 @@ class IndustryRisk(models.TextChoices):
 
 
 class Investigation(models.Model):
-    application = models.OneToOneField("applications.LoanApplication", on_delete=models.CASCADE,
-                                       related_name="investigation")
-    questionnaire = models.ForeignKey(Questionnaire, null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="+")
-    repayment_record = models.CharField(_("repayment record"), max_length=20, blank=True,
-                                        choices=RepaymentRecord.choices)
-    tax_grade = models.CharField(_("tax credit grade"), max_length=1, blank=True,
-                                 choices=TaxGrade.choices)
-    industry_risk = models.CharField(_("industry risk"), max_length=10, blank=True,
-                                     choices=IndustryRisk.choices)
+    application = models.OneToOneField(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="investigation"
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    repayment_record = models.CharField(
+        _("repayment record"), max_length=20, blank=True, choices=RepaymentRecord.choices
+    )
+    tax_grade = models.CharField(
+        _("tax credit grade"), max_length=1, blank=True, choices=TaxGrade.choices
+    )
+    industry_risk = models.CharField(
+        _("industry risk"), max_length=10, blank=True, choices=IndustryRisk.choices
+    )
     opinion = models.TextField(_("investigator's opinion"), blank=True)
     # Derived figures of the last analysis (ratios, cross-checks, concentration, completeness).
     derived = models.JSONField(_("derived figures"), default=dict, blank=True)
@@ -225,8 +277,9 @@ class Investigation(models.Model):
 
 
 class Answer(models.Model):
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="answers")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="answers"
+    )
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     questionnaire_version = models.PositiveIntegerField(_("questionnaire version"))
     value = models.TextField(_("answer"), blank=True)
@@ -235,21 +288,24 @@ class Answer(models.Model):
     class Meta:
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
-        constraints = [models.UniqueConstraint(fields=["investigation", "question"],
-                                               name="inv_answer_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["investigation", "question"], name="inv_answer_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value[:40]}"
 
 
 class SiteVisit(models.Model):
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="site_visits")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="site_visits"
+    )
     visit_date = models.DateField(_("visit date"))
     participants = models.CharField(_("participants"), max_length=300)
     findings = models.TextField(_("findings"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -289,8 +345,9 @@ class FinancialPeriod(models.Model):
         LAST_YEAR = "last_year", _("Last year")
         CURRENT = "current", _("Current period")
 
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="financials")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="financials"
+    )
     period = models.CharField(_("period"), max_length=20, choices=Period.choices)
     period_end = models.DateField(_("period end"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
@@ -306,8 +363,11 @@ class FinancialPeriod(models.Model):
     class Meta:
         verbose_name = _("financial period")
         verbose_name_plural = _("financial periods")
-        constraints = [models.UniqueConstraint(fields=["investigation", "period"],
-                                               name="inv_financial_period_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["investigation", "period"], name="inv_financial_period_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_period_display()} ({self.investigation_id})"
@@ -318,15 +378,16 @@ class GuarantorAssessment(models.Model):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
 
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="guarantors")
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices,
-                            default=Kind.PERSON)
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="guarantors"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
     id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True)
     guaranteed_amount = models.DecimalField(_("guaranteed amount"), **MONEY)
-    own_exposure = models.DecimalField(_("own debts and guarantees elsewhere"),
-                                       default=Decimal("0"), **MONEY)
+    own_exposure = models.DecimalField(
+        _("own debts and guarantees elsewhere"), default=Decimal("0"), **MONEY
+    )
     net_worth = models.DecimalField(_("net worth"), null=True, blank=True, **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     intake_guarantor_id = models.PositiveIntegerField(null=True, blank=True)
@@ -349,14 +410,16 @@ class CollateralValuation(models.Model):
         DEPOSIT = "deposit", _("Deposit")
         OTHER = "other", _("Other")
 
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="collateral")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="collateral"
+    )
     collateral_type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     description = models.CharField(_("description"), max_length=300)
     valuation = models.DecimalField(_("valuation"), **MONEY)
     valuation_date = models.DateField(_("valuation date"))
-    haircut_pct = models.DecimalField(_("haircut (%)"), max_digits=5, decimal_places=2,
-                                      default=Decimal("30"))
+    haircut_pct = models.DecimalField(
+        _("haircut (%)"), max_digits=5, decimal_places=2, default=Decimal("30")
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     intake_collateral_id = models.PositiveIntegerField(null=True, blank=True)
 
@@ -371,7 +434,8 @@ class CollateralValuation(models.Model):
     @property
     def lendable_value(self) -> Decimal:
         return (self.valuation * (Decimal("100") - self.haircut_pct) / Decimal("100")).quantize(
-            Decimal("0.01"))
+            Decimal("0.01")
+        )
 
 
 class VerificationItem(models.Model):
@@ -395,24 +459,30 @@ class VerificationItem(models.Model):
         REGISTRY = "registry", _("Registry")
         SITE_VISIT = "site_visit", _("Site visit")
 
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="verifications")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="verifications"
+    )
     fact = models.CharField(_("declared fact"), max_length=30, choices=Fact.choices)
     declared_value = models.CharField(_("declared"), max_length=300, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("verification item")
         verbose_name_plural = _("verification items")
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["investigation", "fact"],
-                                               name="inv_verification_fact_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["investigation", "fact"], name="inv_verification_fact_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_fact_display()}: {self.get_status_display()}"
@@ -424,10 +494,10 @@ class Flag(models.Model):
         MEDIUM = "medium", _("Medium")
         HIGH = "high", _("High")
 
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="flags")
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                     related_name="investigation_flags")
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE, related_name="flags")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="investigation_flags"
+    )
     code = models.CharField(_("code"), max_length=40)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     message = models.CharField(_("message"), max_length=500)
@@ -445,32 +515,40 @@ class Flag(models.Model):
 
 
 class ScoreResult(models.Model):
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="scores")
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="score_results")
+    investigation = models.ForeignKey(
+        Investigation, on_delete=models.CASCADE, related_name="scores"
+    )
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="score_results"
+    )
     scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="results")
     scorecard_version = models.PositiveIntegerField(_("scorecard version"))
     score = models.IntegerField(_("score"))
     max_score = models.IntegerField(_("maximum score"))
     grade = models.CharField(_("grade"), max_length=1)
-    pd_pct = models.DecimalField(_("estimated probability of default (%)"), max_digits=6,
-                                 decimal_places=3)
+    pd_pct = models.DecimalField(
+        _("estimated probability of default (%)"), max_digits=6, decimal_places=3
+    )
     breakdown = models.JSONField(_("points per factor"), default=list)
     reasons = models.JSONField(_("reason codes"), default=list)
     route = models.CharField(_("route recommendation"), max_length=20, blank=True)
     is_current = models.BooleanField(default=True)
-    scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("score result")
         verbose_name_plural = _("score results")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(
-            fields=["application"], condition=models.Q(is_current=True),
-            name="inv_one_current_score")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(is_current=True),
+                name="inv_one_current_score",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.grade} {self.score} (v{self.scorecard_version})"
@@ -479,29 +557,36 @@ class ScoreResult(models.Model):
 def _memo_path(instance, filename: str) -> str:
     import secrets
 
-    return (f"investigation/memos/{instance.application_id}/"
-            f"memo-v{instance.version}-{secrets.token_hex(8)}.pdf")
+    return (
+        f"investigation/memos/{instance.application_id}/"
+        f"memo-v{instance.version}-{secrets.token_hex(8)}.pdf"
+    )
 
 
-class CreditMemo(models.Model):
+class CreditMemo(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A version of the credit memo: pending until a worker renders it (ready), or failed with
+    the error kept; a pending or failed memo can be enqueued again (pending)."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Being generated")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="credit_memos")
-    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
-                                      related_name="memos")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="credit_memos"
+    )
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE, related_name="memos")
     version = models.PositiveIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True
+    )
     language = models.CharField(_("language"), max_length=10)
     file = models.FileField(_("file"), upload_to=_memo_path, blank=True)
     error = models.TextField(blank=True)
     render_ms = models.PositiveIntegerField(null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     rendered_at = models.DateTimeField(null=True, blank=True)
 
@@ -509,10 +594,31 @@ class CreditMemo(models.Model):
         verbose_name = _("credit memo")
         verbose_name_plural = _("credit memos")
         ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["application", "version"],
-                                               name="inv_memo_version")]
-        indexes = [models.Index(fields=["created_at"], name="inv_memo_pending",
-                                condition=models.Q(status="pending"))]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "version"], name="inv_memo_version")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="inv_memo_pending", condition=models.Q(status="pending")
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id} memo v{self.version} {self.status}"
+
+    @transition(field=status, source=[Status.PENDING, Status.FAILED], target=Status.READY)
+    def rendered(self, *, render_ms: int) -> None:
+        """The service has stored the PDF in `file` (a render may succeed after another
+        attempt at the same memo failed)."""
+        self.error = ""
+        self.render_ms = render_ms
+        self.rendered_at = timezone.now()
+
+    @transition(field=status, source=Status.PENDING, target=Status.FAILED)
+    def failed(self, *, error: str) -> None:
+        self.error = error[:2000]
+
+    @transition(field=status, source=[Status.PENDING, Status.FAILED], target=Status.PENDING)
+    def retry(self) -> None:
+        """Enqueue the render again: still pending after a broker outage, or failed."""
+        self.error = ""

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from applications.models import LoanApplication, Status
 from applications.selectors import application_get
@@ -41,6 +42,7 @@ from investigation.selectors import (
     scorecard_current,
 )
 from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from loanflow.queue import enqueue_on_commit
 from org.roles import primary_role
 
 logger = logging.getLogger(__name__)
@@ -50,12 +52,21 @@ BOOK_STATUSES = (Status.APPROVED, Status.CONTRACT_SIGNED, Status.DISBURSED)
 # Guarantees count from the moment the loan goes to approval.
 GUARANTEE_STATUSES = (Status.IN_APPROVAL, *BOOK_STATUSES)
 PERIODS = [p.value for p in FinancialPeriod.Period]
-FIGURES = ("revenue", "net_profit", "total_assets", "total_liabilities", "current_assets",
-           "current_liabilities", "bank_inflows_12m", "tax_paid")
+FIGURES = (
+    "revenue",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+    "current_assets",
+    "current_liabilities",
+    "bank_inflows_12m",
+    "tax_paid",
+)
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
 # --- Opening and editing -------------------------------------------------------------------------
+
 
 def investigation_open(*, application: LoanApplication) -> Investigation:
     """The application's investigation, created with the product's questionnaire and the
@@ -75,11 +86,14 @@ def investigation_open(*, application: LoanApplication) -> Investigation:
             VerificationItem.Fact.BANK_FLOWS: "",
             VerificationItem.Fact.COLLATERAL: application.get_guarantee_type_display(),
         }
-        VerificationItem.objects.bulk_create([
-            VerificationItem(investigation=investigation, fact=fact,
-                             declared_value=str(value)[:300])
-            for fact, value in declared.items()
-        ])
+        VerificationItem.objects.bulk_create(
+            [
+                VerificationItem(
+                    investigation=investigation, fact=fact, declared_value=str(value)[:300]
+                )
+                for fact, value in declared.items()
+            ]
+        )
     elif investigation.questionnaire_id is None:
         investigation.questionnaire = questionnaire_for_product(product=application.product)
         if investigation.questionnaire_id:
@@ -90,8 +104,9 @@ def investigation_open(*, application: LoanApplication) -> Investigation:
 def investigation_ensure(*, application: LoanApplication, user) -> None:
     """When the investigator opens the workspace of an application under investigation, make
     sure its record exists with the product's current questionnaire (idempotent)."""
-    if (application.status == Status.INVESTIGATION
-            and application.investigator_id == getattr(user, "pk", None)):
+    if application.status == Status.INVESTIGATION and application.investigator_id == getattr(
+        user, "pk", None
+    ):
         with transaction.atomic():
             investigation_open(application=application)
 
@@ -99,21 +114,43 @@ def investigation_ensure(*, application: LoanApplication, user) -> None:
 def _for_edit(*, actor, application_id: int) -> tuple[LoanApplication, Investigation]:
     application = application_get(user=actor, pk=application_id, for_update=True)
     if application.status != Status.INVESTIGATION:
-        raise Conflict(_("The investigation can only be changed while the application is under "
-                         "investigation."), code="not_investigating")
+        raise Conflict(
+            _(
+                "The investigation can only be changed while the application is under "
+                "investigation."
+            ),
+            code="not_investigating",
+        )
     if application.investigator_id != getattr(actor, "pk", None):
-        raise Forbidden(_("Only the investigator of this application may change the "
-                          "investigation."), code="not_investigator")
+        raise Forbidden(
+            _("Only the investigator of this application may change the investigation."),
+            code="not_investigator",
+        )
     return application, investigation_open(application=application)
 
 
-def _changed(*, investigation: Investigation, application, actor, action: str,
-             subject_type: str, subject_id: int | None, data: dict | None = None) -> None:
+def _changed(
+    *,
+    investigation: Investigation,
+    application,
+    actor,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    data: dict | None = None,
+) -> None:
     investigation.changed_at = timezone.now()
     investigation.save(update_fields=["changed_at"])
-    audit_record(action=action, actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action", subject_type=subject_type,
-                 subject_id=subject_id, data=data or {})
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data or {},
+    )
 
 
 def _clean_answer(question: Question, value) -> str:
@@ -164,26 +201,45 @@ def answers_save(*, application_id: int, actor, answers: dict) -> Investigation:
     version = investigation.questionnaire.version
     for code, value in cleaned.items():
         Answer.objects.update_or_create(
-            investigation=investigation, question=questions[code],
-            defaults={"value": value, "questionnaire_version": version})
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_answers", subject_type="investigation.investigation",
-             subject_id=investigation.pk, data={"questions": sorted(cleaned)})
+            investigation=investigation,
+            question=questions[code],
+            defaults={"value": value, "questionnaire_version": version},
+        )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_answers",
+        subject_type="investigation.investigation",
+        subject_id=investigation.pk,
+        data={"questions": sorted(cleaned)},
+    )
     return investigation
 
 
 @transaction.atomic
-def site_visit_record(*, application_id: int, actor, visit_date: datetime.date,
-                      participants: str, findings: str) -> SiteVisit:
+def site_visit_record(
+    *, application_id: int, actor, visit_date: datetime.date, participants: str, findings: str
+) -> SiteVisit:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     if visit_date > timezone.localdate():
         raise InvalidInput(details={"visit_date": [_("A visit cannot be in the future.")]})
-    visit = SiteVisit.objects.create(investigation=investigation, visit_date=visit_date,
-                                     participants=participants, findings=findings,
-                                     recorded_by=actor)
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_site_visit", subject_type="investigation.sitevisit",
-             subject_id=visit.pk, data={"visit_date": visit_date.isoformat()})
+    visit = SiteVisit.objects.create(
+        investigation=investigation,
+        visit_date=visit_date,
+        participants=participants,
+        findings=findings,
+        recorded_by=actor,
+    )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_site_visit",
+        subject_type="investigation.sitevisit",
+        subject_id=visit.pk,
+        data={"visit_date": visit_date.isoformat()},
+    )
     return visit
 
 
@@ -199,8 +255,9 @@ def image_extension(head: bytes) -> str | None:
 
 
 @transaction.atomic
-def site_visit_photo_add(*, application_id: int, actor, visit_id: int, upload,
-                         caption: str = "") -> SiteVisitPhoto:
+def site_visit_photo_add(
+    *, application_id: int, actor, visit_id: int, upload, caption: str = ""
+) -> SiteVisitPhoto:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     try:
         visit = SiteVisit.objects.get(pk=visit_id, investigation=investigation)
@@ -216,15 +273,26 @@ def site_visit_photo_add(*, application_id: int, actor, visit_id: int, upload,
     photo = SiteVisitPhoto(visit=visit, caption=caption, extension=extension)
     photo.image.save("photo", ContentFile(upload.read()), save=False)
     photo.save()
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_photo", subject_type="investigation.sitevisitphoto",
-             subject_id=photo.pk)
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_photo",
+        subject_type="investigation.sitevisitphoto",
+        subject_id=photo.pk,
+    )
     return photo
 
 
 @transaction.atomic
-def financials_save(*, application_id: int, actor, period: str, figures: dict,
-                    period_end: datetime.date | None = None) -> FinancialPeriod:
+def financials_save(
+    *,
+    application_id: int,
+    actor,
+    period: str,
+    figures: dict,
+    period_end: datetime.date | None = None,
+) -> FinancialPeriod:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     if period not in PERIODS:
         raise InvalidInput(details={"period": [_("Unknown period.")]})
@@ -232,33 +300,69 @@ def financials_save(*, application_id: int, actor, period: str, figures: dict,
     if missing:
         raise InvalidInput(details={name: [_("This figure is required.")] for name in missing})
     values = {name: Decimal(figures[name]) for name in FIGURES}
-    for name in ("revenue", "total_assets", "total_liabilities", "current_assets",
-                 "current_liabilities", "bank_inflows_12m", "tax_paid"):
+    for name in (
+        "revenue",
+        "total_assets",
+        "total_liabilities",
+        "current_assets",
+        "current_liabilities",
+        "bank_inflows_12m",
+        "tax_paid",
+    ):
         if values[name] < 0:
             raise InvalidInput(details={name: [_("This figure cannot be negative.")]})
     row, _created = FinancialPeriod.objects.update_or_create(
-        investigation=investigation, period=period,
-        defaults={**values, "period_end": period_end, "currency": application.currency})
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_financials", subject_type="investigation.financialperiod",
-             subject_id=row.pk, data={"period": period})
+        investigation=investigation,
+        period=period,
+        defaults={**values, "period_end": period_end, "currency": application.currency},
+    )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_financials",
+        subject_type="investigation.financialperiod",
+        subject_id=row.pk,
+        data={"period": period},
+    )
     return row
 
 
 @transaction.atomic
-def guarantor_add(*, application_id: int, actor, name: str, id_number: str,
-                  guaranteed_amount: Decimal, kind: str = "person",
-                  own_exposure: Decimal = Decimal("0"), net_worth: Decimal | None = None,
-                  intake_guarantor_id: int | None = None, notes: str = "") -> GuarantorAssessment:
+def guarantor_add(
+    *,
+    application_id: int,
+    actor,
+    name: str,
+    id_number: str,
+    guaranteed_amount: Decimal,
+    kind: str = "person",
+    own_exposure: Decimal = Decimal("0"),
+    net_worth: Decimal | None = None,
+    intake_guarantor_id: int | None = None,
+    notes: str = "",
+) -> GuarantorAssessment:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     guarantor = GuarantorAssessment.objects.create(
-        investigation=investigation, kind=kind, name=name,
-        id_number=id_number.strip().upper(), guaranteed_amount=guaranteed_amount,
-        own_exposure=own_exposure, net_worth=net_worth, currency=application.currency,
-        intake_guarantor_id=intake_guarantor_id, notes=notes)
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_guarantor_add",
-             subject_type="investigation.guarantorassessment", subject_id=guarantor.pk)
+        investigation=investigation,
+        kind=kind,
+        name=name,
+        id_number=id_number.strip().upper(),
+        guaranteed_amount=guaranteed_amount,
+        own_exposure=own_exposure,
+        net_worth=net_worth,
+        currency=application.currency,
+        intake_guarantor_id=intake_guarantor_id,
+        notes=notes,
+    )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_guarantor_add",
+        subject_type="investigation.guarantorassessment",
+        subject_id=guarantor.pk,
+    )
     return guarantor
 
 
@@ -266,29 +370,53 @@ def guarantor_add(*, application_id: int, actor, name: str, id_number: str,
 def guarantor_remove(*, application_id: int, actor, guarantor_id: int) -> None:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     deleted, _rows = GuarantorAssessment.objects.filter(
-        pk=guarantor_id, investigation=investigation).delete()
+        pk=guarantor_id, investigation=investigation
+    ).delete()
     if not deleted:
         raise NotFound()
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_guarantor_remove",
-             subject_type="investigation.guarantorassessment", subject_id=guarantor_id)
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_guarantor_remove",
+        subject_type="investigation.guarantorassessment",
+        subject_id=guarantor_id,
+    )
 
 
 @transaction.atomic
-def collateral_add(*, application_id: int, actor, collateral_type: str, description: str,
-                   valuation: Decimal, valuation_date: datetime.date,
-                   haircut_pct: Decimal = Decimal("30"),
-                   intake_collateral_id: int | None = None) -> CollateralValuation:
+def collateral_add(
+    *,
+    application_id: int,
+    actor,
+    collateral_type: str,
+    description: str,
+    valuation: Decimal,
+    valuation_date: datetime.date,
+    haircut_pct: Decimal = Decimal("30"),
+    intake_collateral_id: int | None = None,
+) -> CollateralValuation:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     if not (Decimal("0") <= haircut_pct <= Decimal("100")):
         raise InvalidInput(details={"haircut_pct": [_("The haircut is between 0 and 100%.")]})
     item = CollateralValuation.objects.create(
-        investigation=investigation, collateral_type=collateral_type, description=description,
-        valuation=valuation, valuation_date=valuation_date, haircut_pct=haircut_pct,
-        currency=application.currency, intake_collateral_id=intake_collateral_id)
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_collateral_add",
-             subject_type="investigation.collateralvaluation", subject_id=item.pk)
+        investigation=investigation,
+        collateral_type=collateral_type,
+        description=description,
+        valuation=valuation,
+        valuation_date=valuation_date,
+        haircut_pct=haircut_pct,
+        currency=application.currency,
+        intake_collateral_id=intake_collateral_id,
+    )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_collateral_add",
+        subject_type="investigation.collateralvaluation",
+        subject_id=item.pk,
+    )
     return item
 
 
@@ -296,21 +424,29 @@ def collateral_add(*, application_id: int, actor, collateral_type: str, descript
 def collateral_remove(*, application_id: int, actor, collateral_id: int) -> None:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     deleted, _rows = CollateralValuation.objects.filter(
-        pk=collateral_id, investigation=investigation).delete()
+        pk=collateral_id, investigation=investigation
+    ).delete()
     if not deleted:
         raise NotFound()
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_collateral_remove",
-             subject_type="investigation.collateralvaluation", subject_id=collateral_id)
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_collateral_remove",
+        subject_type="investigation.collateralvaluation",
+        subject_id=collateral_id,
+    )
 
 
 @transaction.atomic
-def verification_record(*, application_id: int, actor, fact: str, status: str,
-                        source: str = "", note: str = "") -> VerificationItem:
+def verification_record(
+    *, application_id: int, actor, fact: str, status: str, source: str = "", note: str = ""
+) -> VerificationItem:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     try:
-        item = VerificationItem.objects.select_for_update().get(investigation=investigation,
-                                                                fact=fact)
+        item = VerificationItem.objects.select_for_update().get(
+            investigation=investigation, fact=fact
+        )
     except VerificationItem.DoesNotExist:
         raise NotFound() from None
     if status not in VerificationItem.Status.values:
@@ -324,10 +460,15 @@ def verification_record(*, application_id: int, actor, fact: str, status: str,
     item.verified_by = actor if status != VerificationItem.Status.PENDING else None
     item.verified_at = timezone.now() if status != VerificationItem.Status.PENDING else None
     item.save()
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_verification",
-             subject_type="investigation.verificationitem", subject_id=item.pk,
-             data={"fact": fact, "status": status, "source": source})
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_verification",
+        subject_type="investigation.verificationitem",
+        subject_id=item.pk,
+        data={"fact": fact, "status": status, "source": source},
+    )
     return item
 
 
@@ -341,18 +482,28 @@ def assessment_save(*, application_id: int, actor, changes: dict) -> Investigati
         if name in changes:
             setattr(investigation, name, changes[name] or "")
     investigation.save()
-    _changed(investigation=investigation, application=application, actor=actor,
-             action="investigation_assessment", subject_type="investigation.investigation",
-             subject_id=investigation.pk,
-             data={"fields": sorted(k for k in changes if k in ASSESSMENT_FIELDS)})
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_assessment",
+        subject_type="investigation.investigation",
+        subject_id=investigation.pk,
+        data={"fields": sorted(k for k in changes if k in ASSESSMENT_FIELDS)},
+    )
     return investigation
 
 
 # --- Analysis: ratios, cross-checks, concentration, route ------------------------------------
 
+
 def _flag(code: str, severity: str, message: str, **evidence) -> dict:
-    return {"code": code, "severity": severity, "message": message,
-            "evidence": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in evidence.items()}}
+    return {
+        "code": code,
+        "severity": severity,
+        "message": message,
+        "evidence": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in evidence.items()},
+    }
 
 
 def _periods(investigation: Investigation) -> dict[str, FinancialPeriod]:
@@ -365,18 +516,23 @@ def ratios_compute(*, application: LoanApplication, investigation: Investigation
     before = periods.get("year_before_last")
     sheet = periods.get("current") or periods.get("last_year")
     instalment = calc.monthly_instalment(
-        amount=application.amount, annual_rate_pct=application.interest_rate,
-        term_months=application.term_months, method=application.repayment_method)
+        amount=application.amount,
+        annual_rate_pct=application.interest_rate,
+        term_months=application.term_months,
+        method=application.repayment_method,
+    )
     lendable = sum((c.lendable_value for c in investigation.collateral.all()), Decimal("0"))
     out = {
         "instalment": instalment,
         "annual_debt_service": instalment * 12,
         "debt_ratio": calc.ratio(sheet.total_liabilities, sheet.total_assets) if sheet else None,
-        "current_ratio": (calc.ratio(sheet.current_assets, sheet.current_liabilities)
-                          if sheet else None),
+        "current_ratio": (
+            calc.ratio(sheet.current_assets, sheet.current_liabilities) if sheet else None
+        ),
         "net_margin": calc.ratio(last.net_profit, last.revenue) if last else None,
-        "revenue_growth": (calc.ratio(last.revenue - before.revenue, before.revenue)
-                           if last and before else None),
+        "revenue_growth": (
+            calc.ratio(last.revenue - before.revenue, before.revenue) if last and before else None
+        ),
         "dscr": calc.ratio(last.net_profit, instalment * 12) if last else None,
         "collateral_lendable": lendable,
         "collateral_coverage": calc.ratio(lendable, application.amount),
@@ -394,98 +550,168 @@ def cross_check_flags(*, investigation: Investigation, policy) -> tuple[dict, li
         return {}, []
     flags = []
     bank_gap = calc.gap_pct(last.revenue, last.bank_inflows_12m)
-    implied = (calc.q(last.tax_paid / (policy.tax_rate_pct / 100), "0.01")
-               if policy.tax_rate_pct else None)
+    implied = (
+        calc.q(last.tax_paid / (policy.tax_rate_pct / 100), "0.01") if policy.tax_rate_pct else None
+    )
     tax_gap = calc.gap_pct(last.revenue, implied)
     if bank_gap is not None and bank_gap > policy.revenue_bank_gap_pct:
-        flags.append(_flag(
-            "revenue_bank_gap", Flag.Severity.HIGH,
-            _("Declared revenue differs from bank inflows by %(gap)s%% (allowed %(limit)s%%).")
-            % {"gap": calc.q(bank_gap, "0.1"), "limit": policy.revenue_bank_gap_pct},
-            revenue=last.revenue, bank_inflows_12m=last.bank_inflows_12m,
-            gap_pct=calc.q(bank_gap),
-            threshold_pct=policy.revenue_bank_gap_pct, period=last.period))
+        flags.append(
+            _flag(
+                "revenue_bank_gap",
+                Flag.Severity.HIGH,
+                _("Declared revenue differs from bank inflows by %(gap)s%% (allowed %(limit)s%%).")
+                % {"gap": calc.q(bank_gap, "0.1"), "limit": policy.revenue_bank_gap_pct},
+                revenue=last.revenue,
+                bank_inflows_12m=last.bank_inflows_12m,
+                gap_pct=calc.q(bank_gap),
+                threshold_pct=policy.revenue_bank_gap_pct,
+                period=last.period,
+            )
+        )
     if tax_gap is not None and tax_gap > policy.revenue_tax_gap_pct:
-        flags.append(_flag(
-            "revenue_tax_gap", Flag.Severity.HIGH,
-            _("Declared revenue differs from the revenue implied by tax paid by %(gap)s%% "
-              "(allowed %(limit)s%%).")
-            % {"gap": calc.q(tax_gap, "0.1"), "limit": policy.revenue_tax_gap_pct},
-            revenue=last.revenue, tax_paid=last.tax_paid, implied_revenue=implied,
-            tax_rate_pct=policy.tax_rate_pct, gap_pct=calc.q(tax_gap),
-            threshold_pct=policy.revenue_tax_gap_pct, period=last.period))
-    figures = {"bank_gap_pct": calc.q(bank_gap), "implied_revenue": implied,
-               "tax_gap_pct": calc.q(tax_gap)}
+        flags.append(
+            _flag(
+                "revenue_tax_gap",
+                Flag.Severity.HIGH,
+                _(
+                    "Declared revenue differs from the revenue implied by tax paid by %(gap)s%% "
+                    "(allowed %(limit)s%%)."
+                )
+                % {"gap": calc.q(tax_gap, "0.1"), "limit": policy.revenue_tax_gap_pct},
+                revenue=last.revenue,
+                tax_paid=last.tax_paid,
+                implied_revenue=implied,
+                tax_rate_pct=policy.tax_rate_pct,
+                gap_pct=calc.q(tax_gap),
+                threshold_pct=policy.revenue_tax_gap_pct,
+                period=last.period,
+            )
+        )
+    figures = {
+        "bank_gap_pct": calc.q(bank_gap),
+        "implied_revenue": implied,
+        "tax_gap_pct": calc.q(tax_gap),
+    }
     return figures, flags
 
 
-def concentration_flags(*, application: LoanApplication, investigation: Investigation,
-                        policy) -> tuple[dict, list[dict]]:
+def concentration_flags(
+    *, application: LoanApplication, investigation: Investigation, policy
+) -> tuple[dict, list[dict]]:
     """Industry share of the book, guarantors' total guaranteed exposure, and the group of
     companies sharing the legal representative: each one aggregate query."""
     flags: list[dict] = []
     company = application.company
     amount = application.amount
-    book = (LoanApplication.objects.filter(status__in=BOOK_STATUSES,
-                                           currency=application.currency)
-            .exclude(pk=application.pk)
-            .aggregate(total=Sum("amount"),
-                       industry=Sum("amount", filter=Q(company__industry_code=company.industry_code))))
+    book = (
+        LoanApplication.objects.filter(status__in=BOOK_STATUSES, currency=application.currency)
+        .exclude(pk=application.pk)
+        .aggregate(
+            total=Sum("amount"),
+            industry=Sum("amount", filter=Q(company__industry_code=company.industry_code)),
+        )
+    )
     total = (book["total"] or Decimal("0")) + amount
     industry = (book["industry"] or Decimal("0")) + amount
     share = industry / total * 100 if total else None  # compared unrounded
-    figures: dict = {"industry_code": company.industry_code, "industry_exposure": industry,
-                     "book_total": total, "industry_share_pct": calc.q(share)}
+    figures: dict = {
+        "industry_code": company.industry_code,
+        "industry_exposure": industry,
+        "book_total": total,
+        "industry_share_pct": calc.q(share),
+    }
     if share is not None and share > policy.industry_share_limit_pct:
-        flags.append(_flag(
-            "industry_concentration", Flag.Severity.MEDIUM,
-            _("After this loan, industry %(code)s would be %(share)s%% of the book (limit "
-              "%(limit)s%%).") % {"code": company.industry_code, "share": calc.q(share, "0.1"),
-                                  "limit": policy.industry_share_limit_pct},
-            industry_code=company.industry_code, industry_exposure=industry, book_total=total,
-            share_pct=calc.q(share), limit_pct=policy.industry_share_limit_pct))
+        flags.append(
+            _flag(
+                "industry_concentration",
+                Flag.Severity.MEDIUM,
+                _(
+                    "After this loan, industry %(code)s would be %(share)s%% of the book (limit "
+                    "%(limit)s%%)."
+                )
+                % {
+                    "code": company.industry_code,
+                    "share": calc.q(share, "0.1"),
+                    "limit": policy.industry_share_limit_pct,
+                },
+                industry_code=company.industry_code,
+                industry_exposure=industry,
+                book_total=total,
+                share_pct=calc.q(share),
+                limit_pct=policy.industry_share_limit_pct,
+            )
+        )
 
     guarantors = list(investigation.guarantors.all())
     if guarantors:
         ids = {g.id_number for g in guarantors}
         elsewhere = dict(
-            GuarantorAssessment.objects
-            .filter(id_number__in=ids,
-                    investigation__application__status__in=GUARANTEE_STATUSES)
+            GuarantorAssessment.objects.filter(
+                id_number__in=ids, investigation__application__status__in=GUARANTEE_STATUSES
+            )
             .exclude(investigation=investigation)
-            .values_list("id_number").annotate(total=Sum("guaranteed_amount")))
+            .values_list("id_number")
+            .annotate(total=Sum("guaranteed_amount"))
+        )
         figures["guarantors"] = {}
         for g in guarantors:
             exposure = g.guaranteed_amount + elsewhere.get(g.id_number, Decimal("0"))
             figures["guarantors"][g.id_number] = exposure
             if exposure > policy.guarantor_exposure_limit:
-                flags.append(_flag(
-                    "guarantor_exposure", Flag.Severity.HIGH,
-                    _("Guarantor %(name)s would guarantee %(total)s in total (limit %(limit)s).")
-                    % {"name": g.name, "total": f"{exposure:,.2f}",
-                       "limit": f"{policy.guarantor_exposure_limit:,.2f}"},
-                    guarantor=g.name, id_number=g.id_number, total_guaranteed=exposure,
-                    own_exposure=g.own_exposure, limit=policy.guarantor_exposure_limit))
+                flags.append(
+                    _flag(
+                        "guarantor_exposure",
+                        Flag.Severity.HIGH,
+                        _(
+                            "Guarantor %(name)s would guarantee %(total)s in total (limit %(limit)s)."
+                        )
+                        % {
+                            "name": g.name,
+                            "total": f"{exposure:,.2f}",
+                            "limit": f"{policy.guarantor_exposure_limit:,.2f}",
+                        },
+                        guarantor=g.name,
+                        id_number=g.id_number,
+                        total_guaranteed=exposure,
+                        own_exposure=g.own_exposure,
+                        limit=policy.guarantor_exposure_limit,
+                    )
+                )
 
     if company.legal_representative_id:
-        group = (LoanApplication.objects
-                 .filter(status__in=BOOK_STATUSES,
-                         company__legal_representative_id=company.legal_representative_id)
-                 .exclude(pk=application.pk)
-                 .aggregate(total=Sum("amount"),
-                            others=Count("company", distinct=True,
-                                         filter=~Q(company_id=company.pk))))
+        group = (
+            LoanApplication.objects.filter(
+                status__in=BOOK_STATUSES,
+                company__legal_representative_id=company.legal_representative_id,
+            )
+            .exclude(pk=application.pk)
+            .aggregate(
+                total=Sum("amount"),
+                others=Count("company", distinct=True, filter=~Q(company_id=company.pk)),
+            )
+        )
         group_total = (group["total"] or Decimal("0")) + amount
         figures["related_exposure"] = group_total
         figures["related_companies"] = group["others"]
         if group["others"] and group_total > policy.related_party_limit:
-            flags.append(_flag(
-                "related_party_exposure", Flag.Severity.HIGH,
-                _("Companies sharing the legal representative would owe %(total)s in total "
-                  "(limit %(limit)s).") % {"total": f"{group_total:,.2f}",
-                                           "limit": f"{policy.related_party_limit:,.2f}"},
-                legal_representative=company.legal_representative, group_total=group_total,
-                other_companies=group["others"], limit=policy.related_party_limit))
+            flags.append(
+                _flag(
+                    "related_party_exposure",
+                    Flag.Severity.HIGH,
+                    _(
+                        "Companies sharing the legal representative would owe %(total)s in total "
+                        "(limit %(limit)s)."
+                    )
+                    % {
+                        "total": f"{group_total:,.2f}",
+                        "limit": f"{policy.related_party_limit:,.2f}",
+                    },
+                    legal_representative=company.legal_representative,
+                    group_total=group_total,
+                    other_companies=group["others"],
+                    limit=policy.related_party_limit,
+                )
+            )
     return figures, flags
 
 
@@ -493,8 +719,11 @@ def completeness_pct(*, investigation: Investigation) -> Decimal:
     parts = []
     if investigation.questionnaire is not None:
         required = [q for q in investigation.questionnaire.questions.all() if q.required]
-        parts.append(Decimal(1) - (Decimal(len(questionnaire_missing(investigation)))
-                                   / len(required)) if required else Decimal(1))
+        parts.append(
+            Decimal(1) - (Decimal(len(questionnaire_missing(investigation))) / len(required))
+            if required
+            else Decimal(1)
+        )
     else:
         parts.append(Decimal(0))
     parts.append(Decimal(1) if investigation.site_visits.all() else Decimal(0))
@@ -502,28 +731,36 @@ def completeness_pct(*, investigation: Investigation) -> Decimal:
     items = list(investigation.verifications.all())
     done = [v for v in items if v.status != VerificationItem.Status.PENDING]
     parts.append(Decimal(len(done)) / len(items) if items else Decimal(0))
-    filled = [getattr(investigation, f) for f in ("repayment_record", "tax_grade",
-                                                   "industry_risk")]
+    filled = [getattr(investigation, f) for f in ("repayment_record", "tax_grade", "industry_risk")]
     parts.append(Decimal(sum(1 for f in filled if f)) / 3)
     return calc.q(sum(parts) / len(parts) * 100, "0.01")
 
 
-def route_recommend(*, application: LoanApplication, grade: str, completeness: Decimal,
-                    flags: list[dict], policy) -> str:
+def route_recommend(
+    *, application: LoanApplication, grade: str, completeness: Decimal, flags: list[dict], policy
+) -> str:
     severities = {f["severity"] for f in flags}
-    if (grade in policy.enhanced_grades or Flag.Severity.HIGH in severities
-            or application.amount >= policy.enhanced_min_amount
-            or completeness < policy.min_completeness_pct):
+    if (
+        grade in policy.enhanced_grades
+        or Flag.Severity.HIGH in severities
+        or application.amount >= policy.enhanced_min_amount
+        or completeness < policy.min_completeness_pct
+    ):
         return "enhanced"
-    if (grade in policy.fast_track_grades and not flags and completeness >= 100
-            and application.amount <= policy.fast_track_max_amount
-            and application.product.fast_track_eligible):
+    if (
+        grade in policy.fast_track_grades
+        and not flags
+        and completeness >= 100
+        and application.amount <= policy.fast_track_max_amount
+        and application.product.fast_track_eligible
+    ):
         return "fast_track"
     return "standard"
 
 
-def score_inputs(*, application: LoanApplication, investigation: Investigation,
-                 ratios: dict) -> dict:
+def score_inputs(
+    *, application: LoanApplication, investigation: Investigation, ratios: dict
+) -> dict:
     registered = application.company.registration_date
     years = calc.q(Decimal((timezone.localdate() - registered).days) / Decimal("365.25"), "0.01")
     return {
@@ -541,9 +778,15 @@ def score_inputs(*, application: LoanApplication, investigation: Investigation,
 
 
 def scorecard_apply(*, scorecard, inputs: dict) -> dict:
-    factors = [calc.FactorSpec(code=f.code, label=str(f.get_code_display()), bins=f.bins,
-                               missing_points=f.missing_points)
-               for f in scorecard.factors.all()]
+    factors = [
+        calc.FactorSpec(
+            code=f.code,
+            label=str(f.get_code_display()),
+            bins=f.bins,
+            missing_points=f.missing_points,
+        )
+        for f in scorecard.factors.all()
+    ]
     return calc.score(factors, inputs, scorecard.grade_bands)
 
 
@@ -560,70 +803,106 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
     policy = policy_current()
     ratios = ratios_compute(application=application, investigation=investigation)
     cross, flags = cross_check_flags(investigation=investigation, policy=policy)
-    conc, conc_flags = concentration_flags(application=application,
-                                           investigation=investigation, policy=policy)
+    conc, conc_flags = concentration_flags(
+        application=application, investigation=investigation, policy=policy
+    )
     flags += conc_flags
     for item in investigation.verifications.all():
         if item.status == VerificationItem.Status.MISMATCH:
-            flags.append(_flag("verification_mismatch", Flag.Severity.MEDIUM,
-                               _("%(fact)s does not match what was declared: %(note)s")
-                               % {"fact": item.get_fact_display(), "note": item.note[:300]},
-                               fact=item.fact, source=item.source))
+            flags.append(
+                _flag(
+                    "verification_mismatch",
+                    Flag.Severity.MEDIUM,
+                    _("%(fact)s does not match what was declared: %(note)s")
+                    % {"fact": item.get_fact_display(), "note": item.note[:300]},
+                    fact=item.fact,
+                    source=item.source,
+                )
+            )
     completeness = completeness_pct(investigation=investigation)
-    result = scorecard_apply(scorecard=scorecard,
-                             inputs=score_inputs(application=application,
-                                                 investigation=investigation, ratios=ratios))
-    route = route_recommend(application=application, grade=result["grade"],
-                            completeness=completeness, flags=flags, policy=policy)
+    result = scorecard_apply(
+        scorecard=scorecard,
+        inputs=score_inputs(application=application, investigation=investigation, ratios=ratios),
+    )
+    route = route_recommend(
+        application=application,
+        grade=result["grade"],
+        completeness=completeness,
+        flags=flags,
+        policy=policy,
+    )
 
     Flag.objects.filter(investigation=investigation).delete()
-    Flag.objects.bulk_create([Flag(investigation=investigation, application=application,
-                                   **f) for f in flags])
-    ScoreResult.objects.filter(application=application, is_current=True).update(
-        is_current=False)
+    Flag.objects.bulk_create(
+        [Flag(investigation=investigation, application=application, **f) for f in flags]
+    )
+    ScoreResult.objects.filter(application=application, is_current=True).update(is_current=False)
     score = ScoreResult.objects.create(
-        investigation=investigation, application=application, scorecard=scorecard,
-        scorecard_version=scorecard.version, score=result["score"],
-        max_score=result["max_score"], grade=result["grade"], pd_pct=result["pd"],
-        breakdown=result["breakdown"], reasons=result["reasons"], route=route,
-        scored_by=actor)
+        investigation=investigation,
+        application=application,
+        scorecard=scorecard,
+        scorecard_version=scorecard.version,
+        score=result["score"],
+        max_score=result["max_score"],
+        grade=result["grade"],
+        pd_pct=result["pd"],
+        breakdown=result["breakdown"],
+        reasons=result["reasons"],
+        route=route,
+        scored_by=actor,
+    )
 
     def jsonable(d):
-        return {k: (str(v) if isinstance(v, Decimal) else
-                    ({kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else v))
-                for k, v in d.items()}
+        return {
+            k: (
+                str(v)
+                if isinstance(v, Decimal)
+                else ({kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+            )
+            for k, v in d.items()
+        }
 
     Investigation.objects.filter(pk=investigation.pk).update(
-        derived={"ratios": jsonable(ratios), "cross_check": jsonable(cross),
-                 "concentration": jsonable(conc), "completeness_pct": str(completeness),
-                 "policy_version": policy.version},
-        analysed_at=timezone.now())
+        derived={
+            "ratios": jsonable(ratios),
+            "cross_check": jsonable(cross),
+            "concentration": jsonable(conc),
+            "completeness_pct": str(completeness),
+            "policy_version": policy.version,
+        },
+        analysed_at=timezone.now(),
+    )
     LoanApplication.objects.filter(pk=application.pk).update(
-        risk_grade=result["grade"], risk_score=result["score"], route_recommendation=route,
-        flag_count=len(flags))
-    audit_record(action="investigation_score", actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action",
-                 subject_type="investigation.scoreresult", subject_id=score.pk,
-                 data={"scorecard_version": scorecard.version, "score": result["score"],
-                       "grade": result["grade"], "route": route, "flags": len(flags)})
+        risk_grade=result["grade"],
+        risk_score=result["score"],
+        route_recommendation=route,
+        flag_count=len(flags),
+    )
+    audit_record(
+        action="investigation_score",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        subject_type="investigation.scoreresult",
+        subject_id=score.pk,
+        data={
+            "scorecard_version": scorecard.version,
+            "score": result["score"],
+            "grade": result["grade"],
+            "route": route,
+            "flags": len(flags),
+        },
+    )
     return score
 
 
 # --- Credit memo ---------------------------------------------------------------------------------
 
-def _enqueue_render(memo_id: int) -> None:
-    from investigation.tasks import render_credit_memo
 
-    try:
-        from loanflow.queue import enqueue_on_commit
-    except ImportError:  # pragma: no cover - older tree
-        def enqueue_on_commit(task, *args):
-            def send():
-                try:
-                    task.delay(*args)
-                except Exception:  # noqa: BLE001 - the memo stays visibly pending
-                    logger.warning("Could not enqueue the memo render %s", args)
-            transaction.on_commit(send)
+def _enqueue_render(memo_id: int) -> None:
+    from investigation.tasks import render_credit_memo  # the tasks module imports this one
+
     enqueue_on_commit(render_credit_memo, memo_id)
 
 
@@ -633,17 +912,31 @@ def memo_request(*, application_id: int, actor) -> CreditMemo:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
     score = ScoreResult.objects.filter(application=application, is_current=True).first()
     if score is None or score.created_at < investigation.changed_at:
-        raise Conflict(_("Compute the risk score (again) before generating the memo: the "
-                         "investigation changed since it was last scored."), code="not_scored")
+        raise Conflict(
+            _(
+                "Compute the risk score (again) before generating the memo: the "
+                "investigation changed since it was last scored."
+            ),
+            code="not_scored",
+        )
     last = CreditMemo.objects.filter(application=application).order_by("-version").first()
     memo = CreditMemo.objects.create(
-        application=application, investigation=investigation,
-        version=(last.version + 1) if last else 1, language=application.language or "zh-hans",
-        requested_by=actor)
-    audit_record(action="investigation_memo_request", actor=actor,
-                 actor_role=primary_role(actor), application=application, kind="action",
-                 subject_type="investigation.creditmemo", subject_id=memo.pk,
-                 data={"version": memo.version})
+        application=application,
+        investigation=investigation,
+        version=(last.version + 1) if last else 1,
+        language=application.language or "zh-hans",
+        requested_by=actor,
+    )
+    audit_record(
+        action="investigation_memo_request",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        subject_type="investigation.creditmemo",
+        subject_id=memo.pk,
+        data={"version": memo.version},
+    )
     _enqueue_render(memo.pk)
     return memo
 
@@ -653,21 +946,29 @@ def memo_retry(*, application_id: int, actor, memo_id: int) -> CreditMemo:
     """Enqueue the render again for a memo still pending (broker outage) or failed."""
     application = application_get(user=actor, pk=application_id)
     if application.investigator_id != actor.pk:
-        raise Forbidden(_("Only the investigator may regenerate the memo."),
-                        code="not_investigator")
-    updated = CreditMemo.objects.filter(
-        pk=memo_id, application=application,
-        status__in=[CreditMemo.Status.PENDING, CreditMemo.Status.FAILED],
-    ).update(status=CreditMemo.Status.PENDING, error="")
-    if not updated:
-        if CreditMemo.objects.filter(pk=memo_id, application=application).exists():
-            raise Conflict(_("This memo is already ready."), code="memo_ready")
+        raise Forbidden(
+            _("Only the investigator may regenerate the memo."), code="not_investigator"
+        )
+    memo = (
+        CreditMemo.objects.select_for_update().filter(pk=memo_id, application=application).first()
+    )
+    if memo is None:
         raise NotFound()
-    audit_record(action="investigation_memo_retry", actor=actor, actor_role=primary_role(actor),
-                 application=application, kind="action",
-                 subject_type="investigation.creditmemo", subject_id=memo_id)
+    if not can_proceed(memo.retry):
+        raise Conflict(_("This memo is already ready."), code="memo_ready")
+    memo.retry()
+    memo.save(update_fields=["status", "error"])
+    audit_record(
+        action="investigation_memo_retry",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=application,
+        kind="action",
+        subject_type="investigation.creditmemo",
+        subject_id=memo_id,
+    )
     _enqueue_render(memo_id)
-    return CreditMemo.objects.get(pk=memo_id)
+    return memo
 
 
 def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> int:
@@ -678,27 +979,36 @@ def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> 
     from loanflow.queue import enqueue_now
 
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
-    ids = list(CreditMemo.objects.filter(status=CreditMemo.Status.PENDING,
-                                         created_at__lt=cutoff)
-               .order_by("created_at").values_list("pk", flat=True)[:limit])
+    ids = list(
+        CreditMemo.objects.filter(status=CreditMemo.Status.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     return sum(1 for memo_id in ids if enqueue_now(render_credit_memo, memo_id))
 
 
 def memo_context(*, memo: CreditMemo) -> dict:
-    application = (LoanApplication.objects
-                   .select_related("company", "product", "branch", "investigator",
-                                   "relationship_manager").get(pk=memo.application_id))
+    application = LoanApplication.objects.select_related(
+        "company", "product", "branch", "investigator", "relationship_manager"
+    ).get(pk=memo.application_id)
     investigation = investigation_for(application=application)
     periods = _periods(investigation)
     score = ScoreResult.objects.filter(application=application, is_current=True).first()
     answers = {a.question_id: a.value for a in investigation.answers.all()}
-    questions = list(investigation.questionnaire.questions.all()) if investigation.questionnaire else []
+    questions = (
+        list(investigation.questionnaire.questions.all()) if investigation.questionnaire else []
+    )
     return {
-        "memo": memo, "application": application, "company": application.company,
+        "memo": memo,
+        "application": application,
+        "company": application.company,
         "investigation": investigation,
         "periods": [(p, periods.get(p.value)) for p in FinancialPeriod.Period],
-        "figures": FIGURES, "derived": investigation.derived or {},
-        "score": score, "score_rows": score_rows(score), "reasons": score_reason_labels(score),
+        "figures": FIGURES,
+        "derived": investigation.derived or {},
+        "score": score,
+        "score_rows": score_rows(score),
+        "reasons": score_reason_labels(score),
         "flags": list(investigation.flags.all()),
         "verifications": list(investigation.verifications.all()),
         "guarantors": list(investigation.guarantors.all()),
@@ -728,30 +1038,37 @@ def memo_render(*, memo_id: int) -> CreditMemo | None:
         pdf = html_to_pdf(memo_html(memo=memo), fetcher=BundledAssetFetcher())
     except Exception as exc:  # noqa: BLE001 - record the failure visibly, retry later
         logger.exception("Credit memo %s failed to render", memo_id)
-        CreditMemo.objects.filter(pk=memo_id, status=CreditMemo.Status.PENDING).update(
-            status=CreditMemo.Status.FAILED, error=str(exc)[:2000])
-        return CreditMemo.objects.get(pk=memo_id)
+        with transaction.atomic():
+            memo = CreditMemo.objects.select_for_update().get(pk=memo_id)
+            if can_proceed(memo.failed):  # still pending: no other worker finished it
+                memo.failed(error=str(exc))
+                memo.save(update_fields=["status", "error"])
+        return memo
     elapsed = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
         memo = CreditMemo.objects.select_for_update().get(pk=memo_id)
         if memo.status == CreditMemo.Status.READY:
             return memo  # another worker got there first
         memo.file.save("memo.pdf", ContentFile(pdf), save=False)
-        memo.status = CreditMemo.Status.READY
-        memo.error = ""
-        memo.render_ms = elapsed
-        memo.rendered_at = timezone.now()
+        memo.rendered(render_ms=elapsed)
         memo.save()
-        audit_record(action="investigation_memo_ready", actor=None, actor_role="system",
-                     application=memo.application, kind="action",
-                     subject_type="investigation.creditmemo", subject_id=memo.pk,
-                     data={"version": memo.version, "render_ms": elapsed})
+        audit_record(
+            action="investigation_memo_ready",
+            actor=None,
+            actor_role="system",
+            application=memo.application,
+            kind="action",
+            subject_type="investigation.creditmemo",
+            subject_id=memo.pk,
+            data={"version": memo.version, "render_ms": elapsed},
+        )
     return memo
 
 
-# --- Signals ----------------------------------------------------------------------------------
+# --- The loan record's transitions (called from applications.effects) ----------------------
 
-def on_application_transitioned(sender, *, application, transition, **kwargs) -> None:
+
+def on_application_transitioned(*, application: LoanApplication, transition: str) -> None:
     if transition == "start_investigation":
         investigation_open(application=application)
     elif transition == "return_to_investigation":

@@ -9,12 +9,15 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from applications.models import Status
 from loanflow.errors import InvalidInput
 from loanflow.queue import enqueue_now, enqueue_on_commit
 from notifications.models import (
@@ -35,10 +38,13 @@ REQUEUE_AFTER = timedelta(minutes=2)
 def user_languages(user_ids) -> dict[int, str]:
     """{user id: language} for many users in one query: the staff profile's preferred
     language, else the applicant profile's, else the site's."""
-    from django.contrib.auth import get_user_model
-
-    rows = get_user_model().objects.filter(pk__in=set(user_ids)).values_list(
-        "pk", "staff_profile__preferred_language", "applicant_profile__preferred_language")
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=set(user_ids))
+        .values_list(
+            "pk", "staff_profile__preferred_language", "applicant_profile__preferred_language"
+        )
+    )
     return {pk: staff or applicant or settings.LANGUAGE_CODE for pk, staff, applicant in rows}
 
 
@@ -55,13 +61,16 @@ class Message:
     application: Any = None
 
 
-def notify(*, user, kind: str, title, body="", url: str = "", application=None,
-           email: bool = True) -> Notification | None:
+def notify(
+    *, user, kind: str, title, body="", url: str = "", application=None, email: bool = True
+) -> Notification | None:
     """Record an in-app notification for `user` in the current transaction and queue an
     email after commit. Lazy (gettext_lazy) title/body are rendered in the user's language.
     Returns None when the user muted this kind (escalations cannot be muted)."""
-    made = notify_many([Message(user=user, kind=kind, title=title, body=body, url=url,
-                                application=application)], email=email)
+    made = notify_many(
+        [Message(user=user, kind=kind, title=title, body=body, url=url, application=application)],
+        email=email,
+    )
     return made[0] if made else None
 
 
@@ -74,9 +83,11 @@ def notify_many(messages: Iterable[Message], *, email: bool = True) -> list[Noti
     mutable = [m for m in messages if m.kind not in UNMUTABLE_KINDS]
     muted = set()
     if mutable:
-        muted = set(NotificationMute.objects.filter(
-            user_id__in={m.user.pk for m in mutable},
-            kind__in={m.kind for m in mutable}).values_list("user_id", "kind"))
+        muted = set(
+            NotificationMute.objects.filter(
+                user_id__in={m.user.pk for m in mutable}, kind__in={m.kind for m in mutable}
+            ).values_list("user_id", "kind")
+        )
     messages = [m for m in messages if (m.user.pk, m.kind) not in muted]
     if not messages:
         return []
@@ -90,11 +101,18 @@ def notify_many(messages: Iterable[Message], *, email: bool = True) -> list[Noti
         with translation.override(language):  # once per language, not per message
             for index in indexes:
                 message = messages[index]
-                made[index] = (message, Notification(
-                    user=message.user, kind=message.kind,
-                    title=_rendered(message.title, texts)[:300],
-                    body=_rendered(message.body, texts), url=message.url,
-                    application=message.application), language)
+                made[index] = (
+                    message,
+                    Notification(
+                        user=message.user,
+                        kind=message.kind,
+                        title=_rendered(message.title, texts)[:300],
+                        body=_rendered(message.body, texts),
+                        url=message.url,
+                        application=message.application,
+                    ),
+                    language,
+                )
     Notification.objects.bulk_create([notification for _m, notification, _l in made])
     if email:
         _queue_emails([(m, n, lang) for m, n, lang in made if m.user.email])
@@ -116,19 +134,28 @@ def _queue_emails(made: list) -> None:
     subject_template = get_template("notifications/email/subject.txt")
     body_template = get_template("notifications/email/body.txt")
     deliveries = []
-    for language, group in groupby(sorted(made, key=lambda item: item[2]),
-                                   key=lambda item: item[2]):
+    for language, group in groupby(
+        sorted(made, key=lambda item: item[2]), key=lambda item: item[2]
+    ):
         with translation.override(language):
             for message, notification, _language in group:
-                context = {"user": message.user, "notification": notification,
-                           "link": (settings.LOANFLOW_SITE_URL + message.url)
-                           if message.url else "",
-                           "application": message.application}
+                context = {
+                    "user": message.user,
+                    "notification": notification,
+                    "link": (settings.LOANFLOW_SITE_URL + message.url) if message.url else "",
+                    "application": message.application,
+                }
                 subject = subject_template.render(context).strip()
-                deliveries.append(EmailDelivery(
-                    notification=notification, user=message.user, to=message.user.email,
-                    subject=" ".join(subject.split())[:300],
-                    body=body_template.render(context), language=language))
+                deliveries.append(
+                    EmailDelivery(
+                        notification=notification,
+                        user=message.user,
+                        to=message.user.email,
+                        subject=" ".join(subject.split())[:300],
+                        body=body_template.render(context),
+                        language=language,
+                    )
+                )
     EmailDelivery.objects.bulk_create(deliveries)
     from notifications.tasks import send_emails
 
@@ -136,21 +163,24 @@ def _queue_emails(made: list) -> None:
 
 
 def notification_mark_read(*, user, notification_id: int) -> int:
-    return Notification.objects.filter(user=user, pk=notification_id,
-                                       read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(user=user, pk=notification_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 def notification_mark_all_read(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now())
+        read_at=timezone.now()
+    )
 
 
 def notification_mute(*, user, kind: str) -> NotificationMute:
     if kind not in Kind.values:
         raise InvalidInput(details={"kind": [_("Unknown notification kind.")]})
     if kind in UNMUTABLE_KINDS:
-        raise InvalidInput(_("Escalations cannot be muted."),
-                           details={"kind": [_("Escalations cannot be muted.")]})
+        raise InvalidInput(
+            _("Escalations cannot be muted."), details={"kind": [_("Escalations cannot be muted.")]}
+        )
     mute, _created = NotificationMute.objects.get_or_create(user=user, kind=kind)
     return mute
 
@@ -164,16 +194,24 @@ def email_delivery_send(*, delivery_id: int) -> str:
     """Send one delivery if it is still unsent. The row lock (skip_locked) stops two workers
     sending the same email at once. Returns the resulting status ("" if not ours)."""
     with transaction.atomic():
-        delivery = (EmailDelivery.objects.select_for_update(skip_locked=True)
-                    .filter(pk=delivery_id,
-                            status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED])
-                    .first())
+        delivery = (
+            EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk=delivery_id,
+                status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED],
+            )
+            .first()
+        )
         if delivery is None:
             return ""
         delivery.attempts += 1
         try:
-            EmailMessage(subject=delivery.subject, body=delivery.body,
-                         from_email=settings.DEFAULT_FROM_EMAIL, to=[delivery.to]).send()
+            EmailMessage(
+                subject=delivery.subject,
+                body=delivery.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[delivery.to],
+            ).send()
         except Exception as exc:  # noqa: BLE001 - any SMTP/network error is retried
             logger.warning("Email %s to %s failed: %s", delivery.pk, delivery.to, exc)
             delivery.last_error = str(exc)[:2000]
@@ -186,15 +224,17 @@ def email_delivery_send(*, delivery_id: int) -> str:
             delivery.status = EmailDelivery.Status.SENT
             delivery.sent_at = timezone.now()
             delivery.last_error = ""
-        delivery.save(update_fields=["attempts", "status", "last_error", "next_attempt_at",
-                                     "sent_at"])
+        delivery.save(
+            update_fields=["attempts", "status", "last_error", "next_attempt_at", "sent_at"]
+        )
         return delivery.status
 
 
 def email_deliveries_send(*, delivery_ids: list[int]) -> int:
     """Send each delivery still unsent (see email_delivery_send). Returns how many were sent."""
-    return sum(email_delivery_send(delivery_id=pk) == EmailDelivery.Status.SENT
-               for pk in delivery_ids)
+    return sum(
+        email_delivery_send(delivery_id=pk) == EmailDelivery.Status.SENT for pk in delivery_ids
+    )
 
 
 def email_backoff(attempts: int) -> timedelta:
@@ -210,10 +250,14 @@ def email_requeue_undelivered(*, now=None, limit: int = 500) -> int:
         EmailDelivery.objects.filter(
             status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED],
             next_attempt_at__lte=now,
-        ).exclude(
+        )
+        .exclude(
             # A fresh "queued" row is still on its way through the broker.
-            status=EmailDelivery.Status.QUEUED, created_at__gt=now - REQUEUE_AFTER,
-        ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+            status=EmailDelivery.Status.QUEUED,
+            created_at__gt=now - REQUEUE_AFTER,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     queued = 0
     for pk in ids:
@@ -222,3 +266,118 @@ def email_requeue_undelivered(*, now=None, limit: int = 500) -> int:
         queued += 1
     return queued
 
+
+# --- The applicants hear of their application's new status ----------------------------------
+
+# What an SME owner is told, per new status (plain language, no internal jargon).
+APPLICANT_MESSAGES = {
+    Status.SUBMITTED: (
+        "status_change",
+        gettext_lazy("We have received your application"),
+        gettext_lazy(
+            "Your application %(ref)s has been received. We will check it and "
+            "let you know what happens next."
+        ),
+    ),
+    Status.INVESTIGATION: (
+        "status_change",
+        gettext_lazy("We are looking at your application"),
+        gettext_lazy(
+            "A relationship manager is now looking into application %(ref)s. "
+            "They may visit you or ask for documents."
+        ),
+    ),
+    Status.IN_APPROVAL: (
+        "status_change",
+        gettext_lazy("Your application is being decided"),
+        gettext_lazy("Application %(ref)s is now with the people who decide on loans."),
+    ),
+    Status.INFO_REQUESTED: (
+        "info_request",
+        gettext_lazy("We need something from you"),
+        gettext_lazy(
+            "To continue with application %(ref)s we need more information "
+            "from you. Please sign in to see what is missing."
+        ),
+    ),
+    Status.APPROVED: (
+        "decision",
+        gettext_lazy("Good news: your loan was approved"),
+        gettext_lazy("Application %(ref)s was approved. We will send you the contract to sign."),
+    ),
+    Status.DECLINED: (
+        "decision",
+        gettext_lazy("Your application was not approved"),
+        gettext_lazy(
+            "We are sorry: application %(ref)s was not approved. Sign in to see "
+            "the reasons, or talk to your relationship manager."
+        ),
+    ),
+    Status.CONTRACT_SIGNED: (
+        "status_change",
+        gettext_lazy("Your contract is signed"),
+        gettext_lazy(
+            "The contract for application %(ref)s is signed. We are preparing the payment."
+        ),
+    ),
+    Status.DISBURSED: (
+        "status_change",
+        gettext_lazy("Your loan has been paid out"),
+        gettext_lazy(
+            "The money for application %(ref)s has been paid into your account. "
+            "Sign in to see your repayment schedule."
+        ),
+    ),
+    Status.CLOSED: (
+        "status_change",
+        gettext_lazy("Your loan is fully repaid"),
+        gettext_lazy("Loan %(ref)s is fully repaid and closed. Thank you."),
+    ),
+    Status.WITHDRAWN: (
+        "status_change",
+        gettext_lazy("Your application was withdrawn"),
+        gettext_lazy("Application %(ref)s was withdrawn."),
+    ),
+}
+
+
+class _Formatted:
+    """A lazy message formatted when rendered (so in the recipient's language)."""
+
+    def __init__(self, message, **params):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
+def applicant_status_notify(*, application, to_state: str) -> list[Notification]:
+    """Tell the company's applicant logins, in plain language, that their application moved
+    to `to_state` (called inside the transition's transaction; mail after commit)."""
+    entry = APPLICANT_MESSAGES.get(to_state)
+    if entry is None:
+        return []
+    kind, title, body = entry
+    text = _Formatted(body, ref=application.reference)
+    return notify_many(
+        [
+            Message(
+                user=user,
+                kind=kind,
+                title=title,
+                body=text,
+                url=f"/portal/applications/{application.pk}/",
+                application=application,
+            )
+            for user in applicant_users(company_id=application.company_id)
+        ]
+    )
+
+
+def applicant_users(*, company_id: int):
+    """The company's active applicant logins, in the order their profiles were made."""
+    return (
+        get_user_model()
+        .objects.filter(applicant_profile__company_id=company_id, is_active=True)
+        .order_by("applicant_profile__id")
+    )

@@ -23,8 +23,8 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset(Role) - {Role.APPLICANT}
 
-# Which loan-application permissions each role holds. Permissions are declared on
-# applications.LoanApplication.Meta; other apps add their own entries with `grant()`.
+# Which permissions each role holds: the loan application's (declared on
+# applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.RELATIONSHIP_MANAGER: {
         "applications.create_application",
@@ -35,6 +35,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.resume_application",
         "applications.record_contract",
         "applications.withdraw_application",
+        "postloan.record_repayment",
+        "postloan.propose_classification",
+        "postloan.flag_loan",
+        "postloan.propose_write_off",
+        "postloan.complete_inspection",
     },
     Role.CREDIT_REVIEWER: {
         "applications.decide_application",
@@ -45,12 +50,22 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.request_information",
     },
     Role.COMMITTEE_MEMBER: {"applications.decide_application"},
-    Role.DISBURSEMENT_OFFICER: {"applications.disburse_application"},
+    Role.DISBURSEMENT_OFFICER: {
+        "applications.disburse_application",
+        "postloan.record_repayment",
+    },
     Role.DISBURSEMENT_CHECKER: {"applications.disburse_application"},
     Role.RISK_OFFICER: {
         "applications.close_application",
         "applications.write_off_application",
         "applications.decide_application",
+        "postloan.record_repayment",
+        "postloan.decide_classification",
+        "postloan.triage_alert",
+        "postloan.flag_loan",
+        "postloan.propose_write_off",
+        "postloan.decide_write_off",
+        "postloan.complete_inspection",
     },
     Role.BRANCH_HEAD: set(),
     Role.ADMINISTRATOR: set(),
@@ -60,11 +75,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.withdraw_application",
     },
 }
-
-
-def grant(role: str, *permissions: str) -> None:
-    """Let a stage app give a role more permissions (call from AppConfig.ready)."""
-    ROLE_PERMISSIONS.setdefault(role, set()).update(permissions)
 
 
 def roles_of(user) -> frozenset[str]:

@@ -82,6 +82,7 @@ class ClassificationChangeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["loan__application"]
     raw_id_fields = ["loan", "proposed_by", "decided_by"]
+    readonly_fields = ["status"]  # changed by its transitions only (postloan.services)
 
 
 @admin.register(WriteOff)
@@ -89,3 +90,4 @@ class WriteOffAdmin(admin.ModelAdmin):
     list_display = ["id", "loan", "status", "amount", "currency", "created_at"]
     list_select_related = ["loan__application"]
     raw_id_fields = ["loan", "proposed_by", "decided_by"]
+    readonly_fields = ["status"]  # changed by its transitions only (postloan.services)

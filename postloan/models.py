@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 ZERO = Decimal("0.00")
 
@@ -53,12 +54,12 @@ class InspectionMethod(models.TextChoices):
 
 # --- Configuration ------------------------------------------------------------------------
 
+
 class ClassificationFloor(models.Model):
     """'At least <classification> from <min_days_past_due> days past due.'"""
 
     min_days_past_due = models.PositiveIntegerField(_("from days past due"), unique=True)
-    classification = models.CharField(_("at least"), max_length=20,
-                                      choices=Classification.choices)
+    classification = models.CharField(_("at least"), max_length=20, choices=Classification.choices)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -78,20 +79,35 @@ class InspectionRule(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     classification = models.CharField(
-        _("for classification"), max_length=20, choices=Classification.choices, blank=True,
+        _("for classification"),
+        max_length=20,
+        choices=Classification.choices,
+        blank=True,
         help_text=_("Periodic rules: the classification this frequency applies to."),
     )
     days = models.PositiveIntegerField(
-        _("days"), help_text=_("First check: within this many days of disbursement. "
-                               "Periodic: every this many days."))
+        _("days"),
+        help_text=_(
+            "First check: within this many days of disbursement. Periodic: every this many days."
+        ),
+    )
     lead_days = models.PositiveIntegerField(
-        _("created days ahead"), default=7,
-        help_text=_("Periodic: the task is created this many days before it is due."))
-    method = models.CharField(_("method"), max_length=20, choices=InspectionMethod.choices,
-                              default=InspectionMethod.SITE_VISIT)
+        _("created days ahead"),
+        default=7,
+        help_text=_("Periodic: the task is created this many days before it is due."),
+    )
+    method = models.CharField(
+        _("method"),
+        max_length=20,
+        choices=InspectionMethod.choices,
+        default=InspectionMethod.SITE_VISIT,
+    )
     questions = models.JSONField(
-        _("questions"), default=list, blank=True,
-        help_text=_('A list of {"key": ..., "label": ...} the inspector answers.'))
+        _("questions"),
+        default=list,
+        blank=True,
+        help_text=_('A list of {"key": ..., "label": ...} the inspector answers.'),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -99,9 +115,11 @@ class InspectionRule(models.Model):
         verbose_name_plural = _("inspection rules")
         ordering = ["kind", "days"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "classification"],
-                                    condition=Q(is_active=True),
-                                    name="postloan_one_active_inspection_rule"),
+            models.UniqueConstraint(
+                fields=["kind", "classification"],
+                condition=Q(is_active=True),
+                name="postloan_one_active_inspection_rule",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,13 +143,14 @@ class WarningRule(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    threshold = models.DecimalField(_("threshold"), max_digits=10, decimal_places=2,
-                                    default=ZERO)
-    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices,
-                                default=Severity.MEDIUM)
+    threshold = models.DecimalField(_("threshold"), max_digits=10, decimal_places=2, default=ZERO)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
+    )
     creates_inspection = models.BooleanField(_("creates an extra inspection"), default=False)
-    inspection_within_days = models.PositiveIntegerField(_("extra inspection within (days)"),
-                                                         default=7)
+    inspection_within_days = models.PositiveIntegerField(
+        _("extra inspection within (days)"), default=7
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -145,6 +164,7 @@ class WarningRule(models.Model):
 
 # --- The loan's post-loan state ---------------------------------------------------------------
 
+
 class Loan(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -152,37 +172,47 @@ class Loan(models.Model):
         WRITTEN_OFF = "written_off", _("Written off")
 
     application = models.OneToOneField(
-        "applications.LoanApplication", verbose_name=_("application"), on_delete=models.PROTECT,
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
         related_name="postloan",
     )
     # Copied from the application so the daily job and the queues never join it.
-    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT,
-                               related_name="+")
-    relationship_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("relationship manager"),
-        on_delete=models.PROTECT, related_name="+",
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              default=Status.ACTIVE)
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     principal = models.DecimalField(_("principal"), max_digits=18, decimal_places=2)
     disbursed_on = models.DateField(_("disbursed on"))
 
-    scheduled_total = models.DecimalField(_("scheduled total"), max_digits=18,
-                                          decimal_places=2, default=ZERO)
-    paid_total = models.DecimalField(_("repaid"), max_digits=18, decimal_places=2,
-                                     default=ZERO)
-    outstanding_total = models.DecimalField(_("outstanding (principal and interest)"),
-                                            max_digits=18, decimal_places=2, default=ZERO)
-    outstanding_principal = models.DecimalField(_("outstanding principal"), max_digits=18,
-                                                decimal_places=2, default=ZERO)
+    scheduled_total = models.DecimalField(
+        _("scheduled total"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    paid_total = models.DecimalField(_("repaid"), max_digits=18, decimal_places=2, default=ZERO)
+    outstanding_total = models.DecimalField(
+        _("outstanding (principal and interest)"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    outstanding_principal = models.DecimalField(
+        _("outstanding principal"), max_digits=18, decimal_places=2, default=ZERO
+    )
     paid_instalments = models.PositiveIntegerField(_("instalments paid"), default=0)
-    oldest_unpaid_due = models.DateField(_("oldest unpaid instalment due"), null=True,
-                                         blank=True)
+    oldest_unpaid_due = models.DateField(_("oldest unpaid instalment due"), null=True, blank=True)
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
-    classification = models.CharField(_("classification"), max_length=20,
-                                      choices=Classification.choices,
-                                      default=Classification.NORMAL)
+    classification = models.CharField(
+        _("classification"),
+        max_length=20,
+        choices=Classification.choices,
+        default=Classification.NORMAL,
+    )
     last_inspection_on = models.DateField(_("last inspection"), null=True, blank=True)
     next_inspection_due = models.DateField(_("next inspection due"), null=True, blank=True)
     litigation_flag = models.BooleanField(_("litigation or enforcement"), default=False)
@@ -208,12 +238,17 @@ class Loan(models.Model):
         ]
         indexes = [
             # The daily job reads only active loans.
-            models.Index(fields=["id"], condition=Q(status="active"),
-                         name="postloan_loan_active"),
-            models.Index(fields=["branch", "classification"], condition=Q(status="active"),
-                         name="postloan_loan_portfolio"),
-            models.Index(fields=["next_inspection_due"], condition=Q(status="active"),
-                         name="postloan_loan_next_insp"),
+            models.Index(fields=["id"], condition=Q(status="active"), name="postloan_loan_active"),
+            models.Index(
+                fields=["branch", "classification"],
+                condition=Q(status="active"),
+                name="postloan_loan_portfolio",
+            ),
+            models.Index(
+                fields=["next_inspection_due"],
+                condition=Q(status="active"),
+                name="postloan_loan_next_insp",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,33 +275,61 @@ class InspectionTask(models.Model):
         NEUTRAL = "neutral", _("Neutral")
         NEGATIVE = "negative", _("Negative")
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
-                             related_name="tasks")
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="tasks"
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    rule = models.ForeignKey(InspectionRule, verbose_name=_("rule"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    alert = models.ForeignKey("Alert", verbose_name=_("alert"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="tasks")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"),
-                              on_delete=models.PROTECT, related_name="postloan_tasks")
+    rule = models.ForeignKey(
+        InspectionRule,
+        verbose_name=_("rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    alert = models.ForeignKey(
+        "Alert",
+        verbose_name=_("alert"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="postloan_tasks",
+    )
     due_date = models.DateField(_("due date"))
-    method = models.CharField(_("method"), max_length=20, choices=InspectionMethod.choices,
-                              default=InspectionMethod.SITE_VISIT)
+    method = models.CharField(
+        _("method"),
+        max_length=20,
+        choices=InspectionMethod.choices,
+        default=InspectionMethod.SITE_VISIT,
+    )
     questions = models.JSONField(_("questions"), default=list, blank=True)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     findings = models.TextField(_("findings"), blank=True)
-    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices,
-                               blank=True)
-    revenue_previous = models.DecimalField(_("revenue, previous period"), max_digits=18,
-                                           decimal_places=2, null=True, blank=True)
-    revenue_current = models.DecimalField(_("revenue, this period"), max_digits=18,
-                                          decimal_places=2, null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.OPEN)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    revenue_previous = models.DecimalField(
+        _("revenue, previous period"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    revenue_current = models.DecimalField(
+        _("revenue, this period"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("completed by"),
-                                     null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
     class Meta:
@@ -278,15 +341,23 @@ class InspectionTask(models.Model):
             models.UniqueConstraint(
                 fields=["loan"],
                 condition=Q(status="open", kind__in=["first_use_of_funds", "periodic"]),
-                name="postloan_one_open_scheduled_task"),
-            models.UniqueConstraint(fields=["alert"], condition=Q(alert__isnull=False),
-                                    name="postloan_one_task_per_alert"),
+                name="postloan_one_open_scheduled_task",
+            ),
+            models.UniqueConstraint(
+                fields=["alert"],
+                condition=Q(alert__isnull=False),
+                name="postloan_one_task_per_alert",
+            ),
         ]
         indexes = [
-            models.Index(fields=["due_date"], condition=Q(status="open"),
-                         name="postloan_task_open_due"),
-            models.Index(fields=["owner", "due_date"], condition=Q(status="open"),
-                         name="postloan_task_owner_due"),
+            models.Index(
+                fields=["due_date"], condition=Q(status="open"), name="postloan_task_open_due"
+            ),
+            models.Index(
+                fields=["owner", "due_date"],
+                condition=Q(status="open"),
+                name="postloan_task_owner_due",
+            ),
             models.Index(fields=["loan", "status"], name="postloan_task_loan"),
         ]
 
@@ -303,12 +374,12 @@ def attachment_path(instance, filename: str) -> str:
 
 
 class TaskAttachment(models.Model):
-    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE,
-                             related_name="attachments")
+    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -319,11 +390,11 @@ class TaskAttachment(models.Model):
         return self.name
 
 
-
 class RepaymentImport(models.Model):
     file_name = models.CharField(_("file name"), max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -335,24 +406,30 @@ class RepaymentImport(models.Model):
         return self.file_name
 
 
-
 class Repayment(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", _("Recorded by staff")
         IMPORT = "import", _("Core-banking import")
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
-                             related_name="repayments")
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="repayments"
+    )
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     value_date = models.DateField(_("value date"))
     external_id = models.CharField(_("core-banking id"), max_length=64, null=True, blank=True)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices,
-                              default=Source.MANUAL)
-    batch = models.ForeignKey(RepaymentImport, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="repayments")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
-                                    on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    batch = models.ForeignKey(
+        RepaymentImport, null=True, blank=True, on_delete=models.PROTECT, related_name="repayments"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
@@ -360,14 +437,16 @@ class Repayment(models.Model):
         verbose_name_plural = _("repayments")
         ordering = ["value_date", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["external_id"], condition=Q(external_id__isnull=False),
-                                    name="postloan_repayment_external_id"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="postloan_repayment_external_id",
+            ),
         ]
         indexes = [models.Index(fields=["loan", "value_date"], name="postloan_repay_loan")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} {self.value_date}"
-
 
 
 class Alert(models.Model):
@@ -376,21 +455,26 @@ class Alert(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         CLOSED = "closed", _("Closed")
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
-                             related_name="alerts")
-    rule = models.ForeignKey(WarningRule, verbose_name=_("rule"), on_delete=models.PROTECT,
-                             related_name="alerts")
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="alerts"
+    )
+    rule = models.ForeignKey(
+        WarningRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="alerts"
+    )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
-    status = models.CharField(_("status"), max_length=15, choices=Status.choices,
-                              default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.OPEN
+    )
     action_plan = models.TextField(_("action plan"), blank=True)
     created_at = models.DateTimeField(_("raised"), default=timezone.now)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     close_comment = models.TextField(_("closing comment"), blank=True)
 
@@ -400,21 +484,29 @@ class Alert(models.Model):
         ordering = ["-created_at"]
         constraints = [
             # Reruns of the daily job never duplicate an alert that is still being handled.
-            models.UniqueConstraint(fields=["loan", "rule"],
-                                    condition=Q(status__in=["open", "acknowledged"]),
-                                    name="postloan_one_open_alert"),
+            models.UniqueConstraint(
+                fields=["loan", "rule"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="postloan_one_open_alert",
+            ),
         ]
         indexes = [
-            models.Index(fields=["severity", "created_at"],
-                         condition=Q(status__in=["open", "acknowledged"]),
-                         name="postloan_alert_open"),
+            models.Index(
+                fields=["severity", "created_at"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="postloan_alert_open",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule} ({self.get_status_display()})"
 
 
-class ClassificationChange(models.Model):
+class ClassificationChange(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A change of the loan's class: applied at once by the daily job's days-past-due floor
+    (kind automatic), or proposed by a relationship manager and decided by a different risk
+    officer (proposed -> applied or rejected)."""
+
     class Kind(models.TextChoices):
         AUTOMATIC = "automatic", _("Days-past-due floor")
         PROPOSED = "proposed", _("Proposed")
@@ -424,21 +516,25 @@ class ClassificationChange(models.Model):
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
-                             related_name="classification_changes")
+    loan = models.ForeignKey(
+        Loan,
+        verbose_name=_("loan"),
+        on_delete=models.PROTECT,
+        related_name="classification_changes",
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    from_classification = models.CharField(_("from"), max_length=20,
-                                           choices=Classification.choices)
-    to_classification = models.CharField(_("to"), max_length=20,
-                                         choices=Classification.choices)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices, protected=True)
+    from_classification = models.CharField(_("from"), max_length=20, choices=Classification.choices)
+    to_classification = models.CharField(_("to"), max_length=20, choices=Classification.choices)
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
     reason = models.TextField(_("reason"), blank=True)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_comment = models.TextField(_("decision comment"), blank=True)
 
@@ -447,37 +543,62 @@ class ClassificationChange(models.Model):
         verbose_name_plural = _("classification changes")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["loan"], condition=Q(status="proposed"),
-                                    name="postloan_one_pending_classification"),
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status="proposed"),
+                name="postloan_one_pending_classification",
+            ),
         ]
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(status="proposed"),
-                         name="postloan_class_pending"),
+            models.Index(
+                fields=["created_at"], condition=Q(status="proposed"), name="postloan_class_pending"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.from_classification} -> {self.to_classification}"
 
+    def _decided(self, *, by, comment: str) -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.APPLIED)
+    def apply(self, *, by, comment: str = "", from_classification: str) -> None:
+        """Approved: the class the loan had when it was decided is the one changed from."""
+        self.from_classification = from_classification
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.REJECTED)
+    def reject(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)
 
 
-class WriteOff(models.Model):
+class WriteOff(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A proposed write-off, decided by a risk officer other than the proposer (proposed ->
+    approved, after which the loan ends written off; or rejected)."""
+
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT,
-                             related_name="write_offs")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PROPOSED)
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="write_offs"
+    )
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED, protected=True
+    )
     amount = models.DecimalField(_("amount written off"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     reason = models.TextField(_("reason"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(_("decision comment"), blank=True)
 
@@ -486,10 +607,25 @@ class WriteOff(models.Model):
         verbose_name_plural = _("write-offs")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["loan"], condition=Q(status="proposed"),
-                                    name="postloan_one_pending_write_off"),
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status="proposed"),
+                name="postloan_one_pending_write_off",
+            ),
         ]
-
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
+
+    def _decided(self, *, by, comment: str) -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.APPROVED)
+    def approve(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.REJECTED)
+    def reject(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)

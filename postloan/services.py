@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
 
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
@@ -34,6 +35,7 @@ from postloan.models import (
     WriteOff,
 )
 from postloan.selectors import alert_get, loan_get, loan_scope_q, task_get
+from sla import services as sla_services
 
 logger = logging.getLogger(__name__)
 
@@ -51,40 +53,54 @@ def _require(actor, perm: str) -> None:
         raise Forbidden(_("Your role may not do this."), code="role")
 
 
-def _audit(*, action: str, actor, loan: Loan, subject, comment: str = "", data=None,
-           from_state: str = "", to_state: str = "") -> None:
-    audit_record(action=action, actor=actor,
-                 actor_role=primary_role(actor) if actor else "system",
-                 application=loan.application, kind="action",
-                 subject_type=f"postloan.{type(subject).__name__.lower()}",
-                 subject_id=subject.pk, comment=comment, data=data or {},
-                 from_state=from_state, to_state=to_state)
+def _audit(
+    *,
+    action: str,
+    actor,
+    loan: Loan,
+    subject,
+    comment: str = "",
+    data=None,
+    from_state: str = "",
+    to_state: str = "",
+) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor) if actor else "system",
+        application=loan.application,
+        kind="action",
+        subject_type=f"postloan.{type(subject).__name__.lower()}",
+        subject_id=subject.pk,
+        comment=comment,
+        data=data or {},
+        from_state=from_state,
+        to_state=to_state,
+    )
 
 
-# --- SLA clocks (the sla app owns the engine; tolerate its absence) ------------------------
+# --- SLA clocks of the inspection tasks -------------------------------------------------------
+
 
 def task_clock_start(*, task: InspectionTask) -> None:
-    try:
-        from sla import services as sla_services
-    except ImportError:  # pragma: no cover - the sla app is part of the product
-        return
     application = task.loan.application
     sla_services.clock_start(
-        subject_type=TASK_SUBJECT, subject_id=task.pk, step=TASK_STEPS[task.kind],
-        application=application, owner=task.owner, role="relationship_manager",
+        subject_type=TASK_SUBJECT,
+        subject_id=task.pk,
+        step=TASK_STEPS[task.kind],
+        application=application,
+        owner=task.owner,
+        role="relationship_manager",
         branch=application.branch,
     )
 
 
 def _task_clock_stop(*, task: InspectionTask) -> None:
-    try:
-        from sla import services as sla_services
-    except ImportError:  # pragma: no cover
-        return
     sla_services.clock_stop(subject_type=TASK_SUBJECT, subject_id=task.pk)
 
 
 # --- Opening the post-loan record ----------------------------------------------------------
+
 
 def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
     """Called inside the disbursement transition's transaction: the post-loan record and the
@@ -94,35 +110,54 @@ def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
     try:
         disbursed_on = date.fromisoformat(str(data["value_date"]))
     except (KeyError, ValueError):
-        disbursed_on = (timezone.localdate(application.disbursed_at)
-                        if application.disbursed_at else timezone.localdate())
+        disbursed_on = (
+            timezone.localdate(application.disbursed_at)
+            if application.disbursed_at
+            else timezone.localdate()
+        )
     try:
         principal = Decimal(str(data["amount"]))
     except (KeyError, InvalidOperation):
         principal = application.amount
-    loan, created = Loan.objects.get_or_create(application=application, defaults={
-        "branch_id": application.branch_id,
-        "relationship_manager_id": application.relationship_manager_id,
-        "currency": application.currency, "principal": principal,
-        "outstanding_principal": principal, "disbursed_on": disbursed_on,
-    })
+    loan, created = Loan.objects.get_or_create(
+        application=application,
+        defaults={
+            "branch_id": application.branch_id,
+            "relationship_manager_id": application.relationship_manager_id,
+            "currency": application.currency,
+            "principal": principal,
+            "outstanding_principal": principal,
+            "disbursed_on": disbursed_on,
+        },
+    )
     if not created:
         return loan
     loan.application = application
-    rule = InspectionRule.objects.filter(kind=InspectionRule.Kind.FIRST_USE_OF_FUNDS,
-                                         is_active=True).first()
+    rule = InspectionRule.objects.filter(
+        kind=InspectionRule.Kind.FIRST_USE_OF_FUNDS, is_active=True
+    ).first()
     if rule is not None:
         task = InspectionTask.objects.create(
-            loan=loan, kind=InspectionTask.Kind.FIRST_USE_OF_FUNDS, rule=rule,
+            loan=loan,
+            kind=InspectionTask.Kind.FIRST_USE_OF_FUNDS,
+            rule=rule,
             owner_id=loan.relationship_manager_id,
-            due_date=loan.disbursed_on + timedelta(days=rule.days), method=rule.method,
+            due_date=loan.disbursed_on + timedelta(days=rule.days),
+            method=rule.method,
             questions=rule.questions,
         )
         task.loan = loan
         task_clock_start(task=task)
-    audit_record(action="postloan_open", actor=actor, actor_role="system",
-                 application=application, kind="system", subject_type="postloan.loan",
-                 subject_id=loan.pk, data={"principal": str(loan.principal)})
+    audit_record(
+        action="postloan_open",
+        actor=actor,
+        actor_role="system",
+        application=application,
+        kind="system",
+        subject_type="postloan.loan",
+        subject_id=loan.pk,
+        data={"principal": str(loan.principal)},
+    )
     loan_id = loan.pk
     transaction.on_commit(lambda: daily_run(loan_ids=[loan_id]))
     return loan
@@ -134,6 +169,7 @@ def loan_recompute(*, loan_ids: list[int], as_of: date | None = None) -> dict:
 
 # --- Repayments ----------------------------------------------------------------------------
 
+
 def _parse_amount(value) -> Decimal | None:
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
@@ -144,8 +180,9 @@ def _parse_amount(value) -> Decimal | None:
     return amount
 
 
-def _repayment_problems(*, loan: Loan, amount: Decimal, currency: str, value_date: date,
-                        already: Decimal = ZERO) -> list[str]:
+def _repayment_problems(
+    *, loan: Loan, amount: Decimal, currency: str, value_date: date, already: Decimal = ZERO
+) -> list[str]:
     problems = []
     if loan.status != Loan.Status.ACTIVE:
         problems.append(_("The loan is no longer active."))
@@ -156,13 +193,22 @@ def _repayment_problems(*, loan: Loan, amount: Decimal, currency: str, value_dat
     if value_date < loan.disbursed_on:
         problems.append(_("The value date is before the disbursement."))
     if amount + already > loan.outstanding_total:
-        problems.append(_("The amount exceeds what is outstanding (%(out)s).")
-                        % {"out": f"{loan.outstanding_total - already:,.2f}"})
+        problems.append(
+            _("The amount exceeds what is outstanding (%(out)s).")
+            % {"out": f"{loan.outstanding_total - already:,.2f}"}
+        )
     return problems
 
 
-def repayment_record(*, application_id: int, actor, amount: Decimal, value_date: date,
-                     currency: str | None = None, external_id: str | None = None) -> Repayment:
+def repayment_record(
+    *,
+    application_id: int,
+    actor,
+    amount: Decimal,
+    value_date: date,
+    currency: str | None = None,
+    external_id: str | None = None,
+) -> Repayment:
     """Record one repayment by staff. Closes the loan when nothing is outstanding any more."""
     _require(actor, "record_repayment")
     with transaction.atomic():
@@ -170,25 +216,44 @@ def repayment_record(*, application_id: int, actor, amount: Decimal, value_date:
         daily_run(loan_ids=[loan.pk])
         loan.refresh_from_db()
         currency = currency or loan.currency
-        problems = _repayment_problems(loan=loan, amount=Decimal(amount), currency=currency,
-                                       value_date=value_date)
+        problems = _repayment_problems(
+            loan=loan, amount=Decimal(amount), currency=currency, value_date=value_date
+        )
         if problems:
             raise InvalidInput(problems[0], details={"amount": problems})
         external_id = (external_id or "").strip() or None
         if external_id and Repayment.objects.filter(external_id=external_id).exists():
-            raise Conflict(_("A repayment with this core-banking id was already recorded."),
-                           code="duplicate_repayment")
+            raise Conflict(
+                _("A repayment with this core-banking id was already recorded."),
+                code="duplicate_repayment",
+            )
         try:
             with transaction.atomic():
                 repayment = Repayment.objects.create(
-                    loan=loan, amount=amount, currency=currency, value_date=value_date,
-                    external_id=external_id, recorded_by=actor)
+                    loan=loan,
+                    amount=amount,
+                    currency=currency,
+                    value_date=value_date,
+                    external_id=external_id,
+                    recorded_by=actor,
+                )
         except IntegrityError:
-            raise Conflict(_("A repayment with this core-banking id was already recorded."),
-                           code="duplicate_repayment") from None
-        _audit(action="repayment_record", actor=actor, loan=loan, subject=repayment,
-               data={"amount": str(amount), "currency": currency,
-                     "value_date": value_date.isoformat(), "external_id": external_id})
+            raise Conflict(
+                _("A repayment with this core-banking id was already recorded."),
+                code="duplicate_repayment",
+            ) from None
+        _audit(
+            action="repayment_record",
+            actor=actor,
+            loan=loan,
+            subject=repayment,
+            data={
+                "amount": str(amount),
+                "currency": currency,
+                "value_date": value_date.isoformat(),
+                "external_id": external_id,
+            },
+        )
         _after_repayments(loan_ids=[loan.pk], actor=actor)
     return repayment
 
@@ -205,8 +270,9 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(_("The file is not UTF-8 text."),
-                           details={"file": [_("The file is not UTF-8 text.")]}) from None
+        raise InvalidInput(
+            _("The file is not UTF-8 text."), details={"file": [_("The file is not UTF-8 text.")]}
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
@@ -216,7 +282,9 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
     reader.fieldnames = header
     rows = list(reader)
     if not rows:
-        raise InvalidInput(_("The file has no rows."), details={"rows": [_("The file has no rows.")]})
+        raise InvalidInput(
+            _("The file has no rows."), details={"rows": [_("The file has no rows.")]}
+        )
     with transaction.atomic():
         references = {(row.get("reference") or "").strip() for row in rows}
         loans = {
@@ -231,8 +299,11 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
             for loan in loans.values():
                 loan.refresh_from_db()
         ext_ids = [(row.get("external_id") or "").strip() for row in rows]
-        known = set(Repayment.objects.filter(external_id__in=[e for e in ext_ids if e])
-                    .values_list("external_id", flat=True))
+        known = set(
+            Repayment.objects.filter(external_id__in=[e for e in ext_ids if e]).values_list(
+                "external_id", flat=True
+            )
+        )
         seen: set[str] = set()
         running: dict[int, Decimal] = {}
         errors: list[str] = []
@@ -256,36 +327,64 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
             if not external_id:
                 row_errors.append(_("external_id is required"))
             elif external_id in known:
-                row_errors.append(_("external_id %(id)s was already imported") % {"id": external_id})
+                row_errors.append(
+                    _("external_id %(id)s was already imported") % {"id": external_id}
+                )
             elif external_id in seen:
-                row_errors.append(_("external_id %(id)s appears twice in the file")
-                                  % {"id": external_id})
+                row_errors.append(
+                    _("external_id %(id)s appears twice in the file") % {"id": external_id}
+                )
             seen.add(external_id)
             if loan is not None and value_date is not None and amount is not None:
-                row_errors.extend(_repayment_problems(
-                    loan=loan, amount=amount, currency=currency, value_date=value_date,
-                    already=running.get(loan.pk, ZERO)))
+                row_errors.extend(
+                    _repayment_problems(
+                        loan=loan,
+                        amount=amount,
+                        currency=currency,
+                        value_date=value_date,
+                        already=running.get(loan.pk, ZERO),
+                    )
+                )
                 running[loan.pk] = running.get(loan.pk, ZERO) + amount
             if row_errors:
-                errors.append(_("Line %(line)d: %(problems)s")
-                              % {"line": line, "problems": "; ".join(str(e) for e in row_errors)})
+                errors.append(
+                    _("Line %(line)d: %(problems)s")
+                    % {"line": line, "problems": "; ".join(str(e) for e in row_errors)}
+                )
             else:
                 prepared.append((loan, amount, currency, value_date, external_id))
         if errors:
-            raise InvalidInput(_("The file was rejected; nothing was imported. %(first)s")
-                               % {"first": errors[0]}, code="import_rejected",
-                               details={"rows": errors})
-        batch = RepaymentImport.objects.create(file_name=file_name[:255], uploaded_by=actor,
-                                               row_count=len(prepared))
-        Repayment.objects.bulk_create([
-            Repayment(loan=loan, amount=amount, currency=currency, value_date=value_date,
-                      external_id=external_id, source=Repayment.Source.IMPORT, batch=batch,
-                      recorded_by=actor)
-            for loan, amount, currency, value_date, external_id in prepared
-        ])
+            raise InvalidInput(
+                _("The file was rejected; nothing was imported. %(first)s") % {"first": errors[0]},
+                code="import_rejected",
+                details={"rows": errors},
+            )
+        batch = RepaymentImport.objects.create(
+            file_name=file_name[:255], uploaded_by=actor, row_count=len(prepared)
+        )
+        Repayment.objects.bulk_create(
+            [
+                Repayment(
+                    loan=loan,
+                    amount=amount,
+                    currency=currency,
+                    value_date=value_date,
+                    external_id=external_id,
+                    source=Repayment.Source.IMPORT,
+                    batch=batch,
+                    recorded_by=actor,
+                )
+                for loan, amount, currency, value_date, external_id in prepared
+            ]
+        )
         for loan in {loan.pk: loan for loan, *_rest in prepared}.values():
-            _audit(action="repayment_import", actor=actor, loan=loan, subject=batch,
-                   data={"amount": str(running[loan.pk]), "file": batch.file_name})
+            _audit(
+                action="repayment_import",
+                actor=actor,
+                loan=loan,
+                subject=batch,
+                data={"amount": str(running[loan.pk]), "file": batch.file_name},
+            )
         _after_repayments(loan_ids=list(running), actor=actor)
     return batch
 
@@ -293,31 +392,46 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
 def _after_repayments(*, loan_ids: list[int], actor) -> None:
     """Recompute the loans and close those with nothing left to pay."""
     daily_run(loan_ids=loan_ids)
-    repaid = Loan.objects.filter(pk__in=loan_ids, status=Loan.Status.ACTIVE,
-                                 outstanding_total__lte=0, scheduled_total__gt=0)
+    repaid = Loan.objects.filter(
+        pk__in=loan_ids, status=Loan.Status.ACTIVE, outstanding_total__lte=0, scheduled_total__gt=0
+    )
     for loan in repaid.select_related("application"):
-        loan_end(loan=loan, status=Loan.Status.CLOSED, actor=actor,
-                 comment=_("Repaid in full."))
+        loan_end(loan=loan, status=Loan.Status.CLOSED, actor=actor, comment=_("Repaid in full."))
 
 
 def loan_end(*, loan: Loan, status: str, actor, comment: str = "", system: bool = True) -> None:
     """Close (repaid) or write off a loan: the application transition, then the post-loan
     record; open inspections are cancelled and their clocks stopped."""
     transition = "close" if status == Loan.Status.CLOSED else "write_off"
-    application_transition(application_id=loan.application_id, transition=transition,
-                           actor=actor, comment=comment, system=system)
+    application_transition(
+        application_id=loan.application_id,
+        transition=transition,
+        actor=actor,
+        comment=comment,
+        system=system,
+    )
     Loan.objects.filter(pk=loan.pk).update(status=status, closed_at=timezone.now())
     for task in loan.tasks.filter(status=InspectionTask.Status.OPEN):
         _task_clock_stop(task=task)
     loan.tasks.filter(status=InspectionTask.Status.OPEN).update(
-        status=InspectionTask.Status.CANCELLED)
+        status=InspectionTask.Status.CANCELLED
+    )
 
 
 # --- Inspections -------------------------------------------------------------------------
 
-def task_complete(*, task_id: int, actor, findings: str, outcome: str, answers: dict | None = None,
-                  method: str | None = None, revenue_previous: Decimal | None = None,
-                  revenue_current: Decimal | None = None) -> InspectionTask:
+
+def task_complete(
+    *,
+    task_id: int,
+    actor,
+    findings: str,
+    outcome: str,
+    answers: dict | None = None,
+    method: str | None = None,
+    revenue_previous: Decimal | None = None,
+    revenue_current: Decimal | None = None,
+) -> InspectionTask:
     """Complete an inspection (its owner or a risk officer). A negative finding or a revenue
     drop beyond a warning rule's threshold raises an alert; the next periodic inspection is
     scheduled from today."""
@@ -329,11 +443,15 @@ def task_complete(*, task_id: int, actor, findings: str, outcome: str, answers: 
         if task.owner_id != actor.pk and not has_role_perm(actor, "postloan.triage_alert"):
             raise Forbidden(_("Only the task's owner or a risk officer may complete it."))
         answers = answers or {}
-        unanswered = [q.get("label", q.get("key")) for q in task.questions
-                      if q.get("required") and not str(answers.get(q.get("key"), "")).strip()]
+        unanswered = [
+            q.get("label", q.get("key"))
+            for q in task.questions
+            if q.get("required") and not str(answers.get(q.get("key"), "")).strip()
+        ]
         if unanswered:
-            raise InvalidInput(details={"answers": [_("Please answer: %(q)s")
-                                                    % {"q": ", ".join(unanswered)}]})
+            raise InvalidInput(
+                details={"answers": [_("Please answer: %(q)s") % {"q": ", ".join(unanswered)}]}
+            )
         if outcome not in InspectionTask.Outcome.values:
             raise InvalidInput(details={"outcome": [_("Choose an outcome.")]})
         if method and method not in InspectionMethod.values:
@@ -353,11 +471,20 @@ def task_complete(*, task_id: int, actor, findings: str, outcome: str, answers: 
         loan = Loan.objects.select_for_update().select_related("application").get(pk=task.loan_id)
         loan.last_inspection_on = timezone.localdate()
         loan.save(update_fields=["last_inspection_on"])
-        _audit(action="inspection_complete", actor=actor, loan=loan, subject=task,
-               comment=findings, from_state="open", to_state="done",
-               data={"outcome": outcome, "kind": task.kind})
-        for rule in WarningRule.objects.filter(is_active=True, kind__in=[
-                WarningRule.Kind.NEGATIVE_FINDING, WarningRule.Kind.REVENUE_DROP]):
+        _audit(
+            action="inspection_complete",
+            actor=actor,
+            loan=loan,
+            subject=task,
+            comment=findings,
+            from_state="open",
+            to_state="done",
+            data={"outcome": outcome, "kind": task.kind},
+        )
+        for rule in WarningRule.objects.filter(
+            is_active=True,
+            kind__in=[WarningRule.Kind.NEGATIVE_FINDING, WarningRule.Kind.REVENUE_DROP],
+        ):
             evidence = inspection_warning_evidence(task=task, rule=rule)
             if evidence is not None:
                 alert_raise(loan=loan, rule=rule, evidence=evidence)
@@ -377,8 +504,13 @@ def inspection_warning_evidence(*, task: InspectionTask, rule: WarningRule) -> d
             return None
         drop = ((prev - cur) / prev * 100).quantize(Decimal("0.01"))
         if drop >= rule.threshold:
-            return {"task": task.pk, "revenue_previous": str(prev), "revenue_current": str(cur),
-                    "drop_percent": str(drop), "threshold": str(rule.threshold)}
+            return {
+                "task": task.pk,
+                "revenue_previous": str(prev),
+                "revenue_current": str(cur),
+                "drop_percent": str(drop),
+                "threshold": str(rule.threshold),
+            }
     return None
 
 
@@ -396,33 +528,50 @@ def task_attachment_add(*, task_id: int, actor, file) -> TaskAttachment:
         task = task_get(user=actor, task_id=task_id, for_update=True)
         if task.status != InspectionTask.Status.OPEN:
             raise Conflict(_("This inspection is already closed."), code="task_closed")
-        attachment = TaskAttachment.objects.create(task=task, file=file, name=display[:255],
-                                                   uploaded_by=actor)
+        attachment = TaskAttachment.objects.create(
+            task=task, file=file, name=display[:255], uploaded_by=actor
+        )
         loan = Loan.objects.select_related("application").get(pk=task.loan_id)
-        _audit(action="inspection_attachment", actor=actor, loan=loan, subject=task,
-               data={"name": attachment.name})
+        _audit(
+            action="inspection_attachment",
+            actor=actor,
+            loan=loan,
+            subject=task,
+            data={"name": attachment.name},
+        )
     return attachment
 
 
 # --- Early warnings ------------------------------------------------------------------------
 
-def alert_raise(*, loan: Loan, rule: WarningRule, evidence: dict, as_of: date | None = None,
-                start_clock: bool = True) -> tuple[Alert | None, InspectionTask | None]:
+
+def alert_raise(
+    *,
+    loan: Loan,
+    rule: WarningRule,
+    evidence: dict,
+    as_of: date | None = None,
+    start_clock: bool = True,
+) -> tuple[Alert | None, InspectionTask | None]:
     """Raise an alert unless one for this loan and rule is still open (the partial unique
     constraint decides under concurrency). Returns (alert, extra inspection) or (None, None)."""
     as_of = as_of or timezone.localdate()
     try:
         with transaction.atomic():
-            alert = Alert.objects.create(loan=loan, rule=rule, severity=rule.severity,
-                                         evidence=evidence)
+            alert = Alert.objects.create(
+                loan=loan, rule=rule, severity=rule.severity, evidence=evidence
+            )
     except IntegrityError:
         return None, None
     task = None
     if rule.creates_inspection:
         task = InspectionTask.objects.create(
-            loan=loan, kind=InspectionTask.Kind.WARNING, alert=alert,
+            loan=loan,
+            kind=InspectionTask.Kind.WARNING,
+            alert=alert,
             owner_id=loan.relationship_manager_id,
-            due_date=as_of + timedelta(days=rule.inspection_within_days))
+            due_date=as_of + timedelta(days=rule.inspection_within_days),
+        )
         if start_clock:
             task.loan = loan
             task_clock_start(task=task)
@@ -450,8 +599,15 @@ def alert_acknowledge(*, alert_id: int, actor, comment: str = "") -> Alert:
     alert.acknowledged_by = actor
     alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
-    _audit(action="alert_acknowledge", actor=actor, loan=_loan_of(alert), subject=alert,
-           comment=comment, from_state="open", to_state="acknowledged")
+    _audit(
+        action="alert_acknowledge",
+        actor=actor,
+        loan=_loan_of(alert),
+        subject=alert,
+        comment=comment,
+        from_state="open",
+        to_state="acknowledged",
+    )
     return alert
 
 
@@ -467,8 +623,15 @@ def alert_record_plan(*, alert_id: int, actor, action_plan: str) -> Alert:
         alert.acknowledged_by = actor
         alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["action_plan", "status", "acknowledged_by", "acknowledged_at"])
-    _audit(action="alert_action_plan", actor=actor, loan=_loan_of(alert), subject=alert,
-           comment=alert.action_plan, from_state=from_state, to_state=alert.status)
+    _audit(
+        action="alert_action_plan",
+        actor=actor,
+        loan=_loan_of(alert),
+        subject=alert,
+        comment=alert.action_plan,
+        from_state=from_state,
+        to_state=alert.status,
+    )
     return alert
 
 
@@ -483,19 +646,35 @@ def alert_close(*, alert_id: int, actor, comment: str) -> Alert:
     alert.closed_at = timezone.now()
     alert.close_comment = comment.strip()
     alert.save(update_fields=["status", "closed_by", "closed_at", "close_comment"])
-    _audit(action="alert_close", actor=actor, loan=_loan_of(alert), subject=alert,
-           comment=alert.close_comment, from_state=from_state, to_state="closed")
+    _audit(
+        action="alert_close",
+        actor=actor,
+        loan=_loan_of(alert),
+        subject=alert,
+        comment=alert.close_comment,
+        from_state=from_state,
+        to_state="closed",
+    )
     return alert
 
 
-def loan_flag(*, application_id: int, actor, litigation: bool | None = None,
-              guarantor_trouble: bool | None = None, note: str = "") -> Loan:
+def loan_flag(
+    *,
+    application_id: int,
+    actor,
+    litigation: bool | None = None,
+    guarantor_trouble: bool | None = None,
+    note: str = "",
+) -> Loan:
     """Record litigation/enforcement or a guarantor in trouble; matching warning rules fire
     at once (and again from the daily job while the flag stays set)."""
     _require(actor, "flag_loan")
     with transaction.atomic():
         loan = loan_get(user=actor, application_id=application_id, for_update=True)
-        before = {"litigation": loan.litigation_flag, "guarantor_trouble": loan.guarantor_trouble_flag}
+        before = {
+            "litigation": loan.litigation_flag,
+            "guarantor_trouble": loan.guarantor_trouble_flag,
+        }
         if litigation is not None:
             loan.litigation_flag = litigation
         if guarantor_trouble is not None:
@@ -504,24 +683,38 @@ def loan_flag(*, application_id: int, actor, litigation: bool | None = None,
             loan.flags_note = note
         loan.save(update_fields=["litigation_flag", "guarantor_trouble_flag", "flags_note"])
         loan = Loan.objects.select_related("application").get(pk=loan.pk)
-        _audit(action="loan_flag", actor=actor, loan=loan, subject=loan, comment=note,
-               data={"before": before, "after": {"litigation": loan.litigation_flag,
-                                                 "guarantor_trouble": loan.guarantor_trouble_flag}})
+        _audit(
+            action="loan_flag",
+            actor=actor,
+            loan=loan,
+            subject=loan,
+            comment=note,
+            data={
+                "before": before,
+                "after": {
+                    "litigation": loan.litigation_flag,
+                    "guarantor_trouble": loan.guarantor_trouble_flag,
+                },
+            },
+        )
         daily_run(loan_ids=[loan.pk])
     return loan
 
 
 # --- Classification (五级分类) ---------------------------------------------------------------
 
+
 def classification_floor_for(*, days_past_due: int) -> str:
-    floors = ClassificationFloor.objects.filter(is_active=True,
-                                                min_days_past_due__lte=days_past_due)
+    floors = ClassificationFloor.objects.filter(
+        is_active=True, min_days_past_due__lte=days_past_due
+    )
     worst = max((CLASS_RANK[f.classification] for f in floors), default=0)
     return next(c for c, r in CLASS_RANK.items() if r == worst)
 
 
-def classification_propose(*, application_id: int, actor, to_classification: str,
-                           reason: str) -> ClassificationChange:
+def classification_propose(
+    *, application_id: int, actor, to_classification: str, reason: str
+) -> ClassificationChange:
     """The relationship manager proposes a change; a different risk officer approves it."""
     _require(actor, "propose_classification")
     if to_classification not in Classification.values:
@@ -533,71 +726,117 @@ def classification_propose(*, application_id: int, actor, to_classification: str
         if loan.status != Loan.Status.ACTIVE:
             raise Conflict(_("The loan is no longer active."), code="loan_inactive")
         if to_classification == loan.classification:
-            raise InvalidInput(details={"to_classification": [
-                _("The loan is already in this class.")]})
+            raise InvalidInput(
+                details={"to_classification": [_("The loan is already in this class.")]}
+            )
         floor = classification_floor_for(days_past_due=loan.days_past_due)
         if CLASS_RANK[to_classification] < CLASS_RANK[floor]:
-            raise InvalidInput(details={"to_classification": [
-                _("At %(dpd)d days past due the loan must be at least %(floor)s.")
-                % {"dpd": loan.days_past_due, "floor": Classification(floor).label}]})
-        if ClassificationChange.objects.filter(loan=loan, status="proposed").exists():
-            raise Conflict(_("A proposed change is already waiting for approval."),
-                           code="pending_change")
+            raise InvalidInput(
+                details={
+                    "to_classification": [
+                        _("At %(dpd)d days past due the loan must be at least %(floor)s.")
+                        % {"dpd": loan.days_past_due, "floor": Classification(floor).label}
+                    ]
+                }
+            )
+        if ClassificationChange.objects.filter(
+            loan=loan, status=ClassificationChange.Status.PROPOSED
+        ).exists():
+            raise Conflict(
+                _("A proposed change is already waiting for approval."), code="pending_change"
+            )
         change = ClassificationChange.objects.create(
-            loan=loan, kind=ClassificationChange.Kind.PROPOSED,
+            loan=loan,
+            kind=ClassificationChange.Kind.PROPOSED,
             status=ClassificationChange.Status.PROPOSED,
-            from_classification=loan.classification, to_classification=to_classification,
-            days_past_due=loan.days_past_due, reason=reason.strip(), proposed_by=actor)
+            from_classification=loan.classification,
+            to_classification=to_classification,
+            days_past_due=loan.days_past_due,
+            reason=reason.strip(),
+            proposed_by=actor,
+        )
         loan = Loan.objects.select_related("application").get(pk=loan.pk)
-        _audit(action="classification_propose", actor=actor, loan=loan, subject=change,
-               comment=reason, from_state=change.from_classification, to_state=to_classification)
+        _audit(
+            action="classification_propose",
+            actor=actor,
+            loan=loan,
+            subject=change,
+            comment=reason,
+            from_state=change.from_classification,
+            to_state=to_classification,
+        )
     return change
 
 
-def classification_decide(*, change_id: int, actor, approve: bool,
-                          comment: str = "") -> ClassificationChange:
+def classification_decide(
+    *, change_id: int, actor, approve: bool, comment: str = ""
+) -> ClassificationChange:
     _require(actor, "decide_classification")
     try:
         with transaction.atomic():
             try:
-                change = (ClassificationChange.objects.select_for_update()
-                          .filter(loan_scope_q(actor, prefix="loan__")).get(pk=change_id))
+                change = (
+                    ClassificationChange.objects.select_for_update()
+                    .filter(loan_scope_q(actor, prefix="loan__"))
+                    .get(pk=change_id)
+                )
             except ClassificationChange.DoesNotExist:
                 from loanflow.errors import NotFound
 
                 raise NotFound() from None
-            loan = Loan.objects.select_for_update().select_related("application").get(
-                pk=change.loan_id)
+            loan = (
+                Loan.objects.select_for_update()
+                .select_related("application")
+                .get(pk=change.loan_id)
+            )
             if change.status != ClassificationChange.Status.PROPOSED:
                 raise Conflict(_("This change was already decided."), code="already_decided")
             if change.proposed_by_id == actor.pk:
-                raise _Refused(_("You proposed this change, so a different risk officer must "
-                                 "approve it."), application=loan.application,
-                               action="classification_decide")
+                raise _Refused(
+                    _("You proposed this change, so a different risk officer must approve it."),
+                    application=loan.application,
+                    action="classification_decide",
+                )
             if approve:
                 floor = classification_floor_for(days_past_due=loan.days_past_due)
                 if CLASS_RANK[change.to_classification] < CLASS_RANK[floor]:
-                    raise Conflict(_("The days past due have risen since the proposal; the loan "
-                                     "must now be at least %(floor)s.")
-                                   % {"floor": Classification(floor).label}, code="below_floor")
-                change.from_classification = loan.classification
+                    raise Conflict(
+                        _(
+                            "The days past due have risen since the proposal; the loan "
+                            "must now be at least %(floor)s."
+                        )
+                        % {"floor": Classification(floor).label},
+                        code="below_floor",
+                    )
+                change.apply(by=actor, comment=comment, from_classification=loan.classification)
                 loan.classification = change.to_classification
                 loan.save(update_fields=["classification"])
-            change.status = (ClassificationChange.Status.APPLIED if approve
-                             else ClassificationChange.Status.REJECTED)
-            change.decided_by = actor
-            change.decided_at = timezone.now()
-            change.decision_comment = comment
-            change.save()
-            _audit(action="classification_approve" if approve else "classification_reject",
-                   actor=actor, loan=loan, subject=change, comment=comment,
-                   from_state=change.from_classification, to_state=change.to_classification)
+            else:
+                change.reject(by=actor, comment=comment)
+            _save_decided(change, already=_("This change was already decided."))
+            _audit(
+                action="classification_approve" if approve else "classification_reject",
+                actor=actor,
+                loan=loan,
+                subject=change,
+                comment=comment,
+                from_state=change.from_classification,
+                to_state=change.to_classification,
+            )
             if approve:
                 daily_run(loan_ids=[loan.pk])
     except _Refused as exc:
         _record_refusal(exc, actor)
         raise
     return change
+
+
+def _save_decided(decision: ClassificationChange | WriteOff, *, already: str) -> None:
+    """Save a decided proposal; one decided meanwhile (past the caller's lock) is a 409."""
+    try:
+        decision.save()
+    except ConcurrentTransition:
+        raise Conflict(already, code="already_decided") from None
 
 
 class _Refused(SegregationOfDuties):
@@ -610,11 +849,18 @@ class _Refused(SegregationOfDuties):
 
 
 def _record_refusal(exc: "_Refused", actor) -> None:
-    audit_refusal(action=exc.action, actor=actor, actor_role=primary_role(actor),
-                  application=exc.application, reason=str(exc.message), code=exc.code)
+    audit_refusal(
+        action=exc.action,
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=exc.application,
+        reason=str(exc.message),
+        code=exc.code,
+    )
 
 
 # --- Write-off -----------------------------------------------------------------------------
+
 
 def write_off_propose(*, application_id: int, actor, reason: str) -> WriteOff:
     _require(actor, "propose_write_off")
@@ -625,16 +871,27 @@ def write_off_propose(*, application_id: int, actor, reason: str) -> WriteOff:
         if loan.status != Loan.Status.ACTIVE:
             raise Conflict(_("The loan is no longer active."), code="loan_inactive")
         if WriteOff.objects.filter(loan=loan, status=WriteOff.Status.PROPOSED).exists():
-            raise Conflict(_("A write-off is already waiting for approval."),
-                           code="pending_write_off")
+            raise Conflict(
+                _("A write-off is already waiting for approval."), code="pending_write_off"
+            )
         daily_run(loan_ids=[loan.pk])
         loan.refresh_from_db()
-        write_off = WriteOff.objects.create(loan=loan, amount=loan.outstanding_principal,
-                                            currency=loan.currency, reason=reason.strip(),
-                                            proposed_by=actor)
+        write_off = WriteOff.objects.create(
+            loan=loan,
+            amount=loan.outstanding_principal,
+            currency=loan.currency,
+            reason=reason.strip(),
+            proposed_by=actor,
+        )
         loan = Loan.objects.select_related("application").get(pk=loan.pk)
-        _audit(action="write_off_propose", actor=actor, loan=loan, subject=write_off,
-               comment=reason, data={"amount": str(write_off.amount)})
+        _audit(
+            action="write_off_propose",
+            actor=actor,
+            loan=loan,
+            subject=write_off,
+            comment=reason,
+            data={"amount": str(write_off.amount)},
+        )
     return write_off
 
 
@@ -645,32 +902,49 @@ def write_off_decide(*, write_off_id: int, actor, approve: bool, comment: str = 
     try:
         with transaction.atomic():
             try:
-                write_off = (WriteOff.objects.select_for_update()
-                             .filter(loan_scope_q(actor, prefix="loan__")).get(pk=write_off_id))
+                write_off = (
+                    WriteOff.objects.select_for_update()
+                    .filter(loan_scope_q(actor, prefix="loan__"))
+                    .get(pk=write_off_id)
+                )
             except WriteOff.DoesNotExist:
                 from loanflow.errors import NotFound
 
                 raise NotFound() from None
-            loan = Loan.objects.select_for_update().select_related("application").get(
-                pk=write_off.loan_id)
+            loan = (
+                Loan.objects.select_for_update()
+                .select_related("application")
+                .get(pk=write_off.loan_id)
+            )
             if write_off.status != WriteOff.Status.PROPOSED:
                 raise Conflict(_("This write-off was already decided."), code="already_decided")
             if write_off.proposed_by_id == actor.pk:
-                raise _Refused(_("You proposed this write-off, so a different risk officer must "
-                                 "approve it."), application=loan.application,
-                               action="write_off_decide")
-            write_off.status = WriteOff.Status.APPROVED if approve else WriteOff.Status.REJECTED
-            write_off.decided_by = actor
-            write_off.decided_at = timezone.now()
-            write_off.decision_comment = comment
-            write_off.save()
-            _audit(action="write_off_approve" if approve else "write_off_reject", actor=actor,
-                   loan=loan, subject=write_off, comment=comment)
+                raise _Refused(
+                    _("You proposed this write-off, so a different risk officer must approve it."),
+                    application=loan.application,
+                    action="write_off_decide",
+                )
             if approve:
-                loan_end(loan=loan, status=Loan.Status.WRITTEN_OFF, actor=actor,
-                         comment=comment or write_off.reason, system=False)
+                write_off.approve(by=actor, comment=comment)
+            else:
+                write_off.reject(by=actor, comment=comment)
+            _save_decided(write_off, already=_("This write-off was already decided."))
+            _audit(
+                action="write_off_approve" if approve else "write_off_reject",
+                actor=actor,
+                loan=loan,
+                subject=write_off,
+                comment=comment,
+            )
+            if approve:
+                loan_end(
+                    loan=loan,
+                    status=Loan.Status.WRITTEN_OFF,
+                    actor=actor,
+                    comment=comment or write_off.reason,
+                    system=False,
+                )
     except _Refused as exc:
         _record_refusal(exc, actor)
         raise
     return write_off
-

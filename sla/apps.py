@@ -9,7 +9,6 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from sla import receivers  # noqa: F401
         from sla.calendar import clear_cache
         from sla.models import BusinessHours, CalendarDay
 

@@ -677,3 +677,4 @@ def _sweep_one_by_one(*, moment: datetime, ids: list[int], skip: list[int]) -> i
             logger.exception("SLA sweep failed on deadline %s; will retry", pk)
             skip.append(pk)
     return fired
+

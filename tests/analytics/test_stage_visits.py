@@ -143,25 +143,24 @@ def test_walking_an_application_records_each_stage(api, staff, company, product)
     assert all(v[3] is not None for v in visits[:-1])
 
 
-def test_a_transition_rolled_back_after_the_signal_leaves_no_visit(api, staff, company, product):
-    from applications.signals import application_transitioned
+def test_a_transition_rolled_back_after_the_visit_was_recorded_leaves_no_visit(
+        api, staff, company, product, monkeypatch):
+    from applications import effects
     from loanflow.errors import Conflict
 
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.submit(api, staff, pk)
     before = list(StageVisit.objects.filter(application_id=pk).values_list("stage", "left_at"))
+    record = effects.stage_visit_record_transition
 
-    def fail(sender, **kwargs):
-        raise Conflict("a later receiver refuses")
+    def record_then_fail(**kwargs):
+        record(**kwargs)
+        raise Conflict("something after the visit refuses")
 
-    application_transitioned.connect(fail, dispatch_uid="test-analytics-fail")
-    try:
-        with pytest.raises(Conflict):
-            application_transition(
-                application_id=pk, transition="start_investigation", actor=staff["rm"]
-            )
-    finally:
-        application_transitioned.disconnect(dispatch_uid="test-analytics-fail")
+    monkeypatch.setattr(effects, "stage_visit_record_transition", record_then_fail)
+    with pytest.raises(Conflict):
+        application_transition(application_id=pk, transition="start_investigation",
+                               actor=staff["rm"])
     after = list(StageVisit.objects.filter(application_id=pk).values_list("stage", "left_at"))
     assert after == before
     assert StageVisit.objects.get(application_id=pk, left_at__isnull=True).stage == "submitted"

@@ -11,9 +11,9 @@ from tests.factories import ApplicationFactory, CompanyFactory
 def _no_investigation_gates(monkeypatch):
     """These tests start from an investigated application; the investigation's own gates
     (questionnaire, memo...) are tested by that app and the shared lifecycle walk."""
-    from applications import rules
+    from applications import effects
 
-    monkeypatch.setitem(rules._gates, "send_to_approval", [])
+    monkeypatch.setitem(effects.GATES, "send_to_approval", ())
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_an_approver_clears_their_queue(page, live_server, login, staff, branch, product,
                                         monkeypatch):
-    from applications import rules
+    from applications import effects
 
-    monkeypatch.setitem(rules._gates, "send_to_approval", [])
+    monkeypatch.setitem(effects.GATES, "send_to_approval", ())
     demo.seed()
     apps = []
     for amount in ("600000", "900000"):

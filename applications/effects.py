@@ -1,0 +1,212 @@
+"""What a loan application's transitions require and what they do, in one place.
+
+`applications.services.application_transition` checks scope, role and state, then asks this
+module, in this order:
+
+1. `duty_violation`: the segregation-of-duties rules of the transition (`DUTY_RULES`; the
+   first reason refuses with 403 and is logged);
+2. `missing_for`: its gates, what must be complete first (`GATES`; every missing item is
+   listed in the 409);
+
+then takes the transition, saves, writes the audit row, and calls
+3. `effects_run`: what the transition does in the stages, in order, inside the transition's
+   transaction. A stage effect writes what must commit with the transition (records,
+   deadlines, tasks) and sends mail, Celery tasks and PDFs with `transaction.on_commit`; an
+   effect that raises rolls the whole transition back.
+
+Rules and gates have no side effects: they run inside the transition's transaction, and the
+duty rules also when the available actions are listed.
+
+Imports: the stage services import `applications.services` (to take transitions of their
+own), so this module, which imports the stage services, is imported by
+`applications.services` at call time, not at the top; nothing else imports it at load time.
+"""
+
+from django.utils.translation import gettext as _
+
+from analytics.services import stage_visit_record_transition
+from applications.models import LoanApplication, Status
+from approvals import services as approvals_services
+from disbursement.models import Contract, Disbursement
+from disbursement.services import offer_create, unsatisfied_conditions
+from intake import services as intake_services
+from intake.selectors import checklist_missing
+from investigation import services as investigation_services
+from investigation.selectors import investigation_missing
+from notifications.services import applicant_status_notify
+from postloan.services import loan_open
+from sla.services import clock_follow_application
+
+# --- Gates: what must be complete before the transition (409 with the list) ----------------
+
+
+def submit_checklist_complete(application: LoanApplication, *, data: dict) -> list[str]:
+    """Every required document uploaded and not rejected."""
+    return checklist_missing(application, transition="submit")
+
+
+def investigation_checklist_complete(application: LoanApplication, *, data: dict) -> list[str]:
+    """Every required document accepted by the bank."""
+    return checklist_missing(application, transition="start_investigation")
+
+
+def investigation_complete(application: LoanApplication, *, data: dict) -> list[str]:
+    """A memo counts only if it was generated after the investigation last changed and after
+    the last return from approval: approvers always read a memo that matches the data."""
+    return investigation_missing(application=application)
+
+
+def a_contract_is_recorded(application: LoanApplication, *, data: dict) -> list[str]:
+    if Contract.objects.filter(application=application).exists():
+        return []
+    return [_("The signed contract (accept the offer on the portal, or record it).")]
+
+
+def a_disbursement_is_recorded_and_conditions_are_met(
+    application: LoanApplication, *, data: dict
+) -> list[str]:
+    missing = []
+    if not Disbursement.objects.filter(application=application).exists():
+        missing.append(_("A disbursement recorded by a disbursement officer."))
+    missing.extend(
+        _("Condition precedent not satisfied: %(text)s") % {"text": text}
+        for text in unsatisfied_conditions(application)
+    )
+    return missing
+
+
+GATES = {
+    "submit": (submit_checklist_complete,),
+    "start_investigation": (investigation_checklist_complete,),
+    "send_to_approval": (investigation_complete,),
+    "sign_contract": (a_contract_is_recorded,),
+    "disburse": (a_disbursement_is_recorded_and_conditions_are_met,),
+}
+
+
+# --- Segregation of duties: who may not take the transition (403, logged) ------------------
+
+
+def filer_and_investigator_never_decide(
+    application: LoanApplication, *, actor, data: dict
+) -> str | None:
+    """The core segregation rule (审贷分离)."""
+    if actor is None:
+        return None
+    if actor.pk in (application.filed_by_id, application.relationship_manager_id):
+        return _(
+            "You filed or manage this application, so you may not take an approval decision on it."
+        )
+    if application.investigator_id and actor.pk == application.investigator_id:
+        return _(
+            "You investigated this application, so you may not take an approval decision on it."
+        )
+    return None
+
+
+def decisions_come_from_the_approval_route(
+    application: LoanApplication, *, actor, data: dict
+) -> str | None:
+    """A person's decision must be taken at a task of the route by someone allowed to act
+    there (role, 审贷分离, one step per person, limit at the grade)."""
+    return approvals_services.approval_decision_refusal(
+        application=application, actor=actor, task_id=data.get("approval_task")
+    )
+
+
+def maker_never_checks(application: LoanApplication, *, actor, data: dict) -> str | None:
+    if actor is None:
+        return None
+    maker_id = (
+        Disbursement.objects.filter(application=application)
+        .values_list("maker_id", flat=True)
+        .first()
+    )
+    if maker_id is not None and maker_id == actor.pk:
+        return _(
+            "You recorded this disbursement, so another person must confirm it (maker-checker)."
+        )
+    return None
+
+
+DECISION_RULES = (filer_and_investigator_never_decide, decisions_come_from_the_approval_route)
+DUTY_RULES = {
+    "approve": DECISION_RULES,
+    "decline": DECISION_RULES,
+    "return_to_investigation": DECISION_RULES,
+    "disburse": (maker_never_checks,),
+}
+
+
+def missing_for(application: LoanApplication, transition: str, *, data: dict) -> list[str]:
+    """What blocks `transition` (empty when nothing does)."""
+    return [item for check in GATES.get(transition, ()) for item in check(application, data=data)]
+
+
+def duty_violation(
+    application: LoanApplication, transition: str, *, actor, data: dict
+) -> str | None:
+    """The first reason `actor` may not take `transition`, or None."""
+    for rule in DUTY_RULES.get(transition, ()):
+        reason = rule(application, actor=actor, data=data)
+        if reason:
+            return reason
+    return None
+
+
+# --- Effects: what the transition does, in this order ---------------------------------------
+
+
+def effects_run(
+    *,
+    application: LoanApplication,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor,
+    event,
+    data: dict,
+) -> None:
+    """Run after the save and the audit row, in the transition's transaction.
+
+    The order is the one the signal receivers ran in (INSTALLED_APPS, the stage order):
+    intake, investigation, approvals, disbursement, post-loan, SLA, notifications, analytics.
+    No effect reads what a later one writes; the order is kept so the audit trail of one
+    transition (pre-screen, route, offer, loan) reads in process order as before.
+    """
+    # Intake: the pre-screen runs with the submit and is recorded in its transaction.
+    if transition == "submit":
+        intake_services.prescreen_on_submit(application=application, actor=actor)
+    # Investigation: opened on start, reopened on a return from approval.
+    investigation_services.on_application_transitioned(
+        application=application, transition=transition
+    )
+    # Approvals: the route opens on entering approval, waits with the applicant, closes on
+    # leaving.
+    approvals_services.on_application_transitioned(
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+    )
+    # Disbursement: the offer is made on approval (its PDF after commit).
+    if to_state == Status.APPROVED:
+        offer_create(application=application)
+    # Post-loan: the loan record opens on disbursement.
+    if to_state == Status.DISBURSED:
+        loan_open(application=application, actor=actor, data=data)
+    # SLA: the application's clocks follow its status.
+    clock_follow_application(application=application, from_state=from_state, to_state=to_state)
+    # Notifications: the applicants hear of the new status (mail after commit).
+    applicant_status_notify(application=application, to_state=to_state)
+    # Analytics: the stage just left is recorded with its duration.
+    stage_visit_record_transition(
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        actor_role=event.actor_role,
+        at=event.at,
+    )
