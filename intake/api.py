@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,6 +16,7 @@ from applications.api import ApplicationDetailSerializer
 from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import application_get
 from customers.models import Company
+from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRequest
 from loanflow.errors import NotFound
@@ -125,7 +127,7 @@ class CompanyFindOrCreateApi(APIView):
         employees = serializers.IntegerField(min_value=0, required=False)
         legal_representative = serializers.CharField(max_length=100, required=False)
         legal_representative_id = serializers.CharField(
-            max_length=30, required=False, allow_blank=True
+            max_length=30, required=False, allow_blank=True, validators=[validate_resident_id]
         )
         contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
@@ -175,6 +177,13 @@ class GuarantorListApi(APIView):
         name = serializers.CharField(max_length=200)
         id_number = serializers.CharField(max_length=30)
         relationship = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+        def validate(self, attrs):
+            try:
+                validate_party_id_for_kind(attrs.get("kind", "person"), attrs["id_number"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": exc.messages}) from None
+            return attrs
 
     @extend_schema(responses=IntakeGuarantorOutput(many=True))
     def get(self, request, pk: int):

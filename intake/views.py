@@ -4,6 +4,7 @@ application on the portal, and the small POST endpoints behind the panels."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.loader import select_template
@@ -18,6 +19,7 @@ from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
 from customers.models import Company
+from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import Collateral, DocumentType, Guarantor, InfoRequest
 from loanflow.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -69,7 +71,10 @@ class CompanyForm(forms.Form):
         label=gettext_lazy("Legal representative"), max_length=100, required=False
     )
     legal_representative_id = forms.CharField(
-        label=gettext_lazy("Legal representative's ID number"), max_length=30, required=False
+        label=gettext_lazy("Legal representative's ID number"),
+        max_length=30,
+        required=False,
+        validators=[validate_resident_id],
     )
     contact_phone = forms.CharField(
         label=gettext_lazy("Contact phone"), max_length=30, required=False
@@ -125,6 +130,15 @@ class GuarantorForm(forms.Form):
     relationship = forms.CharField(
         label=gettext_lazy("Relationship"), max_length=100, required=False
     )
+
+    def clean(self):
+        data = super().clean()
+        if "id_number" in data:
+            try:
+                validate_party_id_for_kind(data.get("kind", "person"), data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        return data
 
 
 class CollateralForm(forms.Form):

@@ -3,6 +3,7 @@ call each. Staff who may see the application read; only its investigator writes.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.models import (
     CollateralValuation,
@@ -357,6 +359,13 @@ class GuarantorsApi(APIView):
         net_worth = serializers.DecimalField(required=False, allow_null=True, **MONEY)
         intake_guarantor_id = serializers.IntegerField(required=False, allow_null=True)
         notes = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+
+        def validate(self, attrs):
+            try:
+                validate_party_id_for_kind(attrs.get("kind", "person"), attrs["id_number"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": exc.messages}) from None
+            return attrs
 
     @extend_schema(
         request=GuarantorsInput,

@@ -237,7 +237,7 @@ def filled_in(application, actor):
                                visit_date=datetime.date(2026, 3, 2), participants="Alice, 王经理",
                                findings="Warehouse full, 12 staff on site.")
     services.guarantor_add(application_id=application.pk, actor=actor, name="张三",
-                           id_number="110101199001011234", guaranteed_amount=Decimal("500000"))
+                           id_number="110101199001011237", guaranteed_amount=Decimal("500000"))
     services.collateral_add(application_id=application.pk, actor=actor,
                             collateral_type="equipment", description="CNC lathe",
                             valuation=Decimal("400000"), valuation_date=datetime.date(2026, 2, 1))
