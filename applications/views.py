@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from applications.filters import ApplicationFilter
 from applications.labels import action_label
 from applications.models import GuaranteeType, LoanApplication, Product, RepaymentMethod, Status
 from applications.selectors import applicant_company_id, application_get, application_list
@@ -171,26 +172,12 @@ def branches_in_scope(user):
     return qs.order_by("path")
 
 
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 class ApplicationListView(StaffRequiredMixin, View):
     def get(self, request):
         params = request.GET
-        status = params.get("status", "")
-        if status and not all(s in Status.values for s in status.split(",")):
-            status = ""
-        filters = {
-            "status": status,
-            "product": _int(params.get("product")),
-            "branch": _int(params.get("branch")),
-            "q": params.get("q", "").strip(),
-            "mine": params.get("mine") == "1",
-        }
+        # A bad value shows as an error above the list, which keeps the valid filters.
+        filterset = ApplicationFilter(params)
+        filters = filterset.selector_filters()
         qs = application_list(user=request.user, filters=filters)
         page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
         query = params.copy()
@@ -202,6 +189,7 @@ class ApplicationListView(StaffRequiredMixin, View):
                 "page": page,
                 "applications": page.object_list,
                 "filters": filters,
+                "filter_form": filterset.form,
                 "statuses": Status.choices,
                 "products": Product.objects.order_by("code"),
                 "branches": branches_in_scope(request.user),
