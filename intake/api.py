@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -276,6 +276,9 @@ class DocumentListApi(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
+    class Query(serializers.Serializer):
+        history = serializers.BooleanField(required=False, default=False)
+
     class IntakeDocumentListInput(serializers.Serializer):
         document_type = serializers.CharField(max_length=40)
         file = serializers.FileField(allow_empty_file=True)
@@ -285,12 +288,12 @@ class DocumentListApi(APIView):
         guarantor = serializers.IntegerField(required=False)
         info_request = serializers.IntegerField(required=False)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("history", bool)], responses=IntakeDocumentOutput(many=True)
-    )
+    @extend_schema(parameters=[Query], responses=IntakeDocumentOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        history = request.query_params.get("history") in ("1", "true")
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        history = query.validated_data["history"]
         return Response(
             IntakeDocumentOutput(
                 selectors.document_list(application=application, history=history), many=True

@@ -197,3 +197,9 @@ def test_a_guarantors_number_is_checked_for_their_kind(api, staff, draft, kind, 
     assert response.status_code == 400
     assert message in response.data["id_number"][0]
     assert not Guarantor.objects.exists()
+
+
+def test_a_bad_history_flag_on_the_document_list_is_a_field_error(api, staff, draft):
+    response = api(staff["rm"]).get(reverse("api-documents", args=[draft]), {"history": "x"})
+    assert response.status_code == 400
+    assert "history" in response.data
