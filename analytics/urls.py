@@ -1,5 +1,5 @@
 # Pages (urlpatterns) and API routes under /api/v1/ (api_urlpatterns) of this app.
-from django.urls import path
+from django.urls import include, path
 
 from analytics import api, views
 
@@ -9,6 +9,7 @@ urlpatterns = [
 ]
 api_urlpatterns = [
     path("analytics/", api.AnalyticsFigureListApi.as_view(), name="api-analytics"),
-    path("analytics/<slug:figure>/", api.AnalyticsFigureApi.as_view(),
-         name="api-analytics-figure"),
+    path("analytics/<slug:figure>/", api.AnalyticsFigureApi.as_view(), name="api-analytics-figure"),
 ]
+
+urlpatterns += [path("api/v1/", include(api_urlpatterns))]

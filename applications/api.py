@@ -9,6 +9,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applications.filters import ApplicationFilter
 from applications.models import (
     GuaranteeType,
     LoanApplication,
@@ -28,7 +29,7 @@ from applications.services import (
 from audit.selectors import application_timeline
 from customers.models import Company
 from loanflow.api import ChoiceLabelField
-from loanflow.errors import Forbidden, InvalidInput, NotFound
+from loanflow.errors import Forbidden, NotFound
 from org.roles import roles_of
 
 
@@ -148,16 +149,11 @@ class ApplicationListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
+        filterset = ApplicationFilter(self.request.query_params)
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
         return application_list(
-            user=self.request.user,
-            filters={
-                "status": params.get("status"),
-                "branch": _int_or_none(params.get("branch")),
-                "product": _int_or_none(params.get("product")),
-                "mine": params.get("mine") in ("1", "true"),
-                "q": params.get("q"),
-            },
+            user=self.request.user, filters=filterset.selector_filters()
         ).only(*LIST_COLUMNS)
 
     @extend_schema(request=CreateInputSerializer, responses={201: ApplicationDetailSerializer})
@@ -170,17 +166,6 @@ class ApplicationListApi(ListAPIView):
             ApplicationDetailSerializer(application, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(
-            details={"filter": [_("'%(v)s' is not a number.") % {"v": value}]}
-        ) from None
 
 
 class ApplicationDetailApi(APIView):

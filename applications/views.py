@@ -1,5 +1,6 @@
-"""Staff pages for the loan record: the list with filters, a simple filing form, and the
-application page with its timeline, the actions the user may take now and each stage's panel.
+"""Staff pages for the loan record: sign-in, the role-aware home page ("my work"), the list
+with filters, a simple filing form, and the application page with its timeline, the actions
+the user may take now and each stage's panel.
 
 Views only validate and delegate: every write is a call to applications.services."""
 
@@ -7,18 +8,23 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
+from django.views.generic import TemplateView
 
+from applications.filters import ApplicationFilter
 from applications.labels import action_label
 from applications.models import GuaranteeType, LoanApplication, Product, RepaymentMethod, Status
-from applications.selectors import application_get, application_list
+from applications.selectors import applicant_company_id, application_get, application_list
 from applications.services import (
     INTERNAL_TRANSITIONS,
     TRANSITION_NAMES,
@@ -34,6 +40,113 @@ from org.roles import Role, has_role_perm, roles_of
 from org.selectors import is_staff_member, staff_branch
 
 PAGE_SIZE = 25
+
+# What a relationship manager must move on: each is an action of theirs.
+RM_ACTION_STATUSES = (
+    Status.SUBMITTED,
+    Status.INVESTIGATION,
+    Status.INFO_REQUESTED,
+    Status.APPROVED,
+)
+
+
+def is_portal_user(user) -> bool:
+    """An SME owner with no staff role: the portal is their whole product."""
+    return applicant_company_id(user) is not None and not is_staff_member(user)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        if is_portal_user(self.request.user):
+            return resolve_url("portal-home")
+        return super().get_default_redirect_url()
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "home.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and is_portal_user(request.user):
+            return redirect("portal-home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        roles = roles_of(user)
+        scoped = application_list(user=user)
+        # One query for every status count in the user's scope.
+        counts = dict(scoped.order_by().values_list("status").annotate(n=Count("id")))
+        context["status_counts"] = [
+            {"status": value, "label": label, "count": counts.get(value, 0)}
+            for value, label in Status.choices
+        ]
+        context["total"] = sum(counts.values())
+        context["roles"] = sorted(str(Role(r).label) for r in roles if r in Role.values)
+        cards = []
+        if Role.RELATIONSHIP_MANAGER in roles:
+            mine = scoped.filter(relationship_manager=user)
+            context["my_drafts"] = list(mine.filter(status=Status.DRAFT)[:10])
+            context["my_drafts_count"] = _count_in(mine, [Status.DRAFT])
+            context["needs_action"] = list(
+                mine.filter(status__in=RM_ACTION_STATUSES).order_by("status_changed_at")[:15]
+            )
+            context["needs_action_count"] = _count_in(mine, RM_ACTION_STATUSES)
+            context["is_rm"] = True
+        if roles & {Role.CREDIT_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER}:
+            cards.append(
+                {
+                    "title": _("Approval queue"),
+                    "url": reverse("approvals-queue"),
+                    "count": counts.get(Status.IN_APPROVAL, 0),
+                    "text": _("applications in approval in your scope"),
+                }
+            )
+        if roles & {Role.DISBURSEMENT_OFFICER, Role.DISBURSEMENT_CHECKER}:
+            cards.append(
+                {
+                    "title": _("Ready to disburse"),
+                    "url": reverse("disbursement-queue"),
+                    "count": counts.get(Status.CONTRACT_SIGNED, 0),
+                    "text": _("contracts signed, waiting for the money"),
+                }
+            )
+        if Role.RISK_OFFICER in roles:
+            cards.append(
+                {
+                    "title": _("Post-loan queue"),
+                    "url": reverse("postloan-queue"),
+                    "count": counts.get(Status.DISBURSED, 0),
+                    "text": _("loans running in your scope"),
+                }
+            )
+        if roles & {Role.BRANCH_HEAD, Role.ADMINISTRATOR} or _is_head_office(user):
+            cards.append(
+                {
+                    "title": _("Analytics dashboard"),
+                    "url": reverse("analytics-dashboard"),
+                    "count": context["total"],
+                    "text": _("applications in your scope"),
+                }
+            )
+        context["cards"] = cards
+        return context
+
+
+def _count_in(queryset, statuses) -> int:
+    return queryset.filter(status__in=list(statuses)).count()
+
+
+def _is_head_office(user) -> bool:
+    profile = getattr(user, "staff_profile", None)
+    return bool(profile and profile.branch.is_head_office)
 
 
 class StaffRequiredMixin(LoginRequiredMixin):
@@ -59,62 +172,62 @@ def branches_in_scope(user):
     return qs.order_by("path")
 
 
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 class ApplicationListView(StaffRequiredMixin, View):
     def get(self, request):
         params = request.GET
-        status = params.get("status", "")
-        if status and not all(s in Status.values for s in status.split(",")):
-            status = ""
-        filters = {
-            "status": status,
-            "product": _int(params.get("product")),
-            "branch": _int(params.get("branch")),
-            "q": params.get("q", "").strip(),
-            "mine": params.get("mine") == "1",
-        }
+        # A bad value shows as an error above the list, which keeps the valid filters.
+        filterset = ApplicationFilter(params)
+        filters = filterset.selector_filters()
         qs = application_list(user=request.user, filters=filters)
         page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
         query = params.copy()
         query.pop("page", None)
-        return render(request, "applications/list.html", {
-            "page": page,
-            "applications": page.object_list,
-            "filters": filters,
-            "statuses": Status.choices,
-            "products": Product.objects.order_by("code"),
-            "branches": branches_in_scope(request.user),
-            "querystring": query.urlencode(),
-            "can_create": has_role_perm(request.user, "applications.create_application"),
-        })
+        return render(
+            request,
+            "applications/list.html",
+            {
+                "page": page,
+                "applications": page.object_list,
+                "filters": filters,
+                "filter_form": filterset.form,
+                "statuses": Status.choices,
+                "products": Product.objects.order_by("code"),
+                "branches": branches_in_scope(request.user),
+                "querystring": query.urlencode(),
+                "can_create": has_role_perm(request.user, "applications.create_application"),
+            },
+        )
 
 
 class SimpleApplicationForm(forms.Form):
     company = forms.ModelChoiceField(label=_("Company"), queryset=Company.objects.none())
-    product = forms.ModelChoiceField(label=_("Product"),
-                                     queryset=Product.objects.filter(is_active=True))
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2,
-                                min_value=Decimal("0.01"))
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(is_active=True)
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+    )
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=600)
-    interest_rate = forms.DecimalField(label=_("Annual interest rate (%)"), max_digits=6,
-                                       decimal_places=3, min_value=Decimal("0"))
-    repayment_method = forms.ChoiceField(label=_("Repayment method"),
-                                         choices=RepaymentMethod.choices)
+    interest_rate = forms.DecimalField(
+        label=_("Annual interest rate (%)"), max_digits=6, decimal_places=3, min_value=Decimal("0")
+    )
+    repayment_method = forms.ChoiceField(
+        label=_("Repayment method"), choices=RepaymentMethod.choices
+    )
     guarantee_type = forms.ChoiceField(label=_("Guarantee type"), choices=GuaranteeType.choices)
-    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         branches = branches_in_scope(user)
-        self.fields["company"].queryset = (Company.objects.filter(home_branch__in=branches)
-                                           .order_by("name"))
+        self.fields["company"].queryset = Company.objects.filter(home_branch__in=branches).order_by(
+            "name"
+        )
 
 
 class ApplicationCreateSimpleView(StaffRequiredMixin, View):
@@ -123,19 +236,25 @@ class ApplicationCreateSimpleView(StaffRequiredMixin, View):
     template_name = "applications/create_simple.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if (request.user.is_authenticated
-                and not has_role_perm(request.user, "applications.create_application")
-                and is_staff_member(request.user)):
+        if (
+            request.user.is_authenticated
+            and not has_role_perm(request.user, "applications.create_application")
+            and is_staff_member(request.user)
+        ):
             messages.error(request, gettext("Only relationship managers file applications."))
             return redirect("application-list")
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        form = SimpleApplicationForm(user=request.user, initial={
-            "term_months": 12, "interest_rate": "4.350",
-            "repayment_method": RepaymentMethod.EQUAL_INSTALMENTS,
-            "guarantee_type": GuaranteeType.CREDIT,
-        })
+        form = SimpleApplicationForm(
+            user=request.user,
+            initial={
+                "term_months": 12,
+                "interest_rate": "4.350",
+                "repayment_method": RepaymentMethod.EQUAL_INSTALMENTS,
+                "guarantee_type": GuaranteeType.CREDIT,
+            },
+        )
         return render(request, self.template_name, {"form": form})
 
     def post(self, request):
@@ -146,8 +265,10 @@ class ApplicationCreateSimpleView(StaffRequiredMixin, View):
             except Conflict as exc:
                 url = exc.details.get("existing_url")
                 if url:
-                    messages.error(request, format_html('{} <a href="{}">{}</a>', exc.message,
-                                                        url, gettext("Open it")))
+                    messages.error(
+                        request,
+                        format_html('{} <a href="{}">{}</a>', exc.message, url, gettext("Open it")),
+                    )
                 else:
                     messages.error(request, exc.message)
             except DomainError as exc:
@@ -157,8 +278,9 @@ class ApplicationCreateSimpleView(StaffRequiredMixin, View):
                 if not exc.details:
                     form.add_error(None, exc.message)
             else:
-                messages.success(request, gettext("Draft %(ref)s filed.")
-                                 % {"ref": application.reference})
+                messages.success(
+                    request, gettext("Draft %(ref)s filed.") % {"ref": application.reference}
+                )
                 return redirect("application-detail", pk=application.pk)
         return render(request, self.template_name, {"form": form}, status=400)
 
@@ -173,12 +295,17 @@ def _load(user, pk) -> LoanApplication:
 def render_application(request, application: LoanApplication, *, status: int = 200):
     actions = application_available_actions(application=application, user=request.user)
     timeline = application_timeline(application=application, include_refusals=True)
-    return render(request, "applications/detail.html", {
-        "application": application,
-        "actions": actions,
-        "timeline": timeline,
-        "user": request.user,
-    }, status=status)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "actions": actions,
+            "timeline": timeline,
+            "user": request.user,
+        },
+        status=status,
+    )
 
 
 class ApplicationDetailView(StaffRequiredMixin, View):
@@ -195,8 +322,7 @@ class ApplicationActionView(StaffRequiredMixin, View):
         if name not in TRANSITION_NAMES:
             raise Http404
         if name in INTERNAL_TRANSITIONS:
-            messages.error(request, gettext("This action is taken through its stage's own "
-                                            "screen."))
+            messages.error(request, gettext("This action is taken through its stage's own screen."))
             return render_application(request, application, status=403)
         comment = request.POST.get("comment", "").strip()[:4000]
         data = {}
@@ -204,15 +330,25 @@ class ApplicationActionView(StaffRequiredMixin, View):
         if reasons:
             data["reasons"] = reasons[:20]
         try:
-            application_transition(application_id=application.pk, transition=name,
-                                   actor=request.user, comment=comment, data=data)
+            application_transition(
+                application_id=application.pk,
+                transition=name,
+                actor=request.user,
+                comment=comment,
+                data=data,
+            )
         except DomainError as exc:
             text = str(exc.message)
             missing = getattr(exc, "missing", None)
             if missing:
-                messages.error(request, format_html(
-                    "{}<ul>{}</ul>", text,
-                    format_html_join("", "<li>{}</li>", ((item,) for item in missing))))
+                messages.error(
+                    request,
+                    format_html(
+                        "{}<ul>{}</ul>",
+                        text,
+                        format_html_join("", "<li>{}</li>", ((item,) for item in missing)),
+                    ),
+                )
             else:
                 messages.error(request, text)
             return render_application(request, _load(request.user, pk), status=exc.status_code)

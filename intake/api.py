@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -14,23 +16,33 @@ from applications.api import ApplicationDetailSerializer
 from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import application_get
 from customers.models import Company
+from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRequest
 from loanflow.errors import NotFound
 
 # --- Products and published checklists (public) -----------------------------------------------
 
+
 class IntakeChecklistItemOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
     document_name = serializers.CharField(source="document_type.name")
     description = serializers.CharField(source="document_type.description")
     only_for_guarantee_type = serializers.CharField(
-        help_text="Guarantee type the item applies to; empty for every type.")
+        help_text="Guarantee type the item applies to; empty for every type."
+    )
 
     class Meta:
         model = ChecklistItem
-        fields = ["document_type", "document_name", "description", "stage", "required",
-                  "only_for_guarantee_type", "per_guarantor"]
+        fields = [
+            "document_type",
+            "document_name",
+            "description",
+            "stage",
+            "required",
+            "only_for_guarantee_type",
+            "per_guarantor",
+        ]
 
 
 class IntakeProductOutput(serializers.ModelSerializer):
@@ -38,10 +50,26 @@ class IntakeProductOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["code", "name", "name_zh", "description", "currency", "min_amount",
-                  "max_amount", "min_term_months", "max_term_months", "min_rate", "max_rate",
-                  "repayment_methods", "guarantee_types", "fast_track_eligible",
-                  "active_from", "active_until", "version", "checklist"]
+        fields = [
+            "code",
+            "name",
+            "name_zh",
+            "description",
+            "currency",
+            "min_amount",
+            "max_amount",
+            "min_term_months",
+            "max_term_months",
+            "min_rate",
+            "max_rate",
+            "repayment_methods",
+            "guarantee_types",
+            "fast_track_eligible",
+            "active_from",
+            "active_until",
+            "version",
+            "checklist",
+        ]
 
 
 class ProductListApi(APIView):
@@ -67,12 +95,24 @@ class ProductDetailApi(APIView):
 
 # --- Companies --------------------------------------------------------------------------------
 
+
 class IntakeCompanyOutput(serializers.ModelSerializer):
     class Meta:
         model = Company
-        fields = ["id", "name", "credit_code", "industry_code", "registration_date",
-                  "employees", "legal_representative", "contact_name", "contact_phone",
-                  "contact_email", "address", "home_branch"]
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "industry_code",
+            "registration_date",
+            "employees",
+            "legal_representative",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "address",
+            "home_branch",
+        ]
 
 
 class CompanyFindOrCreateApi(APIView):
@@ -86,8 +126,9 @@ class CompanyFindOrCreateApi(APIView):
         registration_date = serializers.DateField(required=False)
         employees = serializers.IntegerField(min_value=0, required=False)
         legal_representative = serializers.CharField(max_length=100, required=False)
-        legal_representative_id = serializers.CharField(max_length=30, required=False,
-                                                        allow_blank=True)
+        legal_representative_id = serializers.CharField(
+            max_length=30, required=False, allow_blank=True, validators=[validate_resident_id]
+        )
         contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
         contact_email = serializers.EmailField(required=False, allow_blank=True)
@@ -97,20 +138,26 @@ class CompanyFindOrCreateApi(APIView):
         created = serializers.BooleanField()
         company = IntakeCompanyOutput()
 
-    @extend_schema(request=IntakeCompanyFindOrCreateInput, responses={200: IntakeCompanyFindOrCreateOutput,
-                                                      201: IntakeCompanyFindOrCreateOutput})
+    @extend_schema(
+        request=IntakeCompanyFindOrCreateInput,
+        responses={200: IntakeCompanyFindOrCreateOutput, 201: IntakeCompanyFindOrCreateOutput},
+    )
     def post(self, request):
         serializer = self.IntakeCompanyFindOrCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         code = data.pop("credit_code")
-        company, created = services.company_find_or_create(actor=request.user,
-                                                           credit_code=code, data=data)
-        return Response({"created": created, "company": IntakeCompanyOutput(company).data},
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        company, created = services.company_find_or_create(
+            actor=request.user, credit_code=code, data=data
+        )
+        return Response(
+            {"created": created, "company": IntakeCompanyOutput(company).data},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 # --- Guarantors and collateral ----------------------------------------------------------------
+
 
 class IntakeGuarantorOutput(serializers.ModelSerializer):
     class Meta:
@@ -131,6 +178,13 @@ class GuarantorListApi(APIView):
         id_number = serializers.CharField(max_length=30)
         relationship = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
+        def validate(self, attrs):
+            try:
+                validate_party_id_for_kind(attrs.get("kind", "person"), attrs["id_number"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": exc.messages}) from None
+            return attrs
+
     @extend_schema(responses=IntakeGuarantorOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
@@ -140,8 +194,9 @@ class GuarantorListApi(APIView):
     def post(self, request, pk: int):
         serializer = self.IntakeGuarantorListInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        guarantor = services.guarantor_add(actor=request.user, application_id=pk,
-                                           **serializer.validated_data)
+        guarantor = services.guarantor_add(
+            actor=request.user, application_id=pk, **serializer.validated_data
+        )
         return Response(IntakeGuarantorOutput(guarantor).data, status=status.HTTP_201_CREATED)
 
 
@@ -156,8 +211,9 @@ class CollateralListApi(APIView):
     class IntakeCollateralListInput(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Collateral.Kind.choices)
         description = serializers.CharField(max_length=300)
-        declared_value = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                                  min_value=Decimal("0.01"))
+        declared_value = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
         currency = serializers.CharField(max_length=3, required=False, default="CNY")
 
     @extend_schema(responses=IntakeCollateralOutput(many=True))
@@ -169,20 +225,21 @@ class CollateralListApi(APIView):
     def post(self, request, pk: int):
         serializer = self.IntakeCollateralListInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.collateral_add(actor=request.user, application_id=pk,
-                                       **serializer.validated_data)
+        item = services.collateral_add(
+            actor=request.user, application_id=pk, **serializer.validated_data
+        )
         return Response(IntakeCollateralOutput(item).data, status=status.HTTP_201_CREATED)
 
 
 class CollateralDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int, item_id: int):
-        services.collateral_remove(actor=request.user, application_id=pk,
-                                   collateral_id=item_id)
+        services.collateral_remove(actor=request.user, application_id=pk, collateral_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Documents --------------------------------------------------------------------------------
+
 
 class IntakeDocumentOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
@@ -191,12 +248,26 @@ class IntakeDocumentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Document
-        fields = ["id", "document_type", "document_name", "guarantor", "version",
-                  "is_current", "original_name", "content_type", "size", "sha256", "status",
-                  "review_reason", "reviewed_at", "uploaded_at", "download_url"]
+        fields = [
+            "id",
+            "document_type",
+            "document_name",
+            "guarantor",
+            "version",
+            "is_current",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "status",
+            "review_reason",
+            "reviewed_at",
+            "uploaded_at",
+            "download_url",
+        ]
 
     def get_download_url(self, obj) -> str:
-        return f"/api/v1/applications/{obj.application_id}/documents/{obj.pk}/download/"
+        return reverse("api-document-download", args=[obj.application_id, obj.pk])
 
 
 class DocumentListApi(APIView):
@@ -205,32 +276,47 @@ class DocumentListApi(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
+    class Query(serializers.Serializer):
+        history = serializers.BooleanField(required=False, default=False)
+
     class IntakeDocumentListInput(serializers.Serializer):
         document_type = serializers.CharField(max_length=40)
         file = serializers.FileField(allow_empty_file=True)
-        name = serializers.CharField(max_length=300, required=False,
-                                     help_text="Display name; defaults to the file's name.")
+        name = serializers.CharField(
+            max_length=300, required=False, help_text="Display name; defaults to the file's name."
+        )
         guarantor = serializers.IntegerField(required=False)
         info_request = serializers.IntegerField(required=False)
 
-    @extend_schema(parameters=[OpenApiParameter("history", bool)],
-                   responses=IntakeDocumentOutput(many=True))
+    @extend_schema(parameters=[Query], responses=IntakeDocumentOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        history = request.query_params.get("history") in ("1", "true")
-        return Response(IntakeDocumentOutput(
-            selectors.document_list(application=application, history=history), many=True).data)
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        history = query.validated_data["history"]
+        return Response(
+            IntakeDocumentOutput(
+                selectors.document_list(application=application, history=history), many=True
+            ).data
+        )
 
-    @extend_schema(request={"multipart/form-data": IntakeDocumentListInput},
-                   responses={201: IntakeDocumentOutput})
+    @extend_schema(
+        request={"multipart/form-data": IntakeDocumentListInput},
+        responses={201: IntakeDocumentOutput},
+    )
     def post(self, request, pk: int):
         serializer = self.IntakeDocumentListInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         document = services.document_upload(
-            actor=request.user, application_id=pk, document_type=data["document_type"],
-            file=data["file"], guarantor_id=data.get("guarantor"), name=data.get("name"),
-            info_request_id=data.get("info_request"))
+            actor=request.user,
+            application_id=pk,
+            document_type=data["document_type"],
+            file=data["file"],
+            guarantor_id=data.get("guarantor"),
+            name=data.get("name"),
+            info_request_id=data.get("info_request"),
+        )
         return Response(IntakeDocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -247,8 +333,12 @@ class DocumentDownloadApi(APIView):
             handle = document.file.open("rb")
         except FileNotFoundError:
             raise NotFound() from None
-        response = FileResponse(handle, as_attachment=True, filename=document.original_name,
-                                content_type=document.content_type)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -256,8 +346,9 @@ class DocumentDownloadApi(APIView):
 class DocumentReviewApi(APIView):
     class IntakeDocumentReviewInput(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["accept", "reject"])
-        reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
-                                       default="")
+        reason = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default=""
+        )
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
@@ -265,12 +356,14 @@ class DocumentReviewApi(APIView):
     def post(self, request, pk: int, doc_id: int):
         serializer = self.IntakeDocumentReviewInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        document = services.document_review(actor=request.user, application_id=pk,
-                                            document_id=doc_id, **serializer.validated_data)
+        document = services.document_review(
+            actor=request.user, application_id=pk, document_id=doc_id, **serializer.validated_data
+        )
         return Response(IntakeDocumentOutput(document).data)
 
 
 # --- Checklist, to-do, pre-screen -------------------------------------------------------------
+
 
 class IntakeChecklistLineOutput(serializers.Serializer):
     document_type = serializers.CharField(source="item.document_type.code")
@@ -289,8 +382,9 @@ class ChecklistApi(APIView):
     @extend_schema(responses=IntakeChecklistLineOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        return Response(IntakeChecklistLineOutput(selectors.checklist_lines(application),
-                                            many=True).data)
+        return Response(
+            IntakeChecklistLineOutput(selectors.checklist_lines(application), many=True).data
+        )
 
 
 class IntakeTodoOutput(serializers.Serializer):
@@ -309,8 +403,9 @@ class TodoApi(APIView):
     @extend_schema(responses=IntakeTodoOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        return Response(IntakeTodoOutput(selectors.applicant_todo(application=application),
-                                   many=True).data)
+        return Response(
+            IntakeTodoOutput(selectors.applicant_todo(application=application), many=True).data
+        )
 
 
 class IntakePrescreenOutput(serializers.Serializer):
@@ -335,14 +430,26 @@ class PrescreenApi(APIView):
 
 # --- Information requests ---------------------------------------------------------------------
 
+
 class IntakeInfoRequestOutput(serializers.ModelSerializer):
-    document_type = serializers.CharField(source="document_type.code", allow_null=True,
-                                          default=None)
+    document_type = serializers.CharField(
+        source="document_type.code", allow_null=True, default=None
+    )
 
     class Meta:
         model = InfoRequest
-        fields = ["id", "kind", "document_type", "text", "due_date", "status", "answer",
-                  "answer_document", "requested_at", "answered_at"]
+        fields = [
+            "id",
+            "kind",
+            "document_type",
+            "text",
+            "due_date",
+            "status",
+            "answer",
+            "answer_document",
+            "requested_at",
+            "answered_at",
+        ]
 
 
 class IntakeInfoRequestListItem(serializers.Serializer):
@@ -357,25 +464,34 @@ class InfoRequestListApi(APIView):
     (info_requested) until everything is answered, then returns to its stage."""
 
     class IntakeInfoRequestListInput(serializers.Serializer):
-        items = serializers.ListField(child=IntakeInfoRequestListItem(), min_length=1,
-                                      max_length=50)
-        comment = serializers.CharField(max_length=4000, required=False, allow_blank=True,
-                                        default="")
+        items = serializers.ListField(
+            child=IntakeInfoRequestListItem(), min_length=1, max_length=50
+        )
+        comment = serializers.CharField(
+            max_length=4000, required=False, allow_blank=True, default=""
+        )
 
     @extend_schema(responses=IntakeInfoRequestOutput(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        return Response(IntakeInfoRequestOutput(selectors.info_request_list(
-            application=application), many=True).data)
+        return Response(
+            IntakeInfoRequestOutput(
+                selectors.info_request_list(application=application), many=True
+            ).data
+        )
 
-    @extend_schema(request=IntakeInfoRequestListInput, responses={201: IntakeInfoRequestOutput(many=True)})
+    @extend_schema(
+        request=IntakeInfoRequestListInput, responses={201: IntakeInfoRequestOutput(many=True)}
+    )
     def post(self, request, pk: int):
         serializer = self.IntakeInfoRequestListInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = services.info_request_create(actor=request.user, application_id=pk,
-                                               **serializer.validated_data)
-        return Response(IntakeInfoRequestOutput(created, many=True).data,
-                        status=status.HTTP_201_CREATED)
+        created = services.info_request_create(
+            actor=request.user, application_id=pk, **serializer.validated_data
+        )
+        return Response(
+            IntakeInfoRequestOutput(created, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class InfoRequestAnswerApi(APIView):
@@ -386,51 +502,65 @@ class InfoRequestAnswerApi(APIView):
     def post(self, request, pk: int, request_id: int):
         serializer = self.IntakeInfoRequestAnswerInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.info_request_answer(actor=request.user, application_id=pk,
-                                            request_id=request_id, **serializer.validated_data)
+        item = services.info_request_answer(
+            actor=request.user,
+            application_id=pk,
+            request_id=request_id,
+            **serializer.validated_data,
+        )
         return Response(IntakeInfoRequestOutput(item).data)
 
 
 class InfoRequestCancelApi(APIView):
     @extend_schema(request=None, responses=IntakeInfoRequestOutput)
     def post(self, request, pk: int, request_id: int):
-        item = services.info_request_cancel(actor=request.user, application_id=pk,
-                                            request_id=request_id)
+        item = services.info_request_cancel(
+            actor=request.user, application_id=pk, request_id=request_id
+        )
         return Response(IntakeInfoRequestOutput(item).data)
 
 
 # --- Online applications ----------------------------------------------------------------------
 
+
 class OnlineApplicationApi(APIView):
     """An SME owner applies online (7x24): a draft, assigned to a relationship manager."""
 
     class IntakeOnlineApplicationInput(serializers.Serializer):
-        product = serializers.SlugRelatedField(slug_field="code",
-                                               queryset=Product.objects.all())
-        amount = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                          min_value=Decimal("0.01"))
+        product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
         term_months = serializers.IntegerField(min_value=1, max_value=600)
         repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
         guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices)
-        purpose = serializers.CharField(max_length=2000, required=False, allow_blank=True,
-                                        default="")
+        purpose = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default=""
+        )
         contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
         contact_email = serializers.EmailField(required=False, allow_blank=True)
         address = serializers.CharField(max_length=300, required=False, allow_blank=True)
         employees = serializers.IntegerField(min_value=0, required=False)
 
-    @extend_schema(request=IntakeOnlineApplicationInput, responses={201: ApplicationDetailSerializer})
+    @extend_schema(
+        request=IntakeOnlineApplicationInput, responses={201: ApplicationDetailSerializer}
+    )
     def post(self, request):
         serializer = self.IntakeOnlineApplicationInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        company_changes = {key: data.pop(key) for key in services.ONLINE_COMPANY_FIELDS
-                           if key in data}
+        company_changes = {
+            key: data.pop(key) for key in services.ONLINE_COMPANY_FIELDS if key in data
+        }
         application = services.application_apply_online(
-            actor=request.user, company_changes=company_changes,
-            language=getattr(request, "LANGUAGE_CODE", "zh-hans"), **data)
+            actor=request.user,
+            company_changes=company_changes,
+            language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
+            **data,
+        )
         application = application_get(user=request.user, pk=application.pk)
-        return Response(ApplicationDetailSerializer(application,
-                                                    context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ApplicationDetailSerializer(application, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )

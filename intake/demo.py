@@ -9,34 +9,67 @@ from intake.models import ChecklistItem, DocumentType, NegativeListEntry, Prescr
 ALL_METHODS = ["equal_instalments", "equal_principal", "interest_only_bullet"]
 
 PRODUCTS = {
-    "SME-WC": {"name": "SME working capital loan", "name_zh": "小微企业流动资金贷款",
-                   "min_amount": Decimal("100000"), "max_amount": Decimal("5000000"),
-                   "min_term_months": 6, "max_term_months": 36, "min_rate": Decimal("3.450"),
-                   "max_rate": Decimal("8.000"), "repayment_methods": ALL_METHODS,
-                   "guarantee_types": ["credit", "guarantee", "mortgage", "pledge"]},
-    "SME-EQ": {"name": "SME equipment loan", "name_zh": "小微企业设备贷款",
-                   "min_amount": Decimal("200000"), "max_amount": Decimal("10000000"),
-                   "min_term_months": 12, "max_term_months": 60, "min_rate": Decimal("3.850"),
-                   "max_rate": Decimal("9.000"),
-                   "repayment_methods": ["equal_instalments", "equal_principal"],
-                   "guarantee_types": ["guarantee", "mortgage", "pledge"]},
-    "SME-FT": {"name": "Fast small credit", "name_zh": "小微快贷",
-                   "min_amount": Decimal("10000"), "max_amount": Decimal("500000"),
-                   "min_term_months": 3, "max_term_months": 12, "min_rate": Decimal("4.000"),
-                   "max_rate": Decimal("12.000"), "repayment_methods": ALL_METHODS,
-                   "guarantee_types": ["credit"], "fast_track_eligible": True},
+    "SME-WC": {
+        "name": "SME working capital loan",
+        "name_zh": "小微企业流动资金贷款",
+        "min_amount": Decimal("100000"),
+        "max_amount": Decimal("5000000"),
+        "min_term_months": 6,
+        "max_term_months": 36,
+        "min_rate": Decimal("3.450"),
+        "max_rate": Decimal("8.000"),
+        "repayment_methods": ALL_METHODS,
+        "guarantee_types": ["credit", "guarantee", "mortgage", "pledge"],
+    },
+    "SME-EQ": {
+        "name": "SME equipment loan",
+        "name_zh": "小微企业设备贷款",
+        "min_amount": Decimal("200000"),
+        "max_amount": Decimal("10000000"),
+        "min_term_months": 12,
+        "max_term_months": 60,
+        "min_rate": Decimal("3.850"),
+        "max_rate": Decimal("9.000"),
+        "repayment_methods": ["equal_instalments", "equal_principal"],
+        "guarantee_types": ["guarantee", "mortgage", "pledge"],
+    },
+    "SME-FT": {
+        "name": "Fast small credit",
+        "name_zh": "小微快贷",
+        "min_amount": Decimal("10000"),
+        "max_amount": Decimal("500000"),
+        "min_term_months": 3,
+        "max_term_months": 12,
+        "min_rate": Decimal("4.000"),
+        "max_rate": Decimal("12.000"),
+        "repayment_methods": ALL_METHODS,
+        "guarantee_types": ["credit"],
+        "fast_track_eligible": True,
+    },
 }
 
 DOCUMENT_TYPES = [
     ("business_licence", "Business licence", "营业执照", "A scan of the business licence."),
-    ("legal_rep_id", "Legal representative's ID card", "法定代表人身份证",
-     "Both sides of the ID card."),
-    ("financial_statements", "Financial statements (last 2 years)", "近两年财务报表",
-     "Balance sheet and income statement."),
+    (
+        "legal_rep_id",
+        "Legal representative's ID card",
+        "法定代表人身份证",
+        "Both sides of the ID card.",
+    ),
+    (
+        "financial_statements",
+        "Financial statements (last 2 years)",
+        "近两年财务报表",
+        "Balance sheet and income statement.",
+    ),
     ("bank_statements", "Bank statements (last 6 months)", "近六个月银行流水", ""),
     ("tax_returns", "Tax returns (last year)", "近一年纳税申报表", ""),
-    ("property_certificate", "Property ownership certificate", "不动产权证书",
-     "For a mortgage: the certificate of the pledged property."),
+    (
+        "property_certificate",
+        "Property ownership certificate",
+        "不动产权证书",
+        "For a mortgage: the certificate of the pledged property.",
+    ),
     ("guarantor_id", "Guarantor's ID or licence", "保证人身份证明", ""),
     ("purchase_contract", "Equipment purchase contract", "设备购买合同", ""),
     ("site_photos", "Photos of the business premises", "经营场所照片", ""),
@@ -69,30 +102,46 @@ def seed() -> None:
     types = {}
     for code, name, name_zh, description in DOCUMENT_TYPES:
         types[code], _created = DocumentType.objects.get_or_create(
-            code=code, defaults={"name": name, "name_zh": name_zh,
-                                 "description": description})
+            code=code, defaults={"name": name, "name_zh": name_zh, "description": description}
+        )
     products = {p.code: p for p in Product.objects.filter(code__in=PRODUCTS)}
     for position, (product, stage, doc, required, only, per_guarantor) in enumerate(CHECKLISTS):
         ChecklistItem.objects.get_or_create(
-            product=products[product], stage=stage, document_type=types[doc],
-            defaults={"required": required, "only_for_guarantee_type": only,
-                      "per_guarantor": per_guarantor, "position": position})
+            product=products[product],
+            stage=stage,
+            document_type=types[doc],
+            defaults={
+                "required": required,
+                "only_for_guarantee_type": only,
+                "per_guarantor": per_guarantor,
+                "position": position,
+            },
+        )
     rules = [
-        ("At least 2 years in business", "min_years_in_business",
-         {"min_years": Decimal("2.0")}),
-        ("Excluded industries (real estate, coal mining)", "excluded_industries",
-         {"industry_codes": "K70, B06"}),
+        ("At least 2 years in business", "min_years_in_business", {"min_years": Decimal("2.0")}),
+        (
+            "Excluded industries (real estate, coal mining)",
+            "excluded_industries",
+            {"industry_codes": "K70, B06"},
+        ),
         ("Amount within the product", "amount_within_product", {}),
         ("Not on the negative list", "negative_list", {}),
     ]
     for name, kind, extra in rules:
         PrescreenRule.objects.get_or_create(name=name, kind=kind, defaults=extra)
     entries = [
-        ("company", "Shell Trading Fraud Co., Ltd.", "91110108MA0000001K", "",
-         "Loan fraud, court ruling 2024"),
-        ("person", "张黑名", "", "110101197001010099", "Dishonest judgment debtor (失信被执行人)"),
+        (
+            "company",
+            "Shell Trading Fraud Co., Ltd.",
+            "91110108MA0000001D",
+            "",
+            "Loan fraud, court ruling 2024",
+        ),
+        ("person", "张黑名", "", "110101197001010091", "Dishonest judgment debtor (失信被执行人)"),
     ]
     for kind, name, code, id_number, reason in entries:
         NegativeListEntry.objects.get_or_create(
-            kind=kind, name=name, defaults={"credit_code": code, "id_number": id_number,
-                                            "reason": reason})
+            kind=kind,
+            name=name,
+            defaults={"credit_code": code, "id_number": id_number, "reason": reason},
+        )

@@ -4,6 +4,7 @@ application on the portal, and the small POST endpoints behind the panels."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.loader import select_template
@@ -18,6 +19,7 @@ from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
 from customers.models import Company
+from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import Collateral, DocumentType, Guarantor, InfoRequest
 from loanflow.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -52,52 +54,71 @@ class StaffRequiredMixin(LoginRequiredMixin):
 
 # --- Forms ------------------------------------------------------------------------------------
 
+
 class CompanyForm(forms.Form):
-    credit_code = forms.CharField(label=gettext_lazy("Unified social credit code"),
-                                  max_length=30)
+    credit_code = forms.CharField(label=gettext_lazy("Unified social credit code"), max_length=30)
     name = forms.CharField(label=gettext_lazy("Company name"), max_length=200, required=False)
-    industry_code = forms.CharField(label=gettext_lazy("Industry code"), max_length=10,
-                                    required=False)
-    registration_date = forms.DateField(label=gettext_lazy("Registration date"),
-                                        required=False,
-                                        widget=forms.DateInput(attrs={"type": "date"}))
-    employees = forms.IntegerField(label=gettext_lazy("Employees"), min_value=0,
-                                   required=False)
-    legal_representative = forms.CharField(label=gettext_lazy("Legal representative"),
-                                           max_length=100, required=False)
+    industry_code = forms.CharField(
+        label=gettext_lazy("Industry code"), max_length=10, required=False
+    )
+    registration_date = forms.DateField(
+        label=gettext_lazy("Registration date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    employees = forms.IntegerField(label=gettext_lazy("Employees"), min_value=0, required=False)
+    legal_representative = forms.CharField(
+        label=gettext_lazy("Legal representative"), max_length=100, required=False
+    )
     legal_representative_id = forms.CharField(
-        label=gettext_lazy("Legal representative's ID number"), max_length=30, required=False)
-    contact_phone = forms.CharField(label=gettext_lazy("Contact phone"), max_length=30,
-                                    required=False)
+        label=gettext_lazy("Legal representative's ID number"),
+        max_length=30,
+        required=False,
+        validators=[validate_resident_id],
+    )
+    contact_phone = forms.CharField(
+        label=gettext_lazy("Contact phone"), max_length=30, required=False
+    )
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
 
 
 class RequestForm(forms.Form):
-    product = forms.ModelChoiceField(label=gettext_lazy("Product"),
-                                     queryset=Product.objects.filter(is_active=True))
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=18, decimal_places=2,
-                                min_value=0)
-    term_months = forms.IntegerField(label=gettext_lazy("Term (months)"), min_value=1,
-                                     max_value=600)
-    interest_rate = forms.DecimalField(label=gettext_lazy("Annual interest rate (%)"),
-                                       max_digits=6, decimal_places=3, min_value=0)
-    repayment_method = forms.ChoiceField(label=gettext_lazy("Repayment method"),
-                                         choices=RepaymentMethod.choices)
-    guarantee_type = forms.ChoiceField(label=gettext_lazy("Guarantee type"),
-                                       choices=GuaranteeType.choices)
-    purpose = forms.CharField(label=gettext_lazy("Purpose"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    product = forms.ModelChoiceField(
+        label=gettext_lazy("Product"), queryset=Product.objects.filter(is_active=True)
+    )
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), max_digits=18, decimal_places=2, min_value=0
+    )
+    term_months = forms.IntegerField(
+        label=gettext_lazy("Term (months)"), min_value=1, max_value=600
+    )
+    interest_rate = forms.DecimalField(
+        label=gettext_lazy("Annual interest rate (%)"), max_digits=6, decimal_places=3, min_value=0
+    )
+    repayment_method = forms.ChoiceField(
+        label=gettext_lazy("Repayment method"), choices=RepaymentMethod.choices
+    )
+    guarantee_type = forms.ChoiceField(
+        label=gettext_lazy("Guarantee type"), choices=GuaranteeType.choices
+    )
+    purpose = forms.CharField(
+        label=gettext_lazy("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class OnlineRequestForm(RequestForm):
     interest_rate = None
-    product = forms.ModelChoiceField(label=gettext_lazy("Product"),
-                                     queryset=Product.objects.filter(is_active=True),
-                                     to_field_name="code")
-    contact_name = forms.CharField(label=gettext_lazy("Contact name"), max_length=100,
-                                   required=False)
-    contact_phone = forms.CharField(label=gettext_lazy("Contact phone"), max_length=30,
-                                    required=False)
+    product = forms.ModelChoiceField(
+        label=gettext_lazy("Product"),
+        queryset=Product.objects.filter(is_active=True),
+        to_field_name="code",
+    )
+    contact_name = forms.CharField(
+        label=gettext_lazy("Contact name"), max_length=100, required=False
+    )
+    contact_phone = forms.CharField(
+        label=gettext_lazy("Contact phone"), max_length=30, required=False
+    )
     contact_email = forms.EmailField(label=gettext_lazy("Contact email"), required=False)
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
 
@@ -106,15 +127,26 @@ class GuarantorForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Guarantor.Kind.choices)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     id_number = forms.CharField(label=gettext_lazy("ID number or credit code"), max_length=30)
-    relationship = forms.CharField(label=gettext_lazy("Relationship"), max_length=100,
-                                   required=False)
+    relationship = forms.CharField(
+        label=gettext_lazy("Relationship"), max_length=100, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "id_number" in data:
+            try:
+                validate_party_id_for_kind(data.get("kind", "person"), data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        return data
 
 
 class CollateralForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Collateral.Kind.choices)
     description = forms.CharField(label=gettext_lazy("Description"), max_length=300)
-    declared_value = forms.DecimalField(label=gettext_lazy("Declared value"), max_digits=18,
-                                        decimal_places=2, min_value=0)
+    declared_value = forms.DecimalField(
+        label=gettext_lazy("Declared value"), max_digits=18, decimal_places=2, min_value=0
+    )
     currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="CNY")
 
 
@@ -131,9 +163,13 @@ def _upload(request, application_id: int) -> forms.Form:
         data = form.cleaned_data
         try:
             services.document_upload(
-                actor=request.user, application_id=application_id,
-                document_type=data["document_type"], file=data["file"],
-                guarantor_id=data.get("guarantor"), info_request_id=data.get("info_request"))
+                actor=request.user,
+                application_id=application_id,
+                document_type=data["document_type"],
+                file=data["file"],
+                guarantor_id=data.get("guarantor"),
+                info_request_id=data.get("info_request"),
+            )
             messages.success(request, _("The document was uploaded."))
         except DomainError as exc:
             _apply_errors(form, exc)
@@ -149,6 +185,7 @@ def _form_messages(request, form: forms.Form) -> None:
 
 # --- Staff: filing in steps -------------------------------------------------------------------
 
+
 class FileCompanyView(StaffRequiredMixin, TemplateView):
     """Step 1: the company, found by its credit code or created."""
 
@@ -163,11 +200,15 @@ class FileCompanyView(StaffRequiredMixin, TemplateView):
     def post(self, request):
         form = CompanyForm(request.POST)
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items()
-                    if k != "credit_code" and v not in (None, "")}
+            data = {
+                k: v
+                for k, v in form.cleaned_data.items()
+                if k != "credit_code" and v not in (None, "")
+            }
             try:
                 company, _created = services.company_find_or_create(
-                    actor=request.user, credit_code=form.cleaned_data["credit_code"], data=data)
+                    actor=request.user, credit_code=form.cleaned_data["credit_code"], data=data
+                )
             except DomainError as exc:
                 _apply_errors(form, exc)
             else:
@@ -199,8 +240,9 @@ class FileRequestView(StaffRequiredMixin, TemplateView):
         existing_url = None
         if form.is_valid():
             try:
-                application = application_create(actor=request.user, company=company,
-                                                 **form.cleaned_data)
+                application = application_create(
+                    actor=request.user, company=company, **form.cleaned_data
+                )
             except Conflict as exc:
                 existing_url = exc.details.get("existing_url")
                 form.add_error(None, str(exc.message))
@@ -208,8 +250,7 @@ class FileRequestView(StaffRequiredMixin, TemplateView):
                 _apply_errors(form, exc)
             else:
                 return redirect("application-file-parties", pk=application.pk)
-        return self.render_to_response(self.get_context_data(form=form,
-                                                             existing_url=existing_url))
+        return self.render_to_response(self.get_context_data(form=form, existing_url=existing_url))
 
 
 class _DraftStepView(StaffRequiredMixin, TemplateView):
@@ -231,9 +272,12 @@ class FilePartiesView(_DraftStepView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         application = self.application()
-        context.update(application=application, step=3,
-                       guarantors=application.guarantors.all(),
-                       collateral=application.collateral.all())
+        context.update(
+            application=application,
+            step=3,
+            guarantors=application.guarantors.all(),
+            collateral=application.collateral.all(),
+        )
         context.setdefault("guarantor_form", GuarantorForm(prefix="g"))
         context.setdefault("collateral_form", CollateralForm(prefix="c"))
         return context
@@ -242,18 +286,25 @@ class FilePartiesView(_DraftStepView):
         extra = {}
         try:
             if "remove_guarantor" in request.POST:
-                services.guarantor_remove(actor=request.user, application_id=pk,
-                                          guarantor_id=int(request.POST["remove_guarantor"]))
+                services.guarantor_remove(
+                    actor=request.user,
+                    application_id=pk,
+                    guarantor_id=int(request.POST["remove_guarantor"]),
+                )
             elif "remove_collateral" in request.POST:
-                services.collateral_remove(actor=request.user, application_id=pk,
-                                           collateral_id=int(request.POST["remove_collateral"]))
+                services.collateral_remove(
+                    actor=request.user,
+                    application_id=pk,
+                    collateral_id=int(request.POST["remove_collateral"]),
+                )
             elif request.POST.get("form") == "guarantor":
                 form = GuarantorForm(request.POST, prefix="g")
                 extra["guarantor_form"] = form
                 if form.is_valid():
                     try:
-                        services.guarantor_add(actor=request.user, application_id=pk,
-                                               **form.cleaned_data)
+                        services.guarantor_add(
+                            actor=request.user, application_id=pk, **form.cleaned_data
+                        )
                         extra.pop("guarantor_form")
                     except InvalidInput as exc:
                         _apply_errors(form, exc)
@@ -262,8 +313,9 @@ class FilePartiesView(_DraftStepView):
                 extra["collateral_form"] = form
                 if form.is_valid():
                     try:
-                        services.collateral_add(actor=request.user, application_id=pk,
-                                                **form.cleaned_data)
+                        services.collateral_add(
+                            actor=request.user, application_id=pk, **form.cleaned_data
+                        )
                         extra.pop("collateral_form")
                     except InvalidInput as exc:
                         _apply_errors(form, exc)
@@ -282,17 +334,23 @@ class FileDocumentsView(_DraftStepView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         application = self.application()
-        context.update(application=application, step=4,
-                       lines=selectors.checklist_lines(application),
-                       prescreen=selectors.prescreen_latest(application=application))
+        context.update(
+            application=application,
+            step=4,
+            lines=selectors.checklist_lines(application),
+            prescreen=selectors.prescreen_latest(application=application),
+        )
         return context
 
     def post(self, request, pk: int):
         if "submit" in request.POST:
             try:
-                application_transition(application_id=pk, transition="submit",
-                                       actor=request.user,
-                                       comment=request.POST.get("comment", ""))
+                application_transition(
+                    application_id=pk,
+                    transition="submit",
+                    actor=request.user,
+                    comment=request.POST.get("comment", ""),
+                )
                 messages.success(request, _("The application was submitted."))
             except DomainError as exc:
                 messages.error(request, str(exc.message))
@@ -305,8 +363,9 @@ class FileDocumentsView(_DraftStepView):
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -318,21 +377,33 @@ class StaffActionView(StaffRequiredMixin, View):
         action = request.POST.get("action", "")
         try:
             if action in ("accept", "reject"):
-                services.document_review(actor=request.user, application_id=pk,
-                                         document_id=int(request.POST.get("document", 0)),
-                                         decision=action,
-                                         reason=request.POST.get("reason", ""))
+                services.document_review(
+                    actor=request.user,
+                    application_id=pk,
+                    document_id=int(request.POST.get("document", 0)),
+                    decision=action,
+                    reason=request.POST.get("reason", ""),
+                )
             elif action == "request_information":
-                item = {"kind": request.POST.get("kind", InfoRequest.Kind.QUESTION),
-                        "document_type": request.POST.get("document_type", ""),
-                        "text": request.POST.get("text", "")}
+                item = {
+                    "kind": request.POST.get("kind", InfoRequest.Kind.QUESTION),
+                    "document_type": request.POST.get("document_type", ""),
+                    "text": request.POST.get("text", ""),
+                }
                 due = forms.DateField(required=False).clean(request.POST.get("due_date"))
                 item["due_date"] = due
-                services.info_request_create(actor=request.user, application_id=pk,
-                                             items=[item], comment=request.POST.get("comment", ""))
+                services.info_request_create(
+                    actor=request.user,
+                    application_id=pk,
+                    items=[item],
+                    comment=request.POST.get("comment", ""),
+                )
             elif action == "cancel_request":
-                services.info_request_cancel(actor=request.user, application_id=pk,
-                                             request_id=int(request.POST.get("request", 0)))
+                services.info_request_cancel(
+                    actor=request.user,
+                    application_id=pk,
+                    request_id=int(request.POST.get("request", 0)),
+                )
             elif action == "upload":
                 _form_messages(request, _upload(request, pk))
             else:
@@ -347,7 +418,7 @@ class StaffActionView(StaffRequiredMixin, View):
                     messages.error(request, f"{field}: {error}")
         except (ValueError, forms.ValidationError):
             messages.error(request, _("Please check the form."))
-        return redirect(_safe_next(request, f"/applications/{pk}/"))
+        return redirect(_safe_next(request, reverse("application-detail", args=[pk])))
 
 
 class DocumentDownloadView(LoginRequiredMixin, View):
@@ -363,13 +434,18 @@ class DocumentDownloadView(LoginRequiredMixin, View):
             handle = document.file.open("rb")
         except FileNotFoundError:
             raise Http404() from None
-        response = FileResponse(handle, as_attachment=True, filename=document.original_name,
-                                content_type=document.content_type)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
 
 # --- Portal -----------------------------------------------------------------------------------
+
 
 class PortalMixin:
     def get_context_data(self, **kwargs):
@@ -403,19 +479,12 @@ class ProductDetailView(PortalMixin, TemplateView):
 
 
 class ApplicantRequiredMixin(LoginRequiredMixin):
-    login_url = "/portal/login/"
+    login_url = "portal-login"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and applicant_company_id(request.user) is None:
             raise Http404()
         return super().dispatch(request, *args, **kwargs)
-
-    def get_login_url(self):
-        try:
-            reverse("portal-login")
-        except Exception:  # the portal's own login page is not there: use the staff one
-            return "/login/"
-        return super().get_login_url()
 
 
 class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
@@ -424,9 +493,13 @@ class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         company = Company.objects.get(pk=applicant_company_id(self.request.user))
-        initial = {"contact_name": company.contact_name, "contact_phone": company.contact_phone,
-                   "contact_email": company.contact_email, "address": company.address,
-                   "product": self.request.GET.get("product")}
+        initial = {
+            "contact_name": company.contact_name,
+            "contact_phone": company.contact_phone,
+            "contact_email": company.contact_email,
+            "address": company.address,
+            "product": self.request.GET.get("product"),
+        }
         context.setdefault("form", OnlineRequestForm(initial=initial))
         context["company"] = company
         return context
@@ -436,23 +509,28 @@ class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
         existing_url = None
         if form.is_valid():
             data = dict(form.cleaned_data)
-            changes = {key: data.pop(key) for key in ("contact_name", "contact_phone",
-                                                      "contact_email", "address")}
+            changes = {
+                key: data.pop(key)
+                for key in ("contact_name", "contact_phone", "contact_email", "address")
+            }
             try:
                 application = services.application_apply_online(
-                    actor=request.user, company_changes=changes,
-                    language=getattr(request, "LANGUAGE_CODE", "zh-hans"), **data)
+                    actor=request.user,
+                    company_changes=changes,
+                    language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
+                    **data,
+                )
             except Conflict as exc:
                 if exc.details.get("existing_id"):
-                    existing_url = reverse("portal-apply-application",
-                                           args=[exc.details["existing_id"]])
+                    existing_url = reverse(
+                        "portal-apply-application", args=[exc.details["existing_id"]]
+                    )
                 form.add_error(None, str(exc.message))
             except DomainError as exc:
                 _apply_errors(form, exc)
             else:
                 return redirect("portal-apply-application", pk=application.pk)
-        return self.render_to_response(self.get_context_data(form=form,
-                                                             existing_url=existing_url))
+        return self.render_to_response(self.get_context_data(form=form, existing_url=existing_url))
 
 
 class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
@@ -475,13 +553,17 @@ class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
         application = self.application()
         try:
             if "submit" in request.POST:
-                application_transition(application_id=application.pk, transition="submit",
-                                       actor=request.user)
+                application_transition(
+                    application_id=application.pk, transition="submit", actor=request.user
+                )
                 messages.success(request, _("Your application was sent to the bank."))
             elif "answer" in request.POST:
-                services.info_request_answer(actor=request.user, application_id=application.pk,
-                                             request_id=int(request.POST.get("request", 0)),
-                                             answer=request.POST.get("answer", ""))
+                services.info_request_answer(
+                    actor=request.user,
+                    application_id=application.pk,
+                    request_id=int(request.POST.get("request", 0)),
+                    answer=request.POST.get("answer", ""),
+                )
                 messages.success(request, _("Thank you, your answer was sent."))
             else:
                 _form_messages(request, _upload(request, application.pk))
@@ -494,8 +576,9 @@ class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
                     messages.error(request, error)
         except ValueError:
             messages.error(request, _("Please check the form."))
-        return redirect(_safe_next(request, reverse("portal-apply-application",
-                                                    args=[application.pk])))
+        return redirect(
+            _safe_next(request, reverse("portal-apply-application", args=[application.pk]))
+        )
 
 
 def panel_context(application, user) -> dict:

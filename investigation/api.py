@@ -3,7 +3,9 @@ call each. Staff who may see the application read; only its investigator writes.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -11,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.models import (
     CollateralValuation,
@@ -41,6 +44,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 # --- Output ----------------------------------------------------------------------------------
 
+
 class FlagOutput(serializers.ModelSerializer):
     class Meta:
         model = Flag
@@ -50,8 +54,18 @@ class FlagOutput(serializers.ModelSerializer):
 class ScoreOutput(serializers.ModelSerializer):
     class Meta:
         model = ScoreResult
-        fields = ["id", "scorecard_version", "score", "max_score", "grade", "pd_pct",
-                  "breakdown", "reasons", "route", "created_at"]
+        fields = [
+            "id",
+            "scorecard_version",
+            "score",
+            "max_score",
+            "grade",
+            "pd_pct",
+            "breakdown",
+            "reasons",
+            "route",
+            "created_at",
+        ]
 
 
 class MemoOutput(serializers.ModelSerializer):
@@ -59,13 +73,22 @@ class MemoOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CreditMemo
-        fields = ["id", "version", "status", "language", "error", "render_ms", "created_at",
-                  "rendered_at", "download_url"]
+        fields = [
+            "id",
+            "version",
+            "status",
+            "language",
+            "error",
+            "render_ms",
+            "created_at",
+            "rendered_at",
+            "download_url",
+        ]
 
     def get_download_url(self, memo) -> str:
         if memo.status != CreditMemo.Status.READY:
             return ""
-        return f"/api/v1/investigation/{memo.application_id}/memos/{memo.pk}/download/"
+        return reverse("api-investigation-memo-download", args=[memo.application_id, memo.pk])
 
 
 class PhotoOutput(serializers.ModelSerializer):
@@ -85,16 +108,36 @@ class SiteVisitOutput(serializers.ModelSerializer):
 class FinancialOutput(serializers.ModelSerializer):
     class Meta:
         model = FinancialPeriod
-        fields = ["period", "period_end", "currency", "revenue", "net_profit", "total_assets",
-                  "total_liabilities", "current_assets", "current_liabilities",
-                  "bank_inflows_12m", "tax_paid"]
+        fields = [
+            "period",
+            "period_end",
+            "currency",
+            "revenue",
+            "net_profit",
+            "total_assets",
+            "total_liabilities",
+            "current_assets",
+            "current_liabilities",
+            "bank_inflows_12m",
+            "tax_paid",
+        ]
 
 
 class GuarantorOutput(serializers.ModelSerializer):
     class Meta:
         model = GuarantorAssessment
-        fields = ["id", "kind", "name", "id_number", "guaranteed_amount", "own_exposure",
-                  "net_worth", "currency", "intake_guarantor_id", "notes"]
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "id_number",
+            "guaranteed_amount",
+            "own_exposure",
+            "net_worth",
+            "currency",
+            "intake_guarantor_id",
+            "notes",
+        ]
 
 
 class CollateralOutput(serializers.ModelSerializer):
@@ -102,8 +145,17 @@ class CollateralOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CollateralValuation
-        fields = ["id", "collateral_type", "description", "valuation", "valuation_date",
-                  "haircut_pct", "lendable_value", "currency", "intake_collateral_id"]
+        fields = [
+            "id",
+            "collateral_type",
+            "description",
+            "valuation",
+            "valuation_date",
+            "haircut_pct",
+            "lendable_value",
+            "currency",
+            "intake_collateral_id",
+        ]
 
 
 class VerificationOutput(serializers.ModelSerializer):
@@ -147,24 +199,36 @@ def workspace_data(*, application) -> dict:
     if investigation is None:
         raise NotFound()
     answers = {a.question_id: a.value for a in investigation.answers.all()}
-    questions = (list(investigation.questionnaire.questions.all())
-                 if investigation.questionnaire else [])
+    questions = (
+        list(investigation.questionnaire.questions.all()) if investigation.questionnaire else []
+    )
     return {
-        "application": application.pk, "investigator": application.investigator_id,
-        "questionnaire_version": (investigation.questionnaire.version
-                                  if investigation.questionnaire else None),
-        "questions": [{"code": q.code, "text": q.label(application.language or ""),
-                       "answer_type": q.answer_type, "choices": [str(c) for c in q.choices],
-                       "required": q.required, "answer": answers.get(q.id, "")}
-                      for q in questions],
+        "application": application.pk,
+        "investigator": application.investigator_id,
+        "questionnaire_version": (
+            investigation.questionnaire.version if investigation.questionnaire else None
+        ),
+        "questions": [
+            {
+                "code": q.code,
+                "text": q.label(application.language or ""),
+                "answer_type": q.answer_type,
+                "choices": [str(c) for c in q.choices],
+                "required": q.required,
+                "answer": answers.get(q.id, ""),
+            }
+            for q in questions
+        ],
         "site_visits": list(investigation.site_visits.all()),
         "financials": list(investigation.financials.all()),
         "guarantors": list(investigation.guarantors.all()),
         "collateral": list(investigation.collateral.all()),
         "verifications": list(investigation.verifications.all()),
         "repayment_record": investigation.repayment_record,
-        "tax_grade": investigation.tax_grade, "industry_risk": investigation.industry_risk,
-        "opinion": investigation.opinion, "derived": investigation.derived,
+        "tax_grade": investigation.tax_grade,
+        "industry_risk": investigation.industry_risk,
+        "opinion": investigation.opinion,
+        "derived": investigation.derived,
         "score": score_current(application=application),
         "flags": list(investigation.flags.all()),
         "memos": memos_for(application=application),
@@ -179,6 +243,7 @@ def _workspace_response(request, pk, code=status.HTTP_200_OK) -> Response:
 
 # --- Endpoints ----------------------------------------------------------------------------------
 
+
 class WorkspaceApi(APIView):
     """The whole investigation of one application, with what still blocks approval."""
 
@@ -191,16 +256,19 @@ class WorkspaceApi(APIView):
 
 class AnswersApi(APIView):
     class AnswersInput(serializers.Serializer):
-        answers = serializers.DictField(child=serializers.CharField(allow_blank=True,
-                                                                    max_length=4000))
+        answers = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, max_length=4000)
+        )
 
-    @extend_schema(request=AnswersInput, responses=WorkspaceOutput,
-                   operation_id="investigation_answers_save")
+    @extend_schema(
+        request=AnswersInput, responses=WorkspaceOutput, operation_id="investigation_answers_save"
+    )
     def put(self, request, pk: int):
         serializer = self.AnswersInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.answers_save(application_id=pk, actor=request.user,
-                              answers=serializer.validated_data["answers"])
+        services.answers_save(
+            application_id=pk, actor=request.user, answers=serializer.validated_data["answers"]
+        )
         return _workspace_response(request, pk)
 
 
@@ -210,13 +278,17 @@ class SiteVisitsApi(APIView):
         participants = serializers.CharField(max_length=300)
         findings = serializers.CharField(max_length=10000)
 
-    @extend_schema(request=SiteVisitsInput, responses={201: SiteVisitOutput},
-                   operation_id="investigation_site_visit_create")
+    @extend_schema(
+        request=SiteVisitsInput,
+        responses={201: SiteVisitOutput},
+        operation_id="investigation_site_visit_create",
+    )
     def post(self, request, pk: int):
         serializer = self.SiteVisitsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        visit = services.site_visit_record(application_id=pk, actor=request.user,
-                                           **serializer.validated_data)
+        visit = services.site_visit_record(
+            application_id=pk, actor=request.user, **serializer.validated_data
+        )
         return Response(SiteVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
 
@@ -227,15 +299,21 @@ class SiteVisitPhotoApi(APIView):
         image = serializers.FileField()
         caption = serializers.CharField(max_length=200, allow_blank=True, required=False)
 
-    @extend_schema(request={"multipart/form-data": SiteVisitPhotoInput},
-                   responses={201: PhotoOutput}, operation_id="investigation_photo_upload")
+    @extend_schema(
+        request={"multipart/form-data": SiteVisitPhotoInput},
+        responses={201: PhotoOutput},
+        operation_id="investigation_photo_upload",
+    )
     def post(self, request, pk: int, visit_id: int):
         serializer = self.SiteVisitPhotoInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         photo = services.site_visit_photo_add(
-            application_id=pk, actor=request.user, visit_id=visit_id,
+            application_id=pk,
+            actor=request.user,
+            visit_id=visit_id,
             upload=serializer.validated_data["image"],
-            caption=serializer.validated_data.get("caption", ""))
+            caption=serializer.validated_data.get("caption", ""),
+        )
         return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
 
 
@@ -251,22 +329,29 @@ class FinancialsApi(APIView):
         bank_inflows_12m = serializers.DecimalField(**MONEY)
         tax_paid = serializers.DecimalField(**MONEY)
 
-    @extend_schema(request=FinancialsInput, responses=FinancialOutput,
-                   operation_id="investigation_financials_save")
+    @extend_schema(
+        request=FinancialsInput,
+        responses=FinancialOutput,
+        operation_id="investigation_financials_save",
+    )
     def put(self, request, pk: int, period: str):
         serializer = self.FinancialsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         period_end = data.pop("period_end", None)
-        row = services.financials_save(application_id=pk, actor=request.user, period=period,
-                                       figures=data, period_end=period_end)
+        row = services.financials_save(
+            application_id=pk,
+            actor=request.user,
+            period=period,
+            figures=data,
+            period_end=period_end,
+        )
         return Response(FinancialOutput(row).data)
 
 
 class GuarantorsApi(APIView):
     class GuarantorsInput(serializers.Serializer):
-        kind = serializers.ChoiceField(choices=GuarantorAssessment.Kind.choices,
-                                       required=False)
+        kind = serializers.ChoiceField(choices=GuarantorAssessment.Kind.choices, required=False)
         name = serializers.CharField(max_length=200)
         id_number = serializers.CharField(max_length=30)
         guaranteed_amount = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
@@ -275,13 +360,24 @@ class GuarantorsApi(APIView):
         intake_guarantor_id = serializers.IntegerField(required=False, allow_null=True)
         notes = serializers.CharField(max_length=4000, allow_blank=True, required=False)
 
-    @extend_schema(request=GuarantorsInput, responses={201: GuarantorOutput},
-                   operation_id="investigation_guarantor_add")
+        def validate(self, attrs):
+            try:
+                validate_party_id_for_kind(attrs.get("kind", "person"), attrs["id_number"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": exc.messages}) from None
+            return attrs
+
+    @extend_schema(
+        request=GuarantorsInput,
+        responses={201: GuarantorOutput},
+        operation_id="investigation_guarantor_add",
+    )
     def post(self, request, pk: int):
         serializer = self.GuarantorsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        guarantor = services.guarantor_add(application_id=pk, actor=request.user,
-                                           **serializer.validated_data)
+        guarantor = services.guarantor_add(
+            application_id=pk, actor=request.user, **serializer.validated_data
+        )
         return Response(GuarantorOutput(guarantor).data, status=status.HTTP_201_CREATED)
 
 
@@ -298,18 +394,26 @@ class CollateralApi(APIView):
         description = serializers.CharField(max_length=300)
         valuation = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
         valuation_date = serializers.DateField()
-        haircut_pct = serializers.DecimalField(max_digits=5, decimal_places=2,
-                                               min_value=Decimal("0"),
-                                               max_value=Decimal("100"), required=False)
+        haircut_pct = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=2,
+            min_value=Decimal("0"),
+            max_value=Decimal("100"),
+            required=False,
+        )
         intake_collateral_id = serializers.IntegerField(required=False, allow_null=True)
 
-    @extend_schema(request=CollateralInput, responses={201: CollateralOutput},
-                   operation_id="investigation_collateral_add")
+    @extend_schema(
+        request=CollateralInput,
+        responses={201: CollateralOutput},
+        operation_id="investigation_collateral_add",
+    )
     def post(self, request, pk: int):
         serializer = self.CollateralInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.collateral_add(application_id=pk, actor=request.user,
-                                       **serializer.validated_data)
+        item = services.collateral_add(
+            application_id=pk, actor=request.user, **serializer.validated_data
+        )
         return Response(CollateralOutput(item).data, status=status.HTTP_201_CREATED)
 
 
@@ -323,45 +427,56 @@ class CollateralDetailApi(APIView):
 class VerificationApi(APIView):
     class VerificationInput(serializers.Serializer):
         status = serializers.ChoiceField(choices=VerificationItem.Status.choices)
-        source = serializers.ChoiceField(choices=VerificationItem.Source.choices,
-                                         required=False, allow_blank=True)
+        source = serializers.ChoiceField(
+            choices=VerificationItem.Source.choices, required=False, allow_blank=True
+        )
         note = serializers.CharField(max_length=4000, allow_blank=True, required=False)
 
-    @extend_schema(request=VerificationInput, responses=VerificationOutput,
-                   operation_id="investigation_verification_record")
+    @extend_schema(
+        request=VerificationInput,
+        responses=VerificationOutput,
+        operation_id="investigation_verification_record",
+    )
     def put(self, request, pk: int, fact: str):
         serializer = self.VerificationInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.verification_record(application_id=pk, actor=request.user, fact=fact,
-                                            **serializer.validated_data)
+        item = services.verification_record(
+            application_id=pk, actor=request.user, fact=fact, **serializer.validated_data
+        )
         return Response(VerificationOutput(item).data)
 
 
 class AssessmentApi(APIView):
     class AssessmentInput(serializers.Serializer):
-        repayment_record = serializers.ChoiceField(choices=RepaymentRecord.choices,
-                                                   required=False, allow_blank=True)
-        tax_grade = serializers.ChoiceField(choices=TaxGrade.choices, required=False,
-                                            allow_blank=True)
-        industry_risk = serializers.ChoiceField(choices=IndustryRisk.choices, required=False,
-                                                allow_blank=True)
+        repayment_record = serializers.ChoiceField(
+            choices=RepaymentRecord.choices, required=False, allow_blank=True
+        )
+        tax_grade = serializers.ChoiceField(
+            choices=TaxGrade.choices, required=False, allow_blank=True
+        )
+        industry_risk = serializers.ChoiceField(
+            choices=IndustryRisk.choices, required=False, allow_blank=True
+        )
         opinion = serializers.CharField(max_length=20000, allow_blank=True, required=False)
 
-    @extend_schema(request=AssessmentInput, responses=WorkspaceOutput,
-                   operation_id="investigation_assessment_save")
+    @extend_schema(
+        request=AssessmentInput,
+        responses=WorkspaceOutput,
+        operation_id="investigation_assessment_save",
+    )
     def patch(self, request, pk: int):
         serializer = self.AssessmentInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.assessment_save(application_id=pk, actor=request.user,
-                                 changes=serializer.validated_data)
+        services.assessment_save(
+            application_id=pk, actor=request.user, changes=serializer.validated_data
+        )
         return _workspace_response(request, pk)
 
 
 class ScoreApi(APIView):
     """Run the checks and score with the scorecard in force (only on request)."""
 
-    @extend_schema(request=None, responses={201: ScoreOutput},
-                   operation_id="investigation_score")
+    @extend_schema(request=None, responses={201: ScoreOutput}, operation_id="investigation_score")
     def post(self, request, pk: int):
         score = services.investigation_score(application_id=pk, actor=request.user)
         return Response(ScoreOutput(score).data, status=status.HTTP_201_CREATED)
@@ -381,16 +496,18 @@ class MemosApi(APIView):
         application = investigation_application_get(user=request.user, pk=pk)
         return Response(MemoOutput(memos_for(application=application), many=True).data)
 
-    @extend_schema(request=None, responses={202: MemoOutput},
-                   operation_id="investigation_memo_request")
+    @extend_schema(
+        request=None, responses={202: MemoOutput}, operation_id="investigation_memo_request"
+    )
     def post(self, request, pk: int):
         memo = services.memo_request(application_id=pk, actor=request.user)
         return Response(MemoOutput(memo).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MemoRetryApi(APIView):
-    @extend_schema(request=None, responses={202: MemoOutput},
-                   operation_id="investigation_memo_retry")
+    @extend_schema(
+        request=None, responses={202: MemoOutput}, operation_id="investigation_memo_retry"
+    )
     def post(self, request, pk: int, memo_id: int):
         memo = services.memo_retry(application_id=pk, actor=request.user, memo_id=memo_id)
         return Response(MemoOutput(memo).data, status=status.HTTP_202_ACCEPTED)
@@ -400,8 +517,9 @@ def memo_file_response(memo: CreditMemo) -> FileResponse:
     if memo.status != CreditMemo.Status.READY or not memo.file:
         raise Conflict(_not_ready_message(), code="memo_not_ready")
     filename = f"credit-memo-{memo.application.reference}-v{memo.version}.pdf"
-    return FileResponse(memo.file.open("rb"), as_attachment=True, filename=filename,
-                        content_type="application/pdf")
+    return FileResponse(
+        memo.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
 
 
 def _not_ready_message() -> str:
@@ -411,8 +529,10 @@ def _not_ready_message() -> str:
 
 
 class MemoDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
-                   operation_id="investigation_memo_download")
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        operation_id="investigation_memo_download",
+    )
     def get(self, request, pk: int, memo_id: int):
         memo = memo_get(user=request.user, application_pk=pk, memo_pk=memo_id)
         return memo_file_response(memo)

@@ -6,6 +6,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Status
 from applications.services import application_transition
+from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.api import memo_file_response, workspace_data
 from investigation.models import (
@@ -75,8 +77,9 @@ def workspace_action(view):
 
 
 class SiteVisitForm(forms.Form):
-    visit_date = forms.DateField(label=gettext_lazy("Visit date"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    visit_date = forms.DateField(
+        label=gettext_lazy("Visit date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     participants = forms.CharField(label=gettext_lazy("Participants"), max_length=300)
     findings = forms.CharField(label=gettext_lazy("Findings"), widget=forms.Textarea)
 
@@ -87,66 +90,98 @@ class PhotoForm(forms.Form):
 
 
 class FinancialForm(forms.Form):
-    period = forms.ChoiceField(choices=FinancialPeriod.Period.choices,
-                               label=gettext_lazy("Period"))
+    period = forms.ChoiceField(choices=FinancialPeriod.Period.choices, label=gettext_lazy("Period"))
     revenue = forms.DecimalField(label=gettext_lazy("Revenue"), **MONEY)
     net_profit = forms.DecimalField(label=gettext_lazy("Net profit"), **MONEY)
     total_assets = forms.DecimalField(label=gettext_lazy("Total assets"), **MONEY)
     total_liabilities = forms.DecimalField(label=gettext_lazy("Total liabilities"), **MONEY)
     current_assets = forms.DecimalField(label=gettext_lazy("Current assets"), **MONEY)
     current_liabilities = forms.DecimalField(label=gettext_lazy("Current liabilities"), **MONEY)
-    bank_inflows_12m = forms.DecimalField(label=gettext_lazy("Bank inflows, last 12 months"),
-                                          **MONEY)
+    bank_inflows_12m = forms.DecimalField(
+        label=gettext_lazy("Bank inflows, last 12 months"), **MONEY
+    )
     tax_paid = forms.DecimalField(label=gettext_lazy("Tax paid"), **MONEY)
 
 
 class GuarantorForm(forms.Form):
-    kind = forms.ChoiceField(choices=GuarantorAssessment.Kind.choices,
-                             label=gettext_lazy("Kind"))
+    kind = forms.ChoiceField(choices=GuarantorAssessment.Kind.choices, label=gettext_lazy("Kind"))
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     id_number = forms.CharField(label=gettext_lazy("ID number or credit code"), max_length=30)
-    guaranteed_amount = forms.DecimalField(label=gettext_lazy("Guaranteed amount"), min_value=0,
-                                           **MONEY)
-    own_exposure = forms.DecimalField(label=gettext_lazy("Own debts and guarantees elsewhere"),
-                                      min_value=0, initial=0, **MONEY)
+    guaranteed_amount = forms.DecimalField(
+        label=gettext_lazy("Guaranteed amount"), min_value=0, **MONEY
+    )
+    own_exposure = forms.DecimalField(
+        label=gettext_lazy("Own debts and guarantees elsewhere"), min_value=0, initial=0, **MONEY
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "id_number" in data:
+            try:
+                validate_party_id_for_kind(data.get("kind", "person"), data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        return data
 
 
 class CollateralForm(forms.Form):
-    collateral_type = forms.ChoiceField(choices=CollateralValuation.Type.choices,
-                                        label=gettext_lazy("Type"))
+    collateral_type = forms.ChoiceField(
+        choices=CollateralValuation.Type.choices, label=gettext_lazy("Type")
+    )
     description = forms.CharField(label=gettext_lazy("Description"), max_length=300)
     valuation = forms.DecimalField(label=gettext_lazy("Valuation"), min_value=0, **MONEY)
-    valuation_date = forms.DateField(label=gettext_lazy("Valuation date"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
-    haircut_pct = forms.DecimalField(label=gettext_lazy("Haircut (%)"), min_value=0,
-                                     max_value=100, max_digits=5, decimal_places=2, initial=30)
+    valuation_date = forms.DateField(
+        label=gettext_lazy("Valuation date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    haircut_pct = forms.DecimalField(
+        label=gettext_lazy("Haircut (%)"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        initial=30,
+    )
 
 
 class VerificationForm(forms.Form):
-    status = forms.ChoiceField(choices=VerificationItem.Status.choices,
-                               label=gettext_lazy("Result"))
-    source = forms.ChoiceField(choices=[("", "—"), *VerificationItem.Source.choices],
-                               required=False, label=gettext_lazy("Source"))
+    status = forms.ChoiceField(
+        choices=VerificationItem.Status.choices, label=gettext_lazy("Result")
+    )
+    source = forms.ChoiceField(
+        choices=[("", "—"), *VerificationItem.Source.choices],
+        required=False,
+        label=gettext_lazy("Source"),
+    )
     note = forms.CharField(required=False, max_length=4000, label=gettext_lazy("Note"))
 
 
 class AssessmentForm(forms.Form):
-    repayment_record = forms.ChoiceField(choices=[("", "—"), *RepaymentRecord.choices],
-                                         required=False,
-                                         label=gettext_lazy("Repayment record"))
-    tax_grade = forms.ChoiceField(choices=[("", "—"), *TaxGrade.choices], required=False,
-                                  label=gettext_lazy("Tax credit grade"))
-    industry_risk = forms.ChoiceField(choices=[("", "—"), *IndustryRisk.choices],
-                                      required=False, label=gettext_lazy("Industry risk"))
-    opinion = forms.CharField(required=False, widget=forms.Textarea,
-                              label=gettext_lazy("Investigator's opinion"))
+    repayment_record = forms.ChoiceField(
+        choices=[("", "—"), *RepaymentRecord.choices],
+        required=False,
+        label=gettext_lazy("Repayment record"),
+    )
+    tax_grade = forms.ChoiceField(
+        choices=[("", "—"), *TaxGrade.choices],
+        required=False,
+        label=gettext_lazy("Tax credit grade"),
+    )
+    industry_risk = forms.ChoiceField(
+        choices=[("", "—"), *IndustryRisk.choices],
+        required=False,
+        label=gettext_lazy("Industry risk"),
+    )
+    opinion = forms.CharField(
+        required=False, widget=forms.Textarea, label=gettext_lazy("Investigator's opinion")
+    )
 
 
 def _form_errors(form) -> None:
     from loanflow.errors import InvalidInput
 
-    raise InvalidInput(_("Please correct the form."),
-                       details={k: list(v) for k, v in form.errors.items()})
+    raise InvalidInput(
+        _("Please correct the form."), details={k: list(v) for k, v in form.errors.items()}
+    )
 
 
 @login_required
@@ -163,8 +198,10 @@ def workspace(request, pk):
         application = investigation_application_get(user=request.user, pk=pk)
     except NotFound:
         raise Http404() from None
-    can_edit = (application.status == Status.INVESTIGATION
-                and application.investigator_id == request.user.pk)
+    can_edit = (
+        application.status == Status.INVESTIGATION
+        and application.investigator_id == request.user.pk
+    )
     services.investigation_ensure(application=application, user=request.user)
     try:
         data = workspace_data(application=application)
@@ -172,20 +209,29 @@ def workspace(request, pk):
         data = None
     context = {"application": application, "data": data, "can_edit": can_edit}
     if data:
-        context.update({
-            "score_rows": score_rows(data["score"]),
-            "reasons": score_reason_labels(data["score"]),
-            "site_visit_form": SiteVisitForm(), "photo_form": PhotoForm(),
-            "financial_form": FinancialForm(), "guarantor_form": GuarantorForm(),
-            "collateral_form": CollateralForm(),
-            "verification_statuses": VerificationItem.Status.choices,
-            "verification_sources": VerificationItem.Source.choices,
-            "assessment_form": AssessmentForm(initial={
-                "repayment_record": data["repayment_record"], "tax_grade": data["tax_grade"],
-                "industry_risk": data["industry_risk"], "opinion": data["opinion"]}),
-            "answer_types": Question.AnswerType,
-            "periods": FinancialPeriod.Period.choices,
-        })
+        context.update(
+            {
+                "score_rows": score_rows(data["score"]),
+                "reasons": score_reason_labels(data["score"]),
+                "site_visit_form": SiteVisitForm(),
+                "photo_form": PhotoForm(),
+                "financial_form": FinancialForm(),
+                "guarantor_form": GuarantorForm(),
+                "collateral_form": CollateralForm(),
+                "verification_statuses": VerificationItem.Status.choices,
+                "verification_sources": VerificationItem.Source.choices,
+                "assessment_form": AssessmentForm(
+                    initial={
+                        "repayment_record": data["repayment_record"],
+                        "tax_grade": data["tax_grade"],
+                        "industry_risk": data["industry_risk"],
+                        "opinion": data["opinion"],
+                    }
+                ),
+                "answer_types": Question.AnswerType,
+                "periods": FinancialPeriod.Period.choices,
+            }
+        )
     return render(request, "investigation/workspace.html", context)
 
 
@@ -210,9 +256,13 @@ def photo(request, pk, visit_id):
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         _form_errors(form)
-    services.site_visit_photo_add(application_id=pk, actor=request.user, visit_id=visit_id,
-                                  upload=form.cleaned_data["image"],
-                                  caption=form.cleaned_data["caption"])
+    services.site_visit_photo_add(
+        application_id=pk,
+        actor=request.user,
+        visit_id=visit_id,
+        upload=form.cleaned_data["image"],
+        caption=form.cleaned_data["caption"],
+    )
     messages.success(request, _("Photo added."))
 
 
@@ -223,8 +273,7 @@ def financials(request, pk):
         _form_errors(form)
     data = dict(form.cleaned_data)
     period = data.pop("period")
-    services.financials_save(application_id=pk, actor=request.user, period=period,
-                             figures=data)
+    services.financials_save(application_id=pk, actor=request.user, period=period, figures=data)
     messages.success(request, _("Financial figures saved."))
 
 
@@ -261,16 +310,18 @@ def verification(request, pk, fact):
     form = VerificationForm(request.POST)
     if not form.is_valid():
         _form_errors(form)
-    services.verification_record(application_id=pk, actor=request.user, fact=fact,
-                                 **form.cleaned_data)
+    services.verification_record(
+        application_id=pk, actor=request.user, fact=fact, **form.cleaned_data
+    )
 
 
 @workspace_action
 def verification_all(request, pk):
     """The whole checklist in one form: fields status_<fact>, source_<fact>, note_<fact>;
     only rows whose values changed are recorded (each one audited)."""
-    investigation = workspace_data(application=investigation_application_get(
-        user=request.user, pk=pk))
+    investigation = workspace_data(
+        application=investigation_application_get(user=request.user, pk=pk)
+    )
     with transaction.atomic():
         for item in investigation["verifications"]:
             fact = item.fact
@@ -278,9 +329,14 @@ def verification_all(request, pk):
             source = request.POST.get(f"source_{fact}", item.source)
             note = request.POST.get(f"note_{fact}", item.note)
             if (status, source, note) != (item.status, item.source, item.note):
-                services.verification_record(application_id=pk, actor=request.user,
-                                             fact=fact, status=status, source=source,
-                                             note=note)
+                services.verification_record(
+                    application_id=pk,
+                    actor=request.user,
+                    fact=fact,
+                    status=status,
+                    source=source,
+                    note=note,
+                )
     messages.success(request, _("Verification saved."))
 
 
@@ -296,8 +352,11 @@ def assessment(request, pk):
 @workspace_action
 def score(request, pk):
     result = services.investigation_score(application_id=pk, actor=request.user)
-    messages.success(request, _("Scored: grade %(grade)s, %(score)s points.")
-                     % {"grade": result.grade, "score": result.score})
+    messages.success(
+        request,
+        _("Scored: grade %(grade)s, %(score)s points.")
+        % {"grade": result.grade, "score": result.score},
+    )
 
 
 @workspace_action
@@ -314,8 +373,12 @@ def memo_retry(request, pk, memo_id):
 
 @workspace_action
 def send_to_approval(request, pk):
-    application_transition(application_id=pk, transition="send_to_approval",
-                           actor=request.user, comment=request.POST.get("comment", ""))
+    application_transition(
+        application_id=pk,
+        transition="send_to_approval",
+        actor=request.user,
+        comment=request.POST.get("comment", ""),
+    )
     messages.success(request, _("Sent to approval."))
 
 

@@ -1,52 +1,69 @@
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from notifications import selectors, services
+from notifications.filters import NotificationFilter
 from notifications.models import Kind, Notification
 
 _COUNT = inline_serializer("NotificationUnreadCount", {"unread": serializers.IntegerField()})
 _UPDATED = inline_serializer("NotificationsUpdated", {"updated": serializers.IntegerField()})
-_MUTED = inline_serializer("NotificationMutes",
-                           {"muted": serializers.ListField(child=serializers.CharField())})
+_MUTED = inline_serializer(
+    "NotificationMutes", {"muted": serializers.ListField(child=serializers.CharField())}
+)
 
 
-class NotificationListApi(APIView):
+class NotificationListApi(ListAPIView):
+    """The user's notifications, newest first; `unread=1`: the unread ones only."""
+
+    queryset = Notification.objects.none()  # for the schema; get_queryset() is the user's
+    filterset_class = NotificationFilter
+
     @extend_schema_serializer(component_name="Notification")
     class OutputSerializer(serializers.ModelSerializer):
-        application_reference = serializers.CharField(source="application.reference",
-                                                      default=None)
+        application_reference = serializers.CharField(source="application.reference", default=None)
 
         class Meta:
             model = Notification
-            fields = ["id", "kind", "title", "body", "url", "application",
-                      "application_reference", "created_at", "read_at"]
+            fields = [
+                "id",
+                "kind",
+                "title",
+                "body",
+                "url",
+                "application",
+                "application_reference",
+                "created_at",
+                "read_at",
+            ]
+
+    serializer_class = OutputSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("unread", str, description="1: unread only"),
-                    OpenApiParameter("page", int)],
-        responses=inline_serializer("NotificationPage", {
-            "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "unread": serializers.IntegerField(),
-            "results": OutputSerializer(many=True)}),
+        responses=inline_serializer(
+            "NotificationPage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "unread": serializers.IntegerField(),
+                "results": OutputSerializer(many=True),
+            },
+        ),
     )
-    def get(self, request):
-        from rest_framework.pagination import PageNumberPagination
-
-        qs = selectors.notification_list(user=request.user,
-                                         unread_only=request.query_params.get("unread") == "1")
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        response = paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
         response.data["unread"] = selectors.notification_unread_count(user=request.user)
         return response
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user)
 
 
 class NotificationUnreadCountApi(APIView):
@@ -58,8 +75,9 @@ class NotificationUnreadCountApi(APIView):
 class NotificationReadApi(APIView):
     @extend_schema(request=None, responses=_UPDATED)
     def post(self, request, pk: int):
-        return Response({"updated": services.notification_mark_read(user=request.user,
-                                                                    notification_id=pk)})
+        return Response(
+            {"updated": services.notification_mark_read(user=request.user, notification_id=pk)}
+        )
 
 
 class NotificationReadAllApi(APIView):
@@ -82,8 +100,9 @@ class NotificationMuteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.notification_mute(user=request.user, kind=data.validated_data["kind"])
-        return Response({"muted": sorted(selectors.notification_muted_kinds(user=request.user))},
-                        status=201)
+        return Response(
+            {"muted": sorted(selectors.notification_muted_kinds(user=request.user))}, status=201
+        )
 
     @extend_schema(request=InputSerializer, responses=_MUTED)
     def delete(self, request):

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 
 from loanflow.errors import InvalidInput
 from notifications import selectors, services
+from notifications.filters import NotificationFilter
 from notifications.models import UNMUTABLE_KINDS, Kind
 
 
@@ -22,14 +23,25 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        qs = selectors.notification_list(user=user,
-                                         unread_only=self.request.GET.get("unread") == "1")
-        page = Paginator(qs, 25).get_page(self.request.GET.get("page"))
+        filterset = NotificationFilter(
+            self.request.GET, queryset=selectors.notification_list(user=user)
+        )
+        page = Paginator(filterset.qs, 25).get_page(self.request.GET.get("page"))
         muted = selectors.notification_muted_kinds(user=user)
         context.update(
-            page=page, notifications=page.object_list, base_template=_base_template(user),
-            kinds=[{"value": k.value, "label": k.label, "muted": k.value in muted,
-                    "mutable": k.value not in UNMUTABLE_KINDS} for k in Kind],
+            page=page,
+            notifications=page.object_list,
+            base_template=_base_template(user),
+            filter_form=filterset.form,
+            kinds=[
+                {
+                    "value": k.value,
+                    "label": k.label,
+                    "muted": k.value in muted,
+                    "mutable": k.value not in UNMUTABLE_KINDS,
+                }
+                for k in Kind
+            ],
         )
         return context
 

@@ -12,10 +12,10 @@ from django.views import View
 from applications import labels
 from applications.models import Status
 from applications.selectors import applicant_company_id, application_get, application_list
+from applications.views import is_portal_user
 from audit.models import AuditEvent
 from audit.selectors import application_timeline
 from loanflow.errors import NotFound
-from loanflow.views import is_portal_user
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -47,9 +47,14 @@ class PortalHomeView(PortalRequiredMixin, View):
     def get(self, request):
         applications = application_list(user=request.user)
         company = request.user.applicant_profile.company
-        return render(request, "portal/home.html", {
-            "company": company, "applications": applications,
-        })
+        return render(
+            request,
+            "portal/home.html",
+            {
+                "company": company,
+                "applications": applications,
+            },
+        )
 
 
 def portal_steps(application) -> list[dict]:
@@ -58,8 +63,11 @@ def portal_steps(application) -> list[dict]:
     status = application.status
     if status == Status.INFO_REQUESTED:
         status = application.resume_status or Status.SUBMITTED
-    position = {Status.CONTRACT_SIGNED: order.index(Status.APPROVED),
-                Status.CLOSED: len(order), Status.WRITTEN_OFF: len(order)}.get(status)
+    position = {
+        Status.CONTRACT_SIGNED: order.index(Status.APPROVED),
+        Status.CLOSED: len(order),
+        Status.WRITTEN_OFF: len(order),
+    }.get(status)
     if position is None:
         position = order.index(status) if status in order else -1
     steps = []
@@ -78,16 +86,24 @@ class PortalApplicationView(PortalRequiredMixin, View):
         if application.company_id != applicant_company_id(request.user):
             raise Http404
         events = [
-            {"at": event.at, "status": event.to_state,
-             "text": labels.PORTAL_STATUS_TEXT.get(event.to_state, "")}
+            {
+                "at": event.at,
+                "status": event.to_state,
+                "text": labels.PORTAL_STATUS_TEXT.get(event.to_state, ""),
+            }
             for event in application_timeline(application=application)
-            if event.kind == AuditEvent.Kind.TRANSITION and event.to_state
+            if event.kind == AuditEvent.Kind.TRANSITION
+            and event.to_state
             or event.action == "create"
         ]
         ended = application.status in (Status.DECLINED, Status.WITHDRAWN)
-        return render(request, "portal/application.html", {
-            "application": application,
-            "status_text": labels.PORTAL_STATUS_TEXT.get(application.status, ""),
-            "events": events,
-            "steps": [] if ended else portal_steps(application),
-        })
+        return render(
+            request,
+            "portal/application.html",
+            {
+                "application": application,
+                "status_text": labels.PORTAL_STATUS_TEXT.get(application.status, ""),
+                "events": events,
+                "steps": [] if ended else portal_steps(application),
+            },
+        )

@@ -1,7 +1,7 @@
 """factory_boy factories shared by every test module."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 
 from applications.models import LoanApplication, Product
 from customers.models import ApplicantProfile, Company
+from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
 from org.roles import Role
@@ -19,6 +20,13 @@ _uscc_counter = itertools.count(1)
 def make_uscc() -> str:
     """A valid unified social credit code, unique per call."""
     return with_check_character(f"91110108{next(_uscc_counter):09d}")
+
+
+def make_resident_id(n: int) -> str:
+    """A valid resident ID number (born in Beijing's Dongcheng district), a different one for
+    each n."""
+    born = date(1960, 1, 1) + timedelta(days=n // 1000)
+    return with_check_digit(f"110101{born:%Y%m%d}{n % 1000:03d}")
 
 
 class BranchFactory(factory.django.DjangoModelFactory):
@@ -52,15 +60,22 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-def make_staff(role: str | list[str], branch: Branch, *, username: str | None = None,
-               limit: Decimal = Decimal("5000000"), **extra) -> User:
+def make_staff(
+    role: str | list[str],
+    branch: Branch,
+    *,
+    username: str | None = None,
+    limit: Decimal = Decimal("5000000"),
+    **extra,
+) -> User:
     roles = [role] if isinstance(role, str) else list(role)
     kwargs = {"roles": roles, **extra}
     if username:
         kwargs["username"] = username
     user = UserFactory(**kwargs)
-    StaffProfile.objects.get_or_create(user=user, defaults={"branch": branch,
-                                                            "authority_limit": limit})
+    StaffProfile.objects.get_or_create(
+        user=user, defaults={"branch": branch, "authority_limit": limit}
+    )
     return user
 
 
@@ -74,7 +89,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     registration_date = date(2015, 3, 1)
     employees = 25
     legal_representative = factory.Faker("name")
-    legal_representative_id = factory.Sequence(lambda n: f"11010119800101{n:04d}")
+    legal_representative_id = factory.Sequence(make_resident_id)
     contact_email = factory.Sequence(lambda n: f"owner{n}@example.com")
     home_branch = factory.SubFactory(BranchFactory)
 
@@ -125,6 +140,5 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     repayment_method = "equal_instalments"
     guarantee_type = "credit"
     purpose = "Working capital for raw materials"
-    filed_by = factory.LazyAttribute(
-        lambda o: make_staff(Role.RELATIONSHIP_MANAGER, o.branch))
+    filed_by = factory.LazyAttribute(lambda o: make_staff(Role.RELATIONSHIP_MANAGER, o.branch))
     relationship_manager = factory.LazyAttribute(lambda o: o.filed_by)

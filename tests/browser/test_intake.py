@@ -49,7 +49,7 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     page.fill("input[name=amount]", "800000")
     page.click("button[type=submit]")
     page.fill("input[name=g-name]", "Wang Wu")
-    page.fill("input[name=g-id_number]", "110101198001010011")
+    page.fill("input[name=g-id_number]", "110101198001010010")
     page.click("form:has(input[value=guarantor]) button[type=submit]")
     assert "Wang Wu" in page.content()
     page.click("#to-documents")

@@ -91,6 +91,7 @@ def test_the_list_filters_by_status_product_branch_and_search(client, staff, bra
     assert alpha.reference not in body and beta.reference not in body
     body = client.get(url, {"product": product.pk, "status": "nonsense"}).content.decode()
     assert alpha.reference in body and beta.reference in body
+    assert "Select a valid choice" in body  # the bad filter is shown, the valid one applied
 
 
 def test_the_application_page_shows_the_timeline_and_the_allowed_actions(client, staff,

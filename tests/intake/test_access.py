@@ -17,34 +17,54 @@ pytestmark = pytest.mark.django_db
 def setting(api, staff, company, product, checklist, owner, other_branch):
     pk = lifecycle.file_draft(api, staff, company, product)
     client = api(staff["rm"])
-    guarantor = client.post(reverse("api-guarantors", args=[pk]), {
-        "kind": "person", "name": "Wang Wu", "id_number": "110101198001010011"},
-        format="json").data["id"]
-    collateral = client.post(reverse("api-collateral", args=[pk]), {
-        "kind": "property", "description": "Warehouse", "declared_value": "1200000.00"},
-        format="json").data["id"]
-    doc = client.post(reverse("api-documents", args=[pk]),
-                      {"document_type": "business_licence", "file": pdf()},
-                      format="multipart").data["id"]
-    request = client.post(reverse("api-info-requests", args=[pk]), {
-        "items": [{"kind": "question", "text": "Who are your main customers?"}]},
-        format="json").data[0]["id"]
+    guarantor = client.post(
+        reverse("api-guarantors", args=[pk]),
+        {"kind": "person", "name": "Wang Wu", "id_number": "110101198001010010"},
+        format="json",
+    ).data["id"]
+    collateral = client.post(
+        reverse("api-collateral", args=[pk]),
+        {"kind": "property", "description": "Warehouse", "declared_value": "1200000.00"},
+        format="json",
+    ).data["id"]
+    doc = client.post(
+        reverse("api-documents", args=[pk]),
+        {"document_type": "business_licence", "file": pdf()},
+        format="multipart",
+    ).data["id"]
+    request = client.post(
+        reverse("api-info-requests", args=[pk]),
+        {"items": [{"kind": "question", "text": "Who are your main customers?"}]},
+        format="json",
+    ).data[0]["id"]
     owner_b = make_applicant(CompanyFactory(home_branch=other_branch), username="bella_owner")
     other_rm = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="sam_rm")
-    return {"pk": pk, "guarantor": guarantor, "collateral": collateral, "doc": doc,
-            "request": request, "outsiders": [owner_b, other_rm]}
+    return {
+        "pk": pk,
+        "guarantor": guarantor,
+        "collateral": collateral,
+        "doc": doc,
+        "request": request,
+        "outsiders": [owner_b, other_rm],
+    }
 
 
 def _calls(s):
     pk = s["pk"]
     return [
         ("get", reverse("api-guarantors", args=[pk]), None),
-        ("post", reverse("api-guarantors", args=[pk]),
-         {"kind": "person", "name": "X", "id_number": "1"}),
+        (
+            "post",
+            reverse("api-guarantors", args=[pk]),
+            {"kind": "person", "name": "X", "id_number": "110101198001010029"},
+        ),
         ("delete", reverse("api-guarantor", args=[pk, s["guarantor"]]), None),
         ("get", reverse("api-collateral", args=[pk]), None),
-        ("post", reverse("api-collateral", args=[pk]),
-         {"kind": "other", "description": "X", "declared_value": "1.00"}),
+        (
+            "post",
+            reverse("api-collateral", args=[pk]),
+            {"kind": "other", "description": "X", "declared_value": "1.00"},
+        ),
         ("delete", reverse("api-collateral-item", args=[pk, s["collateral"]]), None),
         ("get", reverse("api-documents", args=[pk]), None),
         ("get", reverse("api-document-download", args=[pk, s["doc"]]), None),
@@ -53,8 +73,11 @@ def _calls(s):
         ("get", reverse("api-todo", args=[pk]), None),
         ("get", reverse("api-prescreen", args=[pk]), None),
         ("get", reverse("api-info-requests", args=[pk]), None),
-        ("post", reverse("api-info-requests", args=[pk]),
-         {"items": [{"kind": "question", "text": "X"}]}),
+        (
+            "post",
+            reverse("api-info-requests", args=[pk]),
+            {"items": [{"kind": "question", "text": "X"}]},
+        ),
         ("post", reverse("api-info-request-answer", args=[pk, s["request"]]), {"answer": "X"}),
         ("post", reverse("api-info-request-cancel", args=[pk, s["request"]]), {}),
     ]
@@ -65,11 +88,17 @@ def test_an_outsider_gets_404_from_every_intake_endpoint(api, setting):
         client = api(outsider)
         for method, url, payload in _calls(setting):
             response = getattr(client, method)(url, payload, format="json")
-            assert response.status_code == 404, (outsider.username, method, url,
-                                                 response.status_code)
-        upload = client.post(reverse("api-documents", args=[setting["pk"]]),
-                             {"document_type": "business_licence", "file": pdf()},
-                             format="multipart")
+            assert response.status_code == 404, (
+                outsider.username,
+                method,
+                url,
+                response.status_code,
+            )
+        upload = client.post(
+            reverse("api-documents", args=[setting["pk"]]),
+            {"document_type": "business_licence", "file": pdf()},
+            format="multipart",
+        )
         assert upload.status_code == 404
     assert Document.objects.count() == 1
     assert InfoRequest.objects.get().status == "open"
@@ -79,8 +108,10 @@ def test_an_outsider_gets_404_from_the_pages_too(client, setting):
     pk = setting["pk"]
     for outsider in setting["outsiders"]:
         client.force_login(outsider)
-        assert client.get(reverse("intake-document-download",
-                                  args=[pk, setting["doc"]])).status_code == 404
+        assert (
+            client.get(reverse("intake-document-download", args=[pk, setting["doc"]])).status_code
+            == 404
+        )
     client.force_login(setting["outsiders"][0])
     assert client.get(reverse("portal-apply-application", args=[pk])).status_code == 404
     client.force_login(setting["outsiders"][1])
@@ -88,8 +119,9 @@ def test_an_outsider_gets_404_from_the_pages_too(client, setting):
 
 
 def test_the_owner_downloads_their_document_as_an_attachment(api, setting, owner):
-    response = api(owner).get(reverse("api-document-download",
-                                      args=[setting["pk"], setting["doc"]]))
+    response = api(owner).get(
+        reverse("api-document-download", args=[setting["pk"], setting["doc"]])
+    )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert 'filename="licence.pdf"' in response["Content-Disposition"]
@@ -97,8 +129,10 @@ def test_the_owner_downloads_their_document_as_an_attachment(api, setting, owner
 
 
 def test_the_owner_cannot_review_documents(api, setting, owner):
-    response = api(owner).post(reverse("api-document-review",
-                                       args=[setting["pk"], setting["doc"]]),
-                               {"decision": "accept"}, format="json")
+    response = api(owner).post(
+        reverse("api-document-review", args=[setting["pk"], setting["doc"]]),
+        {"decision": "accept"},
+        format="json",
+    )
     assert response.status_code == 403
     assert Document.objects.get().status == "pending"

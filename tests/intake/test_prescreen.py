@@ -76,7 +76,7 @@ def test_negative_list_hits_on_company_legal_representative_and_guarantor(
                     "the negative list: Dishonest debtor")
     else:
         api(staff["rm"]).post(reverse("api-guarantors", args=[draft.pk]), {
-            "kind": "person", "name": "Zhang Heiming", "id_number": "110101197001010099"},
+            "kind": "person", "name": "Zhang Heiming", "id_number": "110101197001010091"},
             format="json")
         NegativeListEntry.objects.create(kind="person", name="Zhang Heiming",
                                          reason="Guarantor default")

@@ -62,8 +62,8 @@ def test_a_mortgage_asks_for_the_property_certificate_and_a_credit_loan_does_not
 def test_each_guarantor_needs_their_own_document(api, staff, company, product, checklist):
     pk = lifecycle.file_draft(api, staff, company, product)
     client = api(staff["rm"])
-    for name, id_number in [("Wang Wu", "110101198001010011"),
-                            ("Li Si", "110101198001010022")]:
+    for name, id_number in [("Wang Wu", "110101198001010010"),
+                            ("Li Si", "110101198001010029")]:
         response = client.post(reverse("api-guarantors", args=[pk]), {
             "kind": "person", "name": name, "id_number": id_number,
             "relationship": "shareholder"}, format="json")

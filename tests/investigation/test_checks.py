@@ -96,14 +96,14 @@ def test_industry_share_of_the_book(investigating, company, amount, flagged,
 ])
 def test_a_guarantors_total_guaranteed_exposure(investigating, staff, elsewhere, flagged):
     services.guarantor_add(application_id=investigating.pk, actor=staff["rm"],
-                           name="Zhang San", id_number="110101198001010011",
+                           name="Zhang San", id_number="110101198001010010",
                            guaranteed_amount=D("1000000"))
     other = ApplicationFactory(status="in_approval")
     declined = ApplicationFactory(status="declined")
     for app, amount in ((other, elsewhere), (declined, D("5000000"))):
         inv = Investigation.objects.create(application=app)
         GuarantorAssessment.objects.create(investigation=inv, name="Zhang San",
-                                           id_number="110101198001010011",
+                                           id_number="110101198001010010",
                                            guaranteed_amount=amount)
     _figures, flags = services.concentration_flags(
         application=investigating, investigation=investigation_for(application=investigating),

@@ -230,7 +230,7 @@ def filled_in(application, actor):
         application_id=application.pk,
         actor=actor,
         name="张三",
-        id_number="110101199001011234",
+        id_number="110101199001011237",
         guaranteed_amount=Decimal("500000"),
     )
     services.collateral_add(

@@ -23,13 +23,22 @@ from django.utils import timezone
 from applications.models import LoanApplication, Product, Status
 from audit.models import AuditEvent
 from customers.models import ApplicantProfile, Company
+from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
 from org.roles import Role, sync_role_groups
 
 DEMO_PASSWORD = "demo-Loanflow-2026"
-DEMO_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla",
-             "notifications", "analytics"]
+DEMO_APPS = [
+    "intake",
+    "investigation",
+    "approvals",
+    "disbursement",
+    "postloan",
+    "sla",
+    "notifications",
+    "analytics",
+]
 HISTORY_DAYS = 120
 
 # code, name, level, parent code
@@ -63,87 +72,195 @@ STAFF = [
 ]
 
 PRODUCTS = [
-    {"code": "SME-WC", "name": "SME working capital loan", "name_zh": "小微流动资金贷款",
-         "min_amount": "100000", "max_amount": "3000000", "min_term_months": 6, "max_term_months": 24,
-         "min_rate": "3.450", "max_rate": "8.000",
-         "repayment_methods": ["equal_instalments", "equal_principal", "interest_only_bullet"],
-         "guarantee_types": ["credit", "guarantee", "mortgage"], "fast_track_eligible": False},
-    {"code": "SME-TAX", "name": "Tax-record credit loan", "name_zh": "税易贷",
-         "min_amount": "50000", "max_amount": "1000000", "min_term_months": 3, "max_term_months": 12,
-         "min_rate": "3.650", "max_rate": "6.500",
-         "repayment_methods": ["equal_instalments", "interest_only_bullet"],
-         "guarantee_types": ["credit"], "fast_track_eligible": True},
-    {"code": "SME-EQP", "name": "Equipment instalment loan", "name_zh": "设备按揭贷款",
-         "min_amount": "200000", "max_amount": "5000000", "min_term_months": 12, "max_term_months": 60,
-         "min_rate": "3.850", "max_rate": "7.500",
-         "repayment_methods": ["equal_instalments", "equal_principal"],
-         "guarantee_types": ["mortgage", "pledge"], "fast_track_eligible": False},
-    {"code": "SME-SCF", "name": "Supply-chain receivables loan", "name_zh": "供应链应收账款贷",
-         "min_amount": "100000", "max_amount": "2000000", "min_term_months": 3, "max_term_months": 12,
-         "min_rate": "3.550", "max_rate": "7.000",
-         "repayment_methods": ["interest_only_bullet", "equal_instalments"],
-         "guarantee_types": ["pledge", "guarantee"], "fast_track_eligible": True},
+    {
+        "code": "SME-WC",
+        "name": "SME working capital loan",
+        "name_zh": "小微流动资金贷款",
+        "min_amount": "100000",
+        "max_amount": "3000000",
+        "min_term_months": 6,
+        "max_term_months": 24,
+        "min_rate": "3.450",
+        "max_rate": "8.000",
+        "repayment_methods": ["equal_instalments", "equal_principal", "interest_only_bullet"],
+        "guarantee_types": ["credit", "guarantee", "mortgage"],
+        "fast_track_eligible": False,
+    },
+    {
+        "code": "SME-TAX",
+        "name": "Tax-record credit loan",
+        "name_zh": "税易贷",
+        "min_amount": "50000",
+        "max_amount": "1000000",
+        "min_term_months": 3,
+        "max_term_months": 12,
+        "min_rate": "3.650",
+        "max_rate": "6.500",
+        "repayment_methods": ["equal_instalments", "interest_only_bullet"],
+        "guarantee_types": ["credit"],
+        "fast_track_eligible": True,
+    },
+    {
+        "code": "SME-EQP",
+        "name": "Equipment instalment loan",
+        "name_zh": "设备按揭贷款",
+        "min_amount": "200000",
+        "max_amount": "5000000",
+        "min_term_months": 12,
+        "max_term_months": 60,
+        "min_rate": "3.850",
+        "max_rate": "7.500",
+        "repayment_methods": ["equal_instalments", "equal_principal"],
+        "guarantee_types": ["mortgage", "pledge"],
+        "fast_track_eligible": False,
+    },
+    {
+        "code": "SME-SCF",
+        "name": "Supply-chain receivables loan",
+        "name_zh": "供应链应收账款贷",
+        "min_amount": "100000",
+        "max_amount": "2000000",
+        "min_term_months": 3,
+        "max_term_months": 12,
+        "min_rate": "3.550",
+        "max_rate": "7.000",
+        "repayment_methods": ["interest_only_bullet", "equal_instalments"],
+        "guarantee_types": ["pledge", "guarantee"],
+        "fast_track_eligible": True,
+    },
 ]
 
 # name, industry (GB/T 4754), home branch
 COMPANIES = [
-    ("北京华信商贸有限公司", "F51", "BJ"), ("北京中科智联科技有限公司", "I65", "BJ"),
-    ("北京京味餐饮管理有限公司", "H62", "BJ01"), ("北京恒达建材有限公司", "F52", "BJ01"),
-    ("北京绿源农业科技有限公司", "A01", "BJ02"), ("北京博雅教育咨询有限公司", "P83", "BJ02"),
-    ("北京顺通物流有限公司", "G54", "BJ"), ("北京精工机械制造有限公司", "C34", "BJ01"),
-    ("北京安康医疗器械有限公司", "C35", "BJ02"), ("北京新锐广告传媒有限公司", "L72", "BJ"),
-    ("北京宏图印刷有限公司", "C23", "BJ01"), ("北京美佳服装有限公司", "C18", "BJ02"),
-    ("上海浦江电子有限公司", "C39", "SH"), ("上海海润食品有限公司", "C14", "SH01"),
-    ("上海东方纺织有限公司", "C17", "SH"), ("上海申通汽配有限公司", "C36", "SH01"),
-    ("上海云帆软件有限公司", "I65", "SH"), ("上海丰收贸易有限公司", "F51", "SH01"),
-    ("上海金桥包装材料有限公司", "C22", "SH"), ("上海明珠酒店管理有限公司", "H61", "SH01"),
-    ("广州南方家具有限公司", "C21", "GZ"), ("广州珠江化工有限公司", "C26", "GZ01"),
-    ("广州岭南茶业有限公司", "C15", "GZ"), ("广州天河电子商务有限公司", "F52", "GZ01"),
-    ("广州粤海水产有限公司", "A04", "GZ"), ("广州白云五金制品有限公司", "C33", "GZ01"),
-    ("广州花城园林工程有限公司", "E48", "GZ"), ("广州羊城塑料制品有限公司", "C29", "GZ01"),
-    ("广州番禺珠宝首饰有限公司", "C24", "GZ"), ("广州越秀健康管理有限公司", "Q84", "GZ01"),
+    ("北京华信商贸有限公司", "F51", "BJ"),
+    ("北京中科智联科技有限公司", "I65", "BJ"),
+    ("北京京味餐饮管理有限公司", "H62", "BJ01"),
+    ("北京恒达建材有限公司", "F52", "BJ01"),
+    ("北京绿源农业科技有限公司", "A01", "BJ02"),
+    ("北京博雅教育咨询有限公司", "P83", "BJ02"),
+    ("北京顺通物流有限公司", "G54", "BJ"),
+    ("北京精工机械制造有限公司", "C34", "BJ01"),
+    ("北京安康医疗器械有限公司", "C35", "BJ02"),
+    ("北京新锐广告传媒有限公司", "L72", "BJ"),
+    ("北京宏图印刷有限公司", "C23", "BJ01"),
+    ("北京美佳服装有限公司", "C18", "BJ02"),
+    ("上海浦江电子有限公司", "C39", "SH"),
+    ("上海海润食品有限公司", "C14", "SH01"),
+    ("上海东方纺织有限公司", "C17", "SH"),
+    ("上海申通汽配有限公司", "C36", "SH01"),
+    ("上海云帆软件有限公司", "I65", "SH"),
+    ("上海丰收贸易有限公司", "F51", "SH01"),
+    ("上海金桥包装材料有限公司", "C22", "SH"),
+    ("上海明珠酒店管理有限公司", "H61", "SH01"),
+    ("广州南方家具有限公司", "C21", "GZ"),
+    ("广州珠江化工有限公司", "C26", "GZ01"),
+    ("广州岭南茶业有限公司", "C15", "GZ"),
+    ("广州天河电子商务有限公司", "F52", "GZ01"),
+    ("广州粤海水产有限公司", "A04", "GZ"),
+    ("广州白云五金制品有限公司", "C33", "GZ01"),
+    ("广州花城园林工程有限公司", "E48", "GZ"),
+    ("广州羊城塑料制品有限公司", "C29", "GZ01"),
+    ("广州番禺珠宝首饰有限公司", "C24", "GZ"),
+    ("广州越秀健康管理有限公司", "Q84", "GZ01"),
 ]
 REGION_CODE = {"BJ": "110108", "SH": "310115", "GZ": "440106"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "志强", "丽华", "海涛", "晓明", "春梅", "国栋", "文静", "永康"]
-PURPOSES = ["采购原材料 Raw materials for orders", "支付货款 Paying suppliers",
-            "购置设备 New production equipment", "扩大门店 Opening a second shop",
-            "补充流动资金 Working capital for the season", "应收账款融资 Receivables financing"]
-DECLINE_REASONS = [["Debt ratio too high"], ["Declining revenue"], ["Negative list: overdue "
-                   "taxes"], ["Insufficient collateral"]]
+PURPOSES = [
+    "采购原材料 Raw materials for orders",
+    "支付货款 Paying suppliers",
+    "购置设备 New production equipment",
+    "扩大门店 Opening a second shop",
+    "补充流动资金 Working capital for the season",
+    "应收账款融资 Receivables financing",
+]
+DECLINE_REASONS = [
+    ["Debt ratio too high"],
+    ["Declining revenue"],
+    ["Negative list: overdue taxes"],
+    ["Insufficient collateral"],
+]
 
 # How many applications end in each state (about 200 in all).
 STATE_MIX = {
-    Status.DRAFT: 15, Status.SUBMITTED: 14, Status.INVESTIGATION: 20, Status.IN_APPROVAL: 20,
-    Status.INFO_REQUESTED: 10, Status.APPROVED: 12, Status.CONTRACT_SIGNED: 10,
-    Status.DISBURSED: 45, Status.CLOSED: 14, Status.WRITTEN_OFF: 4, Status.DECLINED: 22,
+    Status.DRAFT: 15,
+    Status.SUBMITTED: 14,
+    Status.INVESTIGATION: 20,
+    Status.IN_APPROVAL: 20,
+    Status.INFO_REQUESTED: 10,
+    Status.APPROVED: 12,
+    Status.CONTRACT_SIGNED: 10,
+    Status.DISBURSED: 45,
+    Status.CLOSED: 14,
+    Status.WRITTEN_OFF: 4,
+    Status.DECLINED: 22,
     Status.WITHDRAWN: 14,
 }
 
 # Who takes each transition, and how long (days) the step before it usually takes.
-ACTOR = {"submit": "rm", "start_investigation": "rm", "send_to_approval": "rm",
-         "approve": "approver", "decline": "approver", "return_to_investigation": "approver",
-         "request_information": "reviewer", "resume": "rm", "sign_contract": "rm",
-         "disburse": "checker", "close": "risk", "write_off": "risk", "withdraw": "rm"}
-ROLE_OF = {"rm": Role.RELATIONSHIP_MANAGER, "approver": Role.APPROVER,
-           "reviewer": Role.CREDIT_REVIEWER, "checker": Role.DISBURSEMENT_CHECKER,
-           "risk": Role.RISK_OFFICER}
-DURATION_DAYS = {"submit": (0.3, 4), "start_investigation": (0.1, 2),
-                 "send_to_approval": (2, 8), "approve": (1, 6), "decline": (1, 6),
-                 "return_to_investigation": (1, 4), "request_information": (0.5, 4),
-                 "resume": (1, 6), "sign_contract": (1, 5), "disburse": (0.5, 3),
-                 "close": (25, 60), "write_off": (40, 70), "withdraw": (1, 10)}
-TARGET = {"submit": Status.SUBMITTED, "start_investigation": Status.INVESTIGATION,
-          "send_to_approval": Status.IN_APPROVAL, "approve": Status.APPROVED,
-          "decline": Status.DECLINED, "return_to_investigation": Status.INVESTIGATION,
-          "sign_contract": Status.CONTRACT_SIGNED, "disburse": Status.DISBURSED,
-          "close": Status.CLOSED, "write_off": Status.WRITTEN_OFF, "withdraw": Status.WITHDRAWN}
-MAIN_PATH = ["submit", "start_investigation", "send_to_approval", "approve", "sign_contract",
-             "disburse"]
+ACTOR = {
+    "submit": "rm",
+    "start_investigation": "rm",
+    "send_to_approval": "rm",
+    "approve": "approver",
+    "decline": "approver",
+    "return_to_investigation": "approver",
+    "request_information": "reviewer",
+    "resume": "rm",
+    "sign_contract": "rm",
+    "disburse": "checker",
+    "close": "risk",
+    "write_off": "risk",
+    "withdraw": "rm",
+}
+ROLE_OF = {
+    "rm": Role.RELATIONSHIP_MANAGER,
+    "approver": Role.APPROVER,
+    "reviewer": Role.CREDIT_REVIEWER,
+    "checker": Role.DISBURSEMENT_CHECKER,
+    "risk": Role.RISK_OFFICER,
+}
+DURATION_DAYS = {
+    "submit": (0.3, 4),
+    "start_investigation": (0.1, 2),
+    "send_to_approval": (2, 8),
+    "approve": (1, 6),
+    "decline": (1, 6),
+    "return_to_investigation": (1, 4),
+    "request_information": (0.5, 4),
+    "resume": (1, 6),
+    "sign_contract": (1, 5),
+    "disburse": (0.5, 3),
+    "close": (25, 60),
+    "write_off": (40, 70),
+    "withdraw": (1, 10),
+}
+TARGET = {
+    "submit": Status.SUBMITTED,
+    "start_investigation": Status.INVESTIGATION,
+    "send_to_approval": Status.IN_APPROVAL,
+    "approve": Status.APPROVED,
+    "decline": Status.DECLINED,
+    "return_to_investigation": Status.INVESTIGATION,
+    "sign_contract": Status.CONTRACT_SIGNED,
+    "disburse": Status.DISBURSED,
+    "close": Status.CLOSED,
+    "write_off": Status.WRITTEN_OFF,
+    "withdraw": Status.WITHDRAWN,
+}
+MAIN_PATH = [
+    "submit",
+    "start_investigation",
+    "send_to_approval",
+    "approve",
+    "sign_contract",
+    "disburse",
+]
 
 
 def path_to(status: str, rng: random.Random) -> list[str]:
     """A legal sequence of transitions from draft to `status`, sometimes with a detour."""
+
     def upto(last: str) -> list[str]:
         steps = MAIN_PATH[: MAIN_PATH.index(last) + 1]
         if "send_to_approval" in steps and rng.random() < 0.15:
@@ -157,19 +274,34 @@ def path_to(status: str, rng: random.Random) -> list[str]:
 
     if status == Status.DRAFT:
         return []
-    if status in (Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL, Status.APPROVED,
-                  Status.CONTRACT_SIGNED, Status.DISBURSED):
-        last = {Status.SUBMITTED: "submit", Status.INVESTIGATION: "start_investigation",
-                Status.IN_APPROVAL: "send_to_approval", Status.APPROVED: "approve",
-                Status.CONTRACT_SIGNED: "sign_contract", Status.DISBURSED: "disburse"}[status]
+    if status in (
+        Status.SUBMITTED,
+        Status.INVESTIGATION,
+        Status.IN_APPROVAL,
+        Status.APPROVED,
+        Status.CONTRACT_SIGNED,
+        Status.DISBURSED,
+    ):
+        last = {
+            Status.SUBMITTED: "submit",
+            Status.INVESTIGATION: "start_investigation",
+            Status.IN_APPROVAL: "send_to_approval",
+            Status.APPROVED: "approve",
+            Status.CONTRACT_SIGNED: "sign_contract",
+            Status.DISBURSED: "disburse",
+        }[status]
         steps = upto(last)
         if status in (Status.SUBMITTED, Status.INVESTIGATION):
-            steps = [s for s in steps if s not in ("request_information", "resume")] \
-                if status == Status.SUBMITTED else steps
+            steps = (
+                [s for s in steps if s not in ("request_information", "resume")]
+                if status == Status.SUBMITTED
+                else steps
+            )
         return steps
     if status == Status.INFO_REQUESTED:
-        base = rng.choice(["submit", "start_investigation", "start_investigation",
-                           "send_to_approval"])
+        base = rng.choice(
+            ["submit", "start_investigation", "start_investigation", "send_to_approval"]
+        )
         steps = MAIN_PATH[: MAIN_PATH.index(base) + 1]
         return [*steps, "request_information"]
     if status in (Status.CLOSED, Status.WRITTEN_OFF):
@@ -195,10 +327,17 @@ class Command(BaseCommand):
     help = "Load the demo bank (idempotent) and print the logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--strict", action="store_true",
-                            help="Fail when a stage's demo data fails (default: warn).")
-        parser.add_argument("--applications", type=int, default=sum(STATE_MIX.values()),
-                            help="Roughly how many applications to create (default 200).")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Fail when a stage's demo data fails (default: warn).",
+        )
+        parser.add_argument(
+            "--applications",
+            type=int,
+            default=sum(STATE_MIX.values()),
+            help="Roughly how many applications to create (default 200).",
+        )
 
     def handle(self, *args, strict: bool = False, applications: int = 200, **options):
         self.rng = random.Random(20261123)
@@ -227,27 +366,42 @@ class Command(BaseCommand):
             demo_apps = self.seed_applications(products, companies, applications)
         for app, module in modules:
             if hasattr(module, "seed_history"):
-                self._run(app, "seed_history", lambda m=module: m.seed_history(demo_apps),
-                          failures, strict)
+                self._run(
+                    app,
+                    "seed_history",
+                    lambda m=module: m.seed_history(demo_apps),
+                    failures,
+                    strict,
+                )
         self.print_logins(owners)
         if failures:
-            self.stderr.write(self.style.WARNING(
-                "Demo data of these stages failed (see above): " + ", ".join(failures)))
+            self.stderr.write(
+                self.style.WARNING(
+                    "Demo data of these stages failed (see above): " + ", ".join(failures)
+                )
+            )
 
     # --- organisation and people -----------------------------------------------------------
     def seed_branches(self) -> dict[str, Branch]:
         branches: dict[str, Branch] = {}
         for code, name, level, parent in BRANCHES:
             branch, _created = Branch.objects.get_or_create(
-                code=code, defaults={"name": name, "level": level,
-                                     "parent": branches.get(parent)})
+                code=code, defaults={"name": name, "level": level, "parent": branches.get(parent)}
+            )
             branches[code] = branch
         return branches
 
     def _user(self, username: str, first: str, last: str, roles, *, email=None, **flags) -> User:
-        user, created = User.objects.get_or_create(username=username, defaults={
-            "first_name": first, "last_name": last, "password": self.password_hash,
-            "email": email or f"{username}@demo.loanflow.example", **flags})
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "password": self.password_hash,
+                "email": email or f"{username}@demo.loanflow.example",
+                **flags,
+            },
+        )
         user.groups.add(*[Group.objects.get(name=role) for role in roles])
         return user
 
@@ -256,8 +410,9 @@ class Command(BaseCommand):
         for username, first, last, roles, branch, limit in STAFF:
             admin = Role.ADMINISTRATOR in roles
             user = self._user(username, first, last, roles, is_staff=admin, is_superuser=admin)
-            StaffProfile.objects.get_or_create(user=user, defaults={
-                "branch": branches[branch], "authority_limit": Decimal(limit)})
+            StaffProfile.objects.get_or_create(
+                user=user, defaults={"branch": branches[branch], "authority_limit": Decimal(limit)}
+            )
             users[username] = user
         return users
 
@@ -279,26 +434,40 @@ class Command(BaseCommand):
             code = with_check_character(f"91{region}MA0{n:06d}")
             rng = random.Random(n)
             rep = rng.choice(SURNAMES) + rng.choice(GIVEN)
-            company, _created = Company.objects.get_or_create(credit_code=code, defaults={
-                "name": name, "industry_code": industry,
-                "registration_date": date(2008 + n % 14, 1 + n % 12, 1 + n % 27),
-                "employees": rng.randint(8, 280), "legal_representative": rep,
-                "legal_representative_id": f"{region}19{70 + n % 25}0{1 + n % 9}1{n:03d}",
-                "contact_name": rep, "contact_phone": f"13{rng.randint(100000000, 999999999)}",
-                "contact_email": f"owner{n:02d}@demo.loanflow.example",
-                "address": name.replace("有限公司", "") + "路88号",
-                "home_branch": branches[home],
-            })
+            company, _created = Company.objects.get_or_create(
+                credit_code=code,
+                defaults={
+                    "name": name,
+                    "industry_code": industry,
+                    "registration_date": date(2008 + n % 14, 1 + n % 12, 1 + n % 27),
+                    "employees": rng.randint(8, 280),
+                    "legal_representative": rep,
+                    "legal_representative_id": with_check_digit(
+                        f"{region}{1994 + n % 10}{1 + n % 12:02d}{10 + n % 18:02d}{n:03d}"
+                    ),
+                    "contact_name": rep,
+                    "contact_phone": f"13{rng.randint(100000000, 999999999)}",
+                    "contact_email": f"owner{n:02d}@demo.loanflow.example",
+                    "address": name.replace("有限公司", "") + "路88号",
+                    "home_branch": branches[home],
+                },
+            )
             companies.append(company)
         return companies
 
     def seed_owners(self, companies) -> list[tuple[User, Company]]:
         owners = []
         for n, company in enumerate(companies, start=1):
-            user = self._user(f"owner{n:02d}", company.legal_representative, "",
-                              [Role.APPLICANT], email=company.contact_email)
-            ApplicantProfile.objects.get_or_create(user=user, defaults={
-                "company": company, "phone": company.contact_phone})
+            user = self._user(
+                f"owner{n:02d}",
+                company.legal_representative,
+                "",
+                [Role.APPLICANT],
+                email=company.contact_email,
+            )
+            ApplicantProfile.objects.get_or_create(
+                user=user, defaults={"company": company, "phone": company.contact_phone}
+            )
             owners.append((user, company))
         return owners
 
@@ -312,15 +481,17 @@ class Command(BaseCommand):
         return self.users["rm2"] if "BJ01" in path else self.users["rm"]
 
     def seed_applications(self, products, companies, wanted: int) -> list[LoanApplication]:
-        existing = {a.reference: a for a in LoanApplication.objects.filter(
-            reference__startswith="DEMO-")}
+        existing = {
+            a.reference: a for a in LoanApplication.objects.filter(reference__startswith="DEMO-")
+        }
         rng = self.rng
         now = timezone.now()
         scale = wanted / sum(STATE_MIX.values())
         statuses = [s for s, n in STATE_MIX.items() for _ in range(max(1, round(n * scale)))]
         rng.shuffle(statuses)
         open_pairs: set[tuple[int, int]] = {
-            (a.company_id, a.product_id) for a in existing.values() if a.is_open}
+            (a.company_id, a.product_id) for a in existing.values() if a.is_open
+        }
         result = []
         for n, status in enumerate(statuses, start=1):
             reference = f"DEMO-{n:04d}"
@@ -331,19 +502,28 @@ class Command(BaseCommand):
                 continue
             amount = self._amount(product, rng)
             term = rng.randint(product.min_term_months, product.max_term_months)
-            rate = (product.min_rate + (product.max_rate - product.min_rate)
-                    * Decimal(rng.randint(0, 60)) / 100).quantize(Decimal("0.001"))
+            rate = (
+                product.min_rate
+                + (product.max_rate - product.min_rate) * Decimal(rng.randint(0, 60)) / 100
+            ).quantize(Decimal("0.001"))
             steps = self._timeline(steps_names, now, rng)
             rm = self._rm_for(company)
-            app = self._create(reference, status, company, product, amount, term, rate, rm,
-                               steps, rng)
+            app = self._create(
+                reference, status, company, product, amount, term, rate, rm, steps, rng
+            )
             result.append(app)
         return result
 
     def _pick(self, companies, products, status, open_pairs, rng):
-        is_open = status in (Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION,
-                             Status.IN_APPROVAL, Status.INFO_REQUESTED, Status.APPROVED,
-                             Status.CONTRACT_SIGNED)
+        is_open = status in (
+            Status.DRAFT,
+            Status.SUBMITTED,
+            Status.INVESTIGATION,
+            Status.IN_APPROVAL,
+            Status.INFO_REQUESTED,
+            Status.APPROVED,
+            Status.CONTRACT_SIGNED,
+        )
         for _ in range(200):
             company, product = rng.choice(companies), rng.choice(products)
             if not is_open:
@@ -366,8 +546,11 @@ class Command(BaseCommand):
         total = sum(durations, timedelta())
         span = timedelta(days=HISTORY_DAYS)
         latest_start = now - total - timedelta(hours=2)
-        earliest_start = max(now - span, latest_start - timedelta(days=60)) \
-            if names else now - timedelta(days=30)
+        earliest_start = (
+            max(now - span, latest_start - timedelta(days=60))
+            if names
+            else now - timedelta(days=30)
+        )
         if earliest_start > latest_start:
             earliest_start = latest_start
         start = earliest_start + (latest_start - earliest_start) * rng.random()
@@ -386,20 +569,29 @@ class Command(BaseCommand):
             state = target
         return steps
 
-    def _create(self, reference, status, company, product, amount, term, rate, rm, steps,
-                rng) -> LoanApplication:
+    def _create(
+        self, reference, status, company, product, amount, term, rate, rm, steps, rng
+    ) -> LoanApplication:
         created = steps[0].at
         last = steps[-1]
         reached = {step.name: step.at for step in steps}
         info = next((s for s in reversed(steps) if s.name == "request_information"), None)
         investigated = "send_to_approval" in reached
         app = LoanApplication(
-            reference=reference, company=company, branch=company.home_branch, product=product,
-            product_snapshot=product.snapshot(), amount=amount, currency=product.currency,
-            term_months=term, interest_rate=rate,
+            reference=reference,
+            company=company,
+            branch=company.home_branch,
+            product=product,
+            product_snapshot=product.snapshot(),
+            amount=amount,
+            currency=product.currency,
+            term_months=term,
+            interest_rate=rate,
             repayment_method=rng.choice(product.repayment_methods),
             guarantee_type=rng.choice(product.guarantee_types),
-            purpose=rng.choice(PURPOSES), filed_by=rm, relationship_manager=rm,
+            purpose=rng.choice(PURPOSES),
+            filed_by=rm,
+            relationship_manager=rm,
             investigator=rm if "start_investigation" in reached else None,
             status=status,
             resume_status=info.from_state if status == Status.INFO_REQUESTED and info else "",
@@ -407,17 +599,22 @@ class Command(BaseCommand):
             submitted_at=reached.get("submit"),
             decided_at=reached.get("approve") or reached.get("decline"),
             disbursed_at=reached.get("disburse"),
-            closed_at=(reached.get("close") or reached.get("write_off")
-                       or reached.get("withdraw")),
+            closed_at=(reached.get("close") or reached.get("write_off") or reached.get("withdraw")),
             decline_reasons=rng.choice(DECLINE_REASONS) if status == Status.DECLINED else [],
         )
         if investigated:
             grade = rng.choices("ABCDE", weights=[25, 35, 25, 10, 5])[0]
             app.risk_grade = grade
-            app.risk_score = {"A": 82, "B": 71, "C": 60, "D": 48, "E": 35}[grade] \
-                + rng.randint(-4, 4)
-            app.route_recommendation = {"A": "fast_track", "B": "standard", "C": "standard",
-                                        "D": "enhanced", "E": "enhanced"}[grade]
+            app.risk_score = {"A": 82, "B": 71, "C": 60, "D": 48, "E": 35}[grade] + rng.randint(
+                -4, 4
+            )
+            app.route_recommendation = {
+                "A": "fast_track",
+                "B": "standard",
+                "C": "standard",
+                "D": "enhanced",
+                "E": "enhanced",
+            }[grade]
         app.save()
         # created_at is auto_now_add: back-date it with an update.
         LoanApplication.objects.filter(pk=app.pk).update(created_at=created, updated_at=last.at)
@@ -429,17 +626,24 @@ class Command(BaseCommand):
                 who = "approver2"
             actor = rm if who == "rm" else self.users[who]
             system = step.name == "decline" and step.from_state == Status.SUBMITTED
-            events.append(AuditEvent(
-                at=step.at, application=app,
-                kind=AuditEvent.Kind.ACTION if step.name == "create"
-                else AuditEvent.Kind.TRANSITION,
-                actor=None if system else actor,
-                actor_role="system" if system else ROLE_OF.get(who.rstrip("2"), ""),
-                action=step.name, from_state=step.from_state, to_state=step.to_state,
-                comment=self._comment(step.name, rng),
-                data={"channel": "branch", "demo": True} if step.name == "create"
-                else {"demo": True},
-            ))
+            events.append(
+                AuditEvent(
+                    at=step.at,
+                    application=app,
+                    kind=AuditEvent.Kind.ACTION
+                    if step.name == "create"
+                    else AuditEvent.Kind.TRANSITION,
+                    actor=None if system else actor,
+                    actor_role="system" if system else ROLE_OF.get(who.rstrip("2"), ""),
+                    action=step.name,
+                    from_state=step.from_state,
+                    to_state=step.to_state,
+                    comment=self._comment(step.name, rng),
+                    data={"channel": "branch", "demo": True}
+                    if step.name == "create"
+                    else {"demo": True},
+                )
+            )
         AuditEvent.objects.bulk_create(events)
         return app
 
@@ -478,23 +682,34 @@ class Command(BaseCommand):
     def print_logins(self, owners):
         # `make run` serves on $PORT (8000 unless set).
         base = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
-        rows = [(u, DEMO_PASSWORD, ", ".join(str(Role(r).label) for r in roles),
-                 f"{base}/login/")
-                for u, _f, _l, roles, _b, _lim in STAFF]
+        rows = [
+            (u, DEMO_PASSWORD, ", ".join(str(Role(r).label) for r in roles), f"{base}/login/")
+            for u, _f, _l, roles, _b, _lim in STAFF
+        ]
         for user, company in owners[:3]:
-            rows.append((user.username, DEMO_PASSWORD, f"SME owner: {company.name}",
-                         f"{base}/portal/login/"))
+            rows.append(
+                (
+                    user.username,
+                    DEMO_PASSWORD,
+                    f"SME owner: {company.name}",
+                    f"{base}/portal/login/",
+                )
+            )
         widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
         header = ("username", "password", "role", "URL")
         widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
         line = "  ".join(f"{{:<{w}}}" for w in widths)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {LoanApplication.objects.filter(reference__startswith='DEMO-').count()}"
-            " demo applications."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {LoanApplication.objects.filter(reference__startswith='DEMO-').count()}"
+                " demo applications."
+            )
+        )
         self.stdout.write(line.format(*header))
         self.stdout.write(line.format(*["-" * w for w in widths]))
         for row in rows:
             self.stdout.write(line.format(*row))
-        self.stdout.write(f"... and owner04 to owner{len(owners):02d} (one per demo company), "
-                          f"same password.")
+        self.stdout.write(
+            f"... and owner04 to owner{len(owners):02d} (one per demo company), same password."
+        )
