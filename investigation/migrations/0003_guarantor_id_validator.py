@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('investigation', '0001_initial'),
+        ('investigation', '0002_credit_memo_status_fsm'),
     ]
 
     operations = [
