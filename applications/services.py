@@ -12,6 +12,7 @@ import logging
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
@@ -324,7 +325,7 @@ def application_create(
             details={
                 "existing_id": existing.pk,
                 "existing_reference": existing.reference,
-                "existing_url": f"/applications/{existing.pk}/",
+                "existing_url": reverse("application-detail", args=[existing.pk]),
             },
         )
     application = LoanApplication.objects.create(

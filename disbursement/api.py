@@ -1,6 +1,7 @@
 """API of the disbursement stage under /api/v1/disbursement/. Thin: one service call each."""
 
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -34,7 +35,7 @@ class OfferOutput(serializers.ModelSerializer):
     def get_pdf_url(self, obj) -> str:
         if obj.status != Offer.Status.READY:
             return ""
-        return f"/api/v1/disbursement/{obj.application_id}/offer/pdf/"
+        return reverse("api-disbursement-offer-pdf", args=[obj.application_id])
 
     def get_accepted_by_name(self, obj) -> str:
         return _name(obj.accepted_by)

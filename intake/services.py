@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -513,7 +514,7 @@ def document_review(
                 title=_("A document needs to be sent again"),
                 body=_("%(doc)s: %(reason)s")
                 % {"doc": document.document_type.name, "reason": document.review_reason},
-                url=f"/portal/apply/{application.pk}/",
+                url=reverse("portal-apply-application", args=[application.pk]),
                 application=application,
             )
     return document
@@ -594,7 +595,7 @@ def info_request_create(
             kind="info_request",
             title=_("The bank needs more information for %(ref)s") % {"ref": application.reference},
             body="\n".join(request.text for request in created),
-            url=f"/portal/apply/{application.pk}/",
+            url=reverse("portal-apply-application", args=[application.pk]),
             application=application,
         )
     return created
@@ -639,7 +640,7 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
         user=application.relationship_manager,
         kind="status_change",
         title=_("%(ref)s: the applicant answered everything") % {"ref": application.reference},
-        url=f"/applications/{application.pk}/",
+        url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
 
@@ -788,7 +789,7 @@ def application_apply_online(
         kind="assignment",
         title=_("New online application %(ref)s from %(company)s")
         % {"ref": application.reference, "company": company.name},
-        url=f"/applications/{application.pk}/",
+        url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
     return application
@@ -965,6 +966,6 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
         kind="decision",
         title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
         body="\n".join(reasons),
-        url=f"/applications/{application.pk}/",
+        url=reverse("application-detail", args=[application.pk]),
         application=application,
     )

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -366,7 +367,7 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
                 kind=kind,
                 title=title,
                 body=text,
-                url=f"/portal/applications/{application.pk}/",
+                url=reverse("portal-application", args=[application.pk]),
                 application=application,
             )
             for user in applicant_users(company_id=application.company_id)

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -113,7 +114,7 @@ class TaskView(StaffView):
             _error(request, exc)
             return redirect("postloan-task", pk=pk)
         messages.success(request, _("Inspection recorded."))
-        return redirect(_back(request, "/postloan/"))
+        return redirect(_back(request, reverse("postloan-queue")))
 
 
 class AlertView(StaffView):
@@ -138,7 +139,7 @@ class AlertView(StaffView):
                 services.alert_close(alert_id=pk, actor=request.user,
                                      comment=request.POST.get("comment", ""))
                 messages.success(request, _("Alert closed."))
-                return redirect(_back(request, "/postloan/"))
+                return redirect(_back(request, reverse("postloan-queue")))
             else:
                 raise InvalidInput(_("Unknown action."))
         except DomainError as exc:
@@ -181,7 +182,7 @@ class LoanActionView(StaffView):
             raise
         except DomainError as exc:
             _error(request, exc)
-        return redirect(_back(request, f"/applications/{application_id}/"))
+        return redirect(_back(request, reverse("application-detail", args=[application_id])))
 
 
 class ClassificationDecideView(StaffView):
@@ -195,7 +196,7 @@ class ClassificationDecideView(StaffView):
             messages.success(request, _("Decision recorded."))
         except (Forbidden, DomainError) as exc:
             _error(request, exc)
-        return redirect(_back(request, "/postloan/"))
+        return redirect(_back(request, reverse("postloan-queue")))
 
 
 class WriteOffDecideView(StaffView):
@@ -209,7 +210,7 @@ class WriteOffDecideView(StaffView):
             messages.success(request, _("Decision recorded."))
         except DomainError as exc:
             _error(request, exc)
-        return redirect(_back(request, "/postloan/"))
+        return redirect(_back(request, reverse("postloan-queue")))
 
 
 class RepaymentImportView(StaffView):

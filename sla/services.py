@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -580,7 +581,7 @@ def _sweep_batch(
         )
         title = _EventTitle(due, kind, level, shared)
         is_reminder = kind == SlaEvent.Kind.REMINDER
-        url = f"/applications/{due.application_id}/" if due.application_id else ""
+        url = reverse("application-detail", args=[due.application_id]) if due.application_id else ""
         messages.extend(
             Message(
                 user=user,

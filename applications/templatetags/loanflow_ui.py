@@ -5,7 +5,7 @@ role-aware navigation, and labels."""
 from django import template
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -30,13 +30,6 @@ def _render_optional(context, names) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
-def try_include(context, *names):
-    """{% try_include "notifications/bell.html" %}: include the first template that exists,
-    or nothing."""
-    return _render_optional(context, names)
-
-
-@register.simple_tag(takes_context=True)
 def stage_panels(context, filename="application_panel.html", *apps):
     """Each stage's `<app>/<filename>` that exists, in process order, one <section> each."""
     out = SafeString("")
@@ -47,13 +40,6 @@ def stage_panels(context, filename="application_panel.html", *apps):
             out += format_html('<section class="stage-panel" id="panel-{}">{}</section>',
                                app, html)
     return out
-
-
-def _url(name: str, fallback: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
 
 
 APPROVER_ROLES = {Role.CREDIT_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER}
@@ -70,16 +56,16 @@ def staff_nav(context):
     roles = roles_of(user)
     path = request.path if request else ""
     items = [
-        (_("My work"), _url("home", "/"), True),
-        (_("Applications"), _url("application-list", "/applications/"), True),
-        (_("Investigation"), _url("investigation-queue", "/investigation/"),
+        (_("My work"), reverse("home"), True),
+        (_("Applications"), reverse("application-list"), True),
+        (_("Investigation"), reverse("investigation-queue"),
          Role.RELATIONSHIP_MANAGER in roles),
-        (_("Approval queue"), _url("approvals-queue", "/approvals/queue/"),
+        (_("Approval queue"), reverse("approvals-queue"),
          bool(roles & APPROVER_ROLES)),
-        (_("Disbursement"), _url("disbursement-queue", "/disbursement/"),
+        (_("Disbursement"), reverse("disbursement-queue"),
          bool(roles & DISBURSEMENT_ROLES)),
-        (_("Post-loan"), _url("postloan-queue", "/postloan/"), bool(roles & POSTLOAN_ROLES)),
-        (_("Analytics"), _url("analytics-dashboard", "/analytics/"),
+        (_("Post-loan"), reverse("postloan-queue"), bool(roles & POSTLOAN_ROLES)),
+        (_("Analytics"), reverse("analytics-dashboard"),
          bool(roles & ANALYTICS_ROLES)),
     ]
     nav = []
@@ -130,12 +116,3 @@ def person(user) -> str:
     return user.get_full_name() or user.username
 
 
-@register.simple_tag
-def first_url(*names):
-    """The URL of the first of `names` that exists (a stage may not have built its page yet)."""
-    for name in names:
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return ""
