@@ -10,7 +10,7 @@ test. Sorting every visit of the period, as percentile_cont and COUNT(DISTINCT) 
 over millions of visits. Figures over LoanApplication (far fewer rows) use count, avg,
 stddev_samp and percentile_cont (PercentileCont below). The figures that read the buckets back,
 tens of thousands of rows over a year of a bank's visits, run with the cyclic garbage collector
-paused (loanflow.collector): its collections walked every row read so far, again and again.
+paused (analytics.collector): its collections walked every row read so far, again and again.
 
 Every figure returns a dict: {"figure", "filters", "columns", "rows", ...extras}; the API
 returns it as JSON and the CSV export writes its columns and rows.
@@ -45,13 +45,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics import portfolio, stats
+from analytics.collector import collector_paused
 from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
 from applications.models import LoanApplication, Status
 from approvals.models import ApprovalTask
 from audit.models import AuditEvent
-from loanflow.collector import collector_paused
-from loanflow.errors import Forbidden, InvalidInput, NotFound
+from common.errors import Forbidden, InvalidInput, NotFound
 from org.models import Branch
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member, staff_branch

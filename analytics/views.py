@@ -27,7 +27,7 @@ from analytics.selectors import (
     analytics_user_check,
 )
 from applications.models import Product, Status
-from loanflow.errors import Forbidden, InvalidInput, NotFound
+from common.errors import Forbidden, InvalidInput, NotFound
 
 
 class AnalyticsAccessMixin(LoginRequiredMixin):

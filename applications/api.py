@@ -27,9 +27,9 @@ from applications.services import (
     application_update_draft,
 )
 from audit.selectors import application_timeline
+from common.api import ChoiceLabelField
+from common.errors import Forbidden, NotFound
 from customers.models import Company
-from loanflow.api import ChoiceLabelField
-from loanflow.errors import Forbidden, NotFound
 from org.roles import roles_of
 
 

@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from applications.models import LoanApplication
-from loanflow.errors import NotFound
+from common.errors import NotFound
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member
 

@@ -26,7 +26,7 @@ from applications.models import (
 )
 from applications.selectors import application_get
 from audit.services import audit_record, audit_refusal
-from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from org.roles import ROLE_PERMISSIONS, has_role_perm, primary_role
 from org.selectors import staff_branch
 

@@ -33,8 +33,8 @@ from applications.services import (
     application_transition,
 )
 from audit.selectors import application_timeline
+from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
-from loanflow.errors import Conflict, DomainError, NotFound
 from org.models import Branch
 from org.roles import Role, has_role_perm, roles_of
 from org.selectors import is_staff_member, staff_branch

@@ -15,7 +15,7 @@ from applications.selectors import application_get
 from approvals import selectors, services
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
-from loanflow.errors import InvalidInput
+from common.errors import InvalidInput
 
 
 class TaskOutputSerializer(serializers.ModelSerializer):

@@ -105,7 +105,7 @@ def _review_some(records) -> None:
     service, so the demo approvers' queues have work too."""
     from approvals.models import ApprovalTask
     from approvals.services import task_decide
-    from loanflow.errors import DomainError
+    from common.errors import DomainError
 
     reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
     for record in records[::2]:

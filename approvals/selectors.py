@@ -19,7 +19,7 @@ from approvals.models import (
     MatrixRule,
     MatrixVersion,
 )
-from loanflow.lookups import InLiteral
+from common.lookups import InLiteral
 from org.roles import roles_of
 from org.selectors import branch_scope_ids, branch_scope_q
 
@@ -338,7 +338,7 @@ def task_get(*, user, pk, for_action: bool = False, for_update: bool = False) ->
     its tasks, so that the two wait on each other rather than deadlock; a decision that moves
     the application passes it on to the transition locked."""
     from applications.selectors import application_scope_q
-    from loanflow.errors import NotFound
+    from common.errors import NotFound
 
     try:
         pk = int(pk)

@@ -34,8 +34,8 @@ from approvals.selectors import (
     task_get,
 )
 from audit.services import audit_record, audit_refusal
-from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
-from loanflow.queue import enqueue_on_commit
+from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from common.queue import enqueue_on_commit
 from org.roles import Role, has_role, primary_role, roles_of
 from org.selectors import user_sees_branch
 from sla import services as sla_services

@@ -11,7 +11,7 @@ from approvals import selectors, services
 from approvals.api import QueuePaginator
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
-from loanflow.errors import DomainError
+from common.errors import DomainError
 from org.roles import Role, has_role
 
 

@@ -586,7 +586,7 @@ def credit_memo(bank, *, smoke, timed):
     """The memo against WeasyPrint alone rendering the text the memo prints (its <body>; the
     <title> is not printed) as escaped paragraphs, in the same font. The two are timed in
     turns, so a busy moment on a shared machine slows both. The product keeps one WeasyPrint
-    FontConfiguration per thread and parses its stylesheet once (loanflow.pdf); the floor
+    FontConfiguration per thread and parses its stylesheet once (common.pdf); the floor
     builds a font configuration per document, as WeasyPrint does by default (about 5 ms of a
     ~60 ms floor)."""
     import re

@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applications.selectors import application_get
+from common.errors import NotFound
 from disbursement import selectors, services
 from disbursement.models import Contract, Disbursement, Offer
-from loanflow.errors import NotFound
 from org.selectors import is_staff_member
 
 

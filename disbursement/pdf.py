@@ -1,4 +1,4 @@
-"""PDF rendering (WeasyPrint, through loanflow.pdf) of the offer letter and the repayment schedule.
+"""PDF rendering (WeasyPrint, through common.pdf) of the offer letter and the repayment schedule.
 
 Only bundled content is rendered: the url_fetcher refuses every URL (file://, http(s)://,
 anything) except inline data: URIs, so text from the application can never make the renderer
@@ -8,7 +8,7 @@ read local files or reach the network. Chinese documents use the WenQuanYi Micro
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from loanflow.pdf import LocalOnlyFetcher, render_pdf
+from common.pdf import LocalOnlyFetcher, render_pdf
 
 
 class BundledOnlyFetcher(LocalOnlyFetcher):

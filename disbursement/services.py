@@ -15,10 +15,10 @@ from applications.selectors import application_get
 from applications.services import application_transition
 from approvals.models import ApprovalCondition
 from audit.services import audit_record, audit_refusal
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
+from common.queue import enqueue_on_commit
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
-from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
-from loanflow.queue import enqueue_on_commit
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member
 

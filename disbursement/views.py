@@ -16,9 +16,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from applications.selectors import application_get
+from common.errors import DomainError, InvalidInput, NotFound
 from disbursement import selectors, services
 from disbursement.models import Disbursement, Offer
-from loanflow.errors import DomainError, InvalidInput, NotFound
 from org.roles import Role, has_role, has_role_perm
 from org.selectors import is_staff_member
 

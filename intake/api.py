@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 from applications.api import ApplicationDetailSerializer
 from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import application_get
+from common.errors import NotFound
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRequest
-from loanflow.errors import NotFound
 
 # --- Products and published checklists (public) -----------------------------------------------
 

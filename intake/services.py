@@ -21,6 +21,7 @@ from applications.models import OPEN_STATUSES, LoanApplication, Product, Status
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
 from audit.services import audit_record
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import Company
 from customers.uscc import validate_uscc
 from intake.models import (
@@ -33,7 +34,6 @@ from intake.models import (
     PrescreenResult,
     PrescreenRule,
 )
-from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifications.services import notify
 from org.roles import Role, has_role, has_role_perm, primary_role
 from org.selectors import is_staff_member, staff_branch

@@ -18,11 +18,11 @@ from django.views.generic import TemplateView
 from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
+from common.errors import Conflict, DomainError, InvalidInput, NotFound
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import Collateral, DocumentType, Guarantor, InfoRequest
-from loanflow.errors import Conflict, DomainError, InvalidInput, NotFound
 from org.selectors import is_staff_member
 
 

@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import Conflict, NotFound
 from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.models import (
@@ -37,7 +38,6 @@ from investigation.selectors import (
     memos_for,
     score_current,
 )
-from loanflow.errors import Conflict, NotFound
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 

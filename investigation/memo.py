@@ -1,4 +1,4 @@
-"""Credit memo rendering (WeasyPrint, through loanflow.pdf).
+"""Credit memo rendering (WeasyPrint, through common.pdf).
 
 The fetcher serves only the bundled assets under investigation/static/investigation/memo/
 (addressed as `memo-asset:<name>`) and refuses everything else: file://, http(s)://, data:
@@ -10,7 +10,7 @@ parsing it for every memo cost about a tenth of the rendering."""
 
 from pathlib import Path
 
-from loanflow.pdf import LocalOnlyFetcher, RefusedFetch, bundled_stylesheet, render_pdf
+from common.pdf import LocalOnlyFetcher, RefusedFetch, bundled_stylesheet, render_pdf
 
 __all__ = ["ASSET_ROOT", "ASSET_SCHEME", "BundledAssetFetcher", "RefusedFetch", "html_to_pdf"]
 

@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from applications.selectors import application_get
+from common.errors import NotFound
 from investigation.models import (
     CreditMemo,
     Flag,
@@ -16,7 +17,6 @@ from investigation.models import (
     SiteVisit,
     VerificationItem,
 )
-from loanflow.errors import NotFound
 from org.selectors import is_staff_member
 
 

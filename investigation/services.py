@@ -17,6 +17,8 @@ from django_fsm import can_proceed
 from applications.models import LoanApplication, Status
 from applications.selectors import application_get
 from audit.services import audit_record
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.queue import enqueue_on_commit
 from investigation import calc
 from investigation.models import (
     Answer,
@@ -41,8 +43,6 @@ from investigation.selectors import (
     score_rows,
     scorecard_current,
 )
-from loanflow.errors import Conflict, Forbidden, InvalidInput, NotFound
-from loanflow.queue import enqueue_on_commit
 from org.roles import primary_role
 
 logger = logging.getLogger(__name__)
@@ -975,8 +975,8 @@ def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> 
     """Enqueue again the renders of memos still pending after a while (their enqueue was lost
     to a broker outage). Rendering is idempotent, so a slow render enqueued twice is harmless.
     Reads the partial index on pending memos."""
+    from common.queue import enqueue_now
     from investigation.tasks import render_credit_memo
-    from loanflow.queue import enqueue_now
 
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     ids = list(

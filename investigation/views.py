@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Status
 from applications.services import application_transition
+from common.errors import Conflict, DomainError, NotFound
 from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.api import memo_file_response, workspace_data
@@ -37,7 +38,6 @@ from investigation.selectors import (
     score_reason_labels,
     score_rows,
 )
-from loanflow.errors import Conflict, DomainError, NotFound
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -177,7 +177,7 @@ class AssessmentForm(forms.Form):
 
 
 def _form_errors(form) -> None:
-    from loanflow.errors import InvalidInput
+    from common.errors import InvalidInput
 
     raise InvalidInput(
         _("Please correct the form."), details={k: list(v) for k, v in form.errors.items()}

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applications.models import Status
-from loanflow.errors import InvalidInput
-from loanflow.queue import enqueue_now, enqueue_on_commit
+from common.errors import InvalidInput
+from common.queue import enqueue_now, enqueue_on_commit
 from notifications.models import (
     UNMUTABLE_KINDS,
     EmailDelivery,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from loanflow.errors import InvalidInput
+from common.errors import InvalidInput
 from notifications import selectors, services
 from notifications.filters import NotificationFilter
 from notifications.models import UNMUTABLE_KINDS, Kind

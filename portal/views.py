@@ -15,7 +15,7 @@ from applications.selectors import applicant_company_id, application_get, applic
 from applications.views import is_portal_user
 from audit.models import AuditEvent
 from audit.selectors import application_timeline
-from loanflow.errors import NotFound
+from common.errors import NotFound
 
 
 class PortalLoginView(auth_views.LoginView):

@@ -11,8 +11,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loanflow.api import ChoiceLabelField
-from loanflow.errors import InvalidInput
+from common.api import ChoiceLabelField
+from common.errors import InvalidInput
 from org.roles import has_role_perm
 from postloan import selectors, services
 from postloan.daily import daily_run
@@ -542,7 +542,7 @@ class DailyJobApi(APIView):
     @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
     def post(self, request):
         if not has_role_perm(request.user, "postloan.triage_alert"):
-            from loanflow.errors import Forbidden
+            from common.errors import Forbidden
 
             raise Forbidden()
         return Response(self.PostloanDailyJobOutputSerializer(daily_run()).data)

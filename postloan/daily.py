@@ -127,7 +127,7 @@ def _start_clocks(task_ids: list[int]) -> None:
     for task in tasks:
         task_clock_start(task=task)
     if len(task_ids) > INLINE_CLOCKS:
-        from loanflow.queue import enqueue_on_commit
+        from common.queue import enqueue_on_commit
         from postloan.tasks import start_missing_clocks
 
         enqueue_on_commit(start_missing_clocks)

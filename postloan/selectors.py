@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value,
 from django.utils import timezone
 
 from applications.selectors import application_get
-from loanflow.errors import NotFound
+from common.errors import NotFound
 from org.selectors import branch_scope_q
 from postloan.models import (
     CLASS_RANK,

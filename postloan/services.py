@@ -15,7 +15,7 @@ from django_fsm import ConcurrentTransition
 
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
-from loanflow.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from org.roles import has_role_perm, primary_role
 from postloan.daily import daily_run
 from postloan.models import (
@@ -781,7 +781,7 @@ def classification_decide(
                     .get(pk=change_id)
                 )
             except ClassificationChange.DoesNotExist:
-                from loanflow.errors import NotFound
+                from common.errors import NotFound
 
                 raise NotFound() from None
             loan = (
@@ -908,7 +908,7 @@ def write_off_decide(*, write_off_id: int, actor, approve: bool, comment: str = 
                     .get(pk=write_off_id)
                 )
             except WriteOff.DoesNotExist:
-                from loanflow.errors import NotFound
+                from common.errors import NotFound
 
                 raise NotFound() from None
             loan = (

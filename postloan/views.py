@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
-from loanflow.errors import DomainError, Forbidden, InvalidInput, NotFound
+from common.errors import DomainError, Forbidden, InvalidInput, NotFound
 from org.roles import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors, services

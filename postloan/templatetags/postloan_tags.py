@@ -1,6 +1,6 @@
 from django import template
 
-from loanflow.errors import NotFound
+from common.errors import NotFound
 from org.roles import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors

@@ -47,7 +47,7 @@ def test_the_chart_groups_by_week_and_marks_points_outside_the_limits(make_app, 
 
 
 def test_the_chart_refuses_an_unknown_stage(staff):
-    from loanflow.errors import InvalidInput
+    from common.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         analytics_figure(user=staff["head"], name="control-chart", params={"stage": "nope"})

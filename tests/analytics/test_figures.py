@@ -135,7 +135,7 @@ def test_a_branch_head_sees_only_their_branch_and_head_office_sees_all(
     assert by(head_office["rows"], "stage")["investigation"]["count"] == 6
     only_sh = figure(staff["admin"], "stages", branch=str(other_branch.pk))
     assert [(r["stage"], r["count"]) for r in only_sh["rows"]] == [("investigation", 1)]
-    from loanflow.errors import NotFound
+    from common.errors import NotFound
 
     with pytest.raises(NotFound):
         figure(staff["head"], "stages", branch=str(other_branch.pk))

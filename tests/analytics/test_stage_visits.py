@@ -146,7 +146,7 @@ def test_walking_an_application_records_each_stage(api, staff, company, product)
 def test_a_transition_rolled_back_after_the_visit_was_recorded_leaves_no_visit(
         api, staff, company, product, monkeypatch):
     from applications import effects
-    from loanflow.errors import Conflict
+    from common.errors import Conflict
 
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.submit(api, staff, pk)

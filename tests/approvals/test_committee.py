@@ -5,7 +5,7 @@ import pytest
 from approvals.models import ApprovalTask, MatrixVersion
 from approvals.services import committee_outcome
 from audit.models import AuditEvent
-from loanflow.errors import Conflict
+from common.errors import Conflict
 from org.roles import Role
 from tests.factories import make_staff
 

@@ -235,7 +235,7 @@ def test_the_queue_pages_generic_plan_reads_the_queue_index(matrix, in_approval,
     prepared statement can use the queue's partial indexes, and PostgreSQL keeps it; bound as
     parameters, they kept it off those indexes, and PostgreSQL planned the six-table join
     again on every request (about 1 ms, four times the query's run time, at 100,000 open
-    tasks): loanflow.lookups.InLiteral."""
+    tasks): common.lookups.InLiteral."""
     from django.db import connection
     from psycopg.sql import Literal
 
@@ -329,7 +329,7 @@ def test_a_queue_action_reads_and_locks_its_task_in_one_query_application_first(
 
     from applications.selectors import application_scope_q
     from approvals.selectors import task_get
-    from loanflow.errors import NotFound
+    from common.errors import NotFound
     from org.selectors import branch_scope_ids
 
     task = ApprovalTask.objects.get(application=in_approval())

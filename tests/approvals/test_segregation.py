@@ -106,7 +106,7 @@ def test_a_superuser_gets_no_bypass(matrix, in_approval, staff, api):
 
 def test_a_decision_outside_the_route_is_refused_by_the_duty_rule(matrix, in_approval, staff):
     from applications.services import application_transition
-    from loanflow.errors import SegregationOfDuties
+    from common.errors import SegregationOfDuties
 
     application = in_approval()
     with pytest.raises(SegregationOfDuties):
@@ -139,7 +139,7 @@ def test_a_decision_checks_its_approver_with_the_task_locked(
 def test_the_route_rule_checks_the_named_step_and_its_actor(matrix, in_approval, staff, api):
     from applications.services import application_transition
     from approvals.services import approval_decision_refusal
-    from loanflow.errors import SegregationOfDuties
+    from common.errors import SegregationOfDuties
 
     _give(staff["reviewer"], Role.APPROVER)
     ApproverLimit.objects.create(user=staff["reviewer"], grade="B", max_amount=Decimal("9000000"))

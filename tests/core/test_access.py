@@ -93,7 +93,7 @@ def test_an_application_read_for_a_transition_is_scoped_and_locks_only_its_own_r
 
     from applications.models import LoanApplication
     from applications.selectors import application_get
-    from loanflow.errors import NotFound
+    from common.errors import NotFound
     from tests.factories import ApplicationFactory
 
     mine = ApplicationFactory(company=company, filed_by=staff["rm"])

@@ -8,7 +8,7 @@ from django.db.utils import DatabaseError
 
 from applications.services import application_transition
 from audit.models import AuditEvent
-from loanflow.errors import Conflict
+from common.errors import Conflict
 from tests.factories import ApplicationFactory
 
 

@@ -1,10 +1,10 @@
-"""loanflow.lookups.InLiteral: constant lists written into the SQL, nothing else."""
+"""common.lookups.InLiteral: constant lists written into the SQL, nothing else."""
 
 import pytest
 from django.db.models import F
 
 from applications.models import Product
-from loanflow.lookups import InLiteral
+from common.lookups import InLiteral
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from applications.models import INTERNAL_TRANSITIONS, TRANSITION_NAMES, LoanAppl
 from applications.services import application_transition
 from approvals.models import ApprovalRecord
 from audit.models import AuditEvent
+from common.errors import Conflict
 from disbursement.models import Offer
 from intake.models import PrescreenResult
-from loanflow.errors import Conflict
 from notifications.models import Notification
 from sla import demo as sla_demo
 from sla.models import Deadline

@@ -188,7 +188,7 @@ def test_the_generic_endpoint_refuses_sign_contract_and_disburse(approved, api, 
 
 
 def test_signing_without_a_contract_row_is_blocked_by_the_gate(approved, staff):
-    from loanflow.errors import Conflict
+    from common.errors import Conflict
 
     with pytest.raises(Conflict) as caught:
         application_transition(application_id=approved.pk, transition="sign_contract",
@@ -289,7 +289,7 @@ def test_maker_and_checker_must_differ_403_logged_nothing_changed(approved, api,
 def test_the_maker_cannot_disburse_through_the_transition_service_either(approved, api, staff):
     from django.contrib.auth.models import Group
 
-    from loanflow.errors import SegregationOfDuties
+    from common.errors import SegregationOfDuties
 
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
@@ -303,7 +303,7 @@ def test_the_maker_cannot_disburse_through_the_transition_service_either(approve
 
 
 def test_disbursing_without_a_recorded_disbursement_is_blocked(approved, api, staff):
-    from loanflow.errors import Conflict
+    from common.errors import Conflict
 
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)

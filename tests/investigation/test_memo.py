@@ -122,7 +122,7 @@ def test_raw_html_asking_for_local_files_gets_refused_by_the_renderer():
 
 
 def test_each_rendering_thread_keeps_one_font_configuration():
-    from loanflow import pdf
+    from common import pdf
 
     mine = pdf.font_config()
     theirs = []

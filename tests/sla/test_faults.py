@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import LoanApplication
-from loanflow.queue import enqueue_now
+from common.queue import enqueue_now
 from notifications.models import EmailDelivery, Notification
 from notifications.services import email_requeue_undelivered
 from org.roles import Role

@@ -9,7 +9,7 @@ import logging
 
 from django.db import transaction
 
-logger = logging.getLogger("loanflow.queue")
+logger = logging.getLogger("common.queue")
 
 # Publisher policy: one quick retry, then give up (the sweep picks the work up later).
 # The socket timeouts themselves are CELERY_BROKER_TRANSPORT_OPTIONS (settings).

@@ -1,4 +1,4 @@
-"""Domain errors raised by services. The API maps each to one HTTP status (loanflow.api)."""
+"""Domain errors raised by services. The API maps each to one HTTP status (common.api)."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -1,5 +1,5 @@
 """Pausing Python's cyclic garbage collector around work that allocates a great many objects
-while keeping them alive: a PDF render (loanflow.pdf), an analytics figure reading tens of
+while keeping them alive: a PDF render (common.pdf), an analytics figure reading tens of
 thousands of grouped rows (analytics.selectors). Left running, the collector walks those live
 objects again at every collection, and now and then the whole process's heap; paused, reference
 counting still frees what the work drops, and collections resume after it."""

@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from loanflow.errors import Conflict, DomainError
+from common.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 
