@@ -16,13 +16,14 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Build-time only settings: production static storage, a throwaway key (never used at runtime).
-RUN DJANGO_PRODUCTION=true DJANGO_SECRET_KEY=build-only-not-a-secret \
-      python manage.py compilemessages --ignore=.venv -v 0 \
-    && DJANGO_PRODUCTION=true DJANGO_SECRET_KEY=build-only-not-a-secret \
-      python manage.py collectstatic --noinput -v 0 \
+# Build-time only settings: production static storage, a throwaway key and a database URL
+# that neither command connects to (never used at runtime).
+ENV BUILD_SETTINGS="DJANGO_PRODUCTION=true DJANGO_SECRET_KEY=build-only-not-a-secret DATABASE_URL=postgres://build@localhost/build"
+RUN env $BUILD_SETTINGS python manage.py compilemessages --ignore=.venv -v 0 \
+    && env $BUILD_SETTINGS python manage.py collectstatic --noinput -v 0 \
     && useradd --system --uid 10001 --home /app loanflow \
-    && mkdir -p /app/var /app/media && chown -R loanflow /app/var /app/media
+    && mkdir -p /app/var/documents /app/media \
+    && chown -R loanflow /app/var /app/media
 
 USER loanflow
 EXPOSE 8000

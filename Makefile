@@ -11,9 +11,12 @@ test:
 bench:
 	bash scripts/bench.sh $(ARGS)
 
+# manage.py needs a DATABASE_URL (PostgreSQL only); these two read or check no data.
+lint messages: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/loanflow
+
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/python manage.py makemigrations --check --dry-run
 
 messages:
-	.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=staticfiles
+	.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests --ignore=bench

@@ -28,7 +28,8 @@ ensure_venv() {
         python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
     fi
     local stamp=".venv/.installed-$(basename "$requirements")"
-    if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ] \
+            || [ requirements-local.txt -nt "$stamp" ]; then
         log "Installing Python packages from $requirements"
         .venv/bin/pip install -q -r "$requirements"
         touch "$stamp"

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 
 apt_install fonts-wqy-microhei gettext libpango-1.0-0 libpangoft2-1.0-0
-ensure_venv requirements.txt
+ensure_venv requirements-local.txt
 unset REDIS_URL
 mkdir -p var/celery/queue var/celery/processed var/celery/control var/mail var/media
 export PORT=${PORT:-8000}
