@@ -206,6 +206,19 @@ else:
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+# --- Cache -------------------------------------------------------------------------------------
+# Short-lived shared figures (head office's approval queue counts, 15 s). CACHE_URL names a
+# Redis database of its own (compose: redis://redis:6379/1), never the broker's: clearing the
+# cache empties its database. Without it each process keeps its own copy.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # No result backend: nothing reads a task's return value (the database holds every outcome).
 # With Redis as one, each publish subscribed the web process to the task's result channel and
 # the worker stored every result for a day.

@@ -96,7 +96,7 @@ def test_the_queue_api_costs_the_same_queries_whatever_the_page_size(
         )
 
 
-def test_a_token_request_for_the_queue_runs_three_queries(
+def test_a_token_request_for_the_queue_runs_five_queries(
     matrix, in_approval, staff, django_assert_num_queries
 ):
     from django.test import Client
@@ -105,9 +105,9 @@ def test_a_token_request_for_the_queue_runs_three_queries(
     _fill(in_approval, 3)
     token = Token.objects.create(user=staff["reviewer"])
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    # The token with its user, profile, branch, roles and branch scope; the queue counts
-    # (which size the whole queue: it is not counted again); the page.
-    with django_assert_num_queries(3):
+    # The token with its user, profile and branch; the user's roles; their branch's subtree;
+    # the queue counts (which size the whole queue: it is not counted again); the page.
+    with django_assert_num_queries(5):
         response = client.get(reverse("api-approvals-queue"))
     assert response.status_code == 200
     assert response.json()["count"] == 3 == len(response.json()["results"])
@@ -219,7 +219,7 @@ def test_a_claim_and_a_step_decision_run_a_bounded_number_of_queries(
     apps = [in_approval() for _ in range(2)]
     tasks = list(ApprovalTask.objects.filter(application__in=apps).order_by("id"))
     client = api(staff["reviewer"])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.post(f"/api/v1/approvals/tasks/{tasks[0].pk}/claim/").status_code == 200
     with django_assert_max_num_queries(22):
         response = client.post(
