@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,6 @@ from approvals.models import (
     MatrixRule,
     MatrixVersion,
 )
-from common.lookups import InLiteral
 from org.roles import roles_of
 from org.selectors import branch_scope_ids, branch_scope_q
 
@@ -214,12 +213,7 @@ QUEUE_ROW_FIELDS = (
 
 
 def _open_tasks(user) -> QuerySet[ApprovalTask]:
-    # The open states written into the SQL (InLiteral): with parameters bound on the server,
-    # a prepared statement's generic plan could not prove the queue indexes' condition
-    # (status IN ('open', 'claimed')) and PostgreSQL would plan every execution again.
-    return ApprovalTask.objects.filter(
-        task_scope_q(user), InLiteral(F("status"), ApprovalTask.OPEN_STATES)
-    )
+    return ApprovalTask.objects.filter(task_scope_q(user), status__in=ApprovalTask.OPEN_STATES)
 
 
 _QUEUE_ROW_RELATED = (

@@ -32,13 +32,13 @@ def capture_sql(fn) -> list[str]:
 
 
 def sql_floor(statements: list[str], *, runs: int, timed) -> dict:
-    """Replay statements through plain psycopg in one transaction per run, each prepared on
-    the connection (as LoanFlow's own connections prepare theirs)."""
+    """Replay statements through plain psycopg in one transaction per run, each sent as text
+    and planned on every run (as LoanFlow's own connections send theirs)."""
     with psycopg.connect(_dsn()) as conn:
         def once():
             with conn.transaction(), conn.cursor() as cursor:
                 for sql in statements:
-                    cursor.execute(sql.replace("%", "%%"), prepare=True)
+                    cursor.execute(sql.replace("%", "%%"), prepare=False)
                     if cursor.description:
                         cursor.fetchall()
 

@@ -108,14 +108,6 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-    # Server-side parameters, and each statement prepared on its connection once it has
-    # run twice: PostgreSQL then plans it once instead of on every request (planning a
-    # ten-table select_related costs more than running it). Turn off behind a pooler in
-    # transaction mode (PgBouncer), which cannot keep prepared statements.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2)
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------
