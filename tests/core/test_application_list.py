@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from applications.models import LoanApplication
 from applications.selectors import application_list
@@ -37,3 +38,16 @@ def test_a_branch_list_and_the_head_office_list_are_read_newest_first_from_an_in
         plan = application_list(user=user)[:25].explain()
         assert index in plan, plan
         assert "Sort" not in plan, plan  # no sort of the whole branch (or bank) per page
+
+
+def test_a_list_row_says_what_the_detail_says_of_the_same_application(api, staff, company):
+    application = ApplicationFactory(company=company, filed_by=staff["rm"], risk_grade="B")
+    client = api(staff["rm"])
+    rows = client.get(reverse("api-applications")).json()["results"]
+    detail = client.get(reverse("api-application", args=[application.pk])).json()
+    (row,) = [row for row in rows if row["id"] == application.pk]
+    assert row == {key: detail[key] for key in row}
+    assert row["company_name"] == company.name and row["risk_grade"] == "B"
+    assert row["relationship_manager_name"] == detail["relationship_manager_name"] != ""
+    # A summary: the detail's documents and terms stay on the detail.
+    assert "product_snapshot" not in row and "allowed_actions" not in row
