@@ -64,6 +64,7 @@ STAFF = [
     ("approver2", "Sun", "Hao 孙浩", [Role.APPROVER], "HO", "5000000"),
     ("committee1", "Zhou", "Qiang 周强", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
     ("committee2", "Wu", "Fang 吴芳", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
+    ("committee3", "Lin", "Hui 林慧", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
     ("disburser", "Xu", "Jun 徐军", [Role.DISBURSEMENT_OFFICER], "HO", "0"),
     ("checker", "Ma", "Li 马丽", [Role.DISBURSEMENT_CHECKER], "HO", "0"),
     ("risk", "Hu", "Bin 胡斌", [Role.RISK_OFFICER], "HO", "0"),
