@@ -26,6 +26,12 @@ from django.utils.translation import gettext as _
 
 from analytics.services import stage_visit_record_transition
 from applications.models import LoanApplication, Status
+from applications.permissions import (
+    filed_it,
+    investigated_it,
+    manages_it,
+    recorded_the_disbursement,
+)
 from approvals import services as approvals_services
 from disbursement.models import Contract, Disbursement
 from disbursement.services import offer_create, unsatisfied_conditions
@@ -91,13 +97,11 @@ def filer_and_investigator_never_decide(
     application: LoanApplication, *, actor, data: dict
 ) -> str | None:
     """The core segregation rule (审贷分离)."""
-    if actor is None:
-        return None
-    if actor.pk in (application.filed_by_id, application.relationship_manager_id):
+    if filed_it(actor, application) or manages_it(actor, application):
         return _(
             "You filed or manage this application, so you may not take an approval decision on it."
         )
-    if application.investigator_id and actor.pk == application.investigator_id:
+    if investigated_it(actor, application):
         return _(
             "You investigated this application, so you may not take an approval decision on it."
         )
@@ -115,14 +119,7 @@ def decisions_come_from_the_approval_route(
 
 
 def maker_never_checks(application: LoanApplication, *, actor, data: dict) -> str | None:
-    if actor is None:
-        return None
-    maker_id = (
-        Disbursement.objects.filter(application=application)
-        .values_list("maker_id", flat=True)
-        .first()
-    )
-    if maker_id is not None and maker_id == actor.pk:
+    if recorded_the_disbursement(actor, application):
         return _(
             "You recorded this disbursement, so another person must confirm it (maker-checker)."
         )

@@ -14,7 +14,7 @@ from django_fsm import (
     transition,
 )
 
-from org.roles import has_role_perm
+from org.permissions import has_role_perm
 
 
 class RepaymentMethod(models.TextChoices):
@@ -136,10 +136,11 @@ FINAL_STATUSES = (Status.CLOSED, Status.WRITTEN_OFF, Status.DECLINED, Status.WIT
 
 
 def role_permission(codename: str):
-    """A django-fsm permission callable that checks the actor's roles, never is_superuser."""
+    """A django-fsm permission callable: the rule `applications.<codename>` tested with the
+    application (the actor's roles and the object rules; never is_superuser)."""
 
     def check(instance, user) -> bool:
-        return has_role_perm(user, f"applications.{codename}")
+        return has_role_perm(user, f"applications.{codename}", instance)
 
     check.codename = codename
     return check

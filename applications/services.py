@@ -27,7 +27,8 @@ from applications.models import (
 from applications.selectors import application_get
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
-from org.roles import ROLE_PERMISSIONS, has_role_perm, primary_role
+from org.permissions import has_role_perm
+from org.roles import primary_role, roles_granting
 from org.selectors import staff_branch
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,7 @@ def _transition_method(application: LoanApplication, name: str):
 
 
 def _role_for(actor, name: str, application: LoanApplication) -> str:
-    perm = _permission_of(application, name)
-    granting = {role for role, perms in ROLE_PERMISSIONS.items() if perm in perms}
-    return primary_role(actor, among=granting)
+    return primary_role(actor, among=roles_granting(actor, _permission_of(application, name)))
 
 
 def _permission_of(application: LoanApplication, name: str) -> str:
@@ -107,12 +106,14 @@ def application_transition(
                 )
             effects = _effects()
             if not system:
-                if not has_transition_perm(method, actor):
-                    raise Forbidden(code="role")
+                # The duty rules first: they say which one refuses (and it is logged); the
+                # transition's rule with the application then agrees with them.
                 reason = effects.duty_violation(application, transition, actor=actor, data=data)
                 if reason:
                     refusal = SegregationOfDuties(reason)
                     raise refusal
+                if not has_transition_perm(method, actor):
+                    raise Forbidden(code="role")
             missing = effects.missing_for(application, transition, data=data)
             if missing:
                 raise Conflict(

@@ -36,7 +36,8 @@ from audit.selectors import application_timeline
 from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
 from org.models import Branch
-from org.roles import Role, has_role_perm, roles_of
+from org.permissions import has_role_perm
+from org.roles import Role, roles_of
 from org.selectors import is_staff_member, staff_branch
 
 PAGE_SIZE = 25

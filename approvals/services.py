@@ -24,9 +24,16 @@ from approvals.models import (
     CommitteeVote,
     DeclineReason,
 )
+from approvals.permissions import (
+    acted_at_another_step,
+    filed_or_manages_its_application,
+    holds_the_steps_role,
+    investigated_its_application,
+    limit_at_grade,
+    other_steps_acted_at,
+    within_limit,
+)
 from approvals.selectors import (
-    acted_steps,
-    approver_limit,
     committee_tally,
     fast_track_eligible,
     route_compute,
@@ -36,7 +43,7 @@ from approvals.selectors import (
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.queue import enqueue_on_commit
-from org.roles import Role, has_role, primary_role, roles_of
+from org.roles import Role, has_role, primary_role
 from org.selectors import user_sees_branch
 from sla import services as sla_services
 from sla.calendar import add_business_seconds
@@ -136,61 +143,56 @@ def _audit_task(task: ApprovalTask, action: str, actor, comment: str = "", data=
 
 
 def step_refusal(*, task: ApprovalTask, actor, application=None) -> tuple[type, str, str] | None:
-    """Why `actor` may not act at this task (None when they may)."""
-    application = application or task.application
-    if task.role not in roles_of(actor):
+    """Why `actor` may not act at this task (None when they may): the first predicate of
+    approvals.permissions.may_act_at_the_step that refuses, with its message. `application`:
+    the task's application as the caller holds it (locked in its transaction)."""
+    if application is not None:
+        task.application = application
+    if not holds_the_steps_role(actor, task):
         return (
             Forbidden,
             _("This step is for the role '%(role)s', which you do not hold.")
             % {"role": Role(task.role).label},
             "role",
         )
-    if actor.pk in (application.filed_by_id, application.relationship_manager_id):
+    if filed_or_manages_its_application(actor, task):
         return (
             SegregationOfDuties,
             _("You filed or manage this application, so you may not take an approval step on it."),
             "segregation_of_duties",
         )
-    if application.investigator_id and actor.pk == application.investigator_id:
+    if investigated_its_application(actor, task):
         return (
             SegregationOfDuties,
             _("You investigated this application, so you may not take an approval step on it."),
             "segregation_of_duties",
         )
-    if task.kind == ApprovalTask.Kind.STEP:
-        other = acted_steps(application_id=application.pk).get(actor.pk, set()) - {task.step}
-        if other:
-            return (
-                SegregationOfDuties,
-                _(
-                    "You already acted at the step '%(step)s' of this application; one person "
-                    "acts at one step only."
-                )
-                % {"step": ", ".join(sorted(other))},
-                "segregation_of_duties",
+    if acted_at_another_step(actor, task):
+        return (
+            SegregationOfDuties,
+            _(
+                "You already acted at the step '%(step)s' of this application; one person "
+                "acts at one step only."
             )
-        step = (
-            task.record.route[task.step_index] if task.step_index < len(task.record.route) else {}
+            % {"step": ", ".join(sorted(other_steps_acted_at(actor, task)))},
+            "segregation_of_duties",
         )
-        if step.get("checks_limit"):
-            limit = approver_limit(
-                user=actor, grade=application.risk_grade, currency=application.currency
+    if not within_limit(actor, task):
+        application = task.application
+        return (
+            SegregationOfDuties,
+            _(
+                "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
+                "the amount of %(amount)s."
             )
-            if limit < application.amount:
-                return (
-                    SegregationOfDuties,
-                    _(
-                        "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
-                        "the amount of %(amount)s."
-                    )
-                    % {
-                        "limit": short_amount(limit),
-                        "cur": application.currency,
-                        "grade": application.risk_grade or "-",
-                        "amount": short_amount(application.amount),
-                    },
-                    "authority_limit",
-                )
+            % {
+                "limit": short_amount(limit_at_grade(actor, task)),
+                "cur": application.currency,
+                "grade": application.risk_grade or "-",
+                "amount": short_amount(application.amount),
+            },
+            "authority_limit",
+        )
     return None
 
 

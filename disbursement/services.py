@@ -19,7 +19,8 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound, Segregati
 from common.queue import enqueue_on_commit
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
-from org.roles import Role, has_role, has_role_perm, primary_role
+from org.permissions import has_role_perm
+from org.roles import Role, has_role, primary_role
 from org.selectors import is_staff_member
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from applications.selectors import application_get
 from common.errors import DomainError, InvalidInput, NotFound
 from disbursement import selectors, services
 from disbursement.models import Disbursement, Offer
-from org.roles import Role, has_role, has_role_perm
+from org.permissions import has_role_perm
+from org.roles import Role, has_role
 from org.selectors import is_staff_member
 
 

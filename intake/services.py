@@ -35,7 +35,8 @@ from intake.models import (
     PrescreenRule,
 )
 from notifications.services import notify
-from org.roles import Role, has_role, has_role_perm, primary_role
+from org.permissions import has_role_perm
+from org.roles import Role, has_role, primary_role
 from org.selectors import is_staff_member, staff_branch
 
 logger = logging.getLogger(__name__)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "pgtrigger",
+    "rules",
     # LoanFlow: the organisation, then the credit stages in process order.
     "org",
     "customers",

@@ -1,4 +1,4 @@
-"""Roles are Django groups; what each role may do is a set of Django permissions.
+"""Roles are Django groups; what each role may do is its group's Django permissions.
 
 Role checks deliberately ignore `is_superuser`: a superuser gets no bypass of roles or of
 segregation of duties. Administrators configure the system; they do not take credit decisions.
@@ -23,8 +23,9 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset(Role) - {Role.APPLICANT}
 
-# Which permissions each role holds: the loan application's (declared on
-# applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta).
+# The permissions a role's group is created with: the loan application's (declared on
+# applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta). After
+# that the group's permissions in the database are what the role may do (org.permissions).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.RELATIONSHIP_MANAGER: {
         "applications.create_application",
@@ -77,14 +78,30 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 
+def role_grants(user) -> dict[str, frozenset[str]]:
+    """Each of the user's roles with the "app.codename" permissions its group holds in the
+    database (what the admin edits). One query, read with the roles and cached on the user
+    for the request (dropping `_loanflow_roles` drops it all); never through is_superuser."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    if "_loanflow_roles" not in user.__dict__:
+        grants: dict[str, set[str]] = {}
+        rows = user.groups.values_list(
+            "name", "permissions__content_type__app_label", "permissions__codename"
+        )
+        for role, app_label, codename in rows:
+            perms = grants.setdefault(role, set())
+            if codename is not None:
+                perms.add(f"{app_label}.{codename}")
+        user._loanflow_role_grants = {role: frozenset(perms) for role, perms in grants.items()}
+        user._loanflow_roles = frozenset(grants)
+        user._loanflow_role_perms = frozenset().union(*grants.values())
+    return user._loanflow_role_grants
+
+
 def roles_of(user) -> frozenset[str]:
     """The user's roles (the names of their groups), cached on the user for the request."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_loanflow_roles", None)
-    if cached is None:
-        cached = user._loanflow_roles = frozenset(user.groups.values_list("name", flat=True))
-    return cached
+    return user._loanflow_roles if role_grants(user) else frozenset()
 
 
 def has_role(user, *roles: str) -> bool:
@@ -92,19 +109,19 @@ def has_role(user, *roles: str) -> bool:
 
 
 def role_permissions(user) -> frozenset[str]:
-    """Permissions the user holds through roles (never through is_superuser)."""
-    cached = getattr(user, "_loanflow_role_perms", None)
-    if cached is None:
-        perms: set[str] = set()
-        for role in roles_of(user):
-            perms |= ROLE_PERMISSIONS.get(role, set())
-        cached = frozenset(perms)
-        user._loanflow_role_perms = cached
-    return cached
+    """Permissions the user holds through their roles' groups (never through is_superuser)."""
+    return user._loanflow_role_perms if role_grants(user) else frozenset()
 
 
-def has_role_perm(user, permission: str) -> bool:
-    return permission in role_permissions(user)
+def roles_granting(user, permission: str) -> set[str]:
+    """Which of the user's roles hold `permission` (the role the audit trail records)."""
+    return {role for role, perms in role_grants(user).items() if permission in perms}
+
+
+def forget_roles(user) -> None:
+    """Drop what was read of the user's roles (after their groups changed)."""
+    for attr in ("_loanflow_role_grants", "_loanflow_roles", "_loanflow_role_perms"):
+        user.__dict__.pop(attr, None)
 
 
 def primary_role(user, among: set[str] | None = None) -> str:
@@ -119,18 +136,32 @@ def primary_role(user, among: set[str] | None = None) -> str:
     return "system" if user is None else ""
 
 
-def sync_role_groups(**kwargs) -> None:
-    """Create one group per role and give it the role's Django permissions (idempotent)."""
+def sync_role_groups(*, using: str = "default", **kwargs) -> None:
+    """Create the group of each role that has none, with the role's default permissions.
+
+    An existing group is left as it is: its permissions are what the bank's administrator
+    set in the admin, and they are what the role may do (org.permissions)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
+    # The permissions of the apps after org in INSTALLED_APPS are created by their own
+    # post_migrate, which on a fresh database has not run yet when org's does.
+    for app_label in sorted(
+        {dotted.split(".", 1)[0] for perms in ROLE_PERMISSIONS.values() for dotted in perms}
+    ):
+        create_permissions(global_apps.get_app_config(app_label), verbosity=0, using=using)
+    existing = set(Group.objects.using(using).values_list("name", flat=True))
     for role in Role:
-        group, _created = Group.objects.get_or_create(name=role.value)
-        wanted = []
-        for dotted in ROLE_PERMISSIONS.get(role.value, set()):
-            app_label, codename = dotted.split(".", 1)
-            perm = Permission.objects.filter(
+        if role.value in existing:
+            continue
+        group = Group.objects.using(using).create(name=role.value)
+        wanted = [
+            Permission.objects.using(using).get(
                 content_type__app_label=app_label, codename=codename
-            ).first()
-            if perm:
-                wanted.append(perm)
+            )
+            for app_label, codename in (
+                dotted.split(".", 1) for dotted in sorted(ROLE_PERMISSIONS.get(role.value, ()))
+            )
+        ]
         group.permissions.set(wanted)

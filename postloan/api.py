@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
-from org.roles import has_role_perm
+from org.permissions import has_role_perm
 from postloan import selectors, services
 from postloan.daily import daily_run
 from postloan.models import (

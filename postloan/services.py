@@ -16,7 +16,8 @@ from django_fsm import ConcurrentTransition
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
-from org.roles import has_role_perm, primary_role
+from org.permissions import has_role_perm
+from org.roles import primary_role
 from postloan.daily import daily_run
 from postloan.models import (
     CLASS_RANK,

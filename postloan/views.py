@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from common.errors import DomainError, Forbidden, InvalidInput, NotFound
-from org.roles import has_role_perm
+from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors, services
 from postloan.models import Classification, InspectionMethod, InspectionTask

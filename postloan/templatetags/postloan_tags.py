@@ -1,7 +1,7 @@
 from django import template
 
 from common.errors import NotFound
-from org.roles import has_role_perm
+from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
 from postloan.models import Classification, Loan

@@ -1,0 +1,91 @@
+"""What each role may do, as django-rules rules: one rule per product permission.
+
+A rule is the role part (one of the user's roles' groups holds the permission in the
+database, as the admin edits it; org.roles.role_grants reads it once per request) and, where
+the permission is about one application, the object rules of segregation of duties on top
+(applications.permissions), whatever the group holds. `has_role_perm` tests a rule; it never
+looks at `is_superuser`: administrators configure the system, they do not take credit
+decisions. Tested without an object, a rule answers whether the role may take the action at
+all (the object rules do not refuse then).
+"""
+
+import rules
+from rest_framework.permissions import BasePermission
+
+from applications.permissions import (
+    filed_it,
+    investigated_it,
+    manages_it,
+    recorded_the_disbursement,
+)
+from org.roles import ROLE_PERMISSIONS, Role, role_permissions, roles_of
+
+# --- Role predicates: one per role, from the user's groups -------------------------------
+
+
+def _holds(role: Role) -> rules.Predicate:
+    @rules.predicate(name=f"is_{role.value}")
+    def holds(user) -> bool:
+        return role.value in roles_of(user)
+
+    return holds
+
+
+is_relationship_manager = _holds(Role.RELATIONSHIP_MANAGER)
+is_credit_reviewer = _holds(Role.CREDIT_REVIEWER)
+is_approver = _holds(Role.APPROVER)
+is_committee_member = _holds(Role.COMMITTEE_MEMBER)
+is_disbursement_officer = _holds(Role.DISBURSEMENT_OFFICER)
+is_disbursement_checker = _holds(Role.DISBURSEMENT_CHECKER)
+is_risk_officer = _holds(Role.RISK_OFFICER)
+is_branch_head = _holds(Role.BRANCH_HEAD)
+is_administrator = _holds(Role.ADMINISTRATOR)
+is_applicant = _holds(Role.APPLICANT)
+
+
+def a_role_grants(permission: str) -> rules.Predicate:
+    """One of the user's roles holds `permission` (its group's permissions in the database)."""
+
+    @rules.predicate(name=f"a_role_grants:{permission}")
+    def grants(user) -> bool:
+        return permission in role_permissions(user)
+
+    return grants
+
+
+# --- The rules -------------------------------------------------------------------------------
+
+# The object rules each permission has on top of the role's, when tested with an object.
+OBJECT_RULES: dict[str, rules.Predicate] = {
+    # 审贷分离: whoever filed, manages or investigated an application never decides it.
+    "applications.decide_application": ~filed_it & ~manages_it & ~investigated_it,
+    # Maker-checker: whoever recorded the disbursement does not confirm it.
+    "applications.disburse_application": ~recorded_the_disbursement,
+}
+
+PRODUCT_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+
+PERMISSIONS = rules.RuleSet()
+for _permission in sorted(PRODUCT_PERMISSIONS):
+    PERMISSIONS.add_rule(
+        _permission, a_role_grants(_permission) & OBJECT_RULES.get(_permission, rules.always_allow)
+    )
+
+
+def has_role_perm(user, permission: str, obj=None) -> bool:
+    """May `user` do `permission` (on `obj`)? Through their roles only, never is_superuser."""
+    return PERMISSIONS.test_rule(permission, user, obj)
+
+
+class HasRule(BasePermission):
+    """DRF: the request's user passes the rule `permission` (without an object; the service
+    checks the object rules with the object)."""
+
+    def __init__(self, permission: str):
+        self.permission = permission
+
+    def __call__(self):
+        return self
+
+    def has_permission(self, request, view) -> bool:
+        return has_role_perm(request.user, self.permission)
