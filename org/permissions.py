@@ -18,6 +18,7 @@ from applications.permissions import (
     manages_it,
     recorded_the_disbursement,
 )
+from common.errors import Forbidden
 from org.roles import ROLE_PERMISSIONS, Role, role_permissions, roles_of
 
 # --- Role predicates: one per role, from the user's groups -------------------------------
@@ -79,7 +80,7 @@ def has_role_perm(user, permission: str, obj=None) -> bool:
 
 class HasRule(BasePermission):
     """DRF: the request's user passes the rule `permission` (without an object; the service
-    checks the object rules with the object)."""
+    checks the object rules with the object). `permission_classes = [HasRule("app.perm")]`."""
 
     def __init__(self, permission: str):
         self.permission = permission
@@ -88,4 +89,7 @@ class HasRule(BasePermission):
         return self
 
     def has_permission(self, request, view) -> bool:
-        return has_role_perm(request.user, self.permission)
+        # Forbidden rather than False: the answer has the API's body ({"detail", "code"}).
+        if not has_role_perm(request.user, self.permission):
+            raise Forbidden()
+        return True

@@ -8,12 +8,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
-from org.permissions import has_role_perm
+from org.permissions import HasRule
 from postloan import selectors, services
 from postloan.daily import daily_run
 from postloan.models import (
@@ -28,6 +29,7 @@ from postloan.models import (
 
 # --- Output serializers ----------------------------------------------------------------------
 
+
 class LoanSerializer(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id")
     reference = serializers.CharField(source="application.reference")
@@ -39,13 +41,34 @@ class LoanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Loan
-        fields = ["id", "application", "reference", "company_name", "status", "currency",
-                  "principal", "disbursed_on", "scheduled_total", "paid_total",
-                  "outstanding_total", "outstanding_principal", "paid_instalments",
-                  "oldest_unpaid_due", "days_past_due", "classification",
-                  "classification_display", "is_non_performing", "last_inspection_on",
-                  "next_inspection_due", "litigation_flag", "guarantor_trouble_flag",
-                  "flags_note", "relationship_manager", "branch", "closed_at"]
+        fields = [
+            "id",
+            "application",
+            "reference",
+            "company_name",
+            "status",
+            "currency",
+            "principal",
+            "disbursed_on",
+            "scheduled_total",
+            "paid_total",
+            "outstanding_total",
+            "outstanding_principal",
+            "paid_instalments",
+            "oldest_unpaid_due",
+            "days_past_due",
+            "classification",
+            "classification_display",
+            "is_non_performing",
+            "last_inspection_on",
+            "next_inspection_due",
+            "litigation_flag",
+            "guarantor_trouble_flag",
+            "flags_note",
+            "relationship_manager",
+            "branch",
+            "closed_at",
+        ]
 
 
 class InstalmentPositionSerializer(serializers.Serializer):
@@ -72,10 +95,29 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InspectionTask
-        fields = ["id", "application", "reference", "company_name", "kind", "status",
-                  "due_date", "days_overdue", "method", "questions", "answers", "findings",
-                  "outcome", "revenue_previous", "revenue_current", "owner", "owner_name",
-                  "alert", "created_at", "completed_by", "completed_at"]
+        fields = [
+            "id",
+            "application",
+            "reference",
+            "company_name",
+            "kind",
+            "status",
+            "due_date",
+            "days_overdue",
+            "method",
+            "questions",
+            "answers",
+            "findings",
+            "outcome",
+            "revenue_previous",
+            "revenue_current",
+            "owner",
+            "owner_name",
+            "alert",
+            "created_at",
+            "completed_by",
+            "completed_at",
+        ]
 
     def get_owner_name(self, obj) -> str:
         return obj.owner.get_full_name() or obj.owner.username
@@ -93,10 +135,26 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "application", "reference", "company_name", "rule", "rule_code",
-                  "rule_name", "rule_kind", "severity", "evidence", "status", "action_plan",
-                  "created_at", "acknowledged_by", "acknowledged_at", "closed_by",
-                  "closed_at", "close_comment"]
+        fields = [
+            "id",
+            "application",
+            "reference",
+            "company_name",
+            "rule",
+            "rule_code",
+            "rule_name",
+            "rule_kind",
+            "severity",
+            "evidence",
+            "status",
+            "action_plan",
+            "created_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "closed_by",
+            "closed_at",
+            "close_comment",
+        ]
 
 
 class RepaymentSerializer(serializers.ModelSerializer):
@@ -104,8 +162,16 @@ class RepaymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Repayment
-        fields = ["id", "amount", "currency", "value_date", "external_id", "source",
-                  "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "value_date",
+            "external_id",
+            "source",
+            "recorded_by",
+            "created_at",
+        ]
 
 
 class ClassificationChangeSerializer(serializers.ModelSerializer):
@@ -117,9 +183,21 @@ class ClassificationChangeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ClassificationChange
-        fields = ["id", "application", "kind", "status", "from_classification",
-                  "to_classification", "days_past_due", "reason", "proposed_by", "created_at",
-                  "decided_by", "decided_at", "decision_comment"]
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "status",
+            "from_classification",
+            "to_classification",
+            "days_past_due",
+            "reason",
+            "proposed_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
 
 
 class WriteOffSerializer(serializers.ModelSerializer):
@@ -128,8 +206,19 @@ class WriteOffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteOff
-        fields = ["id", "application", "status", "amount", "currency", "reason",
-                  "proposed_by", "created_at", "decided_by", "decided_at", "decision_comment"]
+        fields = [
+            "id",
+            "application",
+            "status",
+            "amount",
+            "currency",
+            "reason",
+            "proposed_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
 
 
 class LoanDetailSerializer(serializers.Serializer):
@@ -154,22 +243,32 @@ def _flag(value) -> bool:
 
 # --- Loans ---------------------------------------------------------------------------------
 
+
 class LoanListApi(ListAPIView):
     """Loans in your scope, worst first. Filters: status, classification, mine."""
 
     serializer_class = LoanSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("status", str),
-                               OpenApiParameter("classification", str),
-                               OpenApiParameter("mine", bool)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("classification", str),
+            OpenApiParameter("mine", bool),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
-        return selectors.loan_list(user=self.request.user, filters={
-            "status": params.get("status"), "classification": params.get("classification"),
-            "mine": _flag(params.get("mine"))})
+        return selectors.loan_list(
+            user=self.request.user,
+            filters={
+                "status": params.get("status"),
+                "classification": params.get("classification"),
+                "mine": _flag(params.get("mine")),
+            },
+        )
 
 
 class LoanDetailApi(APIView):
@@ -182,8 +281,9 @@ class LoanDetailApi(APIView):
 
 class RepaymentApi(APIView):
     class PostloanRepaymentInputSerializer(serializers.Serializer):
-        amount = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                          min_value=Decimal("0.01"))
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
         value_date = serializers.DateField()
         currency = serializers.CharField(max_length=3, required=False)
         external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -191,15 +291,17 @@ class RepaymentApi(APIView):
     @extend_schema(responses=RepaymentSerializer(many=True))
     def get(self, request, application_id: int):
         loan = selectors.loan_get(user=request.user, application_id=application_id)
-        return Response(RepaymentSerializer(loan.repayments.order_by("value_date", "id"),
-                                            many=True).data)
+        return Response(
+            RepaymentSerializer(loan.repayments.order_by("value_date", "id"), many=True).data
+        )
 
     @extend_schema(request=PostloanRepaymentInputSerializer, responses={201: LoanDetailSerializer})
     def post(self, request, application_id: int):
         serializer = self.PostloanRepaymentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.repayment_record(application_id=application_id, actor=request.user,
-                                  **serializer.validated_data)
+        services.repayment_record(
+            application_id=application_id, actor=request.user, **serializer.validated_data
+        )
         response = _detail(request, application_id)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -219,54 +321,62 @@ class RepaymentImportApi(APIView):
         file_name = serializers.CharField()
         row_count = serializers.IntegerField()
 
-    @extend_schema(request=PostloanImportInputSerializer, responses={201: PostloanImportOutputSerializer})
+    @extend_schema(
+        request=PostloanImportInputSerializer, responses={201: PostloanImportOutputSerializer}
+    )
     def post(self, request):
         serializer = self.PostloanImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         if upload.size > 5 * 1024 * 1024:
             raise InvalidInput(details={"file": [_("The file is too large (5 MB at most).")]})
-        batch = services.repayment_import(actor=request.user, file_name=upload.name,
-                                          content=upload.read())
-        return Response(self.PostloanImportOutputSerializer(batch).data, status=status.HTTP_201_CREATED)
+        batch = services.repayment_import(
+            actor=request.user, file_name=upload.name, content=upload.read()
+        )
+        return Response(
+            self.PostloanImportOutputSerializer(batch).data, status=status.HTTP_201_CREATED
+        )
 
 
 class LoanFlagApi(APIView):
     class PostloanFlagInputSerializer(serializers.Serializer):
         litigation = serializers.BooleanField(required=False, allow_null=True, default=None)
-        guarantor_trouble = serializers.BooleanField(required=False, allow_null=True,
-                                                     default=None)
+        guarantor_trouble = serializers.BooleanField(required=False, allow_null=True, default=None)
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     @extend_schema(request=PostloanFlagInputSerializer, responses=LoanSerializer)
     def post(self, request, application_id: int):
         serializer = self.PostloanFlagInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.loan_flag(application_id=application_id, actor=request.user,
-                           **serializer.validated_data)
+        services.loan_flag(
+            application_id=application_id, actor=request.user, **serializer.validated_data
+        )
         loan = selectors.loan_get(user=request.user, application_id=application_id)
         return Response(LoanSerializer(loan).data)
 
 
 class ClassificationProposeApi(APIView):
     class PostloanClassificationInputSerializer(serializers.Serializer):
-        to_classification = serializers.CharField(max_length=20, help_text="normal, special_mention, substandard, doubtful or loss")
+        to_classification = serializers.CharField(
+            max_length=20, help_text="normal, special_mention, substandard, doubtful or loss"
+        )
         reason = serializers.CharField(max_length=4000)
 
-    @extend_schema(request=PostloanClassificationInputSerializer, responses={201: ClassificationChangeSerializer})
+    @extend_schema(
+        request=PostloanClassificationInputSerializer,
+        responses={201: ClassificationChangeSerializer},
+    )
     def post(self, request, application_id: int):
         serializer = self.PostloanClassificationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        change = services.classification_propose(application_id=application_id,
-                                                 actor=request.user,
-                                                 **serializer.validated_data)
-        return Response(ClassificationChangeSerializer(change).data,
-                        status=status.HTTP_201_CREATED)
+        change = services.classification_propose(
+            application_id=application_id, actor=request.user, **serializer.validated_data
+        )
+        return Response(ClassificationChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 class PostloanDecisionInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True,
-                                    default="")
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class ClassificationPendingApi(ListAPIView):
@@ -281,13 +391,15 @@ class ClassificationPendingApi(ListAPIView):
 class ClassificationDecideApi(APIView):
     approve = True
 
-    @extend_schema(request=PostloanDecisionInputSerializer, responses=ClassificationChangeSerializer)
+    @extend_schema(
+        request=PostloanDecisionInputSerializer, responses=ClassificationChangeSerializer
+    )
     def post(self, request, pk: int):
         serializer = PostloanDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        change = services.classification_decide(change_id=pk, actor=request.user,
-                                                approve=self.approve,
-                                                **serializer.validated_data)
+        change = services.classification_decide(
+            change_id=pk, actor=request.user, approve=self.approve, **serializer.validated_data
+        )
         return Response(ClassificationChangeSerializer(change).data)
 
 
@@ -311,8 +423,9 @@ class WriteOffProposeApi(APIView):
     def post(self, request, application_id: int):
         serializer = self.PostloanWriteOffInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        write_off = services.write_off_propose(application_id=application_id,
-                                               actor=request.user, **serializer.validated_data)
+        write_off = services.write_off_propose(
+            application_id=application_id, actor=request.user, **serializer.validated_data
+        )
         return Response(WriteOffSerializer(write_off).data, status=status.HTTP_201_CREATED)
 
 
@@ -332,9 +445,9 @@ class WriteOffDecideApi(APIView):
     def post(self, request, pk: int):
         serializer = PostloanDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        write_off = services.write_off_decide(write_off_id=pk, actor=request.user,
-                                              approve=self.approve,
-                                              **serializer.validated_data)
+        write_off = services.write_off_decide(
+            write_off_id=pk, actor=request.user, approve=self.approve, **serializer.validated_data
+        )
         return Response(WriteOffSerializer(write_off).data)
 
 
@@ -353,24 +466,35 @@ class WriteOffRejectApi(WriteOffDecideApi):
 
 # --- Tasks ---------------------------------------------------------------------------------
 
+
 class TaskListApi(ListAPIView):
     """Post-loan inspection tasks in your scope. Filters: status, mine, overdue, application."""
 
     serializer_class = TaskSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mine", bool),
-                               OpenApiParameter("overdue", bool),
-                               OpenApiParameter("application", int)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("mine", bool),
+            OpenApiParameter("overdue", bool),
+            OpenApiParameter("application", int),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
         application = params.get("application")
-        return selectors.task_list(user=self.request.user, filters={
-            "status": params.get("status"), "mine": _flag(params.get("mine")),
-            "overdue": _flag(params.get("overdue")),
-            "application": int(application) if (application or "").isdigit() else None})
+        return selectors.task_list(
+            user=self.request.user,
+            filters={
+                "status": params.get("status"),
+                "mine": _flag(params.get("mine")),
+                "overdue": _flag(params.get("overdue")),
+                "application": int(application) if (application or "").isdigit() else None,
+            },
+        )
 
 
 class TaskDetailApi(APIView):
@@ -383,16 +507,30 @@ class TaskCompleteApi(APIView):
     class PostloanTaskCompleteInputSerializer(serializers.Serializer):
         findings = serializers.CharField(max_length=10000)
         outcome = serializers.CharField(max_length=10, help_text="positive, neutral or negative")
-        answers = serializers.DictField(child=serializers.CharField(allow_blank=True,
-                                                                    max_length=2000),
-                                        required=False, default=dict)
-        method = serializers.CharField(max_length=20, required=False, help_text="site_visit or remote")
-        revenue_previous = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                                    min_value=Decimal("0"), required=False,
-                                                    allow_null=True, default=None)
-        revenue_current = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                                   min_value=Decimal("0"), required=False,
-                                                   allow_null=True, default=None)
+        answers = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, max_length=2000),
+            required=False,
+            default=dict,
+        )
+        method = serializers.CharField(
+            max_length=20, required=False, help_text="site_visit or remote"
+        )
+        revenue_previous = serializers.DecimalField(
+            max_digits=18,
+            decimal_places=2,
+            min_value=Decimal("0"),
+            required=False,
+            allow_null=True,
+            default=None,
+        )
+        revenue_current = serializers.DecimalField(
+            max_digits=18,
+            decimal_places=2,
+            min_value=Decimal("0"),
+            required=False,
+            allow_null=True,
+            default=None,
+        )
 
     @extend_schema(request=PostloanTaskCompleteInputSerializer, responses=TaskSerializer)
     def post(self, request, pk: int):
@@ -412,7 +550,10 @@ class TaskAttachmentApi(APIView):
         id = serializers.IntegerField()
         name = serializers.CharField()
 
-    @extend_schema(request=PostloanAttachmentInputSerializer, responses={201: PostloanAttachmentOutputSerializer})
+    @extend_schema(
+        request=PostloanAttachmentInputSerializer,
+        responses={201: PostloanAttachmentOutputSerializer},
+    )
     def post(self, request, pk: int):
         serializer = self.PostloanAttachmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -420,38 +561,47 @@ class TaskAttachmentApi(APIView):
         if upload.size > 10 * 1024 * 1024:
             raise InvalidInput(details={"file": [_("The file is too large (10 MB at most).")]})
         attachment = services.task_attachment_add(task_id=pk, actor=request.user, file=upload)
-        return Response(self.PostloanAttachmentOutputSerializer(attachment).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            self.PostloanAttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED
+        )
 
 
 # --- Alerts and the queue ------------------------------------------------------------------
+
 
 class AlertListApi(ListAPIView):
     """Alerts in your scope; open and acknowledged ones unless `status` is given."""
 
     serializer_class = AlertSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("status", str),
-                               OpenApiParameter("application", int)])
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str), OpenApiParameter("application", int)]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
         application = params.get("application")
-        return selectors.alert_list(user=self.request.user, filters={
-            "status": params.get("status"),
-            "application": int(application) if (application or "").isdigit() else None})
+        return selectors.alert_list(
+            user=self.request.user,
+            filters={
+                "status": params.get("status"),
+                "application": int(application) if (application or "").isdigit() else None,
+            },
+        )
 
 
 class AlertActionApi(APIView):
     action_name = ""
 
     class PostloanAlertActionInputSerializer(serializers.Serializer):
-        comment = serializers.CharField(max_length=4000, required=False, allow_blank=True,
-                                        default="")
-        action_plan = serializers.CharField(max_length=4000, required=False, allow_blank=True,
-                                            default="")
+        comment = serializers.CharField(
+            max_length=4000, required=False, allow_blank=True, default=""
+        )
+        action_plan = serializers.CharField(
+            max_length=4000, required=False, allow_blank=True, default=""
+        )
 
     @extend_schema(request=PostloanAlertActionInputSerializer, responses=AlertSerializer)
     def post(self, request, pk: int):
@@ -461,12 +611,12 @@ class AlertActionApi(APIView):
         if self.action_name == "acknowledge":
             services.alert_acknowledge(alert_id=pk, actor=request.user, comment=data["comment"])
         elif self.action_name == "plan":
-            services.alert_record_plan(alert_id=pk, actor=request.user,
-                                       action_plan=data["action_plan"])
+            services.alert_record_plan(
+                alert_id=pk, actor=request.user, action_plan=data["action_plan"]
+            )
         else:
             services.alert_close(alert_id=pk, actor=request.user, comment=data["comment"])
-        return Response(AlertSerializer(selectors.alert_get(user=request.user,
-                                                            alert_id=pk)).data)
+        return Response(AlertSerializer(selectors.alert_get(user=request.user, alert_id=pk)).data)
 
 
 class AlertAcknowledgeApi(AlertActionApi):
@@ -514,18 +664,23 @@ class QueueApi(APIView):
     @extend_schema(responses=QueueSerializer)
     def get(self, request):
         user = request.user
-        return Response(QueueSerializer({
-            "overdue_tasks": selectors.overdue_task_queue(user=user)[:100],
-            "alerts": selectors.alert_list(user=user)[:100],
-            "portfolio": selectors.portfolio_by_classification(user=user),
-        }).data)
+        return Response(
+            QueueSerializer(
+                {
+                    "overdue_tasks": selectors.overdue_task_queue(user=user)[:100],
+                    "alerts": selectors.alert_list(user=user)[:100],
+                    "portfolio": selectors.portfolio_by_classification(user=user),
+                }
+            ).data
+        )
 
 
 class PortfolioApi(APIView):
     @extend_schema(responses=PortfolioSerializer)
     def get(self, request):
-        return Response(PortfolioSerializer(
-            selectors.portfolio_by_classification(user=request.user)).data)
+        return Response(
+            PortfolioSerializer(selectors.portfolio_by_classification(user=request.user)).data
+        )
 
 
 class DailyJobApi(APIView):
@@ -539,10 +694,8 @@ class DailyJobApi(APIView):
         warning_inspections_created = serializers.IntegerField()
         seconds = serializers.FloatField()
 
+    permission_classes = [IsAuthenticated, HasRule("postloan.triage_alert")]
+
     @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
     def post(self, request):
-        if not has_role_perm(request.user, "postloan.triage_alert"):
-            from common.errors import Forbidden
-
-            raise Forbidden()
         return Response(self.PostloanDailyJobOutputSerializer(daily_run()).data)

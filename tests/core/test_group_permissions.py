@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from applications.services import application_transition
-from loanflow.errors import SegregationOfDuties
+from common.errors import SegregationOfDuties
 from org.roles import ROLE_PERMISSIONS, Role, sync_role_groups
 from tests.factories import ApplicationFactory
 
@@ -94,3 +94,15 @@ def test_migrating_again_keeps_what_the_admin_set_and_recreates_a_missing_group(
     assert not rm_group.permissions.exists()
     risk = Group.objects.get(name=Role.RISK_OFFICER)
     assert risk.permissions.count() == len(ROLE_PERMISSIONS[Role.RISK_OFFICER])
+
+
+def test_an_api_guarded_by_a_rule_follows_the_group(api, staff):
+    url = reverse("api-postloan-daily-job")
+    assert api(staff["rm"]).post(url).status_code == 403
+    assert api(User.objects.get(pk=staff["risk"].pk)).post(url).status_code == 200
+    Group.objects.get(name=Role.RISK_OFFICER).permissions.remove(
+        _permission("postloan.triage_alert")
+    )
+    response = api(User.objects.get(pk=staff["risk"].pk)).post(url)
+    assert response.status_code == 403
+    assert response.data["code"] == "forbidden"
