@@ -84,7 +84,8 @@ def role_grants(user) -> dict[str, frozenset[str]]:
     for the request (dropping `_loanflow_roles` drops it all); never through is_superuser."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return {}
-    if "_loanflow_roles" not in user.__dict__:
+    # getattr, not user.__dict__: request.user is a SimpleLazyObject.
+    if getattr(user, "_loanflow_roles", None) is None:
         grants: dict[str, set[str]] = {}
         rows = user.groups.values_list(
             "name", "permissions__content_type__app_label", "permissions__codename"
@@ -116,12 +117,6 @@ def role_permissions(user) -> frozenset[str]:
 def roles_granting(user, permission: str) -> set[str]:
     """Which of the user's roles hold `permission` (the role the audit trail records)."""
     return {role for role, perms in role_grants(user).items() if permission in perms}
-
-
-def forget_roles(user) -> None:
-    """Drop what was read of the user's roles (after their groups changed)."""
-    for attr in ("_loanflow_role_grants", "_loanflow_roles", "_loanflow_role_perms"):
-        user.__dict__.pop(attr, None)
 
 
 def primary_role(user, among: set[str] | None = None) -> str:
