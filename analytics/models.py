@@ -1,5 +1,5 @@
 """Process measurement. One StageVisit row per stay of an application in a stage, written when the
-stage ends (analytics.receivers), so every figure is an aggregate over this table instead of a
+stage ends (applications.effects), so every figure is an aggregate over this table instead of a
 reconstruction of the audit trail with window functions."""
 
 import math

@@ -1,5 +1,5 @@
 """A loan's position from its schedule and repayments, in Python (the daily job computes the
-same figures in SQL: postloan.daily). Used for one loan's page and the SQLite fallback.
+same figures in SQL: postloan.daily). Used for one loan's page.
 
 Repayments are allocated to instalments oldest first; within an instalment interest is paid
 before principal. Days past due count from the due date of the oldest instalment not fully

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 # Each completed visit's previous visit of the same stage by the same application, and its
-# previous rework visit of that stage (the SQL runs on PostgreSQL and SQLite >= 3.33). Only the
+# previous rework visit of that stage. Only the
 # rows that get a value are written: most visits are an application's first of their stage.
 BACKFILL = """
     UPDATE analytics_stagevisit

@@ -39,31 +39,6 @@ DROP FUNCTION IF EXISTS approvals_queue_count();
 """
 
 
-def _sqlite_add(row: str, delta: str) -> str:
-    return (f"INSERT INTO approvals_queuecount (role, branch_id, status, slot, n) "
-            f"VALUES ({row}.role, {row}.branch_id, {row}.status, {row}.id %% {SLOTS}, {delta}) "
-            f"ON CONFLICT (role, branch_id, status, slot) DO UPDATE SET n = n + ({delta});")
-
-
-SQLITE_FORWARD = [
-    f"""CREATE TRIGGER approvals_queue_count_insert AFTER INSERT ON approvals_approvaltask
-        WHEN NEW.status IN {OPEN} BEGIN {_sqlite_add("NEW", "1")} END;""",
-    f"""CREATE TRIGGER approvals_queue_count_delete AFTER DELETE ON approvals_approvaltask
-        WHEN OLD.status IN {OPEN} BEGIN {_sqlite_add("OLD", "-1")} END;""",
-    f"""CREATE TRIGGER approvals_queue_count_leave AFTER UPDATE OF status, role, branch_id
-        ON approvals_approvaltask
-        WHEN OLD.status IN {OPEN} AND (OLD.status <> NEW.status OR OLD.role <> NEW.role
-                                      OR OLD.branch_id <> NEW.branch_id)
-        BEGIN {_sqlite_add("OLD", "-1")} END;""",
-    f"""CREATE TRIGGER approvals_queue_count_enter AFTER UPDATE OF status, role, branch_id
-        ON approvals_approvaltask
-        WHEN NEW.status IN {OPEN} AND (OLD.status <> NEW.status OR OLD.role <> NEW.role
-                                      OR OLD.branch_id <> NEW.branch_id)
-        BEGIN {_sqlite_add("NEW", "1")} END;""",
-]
-SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS approvals_queue_count_{name};"
-                   for name in ("insert", "delete", "leave", "enter")]
-
 FILL = f"""
 INSERT INTO approvals_queuecount (role, branch_id, status, slot, n)
 SELECT role, branch_id, status, id %% {SLOTS}, COUNT(*) FROM approvals_approvaltask
@@ -72,25 +47,13 @@ WHERE status IN {OPEN} GROUP BY role, branch_id, status, id %% {SLOTS}
 
 
 def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-    else:
-        raise NotImplementedError(f"queue count triggers for {vendor}")
+    schema_editor.execute(PG_FORWARD)
     schema_editor.execute("DELETE FROM approvals_queuecount")
     schema_editor.execute(FILL)
 
 
 def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
+    schema_editor.execute(PG_BACKWARD)
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ so a slot taken from the transaction id puts them on different rows. Only the su
 count's slots means anything (approvals.selectors.task_queue_counts), so a task may leave a
 count through a different slot than the one it entered by; a slot may go below zero.
 
-SQLite keeps the id-based triggers: it runs one writer at a time."""
+"""
 
 from django.db import migrations
 
@@ -49,8 +49,7 @@ BY_TASK = _function(f"{{row}}.id %% {SLOTS}")
 
 def _replace(function: str):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(function)
+        schema_editor.execute(function)
 
     return run
 

@@ -13,7 +13,7 @@ Now a decision defers the trigger while it works and fires it at the end
 (approvals.services.queue_counts_last: SET CONSTRAINTS ... DEFERRED, then IMMEDIATE), so it
 holds its count rows only from its last statement to its commit. Everywhere else the trigger
 fires as before, at the end of each statement (INITIALLY IMMEDIATE); the function is 0005's.
-SQLite keeps its triggers: it runs one writer at a time."""
+"""
 
 from django.db import migrations
 
@@ -34,8 +34,7 @@ CREATE TRIGGER approvals_queue_count
 
 def _replace(sql: str):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+        schema_editor.execute(sql)
 
     return run
 
