@@ -47,5 +47,5 @@ log "Test suite (PostgreSQL, Redis, chromium)"
 
 if [ -f bench/run.py ]; then
     log "Benchmark smoke run (--scale 0.001, no timings asserted)"
-    .venv/bin/python bench/run.py --scale 0.001 --smoke
+    .venv/bin/python bench/run.py --scale 0.001 --smoke --database loanflow_bench_smoke
 fi
