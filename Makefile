@@ -11,9 +11,6 @@ test:
 bench:
 	bash scripts/bench.sh $(ARGS)
 
-# manage.py needs a DATABASE_URL (PostgreSQL only); these two read or check no data.
-lint messages: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/loanflow
-
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/python manage.py makemigrations --check --dry-run

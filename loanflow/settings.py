@@ -1,6 +1,7 @@
 """LoanFlow settings: one module, configured from environment variables only.
 
-DATABASE_URL (PostgreSQL) is required; `make run` sets it to an embedded PostgreSQL under var/pg.
+DATABASE_URL names the PostgreSQL server (required in production; `make run` sets it to an
+embedded PostgreSQL under var/pg; elsewhere it defaults to the local server on 127.0.0.1).
 Without REDIS_URL, Celery uses a local filesystem:// broker under var/. DJANGO_PRODUCTION=true
 turns on the production hardening that `manage.py check --deploy` inspects.
 """
@@ -94,14 +95,13 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL only. `make run` starts an embedded server (scripts/embedded_pg.py) and sets
-# DATABASE_URL to its socket; everywhere else DATABASE_URL names the server to use.
-_database_url = env_str("DATABASE_URL", "")
-if not _database_url:
-    raise ImproperlyConfigured(
-        "DATABASE_URL is not set. LoanFlow runs on PostgreSQL only: set DATABASE_URL "
-        "(postgres://user:password@host:5432/name), or start it with `make run`, which "
-        "starts an embedded PostgreSQL under var/pg and sets it."
-    )
+# DATABASE_URL to its socket; everywhere else DATABASE_URL names the server to use. Outside
+# production an unset DATABASE_URL means the local server `make test` uses, so manage.py's
+# checks and catalogue commands run on a developer's machine; production requires it.
+if PRODUCTION:
+    _database_url = env_str("DATABASE_URL")
+else:
+    _database_url = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loanflow")
 DATABASES = {"default": environ.Env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
