@@ -112,9 +112,10 @@ def decisions_come_from_the_approval_route(
     application: LoanApplication, *, actor, data: dict
 ) -> str | None:
     """A person's decision must be taken at a task of the route by someone allowed to act
-    there (role, 审贷分离, one step per person, limit at the grade)."""
+    there (role, 审贷分离, one step per person, limit at the grade). `data["approval_task"]`:
+    the task the decision was taken at (as approvals.services read it, locked), or its id."""
     return approvals_services.approval_decision_refusal(
-        application=application, actor=actor, task_id=data.get("approval_task")
+        application=application, actor=actor, task=data.get("approval_task")
     )
 
 

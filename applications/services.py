@@ -11,7 +11,7 @@ import copy
 import logging
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -196,6 +196,8 @@ def _jsonable(data: dict) -> dict:
             out[key] = str(value)
         elif isinstance(value, list | tuple):
             out[key] = [str(v) if isinstance(v, Decimal) else v for v in value]
+        elif isinstance(value, models.Model):  # e.g. the approval task: its id
+            out[key] = value.pk
         elif isinstance(value, str | int | float | bool | dict) or value is None:
             out[key] = value
         else:

@@ -13,6 +13,18 @@ from approvals.selectors import acted_steps, approver_limit
 from org.roles import roles_of
 
 
+def read_once(task: ApprovalTask, key, read):
+    """What a check reads about `task`, read once per task instance. A decision reads its
+    task locked (with its application); the task's service checks the decider, then the
+    application's transition checks the same decider at the same task again (its duty rule):
+    the second check reuses these reads, taken under the same locks in the same
+    transaction."""
+    memo = task.__dict__.setdefault("_check_reads", {})
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 @rules.predicate
 def holds_the_steps_role(user, task: ApprovalTask) -> bool:
     return task is not None and task.role in roles_of(user)
@@ -34,7 +46,9 @@ def other_steps_acted_at(user, task: ApprovalTask) -> set[str]:
     """The other steps of the task's application at which `user` acted (one query)."""
     if task is None or task.kind != ApprovalTask.Kind.STEP:
         return set()
-    acted = acted_steps(application_id=task.application_id).get(user.pk, set())
+    acted = read_once(
+        task, "acted_steps", lambda: acted_steps(application_id=task.application_id)
+    ).get(user.pk, set())
     return acted - {task.step}
 
 
@@ -53,7 +67,13 @@ def step_checks_limit(task: ApprovalTask) -> bool:
 
 def limit_at_grade(user, task: ApprovalTask):
     application = task.application
-    return approver_limit(user=user, grade=application.risk_grade, currency=application.currency)
+    return read_once(
+        task,
+        ("limit", user.pk, application.risk_grade, application.currency),
+        lambda: approver_limit(
+            user=user, grade=application.risk_grade, currency=application.currency
+        ),
+    )
 
 
 @rules.predicate

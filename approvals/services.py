@@ -203,22 +203,20 @@ def _check(task: ApprovalTask, actor) -> None:
         raise _refuse(exc_class, reason, application=task.application, code=code)
 
 
-def approval_decision_refusal(*, application, actor, task_id) -> str | None:
+def approval_decision_refusal(*, application, actor, task) -> str | None:
     """The segregation-of-duties rule of an approval decision (approve, decline, return to
     investigation) on `application`: a person's decision is taken at a task of its route
-    (`task_id`) by someone allowed to act there (role, 审贷分离, one step per person, limit
-    at the grade). Why not, or None. System decisions, and declines outside approval (the
-    pre-screen's), are not the route's to check."""
+    (`task`: the task, or its id) by someone allowed to act there (role, 审贷分离, one step per
+    person, limit at the grade). Why not, or None. System decisions, and declines outside
+    approval (the pre-screen's), are not the route's to check.
+
+    A decision passes the task as task_decide read it, locked: the checks then reuse what they
+    read about it there (approvals.permissions.read_once), so the rule costs no query."""
     if actor is None or application.status != "in_approval":
         return None
-    task = (
-        ApprovalTask.objects.select_related("record")
-        .filter(pk=task_id, application_id=application.pk)
-        .first()
-        if task_id
-        else None
-    )
-    if task is None:
+    if task is not None and not isinstance(task, ApprovalTask):
+        task = ApprovalTask.objects.select_related("record").filter(pk=task).first()
+    if task is None or task.application_id != application.pk:
         return _("Approval decisions are taken at a step of the approval route.")
     refusal = step_refusal(task=task, actor=actor, application=application)
     return refusal[1] if refusal else None
@@ -539,7 +537,7 @@ def _advance(task: ApprovalTask, actor, comment: str, *, locked=None) -> None:
         transition="approve",
         actor=actor,
         comment=comment,
-        data={"approval_task": task.pk},
+        data={"approval_task": task},
         locked=locked,
     )
 
@@ -658,7 +656,7 @@ def _decide(
             transition="decline",
             actor=actor,
             comment=comment,
-            data={"reasons": reasons, "approval_task": task.pk},
+            data={"reasons": reasons, "approval_task": task},
             locked=task.application,
         )
     elif decision == D.RETURN:
@@ -667,7 +665,7 @@ def _decide(
             transition="return_to_investigation",
             actor=actor,
             comment=comment,
-            data={"approval_task": task.pk},
+            data={"approval_task": task},
             locked=task.application,
         )
     else:
@@ -681,7 +679,7 @@ def _decide(
             transition="request_information",
             actor=actor,
             comment=comment,
-            data={"approval_task": task.pk},
+            data={"approval_task": task},
             locked=task.application,
         )
 

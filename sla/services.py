@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -126,13 +126,19 @@ def clock_start(
     if owner is None and owner_id is not None:
         deadline.owner_id = owner_id
     deadline.next_fire_at = deadline.compute_next_fire_at()
-    # The constraint sla_deadline_one_open refuses a second open clock (no savepoint needed:
-    # ON CONFLICT DO NOTHING). If the subject already has one, started before or concurrently
-    # by another transaction that has committed it, that one stands.
-    Deadline.objects.bulk_create([deadline], ignore_conflicts=True)
-    return Deadline.objects.get(
-        subject_type=subject_type, subject_id=subject_id, step=step, status__in=OPEN
-    )
+    # The constraint sla_deadline_one_open refuses a second open clock. If the subject already
+    # has one, started before or concurrently by another transaction that has committed it,
+    # that one stands.
+    try:
+        with transaction.atomic():
+            deadline.save(force_insert=True)
+    except IntegrityError as exc:
+        if "sla_deadline_one_open" not in str(exc):
+            raise
+        return Deadline.objects.get(
+            subject_type=subject_type, subject_id=subject_id, step=step, status__in=OPEN
+        )
+    return deadline
 
 
 def clock_stop(

@@ -136,6 +136,22 @@ def test_a_decision_checks_its_approver_with_the_task_locked(
     assert application.status == "approved"
 
 
+def test_a_last_step_decision_reads_its_checks_once_for_the_step_and_the_application(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    application = in_approval()
+    tier1 = _reviewed(api, staff, application)
+    with django_assert_max_num_queries(100) as ctx:
+        assert _approve(api, staff["approver"], tier1).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # The task's service and the application's transition both check the decider at the
+    # task; the second check reuses the first one's reads of the locked task.
+    assert sum(1 for q in sql if "UNION ALL" in q and '"member_id"' in q) == 1
+    assert sum(1 for q in sql if 'FROM "approvals_approverlimit"' in q) == 1
+    application.refresh_from_db()
+    assert application.status == "approved"
+
+
 def test_the_route_rule_checks_the_named_step_and_its_actor(matrix, in_approval, staff, api):
     from applications.services import application_transition
     from approvals.services import approval_decision_refusal
@@ -156,18 +172,18 @@ def test_the_route_rule_checks_the_named_step_and_its_actor(matrix, in_approval,
     application.refresh_from_db()
     assert application.status == "in_approval"
     assert "credit_review" in approval_decision_refusal(
-        application=application, actor=staff["reviewer"], task_id=tier1.pk
+        application=application, actor=staff["reviewer"], task=tier1.pk
     )
     # The approver may decide there; a task of another application is no step of this route.
     assert (
         approval_decision_refusal(
-            application=application, actor=staff["approver"], task_id=tier1.pk
+            application=application, actor=staff["approver"], task=tier1.pk
         )
         is None
     )
     other = ApprovalTask.objects.get(application=in_approval())
     assert approval_decision_refusal(
-        application=application, actor=staff["approver"], task_id=other.pk
+        application=application, actor=staff["approver"], task=other.pk
     )
     # System decisions are not the route's to check.
-    assert approval_decision_refusal(application=application, actor=None, task_id=None) is None
+    assert approval_decision_refusal(application=application, actor=None, task=None) is None
