@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "postloan.tasks.daily_job",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Daily at 08:00 bank time: warn when this or next year's holiday calendar is missing.
+    "sla-calendar-coverage": {
+        "task": "sla.tasks.calendar_coverage",
+        "schedule": crontab(hour=8, minute=0),
+    },
     # Every 5 minutes: render offer letters whose render was never enqueued (broker down).
     "disbursement-render-pending-offers": {
         "task": "disbursement.tasks.render_pending_offers",

@@ -11,10 +11,12 @@ class Kind(models.TextChoices):
     STATUS_CHANGE = "status_change", _("Status change")
     INFO_REQUEST = "info_request", _("Request for information")
     DECISION = "decision", _("Decision")
+    SYSTEM = "system", _("System notice")
 
 
-# Escalations cannot be muted: someone must hear about late work.
-UNMUTABLE_KINDS = frozenset({Kind.ESCALATION})
+# Escalations cannot be muted: someone must hear about late work. Nor system notices (the
+# administrators' operational warnings, such as a missing holiday calendar).
+UNMUTABLE_KINDS = frozenset({Kind.ESCALATION, Kind.SYSTEM})
 
 
 class Notification(models.Model):

@@ -9,6 +9,7 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from sla import checks  # noqa: F401  (registers the calendar check)
         from sla.calendar import clear_cache
         from sla.models import BusinessHours, CalendarDay
 

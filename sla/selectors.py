@@ -33,3 +33,43 @@ def deadline_list_for_application(*, application) -> QuerySet[Deadline]:
         .select_related("owner", "branch")
         .order_by("-started_at", "-id")
     )
+
+
+def calendar_regions() -> list[str]:
+    """The calendar regions in use: the branches' and those with business hours (CN always)."""
+    from org.models import Branch
+    from sla.models import BusinessHours
+
+    return sorted(
+        {"CN"}
+        | set(Branch.objects.values_list("region", flat=True).distinct())
+        | set(BusinessHours.objects.values_list("region", flat=True))
+    )
+
+
+def calendar_years_missing(*, years=None) -> list[tuple[str, int]]:
+    """(region, year) for each region in use and each of `years` (default: this year and
+    next) without holiday data: business time in such a year counts Monday to Friday only,
+    public holidays included. A year counts as entered once it has a holiday on a weekday
+    (every published year has some, the Spring Festival at least)."""
+    from sla.models import CalendarDay
+
+    years = sorted(years or _this_year_and_next())
+    entered = set(
+        CalendarDay.objects.filter(kind=CalendarDay.Kind.HOLIDAY, date__year__in=years)
+        .values_list("region", "date__year")
+        .distinct()
+    )
+    return [
+        (region, year)
+        for region in calendar_regions()
+        for year in years
+        if (region, year) not in entered
+    ]
+
+
+def _this_year_and_next() -> list[int]:
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    return [year, year + 1]

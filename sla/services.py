@@ -685,3 +685,42 @@ def _sweep_one_by_one(*, moment: datetime, ids: list[int], skip: list[int]) -> i
             skip.append(pk)
     return fired
 
+
+# --- Calendar coverage ---------------------------------------------------------------------
+
+
+def calendar_coverage_warn() -> list[tuple[str, int]]:
+    """The daily check (beat) that the holiday calendar covers this year and the next: for
+    each region and year without holiday data, a WARNING in the log and a notice to the
+    administrators (in their language, linking to the calendar in the admin). Returns what
+    is missing."""
+    from django.utils.functional import lazy
+
+    from sla.checks import calendar_missing_hint, calendar_missing_message
+    from sla.selectors import calendar_years_missing
+
+    missing = calendar_years_missing()
+    if not missing:
+        return []
+    for region, year in missing:
+        logger.warning(
+            "No holiday data for calendar region %s in %s: business time counts Monday to "
+            "Friday only. %s",
+            region,
+            year,
+            calendar_missing_hint(),
+        )
+    admins = get_user_model().objects.filter(is_active=True, groups__name=Role.ADMINISTRATOR)
+    url = reverse("admin:sla_calendarday_changelist")
+    notify_many(
+        Message(
+            user=admin,
+            kind=NotificationKind.SYSTEM,
+            title=lazy(calendar_missing_message, str)(region, year),
+            body=lazy(calendar_missing_hint, str)(),
+            url=url,
+        )
+        for admin in admins.distinct()
+        for region, year in missing
+    )
+    return missing

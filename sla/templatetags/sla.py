@@ -42,3 +42,12 @@ def deadline_badge(deadline):
 @register.filter
 def business_duration(seconds):
     return format_business_seconds(seconds or 0)
+
+
+@register.simple_tag
+def calendar_coverage_notices() -> list[str]:
+    """The admin's banner: the calendar regions and years in use without holiday data."""
+    from sla.checks import calendar_missing_message
+    from sla.selectors import calendar_years_missing
+
+    return [calendar_missing_message(region, year) for region, year in calendar_years_missing()]

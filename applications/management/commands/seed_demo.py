@@ -27,6 +27,8 @@ from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
 from org.roles import Role, sync_role_groups
+from sla.checks import calendar_missing_message
+from sla.selectors import calendar_years_missing
 
 DEMO_PASSWORD = "demo-Loanflow-2026"
 DEMO_APPS = [
@@ -375,6 +377,8 @@ class Command(BaseCommand):
                     strict,
                 )
         self.print_logins(owners)
+        for region, year in calendar_years_missing():
+            self.stderr.write(self.style.WARNING(calendar_missing_message(region, year)))
         if failures:
             self.stderr.write(
                 self.style.WARNING(

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from sla.seeding import seed_calendar
@@ -7,7 +7,8 @@ from sla.seeding import seed_calendar
 class Command(BaseCommand):
     help = (
         "Seed holidays and make-up working days (调休) for the current and next year from "
-        "the chinese_calendar package."
+        "the chinese_calendar package. Years it has no data for are named on stderr; the "
+        "command fails when the current year is one of them."
     )
 
     def add_arguments(self, parser):
@@ -22,5 +23,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         this_year = timezone.localdate().year
         years = options["year"] or [this_year, this_year + 1]
+        missing = []
         for year, count, note in seed_calendar(years=years, region=options["region"]):
-            self.stdout.write(f"{year}: {count} days. {note}".strip())
+            if note:
+                missing.append(year)
+                self.stderr.write(self.style.WARNING(f"{year}: not seeded. {note}"))
+            else:
+                self.stdout.write(f"{year}: {count} days.")
+        if this_year in missing:
+            raise CommandError(
+                f"The calendar of the current year ({this_year}) could not be seeded: "
+                "business time would count public holidays as working days. Import the "
+                "year with `manage.py sla_import_calendar FILE` or enter it in the admin."
+            )
