@@ -2,15 +2,14 @@
 intake, information requests, the pre-screen rules and the negative list (预审批, 负面清单)."""
 
 import uuid
-from functools import cached_property
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
+from common.storage import documents_store
 
 
 class Stage(models.TextChoices):
@@ -111,30 +110,6 @@ class Collateral(models.Model):
         return self.description
 
 
-class DocumentStorage(FileSystemStorage):
-    """Private storage outside MEDIA_ROOT: documents are only served by the download view,
-    which checks the user's scope. Reads the setting lazily so tests can point it elsewhere."""
-
-    @property
-    def base_location(self):
-        return str(getattr(settings, "LOANFLOW_DOCUMENTS_ROOT",
-                           settings.VAR_DIR / "documents"))
-
-    @property
-    def location(self):
-        import os
-
-        return os.path.abspath(self.base_location)
-
-    @cached_property
-    def base_url(self):
-        return None
-
-
-def document_storage():
-    return DocumentStorage()
-
-
 def document_path(instance, filename: str) -> str:
     # The client's file name is never used on disk.
     return f"{instance.application_id}/{uuid.uuid4().hex}{instance.extension}"
@@ -154,7 +129,7 @@ class Document(models.Model):
                                   blank=True, on_delete=models.CASCADE, related_name="documents")
     version = models.PositiveIntegerField(_("version"), default=1)
     is_current = models.BooleanField(_("current version"), default=True)
-    file = models.FileField(storage=document_storage, upload_to=document_path, max_length=200)
+    file = models.FileField(storage=documents_store, upload_to=document_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=100)
     extension = models.CharField(max_length=10)

@@ -144,10 +144,41 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Stored files (common/storage.py): "default" holds the bank's own files (credit memos,
+# site-visit photos, post-loan attachments), "documents" the applicants' uploads. On the local
+# disk by default (in docker compose, named volumes), or in an S3-compatible object store with
+# LOANFLOW_STORAGE=s3. No store has a public URL: every file goes out through a view that
+# checks the user's scope.
 MEDIA_ROOT = Path(env_str("LOANFLOW_MEDIA_ROOT", str(VAR_DIR / "media")))
-MEDIA_URL = "/media/"
+LOANFLOW_DOCUMENTS_ROOT = Path(env_str("LOANFLOW_DOCUMENTS_ROOT", str(VAR_DIR / "documents")))
+LOANFLOW_STORAGE = env_str("LOANFLOW_STORAGE", "filesystem")
+if LOANFLOW_STORAGE == "s3":
+    _s3 = {
+        "bucket_name": env_str("LOANFLOW_S3_BUCKET"),
+        "endpoint_url": env_str("LOANFLOW_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("LOANFLOW_S3_REGION", "") or None,
+        "access_key": env_str("LOANFLOW_S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("LOANFLOW_S3_SECRET_ACCESS_KEY", "") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    _file_stores = {
+        alias: {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_s3, "location": prefix}}
+        for alias, prefix in (("default", "media"), ("documents", "documents"))
+    }
+elif LOANFLOW_STORAGE == "filesystem":
+    _file_stores = {
+        alias: {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        }
+        for alias, root in (("default", MEDIA_ROOT), ("documents", LOANFLOW_DOCUMENTS_ROOT))
+    }
+else:
+    raise ImproperlyConfigured("LOANFLOW_STORAGE must be filesystem or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **_file_stores,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -159,8 +190,6 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LOANFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1_048_576
 LOANFLOW_MAX_UPLOAD_BYTES = env_int("LOANFLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-# Applicants' documents: outside MEDIA_ROOT, served only by the download view (scope checked).
-LOANFLOW_DOCUMENTS_ROOT = Path(env_str("LOANFLOW_DOCUMENTS_ROOT", str(VAR_DIR / "documents")))
 
 # --- Email ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

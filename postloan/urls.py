@@ -6,6 +6,11 @@ from postloan import api, views
 urlpatterns: list = [
     path("postloan/", views.QueueView.as_view(), name="postloan-queue"),
     path("postloan/tasks/<int:pk>/", views.TaskView.as_view(), name="postloan-task"),
+    path(
+        "postloan/tasks/<int:pk>/attachments/<int:attachment_id>/",
+        views.TaskAttachmentView.as_view(),
+        name="postloan-task-attachment",
+    ),
     path("postloan/alerts/<int:pk>/", views.AlertView.as_view(), name="postloan-alert"),
     path(
         "postloan/loans/<int:application_id>/<str:action>/",

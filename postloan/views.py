@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -84,6 +85,23 @@ class QueueView(StaffView):
             "can_decide": has_role_perm(user, "postloan.decide_classification"),
             "can_import": has_role_perm(user, "postloan.record_repayment"),
         })
+
+
+class TaskAttachmentView(StaffView):
+    """One attachment of an inspection task, downloaded by someone who may see the task."""
+
+    def get(self, request, pk: int, attachment_id: int):
+        task = selectors.task_get(user=request.user, task_id=pk)
+        attachment = task.attachments.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise NotFound()
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound() from None
+        response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class TaskView(StaffView):

@@ -25,6 +25,29 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def file_stores(settings, tmp_path):
+    """Each test's stores in its own folders: {"default": path, "documents": path}."""
+    from django.utils.functional import empty
+
+    from common.storage import documents_storage
+
+    roots = {alias: tmp_path / "stores" / alias for alias in ("default", "documents")}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **{
+            alias: {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(root), "base_url": None},
+            }
+            for alias, root in roots.items()
+        },
+    }
+    documents_storage._wrapped = empty  # looked up again from the new STORAGES
+    yield roots
+    documents_storage._wrapped = empty
+
+
 @pytest.fixture
 def head_office(db) -> Branch:
     return BranchFactory(code="HO", name="Head office", level=Branch.Level.HEAD_OFFICE)

@@ -13,11 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _documents_root(settings, tmp_path):
-    settings.LOANFLOW_DOCUMENTS_ROOT = tmp_path / "documents"
-
-
 @pytest.fixture
 def licence_checklist(product):
     licence = DocumentType.objects.create(code="business_licence", name="Business licence")

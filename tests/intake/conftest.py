@@ -13,10 +13,9 @@ def pdf(name: str = "licence.pdf", content: bytes = PDF_BYTES) -> SimpleUploaded
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
-@pytest.fixture(autouse=True)
-def _documents_root(settings, tmp_path):
-    settings.LOANFLOW_DOCUMENTS_ROOT = tmp_path / "documents"
-    return settings.LOANFLOW_DOCUMENTS_ROOT
+@pytest.fixture
+def _documents_root(file_stores):
+    return file_stores["documents"]
 
 
 @pytest.fixture

@@ -33,3 +33,32 @@ def test_a_pdf_is_stored_under_a_generated_name_keeping_its_display_name(
     assert attachment.name == "site visit.pdf"
     stored = attachment.file.name.rsplit("/", 1)[-1]
     assert stored != "site visit.pdf" and stored.endswith(".pdf") and len(stored) == 36
+
+
+def test_an_attachment_is_downloaded_through_the_task_by_staff_who_may_see_it(
+    api, staff, make_loan, owner, branch
+):
+    from django.test import Client
+
+    from tests.factories import BranchFactory, make_staff
+
+    task = InspectionTask.objects.get(loan=make_loan())
+    _upload(api, staff["rm"], task, "site visit.pdf", b"%PDF-1.4\n%findings\n")
+    attachment = TaskAttachment.objects.get(task=task)
+    url = reverse("postloan-task-attachment", args=[task.pk, attachment.pk])
+    client = Client()
+    client.force_login(staff["rm"])
+    page = client.get(reverse("postloan-task", args=[task.pk])).content.decode()
+    assert f'href="{url}"' in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4\n%findings\n"
+    assert 'filename="site visit.pdf"' in response["Content-Disposition"]
+    # Staff of another branch, the owner and anonymous visitors get nothing.
+    other = make_staff("relationship_manager", BranchFactory(code="SZ", name="Shenzhen"),
+                       username="zoe_rm")
+    for user in (other, owner):
+        client.force_login(user)
+        assert client.get(url).status_code in (403, 404)
+    client.logout()
+    assert client.get(url).status_code == 302
