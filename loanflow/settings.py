@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "portal",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("LOANFLOW_MEDIA_ROOT", str(VAR_DIR / "media")))
 LOANFLOW_DOCUMENTS_ROOT = Path(env_str("LOANFLOW_DOCUMENTS_ROOT", str(VAR_DIR / "documents")))
 LOANFLOW_STORAGE = env_str("LOANFLOW_STORAGE", "filesystem")
+# manage.py backup: where backups go, and the PostgreSQL client's folder (else pg_dump on PATH).
+LOANFLOW_BACKUP_DIR = Path(env_str("LOANFLOW_BACKUP_DIR", str(VAR_DIR / "backups")))
+LOANFLOW_PG_BIN = env_str("LOANFLOW_PG_BIN", "")
 if LOANFLOW_STORAGE == "s3":
     _s3 = {
         "bucket_name": env_str("LOANFLOW_S3_BUCKET"),
