@@ -58,3 +58,14 @@ class Conflict(DomainError):
     def __init__(self, message=None, *, code: str | None = None, missing=None, details=None):
         super().__init__(message, code=code, details=details)
         self.missing = [str(item) for item in (missing or [])]
+
+
+class LockedOut(DomainError):
+    """Too many failed logins for this username from this address (django-axes)."""
+
+    status_code = 429
+    code = "locked_out"
+    default_message = _(
+        "Too many failed logins: this login is locked for a while. Try again later, or ask an "
+        "administrator to unlock it."
+    )

@@ -6,6 +6,7 @@ Without REDIS_URL, Celery uses a local filesystem:// broker under var/. DJANGO_P
 turns on the production hardening that `manage.py check --deploy` inspects.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,9 +130,23 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# A lock-out holds one username from one client address: an attacker elsewhere cannot lock
+# out the owner of the account.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front of LoanFlow append to X-Forwarded-For (the documented TLS proxy: 1).
+# 0, the default, ignores the header: a client could write any address into it.
+LOANFLOW_TRUSTED_PROXIES = env_int("LOANFLOW_TRUSTED_PROXIES", 0)
+if LOANFLOW_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("LOANFLOW_TRUSTED_PROXIES must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "org.auth.client_address"
+# POST /api/v1/auth/token/ per client address (org.auth.AuthTokenThrottle), as DRF writes rates ("10/minute", "100/hour").
+LOANFLOW_TOKEN_RATE = env_str("LOANFLOW_TOKEN_RATE", "10/minute")
+if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_TOKEN_RATE):
+    raise ImproperlyConfigured(
+        f"LOANFLOW_TOKEN_RATE={LOANFLOW_TOKEN_RATE!r} is not a rate such as 10/minute."
+    )
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en")
@@ -309,6 +324,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Throttles key on the client address as the lock-outs do (org.auth.client_address).
+    "NUM_PROXIES": LOANFLOW_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LoanFlow API",

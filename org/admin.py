@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy, ngettext
 
 from org.models import Branch, StaffProfile
+from org.services import login_unlock
 
 
 @admin.register(Branch)
@@ -16,3 +20,22 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_filter = ["branch"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     list_select_related = ["user", "branch"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class LoanFlowUserAdmin(UserAdmin):
+    """Django's user admin, with the unlock of a login locked after wrong passwords."""
+
+    actions = ["unlock_login"]
+
+    @admin.action(description=gettext_lazy("Unlock login after failed attempts"))
+    def unlock_login(self, request, queryset):
+        usernames = list(queryset.values_list("username", flat=True))
+        for username in usernames:
+            login_unlock(username=username, by=request.user)
+        count = len(usernames)
+        message = ngettext("%(count)d login unlocked.", "%(count)d logins unlocked.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

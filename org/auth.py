@@ -3,10 +3,13 @@ profile and its branch, or the applicant profile (one query, select_related). Th
 branch subtree are read once per request when first asked for (org.roles.roles_of,
 org.selectors.branch_scope_ids) and kept on the user."""
 
+import ipaddress
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, throttling
 from rest_framework.authtoken.models import Token
 
 # What a scoped request reads after the user: their profiles and the staff member's branch.
@@ -39,3 +42,36 @@ class ProfileModelBackend(ModelBackend):
         except (get_user_model().DoesNotExist, TypeError, ValueError):
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def client_address(request) -> str | None:
+    """The address of the client, for lock-outs and throttles. Without trusted proxies
+    (LOANFLOW_TRUSTED_PROXIES=0) it is the connection's address and X-Forwarded-For is
+    ignored, since a client can write anything there. Behind N trusted proxies, each
+    appending the address it saw, it is the N-th address from the right: what the outermost
+    trusted proxy saw. A request that did not come through them (too few addresses, or not an
+    address) is known by its connection's address."""
+    remote = request.META.get("REMOTE_ADDR")
+    trusted = settings.LOANFLOW_TRUSTED_PROXIES
+    if trusted <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < trusted:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-trusted]))
+    except ValueError:
+        return remote
+
+
+class AuthTokenThrottle(throttling.SimpleRateThrottle):
+    """At most LOANFLOW_TOKEN_RATE token requests per client address."""
+
+    scope = "auth_token"
+
+    def get_rate(self) -> str:
+        return settings.LOANFLOW_TOKEN_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}

@@ -4,7 +4,8 @@
 2. classification floors (only ever worse; history rows inserted alongside, audit rows through
    audit.services);
 3. inspections: next periodic due date by classification, tasks created when due soon;
-4. early warnings: alerts for every rule that fires, extra inspections where configured.
+4. early warnings: alerts for every rule that fires, extra inspections where configured; the
+   new alerts' SLA clocks and one batch of notifications (postloan.services.alerts_raised).
 
 Every step is idempotent: updates are guarded with IS DISTINCT FROM, inserts with the partial
 unique constraints (ON CONFLICT DO NOTHING), so a second run the same day changes nothing.
@@ -104,6 +105,7 @@ def daily_run(*, as_of: date | None = None, loan_ids: list[int] | None = None) -
     with transaction.atomic():
         counts = _run_sql(as_of=as_of, loan_ids=loan_ids)
         _start_clocks(counts.pop("new_task_ids"))
+        counts["alert_notifications"] = _alerts_raised(counts.pop("new_alert_ids"))
     counts["seconds"] = round(time.monotonic() - started, 3)
     if loan_ids is None:
         logger.info("postloan daily job for %s: %s", as_of, counts)
@@ -133,6 +135,13 @@ def _start_clocks(task_ids: list[int]) -> None:
         enqueue_on_commit(start_missing_clocks)
 
 
+def _alerts_raised(alert_ids: list[int]) -> int:
+    """The clocks and the notifications of the run's new alerts: one batch for the run."""
+    from postloan.services import alerts_raised
+
+    return alerts_raised(alert_ids=alert_ids)
+
+
 def tasks_without_clock(*, limit: int = 500) -> list[int]:
     """Open inspections that have no SLA deadline yet (oldest first)."""
     from sla.models import Deadline
@@ -149,11 +158,34 @@ def tasks_without_clock(*, limit: int = 500) -> list[int]:
     )
 
 
+def alerts_without_clock(*, limit: int = 500) -> list[int]:
+    """Open alerts that have no SLA deadline yet (oldest first)."""
+    from sla.models import Deadline
+
+    return list(
+        Alert.objects.filter(status=Alert.Status.OPEN)
+        .exclude(pk__in=Deadline.objects.filter(subject_type="postloan.alert").values("subject_id"))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
 def clocks_catch_up(*, batch_size: int = 500, max_batches: int = 1000) -> int:
-    """Start the clocks of open inspections that have none, in batches. Returns how many."""
-    from postloan.services import task_clock_start
+    """Start the clocks of open inspections and open alerts that have none, in batches.
+    Returns how many."""
+    from postloan.services import alert_clock_start, task_clock_start
 
     started = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            ids = alerts_without_clock(limit=batch_size)
+            if not ids:
+                break
+            for alert in Alert.objects.filter(pk__in=ids).select_related(
+                "loan__application__product", "loan__branch"
+            ):
+                alert_clock_start(alert=alert)
+                started += 1
     for _batch in range(max_batches):
         with transaction.atomic():
             ids = tasks_without_clock(limit=batch_size)
@@ -226,6 +258,7 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
         new_alerts = [pk for kind, pk in rows if kind == "alert"]
         warning_tasks = [pk for kind, pk in rows if kind == "task"]
         counts["alerts_raised"] = len(new_alerts)
+        counts["new_alert_ids"] = new_alerts
         counts["warning_inspections_created"] = len(warning_tasks)
         lap("alerts")
     counts["new_task_ids"] = new_tasks + warning_tasks

@@ -8,16 +8,22 @@ import logging
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition
 
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many
 from org.permissions import has_role_perm
-from org.roles import primary_role
+from org.roles import Role, primary_role
 from postloan.daily import daily_run
 from postloan.models import (
     CLASS_RANK,
@@ -31,6 +37,7 @@ from postloan.models import (
     Loan,
     Repayment,
     RepaymentImport,
+    Severity,
     TaskAttachment,
     WarningRule,
     WriteOff,
@@ -47,6 +54,8 @@ TASK_STEPS = {
     InspectionTask.Kind.WARNING: "warning_review",
 }
 TASK_SUBJECT = "postloan.inspectiontask"
+ALERT_SUBJECT = "postloan.alert"
+CHANGE_SUBJECT = "postloan.classificationchange"
 
 
 def _require(actor, perm: str) -> None:
@@ -576,7 +585,93 @@ def alert_raise(
         if start_clock:
             task.loan = loan
             task_clock_start(task=task)
+    alerts_raised(alert_ids=[alert.pk])
     return alert, task
+
+
+def alert_clock_start(*, alert: Alert) -> None:
+    """The alert waits on the risk officers of its branch until one acknowledges it, records
+    an action plan or closes it (step warning_review; escalated by the SLA sweep)."""
+    sla_services.clock_start(
+        subject_type=ALERT_SUBJECT,
+        subject_id=alert.pk,
+        step="warning_review",
+        application=alert.loan.application,
+        role=Role.RISK_OFFICER,
+        branch=alert.loan.branch,
+    )
+
+
+# Clocks started inline for the alerts of one run; beyond this, the catch-up task starts them
+# (a first run over a large book can raise thousands of alerts).
+INLINE_ALERT_CLOCKS = 200
+
+_ALERT_TITLE = gettext_lazy("Early warning on {reference}: {rule}")
+_ALERT_BODY = gettext_lazy(
+    "Severity: {severity}. A risk officer should acknowledge it or record an action plan."
+)
+
+
+def alerts_raised(*, alert_ids: list[int]) -> int:
+    """What follows new alerts, in a fixed number of queries however many there are: their SLA
+    clocks, and one notification batch telling each loan's relationship manager and the risk
+    officers whose branch scope covers the loan, each in their own language. Returns how many
+    notifications were made."""
+    if not alert_ids:
+        return 0
+    alerts = list(
+        Alert.objects.filter(pk__in=alert_ids)
+        .select_related("loan__application", "loan__branch", "loan__relationship_manager", "rule")
+        .order_by("pk")
+    )
+    for alert in alerts[:INLINE_ALERT_CLOCKS]:
+        alert_clock_start(alert=alert)
+    if len(alerts) > INLINE_ALERT_CLOCKS:
+        from common.queue import enqueue_on_commit
+        from postloan.tasks import start_missing_clocks
+
+        enqueue_on_commit(start_missing_clocks)
+    risk_officers = list(
+        get_user_model()
+        .objects.filter(
+            groups__name=Role.RISK_OFFICER, is_active=True, staff_profile__branch__isnull=False
+        )
+        .select_related("staff_profile__branch")
+        .distinct()
+    )
+    messages = []
+    for alert in alerts:
+        loan = alert.loan
+        recipients = {
+            officer.pk: officer
+            for officer in risk_officers
+            if loan.branch.path.startswith(officer.staff_profile.branch.path)
+        }
+        if loan.relationship_manager is not None:
+            recipients.setdefault(loan.relationship_manager.pk, loan.relationship_manager)
+        title = format_lazy(
+            _ALERT_TITLE,
+            reference=loan.application.reference,
+            rule=WarningRule.Kind(alert.rule.kind).label,
+        )
+        body = format_lazy(_ALERT_BODY, severity=Severity(alert.severity).label)
+        url = reverse("postloan-alert", args=[alert.pk])
+        messages.extend(
+            Message(
+                user=user,
+                kind=NotificationKind.ASSIGNMENT,
+                title=title,
+                body=body,
+                url=url,
+                application=loan.application,
+            )
+            for user in recipients.values()
+        )
+    return len(notify_many(messages))
+
+
+def _alert_clock_stop(*, alert: Alert) -> None:
+    sla_services.clock_stop(subject_type=ALERT_SUBJECT, subject_id=alert.pk)
 
 
 def _alert_for_triage(*, alert_id: int, actor) -> Alert:
@@ -600,6 +695,7 @@ def alert_acknowledge(*, alert_id: int, actor, comment: str = "") -> Alert:
     alert.acknowledged_by = actor
     alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    _alert_clock_stop(alert=alert)
     _audit(
         action="alert_acknowledge",
         actor=actor,
@@ -624,6 +720,7 @@ def alert_record_plan(*, alert_id: int, actor, action_plan: str) -> Alert:
         alert.acknowledged_by = actor
         alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["action_plan", "status", "acknowledged_by", "acknowledged_at"])
+    _alert_clock_stop(alert=alert)
     _audit(
         action="alert_action_plan",
         actor=actor,
@@ -647,6 +744,7 @@ def alert_close(*, alert_id: int, actor, comment: str) -> Alert:
     alert.closed_at = timezone.now()
     alert.close_comment = comment.strip()
     alert.save(update_fields=["status", "closed_by", "closed_at", "close_comment"])
+    _alert_clock_stop(alert=alert)
     _audit(
         action="alert_close",
         actor=actor,
@@ -756,7 +854,16 @@ def classification_propose(
             reason=reason.strip(),
             proposed_by=actor,
         )
-        loan = Loan.objects.select_related("application").get(pk=loan.pk)
+        loan = Loan.objects.select_related("application", "branch").get(pk=loan.pk)
+        # A different risk officer decides it within the step's time (escalated when late).
+        sla_services.clock_start(
+            subject_type=CHANGE_SUBJECT,
+            subject_id=change.pk,
+            step="classification_review",
+            application=loan.application,
+            role=Role.RISK_OFFICER,
+            branch=loan.branch,
+        )
         _audit(
             action="classification_propose",
             actor=actor,
@@ -815,6 +922,7 @@ def classification_decide(
             else:
                 change.reject(by=actor, comment=comment)
             _save_decided(change, already=_("This change was already decided."))
+            sla_services.clock_stop(subject_type=CHANGE_SUBJECT, subject_id=change.pk)
             _audit(
                 action="classification_approve" if approve else "classification_reject",
                 actor=actor,

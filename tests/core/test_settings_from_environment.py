@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -56,3 +58,17 @@ def test_the_claim_timeout_defaults_to_two_hours():
         "APPROVALS_CLAIM_TIMEOUT_MINUTES", APPROVALS_CLAIM_TIMEOUT_MINUTES=None
     )
     assert value == "120"
+
+
+def test_trusted_proxies_are_off_unless_set():
+    assert (
+        setting_in_fresh_process("LOANFLOW_TRUSTED_PROXIES", LOANFLOW_TRUSTED_PROXIES=None) == "0"
+    )
+    assert setting_in_fresh_process("LOANFLOW_TRUSTED_PROXIES", LOANFLOW_TRUSTED_PROXIES="1") == "1"
+
+
+def test_the_token_rate_is_read_from_the_environment_and_a_bad_one_stops_start_up():
+    assert setting_in_fresh_process("LOANFLOW_TOKEN_RATE", LOANFLOW_TOKEN_RATE="5/hour") == "5/hour"
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        setting_in_fresh_process("LOANFLOW_TOKEN_RATE", LOANFLOW_TOKEN_RATE="often")
+    assert "LOANFLOW_TOKEN_RATE" in failed.value.stderr
