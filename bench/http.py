@@ -75,7 +75,9 @@ def gunicorn(*, workers: int = 4, reference: bool = False):
     (bench/reference.py)."""
     port = free_port()
     env = {**os.environ, "DJANGO_DEBUG": "false", "LOANFLOW_LOG_LEVEL": "WARNING",
-           "DATABASE_CONN_MAX_AGE": "600", "AXES_ENABLED": "false"}
+           "DATABASE_CONN_MAX_AGE": "600", "AXES_ENABLED": "false",
+           # gunicorn.conf.py applies (the heap freeze); no worker restarts mid-measure.
+           "GUNICORN_MAX_REQUESTS": "0"}
     if reference:
         env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     binary = Path(sys.executable).parent / "gunicorn"

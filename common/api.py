@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the exception handler that turns domain errors into
-400/403/404/409 answers (never a 500), and small helpers for thin API classes."""
+400/403/404/409 answers (never a 500) and an unavailable database or Redis into 503, and small
+helpers for thin API classes."""
 
 import logging
 
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import Conflict, DomainError
+from common.unavailable import is_outage, unavailable_body
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,9 @@ def _domain_response(exc: DomainError) -> Response:
 
 
 def exception_handler(exc, context):
+    if is_outage(exc):
+        logger.warning("API answered 503, a dependency is unavailable: %s", exc)
+        return Response(unavailable_body(), status=503, headers={"Retry-After": "30"})
     if isinstance(exc, DomainError):
         return _domain_response(exc)
     if isinstance(exc, TransitionNotAllowed):

@@ -14,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from loanflow.env import env_bool, env_int, env_list, env_str
 
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: liveness and readiness answer load balancers before host validation, the HTTPS
+    # redirect, sessions or anything else that could touch a dependency.
+    "loanflow.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, nearest the views: a view that finds the database or Redis gone answers 503.
+    "common.unavailable.DependencyUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "loanflow.urls"
@@ -111,6 +117,17 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A hung or unreachable server fails a connection attempt after this many seconds (libpq
+# counts anything under 2 as 2), so a request answers 503 instead of waiting for gunicorn's
+# timeout. DATABASE_STATEMENT_TIMEOUT (milliseconds, 0: none) cancels a runaway statement; the
+# web server sets it (gunicorn.conf.py), migrations, beat and the workers leave it unset,
+# because a nightly job or a migration may rightly run for minutes. PgBouncer in transaction
+# mode does not pass `options` on: set it on the web's database role there (docs/operations.md).
+_database_options = DATABASES["default"].setdefault("OPTIONS", {})
+_database_options["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+_statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 0)
+if _statement_timeout:
+    _database_options["options"] = f"-c statement_timeout={_statement_timeout}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -227,12 +244,16 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LoanFlow <loanflow@localhost
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Seconds to wait for Redis (broker and cache) to accept a connection, and for an answer: a
+# hung Redis costs a request this long, never gunicorn's timeout.
+REDIS_CONNECT_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 1)
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 2)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Fail fast when Redis is down: a request must never hang on the broker.
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
         "max_retries": 1,
         "visibility_timeout": 3600,
     }
@@ -254,7 +275,14 @@ else:
 CACHE_URL = env_str("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -274,6 +302,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# Three queues, each with its own worker in production (docker-compose.yml), so that a burst
+# of one kind never delays another: `sla` for deadlines and e-mails (small, time-bound),
+# `pdf` for WeasyPrint renders (CPU-heavy, memory grows: its worker restarts its children),
+# and Celery's default `celery` for the rest (the name tasks queued before the split used).
+# Every project task is routed here by name; tests/core/test_celery_queues.py fails on a task
+# that is not. A worker started without --queues consumes all three (make run, the tests).
+LOANFLOW_CELERY_QUEUES = ["sla", "pdf", "celery"]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in LOANFLOW_CELERY_QUEUES
+]
+CELERY_TASK_ROUTES = {
+    "sla.tasks.sweep": {"queue": "sla"},
+    "notifications.tasks.send_email": {"queue": "sla"},
+    "notifications.tasks.send_emails": {"queue": "sla"},
+    "notifications.tasks.requeue_undelivered": {"queue": "sla"},
+    "investigation.render_credit_memo": {"queue": "pdf"},
+    "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
+    # Renders the offers it finds inline.
+    "disbursement.tasks.render_pending_offers": {"queue": "pdf"},
+    "sla.tasks.calendar_coverage": {"queue": "celery"},
+    "investigation.requeue_pending_memos": {"queue": "celery"},
+    "approvals.tasks.fast_track_decide": {"queue": "celery"},
+    "approvals.tasks.release_stale_claims": {"queue": "celery"},
+    "postloan.tasks.daily_job": {"queue": "celery"},
+    "postloan.tasks.start_missing_clocks": {"queue": "celery"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job in one place. Each is a thin task over a service that is also a
 # management command, so an operator can run it by hand after an outage.
@@ -372,6 +427,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Probes speak plain HTTP inside the network (loanflow.health answers them first anyway).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^api/v1/health/$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -393,3 +450,5 @@ LOANFLOW_DEFAULT_CURRENCY = "CNY"
 LOANFLOW_SITE_URL = env_str("LOANFLOW_SITE_URL", "http://127.0.0.1:8000")
 # A claimed approval task left untouched this long returns to its queue (swept every minute).
 APPROVALS_CLAIM_TIMEOUT_MINUTES = env_int("APPROVALS_CLAIM_TIMEOUT_MINUTES", 120)
+# Readiness (/readyz) answers 503 after this many seconds even when a dependency hangs.
+LOANFLOW_READINESS_TIMEOUT = float(env_str("LOANFLOW_READINESS_TIMEOUT", "1.5"))

@@ -30,3 +30,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *[path("", include(f"{app}.urls")) for app in APPS],
 ]
+# The database or Redis gone answers 503 (JSON under /api/), not a 500 page.
+handler500 = "common.unavailable.server_error"

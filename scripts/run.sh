@@ -52,8 +52,9 @@ log "Migrating the database"
 log "Loading demo data"
 .venv/bin/python manage.py seed_demo
 
+# One worker for the three queues production splits over three services (docker-compose.yml).
 log "Starting the Celery worker with beat (log: var/celery.log)"
-.venv/bin/celery -A loanflow worker -B --loglevel=INFO --concurrency=2 \
+.venv/bin/celery -A loanflow worker -B --queues=sla,pdf,celery --loglevel=INFO --concurrency=2 \
     --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 worker=$!
 
