@@ -49,8 +49,12 @@ class AnalyticsFigureApi(APIView):
     few visits share a bucket, otherwise within the figure's percentile_max_error (0.0219:
     2.2%) of the exact value."""
 
-    @extend_schema(operation_id="analytics_figure_retrieve", parameters=FILTER_PARAMETERS,
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="analytics_figure_retrieve",
+        parameters=FILTER_PARAMETERS,
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, figure: str):
-        return Response(analytics_figure(user=request.user, name=figure,
-                                         params=request.query_params))
+        return Response(
+            analytics_figure(user=request.user, name=figure, params=request.query_params)
+        )

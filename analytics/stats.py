@@ -47,8 +47,9 @@ def betainc(a: float, b: float, x: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _betacf(a, b, x) / a
     return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
@@ -90,8 +91,7 @@ class TestResult:
 NO_RESULT = TestResult(None, None, None)
 
 
-def welch_t(n1: int, mean1: float, var1: float, n2: int, mean2: float,
-            var2: float) -> TestResult:
+def welch_t(n1: int, mean1: float, var1: float, n2: int, mean2: float, var2: float) -> TestResult:
     """Welch's unequal-variance t-test from each group's n, mean and sample variance
     (scipy.stats.ttest_ind(a, b, equal_var=False)); t is mean1 - mean2 over its error."""
     if n1 < 2 or n2 < 2:
@@ -146,8 +146,13 @@ def individuals_limits(points: Sequence[float]) -> dict:
         return {"centre": centre, "sigma": None, "ucl": None, "lcl": None, "mr_bar": None}
     mr_bar = sum(ranges) / len(ranges)
     sigma = mr_bar / D2_MOVING_RANGE
-    return {"centre": centre, "sigma": sigma, "ucl": centre + 3 * sigma,
-            "lcl": centre - 3 * sigma, "mr_bar": mr_bar}
+    return {
+        "centre": centre,
+        "sigma": sigma,
+        "ucl": centre + 3 * sigma,
+        "lcl": centre - 3 * sigma,
+        "mr_bar": mr_bar,
+    }
 
 
 # --- Log-scale histograms of durations --------------------------------------------------------
@@ -161,8 +166,9 @@ PERCENTILE_MAX_ERROR = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1
 
 def bucket_of(seconds: int) -> int:
     """The bucket of a duration, as the database computes it (analytics.selectors)."""
-    return math.floor(math.log(seconds) * BUCKETS_PER_DOUBLING / math.log(2)) if seconds >= 1 \
-        else -1
+    return (
+        math.floor(math.log(seconds) * BUCKETS_PER_DOUBLING / math.log(2)) if seconds >= 1 else -1
+    )
 
 
 @dataclass
@@ -297,8 +303,9 @@ class Histogram:
                 straddling += Fraction(_straddling_deviation(b, centre))
         absolute = (below_n * c - below_total) + (above_total - above_n * c) + straddling
         mean = absolute / n
-        variance = max(Fraction(0), (squared - absolute * absolute / n) / (n - 1)) \
-            if n > 1 else None
+        variance = (
+            max(Fraction(0), (squared - absolute * absolute / n) / (n - 1)) if n > 1 else None
+        )
         return n, float(mean), None if variance is None else float(variance)
 
 

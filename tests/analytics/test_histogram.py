@@ -69,9 +69,10 @@ def test_a_histogram_extended_with_rows_in_one_pass_equals_one_built_row_by_row(
     for bucket in sorted({bucket_of(v) for v in values}):
         xs = [v for v in values if bucket_of(v) == bucket]
         # Two rows for the larger buckets (two groups of the database's): merged into one.
-        for part in (xs[: len(xs) // 2], xs[len(xs) // 2:]) if len(xs) > 3 else (xs,):
-            rows.append((bucket, len(part), sum(part), sum(x * x for x in part), min(part),
-                         max(part)))
+        for part in (xs[: len(xs) // 2], xs[len(xs) // 2 :]) if len(xs) > 3 else (xs,):
+            rows.append(
+                (bucket, len(part), sum(part), sum(x * x for x in part), min(part), max(part))
+            )
     rows.append((5, 0, 0, 0, None, None))  # an empty group adds nothing
     one_by_one, at_once = Histogram(), Histogram()
     for row in rows:
@@ -79,8 +80,9 @@ def test_a_histogram_extended_with_rows_in_one_pass_equals_one_built_row_by_row(
     at_once.extend(iter(rows))
     reference = histogram_of(values)
     for histogram in (one_by_one, at_once):
-        assert (histogram.n, histogram.total) == (reference.n, reference.total) == (
-            3000, sum(values))
+        assert (
+            (histogram.n, histogram.total) == (reference.n, reference.total) == (3000, sum(values))
+        )
         assert histogram.buckets == reference.buckets
         assert histogram.variance == pytest.approx(sp.tvar(values), rel=1e-12)
         assert histogram.percentile(0.5) == reference.percentile(0.5)
