@@ -412,12 +412,6 @@ def test_the_figures_over_grouped_visits_run_with_the_garbage_collector_paused(
     calls = {
         "stages": lambda: selectors.analytics_stages(user=user, f=f),
         "staff": lambda: selectors.analytics_staff(user=user, f=f),
-        "before-after": lambda: selectors.analytics_before_after(
-            user=user,
-            f=f,
-            before=(date(2026, 11, 1), date(2026, 11, 7)),
-            after=(date(2026, 11, 8), date(2026, 11, 30)),
-        ),
     }
     seen = []
 
