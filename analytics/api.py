@@ -43,14 +43,19 @@ class AnalyticsFigureListApi(APIView):
 class AnalyticsFigureApi(APIView):
     """One figure: {"figure", "filters", "columns", "rows", ...}; numbers of hours end in _h.
 
-    Counts, means, standard deviations and Welch's test are exact. Medians and 90th
-    percentiles of the time spent in a stage (stages, staff) and the median that centres
-    Levene's test (before-after) are read from log-scale buckets of the durations: exact while
-    few visits share a bucket, otherwise within the figure's percentile_max_error (0.0219:
-    2.2%) of the exact value."""
+    Counts, means and standard deviations are exact. The medians and 90th percentiles of the
+    time spent in a stage in the stages and staff figures are read from log-scale buckets of
+    the durations: exact while few visits share a bucket, otherwise within the figure's
+    percentile_max_error (0.0219: 2.2%) of the exact value. Every figure of before-after is
+    exact (medians, 90th percentiles, Welch's and Levene's tests computed from the periods'
+    durations: the numbers scipy.stats gives)."""
 
-    @extend_schema(operation_id="analytics_figure_retrieve", parameters=FILTER_PARAMETERS,
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="analytics_figure_retrieve",
+        parameters=FILTER_PARAMETERS,
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, figure: str):
-        return Response(analytics_figure(user=request.user, name=figure,
-                                         params=request.query_params))
+        return Response(
+            analytics_figure(user=request.user, name=figure, params=request.query_params)
+        )

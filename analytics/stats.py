@@ -1,77 +1,18 @@
 """Statistics on group summaries that the database computed (n, mean, variance, ...).
 
-P-values come from the regularized incomplete beta function (no SciPy at runtime); the tests
-check them against scipy.stats.
+P-values come from scipy.stats' t and F distributions, imported where they are used: importing
+scipy.stats takes about a second, and this module is imported by every process that loads the
+apps (analytics.models reads the bucket constants below), while only the before/after figure
+needs it.
 """
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 ALPHA = 0.05
 # d2 for moving ranges of two points: sigma = mean moving range / 1.128.
 D2_MOVING_RANGE = 1.128
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 1000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
-
-
-def t_two_sided_p(t: float, df: float) -> float:
-    """P(|T| >= |t|) for Student's t with df degrees of freedom."""
-    if math.isnan(t) or df <= 0:
-        return math.nan
-    if math.isinf(t):
-        return 0.0
-    return betainc(df / 2.0, 0.5, df / (df + t * t))
-
-
-def f_sf(f: float, d1: float, d2: float) -> float:
-    """P(F >= f) for the F distribution with (d1, d2) degrees of freedom."""
-    if math.isnan(f) or d1 <= 0 or d2 <= 0:
-        return math.nan
-    if f <= 0:
-        return 1.0
-    if math.isinf(f):
-        return 0.0
-    return betainc(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f))
 
 
 @dataclass(frozen=True)
@@ -90,8 +31,7 @@ class TestResult:
 NO_RESULT = TestResult(None, None, None)
 
 
-def welch_t(n1: int, mean1: float, var1: float, n2: int, mean2: float,
-            var2: float) -> TestResult:
+def welch_t(n1: int, mean1: float, var1: float, n2: int, mean2: float, var2: float) -> TestResult:
     """Welch's unequal-variance t-test from each group's n, mean and sample variance
     (scipy.stats.ttest_ind(a, b, equal_var=False)); t is mean1 - mean2 over its error."""
     if n1 < 2 or n2 < 2:
@@ -102,7 +42,9 @@ def welch_t(n1: int, mean1: float, var1: float, n2: int, mean2: float,
         return NO_RESULT
     t = (mean1 - mean2) / math.sqrt(se2)
     df = se2 * se2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
-    return TestResult(t, df, t_two_sided_p(t, df))
+    from scipy.stats import t as t_distribution
+
+    return TestResult(t, df, float(2 * t_distribution.sf(abs(t), df)))
 
 
 def levene(groups: Sequence[tuple[int, float, float]]) -> TestResult:
@@ -121,7 +63,9 @@ def levene(groups: Sequence[tuple[int, float, float]]) -> TestResult:
     if within <= 0:
         return NO_RESULT
     w = (d2 / d1) * between / within
-    return TestResult(w, float(d2), f_sf(w, d1, d2))
+    from scipy.stats import f as f_distribution
+
+    return TestResult(w, float(d2), float(f_distribution.sf(w, d1, d2)))
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -146,8 +90,13 @@ def individuals_limits(points: Sequence[float]) -> dict:
         return {"centre": centre, "sigma": None, "ucl": None, "lcl": None, "mr_bar": None}
     mr_bar = sum(ranges) / len(ranges)
     sigma = mr_bar / D2_MOVING_RANGE
-    return {"centre": centre, "sigma": sigma, "ucl": centre + 3 * sigma,
-            "lcl": centre - 3 * sigma, "mr_bar": mr_bar}
+    return {
+        "centre": centre,
+        "sigma": sigma,
+        "ucl": centre + 3 * sigma,
+        "lcl": centre - 3 * sigma,
+        "mr_bar": mr_bar,
+    }
 
 
 # --- Log-scale histograms of durations --------------------------------------------------------
@@ -161,8 +110,9 @@ PERCENTILE_MAX_ERROR = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1
 
 def bucket_of(seconds: int) -> int:
     """The bucket of a duration, as the database computes it (analytics.selectors)."""
-    return math.floor(math.log(seconds) * BUCKETS_PER_DOUBLING / math.log(2)) if seconds >= 1 \
-        else -1
+    return (
+        math.floor(math.log(seconds) * BUCKETS_PER_DOUBLING / math.log(2)) if seconds >= 1 else -1
+    )
 
 
 @dataclass
@@ -272,42 +222,3 @@ class Histogram:
         low, high, fraction = self._ranks(q)
         below = self.value_at(low)
         return below + (self.value_at(high) - below) * fraction
-
-    def deviations(self, centre: float) -> tuple[int, float | None, float | None]:
-        """(n, mean, sample variance) of |x - centre| over the values: what Levene's test needs.
-        The sum of squared deviations is exact; the sum of absolute deviations is exact except
-        in a bucket of more than two values lying on both sides of the centre, where they are
-        taken as evenly spread between the bucket's smallest and largest."""
-        n = self.n
-        if not n:
-            return 0, None, None
-        c = Fraction(centre)
-        squares = sum(b.squares for b in self.buckets.values())
-        squared = squares - 2 * c * self.total + n * c * c
-        below_n = below_total = above_n = above_total = 0
-        straddling = Fraction(0)
-        for b in self.buckets.values():
-            if b.high <= c:
-                below_n, below_total = below_n + b.n, below_total + b.total
-            elif b.low >= c:
-                above_n, above_total = above_n + b.n, above_total + b.total
-            elif b.n <= 2:
-                straddling += abs(b.low - c) + abs(b.high - c)
-            else:
-                straddling += Fraction(_straddling_deviation(b, centre))
-        absolute = (below_n * c - below_total) + (above_total - above_n * c) + straddling
-        mean = absolute / n
-        variance = max(Fraction(0), (squared - absolute * absolute / n) / (n - 1)) \
-            if n > 1 else None
-        return n, float(mean), None if variance is None else float(variance)
-
-
-def _straddling_deviation(bucket: Bucket, centre: float) -> float:
-    """Sum of |x - centre| over a bucket whose values lie on both sides of the centre, taking
-    its values as evenly spread between its smallest and largest: below the centre, the first
-    k values average (low + v_k-1) / 2; the rest average what the bucket's sum leaves."""
-    step = (bucket.high - bucket.low) / (bucket.n - 1)
-    below = min(bucket.n, max(0, math.floor((centre - bucket.low) / step) + 1))
-    below_total = below * bucket.low + step * below * (below - 1) / 2
-    above_total = bucket.total - below_total
-    return (below * centre - below_total) + (above_total - (bucket.n - below) * centre)
