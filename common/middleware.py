@@ -3,18 +3,21 @@
 PostgreSQL's text types cannot hold a NUL character, and a lone UTF-16 surrogate (which JSON's
 `\\ud800` escapes produce) cannot even be encoded for the connection. Either one reaching a query
 raised an unhandled error, a 500, on every endpoint that filters or stores what it is given. One
-check here answers 400 for all of them: the path, the query string, form fields, JSON bodies
-the headers and the cookies (which carry the token and the session key); uploaded file names come
-cleaned by Django.
+check here answers 400 for all of them: the path, the query string, form fields, JSON bodies,
+the headers and the cookies (which carry the token and the session key); uploaded file names
+come cleaned by Django.
 """
 
 import json
+import logging
 import re
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 # NUL, and the surrogate code points that are not characters (no UTF-8 encoding exists).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -88,7 +91,11 @@ class RejectUnstorableTextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if where_unstorable(request) is not None:
+        where = where_unstorable(request)
+        if where is not None:
+            logger.info(
+                "Refused %s %r: unstorable text in the %s", request.method, request.path, where
+            )
             return self.refuse(request)
         return self.get_response(request)
 
