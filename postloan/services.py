@@ -5,6 +5,7 @@
 import csv
 import io
 import logging
+import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +21,7 @@ from django_fsm import ConcurrentTransition
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from common.middleware import UNSTORABLE
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
 from org.permissions import has_role_perm
@@ -180,14 +182,17 @@ def loan_recompute(*, loan_ids: list[int], as_of: date | None = None) -> dict:
 # --- Repayments ----------------------------------------------------------------------------
 
 
-def _parse_amount(value) -> Decimal | None:
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
+# Money in a file is a plain decimal number: digits, optionally grouped by thousands, and at
+# most two decimals. Decimal() alone also reads 1e3, NaN, +5 and 1_000.
+MONEY = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?")
+
+
+def _parse_amount(value: str) -> Decimal | None:
+    value = value.strip()
+    if not MONEY.fullmatch(value):
         return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return amount
+    amount = Decimal(value.replace(",", ""))
+    return amount if amount > 0 else None
 
 
 def _repayment_problems(
@@ -271,6 +276,64 @@ def repayment_record(
 CSV_COLUMNS = ("reference", "value_date", "amount", "currency", "external_id")
 
 
+def _line_problem(line: int, problem: str) -> str:
+    return _("Line %(line)d: %(problems)s") % {"line": line, "problems": problem}
+
+
+def _import_rejected(errors: list[str]) -> InvalidInput:
+    return InvalidInput(
+        _("The file was rejected; nothing was imported. %(first)s") % {"first": errors[0]},
+        code="import_rejected",
+        details={"rows": errors},
+    )
+
+
+def _csv_rows(text: str) -> tuple[int, list[str], list[tuple[int, dict[str, str]]]]:
+    """The header's line, the header, and each row with the FILE line it starts on. A record
+    may span lines (a quoted newline) and blank lines are skipped, so csv's record count is
+    not the line: the line a record starts on is one after where the previous one ended."""
+    reader = csv.reader(io.StringIO(text))
+    header_line, header = 1, None
+    rows: list[tuple[int, dict[str, str]]] = []
+    errors: list[str] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # csv cannot go on after an error; report it on the line where it gave up. Its
+            # errors have no codes, only English messages.
+            if "field larger than field limit" in str(exc):
+                problem = _("a field is longer than %(limit)s characters") % {
+                    "limit": f"{csv.field_size_limit():,}"
+                }
+            else:
+                problem = _("the line is not valid CSV")
+            errors.append(_line_problem(max(reader.line_num, start), problem))
+            raise _import_rejected(errors) from None
+        if not record:
+            continue
+        if any(UNSTORABLE.search(cell) for cell in record):
+            errors.append(_line_problem(start, _("it contains a NUL or an invalid character")))
+        elif header is None:
+            header_line, header = start, [name.strip() for name in record]
+        elif len(record) != len(header):
+            errors.append(
+                _line_problem(
+                    start,
+                    _("%(found)d fields, but the header has %(expected)d")
+                    % {"found": len(record), "expected": len(header)},
+                )
+            )
+        else:
+            rows.append((start, dict(zip(header, record, strict=True))))
+    if errors:
+        raise _import_rejected(errors)
+    return header_line, header or [], rows
+
+
 def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImport:
     """Import a core-banking CSV (reference, value_date, amount, currency, external_id).
 
@@ -283,20 +346,19 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
         raise InvalidInput(
             _("The file is not UTF-8 text."), details={"file": [_("The file is not UTF-8 text.")]}
         ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header_line, header, rows = _csv_rows(text)
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        message = _("Line 1: missing columns: %(cols)s.") % {"cols": ", ".join(missing)}
-        raise InvalidInput(message, details={"rows": [message], "line": 1})
-    reader.fieldnames = header
-    rows = list(reader)
+        message = _line_problem(
+            header_line, _("missing columns: %(cols)s") % {"cols": ", ".join(missing)}
+        )
+        raise InvalidInput(message, details={"rows": [message], "line": header_line})
     if not rows:
         raise InvalidInput(
             _("The file has no rows."), details={"rows": [_("The file has no rows.")]}
         )
     with transaction.atomic():
-        references = {(row.get("reference") or "").strip() for row in rows}
+        references = {(row.get("reference") or "").strip() for _line, row in rows}
         loans = {
             loan.application.reference: loan
             for loan in Loan.objects.select_for_update(of=("self",))
@@ -308,7 +370,7 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
             daily_run(loan_ids=[loan.pk for loan in loans.values()])
             for loan in loans.values():
                 loan.refresh_from_db()
-        ext_ids = [(row.get("external_id") or "").strip() for row in rows]
+        ext_ids = [(row.get("external_id") or "").strip() for _line, row in rows]
         known = set(
             Repayment.objects.filter(external_id__in=[e for e in ext_ids if e]).values_list(
                 "external_id", flat=True
@@ -318,7 +380,7 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
         running: dict[int, Decimal] = {}
         errors: list[str] = []
         prepared = []
-        for line, row in enumerate(rows, start=2):
+        for line, row in rows:
             row_errors = []
             reference = (row.get("reference") or "").strip()
             loan = loans.get(reference)
@@ -331,7 +393,12 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
                 row_errors.append(_("value_date must be a date (YYYY-MM-DD)"))
             amount = _parse_amount(row.get("amount") or "")
             if amount is None:
-                row_errors.append(_("amount must be a positive number with at most 2 decimals"))
+                row_errors.append(
+                    _(
+                        "amount must be a plain positive decimal number with at most 2 "
+                        "decimals, such as 1000.00"
+                    )
+                )
             currency = (row.get("currency") or "").strip().upper()
             external_id = (row.get("external_id") or "").strip()
             if not external_id:
@@ -364,11 +431,7 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
             else:
                 prepared.append((loan, amount, currency, value_date, external_id))
         if errors:
-            raise InvalidInput(
-                _("The file was rejected; nothing was imported. %(first)s") % {"first": errors[0]},
-                code="import_rejected",
-                details={"rows": errors},
-            )
+            raise _import_rejected(errors)
         batch = RepaymentImport.objects.create(
             file_name=file_name[:255], uploaded_by=actor, row_count=len(prepared)
         )

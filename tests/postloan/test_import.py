@@ -98,3 +98,62 @@ def test_a_missing_column_is_reported_on_line_1(api, staff, make_loan):
     response = _upload(api, staff["rm"], "reference,amount\nX,1\n")
     assert response.status_code == 400
     assert response.data["rows"][0].startswith("Line 1:")
+
+
+def _good_header_and_row(a) -> str:
+    return ("reference,value_date,amount,currency,external_id\n"
+            f"{a.application.reference},{TODAY.isoformat()},10.00,CNY,CB-1\n")
+
+
+def test_line_numbers_are_file_lines_after_a_blank_line_and_a_quoted_newline(api, staff,
+                                                                             make_loan):
+    a, _b = _loans(make_loan)
+    ref, day = a.application.reference, TODAY.isoformat()
+    text = ("reference,value_date,amount,currency,external_id\n"
+            "\n"
+            f'{ref},{day},10.00,CNY,"CB-\n1"\n'
+            f"{ref},{day},12x.00,CNY,CB-2\n")
+    response = _upload(api, staff["rm"], text)
+    assert response.status_code == 400
+    assert len(response.data["rows"]) == 1
+    assert response.data["rows"][0].startswith("Line 5:"), response.data
+
+
+def test_a_field_over_the_csv_limit_is_a_400_with_its_line(api, staff, make_loan):
+    a, _b = _loans(make_loan)
+    text = _good_header_and_row(a) + f"{a.application.reference},{'x' * 131_073},1,CNY,CB-2\n"
+    response = _upload(api, staff["rm"], text)
+    assert response.status_code == 400
+    assert response.data["rows"][0].startswith("Line 3:"), response.data
+    assert "longer than 131,072 characters" in response.data["rows"][0]
+    assert not Repayment.objects.exists()
+
+
+def test_a_nul_in_a_cell_is_a_400_with_its_line(api, staff, make_loan):
+    a, _b = _loans(make_loan)
+    text = _good_header_and_row(a) + f"{a.application.reference},{TODAY},1.00,CNY,CB\x00-2\n"
+    response = _upload(api, staff["rm"], text)
+    assert response.status_code == 400
+    assert response.data["rows"][0].startswith("Line 3:"), response.data
+    assert "NUL" in response.data["rows"][0]
+    assert not Repayment.objects.exists()
+
+
+def test_an_extra_sixth_field_is_refused_with_its_line(api, staff, make_loan):
+    a, _b = _loans(make_loan)
+    text = _good_header_and_row(a) + f"{a.application.reference},{TODAY},1.00,CNY,CB-2,extra\n"
+    response = _upload(api, staff["rm"], text)
+    assert response.status_code == 400
+    assert response.data["rows"][0] == "Line 3: 6 fields, but the header has 5"
+    assert not Repayment.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["1e3", "NaN", "+5.00", "1_000", "0x10", "10.001", "1,00"])
+def test_an_amount_that_is_not_a_plain_decimal_number_is_refused(api, staff, make_loan, amount):
+    a, _b = _loans(make_loan)
+    text = _good_header_and_row(a) + f'{a.application.reference},{TODAY},"{amount}",CNY,CB-2\n'
+    response = _upload(api, staff["rm"], text)
+    assert response.status_code == 400
+    assert response.data["rows"][0].startswith("Line 3:"), response.data
+    assert "plain positive decimal number" in response.data["rows"][0]
+    assert not Repayment.objects.exists()
