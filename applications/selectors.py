@@ -26,6 +26,18 @@ def application_scope_q(user, *, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+def company_visible_to(*, user, company) -> bool:
+    """Whether staff `user` may see the company's details: it is a customer of a branch in
+    their scope, or has an application they may see."""
+    if not is_staff_member(user):
+        return False
+    in_scope = branch_scope_q(user, field="home_branch")
+    return (
+        type(company).objects.filter(in_scope, pk=company.pk).exists()
+        or LoanApplication.objects.filter(application_scope_q(user), company=company).exists()
+    )
+
+
 def application_list(*, user, filters: dict | None = None) -> QuerySet[LoanApplication]:
     filters = filters or {}
     qs = LoanApplication.objects.filter(application_scope_q(user)).select_related(

@@ -24,7 +24,7 @@ from applications.models import (
     LoanApplication,
     Product,
 )
-from applications.selectors import application_get
+from applications.selectors import application_get, application_scope_q
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from org.permissions import has_role_perm
@@ -320,6 +320,15 @@ def application_create(
     # Serialise filings for one company so two clicks cannot open two applications.
     type(company).objects.select_for_update().filter(pk=company.pk).first()
     existing = open_application_for(company=company, product=product)
+    if existing and not LoanApplication.objects.filter(
+        application_scope_q(actor), pk=existing.pk
+    ).exists():
+        # Another branch's application: that there is one, not which.
+        raise Conflict(
+            _("%(company)s already has an open application for this product at another branch.")
+            % {"company": company.name},
+            code="duplicate_application",
+        )
     if existing:
         raise Conflict(
             _("%(company)s already has an open application for this product (%(ref)s).")

@@ -10,13 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from applications.selectors import application_get
 from common.errors import DomainError, InvalidInput, NotFound
+from common.http import safe_next
 from disbursement import selectors, services
 from disbursement.models import Disbursement, Offer
 from org.permissions import has_role_perm
@@ -54,11 +54,7 @@ def panel_context(request, application) -> dict:
 
 
 def _back(request, pk: int) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return reverse("disbursement-page", args=[pk])
+    return safe_next(request, reverse("disbursement-page", args=[pk]))
 
 
 def _base_template(request) -> str:

@@ -3,6 +3,7 @@ requests, online applications and the pre-screen. Every write is atomic and audi
 
 import hashlib
 import logging
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import OPEN_STATUSES, LoanApplication, Product, Status
-from applications.selectors import applicant_company_id, application_get
+from applications.selectors import (
+    applicant_company_id,
+    application_get,
+    company_visible_to,
+)
 from applications.services import application_create, application_transition
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -111,12 +116,22 @@ def company_find_or_create(
     *, actor, credit_code: str, data: dict | None = None
 ) -> tuple[Company, bool]:
     """Find a company by its unified social credit code, or create it in the actor's
-    branch from `data` (staff only)."""
+    branch from `data` (staff only). A company outside the actor's scope (another branch's
+    customer, with no application the actor may see) is not shown: 409."""
     if not is_staff_member(actor):
         raise Forbidden()
     code = credit_code_clean(credit_code)
     company = Company.objects.filter(credit_code=code).first()
     if company is not None:
+        if not company_visible_to(user=actor, company=company):
+            raise Conflict(
+                _(
+                    "This credit code belongs to a customer of another branch, whose details "
+                    "are not shown here. Ask that branch to file the application or to "
+                    "transfer the customer."
+                ),
+                code="company_of_another_branch",
+            )
         return company, False
     data = dict(data or {})
     missing = {
@@ -308,7 +323,9 @@ def sniff_file_kind(uploaded) -> FileKind | None:
 
 
 def display_name_clean(name: str) -> str:
-    name = (name or "").strip()
+    # Invisible format characters go (a right-to-left override makes "contract\u202efdp.exe"
+    # read as "contractexe.pdf").
+    name = "".join(ch for ch in (name or "") if unicodedata.category(ch) != "Cf").strip()
     if not name:
         raise InvalidInput(details={"file": [_("The file has no name.")]})
     if "/" in name or "\\" in name or ".." in name or any(ord(ch) < 32 for ch in name):
@@ -360,7 +377,18 @@ def validate_upload(uploaded, *, name: str | None = None) -> tuple[FileKind, str
                 ]
             }
         )
-    return kind, display
+    return kind, _named_as(display, kind)
+
+
+def _named_as(display: str, kind: FileKind) -> str:
+    """The display name with the extension of the type its content has ("poly.html" holding
+    a PDF is shown as "poly.pdf"); ".jpeg" stays for a JPEG."""
+    stem, dot, suffix = display.rpartition(".")
+    known = {kind.extension, ".jpeg"} if kind is JPEG else {kind.extension}
+    if dot and stem and f".{suffix.lower()}" in known:
+        return display
+    base = stem if dot and stem else display
+    return f"{base[: 200 - len(kind.extension)]}{kind.extension}"
 
 
 def _sha256(uploaded) -> str:

@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -19,6 +18,7 @@ from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
 from common.errors import Conflict, DomainError, InvalidInput, NotFound
+from common.http import safe_next
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
@@ -361,15 +361,6 @@ class FileDocumentsView(_DraftStepView):
         return redirect("application-file-documents", pk=pk)
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 class StaffActionView(StaffRequiredMixin, View):
     """The staff panel's forms: review a document, request information, cancel a request."""
 
@@ -418,7 +409,7 @@ class StaffActionView(StaffRequiredMixin, View):
                     messages.error(request, f"{field}: {error}")
         except (ValueError, forms.ValidationError):
             messages.error(request, _("Please check the form."))
-        return redirect(_safe_next(request, reverse("application-detail", args=[pk])))
+        return redirect(safe_next(request, reverse("application-detail", args=[pk])))
 
 
 class DocumentDownloadView(LoginRequiredMixin, View):
@@ -577,7 +568,7 @@ class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
         except ValueError:
             messages.error(request, _("Please check the form."))
         return redirect(
-            _safe_next(request, reverse("portal-apply-application", args=[application.pk]))
+            safe_next(request, reverse("portal-apply-application", args=[application.pk]))
         )
 
 

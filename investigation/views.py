@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from applications.models import Status
 from applications.services import application_transition
 from common.errors import Conflict, DomainError, NotFound
+from common.http import safe_next
 from customers.ric import validate_party_id_for_kind
 from investigation import services
 from investigation.api import memo_file_response, workspace_data
@@ -71,7 +72,7 @@ def workspace_action(view):
             view(request, pk, *args, **kwargs)
         except DomainError as exc:
             _report(request, exc)
-        return redirect(request.POST.get("next") or _workspace_url(pk))
+        return redirect(safe_next(request, _workspace_url(pk)))
 
     return wrapper
 

@@ -1,11 +1,13 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from common.errors import InvalidInput
+from common.http import safe_next
 from notifications import selectors, services
 from notifications.filters import NotificationFilter
 from notifications.models import UNMUTABLE_KINDS, Kind
@@ -49,7 +51,7 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
 class NotificationReadView(LoginRequiredMixin, View):
     def post(self, request, pk: int):
         services.notification_mark_read(user=request.user, notification_id=pk)
-        return redirect(request.POST.get("next") or "notification-list")
+        return redirect(safe_next(request, reverse("notification-list")))
 
 
 class NotificationReadAllView(LoginRequiredMixin, View):

@@ -9,11 +9,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from common.errors import DomainError, Forbidden, InvalidInput, NotFound
+from common.http import safe_next
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors, services
@@ -33,11 +33,7 @@ class StaffView(LoginRequiredMixin, View):
 
 
 def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 def _error(request, exc: DomainError) -> None:

@@ -203,3 +203,20 @@ def test_a_bad_history_flag_on_the_document_list_is_a_field_error(api, staff, dr
     response = api(staff["rm"]).get(reverse("api-documents", args=[draft]), {"history": "x"})
     assert response.status_code == 400
     assert "history" in response.data
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("contract\u202efdp.exe", "contractfdp.pdf"),  # a right-to-left override
+        ("poly.html", "poly.pdf"),
+        ("scan", "scan.pdf"),
+        ("营业执照.PDF", "营业执照.PDF"),
+    ],
+)
+def test_a_display_name_loses_invisible_characters_and_takes_the_contents_extension(
+    api, staff, draft, sent, shown
+):
+    response = _upload(api(staff["rm"]), draft, pdf(), name=sent)
+    assert response.status_code == 201, response.data
+    assert Document.objects.get().original_name == shown

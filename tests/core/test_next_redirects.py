@@ -1,0 +1,44 @@
+"""After a form, a page goes back only to a path on this site: a `next` naming another host
+(a crafted link) is ignored."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("target", "followed"),
+    [
+        ("/approvals/", True),
+        ("https://evil.example/phish", False),
+        ("//evil.example/phish", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_marking_a_notification_read_goes_back_only_within_the_site(staff, target, followed):
+    note = Notification.objects.create(user=staff["rm"], kind="decision", title="Decided")
+    client = Client()
+    client.force_login(staff["rm"])
+    response = client.post(reverse("notification-read", args=[note.pk]), {"next": target})
+    assert response.status_code == 302
+    expected = target if followed else reverse("notification-list")
+    assert response["Location"] == expected
+
+
+def test_an_investigation_action_goes_back_only_within_the_site(api, staff, company, product):
+    from tests import lifecycle
+
+    pk = lifecycle.file_draft(api, staff, company, product)
+    lifecycle.walk_to(api, staff, pk, "investigation")
+    client = Client()
+    client.force_login(staff["rm"])
+    url = reverse("investigation-answers", args=[pk])
+    response = client.post(url, {"next": "https://evil.example/x"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("investigation-workspace", args=[pk])
+    response = client.post(url, {"next": "/applications/"})
+    assert response["Location"] == "/applications/"
