@@ -42,3 +42,20 @@ def test_an_investigation_action_goes_back_only_within_the_site(api, staff, comp
     assert response["Location"] == reverse("investigation-workspace", args=[pk])
     response = client.post(url, {"next": "/applications/"})
     assert response["Location"] == "/applications/"
+
+
+def test_a_message_after_an_action_is_shown_once(api, staff, company, product):
+    from tests import lifecycle
+
+    pk = lifecycle.file_draft(api, staff, company, product)
+    lifecycle.walk_to(api, staff, pk, "investigation")
+    client = Client()
+    client.force_login(staff["rm"])
+    page = client.post(
+        reverse("investigation-answers", args=[pk]), {}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    import re
+
+    shown = re.findall(r'<ul class="messages".*?</ul>', page, re.S)
+    # (the test product has no questionnaire: the action reports it)
+    assert len(shown) == 1 and "There is no questionnaire for this product." in shown[0]
