@@ -465,8 +465,8 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"LOANFLOW_METRICS_ALLOWED_ADDRESSES: {exc}") from exc
 LOANFLOW_METRICS_TOKEN = env_str("LOANFLOW_METRICS_TOKEN", "")
-# Only the request middleware: django-prometheus's database and cache wrappers cost every query.
-PROMETHEUS_EXPORT_MIGRATIONS = False
+# django-prometheus serves only its middleware (see MIDDLEWARE): its database and cache
+# backends would wrap every query and cache call, and its app would count migrations at start.
 # Unhandled errors of the web and the workers go to Sentry when SENTRY_DSN is set.
 SENTRY_DSN = env_str("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development")
