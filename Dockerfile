@@ -27,7 +27,7 @@ RUN env DJANGO_PRODUCTION=true DJANGO_SECRET_KEY=build-only-not-a-secret \
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH \
-    LOANFLOW_VAR_DIR=/app/var LOANFLOW_MEDIA_ROOT=/app/media
+    LOANFLOW_VAR_DIR=/app/var LOANFLOW_MEDIA_ROOT=/app/media LOANFLOW_LOG_FORMAT=json
 # WeasyPrint needs Pango; Chinese PDFs need a CJK font (wqy-microhei: small and fast);
 # manage.py backup needs pg_dump of the server's version (compose: PostgreSQL 15).
 RUN apt-get update \

@@ -6,6 +6,7 @@ Without REDIS_URL, Celery uses a local filesystem:// broker under var/. DJANGO_P
 turns on the production hardening that `manage.py check --deploy` inspects.
 """
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
 from loanflow.env import env_bool, env_int, env_list, env_str
+from loanflow.observability import init_sentry, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LOANFLOW_VAR_DIR", str(BASE_DIR / "var")))
@@ -68,6 +70,10 @@ MIDDLEWARE = [
     # First: liveness and readiness answer load balancers before host validation, the HTTPS
     # redirect, sessions or anything else that could touch a dependency.
     "loanflow.health.HealthMiddleware",
+    # Then every request gets its id (logs, response header, the tasks it enqueues), and is
+    # counted and timed for /metrics.
+    "loanflow.observability.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, nearest the views: a view that finds the database or Redis gone answers 503.
     "common.unavailable.DependencyUnavailableMiddleware",
 ]
@@ -430,7 +437,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     # Probes speak plain HTTP inside the network (loanflow.health answers them first anyway).
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^api/v1/health/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^api/v1/health/$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -438,14 +445,35 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOANFLOW_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Logs, metrics, error reports (loanflow/observability.py, loanflow/metrics.py) ---------------
+# text: plain lines with the request id in brackets (`make run`); json: one JSON object a line
+# with request_id, user_id and, in workers, task_name (the production image).
+LOANFLOW_LOG_FORMAT = env_str("LOANFLOW_LOG_FORMAT", "text")
+if LOANFLOW_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOANFLOW_LOG_FORMAT must be text or json.")
+LOGGING = logging_config(
+    log_format=LOANFLOW_LOG_FORMAT, level=env_str("LOANFLOW_LOG_LEVEL", "INFO")
+)
+# /metrics answers these client addresses or networks (org.auth.client_address, so behind
+# LOANFLOW_TRUSTED_PROXIES the forwarded address), or a request with
+# "Authorization: Bearer <LOANFLOW_METRICS_TOKEN>"; anyone else gets a 404.
+LOANFLOW_METRICS_ALLOWED_ADDRESSES = env_list(
+    "LOANFLOW_METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"]
+)
+try:
+    LOANFLOW_METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(value, strict=False) for value in LOANFLOW_METRICS_ALLOWED_ADDRESSES
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"LOANFLOW_METRICS_ALLOWED_ADDRESSES: {exc}") from exc
+LOANFLOW_METRICS_TOKEN = env_str("LOANFLOW_METRICS_TOKEN", "")
+# django-prometheus serves only its middleware (see MIDDLEWARE): its database and cache
+# backends would wrap every query and cache call, and its app would count migrations at start.
+# Unhandled errors of the web and the workers go to Sentry when SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development")
+LOANFLOW_RELEASE = env_str("LOANFLOW_RELEASE", "")
+init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=LOANFLOW_RELEASE)
 
 # --- LoanFlow ----------------------------------------------------------------------------------
 LOANFLOW_DEFAULT_CURRENCY = "CNY"

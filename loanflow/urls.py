@@ -1,11 +1,12 @@
 """The project's URLs: each app's pages and its API routes come in through `include()`; the
-project itself serves only the admin, i18n, authentication tokens, the schema and health."""
+project itself serves only the admin, i18n, authentication tokens, the schema, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from loanflow.health import HealthApi
+from loanflow.metrics import metrics_view
 from org.api import AuthTokenApi
 
 # Each app's urls.py serves its pages and, under api/v1/, its API routes.
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/health/", HealthApi.as_view(), name="api-health"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/auth/token/", AuthTokenApi.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
