@@ -13,6 +13,7 @@ bench:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/python manage.py makemigrations --check --dry-run
 
 messages:

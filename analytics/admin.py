@@ -14,8 +14,17 @@ class ScorecardTargetAdmin(admin.ModelAdmin):
 class StageVisitAdmin(admin.ModelAdmin):
     """Read-only: visits are recorded by the transitions themselves."""
 
-    list_display = ("application", "stage", "entered_at", "left_at", "business_seconds",
-                    "calendar_seconds", "outcome", "is_rework", "actor")
+    list_display = (
+        "application",
+        "stage",
+        "entered_at",
+        "left_at",
+        "business_seconds",
+        "calendar_seconds",
+        "outcome",
+        "is_rework",
+        "actor",
+    )
     list_filter = ("stage", "is_rework", "route")
     list_select_related = ("application", "actor")
     raw_id_fields = ("application", "actor", "branch", "product")

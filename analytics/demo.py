@@ -29,9 +29,15 @@ DEFAULT_TARGETS = [
 
 def seed() -> None:
     for order, (perspective, metric, target, direction) in enumerate(DEFAULT_TARGETS):
-        T.objects.get_or_create(metric=metric, defaults={
-            "perspective": perspective, "target": target, "direction": direction,
-            "order": order})
+        T.objects.get_or_create(
+            metric=metric,
+            defaults={
+                "perspective": perspective,
+                "target": target,
+                "direction": direction,
+                "order": order,
+            },
+        )
 
 
 def seed_history(applications) -> None:
@@ -41,4 +47,4 @@ def seed_history(applications) -> None:
 
     ids = [getattr(a, "pk", a) for a in applications]
     for start in range(0, len(ids), 1000):
-        stage_visits_rebuild(application_ids=ids[start:start + 1000])
+        stage_visits_rebuild(application_ids=ids[start : start + 1000])

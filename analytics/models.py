@@ -18,15 +18,30 @@ from applications.models import Status
 # applicant (info_requested) is measured as a stage of its own. Time after disbursement is the
 # loan's life, not process time, so no visit is opened for it.
 MEASURED_STAGES = (
-    Status.DRAFT, Status.SUBMITTED, Status.INVESTIGATION, Status.IN_APPROVAL,
-    Status.INFO_REQUESTED, Status.APPROVED, Status.CONTRACT_SIGNED,
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.INVESTIGATION,
+    Status.IN_APPROVAL,
+    Status.INFO_REQUESTED,
+    Status.APPROVED,
+    Status.CONTRACT_SIGNED,
 )
 
 # The columns the figures read beside left_at (analytics.selectors).
 VISIT_FIGURE_COLUMNS = [
-    "stage", "business_bucket", "calendar_bucket", "business_seconds", "calendar_seconds",
-    "is_rework", "previous_left_at", "previous_rework_left_at", "application", "actor",
-    "branch", "product", "route",
+    "stage",
+    "business_bucket",
+    "calendar_bucket",
+    "business_seconds",
+    "calendar_seconds",
+    "is_rework",
+    "previous_left_at",
+    "previous_rework_left_at",
+    "application",
+    "actor",
+    "branch",
+    "product",
+    "route",
 ]
 
 
@@ -34,15 +49,19 @@ def duration_bucket(column: str):
     """The log-scale bucket of a duration column (stats.bucket_of), as the database computes
     it: -1 for zero or no duration."""
     scale = Value(stats.BUCKETS_PER_DOUBLING / math.log(2))
-    return Case(When(**{f"{column}__gte": 1},
-                     then=Cast(Floor(Ln(column) * scale), models.IntegerField())),
-                default=Value(-1), output_field=models.IntegerField())
+    return Case(
+        When(**{f"{column}__gte": 1}, then=Cast(Floor(Ln(column) * scale), models.IntegerField())),
+        default=Value(-1),
+        output_field=models.IntegerField(),
+    )
 
 
 class StageVisit(models.Model):
     application = models.ForeignKey(
-        "applications.LoanApplication", verbose_name=_("application"),
-        on_delete=models.CASCADE, related_name="stage_visits",
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="stage_visits",
     )
     stage = models.CharField(_("stage"), max_length=30)
     entered_at = models.DateTimeField(_("entered"))
@@ -54,46 +73,70 @@ class StageVisit(models.Model):
     # each of millions of visits.
     business_bucket = models.GeneratedField(
         expression=duration_bucket("business_seconds"),
-        output_field=models.SmallIntegerField(), db_persist=True,
-        verbose_name=_("business time bucket"))
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("business time bucket"),
+    )
     calendar_bucket = models.GeneratedField(
         expression=duration_bucket("calendar_seconds"),
-        output_field=models.SmallIntegerField(), db_persist=True,
-        verbose_name=_("calendar time bucket"))
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("calendar time bucket"),
+    )
     # False while business_seconds is only the calendar time because no business calendar was
     # available when the stage ended; analytics_recompute_business_time fills it in later.
     business_time_exact = models.BooleanField(_("business time exact"), default=False)
     # Who ended the stage (took the transition): the person who did this stage's work.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_role = models.CharField(_("role"), max_length=40, blank=True)
     # Denormalised at the time the stage ended, so figures filter without joins.
-    branch = models.ForeignKey("org.Branch", verbose_name=_("branch"),
-                               on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
-                                on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     route = models.CharField(_("route"), max_length=20, blank=True)
     transition = models.CharField(_("ended by"), max_length=40, blank=True)
     outcome = models.CharField(_("next state"), max_length=30, blank=True)
     is_rework = models.BooleanField(
-        _("rework"), default=False,
-        help_text=_("The stage ended by going back to an earlier stage or by asking the "
-                    "applicant for information."),
+        _("rework"),
+        default=False,
+        help_text=_(
+            "The stage ended by going back to an earlier stage or by asking the "
+            "applicant for information."
+        ),
     )
     # Set when the visit ends. A period's visits of a stage count each application once by
     # keeping those whose previous visit of the stage ended before the period: an exact
     # distinct count without COUNT(DISTINCT), which would sort every visit of the period.
     previous_left_at = models.DateTimeField(
-        _("previous visit left"), null=True, blank=True,
-        help_text=_("When the application last left this stage before this visit (empty "
-                    "for its first visit)."),
+        _("previous visit left"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the application last left this stage before this visit (empty "
+            "for its first visit)."
+        ),
     )
     previous_rework_left_at = models.DateTimeField(
-        _("previous rework left"), null=True, blank=True,
-        help_text=_("When the application's last rework visit of this stage before this "
-                    "visit ended (empty if there was none)."),
+        _("previous rework left"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the application's last rework visit of this stage before this "
+            "visit ended (empty if there was none)."
+        ),
     )
 
     class Meta:
@@ -106,22 +149,36 @@ class StageVisit(models.Model):
             # scans), and its condition spares them testing each entry's stage. Led by left_at,
             # visits end at its right edge and its pages stay full; led by stage, seven
             # insertion points split its pages in half.
-            models.Index(fields=["left_at"], name="visit_left_cover",
-                         include=VISIT_FIGURE_COLUMNS,
-                         condition=Q(left_at__isnull=False,
-                                     stage__in=[str(s) for s in MEASURED_STAGES])),
-            models.Index(fields=["branch", "left_at"], name="visit_branch_left",
-                         condition=Q(left_at__isnull=False)),
+            models.Index(
+                fields=["left_at"],
+                name="visit_left_cover",
+                include=VISIT_FIGURE_COLUMNS,
+                condition=Q(left_at__isnull=False, stage__in=[str(s) for s in MEASURED_STAGES]),
+            ),
+            models.Index(
+                fields=["branch", "left_at"],
+                name="visit_branch_left",
+                condition=Q(left_at__isnull=False),
+            ),
             models.Index(fields=["application", "entered_at"], name="visit_app_entered"),
             # Workload: what is in each stage now.
-            models.Index(fields=["stage", "branch"], name="visit_open_stage",
-                         condition=Q(left_at__isnull=True)),
-            models.Index(fields=["business_time_exact"], name="visit_business_pending",
-                         condition=Q(business_time_exact=False, left_at__isnull=False)),
+            models.Index(
+                fields=["stage", "branch"],
+                name="visit_open_stage",
+                condition=Q(left_at__isnull=True),
+            ),
+            models.Index(
+                fields=["business_time_exact"],
+                name="visit_business_pending",
+                condition=Q(business_time_exact=False, left_at__isnull=False),
+            ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["application"], condition=Q(left_at__isnull=True),
-                                    name="visit_one_open_per_application"),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(left_at__isnull=True),
+                name="visit_one_open_per_application",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,8 +193,10 @@ class ScorecardMetric(models.TextChoices):
     APPROVAL_RATE = "approval_rate", _("Approval rate")
     DISBURSED_AMOUNT = "disbursed_amount", _("Amount disbursed in the period")
     DECISION_HOURS_MEDIAN = "decision_hours_median", _("Median hours from submission to decision")
-    DISBURSEMENT_HOURS_MEDIAN = "disbursement_hours_median", _(
-        "Median hours from submission to disbursement")
+    DISBURSEMENT_HOURS_MEDIAN = (
+        "disbursement_hours_median",
+        _("Median hours from submission to disbursement"),
+    )
     SUBMITTED_TO_DISBURSED = "submitted_to_disbursed", _("Share of submissions disbursed")
     SLA_BREACH_RATE = "sla_breach_rate", _("SLA breach rate")
     FIRST_TIME_RIGHT = "first_time_right", _("First-time-right rate")
@@ -161,14 +220,14 @@ class ScorecardTarget(models.Model):
         AT_LEAST = "at_least", _("At least the target")
         AT_MOST = "at_most", _("At most the target")
 
-    perspective = models.CharField(_("perspective"), max_length=20,
-                                   choices=Perspective.choices)
-    metric = models.CharField(_("figure"), max_length=40, unique=True,
-                              choices=ScorecardMetric.choices)
-    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4,
-                                 default=Decimal("0"))
-    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices,
-                                 default=Direction.AT_LEAST)
+    perspective = models.CharField(_("perspective"), max_length=20, choices=Perspective.choices)
+    metric = models.CharField(
+        _("figure"), max_length=40, unique=True, choices=ScorecardMetric.choices
+    )
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4, default=Decimal("0"))
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.AT_LEAST
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -194,9 +194,9 @@ class ApplicationListApi(ListAPIView):
         filterset = ApplicationFilter(self.request.query_params)
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
-        return application_list(
-            user=self.request.user, filters=filterset.selector_filters()
-        ).only(*LIST_COLUMNS)
+        return application_list(user=self.request.user, filters=filterset.selector_filters()).only(
+            *LIST_COLUMNS
+        )
 
     @extend_schema(request=CreateInputSerializer, responses={201: ApplicationDetailSerializer})
     def post(self, request):

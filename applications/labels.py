@@ -30,8 +30,9 @@ DANGER_ACTIONS = frozenset({"decline", "withdraw", "write_off", "return_to_inves
 PORTAL_STATUS_TEXT = {
     Status.DRAFT: _("Being prepared with your relationship manager."),
     Status.SUBMITTED: _("Submitted: we have received your application and are checking it."),
-    Status.INVESTIGATION: _("Your relationship manager is looking into your business "
-                            "(visit, documents, figures)."),
+    Status.INVESTIGATION: _(
+        "Your relationship manager is looking into your business (visit, documents, figures)."
+    ),
     Status.IN_APPROVAL: _("Under credit review: the bank's approvers are deciding."),
     Status.INFO_REQUESTED: _("We need something from you: please see what is missing below."),
     Status.APPROVED: _("Approved: please review the offer and sign the contract."),

@@ -25,8 +25,15 @@ class MatrixRuleInline(admin.StackedInline):
 
 @admin.register(MatrixVersion)
 class MatrixVersionAdmin(admin.ModelAdmin):
-    list_display = ["number", "name", "is_active", "fast_track_review_percent",
-                    "committee_quorum", "committee_majority_percent", "created_at"]
+    list_display = [
+        "number",
+        "name",
+        "is_active",
+        "fast_track_review_percent",
+        "committee_quorum",
+        "committee_majority_percent",
+        "created_at",
+    ]
     list_filter = ["is_active"]
     inlines = [MatrixStepInline, MatrixRuleInline]
 
@@ -60,15 +67,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ApprovalRecord)
 class ApprovalRecordAdmin(ReadOnlyAdmin):
-    list_display = ["application", "status", "matrix_version", "rule_name", "fast_track",
-                    "created_at"]
+    list_display = [
+        "application",
+        "status",
+        "matrix_version",
+        "rule_name",
+        "fast_track",
+        "created_at",
+    ]
     list_filter = ["status", "fast_track"]
 
 
 @admin.register(ApprovalTask)
 class ApprovalTaskAdmin(ReadOnlyAdmin):
-    list_display = ["id", "application", "step", "role", "branch", "status", "claimed_by",
-                    "due_at"]
+    list_display = ["id", "application", "step", "role", "branch", "status", "claimed_by", "due_at"]
     list_filter = ["status", "role", "kind"]
     list_select_related = ["application", "branch", "claimed_by"]
 

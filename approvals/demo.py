@@ -18,36 +18,86 @@ STEPS = [
 
 # (priority, name, amount_above, amount_up_to, grades, routes, steps, fast_track)
 RULES = [
-    (10, "Fast track: small, good, data-rich loans", None, Decimal("300000"), ["A", "B"],
-     ["fast_track"], [], True),
-    (20, "Committee: grade D or E", None, None, ["D", "E"], [],
-     ["credit_review", "tier1", "tier2", "committee"], False),
-    (30, "Committee: amount above 10M", 10 * M, None, [], [],
-     ["credit_review", "tier1", "tier2", "committee"], False),
-    (40, "Tier 2: amount above the tier-1 limit of 3M", 3 * M, 10 * M, [], [],
-     ["credit_review", "tier1", "tier2"], False),
+    (
+        10,
+        "Fast track: small, good, data-rich loans",
+        None,
+        Decimal("300000"),
+        ["A", "B"],
+        ["fast_track"],
+        [],
+        True,
+    ),
+    (
+        20,
+        "Committee: grade D or E",
+        None,
+        None,
+        ["D", "E"],
+        [],
+        ["credit_review", "tier1", "tier2", "committee"],
+        False,
+    ),
+    (
+        30,
+        "Committee: amount above 10M",
+        10 * M,
+        None,
+        [],
+        [],
+        ["credit_review", "tier1", "tier2", "committee"],
+        False,
+    ),
+    (
+        40,
+        "Tier 2: amount above the tier-1 limit of 3M",
+        3 * M,
+        10 * M,
+        [],
+        [],
+        ["credit_review", "tier1", "tier2"],
+        False,
+    ),
     (50, "Tier 1: up to 3M", None, 3 * M, [], [], ["credit_review", "tier1"], False),
 ]
 
 DECLINE_REASONS = [
-    ("insufficient_cash_flow", "Insufficient cash flow",
-     "Your business's cash flow is not yet enough to repay a loan of this size.",
-     "贵企业目前的现金流尚不足以偿还该金额的贷款。"),
-    ("high_leverage", "Debt too high",
-     "Your business already carries a high level of debt compared with its income.",
-     "与收入相比，贵企业现有负债水平较高。"),
-    ("unverified_information", "Information could not be verified",
-     "We could not confirm some of the information in your application.",
-     "我们无法核实您申请中的部分信息。"),
-    ("insufficient_collateral", "Insufficient guarantee or collateral",
-     "The guarantee or collateral offered does not cover the loan.",
-     "所提供的担保或抵押不足以覆盖该笔贷款。"),
-    ("policy_excluded", "Outside lending policy",
-     "Your business's industry or situation is outside what we can currently lend to.",
-     "贵企业所属行业或经营情况目前不在我行的授信范围内。"),
-    ("committee_decline", "Declined by the credit committee",
-     "The credit committee reviewed your application and decided not to lend at this time.",
-     "信贷审批委员会审议了您的申请，决定暂不发放贷款。"),
+    (
+        "insufficient_cash_flow",
+        "Insufficient cash flow",
+        "Your business's cash flow is not yet enough to repay a loan of this size.",
+        "贵企业目前的现金流尚不足以偿还该金额的贷款。",
+    ),
+    (
+        "high_leverage",
+        "Debt too high",
+        "Your business already carries a high level of debt compared with its income.",
+        "与收入相比，贵企业现有负债水平较高。",
+    ),
+    (
+        "unverified_information",
+        "Information could not be verified",
+        "We could not confirm some of the information in your application.",
+        "我们无法核实您申请中的部分信息。",
+    ),
+    (
+        "insufficient_collateral",
+        "Insufficient guarantee or collateral",
+        "The guarantee or collateral offered does not cover the loan.",
+        "所提供的担保或抵押不足以覆盖该笔贷款。",
+    ),
+    (
+        "policy_excluded",
+        "Outside lending policy",
+        "Your business's industry or situation is outside what we can currently lend to.",
+        "贵企业所属行业或经营情况目前不在我行的授信范围内。",
+    ),
+    (
+        "committee_decline",
+        "Declined by the credit committee",
+        "The credit committee reviewed your application and decided not to lend at this time.",
+        "信贷审批委员会审议了您的申请，决定暂不发放贷款。",
+    ),
 ]
 
 # Personal limits by grade for approvers and committee members.
@@ -57,31 +107,57 @@ LIMITS = {"A": 5 * M, "B": 4 * M, "C": 3 * M, "D": 1 * M, "E": Decimal("500000")
 @transaction.atomic
 def seed() -> None:
     version, created = MatrixVersion.objects.get_or_create(
-        number=1, defaults={"name": "Default authority matrix", "fast_track_review_percent": 10,
-                            "committee_quorum": 3, "committee_majority_percent": 50})
+        number=1,
+        defaults={
+            "name": "Default authority matrix",
+            "fast_track_review_percent": 10,
+            "committee_quorum": 3,
+            "committee_majority_percent": 50,
+        },
+    )
     if created:
         for code, name, role, checks_limit, is_committee, hours in STEPS:
-            MatrixStep.objects.create(version=version, code=code, name=name, role=role,
-                                      checks_limit=checks_limit, is_committee=is_committee,
-                                      sla_hours=hours)
+            MatrixStep.objects.create(
+                version=version,
+                code=code,
+                name=name,
+                role=role,
+                checks_limit=checks_limit,
+                is_committee=is_committee,
+                sla_hours=hours,
+            )
         for priority, name, above, up_to, grades, routes, steps, fast in RULES:
-            MatrixRule.objects.create(version=version, priority=priority, name=name,
-                                      amount_above=above, amount_up_to=up_to, grades=grades,
-                                      routes=routes, steps=steps, fast_track=fast)
+            MatrixRule.objects.create(
+                version=version,
+                priority=priority,
+                name=name,
+                amount_above=above,
+                amount_up_to=up_to,
+                grades=grades,
+                routes=routes,
+                steps=steps,
+                fast_track=fast,
+            )
     if not MatrixVersion.objects.filter(is_active=True).exists():
         MatrixVersion.objects.filter(pk=version.pk).update(is_active=True)
     for code, label, text, text_zh in DECLINE_REASONS:
-        DeclineReason.objects.get_or_create(code=code, defaults={
-            "label": label, "applicant_text": text, "applicant_text_zh": text_zh})
-    users = get_user_model().objects.filter(
-        groups__name__in=["approver", "committee_member"]).distinct()
+        DeclineReason.objects.get_or_create(
+            code=code,
+            defaults={"label": label, "applicant_text": text, "applicant_text_zh": text_zh},
+        )
+    users = (
+        get_user_model()
+        .objects.filter(groups__name__in=["approver", "committee_member"])
+        .distinct()
+    )
     for user in users:
         for grade, amount in LIMITS.items():
             # Senior approvers (profile limit above 5M) get twice the default.
             profile = getattr(user, "staff_profile", None)
             factor = 2 if profile and profile.authority_limit > 5 * M else 1
-            ApproverLimit.objects.get_or_create(user=user, grade=grade, currency="CNY",
-                                                defaults={"max_amount": amount * factor})
+            ApproverLimit.objects.get_or_create(
+                user=user, grade=grade, currency="CNY", defaults={"max_amount": amount * factor}
+            )
 
 
 def seed_history(applications) -> None:
@@ -90,8 +166,11 @@ def seed_history(applications) -> None:
     from approvals.models import ApprovalRecord
     from approvals.services import record_open
 
-    with_route = set(ApprovalRecord.objects.filter(
-        application__in=[a.pk for a in applications]).values_list("application_id", flat=True))
+    with_route = set(
+        ApprovalRecord.objects.filter(application__in=[a.pk for a in applications]).values_list(
+            "application_id", flat=True
+        )
+    )
     opened = []
     for application in applications:
         if application.status == "in_approval" and application.pk not in with_route:
@@ -109,12 +188,17 @@ def _review_some(records) -> None:
 
     reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
     for record in records[::2]:
-        task = ApprovalTask.objects.filter(record=record, status="open",
-                                           step="credit_review").first()
+        task = ApprovalTask.objects.filter(
+            record=record, status="open", step="credit_review"
+        ).first()
         for reviewer in reviewers if task else []:
             try:
-                task_decide(task_id=task.pk, actor=reviewer, decision="approve",
-                            comment="Demo: reviewed, figures consistent.")
+                task_decide(
+                    task_id=task.pk,
+                    actor=reviewer,
+                    decision="approve",
+                    comment="Demo: reviewed, figures consistent.",
+                )
                 break
             except DomainError:
                 continue

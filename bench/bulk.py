@@ -11,7 +11,10 @@ from django.db import connection, models
 def _columns(model: type[models.Model], sample: dict) -> list[models.Field]:
     fields = []
     for field in model._meta.concrete_fields:
-        if isinstance(field, models.AutoField | models.BigAutoField) and field.attname not in sample:
+        if (
+            isinstance(field, models.AutoField | models.BigAutoField)
+            and field.attname not in sample
+        ):
             continue
         fields.append(field)
     return fields

@@ -74,18 +74,37 @@ def gunicorn(*, workers: int = 4, reference: bool = False):
     """LoanFlow under gunicorn; with `reference`, the issue's reference endpoints beside it
     (bench/reference.py)."""
     port = free_port()
-    env = {**os.environ, "DJANGO_DEBUG": "false", "LOANFLOW_LOG_LEVEL": "WARNING",
-           "DATABASE_CONN_MAX_AGE": "600", "AXES_ENABLED": "false",
-           # gunicorn.conf.py applies (the heap freeze); no worker restarts mid-measure.
-           "GUNICORN_MAX_REQUESTS": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "LOANFLOW_LOG_LEVEL": "WARNING",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "AXES_ENABLED": "false",
+        # gunicorn.conf.py applies (the heap freeze); no worker restarts mid-measure.
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
     if reference:
         env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     binary = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(binary), "loanflow.wsgi", "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "-"
-         if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(binary),
+            "loanflow.wsgi",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -107,29 +126,55 @@ def gunicorn(*, workers: int = 4, reference: bool = False):
             proc.kill()
 
 
-def wrk(base: str, *, path: str, token: str = "", method: str = "GET", body: str = "",
-        ids: list[int] | None = None, tokens: list[str] | None = None, seconds: int = 5,
-        connections: int = 8) -> dict:
+def wrk(
+    base: str,
+    *,
+    path: str,
+    token: str = "",
+    method: str = "GET",
+    body: str = "",
+    ids: list[int] | None = None,
+    tokens: list[str] | None = None,
+    seconds: int = 5,
+    connections: int = 8,
+) -> dict:
     """Run wrk; `path` may contain %d, filled from `ids` (each request a distinct id while they
     last). `tokens`, if given, pairs each id with the token its request is sent with."""
     if tokens is not None and len(tokens) != len(ids or []):
         raise ValueError("one token per id")
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
-    script = LUA % {"ids": ",".join(str(i) for i in (ids or [])),
-                    "tokens": ",".join(f'"{key}"' for key in (tokens or [])), "method": method,
-                    "path": path, "body": body.replace("'", "\\'"), "token": token}
+    script = LUA % {
+        "ids": ",".join(str(i) for i in (ids or [])),
+        "tokens": ",".join(f'"{key}"' for key in (tokens or [])),
+        "method": method,
+        "path": path,
+        "body": body.replace("'", "\\'"),
+        "token": token,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
-             handle.name, base + "/"],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                handle.name,
+                base + "/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
         ).stdout
     finally:
         os.unlink(handle.name)
     line = next(row for row in out.splitlines() if row.startswith("WRKJSON "))
-    result = json.loads(line[len("WRKJSON "):])
+    result = json.loads(line[len("WRKJSON ") :])
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     return result

@@ -24,13 +24,28 @@ from org.roles import Role, sync_role_groups
 
 # Share of applications per state, and the path of transitions that leads there.
 STATE_MIX = [
-    ("closed", 0.26), ("disbursed", 0.20), ("declined", 0.10), ("withdrawn", 0.05),
-    ("draft", 0.05), ("submitted", 0.05), ("investigation", 0.08), ("in_approval", 0.10),
-    ("info_requested", 0.02), ("approved", 0.04), ("contract_signed", 0.03),
+    ("closed", 0.26),
+    ("disbursed", 0.20),
+    ("declined", 0.10),
+    ("withdrawn", 0.05),
+    ("draft", 0.05),
+    ("submitted", 0.05),
+    ("investigation", 0.08),
+    ("in_approval", 0.10),
+    ("info_requested", 0.02),
+    ("approved", 0.04),
+    ("contract_signed", 0.03),
     ("written_off", 0.02),
 ]
-MAIN = ["draft", "submitted", "investigation", "in_approval", "approved", "contract_signed",
-        "disbursed"]
+MAIN = [
+    "draft",
+    "submitted",
+    "investigation",
+    "in_approval",
+    "approved",
+    "contract_signed",
+    "disbursed",
+]
 PATHS = {state: MAIN[: MAIN.index(state) + 1] for state in MAIN}
 PATHS["closed"] = [*MAIN, "closed"]
 PATHS["written_off"] = [*MAIN, "written_off"]
@@ -38,16 +53,43 @@ PATHS["declined"] = [*MAIN[:4], "declined"]
 PATHS["withdrawn"] = [*MAIN[:3], "withdrawn"]
 PATHS["info_requested"] = [*MAIN[:3], "info_requested"]
 ACTIONS = {
-    "submitted": "submit", "investigation": "start_investigation",
-    "in_approval": "send_to_approval", "approved": "approve", "contract_signed": "sign_contract",
-    "disbursed": "disburse", "closed": "close", "written_off": "write_off",
-    "declined": "decline", "withdrawn": "withdraw", "info_requested": "request_information",
+    "submitted": "submit",
+    "investigation": "start_investigation",
+    "in_approval": "send_to_approval",
+    "approved": "approve",
+    "contract_signed": "sign_contract",
+    "disbursed": "disburse",
+    "closed": "close",
+    "written_off": "write_off",
+    "declined": "decline",
+    "withdrawn": "withdraw",
+    "info_requested": "request_information",
 }
 # Mean hours spent in each state before the next transition (exponential-ish spread).
-MEAN_HOURS = {"draft": 20, "submitted": 10, "investigation": 60, "in_approval": 40,
-              "approved": 30, "contract_signed": 20, "disbursed": 24 * 200}
-INDUSTRIES = ["A01", "C13", "C17", "C26", "C34", "E47", "F51", "F52", "G54", "H61", "I65",
-              "L72", "M74"]
+MEAN_HOURS = {
+    "draft": 20,
+    "submitted": 10,
+    "investigation": 60,
+    "in_approval": 40,
+    "approved": 30,
+    "contract_signed": 20,
+    "disbursed": 24 * 200,
+}
+INDUSTRIES = [
+    "A01",
+    "C13",
+    "C17",
+    "C26",
+    "C34",
+    "E47",
+    "F51",
+    "F52",
+    "G54",
+    "H61",
+    "I65",
+    "L72",
+    "M74",
+]
 PASSWORD = "bench-Loanflow-2026"
 
 
@@ -74,21 +116,36 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
     head = Branch.objects.create(code="HO", name="Head office", level=Branch.Level.HEAD_OFFICE)
     bank.branches = [head]
     for i in range(20):
-        bank.branches.append(Branch.objects.create(code=f"B{i:02d}", name=f"Branch {i:02d}",
-                                                   level=Branch.Level.BRANCH, parent=head))
+        bank.branches.append(
+            Branch.objects.create(
+                code=f"B{i:02d}", name=f"Branch {i:02d}", level=Branch.Level.BRANCH, parent=head
+            )
+        )
     working = bank.branches[1:]
     password = make_password(PASSWORD)
-    per_branch = {Role.RELATIONSHIP_MANAGER: 6, Role.CREDIT_REVIEWER: 2, Role.APPROVER: 4,
-                  Role.COMMITTEE_MEMBER: 3, Role.DISBURSEMENT_OFFICER: 1,
-                  Role.DISBURSEMENT_CHECKER: 1, Role.RISK_OFFICER: 1, Role.BRANCH_HEAD: 1}
+    per_branch = {
+        Role.RELATIONSHIP_MANAGER: 6,
+        Role.CREDIT_REVIEWER: 2,
+        Role.APPROVER: 4,
+        Role.COMMITTEE_MEMBER: 3,
+        Role.DISBURSEMENT_OFFICER: 1,
+        Role.DISBURSEMENT_CHECKER: 1,
+        Role.RISK_OFFICER: 1,
+        Role.BRANCH_HEAD: 1,
+    }
     for branch in working:
         for role, count in per_branch.items():
             for k in range(count):
-                user = User.objects.create(username=f"{role}_{branch.code}_{k}",
-                                           password=password, first_name=role, last_name=str(k))
+                user = User.objects.create(
+                    username=f"{role}_{branch.code}_{k}",
+                    password=password,
+                    first_name=role,
+                    last_name=str(k),
+                )
                 user.groups.add(groups[role])
-                StaffProfile.objects.create(user=user, branch=branch,
-                                            authority_limit=Decimal("50000000"))
+                StaffProfile.objects.create(
+                    user=user, branch=branch, authority_limit=Decimal("50000000")
+                )
                 bank.staff.setdefault((branch.pk, role), []).append(user.pk)
                 bank.tokens[user.username] = Token.objects.create(user=user).key
     # Head office: a risk officer and a branch head who see the whole bank (analytics), and an
@@ -101,30 +158,50 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
         bank.tokens[user.username] = Token.objects.create(user=user).key
     bank.head_office_user = f"{Role.BRANCH_HEAD}_HO"
     products = []
-    for code, low, high, fast in [("SME-WC", "50000", "5000000", False),
-                                  ("SME-EQ", "100000", "20000000", False),
-                                  ("SME-FT", "10000", "300000", True)]:
-        products.append(Product.objects.create(
-            code=code, name=code, min_amount=Decimal(low), max_amount=Decimal(high),
-            min_term_months=3, max_term_months=60, min_rate=Decimal("3"),
-            max_rate=Decimal("15"), repayment_methods=["equal_instalments", "equal_principal",
-                                                       "interest_only_bullet"],
-            guarantee_types=["credit", "guarantee", "mortgage", "pledge"],
-            fast_track_eligible=fast))
+    for code, low, high, fast in [
+        ("SME-WC", "50000", "5000000", False),
+        ("SME-EQ", "100000", "20000000", False),
+        ("SME-FT", "10000", "300000", True),
+    ]:
+        products.append(
+            Product.objects.create(
+                code=code,
+                name=code,
+                min_amount=Decimal(low),
+                max_amount=Decimal(high),
+                min_term_months=3,
+                max_term_months=60,
+                min_rate=Decimal("3"),
+                max_rate=Decimal("15"),
+                repayment_methods=["equal_instalments", "equal_principal", "interest_only_bullet"],
+                guarantee_types=["credit", "guarantee", "mortgage", "pledge"],
+                fast_track_eligible=fast,
+            )
+        )
     bank.product_ids = [p.pk for p in products]
     snapshots = {p.pk: p.snapshot() for p in products}
 
     n_companies = bank.n(200_000, 20)
     now = timezone.now()
-    copy_rows(Company, (
-        {"id": i + 1, "name": f"Company {i + 1}",
-         "credit_code": with_check_character(f"9111{i + 1:013d}"),
-         "industry_code": INDUSTRIES[i % len(INDUSTRIES)],
-         "registration_date": (now - timedelta(days=365 * (2 + i % 15))).date(),
-         "employees": 5 + i % 200, "legal_representative": f"Rep {i % (n_companies // 2 + 1)}",
-         "legal_representative_id": f"1101011980{i % (n_companies // 2 + 1):08d}",
-         "home_branch_id": working[i % len(working)].pk, "created_at": now}
-        for i in range(n_companies)), now=now)
+    copy_rows(
+        Company,
+        (
+            {
+                "id": i + 1,
+                "name": f"Company {i + 1}",
+                "credit_code": with_check_character(f"9111{i + 1:013d}"),
+                "industry_code": INDUSTRIES[i % len(INDUSTRIES)],
+                "registration_date": (now - timedelta(days=365 * (2 + i % 15))).date(),
+                "employees": 5 + i % 200,
+                "legal_representative": f"Rep {i % (n_companies // 2 + 1)}",
+                "legal_representative_id": f"1101011980{i % (n_companies // 2 + 1):08d}",
+                "home_branch_id": working[i % len(working)].pk,
+                "created_at": now,
+            }
+            for i in range(n_companies)
+        ),
+        now=now,
+    )
     reset_sequence(Company)
     bank.timings["companies"] = n_companies
 
@@ -158,52 +235,90 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
                 created -= shift
                 history = [(a, b, at - shift) for a, b, at in history]
             apps_by_state.setdefault(state, []).append(pk)
-            amount = Decimal(rng.choice([50, 80, 120, 200, 300, 500, 800, 1500, 3200, 6000])
-                             * 1000)
-            events.append({"at": created, "kind": "action", "application_id": pk,
-                           "actor_id": rm, "actor_role": "relationship_manager",
-                           "action": "create", "to_state": "draft"})
+            amount = Decimal(rng.choice([50, 80, 120, 200, 300, 500, 800, 1500, 3200, 6000]) * 1000)
+            events.append(
+                {
+                    "at": created,
+                    "kind": "action",
+                    "application_id": pk,
+                    "actor_id": rm,
+                    "actor_role": "relationship_manager",
+                    "action": "create",
+                    "to_state": "draft",
+                }
+            )
             for prev, nxt, at in history:
-                events.append({"at": at, "kind": "transition", "application_id": pk,
-                               "actor_id": rm, "actor_role": "relationship_manager",
-                               "action": ACTIONS[nxt], "from_state": prev, "to_state": nxt})
+                events.append(
+                    {
+                        "at": at,
+                        "kind": "transition",
+                        "application_id": pk,
+                        "actor_id": rm,
+                        "actor_role": "relationship_manager",
+                        "action": ACTIONS[nxt],
+                        "from_state": prev,
+                        "to_state": nxt,
+                    }
+                )
             last = history[-1][2] if history else created
             yield {
-                "id": pk, "reference": f"LB{pk:010d}", "company_id": i % n_companies + 1,
-                "branch_id": branch.pk, "product_id": product_id,
-                "product_snapshot": snapshots[product_id], "amount": amount, "currency": "CNY",
-                "term_months": rng.choice([6, 12, 24, 36]), "interest_rate": Decimal("4.350"),
-                "repayment_method": "equal_instalments", "guarantee_type": "credit",
-                "purpose": "Working capital", "channel": "branch", "language": "zh-hans",
+                "id": pk,
+                "reference": f"LB{pk:010d}",
+                "company_id": i % n_companies + 1,
+                "branch_id": branch.pk,
+                "product_id": product_id,
+                "product_snapshot": snapshots[product_id],
+                "amount": amount,
+                "currency": "CNY",
+                "term_months": rng.choice([6, 12, 24, 36]),
+                "interest_rate": Decimal("4.350"),
+                "repayment_method": "equal_instalments",
+                "guarantee_type": "credit",
+                "purpose": "Working capital",
+                "channel": "branch",
+                "language": "zh-hans",
                 "status": state,
                 "resume_status": "investigation" if state == "info_requested" else "",
-                "status_changed_at": last, "filed_by_id": rm, "relationship_manager_id": rm,
+                "status_changed_at": last,
+                "filed_by_id": rm,
+                "relationship_manager_id": rm,
                 "investigator_id": rm if len(PATHS[state]) > 2 else None,
                 "risk_grade": "ABCDE"[pk % 5] if len(PATHS[state]) > 3 else "",
                 "risk_score": 700 - (pk % 5) * 60 if len(PATHS[state]) > 3 else None,
                 "route_recommendation": "standard" if len(PATHS[state]) > 3 else "",
-                "created_at": created, "updated_at": last,
+                "created_at": created,
+                "updated_at": last,
                 "submitted_at": history[0][2] if history else None,
             }
 
     # One COPY at a time on the connection: each chunk's applications, then their trail.
     for chunk_start in range(0, n_apps, 20_000):
-        copy_rows(LoanApplication, app_rows(range(chunk_start, min(n_apps, chunk_start + 20_000))),
-                  now=now)
+        copy_rows(
+            LoanApplication,
+            app_rows(range(chunk_start, min(n_apps, chunk_start + 20_000))),
+            now=now,
+        )
         copy_rows(AuditEvent, events)
         events.clear()
     reset_sequence(LoanApplication)
     # Pad the trail to its target with follow-up actions on open work (notes, reviews).
     have = AuditEvent.objects.count()
     missing = max(0, n_audit_target - have)
-    open_ids = [pk for s in ("investigation", "in_approval", "disbursed")
-                for pk in apps_by_state.get(s, [])]
+    open_ids = [
+        pk for s in ("investigation", "in_approval", "disbursed") for pk in apps_by_state.get(s, [])
+    ]
     if missing and open_ids:
+
         def extra():
             for k in range(missing):
-                yield {"at": now - timedelta(hours=rng.uniform(1, 24 * 700)), "kind": "action",
-                       "application_id": open_ids[k % len(open_ids)], "actor_role": "system",
-                       "action": "note"}
+                yield {
+                    "at": now - timedelta(hours=rng.uniform(1, 24 * 700)),
+                    "kind": "action",
+                    "application_id": open_ids[k % len(open_ids)],
+                    "actor_role": "system",
+                    "action": "note",
+                }
+
         copy_rows(AuditEvent, extra())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

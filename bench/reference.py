@@ -33,30 +33,62 @@ class MinimalDecisionApi(APIView):
         now = timezone.now()
         with transaction.atomic():
             task = ApprovalTask.objects.select_for_update().get(pk=pk)
-            LoanApplication.objects.select_for_update().filter(
-                pk=task.application_id).values_list("pk").get()
+            LoanApplication.objects.select_for_update().filter(pk=task.application_id).values_list(
+                "pk"
+            ).get()
             ApprovalTask.objects.filter(pk=pk).update(
-                status="done", decision="approve", decided_by=request.user, decided_at=now,
-                last_activity_at=now)
+                status="done",
+                decision="approve",
+                decided_by=request.user,
+                decided_at=now,
+                last_activity_at=now,
+            )
             LoanApplication.objects.filter(pk=task.application_id).update(
-                status="approved", decided_at=now, status_changed_at=now)
-            AuditEvent.objects.bulk_create([
-                AuditEvent(at=now, kind="transition", application_id=task.application_id,
-                           actor=request.user, actor_role="approver", action=action,
-                           from_state="in_approval", to_state="approved",
-                           comment=request.data.get("comment", ""))
-                for action in ("step_approve", "approve")])
+                status="approved", decided_at=now, status_changed_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                [
+                    AuditEvent(
+                        at=now,
+                        kind="transition",
+                        application_id=task.application_id,
+                        actor=request.user,
+                        actor_role="approver",
+                        action=action,
+                        from_state="in_approval",
+                        to_state="approved",
+                        comment=request.data.get("comment", ""),
+                    )
+                    for action in ("step_approve", "approve")
+                ]
+            )
             Deadline.objects.filter(subject_type="approvals.task", subject_id=pk).exclude(
-                status="stopped").update(status="stopped", stopped_at=now, next_fire_at=None)
+                status="stopped"
+            ).update(status="stopped", stopped_at=now, next_fire_at=None)
         return Response({"id": pk, "status": "done"})
 
 
 class MinimalTaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApprovalTask
-        fields = ["id", "application", "kind", "step", "step_name", "step_index", "role",
-                  "branch", "status", "claimed_by", "claimed_at", "due_at", "decision",
-                  "decided_by", "decided_at", "comment"]
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "step",
+            "step_name",
+            "step_index",
+            "role",
+            "branch",
+            "status",
+            "claimed_by",
+            "claimed_at",
+            "due_at",
+            "decision",
+            "decided_by",
+            "decided_at",
+            "comment",
+        ]
 
 
 class MinimalQueueApi(APIView):
@@ -67,9 +99,9 @@ class MinimalQueueApi(APIView):
 
     def get(self, request):
         branch_id = request.user.staff_profile.branch_id
-        tasks = (ApprovalTask.objects.filter(branch_id=branch_id, role="approver",
-                                             status__in=ApprovalTask.OPEN_STATES)
-                 .order_by("due_at", "id")[:25])
+        tasks = ApprovalTask.objects.filter(
+            branch_id=branch_id, role="approver", status__in=ApprovalTask.OPEN_STATES
+        ).order_by("due_at", "id")[:25]
         return Response({"results": MinimalTaskSerializer(tasks, many=True).data})
 
 

@@ -25,14 +25,23 @@ sys.path[0] = str(ROOT)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="1.0 = 1M applications, 5M audit rows, 100k open tasks, ...")
-    parser.add_argument("--smoke", action="store_true",
-                        help="short runs: prove the harness works (CI)")
-    parser.add_argument("--database", default="loanflow_bench",
-                        help="PostgreSQL database to (re)create on 127.0.0.1:5432")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1.0 = 1M applications, 5M audit rows, 100k open tasks, ...",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="short runs: prove the harness works (CI)"
+    )
+    parser.add_argument(
+        "--database",
+        default="loanflow_bench",
+        help="PostgreSQL database to (re)create on 127.0.0.1:5432",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the loaded database")
     parser.add_argument("--only", default="", help="comma-separated figure names to run")
     return parser.parse_args()
@@ -41,8 +50,7 @@ def parse_args():
 def recreate_database(name: str) -> None:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -50,8 +58,7 @@ def recreate_database(name: str) -> None:
 def drop_database(name: str) -> None:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -66,8 +73,11 @@ def timed(fn, *, runs: int, warmup: int = 1) -> dict:
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
-    return {"median_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3),
-            "runs": runs}
+    return {
+        "median_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(p95, 3),
+        "runs": runs,
+    }
 
 
 def main() -> int:
@@ -119,8 +129,13 @@ def main() -> int:
             import traceback
 
             traceback.print_exc()
-            rows.append({"figure": measure.__name__, "error": True,
-                         "note": f"FAILED: {type(exc).__name__}: {exc}"})
+            rows.append(
+                {
+                    "figure": measure.__name__,
+                    "error": True,
+                    "note": f"FAILED: {type(exc).__name__}: {exc}",
+                }
+            )
     report(rows, bank, args, load_seconds)
     if not args.keep:
         from django.db import connections
@@ -141,8 +156,10 @@ def _fmt(value) -> str:
 
 def report(rows, bank, args, load_seconds) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    header = ("| figure | unit | median | p95 | rate/s | floor | floor median | floor p95 | "
-              "ratio | target | note |")
+    header = (
+        "| figure | unit | median | p95 | rate/s | floor | floor median | floor p95 | "
+        "ratio | target | note |"
+    )
     lines = [
         f"# LoanFlow benchmark {stamp}",
         "",
@@ -153,15 +170,38 @@ def report(rows, bank, args, load_seconds) -> None:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(_fmt(row.get(key)) for key in (
-            "figure", "unit", "median_ms", "p95_ms", "rps", "floor", "floor_median_ms",
-            "floor_p95_ms", "ratio", "target", "note")) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _fmt(row.get(key))
+                for key in (
+                    "figure",
+                    "unit",
+                    "median_ms",
+                    "p95_ms",
+                    "rps",
+                    "floor",
+                    "floor_median_ms",
+                    "floor_p95_ms",
+                    "ratio",
+                    "target",
+                    "note",
+                )
+            )
+            + " |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"stamp": stamp, "scale": args.scale, "smoke": args.smoke,
-               "load_seconds": load_seconds, "volumes": bank.timings, "figures": rows}
+    payload = {
+        "stamp": stamp,
+        "scale": args.scale,
+        "smoke": args.smoke,
+        "load_seconds": load_seconds,
+        "volumes": bank.timings,
+        "figures": rows,
+    }
     (out / f"bench-{stamp}.json").write_text(json.dumps(payload, indent=2, default=str))
     (out / f"bench-{stamp}.md").write_text(text)
     print(f"Results: bench/results/bench-{stamp}.json and .md")

@@ -23,18 +23,53 @@ def load_approval_tasks(bank) -> None:
     rng = random.Random(11)
     now = timezone.now()
     ids = bank.app_ids_by_state.get("in_approval", [])
-    route = [{"code": "tier1", "name": "Tier-1 approval", "role": Role.APPROVER,
-              "checks_limit": True, "is_committee": False, "sla_hours": 16}]
-    copy_rows(ApprovalRecord, ({"id": pk, "application_id": pk, "route": route,
-                                "reason": "bench: tier-1 route", "status": "in_progress",
-                                "created_at": now} for pk in ids), now=now)
+    route = [
+        {
+            "code": "tier1",
+            "name": "Tier-1 approval",
+            "role": Role.APPROVER,
+            "checks_limit": True,
+            "is_committee": False,
+            "sla_hours": 16,
+        }
+    ]
+    copy_rows(
+        ApprovalRecord,
+        (
+            {
+                "id": pk,
+                "application_id": pk,
+                "route": route,
+                "reason": "bench: tier-1 route",
+                "status": "in_progress",
+                "created_at": now,
+            }
+            for pk in ids
+        ),
+        now=now,
+    )
     reset_sequence(ApprovalRecord)
-    copy_rows(ApprovalTask, ({
-        "id": pk, "application_id": pk, "record_id": pk, "kind": "step", "step_index": 0,
-        "step": "tier1", "step_name": "Tier-1 approval", "role": Role.APPROVER,
-        "branch_id": _branch_of(bank, pk).pk, "status": "open",
-        "due_at": now + timedelta(hours=rng.uniform(-48, 120)), "created_at": now,
-    } for pk in ids), now=now)
+    copy_rows(
+        ApprovalTask,
+        (
+            {
+                "id": pk,
+                "application_id": pk,
+                "record_id": pk,
+                "kind": "step",
+                "step_index": 0,
+                "step": "tier1",
+                "step_name": "Tier-1 approval",
+                "role": Role.APPROVER,
+                "branch_id": _branch_of(bank, pk).pk,
+                "status": "open",
+                "due_at": now + timedelta(hours=rng.uniform(-48, 120)),
+                "created_at": now,
+            }
+            for pk in ids
+        ),
+        now=now,
+    )
     reset_sequence(ApprovalTask)
     bank.timings["open_approval_tasks"] = len(ids)
     bank.task_ids = ids
@@ -58,22 +93,32 @@ def load_deadlines(bank) -> None:
             past = k % (total // due) == 0 and k // (total // due) < due
             started = now - timedelta(days=6 if past else 1)
             due_at = now - timedelta(hours=2) if past else now + timedelta(days=2 + k % 5)
-            yield {"subject_type": subject_type, "subject_id": subject_id, "step": step,
-                   "role": Role.APPROVER, "branch_id": bank.branches[1 + k % 20].pk,
-                   "region": "CN", "target_business_seconds": 16 * 3600,
-                   "started_at": started, "due_at": due_at,
-                   "reminder_at": due_at - timedelta(hours=4),
-                   "next_fire_at": due_at if past else due_at - timedelta(hours=4),
-                   "status": "pending", "escalation_level": 0,
-                   "reminder_fired_at": now - timedelta(hours=3) if past else None}
+            yield {
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "step": step,
+                "role": Role.APPROVER,
+                "branch_id": bank.branches[1 + k % 20].pk,
+                "region": "CN",
+                "target_business_seconds": 16 * 3600,
+                "started_at": started,
+                "due_at": due_at,
+                "reminder_at": due_at - timedelta(hours=4),
+                "next_fire_at": due_at if past else due_at - timedelta(hours=4),
+                "status": "pending",
+                "escalation_level": 0,
+                "reminder_fired_at": now - timedelta(hours=3) if past else None,
+            }
 
     copy_rows(Deadline, rows(), now=now)
     with connection.cursor() as cursor:
         # A task is due when its SLA deadline is: 1% of the open tasks are overdue, as 1% of
         # the deadlines are.
-        cursor.execute("UPDATE approvals_approvaltask t SET due_at = d.due_at "
-                       "FROM sla_deadline d WHERE d.subject_type = 'approvals.task' "
-                       "AND d.subject_id = t.id")
+        cursor.execute(
+            "UPDATE approvals_approvaltask t SET due_at = d.due_at "
+            "FROM sla_deadline d WHERE d.subject_type = 'approvals.task' "
+            "AND d.subject_id = t.id"
+        )
         cursor.execute("ANALYZE sla_deadline; ANALYZE approvals_approvaltask")
     bank.timings["open_deadlines"] = total
     bank.timings["deadlines_due"] = due
@@ -90,8 +135,10 @@ def load_loans(bank) -> None:
     ids = bank.app_ids_by_state.get("disbursed", [])
     rm_of = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, relationship_manager_id, amount, term_months FROM "
-                       "applications_loanapplication WHERE status = 'disbursed'")
+        cursor.execute(
+            "SELECT id, relationship_manager_id, amount, term_months FROM "
+            "applications_loanapplication WHERE status = 'disbursed'"
+        )
         for pk, rm, amount, term in cursor.fetchall():
             rm_of[pk] = (rm, amount, term)
     instalments, loans, repayments = [], [], []
@@ -111,22 +158,51 @@ def load_loans(bank) -> None:
         paid = max(0, len(past) - behind)
         for n, d in enumerate(due_dates, 1):
             principal = per if n < term else amount - per * (term - 1)
-            instalments.append({"application_id": pk, "number": n, "due_date": d,
-                                "principal": principal, "interest": interest,
-                                "total": principal + interest, "currency": "CNY"})
+            instalments.append(
+                {
+                    "application_id": pk,
+                    "number": n,
+                    "due_date": d,
+                    "principal": principal,
+                    "interest": interest,
+                    "total": principal + interest,
+                    "currency": "CNY",
+                }
+            )
         for n in range(paid):
-            repayments.append({"loan_id": pk, "amount": per + interest, "currency": "CNY",
-                               "value_date": due_dates[n], "source": "import",
-                               "external_id": f"B{pk}-{n}", "recorded_by_id": rm})
+            repayments.append(
+                {
+                    "loan_id": pk,
+                    "amount": per + interest,
+                    "currency": "CNY",
+                    "value_date": due_dates[n],
+                    "source": "import",
+                    "external_id": f"B{pk}-{n}",
+                    "recorded_by_id": rm,
+                }
+            )
         scheduled = sum((i["total"] for i in instalments[-term:]), Decimal(0))
         paid_total = (per + interest) * paid
-        loans.append({"id": pk, "application_id": pk, "branch_id": _branch_of(bank, pk).pk,
-                      "relationship_manager_id": rm, "status": "active", "currency": "CNY",
-                      "principal": amount, "disbursed_on": start, "scheduled_total": scheduled,
-                      "paid_total": paid_total, "outstanding_total": scheduled - paid_total,
-                      "outstanding_principal": amount - per * paid, "paid_instalments": paid,
-                      "classification": "normal", "created_at": timezone.now(),
-                      "next_inspection_due": start + timedelta(days=90)})
+        loans.append(
+            {
+                "id": pk,
+                "application_id": pk,
+                "branch_id": _branch_of(bank, pk).pk,
+                "relationship_manager_id": rm,
+                "status": "active",
+                "currency": "CNY",
+                "principal": amount,
+                "disbursed_on": start,
+                "scheduled_total": scheduled,
+                "paid_total": paid_total,
+                "outstanding_total": scheduled - paid_total,
+                "outstanding_principal": amount - per * paid,
+                "paid_instalments": paid,
+                "classification": "normal",
+                "created_at": timezone.now(),
+                "next_inspection_due": start + timedelta(days=90),
+            }
+        )
         if len(instalments) > 200_000:
             copy_rows(Instalment, instalments)
             instalments.clear()
@@ -135,8 +211,9 @@ def load_loans(bank) -> None:
     reset_sequence(Loan)
     copy_rows(Repayment, repayments)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE disbursement_instalment; ANALYZE postloan_loan; "
-                       "ANALYZE postloan_repayment")
+        cursor.execute(
+            "ANALYZE disbursement_instalment; ANALYZE postloan_loan; ANALYZE postloan_repayment"
+        )
     bank.timings["active_loans"] = len(ids)
     bank.timings["instalments"] = sum(rm_of[pk][2] for pk in ids)
 

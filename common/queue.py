@@ -13,18 +13,25 @@ logger = logging.getLogger("common.queue")
 
 # Publisher policy: one quick retry, then give up (the sweep picks the work up later).
 # The socket timeouts themselves are CELERY_BROKER_TRANSPORT_OPTIONS (settings).
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
-                        "interval_max": 0.5}
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 
 def enqueue_now(task, *args, **kwargs) -> bool:
     """Publish `task` now; True if the broker accepted it, False (logged) if not."""
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=True,
-                         retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # noqa: BLE001 - any broker error (kombu, redis, OSError)
-        logger.warning("Could not enqueue %s%r: %s; a sweep will pick the work up.",
-                       getattr(task, "name", task), args, exc)
+        logger.warning(
+            "Could not enqueue %s%r: %s; a sweep will pick the work up.",
+            getattr(task, "name", task),
+            args,
+            exc,
+        )
         return False
     return True
 

@@ -27,8 +27,7 @@ class ContractAdmin(admin.ModelAdmin):
 class DisbursementAdmin(admin.ModelAdmin):
     """Read-only: disbursements are made and confirmed only through maker-checker."""
 
-    list_display = ["application", "status", "amount", "currency", "value_date", "maker",
-                    "checker"]
+    list_display = ["application", "status", "amount", "currency", "value_date", "maker", "checker"]
     list_filter = ["status"]
     search_fields = ["application__reference", "account_number"]
 
@@ -41,8 +40,15 @@ class DisbursementAdmin(admin.ModelAdmin):
 
 @admin.register(Instalment)
 class InstalmentAdmin(admin.ModelAdmin):
-    list_display = ["application", "number", "due_date", "principal", "interest", "total",
-                    "currency"]
+    list_display = [
+        "application",
+        "number",
+        "due_date",
+        "principal",
+        "interest",
+        "total",
+        "currency",
+    ]
     search_fields = ["application__reference"]
     list_select_related = ["application"]
 

@@ -28,9 +28,23 @@ class OfferOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
-        fields = ["id", "status", "amount", "currency", "interest_rate", "term_months",
-                  "repayment_method", "language", "conditions", "created_at", "rendered_at",
-                  "render_seconds", "accepted_at", "accepted_by_name", "pdf_url"]
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "currency",
+            "interest_rate",
+            "term_months",
+            "repayment_method",
+            "language",
+            "conditions",
+            "created_at",
+            "rendered_at",
+            "render_seconds",
+            "accepted_at",
+            "accepted_by_name",
+            "pdf_url",
+        ]
 
     def get_pdf_url(self, obj) -> str:
         if obj.status != Offer.Status.READY:
@@ -74,8 +88,18 @@ class DisbursementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Disbursement
-        fields = ["id", "status", "account_number", "amount", "currency", "value_date",
-                  "maker_name", "made_at", "checker_name", "checked_at"]
+        fields = [
+            "id",
+            "status",
+            "account_number",
+            "amount",
+            "currency",
+            "value_date",
+            "maker_name",
+            "made_at",
+            "checker_name",
+            "checked_at",
+        ]
 
     def get_maker_name(self, obj) -> str:
         return _name(obj.maker)
@@ -105,8 +129,13 @@ class ScheduleOutput(serializers.Serializer):
 def _schedule_payload(application) -> dict:
     rows, fixed = selectors.schedule_rows(application)
     totals = selectors.schedule_totals(rows)
-    return {"fixed": fixed, "rows": rows, "total_principal": totals["principal"],
-            "total_interest": totals["interest"], "total": totals["total"]}
+    return {
+        "fixed": fixed,
+        "rows": rows,
+        "total_principal": totals["principal"],
+        "total_interest": totals["interest"],
+        "total": totals["total"],
+    }
 
 
 class OverviewOutput(serializers.Serializer):
@@ -121,7 +150,8 @@ class OverviewOutput(serializers.Serializer):
 
 def _overview(application, *, staff: bool) -> dict:
     return {
-        "application_id": application.pk, "status": application.status,
+        "application_id": application.pk,
+        "status": application.status,
         "offer": selectors.offer_for(application),
         "contract": selectors.contract_for(application),
         "conditions": selectors.conditions_for(application),
@@ -151,8 +181,10 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 class OfferPdfApi(APIView):
     """The offer letter PDF (404 while it is being prepared)."""
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                   operation_id="disbursement_offer_pdf")
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="disbursement_offer_pdf",
+    )
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
         offer = Offer.objects.filter(application=application, status=Offer.Status.READY).first()
@@ -186,21 +218,24 @@ class ContractRecordApi(APIView):
         number = serializers.CharField(max_length=50)
         signed_on = serializers.DateField()
 
-    @extend_schema(request=DisbursementContractInput, responses={201: ContractOutput},
-                   operation_id="disbursement_contract_record")
+    @extend_schema(
+        request=DisbursementContractInput,
+        responses={201: ContractOutput},
+        operation_id="disbursement_contract_record",
+    )
     def post(self, request, pk: int):
         data = self.DisbursementContractInput(data=request.data)
         data.is_valid(raise_exception=True)
-        contract = services.contract_record(application_id=pk, actor=request.user,
-                                            **data.validated_data)
+        contract = services.contract_record(
+            application_id=pk, actor=request.user, **data.validated_data
+        )
         return Response(ContractOutput(contract).data, status=201)
 
 
 class ConditionListApi(APIView):
     """The conditions precedent of an application and whether each is satisfied."""
 
-    @extend_schema(responses=ConditionOutput(many=True),
-                   operation_id="disbursement_conditions")
+    @extend_schema(responses=ConditionOutput(many=True), operation_id="disbursement_conditions")
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
         return Response(ConditionOutput(selectors.conditions_for(application), many=True).data)
@@ -212,13 +247,17 @@ class ConditionSatisfyApi(APIView):
     class DisbursementConditionInput(serializers.Serializer):
         comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
 
-    @extend_schema(request=DisbursementConditionInput, responses=ConditionOutput,
-                   operation_id="disbursement_condition_satisfy")
+    @extend_schema(
+        request=DisbursementConditionInput,
+        responses=ConditionOutput,
+        operation_id="disbursement_condition_satisfy",
+    )
     def post(self, request, pk: int, condition_id: int):
         data = self.DisbursementConditionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        condition = services.condition_satisfy(application_id=pk, condition_id=condition_id,
-                                               actor=request.user, **data.validated_data)
+        condition = services.condition_satisfy(
+            application_id=pk, condition_id=condition_id, actor=request.user, **data.validated_data
+        )
         return Response(ConditionOutput(condition).data)
 
 
@@ -230,13 +269,17 @@ class DisbursementRecordApi(APIView):
         amount = serializers.DecimalField(max_digits=18, decimal_places=2)
         value_date = serializers.DateField()
 
-    @extend_schema(request=DisbursementRecordInput, responses={201: DisbursementOutput},
-                   operation_id="disbursement_record")
+    @extend_schema(
+        request=DisbursementRecordInput,
+        responses={201: DisbursementOutput},
+        operation_id="disbursement_record",
+    )
     def post(self, request, pk: int):
         data = self.DisbursementRecordInput(data=request.data)
         data.is_valid(raise_exception=True)
-        disbursement = services.disbursement_record(application_id=pk, actor=request.user,
-                                                    **data.validated_data)
+        disbursement = services.disbursement_record(
+            application_id=pk, actor=request.user, **data.validated_data
+        )
         return Response(DisbursementOutput(disbursement).data, status=201)
 
 
@@ -247,13 +290,17 @@ class DisbursementConfirmApi(APIView):
     class DisbursementConfirmInput(serializers.Serializer):
         comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
 
-    @extend_schema(request=DisbursementConfirmInput, responses=DisbursementOutput,
-                   operation_id="disbursement_confirm")
+    @extend_schema(
+        request=DisbursementConfirmInput,
+        responses=DisbursementOutput,
+        operation_id="disbursement_confirm",
+    )
     def post(self, request, pk: int):
         data = self.DisbursementConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        disbursement = services.disbursement_confirm(application_id=pk, actor=request.user,
-                                                     **data.validated_data)
+        disbursement = services.disbursement_confirm(
+            application_id=pk, actor=request.user, **data.validated_data
+        )
         return Response(DisbursementOutput(disbursement).data)
 
 
@@ -269,8 +316,10 @@ class ScheduleApi(APIView):
 class SchedulePdfApi(APIView):
     """The repayment schedule as a PDF download."""
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                   operation_id="disbursement_schedule_pdf")
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="disbursement_schedule_pdf",
+    )
     def get(self, request, pk: int):
         from disbursement.pdf import render_schedule
 
@@ -278,8 +327,9 @@ class SchedulePdfApi(APIView):
         rows, fixed = selectors.schedule_rows(application)
         if not rows:
             raise NotFound()
-        return _pdf_response(render_schedule(application, rows, fixed=fixed),
-                             f"schedule-{application.reference}.pdf")
+        return _pdf_response(
+            render_schedule(application, rows, fixed=fixed), f"schedule-{application.reference}.pdf"
+        )
 
 
 class QueueItemOutput(serializers.Serializer):

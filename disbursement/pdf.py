@@ -30,12 +30,19 @@ def offer_html(offer) -> str:
     application = offer.application
     language = document_language(offer.language)
     with translation.override(language):
-        return render_to_string("disbursement/pdf/offer.html", {
-            "offer": offer, "application": application, "company": application.company,
-            "rows": offer.schedule, "conditions": offer.conditions,
-            "chinese": language == "zh-hans", "lang": language,
-            "method_label": _method_label(offer.repayment_method),
-        })
+        return render_to_string(
+            "disbursement/pdf/offer.html",
+            {
+                "offer": offer,
+                "application": application,
+                "company": application.company,
+                "rows": offer.schedule,
+                "conditions": offer.conditions,
+                "chinese": language == "zh-hans",
+                "lang": language,
+                "method_label": _method_label(offer.repayment_method),
+            },
+        )
 
 
 def render_offer(offer) -> bytes:
@@ -52,12 +59,19 @@ def schedule_html(application, rows: list[dict], *, fixed: bool) -> str:
     language = document_language(application.language)
     totals = schedule_totals(rows) if rows else None
     with translation.override(language):
-        return render_to_string("disbursement/pdf/schedule.html", {
-            "application": application, "company": application.company,
-            "rows": rows, "totals": totals, "fixed": fixed,
-            "chinese": language == "zh-hans", "lang": language,
-            "method_label": _method_label(application.repayment_method),
-        })
+        return render_to_string(
+            "disbursement/pdf/schedule.html",
+            {
+                "application": application,
+                "company": application.company,
+                "rows": rows,
+                "totals": totals,
+                "fixed": fixed,
+                "chinese": language == "zh-hans",
+                "lang": language,
+                "method_label": _method_label(application.repayment_method),
+            },
+        )
 
 
 def render_schedule(application, rows, *, fixed: bool) -> bytes:

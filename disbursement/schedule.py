@@ -33,9 +33,12 @@ class InstalmentRow:
 
     def as_dict(self) -> dict:
         return {
-            "number": self.number, "due_date": self.due_date.isoformat(),
-            "principal": str(self.principal), "interest": str(self.interest),
-            "total": str(self.total), "opening_balance": str(self.opening_balance),
+            "number": self.number,
+            "due_date": self.due_date.isoformat(),
+            "principal": str(self.principal),
+            "interest": str(self.interest),
+            "total": str(self.total),
+            "opening_balance": str(self.opening_balance),
             "closing_balance": str(self.closing_balance),
         }
 
@@ -60,8 +63,9 @@ def annuity_payment(*, amount: Decimal, monthly_rate: Decimal, term_months: int)
         return cents(amount * monthly_rate * factor / (factor - 1))
 
 
-def build_schedule(*, amount: Decimal, annual_rate: Decimal, term_months: int, method: str,
-                   start: date) -> list[InstalmentRow]:
+def build_schedule(
+    *, amount: Decimal, annual_rate: Decimal, term_months: int, method: str, start: date
+) -> list[InstalmentRow]:
     """The instalments of a loan of `amount` at `annual_rate` percent a year over
     `term_months` months, the first due one month after `start`."""
     amount = Decimal(amount)
@@ -76,9 +80,11 @@ def build_schedule(*, amount: Decimal, annual_rate: Decimal, term_months: int, m
         raise ValueError(f"unknown repayment method {method!r}")
     amount = cents(amount)
     monthly_rate = annual_rate / Decimal(100) / Decimal(12)
-    payment = (annuity_payment(amount=amount, monthly_rate=monthly_rate,
-                               term_months=term_months)
-               if method == "equal_instalments" else None)
+    payment = (
+        annuity_payment(amount=amount, monthly_rate=monthly_rate, term_months=term_months)
+        if method == "equal_instalments"
+        else None
+    )
     level_principal = cents(amount / term_months)
 
     rows: list[InstalmentRow] = []
@@ -96,11 +102,17 @@ def build_schedule(*, amount: Decimal, annual_rate: Decimal, term_months: int, m
             principal = Decimal("0.00")
         principal = max(principal, Decimal("0.00"))
         closing = balance - principal
-        rows.append(InstalmentRow(
-            number=number, due_date=add_months(start, number), principal=principal,
-            interest=interest, total=principal + interest, opening_balance=balance,
-            closing_balance=closing,
-        ))
+        rows.append(
+            InstalmentRow(
+                number=number,
+                due_date=add_months(start, number),
+                principal=principal,
+                interest=interest,
+                total=principal + interest,
+                opening_balance=balance,
+                closing_balance=closing,
+            )
+        )
         balance = closing
     return rows
 

@@ -35,19 +35,34 @@ def panel_context(request, application) -> dict:
     is_checker = staff and has_role(user, Role.DISBURSEMENT_CHECKER)
     status = application.status
     return {
-        "request": request, "user": user, "application": application, "offer": offer,
-        "contract": selectors.contract_for(application), "conditions": conditions,
-        "disbursement": disbursement, "rows": rows, "fixed": fixed,
+        "request": request,
+        "user": user,
+        "application": application,
+        "offer": offer,
+        "contract": selectors.contract_for(application),
+        "conditions": conditions,
+        "disbursement": disbursement,
+        "rows": rows,
+        "fixed": fixed,
         "totals": selectors.schedule_totals(rows) if rows else None,
-        "can_accept": (status == "approved" and offer is not None
-                       and offer.accepted_at is None and has_role(user, Role.APPLICANT)),
-        "can_record_contract": (status == "approved" and staff
-                                and has_role_perm(user, "applications.record_contract")),
+        "can_accept": (
+            status == "approved"
+            and offer is not None
+            and offer.accepted_at is None
+            and has_role(user, Role.APPLICANT)
+        ),
+        "can_record_contract": (
+            status == "approved" and staff and has_role_perm(user, "applications.record_contract")
+        ),
         "can_satisfy": status == "contract_signed" and is_officer,
         "can_record": status == "contract_signed" and is_officer and disbursement is None,
-        "can_confirm": (status == "contract_signed" and is_checker and disbursement is not None
-                        and disbursement.status == Disbursement.Status.RECORDED
-                        and disbursement.maker_id != user.pk),
+        "can_confirm": (
+            status == "contract_signed"
+            and is_checker
+            and disbursement is not None
+            and disbursement.status == Disbursement.Status.RECORDED
+            and disbursement.maker_id != user.pk
+        ),
         "conditions_unsatisfied": any(c.satisfied_at is None for c in conditions),
         "today": timezone.localdate(),
     }
@@ -62,11 +77,18 @@ def _base_template(request) -> str:
 
 
 def _error(request, exc: DomainError, pk: int | None = None) -> HttpResponse:
-    return render(request, "disbursement/error.html",
-                  {"error": exc, "missing": getattr(exc, "missing", None) or [],
-                   "back": _back(request, pk) if pk else "/", "details": exc.details,
-                   "base_template": _base_template(request)},
-                  status=exc.status_code)
+    return render(
+        request,
+        "disbursement/error.html",
+        {
+            "error": exc,
+            "missing": getattr(exc, "missing", None) or [],
+            "back": _back(request, pk) if pk else "/",
+            "details": exc.details,
+            "base_template": _base_template(request),
+        },
+        status=exc.status_code,
+    )
 
 
 class DisbursementQueueView(LoginRequiredMixin, TemplateView):
@@ -141,9 +163,12 @@ class ContractRecordView(_ActionView):
         return _("The signed contract is recorded.")
 
     def act(self, request, pk: int):
-        services.contract_record(application_id=pk, actor=request.user,
-                                 number=request.POST.get("number", ""),
-                                 signed_on=_date(request.POST.get("signed_on"), "signed_on"))
+        services.contract_record(
+            application_id=pk,
+            actor=request.user,
+            number=request.POST.get("number", ""),
+            signed_on=_date(request.POST.get("signed_on"), "signed_on"),
+        )
 
 
 class ConditionSatisfyView(_ActionView):
@@ -152,8 +177,12 @@ class ConditionSatisfyView(_ActionView):
         return _("The condition is marked satisfied.")
 
     def act(self, request, pk: int, condition_id: int):
-        services.condition_satisfy(application_id=pk, condition_id=condition_id,
-                                   actor=request.user, comment=request.POST.get("comment", ""))
+        services.condition_satisfy(
+            application_id=pk,
+            condition_id=condition_id,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+        )
 
 
 class DisbursementRecordView(_ActionView):
@@ -163,10 +192,12 @@ class DisbursementRecordView(_ActionView):
 
     def act(self, request, pk: int):
         services.disbursement_record(
-            application_id=pk, actor=request.user,
+            application_id=pk,
+            actor=request.user,
             account_number=request.POST.get("account_number", ""),
             amount=_decimal(request.POST.get("amount"), "amount"),
-            value_date=_date(request.POST.get("value_date"), "value_date"))
+            value_date=_date(request.POST.get("value_date"), "value_date"),
+        )
 
 
 class DisbursementConfirmView(_ActionView):
@@ -175,8 +206,9 @@ class DisbursementConfirmView(_ActionView):
         return _("The disbursement is confirmed and the repayment schedule is fixed.")
 
     def act(self, request, pk: int):
-        services.disbursement_confirm(application_id=pk, actor=request.user,
-                                      comment=request.POST.get("comment", ""))
+        services.disbursement_confirm(
+            application_id=pk, actor=request.user, comment=request.POST.get("comment", "")
+        )
 
 
 class OfferRetryView(_ActionView):
@@ -198,8 +230,7 @@ class OfferPdfView(LoginRequiredMixin, View):
     def get(self, request, pk: int):
         try:
             application = application_get(user=request.user, pk=pk)
-            offer = Offer.objects.filter(application=application,
-                                         status=Offer.Status.READY).first()
+            offer = Offer.objects.filter(application=application, status=Offer.Status.READY).first()
             if offer is None or not offer.pdf:
                 raise NotFound()
         except DomainError as exc:
@@ -218,7 +249,6 @@ class SchedulePdfView(LoginRequiredMixin, View):
                 raise NotFound()
         except DomainError as exc:
             return _error(request, exc)
-        return _pdf(render_schedule(application, rows, fixed=fixed),
-                    f"schedule-{application.reference}.pdf")
-
-
+        return _pdf(
+            render_schedule(application, rows, fixed=fixed), f"schedule-{application.reference}.pdf"
+        )

@@ -15,26 +15,50 @@ from intake.models import (
 
 
 class ProductForm(forms.ModelForm):
-    repayment_methods = forms.MultipleChoiceField(choices=RepaymentMethod.choices,
-                                                  widget=forms.CheckboxSelectMultiple)
-    guarantee_types = forms.MultipleChoiceField(choices=GuaranteeType.choices,
-                                                widget=forms.CheckboxSelectMultiple)
+    repayment_methods = forms.MultipleChoiceField(
+        choices=RepaymentMethod.choices, widget=forms.CheckboxSelectMultiple
+    )
+    guarantee_types = forms.MultipleChoiceField(
+        choices=GuaranteeType.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Product
-        fields = ["code", "name", "name_zh", "description", "currency", "min_amount",
-                  "max_amount", "min_term_months", "max_term_months", "min_rate", "max_rate",
-                  "repayment_methods", "guarantee_types", "fast_track_eligible", "active_from",
-                  "active_until", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "name_zh",
+            "description",
+            "currency",
+            "min_amount",
+            "max_amount",
+            "min_term_months",
+            "max_term_months",
+            "min_rate",
+            "max_rate",
+            "repayment_methods",
+            "guarantee_types",
+            "fast_track_eligible",
+            "active_from",
+            "active_until",
+            "is_active",
+        ]
 
     def clean(self):
         data = super().clean()
-        for low, high in (("min_amount", "max_amount"), ("min_term_months", "max_term_months"),
-                          ("min_rate", "max_rate"), ("active_from", "active_until")):
-            if data.get(low) is not None and data.get(high) is not None \
-                    and data[low] > data[high]:
-                self.add_error(high, forms.ValidationError(_("Must not be below %(low)s."),
-                                                           params={"low": data[low]}))
+        for low, high in (
+            ("min_amount", "max_amount"),
+            ("min_term_months", "max_term_months"),
+            ("min_rate", "max_rate"),
+            ("active_from", "active_until"),
+        ):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(
+                    high,
+                    forms.ValidationError(
+                        _("Must not be below %(low)s."), params={"low": data[low]}
+                    ),
+                )
         return data
 
 
@@ -52,9 +76,19 @@ if admin.site.is_registered(Product):
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
-    list_display = ["code", "name", "min_amount", "max_amount", "min_term_months",
-                    "max_term_months", "fast_track_eligible", "is_active", "active_from",
-                    "active_until", "version"]
+    list_display = [
+        "code",
+        "name",
+        "min_amount",
+        "max_amount",
+        "min_term_months",
+        "max_term_months",
+        "fast_track_eligible",
+        "is_active",
+        "active_from",
+        "active_until",
+        "version",
+    ]
     list_filter = ["is_active", "fast_track_eligible"]
     search_fields = ["code", "name", "name_zh"]
     readonly_fields = ["version", "updated_at"]
@@ -69,8 +103,15 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(admin.ModelAdmin):
-    list_display = ["product", "stage", "document_type", "required", "only_for_guarantee_type",
-                    "per_guarantor", "position"]
+    list_display = [
+        "product",
+        "stage",
+        "document_type",
+        "required",
+        "only_for_guarantee_type",
+        "per_guarantor",
+        "position",
+    ]
     list_filter = ["product", "stage", "required"]
     list_select_related = ["product", "document_type"]
 
@@ -84,8 +125,7 @@ class PrescreenRuleAdmin(admin.ModelAdmin):
 
 @admin.register(NegativeListEntry)
 class NegativeListEntryAdmin(admin.ModelAdmin):
-    list_display = ["kind", "name", "credit_code", "id_number", "reason", "is_active",
-                    "added_at"]
+    list_display = ["kind", "name", "credit_code", "id_number", "reason", "is_active", "added_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "credit_code", "id_number"]
 
@@ -110,8 +150,14 @@ class PrescreenResultAdmin(ReadOnlyAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ["application", "document_type", "version", "is_current", "status",
-                    "uploaded_at"]
+    list_display = [
+        "application",
+        "document_type",
+        "version",
+        "is_current",
+        "status",
+        "uploaded_at",
+    ]
     list_filter = ["status", "is_current"]
     list_select_related = ["application", "document_type"]
     exclude = ["file"]

@@ -35,16 +35,25 @@ class DocumentType(models.Model):
 class ChecklistItem(models.Model):
     """One line of a product's published materials checklist."""
 
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"),
-                                on_delete=models.CASCADE, related_name="checklist_items")
-    stage = models.CharField(_("needed"), max_length=30, choices=Stage.choices,
-                             default=Stage.SUBMIT)
-    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
-                                      on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="checklist_items",
+    )
+    stage = models.CharField(
+        _("needed"), max_length=30, choices=Stage.choices, default=Stage.SUBMIT
+    )
+    document_type = models.ForeignKey(
+        DocumentType, verbose_name=_("document type"), on_delete=models.PROTECT, related_name="+"
+    )
     required = models.BooleanField(_("required"), default=True)
     only_for_guarantee_type = models.CharField(
-        _("only when the guarantee type is"), max_length=20, choices=GuaranteeType.choices,
-        blank=True, help_text=_("Leave empty when the item is needed for every guarantee type."),
+        _("only when the guarantee type is"),
+        max_length=20,
+        choices=GuaranteeType.choices,
+        blank=True,
+        help_text=_("Leave empty when the item is needed for every guarantee type."),
     )
     per_guarantor = models.BooleanField(_("one per guarantor"), default=False)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -54,8 +63,9 @@ class ChecklistItem(models.Model):
         verbose_name_plural = _("checklist items")
         ordering = ["product", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "stage", "document_type"],
-                                    name="intake_checklist_unique_item"),
+            models.UniqueConstraint(
+                fields=["product", "stage", "document_type"], name="intake_checklist_unique_item"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,13 +77,13 @@ class Guarantor(models.Model):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="guarantors")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="guarantors"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
     id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True)
-    relationship = models.CharField(_("relationship to the company"), max_length=100,
-                                    blank=True)
+    relationship = models.CharField(_("relationship to the company"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,8 +103,9 @@ class Collateral(models.Model):
         DEPOSIT = "deposit", _("Deposit")
         OTHER = "other", _("Other")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="collateral")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="collateral"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     description = models.CharField(_("description"), max_length=300)
     declared_value = models.DecimalField(_("declared value"), max_digits=18, decimal_places=2)
@@ -121,12 +132,23 @@ class Document(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="documents")
-    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
-                                      on_delete=models.PROTECT, related_name="documents")
-    guarantor = models.ForeignKey(Guarantor, verbose_name=_("guarantor"), null=True,
-                                  blank=True, on_delete=models.CASCADE, related_name="documents")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="documents"
+    )
+    document_type = models.ForeignKey(
+        DocumentType,
+        verbose_name=_("document type"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    guarantor = models.ForeignKey(
+        Guarantor,
+        verbose_name=_("guarantor"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     is_current = models.BooleanField(_("current version"), default=True)
     file = models.FileField(storage=documents_store, upload_to=document_path, max_length=200)
@@ -135,14 +157,17 @@ class Document(models.Model):
     extension = models.CharField(max_length=10)
     size = models.PositiveIntegerField(_("size (bytes)"))
     sha256 = models.CharField(max_length=64)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     review_reason = models.TextField(_("review comment"), blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -150,10 +175,16 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["document_type__code", "-version"]
         indexes = [
-            models.Index(fields=["application", "document_type"], name="intake_doc_current",
-                         condition=Q(is_current=True)),
-            models.Index(fields=["status", "uploaded_at"], name="intake_doc_pending",
-                         condition=Q(status="pending", is_current=True)),
+            models.Index(
+                fields=["application", "document_type"],
+                name="intake_doc_current",
+                condition=Q(is_current=True),
+            ),
+            models.Index(
+                fields=["status", "uploaded_at"],
+                name="intake_doc_pending",
+                condition=Q(status="pending", is_current=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,24 +201,34 @@ class InfoRequest(models.Model):
         ANSWERED = "answered", _("Answered")
         CANCELLED = "cancelled", _("Cancelled")
 
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="info_requests")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="info_requests"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    document_type = models.ForeignKey(DocumentType, verbose_name=_("document type"),
-                                      null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
+    document_type = models.ForeignKey(
+        DocumentType,
+        verbose_name=_("document type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     text = models.TextField(_("what is needed"))
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     answer = models.TextField(_("answer"), blank=True)
-    answer_document = models.ForeignKey(Document, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    answer_document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField(auto_now_add=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -195,10 +236,12 @@ class InfoRequest(models.Model):
         verbose_name_plural = _("information requests")
         ordering = ["requested_at", "id"]
         indexes = [
-            models.Index(fields=["application"], name="intake_inforeq_open",
-                         condition=Q(status="open")),
-            models.Index(fields=["due_date"], name="intake_inforeq_due",
-                         condition=Q(status="open")),
+            models.Index(
+                fields=["application"], name="intake_inforeq_open", condition=Q(status="open")
+            ),
+            models.Index(
+                fields=["due_date"], name="intake_inforeq_due", condition=Q(status="open")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,12 +259,21 @@ class PrescreenRule(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    product = models.ForeignKey("applications.Product", verbose_name=_("product"), null=True,
-                                blank=True, on_delete=models.CASCADE, related_name="+")
-    min_years = models.DecimalField(_("minimum years"), max_digits=5, decimal_places=1,
-                                    null=True, blank=True)
+    product = models.ForeignKey(
+        "applications.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    min_years = models.DecimalField(
+        _("minimum years"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
     industry_codes = models.CharField(
-        _("excluded industry codes"), max_length=500, blank=True,
+        _("excluded industry codes"),
+        max_length=500,
+        blank=True,
         help_text=_("Comma-separated GB/T 4754 codes or prefixes, e.g. K70, B06."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -269,8 +321,9 @@ class NegativeListEntry(models.Model):
 
 
 class PrescreenResult(models.Model):
-    application = models.ForeignKey("applications.LoanApplication", on_delete=models.CASCADE,
-                                    related_name="prescreen_results")
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="prescreen_results"
+    )
     passed = models.BooleanField(_("passed"))
     failures = models.JSONField(_("failed rules"), default=list, blank=True)
     checked = models.JSONField(_("rules checked"), default=list, blank=True)

@@ -23,12 +23,17 @@ STAGE_ORDER = [Stage.SUBMIT, Stage.START_INVESTIGATION]
 
 def product_list_published() -> QuerySet[Product]:
     today = timezone.localdate()
-    return (Product.objects.filter(is_active=True)
-            .exclude(active_from__gt=today).exclude(active_until__lt=today)
-            .prefetch_related(Prefetch(
-                "checklist_items",
-                queryset=ChecklistItem.objects.select_related("document_type")))
-            .order_by("code"))
+    return (
+        Product.objects.filter(is_active=True)
+        .exclude(active_from__gt=today)
+        .exclude(active_until__lt=today)
+        .prefetch_related(
+            Prefetch(
+                "checklist_items", queryset=ChecklistItem.objects.select_related("document_type")
+            )
+        )
+        .order_by("code")
+    )
 
 
 def product_get_published(*, code: str) -> Product | None:
@@ -56,15 +61,18 @@ class ChecklistLine:
         return self.document.status
 
 
-def checklist_lines(application: LoanApplication, *, stages=None,
-                    items=None, guarantors=None, documents=None) -> list[ChecklistLine]:
+def checklist_lines(
+    application: LoanApplication, *, stages=None, items=None, guarantors=None, documents=None
+) -> list[ChecklistLine]:
     """Every line of the checklist that applies to this application (guarantee type,
     guarantors), with its current document. Three queries, whatever the size."""
     stages = stages or STAGE_ORDER
     if items is None:
-        items = list(ChecklistItem.objects.filter(product_id=application.product_id,
-                                                  stage__in=stages)
-                     .select_related("document_type"))
+        items = list(
+            ChecklistItem.objects.filter(
+                product_id=application.product_id, stage__in=stages
+            ).select_related("document_type")
+        )
     if guarantors is None:
         guarantors = list(Guarantor.objects.filter(application=application))
     if documents is None:
@@ -74,17 +82,25 @@ def checklist_lines(application: LoanApplication, *, stages=None,
     for item in items:
         if item.stage not in stages:
             continue
-        if (item.only_for_guarantee_type
-                and item.only_for_guarantee_type != application.guarantee_type):
+        if (
+            item.only_for_guarantee_type
+            and item.only_for_guarantee_type != application.guarantee_type
+        ):
             continue
         if item.per_guarantor:
             for guarantor in guarantors:
-                lines.append(ChecklistLine(item, guarantor,
-                                           current.get((item.document_type_id, guarantor.pk)),
-                                           item.stage))
+                lines.append(
+                    ChecklistLine(
+                        item,
+                        guarantor,
+                        current.get((item.document_type_id, guarantor.pk)),
+                        item.stage,
+                    )
+                )
         else:
-            lines.append(ChecklistLine(item, None, current.get((item.document_type_id, None)),
-                                       item.stage))
+            lines.append(
+                ChecklistLine(item, None, current.get((item.document_type_id, None)), item.stage)
+            )
     return lines
 
 
@@ -100,18 +116,21 @@ def checklist_missing(application: LoanApplication, *, transition: str) -> list[
         if state == "missing":
             missing.append(_("Missing document: %(label)s.") % {"label": line.label})
         elif state == "rejected":
-            missing.append(_("Rejected document to send again: %(label)s (%(reason)s).")
-                           % {"label": line.label, "reason": line.document.review_reason})
+            missing.append(
+                _("Rejected document to send again: %(label)s (%(reason)s).")
+                % {"label": line.label, "reason": line.document.review_reason}
+            )
         elif transition != "submit" and state != "accepted":
-            missing.append(_("Document not yet accepted by the bank: %(label)s.")
-                           % {"label": line.label})
+            missing.append(
+                _("Document not yet accepted by the bank: %(label)s.") % {"label": line.label}
+            )
     return missing
 
 
-def document_list(*, application: LoanApplication, history: bool = False
-                  ) -> QuerySet[Document]:
+def document_list(*, application: LoanApplication, history: bool = False) -> QuerySet[Document]:
     qs = Document.objects.filter(application=application).select_related(
-        "document_type", "guarantor", "uploaded_by", "reviewed_by")
+        "document_type", "guarantor", "uploaded_by", "reviewed_by"
+    )
     if not history:
         qs = qs.filter(is_current=True)
     return qs.order_by("document_type__code", "guarantor_id", "-version")
@@ -121,10 +140,12 @@ def document_get(*, application: LoanApplication, pk: int) -> Document | None:
     return Document.objects.filter(application=application, pk=pk).first()
 
 
-def info_request_list(*, application: LoanApplication, open_only: bool = False
-                      ) -> QuerySet[InfoRequest]:
+def info_request_list(
+    *, application: LoanApplication, open_only: bool = False
+) -> QuerySet[InfoRequest]:
     qs = InfoRequest.objects.filter(application=application).select_related(
-        "document_type", "requested_by")
+        "document_type", "requested_by"
+    )
     if open_only:
         qs = qs.filter(status=InfoRequest.Status.OPEN)
     return qs
@@ -149,21 +170,44 @@ def applicant_todo(*, application: LoanApplication) -> list[TodoItem]:
     """What the bank still needs from the applicant, in plain words."""
     todo: list[TodoItem] = []
     for request in info_request_list(application=application, open_only=True):
-        todo.append(TodoItem(
-            kind=request.kind, text=request.text,
-            document_type=request.document_type.code if request.document_type else "",
-            info_request_id=request.pk, due_date=request.due_date))
-    if application.status in ("draft", "submitted", "investigation", "in_approval",
-                              "info_requested"):
+        todo.append(
+            TodoItem(
+                kind=request.kind,
+                text=request.text,
+                document_type=request.document_type.code if request.document_type else "",
+                info_request_id=request.pk,
+                due_date=request.due_date,
+            )
+        )
+    if application.status in (
+        "draft",
+        "submitted",
+        "investigation",
+        "in_approval",
+        "info_requested",
+    ):
         for line in checklist_lines(application):
             if line.state == "rejected":
-                todo.append(TodoItem(kind="resend", text=line.label,
-                                     document_type=line.item.document_type.code,
-                                     guarantor_id=line.guarantor.pk if line.guarantor else None,
-                                     reason=line.document.review_reason))
-            elif (line.state == "missing" and line.item.required
-                  and (application.status == "draft" or line.stage != Stage.SUBMIT)):
-                todo.append(TodoItem(kind="document", text=line.label,
-                                     document_type=line.item.document_type.code,
-                                     guarantor_id=line.guarantor.pk if line.guarantor else None))
+                todo.append(
+                    TodoItem(
+                        kind="resend",
+                        text=line.label,
+                        document_type=line.item.document_type.code,
+                        guarantor_id=line.guarantor.pk if line.guarantor else None,
+                        reason=line.document.review_reason,
+                    )
+                )
+            elif (
+                line.state == "missing"
+                and line.item.required
+                and (application.status == "draft" or line.stage != Stage.SUBMIT)
+            ):
+                todo.append(
+                    TodoItem(
+                        kind="document",
+                        text=line.label,
+                        document_type=line.item.document_type.code,
+                        guarantor_id=line.guarantor.pk if line.guarantor else None,
+                    )
+                )
     return todo

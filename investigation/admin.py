@@ -38,15 +38,29 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     @transaction.atomic
     def copy_as_new_version(self, request, queryset):
         for old in queryset:
-            version = (Questionnaire.objects.filter(product=old.product)
-                       .aggregate(v=Max("version"))["v"] or 0) + 1
+            version = (
+                Questionnaire.objects.filter(product=old.product).aggregate(v=Max("version"))["v"]
+                or 0
+            ) + 1
             new = Questionnaire.objects.create(product=old.product, version=version)
-            Question.objects.bulk_create([
-                Question(questionnaire=new, code=q.code, text=q.text, text_zh=q.text_zh,
-                         answer_type=q.answer_type, choices=q.choices, required=q.required,
-                         order=q.order) for q in old.questions.all()])
+            Question.objects.bulk_create(
+                [
+                    Question(
+                        questionnaire=new,
+                        code=q.code,
+                        text=q.text,
+                        text_zh=q.text_zh,
+                        answer_type=q.answer_type,
+                        choices=q.choices,
+                        required=q.required,
+                        order=q.order,
+                    )
+                    for q in old.questions.all()
+                ]
+            )
             Questionnaire.objects.filter(product=old.product).exclude(pk=new.pk).update(
-                is_active=False)
+                is_active=False
+            )
             messages.success(request, _("Created %(q)s.") % {"q": new})
 
 
@@ -80,12 +94,21 @@ class ScorecardAdmin(admin.ModelAdmin):
     def copy_as_new_version(self, request, queryset):
         for old in queryset:
             version = (Scorecard.objects.aggregate(v=Max("version"))["v"] or 0) + 1
-            new = Scorecard.objects.create(version=version, name=old.name,
-                                           grade_bands=old.grade_bands)
-            ScorecardFactor.objects.bulk_create([
-                ScorecardFactor(scorecard=new, code=f.code, bins=f.bins,
-                                missing_points=f.missing_points, order=f.order)
-                for f in old.factors.all()])
+            new = Scorecard.objects.create(
+                version=version, name=old.name, grade_bands=old.grade_bands
+            )
+            ScorecardFactor.objects.bulk_create(
+                [
+                    ScorecardFactor(
+                        scorecard=new,
+                        code=f.code,
+                        bins=f.bins,
+                        missing_points=f.missing_points,
+                        order=f.order,
+                    )
+                    for f in old.factors.all()
+                ]
+            )
             Scorecard.objects.exclude(pk=new.pk).update(is_active=False)
             messages.success(request, _("Created %(s)s.") % {"s": new})
 
@@ -95,9 +118,16 @@ class InvestigationPolicyAdmin(admin.ModelAdmin):
     """Saving a policy always stores a new version; the newest is in force, older ones are
     its history."""
 
-    list_display = ["version", "revenue_bank_gap_pct", "revenue_tax_gap_pct",
-                    "industry_share_limit_pct", "guarantor_exposure_limit",
-                    "related_party_limit", "created_at", "created_by"]
+    list_display = [
+        "version",
+        "revenue_bank_gap_pct",
+        "revenue_tax_gap_pct",
+        "industry_share_limit_pct",
+        "guarantor_exposure_limit",
+        "related_party_limit",
+        "created_at",
+        "created_by",
+    ]
     readonly_fields = ["version", "created_at", "created_by"]
 
     def save_model(self, request, obj, form, change):
@@ -115,8 +145,15 @@ class InvestigationPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(ScoreResult)
 class ScoreResultAdmin(admin.ModelAdmin):
-    list_display = ["application", "scorecard_version", "score", "grade", "route",
-                    "is_current", "created_at"]
+    list_display = [
+        "application",
+        "scorecard_version",
+        "score",
+        "grade",
+        "route",
+        "is_current",
+        "created_at",
+    ]
     list_select_related = ["application"]
     readonly_fields = [f.name for f in ScoreResult._meta.fields]
 

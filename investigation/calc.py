@@ -19,8 +19,9 @@ def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | N
     return q(Decimal(numerator) / Decimal(denominator))
 
 
-def monthly_instalment(*, amount: Decimal, annual_rate_pct: Decimal, term_months: int,
-                       method: str) -> Decimal:
+def monthly_instalment(
+    *, amount: Decimal, annual_rate_pct: Decimal, term_months: int, method: str
+) -> Decimal:
     """The first (largest) monthly instalment of the proposed loan.
 
     equal_instalments: the annuity P*r/(1-(1+r)^-n); equal_principal: P/n + P*r;
@@ -49,6 +50,7 @@ def gap_pct(declared: Decimal | None, observed: Decimal | None) -> Decimal | Non
 
 
 # --- Scorecard ----------------------------------------------------------------------------------
+
 
 @dataclass
 class FactorSpec:
@@ -97,18 +99,26 @@ def score(factors: list[FactorSpec], inputs: dict, bands: list, *, reasons: int 
     for factor in factors:
         value = inputs.get(factor.code)
         points = bin_points(factor.bins, value, factor.missing_points)
-        breakdown.append({
-            "factor": factor.code, "label": factor.label,
-            "value": None if value is None else str(value),
-            "points": points, "max_points": factor.max_points,
-        })
+        breakdown.append(
+            {
+                "factor": factor.code,
+                "label": factor.label,
+                "value": None if value is None else str(value),
+                "points": points,
+                "max_points": factor.max_points,
+            }
+        )
     total = sum(row["points"] for row in breakdown)
     grade, pd = grade_for(total, bands)
-    losses = [(row["max_points"] - row["points"], i, row["factor"])
-              for i, row in enumerate(breakdown)]
+    losses = [
+        (row["max_points"] - row["points"], i, row["factor"]) for i, row in enumerate(breakdown)
+    ]
     losses = sorted((loss for loss in losses if loss[0] > 0), key=lambda x: (-x[0], x[1]))
     return {
-        "breakdown": breakdown, "score": total,
+        "breakdown": breakdown,
+        "score": total,
         "max_score": sum(row["max_points"] for row in breakdown),
-        "grade": grade, "pd": pd, "reasons": [code for _loss, _i, code in losses[:reasons]],
+        "grade": grade,
+        "pd": pd,
+        "reasons": [code for _loss, _i, code in losses[:reasons]],
     }

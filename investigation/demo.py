@@ -4,42 +4,96 @@ policy. Idempotent (get_or_create)."""
 from decimal import Decimal
 
 DEMO_PRODUCTS = {
-    "SME-WC": {"name": "SME working capital loan", "name_zh": "小微企业流动资金贷款",
-                   "min_amount": Decimal("50000"), "max_amount": Decimal("5000000"),
-                   "min_term_months": 3, "max_term_months": 36, "min_rate": Decimal("3.450"),
-                   "max_rate": Decimal("9.000"),
-                   "repayment_methods": ["equal_instalments", "equal_principal",
-                                      "interest_only_bullet"],
-                   "guarantee_types": ["credit", "guarantee", "mortgage", "pledge"],
-                   "fast_track_eligible": True},
-    "SME-EQ": {"name": "SME equipment loan", "name_zh": "小微企业设备贷款",
-                   "min_amount": Decimal("100000"), "max_amount": Decimal("10000000"),
-                   "min_term_months": 12, "max_term_months": 60, "min_rate": Decimal("3.650"),
-                   "max_rate": Decimal("8.500"),
-                   "repayment_methods": ["equal_instalments", "equal_principal"],
-                   "guarantee_types": ["guarantee", "mortgage", "pledge"],
-                   "fast_track_eligible": False},
-    "SME-FT": {"name": "SME fast-track credit loan", "name_zh": "小微企业快贷",
-                   "min_amount": Decimal("10000"), "max_amount": Decimal("1000000"),
-                   "min_term_months": 3, "max_term_months": 12, "min_rate": Decimal("3.850"),
-                   "max_rate": Decimal("12.000"),
-                   "repayment_methods": ["equal_instalments", "interest_only_bullet"],
-                   "guarantee_types": ["credit", "guarantee"], "fast_track_eligible": True},
+    "SME-WC": {
+        "name": "SME working capital loan",
+        "name_zh": "小微企业流动资金贷款",
+        "min_amount": Decimal("50000"),
+        "max_amount": Decimal("5000000"),
+        "min_term_months": 3,
+        "max_term_months": 36,
+        "min_rate": Decimal("3.450"),
+        "max_rate": Decimal("9.000"),
+        "repayment_methods": ["equal_instalments", "equal_principal", "interest_only_bullet"],
+        "guarantee_types": ["credit", "guarantee", "mortgage", "pledge"],
+        "fast_track_eligible": True,
+    },
+    "SME-EQ": {
+        "name": "SME equipment loan",
+        "name_zh": "小微企业设备贷款",
+        "min_amount": Decimal("100000"),
+        "max_amount": Decimal("10000000"),
+        "min_term_months": 12,
+        "max_term_months": 60,
+        "min_rate": Decimal("3.650"),
+        "max_rate": Decimal("8.500"),
+        "repayment_methods": ["equal_instalments", "equal_principal"],
+        "guarantee_types": ["guarantee", "mortgage", "pledge"],
+        "fast_track_eligible": False,
+    },
+    "SME-FT": {
+        "name": "SME fast-track credit loan",
+        "name_zh": "小微企业快贷",
+        "min_amount": Decimal("10000"),
+        "max_amount": Decimal("1000000"),
+        "min_term_months": 3,
+        "max_term_months": 12,
+        "min_rate": Decimal("3.850"),
+        "max_rate": Decimal("12.000"),
+        "repayment_methods": ["equal_instalments", "interest_only_bullet"],
+        "guarantee_types": ["credit", "guarantee"],
+        "fast_track_eligible": True,
+    },
 }
 
 QUESTIONS = [
-    ("main_business", "What is the company's main business and its main products?",
-     "企业的主营业务和主要产品是什么？", "text", [], True),
-    ("top_customers", "Who are the top three customers and their share of sales?",
-     "前三大客户及其销售占比是多少？", "text", [], True),
-    ("premises", "Are the business premises owned or rented?",
-     "经营场所是自有还是租赁？", "choice", ["owned", "rented"], True),
-    ("other_bank_loans", "Does the company have loans at other banks?",
-     "企业在其他银行是否有贷款？", "yes_no", [], True),
-    ("use_of_funds", "How exactly will the loan be used?",
-     "贷款的具体用途是什么？", "text", [], True),
-    ("employees_on_site", "How many employees were seen on site?",
-     "现场看到的员工人数是多少？", "number", [], False),
+    (
+        "main_business",
+        "What is the company's main business and its main products?",
+        "企业的主营业务和主要产品是什么？",
+        "text",
+        [],
+        True,
+    ),
+    (
+        "top_customers",
+        "Who are the top three customers and their share of sales?",
+        "前三大客户及其销售占比是多少？",
+        "text",
+        [],
+        True,
+    ),
+    (
+        "premises",
+        "Are the business premises owned or rented?",
+        "经营场所是自有还是租赁？",
+        "choice",
+        ["owned", "rented"],
+        True,
+    ),
+    (
+        "other_bank_loans",
+        "Does the company have loans at other banks?",
+        "企业在其他银行是否有贷款？",
+        "yes_no",
+        [],
+        True,
+    ),
+    (
+        "use_of_funds",
+        "How exactly will the loan be used?",
+        "贷款的具体用途是什么？",
+        "text",
+        [],
+        True,
+    ),
+    (
+        "employees_on_site",
+        "How many employees were seen on site?",
+        "现场看到的员工人数是多少？",
+        "number",
+        [],
+        False,
+    ),
 ]
 
 
@@ -54,14 +108,25 @@ def _categorical(**points):
 
 SCORECARD_V1 = [
     ("years_in_business", _numeric((None, 2, 0), (2, 5, 8), (5, 10, 12), (10, None, 15)), 0),
-    ("revenue", _numeric((None, 1000000, 2), (1000000, 5000000, 8), (5000000, 20000000, 12),
-                         (20000000, None, 15)), 0),
-    ("debt_ratio", _numeric((None, "0.4", 15), ("0.4", "0.6", 10), ("0.6", "0.8", 4),
-                            ("0.8", None, 0)), 0),
+    (
+        "revenue",
+        _numeric(
+            (None, 1000000, 2), (1000000, 5000000, 8), (5000000, 20000000, 12), (20000000, None, 15)
+        ),
+        0,
+    ),
+    (
+        "debt_ratio",
+        _numeric((None, "0.4", 15), ("0.4", "0.6", 10), ("0.6", "0.8", 4), ("0.8", None, 0)),
+        0,
+    ),
     ("repayment_record", _categorical(good=15, none=8, minor_late=5, serious_late=0), 0),
     ("tax_grade", _categorical(A=10, B=7, M=5, C=2, D=0), 0),
-    ("collateral_coverage", _numeric((None, "0.3", 0), ("0.3", "0.8", 5), ("0.8", "1.2", 10),
-                                     ("1.2", None, 15)), 0),
+    (
+        "collateral_coverage",
+        _numeric((None, "0.3", 0), ("0.3", "0.8", 5), ("0.8", "1.2", 10), ("1.2", None, 15)),
+        0,
+    ),
     ("industry_risk", _categorical(low=15, medium=8, high=0), 0),
 ]
 GRADE_BANDS = [
@@ -77,13 +142,17 @@ def seed_scorecard():
     from investigation.models import Scorecard, ScorecardFactor
 
     scorecard, created = Scorecard.objects.get_or_create(
-        version=1, defaults={"name": "SME scorecard", "grade_bands": GRADE_BANDS})
+        version=1, defaults={"name": "SME scorecard", "grade_bands": GRADE_BANDS}
+    )
     if created:
-        ScorecardFactor.objects.bulk_create([
-            ScorecardFactor(scorecard=scorecard, code=code, bins=bins, missing_points=missing,
-                            order=i)
-            for i, (code, bins, missing) in enumerate(SCORECARD_V1)
-        ])
+        ScorecardFactor.objects.bulk_create(
+            [
+                ScorecardFactor(
+                    scorecard=scorecard, code=code, bins=bins, missing_points=missing, order=i
+                )
+                for i, (code, bins, missing) in enumerate(SCORECARD_V1)
+            ]
+        )
     return scorecard
 
 
@@ -91,7 +160,8 @@ def seed_policy():
     from investigation.models import InvestigationPolicy
 
     policy, _created = InvestigationPolicy.objects.get_or_create(
-        version=1, defaults={"fast_track_grades": ["A", "B"], "enhanced_grades": ["D", "E"]})
+        version=1, defaults={"fast_track_grades": ["A", "B"], "enhanced_grades": ["D", "E"]}
+    )
     return policy
 
 
@@ -100,11 +170,21 @@ def seed_questionnaire(product):
 
     questionnaire, created = Questionnaire.objects.get_or_create(product=product, version=1)
     if created:
-        Question.objects.bulk_create([
-            Question(questionnaire=questionnaire, code=code, text=text, text_zh=text_zh,
-                     answer_type=kind, choices=choices, required=required, order=i)
-            for i, (code, text, text_zh, kind, choices, required) in enumerate(QUESTIONS)
-        ])
+        Question.objects.bulk_create(
+            [
+                Question(
+                    questionnaire=questionnaire,
+                    code=code,
+                    text=text,
+                    text_zh=text_zh,
+                    answer_type=kind,
+                    choices=choices,
+                    required=required,
+                    order=i,
+                )
+                for i, (code, text, text_zh, kind, choices, required) in enumerate(QUESTIONS)
+            ]
+        )
     return questionnaire
 
 
@@ -136,9 +216,18 @@ def seed_history(applications) -> None:
         points = {"A": 84, "B": 70, "C": 56, "D": 40}[grade]
         route = "fast_track" if grade == "A" else "enhanced" if grade == "D" else "standard"
         ScoreResult.objects.create(
-            investigation=investigation, application=application, scorecard=scorecard,
-            scorecard_version=scorecard.version, score=points, max_score=100, grade=grade,
+            investigation=investigation,
+            application=application,
+            scorecard=scorecard,
+            scorecard_version=scorecard.version,
+            score=points,
+            max_score=100,
+            grade=grade,
             pd_pct=next(b["pd"] for b in GRADE_BANDS if b["grade"] == grade),
-            breakdown=[], reasons=[], route=route)
+            breakdown=[],
+            reasons=[],
+            route=route,
+        )
         LoanApplication.objects.filter(pk=application.pk).update(
-            risk_grade=grade, risk_score=points, route_recommendation=route)
+            risk_grade=grade, risk_score=points, route_recommendation=route
+        )

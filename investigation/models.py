@@ -385,8 +385,9 @@ class GuarantorAssessment(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
-    id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True,
-                                 validators=[validate_party_id])
+    id_number = models.CharField(
+        _("ID number or credit code"), max_length=30, db_index=True, validators=[validate_party_id]
+    )
     guaranteed_amount = models.DecimalField(_("guaranteed amount"), **MONEY)
     own_exposure = models.DecimalField(
         _("own debts and guarantees elsewhere"), default=Decimal("0"), **MONEY

@@ -23,19 +23,25 @@ from org.selectors import is_staff_member
 def policy_current() -> InvestigationPolicy:
     policy = InvestigationPolicy.objects.order_by("-version").first()
     if policy is None:  # defaults until an administrator saves one
-        policy = InvestigationPolicy(version=0, fast_track_grades=["A", "B"],
-                                     enhanced_grades=["D", "E"])
+        policy = InvestigationPolicy(
+            version=0, fast_track_grades=["A", "B"], enhanced_grades=["D", "E"]
+        )
     return policy
 
 
 def scorecard_current() -> Scorecard | None:
-    return (Scorecard.objects.filter(is_active=True).prefetch_related("factors")
-            .order_by("-version").first())
+    return (
+        Scorecard.objects.filter(is_active=True)
+        .prefetch_related("factors")
+        .order_by("-version")
+        .first()
+    )
 
 
 def questionnaire_for_product(*, product) -> Questionnaire | None:
-    return (Questionnaire.objects.filter(product=product, is_active=True)
-            .order_by("-version").first())
+    return (
+        Questionnaire.objects.filter(product=product, is_active=True).order_by("-version").first()
+    )
 
 
 def investigation_application_get(*, user, pk):
@@ -53,24 +59,31 @@ def investigation_queue(*, user):
 
     if not is_staff_member(user):
         return LoanApplication.objects.none()
-    return (LoanApplication.objects
-            .filter(status=Status.INVESTIGATION, investigator=user)
-            .select_related("company", "product")
-            .order_by("status_changed_at", "id"))
+    return (
+        LoanApplication.objects.filter(status=Status.INVESTIGATION, investigator=user)
+        .select_related("company", "product")
+        .order_by("status_changed_at", "id")
+    )
 
 
 def investigation_for(*, application) -> Investigation | None:
-    return (Investigation.objects.filter(application=application)
-            .select_related("questionnaire")
-            .prefetch_related(
-                Prefetch("questionnaire__questions", queryset=Question.objects.order_by(
-                    "order", "id")),
-                "answers", "financials", "guarantors", "collateral",
-                Prefetch("verifications", queryset=VerificationItem.objects.select_related(
-                    "verified_by")),
-                Prefetch("site_visits", queryset=SiteVisit.objects.prefetch_related("photos")),
-                Prefetch("flags", queryset=Flag.objects.order_by("id")),
-            ).first())
+    return (
+        Investigation.objects.filter(application=application)
+        .select_related("questionnaire")
+        .prefetch_related(
+            Prefetch("questionnaire__questions", queryset=Question.objects.order_by("order", "id")),
+            "answers",
+            "financials",
+            "guarantors",
+            "collateral",
+            Prefetch(
+                "verifications", queryset=VerificationItem.objects.select_related("verified_by")
+            ),
+            Prefetch("site_visits", queryset=SiteVisit.objects.prefetch_related("photos")),
+            Prefetch("flags", queryset=Flag.objects.order_by("id")),
+        )
+        .first()
+    )
 
 
 def score_current(*, application) -> ScoreResult | None:
@@ -84,8 +97,14 @@ def score_rows(score: ScoreResult | None) -> list[dict]:
     from investigation.models import ScorecardFactor
 
     labels = dict(ScorecardFactor.Code.choices)
-    return [{**row, "label": str(labels.get(row["factor"], row.get("label", ""))),
-             "is_reason": row["factor"] in score.reasons} for row in score.breakdown]
+    return [
+        {
+            **row,
+            "label": str(labels.get(row["factor"], row.get("label", ""))),
+            "is_reason": row["factor"] in score.reasons,
+        }
+        for row in score.breakdown
+    ]
 
 
 def score_reason_labels(score: ScoreResult | None) -> list[str]:
@@ -113,8 +132,11 @@ def questionnaire_missing(investigation: Investigation) -> list[Question]:
     if investigation.questionnaire is None:
         return []
     answered = {a.question_id for a in investigation.answers.all() if a.value.strip()}
-    return [q for q in investigation.questionnaire.questions.all()
-            if q.required and q.id not in answered]
+    return [
+        q
+        for q in investigation.questionnaire.questions.all()
+        if q.required and q.id not in answered
+    ]
 
 
 def investigation_missing(*, application) -> list[str]:
@@ -127,19 +149,25 @@ def investigation_missing(*, application) -> list[str]:
     if investigation.questionnaire is None:
         missing.append(_("There is no questionnaire for this product."))
     for question in questionnaire_missing(investigation):
-        missing.append(_("Questionnaire: '%(q)s' is not answered.")
-                       % {"q": question.label(language)})
-    pending = [v for v in investigation.verifications.all()
-               if v.status == VerificationItem.Status.PENDING]
+        missing.append(
+            _("Questionnaire: '%(q)s' is not answered.") % {"q": question.label(language)}
+        )
+    pending = [
+        v for v in investigation.verifications.all() if v.status == VerificationItem.Status.PENDING
+    ]
     if pending:
-        missing.append(_("Verification not done: %(facts)s.")
-                       % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)})
+        missing.append(
+            _("Verification not done: %(facts)s.")
+            % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)}
+        )
     if score_current(application=application) is None:
         missing.append(_("The risk score has not been computed."))
     fresh_after = max(filter(None, [investigation.changed_at, investigation.returned_at]))
-    ready = CreditMemo.objects.filter(application=application, status=CreditMemo.Status.READY,
-                                      created_at__gte=fresh_after).exists()
+    ready = CreditMemo.objects.filter(
+        application=application, status=CreditMemo.Status.READY, created_at__gte=fresh_after
+    ).exists()
     if not ready:
-        missing.append(_("The credit memo has not been generated since the investigation "
-                         "last changed."))
+        missing.append(
+            _("The credit memo has not been generated since the investigation last changed.")
+        )
     return missing

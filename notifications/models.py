@@ -20,15 +20,24 @@ UNMUTABLE_KINDS = frozenset({Kind.ESCALATION, Kind.SYSTEM})
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
-                             on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
-    application = models.ForeignKey("applications.LoanApplication",
-                                    verbose_name=_("application"), null=True, blank=True,
-                                    on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -39,8 +48,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notif_user_created"),
             # The bell's unread count: an index-only count of a user's unread rows.
-            models.Index(fields=["user"], name="notif_user_unread",
-                         condition=models.Q(read_at__isnull=True)),
+            models.Index(
+                fields=["user"], name="notif_user_unread", condition=models.Q(read_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -52,8 +62,9 @@ class Notification(models.Model):
 
 
 class NotificationMute(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_mutes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_mutes"
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
 
     class Meta:
@@ -76,16 +87,19 @@ class EmailDelivery(models.Model):
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed, gave up")
 
-    notification = models.ForeignKey(Notification, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="deliveries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     to = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"))
     language = models.CharField(_("language"), max_length=10, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.QUEUED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -97,8 +111,11 @@ class EmailDelivery(models.Model):
         verbose_name_plural = _("email deliveries")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="notif_email_undelivered",
-                         condition=models.Q(status__in=["queued", "failed"])),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notif_email_undelivered",
+                condition=models.Q(status__in=["queued", "failed"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,13 +15,19 @@ class Branch(models.Model):
     name = models.CharField(_("name"), max_length=200)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     # Materialised path ("HO/BJ/BJ01/"): scope checks are a prefix match, no recursion.
     path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
     region = models.CharField(
-        _("calendar region"), max_length=20, default="CN",
+        _("calendar region"),
+        max_length=20,
+        default="CN",
         help_text=_("Which business calendar this branch follows."),
     )
 
@@ -49,12 +55,18 @@ class StaffProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
     )
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT,
-                               related_name="staff")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="staff"
+    )
     authority_limit = models.DecimalField(
-        _("personal authority limit"), max_digits=18, decimal_places=2, default=Decimal("0"),
-        help_text=_("The largest amount this person may approve (at grade A); see approvals "
-                    "for limits by grade."),
+        _("personal authority limit"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_(
+            "The largest amount this person may approve (at grade A); see approvals "
+            "for limits by grade."
+        ),
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     phone = models.CharField(_("phone"), max_length=30, blank=True)

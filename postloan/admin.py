@@ -28,15 +28,28 @@ class InspectionRuleAdmin(admin.ModelAdmin):
 
 @admin.register(WarningRule)
 class WarningRuleAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "threshold", "severity", "creates_inspection",
-                    "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "threshold",
+        "severity",
+        "creates_inspection",
+        "is_active",
+    ]
     list_filter = ["kind", "severity", "is_active"]
 
 
 @admin.register(Loan)
 class LoanAdmin(admin.ModelAdmin):
-    list_display = ["application", "status", "classification", "days_past_due",
-                    "outstanding_principal", "next_inspection_due"]
+    list_display = [
+        "application",
+        "status",
+        "classification",
+        "days_past_due",
+        "outstanding_principal",
+        "next_inspection_due",
+    ]
     list_filter = ["status", "classification"]
     list_select_related = ["application"]
     search_fields = ["application__reference"]
@@ -77,8 +90,15 @@ class RepaymentImportAdmin(admin.ModelAdmin):
 
 @admin.register(ClassificationChange)
 class ClassificationChangeAdmin(admin.ModelAdmin):
-    list_display = ["id", "loan", "kind", "status", "from_classification", "to_classification",
-                    "created_at"]
+    list_display = [
+        "id",
+        "loan",
+        "kind",
+        "status",
+        "from_classification",
+        "to_classification",
+        "created_at",
+    ]
     list_filter = ["kind", "status"]
     list_select_related = ["loan__application"]
     raw_id_fields = ["loan", "proposed_by", "decided_by"]

@@ -7,8 +7,11 @@ from decimal import Decimal
 from django.db import transaction
 
 QUESTIONS = [
-    {"key": "use_of_funds", "label": "Were the funds used for the stated purpose?",
-     "required": True},
+    {
+        "key": "use_of_funds",
+        "label": "Were the funds used for the stated purpose?",
+        "required": True,
+    },
     {"key": "operations", "label": "Are operations normal (site, staff, stock)?"},
     {"key": "collateral", "label": "Is the collateral or guarantee still in place?"},
 ]
@@ -19,10 +22,20 @@ INSPECTIONS = [
     # (name, kind, classification, days, method)
     ("First check on the use of funds (15 days)", "first_use_of_funds", "", 15, "site_visit"),
     ("Periodic inspection, normal: every 90 days", "periodic", "normal", 90, "remote"),
-    ("Periodic inspection, special mention: every 30 days", "periodic", "special_mention", 30,
-     "site_visit"),
-    ("Periodic inspection, substandard: every 30 days", "periodic", "substandard", 30,
-     "site_visit"),
+    (
+        "Periodic inspection, special mention: every 30 days",
+        "periodic",
+        "special_mention",
+        30,
+        "site_visit",
+    ),
+    (
+        "Periodic inspection, substandard: every 30 days",
+        "periodic",
+        "substandard",
+        30,
+        "site_visit",
+    ),
     ("Periodic inspection, doubtful: every 15 days", "periodic", "doubtful", 15, "site_visit"),
     ("Periodic inspection, loss: every 15 days", "periodic", "loss", 15, "site_visit"),
 ]
@@ -36,8 +49,14 @@ WARNINGS = [
     ("revenue-drop-30", "Revenue down 30% or more", "revenue_drop", "30", "high", True),
     ("guarantor", "Guarantor in trouble", "guarantor_trouble", "0", "high", True),
     ("litigation", "Litigation or enforcement", "litigation", "0", "critical", True),
-    ("inspection-overdue", "Inspection overdue by 7 days", "inspection_overdue", "7", "medium",
-     False),
+    (
+        "inspection-overdue",
+        "Inspection overdue by 7 days",
+        "inspection_overdue",
+        "7",
+        "medium",
+        False,
+    ),
 ]
 
 
@@ -45,16 +64,27 @@ def seed() -> None:
     from postloan.models import ClassificationFloor, InspectionRule, WarningRule
 
     for days, classification in FLOORS:
-        ClassificationFloor.objects.get_or_create(min_days_past_due=days,
-                                                  defaults={"classification": classification})
+        ClassificationFloor.objects.get_or_create(
+            min_days_past_due=days, defaults={"classification": classification}
+        )
     for name, kind, classification, days, method in INSPECTIONS:
         InspectionRule.objects.get_or_create(
-            kind=kind, classification=classification, is_active=True,
-            defaults={"name": name, "days": days, "method": method, "questions": QUESTIONS})
+            kind=kind,
+            classification=classification,
+            is_active=True,
+            defaults={"name": name, "days": days, "method": method, "questions": QUESTIONS},
+        )
     for code, name, kind, threshold, severity, creates in WARNINGS:
-        WarningRule.objects.get_or_create(code=code, defaults={
-            "name": name, "kind": kind, "threshold": Decimal(threshold), "severity": severity,
-            "creates_inspection": creates})
+        WarningRule.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "threshold": Decimal(threshold),
+                "severity": severity,
+                "creates_inspection": creates,
+            },
+        )
 
 
 def seed_history(applications) -> None:
@@ -83,25 +113,46 @@ def seed_history(applications) -> None:
             start = today - timedelta(days=30 * months_ago)
             Loan.objects.filter(pk=loan.pk).update(disbursed_on=start)
             loan.tasks.filter(kind="first_use_of_funds", status="open").update(
-                due_date=start + timedelta(days=15))
+                due_date=start + timedelta(days=15)
+            )
             if not Instalment.objects.filter(application=application).exists():
-                rows = build_schedule(amount=application.amount,
-                                      annual_rate=application.interest_rate,
-                                      term_months=application.term_months,
-                                      method=application.repayment_method, start=start)
-                Instalment.objects.bulk_create([
-                    Instalment(application=application, number=r.number, due_date=r.due_date,
-                               principal=r.principal, interest=r.interest, total=r.total,
-                               currency=application.currency) for r in rows])
-            due = list(Instalment.objects.filter(application=application, due_date__lt=today)
-                       .order_by("number"))
+                rows = build_schedule(
+                    amount=application.amount,
+                    annual_rate=application.interest_rate,
+                    term_months=application.term_months,
+                    method=application.repayment_method,
+                    start=start,
+                )
+                Instalment.objects.bulk_create(
+                    [
+                        Instalment(
+                            application=application,
+                            number=r.number,
+                            due_date=r.due_date,
+                            principal=r.principal,
+                            interest=r.interest,
+                            total=r.total,
+                            currency=application.currency,
+                        )
+                        for r in rows
+                    ]
+                )
+            due = list(
+                Instalment.objects.filter(application=application, due_date__lt=today).order_by(
+                    "number"
+                )
+            )
             behind = (1 + i % 4) if i % 3 == 0 else 0
-            for instalment in due[:max(0, len(due) - behind)]:
+            for instalment in due[: max(0, len(due) - behind)]:
                 Repayment.objects.create(
-                    loan=loan, amount=instalment.total, currency=instalment.currency,
-                    value_date=instalment.due_date, external_id=f"DEMO-{application.pk}-"
-                    f"{instalment.number}", source=Repayment.Source.IMPORT,
-                    recorded_by=application.relationship_manager)
+                    loan=loan,
+                    amount=instalment.total,
+                    currency=instalment.currency,
+                    value_date=instalment.due_date,
+                    external_id=f"DEMO-{application.pk}-{instalment.number}",
+                    source=Repayment.Source.IMPORT,
+                    recorded_by=application.relationship_manager,
+                )
             touched.append(loan.pk)
     if touched:
         daily_run(loan_ids=touched)

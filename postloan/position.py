@@ -62,11 +62,18 @@ def loan_position(*, instalments, repaid: Decimal, as_of: date) -> LoanPosition:
                 status = "partial"
             else:
                 status = "due"
-        position.instalments.append(InstalmentPosition(
-            number=row.number, due_date=row.due_date, principal=row.principal,
-            interest=row.interest, total=row.total, paid=paid, status=status,
-            days_overdue=max(0, overdue_days) if status == "overdue" else 0,
-        ))
+        position.instalments.append(
+            InstalmentPosition(
+                number=row.number,
+                due_date=row.due_date,
+                principal=row.principal,
+                interest=row.interest,
+                total=row.total,
+                paid=paid,
+                status=status,
+                days_overdue=max(0, overdue_days) if status == "overdue" else 0,
+            )
+        )
     position.outstanding_total = max(ZERO, position.scheduled_total - position.paid_total)
     position.outstanding_principal = principal_total - principal_paid
     if position.oldest_unpaid_due is not None:

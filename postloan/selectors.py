@@ -27,8 +27,11 @@ OPEN_ALERT = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED)
 
 
 def _rank(field: str, ranks: dict) -> Case:
-    return Case(*[When(**{field: key}, then=Value(rank)) for key, rank in ranks.items()],
-                default=Value(0), output_field=IntegerField())
+    return Case(
+        *[When(**{field: key}, then=Value(rank)) for key, rank in ranks.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
 
 
 def loan_scope_q(user, *, prefix: str = "") -> Q:
@@ -42,8 +45,9 @@ def loan_get(*, user, application_id: int, for_update: bool = False) -> Loan:
     if for_update:
         qs = qs.select_for_update(of=("self",))
     else:
-        qs = qs.select_related("application__company", "application__branch",
-                               "relationship_manager")
+        qs = qs.select_related(
+            "application__company", "application__branch", "relationship_manager"
+        )
     try:
         return qs.get(application_id=application_id)
     except Loan.DoesNotExist:
@@ -52,8 +56,9 @@ def loan_get(*, user, application_id: int, for_update: bool = False) -> Loan:
 
 def loan_list(*, user, filters: dict | None = None) -> QuerySet[Loan]:
     filters = filters or {}
-    qs = (Loan.objects.filter(loan_scope_q(user))
-          .select_related("application__company", "branch", "relationship_manager"))
+    qs = Loan.objects.filter(loan_scope_q(user)).select_related(
+        "application__company", "branch", "relationship_manager"
+    )
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("classification"):
@@ -68,8 +73,9 @@ def loan_position_for(*, loan: Loan, as_of: date | None = None) -> LoanPosition:
 
     repaid = loan.repayments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
     instalments = Instalment.objects.filter(application_id=loan.application_id)
-    return loan_position(instalments=list(instalments), repaid=repaid,
-                         as_of=as_of or timezone.localdate())
+    return loan_position(
+        instalments=list(instalments), repaid=repaid, as_of=as_of or timezone.localdate()
+    )
 
 
 def task_get(*, user, task_id: int, for_update: bool = False) -> InspectionTask:
@@ -86,8 +92,9 @@ def task_get(*, user, task_id: int, for_update: bool = False) -> InspectionTask:
 
 def task_list(*, user, filters: dict | None = None) -> QuerySet[InspectionTask]:
     filters = filters or {}
-    qs = (InspectionTask.objects.filter(loan_scope_q(user, prefix="loan__"))
-          .select_related("loan__application__company", "owner"))
+    qs = InspectionTask.objects.filter(loan_scope_q(user, prefix="loan__")).select_related(
+        "loan__application__company", "owner"
+    )
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("mine"):
@@ -104,9 +111,12 @@ def overdue_task_queue(*, user, today: date | None = None) -> QuerySet[Inspectio
     overdue, then the worst classification, then the largest exposure."""
     today = today or timezone.localdate()
     return (
-        InspectionTask.objects
-        .filter(loan_scope_q(user, prefix="loan__"), status=InspectionTask.Status.OPEN,
-                due_date__lt=today, loan__status=Loan.Status.ACTIVE)
+        InspectionTask.objects.filter(
+            loan_scope_q(user, prefix="loan__"),
+            status=InspectionTask.Status.OPEN,
+            due_date__lt=today,
+            loan__status=Loan.Status.ACTIVE,
+        )
         .select_related("loan__application__company", "owner")
         .annotate(class_rank=_rank("loan__classification", CLASS_RANK))
         .order_by("due_date", "-class_rank", "-loan__outstanding_principal", "id")
@@ -118,8 +128,7 @@ def alert_get(*, user, alert_id: int, for_update: bool = False) -> Alert:
     if for_update:
         qs = qs.select_for_update(of=("self",))
     else:
-        qs = qs.select_related("loan__application__company", "rule", "acknowledged_by",
-                               "closed_by")
+        qs = qs.select_related("loan__application__company", "rule", "acknowledged_by", "closed_by")
     try:
         return qs.get(pk=alert_id)
     except (Alert.DoesNotExist, ValueError, TypeError):
@@ -129,10 +138,14 @@ def alert_get(*, user, alert_id: int, for_update: bool = False) -> Alert:
 def alert_list(*, user, filters: dict | None = None) -> QuerySet[Alert]:
     """Alerts in scope; open ones (open or acknowledged) by default, worst first."""
     filters = filters or {}
-    qs = (Alert.objects.filter(loan_scope_q(user, prefix="loan__"))
-          .select_related("loan__application__company", "rule")
-          .annotate(severity_rank=_rank("severity", SEVERITY_RANK),
-                    class_rank=_rank("loan__classification", CLASS_RANK)))
+    qs = (
+        Alert.objects.filter(loan_scope_q(user, prefix="loan__"))
+        .select_related("loan__application__company", "rule")
+        .annotate(
+            severity_rank=_rank("severity", SEVERITY_RANK),
+            class_rank=_rank("loan__classification", CLASS_RANK),
+        )
+    )
     status = filters.get("status")
     qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_ALERT)
     if filters.get("application"):
@@ -141,26 +154,33 @@ def alert_list(*, user, filters: dict | None = None) -> QuerySet[Alert]:
 
 
 def classification_pending(*, user) -> QuerySet[ClassificationChange]:
-    return (ClassificationChange.objects
-            .filter(loan_scope_q(user, prefix="loan__"),
-                    status=ClassificationChange.Status.PROPOSED)
-            .select_related("loan__application__company", "proposed_by")
-            .order_by("created_at"))
+    return (
+        ClassificationChange.objects.filter(
+            loan_scope_q(user, prefix="loan__"), status=ClassificationChange.Status.PROPOSED
+        )
+        .select_related("loan__application__company", "proposed_by")
+        .order_by("created_at")
+    )
 
 
 def write_off_pending(*, user) -> QuerySet[WriteOff]:
-    return (WriteOff.objects
-            .filter(loan_scope_q(user, prefix="loan__"), status=WriteOff.Status.PROPOSED)
-            .select_related("loan__application__company", "proposed_by")
-            .order_by("created_at"))
+    return (
+        WriteOff.objects.filter(
+            loan_scope_q(user, prefix="loan__"), status=WriteOff.Status.PROPOSED
+        )
+        .select_related("loan__application__company", "proposed_by")
+        .order_by("created_at")
+    )
 
 
 def portfolio_by_classification(*, user) -> dict:
     """Active loans in scope by classification: count and outstanding principal, and the NPL
     ratio (substandard + doubtful + loss over the total, by outstanding principal)."""
-    rows = (Loan.objects.filter(loan_scope_q(user), status=Loan.Status.ACTIVE)
-            .values("classification")
-            .annotate(count=Count("id"), outstanding=Sum("outstanding_principal")))
+    rows = (
+        Loan.objects.filter(loan_scope_q(user), status=Loan.Status.ACTIVE)
+        .values("classification")
+        .annotate(count=Count("id"), outstanding=Sum("outstanding_principal"))
+    )
     by_class = {row["classification"]: row for row in rows}
     classes = []
     total = Decimal("0.00")
@@ -171,11 +191,21 @@ def portfolio_by_classification(*, user) -> dict:
         total += outstanding
         if value in NON_PERFORMING:
             npl += outstanding
-        classes.append({"classification": value, "label": str(label),
-                        "count": row.get("count", 0), "outstanding": outstanding})
+        classes.append(
+            {
+                "classification": value,
+                "label": str(label),
+                "count": row.get("count", 0),
+                "outstanding": outstanding,
+            }
+        )
     ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else Decimal("0.00")
-    return {"classes": classes, "total_outstanding": total, "npl_outstanding": npl,
-            "npl_ratio": ratio}
+    return {
+        "classes": classes,
+        "total_outstanding": total,
+        "npl_outstanding": npl,
+        "npl_ratio": ratio,
+    }
 
 
 def loan_detail(*, user, application_id: int) -> dict:
@@ -184,12 +214,21 @@ def loan_detail(*, user, application_id: int) -> dict:
     position = loan_position_for(loan=loan)
     tasks = list(loan.tasks.select_related("owner").order_by("-status", "due_date"))
     alerts = list(loan.alerts.select_related("rule").order_by("-created_at")[:50])
-    changes = list(loan.classification_changes.select_related("proposed_by", "decided_by")
-                   .order_by("-created_at", "-id")[:50])
-    repayments = list(loan.repayments.select_related("recorded_by").order_by("-value_date",
-                                                                               "-id")[:100])
+    changes = list(
+        loan.classification_changes.select_related("proposed_by", "decided_by").order_by(
+            "-created_at", "-id"
+        )[:50]
+    )
+    repayments = list(
+        loan.repayments.select_related("recorded_by").order_by("-value_date", "-id")[:100]
+    )
     write_offs = list(loan.write_offs.select_related("proposed_by", "decided_by"))
-    return {"loan": loan, "position": position, "tasks": tasks, "alerts": alerts,
-            "classification_changes": changes, "repayments": repayments,
-            "write_offs": write_offs}
-
+    return {
+        "loan": loan,
+        "position": position,
+        "tasks": tasks,
+        "alerts": alerts,
+        "classification_changes": changes,
+        "repayments": repayments,
+        "write_offs": write_offs,
+    }

@@ -23,13 +23,16 @@ from postloan.models import Classification, InspectionMethod, InspectionTask
 class StaffView(LoginRequiredMixin, View):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_staff_member(request.user):
-            return render(request, "postloan/error.html",
-                          {"message": _("This page is for bank staff.")}, status=403)
+            return render(
+                request,
+                "postloan/error.html",
+                {"message": _("This page is for bank staff.")},
+                status=403,
+            )
         try:
             return super().dispatch(request, *args, **kwargs)
         except NotFound:
-            return render(request, "postloan/error.html", {"message": _("Not found.")},
-                          status=404)
+            return render(request, "postloan/error.html", {"message": _("Not found.")}, status=404)
 
 
 def _back(request, fallback: str) -> str:
@@ -70,17 +73,24 @@ class QueueView(StaffView):
 
     def get(self, request):
         user = request.user
-        return render(request, "postloan/queue.html", {
-            "overdue_tasks": list(selectors.overdue_task_queue(user=user)[:200]),
-            "alerts": list(selectors.alert_list(user=user)[:200]),
-            "portfolio": selectors.portfolio_by_classification(user=user),
-            "pending_changes": list(selectors.classification_pending(user=user)[:100]),
-            "pending_write_offs": list(selectors.write_off_pending(user=user)[:100]),
-            "my_tasks": list(selectors.task_list(user=user, filters={
-                "mine": True, "status": InspectionTask.Status.OPEN})[:100]),
-            "can_decide": has_role_perm(user, "postloan.decide_classification"),
-            "can_import": has_role_perm(user, "postloan.record_repayment"),
-        })
+        return render(
+            request,
+            "postloan/queue.html",
+            {
+                "overdue_tasks": list(selectors.overdue_task_queue(user=user)[:200]),
+                "alerts": list(selectors.alert_list(user=user)[:200]),
+                "portfolio": selectors.portfolio_by_classification(user=user),
+                "pending_changes": list(selectors.classification_pending(user=user)[:100]),
+                "pending_write_offs": list(selectors.write_off_pending(user=user)[:100]),
+                "my_tasks": list(
+                    selectors.task_list(
+                        user=user, filters={"mine": True, "status": InspectionTask.Status.OPEN}
+                    )[:100]
+                ),
+                "can_decide": has_role_perm(user, "postloan.decide_classification"),
+                "can_import": has_role_perm(user, "postloan.record_repayment"),
+            },
+        )
 
 
 class TaskAttachmentView(StaffView):
@@ -103,23 +113,35 @@ class TaskAttachmentView(StaffView):
 class TaskView(StaffView):
     def get(self, request, pk: int):
         task = selectors.task_get(user=request.user, task_id=pk)
-        return render(request, "postloan/task.html", {
-            "task": task, "outcomes": InspectionTask.Outcome.choices,
-            "methods": InspectionMethod.choices,
-            "attachments": list(task.attachments.all()),
-        })
+        return render(
+            request,
+            "postloan/task.html",
+            {
+                "task": task,
+                "outcomes": InspectionTask.Outcome.choices,
+                "methods": InspectionMethod.choices,
+                "attachments": list(task.attachments.all()),
+            },
+        )
 
     def post(self, request, pk: int):
         task = selectors.task_get(user=request.user, task_id=pk)
         try:
-            answers = {q.get("key"): request.POST.get(f"q_{q.get('key')}", "")
-                       for q in task.questions if q.get("key")}
+            answers = {
+                q.get("key"): request.POST.get(f"q_{q.get('key')}", "")
+                for q in task.questions
+                if q.get("key")
+            }
             if request.FILES.get("attachment"):
-                services.task_attachment_add(task_id=pk, actor=request.user,
-                                             file=request.FILES["attachment"])
+                services.task_attachment_add(
+                    task_id=pk, actor=request.user, file=request.FILES["attachment"]
+                )
             services.task_complete(
-                task_id=pk, actor=request.user, findings=request.POST.get("findings", ""),
-                outcome=request.POST.get("outcome", ""), answers=answers,
+                task_id=pk,
+                actor=request.user,
+                findings=request.POST.get("findings", ""),
+                outcome=request.POST.get("outcome", ""),
+                answers=answers,
                 method=request.POST.get("method") or None,
                 revenue_previous=_decimal(request.POST.get("revenue_previous")),
                 revenue_current=_decimal(request.POST.get("revenue_current")),
@@ -134,24 +156,32 @@ class TaskView(StaffView):
 class AlertView(StaffView):
     def get(self, request, pk: int):
         alert = selectors.alert_get(user=request.user, alert_id=pk)
-        return render(request, "postloan/alert.html", {
-            "alert": alert, "can_triage": has_role_perm(request.user, "postloan.triage_alert"),
-        })
+        return render(
+            request,
+            "postloan/alert.html",
+            {
+                "alert": alert,
+                "can_triage": has_role_perm(request.user, "postloan.triage_alert"),
+            },
+        )
 
     def post(self, request, pk: int):
         action = request.POST.get("action")
         try:
             if action == "acknowledge":
-                services.alert_acknowledge(alert_id=pk, actor=request.user,
-                                           comment=request.POST.get("comment", ""))
+                services.alert_acknowledge(
+                    alert_id=pk, actor=request.user, comment=request.POST.get("comment", "")
+                )
                 messages.success(request, _("Alert acknowledged."))
             elif action == "plan":
-                services.alert_record_plan(alert_id=pk, actor=request.user,
-                                           action_plan=request.POST.get("action_plan", ""))
+                services.alert_record_plan(
+                    alert_id=pk, actor=request.user, action_plan=request.POST.get("action_plan", "")
+                )
                 messages.success(request, _("Action plan recorded."))
             elif action == "close":
-                services.alert_close(alert_id=pk, actor=request.user,
-                                     comment=request.POST.get("comment", ""))
+                services.alert_close(
+                    alert_id=pk, actor=request.user, comment=request.POST.get("comment", "")
+                )
                 messages.success(request, _("Alert closed."))
                 return redirect(_back(request, reverse("postloan-queue")))
             else:
@@ -169,26 +199,34 @@ class LoanActionView(StaffView):
         try:
             if action == "repayment":
                 services.repayment_record(
-                    application_id=application_id, actor=user,
+                    application_id=application_id,
+                    actor=user,
                     amount=_decimal(post.get("amount")) or Decimal("0"),
                     value_date=_date(post.get("value_date")),
-                    external_id=post.get("external_id") or None)
+                    external_id=post.get("external_id") or None,
+                )
                 messages.success(request, _("Repayment recorded."))
             elif action == "flags":
-                services.loan_flag(application_id=application_id, actor=user,
-                                   litigation=post.get("litigation") == "on",
-                                   guarantor_trouble=post.get("guarantor_trouble") == "on",
-                                   note=post.get("note", ""))
+                services.loan_flag(
+                    application_id=application_id,
+                    actor=user,
+                    litigation=post.get("litigation") == "on",
+                    guarantor_trouble=post.get("guarantor_trouble") == "on",
+                    note=post.get("note", ""),
+                )
                 messages.success(request, _("Flags saved."))
             elif action == "classification":
                 services.classification_propose(
-                    application_id=application_id, actor=user,
+                    application_id=application_id,
+                    actor=user,
                     to_classification=post.get("to_classification", ""),
-                    reason=post.get("reason", ""))
+                    reason=post.get("reason", ""),
+                )
                 messages.success(request, _("Change proposed; a risk officer will review it."))
             elif action == "write-off":
-                services.write_off_propose(application_id=application_id, actor=user,
-                                           reason=post.get("reason", ""))
+                services.write_off_propose(
+                    application_id=application_id, actor=user, reason=post.get("reason", "")
+                )
                 messages.success(request, _("Write-off proposed."))
             else:
                 raise NotFound()
@@ -204,9 +242,12 @@ class ClassificationDecideView(StaffView):
         if decision not in ("approve", "reject"):
             raise NotFound()
         try:
-            services.classification_decide(change_id=pk, actor=request.user,
-                                           approve=decision == "approve",
-                                           comment=request.POST.get("comment", ""))
+            services.classification_decide(
+                change_id=pk,
+                actor=request.user,
+                approve=decision == "approve",
+                comment=request.POST.get("comment", ""),
+            )
             messages.success(request, _("Decision recorded."))
         except (Forbidden, DomainError) as exc:
             _error(request, exc)
@@ -218,9 +259,12 @@ class WriteOffDecideView(StaffView):
         if decision not in ("approve", "reject"):
             raise NotFound()
         try:
-            services.write_off_decide(write_off_id=pk, actor=request.user,
-                                      approve=decision == "approve",
-                                      comment=request.POST.get("comment", ""))
+            services.write_off_decide(
+                write_off_id=pk,
+                actor=request.user,
+                approve=decision == "approve",
+                comment=request.POST.get("comment", ""),
+            )
             messages.success(request, _("Decision recorded."))
         except DomainError as exc:
             _error(request, exc)
@@ -238,12 +282,17 @@ class RepaymentImportView(StaffView):
         try:
             if upload is None:
                 raise InvalidInput(_("Choose a CSV file."))
-            batch = services.repayment_import(actor=request.user, file_name=upload.name,
-                                              content=upload.read())
+            batch = services.repayment_import(
+                actor=request.user, file_name=upload.name, content=upload.read()
+            )
         except DomainError as exc:
             errors = [str(e) for e in (exc.details or {}).get("rows", [])] or [str(exc.message)]
-        return render(request, "postloan/import.html", {"batch": batch, "errors": errors},
-                      status=400 if errors else 200)
+        return render(
+            request,
+            "postloan/import.html",
+            {"batch": batch, "errors": errors},
+            status=400 if errors else 200,
+        )
 
 
 CLASSIFICATIONS = Classification.choices

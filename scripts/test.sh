@@ -33,6 +33,7 @@ mkdir -p "$HOME"
 
 log "Static checks: ruff, migrations, translations, compose file, deploy settings"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 compile_messages
 docker-compose -f docker-compose.yml config -q

@@ -65,8 +65,7 @@ def other_branch(head_office) -> Branch:
 
 @pytest.fixture
 def product(db):
-    return ProductFactory(code="SME-WC", min_amount=Decimal("50000"),
-                          max_amount=Decimal("5000000"))
+    return ProductFactory(code="SME-WC", min_amount=Decimal("50000"), max_amount=Decimal("5000000"))
 
 
 @pytest.fixture
@@ -87,8 +86,9 @@ def staff(branch, head_office):
         "checker": make_staff(Role.DISBURSEMENT_CHECKER, branch, username="grace_checker"),
         "risk": make_staff(Role.RISK_OFFICER, head_office, username="heidi_risk"),
         "head": make_staff(Role.BRANCH_HEAD, branch, username="ivan_head"),
-        "admin": make_staff(Role.ADMINISTRATOR, head_office, username="judy_admin",
-                            is_superuser=True, is_staff=True),
+        "admin": make_staff(
+            Role.ADMINISTRATOR, head_office, username="judy_admin", is_superuser=True, is_staff=True
+        ),
     }
 
 
@@ -124,7 +124,8 @@ def live_celery_worker(settings):
     # Messages left in the suite's queue by earlier tests (no worker then) point at rows
     # that no longer exist, or at reused ids: start from an empty queue.
     app.control.purge()
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING",
-                      shutdown_timeout=10.0) as worker:
+    with start_worker(
+        app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10.0
+    ) as worker:
         yield worker
     app.conf.task_always_eager = previous

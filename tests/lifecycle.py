@@ -11,17 +11,23 @@ from django.urls import reverse
 
 
 def _post(client, name: str, pk: int, payload: dict | None = None, expect: int = 200):
-    response = client.post(reverse(f"api-application-{name}", args=[pk]), payload or {},
-                           format="json")
+    response = client.post(
+        reverse(f"api-application-{name}", args=[pk]), payload or {}, format="json"
+    )
     assert response.status_code == expect, (name, response.status_code, response.data)
     return response
 
 
 def file_draft(api_for, staff, company, product, **overrides) -> int:
     payload = {
-        "company": company.pk, "product": product.pk, "amount": "800000.00",
-        "term_months": 12, "interest_rate": "4.350", "repayment_method": "equal_instalments",
-        "guarantee_type": "credit", "purpose": "Working capital",
+        "company": company.pk,
+        "product": product.pk,
+        "amount": "800000.00",
+        "term_months": 12,
+        "interest_rate": "4.350",
+        "repayment_method": "equal_instalments",
+        "guarantee_type": "credit",
+        "purpose": "Working capital",
     }
     payload.update(overrides)
     response = api_for(staff["rm"]).post(reverse("api-applications"), payload, format="json")
@@ -40,15 +46,19 @@ def prepare_materials(api_for, staff, pk: int) -> None:
     for line in response.data:
         if not line["required"] or line["state"] == "accepted":
             continue
-        payload = {"document_type": line["document_type"],
-                   "file": SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%lifecycle\n")}
+        payload = {
+            "document_type": line["document_type"],
+            "file": SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%lifecycle\n"),
+        }
         if line["guarantor"]:
             payload["guarantor"] = line["guarantor"]
-        uploaded = client.post(reverse("api-documents", args=[pk]), payload,
-                               format="multipart")
+        uploaded = client.post(reverse("api-documents", args=[pk]), payload, format="multipart")
         assert uploaded.status_code == 201, uploaded.data
-        accepted = client.post(reverse("api-document-review", args=[pk, uploaded.data["id"]]),
-                               {"decision": "accept"}, format="json")
+        accepted = client.post(
+            reverse("api-document-review", args=[pk, uploaded.data["id"]]),
+            {"decision": "accept"},
+            format="json",
+        )
         assert accepted.status_code == 200, accepted.data
 
 
@@ -83,27 +93,70 @@ def complete_investigation(api_for, staff, pk: int) -> None:
 
     workspace = call("get", "")
     sample = {"text": "Checked on site", "number": "12", "yes_no": "no", "date": "2025-01-31"}
-    call("put", "-answers", payload={"answers": {
-        q["code"]: (q["choices"][0] if q["answer_type"] == "choice" else sample[q["answer_type"]])
-        for q in workspace["questions"]}})
-    call("post", "-site-visits", expect=201, payload={
-        "visit_date": "2025-01-15", "participants": "RM and the owner",
-        "findings": "Busy workshop, stock as declared."})
+    call(
+        "put",
+        "-answers",
+        payload={
+            "answers": {
+                q["code"]: (
+                    q["choices"][0] if q["answer_type"] == "choice" else sample[q["answer_type"]]
+                )
+                for q in workspace["questions"]
+            }
+        },
+    )
+    call(
+        "post",
+        "-site-visits",
+        expect=201,
+        payload={
+            "visit_date": "2025-01-15",
+            "participants": "RM and the owner",
+            "findings": "Busy workshop, stock as declared.",
+        },
+    )
     for period, revenue in (("year_before_last", "5000000.00"), ("last_year", "6000000.00")):
-        call("put", "-financials", period, payload={
-            "revenue": revenue, "net_profit": "600000.00", "total_assets": "8000000.00",
-            "total_liabilities": "3200000.00", "current_assets": "4000000.00",
-            "current_liabilities": "2000000.00", "bank_inflows_12m": revenue,
-            "tax_paid": "180000.00"})
-    sources = {"registration": "registry", "legal_representative": "registry",
-               "address": "site_visit", "revenue": "tax_record", "tax": "tax_record",
-               "bank_flows": "bank_statement", "collateral": "registry"}
+        call(
+            "put",
+            "-financials",
+            period,
+            payload={
+                "revenue": revenue,
+                "net_profit": "600000.00",
+                "total_assets": "8000000.00",
+                "total_liabilities": "3200000.00",
+                "current_assets": "4000000.00",
+                "current_liabilities": "2000000.00",
+                "bank_inflows_12m": revenue,
+                "tax_paid": "180000.00",
+            },
+        )
+    sources = {
+        "registration": "registry",
+        "legal_representative": "registry",
+        "address": "site_visit",
+        "revenue": "tax_record",
+        "tax": "tax_record",
+        "bank_flows": "bank_statement",
+        "collateral": "registry",
+    }
     for item in workspace["verifications"]:
-        call("put", "-verification", item["fact"], payload={
-            "status": "verified", "source": sources.get(item["fact"], "registry")})
-    call("patch", "-assessment", payload={
-        "repayment_record": "good", "tax_grade": "A", "industry_risk": "medium",
-        "opinion": "Stable business; recommend approval."})
+        call(
+            "put",
+            "-verification",
+            item["fact"],
+            payload={"status": "verified", "source": sources.get(item["fact"], "registry")},
+        )
+    call(
+        "patch",
+        "-assessment",
+        payload={
+            "repayment_record": "good",
+            "tax_grade": "A",
+            "industry_risk": "medium",
+            "opinion": "Stable business; recommend approval.",
+        },
+    )
     call("post", "-score", expect=201)
     memo = call("post", "-memos", expect=202)
     assert memo_render(memo_id=memo["id"]).status == "ready"
@@ -125,16 +178,18 @@ def approve(api_for, staff, pk: int) -> None:
     from tests.factories import make_staff
 
     def state():
-        response = api_for(staff["reviewer"]).get(reverse("api-approvals-application",
-                                                          args=[pk]))
+        response = api_for(staff["reviewer"]).get(reverse("api-approvals-application", args=[pk]))
         assert response.status_code == 200, response.data
         return response.data
 
     if ApprovalRecord.objects.filter(application_id=pk, status="pending_auto").exists():
         approval_fast_track_sweep()  # the on_commit task of a non-transactional test
     branch = staff["approver"].staff_profile.branch
-    pools = {"credit_reviewer": [staff["reviewer"]], "approver": [staff["approver"]],
-             "committee_member": [staff["committee"]]}
+    pools = {
+        "credit_reviewer": [staff["reviewer"]],
+        "approver": [staff["approver"]],
+        "committee_member": [staff["committee"]],
+    }
     application = LoanApplication.objects.get(pk=pk)
     data = state()
     for _ in range(10):
@@ -146,30 +201,51 @@ def approve(api_for, staff, pk: int) -> None:
         if step["role"] == "committee_member":
             quorum = ApprovalRecord.objects.filter(application_id=pk).first().committee_quorum
             while len(pool) < quorum:
-                pool.append(make_staff(Role.COMMITTEE_MEMBER, branch,
-                                       username=f"committee_{pk}_{len(pool)}"))
+                pool.append(
+                    make_staff(
+                        Role.COMMITTEE_MEMBER, branch, username=f"committee_{pk}_{len(pool)}"
+                    )
+                )
             chair = api_for(pool[0])
             r = chair.post(reverse("api-approvals-claim", args=[task]), format="json")
             assert r.status_code == 200, r.data
             for member in pool[:quorum]:
-                r = api_for(member).post(reverse("api-approvals-vote", args=[task]),
-                                         {"vote": "approve", "comment": "Sound"}, format="json")
+                r = api_for(member).post(
+                    reverse("api-approvals-vote", args=[task]),
+                    {"vote": "approve", "comment": "Sound"},
+                    format="json",
+                )
                 assert r.status_code == 200, r.data
             r = chair.post(reverse("api-approvals-close-vote", args=[task]), {}, format="json")
             assert r.status_code == 200, r.data
         else:
-            if pool and step["role"] == "approver" and approver_limit(
-                    user=pool[0], grade=application.risk_grade,
-                    currency=application.currency) < application.amount:
+            if (
+                pool
+                and step["role"] == "approver"
+                and approver_limit(
+                    user=pool[0], grade=application.risk_grade, currency=application.currency
+                )
+                < application.amount
+            ):
                 pool.pop(0)
-            user = pool.pop(0) if pool else make_staff(
-                Role.APPROVER, branch, username=f"approver_{pk}_{step['code']}",
-                limit=Decimal("100000000"))
+            user = (
+                pool.pop(0)
+                if pool
+                else make_staff(
+                    Role.APPROVER,
+                    branch,
+                    username=f"approver_{pk}_{step['code']}",
+                    limit=Decimal("100000000"),
+                )
+            )
             client = api_for(user)
             r = client.post(reverse("api-approvals-claim", args=[task]), format="json")
             assert r.status_code == 200, r.data
-            r = client.post(reverse("api-approvals-decide", args=[task]),
-                            {"decision": "approve", "comment": "Good cash flow"}, format="json")
+            r = client.post(
+                reverse("api-approvals-decide", args=[task]),
+                {"decision": "approve", "comment": "Good cash flow"},
+                format="json",
+            )
             assert r.status_code == 200, r.data
         data = state()
     assert data["status"] == "approved", data
@@ -180,7 +256,9 @@ def sign_contract(api_for, staff, pk: int) -> None:
     instead accept the offer on the portal: api-disbursement-offer-accept)."""
     response = api_for(staff["rm"]).post(
         reverse("api-disbursement-contract", args=[pk]),
-        {"number": f"HT-{pk}", "signed_on": "2026-01-05"}, format="json")
+        {"number": f"HT-{pk}", "signed_on": "2026-01-05"},
+        format="json",
+    )
     assert response.status_code == 201, ("sign_contract", response.status_code, response.data)
 
 
@@ -192,17 +270,21 @@ def disburse(api_for, staff, pk: int, amount: str | None = None) -> None:
     assert conditions.status_code == 200, conditions.data
     for condition in conditions.data:
         if not condition["satisfied"]:
-            done = maker.post(reverse("api-disbursement-condition-satisfy",
-                                      args=[pk, condition["id"]]), {}, format="json")
+            done = maker.post(
+                reverse("api-disbursement-condition-satisfy", args=[pk, condition["id"]]),
+                {},
+                format="json",
+            )
             assert done.status_code == 200, ("satisfy", done.status_code, done.data)
     if amount is None:
         amount = maker.get(reverse("api-application", args=[pk])).data["amount"]
-    recorded = maker.post(reverse("api-disbursement-record", args=[pk]),
-                          {"account_number": "6222020200112233", "amount": amount,
-                           "value_date": "2026-01-15"}, format="json")
+    recorded = maker.post(
+        reverse("api-disbursement-record", args=[pk]),
+        {"account_number": "6222020200112233", "amount": amount, "value_date": "2026-01-15"},
+        format="json",
+    )
     assert recorded.status_code == 201, ("record", recorded.status_code, recorded.data)
-    confirmed = checker.post(reverse("api-disbursement-confirm", args=[pk]), {},
-                             format="json")
+    confirmed = checker.post(reverse("api-disbursement-confirm", args=[pk]), {}, format="json")
     assert confirmed.status_code == 200, ("confirm", confirmed.status_code, confirmed.data)
 
 
@@ -220,10 +302,15 @@ def close(api_for, staff, pk: int) -> None:
         outstanding = Decimal(row["total"]) - Decimal(row["paid"])
         if outstanding <= 0:
             continue
-        response = client.post(reverse("api-postloan-repayments", args=[pk]), {
-            "amount": str(outstanding), "value_date": date.today().isoformat(),
-            "external_id": f"LIFECYCLE-{pk}-{row['number']}",
-        }, format="json")
+        response = client.post(
+            reverse("api-postloan-repayments", args=[pk]),
+            {
+                "amount": str(outstanding),
+                "value_date": date.today().isoformat(),
+                "external_id": f"LIFECYCLE-{pk}-{row['number']}",
+            },
+            format="json",
+        )
         assert response.status_code == 201, ("repayment", response.status_code, response.data)
     assert response.data["loan"]["status"] == "closed", response.data["loan"]
 

@@ -16,8 +16,15 @@ from org.roles import Role, roles_of
 register = template.Library()
 
 # Stages whose `<app>/application_panel.html` the application page shows, in process order.
-PANEL_APPS = ["intake", "investigation", "approvals", "disbursement", "postloan", "sla",
-              "analytics"]
+PANEL_APPS = [
+    "intake",
+    "investigation",
+    "approvals",
+    "disbursement",
+    "postloan",
+    "sla",
+    "analytics",
+]
 
 
 def _render_optional(context, names) -> SafeString:
@@ -37,8 +44,7 @@ def stage_panels(context, filename="application_panel.html", *apps):
         html = _render_optional(context, [f"{app}/{filename}"])
         if html.strip():
             # `html` is the SafeString a template renders, so format_html keeps it as markup.
-            out += format_html('<section class="stage-panel" id="panel-{}">{}</section>',
-                               app, html)
+            out += format_html('<section class="stage-panel" id="panel-{}">{}</section>', app, html)
     return out
 
 
@@ -58,15 +64,11 @@ def staff_nav(context):
     items = [
         (_("My work"), reverse("home"), True),
         (_("Applications"), reverse("application-list"), True),
-        (_("Investigation"), reverse("investigation-queue"),
-         Role.RELATIONSHIP_MANAGER in roles),
-        (_("Approval queue"), reverse("approvals-queue"),
-         bool(roles & APPROVER_ROLES)),
-        (_("Disbursement"), reverse("disbursement-queue"),
-         bool(roles & DISBURSEMENT_ROLES)),
+        (_("Investigation"), reverse("investigation-queue"), Role.RELATIONSHIP_MANAGER in roles),
+        (_("Approval queue"), reverse("approvals-queue"), bool(roles & APPROVER_ROLES)),
+        (_("Disbursement"), reverse("disbursement-queue"), bool(roles & DISBURSEMENT_ROLES)),
         (_("Post-loan"), reverse("postloan-queue"), bool(roles & POSTLOAN_ROLES)),
-        (_("Analytics"), reverse("analytics-dashboard"),
-         bool(roles & ANALYTICS_ROLES)),
+        (_("Analytics"), reverse("analytics-dashboard"), bool(roles & ANALYTICS_ROLES)),
     ]
     nav = []
     for label, url, shown in items:
@@ -80,8 +82,12 @@ def staff_nav(context):
 @register.simple_tag(takes_context=True)
 def is_admin_user(context) -> bool:
     user = getattr(context.get("request"), "user", None)
-    return bool(user and user.is_authenticated and user.is_staff
-                and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_staff
+        and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user))
+    )
 
 
 @register.filter
@@ -114,5 +120,3 @@ def person(user) -> str:
     if user is None:
         return _("System")
     return user.get_full_name() or user.username
-
-

@@ -15,9 +15,13 @@ def investigation_summary(application, user) -> dict | None:
         return None
     score = score_current(application=application)
     return {
-        "score": score, "score_rows": score_rows(score), "reasons": score_reason_labels(score),
+        "score": score,
+        "score_rows": score_rows(score),
+        "reasons": score_reason_labels(score),
         "flags": list(Flag.objects.filter(application=application).order_by("id")),
-        "memos": list(CreditMemo.objects.filter(application=application,
-                                                status=CreditMemo.Status.READY)
-                      .order_by("-version")[:5]),
+        "memos": list(
+            CreditMemo.objects.filter(
+                application=application, status=CreditMemo.Status.READY
+            ).order_by("-version")[:5]
+        ),
     }

@@ -22,13 +22,18 @@ def postloan_panel(context, application):
     loan = detail["loan"]
     active = loan.status == Loan.Status.ACTIVE
     return {
-        "request": request, "application": application, "detail": detail, "loan": loan,
-        "position": detail["position"], "classifications": Classification.choices,
+        "request": request,
+        "application": application,
+        "detail": detail,
+        "loan": loan,
+        "position": detail["position"],
+        "classifications": Classification.choices,
         "can_repay": active and has_role_perm(user, "postloan.record_repayment"),
         "can_flag": active and has_role_perm(user, "postloan.flag_loan"),
         "can_propose": active and has_role_perm(user, "postloan.propose_classification"),
         "can_write_off": active and has_role_perm(user, "postloan.propose_write_off"),
         "can_decide": has_role_perm(user, "postloan.decide_classification"),
-        "user": user, "csrf_token": context.get("csrf_token"),
+        "user": user,
+        "csrf_token": context.get("csrf_token"),
         "next": request.get_full_path() if request else "",
     }

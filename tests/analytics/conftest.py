@@ -19,22 +19,39 @@ def at(day: int, hour: int = 12) -> datetime:
     return timezone.make_aware(datetime(2026, 11, day, hour, 0))
 
 
-def make_visit(application: LoanApplication, stage: str, hours: float, *, left: datetime,
-               calendar_hours: float | None = None, rework: bool = False, actor=None,
-               outcome: str = "") -> StageVisit:
+def make_visit(
+    application: LoanApplication,
+    stage: str,
+    hours: float,
+    *,
+    left: datetime,
+    calendar_hours: float | None = None,
+    rework: bool = False,
+    actor=None,
+    outcome: str = "",
+) -> StageVisit:
     calendar_hours = hours if calendar_hours is None else calendar_hours
     # As the service records them: when the application last left this stage, and its last
     # rework visit of it.
     earlier = StageVisit.objects.filter(application=application, stage=stage, left_at__lt=left)
-    previous = earlier.aggregate(left=Max("left_at"),
-                                 rework=Max("left_at", filter=Q(is_rework=True)))
+    previous = earlier.aggregate(
+        left=Max("left_at"), rework=Max("left_at", filter=Q(is_rework=True))
+    )
     return StageVisit.objects.create(
-        application=application, stage=stage, entered_at=left - timedelta(hours=calendar_hours),
-        left_at=left, business_seconds=int(hours * HOUR),
-        calendar_seconds=int(calendar_hours * HOUR), business_time_exact=True,
-        branch_id=application.branch_id, product_id=application.product_id,
-        route=application.route_recommendation, is_rework=rework, actor=actor,
-        outcome=outcome, previous_left_at=previous["left"],
+        application=application,
+        stage=stage,
+        entered_at=left - timedelta(hours=calendar_hours),
+        left_at=left,
+        business_seconds=int(hours * HOUR),
+        calendar_seconds=int(calendar_hours * HOUR),
+        business_time_exact=True,
+        branch_id=application.branch_id,
+        product_id=application.product_id,
+        route=application.route_recommendation,
+        is_rework=rework,
+        actor=actor,
+        outcome=outcome,
+        previous_left_at=previous["left"],
         previous_rework_left_at=previous["rework"],
     )
 
@@ -42,9 +59,15 @@ def make_visit(application: LoanApplication, stage: str, hours: float, *, left: 
 @pytest.fixture
 def make_app(company, product, staff):
     def make(status: str = "submitted", *, branch=None, submitted=None, **extra):
-        kwargs = {"company": company, "product": product, "status": status,
-                  "filed_by": staff["rm"], "relationship_manager": staff["rm"],
-                  "submitted_at": submitted or at(2), **extra}
+        kwargs = {
+            "company": company,
+            "product": product,
+            "status": status,
+            "filed_by": staff["rm"],
+            "relationship_manager": staff["rm"],
+            "submitted_at": submitted or at(2),
+            **extra,
+        }
         if branch is not None:
             kwargs["branch"] = branch
         return ApplicationFactory(**kwargs)

@@ -27,12 +27,13 @@ def test_the_chart_groups_by_week_and_marks_points_outside_the_limits(make_app, 
     weekly = [[10, 10], [12], [11, 11, 11], [13], [10], [12], [11], [40]]
     for week, hours in enumerate(weekly):
         for i, h in enumerate(hours):
-            make_visit(app, "investigation", h,
-                       left=monday + timedelta(weeks=week, hours=i))
+            make_visit(app, "investigation", h, left=monday + timedelta(weeks=week, hours=i))
     make_visit(app, "in_approval", 500, left=monday)  # another stage: not on this chart
-    result = analytics_figure(user=staff["head"], name="control-chart",
-                              params={"date_from": "2026-11-01", "date_to": "2026-12-31",
-                                      "stage": "investigation"})
+    result = analytics_figure(
+        user=staff["head"],
+        name="control-chart",
+        params={"date_from": "2026-11-01", "date_to": "2026-12-31", "stage": "investigation"},
+    )
     rows = result["rows"]
     assert [r["week"] for r in rows][:2] == ["2026-11-02", "2026-11-09"]
     assert [r["count"] for r in rows] == [2, 1, 3, 1, 1, 1, 1, 1]

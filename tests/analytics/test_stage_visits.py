@@ -144,7 +144,8 @@ def test_walking_an_application_records_each_stage(api, staff, company, product)
 
 
 def test_a_transition_rolled_back_after_the_visit_was_recorded_leaves_no_visit(
-        api, staff, company, product, monkeypatch):
+    api, staff, company, product, monkeypatch
+):
     from applications import effects
     from common.errors import Conflict
 
@@ -159,8 +160,9 @@ def test_a_transition_rolled_back_after_the_visit_was_recorded_leaves_no_visit(
 
     monkeypatch.setattr(effects, "stage_visit_record_transition", record_then_fail)
     with pytest.raises(Conflict):
-        application_transition(application_id=pk, transition="start_investigation",
-                               actor=staff["rm"])
+        application_transition(
+            application_id=pk, transition="start_investigation", actor=staff["rm"]
+        )
     after = list(StageVisit.objects.filter(application_id=pk).values_list("stage", "left_at"))
     assert after == before
     assert StageVisit.objects.get(application_id=pk, left_at__isnull=True).stage == "submitted"

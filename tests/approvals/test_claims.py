@@ -46,8 +46,12 @@ def test_two_approvers_claiming_one_task_at_once_exactly_one_holds_it(
     task.refresh_from_db()
     winner = next(name for name, code in results.items() if code == 200)
     assert task.status == "claimed" and task.claimed_by.username == winner
-    assert AuditEvent.objects.filter(subject_type="approvals.task", subject_id=task.pk,
-                                     action="claim").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            subject_type="approvals.task", subject_id=task.pk, action="claim"
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -81,7 +85,8 @@ def test_a_claim_left_untouched_returns_to_the_queue(matrix, in_approval, staff,
     for task in (fresh, stale):
         api(staff["reviewer"]).post(_claim_url(task))
     ApprovalTask.objects.filter(pk=stale.pk).update(
-        last_activity_at=timezone.now() - timedelta(minutes=31))
+        last_activity_at=timezone.now() - timedelta(minutes=31)
+    )
     assert claims_release_stale() == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
@@ -95,15 +100,15 @@ def test_a_claim_left_untouched_returns_to_the_queue(matrix, in_approval, staff,
 
 
 @pytest.mark.django_db
-def test_a_branch_head_reassigns_and_an_approver_cannot(matrix, in_approval, staff, branch,
-                                                        api):
+def test_a_branch_head_reassigns_and_an_approver_cannot(matrix, in_approval, staff, branch, api):
     task = ApprovalTask.objects.get(application=in_approval())
     other = make_staff(Role.CREDIT_REVIEWER, branch, username="carl_reviewer")
     api(staff["reviewer"]).post(_claim_url(task))
     url = f"/api/v1/approvals/tasks/{task.pk}/reassign/"
     assert api(other).post(url, {"assignee": other.pk}, format="json").status_code == 403
-    response = api(staff["head"]).post(url, {"assignee": other.pk, "comment": "Balance"},
-                                       format="json")
+    response = api(staff["head"]).post(
+        url, {"assignee": other.pk, "comment": "Balance"}, format="json"
+    )
     assert response.status_code == 200, response.data
     assert response.data["claimed_by"] == other.pk
     # ...but never to someone segregation of duties excludes.

@@ -10,50 +10,74 @@ from org.roles import Role
 from tests.factories import make_staff
 
 
-@pytest.mark.parametrize(("approve", "decline", "abstain", "quorum", "majority", "outcome"), [
-    (2, 1, 0, 3, 50, "approve"),
-    (1, 1, 1, 3, 50, "decline"),      # a tie is no majority for lending
-    (2, 0, 1, 3, 50, "approve"),      # abstentions count for the quorum only
-    (2, 1, 0, 3, 66, "approve"),      # 66.7% > 66%
-    (2, 1, 0, 3, 67, "decline"),      # 66.7% is not above 67%
-    (3, 1, 1, 5, 75, "decline"),      # exactly 75% is not strictly above
-    (4, 1, 0, 5, 75, "approve"),
-    (0, 3, 0, 3, 50, "decline"),
-])
-def test_the_majority_decides_once_the_quorum_is_reached(approve, decline, abstain, quorum,
-                                                         majority, outcome):
-    assert committee_outcome(approve=approve, decline=decline, abstain=abstain, quorum=quorum,
-                             majority_percent=majority) == outcome
+@pytest.mark.parametrize(
+    ("approve", "decline", "abstain", "quorum", "majority", "outcome"),
+    [
+        (2, 1, 0, 3, 50, "approve"),
+        (1, 1, 1, 3, 50, "decline"),  # a tie is no majority for lending
+        (2, 0, 1, 3, 50, "approve"),  # abstentions count for the quorum only
+        (2, 1, 0, 3, 66, "approve"),  # 66.7% > 66%
+        (2, 1, 0, 3, 67, "decline"),  # 66.7% is not above 67%
+        (3, 1, 1, 5, 75, "decline"),  # exactly 75% is not strictly above
+        (4, 1, 0, 5, 75, "approve"),
+        (0, 3, 0, 3, 50, "decline"),
+    ],
+)
+def test_the_majority_decides_once_the_quorum_is_reached(
+    approve, decline, abstain, quorum, majority, outcome
+):
+    assert (
+        committee_outcome(
+            approve=approve,
+            decline=decline,
+            abstain=abstain,
+            quorum=quorum,
+            majority_percent=majority,
+        )
+        == outcome
+    )
 
 
-@pytest.mark.parametrize(("approve", "decline", "abstain", "quorum", "code"), [
-    (2, 0, 0, 3, "no_quorum"),
-    (1, 0, 1, 3, "no_quorum"),
-    (0, 0, 3, 3, "no_majority"),
-])
-def test_the_vote_cannot_close_without_quorum_or_any_for_or_against(approve, decline, abstain,
-                                                                    quorum, code):
+@pytest.mark.parametrize(
+    ("approve", "decline", "abstain", "quorum", "code"),
+    [
+        (2, 0, 0, 3, "no_quorum"),
+        (1, 0, 1, 3, "no_quorum"),
+        (0, 0, 3, 3, "no_majority"),
+    ],
+)
+def test_the_vote_cannot_close_without_quorum_or_any_for_or_against(
+    approve, decline, abstain, quorum, code
+):
     with pytest.raises(Conflict) as exc:
-        committee_outcome(approve=approve, decline=decline, abstain=abstain, quorum=quorum,
-                          majority_percent=50)
+        committee_outcome(
+            approve=approve, decline=decline, abstain=abstain, quorum=quorum, majority_percent=50
+        )
     assert exc.value.code == code
 
 
 def _to_committee(api, staff, branch, application):
     """Clear credit review, tier 1 and tier 2 with distinct people."""
     tier2 = make_staff(Role.APPROVER, branch, username="tom_tier2", limit=50_000_000)
-    for step, user in (("credit_review", staff["reviewer"]), ("tier1", staff["approver"]),
-                       ("tier2", tier2)):
+    for step, user in (
+        ("credit_review", staff["reviewer"]),
+        ("tier1", staff["approver"]),
+        ("tier2", tier2),
+    ):
         task = ApprovalTask.objects.get(application=application, step=step)
-        response = api(user).post(f"/api/v1/approvals/tasks/{task.pk}/decide/",
-                                  {"decision": "approve", "comment": "ok"}, format="json")
+        response = api(user).post(
+            f"/api/v1/approvals/tasks/{task.pk}/decide/",
+            {"decision": "approve", "comment": "ok"},
+            format="json",
+        )
         assert response.status_code == 200, response.data
     return ApprovalTask.objects.get(application=application, step="committee")
 
 
 @pytest.mark.django_db
-def test_the_chair_closes_a_committee_vote_and_dissent_is_kept(matrix, in_approval, staff,
-                                                              branch, api):
+def test_the_chair_closes_a_committee_vote_and_dissent_is_kept(
+    matrix, in_approval, staff, branch, api
+):
     application = in_approval(amount="1000000", grade="D")
     ApprovalTask.objects.filter(application=application)  # route: review, t1, t2, committee
     from approvals.models import ApproverLimit
@@ -61,14 +85,19 @@ def test_the_chair_closes_a_committee_vote_and_dissent_is_kept(matrix, in_approv
     ApproverLimit.objects.create(user=staff["approver"], grade="D", max_amount=2_000_000)
     task = _to_committee(api, staff, branch, application)
     chair = staff["committee"]
-    members = [chair] + [make_staff(Role.COMMITTEE_MEMBER, branch, username=f"member{i}")
-                         for i in range(3)]
+    members = [chair] + [
+        make_staff(Role.COMMITTEE_MEMBER, branch, username=f"member{i}") for i in range(3)
+    ]
     assert api(chair).post(f"/api/v1/approvals/tasks/{task.pk}/claim/").status_code == 200
     vote_url = f"/api/v1/approvals/tasks/{task.pk}/vote/"
     close_url = f"/api/v1/approvals/tasks/{task.pk}/close-vote/"
     assert api(members[1]).post(vote_url, {"vote": "approve"}, format="json").status_code == 200
-    assert api(members[2]).post(vote_url, {"vote": "decline", "comment": "Grade D, thin margin"},
-                                format="json").status_code == 200
+    assert (
+        api(members[2])
+        .post(vote_url, {"vote": "decline", "comment": "Grade D, thin margin"}, format="json")
+        .status_code
+        == 200
+    )
     # Two of three: no quorum yet.
     response = api(chair).post(close_url, {}, format="json")
     assert response.status_code == 409 and response.data["code"] == "no_quorum"
@@ -77,8 +106,11 @@ def test_the_chair_closes_a_committee_vote_and_dissent_is_kept(matrix, in_approv
     response = api(members[3]).post(close_url, {}, format="json")
     assert response.status_code == 403
     # Someone who acted at another step may not vote.
-    staff["approver"].groups.add(__import__("django.contrib.auth.models", fromlist=["Group"])
-                                 .Group.objects.get(name=Role.COMMITTEE_MEMBER))
+    staff["approver"].groups.add(
+        __import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.get(
+            name=Role.COMMITTEE_MEMBER
+        )
+    )
     staff["approver"].__dict__.pop("_loanflow_roles", None)
     response = api(staff["approver"]).post(vote_url, {"vote": "approve"}, format="json")
     assert response.status_code == 403 and response.data["code"] == "segregation_of_duties"
@@ -105,10 +137,10 @@ def test_a_committee_majority_against_declines(matrix, in_approval, staff, branc
     other = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_x")
     api(staff["committee"]).post(f"/api/v1/approvals/tasks/{task.pk}/claim/")
     for user, vote in ((staff["committee"], "decline"), (other, "abstain")):
-        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": vote},
-                       format="json")
-    response = api(staff["committee"]).post(f"/api/v1/approvals/tasks/{task.pk}/close-vote/",
-                                            {}, format="json")
+        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": vote}, format="json")
+    response = api(staff["committee"]).post(
+        f"/api/v1/approvals/tasks/{task.pk}/close-vote/", {}, format="json"
+    )
     assert response.status_code == 200, response.data
     application.refresh_from_db()
     assert application.status == "declined"
@@ -133,12 +165,21 @@ def test_a_vote_closing_waits_for_a_transition_of_its_application_without_holdin
     chair = api(staff["committee"])
     assert chair.post(f"/api/v1/approvals/tasks/{task.pk}/claim/").status_code == 200
     for user in (staff["committee"], other):
-        assert api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"},
-                              format="json").status_code == 200
+        assert (
+            api(user)
+            .post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"}, format="json")
+            .status_code
+            == 200
+        )
     status = status_while_application_locked(
-        application_id=application.pk, task_id=task.pk,
-        request=lambda: chair.post(f"/api/v1/approvals/tasks/{task.pk}/close-vote/", {},
-                                   format="json").status_code)
+        application_id=application.pk,
+        task_id=task.pk,
+        request=lambda: (
+            chair.post(
+                f"/api/v1/approvals/tasks/{task.pk}/close-vote/", {}, format="json"
+            ).status_code
+        ),
+    )
     assert status == 200
     application.refresh_from_db()
     assert application.status == "approved"

@@ -16,24 +16,36 @@ def _decide(api, user, task, **payload):
 
 
 def _task(application, step):
-    return ApprovalTask.objects.get(application=application, step=step, kind="step",
-                                    status__in=("open", "claimed"))
+    return ApprovalTask.objects.get(
+        application=application, step=step, kind="step", status__in=("open", "claimed")
+    )
 
 
 def test_approving_each_step_moves_on_and_the_last_approves_with_conditions(
     matrix, in_approval, staff, api
 ):
     application = in_approval()
-    response = _decide(api, staff["reviewer"], _task(application, "credit_review"),
-                       decision="approve", comment="Figures verified")
+    response = _decide(
+        api,
+        staff["reviewer"],
+        _task(application, "credit_review"),
+        decision="approve",
+        comment="Figures verified",
+    )
     assert response.status_code == 200 and response.data["status"] == "done"
-    assert AuditEvent.objects.filter(action="step_approve", subject_type="approvals.task",
-                                     comment="Figures verified").exists()
+    assert AuditEvent.objects.filter(
+        action="step_approve", subject_type="approvals.task", comment="Figures verified"
+    ).exists()
     application.refresh_from_db()
     assert application.status == "in_approval"
-    response = _decide(api, staff["approver"], _task(application, "tier1"),
-                       decision="approve_with_conditions", comment="Good, with collateral",
-                       conditions=["Register the mortgage", "  "])
+    response = _decide(
+        api,
+        staff["approver"],
+        _task(application, "tier1"),
+        decision="approve_with_conditions",
+        comment="Good, with collateral",
+        conditions=["Register the mortgage", "  "],
+    )
     assert response.status_code == 200, response.data
     application.refresh_from_db()
     assert application.status == "approved"
@@ -45,12 +57,23 @@ def test_approving_each_step_moves_on_and_the_last_approves_with_conditions(
 def test_a_decline_needs_reason_codes_and_records_them(matrix, in_approval, staff, api):
     application = in_approval()
     task = _task(application, "credit_review")
-    assert _decide(api, staff["reviewer"], task, decision="decline",
-                   comment="No").status_code == 400
-    assert _decide(api, staff["reviewer"], task, decision="decline", comment="No",
-                   reasons=["made_up"]).status_code == 400
-    response = _decide(api, staff["reviewer"], task, decision="decline",
-                       comment="Cash flow too thin", reasons=["insufficient_cash_flow"])
+    assert (
+        _decide(api, staff["reviewer"], task, decision="decline", comment="No").status_code == 400
+    )
+    assert (
+        _decide(
+            api, staff["reviewer"], task, decision="decline", comment="No", reasons=["made_up"]
+        ).status_code
+        == 400
+    )
+    response = _decide(
+        api,
+        staff["reviewer"],
+        task,
+        decision="decline",
+        comment="Cash flow too thin",
+        reasons=["insufficient_cash_flow"],
+    )
     assert response.status_code == 200, response.data
     application.refresh_from_db()
     assert application.status == "declined"
@@ -64,10 +87,19 @@ def test_returning_to_the_investigator_needs_questions_and_cancels_the_route(
 ):
     application = in_approval()
     task = _task(application, "credit_review")
-    assert _decide(api, staff["reviewer"], task, decision="return_to_investigation",
-                   comment="").status_code == 400
-    response = _decide(api, staff["reviewer"], task, decision="return_to_investigation",
-                       comment="Please verify the 2025 revenue")
+    assert (
+        _decide(
+            api, staff["reviewer"], task, decision="return_to_investigation", comment=""
+        ).status_code
+        == 400
+    )
+    response = _decide(
+        api,
+        staff["reviewer"],
+        task,
+        decision="return_to_investigation",
+        comment="Please verify the 2025 revenue",
+    )
     assert response.status_code == 200, response.data
     application.refresh_from_db()
     assert application.status == "investigation"
@@ -81,14 +113,18 @@ def test_requesting_information_parks_the_task_until_the_applicant_answers(
 
     application = in_approval()
     task = _task(application, "credit_review")
-    response = _decide(api, staff["reviewer"], task, decision="request_information",
-                       comment="Send the lease contract")
+    response = _decide(
+        api,
+        staff["reviewer"],
+        task,
+        decision="request_information",
+        comment="Send the lease contract",
+    )
     assert response.status_code == 200, response.data
     task.refresh_from_db()
     assert task.status == "waiting"
     assert LoanApplication.objects.get(pk=application.pk).status == "info_requested"
-    application_transition(application_id=application.pk, transition="resume",
-                           actor=staff["rm"])
+    application_transition(application_id=application.pk, transition="resume", actor=staff["rm"])
     task.refresh_from_db()
     assert task.status == "claimed" and task.claimed_by == staff["reviewer"]
     assert _decide(api, staff["reviewer"], task, decision="approve").status_code == 200
@@ -103,14 +139,21 @@ def test_a_committee_step_cannot_be_decided_alone(matrix, in_approval, staff, ap
 
 
 def test_the_shared_walk_clears_the_route_with_distinct_people(matrix, api, staff, in_approval):
-    application = in_approval(amount="12000000", grade="A",
-                              product=__import__("tests.factories", fromlist=["x"])
-                              .ProductFactory(code="BIG", max_amount=50_000_000))
+    application = in_approval(
+        amount="12000000",
+        grade="A",
+        product=__import__("tests.factories", fromlist=["x"]).ProductFactory(
+            code="BIG", max_amount=50_000_000
+        ),
+    )
     lifecycle.approve(api, staff, application.pk)
     application.refresh_from_db()
     assert application.status == "approved"
-    deciders = list(ApprovalTask.objects.filter(application=application, kind="step")
-                    .values_list("step", "decided_by__username"))
+    deciders = list(
+        ApprovalTask.objects.filter(application=application, kind="step").values_list(
+            "step", "decided_by__username"
+        )
+    )
     assert [s for s, _ in deciders] == ["credit_review", "tier1", "tier2", "committee"]
     assert len({u for _, u in deciders}) == 4
 
@@ -119,8 +162,9 @@ def test_the_panel_renders_route_reason_and_steps(matrix, in_approval, staff, cl
     from django.template.loader import render_to_string
 
     application = in_approval(amount="3200000")
-    html = render_to_string("approvals/application_panel.html",
-                            {"application": application, "user": staff["reviewer"]})
+    html = render_to_string(
+        "approvals/application_panel.html", {"application": application, "user": staff["reviewer"]}
+    )
     assert "3.2M above 3M" in html and "Tier-2 approval" in html
 
 

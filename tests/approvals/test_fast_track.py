@@ -20,6 +20,7 @@ def test_an_eligible_application_is_approved_by_the_system_after_commit(
     from approvals import tasks
 
     ran = []
+
     def run_now(args=(), kwargs=None, **options):
         ran.append(args[0])
         return tasks.fast_track_decide(*args)
@@ -38,12 +39,15 @@ def test_an_eligible_application_is_approved_by_the_system_after_commit(
     assert event.data["matrix_version"] == 1 and "Fast track" in event.data["rule"]
 
 
-@pytest.mark.parametrize("overrides", [
-    {"amount": "300000.01", "grade": "A", "route": "fast_track"},
-    {"amount": "100000", "grade": "C", "route": "fast_track"},
-    {"amount": "100000", "grade": "A", "route": "standard"},
-    {"amount": "100000", "grade": "A", "route": "fast_track", "flags": 1},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"amount": "300000.01", "grade": "A", "route": "fast_track"},
+        {"amount": "100000", "grade": "C", "route": "fast_track"},
+        {"amount": "100000", "grade": "A", "route": "standard"},
+        {"amount": "100000", "grade": "A", "route": "fast_track", "flags": 1},
+    ],
+)
 def test_an_ineligible_application_goes_to_people(matrix, in_approval, overrides):
     application = in_approval(**overrides)
     assert approval_fast_track_sweep() == 0
@@ -78,8 +82,7 @@ def test_the_sweep_decides_when_the_broker_was_down_and_only_once(
     assert AuditEvent.objects.filter(application=application, action="approve").count() == 1
 
 
-def test_the_configured_share_of_automatic_approvals_is_queued_for_review(matrix,
-                                                                          in_approval):
+def test_the_configured_share_of_automatic_approvals_is_queued_for_review(matrix, in_approval):
     MatrixVersion.objects.filter(pk=matrix.pk).update(fast_track_review_percent=50)
     apps = [in_approval(amount="100000", grade="A", route="fast_track") for _ in range(4)]
     assert approval_fast_track_sweep() == 4
@@ -95,9 +98,11 @@ def test_an_approver_confirms_an_automatic_approval(matrix, in_approval, staff, 
     approval_fast_track_sweep()
     task = ApprovalTask.objects.get(application=application, kind="post_review")
     url = f"/api/v1/approvals/tasks/{task.pk}/decide/"
-    assert api(staff["approver"]).post(url, {"decision": "approve"},
-                                       format="json").status_code == 400
-    response = api(staff["approver"]).post(url, {"decision": "confirm", "comment": "Fine"},
-                                           format="json")
+    assert (
+        api(staff["approver"]).post(url, {"decision": "approve"}, format="json").status_code == 400
+    )
+    response = api(staff["approver"]).post(
+        url, {"decision": "confirm", "comment": "Fine"}, format="json"
+    )
     assert response.status_code == 200, response.data
     assert response.data["status"] == "done"

@@ -16,33 +16,42 @@ COMMITTEE = ["credit_review", "tier1", "tier2", "committee"]
 FAST = []
 
 
-@pytest.mark.parametrize(("amount", "grade", "route", "flags", "expected"), [
-    # Fast track: up to 300,000, grade A/B, fast_track recommendation, no flags.
-    ("299999.99", "A", "fast_track", 0, FAST),
-    ("300000.00", "B", "fast_track", 0, FAST),
-    ("300000.01", "A", "fast_track", 0, T1),
-    ("300000.00", "C", "fast_track", 0, T1),
-    ("300000.00", "A", "standard", 0, T1),
-    ("300000.00", "A", "fast_track", 1, T1),
-    # Tier 1 up to 3M inclusive; tier 2 above.
-    ("2999999.99", "B", "standard", 0, T1),
-    ("3000000.00", "B", "standard", 0, T1),
-    ("3000000.01", "B", "standard", 0, T2),
-    ("3200000.00", "C", "enhanced", 2, T2),
-    # Committee above 10M, or at grade D/E whatever the amount.
-    ("10000000.00", "A", "standard", 0, T2),
-    ("10000000.01", "A", "standard", 0, COMMITTEE),
-    ("100000.00", "D", "standard", 0, COMMITTEE),
-    ("100000.00", "E", "fast_track", 0, COMMITTEE),
-    ("100000.00", "C", "standard", 0, T1),
-])
+@pytest.mark.parametrize(
+    ("amount", "grade", "route", "flags", "expected"),
+    [
+        # Fast track: up to 300,000, grade A/B, fast_track recommendation, no flags.
+        ("299999.99", "A", "fast_track", 0, FAST),
+        ("300000.00", "B", "fast_track", 0, FAST),
+        ("300000.01", "A", "fast_track", 0, T1),
+        ("300000.00", "C", "fast_track", 0, T1),
+        ("300000.00", "A", "standard", 0, T1),
+        ("300000.00", "A", "fast_track", 1, T1),
+        # Tier 1 up to 3M inclusive; tier 2 above.
+        ("2999999.99", "B", "standard", 0, T1),
+        ("3000000.00", "B", "standard", 0, T1),
+        ("3000000.01", "B", "standard", 0, T2),
+        ("3200000.00", "C", "enhanced", 2, T2),
+        # Committee above 10M, or at grade D/E whatever the amount.
+        ("10000000.00", "A", "standard", 0, T2),
+        ("10000000.01", "A", "standard", 0, COMMITTEE),
+        ("100000.00", "D", "standard", 0, COMMITTEE),
+        ("100000.00", "E", "fast_track", 0, COMMITTEE),
+        ("100000.00", "C", "standard", 0, T1),
+    ],
+)
 def test_the_matrix_gives_the_route_at_and_around_every_threshold(
     matrix, company, amount, grade, route, flags, expected
 ):
     product = ProductFactory(code="BIG", max_amount=Decimal("50000000"))
-    application = ApplicationFactory(company=company, product=product, amount=Decimal(amount),
-                                     risk_grade=grade, route_recommendation=route,
-                                     flag_count=flags, status="investigation")
+    application = ApplicationFactory(
+        company=company,
+        product=product,
+        amount=Decimal(amount),
+        risk_grade=grade,
+        route_recommendation=route,
+        flag_count=flags,
+        status="investigation",
+    )
     computed = route_compute(application=application)
     assert [s["code"] for s in computed.steps] == expected
     assert computed.fast_track is (expected == FAST)
@@ -52,14 +61,20 @@ def test_the_matrix_gives_the_route_at_and_around_every_threshold(
 
 def test_fast_track_needs_a_fast_track_eligible_product(matrix, company):
     product = ProductFactory(code="NOFT", fast_track_eligible=False)
-    application = ApplicationFactory(company=company, product=product, amount=Decimal("100000"),
-                                     risk_grade="A", route_recommendation="fast_track")
+    application = ApplicationFactory(
+        company=company,
+        product=product,
+        amount=Decimal("100000"),
+        risk_grade="A",
+        route_recommendation="fast_track",
+    )
     assert [s["code"] for s in route_compute(application=application).steps] == T1
 
 
 def test_the_reason_names_the_rule_and_the_threshold(matrix, company, product):
-    application = ApplicationFactory(company=company, product=product,
-                                     amount=Decimal("3200000"), risk_grade="B")
+    application = ApplicationFactory(
+        company=company, product=product, amount=Decimal("3200000"), risk_grade="B"
+    )
     reason = route_compute(application=application).reason
     assert "3.2M above 3M" in reason
     assert "tier-1 limit of 3M" in reason
@@ -89,10 +104,21 @@ def test_a_matrix_change_leaves_fixed_routes_alone(matrix, in_approval, staff, a
     # v2: everything above 1M goes to the committee.
     v2 = MatrixVersion.objects.create(number=2, name="Stricter")
     for step in matrix.steps.all():
-        MatrixStep.objects.create(version=v2, code=step.code, name=step.name, role=step.role,
-                                  checks_limit=step.checks_limit, is_committee=step.is_committee)
-    MatrixRule.objects.create(version=v2, priority=1, name="Committee above 1M",
-                              amount_above=Decimal("1000000"), steps=COMMITTEE)
+        MatrixStep.objects.create(
+            version=v2,
+            code=step.code,
+            name=step.name,
+            role=step.role,
+            checks_limit=step.checks_limit,
+            is_committee=step.is_committee,
+        )
+    MatrixRule.objects.create(
+        version=v2,
+        priority=1,
+        name="Committee above 1M",
+        amount_above=Decimal("1000000"),
+        steps=COMMITTEE,
+    )
     MatrixRule.objects.create(version=v2, priority=2, name="Tier 1", steps=T1)
     MatrixVersion.objects.filter(pk=matrix.pk).update(is_active=False)
     MatrixVersion.objects.filter(pk=v2.pk).update(is_active=True)
@@ -124,7 +150,8 @@ def test_the_demo_configuration_is_idempotent_and_limits_every_approver(matrix, 
     assert MatrixVersion.objects.count() == 1 and MatrixVersion.objects.get().is_active
     assert MatrixRule.objects.count() == 5
     assert DeclineReason.objects.filter(code="committee_decline").exists()
-    assert ApproverLimit.objects.filter(user=staff["approver"], grade="A").get().max_amount \
-        == Decimal("5000000")
+    assert ApproverLimit.objects.filter(
+        user=staff["approver"], grade="A"
+    ).get().max_amount == Decimal("5000000")
     assert ApproverLimit.objects.filter(user=staff["committee"]).count() == 5
     assert not ApproverLimit.objects.filter(user=staff["rm"]).exists()

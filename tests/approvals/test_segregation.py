@@ -176,9 +176,7 @@ def test_the_route_rule_checks_the_named_step_and_its_actor(matrix, in_approval,
     )
     # The approver may decide there; a task of another application is no step of this route.
     assert (
-        approval_decision_refusal(
-            application=application, actor=staff["approver"], task=tier1.pk
-        )
+        approval_decision_refusal(application=application, actor=staff["approver"], task=tier1.pk)
         is None
     )
     other = ApprovalTask.objects.get(application=in_approval())

@@ -15,8 +15,7 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": "/usr/bin/chromium",
         "headless": True,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"],
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     }
 
 

@@ -15,14 +15,23 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.django_db(transaction=True)
 def test_a_head_office_user_filters_the_dashboard_by_branch_and_exports_csv(
-        page, live_server, staff, branch, other_branch, product):
+    page, live_server, staff, branch, other_branch, product
+):
     yesterday = timezone.now() - timedelta(days=1)
-    beijing = ApplicationFactory(company=CompanyFactory(home_branch=branch), product=product,
-                                 status="in_approval", filed_by=staff["rm"],
-                                 relationship_manager=staff["rm"])
-    shanghai = ApplicationFactory(company=CompanyFactory(home_branch=other_branch),
-                                  product=product, status="in_approval", filed_by=staff["rm"],
-                                  relationship_manager=staff["rm"])
+    beijing = ApplicationFactory(
+        company=CompanyFactory(home_branch=branch),
+        product=product,
+        status="in_approval",
+        filed_by=staff["rm"],
+        relationship_manager=staff["rm"],
+    )
+    shanghai = ApplicationFactory(
+        company=CompanyFactory(home_branch=other_branch),
+        product=product,
+        status="in_approval",
+        filed_by=staff["rm"],
+        relationship_manager=staff["rm"],
+    )
     for hours in (2, 4):
         make_visit(beijing, "investigation", hours, left=yesterday, actor=staff["rm"])
     make_visit(shanghai, "investigation", 30, left=yesterday, actor=staff["rm"])

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_approver_clears_their_queue(page, live_server, login, staff, branch, product,
-                                        monkeypatch):
+def test_an_approver_clears_their_queue(
+    page, live_server, login, staff, branch, product, monkeypatch
+):
     from applications import effects
 
     monkeypatch.setitem(effects.GATES, "send_to_approval", ())
@@ -22,12 +23,19 @@ def test_an_approver_clears_their_queue(page, live_server, login, staff, branch,
     apps = []
     for amount in ("600000", "900000"):
         application = ApplicationFactory(
-            company=CompanyFactory(home_branch=branch), product=product,
-            status="investigation", filed_by=staff["rm"], relationship_manager=staff["rm"],
-            investigator=staff["rm"], amount=Decimal(amount), risk_grade="B",
-            route_recommendation="standard")
-        application_transition(application_id=application.pk, transition="send_to_approval",
-                               actor=staff["rm"])
+            company=CompanyFactory(home_branch=branch),
+            product=product,
+            status="investigation",
+            filed_by=staff["rm"],
+            relationship_manager=staff["rm"],
+            investigator=staff["rm"],
+            amount=Decimal(amount),
+            risk_grade="B",
+            route_recommendation="standard",
+        )
+        application_transition(
+            application_id=application.pk, transition="send_to_approval", actor=staff["rm"]
+        )
         apps.append(application)
 
     login(page, staff["reviewer"])
@@ -45,9 +53,11 @@ def test_an_approver_clears_their_queue(page, live_server, login, staff, branch,
         assert "/approvals/queue/" in page.url
     assert page.locator("#queue tbody tr[data-task]").count() == 0
     assert page.get_by_text("Nothing to do here.").is_visible()
-    done = ApprovalTask.objects.filter(application__in=apps, step="credit_review",
-                                       status="done", decided_by=staff["reviewer"])
+    done = ApprovalTask.objects.filter(
+        application__in=apps, step="credit_review", status="done", decided_by=staff["reviewer"]
+    )
     assert done.count() == 2
     # The next step is waiting in the approvers' queue.
-    assert ApprovalTask.objects.filter(application__in=apps, step="tier1",
-                                       status="open").count() == 2
+    assert (
+        ApprovalTask.objects.filter(application__in=apps, step="tier1", status="open").count() == 2
+    )

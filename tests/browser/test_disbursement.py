@@ -14,11 +14,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_applicant_accepts_the_offer_on_the_portal(page, live_server, staff,
-                                                      company, owner):
-    application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
-                                     amount=Decimal("100000.00"),
-                                     interest_rate=Decimal("12.000"), language="en")
+def test_an_applicant_accepts_the_offer_on_the_portal(page, live_server, staff, company, owner):
+    application = ApplicationFactory(
+        company=company,
+        status="approved",
+        filed_by=staff["rm"],
+        amount=Decimal("100000.00"),
+        interest_rate=Decimal("12.000"),
+        language="en",
+    )
     offer = services.offer_create(application=application)
     services.offer_render(offer_id=offer.pk)
 
@@ -35,7 +39,8 @@ def test_an_applicant_accepts_the_offer_on_the_portal(page, live_server, staff,
     assert panel.is_visible()
     assert "8884.88" in panel.locator("#schedule-table").inner_text()
     assert panel.locator("#offer-status a").get_attribute("href") == (
-        f"/disbursement/{application.pk}/offer.pdf")
+        f"/disbursement/{application.pk}/offer.pdf"
+    )
 
     page.click("#accept-offer button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -13,8 +13,9 @@ from tests.lifecycle import file_draft, prepare_materials
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(page, live_server, login,
-                                                                 staff, company, product, api):
+def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(
+    page, live_server, login, staff, company, product, api
+):
     login(page, staff["rm"])
     page.goto(f"{live_server.url}/applications/new/simple/")
     page.select_option("select[name=company]", str(company.pk))
@@ -47,9 +48,9 @@ def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(page, live_serv
     expect(timeline).to_contain_text("All papers in")
 
 
-def test_an_owner_sees_only_their_own_application_in_the_portal(page, live_server, login,
-                                                                staff, company, branch,
-                                                                product, api):
+def test_an_owner_sees_only_their_own_application_in_the_portal(
+    page, live_server, login, staff, company, branch, product, api
+):
     mine = file_draft(api, staff, company, product)
     other_company = CompanyFactory(home_branch=branch, name="Somebody Else Ltd")
     theirs = file_draft(api, staff, other_company, product)

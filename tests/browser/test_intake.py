@@ -28,8 +28,12 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     scan.write_bytes(PDF)
     login(page, staff["rm"])
     page.goto(f"{live_server.url}{reverse('application-new')}")
-    page.fill("input[name=credit_code]", company.credit_code[:17] + "0"
-              if company.credit_code[17] != "0" else company.credit_code[:17] + "1")
+    page.fill(
+        "input[name=credit_code]",
+        company.credit_code[:17] + "0"
+        if company.credit_code[17] != "0"
+        else company.credit_code[:17] + "1",
+    )
     page.click("button[type=submit]")
     assert "check character" in page.content()
     page.fill("input[name=credit_code]", company.credit_code)
@@ -77,9 +81,13 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     page.click("button[name=submit]")
     assert page.inner_text("#status") == "Submitted"
 
-    info_request_create(actor=application.relationship_manager, application_id=application.pk,
-                        items=[{"kind": "document", "document_type": "tax_returns",
-                                "text": "Your 2025 tax return"}])
+    info_request_create(
+        actor=application.relationship_manager,
+        application_id=application.pk,
+        items=[
+            {"kind": "document", "document_type": "tax_returns", "text": "Your 2025 tax return"}
+        ],
+    )
     page.reload()
     assert page.inner_text("#status") == "Waiting for the applicant"
     assert "Your 2025 tax return" in page.content()

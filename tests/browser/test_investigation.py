@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.django_db(transaction=True)
 def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
-        page, live_server, login, api, staff, company, product, live_celery_worker):
+    page, live_server, login, api, staff, company, product, live_celery_worker
+):
     demo.seed_questionnaire(product)
     demo.seed_scorecard()
     demo.seed_policy()
@@ -37,19 +38,30 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
 
     form = page.locator("#financials-form")
     form.locator("select[name=period]").select_option("last_year")
-    for name, value in (("revenue", "6000000"), ("net_profit", "600000"),
-                        ("total_assets", "8000000"), ("total_liabilities", "3000000"),
-                        ("current_assets", "4000000"), ("current_liabilities", "2000000"),
-                        ("bank_inflows_12m", "5800000"), ("tax_paid", "180000")):
+    for name, value in (
+        ("revenue", "6000000"),
+        ("net_profit", "600000"),
+        ("total_assets", "8000000"),
+        ("total_liabilities", "3000000"),
+        ("current_assets", "4000000"),
+        ("current_liabilities", "2000000"),
+        ("bank_inflows_12m", "5800000"),
+        ("tax_paid", "180000"),
+    ):
         form.locator(f"input[name={name}]").fill(value)
     form.locator("button[type=submit]").click()
     page.wait_for_selector("text=Financial figures saved.")
 
     form = page.locator("#verification-form")
-    for fact, source in (("registration", "registry"), ("legal_representative", "registry"),
-                         ("address", "site_visit"), ("revenue", "tax_record"),
-                         ("tax", "tax_record"), ("bank_flows", "bank_statement"),
-                         ("collateral", "registry")):
+    for fact, source in (
+        ("registration", "registry"),
+        ("legal_representative", "registry"),
+        ("address", "site_visit"),
+        ("revenue", "tax_record"),
+        ("tax", "tax_record"),
+        ("bank_flows", "bank_statement"),
+        ("collateral", "registry"),
+    ):
         form.locator(f"select[name=status_{fact}]").select_option("verified")
         form.locator(f"select[name=source_{fact}]").select_option(source)
     page.click("button[name=save_verification]")

@@ -19,26 +19,38 @@ pytestmark = pytest.mark.browser
 
 def _loan(staff, company, *, overdue_days: int, amount: str):
     today = timezone.localdate()
-    application = ApplicationFactory(company=company, status="disbursed",
-                                     amount=Decimal(amount), filed_by=staff["rm"],
-                                     disbursed_at=timezone.now())
-    loan = loan_open(application=application,
-                     data={"value_date": (today - timedelta(days=120)).isoformat()})
-    Instalment.objects.create(application=application, number=1,
-                              due_date=today - timedelta(days=overdue_days),
-                              principal=Decimal(amount), interest=Decimal("0.00"),
-                              total=Decimal(amount), currency="CNY")
+    application = ApplicationFactory(
+        company=company,
+        status="disbursed",
+        amount=Decimal(amount),
+        filed_by=staff["rm"],
+        disbursed_at=timezone.now(),
+    )
+    loan = loan_open(
+        application=application, data={"value_date": (today - timedelta(days=120)).isoformat()}
+    )
+    Instalment.objects.create(
+        application=application,
+        number=1,
+        due_date=today - timedelta(days=overdue_days),
+        principal=Decimal(amount),
+        interest=Decimal("0.00"),
+        total=Decimal(amount),
+        currency="CNY",
+    )
     return loan
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_risk_officer_works_through_overdue_tasks_and_an_alert(page, live_server, login,
-                                                                 staff, company):
+def test_a_risk_officer_works_through_overdue_tasks_and_an_alert(
+    page, live_server, login, staff, company
+):
     demo.seed()
     worst = _loan(staff, company, overdue_days=45, amount="300000.00")
     other = _loan(staff, company, overdue_days=0, amount="900000.00")
     InspectionTask.objects.filter(loan=other).update(
-        due_date=timezone.localdate() - timedelta(days=2))
+        due_date=timezone.localdate() - timedelta(days=2)
+    )
     daily_run()
     alert = Alert.objects.get(loan=worst, rule__code="dpd-30")
 

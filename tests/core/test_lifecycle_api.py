@@ -22,10 +22,19 @@ def test_an_application_walks_from_draft_to_closed_with_an_audit_row_per_transit
     assert application.submitted_at and application.decided_at and application.disbursed_at
     transitions = list(
         AuditEvent.objects.filter(application=application, kind="transition")
-        .order_by("at", "id").values_list("from_state", "to_state")
+        .order_by("at", "id")
+        .values_list("from_state", "to_state")
     )
-    states = ["draft", "submitted", "investigation", "in_approval", "approved",
-              "contract_signed", "disbursed", "closed"]
+    states = [
+        "draft",
+        "submitted",
+        "investigation",
+        "in_approval",
+        "approved",
+        "contract_signed",
+        "disbursed",
+        "closed",
+    ]
     # Stage apps may add steps in between (approval steps are actions, not transitions), but
     # the record's own transitions are exactly the walk.
     assert transitions == list(zip(states, states[1:], strict=False))
@@ -49,8 +58,11 @@ def test_info_requested_returns_to_the_stage_it_came_from(api, staff, company, p
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "investigation")
     client = api(staff["rm"])
-    response = client.post(reverse("api-application-request-information", args=[pk]),
-                           {"comment": "Please send the 2025 tax return"}, format="json")
+    response = client.post(
+        reverse("api-application-request-information", args=[pk]),
+        {"comment": "Please send the 2025 tax return"},
+        format="json",
+    )
     assert response.status_code == 200, response.data
     assert response.data["status"] == "info_requested"
     response = client.post(reverse("api-application-resume", args=[pk]), {}, format="json")
@@ -62,11 +74,19 @@ def test_a_second_open_application_for_the_same_product_is_refused_with_a_link(
     api, staff, company, product
 ):
     first = lifecycle.file_draft(api, staff, company, product)
-    response = api(staff["rm"]).post(reverse("api-applications"), {
-        "company": company.pk, "product": product.pk, "amount": "500000.00",
-        "term_months": 12, "interest_rate": "4.350", "repayment_method": "equal_instalments",
-        "guarantee_type": "credit",
-    }, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-applications"),
+        {
+            "company": company.pk,
+            "product": product.pk,
+            "amount": "500000.00",
+            "term_months": 12,
+            "interest_rate": "4.350",
+            "repayment_method": "equal_instalments",
+            "guarantee_type": "credit",
+        },
+        format="json",
+    )
     assert response.status_code == 409
     assert response.data["existing_id"] == first
     assert LoanApplication.objects.filter(company=company).count() == 1
@@ -75,11 +95,19 @@ def test_a_second_open_application_for_the_same_product_is_refused_with_a_link(
 def test_an_amount_outside_the_product_is_answered_400_with_a_field_message(
     api, staff, company, product
 ):
-    response = api(staff["rm"]).post(reverse("api-applications"), {
-        "company": company.pk, "product": product.pk, "amount": "9000000.00",
-        "term_months": 48, "interest_rate": "4.350", "repayment_method": "equal_instalments",
-        "guarantee_type": "credit",
-    }, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-applications"),
+        {
+            "company": company.pk,
+            "product": product.pk,
+            "amount": "9000000.00",
+            "term_months": 48,
+            "interest_rate": "4.350",
+            "repayment_method": "equal_instalments",
+            "guarantee_type": "credit",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "amount" in response.data and "term_months" in response.data
     assert not LoanApplication.objects.exists()

@@ -19,8 +19,9 @@ def catalogues() -> list[Path]:
 
 
 def _unquote(lines: list[str]) -> str:
-    return "".join(re.match(r'^(?:msg\w+(?:\[\d+\])?\s+)?"(.*)"\s*$', line).group(1)
-                   for line in lines)
+    return "".join(
+        re.match(r'^(?:msg\w+(?:\[\d+\])?\s+)?"(.*)"\s*$', line).group(1) for line in lines
+    )
 
 
 def problems_in(path: Path) -> list[str]:
@@ -49,8 +50,11 @@ def problems_in(path: Path) -> list[str]:
         msgid = _unquote(fields.get("msgid", ['""']))
         if msgid == "":
             continue  # the header
-        msgstrs = [_unquote(v) for k, v in fields.items()
-                   if k == "msgstr" or k.startswith("msgstr[") and int(k[7:-1]) < nplurals]
+        msgstrs = [
+            _unquote(v)
+            for k, v in fields.items()
+            if k == "msgstr" or k.startswith("msgstr[") and int(k[7:-1]) < nplurals
+        ]
         if "fuzzy" in flags:
             problems.append(f"{path.relative_to(ROOT)}: fuzzy: {msgid!r}")
         elif not msgstrs or any(text == "" for text in msgstrs):
@@ -70,18 +74,23 @@ def test_every_entry_is_translated_and_none_is_fuzzy(path):
 
 def test_the_checker_notices_an_empty_and_a_fuzzy_entry(tmp_path):
     po = tmp_path / "django.po"
-    po.write_text('msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-                  'msgid "Hello"\nmsgstr ""\n\n'
-                  '#, fuzzy\nmsgid "Bye"\nmsgstr "再见"\n\n'
-                  'msgid "Ok"\nmsgstr ""\n"好"\n\n'
-                  'msgid "one"\nmsgid_plural "many"\nmsgstr[0] ""\n\n'
-                  'msgid "a day"\nmsgid_plural "%d days"\nmsgstr[0] "%d 天"\nmsgstr[1] ""\n',
-                  encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        'msgid "Hello"\nmsgstr ""\n\n'
+        '#, fuzzy\nmsgid "Bye"\nmsgstr "再见"\n\n'
+        'msgid "Ok"\nmsgstr ""\n"好"\n\n'
+        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] ""\n\n'
+        'msgid "a day"\nmsgid_plural "%d days"\nmsgstr[0] "%d 天"\nmsgstr[1] ""\n',
+        encoding="utf-8",
+    )
     global ROOT
     saved, ROOT = ROOT, tmp_path
     try:
         problems = problems_in(po)
     finally:
         ROOT = saved
-    assert problems == ["django.po: untranslated: 'Hello'", "django.po: fuzzy: 'Bye'",
-                        "django.po: untranslated: 'one'"]
+    assert problems == [
+        "django.po: untranslated: 'Hello'",
+        "django.po: fuzzy: 'Bye'",
+        "django.po: untranslated: 'one'",
+    ]

@@ -15,8 +15,9 @@ def axes_on(settings):
 
 
 @pytest.mark.parametrize("login_url", ["login", "portal-login"])
-def test_the_sixth_attempt_is_locked_out_even_with_the_right_password(axes_on, client, staff,
-                                                                      owner, login_url):
+def test_the_sixth_attempt_is_locked_out_even_with_the_right_password(
+    axes_on, client, staff, owner, login_url
+):
     username = "olivia_owner" if login_url == "portal-login" else "alice_rm"
     url = reverse(login_url)
     for _ in range(5):

@@ -18,10 +18,13 @@ def client_for(client, user):
     return client
 
 
-@pytest.mark.parametrize("who", ["rm", "reviewer", "approver", "committee", "disburser",
-                                 "checker", "risk", "head", "admin"])
-def test_it_renders_home_list_and_application_for_every_role(client, staff, company,
-                                                             product, api, who):
+@pytest.mark.parametrize(
+    "who",
+    ["rm", "reviewer", "approver", "committee", "disburser", "checker", "risk", "head", "admin"],
+)
+def test_it_renders_home_list_and_application_for_every_role(
+    client, staff, company, product, api, who
+):
     pk = file_draft(api, staff, company, product)
     client_for(client, staff[who])
     home = client.get(reverse("home"))
@@ -51,12 +54,17 @@ def test_the_rm_home_lists_my_drafts(client, staff, company, product, api):
     assert reverse("application-detail", args=[pk]) in body
 
 
-def test_the_list_costs_the_same_queries_for_3_or_30_rows(client, staff, branch, product,
-                                                          django_assert_num_queries):
+def test_the_list_costs_the_same_queries_for_3_or_30_rows(
+    client, staff, branch, product, django_assert_num_queries
+):
     def make(n):
         for _ in range(n):
-            ApplicationFactory(company=CompanyFactory(home_branch=branch), product=product,
-                               filed_by=staff["rm"], relationship_manager=staff["rm"])
+            ApplicationFactory(
+                company=CompanyFactory(home_branch=branch),
+                product=product,
+                filed_by=staff["rm"],
+                relationship_manager=staff["rm"],
+            )
 
     make(3)
     client_for(client, staff["approver"])
@@ -73,14 +81,22 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rows(client, staff, branch,
     assert response.content.decode().count('class="badge status-') == 25
 
 
-def test_the_list_filters_by_status_product_branch_and_search(client, staff, branch,
-                                                                other_branch, product):
-    alpha = ApplicationFactory(company=CompanyFactory(home_branch=branch, name="Alpha Mill"),
-                               product=product, filed_by=staff["rm"],
-                               relationship_manager=staff["rm"])
-    beta = ApplicationFactory(company=CompanyFactory(home_branch=branch, name="Beta Foods"),
-                              product=product, status=Status.SUBMITTED,
-                              filed_by=staff["rm"], relationship_manager=staff["rm"])
+def test_the_list_filters_by_status_product_branch_and_search(
+    client, staff, branch, other_branch, product
+):
+    alpha = ApplicationFactory(
+        company=CompanyFactory(home_branch=branch, name="Alpha Mill"),
+        product=product,
+        filed_by=staff["rm"],
+        relationship_manager=staff["rm"],
+    )
+    beta = ApplicationFactory(
+        company=CompanyFactory(home_branch=branch, name="Beta Foods"),
+        product=product,
+        status=Status.SUBMITTED,
+        filed_by=staff["rm"],
+        relationship_manager=staff["rm"],
+    )
     client_for(client, staff["rm"])
     url = reverse("application-list")
     body = client.get(url, {"status": "submitted"}).content.decode()
@@ -94,11 +110,15 @@ def test_the_list_filters_by_status_product_branch_and_search(client, staff, bra
     assert "Select a valid choice" in body  # the bad filter is shown, the valid one applied
 
 
-def test_the_application_page_shows_the_timeline_and_the_allowed_actions(client, staff,
-                                                                          company, product, api):
+def test_the_application_page_shows_the_timeline_and_the_allowed_actions(
+    client, staff, company, product, api
+):
     pk = file_draft(api, staff, company, product)
-    body = client_for(client, staff["rm"]).get(
-        reverse("application-detail", args=[pk])).content.decode()
+    body = (
+        client_for(client, staff["rm"])
+        .get(reverse("application-detail", args=[pk]))
+        .content.decode()
+    )
     assert 'id="timeline"' in body and "Filed the application" in body
     assert reverse("application-action", args=[pk, "submit"]) in body
     assert reverse("application-action", args=[pk, "withdraw"]) in body
@@ -108,8 +128,11 @@ def test_the_application_page_shows_the_timeline_and_the_allowed_actions(client,
 def test_posting_an_action_form_takes_the_transition(client, staff, company, product, api):
     pk = file_draft(api, staff, company, product)
     client_for(client, staff["rm"])
-    response = client.post(reverse("application-action", args=[pk, "submit"]),
-                           {"comment": "All papers in"}, follow=True)
+    response = client.post(
+        reverse("application-action", args=[pk, "submit"]),
+        {"comment": "All papers in"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert LoanApplication.objects.get(pk=pk).status == Status.SUBMITTED
     event = AuditEvent.objects.filter(application_id=pk, action="submit").get()
@@ -117,8 +140,7 @@ def test_posting_an_action_form_takes_the_transition(client, staff, company, pro
     assert "All papers in" in response.content.decode()
 
 
-def test_a_forbidden_action_shows_the_refusal_without_a_500(client, staff, company, product,
-                                                            api):
+def test_a_forbidden_action_shows_the_refusal_without_a_500(client, staff, company, product, api):
     pk = file_draft(api, staff, company, product)
     client_for(client, staff["approver"])
     response = client.post(reverse("application-action", args=[pk, "submit"]), {})
@@ -127,8 +149,9 @@ def test_a_forbidden_action_shows_the_refusal_without_a_500(client, staff, compa
     assert LoanApplication.objects.get(pk=pk).status == Status.DRAFT
 
 
-def test_an_action_not_allowed_in_this_state_answers_409_on_the_page(client, staff, company,
-                                                                      product, api):
+def test_an_action_not_allowed_in_this_state_answers_409_on_the_page(
+    client, staff, company, product, api
+):
     pk = file_draft(api, staff, company, product)
     client_for(client, staff["rm"])
     response = client.post(reverse("application-action", args=[pk, "resume"]), {})
@@ -139,38 +162,53 @@ def test_an_action_not_allowed_in_this_state_answers_409_on_the_page(client, sta
 
 def test_the_simple_form_files_a_draft(client, staff, company, product):
     client_for(client, staff["rm"])
-    response = client.post(reverse("application-create-simple"), {
-        "company": company.pk, "product": product.pk, "amount": "300000",
-        "term_months": 12, "interest_rate": "4.35", "repayment_method": "equal_instalments",
-        "guarantee_type": "credit", "purpose": "Stock"})
+    response = client.post(
+        reverse("application-create-simple"),
+        {
+            "company": company.pk,
+            "product": product.pk,
+            "amount": "300000",
+            "term_months": 12,
+            "interest_rate": "4.35",
+            "repayment_method": "equal_instalments",
+            "guarantee_type": "credit",
+            "purpose": "Stock",
+        },
+    )
     application = LoanApplication.objects.get(company=company)
     assert response.status_code == 302
     assert response["Location"] == reverse("application-detail", args=[application.pk])
     assert application.status == Status.DRAFT and application.filed_by == staff["rm"]
 
 
-def test_the_simple_form_shows_the_products_limits_as_field_errors(client, staff, company,
-                                                                   product):
+def test_the_simple_form_shows_the_products_limits_as_field_errors(client, staff, company, product):
     client_for(client, staff["rm"])
-    response = client.post(reverse("application-create-simple"), {
-        "company": company.pk, "product": product.pk, "amount": "10",
-        "term_months": 12, "interest_rate": "4.35", "repayment_method": "equal_instalments",
-        "guarantee_type": "credit"})
+    response = client.post(
+        reverse("application-create-simple"),
+        {
+            "company": company.pk,
+            "product": product.pk,
+            "amount": "10",
+            "term_months": 12,
+            "interest_rate": "4.35",
+            "repayment_method": "equal_instalments",
+            "guarantee_type": "credit",
+        },
+    )
     assert response.status_code == 400
     assert "The amount must be between" in response.content.decode()
     assert not LoanApplication.objects.exists()
 
 
 def test_staff_cannot_see_another_branchs_application(client, staff, other_branch, product):
-    foreign = ApplicationFactory(company=CompanyFactory(home_branch=other_branch),
-                                 product=product)
-    response = client_for(client, staff["rm"]).get(
-        reverse("application-detail", args=[foreign.pk]))
+    foreign = ApplicationFactory(company=CompanyFactory(home_branch=other_branch), product=product)
+    response = client_for(client, staff["rm"]).get(reverse("application-detail", args=[foreign.pk]))
     assert response.status_code == 404
 
 
-def test_an_owner_sees_their_own_application_in_the_portal(client, owner, staff, company,
-                                                           product, api):
+def test_an_owner_sees_their_own_application_in_the_portal(
+    client, owner, staff, company, product, api
+):
     pk = file_draft(api, staff, company, product)
     client_for(client, owner)
     home = client.get(reverse("portal-home")).content.decode()
@@ -180,14 +218,17 @@ def test_an_owner_sees_their_own_application_in_the_portal(client, owner, staff,
     assert "Being prepared with your relationship manager." in page.content.decode()
 
 
-def test_an_owner_gets_404_for_another_companys_application(client, owner, staff, branch,
-                                                            product, api):
+def test_an_owner_gets_404_for_another_companys_application(
+    client, owner, staff, branch, product, api
+):
     other = CompanyFactory(home_branch=branch)
     pk = file_draft(api, staff, other, product)
     client_for(client, owner)
     assert client.get(reverse("portal-application", args=[pk])).status_code == 404
-    assert reverse("portal-application", args=[pk]) not in client.get(
-        reverse("portal-home")).content.decode()
+    assert (
+        reverse("portal-application", args=[pk])
+        not in client.get(reverse("portal-home")).content.decode()
+    )
     assert client.get("/portal/applications/999999/").status_code == 404
 
 
@@ -196,7 +237,8 @@ def test_an_owner_is_kept_out_of_the_staff_pages(client, owner, staff, company, 
     client_for(client, owner)
     assert client.get(reverse("home"))["Location"] == reverse("portal-home")
     assert client.get(reverse("application-detail", args=[pk]))["Location"] == reverse(
-        "portal-home")
+        "portal-home"
+    )
 
 
 def test_staff_are_redirected_out_of_the_portal(client, staff):
@@ -211,12 +253,14 @@ def test_the_portal_asks_anonymous_visitors_to_log_in(client):
 
 
 def test_both_login_pages_log_a_user_in(client, staff, owner):
-    response = client.post(reverse("login"), {"username": "alice_rm",
-                                              "password": "pw-Loanflow-2026"})
+    response = client.post(
+        reverse("login"), {"username": "alice_rm", "password": "pw-Loanflow-2026"}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("home")
     client.logout()
-    response = client.post(reverse("portal-login"), {"username": "olivia_owner",
-                                                     "password": "pw-Loanflow-2026"})
+    response = client.post(
+        reverse("portal-login"), {"username": "olivia_owner", "password": "pw-Loanflow-2026"}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("portal-home")
 
 

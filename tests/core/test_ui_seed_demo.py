@@ -25,8 +25,10 @@ LEGAL = {  # transition -> (allowed from-states, to-state or None when it depend
     "disburse": ({"contract_signed"}, "disbursed"),
     "close": ({"disbursed"}, "closed"),
     "write_off": ({"disbursed"}, "written_off"),
-    "withdraw": ({"draft", "submitted", "investigation", "in_approval", "info_requested",
-                  "approved"}, "withdrawn"),
+    "withdraw": (
+        {"draft", "submitted", "investigation", "in_approval", "info_requested", "approved"},
+        "withdrawn",
+    ),
 }
 
 
@@ -47,8 +49,9 @@ def test_it_creates_applications_in_every_state_and_prints_the_logins(seeded):
 
 def test_every_history_follows_the_legal_transitions_in_time_order(seeded):
     for application in LoanApplication.objects.filter(reference__startswith="DEMO-"):
-        events = list(AuditEvent.objects.filter(application=application, data__demo=True)
-                      .order_by("at", "id"))
+        events = list(
+            AuditEvent.objects.filter(application=application, data__demo=True).order_by("at", "id")
+        )
         assert events[0].action == "create" and events[0].to_state == "draft"
         state, before = "draft", None
         for event in events[1:]:
@@ -67,8 +70,10 @@ def test_every_history_follows_the_legal_transitions_in_time_order(seeded):
 def test_running_it_again_creates_nothing_new(seeded):
     counts = (LoanApplication.objects.count(), AuditEvent.objects.filter(data__demo=True).count())
     call_command("seed_demo", applications=40, stdout=StringIO(), stderr=StringIO())
-    assert (LoanApplication.objects.count(),
-            AuditEvent.objects.filter(data__demo=True).count()) == counts
+    assert (
+        LoanApplication.objects.count(),
+        AuditEvent.objects.filter(data__demo=True).count(),
+    ) == counts
 
 
 def test_every_demo_application_page_renders_for_staff_and_its_owner(seeded, client):

@@ -36,30 +36,43 @@ def _eager_celery():
 def approved(staff, company, django_capture_on_commit_callbacks):
     """An application approved by the system (fast track): the offer is made in the approval's
     transaction and its PDF rendered after commit."""
-    application = ApplicationFactory(company=company, status="in_approval",
-                                     filed_by=staff["rm"], amount=Decimal("120000.00"),
-                                     interest_rate=Decimal("6.000"),
-                                     repayment_method="equal_principal", language="en")
-    ApprovalCondition.objects.create(application=application, text="Pledge of receivables",
-                                     created_by=staff["approver"])
+    application = ApplicationFactory(
+        company=company,
+        status="in_approval",
+        filed_by=staff["rm"],
+        amount=Decimal("120000.00"),
+        interest_rate=Decimal("6.000"),
+        repayment_method="equal_principal",
+        language="en",
+    )
+    ApprovalCondition.objects.create(
+        application=application, text="Pledge of receivables", created_by=staff["approver"]
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        application_transition(application_id=application.pk, transition="approve",
-                               actor=None, system=True)
+        application_transition(
+            application_id=application.pk, transition="approve", actor=None, system=True
+        )
     return LoanApplication.objects.get(pk=application.pk)
 
 
 def _record(api, staff, pk, **overrides):
-    payload = {"account_number": "6222020200112233", "amount": "120000.00",
-               "value_date": "2026-12-01", **overrides}
-    return api(staff["disburser"]).post(reverse("api-disbursement-record", args=[pk]),
-                                        payload, format="json")
+    payload = {
+        "account_number": "6222020200112233",
+        "amount": "120000.00",
+        "value_date": "2026-12-01",
+        **overrides,
+    }
+    return api(staff["disburser"]).post(
+        reverse("api-disbursement-record", args=[pk]), payload, format="json"
+    )
 
 
 def _signed(api, staff, application):
-    response = api(staff["rm"]).post(reverse("api-disbursement-contract",
-                                             args=[application.pk]),
-                                     {"number": "HT-2026-001", "signed_on": "2026-11-01"},
-                                     format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-disbursement-contract", args=[application.pk]),
+        {"number": "HT-2026-001", "signed_on": "2026-11-01"},
+        format="json",
+    )
     assert response.status_code == 201, response.data
     return application
 
@@ -68,19 +81,20 @@ def _satisfy_all(api, staff, application):
     for condition in ApprovalCondition.objects.filter(application=application):
         response = api(staff["disburser"]).post(
             reverse("api-disbursement-condition-satisfy", args=[application.pk, condition.pk]),
-            {}, format="json")
+            {},
+            format="json",
+        )
         assert response.status_code == 200, response.data
 
 
 # --- Offer -----------------------------------------------------------------------------------
 
-def test_approval_makes_an_offer_with_the_terms_conditions_and_a_rendered_pdf(approved, api,
-                                                                              staff):
+
+def test_approval_makes_an_offer_with_the_terms_conditions_and_a_rendered_pdf(approved, api, staff):
     offer = Offer.objects.get(application=approved)
     assert offer.amount == Decimal("120000.00") and offer.currency == "CNY"
     assert offer.interest_rate == Decimal("6.000") and offer.term_months == 12
-    assert offer.conditions == [{"id": offer.conditions[0]["id"],
-                                 "text": "Pledge of receivables"}]
+    assert offer.conditions == [{"id": offer.conditions[0]["id"], "text": "Pledge of receivables"}]
     assert len(offer.schedule) == 12
     assert offer.schedule[0]["total"] == "10600.00"
     assert offer.status == Offer.Status.READY
@@ -94,7 +108,8 @@ def test_approval_makes_an_offer_with_the_terms_conditions_and_a_rendered_pdf(ap
 
 
 def test_making_the_offer_again_returns_the_first_and_records_it_once(
-        staff, company, django_capture_on_commit_callbacks):
+    staff, company, django_capture_on_commit_callbacks
+):
     from audit.models import AuditEvent
 
     application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"])
@@ -105,14 +120,14 @@ def test_making_the_offer_again_returns_the_first_and_records_it_once(
         again = services.offer_create(application=application)
     assert again.pk == offer.pk and again.created_at == offer.created_at
     assert Offer.objects.filter(application=application).count() == 1
-    assert AuditEvent.objects.filter(application=application,
-                                     action="offer_created").count() == 1
+    assert AuditEvent.objects.filter(application=application, action="offer_created").count() == 1
     assert len(first_render) == 1 and len(second_render) == 0
 
 
 def test_a_chinese_offer_renders_with_the_cjk_font(staff, company):
-    application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
-                                     language="zh-hans")
+    application = ApplicationFactory(
+        company=company, status="approved", filed_by=staff["rm"], language="zh-hans"
+    )
     offer = services.offer_create(application=application)
     services.offer_render(offer_id=offer.pk)
     offer.refresh_from_db()
@@ -127,17 +142,24 @@ def test_a_chinese_offer_renders_with_the_cjk_font(staff, company):
 
 def test_the_pdf_renderer_refuses_local_files_and_the_network():
     fetcher = BundledOnlyFetcher()
-    html = ('<img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
-            '<img src="https://169.254.169.254/latest">hello')
+    html = (
+        '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
+        '<img src="https://169.254.169.254/latest">hello'
+    )
     pdf = render_html(html, fetcher=fetcher)
     assert pdf.startswith(b"%PDF")
-    assert sorted(fetcher.refused) == ["file:///etc/passwd", "http://example.com/x.css",
-                                       "https://169.254.169.254/latest"]
+    assert sorted(fetcher.refused) == [
+        "file:///etc/passwd",
+        "http://example.com/x.css",
+        "https://169.254.169.254/latest",
+    ]
 
 
 def test_the_pdf_renderer_still_draws_inline_data_images():
-    pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-             "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+        "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
     fetcher = BundledOnlyFetcher()
     pdf = render_html(f'<img src="{pixel}">hello', fetcher=fetcher)
     assert pdf.startswith(b"%PDF")
@@ -147,11 +169,16 @@ def test_the_pdf_renderer_still_draws_inline_data_images():
 def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(approved, api):
     stranger = make_applicant(CompanyFactory(home_branch=approved.branch), username="mallory")
     client = api(stranger)
-    for name in ("api-disbursement-offer-pdf", "api-disbursement-schedule",
-                 "api-disbursement-schedule-pdf", "api-disbursement"):
+    for name in (
+        "api-disbursement-offer-pdf",
+        "api-disbursement-schedule",
+        "api-disbursement-schedule-pdf",
+        "api-disbursement",
+    ):
         assert client.get(reverse(name, args=[approved.pk])).status_code == 404, name
-    response = client.post(reverse("api-disbursement-offer-accept", args=[approved.pk]), {},
-                           format="json")
+    response = client.post(
+        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 404
     assert not Contract.objects.filter(application=approved).exists()
     approved.refresh_from_db()
@@ -160,9 +187,11 @@ def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(appro
 
 # --- Contract --------------------------------------------------------------------------------
 
+
 def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, owner):
-    response = api(owner).post(reverse("api-disbursement-offer-accept", args=[approved.pk]), {},
-                               format="json")
+    response = api(owner).post(
+        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 200, response.data
     approved.refresh_from_db()
     assert approved.status == "contract_signed"
@@ -170,17 +199,18 @@ def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, o
     assert contract.channel == Contract.Channel.PORTAL and contract.recorded_by == owner
     offer = Offer.objects.get(application=approved)
     assert offer.accepted_by == owner and offer.accepted_at is not None
-    event = AuditEvent.objects.get(application=approved, kind="transition",
-                                   action="sign_contract")
+    event = AuditEvent.objects.get(application=approved, kind="transition", action="sign_contract")
     assert event.actor == owner
-    again = api(owner).post(reverse("api-disbursement-offer-accept", args=[approved.pk]), {},
-                            format="json")
+    again = api(owner).post(
+        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
+    )
     assert again.status_code == 409
 
 
 def test_the_generic_endpoint_refuses_sign_contract_and_disburse(approved, api, staff):
-    response = api(staff["rm"]).post(reverse("api-application-sign-contract",
-                                             args=[approved.pk]), {}, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-application-sign-contract", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 403
     assert response.data["code"] == "use_stage_endpoint"
     approved.refresh_from_db()
@@ -191,25 +221,32 @@ def test_signing_without_a_contract_row_is_blocked_by_the_gate(approved, staff):
     from common.errors import Conflict
 
     with pytest.raises(Conflict) as caught:
-        application_transition(application_id=approved.pk, transition="sign_contract",
-                               actor=staff["rm"])
+        application_transition(
+            application_id=approved.pk, transition="sign_contract", actor=staff["rm"]
+        )
     assert caught.value.missing
     approved.refresh_from_db()
     assert approved.status == "approved"
 
 
-def test_an_applicant_cannot_record_a_paper_contract_and_staff_cannot_accept(approved, api,
-                                                                           owner, staff):
-    response = api(owner).post(reverse("api-disbursement-contract", args=[approved.pk]),
-                               {"number": "X-1", "signed_on": "2026-11-01"}, format="json")
+def test_an_applicant_cannot_record_a_paper_contract_and_staff_cannot_accept(
+    approved, api, owner, staff
+):
+    response = api(owner).post(
+        reverse("api-disbursement-contract", args=[approved.pk]),
+        {"number": "X-1", "signed_on": "2026-11-01"},
+        format="json",
+    )
     assert response.status_code == 403
-    response = api(staff["rm"]).post(reverse("api-disbursement-offer-accept",
-                                             args=[approved.pk]), {}, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 403
     assert not Contract.objects.filter(application=approved).exists()
 
 
 # --- Conditions precedent and the maker ------------------------------------------------------
+
 
 def test_conditions_precedent_must_be_satisfied_before_recording(approved, api, staff):
     _signed(api, staff, approved)
@@ -222,8 +259,9 @@ def test_conditions_precedent_must_be_satisfied_before_recording(approved, api, 
     _satisfy_all(api, staff, approved)
     condition = ApprovalCondition.objects.get(application=approved)
     assert condition.satisfied_by == staff["disburser"] and condition.satisfied_at
-    assert AuditEvent.objects.filter(application=approved, action="condition_satisfied",
-                                     actor=staff["disburser"]).exists()
+    assert AuditEvent.objects.filter(
+        application=approved, action="condition_satisfied", actor=staff["disburser"]
+    ).exists()
     response = _record(api, staff, approved.pk)
     assert response.status_code == 201, response.data
     assert response.data["status"] == "recorded"
@@ -233,8 +271,10 @@ def test_only_a_disbursement_officer_satisfies_conditions(approved, api, staff):
     _signed(api, staff, approved)
     condition = ApprovalCondition.objects.get(application=approved)
     response = api(staff["checker"]).post(
-        reverse("api-disbursement-condition-satisfy", args=[approved.pk, condition.pk]), {},
-        format="json")
+        reverse("api-disbursement-condition-satisfy", args=[approved.pk, condition.pk]),
+        {},
+        format="json",
+    )
     assert response.status_code == 403
     condition.refresh_from_db()
     assert condition.satisfied_at is None
@@ -260,6 +300,7 @@ def test_a_disbursement_is_recorded_only_after_the_contract(approved, api, staff
 
 # --- Maker-checker ---------------------------------------------------------------------------
 
+
 def test_maker_and_checker_must_differ_403_logged_nothing_changed(approved, api, staff):
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
@@ -271,8 +312,9 @@ def test_maker_and_checker_must_differ_403_logged_nothing_changed(approved, api,
     assert _record(api, {"disburser": both}, approved.pk).status_code == 201
     transitions_before = AuditEvent.objects.filter(kind="transition").count()
 
-    response = api(both).post(reverse("api-disbursement-confirm", args=[approved.pk]), {},
-                              format="json")
+    response = api(both).post(
+        reverse("api-disbursement-confirm", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 403
     assert response.data["code"] == "segregation_of_duties"
     approved.refresh_from_db()
@@ -307,12 +349,14 @@ def test_disbursing_without_a_recorded_disbursement_is_blocked(approved, api, st
 
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
-    response = api(staff["checker"]).post(reverse("api-disbursement-confirm",
-                                                  args=[approved.pk]), {}, format="json")
+    response = api(staff["checker"]).post(
+        reverse("api-disbursement-confirm", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 409
     with pytest.raises(Conflict):
-        application_transition(application_id=approved.pk, transition="disburse",
-                               actor=staff["checker"])
+        application_transition(
+            application_id=approved.pk, transition="disburse", actor=staff["checker"]
+        )
     approved.refresh_from_db()
     assert approved.status == "contract_signed"
 
@@ -323,8 +367,9 @@ def test_a_different_checker_confirms_and_the_schedule_is_fixed_from_the_value_d
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
     assert _record(api, staff, approved.pk, value_date="2026-01-31").status_code == 201
-    response = api(staff["checker"]).post(reverse("api-disbursement-confirm",
-                                                  args=[approved.pk]), {}, format="json")
+    response = api(staff["checker"]).post(
+        reverse("api-disbursement-confirm", args=[approved.pk]), {}, format="json"
+    )
     assert response.status_code == 200, response.data
     approved.refresh_from_db()
     assert approved.status == "disbursed" and approved.disbursed_at
@@ -344,19 +389,23 @@ def test_a_different_checker_confirms_and_the_schedule_is_fixed_from_the_value_d
     assert schedule.status_code == 200
     assert schedule.data["fixed"] is True
     assert schedule.data["total_principal"] == "120000.00"
-    again = api(staff["checker"]).post(reverse("api-disbursement-confirm", args=[approved.pk]),
-                                       {}, format="json")
+    again = api(staff["checker"]).post(
+        reverse("api-disbursement-confirm", args=[approved.pk]), {}, format="json"
+    )
     assert again.status_code == 409
     assert Instalment.objects.filter(application=approved).count() == 12
 
 
-def test_a_partial_disbursement_fixes_the_schedule_on_the_disbursed_amount(approved, api,
-                                                                          staff):
+def test_a_partial_disbursement_fixes_the_schedule_on_the_disbursed_amount(approved, api, staff):
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
     assert _record(api, staff, approved.pk, amount="100000.00").status_code == 201
-    assert api(staff["checker"]).post(reverse("api-disbursement-confirm", args=[approved.pk]),
-                                      {}, format="json").status_code == 200
+    assert (
+        api(staff["checker"])
+        .post(reverse("api-disbursement-confirm", args=[approved.pk]), {}, format="json")
+        .status_code
+        == 200
+    )
     total = sum(i.principal for i in Instalment.objects.filter(application=approved))
     assert total == Decimal("100000.00")
 
@@ -366,7 +415,8 @@ def test_the_owner_downloads_the_schedule_pdf_as_an_attachment(approved, api, ow
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="schedule-{approved.reference}.pdf"')
+        f'attachment; filename="schedule-{approved.reference}.pdf"'
+    )
     assert response.content.startswith(b"%PDF")
 
 
@@ -385,12 +435,20 @@ def test_the_queue_lists_what_awaits_disbursement_or_confirmation_without_per_ro
     api, staff, company, django_assert_max_num_queries
 ):
     for n in range(4):
-        application = ApplicationFactory(company=CompanyFactory(home_branch=company.home_branch),
-                                         status="contract_signed", filed_by=staff["rm"])
+        application = ApplicationFactory(
+            company=CompanyFactory(home_branch=company.home_branch),
+            status="contract_signed",
+            filed_by=staff["rm"],
+        )
         if n % 2:
-            Disbursement.objects.create(application=application, account_number="1",
-                                        amount=application.amount, currency="CNY",
-                                        value_date="2026-12-01", maker=staff["disburser"])
+            Disbursement.objects.create(
+                application=application,
+                account_number="1",
+                amount=application.amount,
+                currency="CNY",
+                value_date="2026-12-01",
+                maker=staff["disburser"],
+            )
     ApplicationFactory(company=company, status="approved", filed_by=staff["rm"])
     client = api(staff["checker"])
     client.get(reverse("api-disbursement-queue"))  # warm the user caches
@@ -399,10 +457,15 @@ def test_the_queue_lists_what_awaits_disbursement_or_confirmation_without_per_ro
     assert response.status_code == 200
     assert len(response.data) == 4
     assert sorted(item["awaiting_confirmation"] for item in response.data) == [
-        False, False, True, True]
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 # --- Concurrency (PostgreSQL) ----------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_checkers_confirming_at_once_disburse_exactly_once(staff, company):
@@ -411,16 +474,23 @@ def test_two_checkers_confirming_at_once_disburse_exactly_once(staff, company):
     from tests.factories import make_staff
 
     second = make_staff("disbursement_checker", company.home_branch, username="checker_two")
-    application = ApplicationFactory(company=company, status="contract_signed",
-                                     filed_by=staff["rm"])
-    Disbursement.objects.create(application=application, account_number="1",
-                                amount=application.amount, currency="CNY",
-                                value_date="2026-12-01", maker=staff["disburser"])
+    application = ApplicationFactory(
+        company=company, status="contract_signed", filed_by=staff["rm"]
+    )
+    Disbursement.objects.create(
+        application=application,
+        account_number="1",
+        amount=application.amount,
+        currency="CNY",
+        value_date="2026-12-01",
+        maker=staff["disburser"],
+    )
     results: list = []
     barrier = threading.Barrier(2)
 
     def confirm(user):
         from django.db import connection as conn
+
         try:
             barrier.wait()
             services.disbursement_confirm(application_id=application.pk, actor=user)
@@ -437,14 +507,20 @@ def test_two_checkers_confirming_at_once_disburse_exactly_once(staff, company):
         t.join()
     assert sorted(results) == ["Conflict", "ok"]
     assert Instalment.objects.filter(application=application).count() == 12
-    assert AuditEvent.objects.filter(application=application, kind="transition",
-                                     action="disburse").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            application=application, kind="transition", action="disburse"
+        ).count()
+        == 1
+    )
 
 
 # --- The shared walk ---------------------------------------------------------------------------
 
-def test_the_shared_lifecycle_walk_disburses_through_maker_and_checker(api, staff, company,
-                                                                       product):
+
+def test_the_shared_lifecycle_walk_disburses_through_maker_and_checker(
+    api, staff, company, product
+):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "disbursed")
     disbursement = Disbursement.objects.get(application_id=pk)
@@ -455,6 +531,7 @@ def test_the_shared_lifecycle_walk_disburses_through_maker_and_checker(api, staf
 
 
 # --- Offer rendering robustness --------------------------------------------------------------
+
 
 def test_a_broker_outage_leaves_the_offer_pending_and_the_sweep_renders_it(
     staff, company, django_capture_on_commit_callbacks, monkeypatch
@@ -471,11 +548,13 @@ def test_a_broker_outage_leaves_the_offer_pending_and_the_sweep_renders_it(
 
     monkeypatch.setattr(tasks.render_offer_pdf, "apply_async", broker_down)
     monkeypatch.setattr(tasks.render_offer_pdf, "delay", broker_down)
-    application = ApplicationFactory(company=company, status="in_approval", filed_by=staff["rm"],
-                                     language="en")
+    application = ApplicationFactory(
+        company=company, status="in_approval", filed_by=staff["rm"], language="en"
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        application_transition(application_id=application.pk, transition="approve",
-                               actor=None, system=True)
+        application_transition(
+            application_id=application.pk, transition="approve", actor=None, system=True
+        )
     offer = Offer.objects.get(application=application)
     assert offer.status == Offer.Status.PENDING and not offer.pdf
 
@@ -485,12 +564,14 @@ def test_a_broker_outage_leaves_the_offer_pending_and_the_sweep_renders_it(
     assert services.offer_render_pending(older_than_seconds=0) == 0
 
 
-def test_a_failed_render_is_recorded_and_staff_can_retry(staff, company, api, monkeypatch,
-                                                         django_capture_on_commit_callbacks):
+def test_a_failed_render_is_recorded_and_staff_can_retry(
+    staff, company, api, monkeypatch, django_capture_on_commit_callbacks
+):
     import disbursement.pdf
 
-    application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
-                                     language="en")
+    application = ApplicationFactory(
+        company=company, status="approved", filed_by=staff["rm"], language="en"
+    )
     offer = services.offer_create(application=application)
 
     def broken(offer):
@@ -500,13 +581,18 @@ def test_a_failed_render_is_recorded_and_staff_can_retry(staff, company, api, mo
     services.offer_render(offer_id=offer.pk)
     offer.refresh_from_db()
     assert offer.status == Offer.Status.FAILED and "font cache" in offer.error
-    assert api(staff["rm"]).get(reverse("api-disbursement-offer-pdf",
-                                        args=[application.pk])).status_code == 404
+    assert (
+        api(staff["rm"])
+        .get(reverse("api-disbursement-offer-pdf", args=[application.pk]))
+        .status_code
+        == 404
+    )
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        response = api(staff["rm"]).post(reverse("api-disbursement-offer-retry",
-                                                 args=[application.pk]), {}, format="json")
+        response = api(staff["rm"]).post(
+            reverse("api-disbursement-offer-retry", args=[application.pk]), {}, format="json"
+        )
     assert response.status_code == 200
     assert response.data["status"] == "pending"
     offer.refresh_from_db()

@@ -23,10 +23,16 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def approved(staff, company):
-    application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"],
-                                     amount=Decimal("300000.00"), language="en")
-    ApprovalCondition.objects.create(application=application, text="Guarantee signed",
-                                     created_by=staff["approver"])
+    application = ApplicationFactory(
+        company=company,
+        status="approved",
+        filed_by=staff["rm"],
+        amount=Decimal("300000.00"),
+        language="en",
+    )
+    ApprovalCondition.objects.create(
+        application=application, text="Guarantee signed", created_by=staff["approver"]
+    )
     services.offer_create(application=application)
     return application
 
@@ -37,8 +43,9 @@ def test_the_staff_walk_through_the_pages_records_checks_and_confirms(approved, 
     assert page.status_code == 200
     assert b"Record the signed contract" in page.content
 
-    response = client_for(staff["rm"]).post(f"/disbursement/{pk}/contract/",
-                                            {"number": "HT-9", "signed_on": "2026-11-02"})
+    response = client_for(staff["rm"]).post(
+        f"/disbursement/{pk}/contract/", {"number": "HT-9", "signed_on": "2026-11-02"}
+    )
     assert response.status_code == 302
     approved.refresh_from_db()
     assert approved.status == "contract_signed"
@@ -46,17 +53,22 @@ def test_the_staff_walk_through_the_pages_records_checks_and_confirms(approved, 
     officer = client_for(staff["disburser"])
     queue = officer.get("/disbursement/")
     assert queue.status_code == 200 and approved.reference.encode() in queue.content
-    response = officer.post(f"/disbursement/{pk}/record/",
-                            {"account_number": "6222", "amount": "300,000.00",
-                             "value_date": "2026-12-01"})
+    response = officer.post(
+        f"/disbursement/{pk}/record/",
+        {"account_number": "6222", "amount": "300,000.00", "value_date": "2026-12-01"},
+    )
     assert response.status_code == 409
     assert b"Guarantee signed" in response.content
 
     condition = ApprovalCondition.objects.get(application=approved)
     assert officer.post(f"/disbursement/{pk}/conditions/{condition.pk}/satisfy/").status_code == 302
-    assert officer.post(f"/disbursement/{pk}/record/",
-                        {"account_number": "6222", "amount": "300,000.00",
-                         "value_date": "2026-12-01"}).status_code == 302
+    assert (
+        officer.post(
+            f"/disbursement/{pk}/record/",
+            {"account_number": "6222", "amount": "300,000.00", "value_date": "2026-12-01"},
+        ).status_code
+        == 302
+    )
     assert Disbursement.objects.get(application=approved).amount == Decimal("300000.00")
 
     checker_page = client_for(staff["checker"]).get(f"/disbursement/{pk}/")
@@ -72,20 +84,33 @@ def test_the_staff_walk_through_the_pages_records_checks_and_confirms(approved, 
 def test_the_maker_confirming_through_the_page_gets_403_and_it_is_logged(approved, staff):
     from django.contrib.auth.models import Group
 
-    services.contract_record(application_id=approved.pk, actor=staff["rm"], number="HT-10",
-                             signed_on=approved.created_at.date())
+    services.contract_record(
+        application_id=approved.pk,
+        actor=staff["rm"],
+        number="HT-10",
+        signed_on=approved.created_at.date(),
+    )
     condition = ApprovalCondition.objects.get(application=approved)
-    services.condition_satisfy(application_id=approved.pk, condition_id=condition.pk,
-                               actor=staff["disburser"])
-    services.disbursement_record(application_id=approved.pk, actor=staff["disburser"],
-                                 account_number="1", amount=Decimal("1000.00"),
-                                 value_date=approved.created_at.date())
+    services.condition_satisfy(
+        application_id=approved.pk, condition_id=condition.pk, actor=staff["disburser"]
+    )
+    services.disbursement_record(
+        application_id=approved.pk,
+        actor=staff["disburser"],
+        account_number="1",
+        amount=Decimal("1000.00"),
+        value_date=approved.created_at.date(),
+    )
     staff["disburser"].groups.add(Group.objects.get_or_create(name="disbursement_checker")[0])
     response = client_for(staff["disburser"]).post(f"/disbursement/{approved.pk}/confirm/")
     assert response.status_code == 403
     assert LoanApplication.objects.get(pk=approved.pk).status == "contract_signed"
-    assert AuditEvent.objects.filter(application=approved, kind="refusal",
-                                     actor=staff["disburser"]).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            application=approved, kind="refusal", actor=staff["disburser"]
+        ).count()
+        == 1
+    )
 
 
 def test_the_portal_panel_shows_the_offer_to_its_owner_only(approved, owner, company):
@@ -94,11 +119,12 @@ def test_the_portal_panel_shows_the_offer_to_its_owner_only(approved, owner, com
 
     request = RequestFactory().get(f"/portal/applications/{approved.pk}/")
     request.user = owner
-    html = render_to_string("disbursement/portal_panel.html",
-                            {"application": approved, "request": request, "user": owner})
+    html = render_to_string(
+        "disbursement/portal_panel.html",
+        {"application": approved, "request": request, "user": owner},
+    )
     assert 'id="accept-offer"' in html
-    stranger = make_applicant(CompanyFactory(home_branch=company.home_branch),
-                              username="eve_owner")
+    stranger = make_applicant(CompanyFactory(home_branch=company.home_branch), username="eve_owner")
     assert client_for(stranger).post(f"/disbursement/{approved.pk}/accept/").status_code == 404
     assert client_for(stranger).get(f"/disbursement/{approved.pk}/schedule.pdf").status_code == 404
     response = client_for(owner).get(f"/disbursement/{approved.pk}/schedule.pdf")

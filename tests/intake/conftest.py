@@ -21,11 +21,13 @@ def _documents_root(file_stores):
 @pytest.fixture
 def doc_types(db):
     types = {}
-    for code, name in [("business_licence", "Business licence"),
-                       ("property_certificate", "Property ownership certificate"),
-                       ("guarantor_id", "Guarantor's ID"),
-                       ("bank_statements", "Bank statements"),
-                       ("tax_returns", "Tax returns")]:
+    for code, name in [
+        ("business_licence", "Business licence"),
+        ("property_certificate", "Property ownership certificate"),
+        ("guarantor_id", "Guarantor's ID"),
+        ("bank_statements", "Bank statements"),
+        ("tax_returns", "Tax returns"),
+    ]:
         types[code] = DocumentType.objects.create(code=code, name=name)
     return types
 
@@ -41,11 +43,18 @@ def checklist(product, doc_types):
         ("start_investigation", "bank_statements", True, "", False),
         ("start_investigation", "tax_returns", False, "", False),
     ]
-    return [ChecklistItem.objects.create(product=product, stage=stage,
-                                         document_type=doc_types[code], required=required,
-                                         only_for_guarantee_type=only, per_guarantor=per,
-                                         position=i)
-            for i, (stage, code, required, only, per) in enumerate(rows)]
+    return [
+        ChecklistItem.objects.create(
+            product=product,
+            stage=stage,
+            document_type=doc_types[code],
+            required=required,
+            only_for_guarantee_type=only,
+            per_guarantor=per,
+            position=i,
+        )
+        for i, (stage, code, required, only, per) in enumerate(rows)
+    ]
 
 
 AMOUNT = Decimal("800000.00")

@@ -16,10 +16,15 @@ pytestmark = pytest.mark.django_db
 def submitted(api, staff, company, product, checklist):
     pk = lifecycle.file_draft(api, staff, company, product)
     client = api(staff["rm"])
-    client.post(reverse("api-documents", args=[pk]),
-                {"document_type": "business_licence", "file": pdf()}, format="multipart")
-    assert client.post(reverse("api-application-submit", args=[pk]), {},
-                       format="json").status_code == 200
+    client.post(
+        reverse("api-documents", args=[pk]),
+        {"document_type": "business_licence", "file": pdf()},
+        format="multipart",
+    )
+    assert (
+        client.post(reverse("api-application-submit", args=[pk]), {}, format="json").status_code
+        == 200
+    )
     return pk
 
 
@@ -27,9 +32,11 @@ def test_a_re_upload_keeps_the_history(api, staff, submitted):
     client = api(staff["rm"])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(reverse("api-documents", args=[submitted]), {
-        "document_type": "business_licence",
-        "file": SimpleUploadedFile("licence.png", PNG_BYTES)}, format="multipart")
+    response = client.post(
+        reverse("api-documents", args=[submitted]),
+        {"document_type": "business_licence", "file": SimpleUploadedFile("licence.png", PNG_BYTES)},
+        format="multipart",
+    )
     assert response.status_code == 201
     assert response.data["version"] == 2 and response.data["content_type"] == "image/png"
     current = client.get(reverse("api-documents", args=[submitted])).data
@@ -38,23 +45,32 @@ def test_a_re_upload_keeps_the_history(api, staff, submitted):
     assert [d["version"] for d in history] == [2, 1]
 
 
-def test_a_rejected_document_reappears_on_the_applicants_to_do_list(api, staff, submitted,
-                                                                    owner):
+def test_a_rejected_document_reappears_on_the_applicants_to_do_list(api, staff, submitted, owner):
     doc = Document.objects.get(application_id=submitted)
     client = api(staff["rm"])
-    response = client.post(reverse("api-document-review", args=[submitted, doc.pk]),
-                           {"decision": "reject"}, format="json")
+    response = client.post(
+        reverse("api-document-review", args=[submitted, doc.pk]),
+        {"decision": "reject"},
+        format="json",
+    )
     assert response.status_code == 400 and "reason" in response.data
-    response = client.post(reverse("api-document-review", args=[submitted, doc.pk]),
-                           {"decision": "reject", "reason": "The scan is unreadable"},
-                           format="json")
+    response = client.post(
+        reverse("api-document-review", args=[submitted, doc.pk]),
+        {"decision": "reject", "reason": "The scan is unreadable"},
+        format="json",
+    )
     assert response.status_code == 200
     todo = api(owner).get(reverse("api-todo", args=[submitted])).data
     assert [(t["kind"], t["text"], t["reason"]) for t in todo][0] == (
-        "resend", "Business licence", "The scan is unreadable")
-    response = api(owner).post(reverse("api-documents", args=[submitted]),
-                               {"document_type": "business_licence", "file": pdf()},
-                               format="multipart")
+        "resend",
+        "Business licence",
+        "The scan is unreadable",
+    )
+    response = api(owner).post(
+        reverse("api-documents", args=[submitted]),
+        {"document_type": "business_licence", "file": pdf()},
+        format="multipart",
+    )
     assert response.status_code == 201
     todo = api(owner).get(reverse("api-todo", args=[submitted])).data
     assert "resend" not in [t["kind"] for t in todo]
@@ -64,11 +80,17 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
     api, staff, submitted, owner
 ):
     due = (timezone.localdate() + timedelta(days=5)).isoformat()
-    response = api(staff["rm"]).post(reverse("api-info-requests", args=[submitted]), {
-        "comment": "Two things before we go on",
-        "items": [{"kind": "document", "document_type": "tax_returns", "due_date": due},
-                  {"kind": "question", "text": "Who are your three largest customers?"}]},
-        format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-info-requests", args=[submitted]),
+        {
+            "comment": "Two things before we go on",
+            "items": [
+                {"kind": "document", "document_type": "tax_returns", "due_date": due},
+                {"kind": "question", "text": "Who are your three largest customers?"},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.data
     question = response.data[1]["id"]
     assert LoanApplication.objects.get(pk=submitted).status == "info_requested"
@@ -78,18 +100,24 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
     todo = api(owner).get(reverse("api-todo", args=[submitted])).data
     # The requests first, then what the checklist still needs before the investigation.
     assert [(t["kind"], t["text"]) for t in todo] == [
-        ("document", "Tax returns"), ("question", "Who are your three largest customers?"),
-        ("document", "Bank statements")]
+        ("document", "Tax returns"),
+        ("question", "Who are your three largest customers?"),
+        ("document", "Bank statements"),
+    ]
 
     owner_client = api(owner)
-    response = owner_client.post(reverse("api-documents", args=[submitted]),
-                                 {"document_type": "tax_returns", "file": pdf("tax.pdf")},
-                                 format="multipart")
+    response = owner_client.post(
+        reverse("api-documents", args=[submitted]),
+        {"document_type": "tax_returns", "file": pdf("tax.pdf")},
+        format="multipart",
+    )
     assert response.status_code == 201
     assert LoanApplication.objects.get(pk=submitted).status == "info_requested"
-    response = owner_client.post(reverse("api-info-request-answer",
-                                         args=[submitted, question]),
-                                 {"answer": "Three supermarkets in Beijing"}, format="json")
+    response = owner_client.post(
+        reverse("api-info-request-answer", args=[submitted, question]),
+        {"answer": "Three supermarkets in Beijing"},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.data["status"] == "answered"
     assert LoanApplication.objects.get(pk=submitted).status == "submitted"
@@ -97,17 +125,25 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
 
 def test_a_request_with_a_due_date_in_the_past_is_refused(api, staff, submitted):
     past = (timezone.localdate() - timedelta(days=1)).isoformat()
-    response = api(staff["rm"]).post(reverse("api-info-requests", args=[submitted]), {
-        "items": [{"kind": "question", "text": "X", "due_date": past}]}, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-info-requests", args=[submitted]),
+        {"items": [{"kind": "question", "text": "X", "due_date": past}]},
+        format="json",
+    )
     assert response.status_code == 400
     assert LoanApplication.objects.get(pk=submitted).status == "submitted"
 
 
-def test_lists_cost_the_same_queries_whatever_their_length(api, staff, submitted,
-                                                         django_assert_max_num_queries):
+def test_lists_cost_the_same_queries_whatever_their_length(
+    api, staff, submitted, django_assert_max_num_queries
+):
     client = api(staff["rm"])
-    urls = [reverse("api-documents", args=[submitted]), reverse("api-checklist", args=[submitted]),
-            reverse("api-todo", args=[submitted]), reverse("api-info-requests", args=[submitted])]
+    urls = [
+        reverse("api-documents", args=[submitted]),
+        reverse("api-checklist", args=[submitted]),
+        reverse("api-todo", args=[submitted]),
+        reverse("api-info-requests", args=[submitted]),
+    ]
     before = {}
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -118,11 +154,16 @@ def test_lists_cost_the_same_queries_whatever_their_length(api, staff, submitted
         before[url] = len(ctx)
     for code in ("bank_statements", "tax_returns"):
         for _ in range(2):
-            client.post(reverse("api-documents", args=[submitted]),
-                        {"document_type": code, "file": pdf()}, format="multipart")
-    client.post(reverse("api-info-requests", args=[submitted]), {
-        "items": [{"kind": "question", "text": "A"}, {"kind": "question", "text": "B"}]},
-        format="json")
+            client.post(
+                reverse("api-documents", args=[submitted]),
+                {"document_type": code, "file": pdf()},
+                format="multipart",
+            )
+    client.post(
+        reverse("api-info-requests", args=[submitted]),
+        {"items": [{"kind": "question", "text": "A"}, {"kind": "question", "text": "B"}]},
+        format="json",
+    )
     for url in urls:
         with django_assert_max_num_queries(before[url]):
             client.get(url, {"history": "1"})

@@ -51,35 +51,47 @@ def test_amount_within_the_product_passes_and_fails(draft):
 
 def test_a_rule_for_another_product_does_not_apply(draft):
     other = type(draft.product).objects.create(
-        code="OTHER", name="Other", min_amount=1, max_amount=2, min_term_months=1,
-        max_term_months=2, min_rate=1, max_rate=2)
+        code="OTHER",
+        name="Other",
+        min_amount=1,
+        max_amount=2,
+        min_term_months=1,
+        max_term_months=2,
+        min_rate=1,
+        max_rate=2,
+    )
     _rule("amount_within_product", product=other)
     assert prescreen_evaluate(draft) == ([], [])
 
 
 @pytest.mark.parametrize("party", ["company", "legal_rep", "guarantor"])
-def test_negative_list_hits_on_company_legal_representative_and_guarantor(
-    api, staff, draft, party
-):
+def test_negative_list_hits_on_company_legal_representative_and_guarantor(api, staff, draft, party):
     _rule("negative_list")
     assert prescreen_evaluate(draft)[1] == []
     if party == "company":
-        NegativeListEntry.objects.create(kind="company",
-                                         credit_code=draft.company.credit_code.lower(),
-                                         reason="Loan fraud")
+        NegativeListEntry.objects.create(
+            kind="company", credit_code=draft.company.credit_code.lower(), reason="Loan fraud"
+        )
         expected = f"The company {draft.company.name} is on the negative list: Loan fraud"
     elif party == "legal_rep":
-        NegativeListEntry.objects.create(kind="person",
-                                         id_number=draft.company.legal_representative_id,
-                                         reason="Dishonest debtor")
-        expected = (f"The legal representative {draft.company.legal_representative} is on "
-                    "the negative list: Dishonest debtor")
+        NegativeListEntry.objects.create(
+            kind="person",
+            id_number=draft.company.legal_representative_id,
+            reason="Dishonest debtor",
+        )
+        expected = (
+            f"The legal representative {draft.company.legal_representative} is on "
+            "the negative list: Dishonest debtor"
+        )
     else:
-        api(staff["rm"]).post(reverse("api-guarantors", args=[draft.pk]), {
-            "kind": "person", "name": "Zhang Heiming", "id_number": "110101197001010091"},
-            format="json")
-        NegativeListEntry.objects.create(kind="person", name="Zhang Heiming",
-                                         reason="Guarantor default")
+        api(staff["rm"]).post(
+            reverse("api-guarantors", args=[draft.pk]),
+            {"kind": "person", "name": "Zhang Heiming", "id_number": "110101197001010091"},
+            format="json",
+        )
+        NegativeListEntry.objects.create(
+            kind="person", name="Zhang Heiming", reason="Guarantor default"
+        )
         expected = "The guarantor Zhang Heiming is on the negative list: Guarantor default"
     failures = prescreen_evaluate(draft)[1]
     assert failures[0]["reasons"] == [expected]
@@ -93,29 +105,34 @@ def test_a_failed_pre_screen_declines_after_the_submit_with_the_reasons(
     _rule("excluded_industries", industry_codes="C13")
     _rule("amount_within_product")
     with django_capture_on_commit_callbacks(execute=True):
-        response = api(staff["rm"]).post(reverse("api-application-submit", args=[draft.pk]),
-                                         {}, format="json")
+        response = api(staff["rm"]).post(
+            reverse("api-application-submit", args=[draft.pk]), {}, format="json"
+        )
     assert response.status_code == 200, response.data
     draft.refresh_from_db()
     assert draft.status == "declined"
     assert draft.decline_reasons == ["The industry C13 is excluded from lending."]
     result = PrescreenResult.objects.get(application=draft)
     assert result.passed is False and len(result.checked) == 2
-    actions = list(AuditEvent.objects.filter(application=draft).order_by("at", "id")
-                   .values_list("action", "actor_role"))
-    assert actions[1:] == [("submit", "relationship_manager"), ("prescreen_fail", "system"),
-                           ("decline", "system")]
+    actions = list(
+        AuditEvent.objects.filter(application=draft)
+        .order_by("at", "id")
+        .values_list("action", "actor_role")
+    )
+    assert actions[1:] == [
+        ("submit", "relationship_manager"),
+        ("prescreen_fail", "system"),
+        ("decline", "system"),
+    ]
     response = api(staff["rm"]).get(reverse("api-prescreen", args=[draft.pk]))
     assert response.data["passed"] is False
     assert response.data["failures"][0]["reasons"] == draft.decline_reasons
 
 
-def test_a_passed_pre_screen_is_recorded_too(api, staff, draft,
-                                             django_capture_on_commit_callbacks):
+def test_a_passed_pre_screen_is_recorded_too(api, staff, draft, django_capture_on_commit_callbacks):
     _rule("amount_within_product")
     with django_capture_on_commit_callbacks(execute=True):
-        api(staff["rm"]).post(reverse("api-application-submit", args=[draft.pk]), {},
-                              format="json")
+        api(staff["rm"]).post(reverse("api-application-submit", args=[draft.pk]), {}, format="json")
     draft.refresh_from_db()
     assert draft.status == "submitted"
     assert PrescreenResult.objects.get(application=draft).passed is True

@@ -17,36 +17,54 @@ def _codes(flags) -> set[str]:
     return {f["code"] for f in flags}
 
 
-@pytest.mark.parametrize(("inflows", "flagged"), [
-    (D("700000.00"), False),   # gap exactly 30% = the threshold
-    (D("700000.01"), False),   # just below
-    (D("699999.99"), True),    # just above
-    (D("1300000.00"), False),  # 30% the other way
-    (D("1300000.01"), True),
-])
+@pytest.mark.parametrize(
+    ("inflows", "flagged"),
+    [
+        (D("700000.00"), False),  # gap exactly 30% = the threshold
+        (D("700000.01"), False),  # just below
+        (D("699999.99"), True),  # just above
+        (D("1300000.00"), False),  # 30% the other way
+        (D("1300000.01"), True),
+    ],
+)
 def test_revenue_against_bank_inflows(investigating, staff, inflows, flagged):
-    figures = {**FIGURES, "revenue": D("1000000"), "bank_inflows_12m": inflows,
-               "tax_paid": D("30000")}
-    services.financials_save(application_id=investigating.pk, actor=staff["rm"],
-                             period="last_year", figures=figures)
+    figures = {
+        **FIGURES,
+        "revenue": D("1000000"),
+        "bank_inflows_12m": inflows,
+        "tax_paid": D("30000"),
+    }
+    services.financials_save(
+        application_id=investigating.pk, actor=staff["rm"], period="last_year", figures=figures
+    )
     figures_out, flags = services.cross_check_flags(
-        investigation=investigation_for(application=investigating), policy=policy_current())
+        investigation=investigation_for(application=investigating), policy=policy_current()
+    )
     assert ("revenue_bank_gap" in _codes(flags)) is flagged
     assert "revenue_tax_gap" not in _codes(flags)
 
 
-@pytest.mark.parametrize(("tax_paid", "flagged"), [
-    (D("21000.00"), False),   # implied revenue 700,000: gap exactly 30%
-    (D("21000.30"), False),   # just below
-    (D("20999.70"), True),    # just above
-])
+@pytest.mark.parametrize(
+    ("tax_paid", "flagged"),
+    [
+        (D("21000.00"), False),  # implied revenue 700,000: gap exactly 30%
+        (D("21000.30"), False),  # just below
+        (D("20999.70"), True),  # just above
+    ],
+)
 def test_revenue_against_revenue_implied_by_tax(investigating, staff, tax_paid, flagged):
-    figures = {**FIGURES, "revenue": D("1000000"), "bank_inflows_12m": D("1000000"),
-               "tax_paid": tax_paid}
-    services.financials_save(application_id=investigating.pk, actor=staff["rm"],
-                             period="last_year", figures=figures)
+    figures = {
+        **FIGURES,
+        "revenue": D("1000000"),
+        "bank_inflows_12m": D("1000000"),
+        "tax_paid": tax_paid,
+    }
+    services.financials_save(
+        application_id=investigating.pk, actor=staff["rm"], period="last_year", figures=figures
+    )
     _figures, flags = services.cross_check_flags(
-        investigation=investigation_for(application=investigating), policy=policy_current())
+        investigation=investigation_for(application=investigating), policy=policy_current()
+    )
     assert ("revenue_tax_gap" in _codes(flags)) is flagged
     if flagged:
         flag = next(f for f in flags if f["code"] == "revenue_tax_gap")
@@ -55,9 +73,12 @@ def test_revenue_against_revenue_implied_by_tax(investigating, staff, tax_paid, 
 
 
 def test_a_raised_flag_is_stored_and_counted_on_the_application(investigating, staff):
-    services.financials_save(application_id=investigating.pk, actor=staff["rm"],
-                             period="last_year",
-                             figures={**FIGURES, "bank_inflows_12m": D("1000000")})
+    services.financials_save(
+        application_id=investigating.pk,
+        actor=staff["rm"],
+        period="last_year",
+        figures={**FIGURES, "bank_inflows_12m": D("1000000")},
+    )
     services.investigation_score(application_id=investigating.pk, actor=staff["rm"])
     investigating.refresh_from_db()
     flag = Flag.objects.get(application=investigating, code="revenue_bank_gap")
@@ -66,13 +87,17 @@ def test_a_raised_flag_is_stored_and_counted_on_the_application(investigating, s
     assert investigating.route_recommendation == "enhanced"
 
 
-@pytest.mark.parametrize(("amount", "flagged"), [
-    (D("800000.00"), False),  # industry 1,000,000 of 4,000,000: exactly 25%
-    (D("799999.99"), False),
-    (D("800000.01"), True),
-])
-def test_industry_share_of_the_book(investigating, company, amount, flagged,
-                                    django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    ("amount", "flagged"),
+    [
+        (D("800000.00"), False),  # industry 1,000,000 of 4,000,000: exactly 25%
+        (D("799999.99"), False),
+        (D("800000.01"), True),
+    ],
+)
+def test_industry_share_of_the_book(
+    investigating, company, amount, flagged, django_assert_max_num_queries
+):
     other = CompanyFactory(industry_code="F51", home_branch=company.home_branch)
     same = CompanyFactory(industry_code=company.industry_code, home_branch=company.home_branch)
     ApplicationFactory(company=other, status="disbursed", amount=D("3000000"))
@@ -84,46 +109,66 @@ def test_industry_share_of_the_book(investigating, company, amount, flagged,
     # the company, the book aggregate, the guarantors, the related-party aggregate: constant
     with django_assert_max_num_queries(4):
         figures, flags = services.concentration_flags(
-            application=investigating, investigation=investigation, policy=policy_current())
+            application=investigating, investigation=investigation, policy=policy_current()
+        )
     assert ("industry_concentration" in _codes(flags)) is flagged
     assert figures["book_total"] == D("3200000") + amount
 
 
-@pytest.mark.parametrize(("elsewhere", "flagged"), [
-    (D("2000000.00"), False),  # 1,000,000 here + 2,000,000 elsewhere = the 3,000,000 limit
-    (D("1999999.99"), False),
-    (D("2000000.01"), True),
-])
+@pytest.mark.parametrize(
+    ("elsewhere", "flagged"),
+    [
+        (D("2000000.00"), False),  # 1,000,000 here + 2,000,000 elsewhere = the 3,000,000 limit
+        (D("1999999.99"), False),
+        (D("2000000.01"), True),
+    ],
+)
 def test_a_guarantors_total_guaranteed_exposure(investigating, staff, elsewhere, flagged):
-    services.guarantor_add(application_id=investigating.pk, actor=staff["rm"],
-                           name="Zhang San", id_number="110101198001010010",
-                           guaranteed_amount=D("1000000"))
+    services.guarantor_add(
+        application_id=investigating.pk,
+        actor=staff["rm"],
+        name="Zhang San",
+        id_number="110101198001010010",
+        guaranteed_amount=D("1000000"),
+    )
     other = ApplicationFactory(status="in_approval")
     declined = ApplicationFactory(status="declined")
     for app, amount in ((other, elsewhere), (declined, D("5000000"))):
         inv = Investigation.objects.create(application=app)
-        GuarantorAssessment.objects.create(investigation=inv, name="Zhang San",
-                                           id_number="110101198001010010",
-                                           guaranteed_amount=amount)
+        GuarantorAssessment.objects.create(
+            investigation=inv,
+            name="Zhang San",
+            id_number="110101198001010010",
+            guaranteed_amount=amount,
+        )
     _figures, flags = services.concentration_flags(
-        application=investigating, investigation=investigation_for(application=investigating),
-        policy=policy_current())
+        application=investigating,
+        investigation=investigation_for(application=investigating),
+        policy=policy_current(),
+    )
     assert ("guarantor_exposure" in _codes(flags)) is flagged
 
 
-@pytest.mark.parametrize(("related_amount", "flagged"), [
-    (D("4200000.00"), False),  # 4,200,000 + this 800,000 = the 5,000,000 limit
-    (D("4199999.99"), False),
-    (D("4200000.01"), True),
-])
-def test_exposure_to_companies_sharing_the_legal_representative(investigating, company,
-                                                                related_amount, flagged):
-    sister = CompanyFactory(legal_representative_id=company.legal_representative_id,
-                            home_branch=company.home_branch)
+@pytest.mark.parametrize(
+    ("related_amount", "flagged"),
+    [
+        (D("4200000.00"), False),  # 4,200,000 + this 800,000 = the 5,000,000 limit
+        (D("4199999.99"), False),
+        (D("4200000.01"), True),
+    ],
+)
+def test_exposure_to_companies_sharing_the_legal_representative(
+    investigating, company, related_amount, flagged
+):
+    sister = CompanyFactory(
+        legal_representative_id=company.legal_representative_id, home_branch=company.home_branch
+    )
     ApplicationFactory(company=sister, status="disbursed", amount=related_amount)
     _figures, flags = services.concentration_flags(
-        application=investigating, investigation=investigation_for(application=investigating),
-        policy=policy_current())
+        application=investigating,
+        investigation=investigation_for(application=investigating),
+        policy=policy_current(),
+    )
     assert ("related_party_exposure" in _codes(flags)) is flagged
 
 

@@ -15,13 +15,16 @@ def _walk_to_investigation(api, staff, company, product) -> int:
 
 
 def test_the_gate_refuses_an_incomplete_investigation_and_names_what_is_missing(
-        api, staff, company, product, config):
+    api, staff, company, product, config
+):
     pk = _walk_to_investigation(api, staff, company, product)
     rm = api(staff["rm"])
-    rm.put(reverse("api-investigation-answers", args=[pk]),
-           {"answers": {"main_business": "Textiles"}}, format="json")
-    response = rm.post(reverse("api-application-send-to-approval", args=[pk]), {},
-                       format="json")
+    rm.put(
+        reverse("api-investigation-answers", args=[pk]),
+        {"answers": {"main_business": "Textiles"}},
+        format="json",
+    )
+    response = rm.post(reverse("api-application-send-to-approval", args=[pk]), {}, format="json")
     assert response.status_code == 409
     missing = " | ".join(response.data["missing"])
     assert "Textiles" not in missing
@@ -44,13 +47,14 @@ def test_a_change_after_the_memo_requires_a_new_memo(api, staff, company, produc
     pk = _walk_to_investigation(api, staff, company, product)
     lifecycle.complete_investigation(api, staff, pk)
     rm = api(staff["rm"])
-    rm.patch(reverse("api-investigation-assessment", args=[pk]), {"opinion": "Changed"},
-             format="json")
-    response = rm.post(reverse("api-application-send-to-approval", args=[pk]), {},
-                       format="json")
+    rm.patch(
+        reverse("api-investigation-assessment", args=[pk]), {"opinion": "Changed"}, format="json"
+    )
+    response = rm.post(reverse("api-application-send-to-approval", args=[pk]), {}, format="json")
     assert response.status_code == 409
     assert response.data["missing"] == [
-        "The credit memo has not been generated since the investigation last changed."]
+        "The credit memo has not been generated since the investigation last changed."
+    ]
     # the memo cannot be requested on a stale score either
     stale = rm.post(reverse("api-investigation-memos", args=[pk]))
     assert stale.status_code == 409 and stale.data["code"] == "not_scored"
@@ -61,10 +65,16 @@ def test_a_return_from_approval_requires_a_fresh_memo(api, staff, company, produ
     lifecycle.send_to_approval(api, staff, pk)
     # The approvals stage takes this decision through its own queue; the transition itself
     # is what matters here.
-    application_transition(application_id=pk, transition="return_to_investigation",
-                           actor=None, system=True, comment="Check the stock")
-    response = api(staff["rm"]).post(reverse("api-application-send-to-approval", args=[pk]),
-                                     {}, format="json")
+    application_transition(
+        application_id=pk,
+        transition="return_to_investigation",
+        actor=None,
+        system=True,
+        comment="Check the stock",
+    )
+    response = api(staff["rm"]).post(
+        reverse("api-application-send-to-approval", args=[pk]), {}, format="json"
+    )
     assert response.status_code == 409
     assert any("credit memo" in m for m in response.data["missing"])
     assert CreditMemo.objects.filter(application_id=pk, status="ready").count() == 1

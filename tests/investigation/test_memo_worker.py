@@ -16,14 +16,12 @@ from tests.investigation.test_memo import scored
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_renders_the_memo_after_commit(investigating, staff, api,
-                                                     live_celery_worker):
+def test_a_real_worker_renders_the_memo_after_commit(investigating, staff, api, live_celery_worker):
     results = redis.Redis.from_url(settings.REDIS_URL)
     for key in results.scan_iter("celery-task-meta-*"):  # left by older code, if any
         results.delete(key)
     scored(investigating, staff["rm"])
-    response = api(staff["rm"]).post(reverse("api-investigation-memos",
-                                             args=[investigating.pk]))
+    response = api(staff["rm"]).post(reverse("api-investigation-memos", args=[investigating.pk]))
     assert response.status_code == 202 and response.data["status"] == "pending"
     deadline = time.monotonic() + 60
     memo = CreditMemo.objects.get(pk=response.data["id"])
@@ -37,7 +35,8 @@ def test_a_real_worker_renders_the_memo_after_commit(investigating, staff, api,
 
 
 def test_a_broker_outage_leaves_a_pending_memo_that_a_retry_picks_up(
-        investigating, staff, api, monkeypatch, django_capture_on_commit_callbacks):
+    investigating, staff, api, monkeypatch, django_capture_on_commit_callbacks
+):
     scored(investigating, staff["rm"])
     sent = []
 
@@ -46,17 +45,20 @@ def test_a_broker_outage_leaves_a_pending_memo_that_a_retry_picks_up(
 
     monkeypatch.setattr(render_credit_memo, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        response = api(staff["rm"]).post(reverse("api-investigation-memos",
-                                                 args=[investigating.pk]))
+        response = api(staff["rm"]).post(
+            reverse("api-investigation-memos", args=[investigating.pk])
+        )
     assert response.status_code == 202
     memo = CreditMemo.objects.get(pk=response.data["id"])
     assert memo.status == "pending"
 
-    monkeypatch.setattr(render_credit_memo, "apply_async",
-                        lambda args=(), kwargs=None, **options: sent.append(args))
+    monkeypatch.setattr(
+        render_credit_memo, "apply_async", lambda args=(), kwargs=None, **options: sent.append(args)
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        retry = api(staff["rm"]).post(reverse("api-investigation-memo-retry",
-                                              args=[investigating.pk, memo.pk]))
+        retry = api(staff["rm"]).post(
+            reverse("api-investigation-memo-retry", args=[investigating.pk, memo.pk])
+        )
     assert retry.status_code == 202
     assert sent == [(memo.pk,)]
 
@@ -72,9 +74,11 @@ def test_the_sweep_requeues_only_memos_pending_for_a_while(investigating, staff,
     old = memo_request(application_id=investigating.pk, actor=staff["rm"])
     new = memo_request(application_id=investigating.pk, actor=staff["rm"])
     CreditMemo.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - datetime.timedelta(minutes=10))
+        created_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
     sent = []
-    monkeypatch.setattr(render_credit_memo, "apply_async",
-                        lambda args=(), kwargs=None, **options: sent.append(args))
+    monkeypatch.setattr(
+        render_credit_memo, "apply_async", lambda args=(), kwargs=None, **options: sent.append(args)
+    )
     assert memo_requeue_pending() == 1
     assert sent == [(old.pk,)] and new.pk not in sent[0]

@@ -6,9 +6,11 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from investigation.models import SiteVisitPhoto
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_only_the_investigator_changes_the_investigation(investigating, staff, api):
@@ -22,8 +24,12 @@ def test_only_the_investigator_changes_the_investigation(investigating, staff, a
     assert read.status_code == 200 and read.data["investigator"] == staff["rm"].pk
     ok = api(staff["rm"]).patch(url, {"opinion": "Solid"}, format="json")
     assert ok.status_code == 200 and ok.data["opinion"] == "Solid"
-    assert AuditEvent.objects.filter(application=investigating,
-                                     action="investigation_assessment").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            application=investigating, action="investigation_assessment"
+        ).count()
+        == 1
+    )
 
 
 def test_the_applicant_never_sees_the_investigation(investigating, owner, api):
@@ -32,14 +38,19 @@ def test_the_applicant_never_sees_the_investigation(investigating, owner, api):
 
 
 def test_answers_are_validated_by_type_and_record_the_questionnaire_version(
-        investigating, staff, api):
+    investigating, staff, api
+):
     url = reverse("api-investigation-answers", args=[investigating.pk])
-    bad = api(staff["rm"]).put(url, {"answers": {"premises": "castle", "employees_on_site": "x",
-                                                 "nope": "1"}}, format="json")
+    bad = api(staff["rm"]).put(
+        url,
+        {"answers": {"premises": "castle", "employees_on_site": "x", "nope": "1"}},
+        format="json",
+    )
     assert bad.status_code == 400
     assert set(bad.data) >= {"premises", "employees_on_site", "nope"}
-    good = api(staff["rm"]).put(url, {"answers": {"premises": "rented",
-                                                  "other_bank_loans": "true"}}, format="json")
+    good = api(staff["rm"]).put(
+        url, {"answers": {"premises": "rented", "other_bank_loans": "true"}}, format="json"
+    )
     assert good.status_code == 200
     answers = {q["code"]: q["answer"] for q in good.data["questions"]}
     assert answers["premises"] == "rented" and answers["other_bank_loans"] == "yes"
@@ -48,9 +59,11 @@ def test_answers_are_validated_by_type_and_record_the_questionnaire_version(
 
 def test_photos_are_accepted_by_their_magic_bytes_only(investigating, staff, api):
     client = api(staff["rm"])
-    visit = client.post(reverse("api-investigation-site-visits", args=[investigating.pk]),
-                        {"visit_date": "2025-01-10", "participants": "RM",
-                         "findings": "ok"}, format="json")
+    visit = client.post(
+        reverse("api-investigation-site-visits", args=[investigating.pk]),
+        {"visit_date": "2025-01-10", "participants": "RM", "findings": "ok"},
+        format="json",
+    )
     assert visit.status_code == 201
     url = reverse("api-investigation-photos", args=[investigating.pk, visit.data["id"]])
     fake = SimpleUploadedFile("photo.png", b"<svg onload=alert(1)>", content_type="image/png")
@@ -65,10 +78,18 @@ def test_photos_are_accepted_by_their_magic_bytes_only(investigating, staff, api
 def test_a_mismatch_needs_a_note_and_raises_a_flag(investigating, staff, api):
     url = reverse("api-investigation-verification", args=[investigating.pk, "address"])
     client = api(staff["rm"])
-    assert client.put(url, {"status": "mismatch", "source": "site_visit"},
-                      format="json").status_code == 400
-    assert client.put(url, {"status": "mismatch", "source": "site_visit",
-                            "note": "Workshop is elsewhere"}, format="json").status_code == 200
+    assert (
+        client.put(url, {"status": "mismatch", "source": "site_visit"}, format="json").status_code
+        == 400
+    )
+    assert (
+        client.put(
+            url,
+            {"status": "mismatch", "source": "site_visit", "note": "Workshop is elsewhere"},
+            format="json",
+        ).status_code
+        == 200
+    )
     client.post(reverse("api-investigation-score", args=[investigating.pk]))
     flags = client.get(reverse("api-investigation-flags", args=[investigating.pk])).data
     mismatch = next(f for f in flags if f["code"] == "verification_mismatch")
@@ -82,23 +103,30 @@ def test_the_workspace_page_and_the_application_panel_render(investigating, staf
     client.force_login(staff["rm"])
     response = client.get(reverse("investigation-workspace", args=[investigating.pk]))
     assert response.status_code == 200
-    assert "前三大客户及其销售占比是多少？" in response.content.decode() or \
-        "Who are the top three customers" in response.content.decode()
+    assert (
+        "前三大客户及其销售占比是多少？" in response.content.decode()
+        or "Who are the top three customers" in response.content.decode()
+    )
     request = RequestFactory().get("/")
     request.user = staff["approver"]
-    html = render_to_string("investigation/application_panel.html",
-                            {"application": investigating, "user": staff["approver"],
-                             "request": request})
+    html = render_to_string(
+        "investigation/application_panel.html",
+        {"application": investigating, "user": staff["approver"], "request": request},
+    )
     assert reverse("investigation-workspace", args=[investigating.pk]) in html
 
 
 def test_the_queue_lists_my_investigations_without_a_query_per_row(
-        investigating, staff, client, django_assert_max_num_queries):
+    investigating, staff, client, django_assert_max_num_queries
+):
     from tests.factories import ApplicationFactory
 
     for _ in range(3):
-        ApplicationFactory(status="investigation", investigator=staff["rm"],
-                           company__home_branch=investigating.branch)
+        ApplicationFactory(
+            status="investigation",
+            investigator=staff["rm"],
+            company__home_branch=investigating.branch,
+        )
     ApplicationFactory(status="investigation", investigator=staff["rm2"])
     client.force_login(staff["rm"])
     client.get(reverse("investigation-queue"))

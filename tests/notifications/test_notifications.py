@@ -15,14 +15,19 @@ def locmem(settings):
 
 @pytest.mark.django_db
 def test_notify_records_the_notification_and_emails_after_commit(
-        staff, locmem, django_capture_on_commit_callbacks):
+    staff, locmem, django_capture_on_commit_callbacks
+):
     from loanflow.celery import app
 
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            notify(user=staff["reviewer"], kind="assignment", title="New task: LF1 review",
-                   url="/applications/1/")
+            notify(
+                user=staff["reviewer"],
+                kind="assignment",
+                title="New task: LF1 review",
+                url="/applications/1/",
+            )
             assert mail.outbox == []  # nothing leaves before the commit
     finally:
         app.conf.task_always_eager = False
@@ -119,13 +124,15 @@ def test_the_notification_page_lists_and_marks_all_read(staff, client):
 
 
 @pytest.mark.django_db
-def test_applicants_hear_about_status_changes_in_plain_language(staff, owner, company, product,
-                                                                api):
+def test_applicants_hear_about_status_changes_in_plain_language(
+    staff, owner, company, product, api
+):
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.submit(api, staff, pk)
     lifecycle._post(api(staff["rm"]), "request-information", pk, {"comment": "statements"})
-    kinds = list(Notification.objects.filter(user=owner).order_by("id")
-                 .values_list("kind", flat=True))
+    kinds = list(
+        Notification.objects.filter(user=owner).order_by("id").values_list("kind", flat=True)
+    )
     assert kinds == ["status_change", "info_request"]
     assert EmailDelivery.objects.filter(to=owner.email).count() == 2
     assert not Notification.objects.filter(user=staff["rm"], kind="status_change").exists()

@@ -10,22 +10,24 @@ pytestmark = pytest.mark.django_db
 
 
 def _upload(api, user, task, name, content):
-    return api(user).post(reverse("api-postloan-task-attachments", args=[task.pk]),
-                          {"file": SimpleUploadedFile(name, content)}, format="multipart")
+    return api(user).post(
+        reverse("api-postloan-task-attachments", args=[task.pk]),
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
 
 
 def test_an_html_file_renamed_pdf_is_refused_and_nothing_is_stored(api, staff, make_loan):
     task = InspectionTask.objects.get(loan=make_loan())
-    response = _upload(api, staff["rm"], task, "findings.pdf",
-                       b"<html><script>alert(1)</script></html>")
+    response = _upload(
+        api, staff["rm"], task, "findings.pdf", b"<html><script>alert(1)</script></html>"
+    )
     assert response.status_code == 400
     assert "file" in response.data
     assert not TaskAttachment.objects.exists()
 
 
-def test_a_pdf_is_stored_under_a_generated_name_keeping_its_display_name(
-    api, staff, make_loan
-):
+def test_a_pdf_is_stored_under_a_generated_name_keeping_its_display_name(api, staff, make_loan):
     task = InspectionTask.objects.get(loan=make_loan())
     response = _upload(api, staff["rm"], task, "site visit.pdf", b"%PDF-1.4\n%test\n")
     assert response.status_code in (200, 201), response.data
@@ -55,8 +57,9 @@ def test_an_attachment_is_downloaded_through_the_task_by_staff_who_may_see_it(
     assert b"".join(response.streaming_content) == b"%PDF-1.4\n%findings\n"
     assert 'filename="site visit.pdf"' in response["Content-Disposition"]
     # Staff of another branch, the owner and anonymous visitors get nothing.
-    other = make_staff("relationship_manager", BranchFactory(code="SZ", name="Shenzhen"),
-                       username="zoe_rm")
+    other = make_staff(
+        "relationship_manager", BranchFactory(code="SZ", name="Shenzhen"), username="zoe_rm"
+    )
     for user in (other, owner):
         client.force_login(user)
         assert client.get(url).status_code in (403, 404)

@@ -16,15 +16,19 @@ D = Decimal
 
 def _dues():
     # Three instalments of 1,100 (1,000 principal + 100 interest), due 40, 10 and -20 days.
-    return [(TODAY - timedelta(days=40), D("1000.00"), D("100.00")),
-            (TODAY - timedelta(days=10), D("1000.00"), D("100.00")),
-            (TODAY + timedelta(days=20), D("1000.00"), D("100.00"))]
+    return [
+        (TODAY - timedelta(days=40), D("1000.00"), D("100.00")),
+        (TODAY - timedelta(days=10), D("1000.00"), D("100.00")),
+        (TODAY + timedelta(days=20), D("1000.00"), D("100.00")),
+    ]
 
 
 def _pay(api, staff, loan, amount, ext=None, when=None):
-    return api(staff["rm"]).post(reverse("api-postloan-repayments", args=[loan.application_id]),
-                                 {"amount": amount, "value_date": (when or TODAY).isoformat(),
-                                  "external_id": ext or ""}, format="json")
+    return api(staff["rm"]).post(
+        reverse("api-postloan-repayments", args=[loan.application_id]),
+        {"amount": amount, "value_date": (when or TODAY).isoformat(), "external_id": ext or ""},
+        format="json",
+    )
 
 
 def test_with_nothing_paid_days_past_due_count_from_the_oldest_due_instalment(make_loan):
@@ -61,8 +65,7 @@ def test_paying_the_oldest_in_full_moves_the_clock_to_the_next_one(api, staff, m
     assert loan.oldest_unpaid_due == TODAY - timedelta(days=10)
 
 
-def test_an_early_payment_covers_the_next_instalment_and_leaves_no_arrears(api, staff,
-                                                                          make_loan):
+def test_an_early_payment_covers_the_next_instalment_and_leaves_no_arrears(api, staff, make_loan):
     loan = make_loan(_dues())
     assert _pay(api, staff, loan, "2200.00").status_code == 201
     loan.refresh_from_db()
@@ -101,8 +104,9 @@ def test_a_future_value_date_and_a_duplicate_core_banking_id_are_refused(api, st
     assert loan.repayments.count() == 1
 
 
-def test_an_applicant_or_another_branch_cannot_record_repayments(api, staff, make_loan, owner,
-                                                                 other_branch):
+def test_an_applicant_or_another_branch_cannot_record_repayments(
+    api, staff, make_loan, owner, other_branch
+):
     from org.roles import Role
     from tests.factories import make_staff
 

@@ -22,7 +22,8 @@ def test_overdue_tasks_come_worst_first_and_the_portfolio_shows_the_npl_ratio(
     bad = make_loan([(TODAY - timedelta(days=100), D("4000.00"), D("0.00"))])
     late = make_loan([(TODAY + timedelta(days=30), D("2000.00"), D("0.00"))])
     InspectionTask.objects.filter(loan__in=[small, big, bad]).update(
-        due_date=TODAY - timedelta(days=3))
+        due_date=TODAY - timedelta(days=3)
+    )
     InspectionTask.objects.filter(loan=late).update(due_date=TODAY - timedelta(days=9))
     daily_run()
     client = api(staff["risk"])
@@ -31,8 +32,12 @@ def test_overdue_tasks_come_worst_first_and_the_portfolio_shows_the_npl_ratio(
     assert response.status_code == 200
     order = [row["application"] for row in response.data["overdue_tasks"]]
     # Most days overdue; then worst classification (bad is substandard); then exposure.
-    assert order == [late.application_id, bad.application_id, big.application_id,
-                     small.application_id]
+    assert order == [
+        late.application_id,
+        bad.application_id,
+        big.application_id,
+        small.application_id,
+    ]
     portfolio = response.data["portfolio"]
     assert portfolio["total_outstanding"] == "16000.00"
     assert portfolio["npl_outstanding"] == "4000.00"
@@ -58,9 +63,10 @@ def test_the_application_panel_renders_for_staff(client, staff, make_loan):
     loan = make_loan()
     request = RequestFactory().get("/applications/1/")
     request.user = staff["rm"]
-    html = render_to_string("postloan/application_panel.html",
-                            {"application": loan.application, "request": request,
-                             "user": staff["rm"]})
+    html = render_to_string(
+        "postloan/application_panel.html",
+        {"application": loan.application, "request": request, "user": staff["rm"]},
+    )
     assert 'id="postloan-panel"' in html
     assert "Record repayment" in html
 
@@ -71,8 +77,10 @@ def test_staff_of_another_branch_see_no_loans(api, staff, make_loan, other_branc
 
     loan = make_loan()
     stranger = make_staff(Role.RISK_OFFICER, other_branch, username="mallory_risk")
-    assert api(stranger).get(reverse("api-postloan-loan",
-                                     args=[loan.application_id])).status_code == 404
+    assert (
+        api(stranger).get(reverse("api-postloan-loan", args=[loan.application_id])).status_code
+        == 404
+    )
     assert api(stranger).get(reverse("api-postloan-loans")).data["count"] == 0
     assert Loan.objects.count() == 1
 

@@ -23,9 +23,15 @@ def test_the_first_check_runs_a_clock_that_completion_stops(make_loan, api, staf
     deadline = deadline_for(SUBJECT, task.pk)
     assert deadline is not None and deadline.step == "first_check"
     assert deadline.owner == staff["rm"]
-    response = api(staff["rm"]).post(reverse("api-postloan-task-complete", args=[task.pk]), {
-        "findings": "Funds paid to the supplier as planned", "outcome": "positive",
-        "answers": {"use_of_funds": "Yes"}}, format="json")
+    response = api(staff["rm"]).post(
+        reverse("api-postloan-task-complete", args=[task.pk]),
+        {
+            "findings": "Funds paid to the supplier as planned",
+            "outcome": "positive",
+            "answers": {"use_of_funds": "Yes"},
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.data
     assert deadline_for(SUBJECT, task.pk) is None
     assert Deadline.objects.get(pk=deadline.pk).status == "stopped"

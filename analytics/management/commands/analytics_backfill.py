@@ -12,8 +12,11 @@ class Command(BaseCommand):
     help = "Rebuild stage visits from the audit trail and recompute business time."
 
     def add_arguments(self, parser):
-        parser.add_argument("--rebuild", action="store_true",
-                            help="Rebuild every application's visits from its audit trail.")
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="Rebuild every application's visits from its audit trail.",
+        )
         parser.add_argument("--batch-size", type=int, default=1000)
 
     def handle(self, *args, rebuild: bool = False, batch_size: int = 1000, **options):

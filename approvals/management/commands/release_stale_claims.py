@@ -4,8 +4,10 @@ from approvals.services import approvals_sweep
 
 
 class Command(BaseCommand):
-    help = ("Return claimed approval tasks left untouched past the claim timeout to their "
-            "queue, and take fast-track decisions not yet taken.")
+    help = (
+        "Return claimed approval tasks left untouched past the claim timeout to their "
+        "queue, and take fast-track decisions not yet taken."
+    )
 
     def handle(self, *args, **options):
         result = approvals_sweep()

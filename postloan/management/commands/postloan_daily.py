@@ -6,12 +6,18 @@ from postloan.daily import clocks_catch_up, daily_run
 
 
 class Command(BaseCommand):
-    help = ("Recompute days past due, classification floors, due inspections and early "
-            "warnings for every active loan (idempotent; what the daily beat task runs).")
+    help = (
+        "Recompute days past due, classification floors, due inspections and early "
+        "warnings for every active loan (idempotent; what the daily beat task runs)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=date.fromisoformat, default=None,
-                            help="The business date (YYYY-MM-DD); today by default.")
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
+            help="The business date (YYYY-MM-DD); today by default.",
+        )
 
     def handle(self, *args, as_of=None, **options):
         counts = daily_run(as_of=as_of)
