@@ -1004,16 +1004,13 @@ def analytics_scorecard_values(
     def get(name: str) -> dict:
         return computed[name] if name in computed else FIGURES[name](user=user, f=f)
 
-    stages = get("stages")["rows"]
+    per_stage = _stage_totals(user=user, f=f, computed=computed)
     funnel_figure = get("funnel")
     funnel = funnel_figure["summary"]
     disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
     e2e = {r["measure"]: r for r in get("end-to-end")["rows"]}
     portfolio = get("portfolio")["summary"]
-    visits = sum(r["count"] for r in stages)
-    rework = sum(r["rework_count"] for r in stages)
-    deadlines = sum(r["sla_deadlines"] for r in stages)
-    breached = sum(r["sla_breached"] for r in stages)
+    visits, rework, deadlines, breached = (sum(column) for column in zip(*per_stage, strict=True))
     # Distinct applications and staff by grouping (hashed) rather than COUNT(DISTINCT), which
     # sorts every visit of the period.
     visits_qs = _visits(user=user, f=f).order_by()
@@ -1045,6 +1042,27 @@ def analytics_scorecard_values(
         ),
         ScorecardMetric.OVERDUE_TASKS: portfolio["overdue_tasks"],
     }
+
+
+def _stage_totals(*, user, f: Filters, computed: Mapping[str, dict]) -> list[tuple]:
+    """Per stage with visits: (visits, rework visits, SLA deadlines, breached), as the
+    stages figure counts them; from that figure when it was computed, otherwise by one
+    grouping without its histograms (the scorecard on its own reads only these)."""
+    if "stages" in computed:
+        return [
+            (r["count"], r["rework_count"], r["sla_deadlines"], r["sla_breached"])
+            for r in computed["stages"]["rows"]
+        ] or [(0, 0, 0, 0)]
+    sla = _sla_by_stage(user=user, f=f)
+    rows = (
+        _visits(user=user, f=f)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("business_seconds"), rework=_count_where(Q(is_rework=True)))
+    )
+    return [(row["n"], row["rework"], *sla.get(row["stage"], (0, 0))) for row in rows] or [
+        (0, 0, 0, 0)
+    ]
 
 
 def _num(value) -> float | None:
