@@ -17,6 +17,23 @@ def _find(api, user, code):
     )
 
 
+def _file(api, user, company, product):
+    """`user` files a draft for the company (the payload lifecycle.file_draft sends)."""
+    return api(user).post(
+        reverse("api-applications"),
+        {
+            "company": company.pk,
+            "product": product.pk,
+            "amount": "800000.00",
+            "term_months": 12,
+            "interest_rate": "4.350",
+            "repayment_method": "equal_instalments",
+            "guarantee_type": "credit",
+        },
+        format="json",
+    )
+
+
 def test_another_branchs_customer_is_not_shown_by_its_credit_code(
     api, staff, company, other_branch
 ):
@@ -37,19 +54,7 @@ def test_a_company_with_an_application_in_scope_is_shown_to_that_branch(
     api, staff, company, product, other_branch
 ):
     shanghai_rm = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="sam_rm")
-    api(shanghai_rm).post(
-        reverse("api-applications"),
-        {
-            "company": company.pk,
-            "product": product.pk,
-            "amount": "800000.00",
-            "term_months": 12,
-            "interest_rate": "4.350",
-            "repayment_method": "equal_instalments",
-            "guarantee_type": "credit",
-        },
-        format="json",
-    )
+    _file(api, shanghai_rm, company, product)
     assert _find(api, shanghai_rm, company.credit_code).status_code == 200
 
 
@@ -59,34 +64,10 @@ def test_a_duplicate_at_another_branch_is_refused_without_its_reference(
     pk = lifecycle.file_draft(api, staff, company, product)
     reference = api(staff["rm"]).get(reverse("api-application", args=[pk])).data["reference"]
     shanghai_rm = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="sam_rm")
-    response = api(shanghai_rm).post(
-        reverse("api-applications"),
-        {
-            "company": company.pk,
-            "product": product.pk,
-            "amount": "800000.00",
-            "term_months": 12,
-            "interest_rate": "4.350",
-            "repayment_method": "equal_instalments",
-            "guarantee_type": "credit",
-        },
-        format="json",
-    )
+    response = _file(api, shanghai_rm, company, product)
     assert response.status_code == 409 and response.data["code"] == "duplicate_application"
     assert reference not in response.content.decode()
     assert "existing_id" not in response.content.decode()
     # Within the branch, the 409 names the application to open instead.
-    again = api(staff["rm2"]).post(
-        reverse("api-applications"),
-        {
-            "company": company.pk,
-            "product": product.pk,
-            "amount": "800000.00",
-            "term_months": 12,
-            "interest_rate": "4.350",
-            "repayment_method": "equal_instalments",
-            "guarantee_type": "credit",
-        },
-        format="json",
-    )
+    again = _file(api, staff["rm2"], company, product)
     assert again.status_code == 409 and reference in again.content.decode()
