@@ -264,7 +264,10 @@ if REDIS_URL:
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
         "max_retries": 1,
-        "visibility_timeout": 3600,
+        # A task a killed worker held goes back to the queue after this long (acks_late). No
+        # task waits in the broker with a countdown (retries are the sweeps' work), and the
+        # longest task (a PDF) takes seconds: ten minutes, not Celery's default hour.
+        "visibility_timeout": 600,
     }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"

@@ -79,10 +79,15 @@ class NotificationMute(models.Model):
 class EmailDelivery(models.Model):
     """One email to send, rendered when the notification was made (in the recipient's
     language). The row is the truth; the Celery task only tries to send it, and the re-queue
-    sweep retries anything not sent, so a broker outage loses nothing."""
+    sweep retries anything not sent, so a broker outage loses nothing.
+
+    A delivery is claimed ("sending", committed) before the SMTP call and marked sent right
+    after it: a worker killed in between leaves it "sending" until `next_attempt_at`, when it
+    is sent again with the same Message-ID (`message_id`), which a mail server can drop."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed, gave up")
@@ -114,9 +119,15 @@ class EmailDelivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="notif_email_undelivered",
-                condition=models.Q(status__in=["queued", "failed"]),
+                condition=models.Q(status__in=["queued", "failed", "sending"]),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """The same for every attempt: a mail server can drop a repeat."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "loanflow"
+        return f"<loanflow-delivery-{self.pk}@{domain}>"

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 6
 # Deliveries still queued after this long were lost by the broker: the sweep re-queues them.
 REQUEUE_AFTER = timedelta(minutes=2)
+# A delivery claimed for sending this long ago, and not marked since, was held by a worker that
+# died during the SMTP call: it is sent again (same Message-ID).
+SENDING_STALE = timedelta(minutes=10)
 
 
 def user_languages(user_ids) -> dict[int, str]:
@@ -192,43 +196,55 @@ def notification_unmute(*, user, kind: str) -> int:
 
 
 def email_delivery_send(*, delivery_id: int) -> str:
-    """Send one delivery if it is still unsent. The row lock (skip_locked) stops two workers
-    sending the same email at once. Returns the resulting status ("" if not ours)."""
+    """Send one delivery if it is still unsent. It is claimed ("sending", committed) before
+    the SMTP call, so another worker, or this task delivered again by the broker, skips it;
+    the outcome is recorded right after the call. A delivery left "sending" by a worker that
+    died is sent again once its claim is stale (SENDING_STALE), with the same Message-ID.
+    Returns the resulting status ("" if not ours)."""
+    now = timezone.now()
     with transaction.atomic():
         delivery = (
             EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id)
             .filter(
-                pk=delivery_id,
-                status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED],
+                Q(status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED])
+                | Q(status=EmailDelivery.Status.SENDING, next_attempt_at__lte=now)
             )
             .first()
         )
         if delivery is None:
             return ""
         delivery.attempts += 1
-        try:
-            EmailMessage(
-                subject=delivery.subject,
-                body=delivery.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[delivery.to],
-            ).send()
-        except Exception as exc:  # noqa: BLE001 - any SMTP/network error is retried
-            logger.warning("Email %s to %s failed: %s", delivery.pk, delivery.to, exc)
-            delivery.last_error = str(exc)[:2000]
-            if delivery.attempts >= MAX_EMAIL_ATTEMPTS:
-                delivery.status = EmailDelivery.Status.GAVE_UP
-            else:
-                delivery.status = EmailDelivery.Status.FAILED
-                delivery.next_attempt_at = timezone.now() + email_backoff(delivery.attempts)
+        delivery.status = EmailDelivery.Status.SENDING
+        delivery.next_attempt_at = now + SENDING_STALE
+        delivery.save(update_fields=["attempts", "status", "next_attempt_at"])
+    try:
+        EmailMessage(
+            subject=delivery.subject,
+            body=delivery.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.to],
+            headers={"Message-ID": delivery.message_id},
+        ).send()
+    except Exception as exc:  # noqa: BLE001 - any SMTP/network error is retried
+        logger.warning("Email %s to %s failed: %s", delivery.pk, delivery.to, exc)
+        delivery.last_error = str(exc)[:2000]
+        if delivery.attempts >= MAX_EMAIL_ATTEMPTS:
+            delivery.status = EmailDelivery.Status.GAVE_UP
         else:
-            delivery.status = EmailDelivery.Status.SENT
-            delivery.sent_at = timezone.now()
-            delivery.last_error = ""
-        delivery.save(
-            update_fields=["attempts", "status", "last_error", "next_attempt_at", "sent_at"]
-        )
-        return delivery.status
+            delivery.status = EmailDelivery.Status.FAILED
+            delivery.next_attempt_at = timezone.now() + email_backoff(delivery.attempts)
+    else:
+        delivery.status = EmailDelivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.last_error = ""
+    EmailDelivery.objects.filter(pk=delivery.pk, status=EmailDelivery.Status.SENDING).update(
+        status=delivery.status,
+        last_error=delivery.last_error,
+        next_attempt_at=delivery.next_attempt_at,
+        sent_at=delivery.sent_at,
+    )
+    return delivery.status
 
 
 def email_deliveries_send(*, delivery_ids: list[int]) -> int:
@@ -242,14 +258,20 @@ def email_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def email_requeue_undelivered(*, now=None, limit: int = 500) -> int:
-    """Re-queue deliveries the broker lost (queued too long) or due for a retry."""
-    from notifications.tasks import send_email
+def email_requeue_undelivered(*, now=None, limit: int = 10_000, batch: int = 100) -> int:
+    """Re-queue deliveries the broker lost (queued too long), due for a retry, or left
+    "sending" by a worker that died: up to `limit` a run, `batch` to a task, so a backlog
+    after an outage is handed to the workers at once rather than a few hundred a minute."""
+    from notifications.tasks import send_emails
 
     now = now or timezone.now()
     ids = list(
         EmailDelivery.objects.filter(
-            status__in=[EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED],
+            status__in=[
+                EmailDelivery.Status.QUEUED,
+                EmailDelivery.Status.FAILED,
+                EmailDelivery.Status.SENDING,
+            ],
             next_attempt_at__lte=now,
         )
         .exclude(
@@ -261,10 +283,11 @@ def email_requeue_undelivered(*, now=None, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     queued = 0
-    for pk in ids:
-        if not enqueue_now(send_email, pk):
+    for first in range(0, len(ids), batch):
+        chunk = ids[first : first + batch]
+        if not enqueue_now(send_emails, chunk):
             break  # broker still down: stop, the next sweep tries again
-        queued += 1
+        queued += len(chunk)
     return queued
 
 
