@@ -45,7 +45,7 @@ GAUGES = {
         ["document"],
     ),
     "loanflow_email_deliveries_undelivered": (
-        "Notification e-mails not delivered yet (queued, or failed and to retry).",
+        "Notification e-mails not delivered yet (queued, being sent, or failed and to retry).",
         ["status"],
     ),
 }
@@ -142,7 +142,11 @@ class DomainCollector:
     def _emails(self):
         from notifications.models import EmailDelivery
 
-        undelivered = [EmailDelivery.Status.QUEUED, EmailDelivery.Status.FAILED]
+        undelivered = [
+            EmailDelivery.Status.QUEUED,
+            EmailDelivery.Status.SENDING,
+            EmailDelivery.Status.FAILED,
+        ]
         counts = dict(
             EmailDelivery.objects.filter(status__in=undelivered)
             .values_list("status")
