@@ -244,10 +244,6 @@ class ApprovalRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}: {' → '.join(s['code'] for s in self.route)}"
 
-    @property
-    def version_label(self) -> str:
-        return f"v{self.matrix_version.number}" if self.matrix_version_id else _("default")
-
 
 class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     """A step of a route waiting in a role's queue. Its status moves only through the

@@ -155,3 +155,17 @@ def test_the_demo_configuration_is_idempotent_and_limits_every_approver(matrix, 
     ).get().max_amount == Decimal("5000000")
     assert ApproverLimit.objects.filter(user=staff["committee"]).count() == 5
     assert not ApproverLimit.objects.filter(user=staff["rm"]).exists()
+
+
+def test_the_approval_panel_names_the_matrix_version_once(matrix, in_approval, staff):
+    from django.test import Client
+    from django.urls import reverse
+
+    application = in_approval()
+    client = Client()
+    client.force_login(staff["rm"])
+    page = client.get(
+        reverse("application-detail", args=[application.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    panel = page[page.index('id="approval-panel-title"') :].split("</section>", 1)[0]
+    assert panel.count("matrix v1") == 1
