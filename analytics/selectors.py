@@ -1010,7 +1010,9 @@ def analytics_scorecard_values(
     disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
     e2e = {r["measure"]: r for r in get("end-to-end")["rows"]}
     portfolio = get("portfolio")["summary"]
-    visits, rework, deadlines, breached = (sum(column) for column in zip(*per_stage, strict=True))
+    visits, rework, deadlines, breached = [
+        sum(column) for column in zip(*per_stage, strict=True)
+    ] or [0] * 4
     # Distinct applications and staff by grouping (hashed) rather than COUNT(DISTINCT), which
     # sorts every visit of the period.
     visits_qs = _visits(user=user, f=f).order_by()
@@ -1052,7 +1054,7 @@ def _stage_totals(*, user, f: Filters, computed: Mapping[str, dict]) -> list[tup
         return [
             (r["count"], r["rework_count"], r["sla_deadlines"], r["sla_breached"])
             for r in computed["stages"]["rows"]
-        ] or [(0, 0, 0, 0)]
+        ]
     sla = _sla_by_stage(user=user, f=f)
     rows = (
         _visits(user=user, f=f)
@@ -1060,9 +1062,7 @@ def _stage_totals(*, user, f: Filters, computed: Mapping[str, dict]) -> list[tup
         .values("stage")
         .annotate(n=Count("business_seconds"), rework=_count_where(Q(is_rework=True)))
     )
-    return [(row["n"], row["rework"], *sla.get(row["stage"], (0, 0))) for row in rows] or [
-        (0, 0, 0, 0)
-    ]
+    return [(row["n"], row["rework"], *sla.get(row["stage"], (0, 0))) for row in rows]
 
 
 def _num(value) -> float | None:

@@ -320,17 +320,14 @@ def application_create(
     # Serialise filings for one company so two clicks cannot open two applications.
     type(company).objects.select_for_update().filter(pk=company.pk).first()
     existing = open_application_for(company=company, product=product)
-    if (
-        existing
-        and not LoanApplication.objects.filter(application_scope_q(actor), pk=existing.pk).exists()
-    ):
-        # Another branch's application: that there is one, not which.
-        raise Conflict(
-            _("%(company)s already has an open application for this product at another branch.")
-            % {"company": company.name},
-            code="duplicate_application",
-        )
     if existing:
+        if not LoanApplication.objects.filter(application_scope_q(actor), pk=existing.pk).exists():
+            # Another branch's application: that there is one, not which.
+            raise Conflict(
+                _("%(company)s already has an open application for this product at another branch.")
+                % {"company": company.name},
+                code="duplicate_application",
+            )
         raise Conflict(
             _("%(company)s already has an open application for this product (%(ref)s).")
             % {"company": company.name, "ref": existing.reference},

@@ -88,11 +88,14 @@ def _binary(name: str) -> str:
     return path
 
 
-def _sha256(handle) -> tuple[str, int]:
+def _sha256(handle, *, copy_to=None) -> tuple[str, int]:
+    """The SHA-256 and size of what `handle` reads (written to `copy_to` too, if given)."""
     digest, size = hashlib.sha256(), 0
     for chunk in iter(lambda: handle.read(1024 * 1024), b""):
         digest.update(chunk)
         size += len(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
     return digest.hexdigest(), size
 
 
@@ -164,14 +167,9 @@ def backup_create(*, folder: Path, database: Database | None = None) -> dict:
         for name in _stored_names(storage):
             target = folder / "files" / alias / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            size = 0
             with storage.open(name, "rb") as source, target.open("wb") as out:
-                for chunk in iter(lambda: source.read(1024 * 1024), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-            files.append({"store": alias, "name": name, "sha256": digest.hexdigest(), "size": size})
+                sha, size = _sha256(source, copy_to=out)
+            files.append({"store": alias, "name": name, "sha256": sha, "size": size})
     manifest = {
         "format": FORMAT,
         "taken_at": taken_at.astimezone(UTC).isoformat(),

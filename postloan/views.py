@@ -35,10 +35,6 @@ class StaffView(LoginRequiredMixin, View):
             return render(request, "postloan/error.html", {"message": _("Not found.")}, status=404)
 
 
-def _back(request, fallback: str) -> str:
-    return safe_next(request, fallback)
-
-
 def _error(request, exc: DomainError) -> None:
     text = str(exc.message)
     extra = []
@@ -150,7 +146,7 @@ class TaskView(StaffView):
             _error(request, exc)
             return redirect("postloan-task", pk=pk)
         messages.success(request, _("Inspection recorded."))
-        return redirect(_back(request, reverse("postloan-queue")))
+        return redirect(safe_next(request, reverse("postloan-queue")))
 
 
 class AlertView(StaffView):
@@ -183,7 +179,7 @@ class AlertView(StaffView):
                     alert_id=pk, actor=request.user, comment=request.POST.get("comment", "")
                 )
                 messages.success(request, _("Alert closed."))
-                return redirect(_back(request, reverse("postloan-queue")))
+                return redirect(safe_next(request, reverse("postloan-queue")))
             else:
                 raise InvalidInput(_("Unknown action."))
         except DomainError as exc:
@@ -234,7 +230,7 @@ class LoanActionView(StaffView):
             raise
         except DomainError as exc:
             _error(request, exc)
-        return redirect(_back(request, reverse("application-detail", args=[application_id])))
+        return redirect(safe_next(request, reverse("application-detail", args=[application_id])))
 
 
 class ClassificationDecideView(StaffView):
@@ -251,7 +247,7 @@ class ClassificationDecideView(StaffView):
             messages.success(request, _("Decision recorded."))
         except (Forbidden, DomainError) as exc:
             _error(request, exc)
-        return redirect(_back(request, reverse("postloan-queue")))
+        return redirect(safe_next(request, reverse("postloan-queue")))
 
 
 class WriteOffDecideView(StaffView):
@@ -268,7 +264,7 @@ class WriteOffDecideView(StaffView):
             messages.success(request, _("Decision recorded."))
         except DomainError as exc:
             _error(request, exc)
-        return redirect(_back(request, reverse("postloan-queue")))
+        return redirect(safe_next(request, reverse("postloan-queue")))
 
 
 class RepaymentImportView(StaffView):

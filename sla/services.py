@@ -23,6 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -34,7 +35,9 @@ from notifications.services import Message, notify_many
 from org.models import Branch
 from org.roles import Role
 from sla.calendar import add_business_seconds, business_seconds_between, get_calendar
+from sla.checks import calendar_missing_hint, calendar_missing_message
 from sla.models import Deadline, SlaEvent, SlaPolicy, Step
+from sla.selectors import calendar_years_missing
 
 logger = logging.getLogger(__name__)
 
@@ -694,11 +697,6 @@ def calendar_coverage_warn() -> list[tuple[str, int]]:
     each region and year without holiday data, a WARNING in the log and a notice to the
     administrators (in their language, linking to the calendar in the admin). Returns what
     is missing."""
-    from django.utils.functional import lazy
-
-    from sla.checks import calendar_missing_hint, calendar_missing_message
-    from sla.selectors import calendar_years_missing
-
     missing = calendar_years_missing()
     if not missing:
         return []

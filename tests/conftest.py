@@ -31,20 +31,9 @@ def file_stores(settings, tmp_path):
     from django.utils.functional import empty
 
     from common.storage import documents_storage
+    from tests.stores import use_file_stores
 
-    roots = {alias: tmp_path / "stores" / alias for alias in ("default", "documents")}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        **{
-            alias: {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(root), "base_url": None},
-            }
-            for alias, root in roots.items()
-        },
-    }
-    documents_storage._wrapped = empty  # looked up again from the new STORAGES
-    yield roots
+    yield use_file_stores(settings, tmp_path / "stores")
     documents_storage._wrapped = empty
 
 

@@ -10,27 +10,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils.functional import empty
 
 from backups.services import BackupError, Database, backup_restore
-from common.storage import documents_storage
 from tests import lifecycle
+from tests.stores import use_file_stores
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _point_stores_at(settings, root):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        **{
-            alias: {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(root / alias), "base_url": None},
-            }
-            for alias in ("default", "documents")
-        },
-    }
-    documents_storage._wrapped = empty
 
 
 def _counts(database: Database) -> dict[str, int]:
@@ -77,7 +62,7 @@ def test_a_seeded_bank_is_backed_up_and_restored_with_every_row_and_file(
     # Restore into the empty database and empty stores that the settings now name.
     source_name = settings.DATABASES["default"]["NAME"]
     connection.close()
-    _point_stores_at(settings, tmp_path / "restored")
+    use_file_stores(settings, tmp_path / "restored")
     settings.DATABASES["default"]["NAME"] = empty_database.name
     try:
         call_command("restore", str(tmp_path / "backup"), stdout=io.StringIO())
@@ -99,7 +84,7 @@ def test_a_tampered_backup_is_refused_before_anything_is_restored(
     (tmp_path / "backup" / "files" / "documents" / "1" / "id.pdf").write_bytes(b"%PDF forged")
     with pytest.raises(CommandError, match="Checksum mismatch: documents/1/id.pdf"):
         call_command("restore", str(tmp_path / "backup"), "--verify-only")
-    _point_stores_at(settings, tmp_path / "restored")
+    use_file_stores(settings, tmp_path / "restored")
     with pytest.raises(BackupError, match="Checksum mismatch"):
         backup_restore(folder=tmp_path / "backup", database=empty_database)
     assert _counts(empty_database) == {}

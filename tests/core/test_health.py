@@ -54,20 +54,11 @@ def test_readiness_fails_while_a_migration_is_pending(client, monkeypatch):
 
 @pytest.mark.django_db
 def test_readiness_fails_when_the_documents_store_cannot_be_written(client, settings, tmp_path):
-    from django.utils.functional import empty
-
-    from common.storage import documents_storage
+    from tests.stores import use_file_stores
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(blocker / "documents")},
-        },
-    }
-    documents_storage._wrapped = empty
+    use_file_stores(settings, tmp_path / "stores", documents=blocker / "documents")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] != "ok"
