@@ -266,8 +266,13 @@ if REDIS_URL:
         "max_retries": 1,
         # A task a killed worker held goes back to the queue after this long (acks_late). No
         # task waits in the broker with a countdown (retries are the sweeps' work), and the
-        # longest task (a PDF) takes seconds: ten minutes, not Celery's default hour.
-        "visibility_timeout": 600,
+        # longest task (a PDF) takes seconds: ten minutes, not Celery's default hour
+        # (tests/core/test_killed_worker.py measures the redelivery).
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
+        # Workers look for such tasks every 10 s; kombu's default scans only every tenth
+        # look (100 s), measured to leave a killed worker's task waiting a minute more.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
     }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
