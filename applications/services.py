@@ -80,7 +80,9 @@ def application_transition(
     data = dict(data or {})
     refusal: SegregationOfDuties | None = None
     try:
-        with transaction.atomic():
+        # Its own savepoint only when it is its own transaction: a caller that locked the
+        # application (`locked`) lets any failure here roll back its whole transaction.
+        with transaction.atomic(savepoint=locked is None):
             if locked is not None:
                 if locked.pk != application_id or connection.get_autocommit():
                     raise ValueError("`locked` is the application, locked in this transaction")
@@ -154,7 +156,8 @@ def application_transition(
                 data=data,
             )
     except SegregationOfDuties as exc:
-        if exc is refusal:
+        # (A caller that locked the application records its own refusals, after its rollback.)
+        if exc is refusal and locked is None:
             application = LoanApplication.objects.get(pk=application_id)
             audit_refusal(
                 action=transition,

@@ -40,9 +40,9 @@ def _conditions_of(application) -> list[dict]:
 
 
 def offer_create(*, application: LoanApplication) -> Offer:
-    """Snapshot the approved terms into an offer (inside the approval's transaction) and
-    render its PDF after commit. Idempotent: an application has one offer (its one-to-one
-    key); a second call returns it."""
+    """Snapshot the approved terms into an offer (inside the approval's transaction, the
+    application locked) and render its PDF after commit. Idempotent: an application has one
+    offer (its one-to-one key); a second call returns it."""
     try:
         rows = build_schedule(
             amount=application.amount,
@@ -54,23 +54,22 @@ def offer_create(*, application: LoanApplication) -> Offer:
     except ValueError:  # never let odd terms block the approval itself
         logger.warning("No indicative schedule for %s", application.reference)
         rows = []
-    # get_or_create inserts in a savepoint: an offer committed meanwhile by a concurrent
-    # approval (the one-to-one key) is read back, and the caller's transaction goes on.
-    offer, created = Offer.objects.get_or_create(
-        application=application,
-        defaults={
-            "amount": application.amount,
-            "currency": application.currency,
-            "interest_rate": application.interest_rate,
-            "term_months": application.term_months,
-            "repayment_method": application.repayment_method,
-            "language": application.language or "zh-hans",
-            "conditions": lambda: _conditions_of(application),
-            "schedule": [row.as_dict() for row in rows],
-        },
-    )
-    if not created:
+    # The approval holds the application's row lock: no other transaction creates its offer
+    # meanwhile, so no savepoint guards the insert (the one-to-one key still would refuse it).
+    offer = Offer.objects.filter(application=application).first()
+    if offer is not None:
         return offer
+    offer = Offer.objects.create(
+        application=application,
+        amount=application.amount,
+        currency=application.currency,
+        interest_rate=application.interest_rate,
+        term_months=application.term_months,
+        repayment_method=application.repayment_method,
+        language=application.language or "zh-hans",
+        conditions=_conditions_of(application),
+        schedule=[row.as_dict() for row in rows],
+    )
     audit_record(
         action="offer_created",
         actor=None,

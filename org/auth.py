@@ -1,7 +1,9 @@
-"""Authentication that loads, with the user, what every scoped request reads next: the staff
-profile and its branch, or the applicant profile (one query, select_related). The roles and the
-branch subtree are read once per request when first asked for (org.roles.roles_of,
-org.selectors.branch_scope_ids) and kept on the user."""
+"""Authentication that loads, with the user, what every scoped request reads next, in one
+query: the staff profile and its branch, or the applicant profile (select_related), the roles
+with their groups' permissions (org.roles.role_grant_rows) and the branch subtree
+(org.selectors.branch_subtree_column), kept on the user for the request. The permission rules
+and scopes read them from there (org.roles.roles_of, org.selectors.branch_scope_ids), and read
+them themselves for a user loaded any other way."""
 
 import ipaddress
 
@@ -11,6 +13,9 @@ from django.contrib.auth.backends import ModelBackend
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.authtoken.models import Token
+
+from org.roles import remember_role_grants, role_grant_rows
+from org.selectors import branch_subtree_column, remember_branch_subtree
 
 # What a scoped request reads after the user: their profiles and the staff member's branch.
 USER_RELATED = ("staff_profile__branch", "applicant_profile")
@@ -23,13 +28,15 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key):
         try:
-            token = Token.objects.select_related(
-                *(f"user__{related}" for related in USER_RELATED)
+            token = _with_access(
+                Token.objects.select_related(*(f"user__{related}" for related in USER_RELATED)),
+                user="user",
             ).get(key=key)
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        _remember_access(token.user, token)
         return (token.user, token)
 
 
@@ -38,10 +45,32 @@ class ProfileModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         try:
-            user = get_user_model().objects.select_related(*USER_RELATED).get(pk=user_id)
+            user = _with_access(
+                get_user_model().objects.select_related(*USER_RELATED), user=None
+            ).get(pk=user_id)
         except (get_user_model().DoesNotExist, TypeError, ValueError):
             return None
+        _remember_access(user, user)
         return user if self.user_can_authenticate(user) else None
+
+
+def _with_access(queryset, *, user: str | None):
+    """`queryset` (of tokens or of users: `user` is the path to the user, None for the user
+    itself) with the user's role grants and branch subtree as two array columns."""
+    prefix = f"{user}__" if user else ""
+    return queryset.annotate(
+        loanflow_role_grants=role_grant_rows(f"{prefix}pk" if user else "pk"),
+        loanflow_branch_subtree=branch_subtree_column(f"{prefix}staff_profile__branch__path"),
+    )
+
+
+def _remember_access(user, row) -> None:
+    remember_role_grants(
+        user,
+        [(g["role"], g["app_label"], g["codename"]) for g in row.loanflow_role_grants],
+    )
+    if getattr(user, "staff_profile", None) is not None:
+        remember_branch_subtree(user, row.loanflow_branch_subtree)
 
 
 def client_address(request) -> str | None:

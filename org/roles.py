@@ -4,7 +4,10 @@ Role checks deliberately ignore `is_superuser`: a superuser gets no bypass of ro
 segregation of duties. Administrators configure the system; they do not take credit decisions.
 """
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
 from django.utils.translation import gettext_lazy as _
 
 
@@ -86,18 +89,42 @@ def role_grants(user) -> dict[str, frozenset[str]]:
         return {}
     # getattr, not user.__dict__: request.user is a SimpleLazyObject.
     if getattr(user, "_loanflow_roles", None) is None:
-        grants: dict[str, set[str]] = {}
-        rows = user.groups.values_list(
-            "name", "permissions__content_type__app_label", "permissions__codename"
+        remember_role_grants(
+            user,
+            user.groups.values_list(
+                "name", "permissions__content_type__app_label", "permissions__codename"
+            ),
         )
-        for role, app_label, codename in rows:
-            perms = grants.setdefault(role, set())
-            if codename is not None:
-                perms.add(f"{app_label}.{codename}")
-        user._loanflow_role_grants = {role: frozenset(perms) for role, perms in grants.items()}
-        user._loanflow_roles = frozenset(grants)
-        user._loanflow_role_perms = frozenset().union(*grants.values())
     return user._loanflow_role_grants
+
+
+def role_grant_rows(user_ref: str) -> ArraySubquery:
+    """The user's (role, app label, codename) rows as one array column of the query that
+    reads the user (org.auth): what role_grants would read next, in the same statement."""
+    from django.contrib.auth.models import Group
+
+    return ArraySubquery(
+        Group.objects.filter(user=OuterRef(user_ref)).values(
+            row=JSONObject(
+                role="name",
+                app_label="permissions__content_type__app_label",
+                codename="permissions__codename",
+            )
+        )
+    )
+
+
+def remember_role_grants(user, rows) -> None:
+    """Keep the user's roles and their groups' permissions on the user for the request, from
+    (role, app label, codename) rows, codename None for a group without permissions."""
+    grants: dict[str, set[str]] = {}
+    for role, app_label, codename in rows:
+        perms = grants.setdefault(role, set())
+        if codename is not None:
+            perms.add(f"{app_label}.{codename}")
+    user._loanflow_role_grants = {role: frozenset(perms) for role, perms in grants.items()}
+    user._loanflow_roles = frozenset(grants)
+    user._loanflow_role_perms = frozenset().union(*grants.values())
 
 
 def roles_of(user) -> frozenset[str]:

@@ -1,4 +1,5 @@
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, QuerySet
 
 from org.models import Branch
 from org.roles import STAFF_ROLES, roles_of
@@ -15,7 +16,23 @@ def is_staff_member(user) -> bool:
 
 def branch_subtree_ids(branch: Branch) -> list[int]:
     """The ids of the branch and the branches below it (one query)."""
-    return list(Branch.objects.filter(path__startswith=branch.path).values_list("id", flat=True))
+    return list(_subtree(branch.path).values_list("id", flat=True))
+
+
+def _subtree(path) -> QuerySet[Branch]:
+    return Branch.objects.filter(path__startswith=path)
+
+
+def branch_subtree_column(path_ref: str) -> ArraySubquery:
+    """branch_subtree_ids as one array column of the query that reads the user (org.auth),
+    for the staff branch whose path is `path_ref` in that query."""
+    return ArraySubquery(_subtree(OuterRef(path_ref)).values("id"))
+
+
+def remember_branch_subtree(user, ids: list[int] | None) -> None:
+    """Keep the subtree of the user's branch, read with the user, for branch_scope_ids."""
+    if ids is not None:
+        user._loanflow_branch_ids = ids
 
 
 def branch_scope_ids(user) -> list[int] | None:
