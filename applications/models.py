@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import (
     RETURN_VALUE,
@@ -61,6 +61,13 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (the Chinese name when there is one)."""
+        if translation.get_language().startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name
 
     def save(self, *args, **kwargs):
         # Any change of the terms is a new version; filed applications keep their snapshot.

@@ -35,10 +35,9 @@ from applications.services import (
 from audit.selectors import application_timeline
 from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
-from org.models import Branch
 from org.permissions import has_role_perm
 from org.roles import Role, roles_of
-from org.selectors import is_staff_member, staff_branch
+from org.selectors import branches_in_scope, is_staff_member
 
 PAGE_SIZE = 25
 
@@ -161,16 +160,6 @@ class StaffRequiredMixin(LoginRequiredMixin):
                 return redirect("portal-home")
             raise Http404
         return super().dispatch(request, *args, **kwargs)
-
-
-def branches_in_scope(user):
-    own = staff_branch(user)
-    if own is None:
-        return Branch.objects.none()
-    qs = Branch.objects.all()
-    if not own.is_head_office:
-        qs = qs.filter(path__startswith=own.path)
-    return qs.order_by("path")
 
 
 class ApplicationListView(StaffRequiredMixin, View):

@@ -7,12 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from applications.models import Product
 from approvals import selectors, services
 from approvals.api import QueuePaginator
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from common.errors import DomainError
 from org.roles import Role, has_role
+from org.selectors import branches_in_scope
 
 
 @login_required
@@ -38,6 +40,8 @@ def queue_page(request):
             "now": now,
             "querystring": query.urlencode(),
             "grades": ["A", "B", "C", "D", "E"],
+            "products": Product.objects.order_by("code"),
+            "branches": branches_in_scope(request.user),
             "role_labels": dict(Role.choices),
         },
     )

@@ -64,6 +64,11 @@ def branch_scope_q(user, *, field: str = "branch") -> Q:
     return Q(**{f"{field}__in": ids})
 
 
+def branches_in_scope(user) -> QuerySet[Branch]:
+    """The branches the user's scope covers, in tree order (the filters' choices)."""
+    return Branch.objects.filter(branch_scope_q(user, field="id")).order_by("path")
+
+
 def user_sees_branch(user, branch: Branch) -> bool:
     own = staff_branch(user)
     return bool(own and is_staff_member(user) and own.contains(branch))

@@ -444,3 +444,22 @@ def test_head_offices_counts_are_shared_a_few_seconds_and_its_own_claims_counted
     assert counts() == [
         {"role": "credit_reviewer", "total": 2, "open": 1, "claimed": 1, "mine": 1, "overdue": 0}
     ]
+
+
+def test_the_queue_page_offers_products_and_branches_by_name_within_the_users_scope(
+    matrix, in_approval, staff, client, other_branch, branch
+):
+    application = in_approval()
+    product = application.product
+    product.name_zh = "设备贷"
+    product.save(update_fields=["name_zh"])
+    client.force_login(staff["reviewer"])
+    page = client.get(reverse("approvals-queue"), {"product": product.pk}).content.decode()
+    branch_select = page.split('<select name="branch">')[1].split("</select>")[0]
+    # The reviewer's own branch by name; another branch, outside the scope, is not offered.
+    assert re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', branch_select) == [
+        (str(branch.pk), branch.name)
+    ]
+    assert f'<option value="{product.pk}" selected>{product.code} {product.name}</option>' in page
+    page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert f"{product.code} 设备贷" in page.content.decode()
