@@ -75,7 +75,8 @@ def _may_edit_materials(user, application: LoanApplication) -> bool:
     )
 
 
-def _may_review(user) -> bool:
+def may_review_documents(user) -> bool:
+    """Bank staff who may ask the applicant for information review their documents."""
     return is_staff_member(user) and has_role_perm(user, "applications.request_information")
 
 
@@ -498,7 +499,7 @@ def document_review(
     *, actor, application_id: int, document_id: int, decision: str, reason: str = ""
 ) -> Document:
     application = application_get(user=actor, pk=application_id, for_update=True)
-    if not _may_review(actor):
+    if not may_review_documents(actor):
         raise Forbidden(_("Only bank staff review documents."))
     document = (
         Document.objects.select_for_update().filter(application=application, pk=document_id).first()
@@ -519,7 +520,13 @@ def document_review(
                 ]
             }
         )
-    document.status = Document.Status.ACCEPTED if decision == "accept" else Document.Status.REJECTED
+    status = Document.Status.ACCEPTED if decision == "accept" else Document.Status.REJECTED
+    if document.status == status:
+        raise Conflict(
+            _("This document is already %(status)s.") % {"status": document.get_status_display()},
+            code="already_reviewed",
+        )
+    document.status = status
     document.review_reason = reason.strip()
     document.reviewed_by = actor
     document.reviewed_at = timezone.now()
@@ -559,7 +566,7 @@ def info_request_create(
     """Ask the applicant for documents or answers. The application waits (info_requested)
     and returns to its stage when everything is answered."""
     application = application_get(user=actor, pk=application_id, for_update=True)
-    if not _may_review(actor):
+    if not may_review_documents(actor):
         raise Forbidden(_("Only bank staff request information."))
     if not items:
         raise InvalidInput(details={"items": [_("Add at least one item.")]})
@@ -701,7 +708,7 @@ def info_request_answer(*, actor, application_id: int, request_id: int, answer: 
 @transaction.atomic
 def info_request_cancel(*, actor, application_id: int, request_id: int) -> InfoRequest:
     application = application_get(user=actor, pk=application_id, for_update=True)
-    if not _may_review(actor):
+    if not may_review_documents(actor):
         raise Forbidden()
     updated = InfoRequest.objects.filter(
         application=application, pk=request_id, status=InfoRequest.Status.OPEN

@@ -581,4 +581,5 @@ def panel_context(application, user) -> dict:
         "info_requests": selectors.info_request_list(application=application),
         "todo": selectors.applicant_todo(application=application),
         "document_types": DocumentType.objects.all(),
+        "may_review": services.may_review_documents(user),
     }

@@ -167,3 +167,37 @@ def test_lists_cost_the_same_queries_whatever_their_length(
     for url in urls:
         with django_assert_max_num_queries(before[url]):
             client.get(url, {"history": "1"})
+
+
+def test_a_document_is_accepted_once_and_the_panel_offers_only_the_actions_left(
+    api, staff, submitted
+):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from audit.models import AuditEvent
+
+    doc = Document.objects.get(application_id=submitted)
+    client = api(staff["rm"])
+    url = reverse("api-document-review", args=[submitted, doc.pk])
+
+    def panel(user):
+        request = RequestFactory().get(f"/applications/{submitted}/")
+        request.user = user
+        application = LoanApplication.objects.get(pk=submitted)
+        return render_to_string(
+            "intake/application_panel.html",
+            {"application": application, "user": user},
+            request=request,
+        )
+
+    assert 'value="accept"' in panel(staff["rm"]) and 'value="reject"' in panel(staff["rm"])
+    assert client.post(url, {"decision": "accept"}, format="json").status_code == 200
+    again = client.post(url, {"decision": "accept"}, format="json")
+    assert again.status_code == 409 and again.data["code"] == "already_reviewed"
+    assert (
+        AuditEvent.objects.filter(application_id=submitted, action="document_accept").count() == 1
+    )
+    # Accepted: only a rejection is left to offer; to a risk officer, who may not review, nothing.
+    assert 'value="accept"' not in panel(staff["rm"]) and 'value="reject"' in panel(staff["rm"])
+    assert 'name="action"' not in panel(staff["risk"]).split("Pre-screen")[0]
