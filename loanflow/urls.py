@@ -2,7 +2,10 @@
 project itself serves only the admin, i18n, authentication tokens, the schema, health and metrics."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from loanflow.health import HealthApi
@@ -24,6 +27,12 @@ APPS = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for it whatever the pages' <link rel="icon"> says.
+    # (Resolved at the first request: the static files' manifest may not be there at import.)
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("loanflow/favicon.svg"), permanent=True),
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/health/", HealthApi.as_view(), name="api-health"),
     path("metrics", metrics_view, name="metrics"),

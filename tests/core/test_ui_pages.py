@@ -269,3 +269,12 @@ def test_the_language_switch_renders_the_page_in_chinese(client, staff):
     response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}, follow=True)
     assert response.status_code == 200
     assert "我的工作" in response.content.decode()
+
+
+def test_the_favicon_is_found_and_the_bell_is_drawn_without_an_emoji_font(client, staff):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("loanflow/favicon.svg")
+    client.force_login(staff["rm"])
+    page = client.get("/").content.decode()
+    assert 'rel="icon"' in page and "loanflow/favicon.svg" in page
+    assert 'class="bell-icon"' in page and "&#128276;" not in page
