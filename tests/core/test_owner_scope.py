@@ -233,7 +233,7 @@ def test_an_owner_reaches_only_their_own_endpoints_and_every_internal_one_answer
         "GET /api/v1/postloan/loans/{application_id}/",
         "GET /api/v1/disbursement/{pk}/",
         "GET /api/v1/applications/{pk}/documents/",
-        "POST /api/v1/disbursement/{pk}/offer/accept/",
+        "POST /api/v1/disbursement/{pk}/contract/",
         "POST /api/v1/postloan/daily-job/",
     ):
         assert internal in refused
