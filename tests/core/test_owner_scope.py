@@ -465,3 +465,38 @@ def test_an_owner_posting_to_a_staff_page_is_refused(client, disbursed, owner):
     assert response.status_code == 403
     response = client.post(reverse("postloan-import"))
     assert response.status_code == 403
+
+
+def test_the_portal_page_and_the_api_give_the_owner_the_same_decision_and_repayments(
+    api, client, disbursed, owner, staff, company
+):
+    from approvals.models import DeclineReason
+    from tests.factories import ApplicationFactory
+
+    DeclineReason.objects.create(
+        code="thin_cash_flow",
+        label="Cash flow below the policy's cover (staff)",
+        applicant_text="Your cash flow does not yet cover the repayments.",
+    )
+    declined = ApplicationFactory(
+        company=company,
+        status="declined",
+        filed_by=staff["rm"],
+        decline_reasons=["thin_cash_flow"],
+    )
+    client.force_login(owner)
+    page = client.get(reverse("portal-application", args=[declined.pk])).content.decode()
+    data = api(owner).get(reverse("api-portal-application", args=[declined.pk])).data
+    assert data["decline_reasons"] == ["Your cash flow does not yet cover the repayments."]
+    assert 'id="decision"' in page and data["decline_reasons"][0] in page
+    assert "policy's cover" not in page and "policy's cover" not in json.dumps(data)
+
+    page = client.get(reverse("portal-application", args=[disbursed.pk])).content.decode()
+    repayments = (
+        api(owner).get(reverse("api-portal-application", args=[disbursed.pk])).data["repayments"]
+    )
+    assert 'id="repayments"' in page
+    assert [(r["value_date"], r["amount"]) for r in repayments] == [
+        (date.today().isoformat(), "1000.00")
+    ]
+    assert date.today().isoformat() in page.split('id="repayments"')[1]
