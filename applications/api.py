@@ -30,6 +30,7 @@ from audit.selectors import application_timeline
 from common.api import ChoiceLabelField
 from common.errors import Forbidden, NotFound
 from customers.models import Company
+from org.permissions import OpenToOwners
 from org.roles import roles_of
 
 
@@ -261,8 +262,8 @@ class ApplicationTimelineApi(APIView):
     @extend_schema(responses=TimelineEventSerializer(many=True))
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        staff = bool(roles_of(request.user) - {"applicant"})
-        events = application_timeline(application=application, include_refusals=staff)
+        # Staff only (owners read the plain-language events of /api/v1/portal/).
+        events = application_timeline(application=application, include_refusals=True)
         return Response(TimelineEventSerializer(events, many=True).data)
 
 
@@ -334,6 +335,8 @@ class MeSerializer(serializers.Serializer):
 
 class MeApi(APIView):
     """Who am I: roles, branch (staff) or company (SME owner)."""
+
+    permission_classes = [OpenToOwners]
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):

@@ -3,7 +3,7 @@ from django.db.models import Q, QuerySet
 from applications.models import LoanApplication
 from common.errors import NotFound
 from org.roles import Role, has_role
-from org.selectors import branch_scope_q, is_staff_member
+from org.selectors import branch_scope_q, is_sme_owner, is_staff_member
 
 
 def applicant_company_id(user) -> int | None:
@@ -11,6 +11,11 @@ def applicant_company_id(user) -> int | None:
     if profile is None or not has_role(user, Role.APPLICANT):
         return None
     return profile.company_id
+
+
+def is_portal_user(user) -> bool:
+    """An SME owner with a company: the portal is their whole product."""
+    return is_sme_owner(user) and applicant_company_id(user) is not None
 
 
 def application_scope_q(user, *, prefix: str = "") -> Q:

@@ -24,7 +24,11 @@ from django.views.generic import TemplateView
 from applications.filters import ApplicationFilter
 from applications.labels import action_label
 from applications.models import GuaranteeType, LoanApplication, Product, RepaymentMethod, Status
-from applications.selectors import applicant_company_id, application_get, application_list
+from applications.selectors import (
+    application_get,
+    application_list,
+    is_portal_user,
+)
 from applications.services import (
     INTERNAL_TRANSITIONS,
     TRANSITION_NAMES,
@@ -35,6 +39,7 @@ from applications.services import (
 from audit.selectors import application_timeline
 from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
+from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, roles_of
 from org.selectors import branches_in_scope, is_staff_member
@@ -50,11 +55,7 @@ RM_ACTION_STATUSES = (
 )
 
 
-def is_portal_user(user) -> bool:
-    """An SME owner with no staff role: the portal is their whole product."""
-    return applicant_company_id(user) is not None and not is_staff_member(user)
-
-
+@open_to_owners
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -65,6 +66,7 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
+@open_to_owners
 class LogoutView(auth_views.LogoutView):
     pass
 

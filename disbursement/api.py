@@ -12,7 +12,6 @@ from applications.selectors import application_get
 from common.errors import NotFound
 from disbursement import selectors, services
 from disbursement.models import Contract, Disbursement, Offer
-from org.selectors import is_staff_member
 
 
 def _name(user) -> str:
@@ -148,26 +147,26 @@ class OverviewOutput(serializers.Serializer):
     schedule = ScheduleOutput()
 
 
-def _overview(application, *, staff: bool) -> dict:
+def _overview(application) -> dict:
     return {
         "application_id": application.pk,
         "status": application.status,
         "offer": selectors.offer_for(application),
         "contract": selectors.contract_for(application),
         "conditions": selectors.conditions_for(application),
-        "disbursement": selectors.disbursement_for(application) if staff else None,
+        "disbursement": selectors.disbursement_for(application),
         "schedule": _schedule_payload(application),
     }
 
 
 class OverviewApi(APIView):
     """Offer, contract, conditions precedent, disbursement and schedule of one application
-    (staff in scope and the applicant's owners; others 404)."""
+    (staff in scope; others 404). Owners read theirs at /api/v1/portal/applications/{id}/."""
 
     @extend_schema(responses=OverviewOutput, operation_id="disbursement_overview")
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
-        data = _overview(application, staff=is_staff_member(request.user))
+        data = _overview(application)
         return Response(OverviewOutput(data).data)
 
 
@@ -200,15 +199,6 @@ class OfferRetryApi(APIView):
     def post(self, request, pk: int):
         offer = services.offer_retry_render(application_id=pk, actor=request.user)
         return Response(OfferOutput(offer).data)
-
-
-class OfferAcceptApi(APIView):
-    """The applicant accepts the offer: the contract is signed (→ contract_signed)."""
-
-    @extend_schema(request=None, responses=ContractOutput, operation_id="disbursement_offer_accept")
-    def post(self, request, pk: int):
-        contract = services.offer_accept(application_id=pk, actor=request.user)
-        return Response(ContractOutput(contract).data)
 
 
 class ContractRecordApi(APIView):

@@ -4,16 +4,43 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from applications.models import LoanApplication
+from applications.models import LoanApplication, Status
 from applications.selectors import application_scope_q
 from approvals.models import ApprovalCondition
 from disbursement.models import Contract, Disbursement, Instalment, Offer
+from org.roles import Role, has_role
 
 ZERO = Decimal("0.00")
 
 
 def offer_for(application) -> Offer | None:
     return Offer.objects.defer("pdf").filter(application=application).first()
+
+
+# From approval on, the owner sees their offer, contract and schedule.
+OFFER_STATUSES = (
+    Status.APPROVED,
+    Status.CONTRACT_SIGNED,
+    Status.DISBURSED,
+    Status.CLOSED,
+    Status.WRITTEN_OFF,
+)
+
+
+def offer_stage_reached(application) -> bool:
+    """The application has an offer to show its owner (approved or later)."""
+    return application.status in OFFER_STATUSES
+
+
+def offer_can_be_accepted(*, application, offer: Offer | None, user) -> bool:
+    """The owner may accept the offer: the application is approved and the offer not yet
+    accepted (accepting signs the contract)."""
+    return (
+        application.status == Status.APPROVED
+        and offer is not None
+        and offer.accepted_at is None
+        and has_role(user, Role.APPLICANT)
+    )
 
 
 def contract_for(application) -> Contract | None:

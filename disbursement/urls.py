@@ -62,11 +62,6 @@ api_urlpatterns: list = [
         name="api-disbursement-offer-retry",
     ),
     path(
-        "disbursement/<int:pk>/offer/accept/",
-        api.OfferAcceptApi.as_view(),
-        name="api-disbursement-offer-accept",
-    ),
-    path(
         "disbursement/<int:pk>/contract/",
         api.ContractRecordApi.as_view(),
         name="api-disbursement-contract",

@@ -19,6 +19,7 @@ from common.errors import DomainError, InvalidInput, NotFound
 from common.http import safe_next
 from disbursement import selectors, services
 from disbursement.models import Disbursement, Offer
+from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, has_role
 from org.selectors import is_staff_member
@@ -45,11 +46,8 @@ def panel_context(request, application) -> dict:
         "rows": rows,
         "fixed": fixed,
         "totals": selectors.schedule_totals(rows) if rows else None,
-        "can_accept": (
-            status == "approved"
-            and offer is not None
-            and offer.accepted_at is None
-            and has_role(user, Role.APPLICANT)
+        "can_accept": selectors.offer_can_be_accepted(
+            application=application, offer=offer, user=user
         ),
         "can_record_contract": (
             status == "approved" and staff and has_role_perm(user, "applications.record_contract")
@@ -148,6 +146,7 @@ def _decimal(value: str, field: str) -> Decimal:
         raise InvalidInput(details={field: [_("Enter an amount.")]}) from None
 
 
+@open_to_owners
 class OfferAcceptView(_ActionView):
     @property
     def success_message(self):
@@ -226,6 +225,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+@open_to_owners
 class OfferPdfView(LoginRequiredMixin, View):
     def get(self, request, pk: int):
         try:
@@ -238,6 +238,7 @@ class OfferPdfView(LoginRequiredMixin, View):
         return _pdf(bytes(offer.pdf), f"offer-{application.reference}.pdf")
 
 
+@open_to_owners
 class SchedulePdfView(LoginRequiredMixin, View):
     def get(self, request, pk: int):
         from disbursement.pdf import render_schedule

@@ -12,8 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from applications.api import ApplicationDetailSerializer
-from applications.models import GuaranteeType, Product, RepaymentMethod
+from applications.models import Product
 from applications.selectors import application_get
 from common.errors import NotFound
 from customers.models import Company
@@ -518,49 +517,3 @@ class InfoRequestCancelApi(APIView):
             actor=request.user, application_id=pk, request_id=request_id
         )
         return Response(IntakeInfoRequestOutput(item).data)
-
-
-# --- Online applications ----------------------------------------------------------------------
-
-
-class OnlineApplicationApi(APIView):
-    """An SME owner applies online (7x24): a draft, assigned to a relationship manager."""
-
-    class IntakeOnlineApplicationInput(serializers.Serializer):
-        product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
-        amount = serializers.DecimalField(
-            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-        )
-        term_months = serializers.IntegerField(min_value=1, max_value=600)
-        repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
-        guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices)
-        purpose = serializers.CharField(
-            max_length=2000, required=False, allow_blank=True, default=""
-        )
-        contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-        contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-        contact_email = serializers.EmailField(required=False, allow_blank=True)
-        address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-        employees = serializers.IntegerField(min_value=0, required=False)
-
-    @extend_schema(
-        request=IntakeOnlineApplicationInput, responses={201: ApplicationDetailSerializer}
-    )
-    def post(self, request):
-        serializer = self.IntakeOnlineApplicationInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        company_changes = {
-            key: data.pop(key) for key in services.ONLINE_COMPANY_FIELDS if key in data
-        }
-        application = services.application_apply_online(
-            actor=request.user,
-            company_changes=company_changes,
-            language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
-            **data,
-        )
-        application = application_get(user=request.user, pk=application.pk)
-        return Response(
-            ApplicationDetailSerializer(application, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
-        )

@@ -46,7 +46,6 @@ api_urlpatterns = [
         api.CompanyFindOrCreateApi.as_view(),
         name="api-company-find-or-create",
     ),
-    path("portal/applications/", api.OnlineApplicationApi.as_view(), name="api-online-application"),
     path(f"{_app}guarantors/", api.GuarantorListApi.as_view(), name="api-guarantors"),
     path(
         f"{_app}guarantors/<int:item_id>/", api.GuarantorDetailApi.as_view(), name="api-guarantor"

@@ -23,6 +23,7 @@ from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import Collateral, DocumentType, Guarantor, InfoRequest
+from org.audience import open_to_owners
 from org.selectors import is_staff_member
 
 
@@ -412,6 +413,7 @@ class StaffActionView(StaffRequiredMixin, View):
         return redirect(safe_next(request, reverse("application-detail", args=[pk])))
 
 
+@open_to_owners
 class DocumentDownloadView(LoginRequiredMixin, View):
     def get(self, request, pk: int, doc_id: int):
         try:
@@ -445,6 +447,7 @@ class PortalMixin:
         return context
 
 
+@open_to_owners
 class ProductListView(PortalMixin, TemplateView):
     """Public: the products and their materials checklists, before anyone applies."""
 
@@ -456,6 +459,7 @@ class ProductListView(PortalMixin, TemplateView):
         return context
 
 
+@open_to_owners
 class ProductDetailView(PortalMixin, TemplateView):
     template_name = "intake/portal_product.html"
 
@@ -478,6 +482,7 @@ class ApplicantRequiredMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+@open_to_owners
 class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
     template_name = "intake/portal_apply.html"
 
@@ -524,6 +529,7 @@ class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form, existing_url=existing_url))
 
 
+@open_to_owners
 class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
     """The owner's page for one application: status, what is still needed, uploads."""
 

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # An SME owner reaches only the pages opened to owners (org/audience.py).
+    "org.audience.OwnersStayInThePortalMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, nearest the views: a view that finds the database or Redis gone answers 503.
     "common.unavailable.DependencyUnavailableMiddleware",
@@ -390,7 +392,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "org.auth.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint is internal to the bank unless it opens itself to SME owners
+    # (org.permissions: StaffOnly, OwnersOnly, OpenToOwners).
+    "DEFAULT_PERMISSION_CLASSES": ["org.permissions.StaffOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
@@ -410,6 +414,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {
+            "name": "portal",
+            "description": "For SME owners (the applicant role) only: their own company's "
+            "applications as the portal shows them, in plain language, and the portal's "
+            "actions. Every other endpoint except me/ and notifications/ is internal to the "
+            "bank and answers an owner 403.",
+        },
+    ],
     "ENUM_NAME_OVERRIDES": {
         # applications
         "ApplicationStatusEnum": "applications.models.Status",

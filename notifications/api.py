@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from notifications import selectors, services
 from notifications.filters import NotificationFilter
 from notifications.models import Kind, Notification
+from org.permissions import OpenToOwners
 
 _COUNT = inline_serializer("NotificationUnreadCount", {"unread": serializers.IntegerField()})
 _UPDATED = inline_serializer("NotificationsUpdated", {"updated": serializers.IntegerField()})
@@ -21,6 +22,8 @@ _MUTED = inline_serializer(
 
 class NotificationListApi(ListAPIView):
     """The user's notifications, newest first; `unread=1`: the unread ones only."""
+
+    permission_classes = [OpenToOwners]
 
     queryset = Notification.objects.none()  # for the schema; get_queryset() is the user's
     filterset_class = NotificationFilter
@@ -67,12 +70,16 @@ class NotificationListApi(ListAPIView):
 
 
 class NotificationUnreadCountApi(APIView):
+    permission_classes = [OpenToOwners]
+
     @extend_schema(responses=_COUNT)
     def get(self, request):
         return Response({"unread": selectors.notification_unread_count(user=request.user)})
 
 
 class NotificationReadApi(APIView):
+    permission_classes = [OpenToOwners]
+
     @extend_schema(request=None, responses=_UPDATED)
     def post(self, request, pk: int):
         return Response(
@@ -81,12 +88,16 @@ class NotificationReadApi(APIView):
 
 
 class NotificationReadAllApi(APIView):
+    permission_classes = [OpenToOwners]
+
     @extend_schema(request=None, responses=_UPDATED)
     def post(self, request):
         return Response({"updated": services.notification_mark_all_read(user=request.user)})
 
 
 class NotificationMuteApi(APIView):
+    permission_classes = [OpenToOwners]
+
     @extend_schema_serializer(component_name="NotificationMuteInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Kind.choices)

@@ -11,6 +11,7 @@ from common.http import safe_next
 from notifications import selectors, services
 from notifications.filters import NotificationFilter
 from notifications.models import UNMUTABLE_KINDS, Kind
+from org.audience import open_to_owners
 
 
 def _base_template(user) -> str:
@@ -19,6 +20,7 @@ def _base_template(user) -> str:
     return "base.html" if is_staff_member(user) else "portal/base.html"
 
 
+@open_to_owners
 class NotificationListView(LoginRequiredMixin, TemplateView):
     template_name = "notifications/list.html"
 
@@ -48,18 +50,21 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
         return context
 
 
+@open_to_owners
 class NotificationReadView(LoginRequiredMixin, View):
     def post(self, request, pk: int):
         services.notification_mark_read(user=request.user, notification_id=pk)
         return redirect(safe_next(request, reverse("notification-list")))
 
 
+@open_to_owners
 class NotificationReadAllView(LoginRequiredMixin, View):
     def post(self, request):
         services.notification_mark_all_read(user=request.user)
         return redirect("notification-list")
 
 
+@open_to_owners
 class NotificationMuteView(LoginRequiredMixin, View):
     def post(self, request):
         from django.contrib import messages

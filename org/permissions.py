@@ -10,7 +10,8 @@ all (the object rules do not refuse then).
 """
 
 import rules
-from rest_framework.permissions import BasePermission
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from applications.permissions import (
     filed_it,
@@ -20,6 +21,7 @@ from applications.permissions import (
 )
 from common.errors import Forbidden
 from org.roles import ROLE_PERMISSIONS, Role, role_permissions, roles_of
+from org.selectors import is_sme_owner
 
 # --- Role predicates: one per role, from the user's groups -------------------------------
 
@@ -93,3 +95,48 @@ class HasRule(BasePermission):
         if not has_role_perm(request.user, self.permission):
             raise Forbidden()
         return True
+
+
+# --- Who an endpoint is for: the bank's staff, SME owners, or both ----------------------------
+#
+# REST_FRAMEWORK's DEFAULT_PERMISSION_CLASSES is StaffOnly: every API view is internal to the
+# bank unless it says otherwise, so an endpoint added tomorrow refuses owners without anyone
+# remembering to. The owners' own endpoints (/api/v1/portal/, the portal app) say OwnersOnly;
+# the few that are about the user rather than the bank's work (who am I, my notifications)
+# say OpenToOwners. A view that sets its own permission_classes keeps StaffOnly among them.
+# tests/core/test_owner_scope.py walks every API path as an owner and lists what each answers.
+
+
+class StaffOnly(IsAuthenticated):
+    """Signed in, and not an SME owner: an owner's token gets 403 on an internal endpoint,
+    whatever application it names (their own included)."""
+
+    message = _("This endpoint is internal to the bank; SME owners use /api/v1/portal/.")
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if is_sme_owner(request.user):
+            raise Forbidden(self.message, code="staff_only")
+        return True
+
+
+class OwnersOnly(IsAuthenticated):
+    """Signed in as an SME owner with a company (the portal's user): staff use the internal
+    endpoints, which show them more."""
+
+    message = _("This endpoint is for SME owners; staff use the internal endpoints.")
+
+    def has_permission(self, request, view) -> bool:
+        from applications.selectors import is_portal_user
+
+        if not super().has_permission(request, view):
+            return False
+        if not is_portal_user(request.user):
+            raise Forbidden(self.message, code="owners_only")
+        return True
+
+
+class OpenToOwners(IsAuthenticated):
+    """Any signed-in user, owners too: for endpoints about the user themselves (who am I,
+    their notifications), never about the bank's handling of an application."""

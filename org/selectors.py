@@ -2,7 +2,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q, QuerySet
 
 from org.models import Branch
-from org.roles import STAFF_ROLES, roles_of
+from org.roles import STAFF_ROLES, Role, roles_of
 
 
 def staff_branch(user) -> Branch | None:
@@ -12,6 +12,13 @@ def staff_branch(user) -> Branch | None:
 
 def is_staff_member(user) -> bool:
     return bool(roles_of(user) & STAFF_ROLES) and staff_branch(user) is not None
+
+
+def is_sme_owner(user) -> bool:
+    """An SME owner (the applicant role) who is not also a member of staff: what the bank
+    keeps internal (routes, grades, staff names and comments, monitoring) is never theirs to
+    read, and they reach only the pages and endpoints opened to owners (org.audience)."""
+    return Role.APPLICANT in roles_of(user) and not is_staff_member(user)
 
 
 def branch_subtree_ids(branch: Branch) -> list[int]:

@@ -1,7 +1,9 @@
-# Pages of the applicant portal (its API is the intake app's, under /api/v1/portal/).
-from django.urls import path
+# Pages of the applicant portal, and its API under /api/v1/portal/ (portal/api.py).
+from django.urls import include, path
 
-from portal import views
+from portal import api, views
+
+_app = "applications/<int:pk>/"
 
 urlpatterns = [
     path("portal/", views.PortalHomeView.as_view(), name="portal-home"),
@@ -13,3 +15,29 @@ urlpatterns = [
         name="portal-application",
     ),
 ]
+
+api_urlpatterns = [
+    path("applications/", api.PortalApplicationListApi.as_view(), name="api-online-application"),
+    path(_app, api.PortalApplicationApi.as_view(), name="api-portal-application"),
+    path(f"{_app}submit/", api.PortalSubmitApi.as_view(), name="api-portal-submit"),
+    path(f"{_app}documents/", api.PortalDocumentUploadApi.as_view(), name="api-portal-documents"),
+    path(
+        f"{_app}documents/<int:doc_id>/download/",
+        api.PortalDocumentDownloadApi.as_view(),
+        name="api-portal-document-download",
+    ),
+    path(
+        f"{_app}info-requests/<int:request_id>/answer/",
+        api.PortalInfoRequestAnswerApi.as_view(),
+        name="api-portal-info-request-answer",
+    ),
+    path(
+        f"{_app}offer/accept/", api.PortalOfferAcceptApi.as_view(), name="api-portal-offer-accept"
+    ),
+    path(f"{_app}offer/pdf/", api.PortalOfferPdfApi.as_view(), name="api-portal-offer-pdf"),
+    path(
+        f"{_app}schedule/pdf/", api.PortalSchedulePdfApi.as_view(), name="api-portal-schedule-pdf"
+    ),
+]
+
+urlpatterns += [path("api/v1/portal/", include(api_urlpatterns))]

@@ -9,15 +9,21 @@ from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.views import View
 
-from applications import labels
-from applications.models import Status
-from applications.selectors import applicant_company_id, application_get, application_list
-from applications.views import is_portal_user
-from audit.models import AuditEvent
-from audit.selectors import application_timeline
+from applications.selectors import is_portal_user
 from common.errors import NotFound
+from org.audience import open_to_owners
+from portal.selectors import (
+    portal_application_get,
+    portal_application_list,
+    portal_decline_reasons,
+    portal_events,
+    portal_repayments,
+    portal_status_text,
+    portal_steps,
+)
 
 
+@open_to_owners
 class PortalLoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
@@ -28,6 +34,7 @@ class PortalLoginView(auth_views.LoginView):
         return resolve_url("home")
 
 
+@open_to_owners
 class PortalLogoutView(auth_views.LogoutView):
     next_page = "portal-login"
 
@@ -43,9 +50,10 @@ class PortalRequiredMixin(AccessMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+@open_to_owners
 class PortalHomeView(PortalRequiredMixin, View):
     def get(self, request):
-        applications = application_list(user=request.user)
+        applications = portal_application_list(user=request.user)
         company = request.user.applicant_profile.company
         return render(
             request,
@@ -57,53 +65,22 @@ class PortalHomeView(PortalRequiredMixin, View):
         )
 
 
-def portal_steps(application) -> list[dict]:
-    """The progress bar: each main step done, current or still ahead."""
-    order = [step for step, _label in labels.PORTAL_STEPS]
-    status = application.status
-    if status == Status.INFO_REQUESTED:
-        status = application.resume_status or Status.SUBMITTED
-    position = {
-        Status.CONTRACT_SIGNED: order.index(Status.APPROVED),
-        Status.CLOSED: len(order),
-        Status.WRITTEN_OFF: len(order),
-    }.get(status)
-    if position is None:
-        position = order.index(status) if status in order else -1
-    steps = []
-    for index, (_step, label) in enumerate(labels.PORTAL_STEPS):
-        state = "done" if index < position else "current" if index == position else "todo"
-        steps.append({"label": label, "state": state})
-    return steps
-
-
+@open_to_owners
 class PortalApplicationView(PortalRequiredMixin, View):
     def get(self, request, pk: int):
         try:
-            application = application_get(user=request.user, pk=pk)
+            application = portal_application_get(user=request.user, pk=pk)
         except NotFound:
             raise Http404 from None
-        if application.company_id != applicant_company_id(request.user):
-            raise Http404
-        events = [
-            {
-                "at": event.at,
-                "status": event.to_state,
-                "text": labels.PORTAL_STATUS_TEXT.get(event.to_state, ""),
-            }
-            for event in application_timeline(application=application)
-            if event.kind == AuditEvent.Kind.TRANSITION
-            and event.to_state
-            or event.action == "create"
-        ]
-        ended = application.status in (Status.DECLINED, Status.WITHDRAWN)
         return render(
             request,
             "portal/application.html",
             {
                 "application": application,
-                "status_text": labels.PORTAL_STATUS_TEXT.get(application.status, ""),
-                "events": events,
-                "steps": [] if ended else portal_steps(application),
+                "status_text": portal_status_text(application.status),
+                "events": portal_events(application),
+                "steps": portal_steps(application),
+                "decline_reasons": portal_decline_reasons(application),
+                "repayments": portal_repayments(application),
             },
         )

@@ -8,13 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
-from org.permissions import HasRule
+from org.permissions import HasRule, StaffOnly
 from postloan import selectors, services
 from postloan.daily import daily_run
 from postloan.models import (
@@ -694,7 +693,7 @@ class DailyJobApi(APIView):
         warning_inspections_created = serializers.IntegerField()
         seconds = serializers.FloatField()
 
-    permission_classes = [IsAuthenticated, HasRule("postloan.triage_alert")]
+    permission_classes = [StaffOnly, HasRule("postloan.triage_alert")]
 
     @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
     def post(self, request):

@@ -253,7 +253,7 @@ def approve(api_for, staff, pk: int) -> None:
 
 def sign_contract(api_for, staff, pk: int) -> None:
     """Contract: the relationship manager records the signed contract (the applicant may
-    instead accept the offer on the portal: api-disbursement-offer-accept)."""
+    instead accept the offer on the portal: api-portal-offer-accept)."""
     response = api_for(staff["rm"]).post(
         reverse("api-disbursement-contract", args=[pk]),
         {"number": f"HT-{pk}", "signed_on": "2026-01-05"},

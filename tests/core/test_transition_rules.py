@@ -142,9 +142,12 @@ def test_an_owner_sees_only_their_own_company(api, staff, company, owner, branch
         company=CompanyFactory(home_branch=branch), status="submitted", filed_by=staff["rm"]
     )
     client = api(owner)
-    ids = [row["id"] for row in client.get(reverse("api-applications")).data["results"]]
+    ids = [row["id"] for row in client.get(reverse("api-online-application")).data]
     assert ids == [mine.pk]
-    assert client.get(reverse("api-application", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("api-portal-application", args=[theirs.pk])).status_code == 404
+    # The staff's application endpoints are refused to owners, their own company's too.
+    assert client.get(reverse("api-applications")).status_code == 403
+    assert client.get(reverse("api-application", args=[mine.pk])).status_code == 403
 
 
 @pytest.mark.parametrize("transition", sorted(INTERNAL_TRANSITIONS))

@@ -170,16 +170,16 @@ def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(appro
     stranger = make_applicant(CompanyFactory(home_branch=approved.branch), username="mallory")
     client = api(stranger)
     for name in (
-        "api-disbursement-offer-pdf",
-        "api-disbursement-schedule",
-        "api-disbursement-schedule-pdf",
-        "api-disbursement",
+        "api-portal-application",
+        "api-portal-offer-pdf",
+        "api-portal-schedule-pdf",
     ):
         assert client.get(reverse(name, args=[approved.pk])).status_code == 404, name
-    response = client.post(
-        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
-    )
+    response = client.post(reverse("api-portal-offer-accept", args=[approved.pk]))
     assert response.status_code == 404
+    # The stage's own endpoints are the bank's: refused to any owner.
+    for name in ("api-disbursement-schedule", "api-disbursement"):
+        assert client.get(reverse(name, args=[approved.pk])).status_code == 403, name
     assert not Contract.objects.filter(application=approved).exists()
     approved.refresh_from_db()
     assert approved.status == "approved"
@@ -189,10 +189,11 @@ def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(appro
 
 
 def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, owner):
-    response = api(owner).post(
-        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
-    )
+    response = api(owner).post(reverse("api-portal-offer-accept", args=[approved.pk]))
     assert response.status_code == 200, response.data
+    assert response.data["status"] == "contract_signed"
+    assert response.data["offer"]["can_accept"] is False
+    assert response.data["contract"]["number"]
     approved.refresh_from_db()
     assert approved.status == "contract_signed"
     contract = Contract.objects.get(application=approved)
@@ -201,9 +202,7 @@ def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, o
     assert offer.accepted_by == owner and offer.accepted_at is not None
     event = AuditEvent.objects.get(application=approved, kind="transition", action="sign_contract")
     assert event.actor == owner
-    again = api(owner).post(
-        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
-    )
+    again = api(owner).post(reverse("api-portal-offer-accept", args=[approved.pk]))
     assert again.status_code == 409
 
 
@@ -238,9 +237,7 @@ def test_an_applicant_cannot_record_a_paper_contract_and_staff_cannot_accept(
         format="json",
     )
     assert response.status_code == 403
-    response = api(staff["rm"]).post(
-        reverse("api-disbursement-offer-accept", args=[approved.pk]), {}, format="json"
-    )
+    response = api(staff["rm"]).post(reverse("api-portal-offer-accept", args=[approved.pk]))
     assert response.status_code == 403
     assert not Contract.objects.filter(application=approved).exists()
 
@@ -411,7 +408,7 @@ def test_a_partial_disbursement_fixes_the_schedule_on_the_disbursed_amount(appro
 
 
 def test_the_owner_downloads_the_schedule_pdf_as_an_attachment(approved, api, owner):
-    response = api(owner).get(reverse("api-disbursement-schedule-pdf", args=[approved.pk]))
+    response = api(owner).get(reverse("api-portal-schedule-pdf", args=[approved.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
@@ -424,9 +421,11 @@ def test_the_owner_sees_no_disbursement_account_details(approved, api, staff, ow
     _signed(api, staff, approved)
     _satisfy_all(api, staff, approved)
     assert _record(api, staff, approved.pk).status_code == 201
-    response = api(owner).get(reverse("api-disbursement", args=[approved.pk]))
+    assert api(owner).get(reverse("api-disbursement", args=[approved.pk])).status_code == 403
+    response = api(owner).get(reverse("api-portal-application", args=[approved.pk]))
     assert response.status_code == 200
-    assert response.data["disbursement"] is None
+    assert "6222020200112233" not in response.content.decode()
+    assert "disbursement" not in response.data
     staff_view = api(staff["checker"]).get(reverse("api-disbursement", args=[approved.pk]))
     assert staff_view.data["disbursement"]["account_number"] == "6222020200112233"
 

@@ -1,5 +1,6 @@
-"""Owner B and staff of another branch get 404 for owner A's application and documents,
-through every intake endpoint."""
+"""Owner B and staff of another branch never reach owner A's application and documents: staff
+of another branch get 404 from every intake endpoint, owner B 403 (the intake endpoints are
+internal to the bank) and 404 from the owners' own endpoints."""
 
 import pytest
 from django.urls import reverse
@@ -83,12 +84,13 @@ def _calls(s):
     ]
 
 
-def test_an_outsider_gets_404_from_every_intake_endpoint(api, setting):
-    for outsider in setting["outsiders"]:
+def test_an_outsider_never_reaches_the_application_through_an_intake_endpoint(api, setting):
+    owner_b, other_rm = setting["outsiders"]
+    for outsider, expected in ((owner_b, 403), (other_rm, 404)):
         client = api(outsider)
         for method, url, payload in _calls(setting):
             response = getattr(client, method)(url, payload, format="json")
-            assert response.status_code == 404, (
+            assert response.status_code == expected, (
                 outsider.username,
                 method,
                 url,
@@ -99,7 +101,21 @@ def test_an_outsider_gets_404_from_every_intake_endpoint(api, setting):
             {"document_type": "business_licence", "file": pdf()},
             format="multipart",
         )
-        assert upload.status_code == 404
+        assert upload.status_code == expected
+    pk = setting["pk"]
+    portal = api(owner_b)
+    assert (
+        portal.post(
+            reverse("api-portal-documents", args=[pk]),
+            {"document_type": "business_licence", "file": pdf()},
+            format="multipart",
+        ).status_code
+        == 404
+    )
+    answer = reverse("api-portal-info-request-answer", args=[pk, setting["request"]])
+    assert portal.post(answer, {"answer": "X"}, format="json").status_code == 404
+    download = reverse("api-portal-document-download", args=[pk, setting["doc"]])
+    assert portal.get(download).status_code == 404
     assert Document.objects.count() == 1
     assert InfoRequest.objects.get().status == "open"
 
@@ -120,7 +136,7 @@ def test_an_outsider_gets_404_from_the_pages_too(client, setting):
 
 def test_the_owner_downloads_their_document_as_an_attachment(api, setting, owner):
     response = api(owner).get(
-        reverse("api-document-download", args=[setting["pk"], setting["doc"]])
+        reverse("api-portal-document-download", args=[setting["pk"], setting["doc"]])
     )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -135,4 +151,5 @@ def test_the_owner_cannot_review_documents(api, setting, owner):
         format="json",
     )
     assert response.status_code == 403
+    assert response.data["code"] == "staff_only"
     assert Document.objects.get().status == "pending"

@@ -45,6 +45,13 @@ def test_a_re_upload_keeps_the_history(api, staff, submitted):
     assert [d["version"] for d in history] == [2, 1]
 
 
+def _needed(client, pk: int) -> list[dict]:
+    """What the owner's portal lists as still needed (their to-do list)."""
+    response = client.get(reverse("api-portal-application", args=[pk]))
+    assert response.status_code == 200, response.data
+    return response.data["needed"]
+
+
 def test_a_rejected_document_reappears_on_the_applicants_to_do_list(api, staff, submitted, owner):
     doc = Document.objects.get(application_id=submitted)
     client = api(staff["rm"])
@@ -60,19 +67,19 @@ def test_a_rejected_document_reappears_on_the_applicants_to_do_list(api, staff, 
         format="json",
     )
     assert response.status_code == 200
-    todo = api(owner).get(reverse("api-todo", args=[submitted])).data
+    todo = _needed(api(owner), submitted)
     assert [(t["kind"], t["text"], t["reason"]) for t in todo][0] == (
         "resend",
         "Business licence",
         "The scan is unreadable",
     )
     response = api(owner).post(
-        reverse("api-documents", args=[submitted]),
+        reverse("api-portal-documents", args=[submitted]),
         {"document_type": "business_licence", "file": pdf()},
         format="multipart",
     )
     assert response.status_code == 201
-    todo = api(owner).get(reverse("api-todo", args=[submitted])).data
+    todo = _needed(api(owner), submitted)
     assert "resend" not in [t["kind"] for t in todo]
 
 
@@ -97,7 +104,7 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
     from notifications.models import Notification
 
     assert Notification.objects.filter(user=owner, kind="info_request").exists()
-    todo = api(owner).get(reverse("api-todo", args=[submitted])).data
+    todo = _needed(api(owner), submitted)
     # The requests first, then what the checklist still needs before the investigation.
     assert [(t["kind"], t["text"]) for t in todo] == [
         ("document", "Tax returns"),
@@ -107,19 +114,20 @@ def test_requested_information_pauses_the_application_until_everything_is_answer
 
     owner_client = api(owner)
     response = owner_client.post(
-        reverse("api-documents", args=[submitted]),
+        reverse("api-portal-documents", args=[submitted]),
         {"document_type": "tax_returns", "file": pdf("tax.pdf")},
         format="multipart",
     )
     assert response.status_code == 201
     assert LoanApplication.objects.get(pk=submitted).status == "info_requested"
     response = owner_client.post(
-        reverse("api-info-request-answer", args=[submitted, question]),
+        reverse("api-portal-info-request-answer", args=[submitted, question]),
         {"answer": "Three supermarkets in Beijing"},
         format="json",
     )
     assert response.status_code == 200
-    assert response.data["status"] == "answered"
+    assert question not in [n["info_request_id"] for n in response.data["needed"]]
+    assert response.data["status"] == "submitted"
     assert LoanApplication.objects.get(pk=submitted).status == "submitted"
 
 

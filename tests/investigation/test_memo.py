@@ -151,7 +151,7 @@ def test_memos_are_versioned_and_downloaded_as_attachments_by_staff_in_scope(
 
     outsider = make_staff("approver", other_branch, username="mallory_sh")
     assert api(outsider).get(url).status_code == 404
-    assert api(owner).get(url).status_code == 404
+    assert api(owner).get(url).status_code == 403
 
 
 def test_a_pending_memo_stays_visible_and_can_be_retried(investigating, staff, api):

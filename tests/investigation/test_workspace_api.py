@@ -34,7 +34,7 @@ def test_only_the_investigator_changes_the_investigation(investigating, staff, a
 
 def test_the_applicant_never_sees_the_investigation(investigating, owner, api):
     response = api(owner).get(reverse("api-investigation", args=[investigating.pk]))
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 def test_answers_are_validated_by_type_and_record_the_questionnaire_version(

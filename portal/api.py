@@ -1,0 +1,391 @@
+"""The SME owner's API under /api/v1/portal/: what the portal's pages show them, in the same
+plain language (portal.selectors), and the same few actions (apply, send the draft to the
+bank, upload what is asked for, answer a question, accept the offer, download their
+documents and PDFs). Only owners may call it (org.permissions.OwnersOnly); an application of
+another company is a 404. Nothing internal to the bank is in these answers: no route, risk
+grade or score, no approver, no staff comment, no monitoring."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications.models import GuaranteeType, Product, RepaymentMethod, Status
+from applications.services import application_transition
+from common.api import ChoiceLabelField
+from disbursement import api as disbursement_api
+from disbursement import selectors as disbursement_selectors
+from disbursement.services import offer_accept
+from intake import api as intake_api
+from intake import selectors as intake_selectors
+from intake import services as intake_services
+from intake.models import Document
+from org.permissions import OwnersOnly
+from portal.selectors import (
+    portal_application_get,
+    portal_application_list,
+    portal_decline_reasons,
+    portal_events,
+    portal_repayments,
+    portal_status_text,
+    portal_steps,
+)
+
+TAG = "portal"
+
+# --- What the owner reads ---------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PortalStatusTextField(serializers.Field):
+    """Where the application is, in the sentence the portal shows (read from `status`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="status", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return portal_status_text(value)
+
+
+class PortalApplicationListOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    product_name = serializers.CharField(source="product.name")
+    product_name_zh = serializers.CharField(source="product.name_zh")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    term_months = serializers.IntegerField()
+    status = serializers.CharField()
+    status_display = ChoiceLabelField(Status.choices, source="status")
+    status_text = PortalStatusTextField(help_text="Where it is, in plain words.")
+    created_at = serializers.DateTimeField()
+
+
+class PortalStepOutput(serializers.Serializer):
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["done", "current", "todo"])
+
+
+class PortalNeedOutput(serializers.Serializer):
+    """One thing the bank still needs from the owner."""
+
+    kind = serializers.ChoiceField(choices=["document", "question", "resend"])
+    text = serializers.CharField()
+    document_type = serializers.CharField()
+    guarantor_id = serializers.IntegerField(allow_null=True)
+    info_request_id = serializers.IntegerField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    reason = serializers.CharField(help_text="Why a document was returned, when it was.")
+
+
+class PortalDocumentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    document_type = serializers.CharField(source="document_type.code")
+    document_name = serializers.CharField(source="document_type.name")
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    status_display = ChoiceLabelField(Document.Status.choices, source="status")
+    uploaded_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, document) -> str:
+        return reverse("api-portal-document-download", args=[document.application_id, document.pk])
+
+
+class PortalOfferOutput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    interest_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    term_months = serializers.IntegerField()
+    repayment_method = serializers.CharField()
+    letter_status = serializers.CharField(source="status")
+    conditions = serializers.ListField(
+        child=serializers.CharField(), help_text="To be met before the money is paid out."
+    )
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    can_accept = serializers.BooleanField()
+    pdf_url = serializers.CharField(help_text="The offer letter; empty while it is prepared.")
+
+
+class PortalContractOutput(serializers.Serializer):
+    number = serializers.CharField()
+    signed_on = serializers.DateField()
+
+
+class PortalScheduleOutput(serializers.Serializer):
+    fixed = serializers.BooleanField(help_text="False: indicative, until the money is paid out.")
+    rows = disbursement_api.InstalmentOutput(many=True)
+    total_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_interest = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    pdf_url = serializers.CharField()
+
+
+class PortalRepaymentOutput(serializers.Serializer):
+    value_date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class PortalEventOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    status = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PortalApplicationOutput(PortalApplicationListOutput):
+    relationship_manager_name = serializers.CharField(help_text="Their contact at the bank.")
+    steps = PortalStepOutput(many=True)
+    needed = PortalNeedOutput(many=True)
+    documents = PortalDocumentOutput(many=True)
+    decline_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="The bank's reasons, written for applicants."
+    )
+    offer = PortalOfferOutput(allow_null=True)
+    contract = PortalContractOutput(allow_null=True)
+    schedule = PortalScheduleOutput(allow_null=True)
+    repayments = PortalRepaymentOutput(many=True)
+    events = PortalEventOutput(many=True)
+
+
+def _offer(application, user) -> dict | None:
+    offer = disbursement_selectors.offer_for(application)
+    if offer is None:
+        return None
+    ready = offer.status == offer.Status.READY
+    return {
+        "amount": offer.amount,
+        "currency": offer.currency,
+        "interest_rate": offer.interest_rate,
+        "term_months": offer.term_months,
+        "repayment_method": offer.repayment_method,
+        "status": offer.status,
+        "conditions": [str(c.get("text", "")) for c in offer.conditions or []],
+        "accepted_at": offer.accepted_at,
+        "can_accept": disbursement_selectors.offer_can_be_accepted(
+            application=application, offer=offer, user=user
+        ),
+        "pdf_url": reverse("api-portal-offer-pdf", args=[application.pk]) if ready else "",
+    }
+
+
+def _schedule(application) -> dict | None:
+    rows, fixed = disbursement_selectors.schedule_rows(application)
+    if not rows:
+        return None
+    totals = disbursement_selectors.schedule_totals(rows)
+    return {
+        "fixed": fixed,
+        "rows": rows,
+        "total_principal": totals["principal"],
+        "total_interest": totals["interest"],
+        "total": totals["total"],
+        "pdf_url": reverse("api-portal-schedule-pdf", args=[application.pk]),
+    }
+
+
+def portal_application_data(application, *, user) -> dict:
+    """The portal page's content of one application, as the API answers it."""
+    rm = application.relationship_manager
+    offer_stage = disbursement_selectors.offer_stage_reached(application)
+    return PortalApplicationOutput(
+        {
+            **{
+                name: getattr(application, name)
+                for name in (
+                    "id",
+                    "reference",
+                    "product",
+                    "amount",
+                    "currency",
+                    "term_months",
+                    "status",
+                    "created_at",
+                )
+            },
+            "relationship_manager_name": rm.get_full_name() or rm.username,
+            "steps": portal_steps(application),
+            "needed": intake_selectors.applicant_todo(application=application),
+            "documents": intake_selectors.document_list(application=application).select_related(
+                "document_type"
+            ),
+            "decline_reasons": portal_decline_reasons(application),
+            "offer": _offer(application, user) if offer_stage else None,
+            "contract": disbursement_selectors.contract_for(application) if offer_stage else None,
+            "schedule": _schedule(application) if offer_stage else None,
+            "repayments": portal_repayments(application),
+            "events": portal_events(application),
+        }
+    ).data
+
+
+def _answer(request, pk: int, *, status_code: int = 200) -> Response:
+    application = portal_application_get(user=request.user, pk=pk)
+    return Response(portal_application_data(application, user=request.user), status=status_code)
+
+
+class PortalApplicationListApi(APIView):
+    """The owner's company's applications, newest first (GET); apply online (POST): a draft,
+    assigned to a relationship manager of the company's branch."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalApplyInput(serializers.Serializer):
+        product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
+        term_months = serializers.IntegerField(min_value=1, max_value=600)
+        repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
+        guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices)
+        purpose = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default=""
+        )
+        contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+        contact_email = serializers.EmailField(required=False, allow_blank=True)
+        address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        employees = serializers.IntegerField(min_value=0, required=False)
+
+    @extend_schema(tags=[TAG], responses=PortalApplicationListOutput(many=True))
+    def get(self, request):
+        applications = portal_application_list(user=request.user).select_related("product")
+        return Response(PortalApplicationListOutput(applications, many=True).data)
+
+    @extend_schema(tags=[TAG], request=PortalApplyInput, responses={201: PortalApplicationOutput})
+    def post(self, request):
+        serializer = self.PortalApplyInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        company_changes = {
+            key: data.pop(key) for key in intake_services.ONLINE_COMPANY_FIELDS if key in data
+        }
+        application = intake_services.application_apply_online(
+            actor=request.user,
+            company_changes=company_changes,
+            language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
+            **data,
+        )
+        return _answer(request, application.pk, status_code=status.HTTP_201_CREATED)
+
+
+class PortalApplicationApi(APIView):
+    """One application as the portal shows it: where it is, what is needed, the decision's
+    reasons, the offer, the schedule and the repayments."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG], responses=PortalApplicationOutput)
+    def get(self, request, pk: int):
+        return _answer(request, pk)
+
+
+class PortalSubmitApi(APIView):
+    """Send the draft to the bank (409 while something it needs is missing, listed)."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG], request=None, responses=PortalApplicationOutput)
+    def post(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        application_transition(
+            application_id=application.pk, transition="submit", actor=request.user
+        )
+        return _answer(request, pk)
+
+
+class PortalDocumentUploadApi(APIView):
+    """Upload a document the bank asks for (multipart): a new version; the type is checked
+    by content (PDF, JPEG, PNG, DOCX, XLSX)."""
+
+    permission_classes = [OwnersOnly]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class PortalDocumentInput(serializers.Serializer):
+        document_type = serializers.CharField(max_length=40)
+        file = serializers.FileField(allow_empty_file=True)
+        guarantor = serializers.IntegerField(required=False)
+        info_request = serializers.IntegerField(required=False)
+
+    @extend_schema(
+        tags=[TAG],
+        request={"multipart/form-data": PortalDocumentInput},
+        responses={201: PortalDocumentOutput},
+    )
+    def post(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        serializer = self.PortalDocumentInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = intake_services.document_upload(
+            actor=request.user,
+            application_id=application.pk,
+            document_type=data["document_type"],
+            file=data["file"],
+            guarantor_id=data.get("guarantor"),
+            info_request_id=data.get("info_request"),
+        )
+        return Response(PortalDocumentOutput(document).data, status=status.HTTP_201_CREATED)
+
+
+class PortalInfoRequestAnswerApi(APIView):
+    """Answer a question the bank asked."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalAnswerInput(serializers.Serializer):
+        answer = serializers.CharField(max_length=4000)
+
+    @extend_schema(tags=[TAG], request=PortalAnswerInput, responses=PortalApplicationOutput)
+    def post(self, request, pk: int, request_id: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        serializer = self.PortalAnswerInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        intake_services.info_request_answer(
+            actor=request.user,
+            application_id=application.pk,
+            request_id=request_id,
+            **serializer.validated_data,
+        )
+        return _answer(request, pk)
+
+
+class PortalOfferAcceptApi(APIView):
+    """Accept the offer: the contract is signed on these terms (→ contract_signed)."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG], request=None, responses=PortalApplicationOutput)
+    def post(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        offer_accept(application_id=application.pk, actor=request.user)
+        return _answer(request, pk)
+
+
+# The downloads are the staff endpoints' own code, opened to owners on their own paths.
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG], operation_id="portal_document_download"))
+class PortalDocumentDownloadApi(intake_api.DocumentDownloadApi):
+    """One of the owner's documents, as an attachment."""
+
+    permission_classes = [OwnersOnly]
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG], operation_id="portal_offer_pdf"))
+class PortalOfferPdfApi(disbursement_api.OfferPdfApi):
+    """The offer letter PDF (404 while it is being prepared)."""
+
+    permission_classes = [OwnersOnly]
+
+
+@extend_schema_view(get=extend_schema(tags=[TAG], operation_id="portal_schedule_pdf"))
+class PortalSchedulePdfApi(disbursement_api.SchedulePdfApi):
+    """The repayment schedule as a PDF."""
+
+    permission_classes = [OwnersOnly]
