@@ -42,6 +42,7 @@ from customers.models import Company
 from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, roles_of
+from org.second_factor import requires_second_factor, second_factor_url
 from org.selectors import branches_in_scope, is_staff_member
 
 PAGE_SIZE = 25
@@ -64,6 +65,15 @@ class LoginView(auth_views.LoginView):
         if is_portal_user(self.request.user):
             return resolve_url("portal-home")
         return super().get_default_redirect_url()
+
+    def get_success_url(self):
+        # After the password, a role that needs a second factor enters a code (or enrols an
+        # authenticator) before going where it was headed.
+        url = super().get_success_url()
+        user = self.request.user
+        if requires_second_factor(user) and not getattr(user, "otp_device", None):
+            return second_factor_url(user, next_url=url)
+        return url
 
 
 @open_to_owners

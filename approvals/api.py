@@ -16,6 +16,7 @@ from approvals import selectors, services
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from common.errors import InvalidInput
+from org.second_factor import step_up_otp_field, step_up_required, without_otp
 
 
 class TaskOutputSerializer(serializers.ModelSerializer):
@@ -149,6 +150,10 @@ class CommentInputSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=4000, allow_blank=True, required=False, default="")
 
 
+class StepUpCommentInputSerializer(CommentInputSerializer):
+    otp = step_up_otp_field()
+
+
 def _task_response(task) -> Response:
     """The acted-on task's row as the action left it, read again (one query)."""
     row = selectors.task_queue_row(pk=task.pk)
@@ -227,13 +232,17 @@ class TaskDecideApi(APIView):
         reasons = serializers.ListField(
             child=serializers.CharField(max_length=50), required=False, default=list
         )
+        otp = step_up_otp_field()
 
     @extend_schema(request=InputSerializer, responses=TaskOutputSerializer)
+    @step_up_required()
     def post(self, request, pk: int):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return _task_response(
-            services.task_decide(task_id=pk, actor=request.user, **serializer.validated_data)
+            services.task_decide(
+                task_id=pk, actor=request.user, **without_otp(serializer.validated_data)
+            )
         )
 
 
@@ -266,13 +275,13 @@ class CommitteeVoteApi(APIView):
 class CommitteeCloseApi(APIView):
     """The chair closes the vote (quorum and majority from the route's matrix version)."""
 
-    @extend_schema(request=CommentInputSerializer, responses=TaskOutputSerializer)
+    @extend_schema(request=StepUpCommentInputSerializer, responses=TaskOutputSerializer)
+    @step_up_required()
     def post(self, request, pk: int):
-        serializer = CommentInputSerializer(data=request.data)
+        serializer = StepUpCommentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _task_response(
-            services.committee_close(task_id=pk, actor=request.user, **serializer.validated_data)
-        )
+        data = without_otp(serializer.validated_data)
+        return _task_response(services.committee_close(task_id=pk, actor=request.user, **data))
 
 
 class StepSerializer(serializers.Serializer):

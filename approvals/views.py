@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from common.errors import DomainError
 from org.roles import Role, has_role
+from org.second_factor import step_up_required
 from org.selectors import branches_in_scope
 
 
@@ -91,6 +93,10 @@ def _decisions(task):
 
 @login_required
 @require_POST
+@step_up_required(
+    when=lambda request, action, **kwargs: action in ("decide", "close-vote"),
+    return_to=lambda request, pk, **kwargs: reverse("approvals-task", args=[pk]),
+)
 def task_action(request, pk: int, action: str):
     post = request.POST
     comment = post.get("comment", "")

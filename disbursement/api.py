@@ -12,6 +12,7 @@ from applications.selectors import application_get
 from common.errors import NotFound
 from disbursement import selectors, services
 from disbursement.models import Contract, Disbursement, Offer
+from org.second_factor import step_up_otp_field, step_up_required, without_otp
 
 
 def _name(user) -> str:
@@ -279,17 +280,19 @@ class DisbursementConfirmApi(APIView):
 
     class DisbursementConfirmInput(serializers.Serializer):
         comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+        otp = step_up_otp_field()
 
     @extend_schema(
         request=DisbursementConfirmInput,
         responses=DisbursementOutput,
         operation_id="disbursement_confirm",
     )
+    @step_up_required()
     def post(self, request, pk: int):
         data = self.DisbursementConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         disbursement = services.disbursement_confirm(
-            application_id=pk, actor=request.user, **data.validated_data
+            application_id=pk, actor=request.user, **without_otp(data.validated_data)
         )
         return Response(DisbursementOutput(disbursement).data)
 

@@ -22,6 +22,7 @@ from disbursement.models import Disbursement, Offer
 from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, has_role
+from org.second_factor import step_up_required
 from org.selectors import is_staff_member
 
 
@@ -203,6 +204,10 @@ class DisbursementConfirmView(_ActionView):
     @property
     def success_message(self):
         return _("The disbursement is confirmed and the repayment schedule is fixed.")
+
+    @step_up_required(return_to=lambda request, pk, **kwargs: _back(request, pk))
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
     def act(self, request, pk: int):
         services.disbursement_confirm(

@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    # Second factor (TOTP, and recovery codes as static tokens) for the roles in
+    # org.roles.SECOND_FACTOR_ROLES: org/second_factor.py.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "rules",
     # LoanFlow: the organisation, then the credit stages in process order.
@@ -83,7 +88,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session's second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session idle past LOANFLOW_SESSION_IDLE_MINUTES is logged out; then a user whose role
+    # needs a second factor reaches nothing but the code's pages until the session has one.
+    "org.middleware.SessionIdleTimeoutMiddleware",
+    "org.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     # An SME owner reaches only the pages opened to owners (org/audience.py).
@@ -175,6 +186,22 @@ if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_TOKEN_RATE):
     raise ImproperlyConfigured(
         f"LOANFLOW_TOKEN_RATE={LOANFLOW_TOKEN_RATE!r} is not a rate such as 10/minute."
     )
+
+# Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
+OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
+# How recent the last code must be for a credit decision, a committee close, a disbursement
+# confirmation or a write-off approval (step-up); older, the action asks for a new code.
+LOANFLOW_STEP_UP_MINUTES = env_int("LOANFLOW_STEP_UP_MINUTES", 5)
+# Sessions: logged out after this many minutes without a request, and when the browser closes;
+# never older than LOANFLOW_SESSION_MAX_HOURS whatever the activity.
+LOANFLOW_SESSION_IDLE_MINUTES = env_int("LOANFLOW_SESSION_IDLE_MINUTES", 30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env_int("LOANFLOW_SESSION_MAX_HOURS", 12) * 3600
+for _name in ("LOANFLOW_STEP_UP_MINUTES", "LOANFLOW_SESSION_IDLE_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+if SESSION_COOKIE_AGE < 3600:
+    raise ImproperlyConfigured("LOANFLOW_SESSION_MAX_HOURS must be 1 or more.")
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en")

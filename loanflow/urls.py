@@ -14,6 +14,7 @@ from org.api import AuthTokenApi
 
 # Each app's urls.py serves its pages and, under api/v1/, its API routes.
 APPS = [
+    "org",
     "applications",
     "intake",
     "investigation",

@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy, ngettext
 
 from org.models import Branch, StaffProfile
+from org.second_factor import second_factor_reset
 from org.services import login_unlock
 
 
@@ -27,9 +28,10 @@ admin.site.unregister(get_user_model())
 
 @admin.register(get_user_model())
 class LoanFlowUserAdmin(UserAdmin):
-    """Django's user admin, with the unlock of a login locked after wrong passwords."""
+    """Django's user admin, with the unlock of a login locked after wrong passwords and the
+    reset of a lost second factor."""
 
-    actions = ["unlock_login"]
+    actions = ["unlock_login", "reset_second_factor"]
 
     @admin.action(description=gettext_lazy("Unlock login after failed attempts"))
     def unlock_login(self, request, queryset):
@@ -38,4 +40,19 @@ class LoanFlowUserAdmin(UserAdmin):
             login_unlock(username=username, by=request.user)
         count = len(usernames)
         message = ngettext("%(count)d login unlocked.", "%(count)d logins unlocked.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Reset two-factor authentication (lost phone)"))
+    def reset_second_factor(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            second_factor_reset(user=user, by=request.user)
+        count = len(users)
+        message = ngettext(
+            "Two-factor authentication reset for %(count)d user: they set up an authenticator "
+            "again at their next login.",
+            "Two-factor authentication reset for %(count)d users: they set up an authenticator "
+            "again at their next login.",
+            count,
+        )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)

@@ -11,7 +11,10 @@ from org.services import auth_token_obtain
 
 
 class AuthTokenApi(APIView):
-    """POST a username and password, get the user's token. Throttled per client address
+    """POST a username and password, get the user's token; approvers, committee members,
+    disbursement checkers, risk officers and administrators add `otp`, the code of their
+    authenticator app (400 `otp_required` without it, 403 `second_factor_enrolment_required`
+    before they have set one up on the web site). Throttled per client address
     (LOANFLOW_TOKEN_RATE: 429 beyond it) and locked out like the login pages (429 while
     locked)."""
 
@@ -22,6 +25,8 @@ class AuthTokenApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
+        # Required for the roles that sign in with a second factor (org.roles).
+        otp = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()

@@ -78,3 +78,26 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.branch}"
+
+
+class TokenSecondFactor(models.Model):
+    """When an API token last came with a second factor: the token endpoint given an `otp`,
+    or a step-up action given one. Within LOANFLOW_STEP_UP_MINUTES of it the token's
+    holder may approve, close a vote, confirm a disbursement or approve a write-off without
+    another code (as a browser session does after its last code)."""
+
+    token = models.OneToOneField(
+        "authtoken.Token",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="second_factor",
+        verbose_name=_("token"),
+    )
+    verified_at = models.DateTimeField(_("verified at"))
+
+    class Meta:
+        verbose_name = _("token's second factor")
+        verbose_name_plural = _("tokens' second factor")
+
+    def __str__(self) -> str:
+        return f"{self.token_id}: {self.verified_at:%Y-%m-%d %H:%M:%S}"

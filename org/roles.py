@@ -26,6 +26,19 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset(Role) - {Role.APPLICANT}
 
+# The roles that sign in with a second factor (TOTP) after the password, and confirm a credit
+# decision, a committee close, a disbursement and a write-off with a fresh one (step-up):
+# those who commit the bank's money, and those who administer the system (org.second_factor).
+SECOND_FACTOR_ROLES = frozenset(
+    {
+        Role.APPROVER,
+        Role.COMMITTEE_MEMBER,
+        Role.DISBURSEMENT_CHECKER,
+        Role.RISK_OFFICER,
+        Role.ADMINISTRATOR,
+    }
+)
+
 # The permissions a role's group is created with: the loan application's (declared on
 # applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta). After
 # that the group's permissions in the database are what the role may do (org.permissions).

@@ -9,14 +9,21 @@ from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.errors import InvalidInput, LockedOut, NotFound
+from common.errors import Forbidden, InvalidInput, LockedOut, NotFound
 from org.roles import primary_role
+from org.second_factor import (
+    has_second_factor,
+    requires_second_factor,
+    second_factor_check,
+    token_second_factor_record,
+)
 
 
-def auth_token_obtain(*, request, username: str, password: str) -> Token:
+def auth_token_obtain(*, request, username: str, password: str, otp: str = "") -> Token:
     """The user's API token. Goes through the authentication backends, django-axes first, so
     failures count towards the lock-out of this username from this address, and a locked-out
-    login gets no token even with the right password."""
+    login gets no token even with the right password. A user whose role needs a second factor
+    also gives a code (`otp`), which then counts as the token's fresh code for a step-up."""
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         raise LockedOut()
@@ -24,7 +31,27 @@ def auth_token_obtain(*, request, username: str, password: str) -> Token:
         raise InvalidInput(
             _("Unable to log in with provided credentials."), code="invalid_credentials"
         )
+    verified = False
+    if requires_second_factor(user):
+        if not has_second_factor(user):
+            raise Forbidden(
+                _(
+                    "Your role signs in with two-factor authentication: log in to the web "
+                    "site once to set up your authenticator app, then ask for a token with "
+                    "its code."
+                ),
+                code="second_factor_enrolment_required",
+            )
+        if not otp.strip():
+            message = _("Enter the code from your authenticator app.")
+            raise InvalidInput(message, code="otp_required", details={"otp": [message]})
+        if second_factor_check(user=user, code=otp) is None:
+            message = _("That code is wrong or already used. Enter the current code from your app.")
+            raise InvalidInput(message, code="invalid_otp", details={"otp": [message]})
+        verified = True
     token, _created = Token.objects.get_or_create(user=user)
+    if verified:
+        token_second_factor_record(token=token)
     return token
 
 

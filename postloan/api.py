@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
 from org.permissions import HasRule, StaffOnly
+from org.second_factor import step_up_otp_field, step_up_required
 from postloan import selectors, services
 from postloan.daily import daily_run
 from postloan.models import (
@@ -378,6 +379,10 @@ class PostloanDecisionInputSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+class StepUpDecisionInputSerializer(PostloanDecisionInputSerializer):
+    otp = step_up_otp_field()
+
+
 class ClassificationPendingApi(ListAPIView):
     """Proposed classification changes waiting for a risk officer."""
 
@@ -452,9 +457,14 @@ class WriteOffDecideApi(APIView):
 
 class WriteOffApproveApi(WriteOffDecideApi):
     """Approve a write-off (a risk officer other than the proposer): the loan ends
-    written_off."""
+    written_off. Needs a fresh second factor (`otp`, else 403 step_up_required)."""
 
     approve = True
+
+    @extend_schema(request=StepUpDecisionInputSerializer, responses=WriteOffSerializer)
+    @step_up_required()
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
 
 class WriteOffRejectApi(WriteOffDecideApi):

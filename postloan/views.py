@@ -15,6 +15,7 @@ from django.views import View
 from common.errors import DomainError, Forbidden, InvalidInput, NotFound
 from common.http import safe_next
 from org.permissions import has_role_perm
+from org.second_factor import step_up_required
 from org.selectors import is_staff_member
 from postloan import selectors, services
 from postloan.models import Classification, InspectionMethod, InspectionTask
@@ -251,6 +252,10 @@ class ClassificationDecideView(StaffView):
 
 
 class WriteOffDecideView(StaffView):
+    @step_up_required(
+        when=lambda request, decision, **kwargs: decision == "approve",
+        return_to=lambda request, **kwargs: safe_next(request, reverse("postloan-queue")),
+    )
     def post(self, request, pk: int, decision: str):
         if decision not in ("approve", "reject"):
             raise NotFound()

@@ -86,9 +86,38 @@ def owner(company):
     return make_applicant(company, username="olivia_owner")
 
 
-def api_for(user) -> APIClient:
+@pytest.fixture(autouse=True)
+def _staff_past_second_factor(monkeypatch):
+    """`client.force_login(user)` logs in a user whose role needs a second factor as past it,
+    with a fresh code (step-up); `force_login(user, second_factor=False)` stops after the
+    password, for the tests of the second factor itself."""
+    from django.test import Client
+
+    from org.second_factor import requires_second_factor
+    from tests.second_factor import mark_verified
+
+    password_only = Client.force_login
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        password_only(self, user, backend)
+        # Its roles as they are now, not as cached on the instance by earlier calls.
+        if second_factor and requires_second_factor(type(user)._default_manager.get(pk=user.pk)):
+            mark_verified(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def api_for(user, *, second_factor: bool = True) -> APIClient:
+    """An API client authenticated as `user`; for a role that needs a second factor, with a
+    token that gave a code just now (second_factor=False: one that never did)."""
+    from org.second_factor import requires_second_factor
+    from tests.second_factor import fresh_token
+
     client = APIClient()
-    client.force_authenticate(user)
+    if second_factor and requires_second_factor(user):
+        client.force_authenticate(user, token=fresh_token(user))
+    else:
+        client.force_authenticate(user)
     return client
 
 
