@@ -21,14 +21,39 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def login(live_server):
-    """login(page, user, portal=False): log in through the real login form."""
+    """login(page, user, portal=False): log in through the real login form, and for a role
+    that needs a second factor, through the code's page with their authenticator's code."""
 
     def do_login(page, user, *, portal: bool = False):
+        give_authenticator(user)
         page.goto(f"{live_server.url}{'/portal/login/' if portal else '/login/'}")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", PASSWORD)
         page.click("form[action$='login/'] button[type=submit]")
         page.wait_for_load_state("networkidle")
+        enter_code(page, user)
         return page
 
     return do_login
+
+
+def give_authenticator(user) -> None:
+    """An authenticator for a user whose role needs one (as if enrolled earlier)."""
+    from org.second_factor import requires_second_factor
+    from tests.second_factor import enrol
+
+    if requires_second_factor(user):
+        enrol(user)
+
+
+def enter_code(page, user) -> None:
+    """After the password, on the code's page, type the code of the user's authenticator."""
+    from org.second_factor import requires_second_factor
+    from tests.second_factor import code_of, enrol
+
+    if not requires_second_factor(user):
+        return
+    assert "/account/two-factor/?" in page.url, page.url
+    page.fill("input[name=otp]", code_of(enrol(user)))
+    page.click("form[action$='two-factor/'] button[type=submit]")
+    page.wait_for_load_state("networkidle")

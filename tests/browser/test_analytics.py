@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.analytics.conftest import make_visit
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, enter_code, give_authenticator
 from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.browser
@@ -37,11 +37,14 @@ def test_a_head_office_user_filters_the_dashboard_by_branch_and_exports_csv(
     make_visit(shanghai, "investigation", 30, left=yesterday, actor=staff["rm"])
 
     # Log in through the real form (its own submit button: the top bar has language buttons).
+    give_authenticator(staff["admin"])
     page.goto(f"{live_server.url}/login/?next=/analytics/")
     page.fill("input[name=username]", staff["admin"].username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login/'] button[type=submit]")
     page.wait_for_load_state("networkidle")
+    # An administrator enters their authenticator's code, then lands where they were headed.
+    enter_code(page, staff["admin"])
     assert page.locator("h1").inner_text() == "Process analytics"
     rows = page.locator("#branches-table tbody tr")
     assert rows.count() == 2  # Beijing and Shanghai

@@ -89,3 +89,27 @@ def test_every_demo_application_page_renders_for_staff_and_its_owner(seeded, cli
         client.force_login(owner)
         response = client.get(reverse("portal-application", args=[application.pk]))
         assert response.status_code == 200, (application.reference, application.status)
+
+
+def test_demo_approvers_log_in_with_a_code_of_the_printed_secret(seeded, client):
+    import time
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from applications.management.commands.seed_demo import DEMO_TOTP_SECRET
+
+    assert "oathtool --totp -b " + DEMO_TOTP_SECRET in seeded
+    with_device = TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True)
+    assert set(with_device) >= {"approver", "committee1", "checker", "risk"}
+    assert not TOTPDevice.objects.filter(user__username="rm").exists()
+    response = client.post(
+        reverse("login"), {"username": "approver", "password": "demo-Loanflow-2026"}
+    )
+    assert response.url.startswith(reverse("second-factor-verify"))
+    totp = TOTP(b32decode(DEMO_TOTP_SECRET))
+    totp.time = time.time()
+    response = client.post(reverse("second-factor-verify"), {"otp": f"{totp.token():06d}"})
+    assert response.status_code == 302
+    assert client.get("/approvals/queue/").status_code == 200

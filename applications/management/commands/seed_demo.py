@@ -10,6 +10,7 @@ import os
 import random
 import sys
 import traceback
+from base64 import b32decode
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.models import LoanApplication, Product, Status
 from audit.models import AuditEvent
@@ -27,10 +29,14 @@ from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
 from org.roles import Role, sync_role_groups
+from org.second_factor import has_second_factor, requires_second_factor
 from sla.checks import calendar_missing_message
 from sla.selectors import calendar_years_missing
 
 DEMO_PASSWORD = "demo-Loanflow-2026"
+# The demo users whose role signs in with a second factor share this authenticator secret
+# (base32, as authenticator apps take it typed in), printed with the logins.
+DEMO_TOTP_SECRET = "LOANFLOWDEMOSECRETKEYFORTOTPAAAA"
 DEMO_APPS = [
     "intake",
     "investigation",
@@ -349,6 +355,7 @@ class Command(BaseCommand):
             sync_role_groups()
             branches = self.seed_branches()
             self.users = self.seed_staff(branches)
+            self.seed_second_factors(self.users)
             products = self.seed_products()
             companies = self.seed_companies(branches)
             owners = self.seed_owners(companies)
@@ -420,6 +427,17 @@ class Command(BaseCommand):
             )
             users[username] = user
         return users
+
+    def seed_second_factors(self, users: dict[str, User]) -> None:
+        """An authenticator with the demo secret for each demo user whose role needs one,
+        unless they have one already (one they enrolled themselves is kept)."""
+        key = b32decode(DEMO_TOTP_SECRET).hex()
+        for user in users.values():
+            if requires_second_factor(user) and not has_second_factor(user):
+                TOTPDevice.objects.filter(user=user).delete()
+                TOTPDevice.objects.create(
+                    user=user, name="Demo authenticator", key=key, confirmed=True
+                )
 
     def seed_products(self) -> list[Product]:
         products = []
@@ -717,4 +735,14 @@ class Command(BaseCommand):
             self.stdout.write(line.format(*row))
         self.stdout.write(
             f"... and owner04 to owner{len(owners):02d} (one per demo company), same password."
+        )
+        secret = " ".join(DEMO_TOTP_SECRET[i : i + 4] for i in range(0, len(DEMO_TOTP_SECRET), 4))
+        needs = ", ".join(u.username for u in self.users.values() if requires_second_factor(u))
+        self.stdout.write("")
+        self.stdout.write(
+            f"Two-factor authentication: {needs} enter a 6-digit code after the password. "
+            f"Add this secret to an authenticator app (enter it by hand as a time-based key): "
+            f"{secret} — or print the current code with `oathtool --totp -b "
+            f"{DEMO_TOTP_SECRET}` (Debian package oathtool). The same code works for all of "
+            "them; each code is accepted once, so wait for the next one to log in as another."
         )
