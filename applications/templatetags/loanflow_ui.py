@@ -120,3 +120,20 @@ def person(user) -> str:
     if user is None:
         return _("System")
     return user.get_full_name() or user.username
+
+
+@register.simple_tag(takes_context=True)
+def step_up_field(context) -> SafeString:
+    """On the form of an action that needs a fresh second factor: a field for the code when
+    the user's last one is too old (org.second_factor.step_up_required reads it), else
+    nothing."""
+    from org.second_factor import requires_second_factor, step_up_fresh
+
+    request = context.get("request")
+    if request is None or not requires_second_factor(request.user) or step_up_fresh(request):
+        return SafeString("")
+    return format_html(
+        '<label class="step-up">{} <input name="otp" inputmode="numeric" '
+        'autocomplete="one-time-code" maxlength="32" required></label>',
+        _("Code from your authenticator app"),
+    )

@@ -153,3 +153,15 @@ def test_a_vote_and_a_claim_need_no_step_up(matrix, in_approval, staff, api, cli
     claimed = client.post(reverse("approvals-task-action", args=[task.pk, "claim"]))
     assert claimed.url == reverse("approvals-task", args=[task.pk])
     assert ApprovalTask.objects.get(pk=task.pk).claimed_by == approver
+
+
+def test_the_decision_form_asks_for_a_code_only_when_the_last_one_is_too_old(
+    matrix, in_approval, staff, api, client
+):
+    _application, task = _at_tier1(api, staff, in_approval)
+    approver = staff["approver"]
+    client.force_login(approver)
+    page = reverse("approvals-task", args=[task.pk])
+    assert 'name="otp"' not in client.get(page).content.decode()
+    age_step_up(client, approver, minutes=6)
+    assert 'name="otp"' in client.get(page).content.decode()

@@ -56,3 +56,13 @@ def test_a_write_off_rejection_needs_no_fresh_code(proposed):
     client = api_with_old_code(second, minutes=60)
     url = reverse("api-postloan-write-off-reject", args=[write_off.pk])
     assert client.post(url, {"comment": "Collect first"}, format="json").status_code == 200
+
+
+def test_the_write_off_approval_on_the_queue_asks_for_a_code_when_the_last_is_too_old(
+    proposed, client
+):
+    _write_off, second = proposed
+    client.force_login(second)
+    assert 'name="otp"' not in client.get(reverse("postloan-queue")).content.decode()
+    age_step_up(client, second, minutes=6)
+    assert 'name="otp"' in client.get(reverse("postloan-queue")).content.decode()
