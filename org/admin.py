@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy, ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from org.models import Branch, StaffProfile
 from org.second_factor import second_factor_reset
@@ -24,6 +26,11 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 admin.site.unregister(get_user_model())
+# django-otp's own admin of the devices shows each user's secret (as a QR code): an
+# administrator could then produce anyone's codes. Devices are set up by their owner at login
+# and reset with the action below, never edited here. (Their apps come before org in
+# INSTALLED_APPS, so their admin is registered by now.)
+admin.site.unregister([TOTPDevice, StaticDevice])
 
 
 @admin.register(get_user_model())

@@ -177,3 +177,10 @@ def test_the_api_token_of_a_role_with_a_second_factor_needs_its_code(staff):
         url, {"username": staff["rm"].username, "password": PASSWORD}, format="json"
     )
     assert rm.status_code == 200
+
+
+def test_the_admin_shows_no_authenticator_secrets(client, staff):
+    enrol(staff["approver"])
+    client.force_login(staff["admin"])
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 404
