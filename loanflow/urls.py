@@ -12,6 +12,17 @@ from loanflow.health import HealthApi
 from loanflow.metrics import metrics_view
 from org.api import AuthTokenApi
 
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico whatever the pages' <link rel="icon"> says; owners too
+    (org.audience). The URL is resolved at the first request: the static files' manifest
+    may not be there at import."""
+
+    permanent = True
+    open_to_owners = True
+    url = lazy(static, str)("loanflow/favicon.svg")
+
+
 # Each app's urls.py serves its pages and, under api/v1/, its API routes.
 APPS = [
     "applications",
@@ -28,11 +39,7 @@ APPS = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for it whatever the pages' <link rel="icon"> says.
-    # (Resolved at the first request: the static files' manifest may not be there at import.)
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=lazy(static, str)("loanflow/favicon.svg"), permanent=True),
-    ),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/health/", HealthApi.as_view(), name="api-health"),
     path("metrics", metrics_view, name="metrics"),
