@@ -75,7 +75,7 @@ class Product(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the active language (the Chinese name when there is one)."""
-        if translation.get_language().startswith("zh") and self.name_zh:
+        if (translation.get_language() or "").startswith("zh") and self.name_zh:
             return self.name_zh
         return self.name
 
