@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from approvals.models import ApprovalTask
 from org.roles import Role
@@ -461,5 +461,7 @@ def test_the_queue_page_offers_products_and_branches_by_name_within_the_users_sc
         (str(branch.pk), branch.name)
     ]
     assert f'<option value="{product.pk}" selected>{product.code} {product.name}</option>' in page
-    page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    # (The middleware activates the request's language; the override restores the test's.)
+    with translation.override(None):
+        page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert f"{product.code} 设备贷" in page.content.decode()
