@@ -80,12 +80,13 @@ def test_the_api_docs_load_their_init_script_from_a_url_not_inline(client, staff
 def test_a_report_uri_from_the_environment_is_added_to_the_policy():
     from tests.core.test_file_stores import _in_fresh_process
 
-    printed = _in_fresh_process(
-        "from django.conf import settings\n"
-        "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES'].get('report-uri'))",
-        LOANFLOW_CSP_REPORT_URI="https://csp.bank.example/report",
+    built = "from csp.utils import build_policy\nprint(build_policy())"
+    policy = directives(
+        _in_fresh_process(built, LOANFLOW_CSP_REPORT_URI="https://csp.bank.example/report")
     )
-    assert printed == "https://csp.bank.example/report"
+    assert policy["report-uri"] == ["https://csp.bank.example/report"]
+    assert policy["script-src"] == ["'self'"]
+    assert "report-uri" not in directives(_in_fresh_process(built))
 
 
 class InlineCodeFinder(HTMLParser):

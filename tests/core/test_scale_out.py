@@ -52,10 +52,12 @@ class Cluster:
     def __init__(self, folder: Path, environ: dict[str, str]):
         self.folder, self.environ = folder, environ
         self.processes: dict[str, subprocess.Popen] = {}
+        self.logs: list = []
         self.web: dict[str, str] = {}
 
     def start(self, name: str, args: list[str], **extra: str) -> None:
-        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed by stop()
+        self.logs.append(log)
         self.processes[name] = subprocess.Popen(
             args,
             cwd=ROOT,
@@ -96,7 +98,7 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
-    def wait_until_ready(self, timeout: float = 45) -> None:
+    def wait_until_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         waiting = set(self.processes)
         while waiting and time.monotonic() < deadline:
@@ -115,16 +117,19 @@ class Cluster:
         assert not waiting, {name: self.log(name)[-2000:] for name in waiting}
 
     def stop(self) -> None:
+        """Every process ends before the test database is flushed (their connections would
+        hold its tables)."""
         for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for name, process in self.processes.items():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            assert name  # every process stopped before the test database is flushed
+        for log in self.logs:
+            log.close()
 
 
 @pytest.fixture
