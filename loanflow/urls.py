@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from loanflow.health import HealthApi
 from loanflow.metrics import metrics_view
@@ -45,7 +45,13 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/auth/token/", AuthTokenApi.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's init script as a file (?script), not inline: the
+    # Content-Security-Policy allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     *[path("", include(f"{app}.urls")) for app in APPS],
 ]
 # The database or Redis gone answers 503 (JSON under /api/), not a 500 page.
