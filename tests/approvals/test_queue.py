@@ -465,3 +465,18 @@ def test_the_queue_page_offers_products_and_branches_by_name_within_the_users_sc
     with translation.override(None):
         page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert f"{product.code} 设备贷" in page.content.decode()
+
+
+def test_the_home_card_counts_the_tasks_the_approval_queue_lists(
+    matrix, in_approval, staff, client
+):
+    _fill(in_approval, 3)
+    client.force_login(staff["reviewer"])
+    home = client.get(reverse("home")).content.decode()
+    count = int(re.search(r'<strong>Approval queue</strong>\s*<span class="num">(\d+)', home)[1])
+    queue = client.get(reverse("approvals-queue")).content.decode()
+    assert count == queue.count('data-task="') == 3
+    # An approver: no task has reached his step, whatever is in approval in his scope.
+    client.force_login(staff["approver"])
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r'<strong>Approval queue</strong>\s*<span class="num">0<', home)
