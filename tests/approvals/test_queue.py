@@ -480,3 +480,12 @@ def test_the_home_card_counts_the_tasks_the_approval_queue_lists(
     client.force_login(staff["approver"])
     home = client.get(reverse("home")).content.decode()
     assert re.search(r'<strong>Approval queue</strong>\s*<span class="num">0<', home)
+
+
+def test_the_queue_shows_money_as_every_other_page_does(matrix, in_approval, staff, client):
+    application = in_approval(amount="2000000")
+    client.force_login(staff["reviewer"])
+    queue = client.get(reverse("approvals-queue")).content.decode()
+    detail = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+    assert "2,000,000.00 CNY" in queue and "2,000,000.00 CNY" in detail
+    assert "2000000.00" not in queue
