@@ -40,7 +40,7 @@ def _region_of(application: LoanApplication) -> str:
 
 
 def business_seconds(start: datetime, end: datetime, *, region: str = "CN") -> int:
-    """Business seconds from the region's SLA calendar (cached in the process)."""
+    """Business seconds from the region's SLA calendar (cached: sla.calendar)."""
     return max(0, int(business_seconds_between(start, end, region=region)))
 
 

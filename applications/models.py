@@ -62,13 +62,6 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    @property
-    def display_name(self) -> str:
-        """The name in the active language (the Chinese name when there is one)."""
-        if translation.get_language().startswith("zh") and self.name_zh:
-            return self.name_zh
-        return self.name
-
     def save(self, *args, **kwargs):
         # Any change of the terms is a new version; filed applications keep their snapshot.
         if self.pk:
@@ -78,6 +71,13 @@ class Product(models.Model):
                 if previous.terms() != self.terms():
                     self.version = previous.version + 1
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (the Chinese name when there is one)."""
+        if (translation.get_language() or "").startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name
 
     def terms(self) -> dict:
         data = self.snapshot()

@@ -36,14 +36,17 @@ from applications.services import (
     application_create,
     application_transition,
 )
+from approvals import selectors as approval_selectors
 from audit.selectors import application_timeline
 from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
+from disbursement import selectors as disbursement_selectors
 from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, roles_of
 from org.second_factor import requires_second_factor, second_factor_url
 from org.selectors import branches_in_scope, is_staff_member
+from postloan import selectors as postloan_selectors
 
 PAGE_SIZE = 25
 
@@ -112,22 +115,38 @@ class HomeView(LoginRequiredMixin, TemplateView):
             )
             context["needs_action_count"] = _count_in(mine, RM_ACTION_STATUSES)
             context["is_rm"] = True
+        # Each card counts what the page it links to lists for this user.
         if roles & {Role.CREDIT_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER}:
+            queues = approval_selectors.task_queue_counts(user=user)
             cards.append(
                 {
                     "title": _("Approval queue"),
                     "url": reverse("approvals-queue"),
-                    "count": counts.get(Status.IN_APPROVAL, 0),
-                    "text": _("applications in approval in your scope"),
+                    "count": sum(row["total"] for row in queues),
+                    "text": _("tasks open or claimed in your queues"),
                 }
             )
-        if roles & {Role.DISBURSEMENT_OFFICER, Role.DISBURSEMENT_CHECKER}:
+        if Role.DISBURSEMENT_OFFICER in roles:
             cards.append(
                 {
                     "title": _("Ready to disburse"),
                     "url": reverse("disbursement-queue"),
-                    "count": counts.get(Status.CONTRACT_SIGNED, 0),
+                    "count": disbursement_selectors.disbursement_queue(user=user)
+                    .filter(has_disbursement=False)
+                    .count(),
                     "text": _("contracts signed, waiting for the money"),
+                }
+            )
+        if Role.DISBURSEMENT_CHECKER in roles:
+            cards.append(
+                {
+                    "title": _("To confirm"),
+                    "url": reverse("disbursement-queue"),
+                    "count": disbursement_selectors.disbursement_queue(user=user)
+                    .filter(awaiting_confirmation=True)
+                    .exclude(disbursement__maker=user)
+                    .count(),
+                    "text": _("disbursements waiting for your confirmation"),
                 }
             )
         if Role.RISK_OFFICER in roles:
@@ -135,8 +154,16 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 {
                     "title": _("Post-loan queue"),
                     "url": reverse("postloan-queue"),
-                    "count": counts.get(Status.DISBURSED, 0),
-                    "text": _("loans running in your scope"),
+                    "count": sum(
+                        queryset.count()
+                        for queryset in (
+                            postloan_selectors.overdue_task_queue(user=user),
+                            postloan_selectors.alert_list(user=user),
+                            postloan_selectors.classification_pending(user=user),
+                            postloan_selectors.write_off_pending(user=user),
+                        )
+                    ),
+                    "text": _("overdue inspections, open alerts and proposals to decide"),
                 }
             )
         if roles & {Role.BRANCH_HEAD, Role.ADMINISTRATOR} or _is_head_office(user):

@@ -126,6 +126,12 @@ def route_compute(*, application, version: MatrixVersion | None = None) -> Route
         if parts is None:
             continue
         route_steps = [steps[code].as_route_step() for code in rule.steps if code in steps]
+        if route_steps and route_steps[-1]["is_committee"]:
+            # The committee's vote decides: the steps before it review and recommend, and a
+            # personal limit (the authority to decide alone) does not bind them. Otherwise a
+            # grade-E or 10M+ case waits for ever for an approver whose limit covers it.
+            for step in route_steps[:-1]:
+                step["checks_limit"] = False
         detail = "; ".join(parts) if parts else _("any application")
         reason = _("%(rule)s (matrix v%(v)d): %(detail)s.") % {
             "rule": rule.name,

@@ -40,7 +40,7 @@ docker-compose -f docker-compose.yml config -q
 # (without the test-only DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy check rightly refuses)
 env -u DJANGO_ALLOW_ASYNC_UNSAFE \
     DJANGO_PRODUCTION=true DJANGO_SECRET_KEY="$(head -c 48 /dev/urandom | base64)" \
-    DJANGO_ALLOWED_HOSTS=loanflow.example.com \
+    DJANGO_ALLOWED_HOSTS=loanflow.example.com CACHE_URL=redis://127.0.0.1:6379/1 \
     .venv/bin/python manage.py check --deploy --fail-level WARNING -v 0
 
 log "Test suite (PostgreSQL, Redis, chromium)"

@@ -2,22 +2,42 @@
 
 A business day is Monday-Friday unless a CalendarDay row says holiday, or a weekend day a
 CalendarDay row says workday (调休). Business time runs only inside the region's working
-hours (default 09:00-17:00 Asia/Shanghai). A region's calendar is loaded once and cached in
-the process; saving a CalendarDay or BusinessHours clears the cache (other processes reload
-after CACHE_SECONDS).
+hours (default 09:00-17:00 Asia/Shanghai).
+
+Every web process and worker must compute with the same calendar, and business time is on hot
+paths (the SLA sweep, each approval decision), so a region's calendar is kept at two levels:
+- in Django's cache (Redis with CACHE_URL), under a key that carries the calendar's version;
+  saving or deleting a CalendarDay or BusinessHours row (the admin, sla_seed_calendar,
+  sla_import_calendar) bumps the version, so every process loads the new calendar;
+- in this process, for RECHECK_SECONDS at a time: after that the next computation reads the
+  version (one Redis GET) and reuses its copy while the version is unchanged.
+A change therefore reaches every process within RECHECK_SECONDS. Both levels also expire after
+CACHE_SECONDS, a safety net for edits made around the models (SQL, a restore: seen within twice
+that) and for a per-process cache (no CACHE_URL), where the version cannot travel. Measured
+costs are in docs/performance.md.
 """
 
+import contextlib
+import logging
 import threading
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 CACHE_SECONDS = 300
+RECHECK_SECONDS = 1.0
+RETRY_AFTER_CACHE_ERROR_SECONDS = 30  # a hung Redis costs one socket timeout per 30 s, not per call
 DEFAULT_REGION = "CN"
 MAX_DAYS = 3660  # ten years: a safety stop for runaway loops
+VERSION_KEY = "sla:calendar:version"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,19 +69,72 @@ class RegionCalendar:
         )
 
 
-_cache: dict[str, tuple[float, RegionCalendar]] = {}
+@dataclass
+class _Held:
+    version: int | None
+    loaded_at: float
+    checked_at: float
+    calendar: RegionCalendar
+
+
+_held: dict[str, _Held] = {}
 _lock = threading.Lock()
 
 
-def clear_cache(**kwargs) -> None:
+def _shared_key(region: str, version: int) -> str:
+    return f"sla:calendar:{region}:{version}"
+
+
+def _shared_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # First use, or Redis lost its data: start from the clock, never from a number an
+        # older copy may still carry.
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _fresh_version() -> int:
+    return _time.time_ns() // 1000
+
+
+def _bump_shared_version() -> None:
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet (or Redis lost it)
+            cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+    except RedisError:
+        logger.warning(
+            "Could not tell other processes that the calendar changed (cache unavailable); "
+            "they reload it within %s s.",
+            CACHE_SECONDS,
+            exc_info=True,
+        )
+
+
+def calendar_changed(**kwargs) -> None:
+    """The calendar's rows changed: drop this process's copies and bump the shared version
+    now (this transaction computes with the change) and, inside a transaction, again after
+    commit (a process that loaded the calendar in between read it before the commit)."""
     with _lock:
-        _cache.clear()
+        _held.clear()
+    _bump_shared_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump_shared_version)
 
 
 def cached_calendar(region: str = DEFAULT_REGION) -> RegionCalendar | None:
-    """The region's calendar if this process holds a fresh copy (no query), else None."""
-    hit = _cache.get(region or DEFAULT_REGION)
-    return hit[1] if hit and _time.monotonic() - hit[0] < CACHE_SECONDS else None
+    """The region's calendar if this process holds a copy checked within RECHECK_SECONDS
+    (no query, no cache round trip), else None."""
+    held = _held.get(region or DEFAULT_REGION)
+    if held is None:
+        return None
+    now = _time.monotonic()
+    if now - held.checked_at < RECHECK_SECONDS and now - held.loaded_at < CACHE_SECONDS:
+        return held.calendar
+    return None
 
 
 def get_calendar(region: str = DEFAULT_REGION) -> RegionCalendar:
@@ -69,20 +142,49 @@ def get_calendar(region: str = DEFAULT_REGION) -> RegionCalendar:
     cal = cached_calendar(region)
     if cal is not None:
         return cal
+    now = _time.monotonic()
+    held = _held.get(region)
+    try:
+        version = _shared_version()
+    except RedisError:
+        # Without the cache, compute with this process's copy (or the database's rows) rather
+        # than fail a decision, and ask the cache again only after a while.
+        logger.warning("Calendar version unavailable (cache down); using this process's copy.")
+        if held is not None and now - held.loaded_at < CACHE_SECONDS:
+            held.checked_at = now + RETRY_AFTER_CACHE_ERROR_SECONDS - RECHECK_SECONDS
+            return held.calendar
+        version = None
+    if held is not None and version == held.version and now - held.loaded_at < CACHE_SECONDS:
+        held.checked_at = now
+        return held.calendar
+    cal = None
+    if version is not None:
+        try:
+            cal = cache.get(_shared_key(region, version))
+        except RedisError:
+            version = None
+    if cal is None:
+        cal = _load_calendar(region)
+        if version is not None:
+            with contextlib.suppress(RedisError):  # the next process loads it again
+                cache.set(_shared_key(region, version), cal, timeout=CACHE_SECONDS)
+    with _lock:
+        _held[region] = _Held(version=version, loaded_at=now, checked_at=now, calendar=cal)
+    return cal
+
+
+def _load_calendar(region: str) -> RegionCalendar:
     from sla.models import BusinessHours, CalendarDay
 
     hours = BusinessHours.objects.filter(region=region).first()
     exceptions = dict(CalendarDay.objects.filter(region=region).values_list("date", "kind"))
-    cal = RegionCalendar(
+    return RegionCalendar(
         region=region,
         tz=ZoneInfo(hours.timezone if hours else "Asia/Shanghai"),
         start=hours.start if hours else time(9, 0),
         end=hours.end if hours else time(17, 0),
         exceptions=exceptions,
     )
-    with _lock:
-        _cache[region] = (_time.monotonic(), cal)
-    return cal
 
 
 def _aware(moment: datetime) -> datetime:

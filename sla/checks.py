@@ -35,3 +35,26 @@ def calendar_covers_this_year_and_next(app_configs, databases=None, **kwargs):
         Warning(calendar_missing_message(region, year), hint=calendar_missing_hint(), id="sla.W001")
         for region, year in missing
     ]
+
+
+@register(Tags.caches, deploy=True)
+def cache_shared_between_processes(app_configs, **kwargs):
+    """Business time, the API's rate limits and head office's queue counts rely on one cache
+    for every web process and worker: a per-process cache keeps a calendar edit from the
+    other processes for up to sla.calendar.CACHE_SECONDS, and multiplies every rate limit."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [
+            Warning(
+                _("The cache is kept in each process (CACHE_URL is not set)."),
+                hint=_(
+                    "Set CACHE_URL to a Redis database of its own (not the broker's), so "
+                    "every web process and worker shares the holiday calendar and the rate "
+                    "limits."
+                ),
+                id="sla.W002",
+            )
+        ]
+    return []

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
-from sla.calendar import clear_cache
+from sla.calendar import calendar_changed
 from sla.models import CalendarDay
 
 
@@ -49,7 +49,7 @@ def seed_calendar(*, years, region: str = "CN") -> list[tuple[int, int, str]]:
                 count += 1
             day += timedelta(days=1)
         results.append((year, count, ""))
-    clear_cache()
+    calendar_changed()
     return results
 
 
@@ -108,5 +108,5 @@ def import_calendar(lines, *, region: str = "CN", replace: bool = False) -> dict
             CalendarDay.objects.update_or_create(
                 region=region, date=day, defaults={"kind": kind, "name": name}
             )
-    clear_cache()
+    calendar_changed()
     return dict(Counter(day.year for day in rows))

@@ -37,6 +37,17 @@ def file_stores(settings, tmp_path):
     documents_storage._wrapped = empty
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    # Rolled-back test transactions send no post_delete, and the calendar is cached (in this
+    # process and in Django's cache): never reuse a calendar across tests.
+    from sla.calendar import calendar_changed
+
+    calendar_changed()
+    yield
+    calendar_changed()
+
+
 @pytest.fixture
 def head_office(db) -> Branch:
     return BranchFactory(code="HO", name="Head office", level=Branch.Level.HEAD_OFFICE)

@@ -4,6 +4,7 @@ role-aware navigation, and labels."""
 
 from django import template
 from django.template import TemplateDoesNotExist
+from django.template.defaultfilters import floatformat
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.html import format_html
@@ -137,3 +138,12 @@ def step_up_field(context) -> SafeString:
         'autocomplete="one-time-code" maxlength="32" required></label>',
         _("Code from your authenticator app"),
     )
+
+
+@register.filter
+def money(amount, currency: str = "") -> str:
+    """An amount as every page and PDF shows money: digits grouped as the active language
+    groups them, two decimals, then the currency ("3,200,000.00 CNY")."""
+    if amount is None or amount == "":
+        return "—"
+    return f"{floatformat(amount, '2g')} {currency}".strip()

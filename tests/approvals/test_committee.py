@@ -183,3 +183,27 @@ def test_a_vote_closing_waits_for_a_transition_of_its_application_without_holdin
     assert status == 200
     application.refresh_from_db()
     assert application.status == "approved"
+
+
+@pytest.mark.django_db
+def test_the_steps_before_a_committee_recommend_without_a_personal_limit_binding_them(
+    matrix, in_approval, staff, branch, api
+):
+    from decimal import Decimal
+
+    from approvals.models import ApproverLimit
+
+    # Grade E goes to the committee; no approver's grade-E limit covers 900K.
+    ApproverLimit.objects.update_or_create(
+        user=staff["approver"], grade="E", currency="CNY", defaults={"max_amount": 500_000}
+    )
+    application = in_approval(amount="900000", grade="E")
+    route = application.approval_records.get().route
+    assert [s["code"] for s in route] == ["credit_review", "tier1", "tier2", "committee"]
+    assert [s["checks_limit"] for s in route] == [False, False, False, False]
+    committee = _to_committee(api, staff, branch, application)
+    assert committee.status == "open"
+    assert Decimal(application.amount) > 500_000
+    # A route the tier decides alone still checks the limit (tests/approvals/test_segregation).
+    other = in_approval(amount="800000", grade="B")
+    assert [s["checks_limit"] for s in other.approval_records.get().route] == [False, True]

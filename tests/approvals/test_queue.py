@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from approvals.models import ApprovalTask
 from org.roles import Role
@@ -461,5 +461,31 @@ def test_the_queue_page_offers_products_and_branches_by_name_within_the_users_sc
         (str(branch.pk), branch.name)
     ]
     assert f'<option value="{product.pk}" selected>{product.code} {product.name}</option>' in page
-    page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    # (The middleware activates the request's language; the override restores the test's.)
+    with translation.override(None):
+        page = client.get(reverse("approvals-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert f"{product.code} 设备贷" in page.content.decode()
+
+
+def test_the_home_card_counts_the_tasks_the_approval_queue_lists(
+    matrix, in_approval, staff, client
+):
+    _fill(in_approval, 3)
+    client.force_login(staff["reviewer"])
+    home = client.get(reverse("home")).content.decode()
+    count = int(re.search(r'<strong>Approval queue</strong>\s*<span class="num">(\d+)', home)[1])
+    queue = client.get(reverse("approvals-queue")).content.decode()
+    assert count == queue.count('data-task="') == 3
+    # An approver: no task has reached his step, whatever is in approval in his scope.
+    client.force_login(staff["approver"])
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r'<strong>Approval queue</strong>\s*<span class="num">0<', home)
+
+
+def test_the_queue_shows_money_as_every_other_page_does(matrix, in_approval, staff, client):
+    application = in_approval(amount="2000000")
+    client.force_login(staff["reviewer"])
+    queue = client.get(reverse("approvals-queue")).content.decode()
+    detail = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+    assert "2,000,000.00 CNY" in queue and "2,000,000.00 CNY" in detail
+    assert "2000000.00" not in queue

@@ -406,6 +406,7 @@ OWNER_PAGES = {
     "disbursement-offer-accept": 405,
     "disbursement-offer-pdf": 404,  # the letter renders after commit
     "disbursement-schedule-pdf": 200,
+    "favicon": 301,
     "intake-document-download": 200,
     "logout": 405,
     "notification-list": 200,

@@ -658,3 +658,35 @@ def test_the_confirmation_form_asks_for_a_code_when_the_last_is_too_old(recorded
     assert 'name="otp"' not in client.get(page).content.decode()
     age_step_up(client, checker, minutes=6)
     assert 'name="otp"' in client.get(page).content.decode()
+
+
+def test_the_home_cards_count_what_the_disbursement_queue_holds_for_each_role(
+    client, staff, company
+):
+    import re
+
+    for n in range(3):
+        application = ApplicationFactory(
+            company=CompanyFactory(home_branch=company.home_branch),
+            status="contract_signed",
+            filed_by=staff["rm"],
+        )
+        if n:
+            Disbursement.objects.create(
+                application=application,
+                account_number="1",
+                amount=application.amount,
+                currency="CNY",
+                value_date="2026-12-01",
+                maker=staff["disburser"] if n == 1 else staff["checker"],
+            )
+
+    def card(user, title):
+        client.force_login(user)
+        page = client.get(reverse("home")).content.decode()
+        return int(re.search(rf'<strong>{title}</strong>\s*<span class="num">(\d+)', page)[1])
+
+    # The officer: one contract with nothing recorded yet. The checker: the disbursement
+    # another person recorded, not the one he recorded himself (maker-checker).
+    assert card(staff["disburser"], "Ready to disburse") == 1
+    assert card(staff["checker"], "To confirm") == 1
