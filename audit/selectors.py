@@ -24,10 +24,7 @@ class ChainBreak:
     problem: str
 
     def describe(self) -> str:
-        if self.event_id:
-            where = _("event %(id)s") % {"id": self.event_id}
-        else:
-            where = _("its last link")
+        where = _("event %(id)s") % {"id": self.event_id} if self.event_id else _("its last link")
         return _("Audit chain %(chain)s breaks at position %(seq)s (%(where)s): %(problem)s") % {
             "chain": self.chain or "-",
             "seq": self.seq,
@@ -81,7 +78,7 @@ _HEADS_SQL = """
 
 def audit_trail_first_break() -> ChainBreak | None:
     """Recompute every chain of the audit trail; None when all hold. One pass over the table
-    (about a minute for five million rows: a nightly job's work, docs/adr/0013)."""
+    (about three minutes for five million rows: a nightly job's work, docs/adr/0013)."""
     tables = {
         "events": connection.ops.quote_name(AuditEvent._meta.db_table),
         "heads": connection.ops.quote_name(AuditChainHead._meta.db_table),
