@@ -105,3 +105,21 @@ def test_the_runtime_role_works_the_other_tables_as_usual(runtime, company):
         " WHERE rolname = current_user)"
     ).fetchone()[0]
     assert owned == 0
+
+
+@pytest.mark.django_db
+def test_db_roles_refuses_to_make_the_owner_the_runtime_role():
+    from django.core.management import CommandError
+
+    owner = connection.settings_dict["USER"] or "postgres"
+    with pytest.raises(CommandError, match="must not be the owner"):
+        call_command("db_roles", runtime_role=owner)
+
+
+@pytest.mark.django_db
+def test_db_roles_refuses_an_empty_password(monkeypatch):
+    from django.core.management import CommandError
+
+    monkeypatch.setenv("LF_TEST_EMPTY_PASSWORD", "")
+    with pytest.raises(CommandError, match="LF_TEST_EMPTY_PASSWORD is not set"):
+        call_command("db_roles", runtime_role=ROLE, password_env="LF_TEST_EMPTY_PASSWORD")
