@@ -13,8 +13,9 @@ class AuditEvent(models.Model):
     - a BEFORE INSERT trigger written in the migrations (audit_event_link, not a pgtrigger
       trigger: those can be skipped by any session through `pgtrigger.ignore`) sets `at` to
       the database's clock, whatever the caller gave, and links the row into its chain: one
-      chain per application (per subject, or "system", for the others), `seq` counting from
-      1, `hash` a SHA-256 over the row and the previous row's hash (audit_event_digest);
+      chain per subject (an SLA deadline, an approval task, a loan), else per application,
+      else "system" (audit_chain_key); `seq` counts from 1, `hash` is a SHA-256 over the row
+      and the previous row's hash (audit_event_digest);
     - `manage.py audit_verify` (nightly) recomputes every chain against AuditChainHead."""
 
     class Kind(models.TextChoices):

@@ -118,7 +118,7 @@ def audit_record_many(events: list[dict]) -> int:
             f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({names}) "
             f"SELECT {names} FROM UNNEST({', '.join(arrays)}) WITH ORDINALITY "
             f"AS given({names}, position) "
-            "ORDER BY application_id, subject_type, subject_id, position",
+            "ORDER BY subject_type, subject_id, application_id, position",
             columns,
         )
         return cursor.rowcount

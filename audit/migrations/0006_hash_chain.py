@@ -24,14 +24,20 @@ LANGUAGE sql STABLE AS $$
 $$;
 """
 
-# Which chain a row belongs to: its application's, else its subject's, else "system".
+# Which chain a row belongs to: its subject's (an SLA deadline, an approval task, a loan),
+# else its application's, else "system". The subject first: a batch job (the SLA sweep, the
+# nightly job, the claim release) locks the subject's row before it records, and so does
+# everyone else who records about that subject; a transition records about the application
+# whose row it has locked. So a chain's lock is always taken under a row lock the writer
+# already holds, and a batch never waits for a chain a request holds while the request
+# waits for a row the batch holds.
 KEY = """
 CREATE OR REPLACE FUNCTION audit_chain_key(application_id bigint, subject_type text,
                                            subject_id bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
-        WHEN application_id IS NOT NULL THEN 'application:' || application_id
         WHEN subject_type <> '' THEN subject_type || ':' || coalesce(subject_id::text, '')
+        WHEN application_id IS NOT NULL THEN 'application:' || application_id
         ELSE 'system'
     END
 $$;

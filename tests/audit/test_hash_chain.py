@@ -21,12 +21,15 @@ def test_each_application_has_its_own_chain_and_each_row_names_the_one_before(st
     b1 = audit_record(action="note", application=second)
     a2 = audit_record(action="note", application=first)
     system = audit_record(action="login_unlock", kind=AuditEvent.Kind.ACTION)
-    subject = audit_record(action="claim_expired", subject_type="approvals.task", subject_id=9)
+    subject = audit_record(
+        action="claim_expired", application=first, subject_type="approvals.task", subject_id=9
+    )
 
     assert (a1.chain, a1.seq, a1.prev_hash) == (f"application:{first.pk}", 1, "")
     assert (a2.chain, a2.seq, a2.prev_hash) == (a1.chain, 2, a1.hash)
     assert (b1.chain, b1.seq, b1.prev_hash) == (f"application:{second.pk}", 1, "")
-    assert (system.chain, subject.chain) == ("system", "approvals.task:9")
+    # An event about a subject is chained with that subject's, whatever its application.
+    assert (system.chain, subject.chain, subject.seq) == ("system", "approvals.task:9", 1)
     assert len({a1.hash, a2.hash, b1.hash}) == 3 and all(len(e.hash) == 64 for e in (a1, a2))
     head = AuditChainHead.objects.get(chain=a1.chain)
     assert (head.seq, head.hash) == (2, a2.hash)
