@@ -130,10 +130,12 @@ def audit_history_import() -> Iterator[None]:
     history, the benchmark's bank). Only a login that owns the audit table (or a superuser)
     gets this; for anyone else, the application's role included, the database still stamps
     its own time. The rows are chained as always, in the order they are inserted."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('loanflow.audit_import', 'on', true)")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('loanflow.audit_import', 'on', true)")
         yield
-        cursor.execute("SELECT set_config('loanflow.audit_import', '', true)")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('loanflow.audit_import', '', true)")
 
 
 def audit_refusal(
