@@ -7,9 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from applications.models import RouteRecommendation
+
 DEFAULT_PERIOD_DAYS = 90
 MAX_PERIOD_DAYS = 3660
-ROUTES = ("fast_track", "standard", "enhanced")
 BASES = ("business", "calendar")
 DATE_FORMATS = ["%Y-%m-%d"]
 
@@ -43,8 +44,8 @@ class FiltersForm(forms.Form):
     )
     route = forms.ChoiceField(
         required=False,
-        choices=[(r, r) for r in ROUTES],
-        error_messages={"invalid_choice": _("Choose fast_track, standard or enhanced.")},
+        choices=RouteRecommendation.choices,
+        error_messages={"invalid_choice": _("Choose a route from the list.")},
     )
     basis = forms.ChoiceField(
         required=False,

@@ -12,7 +12,6 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from analytics import stats
-from analytics.forms import ROUTES
 from analytics.models import MEASURED_STAGES
 from analytics.selectors import (
     ALL_FIGURES,
@@ -26,7 +25,7 @@ from analytics.selectors import (
     analytics_scorecard,
     analytics_user_check,
 )
-from applications.models import Product, Status
+from applications.models import Product, RouteRecommendation, Status
 from common.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -98,7 +97,7 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
                 "query": query,
                 "branches": analytics_branch_choices(user=user),
                 "products": Product.objects.order_by("code"),
-                "routes": ROUTES,
+                "routes": RouteRecommendation.choices,
                 "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
                 "stage": stage,
                 "periods": periods,

@@ -23,6 +23,14 @@ class RepaymentMethod(models.TextChoices):
     INTEREST_ONLY_BULLET = "interest_only_bullet", _("Interest only, then bullet (先息后本)")
 
 
+class RouteRecommendation(models.TextChoices):
+    """The investigation's recommendation of the approval route (routing reads it)."""
+
+    FAST_TRACK = "fast_track", _("Fast track")
+    STANDARD = "standard", _("Standard")
+    ENHANCED = "enhanced", _("Enhanced review")
+
+
 class GuaranteeType(models.TextChoices):
     CREDIT = "credit", _("Credit (unsecured)")
     GUARANTEE = "guarantee", _("Guarantee")
@@ -232,7 +240,9 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # The investigation's summary, carried on the record for queues, routing and analytics.
     risk_grade = models.CharField(_("risk grade"), max_length=1, blank=True)
     risk_score = models.IntegerField(_("risk score"), null=True, blank=True)
-    route_recommendation = models.CharField(_("route recommendation"), max_length=20, blank=True)
+    route_recommendation = models.CharField(
+        _("route recommendation"), max_length=20, blank=True, choices=RouteRecommendation.choices
+    )
     flag_count = models.PositiveIntegerField(_("open flags"), default=0)
     decline_reasons = models.JSONField(_("decline reasons"), default=list, blank=True)
 

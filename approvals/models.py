@@ -11,10 +11,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from applications.models import RouteRecommendation
 from org.roles import Role
 
 GRADES = ("A", "B", "C", "D", "E")
-ROUTES = ("fast_track", "standard", "enhanced")
+ROUTES = tuple(RouteRecommendation.values)
 
 
 class MatrixVersion(models.Model):

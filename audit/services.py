@@ -1,10 +1,19 @@
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import connection
-from django.utils import timezone
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
+from audit.selectors import ChainBreak, audit_trail_first_break
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many
+from org.roles import Role
 
 logger = logging.getLogger("loanflow.audit")
 
@@ -23,7 +32,8 @@ def audit_record(
     subject_type: str = "",
     subject_id: int | None = None,
 ) -> AuditEvent:
-    """Append one row to the audit trail. Call inside the transaction of the change it records."""
+    """Append one row to the audit trail. Call inside the transaction of the change it records.
+    The database sets its time and links it into its chain (AuditEvent)."""
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
@@ -39,9 +49,9 @@ def audit_record(
     )
 
 
-# The columns audit_record_many writes, in order (the rest take their defaults).
+# The columns audit_record_many writes, in order (the rest are the database's: the time and
+# the chain).
 _MANY_COLUMNS = (
-    "at",
     "kind",
     "application_id",
     "subject_type",
@@ -58,16 +68,18 @@ _MANY_COLUMNS = (
 
 def audit_record_many(events: list[dict]) -> int:
     """Append many rows to the audit trail in one statement: each a dict of audit_record's
-    arguments, with `application_id` and `actor_id` for the objects and `at` if not now. For
-    the batch jobs that record thousands of events (the SLA sweep, the nightly post-loan job):
-    the rows go in as one array per column (INSERT ... SELECT FROM UNNEST), one statement
-    whatever their number, without building a model instance per row, which cost more than
-    the insert itself (docs/adr/0002). Returns how many rows were written."""
+    arguments, with `application_id` and `actor_id` for the objects. For the batch jobs that
+    record thousands of events (the SLA sweep, the nightly post-loan job): the rows go in as
+    one array per column (INSERT ... SELECT FROM UNNEST), one statement whatever their number,
+    without building a model instance per row, which cost more than the insert itself
+    (docs/adr/0002). The rows are inserted grouped by the columns that choose their chain, in
+    the given order within each, so two batches lock the chains they share in the same order
+    and cannot deadlock (docs/adr/0013). Returns how many rows were written."""
     if not events:
         return 0
-    now = timezone.now()
+    if any("at" in event for event in events):
+        raise ValueError("The database sets an audit event's time; `at` cannot be given.")
     defaults = {
-        "at": now,
         "kind": AuditEvent.Kind.TRANSITION,
         "application_id": None,
         "subject_type": "",
@@ -100,14 +112,30 @@ def audit_record_many(events: list[dict]) -> int:
             strict=True,
         )
     ]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} "
-            f"({', '.join(connection.ops.quote_name(field.column) for field in fields)}) "
-            f"SELECT * FROM UNNEST({', '.join(arrays)})",
+            f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({names}) "
+            f"SELECT {names} FROM UNNEST({', '.join(arrays)}) WITH ORDINALITY "
+            f"AS given({names}, position) "
+            "ORDER BY subject_type, subject_id, application_id, position",
             columns,
         )
         return cursor.rowcount
+
+
+@contextmanager
+def audit_history_import() -> Iterator[None]:
+    """Keep the `at` given to the rows inserted inside: for loading past events (the demo's
+    history, the benchmark's bank). Only a login that owns the audit table (or a superuser)
+    gets this; for anyone else, the application's role included, the database still stamps
+    its own time. The rows are chained as always, in the order they are inserted."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('loanflow.audit_import', 'on', true)")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('loanflow.audit_import', '', true)")
 
 
 def audit_refusal(
@@ -126,3 +154,26 @@ def audit_refusal(
         comment=str(reason),
         data={"code": code},
     )
+
+
+def audit_trail_verify() -> ChainBreak | None:
+    """The nightly check of the audit trail's hash chains (beat; `manage.py audit_verify` by
+    hand): on a break, an ERROR in the log and a notice to every administrator, in their
+    language, naming the first broken link. Returns the break, or None."""
+    found = audit_trail_first_break()
+    if found is None:
+        logger.info("Audit trail verified: every chain holds")
+        return None
+    logger.error("Audit trail tampered with: %s", found.describe())
+    admins = get_user_model().objects.filter(is_active=True, groups__name=Role.ADMINISTRATOR)
+    notify_many(
+        Message(
+            user=admin,
+            kind=NotificationKind.SYSTEM,
+            title=gettext_lazy("The audit trail has been tampered with"),
+            body=lazy(found.describe, str)(),
+            url=reverse("admin:audit_auditevent_changelist"),
+        )
+        for admin in admins.distinct()
+    )
+    return found

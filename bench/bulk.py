@@ -1,5 +1,7 @@
 """Bulk loading through the project's own models: rows are dicts keyed by field name, completed
-with each field's default and written with PostgreSQL COPY in the model's own columns."""
+with each field's default and written with PostgreSQL COPY in the model's own columns (a
+column with a database default and no value in the rows is left to the database: the audit
+trail's chain, filled in by its insert trigger)."""
 
 import json
 from collections.abc import Iterable
@@ -13,8 +15,8 @@ def _columns(model: type[models.Model], sample: dict) -> list[models.Field]:
     for field in model._meta.concrete_fields:
         if (
             isinstance(field, models.AutoField | models.BigAutoField)
-            and field.attname not in sample
-        ):
+            or field.db_default is not models.NOT_PROVIDED
+        ) and field.attname not in sample:
             continue
         fields.append(field)
     return fields

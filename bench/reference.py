@@ -49,7 +49,6 @@ class MinimalDecisionApi(APIView):
             AuditEvent.objects.bulk_create(
                 [
                     AuditEvent(
-                        at=now,
                         kind="transition",
                         application_id=task.application_id,
                         actor=request.user,

@@ -607,8 +607,20 @@ class CreditMemo(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             )
         ]
 
+    # A render takes seconds; one still pending after this long was lost (a broker outage, a
+    # killed worker): the sweep enqueues it again, and the page offers Retry.
+    STALE_AFTER_SECONDS = 120
+
     def __str__(self) -> str:
         return f"{self.application_id} memo v{self.version} {self.status}"
+
+    def is_stale(self, now=None) -> bool:
+        age = (now or timezone.now()) - self.created_at
+        return self.status == self.Status.PENDING and age.total_seconds() > self.STALE_AFTER_SECONDS
+
+    def may_retry(self, now=None) -> bool:
+        """Retry is offered after a failure, or when the render is taking far too long."""
+        return self.status == self.Status.FAILED or self.is_stale(now)
 
     @transition(field=status, source=[Status.PENDING, Status.FAILED], target=Status.READY)
     def rendered(self, *, render_ms: int) -> None:

@@ -167,7 +167,12 @@ def investigation_missing(*, application) -> list[str]:
         application=application, status=CreditMemo.Status.READY, created_at__gte=fresh_after
     ).exists()
     if not ready:
+        being_rendered = CreditMemo.objects.filter(
+            application=application, status=CreditMemo.Status.PENDING, created_at__gte=fresh_after
+        ).exists()
         missing.append(
-            _("The credit memo has not been generated since the investigation last changed.")
+            _("The credit memo is still being generated: send it when it is ready.")
+            if being_rendered
+            else _("The credit memo has not been generated since the investigation last changed.")
         )
     return missing

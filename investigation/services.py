@@ -971,7 +971,9 @@ def memo_retry(*, application_id: int, actor, memo_id: int) -> CreditMemo:
     return memo
 
 
-def memo_requeue_pending(*, older_than_seconds: int = 120, limit: int = 100) -> int:
+def memo_requeue_pending(
+    *, older_than_seconds: int = CreditMemo.STALE_AFTER_SECONDS, limit: int = 100
+) -> int:
     """Enqueue again the renders of memos still pending after a while (their enqueue was lost
     to a broker outage). Rendering is idempotent, so a slow render enqueued twice is harmless.
     Reads the partial index on pending memos."""

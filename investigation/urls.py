@@ -29,6 +29,7 @@ urlpatterns = [
     path(P + "assessment/", views.assessment, name="investigation-assessment"),
     path(P + "score/", views.score, name="investigation-score"),
     path(P + "memos/", views.memo, name="investigation-memo"),
+    path(P + "memos/rows/", views.memo_rows, name="investigation-memo-rows"),
     path(P + "memos/<int:memo_id>/retry/", views.memo_retry, name="investigation-memo-retry"),
     path(
         P + "memos/<int:memo_id>/download/", views.memo_download, name="investigation-memo-download"

@@ -24,6 +24,7 @@ from investigation import services
 from investigation.api import memo_file_response, workspace_data
 from investigation.models import (
     CollateralValuation,
+    CreditMemo,
     FinancialPeriod,
     GuarantorAssessment,
     IndustryRisk,
@@ -36,6 +37,7 @@ from investigation.selectors import (
     investigation_application_get,
     investigation_queue,
     memo_get,
+    memos_for,
     score_reason_labels,
     score_rows,
 )
@@ -199,10 +201,7 @@ def workspace(request, pk):
         application = investigation_application_get(user=request.user, pk=pk)
     except NotFound:
         raise Http404() from None
-    can_edit = (
-        application.status == Status.INVESTIGATION
-        and application.investigator_id == request.user.pk
-    )
+    can_edit = _can_edit(application, request.user)
     services.investigation_ensure(application=application, user=request.user)
     try:
         data = workspace_data(application=application)
@@ -212,6 +211,7 @@ def workspace(request, pk):
     if data:
         context.update(
             {
+                **_memo_rows_context(data["memos"]),
                 "score_rows": score_rows(data["score"]),
                 "reasons": score_reason_labels(data["score"]),
                 "site_visit_form": SiteVisitForm(),
@@ -234,6 +234,39 @@ def workspace(request, pk):
             }
         )
     return render(request, "investigation/workspace.html", context)
+
+
+def _can_edit(application, user) -> bool:
+    return application.status == Status.INVESTIGATION and application.investigator_id == user.pk
+
+
+def _memo_rows_context(memos) -> dict:
+    # The rows reload themselves while a render is under way (not once it is stale: Retry).
+    return {
+        "memos": memos,
+        "memos_pending": any(
+            m.status == CreditMemo.Status.PENDING and not m.is_stale() for m in memos
+        ),
+    }
+
+
+@login_required
+@require_GET
+def memo_rows(request, pk):
+    """The memo rows alone, as they are now: what the workspace polls while one renders."""
+    try:
+        application = investigation_application_get(user=request.user, pk=pk)
+    except NotFound:
+        raise Http404() from None
+    return render(
+        request,
+        "investigation/_memo_rows.html",
+        {
+            "application": application,
+            "can_edit": _can_edit(application, request.user),
+            **_memo_rows_context(memos_for(application=application)),
+        },
+    )
 
 
 @workspace_action

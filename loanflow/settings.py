@@ -378,6 +378,7 @@ CELERY_TASK_ROUTES = {
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
+    "audit.tasks.verify_trail": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job in one place. Each is a thin task over a service that is also a
@@ -399,6 +400,12 @@ CELERY_BEAT_SCHEDULE = {
     "postloan-daily": {
         "task": "postloan.tasks.daily_job",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # Daily at 03:00 bank time, after the post-loan job: recompute the audit trail's hash
+    # chains and notify the administrators of a break (docs/adr/0013).
+    "audit-verify-trail": {
+        "task": "audit.tasks.verify_trail",
+        "schedule": crontab(hour=3, minute=0),
     },
     # Daily at 08:00 bank time: warn when this or next year's holiday calendar is missing.
     "sla-calendar-coverage": {

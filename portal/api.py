@@ -117,12 +117,10 @@ class PortalContractOutput(serializers.Serializer):
     signed_on = serializers.DateField()
 
 
-class PortalScheduleOutput(serializers.Serializer):
-    fixed = serializers.BooleanField(help_text="False: indicative, until the money is paid out.")
-    rows = disbursement_api.InstalmentOutput(many=True)
-    total_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
-    total_interest = serializers.DecimalField(max_digits=18, decimal_places=2)
-    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+class PortalScheduleOutput(disbursement_api.ScheduleOutput):
+    """The schedule as staff read it (fixed is False while it is indicative, until the money
+    is paid out), with the owner's PDF link."""
+
     pdf_url = serializers.CharField()
 
 

@@ -69,6 +69,14 @@ class Step(models.TextChoices):
     CLASSIFICATION_REVIEW = "classification_review", _("Classification review")
 
 
+def step_label(step: str) -> str:
+    """A step's name in the active language (a step the choices do not know, in words)."""
+    try:
+        return str(Step(step).label)
+    except ValueError:
+        return step.replace("_", " ")
+
+
 class SlaPolicy(models.Model):
     """The time limit of one step, optionally for one product (a product row wins).
 

@@ -36,7 +36,7 @@ from org.models import Branch
 from org.roles import Role
 from sla.calendar import add_business_seconds, business_seconds_between, get_calendar
 from sla.checks import calendar_missing_hint, calendar_missing_message
-from sla.models import Deadline, SlaEvent, SlaPolicy, Step
+from sla.models import Deadline, SlaEvent, SlaPolicy, step_label
 from sla.selectors import calendar_years_missing
 
 logger = logging.getLogger(__name__)
@@ -406,13 +406,6 @@ _ESCALATION_BODY = gettext_lazy(
 )
 
 
-def _step_label(step: str) -> str:
-    try:
-        return str(Step(step).label)
-    except ValueError:
-        return step.replace("_", " ")
-
-
 def _subject_label(due: _Due) -> str:
     if due.application is not None:
         return due.application.reference
@@ -438,7 +431,7 @@ class _EventTitle:
         if language not in self.texts:
             due = self.due
             params = {
-                "step": self._once(("step", language, due.step), lambda: _step_label(due.step)),
+                "step": self._once(("step", language, due.step), lambda: step_label(due.step)),
                 "subject": _subject_label(due),
                 "due": self._once(
                     ("due", language, due.due_at),

@@ -576,6 +576,10 @@ def test_the_dashboard_renders_every_section(history, staff, client):
     ):
         assert f'id="{section}"' in body
     assert "analytics/vendor/chart.umd.min.js" in body
+    # Codes are shown in words: the routes to filter by, and any step of the tables.
+    assert ">Enhanced review</option>" in body and ">enhanced</option>" not in body
+    for code in ("credit_review", "tier1", "intake_check"):
+        assert f"<td>{code}</td>" not in body
 
 
 def test_the_dashboard_costs_a_bounded_number_of_queries(

@@ -178,19 +178,22 @@ _TO_APPROVAL = [
 
 
 def _back_dated_trail(app, actor, moves) -> None:
-    """Back-dated audit rows of the application's transitions, as seed_demo writes them."""
+    """Back-dated audit rows of the application's transitions, as seed_demo writes them (as
+    the database's owner, which may keep their dates)."""
     from audit.models import AuditEvent
+    from audit.services import audit_history_import
 
-    for action, src, dst, when in moves:
-        AuditEvent.objects.create(
-            at=when,
-            action=action,
-            actor=actor,
-            actor_role="relationship_manager",
-            application=app,
-            from_state=src,
-            to_state=dst,
-        )
+    with audit_history_import():
+        for action, src, dst, when in moves:
+            AuditEvent.objects.create(
+                at=when,
+                action=action,
+                actor=actor,
+                actor_role="relationship_manager",
+                application=app,
+                from_state=src,
+                to_state=dst,
+            )
 
 
 def test_visits_can_be_rebuilt_from_the_audit_trail(make_app, staff):
@@ -239,24 +242,14 @@ def test_business_time_is_recomputed_for_visits_recorded_without_a_calendar(make
 def test_the_backfill_command_rebuilds_visits_from_the_audit_trail(make_app, staff):
     from django.core.management import call_command
 
-    from audit.models import AuditEvent
-
     app = make_app("investigation")
-    AuditEvent.objects.create(
-        at=at(2, 10),
-        action="submit",
-        actor=staff["rm"],
-        application=app,
-        from_state="draft",
-        to_state="submitted",
-    )
-    AuditEvent.objects.create(
-        at=at(2, 15),
-        action="start_investigation",
-        actor=staff["rm"],
-        application=app,
-        from_state="submitted",
-        to_state="investigation",
+    _back_dated_trail(
+        app,
+        staff["rm"],
+        [
+            ("submit", "draft", "submitted", at(2, 10)),
+            ("start_investigation", "submitted", "investigation", at(2, 15)),
+        ],
     )
     call_command("analytics_backfill", "--rebuild")
     stages = list(

@@ -20,6 +20,7 @@ INTENDED = {
     "approvals.tasks.release_stale_claims": "celery",
     "postloan.tasks.daily_job": "celery",
     "postloan.tasks.start_missing_clocks": "celery",
+    "audit.tasks.verify_trail": "celery",
 }
 
 

@@ -278,3 +278,15 @@ def test_the_favicon_is_found_and_the_bell_is_drawn_without_an_emoji_font(client
     page = client.get("/").content.decode()
     assert 'rel="icon"' in page and "loanflow/favicon.svg" in page
     assert 'class="bell-icon"' in page and "&#128276;" not in page
+
+
+def test_the_application_page_names_the_recommended_route_in_words(client, staff, branch):
+    application = ApplicationFactory(
+        company=CompanyFactory(home_branch=branch),
+        filed_by=staff["rm"],
+        relationship_manager=staff["rm"],
+        route_recommendation="enhanced",
+    )
+    client.force_login(staff["rm"])
+    page = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+    assert "Enhanced review" in page and ">enhanced<" not in page

@@ -295,3 +295,32 @@ def test_a_full_memo_prints_every_section_in_one_regular_font_on_a4(
     assert embedded_fonts(data) == {"WenQuanYi-Micro-Hei"}
     page = PdfReader(io.BytesIO(data)).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
+def test_the_memo_rows_update_themselves_while_it_renders_and_offer_retry_only_when_stuck(
+    investigating, staff, client
+):
+    scored(investigating, staff["rm"])
+    memo = services.memo_request(application_id=investigating.pk, actor=staff["rm"])
+    client.force_login(staff["rm"])
+    rows_url = reverse("investigation-memo-rows", args=[investigating.pk])
+    workspace = client.get(reverse("investigation-workspace", args=[investigating.pk]))
+    page = workspace.content.decode()
+    # Being generated: the rows poll themselves, no Retry yet, and sending says why it waits.
+    assert f'hx-get="{rows_url}"' in page and 'hx-trigger="every 2s"' in page
+    assert "Retry" not in page.split('id="memo-rows"')[1].split("</tbody>")[0]
+    from investigation.selectors import investigation_missing
+
+    missing = investigation_missing(application=investigating)
+    assert any("still being generated" in str(m) for m in missing)
+    # The worker finishes: the next poll shows the download and stops polling.
+    services.memo_render(memo_id=memo.pk)
+    rows = client.get(rows_url).content.decode()
+    assert "Download" in rows and "hx-trigger" not in rows
+    # A render lost (still pending after the stale time): Retry, and no more polling.
+    stuck = services.memo_request(application_id=investigating.pk, actor=staff["rm"])
+    CreditMemo.objects.filter(pk=stuck.pk).update(
+        created_at=stuck.created_at - datetime.timedelta(seconds=CreditMemo.STALE_AFTER_SECONDS + 1)
+    )
+    rows = client.get(rows_url).content.decode()
+    assert "Retry" in rows and "hx-trigger" not in rows
