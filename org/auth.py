@@ -22,7 +22,8 @@ USER_RELATED = ("staff_profile__branch", "applicant_profile")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, with the user's profiles and branch in the same query."""
+    """DRF's token authentication, with the user's profiles, branch, roles and branch subtree
+    in the same query."""
 
     model = Token
 
@@ -41,7 +42,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 class ProfileModelBackend(ModelBackend):
-    """Django's model backend; the session's user comes with its profiles and branch."""
+    """Django's model backend; the session's user comes with its profiles, branch, roles and
+    branch subtree (one query)."""
 
     def get_user(self, user_id):
         try:
@@ -59,7 +61,7 @@ def _with_access(queryset, *, user: str | None):
     itself) with the user's role grants and branch subtree as two array columns."""
     prefix = f"{user}__" if user else ""
     return queryset.annotate(
-        loanflow_role_grants=role_grant_rows(f"{prefix}pk" if user else "pk"),
+        loanflow_role_grants=role_grant_rows(f"{prefix}pk"),
         loanflow_branch_subtree=branch_subtree_column(f"{prefix}staff_profile__branch__path"),
     )
 
