@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from audit.selectors import ChainBreak, audit_trail_first_break
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many
-from org.roles import Role
+from org.roles import Role, primary_role
 
 logger = logging.getLogger("loanflow.audit")
 
@@ -46,6 +46,20 @@ def audit_record(
         data=data or {},
         subject_type=subject_type,
         subject_id=subject_id,
+    )
+
+
+def audit_account(*, action: str, account, actor, data: dict) -> AuditEvent:
+    """Record an action on a user account (its sign-in factors, its lock-outs): the account is
+    the subject; `actor` did it, in their primary role (None: the system, the command line)."""
+    return audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor),
+        kind=AuditEvent.Kind.ACTION,
+        subject_type="auth.user",
+        subject_id=account.pk,
+        data=data,
     )
 
 

@@ -35,11 +35,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_account
 from common.errors import DomainError, Forbidden, InvalidInput
 from org.models import TokenSecondFactor
-from org.roles import SECOND_FACTOR_ROLES, primary_role, roles_of
+from org.roles import SECOND_FACTOR_ROLES, roles_of
 
 RECOVERY_CODE_COUNT = 10
 # [user id, seconds since the epoch] of the session's last code (bound to its user).
@@ -121,13 +120,10 @@ def enrolment_confirm(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = recovery_codes_issue(user=user)
-        audit_record(
+        audit_account(
             action="second_factor_enrol",
+            account=user,
             actor=user,
-            actor_role=primary_role(user),
-            kind=AuditEvent.Kind.ACTION,
-            subject_type="auth.user",
-            subject_id=user.pk,
             data={"recovery_codes": len(codes)},
         )
     return device, codes
@@ -161,13 +157,10 @@ def second_factor_check(*, user, code: str | None):
             for device in devices:
                 if device.verify_token(code):
                     if model is StaticDevice:
-                        audit_record(
+                        audit_account(
                             action="second_factor_recovery_code_use",
+                            account=user,
                             actor=user,
-                            actor_role=primary_role(user),
-                            kind=AuditEvent.Kind.ACTION,
-                            subject_type="auth.user",
-                            subject_id=user.pk,
                             data={"remaining": device.token_set.count()},
                         )
                     return device
@@ -191,13 +184,10 @@ def second_factor_reset(*, user, by=None) -> int:
             StaticDevice.objects.filter(user=user).delete()[1].get(StaticDevice._meta.label, 0)
         )
         tokens = Token.objects.filter(user=user).delete()[0]
-        audit_record(
+        audit_account(
             action="second_factor_reset",
+            account=user,
             actor=by,
-            actor_role=primary_role(by),
-            kind=AuditEvent.Kind.ACTION,
-            subject_type="auth.user",
-            subject_id=user.pk,
             data={"username": user.get_username(), "devices": removed, "tokens": tokens},
         )
     return removed

@@ -7,10 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_account
 from common.errors import Forbidden, InvalidInput, LockedOut, NotFound
-from org.roles import primary_role
 from org.second_factor import (
     has_second_factor,
     requires_second_factor,
@@ -64,13 +62,10 @@ def login_unlock(*, username: str, by=None) -> int:
         raise NotFound(_("There is no user %(username)s.") % {"username": username})
     with transaction.atomic():
         cleared = axes_reset(username=username)
-        audit_record(
+        audit_account(
             action="login_unlock",
+            account=user,
             actor=by,
-            actor_role=primary_role(by),
-            kind=AuditEvent.Kind.ACTION,
-            subject_type="auth.user",
-            subject_id=user.pk,
             data={"username": username, "attempts_cleared": cleared},
         )
     return cleared

@@ -53,29 +53,6 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
 }
 
-PORTAL_APPLICATION_KEYS = {
-    "id",
-    "reference",
-    "product_name",
-    "product_name_zh",
-    "amount",
-    "currency",
-    "term_months",
-    "status",
-    "status_display",
-    "status_text",
-    "created_at",
-    "relationship_manager_name",
-    "steps",
-    "needed",
-    "documents",
-    "decline_reasons",
-    "offer",
-    "contract",
-    "schedule",
-    "repayments",
-    "events",
-}
 PORTAL_LIST_KEYS = {
     "id",
     "reference",
@@ -88,6 +65,19 @@ PORTAL_LIST_KEYS = {
     "status_display",
     "status_text",
     "created_at",
+}
+# The detail: the list's keys and what the application's page shows besides.
+PORTAL_APPLICATION_KEYS = PORTAL_LIST_KEYS | {
+    "relationship_manager_name",
+    "steps",
+    "needed",
+    "documents",
+    "decline_reasons",
+    "offer",
+    "contract",
+    "schedule",
+    "repayments",
+    "events",
 }
 NESTED_KEYS = {
     "steps": {"label", "state"},
