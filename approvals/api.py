@@ -155,9 +155,9 @@ class StepUpCommentInputSerializer(CommentInputSerializer):
 
 
 def _task_response(task) -> Response:
-    """The acted-on task's row as the action left it, read again (one query)."""
-    row = selectors.task_queue_row(pk=task.pk)
-    return Response(TaskOutputSerializer(row, context={"now": timezone.now()}).data)
+    """The acted-on task's row as the action left it: the task the action held, with its
+    application, company, product and branch (selectors.task_get for an action)."""
+    return Response(TaskOutputSerializer(task, context={"now": timezone.now()}).data)
 
 
 class TaskClaimApi(APIView):

@@ -242,13 +242,6 @@ def task_queue(*, user) -> QuerySet[ApprovalTask]:
     )
 
 
-def task_queue_row(*, pk: int) -> ApprovalTask:
-    """One task as a queue row shows it, as it is now: what a queue action answers with."""
-    return (
-        ApprovalTask.objects.select_related(*_QUEUE_ROW_RELATED).only(*QUEUE_ROW_FIELDS).get(pk=pk)
-    )
-
-
 # Head office's queues span the whole bank (100,000 open tasks at scale 1): counting them
 # took 100-200 ms a page (measured), so their counts are shared for this long, the "mine"
 # count excepted. A branch's queues are counted on every page (a few thousand index entries).
@@ -326,7 +319,16 @@ _TASK_PAGE_RELATED = (
     "claimed_by",
     "decided_by",
 )
-_TASK_ACTION_RELATED = ("application", "application__branch", "record", "branch")
+# With the application's company and product, so that an action answers with the task it
+# holds (approvals.api) rather than reading it again.
+_TASK_ACTION_RELATED = (
+    "application",
+    "application__branch",
+    "application__company",
+    "application__product",
+    "record",
+    "branch",
+)
 
 
 def task_get(*, user, pk, for_action: bool = False, for_update: bool = False) -> ApprovalTask:

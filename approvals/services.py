@@ -371,15 +371,19 @@ def approval_fast_track_sweep(*, older_than: timedelta = timedelta(0)) -> int:
 
 
 def on_application_transitioned(
-    *, application, transition: str, from_state: str, to_state: str, actor
+    *, application, transition: str, from_state: str, to_state: str, actor, decided_at=None
 ) -> None:
+    """The route follows the application. `decided_at`: the task at which a step decision
+    moved the application (approve, decline, return), if one did."""
     open_states = ("in_approval", "info_requested")
     if to_state == "in_approval" and from_state == "investigation":
         record_open(application=application, actor=actor)
         return
     now = timezone.now()
     if from_state in open_states and to_state not in open_states:
-        _route_close(application=application, to_state=to_state, now=now)
+        _route_close(
+            application=application, to_state=to_state, now=now, decided=decided_at is not None
+        )
         return
     record = application.approval_records.first()
     if record is None:
@@ -400,25 +404,27 @@ def on_application_transitioned(
             task.save(update_fields=["status", "last_activity_at"])
 
 
-def _route_close(*, application, to_state: str, now: datetime) -> None:
+def _route_close(*, application, to_state: str, now: datetime, decided: bool) -> None:
     """The application left approval: the steps still open on its route are cancelled (their
     clocks stopped) and its route (the one record still in progress) takes the outcome.
-    Earlier routes of the application were closed when it left approval before. (On a last
-    step's approval, no step is left to cancel: that step is done.)"""
+    Earlier routes of the application were closed when it left approval before. A route
+    opens its steps one at a time (_advance), so when a step's decision moved the application
+    (`decided`), that step, now done, was the only one open: none is left to cancel."""
     final = {
         "approved": ApprovalRecord.Status.APPROVED,
         "declined": ApprovalRecord.Status.DECLINED,
         "investigation": ApprovalRecord.Status.RETURNED,
     }.get(to_state, ApprovalRecord.Status.CANCELLED)
-    # The application is locked by its transition: its tasks are locked after it.
-    for task in ApprovalTask.objects.select_for_update().filter(
-        application=application,
-        kind=ApprovalTask.Kind.STEP,
-        status__in=(*ApprovalTask.OPEN_STATES, ApprovalTask.Status.WAITING),
-    ):
-        task.cancel()
-        task.save(update_fields=["status"])
-        sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
+    if not decided:
+        # The application is locked by its transition: its tasks are locked after it.
+        for task in ApprovalTask.objects.select_for_update().filter(
+            application=application,
+            kind=ApprovalTask.Kind.STEP,
+            status__in=(*ApprovalTask.OPEN_STATES, ApprovalTask.Status.WAITING),
+        ):
+            task.cancel()
+            task.save(update_fields=["status"])
+            sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
     ApprovalRecord.objects.filter(
         application=application,
         status__in=(ApprovalRecord.Status.IN_PROGRESS, ApprovalRecord.Status.PENDING_AUTO),
@@ -519,6 +525,8 @@ def _take(task: ApprovalTask, actor) -> ApprovalTask:
         task.claim(by=actor, at=timezone.now())
     elif task.status != ApprovalTask.Status.CLAIMED or task.claimed_by_id != actor.pk:
         raise _not_open(task)
+    else:
+        task.claimed_by = actor  # (the same user: what the answer shows needs no query)
     return task
 
 
@@ -779,7 +787,7 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             data={**tally, "outcome": outcome, "dissent": dissent},
         )
         if outcome == "approve":
-            _advance(task, actor, full_comment)
+            _advance(task, actor, full_comment, locked=task.application)
         else:
             reasons = list(
                 DeclineReason.objects.filter(code="committee_decline").values_list(
@@ -791,7 +799,8 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
                 transition="decline",
                 actor=actor,
                 comment=full_comment,
-                data={"reasons": reasons, "approval_task": task.pk},
+                data={"reasons": reasons, "approval_task": task},
+                locked=task.application,
             )
     return task
 
