@@ -212,7 +212,9 @@ class TaskReassignApi(APIView):
 
 class TaskDecideApi(APIView):
     """Decide a step: approve, approve_with_conditions (conditions), decline (reasons: codes
-    from /approvals/decline-reasons/), return_to_investigation, request_information; for an
+    from /approvals/decline-reasons/, at least one), return_to_investigation,
+    request_information; an approval of an application with open High flags says how each is
+    mitigated (mitigations: flag id -> text); for an
     after-the-fact review: confirm or concern. 403 with the reason when segregation of duties
     or your limit forbids it (logged)."""
 
@@ -231,6 +233,13 @@ class TaskDecideApi(APIView):
         )
         reasons = serializers.ListField(
             child=serializers.CharField(max_length=50), required=False, default=list
+        )
+        mitigations = serializers.DictField(
+            child=serializers.CharField(max_length=4000, allow_blank=True),
+            required=False,
+            default=dict,
+            help_text="To approve an application with open High flags: flag id -> how it is "
+            "mitigated, one for each.",
         )
         otp = step_up_otp_field()
 

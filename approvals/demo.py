@@ -185,6 +185,7 @@ def _review_some(records) -> None:
     from approvals.models import ApprovalTask
     from approvals.services import task_decide
     from common.errors import DomainError
+    from investigation.selectors import flags_high
 
     reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
     for record in records[::2]:
@@ -198,6 +199,10 @@ def _review_some(records) -> None:
                     actor=reviewer,
                     decision="approve",
                     comment="Demo: reviewed, figures consistent.",
+                    mitigations={
+                        flag.pk: "Demo: covered by the guarantees and the collateral."
+                        for flag in flags_high(application_id=record.application_id)
+                    },
                 )
                 break
             except DomainError:

@@ -23,6 +23,7 @@ from approvals.models import (
     ApprovalTask,
     CommitteeVote,
     DeclineReason,
+    FlagMitigation,
 )
 from approvals.permissions import (
     acted_at_another_step,
@@ -43,6 +44,7 @@ from approvals.selectors import (
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.queue import enqueue_on_commit
+from investigation.selectors import flags_high
 from org.roles import Role, has_role, primary_role
 from org.selectors import user_sees_branch
 from sla import services as sla_services
@@ -575,31 +577,55 @@ def task_decide(
     comment: str = "",
     conditions: list[str] | None = None,
     reasons: list[str] | None = None,
+    mitigations: dict | None = None,
 ) -> ApprovalTask:
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
-    information from the applicant."""
+    information from the applicant. An approval of an application with open High flags says
+    how each is mitigated (`mitigations`: flag id -> text); the page and the API share these
+    rules, which answer 400 with a message for the field."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
     with transaction.atomic():
         task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
-        _validate_decision(
-            task, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+        mitigated = _validate_decision(
+            task,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            reasons=reasons,
+            mitigations=mitigations or {},
         )
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
         task = _take(task, actor)
         _decide(
-            task, actor, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+            task,
+            actor,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            reasons=reasons,
+            mitigated=mitigated,
         )
     return task
 
 
 def _validate_decision(
-    task: ApprovalTask, *, decision: str, comment: str, conditions: list[str], reasons: list[str]
-) -> None:
+    task: ApprovalTask,
+    *,
+    decision: str,
+    comment: str,
+    conditions: list[str],
+    reasons: list[str],
+    mitigations: dict,
+) -> list[tuple]:
+    """Refuses a decision the rules do not allow (400, per field); the open High flags with
+    how the approver says each is mitigated, for an approval."""
     D = ApprovalTask.Decision
+    if not decision:
+        raise InvalidInput(details={"decision": [_("Choose a decision.")]})
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         allowed = {D.CONFIRM, D.CONCERN}
     elif task.is_committee:
@@ -625,6 +651,21 @@ def _validate_decision(
             raise InvalidInput(
                 details={"reasons": [_("Choose one or more decline reasons from the list.")]}
             )
+    if decision not in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
+        return []
+    texts = {str(key): str(text or "").strip() for key, text in mitigations.items()}
+    high = flags_high(application_id=task.application_id)
+    missing = [flag for flag in high if not texts.get(str(flag.pk))]
+    if missing:
+        raise InvalidInput(
+            _("Say how each open High flag is mitigated."),
+            details={
+                "mitigations": {
+                    str(flag.pk): [_("Say how this High flag is mitigated.")] for flag in missing
+                }
+            },
+        )
+    return [(flag, texts[str(flag.pk)]) for flag in high]
 
 
 def _decide(
@@ -635,6 +676,7 @@ def _decide(
     comment: str,
     conditions: list[str],
     reasons: list[str],
+    mitigated: list[tuple],
 ) -> None:
     """`task` as task_get read it for update: with its application, locked too, which the
     application's transition takes as it is."""
@@ -650,13 +692,24 @@ def _decide(
             ApprovalCondition.objects.create(
                 application=task.application, task=task, text=text, created_by=actor
             )
-        _audit_task(
-            task,
-            f"step_{decision}",
-            actor,
-            comment,
-            data={"step": task.step, "conditions": conditions},
-        )
+        if mitigated:
+            FlagMitigation.objects.bulk_create(
+                FlagMitigation(
+                    task=task,
+                    flag=flag,
+                    flag_code=flag.code,
+                    flag_message=flag.message,
+                    text=text,
+                    created_by=actor,
+                )
+                for flag, text in mitigated
+            )
+        data = {"step": task.step, "conditions": conditions}
+        if mitigated:
+            data["mitigations"] = [
+                {"flag_id": flag.pk, "flag": flag.code, "text": text} for flag, text in mitigated
+            ]
+        _audit_task(task, f"step_{decision}", actor, comment, data=data)
         _advance(task, actor, comment, locked=task.application)
     elif decision == D.DECLINE:
         application_transition(

@@ -513,12 +513,16 @@ class MemoRetryApi(APIView):
         return Response(MemoOutput(memo).data, status=status.HTTP_202_ACCEPTED)
 
 
-def memo_file_response(memo: CreditMemo) -> FileResponse:
+def memo_file_response(memo: CreditMemo, *, inline: bool = False) -> FileResponse:
+    """The memo's PDF: downloaded, or `inline` read in the browser's own tab."""
     if memo.status != CreditMemo.Status.READY or not memo.file:
         raise Conflict(_not_ready_message(), code="memo_not_ready")
     filename = f"credit-memo-{memo.application.reference}-v{memo.version}.pdf"
     return FileResponse(
-        memo.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        memo.file.open("rb"),
+        as_attachment=not inline,
+        filename=filename,
+        content_type="application/pdf",
     )
 
 

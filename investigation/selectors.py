@@ -1,5 +1,7 @@
 """Reads for the investigation: configuration in force, the workspace, what the gate misses."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -114,6 +116,55 @@ def score_reason_labels(score: ScoreResult | None) -> list[str]:
 
     labels = dict(ScorecardFactor.Code.choices)
     return [str(labels.get(code, code)) for code in score.reasons]
+
+
+def case_summary(*, application) -> dict:
+    """The credit case as the application page and the approver's workbench show it: the
+    current score with each factor's points and the reasons in words, the flags with their
+    evidence (the High ones apart), the derived ratios and cross-checks, the guarantors, the
+    collateral with its lendable value, the investigator's opinion and the ready memos. A
+    fixed number of queries, whatever the number of flags, guarantors or collateral."""
+    investigation = (
+        Investigation.objects.filter(application=application)
+        .only("id", "application_id", "opinion", "derived", "analysed_at")
+        .prefetch_related(
+            Prefetch("flags", queryset=Flag.objects.order_by("id")), "guarantors", "collateral"
+        )
+        .first()
+    )
+    score = score_current(application=application)
+    flags = list(investigation.flags.all()) if investigation else []
+    collateral = list(investigation.collateral.all()) if investigation else []
+    derived = (investigation.derived if investigation else None) or {}
+    return {
+        "investigation": investigation,
+        "score": score,
+        "score_rows": score_rows(score),
+        "reasons": score_reason_labels(score),
+        "flags": flags,
+        "high_flags": [f for f in flags if f.severity == Flag.Severity.HIGH],
+        "ratios": derived.get("ratios") or {},
+        "cross": derived.get("cross_check") or {},
+        "conc": derived.get("concentration") or {},
+        "guarantors": list(investigation.guarantors.all()) if investigation else [],
+        "collateral": collateral,
+        "lendable_total": sum((c.lendable_value for c in collateral), Decimal("0")),
+        "opinion": investigation.opinion if investigation else "",
+        "memos": list(
+            CreditMemo.objects.filter(
+                application=application, status=CreditMemo.Status.READY
+            ).order_by("-version")[:5]
+        ),
+    }
+
+
+def flags_high(*, application_id: int) -> list[Flag]:
+    """The application's open High flags (an approval must say how each is mitigated)."""
+    return list(
+        Flag.objects.filter(application_id=application_id, severity=Flag.Severity.HIGH)
+        .only("id", "code", "message")
+        .order_by("id")
+    )
 
 
 def memos_for(*, application) -> list[CreditMemo]:

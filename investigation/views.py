@@ -421,6 +421,6 @@ def send_to_approval(request, pk):
 def memo_download(request, pk, memo_id):
     try:
         memo_obj = memo_get(user=request.user, application_pk=pk, memo_pk=memo_id)
-        return memo_file_response(memo_obj)
+        return memo_file_response(memo_obj, inline=request.GET.get("view") == "1")
     except (NotFound, Conflict):
         raise Http404() from None
