@@ -74,8 +74,6 @@ def investigation_for(*, application) -> Investigation | None:
             Prefetch("questionnaire__questions", queryset=Question.objects.order_by("order", "id")),
             "answers",
             "financials",
-            "guarantors",
-            "collateral",
             Prefetch(
                 "verifications", queryset=VerificationItem.objects.select_related("verified_by")
             ),
@@ -160,6 +158,17 @@ def investigation_missing(*, application) -> list[str]:
             _("Verification not done: %(facts)s.")
             % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)}
         )
+    for guarantor in application.guarantors.all():
+        if not guarantor.is_assessed:
+            missing.append(
+                _("Guarantor %(name)s has not been assessed.") % {"name": guarantor.name}
+            )
+    for item in application.collateral.all():
+        if not item.is_valued:
+            missing.append(
+                _("Collateral '%(description)s' has not been valued.")
+                % {"description": item.description}
+            )
     if score_current(application=application) is None:
         missing.append(_("The risk score has not been computed."))
     fresh_after = max(filter(None, [investigation.changed_at, investigation.returned_at]))
