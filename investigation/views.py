@@ -3,6 +3,7 @@ Each POST validates a small form and calls one service. Sent by htmx, it answers
 section alone (a saved message, or the form with its field errors and a 4xx status); sent
 without JavaScript, it redirects back to the section's anchor with a message."""
 
+from contextlib import contextmanager
 from functools import wraps
 
 from django import forms
@@ -294,8 +295,20 @@ class AssessmentForm(forms.Form):
     )
 
 
-def _form_errors(form, name: str, item_id: int | None = None) -> None:
-    raise FormInvalid(form, name=name, item_id=item_id)
+@contextmanager
+def _form(form, name: str, item_id: int | None = None):
+    """Validates the form, then runs the service inside: the form's own errors and the
+    service's field errors both come back on the bound form (what was typed stays)."""
+    if not form.is_valid():
+        raise FormInvalid(form, name=name, item_id=item_id)
+    try:
+        yield form.cleaned_data
+    except InvalidInput as exc:
+        if isinstance(exc, FormInvalid) or not exc.details:
+            raise
+        for field, errors in exc.details.items():
+            form.add_error(field if field in form.fields else None, errors)
+        raise FormInvalid(form, name=name, item_id=item_id) from exc
 
 
 @login_required
@@ -441,56 +454,48 @@ def answers(request, pk):
 
 @workspace_action("site-visits")
 def site_visit(request, pk):
-    form = SiteVisitForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "site_visit_form")
-    services.site_visit_record(application_id=pk, actor=request.user, **form.cleaned_data)
+    with _form(SiteVisitForm(request.POST), "site_visit_form") as data:
+        services.site_visit_record(application_id=pk, actor=request.user, **data)
     return _("Site visit recorded.")
 
 
 @workspace_action("site-visits")
 def photo(request, pk, visit_id):
-    form = PhotoForm(request.POST, request.FILES)
-    if not form.is_valid():
-        _form_errors(form, "photo_form")
-    services.site_visit_photo_add(
-        application_id=pk,
-        actor=request.user,
-        visit_id=visit_id,
-        upload=form.cleaned_data["image"],
-        caption=form.cleaned_data["caption"],
-    )
+    with _form(PhotoForm(request.POST, request.FILES), "photo_form") as data:
+        services.site_visit_photo_add(
+            application_id=pk,
+            actor=request.user,
+            visit_id=visit_id,
+            upload=data["image"],
+            caption=data["caption"],
+        )
     return _("Photo added.")
 
 
 @workspace_action("financials")
 def financials(request, pk):
-    form = FinancialForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "financial_form")
-    data = dict(form.cleaned_data)
-    period = data.pop("period")
-    services.financials_save(application_id=pk, actor=request.user, period=period, figures=data)
+    with _form(FinancialForm(request.POST), "financial_form") as data:
+        figures = {k: v for k, v in data.items() if k != "period"}
+        services.financials_save(
+            application_id=pk, actor=request.user, period=data["period"], figures=figures
+        )
     return _("Financial figures saved.")
 
 
 @workspace_action("guarantors")
 def guarantor(request, pk):
-    form = GuarantorForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "guarantor_form")
-    services.guarantor_add(application_id=pk, actor=request.user, **form.cleaned_data)
+    with _form(GuarantorForm(request.POST), "guarantor_form") as data:
+        services.guarantor_add(application_id=pk, actor=request.user, **data)
     return _("Guarantor added.")
 
 
 @workspace_action("guarantors")
 def guarantor_assess(request, pk, item_id):
     form = GuarantorAssessForm(request.POST, prefix=f"g{item_id}")
-    if not form.is_valid():
-        _form_errors(form, "guarantor_assess", item_id)
-    services.guarantor_assess(
-        application_id=pk, actor=request.user, guarantor_id=item_id, **form.cleaned_data
-    )
+    with _form(form, "guarantor_assess", item_id) as data:
+        services.guarantor_assess(
+            application_id=pk, actor=request.user, guarantor_id=item_id, **data
+        )
     return _("Guarantor assessed.")
 
 
@@ -502,21 +507,18 @@ def guarantor_remove(request, pk, item_id):
 
 @workspace_action("guarantors")
 def collateral(request, pk):
-    form = CollateralForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "collateral_form")
-    services.collateral_add(application_id=pk, actor=request.user, **form.cleaned_data)
+    with _form(CollateralForm(request.POST), "collateral_form") as data:
+        services.collateral_add(application_id=pk, actor=request.user, **data)
     return _("Collateral added.")
 
 
 @workspace_action("guarantors")
 def collateral_value(request, pk, item_id):
     form = CollateralValueForm(request.POST, prefix=f"c{item_id}")
-    if not form.is_valid():
-        _form_errors(form, "collateral_value", item_id)
-    services.collateral_value(
-        application_id=pk, actor=request.user, collateral_id=item_id, **form.cleaned_data
-    )
+    with _form(form, "collateral_value", item_id) as data:
+        services.collateral_value(
+            application_id=pk, actor=request.user, collateral_id=item_id, **data
+        )
     return _("Collateral valued.")
 
 
@@ -528,12 +530,8 @@ def collateral_remove(request, pk, item_id):
 
 @workspace_action("verification")
 def verification(request, pk, fact):
-    form = VerificationForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "verification_form")
-    services.verification_record(
-        application_id=pk, actor=request.user, fact=fact, **form.cleaned_data
-    )
+    with _form(VerificationForm(request.POST), "verification_form") as data:
+        services.verification_record(application_id=pk, actor=request.user, fact=fact, **data)
     return _("Verification saved.")
 
 
@@ -564,10 +562,8 @@ def verification_all(request, pk):
 
 @workspace_action("assessment")
 def assessment(request, pk):
-    form = AssessmentForm(request.POST)
-    if not form.is_valid():
-        _form_errors(form, "assessment_form")
-    services.assessment_save(application_id=pk, actor=request.user, changes=form.cleaned_data)
+    with _form(AssessmentForm(request.POST), "assessment_form") as data:
+        services.assessment_save(application_id=pk, actor=request.user, changes=data)
     return _("Assessment saved.")
 
 

@@ -91,6 +91,21 @@ def test_a_section_with_a_wrong_figure_comes_back_as_a_400_with_the_field_messag
     assert not FinancialPeriod.objects.exists()
 
 
+def test_a_figure_the_service_refuses_comes_back_on_the_form_with_what_was_typed(investigating, rm):
+    response = rm.post(
+        reverse("investigation-financials", args=[investigating.pk]),
+        _figures(revenue="-1", net_profit="4321"),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    error = re.search(r'<ul class="errorlist" id="id_revenue_error">(.*?)</ul>', body, re.S)
+    assert error and "This figure cannot be negative." in error.group(1)
+    assert re.search(r'name="revenue" value="-1"', body)
+    assert 'value="4321"' in body
+    assert not FinancialPeriod.objects.exists()
+
+
 def test_a_section_saved_without_javascript_returns_to_its_anchor(investigating, rm):
     response = rm.post(reverse("investigation-financials", args=[investigating.pk]), _figures())
     assert response.status_code == 302
