@@ -198,7 +198,10 @@ class GuarantorAssessForm(forms.Form):
     )
     net_worth = forms.DecimalField(label=gettext_lazy("Net worth"), required=False, **MONEY)
     notes = forms.CharField(
-        label=gettext_lazy("Notes"), required=False, max_length=4000, widget=forms.Textarea
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     @classmethod
@@ -236,7 +239,8 @@ class CollateralValueForm(forms.Form):
             data,
             prefix=f"c{item.pk}",
             initial={
-                "valuation": item.valuation if item.is_valued else item.declared_value,
+                # never the declared value: the bank values it itself (verified, not assumed)
+                "valuation": item.valuation,
                 "valuation_date": item.valuation_date,
                 "haircut_pct": item.haircut_pct,
             },
