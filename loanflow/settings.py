@@ -469,9 +469,9 @@ SPECTACULAR_SETTINGS = {
         # investigation
         "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
         "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
-        "GuarantorKindEnum": "investigation.models.GuarantorAssessment.Kind",
+        "GuarantorKindEnum": "intake.models.Guarantor.Kind",
         "RiskLevelEnum": "investigation.models.IndustryRisk",
-        "CollateralTypeEnum": "investigation.models.CollateralValuation.Type",
+        "CollateralTypeEnum": "intake.models.Collateral.Kind",
         # intake
         "IntakeInfoRequestKindEnum": "intake.models.InfoRequest.Kind",
         "IntakeInfoRequestStatusEnum": "intake.models.InfoRequest.Status",
