@@ -17,6 +17,7 @@ from portal.selectors import (
     portal_application_list,
     portal_decline_reasons,
     portal_events,
+    portal_loan,
     portal_repayments,
     portal_status_text,
     portal_steps,
@@ -81,6 +82,7 @@ class PortalApplicationView(PortalRequiredMixin, View):
                 "events": portal_events(application),
                 "steps": portal_steps(application),
                 "decline_reasons": portal_decline_reasons(application),
+                "loan": portal_loan(application),
                 "repayments": portal_repayments(application),
             },
         )
