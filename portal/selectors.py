@@ -120,6 +120,17 @@ def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> d
     loan = Loan.objects.filter(application=application).first()
     if loan is None:
         return None
+    return _loan_summary(loan, as_of=as_of)
+
+
+def portal_loans(*, applications, as_of: date | None = None) -> dict[int, dict]:
+    """{application id: portal_loan} for those of the applications that are loans (the home
+    page's sign of what is overdue or due next, from the same position as the loan's page)."""
+    loans = Loan.objects.filter(application__in=[a.pk for a in applications])
+    return {loan.application_id: _loan_summary(loan, as_of=as_of) for loan in loans}
+
+
+def _loan_summary(loan: Loan, *, as_of: date | None) -> dict:
     position = loan_position_for(loan=loan, as_of=as_of)
     overdue = [row for row in position.instalments if row.status == "overdue"]
     upcoming = next((row for row in position.instalments if row.status in ("due", "partial")), None)

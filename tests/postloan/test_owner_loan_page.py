@@ -73,6 +73,10 @@ def test_the_owner_sees_paid_next_due_overdue_since_and_outstanding_of_a_missed_
     # The bank keeps the class to itself unless it chooses otherwise.
     assert 'id="loan-standing"' not in section
 
+    # The list of their applications shows it too.
+    home = client.get(reverse("portal-home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"800.00 CNY overdue since {missed_on}" in home
+
     data = api(owner).get(reverse("api-portal-application", args=[missed.application_id])).data
     assert {
         key: str(data["loan"][key])
