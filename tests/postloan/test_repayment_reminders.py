@@ -127,3 +127,53 @@ def test_the_lead_days_are_a_setting(loan, settings):
     assert list(RepaymentReminder.objects.values_list("instalment_number", "kind")) == [
         (2, "first_day_overdue")
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_each_reminder_once(loan, owner):
+    """Another run has recorded the overdue reminder and not committed yet: this run waits on
+    it, then sends only the reminder that is its own."""
+    import threading
+    import time
+    import uuid
+
+    import psycopg
+    from django.db import connections
+
+    from postloan.reminders import repayment_reminders_send
+    from tests.approvals.locking import psycopg_dsn
+
+    table = RepaymentReminder._meta.db_table
+    sent = []
+
+    def run():
+        try:
+            sent.append(repayment_reminders_send(as_of=TODAY))
+        finally:
+            connections.close_all()
+
+    dsn = psycopg_dsn()
+    with psycopg.connect(**dsn) as other_run, psycopg.connect(**dsn) as probe:
+        other_run.execute(
+            f"INSERT INTO {table} (loan_id, instalment_number, due_date, kind, sent_on, run, "
+            "created_at) VALUES (%s, 2, %s, 'first_day_overdue', %s, %s, now())",
+            [loan.pk, TODAY - timedelta(days=1), TODAY, uuid.uuid4()],
+        )
+        this_run = threading.Thread(target=run)
+        this_run.start()
+        deadline = time.monotonic() + 10
+        while not probe.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        ).fetchone()[0]:
+            probe.rollback()
+            assert time.monotonic() < deadline, "this run never waited on the other"
+            time.sleep(0.05)
+        other_run.commit()
+        this_run.join(timeout=30)
+
+    assert sent == [1]
+    assert RepaymentReminder.objects.filter(loan=loan).count() == 2
+    assert list(
+        Notification.objects.filter(user=owner, kind="repayment").values_list("title", flat=True)
+    ) == [f"Repayment due on {(TODAY + timedelta(days=3)).isoformat()}"]
