@@ -100,6 +100,7 @@ def test_every_portal_page_fits_a_phone_without_sideways_scrolling(
         for name, path in _pages(live_server, loan, draft, product).items():
             response = page.goto(f"{live_server.url}{path}")
             assert response.status == 200, (name, response.status)
+            assert page.locator("html").get_attribute("lang") == language, name
             widths[(language, name)] = _page_width(page)
     assert {key: width for key, width in widths.items() if width > PHONE["width"]} == {}
 
