@@ -559,6 +559,14 @@ init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=LOANFLOW_REL
 # --- LoanFlow ----------------------------------------------------------------------------------
 LOANFLOW_DEFAULT_CURRENCY = "CNY"
 LOANFLOW_SITE_URL = env_str("LOANFLOW_SITE_URL", "http://127.0.0.1:8000")
+# The owner's portal shows a loan's five-category class, in plain words, only where the bank
+# chooses to (off by default: many banks keep the class internal).
+LOANFLOW_PORTAL_SHOWS_CLASSIFICATION = env_bool("LOANFLOW_PORTAL_SHOWS_CLASSIFICATION", False)
+# The nightly job reminds owners this many calendar days before each instalment is due (0: no
+# reminder before; the first-day-overdue reminder is always sent).
+LOANFLOW_REMINDER_DAYS_BEFORE = env_int("LOANFLOW_REMINDER_DAYS_BEFORE", 3)
+if LOANFLOW_REMINDER_DAYS_BEFORE < 0:
+    raise ImproperlyConfigured("LOANFLOW_REMINDER_DAYS_BEFORE must be 0 or more.")
 # A claimed approval task left untouched this long returns to its queue (swept every minute).
 APPROVALS_CLAIM_TIMEOUT_MINUTES = env_int("APPROVALS_CLAIM_TIMEOUT_MINUTES", 120)
 # Readiness (/readyz) answers 503 after this many seconds even when a dependency hangs.

@@ -365,8 +365,10 @@ APPLICANT_MESSAGES = {
 }
 
 
-class _Formatted:
-    """A lazy message formatted when rendered (so in the recipient's language)."""
+class Formatted:
+    """A lazy message formatted when rendered (so in the recipient's language); a parameter
+    that is itself lazy (an amount formatted as the language groups digits) is rendered then
+    too."""
 
     def __init__(self, message, **params):
         self.message, self.params = message, params
@@ -382,7 +384,7 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
     if entry is None:
         return []
     kind, title, body = entry
-    text = _Formatted(body, ref=application.reference)
+    text = Formatted(body, ref=application.reference)
     return notify_many(
         [
             Message(

@@ -17,6 +17,8 @@ from portal.selectors import (
     portal_application_list,
     portal_decline_reasons,
     portal_events,
+    portal_loan,
+    portal_loans,
     portal_repayments,
     portal_status_text,
     portal_steps,
@@ -53,7 +55,10 @@ class PortalRequiredMixin(AccessMixin):
 @open_to_owners
 class PortalHomeView(PortalRequiredMixin, View):
     def get(self, request):
-        applications = portal_application_list(user=request.user)
+        applications = list(portal_application_list(user=request.user))
+        loans = portal_loans(applications=applications)
+        for application in applications:
+            application.loan_summary = loans.get(application.pk)
         company = request.user.applicant_profile.company
         return render(
             request,
@@ -81,6 +86,7 @@ class PortalApplicationView(PortalRequiredMixin, View):
                 "events": portal_events(application),
                 "steps": portal_steps(application),
                 "decline_reasons": portal_decline_reasons(application),
+                "loan": portal_loan(application),
                 "repayments": portal_repayments(application),
             },
         )
