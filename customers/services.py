@@ -9,10 +9,14 @@ scope (applications.selectors.applicant_company_id) reads nothing else."""
 
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum.cn import ric, uscc
 
 from audit.models import AuditEvent
@@ -21,9 +25,11 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.ric import validate_resident_id
 from customers.uscc import validate_uscc
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify, notify_many
 from org.models import Branch
 from org.permissions import has_role_perm
-from org.roles import primary_role
+from org.roles import Role, primary_role
 from org.selectors import branch_scope_q, is_sme_owner, is_staff_member
 
 Status = CompanyBinding.Status
@@ -138,6 +144,8 @@ def company_binding_claim(
         )
         if binding.status == Status.ACTIVE:
             _act_for_if_none(owner_id=owner.pk, company_id=company.pk)
+        else:
+            _tell_the_branch(binding)
         _audit(
             action="company_binding_claim",
             binding=binding,
@@ -182,6 +190,54 @@ def _company_for_claim(
         return Company.objects.select_for_update().get(credit_code=code), False
 
 
+def _tell_the_branch(binding: CompanyBinding) -> None:
+    """The relationship managers and the head of the company's branch hear of a claim that
+    waits for them (in-app, and by e-mail after the commit)."""
+    company = binding.company
+    staff = get_user_model().objects.filter(
+        is_active=True,
+        staff_profile__branch_id=company.home_branch_id,
+        groups__name__in=[Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD],
+    )
+
+    def body() -> str:
+        return _("%(login)s claims to act for %(company)s: %(why)s.") % {
+            "login": binding.user.username,
+            "company": company.name,
+            "why": binding.get_pending_reason_display(),
+        }
+
+    notify_many(
+        Message(
+            user=user,
+            kind=NotificationKind.ASSIGNMENT,
+            title=gettext_lazy("A company claim waits for your confirmation"),
+            body=lazy(body, str)(),
+            url=f"{reverse('company-bindings')}?status=pending",
+        )
+        for user in staff.distinct()
+    )
+
+
+def _tell_the_owner(binding: CompanyBinding) -> None:
+    company = binding.company
+
+    def title() -> str:
+        text = (
+            _("You may now act for %(company)s.")
+            if binding.status == Status.ACTIVE
+            else _("You no longer act for %(company)s.")
+        )
+        return text % {"company": company.name}
+
+    notify(
+        user=binding.user,
+        kind=NotificationKind.DECISION,
+        title=lazy(title, str)(),
+        url=reverse("portal-companies"),
+    )
+
+
 def _act_for_if_none(*, owner_id: int, company_id: int) -> None:
     ApplicantProfile.objects.filter(user_id=owner_id, company=None).update(company_id=company_id)
 
@@ -191,7 +247,7 @@ def _binding_for_staff(*, user, binding_id: int, permission: str) -> CompanyBind
         raise Forbidden()
     binding = (
         CompanyBinding.objects.select_for_update(of=("self",))
-        .select_related("company")
+        .select_related("company", "user")
         .filter(branch_scope_q(user, field="company__home_branch"), pk=binding_id)
         .first()
     )
@@ -224,6 +280,7 @@ def company_binding_confirm(*, binding_id: int, by, reason: str) -> CompanyBindi
     binding.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     _act_for_if_none(owner_id=binding.user_id, company_id=binding.company_id)
     _audit(action="company_binding_confirm", binding=binding, actor=by)
+    _tell_the_owner(binding)
     return binding
 
 
@@ -254,6 +311,7 @@ def company_binding_revoke(*, binding_id: int, by, reason: str) -> CompanyBindin
         profile.company_id = other
         profile.save(update_fields=["company"])
     _audit(action="company_binding_revoke", binding=binding, actor=by)
+    _tell_the_owner(binding)
     return binding
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.uscc import with_check_character
+from notifications.models import Notification
 from org.roles import Role
 from tests.factories import (
     ApplicationFactory,
@@ -104,7 +105,7 @@ def test_bad_credit_code_and_id_number_are_refused_with_field_messages(client, n
 
 
 def test_a_second_claimant_waits_for_the_branch_and_sees_nothing_meanwhile(
-    client, newcomer, company, owner
+    client, newcomer, company, owner, staff
 ):
     ApplicationFactory(company=company, status="submitted")
     client.force_login(newcomer)
@@ -113,6 +114,14 @@ def test_a_second_claimant_waits_for_the_branch_and_sees_nothing_meanwhile(
     assert response["Location"] == reverse("portal-companies")
     binding = CompanyBinding.objects.get(user=newcomer)
     assert (binding.status, binding.pending_reason) == ("pending", "another_owner")
+    # The branch's relationship managers and head hear of it; other roles do not.
+    told = set(
+        Notification.objects.filter(kind="assignment", url__contains="bindings").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told >= {"alice_rm", "bob_rm", "ivan_head"}
+    assert not told & {"carol_reviewer", "dave_approver", "heidi_risk", "olivia_owner"}
     newcomer.applicant_profile.refresh_from_db()
     assert newcomer.applicant_profile.company is None
     assert client.get(reverse("portal-home"))["Location"] == reverse("portal-companies")
@@ -185,6 +194,7 @@ def test_branch_staff_confirm_a_waiting_claim_with_a_reason(client, staff, waiti
         waiting.company_id,
     )
     assert event.comment == "Met the legal representative at the branch"
+    assert Notification.objects.filter(user=newcomer, kind="decision").count() == 1
     assert _decide(client, waiting, "confirm").status_code == 409
 
 
