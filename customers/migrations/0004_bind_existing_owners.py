@@ -4,7 +4,7 @@ revoke bindings get the two new permissions in databases whose role groups exist
 (a new database creates them with org.roles.ROLE_PERMISSIONS)."""
 
 from django.db import migrations
-from django.db.models.functions import Now
+from django.utils import timezone
 
 ROLES = ("relationship_manager", "branch_head")
 PERMISSIONS = {
@@ -24,7 +24,7 @@ def bind_existing_owners(apps, schema_editor):
             representative_name="",
             representative_id="",
             details_matched=None,
-            decided_at=Now(),
+            decided_at=timezone.now(),
             reason="Bound by the bank before owners could bind companies themselves.",
         )
         for profile in ApplicantProfile.objects.exclude(company=None).iterator()
