@@ -191,6 +191,19 @@ if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_TOKEN_RATE):
         f"LOANFLOW_TOKEN_RATE={LOANFLOW_TOKEN_RATE!r} is not a rate such as 10/minute."
     )
 
+# Sign-up on the portal (portal.verification): a six-digit code proves the owner holds the
+# mobile number or e-mail address; it expires after LOANFLOW_CODE_MINUTES, locks after
+# LOANFLOW_CODE_ATTEMPTS wrong tries, and another is sent at most every
+# LOANFLOW_CODE_RESEND_SECONDS. Text messages go through LOANFLOW_SMS_BACKEND, a class path
+# (common.messaging): the log here, the bank's SMS gateway adapter in production.
+LOANFLOW_CODE_MINUTES = env_int("LOANFLOW_CODE_MINUTES", 10)
+LOANFLOW_CODE_ATTEMPTS = env_int("LOANFLOW_CODE_ATTEMPTS", 5)
+LOANFLOW_CODE_RESEND_SECONDS = env_int("LOANFLOW_CODE_RESEND_SECONDS", 60)
+for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
+
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
 # How recent the last code must be for a credit decision, a committee close, a disbursement

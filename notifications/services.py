@@ -401,9 +401,14 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
 
 
 def applicant_users(*, company_id: int):
-    """The company's active applicant logins, in the order their profiles were made."""
+    """The active logins of the people who act for the company (an active binding), in the
+    order they were bound."""
     return (
         get_user_model()
-        .objects.filter(applicant_profile__company_id=company_id, is_active=True)
-        .order_by("applicant_profile__id")
+        .objects.filter(
+            company_bindings__company_id=company_id,
+            company_bindings__status="active",
+            is_active=True,
+        )
+        .order_by("company_bindings__created_at", "company_bindings__id")
     )

@@ -146,9 +146,15 @@ def _messages(reminders: list[tuple[str, Instalment]]) -> list[Message]:
     company_ids = {instalment.application.company_id for _k, instalment in reminders}
     for user in (
         get_user_model()
-        .objects.filter(applicant_profile__company_id__in=company_ids, is_active=True)
-        .annotate(company_id=F("applicant_profile__company_id"))
-        .order_by("applicant_profile__id")
+        # Everyone who acts for the company (an active binding), as notifications'
+        # applicant_users finds them, for many companies at once.
+        .objects.filter(
+            company_bindings__company_id__in=company_ids,
+            company_bindings__status="active",
+            is_active=True,
+        )
+        .annotate(company_id=F("company_bindings__company_id"))
+        .order_by("company_bindings__created_at", "company_bindings__id")
     ):
         owners[user.company_id].append(user)
     messages = []

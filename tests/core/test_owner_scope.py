@@ -424,6 +424,8 @@ OWNER_PAGES = {
     "notification-read": 405,
     "notification-read-all": 405,
     "portal-application": 200,
+    "portal-companies": 200,
+    "portal-company-choose": 405,
     "portal-apply": 200,
     "portal-apply-application": 200,
     "portal-home": 200,
