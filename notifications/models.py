@@ -12,6 +12,8 @@ class Kind(models.TextChoices):
     INFO_REQUEST = "info_request", _("Request for information")
     DECISION = "decision", _("Decision")
     SYSTEM = "system", _("System notice")
+    AWAITING_YOU = "awaiting_you", _("Waiting for your confirmation or approval")
+    EARLY_WARNING = "early_warning", _("Early warning")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the
