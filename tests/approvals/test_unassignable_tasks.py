@@ -76,12 +76,9 @@ def test_a_task_no_approvers_limit_covers_is_escalated_to_the_branch_head_with_t
     task = grade_e_tier1
     (escalation,) = Notification.objects.filter(user=staff["head"])
     assert escalation.kind == Kind.ESCALATION
-    assert escalation.title == (
-        f"Nobody may take Tier 1 approval for {task.application.reference}"
-    )
+    assert escalation.title == (f"Nobody may take Tier 1 approval for {task.application.reference}")
     assert escalation.body.startswith(
-        "No Approver serving Beijing branch has an authority limit that covers 900K CNY at "
-        "grade E."
+        "No Approver serving Beijing branch has an authority limit that covers 900K CNY at grade E."
     )
     assert escalation.url == reverse("approvals-task", args=[task.pk])
     # Nobody in the queue is told of a task none of them may take.
@@ -196,3 +193,34 @@ def test_a_bad_assignee_on_the_page_is_a_message_not_an_error(staff, grade_e_tie
     )
     assert response.status_code == 200
     assert "Choose someone from the list." in response.content.decode()
+
+
+def test_a_late_unclaimed_task_escalates_to_the_branch_head_on_the_page_where_he_may_reassign_it(
+    staff, branch, grade_e_tier1, client
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sla import services as sla_services
+    from sla.models import Deadline
+
+    task = grade_e_tier1
+    Notification.objects.all().delete()
+    # Its clock as if it had started long ago.
+    Deadline.objects.filter(subject_type="approvals.task", subject_id=task.pk).delete()
+    sla_services.clock_start(
+        subject_type="approvals.task",
+        subject_id=task.pk,
+        step=task.step,
+        application=task.application,
+        role=task.role,
+        branch=task.branch,
+        started_at=timezone.now() - timedelta(hours=400),
+    )
+    sla_services.sla_sweep()
+    escalation = Notification.objects.filter(user=staff["head"], kind=Kind.ESCALATION).first()
+    assert escalation is not None
+    assert escalation.url == reverse("approvals-task", args=[task.pk])
+    client.force_login(staff["head"])
+    assert 'id="reassign"' in client.get(escalation.url).content.decode()
