@@ -51,7 +51,7 @@ from common.queue import enqueue_on_commit
 from investigation.selectors import flags_high
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many, with_notification_preferences
-from org.roles import Role, has_role, primary_role
+from org.roles import Role, has_role, primary_role, role_grants_load
 from org.selectors import branch_heads_over, staff_serving, user_sees_branch
 from sla import services as sla_services
 from sla.calendar import add_business_seconds
@@ -488,6 +488,7 @@ def task_takers(*, task: ApprovalTask) -> tuple[list, object]:
     candidates = list(
         with_notification_preferences(staff_serving(branch=task.branch, role=task.role))
     )
+    role_grants_load(candidates)
     refused: dict[str, int] = {}
     takers = []
     for user in candidates:
@@ -519,8 +520,9 @@ def task_takers(*, task: ApprovalTask) -> tuple[list, object]:
 
 
 def task_announce(*, task_id: int) -> int:
-    """Tell the people who may take a newly opened task that it is in their queue; when none
-    of them may (no limit covers it, or segregation of duties excludes them all), tell the
+    """Tell the people who may take a newly opened task that it is in their queue (those of
+    the nearest branch that has any: a task goes up only when nobody below may take it); when
+    none of them may (no limit covers it, or segregation of duties excludes them all), tell the
     branch head, with the reason, as an escalation (which cannot be muted). Once per task:
     the announcement is claimed with a conditional update, and acted on only if it was won.
     Returns how many notifications were made."""
@@ -538,6 +540,10 @@ def task_announce(*, task_id: int) -> int:
         params = {"step": _lazy_step_label(task.step), "reference": application.reference}
         url = reverse("approvals-task", args=[task.pk])
         if takers:
+            # The nearest branch that has someone who may take it: head office hears of a
+            # branch's task only when nobody below may take it (routed up).
+            nearest = takers[0].staff_profile.branch.path
+            takers = [u for u in takers if u.staff_profile.branch.path == nearest]
             title = format_lazy(_QUEUED_TITLE, **params)
             body = format_lazy(
                 _QUEUED_BODY,

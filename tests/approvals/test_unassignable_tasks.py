@@ -224,3 +224,19 @@ def test_a_late_unclaimed_task_escalates_to_the_branch_head_on_the_page_where_he
     assert escalation.url == reverse("approvals-task", args=[task.pk])
     client.force_login(staff["head"])
     assert 'id="reassign"' in client.get(escalation.url).content.decode()
+
+
+def test_who_may_take_a_review_is_read_in_three_queries_however_many_serve_its_queue(
+    staff, branch, head_office, in_approval, django_assert_num_queries
+):
+    from approvals.services import task_takers
+
+    for n in range(6):
+        make_staff(Role.CREDIT_REVIEWER, head_office if n % 2 else branch, username=f"rev{n}")
+    task = ApprovalTask.objects.select_related("application", "record", "branch").get(
+        application=in_approval()
+    )
+    # The people and their language and mutes; their roles; who acted at which step.
+    with django_assert_num_queries(3):
+        takers, reason = task_takers(task=task)
+    assert len(takers) == 7 and reason is None

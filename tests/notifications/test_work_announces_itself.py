@@ -74,12 +74,13 @@ def _of(user, kind=None):
 # --- A task lands in a queue --------------------------------------------------------------
 
 
-def test_a_new_task_is_announced_to_everyone_whose_queue_it_lands_in_each_in_their_language(
+def test_a_new_task_is_announced_to_the_people_of_its_branch_who_may_take_it_in_their_language(
     staff, branch, other_branch, head_office, product, django_capture_on_commit_callbacks
 ):
     _speaks(staff["reviewer"], "en")
+    colleague = make_staff(Role.CREDIT_REVIEWER, branch, username="cora_reviewer")
+    _speaks(colleague, "zh-hans")
     senior = make_staff(Role.CREDIT_REVIEWER, head_office, username="hank_reviewer_ho")
-    _speaks(senior, "zh-hans")
     shanghai = make_staff(Role.CREDIT_REVIEWER, other_branch, username="sue_reviewer_sh")
     application = _sent_to_approval(staff, branch, product, django_capture_on_commit_callbacks)
     task = ApprovalTask.objects.get(application=application)
@@ -88,12 +89,25 @@ def test_a_new_task_is_announced_to_everyone_whose_queue_it_lands_in_each_in_the
     assert english.title == f"In your queue: Credit review for {application.reference}"
     assert english.url == reverse("approvals-task", args=[task.pk])
     assert english.application_id == application.pk
-    (chinese,) = _of(senior, Kind.ASSIGNMENT)
+    (chinese,) = _of(colleague, Kind.ASSIGNMENT)
     assert chinese.title == f"您的队列中有新任务：{application.reference} 的授信审查"
-    # Not a queue the Shanghai reviewer serves; the approvers' step is not open yet.
-    assert _of(shanghai) == [] and _of(staff["approver"]) == []
+    # Head office hears of a branch's task only when nobody in the branch may take it; not
+    # a queue the Shanghai reviewer serves; the approvers' step is not open yet.
+    assert _of(senior) == [] and _of(shanghai) == [] and _of(staff["approver"]) == []
     task.refresh_from_db()
     assert task.announced_at is not None
+
+
+def test_a_task_nobody_in_its_branch_may_take_goes_up_to_head_office(
+    staff, branch, head_office, product, django_capture_on_commit_callbacks
+):
+    senior = make_staff(Role.CREDIT_REVIEWER, head_office, username="hank_reviewer_ho")
+    staff["reviewer"].is_active = False
+    staff["reviewer"].save()
+    application = _sent_to_approval(staff, branch, product, django_capture_on_commit_callbacks)
+    (note,) = _of(senior, Kind.ASSIGNMENT)
+    assert application.reference in note.title
+    assert not Notification.objects.filter(kind=Kind.ESCALATION).exists()
 
 
 def test_a_task_is_announced_once_however_often_its_announcement_runs(
