@@ -381,6 +381,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.send_email": {"queue": "sla"},
     "notifications.tasks.send_emails": {"queue": "sla"},
     "notifications.tasks.requeue_undelivered": {"queue": "sla"},
+    # A new approval task told to its queue: small and as urgent as an e-mail.
+    "approvals.tasks.announce_task": {"queue": "sla"},
     "investigation.render_credit_memo": {"queue": "pdf"},
     "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
     # Renders the offers it finds inline.

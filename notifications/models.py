@@ -13,6 +13,8 @@ class Kind(models.TextChoices):
     DECISION = "decision", _("Decision")
     SYSTEM = "system", _("System notice")
     REPAYMENT = "repayment", _("Repayment reminder")
+    AWAITING_YOU = "awaiting_you", _("Waiting for your confirmation or approval")
+    EARLY_WARNING = "early_warning", _("Early warning")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the
