@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
     "backups",
 ]
 

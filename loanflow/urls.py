@@ -35,6 +35,7 @@ APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
 ]
 
 urlpatterns = [
