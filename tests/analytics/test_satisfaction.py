@@ -128,3 +128,23 @@ def test_without_answers_the_scorecard_says_no_data_rather_than_zero(staff):
     assert [(r["metric"], r["value"], r["status"]) for r in rows] == [
         ("satisfaction_score", None, "no_data")
     ]
+
+
+def test_the_dashboard_shows_the_satisfaction_by_branch_and_product_and_exports_it(
+    surveyed, staff, client
+):
+    from django.urls import reverse
+
+    from tests.analytics.conftest import PERIOD
+
+    client.force_login(staff["head"])
+    page = client.get(reverse("analytics-dashboard"), PERIOD)
+    assert page.context["figures"]["satisfaction"]["summary"]["answered"] == 3
+    body = page.content.decode()
+    section = body.split('id="satisfaction"')[1].split("</section>")[0]
+    assert "Haidian sub-branch" in section and "SME-EQ" in section
+    export = client.get(reverse("analytics-export"), {**PERIOD, "figure": "satisfaction"})
+    assert export.status_code == 200
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("branch_id,branch,product_id,product,stage")
+    assert len(lines) == 4
