@@ -39,7 +39,7 @@ class PortalMessageOutput(serializers.Serializer):
     attachment_url = serializers.SerializerMethodField()
 
     def get_author_name(self, message) -> str:
-        return selectors.message_author_name(message, for_owner=True)
+        return str(selectors.message_author_name(message, for_owner=True))
 
     def get_attachment_url(self, message) -> str:
         if not message.attachment_name:
@@ -51,7 +51,7 @@ class StaffMessageOutput(PortalMessageOutput):
     author = serializers.IntegerField(source="author_id")
 
     def get_author_name(self, message) -> str:
-        return selectors.message_author_name(message, for_owner=False)
+        return str(selectors.message_author_name(message, for_owner=False))
 
     def get_attachment_url(self, message) -> str:
         if not message.attachment_name:

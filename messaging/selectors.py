@@ -5,7 +5,7 @@ through portal.selectors (their company's applications); anyone else gets NotFou
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from applications.models import LoanApplication, Status
 from applications.selectors import is_portal_user
@@ -88,17 +88,18 @@ def survey_answers(*, application: LoanApplication) -> QuerySet[SurveyAnswer]:
     return SurveyAnswer.objects.filter(application=application).order_by("answered_at", "id")
 
 
-def message_author_name(message: Message, *, for_owner: bool) -> str:
+def message_author_name(message: Message, *, for_owner: bool):
     """Who wrote the message, as the reader sees it. Staff see every author's name; the owner
     sees their relationship manager's name on the bank's messages, or "the bank" when other
-    staff wrote (the portal names no other staff)."""
+    staff wrote (the portal names no other staff), lazily translated: a notification renders
+    it in each recipient's language."""
     author = message.author
     name = author.get_full_name() or author.username
     if message.side == Side.OWNER or not for_owner:
         return name
     if author.pk == message.application.relationship_manager_id:
         return name
-    return str(_("The bank"))
+    return _("The bank")
 
 
 def attachment_url(message: Message, *, for_owner: bool) -> str:

@@ -23,10 +23,10 @@ from messaging.models import (
     SurveyAnswer,
     SurveyStage,
 )
-from messaging.selectors import case_holders, survey_stages_offered
+from messaging.selectors import case_holders, message_author_name, survey_stages_offered
 from notifications.models import Kind
 from notifications.services import Message as Notice
-from notifications.services import applicant_users, notify_many
+from notifications.services import _Formatted, applicant_users, notify_many
 from org.roles import primary_role
 from org.selectors import is_staff_member
 from portal.selectors import portal_application_get
@@ -68,16 +68,6 @@ def _body_clean(body) -> str:
     return body
 
 
-class _Formatted:
-    """A lazy text formatted when rendered, so in each recipient's language."""
-
-    def __init__(self, message, **params):
-        self.message, self.params = message, params
-
-    def __str__(self) -> str:
-        return str(self.message) % self.params
-
-
 NEW_MESSAGE_TITLE = gettext_lazy("New message about application %(ref)s")
 NEW_MESSAGE_BODY = gettext_lazy("%(author)s wrote: %(excerpt)s")
 
@@ -88,12 +78,13 @@ def message_post(*, actor, application_id, body, file=None) -> Message:
     (size, type by content). The other side hears of it: the company's owners when the bank
     writes; the relationship manager and whoever holds the case when the owner does."""
     side = _side(actor)
+    # The scope first: another company's application is a 404 whatever was sent.
+    application = thread_application(actor=actor, application_id=application_id)
     body = _body_clean(body)
     kind = display = None
     if file is not None:
         kind, display = validate_upload(file)
     with transaction.atomic():
-        application = thread_application(actor=actor, application_id=application_id)
         message = Message(application=application, author=actor, side=side, body=body)
         if file is not None:
             message.attachment_name = display
@@ -134,9 +125,8 @@ def _notify_other_side(message: Message, *, application: LoanApplication) -> Non
     else:
         recipients = list(applicant_users(company_id=application.company_id))
         url = reverse("portal-application", args=[application.pk]) + "#messages"
-        # The owner sees their relationship manager's name, never other staff's.
-        rm = application.relationship_manager
-        author = rm.get_full_name() or rm.username
+        # Signed as on the portal: their relationship manager by name, other staff as the bank.
+        author = message_author_name(message, for_owner=True)
     title = _Formatted(NEW_MESSAGE_TITLE, ref=application.reference)
     text = _Formatted(NEW_MESSAGE_BODY, author=author, excerpt=excerpt)
     notify_many(

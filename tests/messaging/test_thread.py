@@ -144,6 +144,10 @@ def test_the_owner_sees_the_bank_not_the_name_of_staff_other_than_their_manager(
 
     assert data[0]["author_name"] == "The bank"
     assert staff["head"].get_full_name() not in str(data)
+    # The notification signs it the same way, in the owner's language (Chinese by default).
+    notice = Notification.objects.get(user=owner)
+    assert notice.body == "银行 留言：Hello"
+    assert staff["head"].get_full_name() not in notice.body
 
 
 def test_another_companys_owner_gets_404_on_the_thread(api, application, owner, branch):
