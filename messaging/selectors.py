@@ -29,15 +29,6 @@ def message_get(*, application: LoanApplication, pk) -> Message | None:
         return None
 
 
-def message_unread_count(*, application: LoanApplication, side: str) -> int:
-    """Messages the `side` has not read yet (those the other side wrote)."""
-    return (
-        Message.objects.filter(application=application, read_at__isnull=True)
-        .exclude(side=side)
-        .count()
-    )
-
-
 def case_holders(*, application: LoanApplication) -> list:
     """Who at the bank hears of an owner's message: the relationship manager, and whoever
     holds the case now if someone else does (the investigator during the investigation,
