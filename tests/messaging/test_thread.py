@@ -272,3 +272,18 @@ def test_both_pages_show_the_thread_and_post_to_it(client, application, owner, s
     assert page.index("From the portal") < page.index("From the bank")
     assert "Bad file" not in page
     assert Message.objects.count() == 2
+
+
+def test_the_admin_lists_messages_and_cannot_change_them(client, api, application, owner, staff):
+    api(owner).post(messages_url(application, portal=True), {"body": "Kept"}, format="json")
+    message = Message.objects.get()
+    client.force_login(staff["admin"])
+
+    listing = client.get(reverse("admin:messaging_message_changelist"))
+    assert listing.status_code == 200
+    assert application.reference in listing.content.decode()
+    change = client.post(
+        reverse("admin:messaging_message_change", args=[message.pk]), {"body": "Rewritten"}
+    )
+    assert change.status_code == 403
+    assert Message.objects.get().body == "Kept"
