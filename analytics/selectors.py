@@ -61,7 +61,7 @@ from applications.models import LoanApplication, Product, Status
 from approvals.models import ApprovalTask
 from audit.models import AuditEvent
 from common.errors import Forbidden, InvalidInput, NotFound
-from customers.models import ApplicantProfile
+from customers.models import CompanyBinding
 from messaging.models import SurveyStage
 from org.models import Branch
 from org.roles import Role, has_role
@@ -1004,12 +1004,16 @@ SURVEY_REACHED = {SurveyStage.DECISION: "decided_at", SurveyStage.DISBURSEMENT: 
 
 def _survey_offered(*, user, f: Filters, stage: str) -> QuerySet[LoanApplication]:
     """The applications whose survey of `stage` was offered in the period: the stage was
-    reached in it, and the company has a portal login to answer with (a branch customer
-    without one was never asked)."""
+    reached in it, and someone acts for the company on the portal to answer it (an active
+    binding; a branch customer nobody acts for was never asked)."""
     reached = SURVEY_REACHED[stage]
     qs = LoanApplication.objects.filter(
         branch_scope_q(user, field="branch"),
-        Exists(ApplicantProfile.objects.filter(company_id=OuterRef("company_id"))),
+        Exists(
+            CompanyBinding.objects.filter(
+                company_id=OuterRef("company_id"), status=CompanyBinding.Status.ACTIVE
+            )
+        ),
         **{f"{reached}__gte": f.start, f"{reached}__lt": f.end},
     )
     if f.branch is not None:

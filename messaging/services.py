@@ -25,8 +25,8 @@ from messaging.models import (
 )
 from messaging.selectors import case_holders, message_author_name, survey_stages_offered
 from notifications.models import Kind
+from notifications.services import Formatted, applicant_users, notify_many
 from notifications.services import Message as Notice
-from notifications.services import _Formatted, applicant_users, notify_many
 from org.roles import primary_role
 from org.selectors import is_staff_member
 from portal.selectors import portal_application_get
@@ -127,8 +127,8 @@ def _notify_other_side(message: Message, *, application: LoanApplication) -> Non
         url = reverse("portal-application", args=[application.pk]) + "#messages"
         # Signed as on the portal: their relationship manager by name, other staff as the bank.
         author = message_author_name(message, for_owner=True)
-    title = _Formatted(NEW_MESSAGE_TITLE, ref=application.reference)
-    text = _Formatted(NEW_MESSAGE_BODY, author=author, excerpt=excerpt)
+    title = Formatted(NEW_MESSAGE_TITLE, ref=application.reference)
+    text = Formatted(NEW_MESSAGE_BODY, author=author, excerpt=excerpt)
     notify_many(
         [
             Notice(

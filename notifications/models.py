@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     DECISION = "decision", _("Decision")
     MESSAGE = "message", _("Message about an application")
     SYSTEM = "system", _("System notice")
+    REPAYMENT = "repayment", _("Repayment reminder")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the
