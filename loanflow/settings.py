@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
     "backups",
 ]
 
@@ -495,6 +496,9 @@ SPECTACULAR_SETTINGS = {
         "IntakeReviewDecisionEnum": ["accept", "reject"],
         # notifications
         "NotificationKindEnum": "notifications.models.Kind",
+        # messaging
+        "SurveyStageEnum": "messaging.models.SurveyStage",
+        "MessageSideEnum": "messaging.models.Side",
         # approvals
         "ApprovalTaskStatusEnum": "approvals.models.ApprovalTask.Status",
         "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",
