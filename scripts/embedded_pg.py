@@ -12,6 +12,7 @@ port to collide with).
 
 import os
 import signal
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -37,13 +38,26 @@ def _stop(signum, frame):
     raise SystemExit(0)
 
 
+def _started(data_path: Path, attempts: int = 3):
+    """The wheel's server, started. Its `pg_ctl start` waits 10 s at most: on a loaded machine
+    the server may still be starting when that runs out, so ask again (a running server is
+    found, not started twice)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return get_server(data_path)
+        except subprocess.TimeoutExpired:
+            if attempt == attempts:
+                raise
+            print("PostgreSQL is slow to start; waiting for it again", file=sys.stderr, flush=True)
+
+
 def main(data: str, database: str, url_file: str) -> None:
     # SIGTERM from run.sh's stop(); Ctrl-C reaches run.sh, which stops the web server and the
     # worker first (a background job ignores SIGINT), then this.
     signal.signal(signal.SIGTERM, _stop)
     data_path = Path(data).resolve()
     data_path.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_path)
+    server = _started(data_path)
     # The wheel stops the server when the last process on its list of holders exits; a holder
     # killed outright (kill -9) stays on that list and would keep the server up for ever.
     with server._lock:

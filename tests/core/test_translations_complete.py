@@ -94,3 +94,15 @@ def test_the_checker_notices_an_empty_and_a_fuzzy_entry(tmp_path):
         "django.po: fuzzy: 'Bye'",
         "django.po: untranslated: 'one'",
     ]
+
+
+@pytest.mark.parametrize("path", catalogues(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_catalogue_passes_gettexts_own_check(path):
+    """msgfmt --check: among others, no entry with more plural forms than the header declares
+    (Chinese has one), and format strings that match their msgid."""
+    import subprocess
+
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
