@@ -100,8 +100,13 @@ DECLINE_REASONS = [
     ),
 ]
 
-# Personal limits by grade for approvers and committee members.
+# Personal limits by grade for approvers and committee members. Senior staff (a profile limit
+# of 10M or more: the head office's tier-2 approvers and the committee) hold the tier-2
+# authority of the matrix above, up to 10M at grades A to C; grades D and E go to the
+# committee, whose vote no personal limit binds.
 LIMITS = {"A": 5 * M, "B": 4 * M, "C": 3 * M, "D": 1 * M, "E": Decimal("500000")}
+SENIOR_LIMITS = {"A": 10 * M, "B": 10 * M, "C": 10 * M, "D": 2 * M, "E": 1 * M}
+SENIOR_FROM = 10 * M
 
 
 @transaction.atomic
@@ -151,12 +156,11 @@ def seed() -> None:
         .distinct()
     )
     for user in users:
-        for grade, amount in LIMITS.items():
-            # Senior approvers (profile limit above 5M) get twice the default.
-            profile = getattr(user, "staff_profile", None)
-            factor = 2 if profile and profile.authority_limit > 5 * M else 1
+        profile = getattr(user, "staff_profile", None)
+        senior = profile is not None and profile.authority_limit >= SENIOR_FROM
+        for grade, amount in (SENIOR_LIMITS if senior else LIMITS).items():
             ApproverLimit.objects.get_or_create(
-                user=user, grade=grade, currency="CNY", defaults={"max_amount": amount * factor}
+                user=user, grade=grade, currency="CNY", defaults={"max_amount": amount}
             )
 
 
