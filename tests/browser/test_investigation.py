@@ -9,6 +9,7 @@ from applications.models import LoanApplication
 from investigation import demo
 from investigation.models import CreditMemo
 from tests import lifecycle
+from tests.browser.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +28,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     login(page, staff["rm"])
     page.goto(f"{live_server.url}/investigation/{pk}/")
     assert "Still missing before approval" in page.content()
+    assert_accessible(page)
 
     page.fill("textarea[name=q_main_business]", "Cotton yarn spinning")
     page.fill("textarea[name=q_top_customers]", "Three garment makers, 60% of sales")
@@ -35,6 +37,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     page.fill("textarea[name=q_use_of_funds]", "Raw cotton for the winter season")
     page.click("button[name=save_answers]")
     page.wait_for_selector("text=Answers saved.")
+    assert_accessible(page)
 
     form = page.locator("#financials-form")
     form.locator("select[name=period]").select_option("last_year")
@@ -79,6 +82,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     page.wait_for_selector("#grade")
     grade = page.inner_text("#grade")
     assert grade in "ABCDE"
+    assert_accessible(page)
 
     page.click("#generate-memo")
     page.wait_for_selector("text=The credit memo is being generated.")
@@ -90,12 +94,14 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
         memo.refresh_from_db()
     assert memo.status == "ready", memo.error
     page.reload()
+    assert_accessible(page)
     with page.expect_download() as download:
         page.locator("#memos a", has_text="Download").first.click()
     assert download.value.suggested_filename.endswith("-v1.pdf")
 
     page.click("#send-to-approval")
     page.wait_for_selector("text=Sent to approval.")
+    assert_accessible(page)
     application = LoanApplication.objects.get(pk=pk)
     assert application.status == "in_approval"
     assert application.risk_grade == grade
