@@ -184,25 +184,38 @@ def seed_history(applications) -> None:
 
 
 def _review_some(records) -> None:
-    """Take every other new route past its credit-review step through the real decision
-    service, so the demo approvers' queues have work too."""
+    """Take every other new route past its credit-review step, and each route that ends at the
+    committee up to the committee's vote, through the real decision service (by someone the
+    step's rules let act), so the demo approvers' and the committee's queues have work too."""
     from approvals.models import ApprovalTask
-    from approvals.services import task_decide
-    from common.errors import DomainError
+    from approvals.services import step_refusal, task_decide
+    from org.selectors import user_sees_branch
 
-    reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
-    for record in records[::2]:
-        task = ApprovalTask.objects.filter(
-            record=record, status="open", step="credit_review"
-        ).first()
-        for reviewer in reviewers if task else []:
-            try:
-                task_decide(
-                    task_id=task.pk,
-                    actor=reviewer,
-                    decision="approve",
-                    comment="Demo: reviewed, figures consistent.",
-                )
+    people = list(
+        get_user_model()
+        .objects.filter(groups__name__in=["credit_reviewer", "approver"])
+        .distinct()
+        .order_by("username")
+    )
+    for n, record in enumerate(records):
+        to_committee = bool(record.route) and record.route[-1].get("is_committee")
+        if not to_committee and n % 2:
+            continue
+        while task := ApprovalTask.objects.filter(record=record, status="open").first():
+            if task.is_committee or (not to_committee and task.step != "credit_review"):
                 break
-            except DomainError:
-                continue
+            able = [
+                p
+                for p in people
+                if user_sees_branch(p, task.branch) and step_refusal(task=task, actor=p) is None
+            ]
+            if not able:
+                break
+            task_decide(
+                task_id=task.pk,
+                actor=able[0],
+                decision="approve",
+                comment="Demo: reviewed, figures consistent."
+                if task.step == "credit_review"
+                else "Demo: recommended to the committee.",
+            )

@@ -153,3 +153,33 @@ def test_the_committee_reaches_its_quorum_and_a_grade_e_case_above_500k_finds_it
     taken = finishers(route.steps, version.committee_quorum, case, people)
     assert taken is not None
     assert len(taken[-1]) == version.committee_quorum
+
+
+def test_the_demo_takes_a_case_bound_for_the_committee_up_to_its_vote():
+    from approvals import demo
+    from approvals.models import ApprovalTask
+    from tests.factories import ApplicationFactory, CompanyFactory
+
+    call_command("seed_demo", applications=12, stdout=StringIO(), stderr=StringIO())
+    rm = User.objects.get(username="rm_gz")
+    application = ApplicationFactory(
+        company=CompanyFactory(home_branch=Branch.objects.get(code="GZ01")),
+        product=Product.objects.get(code="SME-EQP"),
+        status="in_approval",
+        filed_by=rm,
+        relationship_manager=rm,
+        investigator=rm,
+        amount=Decimal("900000"),
+        risk_grade="E",
+        route_recommendation="enhanced",
+    )
+    demo.seed_history([application])
+    tasks = ApprovalTask.objects.filter(application=application).order_by("step_index")
+    assert [(t.step, t.status) for t in tasks] == [
+        ("credit_review", "done"),
+        ("tier1", "done"),
+        ("tier2", "done"),
+        ("committee", "open"),
+    ]
+    deciders = [t.decided_by.username for t in tasks[:3]]
+    assert deciders[0] == "reviewer" and set(deciders[1:]) == {"approver2", "approver3"}
