@@ -26,7 +26,8 @@ def browser_type_launch_args(browser_type_launch_args):
 def login(live_server):
     """login(page, user, portal=False): log in through the real login form, and for a role
     that needs a second factor, through the code's page with their authenticator's code. Both
-    pages pass the accessibility check (at their first visit of the run)."""
+    pages pass the accessibility check (at their first visit of the run), and so does the page
+    they land on."""
 
     def do_login(page, user, *, portal: bool = False, password: str = PASSWORD):
         give_authenticator(user)
@@ -38,6 +39,7 @@ def login(live_server):
         page.click("form[action$='login/'] button[type=submit]")
         page.wait_for_url(left(path))
         enter_code(page, user)
+        assert_accessible(page)  # where they land: My work, or the owner's portal
         return page
 
     return do_login

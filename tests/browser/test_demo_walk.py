@@ -39,9 +39,7 @@ def sign_in(new_context, login):
 
     def open_as(user) -> object:
         page = new_context().new_page()
-        login(page, user, password=DEMO_PASSWORD)
-        assert_accessible(page)  # where they land: My work
-        return page
+        return login(page, user, password=DEMO_PASSWORD)
 
     return open_as
 

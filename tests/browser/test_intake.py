@@ -76,7 +76,6 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(PDF)
     login(page, owner, portal=True)
-    assert_accessible(page)  # the owner's home
     page.goto(f"{live_server.url}{reverse('portal-apply')}?product={product.code}")
     assert_accessible(page)
     page.fill("input[name=amount]", "300000")
