@@ -76,7 +76,15 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(PDF)
     login(page, owner, portal=True)
-    page.goto(f"{live_server.url}{reverse('portal-apply')}?product={product.code}")
+    # From the product list, through the product's page, to the form.
+    page.locator("nav").get_by_role("link", name="Loan products").click()
+    page.wait_for_url(f"{live_server.url}{reverse('portal-products')}")
+    assert_accessible(page)
+    page.click(f"a[href='{reverse('portal-product', args=[product.code])}']")
+    page.wait_for_url(f"{live_server.url}{reverse('portal-product', args=[product.code])}")
+    assert_accessible(page)
+    page.get_by_role("link", name="Apply online").click()
+    page.wait_for_url(f"{live_server.url}{reverse('portal-apply')}?product={product.code}")
     assert_accessible(page)
     page.fill("input[name=amount]", "300000")
     page.fill("input[name=term_months]", "12")
