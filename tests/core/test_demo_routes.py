@@ -36,15 +36,21 @@ class Person:
         self.username = user.username
         self.roles = roles_of(user)
         self.scope = branch_scope_ids(user)  # None: every branch
+        currencies = set(Product.objects.values_list("currency", flat=True))
         self.limits = {
-            grade: approver_limit(user=user, grade=grade, currency="CNY") for grade in GRADES
+            (grade, currency): approver_limit(user=user, grade=grade, currency=currency)
+            for grade in GRADES
+            for currency in currencies
         }
 
     def may_take(self, step: dict, case: LoanApplication) -> bool:
         return (
             step["role"] in self.roles
             and (self.scope is None or case.branch_id in self.scope)
-            and (not step["checks_limit"] or self.limits[case.risk_grade] >= case.amount)
+            and (
+                not step["checks_limit"]
+                or self.limits[case.risk_grade, case.currency] >= case.amount
+            )
         )
 
 
