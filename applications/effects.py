@@ -187,6 +187,7 @@ def effects_run(
         from_state=from_state,
         to_state=to_state,
         actor=actor,
+        decided_at=data.get("approval_task"),
     )
     # Disbursement: the offer is made on approval (its PDF after commit).
     if to_state == Status.APPROVED:

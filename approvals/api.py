@@ -155,9 +155,9 @@ class StepUpCommentInputSerializer(CommentInputSerializer):
 
 
 def _task_response(task) -> Response:
-    """The acted-on task's row as the action left it, read again (one query)."""
-    row = selectors.task_queue_row(pk=task.pk)
-    return Response(TaskOutputSerializer(row, context={"now": timezone.now()}).data)
+    """The acted-on task's row as the action left it: the task the action held, with its
+    application, company, product and branch (selectors.task_get for an action)."""
+    return Response(TaskOutputSerializer(task, context={"now": timezone.now()}).data)
 
 
 class TaskClaimApi(APIView):
@@ -212,7 +212,9 @@ class TaskReassignApi(APIView):
 
 class TaskDecideApi(APIView):
     """Decide a step: approve, approve_with_conditions (conditions), decline (reasons: codes
-    from /approvals/decline-reasons/), return_to_investigation, request_information; for an
+    from /approvals/decline-reasons/, at least one), return_to_investigation,
+    request_information; an approval of an application with open High flags says how each is
+    mitigated (mitigations: flag id -> text); for an
     after-the-fact review: confirm or concern. 403 with the reason when segregation of duties
     or your limit forbids it (logged)."""
 
@@ -231,6 +233,13 @@ class TaskDecideApi(APIView):
         )
         reasons = serializers.ListField(
             child=serializers.CharField(max_length=50), required=False, default=list
+        )
+        mitigations = serializers.DictField(
+            child=serializers.CharField(max_length=4000, allow_blank=True),
+            required=False,
+            default=dict,
+            help_text="To approve an application with open High flags: flag id -> how it is "
+            "mitigated, one for each.",
         )
         otp = step_up_otp_field()
 

@@ -189,6 +189,7 @@ def _review_some(records) -> None:
     step's rules let act), so the demo approvers' and the committee's queues have work too."""
     from approvals.models import ApprovalTask
     from approvals.services import step_refusal, task_decide
+    from investigation.selectors import flags_high
     from org.selectors import user_sees_branch
 
     people = list(
@@ -218,4 +219,8 @@ def _review_some(records) -> None:
                 comment="Demo: reviewed, figures consistent."
                 if task.step == "credit_review"
                 else "Demo: recommended to the committee.",
+                mitigations={
+                    flag.pk: "Demo: covered by the guarantees and the collateral."
+                    for flag in flags_high(application_id=record.application_id)
+                },
             )

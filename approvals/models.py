@@ -420,6 +420,31 @@ class CommitteeVote(models.Model):
         return f"{self.member}: {self.vote}"
 
 
+class FlagMitigation(models.Model):
+    """How an approver says an open High flag is mitigated, given with an approval of a step.
+    The flag's code and message are kept as they were: a new analysis rebuilds the flags."""
+
+    task = models.ForeignKey(ApprovalTask, on_delete=models.CASCADE, related_name="mitigations")
+    flag = models.ForeignKey(
+        "investigation.Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    flag_code = models.CharField(_("flag"), max_length=40)
+    flag_message = models.CharField(_("flag message"), max_length=500)
+    text = models.TextField(_("how it is mitigated"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("flag mitigation")
+        verbose_name_plural = _("flag mitigations")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.flag_code}: {self.text[:60]}"
+
+
 class ApprovalCondition(models.Model):
     """A condition precedent set by an approver; the disbursement checks it is satisfied."""
 

@@ -23,6 +23,7 @@ from approvals.models import (
     ApprovalTask,
     CommitteeVote,
     DeclineReason,
+    FlagMitigation,
 )
 from approvals.permissions import (
     acted_at_another_step,
@@ -43,6 +44,7 @@ from approvals.selectors import (
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.queue import enqueue_on_commit
+from investigation.selectors import flags_high
 from org.roles import Role, has_role, primary_role
 from org.selectors import user_sees_branch
 from sla import services as sla_services
@@ -371,15 +373,19 @@ def approval_fast_track_sweep(*, older_than: timedelta = timedelta(0)) -> int:
 
 
 def on_application_transitioned(
-    *, application, transition: str, from_state: str, to_state: str, actor
+    *, application, transition: str, from_state: str, to_state: str, actor, decided_at=None
 ) -> None:
+    """The route follows the application. `decided_at`: the task at which a step decision
+    moved the application (approve, decline, return), if one did."""
     open_states = ("in_approval", "info_requested")
     if to_state == "in_approval" and from_state == "investigation":
         record_open(application=application, actor=actor)
         return
     now = timezone.now()
     if from_state in open_states and to_state not in open_states:
-        _route_close(application=application, to_state=to_state, now=now)
+        _route_close(
+            application=application, to_state=to_state, now=now, decided=decided_at is not None
+        )
         return
     record = application.approval_records.first()
     if record is None:
@@ -400,25 +406,27 @@ def on_application_transitioned(
             task.save(update_fields=["status", "last_activity_at"])
 
 
-def _route_close(*, application, to_state: str, now: datetime) -> None:
+def _route_close(*, application, to_state: str, now: datetime, decided: bool) -> None:
     """The application left approval: the steps still open on its route are cancelled (their
     clocks stopped) and its route (the one record still in progress) takes the outcome.
-    Earlier routes of the application were closed when it left approval before. (On a last
-    step's approval, no step is left to cancel: that step is done.)"""
+    Earlier routes of the application were closed when it left approval before. A route
+    opens its steps one at a time (_advance), so when a step's decision moved the application
+    (`decided`), that step, now done, was the only one open: none is left to cancel."""
     final = {
         "approved": ApprovalRecord.Status.APPROVED,
         "declined": ApprovalRecord.Status.DECLINED,
         "investigation": ApprovalRecord.Status.RETURNED,
     }.get(to_state, ApprovalRecord.Status.CANCELLED)
-    # The application is locked by its transition: its tasks are locked after it.
-    for task in ApprovalTask.objects.select_for_update().filter(
-        application=application,
-        kind=ApprovalTask.Kind.STEP,
-        status__in=(*ApprovalTask.OPEN_STATES, ApprovalTask.Status.WAITING),
-    ):
-        task.cancel()
-        task.save(update_fields=["status"])
-        sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
+    if not decided:
+        # The application is locked by its transition: its tasks are locked after it.
+        for task in ApprovalTask.objects.select_for_update().filter(
+            application=application,
+            kind=ApprovalTask.Kind.STEP,
+            status__in=(*ApprovalTask.OPEN_STATES, ApprovalTask.Status.WAITING),
+        ):
+            task.cancel()
+            task.save(update_fields=["status"])
+            sla_services.clock_stop(subject_type=TASK, subject_id=task.pk, stopped_at=now)
     ApprovalRecord.objects.filter(
         application=application,
         status__in=(ApprovalRecord.Status.IN_PROGRESS, ApprovalRecord.Status.PENDING_AUTO),
@@ -519,6 +527,8 @@ def _take(task: ApprovalTask, actor) -> ApprovalTask:
         task.claim(by=actor, at=timezone.now())
     elif task.status != ApprovalTask.Status.CLAIMED or task.claimed_by_id != actor.pk:
         raise _not_open(task)
+    else:
+        task.claimed_by = actor  # (the same user: what the answer shows needs no query)
     return task
 
 
@@ -567,31 +577,55 @@ def task_decide(
     comment: str = "",
     conditions: list[str] | None = None,
     reasons: list[str] | None = None,
+    mitigations: dict | None = None,
 ) -> ApprovalTask:
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
-    information from the applicant."""
+    information from the applicant. An approval of an application with open High flags says
+    how each is mitigated (`mitigations`: flag id -> text); the page and the API share these
+    rules, which answer 400 with a message for the field."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
     with transaction.atomic():
         task = task_get(user=actor, pk=task_id, for_action=True, for_update=True)
-        _validate_decision(
-            task, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+        mitigated = _validate_decision(
+            task,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            reasons=reasons,
+            mitigations=mitigations or {},
         )
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
         task = _take(task, actor)
         _decide(
-            task, actor, decision=decision, comment=comment, conditions=conditions, reasons=reasons
+            task,
+            actor,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            reasons=reasons,
+            mitigated=mitigated,
         )
     return task
 
 
 def _validate_decision(
-    task: ApprovalTask, *, decision: str, comment: str, conditions: list[str], reasons: list[str]
-) -> None:
+    task: ApprovalTask,
+    *,
+    decision: str,
+    comment: str,
+    conditions: list[str],
+    reasons: list[str],
+    mitigations: dict,
+) -> list[tuple]:
+    """Refuses a decision the rules do not allow (400, per field); the open High flags with
+    how the approver says each is mitigated, for an approval."""
     D = ApprovalTask.Decision
+    if not decision:
+        raise InvalidInput(details={"decision": [_("Choose a decision.")]})
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         allowed = {D.CONFIRM, D.CONCERN}
     elif task.is_committee:
@@ -617,6 +651,23 @@ def _validate_decision(
             raise InvalidInput(
                 details={"reasons": [_("Choose one or more decline reasons from the list.")]}
             )
+    if decision not in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
+        return []
+    texts = {str(key): str(text or "").strip() for key, text in mitigations.items()}
+    # The application counts the flags its last analysis raised (flag_count, which the route
+    # reads too): with none, none is High, and nothing needs reading.
+    high = flags_high(application_id=task.application_id) if task.application.flag_count else []
+    missing = [flag for flag in high if not texts.get(str(flag.pk))]
+    if missing:
+        raise InvalidInput(
+            _("Say how each open High flag is mitigated."),
+            details={
+                "mitigations": {
+                    str(flag.pk): [_("Say how this High flag is mitigated.")] for flag in missing
+                }
+            },
+        )
+    return [(flag, texts[str(flag.pk)]) for flag in high]
 
 
 def _decide(
@@ -627,6 +678,7 @@ def _decide(
     comment: str,
     conditions: list[str],
     reasons: list[str],
+    mitigated: list[tuple],
 ) -> None:
     """`task` as task_get read it for update: with its application, locked too, which the
     application's transition takes as it is."""
@@ -642,13 +694,24 @@ def _decide(
             ApprovalCondition.objects.create(
                 application=task.application, task=task, text=text, created_by=actor
             )
-        _audit_task(
-            task,
-            f"step_{decision}",
-            actor,
-            comment,
-            data={"step": task.step, "conditions": conditions},
-        )
+        if mitigated:
+            FlagMitigation.objects.bulk_create(
+                FlagMitigation(
+                    task=task,
+                    flag=flag,
+                    flag_code=flag.code,
+                    flag_message=flag.message,
+                    text=text,
+                    created_by=actor,
+                )
+                for flag, text in mitigated
+            )
+        data = {"step": task.step, "conditions": conditions}
+        if mitigated:
+            data["mitigations"] = [
+                {"flag_id": flag.pk, "flag": flag.code, "text": text} for flag, text in mitigated
+            ]
+        _audit_task(task, f"step_{decision}", actor, comment, data=data)
         _advance(task, actor, comment, locked=task.application)
     elif decision == D.DECLINE:
         application_transition(
@@ -779,7 +842,7 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             data={**tally, "outcome": outcome, "dissent": dissent},
         )
         if outcome == "approve":
-            _advance(task, actor, full_comment)
+            _advance(task, actor, full_comment, locked=task.application)
         else:
             reasons = list(
                 DeclineReason.objects.filter(code="committee_decline").values_list(
@@ -791,7 +854,8 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
                 transition="decline",
                 actor=actor,
                 comment=full_comment,
-                data={"reasons": reasons, "approval_task": task.pk},
+                data={"reasons": reasons, "approval_task": task},
+                locked=task.application,
             )
     return task
 

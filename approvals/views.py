@@ -13,7 +13,7 @@ from approvals import selectors, services
 from approvals.api import QueuePaginator
 from approvals.filters import TaskQueueFilter
 from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
-from common.errors import DomainError
+from common.errors import DomainError, InvalidInput
 from org.roles import Role, has_role
 from org.second_factor import step_up_required
 from org.selectors import branches_in_scope
@@ -51,6 +51,12 @@ def queue_page(request):
 
 @login_required
 def task_page(request, pk: int):
+    return _task_page(request, pk)
+
+
+def _task_page(request, pk: int, *, decision_form: dict | None = None, errors=None, status=200):
+    """The approver's workbench: the task, the credit case it decides on and the decision
+    form (after a refused decision: what was entered, with each field's message, 400)."""
     try:
         task = selectors.task_get(user=request.user, pk=pk)
     except DomainError:
@@ -62,6 +68,21 @@ def task_page(request, pk: int):
         found = services.step_refusal(task=task, actor=request.user)
         refusal = found[1] if found else None
     votes = list(task.votes.select_related("member"))
+    workbench = selectors.task_workbench(task=task)
+    entered = decision_form or {}
+    errors = errors or {}
+    mitigation_errors = (
+        errors.get("mitigations") if isinstance(errors.get("mitigations"), dict) else {}
+    )
+    mitigation_fields = [
+        {
+            "flag": flag,
+            "name": f"mitigation-{flag.pk}",
+            "value": entered.get("mitigations", {}).get(str(flag.pk), ""),
+            "errors": mitigation_errors.get(str(flag.pk), []),
+        }
+        for flag in workbench["case"]["high_flags"]
+    ]
     return render(
         request,
         "approvals/task.html",
@@ -78,7 +99,12 @@ def task_page(request, pk: int):
             "is_mine": task.claimed_by_id == request.user.pk,
             "is_head": has_role(request.user, Role.BRANCH_HEAD),
             "now": timezone.now(),
+            **workbench,
+            "entered": entered,
+            "errors": errors,
+            "mitigation_fields": mitigation_fields,
         },
+        status=status,
     )
 
 
@@ -110,15 +136,38 @@ def task_action(request, pk: int, action: str):
             services.task_release(task_id=pk, actor=request.user, comment=comment)
             messages.success(request, _("The task is back in the queue."))
         elif action == "decide":
-            conditions = [line for line in post.get("conditions", "").splitlines() if line.strip()]
-            services.task_decide(
-                task_id=pk,
-                actor=request.user,
-                decision=post.get("decision", ""),
-                comment=comment,
-                conditions=conditions,
-                reasons=post.getlist("reasons"),
-            )
+            entered = {
+                "decision": post.get("decision", ""),
+                "comment": comment,
+                "conditions": post.get("conditions", ""),
+                "reasons": post.getlist("reasons"),
+                "mitigations": {
+                    key.removeprefix("mitigation-"): value
+                    for key, value in post.items()
+                    if key.startswith("mitigation-")
+                },
+            }
+            try:
+                services.task_decide(
+                    task_id=pk,
+                    actor=request.user,
+                    decision=entered["decision"],
+                    comment=comment,
+                    conditions=entered["conditions"].splitlines(),
+                    reasons=entered["reasons"],
+                    mitigations=entered["mitigations"],
+                )
+            except InvalidInput as exc:
+                # The form again, as entered, with each field's message.
+                messages.error(
+                    request,
+                    _("The decision was not recorded: see the messages by the fields.")
+                    if exc.details
+                    else str(exc.message),
+                )
+                return _task_page(
+                    request, pk, decision_form=entered, errors=exc.details, status=400
+                )
             messages.success(request, _("Decision recorded."))
             back = "queue"
         elif action == "vote":

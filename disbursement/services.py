@@ -41,8 +41,9 @@ def _conditions_of(application) -> list[dict]:
 
 def offer_create(*, application: LoanApplication) -> Offer:
     """Snapshot the approved terms into an offer (inside the approval's transaction, the
-    application locked) and render its PDF after commit. Idempotent: an application has one
-    offer (its one-to-one key); a second call returns it."""
+    application locked) and render its PDF after commit. An application is approved once (no
+    transition leads back into approval), so it has no offer yet: its one-to-one key refuses
+    a second one (IntegrityError)."""
     try:
         rows = build_schedule(
             amount=application.amount,
@@ -54,11 +55,6 @@ def offer_create(*, application: LoanApplication) -> Offer:
     except ValueError:  # never let odd terms block the approval itself
         logger.warning("No indicative schedule for %s", application.reference)
         rows = []
-    # The approval holds the application's row lock: no other transaction creates its offer
-    # meanwhile, so no savepoint guards the insert (the one-to-one key still would refuse it).
-    offer = Offer.objects.filter(application=application).first()
-    if offer is not None:
-        return offer
     offer = Offer.objects.create(
         application=application,
         amount=application.amount,

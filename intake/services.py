@@ -82,7 +82,11 @@ def may_review_documents(user) -> bool:
 
 def _owners_of(application: LoanApplication):
     User = get_user_model()
-    return User.objects.filter(applicant_profile__company_id=application.company_id, is_active=True)
+    return User.objects.filter(
+        company_bindings__company_id=application.company_id,
+        company_bindings__status="active",
+        is_active=True,
+    )
 
 
 # --- Companies --------------------------------------------------------------------------------

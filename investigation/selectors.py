@@ -1,5 +1,7 @@
 """Reads for the investigation: configuration in force, the workspace, what the gate misses."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -74,8 +76,6 @@ def investigation_for(*, application) -> Investigation | None:
             Prefetch("questionnaire__questions", queryset=Question.objects.order_by("order", "id")),
             "answers",
             "financials",
-            "guarantors",
-            "collateral",
             Prefetch(
                 "verifications", queryset=VerificationItem.objects.select_related("verified_by")
             ),
@@ -114,6 +114,58 @@ def score_reason_labels(score: ScoreResult | None) -> list[str]:
 
     labels = dict(ScorecardFactor.Code.choices)
     return [str(labels.get(code, code)) for code in score.reasons]
+
+
+def case_summary(*, application) -> dict:
+    """The credit case as the application page and the approver's workbench show it: the
+    current score with each factor's points and the reasons in words, the flags with their
+    evidence (the High ones apart), the derived ratios and cross-checks, the guarantors, the
+    collateral with its lendable value, the investigator's opinion and the ready memos. A
+    fixed number of queries, whatever the number of flags, guarantors or collateral."""
+    investigation = (
+        Investigation.objects.filter(application=application)
+        .only("id", "application_id", "opinion", "derived", "analysed_at")
+        .prefetch_related(Prefetch("flags", queryset=Flag.objects.order_by("id")))
+        .first()
+    )
+    score = score_current(application=application)
+    flags = list(investigation.flags.all()) if investigation else []
+    # The application's guarantors and collateral: filed in the wizard, completed by the
+    # investigator (intake.models).
+    guarantors = list(application.guarantors.order_by("id"))
+    collateral = list(application.collateral.order_by("id"))
+    derived = (investigation.derived if investigation else None) or {}
+    return {
+        "investigation": investigation,
+        "score": score,
+        "score_rows": score_rows(score),
+        "reasons": score_reason_labels(score),
+        "flags": flags,
+        "high_flags": [f for f in flags if f.severity == Flag.Severity.HIGH],
+        "ratios": derived.get("ratios") or {},
+        "cross": derived.get("cross_check") or {},
+        "conc": derived.get("concentration") or {},
+        "guarantors": guarantors,
+        "collateral": collateral,
+        "lendable_total": sum(
+            (c.lendable_value for c in collateral if c.lendable_value is not None), Decimal("0")
+        ),
+        "opinion": investigation.opinion if investigation else "",
+        "memos": list(
+            CreditMemo.objects.filter(
+                application=application, status=CreditMemo.Status.READY
+            ).order_by("-version")[:5]
+        ),
+    }
+
+
+def flags_high(*, application_id: int) -> list[Flag]:
+    """The application's open High flags (an approval must say how each is mitigated)."""
+    return list(
+        Flag.objects.filter(application_id=application_id, severity=Flag.Severity.HIGH)
+        .only("id", "code", "message")
+        .order_by("id")
+    )
 
 
 def memos_for(*, application) -> list[CreditMemo]:
@@ -160,6 +212,17 @@ def investigation_missing(*, application) -> list[str]:
             _("Verification not done: %(facts)s.")
             % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)}
         )
+    for guarantor in application.guarantors.all():
+        if not guarantor.is_assessed:
+            missing.append(
+                _("Guarantor %(name)s has not been assessed.") % {"name": guarantor.name}
+            )
+    for item in application.collateral.all():
+        if not item.is_valued:
+            missing.append(
+                _("Collateral '%(description)s' has not been valued.")
+                % {"description": item.description}
+            )
     if score_current(application=application) is None:
         missing.append(_("The risk score has not been computed."))
     fresh_after = max(filter(None, [investigation.changed_at, investigation.returned_at]))

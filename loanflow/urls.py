@@ -26,6 +26,7 @@ class FaviconView(RedirectView):
 # Each app's urls.py serves its pages and, under api/v1/, its API routes.
 APPS = [
     "org",
+    "customers",
     "applications",
     "intake",
     "investigation",

@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     INFO_REQUEST = "info_request", _("Request for information")
     DECISION = "decision", _("Decision")
     SYSTEM = "system", _("System notice")
+    REPAYMENT = "repayment", _("Repayment reminder")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the

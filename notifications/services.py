@@ -365,8 +365,10 @@ APPLICANT_MESSAGES = {
 }
 
 
-class _Formatted:
-    """A lazy message formatted when rendered (so in the recipient's language)."""
+class Formatted:
+    """A lazy message formatted when rendered (so in the recipient's language); a parameter
+    that is itself lazy (an amount formatted as the language groups digits) is rendered then
+    too."""
 
     def __init__(self, message, **params):
         self.message, self.params = message, params
@@ -382,7 +384,7 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
     if entry is None:
         return []
     kind, title, body = entry
-    text = _Formatted(body, ref=application.reference)
+    text = Formatted(body, ref=application.reference)
     return notify_many(
         [
             Message(
@@ -399,9 +401,14 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
 
 
 def applicant_users(*, company_id: int):
-    """The company's active applicant logins, in the order their profiles were made."""
+    """The active logins of the people who act for the company (an active binding), in the
+    order they were bound."""
     return (
         get_user_model()
-        .objects.filter(applicant_profile__company_id=company_id, is_active=True)
-        .order_by("applicant_profile__id")
+        .objects.filter(
+            company_bindings__company_id=company_id,
+            company_bindings__status="active",
+            is_active=True,
+        )
+        .order_by("company_bindings__created_at", "company_bindings__id")
     )

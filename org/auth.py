@@ -1,7 +1,8 @@
 """Authentication that loads, with the user, what every scoped request reads next, in one
 query: the staff profile and its branch, or the applicant profile (select_related), the roles
 with their groups' permissions (org.roles.role_grant_rows) and the branch subtree
-(org.selectors.branch_subtree_column), kept on the user for the request. The permission rules
+(org.selectors.branch_subtree_column), kept on the user for the request; with a token, also
+when it last came with a second factor (org.second_factor.step_up_fresh reads it). The permission rules
 and scopes read them from there (org.roles.roles_of, org.selectors.branch_scope_ids), and read
 them themselves for a user loaded any other way."""
 
@@ -10,6 +11,7 @@ import ipaddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.authtoken.models import Token
@@ -22,17 +24,21 @@ USER_RELATED = ("staff_profile__branch", "applicant_profile")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, with the user's profiles, branch, roles and branch subtree
-    in the same query."""
+    """DRF's token authentication, with the user's profiles, branch, roles and branch subtree,
+    and the time of the token's last second factor, in the same query."""
 
     model = Token
 
     def authenticate_credentials(self, key):
         try:
-            token = _with_access(
-                Token.objects.select_related(*(f"user__{related}" for related in USER_RELATED)),
-                user="user",
-            ).get(key=key)
+            token = (
+                _with_access(
+                    Token.objects.select_related(*(f"user__{related}" for related in USER_RELATED)),
+                    user="user",
+                )
+                .annotate(second_factor_at=F("second_factor__verified_at"))
+                .get(key=key)
+            )
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:

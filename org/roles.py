@@ -40,7 +40,8 @@ SECOND_FACTOR_ROLES = frozenset(
 )
 
 # The permissions a role's group is created with: the loan application's (declared on
-# applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta). After
+# applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta) and the
+# company bindings' (customers.CompanyBinding.Meta). After
 # that the group's permissions in the database are what the role may do (org.permissions).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.RELATIONSHIP_MANAGER: {
@@ -57,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.flag_loan",
         "postloan.propose_write_off",
         "postloan.complete_inspection",
+        "customers.confirm_companybinding",
+        "customers.revoke_companybinding",
     },
     Role.CREDIT_REVIEWER: {
         "applications.decide_application",
@@ -84,7 +87,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.decide_write_off",
         "postloan.complete_inspection",
     },
-    Role.BRANCH_HEAD: set(),
+    # Who may act for a company on the portal: confirmed and revoked by the company's branch.
+    Role.BRANCH_HEAD: {
+        "customers.confirm_companybinding",
+        "customers.revoke_companybinding",
+    },
     Role.ADMINISTRATOR: set(),
     Role.APPLICANT: {
         "applications.submit_application",

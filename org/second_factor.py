@@ -202,21 +202,26 @@ def _window_seconds() -> int:
 
 def token_second_factor_record(*, token: Token) -> None:
     """The token's holder has just given a code."""
-    TokenSecondFactor.objects.update_or_create(
+    row, _created = TokenSecondFactor.objects.update_or_create(
         token=token, defaults={"verified_at": timezone.now()}
     )
+    token.second_factor_at = row.verified_at
 
 
 def step_up_fresh(request) -> bool:
     """Whether the request's last code is recent enough: the API token's when the request
-    came with one, else the session's (for the session's own user)."""
+    came with one (read with the token by org.auth), else the session's (for the session's
+    own user)."""
     token = getattr(request, "auth", None)
     if isinstance(token, Token):
-        at = (
-            TokenSecondFactor.objects.filter(token=token)
-            .values_list("verified_at", flat=True)
-            .first()
-        )
+        if hasattr(token, "second_factor_at"):  # read with the token (org.auth)
+            at = token.second_factor_at
+        else:
+            at = (
+                TokenSecondFactor.objects.filter(token=token)
+                .values_list("verified_at", flat=True)
+                .first()
+            )
         return at is not None and (timezone.now() - at).total_seconds() < _window_seconds()
     mark = request.session.get(STEP_UP_SESSION_KEY)
     return (

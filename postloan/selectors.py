@@ -232,3 +232,51 @@ def loan_detail(*, user, application_id: int) -> dict:
         "repayments": repayments,
         "write_offs": write_offs,
     }
+
+
+def customer_exposure(*, company) -> list[dict]:
+    """The customer's total exposure with the bank, one row per currency: the outstanding
+    principal of its disbursed loans still on the book (active) plus the amounts of its
+    applications in approval (the one being decided included). Two queries, whatever the
+    number of loans. Facilities and group exposure will join this sum (issue 28): this is the
+    one place that says what the bank counts as a customer's exposure.
+
+    Each row: currency, loans (outstanding principal), loan_count, in_approval (amount),
+    in_approval_count, total."""
+    from applications.models import LoanApplication, Status
+
+    rows: dict[str, dict] = {}
+
+    def row(currency: str) -> dict:
+        return rows.setdefault(
+            currency,
+            {
+                "currency": currency,
+                "loans": Decimal("0"),
+                "loan_count": 0,
+                "in_approval": Decimal("0"),
+                "in_approval_count": 0,
+            },
+        )
+
+    loans = (
+        Loan.objects.filter(application__company=company, status=Loan.Status.ACTIVE)
+        .values("currency")
+        .annotate(amount=Sum("outstanding_principal"), n=Count("id"))
+        .order_by("currency")
+    )
+    for item in loans:
+        found = row(item["currency"])
+        found["loans"], found["loan_count"] = item["amount"] or Decimal("0"), item["n"]
+    pending = (
+        LoanApplication.objects.filter(company=company, status=Status.IN_APPROVAL)
+        .values("currency")
+        .annotate(amount=Sum("amount"), n=Count("id"))
+        .order_by("currency")
+    )
+    for item in pending:
+        found = row(item["currency"])
+        found["in_approval"], found["in_approval_count"] = item["amount"] or Decimal("0"), item["n"]
+    for found in rows.values():
+        found["total"] = found["loans"] + found["in_approval"]
+    return [rows[currency] for currency in sorted(rows)]

@@ -1,7 +1,6 @@
 from django import template
 
-from investigation.models import CreditMemo, Flag
-from investigation.selectors import score_current, score_reason_labels, score_rows
+from investigation.selectors import case_summary
 from org.selectors import is_staff_member
 
 register = template.Library()
@@ -9,19 +8,16 @@ register = template.Library()
 
 @register.simple_tag
 def investigation_summary(application, user) -> dict | None:
-    """What the application page shows of the investigation (staff only): the current score
-    with its breakdown and reasons, the flags, and the ready memos."""
+    """What the application page shows of the investigation (staff only): the credit case
+    (investigation.selectors.case_summary)."""
     if application is None or not is_staff_member(user):
         return None
-    score = score_current(application=application)
-    return {
-        "score": score,
-        "score_rows": score_rows(score),
-        "reasons": score_reason_labels(score),
-        "flags": list(Flag.objects.filter(application=application).order_by("id")),
-        "memos": list(
-            CreditMemo.objects.filter(
-                application=application, status=CreditMemo.Status.READY
-            ).order_by("-version")[:5]
-        ),
-    }
+    return case_summary(application=application)
+
+
+@register.filter
+def evidence_items(evidence) -> list[tuple[str, str]]:
+    """A flag's evidence as (words, value) pairs: `bank_gap_pct` reads "Bank gap pct"."""
+    if not isinstance(evidence, dict):
+        return []
+    return [(str(key).replace("_", " ").capitalize(), value) for key, value in evidence.items()]

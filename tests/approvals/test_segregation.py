@@ -4,11 +4,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
 from approvals.models import ApprovalTask, ApproverLimit
 from audit.models import AuditEvent
 from org.roles import Role
 from tests.factories import make_staff
+from tests.second_factor import fresh_token
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +152,31 @@ def test_a_last_step_decision_reads_its_checks_once_for_the_step_and_the_applica
     assert sum(1 for q in sql if 'FROM "approvals_approverlimit"' in q) == 1
     application.refresh_from_db()
     assert application.status == "approved"
+
+
+def test_a_decision_answers_with_the_task_it_holds_and_reads_no_route_step_again(
+    matrix, in_approval, staff, api, django_assert_max_num_queries
+):
+    application = in_approval()
+    tier1 = _reviewed(api, staff, application)
+    # Authenticated as a client is, with the token in the header (org.auth reads it).
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {fresh_token(staff['approver']).key}")
+    with django_assert_max_num_queries(100) as ctx:
+        response = client.post(
+            f"/api/v1/approvals/tasks/{tier1.pk}/decide/",
+            {"decision": "approve", "comment": "ok"},
+            format="json",
+        )
+    assert response.status_code == 200, response.data
+    assert response.data["status"] == "done" and response.data["application_status"] == "approved"
+    assert response.data["company_name"] == application.company.name
+    sql = [q["sql"] for q in ctx.captured_queries]
+    task_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "approvals_approvaltask"' in q]
+    # The lock (with the application, company, product, record and branch) and nothing else:
+    # the step just decided was the route's only open one, and the answer is that task.
+    assert len(task_reads) == 1 and "FOR UPDATE OF" in task_reads[0]
+    # The token's last second factor came with the token.
+    assert not [q for q in sql if 'FROM "org_tokensecondfactor"' in q]
 
 
 def test_the_route_rule_checks_the_named_step_and_its_actor(matrix, in_approval, staff, api):

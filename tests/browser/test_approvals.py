@@ -47,7 +47,8 @@ def test_an_approver_clears_their_queue(
         row = page.locator("#queue tbody tr[data-task]").first
         row.get_by_role("button", name="Claim").click()
         page.wait_for_load_state("networkidle")
-        # Claiming opens the decision page.
+        # Claiming opens the decision page, where no decision is chosen for the approver.
+        assert page.locator("#decide-form input[name=decision]:checked").count() == 0
         assert_accessible(page)
         page.fill("#decide-form textarea[name=comment]", "Figures verified")
         page.check("#decide-form input[value=approve]")

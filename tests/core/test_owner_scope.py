@@ -76,6 +76,7 @@ PORTAL_APPLICATION_KEYS = PORTAL_LIST_KEYS | {
     "offer",
     "contract",
     "schedule",
+    "loan",
     "repayments",
     "events",
 }
@@ -105,6 +106,22 @@ OFFER_KEYS = {
     "accepted_at",
     "can_accept",
     "pdf_url",
+}
+LOAN_KEYS = {
+    "currency",
+    "principal",
+    "paid_total",
+    "paid_instalments",
+    "instalment_count",
+    "next_due_date",
+    "next_due_amount",
+    "overdue_amount",
+    "overdue_instalments",
+    "overdue_since",
+    "days_overdue",
+    "outstanding_principal",
+    "outstanding_total",
+    "standing",
 }
 SCHEDULE_KEYS = {"fixed", "rows", "total_principal", "total_interest", "total", "pdf_url"}
 # Words of the bank's internal vocabulary no key of an owner's answer may hold.
@@ -258,6 +275,9 @@ def test_the_owners_application_shows_what_the_portal_shows_and_nothing_internal
     assert set(data["offer"]) == OFFER_KEYS
     assert set(data["contract"]) == {"number", "signed_on"}
     assert set(data["schedule"]) == SCHEDULE_KEYS
+    assert set(data["loan"]) == LOAN_KEYS
+    assert data["loan"]["paid_total"] == "1000.00"
+    assert data["loan"]["standing"] == ""  # the bank keeps the class to itself by default
     assert [r["amount"] for r in data["repayments"]] == ["1000.00"]
     assert data["status_text"] == "Paid out: your loan is running; see your repayment schedule."
     assert data["relationship_manager_name"] == staff["rm"].get_full_name()
@@ -404,6 +424,8 @@ OWNER_PAGES = {
     "notification-read": 405,
     "notification-read-all": 405,
     "portal-application": 200,
+    "portal-companies": 200,
+    "portal-company-choose": 405,
     "portal-apply": 200,
     "portal-apply-application": 200,
     "portal-home": 200,

@@ -108,21 +108,22 @@ def test_approval_makes_an_offer_with_the_terms_conditions_and_a_rendered_pdf(ap
     assert response["Content-Disposition"].startswith("attachment;")
 
 
-def test_making_the_offer_again_returns_the_first_and_records_it_once(
+def test_an_application_has_one_offer_and_its_making_is_recorded_once(
     staff, company, django_capture_on_commit_callbacks
 ):
+    from django.db import IntegrityError, transaction
+
     from audit.models import AuditEvent
 
     application = ApplicationFactory(company=company, status="approved", filed_by=staff["rm"])
-    with django_capture_on_commit_callbacks() as first_render:
+    with django_capture_on_commit_callbacks() as render:
         offer = services.offer_create(application=application)
     assert offer.pk and offer.created_at and offer.status == Offer.Status.PENDING
-    with django_capture_on_commit_callbacks() as second_render:
-        again = services.offer_create(application=application)
-    assert again.pk == offer.pk and again.created_at == offer.created_at
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services.offer_create(application=application)
     assert Offer.objects.filter(application=application).count() == 1
     assert AuditEvent.objects.filter(application=application, action="offer_created").count() == 1
-    assert len(first_render) == 1 and len(second_render) == 0
+    assert len(render) == 1
 
 
 def test_a_chinese_offer_renders_with_the_cjk_font(staff, company):
