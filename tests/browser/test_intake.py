@@ -47,7 +47,7 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     page.fill("input[name=interest_rate]", "4.35")
     page.fill("textarea[name=purpose]", "Raw materials")
     page.click("button[type=submit]")
-    assert "The amount must be between" in page.content()
+    page.wait_for_selector("text=The amount must be between")
     assert_accessible(page)
     page.fill("input[name=amount]", "800000")
     page.click("button[type=submit]")
@@ -96,6 +96,7 @@ def test_new_application_on_my_work_opens_the_wizard_which_shows_the_current_ste
     application = LoanApplication.objects.get()
     assert page.url.endswith(reverse("application-file-parties", args=[application.pk]))
     assert page.locator(".steps [aria-current=step]").inner_text() == "Guarantors and collateral"
+    assert_accessible(page)
 
 
 def test_an_owner_applies_online_then_uploads_a_requested_document(
