@@ -100,8 +100,13 @@ DECLINE_REASONS = [
     ),
 ]
 
-# Personal limits by grade for approvers and committee members.
+# Personal limits by grade for approvers and committee members. Senior staff (a profile limit
+# of 10M or more: the head office's tier-2 approvers and the committee) hold the tier-2
+# authority of the matrix above, up to 10M at grades A to C; grades D and E go to the
+# committee, whose vote no personal limit binds.
 LIMITS = {"A": 5 * M, "B": 4 * M, "C": 3 * M, "D": 1 * M, "E": Decimal("500000")}
+SENIOR_LIMITS = {"A": 10 * M, "B": 10 * M, "C": 10 * M, "D": 2 * M, "E": 1 * M}
+SENIOR_FROM = 10 * M
 
 
 @transaction.atomic
@@ -151,12 +156,11 @@ def seed() -> None:
         .distinct()
     )
     for user in users:
-        for grade, amount in LIMITS.items():
-            # Senior approvers (profile limit above 5M) get twice the default.
-            profile = getattr(user, "staff_profile", None)
-            factor = 2 if profile and profile.authority_limit > 5 * M else 1
+        profile = getattr(user, "staff_profile", None)
+        senior = profile is not None and profile.authority_limit >= SENIOR_FROM
+        for grade, amount in (SENIOR_LIMITS if senior else LIMITS).items():
             ApproverLimit.objects.get_or_create(
-                user=user, grade=grade, currency="CNY", defaults={"max_amount": amount * factor}
+                user=user, grade=grade, currency="CNY", defaults={"max_amount": amount}
             )
 
 
@@ -180,30 +184,43 @@ def seed_history(applications) -> None:
 
 
 def _review_some(records) -> None:
-    """Take every other new route past its credit-review step through the real decision
-    service, so the demo approvers' queues have work too."""
+    """Take every other new route past its credit-review step, and each route that ends at the
+    committee up to the committee's vote, through the real decision service (by someone the
+    step's rules let act), so the demo approvers' and the committee's queues have work too."""
     from approvals.models import ApprovalTask
-    from approvals.services import task_decide
-    from common.errors import DomainError
+    from approvals.services import step_refusal, task_decide
     from investigation.selectors import flags_high
+    from org.selectors import user_sees_branch
 
-    reviewers = list(get_user_model().objects.filter(groups__name="credit_reviewer"))
-    for record in records[::2]:
-        task = ApprovalTask.objects.filter(
-            record=record, status="open", step="credit_review"
-        ).first()
-        for reviewer in reviewers if task else []:
-            try:
-                task_decide(
-                    task_id=task.pk,
-                    actor=reviewer,
-                    decision="approve",
-                    comment="Demo: reviewed, figures consistent.",
-                    mitigations={
-                        flag.pk: "Demo: covered by the guarantees and the collateral."
-                        for flag in flags_high(application_id=record.application_id)
-                    },
-                )
+    people = list(
+        get_user_model()
+        .objects.filter(groups__name__in=["credit_reviewer", "approver"])
+        .distinct()
+        .order_by("username")
+    )
+    for n, record in enumerate(records):
+        to_committee = bool(record.route) and record.route[-1].get("is_committee")
+        if not to_committee and n % 2:
+            continue
+        while task := ApprovalTask.objects.filter(record=record, status="open").first():
+            if task.is_committee or (not to_committee and task.step != "credit_review"):
                 break
-            except DomainError:
-                continue
+            able = [
+                p
+                for p in people
+                if user_sees_branch(p, task.branch) and step_refusal(task=task, actor=p) is None
+            ]
+            if not able:
+                break
+            task_decide(
+                task_id=task.pk,
+                actor=able[0],
+                decision="approve",
+                comment="Demo: reviewed, figures consistent."
+                if task.step == "credit_review"
+                else "Demo: recommended to the committee.",
+                mitigations={
+                    flag.pk: "Demo: covered by the guarantees and the collateral."
+                    for flag in flags_high(application_id=record.application_id)
+                },
+            )

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.analytics.conftest import make_visit
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import PASSWORD, enter_code, give_authenticator
 from tests.factories import ApplicationFactory, CompanyFactory
 
@@ -49,12 +50,14 @@ def test_a_head_office_user_filters_the_dashboard_by_branch_and_exports_csv(
     rows = page.locator("#branches-table tbody tr")
     assert rows.count() == 2  # Beijing and Shanghai
     page.wait_for_function("document.querySelector('#chart-stages').width > 0")
+    assert_accessible(page)
 
     page.select_option("#filter-branch", str(branch.pk))
     page.click("#analytics-filters button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert f"branch={branch.pk}" in page.url
     assert page.locator("#branches-table tbody tr").count() == 1
+    assert_accessible(page)
     assert "Beijing branch" in page.locator("#branches-table").inner_text()
     stages = page.locator("#stages-table tbody tr").first.inner_text()
     assert "Under investigation" in stages and "3.0" in stages  # mean of 2 h and 4 h

@@ -7,6 +7,7 @@ import pytest
 from applications.services import application_transition
 from approvals import demo
 from approvals.models import ApprovalTask
+from tests.browser.accessibility import assert_accessible
 from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.browser
@@ -41,12 +42,14 @@ def test_an_approver_clears_their_queue(
     login(page, staff["reviewer"])
     page.goto(f"{live_server.url}/approvals/queue/")
     assert page.locator("#queue tbody tr[data-task]").count() == 2
+    assert_accessible(page)
     for _ in apps:
         row = page.locator("#queue tbody tr[data-task]").first
         row.get_by_role("button", name="Claim").click()
         page.wait_for_load_state("networkidle")
         # Claiming opens the decision page, where no decision is chosen for the approver.
         assert page.locator("#decide-form input[name=decision]:checked").count() == 0
+        assert_accessible(page)
         page.fill("#decide-form textarea[name=comment]", "Figures verified")
         page.check("#decide-form input[value=approve]")
         page.click("#decide-form button[type=submit]")
@@ -54,6 +57,7 @@ def test_an_approver_clears_their_queue(
         assert "/approvals/queue/" in page.url
     assert page.locator("#queue tbody tr[data-task]").count() == 0
     assert page.get_by_text("Nothing to do here.").is_visible()
+    assert_accessible(page)
     done = ApprovalTask.objects.filter(
         application__in=apps, step="credit_review", status="done", decided_by=staff["reviewer"]
     )

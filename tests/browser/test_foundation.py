@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from applications.models import LoanApplication, Status
+from tests.browser.accessibility import assert_accessible
 from tests.factories import CompanyFactory, make_applicant
 from tests.lifecycle import file_draft, prepare_materials
 
@@ -18,6 +19,7 @@ def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(
 ):
     login(page, staff["rm"])
     page.goto(f"{live_server.url}/applications/new/simple/")
+    assert_accessible(page)
     page.select_option("select[name=company]", str(company.pk))
     page.select_option("select[name=product]", str(product.pk))
     page.fill("input[name=amount]", "600000")
@@ -32,6 +34,7 @@ def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(
     # Whatever the product's checklist needs before submission (the intake stage's gate).
     prepare_materials(api, staff, application.pk)
     page.reload()
+    assert_accessible(page)
     page.fill("#comment-submit", "All papers in")
     page.click("button[value=submit]")
     expect(page.locator("#status")).to_have_text("Submitted")
@@ -41,11 +44,13 @@ def test_an_rm_files_a_draft_submits_it_and_finds_it_in_the_list(
     page.click("nav >> text=Applications")
     row = page.locator("tr", has_text=application.reference)
     expect(row).to_contain_text("Submitted")
+    assert_accessible(page)
     row.locator("a").first.click()
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Filed the application")
     expect(timeline).to_contain_text("Submit")
     expect(timeline).to_contain_text("All papers in")
+    assert_accessible(page)
 
 
 def test_an_owner_sees_only_their_own_application_in_the_portal(
@@ -63,5 +68,6 @@ def test_an_owner_sees_only_their_own_application_in_the_portal(
     expect(body).not_to_contain_text(references[theirs])
     page.click(f"text={references[mine]}")
     expect(page.locator("#status-text")).to_contain_text("relationship manager")
+    assert_accessible(page)
     response = page.goto(f"{live_server.url}/portal/applications/{theirs}/")
     assert response.status == 404

@@ -7,6 +7,7 @@ from django.urls import reverse
 from applications.models import LoanApplication
 from intake.models import ChecklistItem, DocumentType, InfoRequest
 from intake.services import info_request_create
+from tests.browser.accessibility import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     scan.write_bytes(PDF)
     login(page, staff["rm"])
     page.goto(f"{live_server.url}{reverse('application-new')}")
+    assert_accessible(page)
     page.fill(
         "input[name=credit_code]",
         company.credit_code[:17] + "0"
@@ -36,6 +38,7 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     )
     page.click("button[type=submit]")
     assert "check character" in page.content()
+    assert_accessible(page)  # the form with its error
     page.fill("input[name=credit_code]", company.credit_code)
     page.click("button[type=submit]")
     page.select_option("select[name=product]", str(product.pk))
@@ -44,21 +47,25 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     page.fill("input[name=interest_rate]", "4.35")
     page.fill("textarea[name=purpose]", "Raw materials")
     page.click("button[type=submit]")
-    assert "The amount must be between" in page.content()
+    page.wait_for_selector("text=The amount must be between")
+    assert_accessible(page)
     page.fill("input[name=amount]", "800000")
     page.click("button[type=submit]")
     page.fill("input[name=g-name]", "Wang Wu")
     page.fill("input[name=g-id_number]", "110101198001010010")
     page.click("form:has(input[value=guarantor]) button[type=submit]")
     assert "Wang Wu" in page.content()
+    assert_accessible(page)
     page.click("#to-documents")
     page.click("form:has(button[name=submit]) button[type=submit]")
     assert "Missing document: Business licence." in page.content()
+    assert_accessible(page)
     page.set_input_files("tr[data-doc=business_licence] input[type=file]", str(scan))
     page.click("tr[data-doc=business_licence] button[type=submit]")
     assert "Waiting for review" in page.content()
     page.click("form:has(button[name=submit]) button[type=submit]")
     assert page.inner_text("#status") == "Submitted"
+    assert_accessible(page)
     application = LoanApplication.objects.get()
     assert application.status == "submitted" and application.guarantors.count() == 1
 
@@ -89,6 +96,7 @@ def test_new_application_on_my_work_opens_the_wizard_which_shows_the_current_ste
     application = LoanApplication.objects.get()
     assert page.url.endswith(reverse("application-file-parties", args=[application.pk]))
     assert page.locator(".steps [aria-current=step]").inner_text() == "Guarantors and collateral"
+    assert_accessible(page)
 
 
 def test_an_owner_applies_online_then_uploads_a_requested_document(
@@ -97,7 +105,16 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(PDF)
     login(page, owner, portal=True)
-    page.goto(f"{live_server.url}{reverse('portal-apply')}?product={product.code}")
+    # From the product list, through the product's page, to the form.
+    page.locator("nav").get_by_role("link", name="Loan products").click()
+    page.wait_for_url(f"{live_server.url}{reverse('portal-products')}")
+    assert_accessible(page)
+    page.click(f"a[href='{reverse('portal-product', args=[product.code])}']")
+    page.wait_for_url(f"{live_server.url}{reverse('portal-product', args=[product.code])}")
+    assert_accessible(page)
+    page.get_by_role("link", name="Apply online").click()
+    page.wait_for_url(f"{live_server.url}{reverse('portal-apply')}?product={product.code}")
+    assert_accessible(page)
     page.fill("input[name=amount]", "300000")
     page.fill("input[name=term_months]", "12")
     page.click("button[type=submit]")
@@ -106,8 +123,10 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     assert application.relationship_manager in (staff["rm"], staff["rm2"])
     page.set_input_files("li[data-kind=document] input[type=file]", str(scan))
     page.click("li[data-kind=document] button[type=submit]")
+    assert_accessible(page)
     page.click("button[name=submit]")
     assert page.inner_text("#status") == "Submitted"
+    assert_accessible(page)
 
     info_request_create(
         actor=application.relationship_manager,
@@ -119,6 +138,7 @@ def test_an_owner_applies_online_then_uploads_a_requested_document(
     page.reload()
     assert page.inner_text("#status") == "Waiting for the applicant"
     assert "Your 2025 tax return" in page.content()
+    assert_accessible(page)
     page.set_input_files("li[data-kind=document] input[type=file]", str(scan))
     page.click("li[data-kind=document] button[type=submit]")
     assert page.inner_text("#status") == "Submitted"

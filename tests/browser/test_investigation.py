@@ -10,6 +10,7 @@ from applications.models import LoanApplication
 from investigation import demo
 from investigation.models import CreditMemo
 from tests import lifecycle
+from tests.browser.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     assert not page.locator("#financials").is_visible()
     # a save in place keeps the page: this mark would be gone after a reload
     page.evaluate("window.savedInPlace = true")
+    assert_accessible(page)
 
     page.fill("textarea[name=q_main_business]", "Cotton yarn spinning")
     page.fill("textarea[name=q_top_customers]", "Three garment makers, 60% of sales")
@@ -59,6 +61,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     page.fill("textarea[name=q_use_of_funds]", "Raw cotton for the winter season")
     page.click("button[name=save_answers]")
     page.wait_for_selector("text=Answers saved.")
+    assert_accessible(page)
 
     section(page, "financials")
     form = page.locator("#financials-form")
@@ -117,6 +120,7 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     page.wait_for_selector("#grade")
     grade = page.inner_text("#grade")
     assert grade in "ABCDE"
+    assert_accessible(page)
 
     section(page, "memos")
     page.click("#generate-memo")
@@ -130,12 +134,14 @@ def test_an_rm_completes_an_investigation_and_sends_it_to_approval(
     assert memo.status == "ready", memo.error
     assert page.evaluate("window.savedInPlace") is True
     page.reload()  # the address keeps the section: the memo's section again
+    assert_accessible(page)
     with page.expect_download() as download:
         page.locator("#memos a", has_text="Download").first.click()
     assert download.value.suggested_filename.endswith("-v1.pdf")
 
     page.click("#send-to-approval")
     page.wait_for_selector("text=Sent to approval.")
+    assert_accessible(page)
     application = LoanApplication.objects.get(pk=pk)
     assert application.status == "in_approval"
     assert application.risk_grade == grade

@@ -1,5 +1,6 @@
 """Every page of the owner's portal works on a phone (390×844): nothing makes the page itself
-scroll sideways; a wide table scrolls inside its own box. The owner here has a loan with a
+scroll sideways; a wide table scrolls inside its own box; each page, in either language, passes
+the accessibility check. The owner here has a loan with a
 twelve-row schedule, an overdue instalment, repayments and reminders, and a draft."""
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ from django.utils import timezone
 from disbursement.models import Instalment
 from postloan.reminders import repayment_reminders_send
 from postloan.services import loan_open, repayment_record
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import PASSWORD
 from tests.factories import ApplicationFactory
 
@@ -102,6 +104,7 @@ def test_every_portal_page_fits_a_phone_without_sideways_scrolling(
             assert response.status == 200, (name, response.status)
             assert page.locator("html").get_attribute("lang") == language, name
             widths[(language, name)] = _page_width(page)
+            assert_accessible(page)
     assert {key: width for key, width in widths.items() if width > PHONE["width"]} == {}
 
     # The loan's page is the one with the wide schedule: it is there, and scrolls in its box.

@@ -12,6 +12,7 @@ from postloan import demo
 from postloan.daily import daily_run
 from postloan.models import Alert, InspectionTask
 from postloan.services import loan_open
+from tests.browser.accessibility import assert_accessible
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.browser
@@ -61,8 +62,11 @@ def test_a_risk_officer_works_through_overdue_tasks_and_an_alert(
     # Worst first: the inspection overdue longest comes first.
     assert worst.application.reference in rows.nth(0).inner_text()
     assert page.locator("#npl-ratio").is_visible()
+    assert_accessible(page)
 
     rows.nth(0).locator("a").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
     page.fill("textarea[name=q_use_of_funds]", "Part of the loan paid an old supplier debt")
     page.fill("#findings", "Funds partly diverted; stock down by half")
     page.select_option("#outcome", "negative")
@@ -70,12 +74,14 @@ def test_a_risk_officer_works_through_overdue_tasks_and_an_alert(
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/postloan/")
     assert page.locator("#overdue-tasks tbody tr").count() == 1
+    assert_accessible(page)
     task = InspectionTask.objects.get(loan=worst, kind="first_use_of_funds")
     assert task.status == "done" and task.completed_by == staff["risk"]
     # The negative finding raised its own alert.
     assert Alert.objects.filter(loan=worst, rule__code="negative-finding").exists()
 
     page.goto(f"{live_server.url}/postloan/alerts/{alert.pk}/")
+    assert_accessible(page)
     page.click("#acknowledge")
     page.wait_for_load_state("networkidle")
     assert "Acknowledged" in page.locator("#alert-status").inner_text()
@@ -83,6 +89,7 @@ def test_a_risk_officer_works_through_overdue_tasks_and_an_alert(
     page.click("#save-plan")
     page.wait_for_load_state("networkidle")
     assert "repayment plan" in page.locator("#action-plan").inner_text()
+    assert_accessible(page)
     page.fill("#close-comment", "Owner agreed a plan; monitored monthly")
     page.click("#close-alert")
     page.wait_for_load_state("networkidle")

@@ -7,6 +7,7 @@ from base64 import b32decode
 import pytest
 from django_otp.oath import TOTP
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,6 +21,7 @@ def test_an_approver_sets_up_an_authenticator_at_the_first_login(page, live_serv
     page.wait_for_load_state("networkidle")
     assert "/account/two-factor/enrol/" in page.url
     assert page.locator("figure.qr svg").is_visible()
+    assert_accessible(page)
     # What a person types into the app: the secret shown under the QR code.
     secret = page.locator("#otp-secret").inner_text().replace(" ", "")
     totp = TOTP(b32decode(secret))
@@ -28,6 +30,8 @@ def test_an_approver_sets_up_an_authenticator_at_the_first_login(page, live_serv
     page.click("form[action$='enrol/'] button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert page.locator(".recovery-codes li").count() == 10
+    assert_accessible(page)
     page.get_by_role("link", name="Continue").click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/approvals/queue/")
+    assert_accessible(page)

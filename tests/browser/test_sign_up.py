@@ -8,6 +8,7 @@ from django.core import mail
 
 from customers.models import CompanyBinding
 from customers.uscc import with_check_character
+from tests.browser.accessibility import assert_accessible
 from tests.factories import make_resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,9 +18,11 @@ def test_a_new_owner_signs_up_and_binds_their_company(page, live_server, branch)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/portal/login/")
     page.click("text=New to the bank? Sign up")
+    assert_accessible(page)
     page.fill("input[name=address]", "li.na@example.cn")
     page.click("form[action$='sign-up/'] button[type=submit]")
     assert "Enter your code and choose a password" in page.content()
+    assert_accessible(page)
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     page.fill("input[name=code]", code)
     page.fill("input[name=password1]", "Lotus-Harbour-2026")
@@ -39,11 +42,13 @@ def test_a_new_owner_signs_up_and_binds_their_company(page, live_server, branch)
     page.select_option("select[name=home_branch]", str(branch.pk))
     page.click("form[action$='companies/'] button[type=submit]")
     assert "check character" in page.content()
+    assert_accessible(page)  # the form with its error
     page.fill("input[name=credit_code]", credit_code)
     page.click("form[action$='companies/'] button[type=submit]")
     assert "You now act for Shanghai Lotus Foods Co., Ltd." in page.content()
     assert "My applications" in page.content()
     assert credit_code in page.content()
+    assert_accessible(page)
     binding = CompanyBinding.objects.get(user__username="li.na@example.cn")
     assert binding.status == "active"
     # Nothing on the portal's pages scrolls sideways on a phone.

@@ -70,7 +70,11 @@ STAFF = [
     ("rm_gz", "Chen", "Jing 陈静", [Role.RELATIONSHIP_MANAGER], "GZ", "0"),
     ("reviewer", "Liu", "Yang 刘洋", [Role.CREDIT_REVIEWER], "HO", "0"),
     ("approver", "Zhao", "Min 赵敏", [Role.APPROVER], "BJ", "1000000"),
-    ("approver2", "Sun", "Hao 孙浩", [Role.APPROVER], "HO", "5000000"),
+    # Two senior approvers at head office (their grade limits: approvals/demo.py): a route
+    # with tier 1 and tier 2 needs two approvers, one a step, and Shanghai's and Guangzhou's
+    # cases have no approver at their branch.
+    ("approver2", "Sun", "Hao 孙浩", [Role.APPROVER], "HO", "10000000"),
+    ("approver3", "Deng", "Chao 邓超", [Role.APPROVER], "HO", "10000000"),
     ("committee1", "Zhou", "Qiang 周强", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
     ("committee2", "Wu", "Fang 吴芳", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
     ("committee3", "Lin", "Hui 林慧", [Role.COMMITTEE_MEMBER], "HO", "20000000"),
