@@ -35,7 +35,7 @@ from portal.selectors import (
     portal_steps,
 )
 from portal.services import owner_sign_up
-from portal.verification import SIGN_UP, TooSoon, address_parse, code_send
+from portal.verification import SIGN_UP, CodeLocked, TooSoon, address_parse, code_send
 
 
 @open_to_owners
@@ -213,11 +213,11 @@ class PortalSignUpVerifyView(SignedOutOnlyMixin, View):
                 password=form.cleaned_data["password1"],
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-        except InvalidInput as exc:
+        except (InvalidInput, CodeLocked) as exc:
             if "code" in exc.details:
                 _axes_failed(request, credentials)
             apply_errors(form, exc)
-            return self._page(request, form, pending, status=400)
+            return self._page(request, form, pending, status=exc.status_code)
         except Conflict as exc:
             messages.error(request, str(exc.message))
             return redirect("portal-login")
