@@ -1,12 +1,15 @@
-"""An applicant accepts the loan offer on the portal and sees the contract signed."""
+"""An applicant accepts the loan offer on the portal, knowingly (the box ticked, the code
+e-mailed to them), and sees the contract signed."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from applications.models import LoanApplication
 from disbursement import services
-from disbursement.models import Contract
+from disbursement.models import Contract, Offer
 from tests.browser.conftest import PASSWORD
 from tests.factories import ApplicationFactory
 
@@ -28,6 +31,7 @@ def test_an_applicant_accepts_the_offer_on_the_portal(page, live_server, staff, 
 
     # The shared `login` fixture clicks the first submit button on the page, which is now the
     # header's language switch; log in through the portal form itself.
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone
     page.goto(f"{live_server.url}/portal/login/")
     page.fill("input[name=username]", owner.username)
     page.fill("input[name=password]", PASSWORD)
@@ -42,13 +46,35 @@ def test_an_applicant_accepts_the_offer_on_the_portal(page, live_server, staff, 
         f"/disbursement/{application.pk}/offer.pdf"
     )
 
+    shown = panel.locator("#documents-sha256").inner_text()
+    # The acceptance form and the long fingerprint make nothing scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # Without the box ticked and a code, nothing is signed.
     page.click("#accept-offer button[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert page.url.endswith(f"/portal/applications/{application.pk}/")
+    assert (
+        "Confirm that you have read the offer"
+        in page.locator("#read-confirmed-errors").inner_text()
+    )
+    assert "Enter the code we sent you." in page.locator("#otp-errors").inner_text()
+    assert LoanApplication.objects.get(pk=application.pk).status == "approved"
+
+    page.click("#offer-code button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "We sent a code to" in page.content()
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    page.check("#id_read_confirmed")
+    page.fill("#id_otp", code)
+    page.click("#accept-offer button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert f"/portal/applications/{application.pk}/" in page.url
     assert page.locator("#contract-signed").is_visible()
     assert page.locator("#accept-offer").count() == 0
 
     application.refresh_from_db()
     assert application.status == "contract_signed"
     assert Contract.objects.get(application=application).recorded_by == owner
-    assert LoanApplication.objects.get(pk=application.pk).status == "contract_signed"
+    offer = Offer.objects.get(application=application)
+    assert offer.accepted_by == owner and offer.accepted_documents_sha256 == shown
+    assert offer.accepted_user_agent  # the browser's own
