@@ -128,6 +128,16 @@ def _offer_panel(pk: int) -> str:
     return reverse("portal-application", args=[pk]) + "#offer-panel"
 
 
+def _offer_refused(request, application, form, exc: DomainError):
+    """The page again, with the refusal's status: field messages by their fields, anything
+    else above the page (the acceptance form is gone once the offer cannot be accepted)."""
+    if exc.details:
+        apply_errors(form, exc)
+    else:
+        messages.error(request, str(exc.message))
+    return _application_page(request, application, offer_form=form, status=exc.status_code)
+
+
 @open_to_owners
 class PortalOfferCodeView(PortalRequiredMixin, View):
     """Send the code that confirms accepting the offer to the owner's own address."""
@@ -144,9 +154,7 @@ class PortalOfferCodeView(PortalRequiredMixin, View):
             # The earlier code still works.
             messages.info(request, str(exc.message))
         except DomainError as exc:
-            form = OfferAcceptForm()
-            form.add_error(None, str(exc.message))
-            return _application_page(request, application, offer_form=form, status=exc.status_code)
+            return _offer_refused(request, application, OfferAcceptForm(), exc)
         else:
             messages.success(
                 request,
@@ -174,8 +182,7 @@ class PortalOfferAcceptView(PortalRequiredMixin, View):
                 **form.cleaned_data,
             )
         except DomainError as exc:
-            apply_errors(form, exc)
-            return _application_page(request, application, offer_form=form, status=exc.status_code)
+            return _offer_refused(request, application, form, exc)
         messages.success(
             request, _("Thank you: you accepted the offer and the contract is signed.")
         )

@@ -396,3 +396,27 @@ def test_the_bank_sees_how_the_offer_was_accepted(approved, api, owner, staff, c
     client.force_login(staff["rm"])
     page = client.get(reverse("disbursement-page", args=[approved.pk])).content.decode()
     assert 'id="offer-acceptance"' in page and digest in page and "192.0.2.44" in page
+
+
+def test_the_page_says_why_when_the_offer_can_no_longer_be_accepted(approved, api, owner, client):
+    lifecycle.accept_offer(api, owner, approved.pk)
+    client.force_login(owner)
+    for action in ("code", "accept"):
+        response = client.post(
+            reverse(f"portal-offer-{action}", args=[approved.pk]),
+            {"read_confirmed": "on", "otp": "123456"},
+        )
+        assert response.status_code == 409, action
+        assert "The offer has already been accepted." in response.content.decode(), action
+
+
+def test_a_stale_page_is_refused_with_the_reason_and_nothing_changes(approved, client, owner):
+    client.force_login(owner)
+    Offer.objects.filter(application=approved).update(pdf=b"%PDF-1.7 another letter")
+    response = client.post(
+        reverse("portal-offer-accept", args=[approved.pk]),
+        {"read_confirmed": "on", "otp": "123456", "documents_sha256": "0" * 64},
+    )
+    assert response.status_code == 409
+    assert "changed since you opened the page" in response.content.decode()
+    _nothing_changed(approved)
