@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
     "backups",
 ]
 
@@ -381,6 +382,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.send_email": {"queue": "sla"},
     "notifications.tasks.send_emails": {"queue": "sla"},
     "notifications.tasks.requeue_undelivered": {"queue": "sla"},
+    # A new approval task told to its queue: small and as urgent as an e-mail.
+    "approvals.tasks.announce_task": {"queue": "sla"},
     "investigation.render_credit_memo": {"queue": "pdf"},
     "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
     # Renders the offers it finds inline.
@@ -493,6 +496,9 @@ SPECTACULAR_SETTINGS = {
         "IntakeReviewDecisionEnum": ["accept", "reject"],
         # notifications
         "NotificationKindEnum": "notifications.models.Kind",
+        # messaging
+        "SurveyStageEnum": "messaging.models.SurveyStage",
+        "MessageSideEnum": "messaging.models.Side",
         # approvals
         "ApprovalTaskStatusEnum": "approvals.models.ApprovalTask.Status",
         "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",

@@ -36,6 +36,7 @@ APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
 ]
 
 urlpatterns = [

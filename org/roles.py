@@ -147,6 +147,30 @@ def remember_role_grants(user, rows) -> None:
     user._loanflow_role_perms = frozenset().union(*grants.values())
 
 
+def role_grants_load(users) -> None:
+    """role_grants for many users in one query, kept on each as role_grants keeps them (a
+    check run over many people, such as who may take an approval task, reads no more)."""
+    from django.contrib.auth import get_user_model
+
+    users = [user for user in users if getattr(user, "_loanflow_roles", None) is None]
+    if not users:
+        return
+    rows: dict[int, list] = {user.pk: [] for user in users}
+    for user_id, *row in (
+        get_user_model()
+        .groups.through.objects.filter(user_id__in=list(rows))
+        .values_list(
+            "user_id",
+            "group__name",
+            "group__permissions__content_type__app_label",
+            "group__permissions__codename",
+        )
+    ):
+        rows[user_id].append(row)
+    for user in users:
+        remember_role_grants(user, rows[user.pk])
+
+
 def roles_of(user) -> frozenset[str]:
     """The user's roles (the names of their groups), cached on the user for the request."""
     return user._loanflow_roles if role_grants(user) else frozenset()

@@ -25,6 +25,7 @@ PANEL_APPS = [
     "postloan",
     "sla",
     "analytics",
+    "messaging",
 ]
 
 

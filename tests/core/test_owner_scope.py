@@ -17,6 +17,7 @@ from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
+from messaging.models import Message
 from notifications.models import Notification
 from postloan.models import Alert, ClassificationChange, InspectionTask, WriteOff
 from tests import lifecycle
@@ -52,6 +53,11 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/offer/accept/": 409,
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
+    "GET /api/v1/portal/applications/{pk}/messages/": 200,
+    "POST /api/v1/portal/applications/{pk}/messages/": 400,
+    "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
+    "GET /api/v1/portal/applications/{pk}/survey/": 200,
+    "POST /api/v1/portal/applications/{pk}/survey/": 400,
 }
 
 PORTAL_LIST_KEYS = {
@@ -151,7 +157,8 @@ def checklist(product):
 @pytest.fixture
 def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication:
     """The owner's company's application taken the whole way by the bank's staff (graded,
-    routed, approved with comments, paid out), with one repayment received."""
+    routed, approved with comments, paid out), with one repayment received and a message
+    from the relationship manager with an attachment."""
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "disbursed")
     repaid = api(staff["rm"]).post(
@@ -160,6 +167,14 @@ def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication
         format="json",
     )
     assert repaid.status_code == 201, repaid.data
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wrote = api(staff["rm"]).post(
+        reverse("api-messages", args=[pk]),
+        {"body": "Your loan is paid out.", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4\n")},
+        format="multipart",
+    )
+    assert wrote.status_code == 201, wrote.data
     return LoanApplication.objects.get(pk=pk)
 
 
@@ -179,6 +194,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "visit_id": _first_id(SiteVisit, investigation__application=application),
         "memo_id": _first_id(CreditMemo, **app),
         "condition_id": _first_id(ApprovalCondition, **app),
+        "message_id": _first_id(Message, **app),
         "fact": "identity",
         "period": "2025",
         "code": application.product.code,
@@ -242,6 +258,9 @@ def test_an_owner_reaches_only_their_own_endpoints_and_every_internal_one_answer
         "GET /api/v1/postloan/loans/{application_id}/",
         "GET /api/v1/disbursement/{pk}/",
         "GET /api/v1/applications/{pk}/documents/",
+        "GET /api/v1/applications/{pk}/messages/",
+        "POST /api/v1/applications/{pk}/messages/",
+        "GET /api/v1/applications/{pk}/messages/{message_id}/attachment/",
         "POST /api/v1/disbursement/{pk}/contract/",
         "POST /api/v1/postloan/daily-job/",
     ):
@@ -324,7 +343,11 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
     theirs = lifecycle.file_draft(api, staff, other_company, product)
     lifecycle.prepare_materials(api, staff, theirs)
     document = Document.objects.filter(application_id=theirs).first()
-    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1}
+    written = api(staff["rm"]).post(
+        reverse("api-messages", args=[theirs]), {"body": "For Oscar"}, format="json"
+    )
+    assert written.status_code == 201
+    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1, "message_id": written.data["id"]}
     client = api(owner)
     answers = {
         f"{method} {path}": _call(
@@ -333,7 +356,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 9
+    assert len(answers) == 14
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -420,6 +443,8 @@ OWNER_PAGES = {
     "favicon": 301,
     "intake-document-download": 200,
     "logout": 405,
+    "messaging-portal-post": 405,
+    "messaging-portal-survey": 405,
     "notification-list": 200,
     "notification-mute": 405,
     "notification-read": 405,

@@ -59,6 +59,7 @@ def approved(staff, company, django_capture_on_commit_callbacks) -> LoanApplicat
             application_id=application.pk, transition="approve", actor=None, system=True
         )
     assert Offer.objects.get(application=application).status == Offer.Status.READY
+    mail.outbox.clear()  # the decision's notice; these tests count the codes
     return LoanApplication.objects.get(pk=application.pk)
 
 
