@@ -8,9 +8,19 @@ class OfferAdmin(admin.ModelAdmin):
     list_display = ["application", "status", "amount", "currency", "created_at", "accepted_at"]
     list_filter = ["status"]
     search_fields = ["application__reference"]
-    raw_id_fields = ["application", "accepted_by"]
+    raw_id_fields = ["application"]
     exclude = ["pdf"]
-    readonly_fields = ["render_seconds", "error", "rendered_at"]
+    # The acceptance is evidence: recorded by disbursement.services.offer_accept only.
+    readonly_fields = [
+        "render_seconds",
+        "error",
+        "rendered_at",
+        "accepted_at",
+        "accepted_by",
+        "accepted_from",
+        "accepted_user_agent",
+        "accepted_documents_sha256",
+    ]
 
 
 @admin.register(Contract)

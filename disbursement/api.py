@@ -43,6 +43,9 @@ class OfferOutput(serializers.ModelSerializer):
             "render_seconds",
             "accepted_at",
             "accepted_by_name",
+            "accepted_from",
+            "accepted_user_agent",
+            "accepted_documents_sha256",
             "pdf_url",
         ]
 

@@ -48,6 +48,14 @@ class Offer(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # How the owner accepted it (disbursement.services.offer_accept): from which address
+    # (org.auth.client_address), with which browser, and the SHA-256 of exactly what they
+    # were shown (disbursement.selectors.offer_documents_sha256).
+    accepted_from = models.GenericIPAddressField(_("accepted from"), null=True, blank=True)
+    accepted_user_agent = models.CharField(_("accepted with (browser)"), max_length=500, blank=True)
+    accepted_documents_sha256 = models.CharField(
+        _("SHA-256 of the documents shown"), max_length=64, blank=True
+    )
 
     class Meta:
         verbose_name = _("offer")

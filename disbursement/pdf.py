@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from common.pdf import LocalOnlyFetcher, render_pdf
+from disbursement.selectors import repayment_method_label
 
 
 class BundledOnlyFetcher(LocalOnlyFetcher):
@@ -40,7 +41,7 @@ def offer_html(offer) -> str:
                 "conditions": offer.conditions,
                 "chinese": language == "zh-hans",
                 "lang": language,
-                "method_label": _method_label(offer.repayment_method),
+                "method_label": repayment_method_label(offer.repayment_method),
             },
         )
 
@@ -69,19 +70,10 @@ def schedule_html(application, rows: list[dict], *, fixed: bool) -> str:
                 "fixed": fixed,
                 "chinese": language == "zh-hans",
                 "lang": language,
-                "method_label": _method_label(application.repayment_method),
+                "method_label": repayment_method_label(application.repayment_method),
             },
         )
 
 
 def render_schedule(application, rows, *, fixed: bool) -> bytes:
     return render_html(schedule_html(application, rows, fixed=fixed))
-
-
-def _method_label(method: str) -> str:
-    from applications.models import RepaymentMethod
-
-    try:
-        return str(RepaymentMethod(method).label)
-    except ValueError:
-        return method

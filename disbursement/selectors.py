@@ -1,16 +1,25 @@
 """Reads of the disbursement stage."""
 
+import hashlib
+import json
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from applications.models import LoanApplication, Status
+from applications.models import LoanApplication, RepaymentMethod, Status
 from applications.selectors import application_scope_q
 from approvals.models import ApprovalCondition
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from org.roles import Role, has_role
 
 ZERO = Decimal("0.00")
+
+
+def repayment_method_label(method: str) -> str:
+    try:
+        return str(RepaymentMethod(method).label)
+    except ValueError:
+        return method
 
 
 def offer_for(application) -> Offer | None:
@@ -41,6 +50,87 @@ def offer_can_be_accepted(*, application, offer: Offer | None, user) -> bool:
         and offer.accepted_at is None
         and has_role(user, Role.APPLICANT)
     )
+
+
+# --- What the owner is shown when accepting -------------------------------------------------
+
+OFFER_DOCUMENTS_VERSION = 1
+
+
+def offer_documents_sha256(*, terms: dict, schedule: list[dict], pdf: bytes | None) -> str:
+    """The SHA-256 (hex) of exactly what the owner is shown when accepting an offer. THE one
+    definition: the acceptance records it, the portal page and API show it, and anyone holding
+    the same inputs (the terms and schedule the API answered, the PDF downloaded) gets the
+    same digest.
+
+    It is the SHA-256 of the UTF-8 bytes of this JSON object, with sorted keys, no spaces
+    (separators "," and ":") and non-ASCII characters as they are:
+
+        {"version": 1,
+         "terms": {"amount": "120000.00", "currency": "CNY", "interest_rate": "6.000",
+                   "term_months": 12, "repayment_method": "equal_principal",
+                   "conditions": ["Pledge of receivables", ...]},
+         "schedule": [{"number": 1, "due_date": "2026-12-06", "principal": "10000.00",
+                       "interest": "600.00", "total": "10600.00",
+                       "closing_balance": "110000.00"}, ...],
+         "offer_pdf_sha256": "<SHA-256 hex of the offer letter's PDF bytes>" or null}
+
+    Amounts have two decimals and the rate three, whatever form they come in; the PDF is null
+    while the letter is not rendered. Keys of `terms` and of the schedule rows other than
+    these are ignored."""
+
+    def money(value) -> str:
+        return f"{Decimal(str(value)):.2f}"
+
+    canonical = {
+        "version": OFFER_DOCUMENTS_VERSION,
+        "terms": {
+            "amount": money(terms["amount"]),
+            "currency": str(terms["currency"]),
+            "interest_rate": f"{Decimal(str(terms['interest_rate'])):.3f}",
+            "term_months": int(terms["term_months"]),
+            "repayment_method": str(terms["repayment_method"]),
+            "conditions": [str(text) for text in terms["conditions"]],
+        },
+        "schedule": [
+            {
+                "number": int(row["number"]),
+                "due_date": str(row["due_date"]),
+                **{
+                    key: money(row[key])
+                    for key in ("principal", "interest", "total", "closing_balance")
+                },
+            }
+            for row in schedule
+        ],
+        "offer_pdf_sha256": hashlib.sha256(bytes(pdf)).hexdigest() if pdf else None,
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def offer_terms(offer: Offer) -> dict:
+    """The terms the owner is shown with the offer (offer_documents_sha256's `terms`)."""
+    return {
+        "amount": offer.amount,
+        "currency": offer.currency,
+        "interest_rate": offer.interest_rate,
+        "term_months": offer.term_months,
+        "repayment_method": offer.repayment_method,
+        "conditions": [str(c.get("text", "")) for c in offer.conditions or []],
+    }
+
+
+def offer_shown_sha256(application, offer: Offer) -> str:
+    """The digest of what the portal shows the owner of this offer now: its terms, the
+    schedule as schedule_rows gives it, and the offer letter's PDF if rendered."""
+    rows, _fixed = schedule_rows(application)
+    pdf = (
+        Offer.objects.filter(pk=offer.pk, status=Offer.Status.READY)
+        .values_list("pdf", flat=True)
+        .first()
+    )
+    return offer_documents_sha256(terms=offer_terms(offer), schedule=rows, pdf=pdf)
 
 
 def contract_for(application) -> Contract | None:

@@ -22,11 +22,21 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound, Segregati
 from common.queue import enqueue_on_commit
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
+from disbursement.selectors import offer_shown_sha256
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role
 from org.selectors import is_staff_member, staff_serving
+from portal.verification import (
+    Outcome,
+    address_masked,
+    code_refusal,
+    code_send,
+    code_use,
+    offer_accept_purpose,
+    owner_code_address,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,44 +156,163 @@ def _next_contract_number(application: LoanApplication) -> str:
     return f"C-{application.reference}"
 
 
-def offer_accept(*, application_id: int, actor) -> Contract:
-    """The applicant (an owner of the application's company) accepts the offer on the portal:
-    the contract is signed electronically and the application becomes contract_signed."""
-    application = application_get(user=actor, pk=application_id)
+def _offer_to_accept(application, actor) -> Offer:
+    """The application's offer, locked, if the owner may accept it now: 409 otherwise."""
     if not has_role(actor, Role.APPLICANT):
         raise Forbidden(_("Only the applicant accepts the offer."))
+    offer = Offer.objects.defer("pdf").select_for_update().filter(application=application).first()
+    if offer is None:
+        raise NotFound(_("There is no offer for this application."))
+    if offer.accepted_at is not None:
+        raise Conflict(_("The offer has already been accepted."), code="already_accepted")
+    if application.status != "approved":
+        raise Conflict(_("This offer can no longer be accepted."), code="transition_not_allowed")
+    return offer
+
+
+def _owner_address(actor) -> tuple[str, str]:
+    address = owner_code_address(actor)
+    if address is None:
+        raise Conflict(
+            _(
+                "We have no mobile number or e-mail address of yours to send a code to. "
+                "Please call your relationship manager."
+            ),
+            code="no_code_address",
+        )
+    return address
+
+
+def offer_acceptance_code_send(*, application_id: int, actor, language: str) -> tuple[str, str]:
+    """Send the owner a one-time code that confirms accepting this offer (portal.verification,
+    bound to the offer), to the address they proved at sign-up or their account's e-mail.
+    Returns (channel, the address masked). 409 if the offer cannot be accepted now; TooSoon
+    (429) within a minute of the last code."""
+    application = application_get(user=actor, pk=application_id)
     with transaction.atomic():
-        offer = Offer.objects.select_for_update().filter(application=application).first()
-        if offer is None:
-            raise NotFound(_("There is no offer for this application."))
-        if offer.accepted_at is not None:
-            raise Conflict(_("The offer has already been accepted."), code="already_accepted")
-        offer.accepted_at = timezone.now()
-        offer.accepted_by = actor
-        offer.save(update_fields=["accepted_at", "accepted_by"])
-        contract = _contract_create(
+        offer = _offer_to_accept(application, actor)
+        channel, address = _owner_address(actor)
+        code_send(
+            purpose=offer_accept_purpose(offer.pk),
+            channel=channel,
+            address=address,
+            language=language,
+            actor=actor,
             application=application,
-            actor=actor,
-            number=_next_contract_number(application),
-            signed_on=timezone.localdate(),
-            channel=Contract.Channel.PORTAL,
         )
-        audit_record(
-            action="offer_accepted",
-            actor=actor,
-            actor_role=Role.APPLICANT,
-            application=application,
-            kind="action",
-            subject_type="disbursement.offer",
-            subject_id=offer.pk,
-        )
-        application_transition(
-            application_id=application.pk,
-            transition="sign_contract",
-            actor=actor,
-            comment=_("Offer accepted on the portal."),
-            data={"contract_number": contract.number},
-        )
+    return channel, address_masked(channel, address)
+
+
+def offer_accept(
+    *,
+    application_id: int,
+    actor,
+    read_confirmed: bool,
+    otp: str,
+    documents_sha256: str = "",
+    client_ip: str | None = None,
+    user_agent: str = "",
+) -> Contract:
+    """The owner accepts the offer on the portal, knowingly: they confirm they have read the
+    offer, its terms and the schedule (`read_confirmed`), and give the one-time code sent to
+    them (`otp`). The contract is signed electronically and the application becomes
+    contract_signed; the offer records who, when, from which address and browser, and the
+    SHA-256 of what they were shown (selectors.offer_shown_sha256), all in one transaction.
+
+    `documents_sha256`, when given (the page always sends what it showed), must be the
+    digest of what is shown now: if the letter or the terms changed since, 409 and the code
+    is kept for the owner's second look. Refusals: 404 outside the owner's company, 409 when
+    the offer cannot be accepted, 400 on `read_confirmed` / `otp`, 429 when too many wrong
+    codes locked the code (counted even though nothing else changes)."""
+    application = application_get(user=actor, pk=application_id)
+    outcome = None
+    with transaction.atomic():
+        offer = _offer_to_accept(application, actor)
+        errors: dict[str, list[str]] = {}
+        if read_confirmed is not True:
+            errors["read_confirmed"] = [
+                _("Confirm that you have read the offer, its terms and the schedule.")
+            ]
+        otp = (otp or "").strip()
+        if not otp:
+            errors["otp"] = [_("Enter the code we sent you.")]
+        if errors:
+            raise InvalidInput(next(iter(errors.values()))[0], details=errors)
+        shown = offer_shown_sha256(application, offer)
+        if documents_sha256 and documents_sha256 != shown:
+            raise Conflict(
+                _(
+                    "The offer letter or its terms changed since you opened the page. Read "
+                    "them again before accepting; your code still works."
+                ),
+                code="offer_changed",
+            )
+        _channel, address = _owner_address(actor)
+        outcome = code_use(purpose=offer_accept_purpose(offer.pk), address=address, code=otp)
+        if outcome == Outcome.OK:
+            contract = _offer_accepted(
+                application=application,
+                offer=offer,
+                actor=actor,
+                documents_sha256=shown,
+                client_ip=client_ip,
+                user_agent=user_agent,
+            )
+    # A wrong code is counted (its own row) though nothing else changes: the refusal is
+    # raised after the commit.
+    if outcome != Outcome.OK:
+        raise code_refusal(outcome, field="otp")
+    return contract
+
+
+def _offer_accepted(
+    *, application, offer: Offer, actor, documents_sha256: str, client_ip, user_agent: str
+) -> Contract:
+    offer.accepted_at = timezone.now()
+    offer.accepted_by = actor
+    offer.accepted_from = client_ip
+    offer.accepted_user_agent = (user_agent or "")[:500]
+    offer.accepted_documents_sha256 = documents_sha256
+    offer.save(
+        update_fields=[
+            "accepted_at",
+            "accepted_by",
+            "accepted_from",
+            "accepted_user_agent",
+            "accepted_documents_sha256",
+        ]
+    )
+    contract = _contract_create(
+        application=application,
+        actor=actor,
+        number=_next_contract_number(application),
+        signed_on=timezone.localdate(),
+        channel=Contract.Channel.PORTAL,
+    )
+    audit_record(
+        action="offer_accepted",
+        actor=actor,
+        actor_role=Role.APPLICANT,
+        application=application,
+        kind="action",
+        subject_type="disbursement.offer",
+        subject_id=offer.pk,
+        data={
+            "accepted_at": offer.accepted_at.isoformat(),
+            "accepted_from": client_ip,
+            "user_agent": offer.accepted_user_agent,
+            "documents_sha256": documents_sha256,
+            "read_confirmed": True,
+            "confirmed_with": "one_time_code",
+        },
+    )
+    application_transition(
+        application_id=application.pk,
+        transition="sign_contract",
+        actor=actor,
+        comment=_("Offer accepted on the portal."),
+        data={"contract_number": contract.number, "documents_sha256": documents_sha256},
+    )
     return contract
 
 

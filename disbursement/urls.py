@@ -7,11 +7,6 @@ urlpatterns: list = [
     path("disbursement/", views.DisbursementQueueView.as_view(), name="disbursement-queue"),
     path("disbursement/<int:pk>/", views.DisbursementPageView.as_view(), name="disbursement-page"),
     path(
-        "disbursement/<int:pk>/accept/",
-        views.OfferAcceptView.as_view(),
-        name="disbursement-offer-accept",
-    ),
-    path(
         "disbursement/<int:pk>/contract/",
         views.ContractRecordView.as_view(),
         name="disbursement-contract",

@@ -1,5 +1,6 @@
-"""Staff pages (/disbursement/...) and the portal's offer acceptance. Thin: one service call
-per POST; domain errors are shown with their HTTP status."""
+"""Staff pages (/disbursement/...) and the owner's PDF downloads (accepting the offer is the
+portal's page, portal.views). Thin: one service call per POST; domain errors are shown with
+their HTTP status."""
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -41,6 +42,7 @@ def panel_context(request, application) -> dict:
         "user": user,
         "application": application,
         "offer": offer,
+        "method_label": selectors.repayment_method_label(offer.repayment_method) if offer else "",
         "contract": selectors.contract_for(application),
         "conditions": conditions,
         "disbursement": disbursement,
@@ -153,16 +155,6 @@ def _decimal(value: str, field: str) -> Decimal:
         return Decimal((value or "").replace(",", "").strip())
     except InvalidOperation:
         raise InvalidInput(details={field: [_("Enter an amount.")]}) from None
-
-
-@open_to_owners
-class OfferAcceptView(_ActionView):
-    @property
-    def success_message(self):
-        return _("Thank you: you accepted the offer and the contract is signed.")
-
-    def act(self, request, pk: int):
-        services.offer_accept(application_id=pk, actor=request.user)
 
 
 class ContractRecordView(_ActionView):

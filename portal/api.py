@@ -7,7 +7,9 @@ grade or score, no approver, no staff comment, no monitoring."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
@@ -20,11 +22,12 @@ from applications.services import application_transition
 from common.api import ChoiceLabelField
 from disbursement import api as disbursement_api
 from disbursement import selectors as disbursement_selectors
-from disbursement.services import offer_accept
+from disbursement.services import offer_accept, offer_acceptance_code_send
 from intake import api as intake_api
 from intake import selectors as intake_selectors
 from intake import services as intake_services
 from intake.models import Document
+from org.auth import client_address
 from org.permissions import OwnersOnly
 from portal.selectors import (
     portal_application_get,
@@ -111,6 +114,13 @@ class PortalOfferOutput(serializers.Serializer):
     accepted_at = serializers.DateTimeField(allow_null=True)
     can_accept = serializers.BooleanField()
     pdf_url = serializers.CharField(help_text="The offer letter; empty while it is prepared.")
+    documents_sha256 = serializers.CharField(
+        help_text=(
+            "SHA-256 of what is shown: these terms, the schedule and the offer letter's PDF "
+            "(disbursement.selectors.offer_documents_sha256). Once accepted, the digest the "
+            "acceptance recorded; send it back with the acceptance."
+        )
+    )
 
 
 class PortalContractOutput(serializers.Serializer):
@@ -188,12 +198,14 @@ def _offer(application, user) -> dict | None:
         "term_months": offer.term_months,
         "repayment_method": offer.repayment_method,
         "status": offer.status,
-        "conditions": [str(c.get("text", "")) for c in offer.conditions or []],
+        "conditions": disbursement_selectors.offer_terms(offer)["conditions"],
         "accepted_at": offer.accepted_at,
         "can_accept": disbursement_selectors.offer_can_be_accepted(
             application=application, offer=offer, user=user
         ),
         "pdf_url": reverse("api-portal-offer-pdf", args=[application.pk]) if ready else "",
+        "documents_sha256": offer.accepted_documents_sha256
+        or disbursement_selectors.offer_shown_sha256(application, offer),
     }
 
 
@@ -379,15 +391,65 @@ class PortalInfoRequestAnswerApi(APIView):
         return _answer(request, pk)
 
 
-class PortalOfferAcceptApi(APIView):
-    """Accept the offer: the contract is signed on these terms (→ contract_signed)."""
+class PortalOfferCodeApi(APIView):
+    """Send the one-time code that confirms accepting the offer, to the owner's own mobile
+    number or e-mail address (202); 409 if the offer cannot be accepted now, 429 within a
+    minute of the last code."""
 
     permission_classes = [OwnersOnly]
 
-    @extend_schema(tags=[TAG], request=None, responses=PortalApplicationOutput)
+    class PortalOfferCodeOutput(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=["sms", "email"])
+        sent_to = serializers.CharField(help_text="The address, partly masked.")
+        valid_minutes = serializers.IntegerField()
+
+    @extend_schema(tags=[TAG], request=None, responses={202: PortalOfferCodeOutput})
     def post(self, request, pk: int):
         application = portal_application_get(user=request.user, pk=pk)
-        offer_accept(application_id=application.pk, actor=request.user)
+        channel, sent_to = offer_acceptance_code_send(
+            application_id=application.pk,
+            actor=request.user,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        data = {
+            "channel": channel,
+            "sent_to": sent_to,
+            "valid_minutes": settings.LOANFLOW_CODE_MINUTES,
+        }
+        return Response(self.PortalOfferCodeOutput(data).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PortalOfferAcceptApi(APIView):
+    """Accept the offer, knowingly: `read_confirmed` true (the owner read the offer, its terms
+    and the schedule) and `otp`, the code from offer/code/; the contract is signed on these
+    terms (→ contract_signed). `documents_sha256`, the digest the offer showed, makes sure
+    nothing changed since (409 otherwise). 409 when the offer cannot be accepted, 400 on a
+    missing confirmation or a wrong or expired code, 429 when too many wrong codes locked it."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalOfferAcceptInput(serializers.Serializer):
+        # Checked by the service, after the offer's state (409 comes before 400).
+        read_confirmed = serializers.BooleanField(required=False, default=False)
+        otp = serializers.CharField(
+            max_length=12, required=False, allow_blank=True, default="", trim_whitespace=True
+        )
+        documents_sha256 = serializers.RegexField(
+            r"^[0-9a-f]{64}$", required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(tags=[TAG], request=PortalOfferAcceptInput, responses=PortalApplicationOutput)
+    def post(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        serializer = self.PortalOfferAcceptInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer_accept(
+            application_id=application.pk,
+            actor=request.user,
+            client_ip=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **serializer.validated_data,
+        )
         return _answer(request, pk)
 
 

@@ -69,6 +69,22 @@ class CompanyBindForm(forms.Form):
     )
 
 
+class OfferAcceptForm(forms.Form):
+    """Accepting the offer on the portal. The rules (the box ticked, the code right, the
+    documents unchanged) are disbursement.services.offer_accept's, with its messages."""
+
+    read_confirmed = forms.BooleanField(
+        label=_("I have read the offer, its terms and the schedule"), required=False
+    )
+    otp = forms.CharField(
+        label=_("Confirmation code"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    documents_sha256 = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+
 def apply_errors(form: forms.Form, exc) -> None:
     """A service's InvalidInput as the form's field messages (the rest above the form)."""
     details = getattr(exc, "details", None) or {}

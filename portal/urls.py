@@ -26,6 +26,16 @@ urlpatterns = [
         views.PortalApplicationView.as_view(),
         name="portal-application",
     ),
+    path(
+        "portal/applications/<int:pk>/offer/code/",
+        views.PortalOfferCodeView.as_view(),
+        name="portal-offer-code",
+    ),
+    path(
+        "portal/applications/<int:pk>/offer/accept/",
+        views.PortalOfferAcceptView.as_view(),
+        name="portal-offer-accept",
+    ),
 ]
 
 api_urlpatterns = [
@@ -43,6 +53,7 @@ api_urlpatterns = [
         api.PortalInfoRequestAnswerApi.as_view(),
         name="api-portal-info-request-answer",
     ),
+    path(f"{_app}offer/code/", api.PortalOfferCodeApi.as_view(), name="api-portal-offer-code"),
     path(
         f"{_app}offer/accept/", api.PortalOfferAcceptApi.as_view(), name="api-portal-offer-accept"
     ),

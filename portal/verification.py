@@ -1,7 +1,11 @@
 """One-time codes that prove a person holds a mobile number or an e-mail address: six random
 digits, sent after the commit (common.messaging), stored as a keyed hash, valid for
 LOANFLOW_CODE_MINUTES, locked after LOANFLOW_CODE_ATTEMPTS wrong tries, used once; a new one
-at most every LOANFLOW_CODE_RESEND_SECONDS, and it replaces the earlier ones."""
+at most every LOANFLOW_CODE_RESEND_SECONDS, and it replaces the earlier ones.
+
+One implementation for every purpose: signing up (SIGN_UP, to the address being proved) and
+confirming the acceptance of an offer (offer_accept_purpose, to the owner's own address,
+owner_code_address); a code of one purpose never works for another."""
 
 import re
 import secrets
@@ -21,6 +25,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from common.errors import DomainError, InvalidInput
 from common.messaging import send_code
+from org.roles import primary_role
 from portal.models import OneTimeCode
 
 SIGN_UP = "sign_up"
@@ -36,6 +41,21 @@ class TooSoon(DomainError):
     default_message = gettext_lazy(
         "A code was sent to this address a moment ago. Wait a minute before asking again."
     )
+
+
+class CodeLocked(DomainError):
+    """429: too many wrong tries locked the code; a new one must be asked for."""
+
+    status_code = 429
+    code = "code_locked"
+    default_message = gettext_lazy(
+        "Too many wrong codes: this code no longer works. Ask for a new one."
+    )
+
+
+def offer_accept_purpose(offer_id: int) -> str:
+    """The purpose of the codes that confirm accepting one offer (bound to that offer)."""
+    return f"offer_accept:{offer_id}"
 
 
 class Outcome(StrEnum):
@@ -65,6 +85,27 @@ def address_parse(value: str) -> tuple[str, str]:
     return OneTimeCode.Channel.SMS, digits
 
 
+def owner_code_address(user) -> tuple[str, str] | None:
+    """Where an owner's confirmation codes go: (channel, address). The address they proved
+    at sign-up, which is their login name (a mobile number or an e-mail address), else
+    their account's e-mail address; None if they have neither."""
+    try:
+        return address_parse(user.username)
+    except InvalidInput:
+        pass
+    if user.email:
+        return OneTimeCode.Channel.EMAIL, user.email.strip().lower()
+    return None
+
+
+def address_masked(channel: str, address: str) -> str:
+    """The address as a page may show it: 138****8000, w***@example.cn."""
+    if channel == OneTimeCode.Channel.SMS:
+        return f"{address[:3]}****{address[-4:]}"
+    name, _at, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
 def _bad_address(message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_address", details={"address": [message]})
 
@@ -75,9 +116,12 @@ def _digest(purpose: str, address: str, code: str) -> str:
     ).hexdigest()
 
 
-def code_send(*, purpose: str, channel: str, address: str, language: str) -> OneTimeCode:
+def code_send(
+    *, purpose: str, channel: str, address: str, language: str, actor=None, application=None
+) -> OneTimeCode:
     """Send a new code to `address` (after the commit), replacing any earlier one; TooSoon
-    if the last one went out less than LOANFLOW_CODE_RESEND_SECONDS ago."""
+    if the last one went out less than LOANFLOW_CODE_RESEND_SECONDS ago. `actor` and
+    `application`, when known, go on the audit row."""
     now = timezone.now()
     with transaction.atomic():
         earlier = OneTimeCode.objects.select_for_update().filter(purpose=purpose, address=address)
@@ -98,6 +142,9 @@ def code_send(*, purpose: str, channel: str, address: str, language: str) -> One
         )
         audit_record(
             action="one_time_code_send",
+            actor=actor,
+            actor_role=primary_role(actor) if actor is not None else "",
+            application=application,
             kind=AuditEvent.Kind.ACTION,
             subject_type="portal.onetimecode",
             subject_id=row.pk,
@@ -143,14 +190,17 @@ def code_use(*, purpose: str, address: str, code: str) -> Outcome:
     return outcome
 
 
-def code_refusal(outcome: Outcome) -> InvalidInput:
-    """The 400 for a code that did not work, on the `code` field."""
+def code_refusal(outcome: Outcome, *, field: str = "code") -> DomainError:
+    """The refusal of a code that did not work, on `field`: 400, or 429 (CodeLocked) when
+    this try was one too many."""
+    if outcome == Outcome.LOCKED:
+        locked = CodeLocked()
+        return CodeLocked(details={field: [str(locked.message)]})
     message = {
         Outcome.WRONG: _("That code is wrong. Check the latest message we sent you."),
-        Outcome.LOCKED: _("Too many wrong codes: this code no longer works. Ask for a new one."),
         Outcome.EXPIRED: _("This code has expired. Ask for a new one."),
         Outcome.NONE: _(
             "There is no valid code for this address: it was used or replaced. Ask for a new one."
         ),
     }[outcome]
-    return InvalidInput(message, code=f"code_{outcome}", details={"code": [message]})
+    return InvalidInput(message, code=f"code_{outcome}", details={field: [message]})

@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import AccessMixin
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
@@ -20,9 +21,17 @@ from common.errors import Conflict, DomainError, InvalidInput, NotFound
 from customers.models import CompanyBinding
 from customers.selectors import owner_bindings
 from customers.services import company_binding_claim, owner_company_choose
+from disbursement.services import offer_accept, offer_acceptance_code_send
 from org.audience import open_to_owners
+from org.auth import client_address
 from org.selectors import is_sme_owner
-from portal.forms import CompanyBindForm, SignUpForm, SignUpVerifyForm, apply_errors
+from portal.forms import (
+    CompanyBindForm,
+    OfferAcceptForm,
+    SignUpForm,
+    SignUpVerifyForm,
+    apply_errors,
+)
 from portal.selectors import (
     portal_application_get,
     portal_application_list,
@@ -35,7 +44,7 @@ from portal.selectors import (
     portal_steps,
 )
 from portal.services import owner_sign_up
-from portal.verification import SIGN_UP, TooSoon, address_parse, code_send
+from portal.verification import SIGN_UP, CodeLocked, TooSoon, address_parse, code_send
 
 
 @open_to_owners
@@ -84,26 +93,100 @@ class PortalHomeView(PortalRequiredMixin, View):
         )
 
 
+def _owner_application(request, pk: int):
+    try:
+        return portal_application_get(user=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _application_page(request, application, *, offer_form=None, status: int = 200):
+    return render(
+        request,
+        "portal/application.html",
+        {
+            "application": application,
+            "status_text": portal_status_text(application.status),
+            "events": portal_events(application),
+            "steps": portal_steps(application),
+            "decline_reasons": portal_decline_reasons(application),
+            "loan": portal_loan(application),
+            "repayments": portal_repayments(application),
+            "offer_form": offer_form,
+        },
+        status=status,
+    )
+
+
 @open_to_owners
 class PortalApplicationView(PortalRequiredMixin, View):
     def get(self, request, pk: int):
+        return _application_page(request, _owner_application(request, pk))
+
+
+def _offer_panel(pk: int) -> str:
+    return reverse("portal-application", args=[pk]) + "#offer-panel"
+
+
+def _offer_refused(request, application, form, exc: DomainError):
+    """The page again, with the refusal's status: field messages by their fields, anything
+    else above the page (the acceptance form is gone once the offer cannot be accepted)."""
+    if exc.details:
+        apply_errors(form, exc)
+    else:
+        messages.error(request, str(exc.message))
+    return _application_page(request, application, offer_form=form, status=exc.status_code)
+
+
+@open_to_owners
+class PortalOfferCodeView(PortalRequiredMixin, View):
+    """Send the code that confirms accepting the offer to the owner's own address."""
+
+    def post(self, request, pk: int):
+        application = _owner_application(request, pk)
         try:
-            application = portal_application_get(user=request.user, pk=pk)
-        except NotFound:
-            raise Http404 from None
-        return render(
-            request,
-            "portal/application.html",
-            {
-                "application": application,
-                "status_text": portal_status_text(application.status),
-                "events": portal_events(application),
-                "steps": portal_steps(application),
-                "decline_reasons": portal_decline_reasons(application),
-                "loan": portal_loan(application),
-                "repayments": portal_repayments(application),
-            },
+            _channel, sent_to = offer_acceptance_code_send(
+                application_id=application.pk,
+                actor=request.user,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+        except TooSoon as exc:
+            # The earlier code still works.
+            messages.info(request, str(exc.message))
+        except DomainError as exc:
+            return _offer_refused(request, application, OfferAcceptForm(), exc)
+        else:
+            messages.success(
+                request,
+                _("We sent a code to %(address)s. It is valid for %(minutes)d minutes.")
+                % {"address": sent_to, "minutes": settings.LOANFLOW_CODE_MINUTES},
+            )
+        return redirect(_offer_panel(application.pk))
+
+
+@open_to_owners
+class PortalOfferAcceptView(PortalRequiredMixin, View):
+    """Accept the offer: the box ticked and the code given (disbursement.services)."""
+
+    def post(self, request, pk: int):
+        application = _owner_application(request, pk)
+        form = OfferAcceptForm(request.POST)
+        if not form.is_valid():
+            return _application_page(request, application, offer_form=form, status=400)
+        try:
+            offer_accept(
+                application_id=application.pk,
+                actor=request.user,
+                client_ip=client_address(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                **form.cleaned_data,
+            )
+        except DomainError as exc:
+            return _offer_refused(request, application, form, exc)
+        messages.success(
+            request, _("Thank you: you accepted the offer and the contract is signed.")
         )
+        return redirect(_offer_panel(application.pk))
 
 
 # --- Sign-up and companies -------------------------------------------------------------------
@@ -213,11 +296,11 @@ class PortalSignUpVerifyView(SignedOutOnlyMixin, View):
                 password=form.cleaned_data["password1"],
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-        except InvalidInput as exc:
+        except (InvalidInput, CodeLocked) as exc:
             if "code" in exc.details:
                 _axes_failed(request, credentials)
             apply_errors(form, exc)
-            return self._page(request, form, pending, status=400)
+            return self._page(request, form, pending, status=exc.status_code)
         except Conflict as exc:
             messages.error(request, str(exc.message))
             return redirect("portal-login")

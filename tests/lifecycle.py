@@ -5,6 +5,7 @@ investigation, the approval route, maker-checker disbursement, ...), so every te
 an application in a given state gets there the way a user would.
 """
 
+import re
 from decimal import Decimal
 
 from django.urls import reverse
@@ -251,9 +252,37 @@ def approve(api_for, staff, pk: int) -> None:
     assert data["status"] == "approved", data
 
 
+def offer_code(api_for, owner, pk: int) -> str:
+    """The owner asks for the code that confirms accepting the offer; it is read from the
+    e-mail sent (the test owners have no mobile number as their login)."""
+    from django.core import mail
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api_for(owner).post(reverse("api-portal-offer-code", args=[pk]))
+    assert response.status_code == 202, ("offer_code", response.status_code, response.data)
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def accept_offer(api_for, owner, pk: int, **client_kwargs):
+    """Contract, as the owner signs it: they read the offer (its digest as shown), confirm
+    they have, and give the code sent to them."""
+    code = offer_code(api_for, owner, pk)
+    client = api_for(owner)
+    shown = client.get(reverse("api-portal-application", args=[pk])).data["offer"]
+    response = client.post(
+        reverse("api-portal-offer-accept", args=[pk]),
+        {"read_confirmed": True, "otp": code, "documents_sha256": shown["documents_sha256"]},
+        format="json",
+        **client_kwargs,
+    )
+    assert response.status_code == 200, ("accept_offer", response.status_code, response.data)
+    return response
+
+
 def sign_contract(api_for, staff, pk: int) -> None:
     """Contract: the relationship manager records the signed contract (the applicant may
-    instead accept the offer on the portal: api-portal-offer-accept)."""
+    instead accept the offer on the portal: accept_offer)."""
     response = api_for(staff["rm"]).post(
         reverse("api-disbursement-contract", args=[pk]),
         {"number": f"HT-{pk}", "signed_on": "2026-01-05"},

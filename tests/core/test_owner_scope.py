@@ -49,6 +49,7 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/documents/": 400,
     "GET /api/v1/portal/applications/{pk}/documents/{doc_id}/download/": 200,
     "POST /api/v1/portal/applications/{pk}/info-requests/{request_id}/answer/": 400,
+    "POST /api/v1/portal/applications/{pk}/offer/code/": 409,
     "POST /api/v1/portal/applications/{pk}/offer/accept/": 409,
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
@@ -112,6 +113,7 @@ OFFER_KEYS = {
     "accepted_at",
     "can_accept",
     "pdf_url",
+    "documents_sha256",
 }
 LOAN_KEYS = {
     "currency",
@@ -354,7 +356,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 13
+    assert len(answers) == 14
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -436,7 +438,6 @@ def _pages():
 # The pages an owner opens (with a GET); every other page sends them to the portal (so do
 # both login pages, by themselves, to a signed-in owner).
 OWNER_PAGES = {
-    "disbursement-offer-accept": 405,
     "disbursement-offer-pdf": 404,  # the letter renders after commit
     "disbursement-schedule-pdf": 200,
     "favicon": 301,
@@ -455,6 +456,8 @@ OWNER_PAGES = {
     "portal-apply-application": 200,
     "portal-home": 200,
     "portal-logout": 405,
+    "portal-offer-accept": 405,
+    "portal-offer-code": 405,
     "portal-product": 200,
     "portal-products": 200,
     "set_language": 302,

@@ -177,8 +177,8 @@ def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(appro
         "api-portal-schedule-pdf",
     ):
         assert client.get(reverse(name, args=[approved.pk])).status_code == 404, name
-    response = client.post(reverse("api-portal-offer-accept", args=[approved.pk]))
-    assert response.status_code == 404
+    for name in ("api-portal-offer-code", "api-portal-offer-accept"):
+        assert client.post(reverse(name, args=[approved.pk])).status_code == 404, name
     # The stage's own endpoints are the bank's: refused to any owner.
     for name in ("api-disbursement-schedule", "api-disbursement"):
         assert client.get(reverse(name, args=[approved.pk])).status_code == 403, name
@@ -191,8 +191,7 @@ def test_an_owner_of_another_company_gets_404_on_offer_schedule_and_accept(appro
 
 
 def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, owner):
-    response = api(owner).post(reverse("api-portal-offer-accept", args=[approved.pk]))
-    assert response.status_code == 200, response.data
+    response = lifecycle.accept_offer(api, owner, approved.pk)
     assert response.data["status"] == "contract_signed"
     assert response.data["offer"]["can_accept"] is False
     assert response.data["contract"]["number"]
@@ -204,7 +203,11 @@ def test_the_owner_accepts_the_offer_and_the_contract_is_signed(approved, api, o
     assert offer.accepted_by == owner and offer.accepted_at is not None
     event = AuditEvent.objects.get(application=approved, kind="transition", action="sign_contract")
     assert event.actor == owner
-    again = api(owner).post(reverse("api-portal-offer-accept", args=[approved.pk]))
+    again = api(owner).post(
+        reverse("api-portal-offer-accept", args=[approved.pk]),
+        {"read_confirmed": True, "otp": "123456"},
+        format="json",
+    )
     assert again.status_code == 409
 
 

@@ -125,7 +125,9 @@ def test_the_portal_panel_shows_the_offer_to_its_owner_only(approved, owner, com
     )
     assert 'id="accept-offer"' in html
     stranger = make_applicant(CompanyFactory(home_branch=company.home_branch), username="eve_owner")
-    assert client_for(stranger).post(f"/disbursement/{approved.pk}/accept/").status_code == 404
+    for action in ("code", "accept"):
+        url = f"/portal/applications/{approved.pk}/offer/{action}/"
+        assert client_for(stranger).post(url).status_code == 404, action
     assert client_for(stranger).get(f"/disbursement/{approved.pk}/schedule.pdf").status_code == 404
     response = client_for(owner).get(f"/disbursement/{approved.pk}/schedule.pdf")
     assert response.status_code == 200

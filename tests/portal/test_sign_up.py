@@ -119,6 +119,7 @@ def test_the_fifth_wrong_code_locks_it_and_then_even_the_right_code_is_refused(c
     for _ in range(4):
         assert _verify(client, wrong).status_code == 400
     response = _verify(client, wrong)
+    assert response.status_code == 429
     assert "Too many wrong codes" in response.content.decode()
     response = _verify(client, right)
     assert response.status_code == 400

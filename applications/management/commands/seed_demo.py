@@ -748,6 +748,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"... and owner04 to owner{len(owners):02d} (one per demo company), same password."
         )
+        self.stdout.write(
+            "An owner accepts an approved offer with a one-time code e-mailed to them: outside "
+            "production the e-mail is a file in var/mail/."
+        )
         secret = " ".join(DEMO_TOTP_SECRET[i : i + 4] for i in range(0, len(DEMO_TOTP_SECRET), 4))
         needs = ", ".join(u.username for u in self.users.values() if requires_second_factor(u))
         self.stdout.write("")
