@@ -287,10 +287,13 @@ def materials(product):
                 "用于备货和工资。",
                 "小微流动资金贷款",
                 "不适用于房地产业和煤炭开采业",
+                "经营满 2.0 年",
+                "期限在 3 至 36 个月之间",
+                "申请条件",
                 "营业执照",
                 "营业执照扫描件。",
             ],
-            ["A scan of the licence.", "For stock and wages.", "Blacklist"],
+            ["A scan of the licence.", "For stock and wages.", "Blacklist", "Who can apply"],
         ),
     ],
 )
@@ -319,3 +322,18 @@ def test_the_product_api_publishes_the_criteria_in_both_languages(api, owner, pr
             .data
         )
     assert "不适用于房地产业和煤炭开采业" in [c["text"] for c in data["criteria"]]
+
+
+def test_the_check_answers_in_the_owners_language(api, owner, product, rules):
+    response = api(owner).post(
+        reverse("api-portal-eligibility"),
+        _facts(product, industry_code="K7010"),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 200, response.data
+    by_kind = {c["kind"]: c for c in response.data["criteria"]}
+    assert by_kind["min_years_in_business"]["text"] == "经营满 2.0 年"
+    assert by_kind["excluded_industries"]["text"] == "不适用于房地产业和煤炭开采业"
+    assert by_kind["excluded_industries"]["met"] is False
+    assert by_kind["term_months"]["explanation"] == "12 个月的期限符合要求。"
