@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -26,7 +26,9 @@ from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRe
 class IntakeChecklistItemOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
     document_name = serializers.CharField(source="document_type.name")
+    document_name_zh = serializers.CharField(source="document_type.name_zh")
     description = serializers.CharField(source="document_type.description")
+    description_zh = serializers.CharField(source="document_type.description_zh")
     only_for_guarantee_type = serializers.CharField(
         help_text="Guarantee type the item applies to; empty for every type."
     )
@@ -36,7 +38,9 @@ class IntakeChecklistItemOutput(serializers.ModelSerializer):
         fields = [
             "document_type",
             "document_name",
+            "document_name_zh",
             "description",
+            "description_zh",
             "stage",
             "required",
             "only_for_guarantee_type",
@@ -44,8 +48,21 @@ class IntakeChecklistItemOutput(serializers.ModelSerializer):
         ]
 
 
+class IntakeCriterionOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="amount, term_months, guarantee_type or a rule's kind.")
+    text = serializers.CharField(help_text="In plain words, in the request's language.")
+
+
 class IntakeProductOutput(serializers.ModelSerializer):
     checklist = IntakeChecklistItemOutput(source="checklist_items", many=True)
+    criteria = serializers.SerializerMethodField(
+        help_text="Who can apply: the admission criteria (the negative list is not published)."
+    )
+
+    @extend_schema_field(IntakeCriterionOutput(many=True))
+    def get_criteria(self, product) -> list[dict]:
+        criteria = selectors.admission_criteria(product=product)
+        return IntakeCriterionOutput(criteria, many=True).data
 
     class Meta:
         model = Product
@@ -54,6 +71,7 @@ class IntakeProductOutput(serializers.ModelSerializer):
             "name",
             "name_zh",
             "description",
+            "description_zh",
             "currency",
             "min_amount",
             "max_amount",
@@ -67,6 +85,7 @@ class IntakeProductOutput(serializers.ModelSerializer):
             "active_from",
             "active_until",
             "version",
+            "criteria",
             "checklist",
         ]
 

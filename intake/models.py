@@ -2,11 +2,15 @@
 intake, information requests, the pre-screen rules and the negative list (预审批, 负面清单)."""
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
@@ -24,6 +28,7 @@ class DocumentType(models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     description = models.TextField(_("what to provide"), blank=True)
+    description_zh = models.TextField(_("what to provide (Chinese)"), blank=True)
 
     class Meta:
         verbose_name = _("document type")
@@ -32,6 +37,21 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (the Chinese name when there is one)."""
+        return _in_language(self.name, self.name_zh)
+
+    @property
+    def display_description(self) -> str:
+        return _in_language(self.description, self.description_zh)
+
+
+def _in_language(english: str, chinese: str) -> str:
+    if (translation.get_language() or "").startswith("zh") and chinese:
+        return chinese
+    return english
 
 
 class ChecklistItem(models.Model):
@@ -298,6 +318,48 @@ class InfoRequest(models.Model):
         return self.text[:60]
 
 
+@dataclass(frozen=True)
+class AdmissionFacts:
+    """What the admission rules look at: the company's and the request's facts. The
+    submission reads them from the application; the eligibility check from what the owner
+    entered. (The negative list looks at the parties themselves and is not among them.)"""
+
+    registration_date: date
+    industry_code: str
+    amount: Decimal
+    term_months: int
+    guarantee_type: str
+
+    @classmethod
+    def of_application(cls, application) -> "AdmissionFacts":
+        company = application.company
+        return cls(
+            registration_date=company.registration_date,
+            industry_code=company.industry_code,
+            amount=application.amount,
+            term_months=application.term_months,
+            guarantee_type=application.guarantee_type,
+        )
+
+    def years_in_business(self, today: date) -> Decimal:
+        days = (today - self.registration_date).days
+        return (Decimal(days) / Decimal("365.25")).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One admission rule assessed against the facts, in the active language."""
+
+    rule: "PrescreenRule"
+    passed: bool
+    criterion: str  # what the rule asks, in plain words
+    finding: str  # what the facts show: why it is met, or the reason it is not
+
+    @property
+    def reasons(self) -> list[str]:
+        return [] if self.passed else [self.finding]
+
+
 class PrescreenRule(models.Model):
     """An admission rule (预审批). Rules without a product apply to every product."""
 
@@ -326,6 +388,20 @@ class PrescreenRule(models.Model):
         blank=True,
         help_text=_("Comma-separated GB/T 4754 codes or prefixes, e.g. K70, B06."),
     )
+    # What applicants read on the product page and in the eligibility check; empty for the
+    # standard wording made from the kind and its figures.
+    description = models.CharField(
+        _("in plain words, for applicants"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Shown on the product page and in the eligibility check, e.g. 'Not for real "
+            "estate or coal mining'. Leave empty for the standard wording."
+        ),
+    )
+    description_zh = models.CharField(
+        _("in plain words, for applicants (Chinese)"), max_length=300, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -338,6 +414,78 @@ class PrescreenRule(models.Model):
 
     def industry_list(self) -> list[str]:
         return [code.strip().upper() for code in self.industry_codes.split(",") if code.strip()]
+
+    @property
+    def display_description(self) -> str:
+        """The plain description in the active language ("" when none was written)."""
+        return _in_language(self.description, self.description_zh)
+
+    def criterion(self, *, terms: dict) -> str:
+        """What the rule asks of an applicant, in plain words (the administrator's wording
+        when there is one); `terms` are the product's (Product.snapshot())."""
+        if self.display_description:
+            return self.display_description
+        if self.kind == self.Kind.MIN_YEARS_IN_BUSINESS:
+            if self.min_years is None:
+                return gettext("Years in business")
+            return gettext("At least %(min)s years in business") % {"min": self.min_years}
+        if self.kind == self.Kind.EXCLUDED_INDUSTRIES:
+            return gettext("Not for companies in the industries %(codes)s") % {
+                "codes": ", ".join(self.industry_list())
+            }
+        if self.kind == self.Kind.AMOUNT_WITHIN_PRODUCT:
+            return gettext("An amount from %(min)s to %(max)s %(cur)s") % {
+                "min": f"{Decimal(terms['min_amount']):,.2f}",
+                "max": f"{Decimal(terms['max_amount']):,.2f}",
+                "cur": terms.get("currency", ""),
+            }
+        return str(self.get_kind_display())
+
+    def assess(self, facts: AdmissionFacts, *, terms: dict, today: date) -> RuleOutcome:
+        """The rule against the facts: pure, no query, nothing written. The submission's
+        pre-screen and the owner's eligibility check both call it. The negative list is
+        not assessed from facts (intake.services.negative_list_hits looks at the parties)."""
+        if self.kind == self.Kind.NEGATIVE_LIST:
+            raise ValueError("The negative list is checked against the parties, not facts.")
+        failure, finding = "", ""
+        if self.kind == self.Kind.MIN_YEARS_IN_BUSINESS and self.min_years is not None:
+            years = facts.years_in_business(today)
+            finding = gettext("The company has been in business %(years)s years.") % {
+                "years": years
+            }
+            if years < self.min_years:
+                failure = gettext(
+                    "The company has been in business %(years)s years; at least "
+                    "%(min)s are required."
+                ) % {"years": years, "min": self.min_years}
+        elif self.kind == self.Kind.EXCLUDED_INDUSTRIES:
+            industry = facts.industry_code.strip().upper()
+            finding = gettext("The industry %(code)s is not excluded.") % {
+                "code": facts.industry_code
+            }
+            if any(industry.startswith(code) for code in self.industry_list()):
+                failure = gettext("The industry %(code)s is excluded from lending.") % {
+                    "code": facts.industry_code
+                }
+        elif self.kind == self.Kind.AMOUNT_WITHIN_PRODUCT:
+            low, high = Decimal(terms["min_amount"]), Decimal(terms["max_amount"])
+            finding = gettext("The amount %(amount)s is within the product's range.") % {
+                "amount": f"{facts.amount:,.2f}"
+            }
+            if not (low <= facts.amount <= high):
+                failure = gettext(
+                    "The amount %(amount)s is outside the product's range %(min)s to %(max)s."
+                ) % {
+                    "amount": f"{facts.amount:,.2f}",
+                    "min": f"{low:,.2f}",
+                    "max": f"{high:,.2f}",
+                }
+        return RuleOutcome(
+            rule=self,
+            passed=not failure,
+            criterion=self.criterion(terms=terms),
+            finding=failure or finding,
+        )
 
 
 class NegativeListEntry(models.Model):

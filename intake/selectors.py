@@ -4,17 +4,20 @@ applicant's to-do list."""
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import LoanApplication, Product
+from applications.models import GuaranteeType, LoanApplication, Product
+from applications.services import validate_against_product
 from intake.models import (
+    AdmissionFacts,
     ChecklistItem,
     Document,
     Guarantor,
     InfoRequest,
     PrescreenResult,
+    PrescreenRule,
     Stage,
 )
 
@@ -38,6 +41,97 @@ def product_list_published() -> QuerySet[Product]:
 
 def product_get_published(*, code: str) -> Product | None:
     return product_list_published().filter(code=code).first()
+
+
+def prescreen_rules_for(*, product_id: int) -> QuerySet[PrescreenRule]:
+    """The active pre-screen rules an application for the product is screened by: the
+    bank-wide ones and the product's own, the negative list among them."""
+    return PrescreenRule.objects.filter(is_active=True).filter(
+        Q(product__isnull=True) | Q(product_id=product_id)
+    )
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One admission criterion of a product in plain words, in the active language; with the
+    applicant's facts, whether they meet it and why."""
+
+    kind: str
+    text: str
+    met: bool | None = None
+    explanation: str = ""
+
+
+def admission_criteria(
+    *, product: Product, facts: AdmissionFacts | None = None, today: date | None = None
+) -> list[Criterion]:
+    """What an applicant for the product must meet: the terms a request must fit when it is
+    filed (amount, term, guarantee type: applications.services.validate_against_product)
+    and the pre-screen rules the submission runs (PrescreenRule.assess), except the negative
+    list, which stays internal and is not even read. With `facts`, each criterion says
+    whether they meet it. Reads the rules and nothing else; writes nothing."""
+    terms = product.snapshot()
+    rules = list(
+        prescreen_rules_for(product_id=product.pk).exclude(kind=PrescreenRule.Kind.NEGATIVE_LIST)
+    )
+    labels = dict(GuaranteeType.choices)
+    published = {
+        "term_months": _("A term from %(min)d to %(max)d months")
+        % {"min": product.min_term_months, "max": product.max_term_months},
+        "guarantee_type": _("Guarantee types accepted: %(types)s")
+        % {"types": ", ".join(str(labels.get(t, t)) for t in product.guarantee_types)},
+    }
+    # With an amount rule, the rule says it (the same range); else the filing's check does.
+    if not any(rule.kind == PrescreenRule.Kind.AMOUNT_WITHIN_PRODUCT for rule in rules):
+        published = {
+            "amount": _("An amount from %(min)s to %(max)s %(cur)s")
+            % {
+                "min": f"{product.min_amount:,.2f}",
+                "max": f"{product.max_amount:,.2f}",
+                "cur": product.currency,
+            },
+            **published,
+        }
+    if facts is None:
+        return [Criterion(kind=kind, text=text) for kind, text in published.items()] + [
+            Criterion(kind=rule.kind, text=rule.criterion(terms=terms)) for rule in rules
+        ]
+
+    errors = validate_against_product(
+        product=product,
+        amount=facts.amount,
+        term_months=facts.term_months,
+        interest_rate=None,
+        repayment_method="",
+        guarantee_type=facts.guarantee_type,
+    )
+    fits = {
+        "amount": _("The amount %(amount)s fits.") % {"amount": f"{facts.amount:,.2f}"},
+        "term_months": _("A term of %(months)d months fits.") % {"months": facts.term_months},
+        "guarantee_type": _("%(type)s is accepted.")
+        % {"type": labels.get(facts.guarantee_type, facts.guarantee_type)},
+    }
+    criteria = [
+        Criterion(
+            kind=kind,
+            text=text,
+            met=kind not in errors,
+            explanation=str(errors[kind][0]) if kind in errors else fits[kind],
+        )
+        for kind, text in published.items()
+    ]
+    today = today or timezone.localdate()
+    for rule in rules:
+        outcome = rule.assess(facts, terms=terms, today=today)
+        criteria.append(
+            Criterion(
+                kind=rule.kind,
+                text=outcome.criterion,
+                met=outcome.passed,
+                explanation=outcome.finding,
+            )
+        )
+    return criteria
 
 
 @dataclass

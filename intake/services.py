@@ -6,7 +6,6 @@ import logging
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import Company
 from customers.uscc import validate_uscc
 from intake.models import (
+    AdmissionFacts,
     Collateral,
     Document,
     DocumentType,
@@ -39,6 +39,7 @@ from intake.models import (
     PrescreenResult,
     PrescreenRule,
 )
+from intake.selectors import prescreen_rules_for
 from notifications.services import notify
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role
@@ -838,11 +839,6 @@ def application_apply_online(
 # --- Pre-screen -------------------------------------------------------------------------------
 
 
-def _years_between(start: date, end: date) -> Decimal:
-    days = (end - start).days
-    return (Decimal(days) / Decimal("365.25")).quantize(Decimal("0.1"))
-
-
 def negative_list_hits(application: LoanApplication) -> list[str]:
     """Reasons for every party of the application found on the negative list."""
     company = application.company
@@ -894,47 +890,18 @@ def negative_list_hits(application: LoanApplication) -> list[str]:
 
 
 def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[dict]]:
-    """(checked, failures): each active rule for the product, with a reason when it fails."""
-    rules = PrescreenRule.objects.filter(is_active=True).filter(
-        Q(product__isnull=True) | Q(product_id=application.product_id)
-    )
-    company = application.company
-    snapshot = application.product_snapshot or application.product.snapshot()
+    """(checked, failures): each active rule for the product, with a reason when it fails.
+    Every rule but the negative list is assessed from the application's facts by
+    PrescreenRule.assess, the one the owner's eligibility check runs (intake.selectors)."""
+    facts = AdmissionFacts.of_application(application)
+    terms = application.product_snapshot or application.product.snapshot()
+    today = timezone.localdate()
     checked, failures = [], []
-    for rule in rules:
-        reasons: list[str] = []
-        if rule.kind == PrescreenRule.Kind.MIN_YEARS_IN_BUSINESS and rule.min_years is not None:
-            years = _years_between(company.registration_date, timezone.localdate())
-            if years < rule.min_years:
-                reasons.append(
-                    _(
-                        "The company has been in business %(years)s years; at least "
-                        "%(min)s are required."
-                    )
-                    % {"years": years, "min": rule.min_years}
-                )
-        elif rule.kind == PrescreenRule.Kind.EXCLUDED_INDUSTRIES:
-            industry = company.industry_code.strip().upper()
-            for code in rule.industry_list():
-                if industry.startswith(code):
-                    reasons.append(
-                        _("The industry %(code)s is excluded from lending.")
-                        % {"code": company.industry_code}
-                    )
-                    break
-        elif rule.kind == PrescreenRule.Kind.AMOUNT_WITHIN_PRODUCT:
-            low, high = Decimal(snapshot["min_amount"]), Decimal(snapshot["max_amount"])
-            if not (low <= application.amount <= high):
-                reasons.append(
-                    _("The amount %(amount)s is outside the product's range %(min)s to %(max)s.")
-                    % {
-                        "amount": f"{application.amount:,.2f}",
-                        "min": f"{low:,.2f}",
-                        "max": f"{high:,.2f}",
-                    }
-                )
-        elif rule.kind == PrescreenRule.Kind.NEGATIVE_LIST:
-            reasons.extend(negative_list_hits(application))
+    for rule in prescreen_rules_for(product_id=application.product_id):
+        if rule.kind == PrescreenRule.Kind.NEGATIVE_LIST:
+            reasons = negative_list_hits(application)
+        else:
+            reasons = rule.assess(facts, terms=terms, today=today).reasons
         entry = {
             "rule": rule.pk,
             "name": rule.name,

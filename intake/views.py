@@ -469,6 +469,7 @@ class ProductDetailView(PortalMixin, TemplateView):
         if product is None:
             raise Http404()
         context["product"] = product
+        context["criteria"] = selectors.admission_criteria(product=product)
         context["items"] = product.checklist_items.all()
         return context
 

@@ -191,6 +191,13 @@ if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_TOKEN_RATE):
     raise ImproperlyConfigured(
         f"LOANFLOW_TOKEN_RATE={LOANFLOW_TOKEN_RATE!r} is not a rate such as 10/minute."
     )
+# The owner's eligibility check (portal: page and API) per owner, as DRF writes rates: it
+# reveals the pre-screen's thresholds, so it is not for probing them in bulk.
+LOANFLOW_ELIGIBILITY_RATE = env_str("LOANFLOW_ELIGIBILITY_RATE", "30/hour")
+if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_ELIGIBILITY_RATE):
+    raise ImproperlyConfigured(
+        f"LOANFLOW_ELIGIBILITY_RATE={LOANFLOW_ELIGIBILITY_RATE!r} is not a rate such as 30/hour."
+    )
 
 # Sign-up on the portal (portal.verification): a six-digit code proves the owner holds the
 # mobile number or e-mail address; it expires after LOANFLOW_CODE_MINUTES, locks after

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from applications.models import GuaranteeType, Product, RepaymentMethod, Status
@@ -33,6 +34,7 @@ from portal.selectors import (
     portal_application_get,
     portal_application_list,
     portal_decline_reasons,
+    portal_eligibility_check,
     portal_events,
     portal_loan,
     portal_repayments,
@@ -475,3 +477,61 @@ class PortalSchedulePdfApi(disbursement_api.SchedulePdfApi):
     """The repayment schedule as a PDF."""
 
     permission_classes = [OwnersOnly]
+
+
+# --- Before applying --------------------------------------------------------------------------
+
+
+class EligibilityCheckThrottle(SimpleRateThrottle):
+    """At most LOANFLOW_ELIGIBILITY_RATE eligibility checks per owner, the portal page's and
+    the API's together: the answers reveal the pre-screen's thresholds."""
+
+    scope = "eligibility_check"
+
+    def get_rate(self) -> str:
+        return settings.LOANFLOW_ELIGIBILITY_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class PortalCriterionOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="amount, term_months, guarantee_type or a rule's kind.")
+    text = serializers.CharField(help_text="What the product asks, in plain words.")
+    met = serializers.BooleanField()
+    explanation = serializers.CharField(help_text="Why it is met, or why not.")
+
+
+class PortalEligibilityOutput(serializers.Serializer):
+    product = serializers.CharField(source="product.code")
+    product_name = serializers.CharField(source="product.display_name")
+    eligible = serializers.BooleanField(help_text="Every criterion is met.")
+    criteria = PortalCriterionOutput(many=True)
+
+
+class PortalEligibilityApi(APIView):
+    """Before applying: which of a product's admission criteria the company meets, each in
+    plain words, by the same pre-screen rules as the submission (but not the negative list).
+    No application is created and nothing is recorded. At most LOANFLOW_ELIGIBILITY_RATE
+    per owner; 429 beyond."""
+
+    permission_classes = [OwnersOnly]
+    throttle_classes = [EligibilityCheckThrottle]
+
+    class PortalEligibilityInput(serializers.Serializer):
+        product = serializers.CharField(max_length=30, help_text="The product's code.")
+        registration_date = serializers.DateField()
+        industry_code = serializers.CharField(max_length=10)
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+        )
+        term_months = serializers.IntegerField(min_value=1, max_value=600)
+        guarantee_type = serializers.ChoiceField(choices=GuaranteeType.choices)
+
+    @extend_schema(tags=[TAG], request=PortalEligibilityInput, responses=PortalEligibilityOutput)
+    def post(self, request):
+        serializer = self.PortalEligibilityInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        result = portal_eligibility_check(product_code=data.pop("product"), **data)
+        return Response(PortalEligibilityOutput(result).data)

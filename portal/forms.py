@@ -1,9 +1,13 @@
 """The portal's sign-up and company forms: what the owner types, with labels; the rules
 (codes, passwords, credit codes, ID numbers) are the services'."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from applications.models import GuaranteeType
+from intake.selectors import product_list_published
 from org.models import Branch
 
 
@@ -83,6 +87,33 @@ class OfferAcceptForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
     documents_sha256 = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+
+class EligibilityForm(forms.Form):
+    """The facts the eligibility check looks at; the company's prefilled where known."""
+
+    product = forms.ChoiceField(label=_("Loan"))
+    registration_date = forms.DateField(
+        label=_("Registration date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("On your business licence."),
+    )
+    industry_code = forms.CharField(
+        label=_("Industry code"),
+        max_length=10,
+        help_text=_("GB/T 4754 industry classification, e.g. C13."),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount you need"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+    )
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=600)
+    guarantee_type = forms.ChoiceField(label=_("Guarantee"), choices=GuaranteeType.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [
+            (product.code, product.display_name) for product in product_list_published()
+        ]
 
 
 def apply_errors(form: forms.Form, exc) -> None:

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications import labels
@@ -17,7 +18,10 @@ from applications.selectors import applicant_company_id, application_get, applic
 from approvals.models import DeclineReason
 from audit.models import AuditEvent
 from audit.selectors import application_timeline
-from common.errors import NotFound
+from common.errors import InvalidInput, NotFound
+from customers.models import Company
+from intake.models import AdmissionFacts
+from intake.selectors import admission_criteria, product_get_published
 from postloan.models import Classification, Loan, Repayment
 from postloan.selectors import loan_position_for
 
@@ -152,4 +156,59 @@ def _loan_summary(loan: Loan, *, as_of: date | None) -> dict:
         "outstanding_principal": position.outstanding_principal,
         "outstanding_total": position.outstanding_total,
         "standing": standing,
+    }
+
+
+# --- Before applying --------------------------------------------------------------------------
+
+
+def portal_eligibility_prefill(*, user) -> dict:
+    """What the bank knows of the owner's company that the eligibility check asks for."""
+    company = (
+        Company.objects.filter(pk=applicant_company_id(user))
+        .only("registration_date", "industry_code")
+        .first()
+    )
+    if company is None:
+        return {}
+    return {
+        "registration_date": company.registration_date,
+        "industry_code": company.industry_code,
+    }
+
+
+def portal_eligibility_check(
+    *,
+    product_code: str,
+    registration_date: date,
+    industry_code: str,
+    amount: Decimal,
+    term_months: int,
+    guarantee_type: str,
+) -> dict:
+    """Which of a product's admission criteria the owner's facts meet, in plain words: the
+    submission's own pre-screen rules (intake.selectors.admission_criteria), except the
+    negative list, which is neither read nor mentioned. Nothing is created or written, so
+    nothing is audited (a read, like opening the product's page). InvalidInput on `product`
+    or `registration_date`."""
+    product = product_get_published(code=product_code)
+    errors = {}
+    if product is None:
+        errors["product"] = [gettext("This product is not open for applications.")]
+    if registration_date > timezone.localdate():
+        errors["registration_date"] = [gettext("The registration date cannot be in the future.")]
+    if errors:
+        raise InvalidInput(details=errors)
+    facts = AdmissionFacts(
+        registration_date=registration_date,
+        industry_code=industry_code.strip().upper(),
+        amount=amount,
+        term_months=term_months,
+        guarantee_type=guarantee_type,
+    )
+    criteria = admission_criteria(product=product, facts=facts)
+    return {
+        "product": product,
+        "eligible": all(criterion.met for criterion in criteria),
+        "criteria": criteria,
     }

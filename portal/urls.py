@@ -36,9 +36,11 @@ urlpatterns = [
         views.PortalOfferAcceptView.as_view(),
         name="portal-offer-accept",
     ),
+    path("portal/eligibility/", views.PortalEligibilityView.as_view(), name="portal-eligibility"),
 ]
 
 api_urlpatterns = [
+    path("eligibility/", api.PortalEligibilityApi.as_view(), name="api-portal-eligibility"),
     path("applications/", api.PortalApplicationListApi.as_view(), name="api-online-application"),
     path(_app, api.PortalApplicationApi.as_view(), name="api-portal-application"),
     path(f"{_app}submit/", api.PortalSubmitApi.as_view(), name="api-portal-submit"),

@@ -25,8 +25,10 @@ from disbursement.services import offer_accept, offer_acceptance_code_send
 from org.audience import open_to_owners
 from org.auth import client_address
 from org.selectors import is_sme_owner
+from portal.api import EligibilityCheckThrottle
 from portal.forms import (
     CompanyBindForm,
+    EligibilityForm,
     OfferAcceptForm,
     SignUpForm,
     SignUpVerifyForm,
@@ -36,6 +38,8 @@ from portal.selectors import (
     portal_application_get,
     portal_application_list,
     portal_decline_reasons,
+    portal_eligibility_check,
+    portal_eligibility_prefill,
     portal_events,
     portal_loan,
     portal_loans,
@@ -187,6 +191,42 @@ class PortalOfferAcceptView(PortalRequiredMixin, View):
             request, _("Thank you: you accepted the offer and the contract is signed.")
         )
         return redirect(_offer_panel(application.pk))
+
+
+@open_to_owners
+class PortalEligibilityView(PortalRequiredMixin, View):
+    """Before applying: the owner confirms their company's facts and the request, and sees
+    which of the product's admission criteria they meet. Nothing is created or recorded."""
+
+    template_name = "portal/eligibility.html"
+
+    def _page(self, request, form, result=None, status=200):
+        return render(request, self.template_name, {"form": form, "result": result}, status=status)
+
+    def get(self, request):
+        initial = {**portal_eligibility_prefill(user=request.user)}
+        if request.GET.get("product"):
+            initial["product"] = request.GET["product"]
+        return self._page(request, EligibilityForm(initial=initial))
+
+    def post(self, request):
+        form = EligibilityForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        throttle = EligibilityCheckThrottle()
+        if not throttle.allow_request(request, self):
+            form.add_error(
+                None,
+                _("You have checked many times in a short while. Please try again later."),
+            )
+            return self._page(request, form, status=429)
+        data = dict(form.cleaned_data)
+        try:
+            result = portal_eligibility_check(product_code=data.pop("product"), **data)
+        except InvalidInput as exc:
+            apply_errors(form, exc)
+            return self._page(request, form, status=400)
+        return self._page(request, form, result)
 
 
 # --- Sign-up and companies -------------------------------------------------------------------

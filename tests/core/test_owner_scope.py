@@ -58,6 +58,7 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
     "GET /api/v1/portal/applications/{pk}/survey/": 200,
     "POST /api/v1/portal/applications/{pk}/survey/": 400,
+    "POST /api/v1/portal/eligibility/": 400,
 }
 
 PORTAL_LIST_KEYS = {
@@ -452,6 +453,7 @@ OWNER_PAGES = {
     "portal-application": 200,
     "portal-companies": 200,
     "portal-company-choose": 405,
+    "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,
     "portal-home": 200,
