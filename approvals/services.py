@@ -110,6 +110,7 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
         step_index=index,
         step=step["code"],
         step_name=step.get("name", step["code"]),
+        step_name_zh=step.get("name_zh", ""),
         role=step["role"],
         branch=application.branch,
         due_at=_computed_due(now, step.get("sla_hours", 24), application.branch),
@@ -239,6 +240,7 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
         rule_name=route.rule.name if route.rule else "",
         route=route.steps,
         reason=route.reason,
+        reason_data=route.reason_data,
         fast_track=route.fast_track,
         status=(
             ApprovalRecord.Status.PENDING_AUTO
@@ -258,6 +260,7 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
         subject_id=record.pk,
         comment=record.reason,
         data={
+            "reason": record.reason_data,
             "route": [s["code"] for s in record.route],
             "matrix_version": version.number if version else None,
             "fast_track": record.fast_track,

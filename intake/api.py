@@ -25,7 +25,7 @@ from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRe
 
 class IntakeChecklistItemOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
-    document_name = serializers.CharField(source="document_type.name")
+    document_name = serializers.CharField(source="document_type.display_name")
     description = serializers.CharField(source="document_type.description")
     only_for_guarantee_type = serializers.CharField(
         help_text="Guarantee type the item applies to; empty for every type."
@@ -242,7 +242,7 @@ class CollateralDetailApi(APIView):
 
 class IntakeDocumentOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
-    document_name = serializers.CharField(source="document_type.name")
+    document_name = serializers.CharField(source="document_type.display_name")
     download_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -48,31 +48,59 @@ PRODUCTS = {
     },
 }
 
+# (code, name, Chinese name, what to provide, in Chinese)
 DOCUMENT_TYPES = [
-    ("business_licence", "Business licence", "营业执照", "A scan of the business licence."),
+    (
+        "business_licence",
+        "Business licence",
+        "营业执照",
+        "A scan of the business licence.",
+        "营业执照扫描件。",
+    ),
     (
         "legal_rep_id",
         "Legal representative's ID card",
         "法定代表人身份证",
         "Both sides of the ID card.",
+        "身份证正反面。",
     ),
     (
         "financial_statements",
         "Financial statements (last 2 years)",
         "近两年财务报表",
         "Balance sheet and income statement.",
+        "资产负债表和利润表。",
     ),
-    ("bank_statements", "Bank statements (last 6 months)", "近六个月银行流水", ""),
-    ("tax_returns", "Tax returns (last year)", "近一年纳税申报表", ""),
+    ("bank_statements", "Bank statements (last 6 months)", "近六个月银行流水", "", ""),
+    ("tax_returns", "Tax returns (last year)", "近一年纳税申报表", "", ""),
     (
         "property_certificate",
         "Property ownership certificate",
         "不动产权证书",
         "For a mortgage: the certificate of the pledged property.",
+        "抵押贷款：抵押房产的产权证书。",
     ),
-    ("guarantor_id", "Guarantor's ID or licence", "保证人身份证明", ""),
-    ("purchase_contract", "Equipment purchase contract", "设备购买合同", ""),
-    ("site_photos", "Photos of the business premises", "经营场所照片", ""),
+    ("guarantor_id", "Guarantor's ID or licence", "保证人身份证明", "", ""),
+    ("purchase_contract", "Equipment purchase contract", "设备购买合同", "", ""),
+    ("site_photos", "Photos of the business premises", "经营场所照片", "", ""),
+]
+
+# (name, Chinese name, kind, settings)
+PRESCREEN_RULES = [
+    (
+        "At least 2 years in business",
+        "成立满2年",
+        "min_years_in_business",
+        {"min_years": Decimal("2.0")},
+    ),
+    (
+        "Excluded industries (real estate, coal mining)",
+        "排除行业（房地产、煤炭开采）",
+        "excluded_industries",
+        {"industry_codes": "K70, B06"},
+    ),
+    ("Amount within the product", "金额在产品范围内", "amount_within_product", {}),
+    ("Not on the negative list", "不在负面清单上", "negative_list", {}),
 ]
 
 # (product, stage, document type, required, only for guarantee type, per guarantor)
@@ -100,9 +128,15 @@ def seed() -> None:
     for code, fields in PRODUCTS.items():
         Product.objects.get_or_create(code=code, defaults=fields)
     types = {}
-    for code, name, name_zh, description in DOCUMENT_TYPES:
+    for code, name, name_zh, description, description_zh in DOCUMENT_TYPES:
         types[code], _created = DocumentType.objects.get_or_create(
-            code=code, defaults={"name": name, "name_zh": name_zh, "description": description}
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh": name_zh,
+                "description": description,
+                "description_zh": description_zh,
+            },
         )
     products = {p.code: p for p in Product.objects.filter(code__in=PRODUCTS)}
     for position, (product, stage, doc, required, only, per_guarantor) in enumerate(CHECKLISTS):
@@ -117,18 +151,10 @@ def seed() -> None:
                 "position": position,
             },
         )
-    rules = [
-        ("At least 2 years in business", "min_years_in_business", {"min_years": Decimal("2.0")}),
-        (
-            "Excluded industries (real estate, coal mining)",
-            "excluded_industries",
-            {"industry_codes": "K70, B06"},
-        ),
-        ("Amount within the product", "amount_within_product", {}),
-        ("Not on the negative list", "negative_list", {}),
-    ]
-    for name, kind, extra in rules:
-        PrescreenRule.objects.get_or_create(name=name, kind=kind, defaults=extra)
+    for name, name_zh, kind, extra in PRESCREEN_RULES:
+        PrescreenRule.objects.get_or_create(
+            name=name, kind=kind, defaults={"name_zh": name_zh, **extra}
+        )
     entries = [
         (
             "company",

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
+from common.i18n import Bilingual
 from common.storage import documents_store
 
 
@@ -17,11 +18,12 @@ class Stage(models.TextChoices):
     START_INVESTIGATION = "start_investigation", _("Before the investigation starts")
 
 
-class DocumentType(models.Model):
+class DocumentType(Bilingual, models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     description = models.TextField(_("what to provide"), blank=True)
+    description_zh = models.TextField(_("what to provide (Chinese)"), blank=True)
 
     class Meta:
         verbose_name = _("document type")
@@ -29,7 +31,16 @@ class DocumentType(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (the Chinese name when there is one)."""
+        return self.localized("name")
+
+    @property
+    def display_description(self) -> str:
+        return self.localized("description")
 
 
 class ChecklistItem(models.Model):
@@ -248,7 +259,7 @@ class InfoRequest(models.Model):
         return self.text[:60]
 
 
-class PrescreenRule(models.Model):
+class PrescreenRule(Bilingual, models.Model):
     """An admission rule (预审批). Rules without a product apply to every product."""
 
     class Kind(models.TextChoices):
@@ -258,6 +269,7 @@ class PrescreenRule(models.Model):
         NEGATIVE_LIST = "negative_list", _("Not on the negative list")
 
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     product = models.ForeignKey(
         "applications.Product",
@@ -284,7 +296,11 @@ class PrescreenRule(models.Model):
         ordering = ["kind", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
 
     def industry_list(self) -> list[str]:
         return [code.strip().upper() for code in self.industry_codes.split(",") if code.strip()]

@@ -49,7 +49,7 @@ class ChecklistLine:
 
     @property
     def label(self) -> str:
-        name = self.item.document_type.name
+        name = self.item.document_type.display_name
         if self.guarantor is not None:
             return _("%(doc)s for guarantor %(name)s") % {"doc": name, "name": self.guarantor.name}
         return name

@@ -97,6 +97,11 @@ def action_label(name: str) -> str:
 
 
 @register.filter
+def event_comment(event) -> str:
+    return labels.event_comment(event)
+
+
+@register.filter
 def is_danger_action(name: str) -> bool:
     return name in labels.DANGER_ACTIONS
 
