@@ -16,7 +16,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import OPEN_STATUSES, LoanApplication, Product, Status
 from applications.selectors import (
@@ -27,6 +29,7 @@ from applications.selectors import (
 from applications.services import application_create, application_transition
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.i18n import lazy_text
 from customers.models import Company
 from customers.uscc import validate_uscc
 from intake.models import (
@@ -547,9 +550,12 @@ def document_review(
             notify(
                 user=owner,
                 kind="info_request",
-                title=_("A document needs to be sent again"),
-                body=_("%(doc)s: %(reason)s")
-                % {"doc": document.document_type.name, "reason": document.review_reason},
+                title=gettext_lazy("A document needs to be sent again"),
+                body=lazy_text(
+                    gettext_lazy("%(doc)s: %(reason)s"),
+                    doc=lazy(document.document_type.localized, str)("name"),
+                    reason=document.review_reason,
+                ),
                 url=reverse("portal-apply-application", args=[application.pk]),
                 application=application,
             )
@@ -629,7 +635,10 @@ def info_request_create(
         notify(
             user=owner,
             kind="info_request",
-            title=_("The bank needs more information for %(ref)s") % {"ref": application.reference},
+            title=lazy_text(
+                gettext_lazy("The bank needs more information for %(ref)s"),
+                ref=application.reference,
+            ),
             body="\n".join(request.text for request in created),
             url=reverse("portal-apply-application", args=[application.pk]),
             application=application,
@@ -675,7 +684,9 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
     notify(
         user=application.relationship_manager,
         kind="status_change",
-        title=_("%(ref)s: the applicant answered everything") % {"ref": application.reference},
+        title=lazy_text(
+            gettext_lazy("%(ref)s: the applicant answered everything"), ref=application.reference
+        ),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
@@ -823,8 +834,11 @@ def application_apply_online(
     notify(
         user=rm,
         kind="assignment",
-        title=_("New online application %(ref)s from %(company)s")
-        % {"ref": application.reference, "company": company.name},
+        title=lazy_text(
+            gettext_lazy("New online application %(ref)s from %(company)s"),
+            ref=application.reference,
+            company=company.name,
+        ),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
@@ -1000,7 +1014,9 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
     notify(
         user=application.relationship_manager,
         kind="decision",
-        title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
+        title=lazy_text(
+            gettext_lazy("%(ref)s was declined by the pre-screen"), ref=application.reference
+        ),
         body="\n".join(reasons),
         url=reverse("application-detail", args=[application.pk]),
         application=application,

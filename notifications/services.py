@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from applications.models import Status
 from common.errors import InvalidInput
+from common.i18n import lazy_text
 from common.queue import enqueue_now, enqueue_on_commit
 from notifications.models import (
     UNMUTABLE_KINDS,
@@ -365,16 +366,6 @@ APPLICANT_MESSAGES = {
 }
 
 
-class _Formatted:
-    """A lazy message formatted when rendered (so in the recipient's language)."""
-
-    def __init__(self, message, **params):
-        self.message, self.params = message, params
-
-    def __str__(self) -> str:
-        return str(self.message) % self.params
-
-
 def applicant_status_notify(*, application, to_state: str) -> list[Notification]:
     """Tell the company's applicant logins, in plain language, that their application moved
     to `to_state` (called inside the transition's transaction; mail after commit)."""
@@ -382,7 +373,7 @@ def applicant_status_notify(*, application, to_state: str) -> list[Notification]
     if entry is None:
         return []
     kind, title, body = entry
-    text = _Formatted(body, ref=application.reference)
+    text = lazy_text(body, ref=application.reference)
     return notify_many(
         [
             Message(
