@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
-from common.i18n import Bilingual
+from common.i18n import Bilingual, coded_text, in_language
 from common.storage import documents_store
 
 
@@ -334,6 +334,40 @@ class NegativeListEntry(models.Model):
         self.id_number = self.id_number.strip().upper()
         self.name = self.name.strip()
         super().save(*args, **kwargs)
+
+
+# Why a pre-screen rule failed, by code, with the parameters a result keeps ("messages").
+PRESCREEN_MESSAGES = {
+    "too_young": _(
+        "The company has been in business %(years)s years; at least %(min)s are required."
+    ),
+    "excluded_industry": _("The industry %(code)s is excluded from lending."),
+    "amount_outside": _("The amount %(amount)s is outside the product's range %(min)s to %(max)s."),
+    "negative_company": _("The company %(name)s is on the negative list: %(reason)s"),
+    "negative_representative": _(
+        "The legal representative %(name)s is on the negative list: %(reason)s"
+    ),
+    "negative_guarantor": _("The guarantor %(name)s is on the negative list: %(reason)s"),
+}
+
+
+def prescreen_text(code: str, params: dict, fallback: str = "") -> str:
+    """A pre-screen reason in the active language."""
+    return coded_text(PRESCREEN_MESSAGES, code, params, fallback)
+
+
+def prescreen_entry_worded(entry: dict) -> dict:
+    """A rule's line of a pre-screen result, its name and reasons in the active language;
+    results recorded before the reasons were kept as codes keep their words."""
+    reasons = list(entry.get("reasons") or [])
+    messages = entry.get("messages")
+    if messages is not None and len(messages) == len(reasons):
+        reasons = [
+            prescreen_text(code, params, fallback=text)
+            for (code, params), text in zip(messages, reasons, strict=True)
+        ]
+    name = in_language(entry.get("name", ""), entry.get("name_zh", ""))
+    return {**entry, "name": name, "reasons": reasons}
 
 
 class PrescreenResult(models.Model):

@@ -16,6 +16,7 @@ from intake.models import (
     InfoRequest,
     PrescreenResult,
     Stage,
+    prescreen_entry_worded,
 )
 
 STAGE_ORDER = [Stage.SUBMIT, Stage.START_INVESTIGATION]
@@ -152,7 +153,13 @@ def info_request_list(
 
 
 def prescreen_latest(*, application: LoanApplication) -> PrescreenResult | None:
-    return PrescreenResult.objects.filter(application=application).first()
+    """The latest pre-screen, its rules and reasons worded for the reader (to read, never to
+    save: the stored lists keep their codes)."""
+    result = PrescreenResult.objects.filter(application=application).first()
+    if result is not None:
+        result.checked = [prescreen_entry_worded(entry) for entry in result.checked]
+        result.failures = [prescreen_entry_worded(entry) for entry in result.failures]
+    return result
 
 
 @dataclass

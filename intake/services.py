@@ -41,6 +41,8 @@ from intake.models import (
     NegativeListEntry,
     PrescreenResult,
     PrescreenRule,
+    prescreen_entry_worded,
+    prescreen_text,
 )
 from notifications.services import notify
 from org.permissions import has_role_perm
@@ -853,8 +855,8 @@ def _years_between(start: date, end: date) -> Decimal:
     return (Decimal(days) / Decimal("365.25")).quantize(Decimal("0.1"))
 
 
-def negative_list_hits(application: LoanApplication) -> list[str]:
-    """Reasons for every party of the application found on the negative list."""
+def negative_list_hits(application: LoanApplication) -> list[list]:
+    """[code, params] for every party of the application found on the negative list."""
     company = application.company
     guarantors = list(application.guarantors.all())
     codes = {company.credit_code.upper()}
@@ -881,30 +883,30 @@ def negative_list_hits(application: LoanApplication) -> list[str]:
 
     for entry in entries:
         if matches(entry, code=company.credit_code, name=company.name):
-            hits.append(
-                _("The company %(name)s is on the negative list: %(reason)s")
-                % {"name": company.name, "reason": entry.reason}
-            )
+            hits.append(["negative_company", {"name": company.name, "reason": entry.reason}])
         if matches(
             entry, id_number=company.legal_representative_id, name=company.legal_representative
         ):
             hits.append(
-                _("The legal representative %(name)s is on the negative list: %(reason)s")
-                % {"name": company.legal_representative, "reason": entry.reason}
+                [
+                    "negative_representative",
+                    {"name": company.legal_representative, "reason": entry.reason},
+                ]
             )
         for guarantor in guarantors:
             if matches(
                 entry, code=guarantor.id_number, id_number=guarantor.id_number, name=guarantor.name
             ):
                 hits.append(
-                    _("The guarantor %(name)s is on the negative list: %(reason)s")
-                    % {"name": guarantor.name, "reason": entry.reason}
+                    ["negative_guarantor", {"name": guarantor.name, "reason": entry.reason}]
                 )
     return hits
 
 
 def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[dict]]:
-    """(checked, failures): each active rule for the product, with a reason when it fails."""
+    """(checked, failures): each active rule for the product, with its reasons when it fails,
+    kept as [code, params] ("messages", worded for each reader by prescreen_entry_worded) and
+    in the words of the moment ("reasons")."""
     rules = PrescreenRule.objects.filter(is_active=True).filter(
         Q(product__isnull=True) | Q(product_id=application.product_id)
     )
@@ -912,48 +914,43 @@ def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[d
     snapshot = application.product_snapshot or application.product.snapshot()
     checked, failures = [], []
     for rule in rules:
-        reasons: list[str] = []
+        messages: list[list] = []
         if rule.kind == PrescreenRule.Kind.MIN_YEARS_IN_BUSINESS and rule.min_years is not None:
             years = _years_between(company.registration_date, timezone.localdate())
             if years < rule.min_years:
-                reasons.append(
-                    _(
-                        "The company has been in business %(years)s years; at least "
-                        "%(min)s are required."
-                    )
-                    % {"years": years, "min": rule.min_years}
-                )
+                messages.append(["too_young", {"years": str(years), "min": str(rule.min_years)}])
         elif rule.kind == PrescreenRule.Kind.EXCLUDED_INDUSTRIES:
             industry = company.industry_code.strip().upper()
             for code in rule.industry_list():
                 if industry.startswith(code):
-                    reasons.append(
-                        _("The industry %(code)s is excluded from lending.")
-                        % {"code": company.industry_code}
-                    )
+                    messages.append(["excluded_industry", {"code": company.industry_code}])
                     break
         elif rule.kind == PrescreenRule.Kind.AMOUNT_WITHIN_PRODUCT:
             low, high = Decimal(snapshot["min_amount"]), Decimal(snapshot["max_amount"])
             if not (low <= application.amount <= high):
-                reasons.append(
-                    _("The amount %(amount)s is outside the product's range %(min)s to %(max)s.")
-                    % {
-                        "amount": f"{application.amount:,.2f}",
-                        "min": f"{low:,.2f}",
-                        "max": f"{high:,.2f}",
-                    }
+                messages.append(
+                    [
+                        "amount_outside",
+                        {
+                            "amount": f"{application.amount:,.2f}",
+                            "min": f"{low:,.2f}",
+                            "max": f"{high:,.2f}",
+                        },
+                    ]
                 )
         elif rule.kind == PrescreenRule.Kind.NEGATIVE_LIST:
-            reasons.extend(negative_list_hits(application))
+            messages.extend(negative_list_hits(application))
         entry = {
             "rule": rule.pk,
             "name": rule.name,
+            "name_zh": rule.name_zh,
             "kind": rule.kind,
-            "passed": not reasons,
-            "reasons": reasons,
+            "passed": not messages,
+            "reasons": [prescreen_text(code, params) for code, params in messages],
+            "messages": messages,
         }
         checked.append(entry)
-        if reasons:
+        if messages:
             failures.append(entry)
     return checked, failures
 
@@ -993,6 +990,13 @@ def prescreen_on_submit(*, application: LoanApplication, actor) -> None:
         )
 
 
+def _failure_reasons(failures: list[dict]) -> str:
+    """The failed rules' reasons, one a line, in the active language."""
+    return "\n".join(
+        reason for failure in failures for reason in prescreen_entry_worded(failure)["reasons"]
+    )
+
+
 def prescreen_decline(*, application_id: int, result_id: int) -> None:
     """Decline an application that failed the pre-screen (after the submit committed)."""
     result = PrescreenResult.objects.filter(pk=result_id).first()
@@ -1017,7 +1021,7 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
         title=lazy_text(
             gettext_lazy("%(ref)s was declined by the pre-screen"), ref=application.reference
         ),
-        body="\n".join(reasons),
+        body=lazy(_failure_reasons, str)(result.failures),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
