@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Status
+from approvals.models import route_reason_text
+from common.i18n import coded_text
 from org.roles import Role
 
 ACTION_LABELS = {
@@ -134,14 +136,29 @@ def action_label(name: str) -> str:
     return str(ACTION_LABELS.get(name, name.replace("_", " ").capitalize()))
 
 
+# The comments LoanFlow itself writes on transitions, by the code in the event's data
+# ("note", with "note_params"): worded for each reader of the timeline.
+EVENT_NOTES = {
+    "offer_accepted_on_portal": _("Offer accepted on the portal."),
+    "signed_contract_recorded": _("Signed contract recorded."),
+    "fast_track_approved": _(
+        "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
+    ),
+    "repaid_in_full": _("Repaid in full."),
+    "everything_answered": _("Everything requested was answered."),
+    "prescreen_declined": _("Declined by the pre-screen."),
+}
+
+
 def event_comment(event) -> str:
     """What a timeline entry says beyond its action, in the reader's language: texts the
     system wrote are worded from their codes (the stored text for older entries); what a
     person wrote is shown as written."""
-    if event.action == "route_fixed" and isinstance(event.data, dict) and event.data.get("reason"):
-        from approvals.selectors import route_reason_text
-
-        return route_reason_text(event.data["reason"], fallback=event.comment)
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.action == "route_fixed" and data.get("reason"):
+        return route_reason_text(data["reason"], fallback=event.comment)
+    if data.get("note") in EVENT_NOTES:
+        return coded_text(EVENT_NOTES, data["note"], data.get("note_params") or {}, event.comment)
     return event.comment
 
 

@@ -541,7 +541,8 @@ def route_reason_text(data: dict, fallback: str = "") -> str:
     if code == "rule":
         parts = [_part_text(c, p) for c, p in data.get("parts", [])]
         params = {
-            "rule": in_language(data.get("rule", ""), data.get("rule_zh", "")),
+            "rule": data.get("rule", ""),
+            "rule_zh": data.get("rule_zh", ""),
             "v": data.get("v", 0),
             "detail": "; ".join(parts) if parts else str(_("any application")),
         }

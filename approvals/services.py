@@ -320,6 +320,13 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
                 "matrix_version": version.number if version else None,
                 "rule": record.rule_name,
                 "fast_track": True,
+                # The comment, worded for each reader of the timeline (applications.labels).
+                "note": "fast_track_approved",
+                "note_params": {
+                    "rule": record.rule_name,
+                    "rule_zh": (record.reason_data or {}).get("rule_zh", ""),
+                    "v": label,
+                },
             },
         )
         if _selected_for_post_review(record):

@@ -34,13 +34,18 @@ class Bilingual:
 
 def coded_text(catalog: Mapping, code: str, params: Mapping | None, fallback: str = "") -> str:
     """The catalogue's message for `code` (a lazy gettext string) formatted with `params`, in
-    the active language; `fallback` (the text stored before codes were kept) when the code
+    the active language; a parameter with a `<name>_zh` twin (a rule's name) is given in the
+    reader's language too. `fallback` (the text stored before codes were kept) when the code
     is unknown or its parameters do not fit."""
     message = catalog.get(code)
     if message is None or params is None:
         return fallback
+    values = {
+        key: in_language(value, params.get(f"{key}_zh", "")) if isinstance(value, str) else value
+        for key, value in params.items()
+    }
     try:
-        return str(message) % dict(params)
+        return str(message) % values
     except (KeyError, TypeError, ValueError):
         return fallback
 

@@ -177,7 +177,7 @@ def offer_accept(*, application_id: int, actor) -> Contract:
             transition="sign_contract",
             actor=actor,
             comment=_("Offer accepted on the portal."),
-            data={"contract_number": contract.number},
+            data={"contract_number": contract.number, "note": "offer_accepted_on_portal"},
         )
     return contract
 
@@ -205,7 +205,11 @@ def contract_record(*, application_id: int, actor, number: str, signed_on: date)
             transition="sign_contract",
             actor=actor,
             comment=_("Signed contract recorded."),
-            data={"contract_number": number, "signed_on": signed_on.isoformat()},
+            data={
+                "contract_number": number,
+                "signed_on": signed_on.isoformat(),
+                "note": "signed_contract_recorded",
+            },
         )
     return contract
 

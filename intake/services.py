@@ -682,6 +682,7 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
         actor=None,
         system=True,
         comment=_("Everything requested was answered."),
+        data={"note": "everything_answered"},
     )
     notify(
         user=application.relationship_manager,
@@ -1010,7 +1011,7 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
             actor=None,
             system=True,
             comment=_("Declined by the pre-screen."),
-            data={"reasons": reasons},
+            data={"reasons": reasons, "note": "prescreen_declined"},
         )
     except (Conflict, NotFound) as exc:
         logger.warning("Pre-screen decline of %s not taken: %s", application_id, exc)

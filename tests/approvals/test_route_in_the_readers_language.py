@@ -81,3 +81,21 @@ def test_the_queue_names_the_step_in_the_readers_language(fixed_in_english, staf
         rows = client.get("/api/v1/approvals/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
     names = [row["step_name"] for row in rows.get("results", rows)]
     assert names == ["授信审查"]
+
+
+def test_the_systems_own_comment_on_a_transition_reads_in_the_readers_language(
+    matrix, in_approval, staff
+):
+    from approvals.models import MatrixRule
+    from approvals.services import approval_fast_track_decide
+
+    application = in_approval(amount="200000", grade="A", route="fast_track")
+    record = ApprovalRecord.objects.get(application=application)
+    assert record.fast_track and MatrixRule.objects.get(pk=record.rule_id).name_zh
+    with translation.override("en"):
+        assert approval_fast_track_decide(application_id=application.pk)
+    zh = _section(_page(staff["rm"], application, "zh-hans"), 'id="timeline"')
+    assert "快速通道：小额、优质、数据完整的贷款" in zh
+    assert "Approved automatically" not in zh
+    en = _section(_page(staff["rm"], application, "en"), 'id="timeline"')
+    assert "Approved automatically (fast track) by rule &#x27;Fast track: small" in en
