@@ -15,6 +15,7 @@ from approvals.models import (
     ApprovalTask,
     ApproverLimit,
     CommitteeVote,
+    DeclineReason,
     FlagMitigation,
     MatrixRule,
     MatrixVersion,
@@ -156,6 +157,14 @@ def route_compute(*, application, version: MatrixVersion | None = None) -> Route
         version=version,
         reason_data={"code": "no_rule", "v": version.number},
     )
+
+
+def decline_reason_labels(codes) -> dict[str, str]:
+    """{code: the staff label in the active language} of these decline reasons (one query);
+    a code without a reason (a pre-screen's sentence) is its own label."""
+    codes = [str(code) for code in codes or []]
+    found = {r.code: r.display_label for r in DeclineReason.objects.filter(code__in=codes)}
+    return {code: found.get(code, code) for code in codes}
 
 
 def approver_limit(*, user, grade: str, currency: str) -> Decimal:
