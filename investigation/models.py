@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
@@ -92,6 +92,15 @@ class Question(Bilingual, models.Model):
     def label(self, language: str | None = None) -> str:
         """The question in `language` (default: the active one)."""
         return self.localized("text", language or None)
+
+    def answer_text(self, value: str, language: str | None = None) -> str:
+        """An answer as the reader reads it: a choice in their words, yes or no translated."""
+        if self.answer_type == self.AnswerType.CHOICE:
+            return dict(self.choice_options(language)).get(value, value)
+        if self.answer_type == self.AnswerType.YES_NO and value in ("yes", "no"):
+            with translation.override(language or translation.get_language()):
+                return str(_("Yes") if value == "yes" else _("No"))
+        return value
 
     def choice_options(self, language: str | None = None) -> list[tuple[str, str]]:
         """(stored value, label in `language`) for each allowed answer; the value stays the

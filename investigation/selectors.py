@@ -234,14 +234,11 @@ def investigation_missing(*, application) -> list[str]:
     investigation = investigation_for(application=application)
     if investigation is None:
         return [_("The investigation has not been started.")]
-    language = application.language or ""
     missing: list[str] = []
     if investigation.questionnaire is None:
         missing.append(_("There is no questionnaire for this product."))
     for question in questionnaire_missing(investigation):
-        missing.append(
-            _("Questionnaire: '%(q)s' is not answered.") % {"q": question.label(language)}
-        )
+        missing.append(_("Questionnaire: '%(q)s' is not answered.") % {"q": question.label()})
     pending = [
         v for v in investigation.verifications.all() if v.status == VerificationItem.Status.PENDING
     ]

@@ -1004,7 +1004,7 @@ def memo_context(*, memo: CreditMemo) -> dict:
         "guarantors": list(investigation.guarantors.all()),
         "collateral": list(investigation.collateral.all()),
         "visits": list(investigation.site_visits.all()),
-        "qa": [(q.label(memo.language), answers.get(q.id, "")) for q in questions],
+        "qa": [(q.label(), q.answer_text(answers.get(q.id, ""))) for q in questions],
         "generated_at": timezone.now(),
     }
 

@@ -73,6 +73,11 @@ def test_the_factor_values_are_words_and_figures_in_the_readers_language(investi
 
 def test_the_memo_is_written_in_the_applications_language_not_the_requests(investigating, staff):
     type(investigating).objects.filter(pk=investigating.pk).update(language="zh-hans")
+    services.answers_save(
+        application_id=investigating.pk,
+        actor=staff["rm"],
+        answers={"premises": "owned", "other_bank_loans": "no"},
+    )
     _scored_with_a_flag(investigating, staff["rm"])
     with translation.override("en"):  # the investigator's interface is English
         memo = services.memo_request(application_id=investigating.pk, actor=staff["rm"])
@@ -82,6 +87,8 @@ def test_the_memo_is_written_in_the_applications_language_not_the_requests(inves
     assert "小微流动资金贷款" in text  # the product's Chinese name
     assert "一贯按时还款" in text  # a factor's value in words
     assert "申报收入与银行流入相差" in text  # the flag
+    assert "经营场所是自有还是租赁？ 自有" in text  # a question and its chosen answer
+    assert "企业在其他银行是否有贷款？ 否" in text
     assert "Always repaid on time" not in text and "Declared revenue" not in text
 
 
