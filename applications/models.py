@@ -47,6 +47,7 @@ class Product(Bilingual, models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh = models.TextField(_("Chinese description"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     min_amount = models.DecimalField(_("minimum amount"), max_digits=18, decimal_places=2)
     max_amount = models.DecimalField(_("maximum amount"), max_digits=18, decimal_places=2)
@@ -86,6 +87,10 @@ class Product(Bilingual, models.Model):
         """The name in the active language (the Chinese name when there is one)."""
         return self.localized("name")
 
+    @property
+    def display_description(self) -> str:
+        return self.localized("description")
+
     def terms(self) -> dict:
         data = self.snapshot()
         data.pop("version")
@@ -94,6 +99,7 @@ class Product(Bilingual, models.Model):
         data["active_from"] = str(self.active_from or "")
         data["active_until"] = str(self.active_until or "")
         data["description"] = self.description
+        data["description_zh"] = self.description_zh
         return data
 
     def is_open_on(self, day) -> bool:

@@ -29,6 +29,7 @@ class ProductForm(forms.ModelForm):
             "name",
             "name_zh",
             "description",
+            "description_zh",
             "currency",
             "min_amount",
             "max_amount",

@@ -15,6 +15,7 @@ from postloan.models import InspectionRule, WarningRule
 # (model, English field, its display, English, Chinese)
 CASES = [
     (Product, "name", "display_name", "SME working capital loan", "小微企业流动资金贷款"),
+    (Product, "description", "display_description", "For stock.", "用于备货。"),
     (DocumentType, "name", "display_name", "Business licence", "营业执照"),
     (DocumentType, "description", "display_description", "A scan.", "扫描件。"),
     (PrescreenRule, "name", "display_name", "Not on the negative list", "不在负面清单上"),
