@@ -205,6 +205,8 @@ class ScorecardMetric(models.TextChoices):
     ONLINE_SHARE = "online_share", _("Share of applications filed online")
     DECISIONS_PER_STAFF = "decisions_per_staff", _("Stages completed per staff member")
     OVERDUE_TASKS = "overdue_tasks", _("Overdue post-loan tasks")
+    SATISFACTION_SCORE = "satisfaction_score", _("Average satisfaction score (1 to 5)")
+    SURVEY_RESPONSE_RATE = "survey_response_rate", _("Satisfaction survey response rate")
 
 
 class ScorecardTarget(models.Model):

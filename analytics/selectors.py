@@ -31,13 +31,16 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     Field,
+    FilteredRelation,
     FloatField,
     Func,
     IntegerField,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     StdDev,
@@ -54,11 +57,13 @@ from analytics import portfolio, stats
 from analytics.collector import collector_paused
 from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
-from applications.models import LoanApplication, Status
+from applications.models import LoanApplication, Product, Status
 from approvals.models import ApprovalTask
 from approvals.selectors import decline_reason_labels
 from audit.models import AuditEvent
 from common.errors import Forbidden, InvalidInput, NotFound
+from customers.models import CompanyBinding
+from messaging.models import SurveyStage
 from org.models import Branch
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member, staff_branch
@@ -1000,6 +1005,115 @@ def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
     )
 
 
+# --- Customer satisfaction -----------------------------------------------------------------
+
+# When each survey is offered: the application's decision, its disbursement.
+SURVEY_REACHED = {SurveyStage.DECISION: "decided_at", SurveyStage.DISBURSEMENT: "disbursed_at"}
+
+
+def _survey_offered(*, user, f: Filters, stage: str) -> QuerySet[LoanApplication]:
+    """The applications whose survey of `stage` was offered in the period: the stage was
+    reached in it, and someone acts for the company on the portal to answer it (an active
+    binding; a branch customer nobody acts for was never asked)."""
+    reached = SURVEY_REACHED[stage]
+    qs = LoanApplication.objects.filter(
+        branch_scope_q(user, field="branch"),
+        Exists(
+            CompanyBinding.objects.filter(
+                company_id=OuterRef("company_id"), status=CompanyBinding.Status.ACTIVE
+            )
+        ),
+        **{f"{reached}__gte": f.start, f"{reached}__lt": f.end},
+    )
+    if f.branch is not None:
+        qs = qs.filter(branch__path__startswith=f.branch.path)
+    if f.product_id:
+        qs = qs.filter(product_id=f.product_id)
+    if f.route:
+        qs = qs.filter(route_recommendation=f.route)
+    return qs
+
+
+def analytics_satisfaction(*, user, f: Filters) -> dict:
+    """The satisfaction survey, per branch, product and stage: surveys offered in the period
+    (the stage reached then), answers to them (whenever given), the response rate (answers
+    over offered) and the average score (1 to 5); `summary` holds the same over all."""
+    grouped = []
+    for stage in SurveyStage.values:
+        rows = (
+            _survey_offered(user=user, f=f, stage=stage)
+            .annotate(
+                answer=FilteredRelation("survey_answers", condition=Q(survey_answers__stage=stage))
+            )
+            .order_by()
+            .values("branch", "product")
+            .annotate(
+                offered=Count("id"), answered=Count("answer__id"), score_sum=Sum("answer__score")
+            )
+        )
+        grouped += [{**row, "stage": stage} for row in rows]
+    branches = dict(
+        Branch.objects.filter(pk__in={r["branch"] for r in grouped}).values_list("pk", "name")
+    )
+    products = dict(
+        Product.objects.filter(pk__in={r["product"] for r in grouped}).values_list("pk", "code")
+    )
+    labels = dict(SurveyStage.choices)
+    stage_order = list(SurveyStage.values)
+    grouped.sort(
+        key=lambda r: (
+            branches.get(r["branch"], ""),
+            products.get(r["product"], ""),
+            stage_order.index(r["stage"]),
+        )
+    )
+    out = [
+        {
+            "branch_id": r["branch"],
+            "branch": branches.get(r["branch"], ""),
+            "product_id": r["product"],
+            "product": products.get(r["product"], ""),
+            "stage": r["stage"],
+            "label": str(labels[r["stage"]]),
+            "offered": r["offered"],
+            "answered": r["answered"],
+            "response_rate": _rate(r["answered"], r["offered"]),
+            "average_score": _average(r["score_sum"], r["answered"]),
+        }
+        for r in grouped
+    ]
+    offered = sum(r["offered"] for r in grouped)
+    answered = sum(r["answered"] for r in grouped)
+    score_sum = sum(r["score_sum"] or 0 for r in grouped)
+    return _figure(
+        "satisfaction",
+        f,
+        [
+            "branch_id",
+            "branch",
+            "product_id",
+            "product",
+            "stage",
+            "label",
+            "offered",
+            "answered",
+            "response_rate",
+            "average_score",
+        ],
+        out,
+        summary={
+            "offered": offered,
+            "answered": answered,
+            "response_rate": _rate(answered, offered),
+            "average_score": _average(score_sum, answered),
+        },
+    )
+
+
+def _average(total, count) -> float | None:
+    return round(total / count, 2) if count else None
+
+
 # --- Balanced scorecard ---------------------------------------------------------------------
 
 
@@ -1019,6 +1133,7 @@ def analytics_scorecard_values(
     disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
     e2e = {r["measure"]: r for r in get("end-to-end")["rows"]}
     portfolio = get("portfolio")["summary"]
+    satisfaction = get("satisfaction")["summary"]
     visits, rework, deadlines, breached = [
         sum(column) for column in zip(*per_stage, strict=True)
     ] or [0] * 4
@@ -1052,6 +1167,8 @@ def analytics_scorecard_values(
             round(visits / agg["staff"], 2) if agg["staff"] else None
         ),
         ScorecardMetric.OVERDUE_TASKS: portfolio["overdue_tasks"],
+        ScorecardMetric.SATISFACTION_SCORE: satisfaction["average_score"],
+        ScorecardMetric.SURVEY_RESPONSE_RATE: satisfaction["response_rate"],
     }
 
 
@@ -1134,6 +1251,7 @@ FIGURES = {
     "staff": analytics_staff,
     "branches": analytics_branches,
     "portfolio": analytics_portfolio,
+    "satisfaction": analytics_satisfaction,
     "scorecard": analytics_scorecard,
 }
 # Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and

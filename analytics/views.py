@@ -47,6 +47,7 @@ DASHBOARD_FIGURES = (
     "staff",
     "branches",
     "portfolio",
+    "satisfaction",
     "scorecard",
     "sla",
     "steps",

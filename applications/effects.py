@@ -39,7 +39,7 @@ from intake import services as intake_services
 from intake.selectors import checklist_missing
 from investigation import services as investigation_services
 from investigation.selectors import investigation_missing
-from notifications.services import applicant_status_notify
+from notifications.services import application_status_notify
 from postloan.services import loan_open
 from sla.services import clock_follow_application
 
@@ -197,8 +197,11 @@ def effects_run(
         loan_open(application=application, actor=actor, data=data)
     # SLA: the application's clocks follow its status.
     clock_follow_application(application=application, from_state=from_state, to_state=to_state)
-    # Notifications: the applicants hear of the new status (mail after commit).
-    applicant_status_notify(application=application, to_state=to_state)
+    # Notifications: the applicants hear of the new status; its relationship manager of a
+    # decision, and the disbursement officers of an accepted offer (mail after commit).
+    application_status_notify(
+        application=application, from_state=from_state, to_state=to_state, actor=actor
+    )
     # Analytics: the stage just left is recorded with its duration.
     stage_visit_record_transition(
         application=application,

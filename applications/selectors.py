@@ -7,6 +7,9 @@ from org.selectors import branch_scope_q, is_sme_owner, is_staff_member
 
 
 def applicant_company_id(user) -> int | None:
+    """The company the SME owner acts for now: their profile's, which customers.services
+    keeps to one of their active bindings (none before their first binding is active, or
+    once the last is revoked). Read with the user (org.auth): no query."""
     profile = getattr(user, "applicant_profile", None)
     if profile is None or not has_role(user, Role.APPLICANT):
         return None

@@ -43,6 +43,8 @@ from audit.selectors import application_timeline
 from common.errors import Conflict, DomainError, NotFound
 from customers.models import Company
 from disbursement import selectors as disbursement_selectors
+from notifications import selectors as notification_selectors
+from notifications.models import Kind as NotificationKind
 from org.audience import open_to_owners
 from org.permissions import has_role_perm
 from org.roles import Role, roles_of
@@ -132,10 +134,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
             cards.append(
                 {
                     "title": _("Ready to disburse"),
-                    "url": reverse("disbursement-queue"),
-                    "count": disbursement_selectors.disbursement_queue(user=user)
-                    .filter(has_disbursement=False)
-                    .count(),
+                    "url": reverse("disbursement-queue") + "?show=record",
+                    "count": disbursement_selectors.payouts_to_record(user=user).count(),
                     "text": _("contracts signed, waiting for the money"),
                 }
             )
@@ -143,12 +143,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
             cards.append(
                 {
                     "title": _("To confirm"),
-                    "url": reverse("disbursement-queue"),
-                    "count": disbursement_selectors.disbursement_queue(user=user)
-                    .filter(awaiting_confirmation=True)
-                    .exclude(disbursement__maker=user)
-                    .count(),
-                    "text": _("disbursements waiting for your confirmation"),
+                    "url": reverse("disbursement-queue") + "?show=confirm",
+                    "count": disbursement_selectors.payouts_to_confirm(user=user).count(),
+                    "text": _("waiting for your confirmation"),
                 }
             )
         if Role.RISK_OFFICER in roles:
@@ -166,6 +163,18 @@ class HomeView(LoginRequiredMixin, TemplateView):
                         )
                     ),
                     "text": _("overdue inspections, open alerts and proposals to decide"),
+                }
+            )
+        if Role.BRANCH_HEAD in roles:
+            cards.append(
+                {
+                    "title": _("Escalations"),
+                    "url": reverse("notification-list") + f"?kind={NotificationKind.ESCALATION}"
+                    "&unread=1",
+                    "count": notification_selectors.notification_list(
+                        user=user, kind=NotificationKind.ESCALATION, unread_only=True
+                    ).count(),
+                    "text": _("escalations to act on"),
                 }
             )
         if roles & {Role.BRANCH_HEAD, Role.ADMINISTRATOR} or _is_head_office(user):

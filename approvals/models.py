@@ -322,6 +322,9 @@ class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     decision = models.CharField(_("decision"), max_length=30, choices=Decision.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the people of its queue were told of it (or, if none of them may take it, the
+    # branch head): approvals.services.task_announce, after the commit that opened it.
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
 
     OPEN_STATES = ("open", "claimed")
 
@@ -364,6 +367,12 @@ class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 name="appr_task_mine",
             ),
             models.Index(fields=["application", "status"], name="appr_task_app"),
+            # The sweep's probe for tasks whose announcement the broker lost.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(announced_at__isnull=True, status="open"),
+                name="appr_task_unannounced",
+            ),
         ]
 
     def __str__(self) -> str:

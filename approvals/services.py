@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from applications.models import LoanApplication
@@ -45,10 +49,13 @@ from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.queue import enqueue_on_commit
 from investigation.selectors import flags_high
-from org.roles import Role, has_role, primary_role
-from org.selectors import user_sees_branch
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many, with_notification_preferences
+from org.roles import Role, has_role, primary_role, role_grants_load
+from org.selectors import branch_heads_over, staff_serving, user_sees_branch
 from sla import services as sla_services
 from sla.calendar import add_business_seconds
+from sla.models import step_label
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +135,16 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
     if due != task.due_at:
         task.due_at = due
         task.save(update_fields=["due_at"])
+    _announce_on_commit(task)
     return task
+
+
+def _announce_on_commit(task: ApprovalTask) -> None:
+    """Its queue hears of the new task after the commit (task_announce): no statement is
+    added to the decision that opened it. A lost enqueue is caught by the minute sweep."""
+    from approvals.tasks import announce_task
+
+    enqueue_on_commit(announce_task, task.pk)
 
 
 def _audit_task(task: ApprovalTask, action: str, actor, comment: str = "", data=None) -> None:
@@ -347,6 +363,7 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
                 None,
                 data={"matrix_version": version.number if version else None},
             )
+            _announce_on_commit(task)
     return True
 
 
@@ -443,6 +460,153 @@ def _route_close(*, application, to_state: str, now: datetime, decided: bool) ->
     ).update(status=final, decided_at=now)
 
 
+# --- Announcing work ----------------------------------------------------------------------
+
+_lazy_step_label = lazy(step_label, str)
+
+_QUEUED_TITLE = gettext_lazy("In your queue: {step} for {reference}")
+_QUEUED_BODY = gettext_lazy("{company}: {amount} {currency} at grade {grade}.")
+_REASSIGNED_TITLE = gettext_lazy("Given to you: {step} for {reference}")
+_REASSIGNED_BODY = gettext_lazy("{head} gave you this task: it is claimed in your name.")
+_NOBODY_TITLE = gettext_lazy("Nobody may take {step} for {reference}")
+_NOBODY_HOLDS_THE_ROLE = gettext_lazy(
+    "Nobody holds the role {role} at {branch} or at a branch above it."
+)
+_NOBODY_HAS_THE_LIMIT = gettext_lazy(
+    "No {role} serving {branch} has an authority limit that covers {amount} {currency} at "
+    "grade {grade}."
+)
+_EVERYONE_IS_EXCLUDED = gettext_lazy(
+    "Every {role} serving {branch} filed, manages or investigated this application, or "
+    "acted at another step of it (segregation of duties)."
+)
+_LIMIT_OR_EXCLUDED = gettext_lazy(
+    "No {role} serving {branch} may take it: the others' authority limits do not cover "
+    "{amount} {currency} at grade {grade}, and segregation of duties excludes {excluded} of "
+    "them."
+)
+_NOBODY_ACTION = gettext_lazy(
+    "{reason} Reassign it to someone who may take it, or have it decided above this branch."
+)
+
+
+def task_takers(*, task: ApprovalTask) -> tuple[list, object]:
+    """Who may take the task: the people holding its role whose scope covers its branch
+    (org.selectors.staff_serving, one query), each checked by step_refusal (role, 审贷分离,
+    one step per person, the limit at the grade). Returns (those who may, nearest branch
+    first; why nobody may: a lazy text, None when someone may)."""
+    candidates = list(
+        with_notification_preferences(staff_serving(branch=task.branch, role=task.role))
+    )
+    role_grants_load(candidates)
+    refused: dict[str, int] = {}
+    takers = []
+    for user in candidates:
+        refusal = step_refusal(task=task, actor=user)
+        if refusal is None:
+            takers.append(user)
+        else:
+            refused[refusal[2]] = refused.get(refusal[2], 0) + 1
+    if takers:
+        return takers, None
+    application = task.application
+    params = {
+        "role": Role(task.role).label,
+        "branch": task.branch.name,
+        "amount": short_amount(application.amount),
+        "currency": application.currency,
+        "grade": application.risk_grade or "-",
+    }
+    excluded = sum(n for code, n in refused.items() if code != "authority_limit")
+    if not candidates:
+        reason = format_lazy(_NOBODY_HOLDS_THE_ROLE, **params)
+    elif not excluded:
+        reason = format_lazy(_NOBODY_HAS_THE_LIMIT, **params)
+    elif excluded == len(candidates):
+        reason = format_lazy(_EVERYONE_IS_EXCLUDED, **params)
+    else:
+        reason = format_lazy(_LIMIT_OR_EXCLUDED, excluded=excluded, **params)
+    return takers, reason
+
+
+def task_announce(*, task_id: int) -> int:
+    """Tell the people who may take a newly opened task that it is in their queue (those of
+    the nearest branch that has any: a task goes up only when nobody below may take it); when
+    none of them may (no limit covers it, or segregation of duties excludes them all), tell the
+    branch head, with the reason, as an escalation (which cannot be muted). Once per task:
+    the announcement is claimed with a conditional update, and acted on only if it was won.
+    Returns how many notifications were made."""
+    with transaction.atomic():
+        won = ApprovalTask.objects.filter(
+            pk=task_id, announced_at__isnull=True, status=ApprovalTask.Status.OPEN
+        ).update(announced_at=timezone.now())
+        if won != 1:
+            return 0  # announced already (a task delivered twice, or the sweep was first)
+        task = ApprovalTask.objects.select_related(
+            "application", "application__company", "record", "branch"
+        ).get(pk=task_id)
+        application = task.application
+        takers, reason = task_takers(task=task)
+        params = {"step": _lazy_step_label(task.step), "reference": application.reference}
+        url = reverse("approvals-task", args=[task.pk])
+        if takers:
+            # The nearest branch that has someone who may take it: head office hears of a
+            # branch's task only when nobody below may take it (routed up).
+            nearest = takers[0].staff_profile.branch.path
+            takers = [u for u in takers if u.staff_profile.branch.path == nearest]
+            title = format_lazy(_QUEUED_TITLE, **params)
+            body = format_lazy(
+                _QUEUED_BODY,
+                company=application.company.name,
+                amount=short_amount(application.amount),
+                currency=application.currency,
+                grade=application.risk_grade or "-",
+            )
+            kind, recipients = NotificationKind.ASSIGNMENT, takers
+        else:
+            title = format_lazy(_NOBODY_TITLE, **params)
+            body = format_lazy(_NOBODY_ACTION, reason=reason)
+            kind, recipients = NotificationKind.ESCALATION, branch_heads_over(task.branch)
+            _audit_task(
+                task,
+                "task_unassignable",
+                None,
+                str(reason),
+                data={"branch_heads": [head.pk for head in recipients]},
+            )
+        return len(
+            notify_many(
+                Message(
+                    user=user, kind=kind, title=title, body=body, url=url, application=application
+                )
+                for user in recipients
+            )
+        )
+
+
+# Announcements not made this long after the task opened were lost with the broker.
+ANNOUNCE_AFTER = timedelta(minutes=2)
+
+
+def tasks_announce_missed(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Announce the open tasks whose announcement never ran (broker down, worker restart)."""
+    cutoff = (now or timezone.now()) - ANNOUNCE_AFTER
+    ids = list(
+        ApprovalTask.objects.filter(
+            announced_at__isnull=True, status=ApprovalTask.Status.OPEN, created_at__lte=cutoff
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for task_id in ids:
+        try:
+            done += bool(task_announce(task_id=task_id))
+        except Exception:
+            logger.exception("Announcing approval task %s failed", task_id)
+    return done
+
+
 # --- Queue actions -----------------------------------------------------------------------
 
 
@@ -527,6 +691,25 @@ def task_reassign(*, task_id: int, actor, assignee, comment: str = "") -> Approv
             comment,
             data={"from": previous, "to": assignee.pk if assignee else None},
         )
+        if assignee is not None and assignee.pk != previous:
+            notify_many(
+                [
+                    Message(
+                        user=assignee,
+                        kind=NotificationKind.ASSIGNMENT,
+                        title=format_lazy(
+                            _REASSIGNED_TITLE,
+                            step=_lazy_step_label(task.step),
+                            reference=task.application.reference,
+                        ),
+                        body=format_lazy(
+                            _REASSIGNED_BODY, head=actor.get_full_name() or actor.username
+                        ),
+                        url=reverse("approvals-task", args=[task.pk]),
+                        application=task.application,
+                    )
+                ]
+            )
     return task
 
 
@@ -894,8 +1077,10 @@ def claims_release_stale(*, now: datetime | None = None, timeout: timedelta | No
 
 
 def approvals_sweep() -> dict:
-    """The minute job: stale claims back to the queue; fast-track decisions not yet taken."""
+    """The minute job: stale claims back to the queue; fast-track decisions not yet taken;
+    new tasks whose announcement was lost."""
     return {
         "released": claims_release_stale(),
         "fast_tracked": approval_fast_track_sweep(older_than=timedelta(seconds=5)),
+        "announced": tasks_announce_missed(),
     }

@@ -17,3 +17,12 @@ def release_stale_claims() -> dict:
     from approvals.services import approvals_sweep
 
     return approvals_sweep()
+
+
+@shared_task(name="approvals.tasks.announce_task", ignore_result=True)
+def announce_task(task_id: int) -> int:
+    """After the commit that opened a task: its queue hears of it, or the branch head hears
+    why nobody may take it."""
+    from approvals.services import task_announce
+
+    return task_announce(task_id=task_id)

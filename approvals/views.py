@@ -16,7 +16,7 @@ from approvals.models import ApprovalTask, CommitteeVote, DeclineReason
 from common.errors import DomainError, InvalidInput
 from org.roles import Role, has_role
 from org.second_factor import step_up_required
-from org.selectors import branches_in_scope
+from org.selectors import branches_in_scope, user_sees_branch
 
 
 @login_required
@@ -64,9 +64,18 @@ def _task_page(request, pk: int, *, decision_form: dict | None = None, errors=No
 
         raise Http404 from None
     refusal = None
+    reassign = None
     if task.status in ("open", "claimed"):
         found = services.step_refusal(task=task, actor=request.user)
         refusal = found[1] if found else None
+        if has_role(request.user, Role.BRANCH_HEAD) and user_sees_branch(request.user, task.branch):
+            # The branch head may give the task to anyone who may take it (or say why
+            # nobody may), claimed or not.
+            takers, nobody = services.task_takers(task=task)
+            reassign = {
+                "takers": [u for u in takers if u.pk != task.claimed_by_id],
+                "nobody": nobody,
+            }
     votes = list(task.votes.select_related("member"))
     workbench = selectors.task_workbench(task=task)
     entered = decision_form or {}
@@ -98,6 +107,7 @@ def _task_page(request, pk: int, *, decision_form: dict | None = None, errors=No
             "decline_reasons": DeclineReason.objects.filter(is_active=True),
             "is_mine": task.claimed_by_id == request.user.pk,
             "is_head": has_role(request.user, Role.BRANCH_HEAD),
+            "reassign": reassign,
             "now": timezone.now(),
             **workbench,
             "entered": entered,
@@ -106,6 +116,18 @@ def _task_page(request, pk: int, *, decision_form: dict | None = None, errors=No
         },
         status=status,
     )
+
+
+def _assignee(value: str):
+    """The person a branch head gives a task to ("" for back to the queue)."""
+    from django.contrib.auth import get_user_model
+
+    if not value:
+        return None
+    user = get_user_model().objects.filter(pk=int(value)).first() if value.isdigit() else None
+    if user is None:
+        raise InvalidInput(details={"assignee": [_("Choose someone from the list.")]})
+    return user
 
 
 def _decisions(task):
@@ -175,6 +197,18 @@ def task_action(request, pk: int, action: str):
                 task_id=pk, actor=request.user, vote=post.get("vote", ""), comment=comment
             )
             messages.success(request, _("Your vote is recorded."))
+            back = "task"
+        elif action == "reassign":
+            assignee = _assignee(post.get("assignee", ""))
+            services.task_reassign(
+                task_id=pk, actor=request.user, assignee=assignee, comment=comment
+            )
+            messages.success(
+                request,
+                _("The task is given to %(user)s.") % {"user": assignee.username}
+                if assignee
+                else _("The task is back in the queue."),
+            )
             back = "task"
         elif action == "close-vote":
             services.committee_close(task_id=pk, actor=request.user, comment=comment)

@@ -49,18 +49,3 @@ def coded_text(catalog: Mapping, code: str, params: Mapping | None, fallback: st
     except (KeyError, TypeError, ValueError):
         return fallback
 
-
-class LazyText:
-    """A message formatted when it is read, so in the reader's language (a notification is
-    made inside the actor's request and read in the recipient's language). `params` may be
-    lazy too."""
-
-    def __init__(self, message, **params):
-        self.message, self.params = message, params
-
-    def __str__(self) -> str:
-        return str(self.message) % {key: str(value) for key, value in self.params.items()}
-
-
-def lazy_text(message, **params) -> LazyText:
-    return LazyText(message, **params)

@@ -1,6 +1,24 @@
 from django.contrib import admin
 
-from customers.models import ApplicantProfile, Company
+from customers.models import ApplicantProfile, Company, CompanyBinding
+
+
+class CompanyBindingInline(admin.TabularInline):
+    """Who acts for the company on the portal (read only: branch staff confirm and revoke on
+    the company bindings page, audited)."""
+
+    model = CompanyBinding
+    fk_name = "company"
+    extra = 0
+    can_delete = False
+    fields = ["user", "status", "pending_reason", "created_at", "decided_at", "decided_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Company)
@@ -8,6 +26,7 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "credit_code", "industry_code", "home_branch", "registration_date"]
     list_filter = ["industry_code", "home_branch"]
     search_fields = ["name", "credit_code", "legal_representative"]
+    inlines = [CompanyBindingInline]
 
 
 @admin.register(ApplicantProfile)
@@ -15,3 +34,24 @@ class ApplicantProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "company"]
     search_fields = ["user__username", "company__name"]
     list_select_related = ["user", "company"]
+    # The company the owner acts for is one of their bindings, chosen on the portal.
+    readonly_fields = ["company"]
+
+
+@admin.register(CompanyBinding)
+class CompanyBindingAdmin(admin.ModelAdmin):
+    """Read only: confirming and revoking are the branch's, on the company bindings page."""
+
+    list_display = ["company", "user", "status", "pending_reason", "created_at", "decided_by"]
+    list_filter = ["status", "pending_reason"]
+    search_fields = ["company__name", "company__credit_code", "user__username"]
+    list_select_related = ["company", "user", "decided_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

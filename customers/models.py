@@ -53,12 +53,22 @@ class Company(models.Model):
 
 
 class ApplicantProfile(models.Model):
-    """An SME owner's portal login, linked to one company."""
+    """An SME owner's portal login, and the company they act for now: one of the companies
+    they are bound to (CompanyBinding, active), or none. The services keep it so (binding,
+    switching and revoking in customers.services); the portal's scope reads it with the user
+    (org.auth), without another query."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicant_profile"
     )
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="applicants")
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("acting for"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applicants",
+    )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     preferred_language = models.CharField(_("language"), max_length=10, default="zh-hans")
 
@@ -67,4 +77,85 @@ class ApplicantProfile(models.Model):
         verbose_name_plural = _("applicants")
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.company})"
+        return f"{self.user} ({self.company or '-'})"
+
+
+class CompanyBinding(models.Model):
+    """A person acting for a company on the portal. Active at once when the legal
+    representative's name and ID number match what the bank holds (or the company is new to
+    the bank) and nobody else is bound; otherwise pending until branch staff confirm it.
+    Revoked bindings are kept: they say who could act for the company, and until when."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the bank's confirmation")
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="company_bindings",
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="bindings"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+
+    class Waits(models.TextChoices):
+        ANOTHER_OWNER = "another_owner", _("Another person already acts for the company")
+        DETAILS_DIFFER = "details_differ", _("The legal representative differs from our records")
+        REVOKED_BEFORE = "revoked_before", _("An earlier binding of this person was revoked")
+
+    pending_reason = models.CharField(
+        _("why it waits"), max_length=30, choices=Waits.choices, blank=True
+    )
+    # What the claimant gave, for the staff who confirm a claim.
+    representative_name = models.CharField(_("legal representative given"), max_length=100)
+    representative_id = models.CharField(_("resident ID number given"), max_length=18)
+    # Whether the name and ID number given are the bank's: None when the bank held none (the
+    # company was new to it).
+    details_matched = models.BooleanField(
+        _("legal representative matched the bank's records"), null=True
+    )
+    created_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("confirmed or revoked at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed or revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("staff's reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("company binding")
+        verbose_name_plural = _("company bindings")
+        ordering = ["company", "created_at", "id"]
+        constraints = [
+            # One live claim per person and company; revoked ones stay as history.
+            models.UniqueConstraint(
+                fields=["user", "company"],
+                condition=~models.Q(status="revoked"),
+                name="binding_one_live_per_user_company",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status"], name="binding_company_status"),
+            models.Index(
+                fields=["created_at"],
+                name="binding_pending",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+        permissions = [
+            ("confirm_companybinding", "Can confirm a pending company binding"),
+            ("revoke_companybinding", "Can revoke a company binding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.company} ({self.status})"

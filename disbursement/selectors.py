@@ -120,3 +120,18 @@ def disbursement_queue(*, user) -> QuerySet[LoanApplication]:
         .select_related("company", "branch", "product", "disbursement", "disbursement__maker")
         .order_by("status_changed_at", "pk")
     )
+
+
+def payouts_to_record(*, user) -> QuerySet[LoanApplication]:
+    """What a disbursement officer records next: contracts signed, no payout recorded."""
+    return disbursement_queue(user=user).filter(has_disbursement=False)
+
+
+def payouts_to_confirm(*, user) -> QuerySet[LoanApplication]:
+    """What waits for this checker's confirmation: payouts recorded by someone else (the
+    maker never confirms their own)."""
+    return (
+        disbursement_queue(user=user)
+        .filter(awaiting_confirmation=True)
+        .exclude(disbursement__maker=user)
+    )

@@ -7,8 +7,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import LoanApplication
 from applications.selectors import application_get
@@ -19,9 +22,11 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound, Segregati
 from common.queue import enqueue_on_commit
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role
-from org.selectors import is_staff_member
+from org.selectors import is_staff_member, staff_serving
 
 logger = logging.getLogger(__name__)
 
@@ -363,7 +368,45 @@ def disbursement_record(
                 "account_number": account_number,
             },
         )
+        _payout_awaits_confirmation(application=application, disbursement=disbursement)
     return disbursement
+
+
+_CONFIRM_TITLE = gettext_lazy("Waiting for your confirmation: the payout of {reference}")
+_CONFIRM_BODY = gettext_lazy(
+    "{maker} recorded a payout of {amount} {currency} to account {account}. Another person "
+    "must confirm it (maker-checker)."
+)
+
+
+def _payout_awaits_confirmation(*, application, disbursement: Disbursement) -> None:
+    """The disbursement checkers serving the application's branch hear that a payout waits
+    for one of them (the maker never confirms their own)."""
+    maker = disbursement.maker
+    title = format_lazy(_CONFIRM_TITLE, reference=application.reference)
+    body = format_lazy(
+        _CONFIRM_BODY,
+        maker=maker.get_full_name() or maker.username,
+        amount=f"{disbursement.amount:,.2f}",
+        currency=disbursement.currency,
+        account=disbursement.account_number,
+    )
+    url = reverse("disbursement-page", args=[application.pk])
+    notify_many(
+        Message(
+            user=checker,
+            kind=NotificationKind.AWAITING_YOU,
+            title=title,
+            body=body,
+            url=url,
+            application=application,
+        )
+        for checker in with_notification_preferences(
+            staff_serving(branch=application.branch, role=Role.DISBURSEMENT_CHECKER).exclude(
+                pk=maker.pk
+            )
+        )
+    )
 
 
 def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Disbursement:

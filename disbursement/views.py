@@ -97,7 +97,15 @@ class DisbursementQueueView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         if not is_staff_member(self.request.user):
             raise NotFound()
-        context["items"] = list(selectors.disbursement_queue(user=self.request.user)[:200])
+        user = self.request.user
+        # The home page's cards link to the part of the queue they count.
+        show = self.request.GET.get("show", "")
+        queue = {
+            "record": selectors.payouts_to_record,
+            "confirm": selectors.payouts_to_confirm,
+        }.get(show, selectors.disbursement_queue)
+        context["items"] = list(queue(user=user)[:200])
+        context["show"] = show
         return context
 
     def get(self, request, *args, **kwargs):

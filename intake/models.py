@@ -2,6 +2,7 @@
 intake, information requests, the pre-screen rules and the negative list (预审批, 负面清单)."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import GuaranteeType
 from common.i18n import Bilingual, coded_text, in_language
 from common.storage import documents_store
+from customers.ric import validate_party_id
 
 
 class Stage(models.TextChoices):
@@ -84,6 +86,9 @@ class ChecklistItem(models.Model):
 
 
 class Guarantor(models.Model):
+    """A guarantor of the application: declared at filing, then completed (not re-entered) by
+    the investigator with the guaranteed amount, exposure elsewhere and net worth."""
+
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
@@ -93,8 +98,25 @@ class Guarantor(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
-    id_number = models.CharField(_("ID number or credit code"), max_length=30, db_index=True)
+    id_number = models.CharField(
+        _("ID number or credit code"), max_length=30, db_index=True, validators=[validate_party_id]
+    )
     relationship = models.CharField(_("relationship to the company"), max_length=100, blank=True)
+    # Completed by the investigator (贷前调查); empty until the guarantor is assessed.
+    guaranteed_amount = models.DecimalField(
+        _("guaranteed amount"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    own_exposure = models.DecimalField(
+        _("own debts and guarantees elsewhere"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("0"),
+    )
+    net_worth = models.DecimalField(
+        _("net worth"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,8 +127,14 @@ class Guarantor(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_assessed(self) -> bool:
+        return self.guaranteed_amount is not None
+
 
 class Collateral(models.Model):
+    """Collateral offered: declared at filing, then valued by the investigator."""
+
     class Kind(models.TextChoices):
         PROPERTY = "property", _("Real estate")
         EQUIPMENT = "equipment", _("Equipment")
@@ -121,6 +149,14 @@ class Collateral(models.Model):
     description = models.CharField(_("description"), max_length=300)
     declared_value = models.DecimalField(_("declared value"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # Completed by the investigator: the bank's own valuation and the haircut it applies.
+    valuation = models.DecimalField(
+        _("valuation"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    valuation_date = models.DateField(_("valuation date"), null=True, blank=True)
+    haircut_pct = models.DecimalField(
+        _("haircut (%)"), max_digits=5, decimal_places=2, default=Decimal("30")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -130,6 +166,20 @@ class Collateral(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def is_valued(self) -> bool:
+        return self.valuation is not None
+
+    @property
+    def lendable_value(self) -> Decimal | None:
+        """What the bank would lend against it: the valuation less the haircut; None until
+        the investigator has valued it."""
+        if self.valuation is None:
+            return None
+        return (self.valuation * (Decimal("100") - self.haircut_pct) / Decimal("100")).quantize(
+            Decimal("0.01")
+        )
 
 
 def document_path(instance, filename: str) -> str:

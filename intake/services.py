@@ -29,7 +29,6 @@ from applications.selectors import (
 from applications.services import application_create, application_transition
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from common.i18n import lazy_text
 from customers.models import Company
 from customers.uscc import validate_uscc
 from intake.models import (
@@ -44,7 +43,7 @@ from intake.models import (
     prescreen_entry_worded,
     prescreen_text,
 )
-from notifications.services import notify
+from notifications.services import Formatted, notify
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role
 from org.selectors import is_staff_member, staff_branch
@@ -87,7 +86,11 @@ def may_review_documents(user) -> bool:
 
 def _owners_of(application: LoanApplication):
     User = get_user_model()
-    return User.objects.filter(applicant_profile__company_id=application.company_id, is_active=True)
+    return User.objects.filter(
+        company_bindings__company_id=application.company_id,
+        company_bindings__status="active",
+        is_active=True,
+    )
 
 
 # --- Companies --------------------------------------------------------------------------------
@@ -553,7 +556,7 @@ def document_review(
                 user=owner,
                 kind="info_request",
                 title=gettext_lazy("A document needs to be sent again"),
-                body=lazy_text(
+                body=Formatted(
                     gettext_lazy("%(doc)s: %(reason)s"),
                     doc=lazy(document.document_type.localized, str)("name"),
                     reason=document.review_reason,
@@ -637,7 +640,7 @@ def info_request_create(
         notify(
             user=owner,
             kind="info_request",
-            title=lazy_text(
+            title=Formatted(
                 gettext_lazy("The bank needs more information for %(ref)s"),
                 ref=application.reference,
             ),
@@ -687,7 +690,7 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
     notify(
         user=application.relationship_manager,
         kind="status_change",
-        title=lazy_text(
+        title=Formatted(
             gettext_lazy("%(ref)s: the applicant answered everything"), ref=application.reference
         ),
         url=reverse("application-detail", args=[application.pk]),
@@ -837,7 +840,7 @@ def application_apply_online(
     notify(
         user=rm,
         kind="assignment",
-        title=lazy_text(
+        title=Formatted(
             gettext_lazy("New online application %(ref)s from %(company)s"),
             ref=application.reference,
             company=company.name,
@@ -1019,7 +1022,7 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
     notify(
         user=application.relationship_manager,
         kind="decision",
-        title=lazy_text(
+        title=Formatted(
             gettext_lazy("%(ref)s was declined by the pre-screen"), ref=application.reference
         ),
         body=lazy(_failure_reasons, str)(result.failures),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -15,13 +16,12 @@ from rest_framework.views import APIView
 
 from common.errors import Conflict, NotFound
 from customers.ric import validate_party_id_for_kind
+from intake.models import Collateral, Guarantor
 from investigation import services
 from investigation.models import (
-    CollateralValuation,
     CreditMemo,
     FinancialPeriod,
     Flag,
-    GuarantorAssessment,
     IndustryRisk,
     RepaymentRecord,
     ScoreResult,
@@ -127,31 +127,46 @@ class FinancialOutput(serializers.ModelSerializer):
 
 
 class GuarantorOutput(serializers.ModelSerializer):
+    """A guarantor of the application, as filed and as assessed (guaranteed_amount is null
+    until the investigator has assessed them). intake_guarantor_id is the same record's id,
+    kept for clients written when the investigation held a copy."""
+
+    intake_guarantor_id = serializers.IntegerField(source="id", read_only=True)
+    is_assessed = serializers.BooleanField(read_only=True)
+
     class Meta:
-        model = GuarantorAssessment
+        model = Guarantor
         fields = [
             "id",
             "kind",
             "name",
             "id_number",
+            "relationship",
             "guaranteed_amount",
             "own_exposure",
             "net_worth",
             "currency",
             "intake_guarantor_id",
             "notes",
+            "is_assessed",
         ]
 
 
 class CollateralOutput(serializers.ModelSerializer):
-    lendable_value = serializers.DecimalField(read_only=True, **MONEY)
+    """Collateral of the application, as declared and as valued (valuation and lendable value
+    are null until the investigator has valued it)."""
+
+    collateral_type = serializers.CharField(source="kind", read_only=True)
+    lendable_value = serializers.DecimalField(read_only=True, allow_null=True, **MONEY)
+    intake_collateral_id = serializers.IntegerField(source="id", read_only=True)
 
     class Meta:
-        model = CollateralValuation
+        model = Collateral
         fields = [
             "id",
             "collateral_type",
             "description",
+            "declared_value",
             "valuation",
             "valuation_date",
             "haircut_pct",
@@ -229,8 +244,8 @@ def workspace_data(*, application) -> dict:
         ],
         "site_visits": list(investigation.site_visits.all()),
         "financials": list(investigation.financials.all()),
-        "guarantors": list(investigation.guarantors.all()),
-        "collateral": list(investigation.collateral.all()),
+        "guarantors": list(application.guarantors.all()),
+        "collateral": list(application.collateral.all()),
         "verifications": list(investigation.verifications.all()),
         "repayment_record": investigation.repayment_record,
         "tax_grade": investigation.tax_grade,
@@ -359,9 +374,9 @@ class FinancialsApi(APIView):
 
 class GuarantorsApi(APIView):
     class GuarantorsInput(serializers.Serializer):
-        kind = serializers.ChoiceField(choices=GuarantorAssessment.Kind.choices, required=False)
-        name = serializers.CharField(max_length=200)
-        id_number = serializers.CharField(max_length=30)
+        kind = serializers.ChoiceField(choices=Guarantor.Kind.choices, required=False)
+        name = serializers.CharField(max_length=200, required=False)
+        id_number = serializers.CharField(max_length=30, required=False)
         guaranteed_amount = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
         own_exposure = serializers.DecimalField(min_value=Decimal("0"), required=False, **MONEY)
         net_worth = serializers.DecimalField(required=False, allow_null=True, **MONEY)
@@ -369,6 +384,15 @@ class GuarantorsApi(APIView):
         notes = serializers.CharField(max_length=4000, allow_blank=True, required=False)
 
         def validate(self, attrs):
+            if attrs.get("intake_guarantor_id"):
+                return attrs  # completing a filed guarantor: name and number are on file
+            errors = {
+                field: [_("This field is required.")]
+                for field in ("name", "id_number")
+                if not attrs.get(field)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
             try:
                 validate_party_id_for_kind(attrs.get("kind", "person"), attrs["id_number"])
             except DjangoValidationError as exc:
@@ -390,6 +414,28 @@ class GuarantorsApi(APIView):
 
 
 class GuarantorDetailApi(APIView):
+    class GuarantorAssessInput(serializers.Serializer):
+        guaranteed_amount = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+        own_exposure = serializers.DecimalField(min_value=Decimal("0"), required=False, **MONEY)
+        net_worth = serializers.DecimalField(required=False, allow_null=True, **MONEY)
+        notes = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+
+    @extend_schema(
+        request=GuarantorAssessInput,
+        responses=GuarantorOutput,
+        operation_id="investigation_guarantor_assess",
+    )
+    def put(self, request, pk: int, item_id: int):
+        serializer = self.GuarantorAssessInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        guarantor = services.guarantor_assess(
+            application_id=pk,
+            actor=request.user,
+            guarantor_id=item_id,
+            **serializer.validated_data,
+        )
+        return Response(GuarantorOutput(guarantor).data)
+
     @extend_schema(responses={204: None}, operation_id="investigation_guarantor_remove")
     def delete(self, request, pk: int, item_id: int):
         services.guarantor_remove(application_id=pk, actor=request.user, guarantor_id=item_id)
@@ -398,8 +444,8 @@ class GuarantorDetailApi(APIView):
 
 class CollateralApi(APIView):
     class CollateralInput(serializers.Serializer):
-        collateral_type = serializers.ChoiceField(choices=CollateralValuation.Type.choices)
-        description = serializers.CharField(max_length=300)
+        collateral_type = serializers.ChoiceField(choices=Collateral.Kind.choices, required=False)
+        description = serializers.CharField(max_length=300, required=False)
         valuation = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
         valuation_date = serializers.DateField()
         haircut_pct = serializers.DecimalField(
@@ -410,6 +456,18 @@ class CollateralApi(APIView):
             required=False,
         )
         intake_collateral_id = serializers.IntegerField(required=False, allow_null=True)
+
+        def validate(self, attrs):
+            if attrs.get("intake_collateral_id"):
+                return attrs  # valuing filed collateral: type and description are on file
+            errors = {
+                field: [_("This field is required.")]
+                for field in ("collateral_type", "description")
+                if not attrs.get(field)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+            return attrs
 
     @extend_schema(
         request=CollateralInput,
@@ -426,6 +484,33 @@ class CollateralApi(APIView):
 
 
 class CollateralDetailApi(APIView):
+    class CollateralValueInput(serializers.Serializer):
+        valuation = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+        valuation_date = serializers.DateField()
+        haircut_pct = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=2,
+            min_value=Decimal("0"),
+            max_value=Decimal("100"),
+            required=False,
+        )
+
+    @extend_schema(
+        request=CollateralValueInput,
+        responses=CollateralOutput,
+        operation_id="investigation_collateral_value",
+    )
+    def put(self, request, pk: int, item_id: int):
+        serializer = self.CollateralValueInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.collateral_value(
+            application_id=pk,
+            actor=request.user,
+            collateral_id=item_id,
+            **serializer.validated_data,
+        )
+        return Response(CollateralOutput(item).data)
+
     @extend_schema(responses={204: None}, operation_id="investigation_collateral_remove")
     def delete(self, request, pk: int, item_id: int):
         services.collateral_remove(application_id=pk, actor=request.user, collateral_id=item_id)
@@ -535,8 +620,6 @@ def memo_file_response(memo: CreditMemo, *, inline: bool = False) -> FileRespons
 
 
 def _not_ready_message() -> str:
-    from django.utils.translation import gettext as _
-
     return _("This memo is not ready yet.")
 
 

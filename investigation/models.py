@@ -1,5 +1,6 @@
-"""Pre-loan investigation (贷前调查): questionnaire, site visit, financials, guarantors,
-collateral, verification, flags, the risk scorecard and its results, and the credit memo."""
+"""Pre-loan investigation (贷前调查): questionnaire, site visit, financials, verification,
+flags, the risk scorecard and its results, and the credit memo. The guarantors and collateral
+are the application's own records (intake.Guarantor, intake.Collateral), completed here."""
 
 from decimal import Decimal
 
@@ -10,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from common.i18n import Bilingual, coded_text, in_language
-from customers.ric import validate_party_id
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -400,73 +400,6 @@ class FinancialPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_period_display()} ({self.investigation_id})"
-
-
-class GuarantorAssessment(models.Model):
-    class Kind(models.TextChoices):
-        PERSON = "person", _("Person")
-        COMPANY = "company", _("Company")
-
-    investigation = models.ForeignKey(
-        Investigation, on_delete=models.CASCADE, related_name="guarantors"
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField(_("name"), max_length=200)
-    id_number = models.CharField(
-        _("ID number or credit code"), max_length=30, db_index=True, validators=[validate_party_id]
-    )
-    guaranteed_amount = models.DecimalField(_("guaranteed amount"), **MONEY)
-    own_exposure = models.DecimalField(
-        _("own debts and guarantees elsewhere"), default=Decimal("0"), **MONEY
-    )
-    net_worth = models.DecimalField(_("net worth"), null=True, blank=True, **MONEY)
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    intake_guarantor_id = models.PositiveIntegerField(null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
-
-    class Meta:
-        verbose_name = _("guarantor assessment")
-        verbose_name_plural = _("guarantor assessments")
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class CollateralValuation(models.Model):
-    class Type(models.TextChoices):
-        PROPERTY = "property", _("Real estate")
-        EQUIPMENT = "equipment", _("Equipment")
-        RECEIVABLES = "receivables", _("Receivables")
-        DEPOSIT = "deposit", _("Deposit")
-        OTHER = "other", _("Other")
-
-    investigation = models.ForeignKey(
-        Investigation, on_delete=models.CASCADE, related_name="collateral"
-    )
-    collateral_type = models.CharField(_("type"), max_length=20, choices=Type.choices)
-    description = models.CharField(_("description"), max_length=300)
-    valuation = models.DecimalField(_("valuation"), **MONEY)
-    valuation_date = models.DateField(_("valuation date"))
-    haircut_pct = models.DecimalField(
-        _("haircut (%)"), max_digits=5, decimal_places=2, default=Decimal("30")
-    )
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    intake_collateral_id = models.PositiveIntegerField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("collateral valuation")
-        verbose_name_plural = _("collateral valuations")
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_collateral_type_display()}: {self.description}"
-
-    @property
-    def lendable_value(self) -> Decimal:
-        return (self.valuation * (Decimal("100") - self.haircut_pct) / Decimal("100")).quantize(
-            Decimal("0.01")
-        )
 
 
 class VerificationItem(models.Model):

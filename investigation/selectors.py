@@ -79,8 +79,6 @@ def investigation_for(*, application) -> Investigation | None:
             Prefetch("questionnaire__questions", queryset=Question.objects.order_by("order", "id")),
             "answers",
             "financials",
-            "guarantors",
-            "collateral",
             Prefetch(
                 "verifications", queryset=VerificationItem.objects.select_related("verified_by")
             ),
@@ -166,14 +164,15 @@ def case_summary(*, application) -> dict:
     investigation = (
         Investigation.objects.filter(application=application)
         .only("id", "application_id", "opinion", "derived", "analysed_at")
-        .prefetch_related(
-            Prefetch("flags", queryset=Flag.objects.order_by("id")), "guarantors", "collateral"
-        )
+        .prefetch_related(Prefetch("flags", queryset=Flag.objects.order_by("id")))
         .first()
     )
     score = score_current(application=application)
     flags = list(investigation.flags.all()) if investigation else []
-    collateral = list(investigation.collateral.all()) if investigation else []
+    # The application's guarantors and collateral: filed in the wizard, completed by the
+    # investigator (intake.models).
+    guarantors = list(application.guarantors.order_by("id"))
+    collateral = list(application.collateral.order_by("id"))
     derived = (investigation.derived if investigation else None) or {}
     return {
         "investigation": investigation,
@@ -185,9 +184,11 @@ def case_summary(*, application) -> dict:
         "ratios": derived.get("ratios") or {},
         "cross": derived.get("cross_check") or {},
         "conc": derived.get("concentration") or {},
-        "guarantors": list(investigation.guarantors.all()) if investigation else [],
+        "guarantors": guarantors,
         "collateral": collateral,
-        "lendable_total": sum((c.lendable_value for c in collateral), Decimal("0")),
+        "lendable_total": sum(
+            (c.lendable_value for c in collateral if c.lendable_value is not None), Decimal("0")
+        ),
         "opinion": investigation.opinion if investigation else "",
         "memos": list(
             CreditMemo.objects.filter(
@@ -247,6 +248,17 @@ def investigation_missing(*, application) -> list[str]:
             _("Verification not done: %(facts)s.")
             % {"facts": ", ".join(str(v.get_fact_display()) for v in pending)}
         )
+    for guarantor in application.guarantors.all():
+        if not guarantor.is_assessed:
+            missing.append(
+                _("Guarantor %(name)s has not been assessed.") % {"name": guarantor.name}
+            )
+    for item in application.collateral.all():
+        if not item.is_valued:
+            missing.append(
+                _("Collateral '%(description)s' has not been valued.")
+                % {"description": item.description}
+            )
     if score_current(application=application) is None:
         missing.append(_("The risk score has not been computed."))
     fresh_after = max(filter(None, [investigation.changed_at, investigation.returned_at]))

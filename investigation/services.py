@@ -19,14 +19,13 @@ from applications.selectors import application_get
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.queue import enqueue_on_commit
+from intake.models import Collateral, Guarantor
 from investigation import calc
 from investigation.models import (
     Answer,
-    CollateralValuation,
     CreditMemo,
     FinancialPeriod,
     Flag,
-    GuarantorAssessment,
     Investigation,
     Question,
     ScoreResult,
@@ -329,31 +328,68 @@ def financials_save(
     return row
 
 
+# --- Guarantors and collateral: the application's own records, completed here -----------------
+
+
+def _guarantor_assessment(
+    *, guaranteed_amount: Decimal, own_exposure: Decimal, net_worth: Decimal | None
+) -> None:
+    errors = {}
+    if guaranteed_amount is None or guaranteed_amount < 0:
+        errors["guaranteed_amount"] = [_("Enter the guaranteed amount (zero or more).")]
+    if own_exposure is None or own_exposure < 0:
+        errors["own_exposure"] = [_("This figure cannot be negative.")]
+    if errors:
+        raise InvalidInput(details=errors)
+
+
 @transaction.atomic
 def guarantor_add(
     *,
     application_id: int,
     actor,
-    name: str,
-    id_number: str,
+    name: str = "",
+    id_number: str = "",
     guaranteed_amount: Decimal,
     kind: str = "person",
     own_exposure: Decimal = Decimal("0"),
     net_worth: Decimal | None = None,
     intake_guarantor_id: int | None = None,
     notes: str = "",
-) -> GuarantorAssessment:
+) -> Guarantor:
+    """A guarantor the investigation found beyond those filed. Given the id of a guarantor
+    filed with the application (intake_guarantor_id), that record is completed instead."""
+    if intake_guarantor_id:
+        return guarantor_assess(
+            application_id=application_id,
+            actor=actor,
+            guarantor_id=intake_guarantor_id,
+            guaranteed_amount=guaranteed_amount,
+            own_exposure=own_exposure,
+            net_worth=net_worth,
+            notes=notes,
+        )
     application, investigation = _for_edit(actor=actor, application_id=application_id)
-    guarantor = GuarantorAssessment.objects.create(
-        investigation=investigation,
+    _guarantor_assessment(
+        guaranteed_amount=guaranteed_amount, own_exposure=own_exposure, net_worth=net_worth
+    )
+    if not name.strip() or not id_number.strip():
+        raise InvalidInput(
+            details={
+                field: [_("This field is required.")]
+                for field, value in (("name", name), ("id_number", id_number))
+                if not value.strip()
+            }
+        )
+    guarantor = Guarantor.objects.create(
+        application=application,
         kind=kind,
-        name=name,
+        name=name.strip(),
         id_number=id_number.strip().upper(),
         guaranteed_amount=guaranteed_amount,
         own_exposure=own_exposure,
         net_worth=net_worth,
         currency=application.currency,
-        intake_guarantor_id=intake_guarantor_id,
         notes=notes,
     )
     _changed(
@@ -361,28 +397,92 @@ def guarantor_add(
         application=application,
         actor=actor,
         action="investigation_guarantor_add",
-        subject_type="investigation.guarantorassessment",
+        subject_type="intake.guarantor",
         subject_id=guarantor.pk,
     )
     return guarantor
 
 
 @transaction.atomic
+def guarantor_assess(
+    *,
+    application_id: int,
+    actor,
+    guarantor_id: int,
+    guaranteed_amount: Decimal,
+    own_exposure: Decimal = Decimal("0"),
+    net_worth: Decimal | None = None,
+    notes: str = "",
+) -> Guarantor:
+    """Complete (or correct) the assessment of a guarantor of the application, filed in the
+    wizard or added during the investigation: nothing is typed twice."""
+    application, investigation = _for_edit(actor=actor, application_id=application_id)
+    guarantor = (
+        Guarantor.objects.select_for_update()
+        .filter(application=application, pk=guarantor_id)
+        .first()
+    )
+    if guarantor is None:
+        raise NotFound()
+    _guarantor_assessment(
+        guaranteed_amount=guaranteed_amount, own_exposure=own_exposure, net_worth=net_worth
+    )
+    guarantor.guaranteed_amount = guaranteed_amount
+    guarantor.own_exposure = own_exposure
+    guarantor.net_worth = net_worth
+    guarantor.notes = notes
+    guarantor.currency = application.currency
+    guarantor.save(
+        update_fields=["guaranteed_amount", "own_exposure", "net_worth", "notes", "currency"]
+    )
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_guarantor_assess",
+        subject_type="intake.guarantor",
+        subject_id=guarantor.pk,
+        data={"guaranteed_amount": str(guaranteed_amount)},
+    )
+    return guarantor
+
+
+def _without_documents(*, model, item_id: int, application) -> None:
+    item = model.objects.filter(application=application, pk=item_id).first()
+    if item is None:
+        raise NotFound()
+    if model is Guarantor and item.documents.exists():
+        raise Conflict(
+            _("This guarantor has documents on file; the guarantor cannot be removed."),
+            code="has_documents",
+        )
+    item.delete()
+
+
+@transaction.atomic
 def guarantor_remove(*, application_id: int, actor, guarantor_id: int) -> None:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
-    deleted, _rows = GuarantorAssessment.objects.filter(
-        pk=guarantor_id, investigation=investigation
-    ).delete()
-    if not deleted:
-        raise NotFound()
+    _without_documents(model=Guarantor, item_id=guarantor_id, application=application)
     _changed(
         investigation=investigation,
         application=application,
         actor=actor,
         action="investigation_guarantor_remove",
-        subject_type="investigation.guarantorassessment",
+        subject_type="intake.guarantor",
         subject_id=guarantor_id,
     )
+
+
+def _collateral_valuation(*, valuation: Decimal, valuation_date, haircut_pct: Decimal) -> None:
+    errors = {}
+    if valuation is None or valuation < 0:
+        errors["valuation"] = [_("Enter the valuation (zero or more).")]
+    if valuation_date is None:
+        errors["valuation_date"] = [_("Enter the valuation date.")]
+    if haircut_pct is None or not (Decimal("0") <= haircut_pct <= Decimal("100")):
+        errors["haircut_pct"] = [_("The haircut is between 0 and 100%.")]
+    if errors:
+        raise InvalidInput(details=errors)
 
 
 @transaction.atomic
@@ -390,33 +490,95 @@ def collateral_add(
     *,
     application_id: int,
     actor,
-    collateral_type: str,
-    description: str,
+    collateral_type: str = "",
+    description: str = "",
     valuation: Decimal,
     valuation_date: datetime.date,
     haircut_pct: Decimal = Decimal("30"),
     intake_collateral_id: int | None = None,
-) -> CollateralValuation:
+) -> Collateral:
+    """Collateral the investigation found beyond what was filed. Given the id of collateral
+    filed with the application (intake_collateral_id), that record is valued instead."""
+    if intake_collateral_id:
+        return collateral_value(
+            application_id=application_id,
+            actor=actor,
+            collateral_id=intake_collateral_id,
+            valuation=valuation,
+            valuation_date=valuation_date,
+            haircut_pct=haircut_pct,
+        )
     application, investigation = _for_edit(actor=actor, application_id=application_id)
-    if not (Decimal("0") <= haircut_pct <= Decimal("100")):
-        raise InvalidInput(details={"haircut_pct": [_("The haircut is between 0 and 100%.")]})
-    item = CollateralValuation.objects.create(
-        investigation=investigation,
-        collateral_type=collateral_type,
-        description=description,
+    _collateral_valuation(
+        valuation=valuation, valuation_date=valuation_date, haircut_pct=haircut_pct
+    )
+    if not collateral_type or not description.strip():
+        raise InvalidInput(
+            details={
+                field: [_("This field is required.")]
+                for field, value in (
+                    ("collateral_type", collateral_type),
+                    ("description", description.strip()),
+                )
+                if not value
+            }
+        )
+    item = Collateral.objects.create(
+        application=application,
+        kind=collateral_type,
+        description=description.strip(),
+        # Not declared by the applicant: the bank's valuation stands for the declared value.
+        declared_value=valuation,
         valuation=valuation,
         valuation_date=valuation_date,
         haircut_pct=haircut_pct,
         currency=application.currency,
-        intake_collateral_id=intake_collateral_id,
     )
     _changed(
         investigation=investigation,
         application=application,
         actor=actor,
         action="investigation_collateral_add",
-        subject_type="investigation.collateralvaluation",
+        subject_type="intake.collateral",
         subject_id=item.pk,
+    )
+    return item
+
+
+@transaction.atomic
+def collateral_value(
+    *,
+    application_id: int,
+    actor,
+    collateral_id: int,
+    valuation: Decimal,
+    valuation_date: datetime.date,
+    haircut_pct: Decimal = Decimal("30"),
+) -> Collateral:
+    """Record (or correct) the bank's valuation of collateral of the application."""
+    application, investigation = _for_edit(actor=actor, application_id=application_id)
+    item = (
+        Collateral.objects.select_for_update()
+        .filter(application=application, pk=collateral_id)
+        .first()
+    )
+    if item is None:
+        raise NotFound()
+    _collateral_valuation(
+        valuation=valuation, valuation_date=valuation_date, haircut_pct=haircut_pct
+    )
+    item.valuation = valuation
+    item.valuation_date = valuation_date
+    item.haircut_pct = haircut_pct
+    item.save(update_fields=["valuation", "valuation_date", "haircut_pct"])
+    _changed(
+        investigation=investigation,
+        application=application,
+        actor=actor,
+        action="investigation_collateral_value",
+        subject_type="intake.collateral",
+        subject_id=item.pk,
+        data={"valuation": str(valuation), "haircut_pct": str(haircut_pct)},
     )
     return item
 
@@ -424,17 +586,13 @@ def collateral_add(
 @transaction.atomic
 def collateral_remove(*, application_id: int, actor, collateral_id: int) -> None:
     application, investigation = _for_edit(actor=actor, application_id=application_id)
-    deleted, _rows = CollateralValuation.objects.filter(
-        pk=collateral_id, investigation=investigation
-    ).delete()
-    if not deleted:
-        raise NotFound()
+    _without_documents(model=Collateral, item_id=collateral_id, application=application)
     _changed(
         investigation=investigation,
         application=application,
         actor=actor,
         action="investigation_collateral_remove",
-        subject_type="investigation.collateralvaluation",
+        subject_type="intake.collateral",
         subject_id=collateral_id,
     )
 
@@ -526,7 +684,9 @@ def ratios_compute(*, application: LoanApplication, investigation: Investigation
         term_months=application.term_months,
         method=application.repayment_method,
     )
-    lendable = sum((c.lendable_value for c in investigation.collateral.all()), Decimal("0"))
+    lendable = sum(
+        (c.lendable_value for c in application.collateral.all() if c.is_valued), Decimal("0")
+    )
     out = {
         "instalment": instalment,
         "annual_debt_service": instalment * 12,
@@ -638,14 +798,17 @@ def concentration_flags(
             )
         )
 
-    guarantors = list(investigation.guarantors.all())
+    # Only assessed guarantors carry an amount; one still to be assessed is in "missing".
+    guarantors = [g for g in application.guarantors.all() if g.is_assessed]
     if guarantors:
         ids = {g.id_number for g in guarantors}
         elsewhere = dict(
-            GuarantorAssessment.objects.filter(
-                id_number__in=ids, investigation__application__status__in=GUARANTEE_STATUSES
+            Guarantor.objects.filter(
+                id_number__in=ids,
+                application__status__in=GUARANTEE_STATUSES,
+                guaranteed_amount__isnull=False,
             )
-            .exclude(investigation=investigation)
+            .exclude(application=application)
             .values_list("id_number")
             .annotate(total=Sum("guaranteed_amount"))
         )
@@ -1001,8 +1164,8 @@ def memo_context(*, memo: CreditMemo) -> dict:
         "reasons": score_reason_labels(score),
         "flags": list(investigation.flags.all()),
         "verifications": list(investigation.verifications.all()),
-        "guarantors": list(investigation.guarantors.all()),
-        "collateral": list(investigation.collateral.all()),
+        "guarantors": list(application.guarantors.all()),
+        "collateral": list(application.collateral.all()),
         "visits": list(investigation.site_visits.all()),
         "qa": [(q.label(), q.answer_text(answers.get(q.id, ""))) for q in questions],
         "generated_at": timezone.now(),

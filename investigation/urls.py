@@ -14,11 +14,21 @@ urlpatterns = [
     path(P + "financials/", views.financials, name="investigation-financials"),
     path(P + "guarantors/", views.guarantor, name="investigation-guarantor"),
     path(
+        P + "guarantors/<int:item_id>/assess/",
+        views.guarantor_assess,
+        name="investigation-guarantor-assess",
+    ),
+    path(
         P + "guarantors/<int:item_id>/remove/",
         views.guarantor_remove,
         name="investigation-guarantor-remove",
     ),
     path(P + "collateral/", views.collateral, name="investigation-collateral"),
+    path(
+        P + "collateral/<int:item_id>/value/",
+        views.collateral_value,
+        name="investigation-collateral-value",
+    ),
     path(
         P + "collateral/<int:item_id>/remove/",
         views.collateral_remove,

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
     "backups",
 ]
 
@@ -190,6 +191,19 @@ if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", LOANFLOW_TOKEN_RATE):
     raise ImproperlyConfigured(
         f"LOANFLOW_TOKEN_RATE={LOANFLOW_TOKEN_RATE!r} is not a rate such as 10/minute."
     )
+
+# Sign-up on the portal (portal.verification): a six-digit code proves the owner holds the
+# mobile number or e-mail address; it expires after LOANFLOW_CODE_MINUTES, locks after
+# LOANFLOW_CODE_ATTEMPTS wrong tries, and another is sent at most every
+# LOANFLOW_CODE_RESEND_SECONDS. Text messages go through LOANFLOW_SMS_BACKEND, a class path
+# (common.messaging): the log here, the bank's SMS gateway adapter in production.
+LOANFLOW_CODE_MINUTES = env_int("LOANFLOW_CODE_MINUTES", 10)
+LOANFLOW_CODE_ATTEMPTS = env_int("LOANFLOW_CODE_ATTEMPTS", 5)
+LOANFLOW_CODE_RESEND_SECONDS = env_int("LOANFLOW_CODE_RESEND_SECONDS", 60)
+for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
 
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
@@ -368,6 +382,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.send_email": {"queue": "sla"},
     "notifications.tasks.send_emails": {"queue": "sla"},
     "notifications.tasks.requeue_undelivered": {"queue": "sla"},
+    # A new approval task told to its queue: small and as urgent as an e-mail.
+    "approvals.tasks.announce_task": {"queue": "sla"},
     "investigation.render_credit_memo": {"queue": "pdf"},
     "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
     # Renders the offers it finds inline.
@@ -469,9 +485,9 @@ SPECTACULAR_SETTINGS = {
         # investigation
         "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
         "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
-        "GuarantorKindEnum": "investigation.models.GuarantorAssessment.Kind",
+        "GuarantorKindEnum": "intake.models.Guarantor.Kind",
         "RiskLevelEnum": "investigation.models.IndustryRisk",
-        "CollateralTypeEnum": "investigation.models.CollateralValuation.Type",
+        "CollateralTypeEnum": "intake.models.Collateral.Kind",
         # intake
         "IntakeInfoRequestKindEnum": "intake.models.InfoRequest.Kind",
         "IntakeInfoRequestStatusEnum": "intake.models.InfoRequest.Status",
@@ -480,6 +496,9 @@ SPECTACULAR_SETTINGS = {
         "IntakeReviewDecisionEnum": ["accept", "reject"],
         # notifications
         "NotificationKindEnum": "notifications.models.Kind",
+        # messaging
+        "SurveyStageEnum": "messaging.models.SurveyStage",
+        "MessageSideEnum": "messaging.models.Side",
         # approvals
         "ApprovalTaskStatusEnum": "approvals.models.ApprovalTask.Status",
         "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",
@@ -559,6 +578,14 @@ init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=LOANFLOW_REL
 # --- LoanFlow ----------------------------------------------------------------------------------
 LOANFLOW_DEFAULT_CURRENCY = "CNY"
 LOANFLOW_SITE_URL = env_str("LOANFLOW_SITE_URL", "http://127.0.0.1:8000")
+# The owner's portal shows a loan's five-category class, in plain words, only where the bank
+# chooses to (off by default: many banks keep the class internal).
+LOANFLOW_PORTAL_SHOWS_CLASSIFICATION = env_bool("LOANFLOW_PORTAL_SHOWS_CLASSIFICATION", False)
+# The nightly job reminds owners this many calendar days before each instalment is due (0: no
+# reminder before; the first-day-overdue reminder is always sent).
+LOANFLOW_REMINDER_DAYS_BEFORE = env_int("LOANFLOW_REMINDER_DAYS_BEFORE", 3)
+if LOANFLOW_REMINDER_DAYS_BEFORE < 0:
+    raise ImproperlyConfigured("LOANFLOW_REMINDER_DAYS_BEFORE must be 0 or more.")
 # A claimed approval task left untouched this long returns to its queue (swept every minute).
 APPROVALS_CLAIM_TIMEOUT_MINUTES = env_int("APPROVALS_CLAIM_TIMEOUT_MINUTES", 120)
 # Readiness (/readyz) answers 503 after this many seconds even when a dependency hangs.

@@ -27,6 +27,7 @@ class FaviconView(RedirectView):
 # Each app's urls.py serves its pages and, under api/v1/, its API routes.
 APPS = [
     "org",
+    "customers",
     "applications",
     "intake",
     "investigation",
@@ -36,6 +37,7 @@ APPS = [
     "notifications",
     "analytics",
     "portal",
+    "messaging",
 ]
 
 urlpatterns = [

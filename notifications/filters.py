@@ -4,7 +4,7 @@ field error (400 in the API, a form error on the page)."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Notification
+from notifications.models import Kind, Notification
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -14,6 +14,8 @@ class NotificationFilter(django_filters.FilterSet):
         empty_label=_("All"),
         method="filter_unread",
     )
+
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices, empty_label=_("All"))
 
     class Meta:
         model = Notification

@@ -12,7 +12,11 @@ class Kind(models.TextChoices):
     STATUS_CHANGE = "status_change", _("Status change")
     INFO_REQUEST = "info_request", _("Request for information")
     DECISION = "decision", _("Decision")
+    MESSAGE = "message", _("Message about an application")
     SYSTEM = "system", _("System notice")
+    REPAYMENT = "repayment", _("Repayment reminder")
+    AWAITING_YOU = "awaiting_you", _("Waiting for your confirmation or approval")
+    EARLY_WARNING = "early_warning", _("Early warning")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the

@@ -3,10 +3,14 @@ from django.db.models import QuerySet
 from notifications.models import Notification, NotificationMute
 
 
-def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+def notification_list(
+    *, user, unread_only: bool = False, kind: str | None = None
+) -> QuerySet[Notification]:
     qs = Notification.objects.filter(user=user).select_related("application")
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
     return qs.order_by("-created_at", "-id")
 
 

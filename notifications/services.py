@@ -10,9 +10,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import (
+    BooleanField,
+    CharField,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -21,7 +31,6 @@ from django.utils.translation import gettext_lazy
 
 from applications.models import Status
 from common.errors import InvalidInput
-from common.i18n import lazy_text
 from common.queue import enqueue_now, enqueue_on_commit
 from notifications.models import (
     UNMUTABLE_KINDS,
@@ -41,17 +50,38 @@ REQUEUE_AFTER = timedelta(minutes=2)
 SENDING_STALE = timedelta(minutes=10)
 
 
+def _language_column():
+    """A user's language as a column: the staff profile's preferred language, else the
+    applicant profile's, else the site's (the one rule, for user_languages and
+    with_notification_preferences)."""
+    return Coalesce(
+        NullIf("staff_profile__preferred_language", Value("")),
+        NullIf("applicant_profile__preferred_language", Value("")),
+        Value(settings.LANGUAGE_CODE),
+        output_field=CharField(),
+    )
+
+
 def user_languages(user_ids) -> dict[int, str]:
-    """{user id: language} for many users in one query: the staff profile's preferred
-    language, else the applicant profile's, else the site's."""
-    rows = (
+    """{user id: language} for many users in one query (_language_column)."""
+    return dict(
         get_user_model()
         .objects.filter(pk__in=set(user_ids))
-        .values_list(
-            "pk", "staff_profile__preferred_language", "applicant_profile__preferred_language"
-        )
+        .annotate(notification_language=_language_column())
+        .values_list("pk", "notification_language")
     )
-    return {pk: staff or applicant or settings.LANGUAGE_CODE for pk, staff, applicant in rows}
+
+
+def with_notification_preferences(users: QuerySet) -> QuerySet:
+    """The users with what notify_many would read about them next (their language and the
+    kinds they muted) as two columns of the same query: a caller that reads its recipients
+    anyway passes them on and notify_many reads nothing more before its inserts."""
+    return users.annotate(
+        notification_language=_language_column(),
+        muted_notification_kinds=ArraySubquery(
+            NotificationMute.objects.filter(user=OuterRef("pk")).values("kind")
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,21 +113,34 @@ def notify(
 def notify_many(messages: Iterable[Message], *, email: bool = True) -> list[Notification]:
     """`notify` for many messages with a fixed number of queries: one for mutes, one for
     languages, one insert of the notifications, one of the email deliveries, and ONE task
-    queued after commit for all the emails. Returns the notifications made (muted kinds
-    and inactive users are left out)."""
+    queued after commit for all the emails. Recipients read through
+    with_notification_preferences carry their language and mutes: then only the inserts.
+    Returns the notifications made (muted kinds and inactive users are left out)."""
     messages = [m for m in messages if m.user is not None and m.user.is_active]
-    mutable = [m for m in messages if m.kind not in UNMUTABLE_KINDS]
-    muted = set()
+    known = {
+        m.user.pk: m.user
+        for m in messages
+        if hasattr(m.user, "notification_language") and hasattr(m.user, "muted_notification_kinds")
+    }
+    mutable = [m for m in messages if m.kind not in UNMUTABLE_KINDS and m.user.pk not in known]
+    muted = {
+        (pk, kind) for pk, user in known.items() for kind in (user.muted_notification_kinds or ())
+    }
     if mutable:
-        muted = set(
+        muted |= set(
             NotificationMute.objects.filter(
                 user_id__in={m.user.pk for m in mutable}, kind__in={m.kind for m in mutable}
             ).values_list("user_id", "kind")
         )
-    messages = [m for m in messages if (m.user.pk, m.kind) not in muted]
+    messages = [
+        m for m in messages if m.kind in UNMUTABLE_KINDS or (m.user.pk, m.kind) not in muted
+    ]
     if not messages:
         return []
-    languages = user_languages(m.user.pk for m in messages)
+    languages = {pk: user.notification_language for pk, user in known.items()}
+    unknown = {m.user.pk for m in messages} - set(languages)
+    if unknown:
+        languages.update(user_languages(unknown))
     by_language: dict[str, list[int]] = defaultdict(list)
     for index, message in enumerate(messages):
         by_language[languages.get(message.user.pk, settings.LANGUAGE_CODE)].append(index)
@@ -366,33 +409,131 @@ APPLICANT_MESSAGES = {
 }
 
 
-def applicant_status_notify(*, application, to_state: str) -> list[Notification]:
-    """Tell the company's applicant logins, in plain language, that their application moved
-    to `to_state` (called inside the transition's transaction; mail after commit)."""
-    entry = APPLICANT_MESSAGES.get(to_state)
-    if entry is None:
+class Formatted:
+    """A lazy message formatted when rendered (so in the recipient's language); a parameter
+    that is itself lazy (an amount formatted as the language groups digits) is rendered then
+    too."""
+
+    def __init__(self, message, **params):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
+# What the staff hear of an application's new status: its relationship manager of the
+# decision taken on it (the decider excepted), and, once the applicant accepts the offer, the
+# disbursement officers serving its branch, who record the payout next. Keyed by
+# (from_state or None for any, to_state): (kind, title, body, the roles told besides its RM).
+STAFF_MESSAGES = {
+    (None, Status.APPROVED): (
+        "decision",
+        gettext_lazy("Approved: %(ref)s"),
+        gettext_lazy("Application %(ref)s was approved. The offer goes to the applicant."),
+        (),
+    ),
+    (None, Status.DECLINED): (
+        "decision",
+        gettext_lazy("Declined: %(ref)s"),
+        gettext_lazy("Application %(ref)s was declined. The reasons are on its page."),
+        (),
+    ),
+    (Status.IN_APPROVAL, Status.INVESTIGATION): (
+        "decision",
+        gettext_lazy("Returned for more investigation: %(ref)s"),
+        gettext_lazy(
+            "An approver returned application %(ref)s to the investigation. "
+            "The comment is on its page."
+        ),
+        (),
+    ),
+    (None, Status.CONTRACT_SIGNED): (
+        "status_change",
+        gettext_lazy("Offer accepted: %(ref)s"),
+        gettext_lazy(
+            "The contract for application %(ref)s is signed. The payout can "
+            "be recorded once the conditions precedent are met."
+        ),
+        ("disbursement_officer",),
+    ),
+}
+
+
+def application_status_notify(
+    *, application, from_state: str, to_state: str, actor=None
+) -> list[Notification]:
+    """Tell who must hear that the application moved to `to_state`, in one batch: the
+    company's applicant logins in plain language (APPLICANT_MESSAGES), and the staff
+    (STAFF_MESSAGES) but not the person who moved it. The recipients are read in one query;
+    called inside the transition's transaction, mail after commit."""
+    from org.selectors import staff_serving_q
+
+    applicant_entry = APPLICANT_MESSAGES.get(to_state)
+    staff_entry = STAFF_MESSAGES.get((from_state, to_state)) or STAFF_MESSAGES.get((None, to_state))
+    if applicant_entry is None and staff_entry is None:
         return []
-    kind, title, body = entry
-    text = lazy_text(body, ref=application.reference)
-    return notify_many(
-        [
+    User = get_user_model()
+    wanted = Q(pk__in=[])
+    # The company's people: whoever acts for it (an active binding, as applicant_users).
+    acts_for_it = Q(pk__in=applicant_users(company_id=application.company_id).values("pk"))
+    if applicant_entry is not None:
+        wanted |= acts_for_it
+    if staff_entry is not None:
+        staff = Q(pk=application.relationship_manager_id, is_active=True)
+        for role in staff_entry[3]:
+            staff |= Q(
+                pk__in=User.objects.filter(
+                    staff_serving_q(branch=application.branch, role=role)
+                ).values("pk")
+            )
+        if actor is not None:
+            staff &= ~Q(pk=actor.pk)
+        wanted |= staff
+    recipients = (
+        with_notification_preferences(User.objects.filter(wanted))
+        .annotate(is_applicant=ExpressionWrapper(acts_for_it, output_field=BooleanField()))
+        .order_by("-is_applicant", "pk")
+    )
+    url_portal = reverse("portal-application", args=[application.pk])
+    url_staff = reverse("application-detail", args=[application.pk])
+    messages = []
+    texts: dict[str, tuple] = {}
+    for user in recipients:
+        is_applicant = user.is_applicant
+        entry = applicant_entry if is_applicant else staff_entry
+        if entry is None:
+            continue
+        key = "applicant" if is_applicant else "staff"
+        if key not in texts:
+            params = {"ref": application.reference}
+            texts[key] = (
+                entry[0],
+                Formatted(entry[1], **params),
+                Formatted(entry[2], **params),
+            )
+        kind, title, body = texts[key]
+        messages.append(
             Message(
                 user=user,
                 kind=kind,
                 title=title,
-                body=text,
-                url=reverse("portal-application", args=[application.pk]),
+                body=body,
+                url=url_portal if is_applicant else url_staff,
                 application=application,
             )
-            for user in applicant_users(company_id=application.company_id)
-        ]
-    )
+        )
+    return notify_many(messages)
 
 
 def applicant_users(*, company_id: int):
-    """The company's active applicant logins, in the order their profiles were made."""
+    """The active logins of the people who act for the company (an active binding), in the
+    order they were bound."""
     return (
         get_user_model()
-        .objects.filter(applicant_profile__company_id=company_id, is_active=True)
-        .order_by("applicant_profile__id")
+        .objects.filter(
+            company_bindings__company_id=company_id,
+            company_bindings__status="active",
+            is_active=True,
+        )
+        .order_by("company_bindings__created_at", "company_bindings__id")
     )

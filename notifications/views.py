@@ -32,8 +32,11 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
         )
         page = Paginator(filterset.qs, 25).get_page(self.request.GET.get("page"))
         muted = selectors.notification_muted_kinds(user=user)
+        query = self.request.GET.copy()
+        query.pop("page", None)
         context.update(
             page=page,
+            querystring=query.urlencode() + "&" if query else "",
             notifications=page.object_list,
             base_template=_base_template(user),
             filter_form=filterset.form,

@@ -40,7 +40,8 @@ SECOND_FACTOR_ROLES = frozenset(
 )
 
 # The permissions a role's group is created with: the loan application's (declared on
-# applications.LoanApplication.Meta) and post-loan monitoring's (postloan models' Meta). After
+# applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta) and the
+# company bindings' (customers.CompanyBinding.Meta). After
 # that the group's permissions in the database are what the role may do (org.permissions).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.RELATIONSHIP_MANAGER: {
@@ -57,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.flag_loan",
         "postloan.propose_write_off",
         "postloan.complete_inspection",
+        "customers.confirm_companybinding",
+        "customers.revoke_companybinding",
     },
     Role.CREDIT_REVIEWER: {
         "applications.decide_application",
@@ -84,7 +87,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.decide_write_off",
         "postloan.complete_inspection",
     },
-    Role.BRANCH_HEAD: set(),
+    # Who may act for a company on the portal: confirmed and revoked by the company's branch.
+    Role.BRANCH_HEAD: {
+        "customers.confirm_companybinding",
+        "customers.revoke_companybinding",
+    },
     Role.ADMINISTRATOR: set(),
     Role.APPLICANT: {
         "applications.submit_application",
@@ -138,6 +145,30 @@ def remember_role_grants(user, rows) -> None:
     user._loanflow_role_grants = {role: frozenset(perms) for role, perms in grants.items()}
     user._loanflow_roles = frozenset(grants)
     user._loanflow_role_perms = frozenset().union(*grants.values())
+
+
+def role_grants_load(users) -> None:
+    """role_grants for many users in one query, kept on each as role_grants keeps them (a
+    check run over many people, such as who may take an approval task, reads no more)."""
+    from django.contrib.auth import get_user_model
+
+    users = [user for user in users if getattr(user, "_loanflow_roles", None) is None]
+    if not users:
+        return
+    rows: dict[int, list] = {user.pk: [] for user in users}
+    for user_id, *row in (
+        get_user_model()
+        .groups.through.objects.filter(user_id__in=list(rows))
+        .values_list(
+            "user_id",
+            "group__name",
+            "group__permissions__content_type__app_label",
+            "group__permissions__codename",
+        )
+    ):
+        rows[user_id].append(row)
+    for user in users:
+        remember_role_grants(user, rows[user.pk])
 
 
 def roles_of(user) -> frozenset[str]:

@@ -79,3 +79,46 @@ def branches_in_scope(user) -> QuerySet[Branch]:
 def user_sees_branch(user, branch: Branch) -> bool:
     own = staff_branch(user)
     return bool(own and is_staff_member(user) and own.contains(branch))
+
+
+def branch_and_ancestor_paths(branch: Branch) -> list[str]:
+    """The materialised paths of the branch and of every branch above it ("HO/BJ/BJ01/" ->
+    "HO/", "HO/BJ/", "HO/BJ/BJ01/"), read from its own path: no query."""
+    parts = branch.path.split("/")[:-1]
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def staff_serving_q(*, branch: Branch, role: str, prefix: str = "") -> Q:
+    """A filter on users: active staff holding `role` whose scope covers `branch` (their own
+    branch is it or one above it), the rule of user_sees_branch and of the role queues
+    (approvals.selectors.task_scope_q) turned around to find the people."""
+    return Q(
+        **{
+            f"{prefix}is_active": True,
+            f"{prefix}groups__name": role,
+            f"{prefix}staff_profile__branch__path__in": branch_and_ancestor_paths(branch),
+        }
+    )
+
+
+def staff_serving(*, branch: Branch, role: str) -> QuerySet:
+    """The people holding `role` whose scope covers `branch` (one query), nearest branch
+    first, with their staff profile and branch."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(staff_serving_q(branch=branch, role=role))
+        .select_related("staff_profile__branch")
+        .order_by("-staff_profile__branch__path", "pk")
+    )
+
+
+def branch_heads_over(branch: Branch) -> list:
+    """The branch heads of the branch, else of the nearest branch above it that has one (the
+    people an escalation reaches; one query)."""
+    heads = list(staff_serving(branch=branch, role=Role.BRANCH_HEAD))
+    if not heads:
+        return []
+    nearest = heads[0].staff_profile.branch.path
+    return [head for head in heads if head.staff_profile.branch.path == nearest]

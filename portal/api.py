@@ -31,6 +31,7 @@ from portal.selectors import (
     portal_application_list,
     portal_decline_reasons,
     portal_events,
+    portal_loan,
     portal_repayments,
     portal_status_text,
     portal_steps,
@@ -130,6 +131,29 @@ class PortalRepaymentOutput(serializers.Serializer):
     currency = serializers.CharField()
 
 
+class PortalLoanOutput(serializers.Serializer):
+    """Where the loan stands once paid out, as the portal page shows it."""
+
+    currency = serializers.CharField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    paid_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    paid_instalments = serializers.IntegerField()
+    instalment_count = serializers.IntegerField()
+    next_due_date = serializers.DateField(allow_null=True, help_text="Null once all is paid.")
+    next_due_amount = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    overdue_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue_instalments = serializers.IntegerField()
+    overdue_since = serializers.DateField(
+        allow_null=True, help_text="The due date of the oldest instalment not paid in time."
+    )
+    days_overdue = serializers.IntegerField()
+    outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    outstanding_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    standing = serializers.CharField(
+        help_text="The loan's standing in plain words, where the bank shows it; else empty."
+    )
+
+
 class PortalEventOutput(serializers.Serializer):
     at = serializers.DateTimeField()
     status = serializers.CharField()
@@ -147,6 +171,7 @@ class PortalApplicationOutput(PortalApplicationListOutput):
     offer = PortalOfferOutput(allow_null=True)
     contract = PortalContractOutput(allow_null=True)
     schedule = PortalScheduleOutput(allow_null=True)
+    loan = PortalLoanOutput(allow_null=True, help_text="Null until the loan is paid out.")
     repayments = PortalRepaymentOutput(many=True)
     events = PortalEventOutput(many=True)
 
@@ -216,6 +241,7 @@ def portal_application_data(application, *, user) -> dict:
             "offer": _offer(application, user) if offer_stage else None,
             "contract": disbursement_selectors.contract_for(application) if offer_stage else None,
             "schedule": _schedule(application) if offer_stage else None,
+            "loan": portal_loan(application),
             "repayments": portal_repayments(application),
             "events": portal_events(application),
         }

@@ -3,8 +3,13 @@ portal's pages (portal.views) and its API (portal.api) read it from here, so the
 the same and nothing internal to the bank: no route, grade or score, no staff comments or
 names other than their relationship manager's, no monitoring."""
 
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from applications import labels
 from applications.models import LoanApplication, Status
@@ -13,7 +18,8 @@ from approvals.models import DeclineReason
 from audit.models import AuditEvent
 from audit.selectors import application_timeline
 from common.errors import NotFound
-from postloan.models import Repayment
+from postloan.models import Classification, Loan, Repayment
+from postloan.selectors import loan_position_for
 
 # After these the progress bar has nothing left to show.
 ENDED = (Status.DECLINED, Status.WITHDRAWN)
@@ -88,3 +94,62 @@ def portal_repayments(application: LoanApplication) -> list:
         .only("amount", "currency", "value_date")
         .order_by("value_date", "id")
     )
+
+
+# The five-category class (五级分类) in words an owner understands, shown only where the bank
+# chooses to (LOANFLOW_PORTAL_SHOWS_CLASSIFICATION).
+PLAIN_CLASSIFICATION = {
+    Classification.NORMAL: _("Your loan is in good standing."),
+    Classification.SPECIAL_MENTION: _(
+        "The bank is watching your loan more closely. Please talk to your relationship manager."
+    ),
+    Classification.SUBSTANDARD: _(
+        "Your loan is in difficulty: repayments are seriously behind and the bank expects "
+        "that part of it may not be repaid."
+    ),
+    Classification.DOUBTFUL: _("The bank doubts that your loan will be repaid in full."),
+    Classification.LOSS: _("The bank considers your loan unrecoverable."),
+}
+
+
+def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> dict | None:
+    """Where the owner's loan stands once paid out (None before): what has been paid, what
+    is due next and when, what is overdue and since when, the principal still owed, and the
+    class in plain words where the bank shows it. The figures are the loan's position
+    (postloan.position), the same rule the bank's pages and the nightly job use."""
+    loan = Loan.objects.filter(application=application).first()
+    if loan is None:
+        return None
+    return _loan_summary(loan, as_of=as_of)
+
+
+def portal_loans(*, applications, as_of: date | None = None) -> dict[int, dict]:
+    """{application id: portal_loan} for those of the applications that are loans (the home
+    page's sign of what is overdue or due next, from the same position as the loan's page)."""
+    loans = Loan.objects.filter(application__in=[a.pk for a in applications])
+    return {loan.application_id: _loan_summary(loan, as_of=as_of) for loan in loans}
+
+
+def _loan_summary(loan: Loan, *, as_of: date | None) -> dict:
+    position = loan_position_for(loan=loan, as_of=as_of)
+    overdue = [row for row in position.instalments if row.status == "overdue"]
+    upcoming = next((row for row in position.instalments if row.status in ("due", "partial")), None)
+    standing = ""
+    if settings.LOANFLOW_PORTAL_SHOWS_CLASSIFICATION:
+        standing = str(PLAIN_CLASSIFICATION.get(loan.classification, ""))
+    return {
+        "currency": loan.currency,
+        "principal": loan.principal,
+        "paid_total": position.paid_total,
+        "paid_instalments": position.paid_instalments,
+        "instalment_count": len(position.instalments),
+        "next_due_date": upcoming.due_date if upcoming else None,
+        "next_due_amount": upcoming.total - upcoming.paid if upcoming else None,
+        "overdue_amount": sum((row.total - row.paid for row in overdue), Decimal("0.00")),
+        "overdue_instalments": len(overdue),
+        "overdue_since": overdue[0].due_date if overdue else None,
+        "days_overdue": position.days_past_due if overdue else 0,
+        "outstanding_principal": position.outstanding_principal,
+        "outstanding_total": position.outstanding_total,
+        "standing": standing,
+    }

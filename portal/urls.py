@@ -9,6 +9,18 @@ urlpatterns = [
     path("portal/", views.PortalHomeView.as_view(), name="portal-home"),
     path("portal/login/", views.PortalLoginView.as_view(), name="portal-login"),
     path("portal/logout/", views.PortalLogoutView.as_view(), name="portal-logout"),
+    path("portal/sign-up/", views.PortalSignUpView.as_view(), name="portal-sign-up"),
+    path(
+        "portal/sign-up/verify/",
+        views.PortalSignUpVerifyView.as_view(),
+        name="portal-sign-up-verify",
+    ),
+    path("portal/companies/", views.PortalCompaniesView.as_view(), name="portal-companies"),
+    path(
+        "portal/companies/choose/",
+        views.PortalCompanyChooseView.as_view(),
+        name="portal-company-choose",
+    ),
     path(
         "portal/applications/<int:pk>/",
         views.PortalApplicationView.as_view(),

@@ -3,24 +3,39 @@
 Only users with the applicant role and a company may enter; staff are sent to the staff
 pages. An application of another company is answered with 404, never 403."""
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, user_login_failed
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import AccessMixin
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views import View
 
 from applications.selectors import is_portal_user
-from common.errors import NotFound
+from common.errors import Conflict, DomainError, InvalidInput, NotFound
+from customers.models import CompanyBinding
+from customers.selectors import owner_bindings
+from customers.services import company_binding_claim, owner_company_choose
 from org.audience import open_to_owners
+from org.selectors import is_sme_owner
+from portal.forms import CompanyBindForm, SignUpForm, SignUpVerifyForm, apply_errors
 from portal.selectors import (
     portal_application_get,
     portal_application_list,
     portal_decline_reasons,
     portal_events,
+    portal_loan,
+    portal_loans,
     portal_repayments,
     portal_status_text,
     portal_steps,
 )
+from portal.services import owner_sign_up
+from portal.verification import SIGN_UP, TooSoon, address_parse, code_send
 
 
 @open_to_owners
@@ -29,7 +44,7 @@ class PortalLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        if is_portal_user(self.request.user):
+        if is_sme_owner(self.request.user):
             return resolve_url("portal-home")
         return resolve_url("home")
 
@@ -46,14 +61,18 @@ class PortalRequiredMixin(AccessMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not is_portal_user(request.user):
-            return redirect("home")
+            # An owner who acts for no company yet binds one first.
+            return redirect("portal-companies" if is_sme_owner(request.user) else "home")
         return super().dispatch(request, *args, **kwargs)
 
 
 @open_to_owners
 class PortalHomeView(PortalRequiredMixin, View):
     def get(self, request):
-        applications = portal_application_list(user=request.user)
+        applications = list(portal_application_list(user=request.user))
+        loans = portal_loans(applications=applications)
+        for application in applications:
+            application.loan_summary = loans.get(application.pk)
         company = request.user.applicant_profile.company
         return render(
             request,
@@ -81,6 +100,209 @@ class PortalApplicationView(PortalRequiredMixin, View):
                 "events": portal_events(application),
                 "steps": portal_steps(application),
                 "decline_reasons": portal_decline_reasons(application),
+                "loan": portal_loan(application),
                 "repayments": portal_repayments(application),
             },
         )
+
+
+# --- Sign-up and companies -------------------------------------------------------------------
+
+# Where the address being verified waits between the two sign-up pages.
+SIGN_UP_SESSION_KEY = "loanflow_sign_up"
+
+
+def _axes_key(step: str, name: str) -> dict:
+    """The credentials django-axes counts a step's failures under (with the address)."""
+    return {"username": f"{step}:{name}"}
+
+
+def _axes_locked(request, credentials: dict) -> bool:
+    if not settings.AXES_ENABLED or AxesProxyHandler.is_allowed(request, credentials):
+        return False
+    # AxesMiddleware answers with the lock-out page (429) instead of the view's response.
+    request.axes_locked_out = True
+    request.axes_credentials = credentials
+    return True
+
+
+def _axes_failed(request, credentials: dict) -> None:
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+
+
+class SignedOutOnlyMixin:
+    """The sign-up pages are for people without an account; a signed-in user goes home."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("portal-home" if is_sme_owner(request.user) else "home")
+        return super().dispatch(request, *args, **kwargs)
+
+
+@open_to_owners
+class PortalSignUpView(SignedOutOnlyMixin, View):
+    """Step 1: the mobile number or e-mail address, to which a code is sent."""
+
+    template_name = "portal/sign_up.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": SignUpForm()})
+
+    def post(self, request):
+        form = SignUpForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        try:
+            channel, address = address_parse(form.cleaned_data["address"])
+            if _axes_locked(request, _axes_key(SIGN_UP, address)):
+                return render(request, self.template_name, {"form": form}, status=429)
+            code_send(
+                purpose=SIGN_UP,
+                channel=channel,
+                address=address,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+        except TooSoon as exc:
+            # The earlier code still works: go on to enter it.
+            messages.info(request, str(exc.message))
+        except InvalidInput as exc:
+            apply_errors(form, exc)
+            return render(request, self.template_name, {"form": form}, status=400)
+        request.session[SIGN_UP_SESSION_KEY] = {"channel": channel, "address": address}
+        return redirect("portal-sign-up-verify")
+
+
+@open_to_owners
+class PortalSignUpVerifyView(SignedOutOnlyMixin, View):
+    """Step 2: the code received and a password; then the new owner is signed in."""
+
+    template_name = "portal/sign_up_verify.html"
+
+    def _pending(self, request) -> dict | None:
+        return request.session.get(SIGN_UP_SESSION_KEY)
+
+    def _page(self, request, form, pending, status=200):
+        context = {
+            "form": form,
+            "address": pending["address"],
+            "minutes": settings.LOANFLOW_CODE_MINUTES,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        pending = self._pending(request)
+        if not pending:
+            return redirect("portal-sign-up")
+        return self._page(request, SignUpVerifyForm(), pending)
+
+    def post(self, request):
+        pending = self._pending(request)
+        if not pending:
+            return redirect("portal-sign-up")
+        form = SignUpVerifyForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, pending, status=400)
+        credentials = _axes_key(SIGN_UP, pending["address"])
+        if _axes_locked(request, credentials):
+            return self._page(request, form, pending, status=429)
+        try:
+            user = owner_sign_up(
+                channel=pending["channel"],
+                address=pending["address"],
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password1"],
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+        except InvalidInput as exc:
+            if "code" in exc.details:
+                _axes_failed(request, credentials)
+            apply_errors(form, exc)
+            return self._page(request, form, pending, status=400)
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return redirect("portal-login")
+        request.session.pop(SIGN_UP_SESSION_KEY, None)
+        login(request, user, backend="org.auth.ProfileModelBackend")
+        messages.success(request, _("Welcome. Now tell us which company you act for."))
+        return redirect("portal-companies")
+
+
+class OwnerRequiredMixin(AccessMixin):
+    """Any signed-in SME owner, with or without a company yet."""
+
+    login_url = "portal-login"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not is_sme_owner(request.user):
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+
+@open_to_owners
+class PortalCompaniesView(OwnerRequiredMixin, View):
+    """The companies the owner acts for or has claimed, and the form to bind another."""
+
+    template_name = "portal/companies.html"
+
+    def _page(self, request, form, status=200):
+        profile = getattr(request.user, "applicant_profile", None)
+        context = {
+            "form": form,
+            "bindings": owner_bindings(owner=request.user),
+            "current_company_id": profile.company_id if profile else None,
+            "Status": CompanyBinding.Status,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._page(request, CompanyBindForm())
+
+    def post(self, request):
+        form = CompanyBindForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        credentials = _axes_key("bind", request.user.username)
+        if _axes_locked(request, credentials):
+            return self._page(request, form, status=429)
+        try:
+            binding = company_binding_claim(owner=request.user, **form.cleaned_data)
+        except InvalidInput as exc:
+            apply_errors(form, exc)
+            return self._page(request, form, status=400)
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self._page(request, form, status=exc.status_code)
+        if binding.details_matched is False:
+            # Guessing a legal representative's details is limited like guessing a password.
+            _axes_failed(request, credentials)
+        if binding.status == CompanyBinding.Status.ACTIVE:
+            messages.success(
+                request, _("You now act for %(company)s.") % {"company": binding.company.name}
+            )
+            return redirect("portal-home")
+        messages.info(
+            request,
+            _(
+                "Your claim for %(company)s waits for the bank's confirmation: the branch "
+                "checks it and you will see the company here once confirmed."
+            )
+            % {"company": binding.company.name},
+        )
+        return redirect("portal-companies")
+
+
+@open_to_owners
+class PortalCompanyChooseView(OwnerRequiredMixin, View):
+    """The company switcher: act for another of the owner's companies."""
+
+    def post(self, request):
+        try:
+            company = owner_company_choose(
+                owner=request.user, company_id=request.POST.get("company", "")
+            )
+        except NotFound:
+            raise Http404 from None
+        messages.success(request, _("You now act for %(company)s.") % {"company": company.name})
+        return redirect("portal-home")

@@ -9,6 +9,7 @@ from postloan.models import (
     Loan,
     Repayment,
     RepaymentImport,
+    RepaymentReminder,
     WarningRule,
     WriteOff,
 )
@@ -96,6 +97,25 @@ class RepaymentAdmin(admin.ModelAdmin):
 @admin.register(RepaymentImport)
 class RepaymentImportAdmin(admin.ModelAdmin):
     list_display = ["id", "file_name", "row_count", "uploaded_by", "created_at"]
+
+
+@admin.register(RepaymentReminder)
+class RepaymentReminderAdmin(admin.ModelAdmin):
+    """What the nightly job told the owners: read only (a row is what stops a second send)."""
+
+    list_display = ["id", "loan", "instalment_number", "due_date", "kind", "sent_on"]
+    list_filter = ["kind", "sent_on"]
+    list_select_related = ["loan__application"]
+    search_fields = ["loan__application__reference"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ClassificationChange)

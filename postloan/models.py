@@ -470,6 +470,41 @@ class Repayment(models.Model):
         return f"{self.amount} {self.currency} {self.value_date}"
 
 
+class RepaymentReminder(models.Model):
+    """A reminder the nightly job sent an SME owner about one instalment: before its due date,
+    or on its first day overdue. One row per instalment and kind, ever: the unique constraint
+    is what makes a second run of the job (or two at once) send nothing more."""
+
+    class Kind(models.TextChoices):
+        BEFORE_DUE = "before_due", _("Before the due date")
+        FIRST_DAY_OVERDUE = "first_day_overdue", _("First day overdue")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="reminders"
+    )
+    instalment_number = models.PositiveIntegerField(_("instalment"))
+    due_date = models.DateField(_("due date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    sent_on = models.DateField(_("business date"))
+    # The run that recorded the row: bulk_create(ignore_conflicts=True) returns no ids, so a
+    # run finds the rows it won (and notifies for those only) by this token.
+    run = models.UUIDField(_("run"))
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("repayment reminder")
+        verbose_name_plural = _("repayment reminders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "instalment_number", "kind"], name="postloan_reminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.instalment_number} {self.kind}"
+
+
 class Alert(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

@@ -23,9 +23,10 @@ from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.middleware import UNSTORABLE
 from notifications.models import Kind as NotificationKind
-from notifications.services import Message, notify_many
+from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
 from org.roles import Role, primary_role
+from org.selectors import staff_serving
 from postloan.daily import daily_run
 from postloan.models import (
     CLASS_RANK,
@@ -737,7 +738,7 @@ def alerts_raised(*, alert_ids: list[int]) -> int:
         messages.extend(
             Message(
                 user=user,
-                kind=NotificationKind.ASSIGNMENT,
+                kind=NotificationKind.EARLY_WARNING,
                 title=title,
                 body=body,
                 url=url,
@@ -951,7 +952,48 @@ def classification_propose(
             from_state=change.from_classification,
             to_state=to_classification,
         )
+        _awaits_a_risk_officer(
+            loan=loan,
+            actor=actor,
+            title=format_lazy(
+                _CHANGE_TITLE,
+                reference=loan.application.reference,
+                to=Classification(to_classification).label,
+            ),
+            body=format_lazy(
+                _CHANGE_BODY,
+                proposer=actor.get_full_name() or actor.username,
+                frm=Classification(change.from_classification).label,
+                to=Classification(to_classification).label,
+                reason=change.reason,
+            ),
+        )
     return change
+
+
+_CHANGE_TITLE = gettext_lazy("Waiting for your approval: {reference} to {to}")
+_CHANGE_BODY = gettext_lazy("{proposer} proposes to move the loan from {frm} to {to}: {reason}")
+_WRITE_OFF_TITLE = gettext_lazy("Waiting for your approval: write-off of {reference}")
+_WRITE_OFF_BODY = gettext_lazy("{proposer} proposes to write off {amount} {currency}: {reason}")
+
+
+def _awaits_a_risk_officer(*, loan: Loan, actor, title, body) -> None:
+    """The risk officers serving the loan's branch hear that a proposal waits for one of
+    them (never the proposer: a different person decides)."""
+    url = reverse("postloan-queue")
+    notify_many(
+        Message(
+            user=officer,
+            kind=NotificationKind.AWAITING_YOU,
+            title=title,
+            body=body,
+            url=url,
+            application=loan.application,
+        )
+        for officer in with_notification_preferences(
+            staff_serving(branch=loan.branch, role=Role.RISK_OFFICER).exclude(pk=actor.pk)
+        )
+    )
 
 
 def classification_decide(
@@ -1070,7 +1112,7 @@ def write_off_propose(*, application_id: int, actor, reason: str) -> WriteOff:
             reason=reason.strip(),
             proposed_by=actor,
         )
-        loan = Loan.objects.select_related("application").get(pk=loan.pk)
+        loan = Loan.objects.select_related("application", "branch").get(pk=loan.pk)
         _audit(
             action="write_off_propose",
             actor=actor,
@@ -1078,6 +1120,18 @@ def write_off_propose(*, application_id: int, actor, reason: str) -> WriteOff:
             subject=write_off,
             comment=reason,
             data={"amount": str(write_off.amount)},
+        )
+        _awaits_a_risk_officer(
+            loan=loan,
+            actor=actor,
+            title=format_lazy(_WRITE_OFF_TITLE, reference=loan.application.reference),
+            body=format_lazy(
+                _WRITE_OFF_BODY,
+                proposer=actor.get_full_name() or actor.username,
+                amount=f"{write_off.amount:,.2f}",
+                currency=write_off.currency,
+                reason=write_off.reason,
+            ),
         )
     return write_off
 

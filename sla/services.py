@@ -406,6 +406,14 @@ _ESCALATION_BODY = gettext_lazy(
 )
 
 
+def _link(due: _Due) -> str:
+    """Where a reminder or escalation leads: an approval task's own page (where the branch
+    head may give it to someone who may take it), else the application's."""
+    if due.subject_type == "approvals.task":
+        return reverse("approvals-task", args=[due.subject_id])
+    return reverse("application-detail", args=[due.application_id]) if due.application_id else ""
+
+
 def _subject_label(due: _Due) -> str:
     if due.application is not None:
         return due.application.reference
@@ -583,7 +591,7 @@ def _sweep_batch(
         )
         title = _EventTitle(due, kind, level, shared)
         is_reminder = kind == SlaEvent.Kind.REMINDER
-        url = reverse("application-detail", args=[due.application_id]) if due.application_id else ""
+        url = _link(due)
         messages.extend(
             Message(
                 user=user,

@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth.models import Group, User
 
 from applications.models import LoanApplication, Product
-from customers.models import ApplicantProfile, Company
+from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
@@ -100,6 +100,11 @@ def make_applicant(company: Company, *, username: str | None = None) -> User:
         kwargs["username"] = username
     user = UserFactory(**kwargs)
     ApplicantProfile.objects.get_or_create(user=user, defaults={"company": company})
+    CompanyBinding.objects.get_or_create(
+        user=user,
+        company=company,
+        defaults={"status": CompanyBinding.Status.ACTIVE, "details_matched": True},
+    )
     return user
 
 

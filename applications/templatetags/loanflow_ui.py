@@ -25,6 +25,7 @@ PANEL_APPS = [
     "postloan",
     "sla",
     "analytics",
+    "messaging",
 ]
 
 
@@ -70,6 +71,11 @@ def staff_nav(context):
         (_("Disbursement"), reverse("disbursement-queue"), bool(roles & DISBURSEMENT_ROLES)),
         (_("Post-loan"), reverse("postloan-queue"), bool(roles & POSTLOAN_ROLES)),
         (_("Analytics"), reverse("analytics-dashboard"), bool(roles & ANALYTICS_ROLES)),
+        (
+            _("Company bindings"),
+            reverse("company-bindings"),
+            bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
+        ),
     ]
     nav = []
     for label, url, shown in items:

@@ -12,11 +12,9 @@ from django.urls import reverse
 from applications.models import LoanApplication
 from approvals.models import ApprovalTask, FlagMitigation
 from audit.models import AuditEvent
-from intake.models import Document, DocumentType
+from intake.models import Collateral, Document, DocumentType, Guarantor
 from investigation.models import (
-    CollateralValuation,
     Flag,
-    GuarantorAssessment,
     Investigation,
     Scorecard,
     ScoreResult,
@@ -107,17 +105,18 @@ def credit_case(matrix, in_approval, staff, company):
         message="The guarantor's own exposure is high",
         evidence={"own_exposure": "900000.00"},
     )
-    GuarantorAssessment.objects.create(
-        investigation=investigation,
+    Guarantor.objects.create(
+        application=application,
         name="Wang Jianguo",
         id_number="110101198001010011",
         guaranteed_amount=Decimal("800000"),
         own_exposure=Decimal("120000"),
     )
-    CollateralValuation.objects.create(
-        investigation=investigation,
-        collateral_type="equipment",
+    Collateral.objects.create(
+        application=application,
+        kind="equipment",
         description="CNC machining centre",
+        declared_value=Decimal("1200000"),
         valuation=Decimal("1000000"),
         valuation_date=date(2026, 11, 1),
         haircut_pct=Decimal("30"),
@@ -340,8 +339,8 @@ def test_the_workbench_reads_the_same_number_of_queries_whatever_the_case_holds(
     for n in range(2, 8):
         _add_flag(investigation, n=n)
         _add_document(application, licence, n=n)
-        GuarantorAssessment.objects.create(
-            investigation=investigation,
+        Guarantor.objects.create(
+            application=application,
             name=f"Guarantor {n}",
             id_number=f"1101011980010100{n:02d}",
             guaranteed_amount=Decimal("1000"),

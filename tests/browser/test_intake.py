@@ -63,6 +63,34 @@ def test_a_relationship_manager_files_an_application_with_documents_and_submits(
     assert application.status == "submitted" and application.guarantors.count() == 1
 
 
+def test_new_application_on_my_work_opens_the_wizard_which_shows_the_current_step(
+    page, live_server, login, staff, company, product
+):
+    login(page, staff["rm"])
+    page.goto(f"{live_server.url}{reverse('home')}")
+    page.click("a.btn:text-is('New application')")
+    assert page.url.endswith(reverse("application-new"))
+    current = page.locator(".steps [aria-current=step]")
+    assert current.count() == 1 and current.inner_text() == "Company"
+    page.fill("input[name=credit_code]", company.credit_code)
+    page.click("button[type=submit]")
+    assert page.locator(".steps [aria-current=step]").inner_text() == "Request"
+    page.select_option("select[name=product]", str(product.pk))
+    page.fill("input[name=amount]", "800000")
+    page.fill("input[name=term_months]", "12")
+    page.fill("input[name=interest_rate]", "4.35")
+    page.fill("textarea[name=purpose]", "Raw materials")
+    page.click("button[type=submit]")
+    assert page.locator(".steps [aria-current=step]").inner_text() == "Guarantors and collateral"
+    page.click("#to-documents")
+    assert page.locator(".steps [aria-current=step]").inner_text() == "Documents"
+    # a completed step is a link back to it
+    page.click(".steps a:text-is('Guarantors and collateral')")
+    application = LoanApplication.objects.get()
+    assert page.url.endswith(reverse("application-file-parties", args=[application.pk]))
+    assert page.locator(".steps [aria-current=step]").inner_text() == "Guarantors and collateral"
+
+
 def test_an_owner_applies_online_then_uploads_a_requested_document(
     page, live_server, login, staff, owner, product, licence_checklist, tmp_path
 ):

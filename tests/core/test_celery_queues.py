@@ -11,6 +11,7 @@ INTENDED = {
     "notifications.tasks.send_email": "sla",
     "notifications.tasks.send_emails": "sla",
     "notifications.tasks.requeue_undelivered": "sla",
+    "approvals.tasks.announce_task": "sla",
     "investigation.render_credit_memo": "pdf",
     "disbursement.tasks.render_offer_pdf": "pdf",
     "disbursement.tasks.render_pending_offers": "pdf",

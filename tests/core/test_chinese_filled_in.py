@@ -42,9 +42,9 @@ def test_the_shipped_rows_get_their_chinese_and_a_banks_own_is_kept():
         questions=[{"key": "operations", "label": "Are operations normal?"}],
     )
     for module in (
-        "approvals.migrations.0010_chinese_texts",
-        "intake.migrations.0002_chinese_texts",
-        "postloan.migrations.0003_chinese_texts",
+        "approvals.migrations.0011_chinese_texts",
+        "intake.migrations.0003_chinese_texts",
+        "postloan.migrations.0004_chinese_texts",
     ):
         _fill(module)
     for row in (step, own, reason, rule, licence, warning, inspection):

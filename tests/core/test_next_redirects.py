@@ -39,7 +39,8 @@ def test_an_investigation_action_goes_back_only_within_the_site(api, staff, comp
     url = reverse("investigation-answers", args=[pk])
     response = client.post(url, {"next": "https://evil.example/x"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("investigation-workspace", args=[pk])
+    # back to the section the form belongs to, not to the page's top
+    assert response["Location"] == reverse("investigation-workspace", args=[pk]) + "#questionnaire"
     response = client.post(url, {"next": "/applications/"})
     assert response["Location"] == "/applications/"
 

@@ -17,6 +17,7 @@ from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
+from messaging.models import Message
 from notifications.models import Notification
 from postloan.models import Alert, ClassificationChange, InspectionTask, WriteOff
 from tests import lifecycle
@@ -51,6 +52,11 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/offer/accept/": 409,
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
+    "GET /api/v1/portal/applications/{pk}/messages/": 200,
+    "POST /api/v1/portal/applications/{pk}/messages/": 400,
+    "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
+    "GET /api/v1/portal/applications/{pk}/survey/": 200,
+    "POST /api/v1/portal/applications/{pk}/survey/": 400,
 }
 
 PORTAL_LIST_KEYS = {
@@ -76,6 +82,7 @@ PORTAL_APPLICATION_KEYS = PORTAL_LIST_KEYS | {
     "offer",
     "contract",
     "schedule",
+    "loan",
     "repayments",
     "events",
 }
@@ -106,6 +113,22 @@ OFFER_KEYS = {
     "can_accept",
     "pdf_url",
 }
+LOAN_KEYS = {
+    "currency",
+    "principal",
+    "paid_total",
+    "paid_instalments",
+    "instalment_count",
+    "next_due_date",
+    "next_due_amount",
+    "overdue_amount",
+    "overdue_instalments",
+    "overdue_since",
+    "days_overdue",
+    "outstanding_principal",
+    "outstanding_total",
+    "standing",
+}
 SCHEDULE_KEYS = {"fixed", "rows", "total_principal", "total_interest", "total", "pdf_url"}
 # Words of the bank's internal vocabulary no key of an owner's answer may hold.
 INTERNAL_KEYS = re.compile(
@@ -132,7 +155,8 @@ def checklist(product):
 @pytest.fixture
 def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication:
     """The owner's company's application taken the whole way by the bank's staff (graded,
-    routed, approved with comments, paid out), with one repayment received."""
+    routed, approved with comments, paid out), with one repayment received and a message
+    from the relationship manager with an attachment."""
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "disbursed")
     repaid = api(staff["rm"]).post(
@@ -141,6 +165,14 @@ def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication
         format="json",
     )
     assert repaid.status_code == 201, repaid.data
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wrote = api(staff["rm"]).post(
+        reverse("api-messages", args=[pk]),
+        {"body": "Your loan is paid out.", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4\n")},
+        format="multipart",
+    )
+    assert wrote.status_code == 201, wrote.data
     return LoanApplication.objects.get(pk=pk)
 
 
@@ -160,6 +192,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "visit_id": _first_id(SiteVisit, investigation__application=application),
         "memo_id": _first_id(CreditMemo, **app),
         "condition_id": _first_id(ApprovalCondition, **app),
+        "message_id": _first_id(Message, **app),
         "fact": "identity",
         "period": "2025",
         "code": application.product.code,
@@ -223,6 +256,9 @@ def test_an_owner_reaches_only_their_own_endpoints_and_every_internal_one_answer
         "GET /api/v1/postloan/loans/{application_id}/",
         "GET /api/v1/disbursement/{pk}/",
         "GET /api/v1/applications/{pk}/documents/",
+        "GET /api/v1/applications/{pk}/messages/",
+        "POST /api/v1/applications/{pk}/messages/",
+        "GET /api/v1/applications/{pk}/messages/{message_id}/attachment/",
         "POST /api/v1/disbursement/{pk}/contract/",
         "POST /api/v1/postloan/daily-job/",
     ):
@@ -258,6 +294,9 @@ def test_the_owners_application_shows_what_the_portal_shows_and_nothing_internal
     assert set(data["offer"]) == OFFER_KEYS
     assert set(data["contract"]) == {"number", "signed_on"}
     assert set(data["schedule"]) == SCHEDULE_KEYS
+    assert set(data["loan"]) == LOAN_KEYS
+    assert data["loan"]["paid_total"] == "1000.00"
+    assert data["loan"]["standing"] == ""  # the bank keeps the class to itself by default
     assert [r["amount"] for r in data["repayments"]] == ["1000.00"]
     assert data["status_text"] == "Paid out: your loan is running; see your repayment schedule."
     assert data["relationship_manager_name"] == staff["rm"].get_full_name()
@@ -302,7 +341,11 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
     theirs = lifecycle.file_draft(api, staff, other_company, product)
     lifecycle.prepare_materials(api, staff, theirs)
     document = Document.objects.filter(application_id=theirs).first()
-    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1}
+    written = api(staff["rm"]).post(
+        reverse("api-messages", args=[theirs]), {"body": "For Oscar"}, format="json"
+    )
+    assert written.status_code == 201
+    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1, "message_id": written.data["id"]}
     client = api(owner)
     answers = {
         f"{method} {path}": _call(
@@ -311,7 +354,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 8
+    assert len(answers) == 13
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -399,11 +442,15 @@ OWNER_PAGES = {
     "favicon": 301,
     "intake-document-download": 200,
     "logout": 405,
+    "messaging-portal-post": 405,
+    "messaging-portal-survey": 405,
     "notification-list": 200,
     "notification-mute": 405,
     "notification-read": 405,
     "notification-read-all": 405,
     "portal-application": 200,
+    "portal-companies": 200,
+    "portal-company-choose": 405,
     "portal-apply": 200,
     "portal-apply-application": 200,
     "portal-home": 200,

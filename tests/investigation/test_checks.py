@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from intake.models import Guarantor
 from investigation import services
-from investigation.models import Flag, GuarantorAssessment, Investigation
+from investigation.models import Flag
 from investigation.selectors import investigation_for, policy_current
 from tests.factories import ApplicationFactory, CompanyFactory
 from tests.investigation.conftest import FIGURES
@@ -106,8 +107,9 @@ def test_industry_share_of_the_book(
     type(investigating).objects.filter(pk=investigating.pk).update(amount=amount)
     investigating.refresh_from_db()
     investigation = investigation_for(application=investigating)
-    # the company, the book aggregate, the guarantors, the related-party aggregate: constant
-    with django_assert_max_num_queries(4):
+    # the policy, the company, the book aggregate, the application's guarantors, the
+    # related-party aggregate: constant
+    with django_assert_max_num_queries(5):
         figures, flags = services.concentration_flags(
             application=investigating, investigation=investigation, policy=policy_current()
         )
@@ -134,9 +136,8 @@ def test_a_guarantors_total_guaranteed_exposure(investigating, staff, elsewhere,
     other = ApplicationFactory(status="in_approval")
     declined = ApplicationFactory(status="declined")
     for app, amount in ((other, elsewhere), (declined, D("5000000"))):
-        inv = Investigation.objects.create(application=app)
-        GuarantorAssessment.objects.create(
-            investigation=inv,
+        Guarantor.objects.create(
+            application=app,
             name="Zhang San",
             id_number="110101198001010010",
             guaranteed_amount=amount,

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from investigation.models import GuarantorAssessment
+from intake.models import Guarantor
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def _add(api, user, application, **data):
 def test_a_guarantor_with_a_valid_id_number_is_recorded(investigating, staff, api):
     response = _add(api, staff["rm"], investigating, id_number="110101198001010010")
     assert response.status_code == 201, response.data
-    assert GuarantorAssessment.objects.get().id_number == "110101198001010010"
+    assert Guarantor.objects.get().id_number == "110101198001010010"
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_a_wrong_guarantor_number_is_a_field_error(
     response = _add(api, staff["rm"], investigating, kind=kind, id_number=id_number)
     assert response.status_code == 400
     assert message in response.data["id_number"][0]
-    assert not GuarantorAssessment.objects.exists()
+    assert not Guarantor.objects.exists()
 
 
 def test_the_guarantor_form_shows_what_is_wrong_with_the_number(investigating, staff, client):
@@ -53,4 +53,4 @@ def test_the_guarantor_form_shows_what_is_wrong_with_the_number(investigating, s
         follow=True,
     )
     assert "check digit" in response.content.decode()
-    assert not GuarantorAssessment.objects.exists()
+    assert not Guarantor.objects.exists()

@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from applications.models import LoanApplication, Product, Status
 from audit.models import AuditEvent
 from audit.services import audit_history_import
-from customers.models import ApplicantProfile, Company
+from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.ric import with_check_digit
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile
@@ -491,6 +491,11 @@ class Command(BaseCommand):
             )
             ApplicantProfile.objects.get_or_create(
                 user=user, defaults={"company": company, "phone": company.contact_phone}
+            )
+            CompanyBinding.objects.get_or_create(
+                user=user,
+                company=company,
+                defaults={"status": CompanyBinding.Status.ACTIVE, "details_matched": True},
             )
             owners.append((user, company))
         return owners

@@ -3,12 +3,14 @@ from datetime import date
 from django.core.management.base import BaseCommand
 
 from postloan.daily import clocks_catch_up, daily_run
+from postloan.reminders import repayment_reminders_send
 
 
 class Command(BaseCommand):
     help = (
         "Recompute days past due, classification floors, due inspections and early "
-        "warnings for every active loan (idempotent; what the daily beat task runs)."
+        "warnings for every active loan, then send the owners' repayment reminders "
+        "(idempotent; what the daily beat task runs)."
     )
 
     def add_arguments(self, parser):
@@ -21,5 +23,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of=None, **options):
         counts = daily_run(as_of=as_of)
+        counts["reminders_sent"] = repayment_reminders_send(as_of=as_of)
         counts["clocks_started"] = clocks_catch_up()
         self.stdout.write(", ".join(f"{key}={value}" for key, value in counts.items()))

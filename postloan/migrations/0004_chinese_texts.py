@@ -55,7 +55,7 @@ def fill_chinese(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postloan', '0002_writeoff_classification_status_fsm'),
+        ('postloan', '0003_repayment_reminders'),
     ]
 
     operations = [

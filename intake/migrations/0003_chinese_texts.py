@@ -40,7 +40,7 @@ def fill_chinese(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0001_initial'),
+        ('intake', '0002_guarantor_collateral_assessment'),
     ]
 
     operations = [

@@ -18,7 +18,7 @@ def fill_chinese(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('investigation', '0003_guarantor_id_validator'),
+        ('investigation', '0004_guarantors_collateral_are_the_applications'),
     ]
 
     operations = [

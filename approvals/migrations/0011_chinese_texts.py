@@ -43,7 +43,7 @@ def fill_chinese(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0009_flag_mitigation'),
+        ('approvals', '0010_task_announced_at'),
     ]
 
     operations = [
