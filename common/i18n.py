@@ -48,4 +48,3 @@ def coded_text(catalog: Mapping, code: str, params: Mapping | None, fallback: st
         return str(message) % values
     except (KeyError, TypeError, ValueError):
         return fallback
-
