@@ -59,6 +59,7 @@ from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
 from applications.models import LoanApplication, Product, Status
 from approvals.models import ApprovalTask
+from approvals.selectors import decline_reason_labels
 from audit.models import AuditEvent
 from common.errors import Forbidden, InvalidInput, NotFound
 from customers.models import CompanyBinding
@@ -620,8 +621,16 @@ def analytics_decline_reasons(*, user, f: Filters) -> dict:
         .values_list("reason", "n")
     )
     declined = qs.count()
+    counted = list(counted)
+    labels = decline_reason_labels([reason for reason, _n in counted])
     rows = [
-        {"reason": str(reason), "count": n, "share": _rate(n, declined)} for reason, n in counted
+        {
+            "reason": str(reason),
+            "label": labels[str(reason)],
+            "count": n,
+            "share": _rate(n, declined),
+        }
+        for reason, n in counted
     ]
     return _figure("decline_reasons", f, ["reason", "count", "share"], rows, declined=declined)
 

@@ -9,6 +9,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applications import labels
 from applications.filters import ApplicationFilter
 from applications.models import (
     GuaranteeType,
@@ -250,7 +251,15 @@ class TimelineEventSerializer(serializers.Serializer):
     to_state = serializers.CharField()
     actor = serializers.SerializerMethodField()
     actor_role = serializers.CharField()
-    comment = serializers.CharField()
+    # In the reader's language: the action in words, and the system's texts worded.
+    action_label = serializers.SerializerMethodField()
+    comment = serializers.SerializerMethodField()
+
+    def get_action_label(self, event) -> str:
+        return labels.action_label(event.action)
+
+    def get_comment(self, event) -> str:
+        return labels.event_comment(event)
 
     def get_actor(self, event) -> str:
         if event.actor is None:

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Status
+from approvals.models import route_reason_text
+from common.i18n import coded_text
 from org.roles import Role
 
 ACTION_LABELS = {
@@ -21,6 +23,82 @@ ACTION_LABELS = {
     "close": _("Close (repaid)"),
     "write_off": _("Write off"),
     "withdraw": _("Withdraw"),
+    # Intake
+    "company_create": _("Registered the company"),
+    "guarantor_add": _("Added a guarantor"),
+    "guarantor_remove": _("Removed a guarantor"),
+    "collateral_add": _("Added collateral"),
+    "collateral_remove": _("Removed collateral"),
+    "document_upload": _("Uploaded a document"),
+    "document_accept": _("Accepted a document"),
+    "document_reject": _("Rejected a document"),
+    "info_request": _("Asked the applicant for information"),
+    "info_request_answer": _("The applicant answered a request"),
+    "info_request_cancel": _("Cancelled an information request"),
+    "assign_relationship_manager": _("Assigned the relationship manager"),
+    "prescreen_pass": _("Passed the pre-screen"),
+    "prescreen_fail": _("Failed the pre-screen"),
+    # Investigation
+    "investigation_answers": _("Answered the questionnaire"),
+    "investigation_site_visit": _("Recorded the site visit"),
+    "investigation_photo": _("Added a site-visit photo"),
+    "investigation_financials": _("Entered the financial figures"),
+    "investigation_guarantor_add": _("Assessed a guarantor"),
+    "investigation_guarantor_remove": _("Removed a guarantor's assessment"),
+    "investigation_collateral_add": _("Valued collateral"),
+    "investigation_collateral_remove": _("Removed a collateral valuation"),
+    "investigation_verification": _("Recorded a verification"),
+    "investigation_assessment": _("Recorded the assessment"),
+    "investigation_score": _("Scored the application"),
+    "investigation_memo_request": _("Requested the credit memo"),
+    "investigation_memo_retry": _("Retried the credit memo"),
+    "investigation_memo_ready": _("The credit memo is ready"),
+    # Approval
+    "route_fixed": _("Approval route fixed"),
+    "claim": _("Claimed the approval task"),
+    "release": _("Released the approval task"),
+    "reassign": _("Reassigned the approval task"),
+    "claim_expired": _("The claim on the approval task expired"),
+    "step_approve": _("Approved at the step"),
+    "step_approve_with_conditions": _("Approved with conditions at the step"),
+    "step_decline": _("Declined at the step"),
+    "step_return_to_investigation": _("Returned to the investigator"),
+    "step_request_information": _("Requested information at the step"),
+    "committee_vote": _("Committee vote"),
+    "committee_close": _("Committee decision"),
+    "post_review_queued": _("Automatic approval queued for review"),
+    "post_review_confirm": _("Automatic approval confirmed on review"),
+    "post_review_concern": _("Concern raised on an automatic approval"),
+    # Contract and disbursement
+    "offer_created": _("Offer letter made"),
+    "offer_accepted": _("Offer accepted"),
+    "contract_recorded": _("Contract recorded"),
+    "condition_satisfied": _("Condition satisfied"),
+    "disbursement_recorded": _("Disbursement recorded"),
+    "schedule_fixed": _("Repayment schedule fixed"),
+    # Post-loan
+    "postloan_open": _("Post-loan monitoring started"),
+    "repayment_record": _("Recorded a repayment"),
+    "repayment_import": _("Imported repayments"),
+    "inspection_complete": _("Completed an inspection"),
+    "inspection_attachment": _("Attached a file to an inspection"),
+    "alert_acknowledge": _("Acknowledged an early warning"),
+    "alert_action_plan": _("Recorded an action plan"),
+    "alert_close": _("Closed an early warning"),
+    "loan_flag": _("Flagged the loan"),
+    "classification_propose": _("Proposed a classification change"),
+    "classification_decide": _("Decided a classification change"),
+    "classification_approve": _("Approved a classification change"),
+    "classification_reject": _("Rejected a classification change"),
+    "classification_floor": _("Classification floor applied"),
+    "write_off_propose": _("Proposed a write-off"),
+    "write_off_decide": _("Decided a write-off"),
+    "write_off_approve": _("Approved a write-off"),
+    "write_off_reject": _("Rejected a write-off"),
+    # SLA
+    "sla_reminder": _("Time-limit reminder"),
+    "sla_escalation_1": _("Escalated (first level)"),
+    "sla_escalation_2": _("Escalated (second level)"),
 }
 
 # Actions that end or reverse an application are shown as "danger" buttons.
@@ -56,6 +134,32 @@ PORTAL_STEPS = [
 
 def action_label(name: str) -> str:
     return str(ACTION_LABELS.get(name, name.replace("_", " ").capitalize()))
+
+
+# The comments LoanFlow itself writes on transitions, by the code in the event's data
+# ("note", with "note_params"): worded for each reader of the timeline.
+EVENT_NOTES = {
+    "offer_accepted_on_portal": _("Offer accepted on the portal."),
+    "signed_contract_recorded": _("Signed contract recorded."),
+    "fast_track_approved": _(
+        "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
+    ),
+    "repaid_in_full": _("Repaid in full."),
+    "everything_answered": _("Everything requested was answered."),
+    "prescreen_declined": _("Declined by the pre-screen."),
+}
+
+
+def event_comment(event) -> str:
+    """What a timeline entry says beyond its action, in the reader's language: texts the
+    system wrote are worded from their codes (the stored text for older entries); what a
+    person wrote is shown as written."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.action == "route_fixed" and data.get("reason"):
+        return route_reason_text(data["reason"], fallback=event.comment)
+    if data.get("note") in EVENT_NOTES:
+        return coded_text(EVENT_NOTES, data["note"], data.get("note_params") or {}, event.comment)
+    return event.comment
 
 
 def role_label(value: str) -> str:

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import (
     RETURN_VALUE,
@@ -14,6 +14,7 @@ from django_fsm import (
     transition,
 )
 
+from common.i18n import Bilingual
 from org.permissions import has_role_perm
 
 
@@ -38,7 +39,7 @@ class GuaranteeType(models.TextChoices):
     PLEDGE = "pledge", _("Pledge")
 
 
-class Product(models.Model):
+class Product(Bilingual, models.Model):
     """A loan product. Applications keep a snapshot of the terms they were filed under
     (LoanApplication.product_snapshot), so later edits never change them."""
 
@@ -69,7 +70,7 @@ class Product(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
 
     def save(self, *args, **kwargs):
         # Any change of the terms is a new version; filed applications keep their snapshot.
@@ -84,16 +85,11 @@ class Product(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the active language (the Chinese name when there is one)."""
-        if (translation.get_language() or "").startswith("zh") and self.name_zh:
-            return self.name_zh
-        return self.name
+        return self.localized("name")
 
     @property
     def display_description(self) -> str:
-        """The description in the active language (the Chinese one when there is one)."""
-        if (translation.get_language() or "").startswith("zh") and self.description_zh:
-            return self.description_zh
-        return self.description
+        return self.localized("description")
 
     def terms(self) -> dict:
         data = self.snapshot()

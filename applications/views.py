@@ -7,6 +7,7 @@ Views only validate and delegate: every write is a call to applications.services
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -15,6 +16,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -259,6 +261,17 @@ class SimpleApplicationForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    language = forms.ChoiceField(
+        label=_("Language of the application"),
+        choices=settings.LANGUAGES,
+        initial=translation.get_language,
+        help_text=_("The credit memo, offer letter and schedule are written in it."),
+        required=False,
+    )
+
+    def clean_language(self) -> str:
+        # Not chosen: the language the form is filled in.
+        return self.cleaned_data.get("language") or translation.get_language()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

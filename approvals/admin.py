@@ -48,7 +48,7 @@ class ApproverLimitAdmin(admin.ModelAdmin):
 
 @admin.register(DeclineReason)
 class DeclineReasonAdmin(admin.ModelAdmin):
-    list_display = ["code", "label", "is_active"]
+    list_display = ["code", "label", "label_zh", "is_active"]
     list_filter = ["is_active"]
 
 

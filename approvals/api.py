@@ -28,6 +28,8 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     currency = serializers.CharField(source="application.currency")
     risk_grade = serializers.CharField(source="application.risk_grade")
     branch_name = serializers.CharField(source="branch.name")
+    # The step's name in the reader's language.
+    step_name = serializers.CharField(source="step_display", read_only=True)
     claimed_by_username = serializers.SerializerMethodField()
     is_overdue = serializers.SerializerMethodField()
 
@@ -360,7 +362,7 @@ class ApplicationApprovalApi(APIView):
             {
                 "status": record.status if record else None,
                 "route": [s["code"] for s in record.route] if record else [],
-                "reason": record.reason if record else "",
+                "reason": record.reason_display if record else "",
                 "matrix_version": record.matrix_version.number
                 if record and record.matrix_version_id
                 else None,
@@ -380,7 +382,14 @@ class ApplicationApprovalApi(APIView):
 class DeclineReasonSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeclineReason
-        fields = ["code", "label", "applicant_text", "applicant_text_zh"]
+        fields = [
+            "code",
+            "label",
+            "label_zh",
+            "display_label",
+            "applicant_text",
+            "applicant_text_zh",
+        ]
 
 
 class DeclineReasonListApi(APIView):

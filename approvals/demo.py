@@ -10,17 +10,17 @@ from approvals.models import ApproverLimit, DeclineReason, MatrixRule, MatrixSte
 M = Decimal(1_000_000)
 
 STEPS = [
-    ("credit_review", "Credit review", "credit_reviewer", False, False, 16),
-    ("tier1", "Tier-1 approval", "approver", True, False, 16),
-    ("tier2", "Tier-2 approval", "approver", True, False, 24),
-    ("committee", "Credit committee", "committee_member", False, True, 40),
+    ("credit_review", "Credit review", "授信审查", "credit_reviewer", False, False, 16),
+    ("tier1", "Tier-1 approval", "一级审批", "approver", True, False, 16),
+    ("tier2", "Tier-2 approval", "二级审批", "approver", True, False, 24),
+    ("committee", "Credit committee", "贷审会", "committee_member", False, True, 40),
 ]
 
-# (priority, name, amount_above, amount_up_to, grades, routes, steps, fast_track)
+# (priority, (name, Chinese name), amount_above, amount_up_to, grades, routes, steps, fast_track)
 RULES = [
     (
         10,
-        "Fast track: small, good, data-rich loans",
+        ("Fast track: small, good, data-rich loans", "快速通道：小额、优质、数据完整的贷款"),
         None,
         Decimal("300000"),
         ["A", "B"],
@@ -30,7 +30,7 @@ RULES = [
     ),
     (
         20,
-        "Committee: grade D or E",
+        ("Committee: grade D or E", "贷审会：D级或E级"),
         None,
         None,
         ["D", "E"],
@@ -40,7 +40,7 @@ RULES = [
     ),
     (
         30,
-        "Committee: amount above 10M",
+        ("Committee: amount above 10M", "贷审会：金额超过1000万"),
         10 * M,
         None,
         [],
@@ -50,7 +50,7 @@ RULES = [
     ),
     (
         40,
-        "Tier 2: amount above the tier-1 limit of 3M",
+        ("Tier 2: amount above the tier-1 limit of 3M", "二级审批：金额超过一级权限300万"),
         3 * M,
         10 * M,
         [],
@@ -58,43 +58,52 @@ RULES = [
         ["credit_review", "tier1", "tier2"],
         False,
     ),
-    (50, "Tier 1: up to 3M", None, 3 * M, [], [], ["credit_review", "tier1"], False),
+    (
+        50,
+        ("Tier 1: up to 3M", "一级审批：300万及以下"),
+        None,
+        3 * M,
+        [],
+        [],
+        ["credit_review", "tier1"],
+        False,
+    ),
 ]
 
 DECLINE_REASONS = [
     (
         "insufficient_cash_flow",
-        "Insufficient cash flow",
+        ("Insufficient cash flow", "现金流不足"),
         "Your business's cash flow is not yet enough to repay a loan of this size.",
         "贵企业目前的现金流尚不足以偿还该金额的贷款。",
     ),
     (
         "high_leverage",
-        "Debt too high",
+        ("Debt too high", "负债过高"),
         "Your business already carries a high level of debt compared with its income.",
         "与收入相比，贵企业现有负债水平较高。",
     ),
     (
         "unverified_information",
-        "Information could not be verified",
+        ("Information could not be verified", "信息无法核实"),
         "We could not confirm some of the information in your application.",
         "我们无法核实您申请中的部分信息。",
     ),
     (
         "insufficient_collateral",
-        "Insufficient guarantee or collateral",
+        ("Insufficient guarantee or collateral", "担保或抵押不足"),
         "The guarantee or collateral offered does not cover the loan.",
         "所提供的担保或抵押不足以覆盖该笔贷款。",
     ),
     (
         "policy_excluded",
-        "Outside lending policy",
+        ("Outside lending policy", "不符合授信政策"),
         "Your business's industry or situation is outside what we can currently lend to.",
         "贵企业所属行业或经营情况目前不在我行的授信范围内。",
     ),
     (
         "committee_decline",
-        "Declined by the credit committee",
+        ("Declined by the credit committee", "贷审会否决"),
         "The credit committee reviewed your application and decided not to lend at this time.",
         "信贷审批委员会审议了您的申请，决定暂不发放贷款。",
     ),
@@ -121,21 +130,23 @@ def seed() -> None:
         },
     )
     if created:
-        for code, name, role, checks_limit, is_committee, hours in STEPS:
+        for code, name, name_zh, role, checks_limit, is_committee, hours in STEPS:
             MatrixStep.objects.create(
                 version=version,
                 code=code,
                 name=name,
+                name_zh=name_zh,
                 role=role,
                 checks_limit=checks_limit,
                 is_committee=is_committee,
                 sla_hours=hours,
             )
-        for priority, name, above, up_to, grades, routes, steps, fast in RULES:
+        for priority, (name, name_zh), above, up_to, grades, routes, steps, fast in RULES:
             MatrixRule.objects.create(
                 version=version,
                 priority=priority,
                 name=name,
+                name_zh=name_zh,
                 amount_above=above,
                 amount_up_to=up_to,
                 grades=grades,
@@ -145,10 +156,15 @@ def seed() -> None:
             )
     if not MatrixVersion.objects.filter(is_active=True).exists():
         MatrixVersion.objects.filter(pk=version.pk).update(is_active=True)
-    for code, label, text, text_zh in DECLINE_REASONS:
+    for code, (label, label_zh), text, text_zh in DECLINE_REASONS:
         DeclineReason.objects.get_or_create(
             code=code,
-            defaults={"label": label, "applicant_text": text, "applicant_text_zh": text_zh},
+            defaults={
+                "label": label,
+                "label_zh": label_zh,
+                "applicant_text": text,
+                "applicant_text_zh": text_zh,
+            },
         )
     users = (
         get_user_model()

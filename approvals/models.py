@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from applications.models import RouteRecommendation
+from common.i18n import Bilingual, coded_text, in_language, is_chinese
 from org.roles import Role
+from sla.models import Step
 
 GRADES = ("A", "B", "C", "D", "E")
 ROUTES = tuple(RouteRecommendation.values)
@@ -56,13 +58,14 @@ class MatrixVersion(models.Model):
         return f"v{self.number} {self.name}".strip()
 
 
-class MatrixStep(models.Model):
+class MatrixStep(Bilingual, models.Model):
     """A step the matrix's rules can put on a route (credit review, tier-1, tier-2,
     committee...)."""
 
     version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="steps")
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     checks_limit = models.BooleanField(
         _("approver's personal limit must cover the amount"), default=False
@@ -79,10 +82,15 @@ class MatrixStep(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.get_role_display()})"
 
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
+
     def as_route_step(self) -> dict:
         return {
             "code": self.code,
             "name": self.name,
+            "name_zh": self.name_zh,
             "role": self.role,
             "checks_limit": self.checks_limit,
             "is_committee": self.is_committee,
@@ -90,13 +98,14 @@ class MatrixStep(models.Model):
         }
 
 
-class MatrixRule(models.Model):
+class MatrixRule(Bilingual, models.Model):
     """First matching rule (lowest priority number) gives the route. Empty criteria match
     anything. Amount band: above `amount_above` and up to `amount_up_to` (inclusive)."""
 
     version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="rules")
     priority = models.PositiveIntegerField(_("priority (lower first)"), default=100)
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     product = models.ForeignKey(
         "applications.Product",
         verbose_name=_("product"),
@@ -132,7 +141,11 @@ class MatrixRule(models.Model):
         ordering = ["version", "priority", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
 
     def clean(self):
         bad_grades = [g for g in self.grades or [] if g not in GRADES]
@@ -172,9 +185,10 @@ class ApproverLimit(models.Model):
         return f"{self.user} {self.grade} ≤ {self.max_amount} {self.currency}"
 
 
-class DeclineReason(models.Model):
+class DeclineReason(Bilingual, models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     label = models.CharField(_("label (staff)"), max_length=200)
+    label_zh = models.CharField(_("label (staff, Chinese)"), max_length=200, blank=True)
     applicant_text = models.TextField(_("text for the applicant (English)"))
     applicant_text_zh = models.TextField(_("text for the applicant (Chinese)"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -185,12 +199,16 @@ class DeclineReason(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.label}"
+        return f"{self.code}: {self.display_label}"
 
-    def text_for(self, language: str) -> str:
-        if language.startswith("zh") and self.applicant_text_zh:
-            return self.applicant_text_zh
-        return self.applicant_text
+    @property
+    def display_label(self) -> str:
+        """The staff label in the active language."""
+        return self.localized("label")
+
+    def text_for(self, language: str | None = None) -> str:
+        """What the applicant reads, in `language` (default: the active one)."""
+        return self.localized("applicant_text", language)
 
 
 class ApprovalRecord(models.Model):
@@ -216,6 +234,8 @@ class ApprovalRecord(models.Model):
     rule_name = models.CharField(_("rule"), max_length=200, blank=True)
     route = models.JSONField(_("route"), default=list)
     reason = models.TextField(_("why this route"), blank=True)
+    # The reason as codes and parameters (approvals.selectors.route_reason_text words it).
+    reason_data = models.JSONField(_("why this route (codes)"), default=dict, blank=True)
     fast_track = models.BooleanField(_("fast track"), default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.IN_PROGRESS
@@ -244,6 +264,11 @@ class ApprovalRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {' → '.join(s['code'] for s in self.route)}"
+
+    @property
+    def reason_display(self) -> str:
+        """Why this route, in the active language (the stored text for older routes)."""
+        return route_reason_text(self.reason_data, fallback=self.reason)
 
 
 class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -278,6 +303,7 @@ class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     step_index = models.PositiveIntegerField(_("step number"), default=0)
     step = models.CharField(_("step"), max_length=30)
     step_name = models.CharField(_("step name"), max_length=100, blank=True)
+    step_name_zh = models.CharField(_("step name (Chinese)"), max_length=100, blank=True)
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+")
     status = FSMField(
@@ -351,6 +377,16 @@ class ApprovalTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} #{self.pk}"
+
+    @property
+    def step_display(self) -> str:
+        """The step's name in the active language. Tasks made before the route carried the
+        Chinese name fall back to the known steps' translated names."""
+        if self.kind == self.Kind.POST_REVIEW:
+            return str(self.Kind.POST_REVIEW.label)
+        return route_step_name(
+            {"code": self.step, "name": self.step_name, "name_zh": self.step_name_zh}
+        )
 
     @property
     def is_committee(self) -> bool:
@@ -482,10 +518,63 @@ class ApprovalCondition(models.Model):
         return self.text[:80]
 
 
+# The parts of a route's reason, kept as [code, params] on the record and put into words
+# when shown (route_reason_text), so each reader reads them in their own language.
+REASON_PARTS = {
+    "product": _("product %(p)s"),
+    "amount_between": _("amount %(a)s above %(lo)s and up to %(hi)s"),
+    "amount_above": _("amount %(a)s above %(lo)s"),
+    "amount_up_to": _("amount %(a)s up to %(hi)s"),
+    "grade": _("grade %(g)s"),
+    "route": _("recommended route %(r)s"),
+    "flags": _("%(n)d open flags"),
+    "fast_track": _("fast-track eligible"),
+}
+REASONS = {
+    "no_matrix": _("No authority matrix is active: default route."),
+    "no_rule": _("No rule of matrix v%(v)d matches: default route."),
+    "rule": _("%(rule)s (matrix v%(v)d): %(detail)s."),
+}
+
+
+def _part_text(code: str, params: dict) -> str:
+    if code == "route":
+        params = {"r": RouteRecommendation(params["r"]).label if params["r"] in ROUTES else ""}
+    return coded_text(REASON_PARTS, code, params, fallback=code)
+
+
+def route_reason_text(data: dict, fallback: str = "") -> str:
+    """Why the route was chosen, in the active language, from the record's reason_data;
+    `fallback` (the stored text) for routes fixed before the reason was kept as codes."""
+    code = (data or {}).get("code")
+    if code == "rule":
+        parts = [_part_text(c, p) for c, p in data.get("parts", [])]
+        params = {
+            "rule": data.get("rule", ""),
+            "rule_zh": data.get("rule_zh", ""),
+            "v": data.get("v", 0),
+            "detail": "; ".join(parts) if parts else str(_("any application")),
+        }
+        return coded_text(REASONS, code, params, fallback)
+    return coded_text(REASONS, code or "", data, fallback)
+
+
+def route_step_name(step: dict) -> str:
+    """A route step's name (a snapshot of its matrix step) in the active language."""
+    english = step.get("name") or step.get("code", "")
+    if step.get("name_zh") or not is_chinese():
+        return in_language(english, step.get("name_zh", ""))
+    try:
+        return str(Step(step.get("code")).label)
+    except ValueError:
+        return english
+
+
 DEFAULT_ROUTE = [
     {
         "code": "credit_review",
         "name": "Credit review",
+        "name_zh": "授信审查",
         "role": "credit_reviewer",
         "checks_limit": False,
         "is_committee": False,
@@ -494,6 +583,7 @@ DEFAULT_ROUTE = [
     {
         "code": "tier1",
         "name": "Tier-1 approval",
+        "name_zh": "一级审批",
         "role": "approver",
         "checks_limit": True,
         "is_committee": False,

@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from approvals.models import (
     DEFAULT_ROUTE,
@@ -16,9 +15,12 @@ from approvals.models import (
     ApprovalTask,
     ApproverLimit,
     CommitteeVote,
+    DeclineReason,
     FlagMitigation,
     MatrixRule,
     MatrixVersion,
+    route_reason_text,
+    route_step_name,
 )
 from org.roles import roles_of
 from org.selectors import branch_scope_ids, branch_scope_q
@@ -40,6 +42,7 @@ def short_amount(value: Decimal) -> str:
 class Route:
     steps: list[dict]
     reason: str
+    reason_data: dict = field(default_factory=dict)
     version: MatrixVersion | None = None
     rule: MatrixRule | None = None
     fast_track: bool = False
@@ -59,14 +62,14 @@ def fast_track_eligible(application) -> bool:
     )
 
 
-def _rule_matches(rule: MatrixRule, application) -> list[str] | None:
-    """The reasons this rule matches (None when it does not)."""
+def _rule_matches(rule: MatrixRule, application) -> list[list] | None:
+    """The reasons this rule matches, as [code, params] (None when it does not)."""
     amount = application.amount
-    parts: list[str] = []
+    parts: list[list] = []
     if rule.product_id and rule.product_id != application.product_id:
         return None
     if rule.product_id:
-        parts.append(_("product %(p)s") % {"p": application.product.code})
+        parts.append(["product", {"p": application.product.code}])
     if rule.currency and rule.currency != application.currency:
         return None
     if rule.amount_above is not None and not amount > rule.amount_above:
@@ -75,52 +78,54 @@ def _rule_matches(rule: MatrixRule, application) -> list[str] | None:
         return None
     if rule.amount_above is not None and rule.amount_up_to is not None:
         parts.append(
-            _("amount %(a)s above %(lo)s and up to %(hi)s")
-            % {
-                "a": short_amount(amount),
-                "lo": short_amount(rule.amount_above),
-                "hi": short_amount(rule.amount_up_to),
-            }
+            [
+                "amount_between",
+                {
+                    "a": short_amount(amount),
+                    "lo": short_amount(rule.amount_above),
+                    "hi": short_amount(rule.amount_up_to),
+                },
+            ]
         )
     elif rule.amount_above is not None:
         parts.append(
-            _("amount %(a)s above %(lo)s")
-            % {"a": short_amount(amount), "lo": short_amount(rule.amount_above)}
+            ["amount_above", {"a": short_amount(amount), "lo": short_amount(rule.amount_above)}]
         )
     elif rule.amount_up_to is not None:
         parts.append(
-            _("amount %(a)s up to %(hi)s")
-            % {"a": short_amount(amount), "hi": short_amount(rule.amount_up_to)}
+            ["amount_up_to", {"a": short_amount(amount), "hi": short_amount(rule.amount_up_to)}]
         )
     if rule.grades:
         if application.risk_grade not in rule.grades:
             return None
-        parts.append(_("grade %(g)s") % {"g": application.risk_grade})
+        parts.append(["grade", {"g": application.risk_grade}])
     if rule.routes:
         if application.route_recommendation not in rule.routes:
             return None
-        parts.append(_("recommended route %(r)s") % {"r": application.route_recommendation})
+        parts.append(["route", {"r": application.route_recommendation}])
     if rule.min_flags is not None:
         if application.flag_count < rule.min_flags:
             return None
-        parts.append(_("%(n)d open flags") % {"n": application.flag_count})
+        parts.append(["flags", {"n": application.flag_count}])
     if rule.max_flags is not None and application.flag_count > rule.max_flags:
         return None
     if rule.fast_track:
         if not fast_track_eligible(application):
             return None
-        parts.append(_("fast-track eligible"))
+        parts.append(["fast_track", {}])
     return parts
+
+
+def _route(**kwargs) -> Route:
+    kwargs["reason"] = route_reason_text(kwargs["reason_data"])
+    return Route(**kwargs)
 
 
 def route_compute(*, application, version: MatrixVersion | None = None) -> Route:
     """The route the matrix gives this application (the default route without a matrix)."""
     version = version if version is not None else matrix_active()
     if version is None:
-        return Route(
-            steps=[dict(s) for s in DEFAULT_ROUTE],
-            reason=_("No authority matrix is active: default route."),
-        )
+        return _route(steps=[dict(s) for s in DEFAULT_ROUTE], reason_data={"code": "no_matrix"})
     steps = {step.code: step for step in version.steps.all()}
     for rule in version.rules.select_related("product").order_by("priority", "id"):
         parts = _rule_matches(rule, application)
@@ -133,25 +138,33 @@ def route_compute(*, application, version: MatrixVersion | None = None) -> Route
             # grade-E or 10M+ case waits for ever for an approver whose limit covers it.
             for step in route_steps[:-1]:
                 step["checks_limit"] = False
-        detail = "; ".join(parts) if parts else _("any application")
-        reason = _("%(rule)s (matrix v%(v)d): %(detail)s.") % {
-            "rule": rule.name,
-            "v": version.number,
-            "detail": detail,
-        }
-        return Route(
+        return _route(
             steps=route_steps,
-            reason=reason,
+            reason_data={
+                "code": "rule",
+                "rule": rule.name,
+                "rule_zh": rule.name_zh,
+                "v": version.number,
+                "parts": parts,
+            },
             version=version,
             rule=rule,
             fast_track=rule.fast_track,
             matched=parts,
         )
-    return Route(
+    return _route(
         steps=[dict(s) for s in DEFAULT_ROUTE],
         version=version,
-        reason=_("No rule of matrix v%(v)d matches: default route.") % {"v": version.number},
+        reason_data={"code": "no_rule", "v": version.number},
     )
+
+
+def decline_reason_labels(codes) -> dict[str, str]:
+    """{code: the staff label in the active language} of these decline reasons (one query);
+    a code without a reason (a pre-screen's sentence) is its own label."""
+    codes = [str(code) for code in codes or []]
+    found = {r.code: r.display_label for r in DeclineReason.objects.filter(code__in=codes)}
+    return {code: found.get(code, code) for code in codes}
 
 
 def approver_limit(*, user, grade: str, currency: str) -> Decimal:
@@ -197,6 +210,7 @@ QUEUE_ROW_FIELDS = (
     "step_index",
     "step",
     "step_name",
+    "step_name_zh",
     "role",
     "branch",
     "status",
@@ -401,7 +415,7 @@ def approval_panel(*, application) -> dict:
         steps.append(
             {
                 "index": index,
-                "step": step,
+                "step": {**step, "name": route_step_name(step)},
                 "tasks": step_tasks,
                 "is_current": record.status == "in_progress" and index == record.current_step,
             }

@@ -117,6 +117,7 @@ def _task_create(*, record: ApprovalRecord, index: int, application) -> Approval
         step_index=index,
         step=step["code"],
         step_name=step.get("name", step["code"]),
+        step_name_zh=step.get("name_zh", ""),
         role=step["role"],
         branch=application.branch,
         due_at=_computed_due(now, step.get("sla_hours", 24), application.branch),
@@ -255,6 +256,7 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
         rule_name=route.rule.name if route.rule else "",
         route=route.steps,
         reason=route.reason,
+        reason_data=route.reason_data,
         fast_track=route.fast_track,
         status=(
             ApprovalRecord.Status.PENDING_AUTO
@@ -274,6 +276,7 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
         subject_id=record.pk,
         comment=record.reason,
         data={
+            "reason": record.reason_data,
             "route": [s["code"] for s in record.route],
             "matrix_version": version.number if version else None,
             "fast_track": record.fast_track,
@@ -333,6 +336,13 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
                 "matrix_version": version.number if version else None,
                 "rule": record.rule_name,
                 "fast_track": True,
+                # The comment, worded for each reader of the timeline (applications.labels).
+                "note": "fast_track_approved",
+                "note_params": {
+                    "rule": record.rule_name,
+                    "rule_zh": (record.reason_data or {}).get("rule_zh", ""),
+                    "v": label,
+                },
             },
         )
         if _selected_for_post_review(record):

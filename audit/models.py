@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
@@ -49,8 +50,8 @@ class AuditEvent(models.Model):
     )
     actor_role = models.CharField(_("role"), max_length=40, blank=True)
     action = models.CharField(_("action"), max_length=60)
-    from_state = models.CharField(_("from"), max_length=30, blank=True)
-    to_state = models.CharField(_("to"), max_length=30, blank=True)
+    from_state = models.CharField(pgettext_lazy("state", "from"), max_length=30, blank=True)
+    to_state = models.CharField(pgettext_lazy("state", "to"), max_length=30, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     # The hash chain, filled in by the database's insert trigger (a caller's values are

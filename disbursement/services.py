@@ -311,7 +311,11 @@ def _offer_accepted(
         transition="sign_contract",
         actor=actor,
         comment=_("Offer accepted on the portal."),
-        data={"contract_number": contract.number, "documents_sha256": documents_sha256},
+        data={
+            "contract_number": contract.number,
+            "documents_sha256": documents_sha256,
+            "note": "offer_accepted_on_portal",
+        },
     )
     return contract
 
@@ -339,7 +343,11 @@ def contract_record(*, application_id: int, actor, number: str, signed_on: date)
             transition="sign_contract",
             actor=actor,
             comment=_("Signed contract recorded."),
-            data={"contract_number": number, "signed_on": signed_on.isoformat()},
+            data={
+                "contract_number": number,
+                "signed_on": signed_on.isoformat(),
+                "note": "signed_contract_recorded",
+            },
         )
     return contract
 

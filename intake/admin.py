@@ -119,7 +119,15 @@ class ChecklistItemAdmin(admin.ModelAdmin):
 
 @admin.register(PrescreenRule)
 class PrescreenRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "product", "min_years", "industry_codes", "is_active"]
+    list_display = [
+        "name",
+        "name_zh",
+        "kind",
+        "product",
+        "min_years",
+        "industry_codes",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
     list_select_related = ["product"]
 

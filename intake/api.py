@@ -261,7 +261,7 @@ class CollateralDetailApi(APIView):
 
 class IntakeDocumentOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
-    document_name = serializers.CharField(source="document_type.name")
+    document_name = serializers.CharField(source="document_type.display_name")
     download_url = serializers.SerializerMethodField()
 
     class Meta:

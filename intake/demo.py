@@ -121,6 +121,28 @@ DOCUMENT_TYPES = [
     ),
 ]
 
+# (name, Chinese name, kind, settings)
+PRESCREEN_RULES = [
+    (
+        "At least 2 years in business",
+        "成立满2年",
+        "min_years_in_business",
+        {"min_years": Decimal("2.0")},
+    ),
+    (
+        "Excluded industries (real estate, coal mining)",
+        "排除行业（房地产、煤炭开采）",
+        "excluded_industries",
+        {
+            "industry_codes": "K70, B06",
+            "description": "Not for real estate (K70) or coal mining (B06)",
+            "description_zh": "不适用于房地产业（K70）和煤炭开采和洗选业（B06）",
+        },
+    ),
+    ("Amount within the product", "金额在产品范围内", "amount_within_product", {}),
+    ("Not on the negative list", "不在负面清单上", "negative_list", {}),
+]
+
 # (product, stage, document type, required, only for guarantee type, per guarantor)
 CHECKLISTS = [
     ("SME-WC", "submit", "business_licence", True, "", False),
@@ -169,22 +191,10 @@ def seed() -> None:
                 "position": position,
             },
         )
-    rules = [
-        ("At least 2 years in business", "min_years_in_business", {"min_years": Decimal("2.0")}),
-        (
-            "Excluded industries (real estate, coal mining)",
-            "excluded_industries",
-            {
-                "industry_codes": "K70, B06",
-                "description": "Not for real estate (K70) or coal mining (B06)",
-                "description_zh": "不适用于房地产业（K70）和煤炭开采和洗选业（B06）",
-            },
-        ),
-        ("Amount within the product", "amount_within_product", {}),
-        ("Not on the negative list", "negative_list", {}),
-    ]
-    for name, kind, extra in rules:
-        PrescreenRule.objects.get_or_create(name=name, kind=kind, defaults=extra)
+    for name, name_zh, kind, extra in PRESCREEN_RULES:
+        PrescreenRule.objects.get_or_create(
+            name=name, kind=kind, defaults={"name_zh": name_zh, **extra}
+        )
     entries = [
         (
             "company",

@@ -9,11 +9,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
+from common.i18n import Bilingual, coded_text, in_language
 from common.storage import documents_store
 from customers.ric import validate_party_id
 
@@ -23,7 +23,7 @@ class Stage(models.TextChoices):
     START_INVESTIGATION = "start_investigation", _("Before the investigation starts")
 
 
-class DocumentType(models.Model):
+class DocumentType(Bilingual, models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
@@ -36,22 +36,16 @@ class DocumentType(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     @property
     def display_name(self) -> str:
         """The name in the active language (the Chinese name when there is one)."""
-        return _in_language(self.name, self.name_zh)
+        return self.localized("name")
 
     @property
     def display_description(self) -> str:
-        return _in_language(self.description, self.description_zh)
-
-
-def _in_language(english: str, chinese: str) -> str:
-    if (translation.get_language() or "").startswith("zh") and chinese:
-        return chinese
-    return english
+        return self.localized("description")
 
 
 class ChecklistItem(models.Model):
@@ -351,16 +345,20 @@ class RuleOutcome:
     """One admission rule assessed against the facts, in the active language."""
 
     rule: "PrescreenRule"
-    passed: bool
+    messages: list  # why it fails: [code, params] (PRESCREEN_MESSAGES); empty when it passes
     criterion: str  # what the rule asks, in plain words
     finding: str  # what the facts show: why it is met, or the reason it is not
 
     @property
+    def passed(self) -> bool:
+        return not self.messages
+
+    @property
     def reasons(self) -> list[str]:
-        return [] if self.passed else [self.finding]
+        return [prescreen_text(code, params) for code, params in self.messages]
 
 
-class PrescreenRule(models.Model):
+class PrescreenRule(Bilingual, models.Model):
     """An admission rule (预审批). Rules without a product apply to every product."""
 
     class Kind(models.TextChoices):
@@ -370,6 +368,7 @@ class PrescreenRule(models.Model):
         NEGATIVE_LIST = "negative_list", _("Not on the negative list")
 
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     product = models.ForeignKey(
         "applications.Product",
@@ -410,7 +409,11 @@ class PrescreenRule(models.Model):
         ordering = ["kind", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
 
     def industry_list(self) -> list[str]:
         return [code.strip().upper() for code in self.industry_codes.split(",") if code.strip()]
@@ -418,7 +421,7 @@ class PrescreenRule(models.Model):
     @property
     def display_description(self) -> str:
         """The plain description in the active language ("" when none was written)."""
-        return _in_language(self.description, self.description_zh)
+        return self.localized("description")
 
     def criterion(self, *, terms: dict) -> str:
         """What the rule asks of an applicant, in plain words (the administrator's wording
@@ -443,48 +446,49 @@ class PrescreenRule(models.Model):
 
     def assess(self, facts: AdmissionFacts, *, terms: dict, today: date) -> RuleOutcome:
         """The rule against the facts: pure, no query, nothing written. The submission's
-        pre-screen and the owner's eligibility check both call it. The negative list is
-        not assessed from facts (intake.services.negative_list_hits looks at the parties)."""
+        pre-screen and the owner's eligibility check both call it. A failure is kept as
+        [code, params] (PRESCREEN_MESSAGES), worded in the reader's language when shown. The
+        negative list is not assessed from facts (intake.services.negative_list_hits looks
+        at the parties)."""
         if self.kind == self.Kind.NEGATIVE_LIST:
             raise ValueError("The negative list is checked against the parties, not facts.")
-        failure, finding = "", ""
+        messages: list[list] = []
+        finding = ""
         if self.kind == self.Kind.MIN_YEARS_IN_BUSINESS and self.min_years is not None:
             years = facts.years_in_business(today)
             finding = gettext("The company has been in business %(years)s years.") % {
                 "years": years
             }
             if years < self.min_years:
-                failure = gettext(
-                    "The company has been in business %(years)s years; at least "
-                    "%(min)s are required."
-                ) % {"years": years, "min": self.min_years}
+                messages.append(["too_young", {"years": str(years), "min": str(self.min_years)}])
         elif self.kind == self.Kind.EXCLUDED_INDUSTRIES:
             industry = facts.industry_code.strip().upper()
             finding = gettext("The industry %(code)s is not excluded.") % {
                 "code": facts.industry_code
             }
             if any(industry.startswith(code) for code in self.industry_list()):
-                failure = gettext("The industry %(code)s is excluded from lending.") % {
-                    "code": facts.industry_code
-                }
+                messages.append(["excluded_industry", {"code": facts.industry_code}])
         elif self.kind == self.Kind.AMOUNT_WITHIN_PRODUCT:
             low, high = Decimal(terms["min_amount"]), Decimal(terms["max_amount"])
             finding = gettext("The amount %(amount)s is within the product's range.") % {
                 "amount": f"{facts.amount:,.2f}"
             }
             if not (low <= facts.amount <= high):
-                failure = gettext(
-                    "The amount %(amount)s is outside the product's range %(min)s to %(max)s."
-                ) % {
-                    "amount": f"{facts.amount:,.2f}",
-                    "min": f"{low:,.2f}",
-                    "max": f"{high:,.2f}",
-                }
+                messages.append(
+                    [
+                        "amount_outside",
+                        {
+                            "amount": f"{facts.amount:,.2f}",
+                            "min": f"{low:,.2f}",
+                            "max": f"{high:,.2f}",
+                        },
+                    ]
+                )
         return RuleOutcome(
             rule=self,
-            passed=not failure,
+            messages=messages,
             criterion=self.criterion(terms=terms),
-            finding=failure or finding,
+            finding=prescreen_text(*messages[0]) if messages else finding,
         )
 
 
@@ -516,6 +520,40 @@ class NegativeListEntry(models.Model):
         self.id_number = self.id_number.strip().upper()
         self.name = self.name.strip()
         super().save(*args, **kwargs)
+
+
+# Why a pre-screen rule failed, by code, with the parameters a result keeps ("messages").
+PRESCREEN_MESSAGES = {
+    "too_young": _(
+        "The company has been in business %(years)s years; at least %(min)s are required."
+    ),
+    "excluded_industry": _("The industry %(code)s is excluded from lending."),
+    "amount_outside": _("The amount %(amount)s is outside the product's range %(min)s to %(max)s."),
+    "negative_company": _("The company %(name)s is on the negative list: %(reason)s"),
+    "negative_representative": _(
+        "The legal representative %(name)s is on the negative list: %(reason)s"
+    ),
+    "negative_guarantor": _("The guarantor %(name)s is on the negative list: %(reason)s"),
+}
+
+
+def prescreen_text(code: str, params: dict, fallback: str = "") -> str:
+    """A pre-screen reason in the active language."""
+    return coded_text(PRESCREEN_MESSAGES, code, params, fallback)
+
+
+def prescreen_entry_worded(entry: dict) -> dict:
+    """A rule's line of a pre-screen result, its name and reasons in the active language;
+    results recorded before the reasons were kept as codes keep their words."""
+    reasons = list(entry.get("reasons") or [])
+    messages = entry.get("messages")
+    if messages is not None and len(messages) == len(reasons):
+        reasons = [
+            prescreen_text(code, params, fallback=text)
+            for (code, params), text in zip(messages, reasons, strict=True)
+        ]
+    name = in_language(entry.get("name", ""), entry.get("name_zh", ""))
+    return {**entry, "name": name, "reasons": reasons}
 
 
 class PrescreenResult(models.Model):

@@ -19,6 +19,7 @@ from intake.models import (
     PrescreenResult,
     PrescreenRule,
     Stage,
+    prescreen_entry_worded,
 )
 
 STAGE_ORDER = [Stage.SUBMIT, Stage.START_INVESTIGATION]
@@ -143,7 +144,7 @@ class ChecklistLine:
 
     @property
     def label(self) -> str:
-        name = self.item.document_type.name
+        name = self.item.document_type.display_name
         if self.guarantor is not None:
             return _("%(doc)s for guarantor %(name)s") % {"doc": name, "name": self.guarantor.name}
         return name
@@ -246,7 +247,13 @@ def info_request_list(
 
 
 def prescreen_latest(*, application: LoanApplication) -> PrescreenResult | None:
-    return PrescreenResult.objects.filter(application=application).first()
+    """The latest pre-screen, its rules and reasons worded for the reader (to read, never to
+    save: the stored lists keep their codes)."""
+    result = PrescreenResult.objects.filter(application=application).first()
+    if result is not None:
+        result.checked = [prescreen_entry_worded(entry) for entry in result.checked]
+        result.failures = [prescreen_entry_worded(entry) for entry in result.failures]
+    return result
 
 
 @dataclass

@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import OPEN_STATUSES, LoanApplication, Product, Status
 from applications.selectors import (
@@ -38,9 +40,11 @@ from intake.models import (
     NegativeListEntry,
     PrescreenResult,
     PrescreenRule,
+    prescreen_entry_worded,
+    prescreen_text,
 )
 from intake.selectors import prescreen_rules_for
-from notifications.services import notify
+from notifications.services import Formatted, notify
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role
 from org.selectors import is_staff_member, staff_branch
@@ -552,9 +556,12 @@ def document_review(
             notify(
                 user=owner,
                 kind="info_request",
-                title=_("A document needs to be sent again"),
-                body=_("%(doc)s: %(reason)s")
-                % {"doc": document.document_type.name, "reason": document.review_reason},
+                title=gettext_lazy("A document needs to be sent again"),
+                body=Formatted(
+                    gettext_lazy("%(doc)s: %(reason)s"),
+                    doc=lazy(document.document_type.localized, str)("name"),
+                    reason=document.review_reason,
+                ),
                 url=reverse("portal-apply-application", args=[application.pk]),
                 application=application,
             )
@@ -634,7 +641,10 @@ def info_request_create(
         notify(
             user=owner,
             kind="info_request",
-            title=_("The bank needs more information for %(ref)s") % {"ref": application.reference},
+            title=Formatted(
+                gettext_lazy("The bank needs more information for %(ref)s"),
+                ref=application.reference,
+            ),
             body="\n".join(request.text for request in created),
             url=reverse("portal-apply-application", args=[application.pk]),
             application=application,
@@ -676,11 +686,14 @@ def _resume_if_complete(application: LoanApplication, *, actor) -> None:
         actor=None,
         system=True,
         comment=_("Everything requested was answered."),
+        data={"note": "everything_answered"},
     )
     notify(
         user=application.relationship_manager,
         kind="status_change",
-        title=_("%(ref)s: the applicant answered everything") % {"ref": application.reference},
+        title=Formatted(
+            gettext_lazy("%(ref)s: the applicant answered everything"), ref=application.reference
+        ),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
@@ -828,8 +841,11 @@ def application_apply_online(
     notify(
         user=rm,
         kind="assignment",
-        title=_("New online application %(ref)s from %(company)s")
-        % {"ref": application.reference, "company": company.name},
+        title=Formatted(
+            gettext_lazy("New online application %(ref)s from %(company)s"),
+            ref=application.reference,
+            company=company.name,
+        ),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )
@@ -839,8 +855,8 @@ def application_apply_online(
 # --- Pre-screen -------------------------------------------------------------------------------
 
 
-def negative_list_hits(application: LoanApplication) -> list[str]:
-    """Reasons for every party of the application found on the negative list."""
+def negative_list_hits(application: LoanApplication) -> list[list]:
+    """[code, params] for every party of the application found on the negative list."""
     company = application.company
     guarantors = list(application.guarantors.all())
     codes = {company.credit_code.upper()}
@@ -867,50 +883,52 @@ def negative_list_hits(application: LoanApplication) -> list[str]:
 
     for entry in entries:
         if matches(entry, code=company.credit_code, name=company.name):
-            hits.append(
-                _("The company %(name)s is on the negative list: %(reason)s")
-                % {"name": company.name, "reason": entry.reason}
-            )
+            hits.append(["negative_company", {"name": company.name, "reason": entry.reason}])
         if matches(
             entry, id_number=company.legal_representative_id, name=company.legal_representative
         ):
             hits.append(
-                _("The legal representative %(name)s is on the negative list: %(reason)s")
-                % {"name": company.legal_representative, "reason": entry.reason}
+                [
+                    "negative_representative",
+                    {"name": company.legal_representative, "reason": entry.reason},
+                ]
             )
         for guarantor in guarantors:
             if matches(
                 entry, code=guarantor.id_number, id_number=guarantor.id_number, name=guarantor.name
             ):
                 hits.append(
-                    _("The guarantor %(name)s is on the negative list: %(reason)s")
-                    % {"name": guarantor.name, "reason": entry.reason}
+                    ["negative_guarantor", {"name": guarantor.name, "reason": entry.reason}]
                 )
     return hits
 
 
 def prescreen_evaluate(application: LoanApplication) -> tuple[list[dict], list[dict]]:
-    """(checked, failures): each active rule for the product, with a reason when it fails.
-    Every rule but the negative list is assessed from the application's facts by
-    PrescreenRule.assess, the one the owner's eligibility check runs (intake.selectors)."""
+    """(checked, failures): each active rule for the product, with its reasons when it fails,
+    kept as [code, params] ("messages", worded for each reader by prescreen_entry_worded) and
+    in the words of the moment ("reasons"). Every rule but the negative list is assessed from
+    the application's facts by PrescreenRule.assess, the one the owner's eligibility check
+    runs (intake.selectors)."""
     facts = AdmissionFacts.of_application(application)
     terms = application.product_snapshot or application.product.snapshot()
     today = timezone.localdate()
     checked, failures = [], []
     for rule in prescreen_rules_for(product_id=application.product_id):
         if rule.kind == PrescreenRule.Kind.NEGATIVE_LIST:
-            reasons = negative_list_hits(application)
+            messages = negative_list_hits(application)
         else:
-            reasons = rule.assess(facts, terms=terms, today=today).reasons
+            messages = rule.assess(facts, terms=terms, today=today).messages
         entry = {
             "rule": rule.pk,
             "name": rule.name,
+            "name_zh": rule.name_zh,
             "kind": rule.kind,
-            "passed": not reasons,
-            "reasons": reasons,
+            "passed": not messages,
+            "reasons": [prescreen_text(code, params) for code, params in messages],
+            "messages": messages,
         }
         checked.append(entry)
-        if reasons:
+        if messages:
             failures.append(entry)
     return checked, failures
 
@@ -950,6 +968,13 @@ def prescreen_on_submit(*, application: LoanApplication, actor) -> None:
         )
 
 
+def _failure_reasons(failures: list[dict]) -> str:
+    """The failed rules' reasons, one a line, in the active language."""
+    return "\n".join(
+        reason for failure in failures for reason in prescreen_entry_worded(failure)["reasons"]
+    )
+
+
 def prescreen_decline(*, application_id: int, result_id: int) -> None:
     """Decline an application that failed the pre-screen (after the submit committed)."""
     result = PrescreenResult.objects.filter(pk=result_id).first()
@@ -963,7 +988,7 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
             actor=None,
             system=True,
             comment=_("Declined by the pre-screen."),
-            data={"reasons": reasons},
+            data={"reasons": reasons, "note": "prescreen_declined"},
         )
     except (Conflict, NotFound) as exc:
         logger.warning("Pre-screen decline of %s not taken: %s", application_id, exc)
@@ -971,8 +996,10 @@ def prescreen_decline(*, application_id: int, result_id: int) -> None:
     notify(
         user=application.relationship_manager,
         kind="decision",
-        title=_("%(ref)s was declined by the pre-screen") % {"ref": application.reference},
-        body="\n".join(reasons),
+        title=Formatted(
+            gettext_lazy("%(ref)s was declined by the pre-screen"), ref=application.reference
+        ),
+        body=lazy(_failure_reasons, str)(result.failures),
         url=reverse("application-detail", args=[application.pk]),
         application=application,
     )

@@ -2,6 +2,7 @@
 application on the portal, and the small POST endpoints behind the panels."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -105,10 +107,22 @@ class RequestForm(forms.Form):
     purpose = forms.CharField(
         label=gettext_lazy("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the application"),
+        choices=settings.LANGUAGES,
+        initial=translation.get_language,
+        help_text=gettext_lazy("The credit memo, offer letter and schedule are written in it."),
+        required=False,
+    )
+
+    def clean_language(self) -> str:
+        # Not chosen: the language the form is filled in.
+        return self.cleaned_data.get("language") or translation.get_language()
 
 
 class OnlineRequestForm(RequestForm):
     interest_rate = None
+    language = None  # the language the owner applies in
     product = forms.ModelChoiceField(
         label=gettext_lazy("Product"),
         queryset=Product.objects.filter(is_active=True),

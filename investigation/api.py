@@ -46,6 +46,9 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 class FlagOutput(serializers.ModelSerializer):
+    # In the reader's language.
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = Flag
         fields = ["id", "code", "severity", "message", "evidence", "created_at"]
@@ -184,6 +187,10 @@ class QuestionAnswerOutput(serializers.Serializer):
     text = serializers.CharField()
     answer_type = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField())
+    # [value, label in the reader's language] for each choice.
+    choice_options = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
     required = serializers.BooleanField()
     answer = serializers.CharField(allow_blank=True)
 
@@ -226,9 +233,10 @@ def workspace_data(*, application) -> dict:
         "questions": [
             {
                 "code": q.code,
-                "text": q.label(application.language or ""),
+                "text": q.label(),
                 "answer_type": q.answer_type,
                 "choices": [str(c) for c in q.choices],
+                "choice_options": q.choice_options(),
                 "required": q.required,
                 "answer": answers.get(q.id, ""),
             }

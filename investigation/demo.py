@@ -45,12 +45,14 @@ DEMO_PRODUCTS = {
     },
 }
 
+# (code, text, Chinese text, answer type, choices, Chinese choices, required)
 QUESTIONS = [
     (
         "main_business",
         "What is the company's main business and its main products?",
         "企业的主营业务和主要产品是什么？",
         "text",
+        [],
         [],
         True,
     ),
@@ -60,6 +62,7 @@ QUESTIONS = [
         "前三大客户及其销售占比是多少？",
         "text",
         [],
+        [],
         True,
     ),
     (
@@ -68,6 +71,7 @@ QUESTIONS = [
         "经营场所是自有还是租赁？",
         "choice",
         ["owned", "rented"],
+        ["自有", "租赁"],
         True,
     ),
     (
@@ -75,6 +79,7 @@ QUESTIONS = [
         "Does the company have loans at other banks?",
         "企业在其他银行是否有贷款？",
         "yes_no",
+        [],
         [],
         True,
     ),
@@ -84,6 +89,7 @@ QUESTIONS = [
         "贷款的具体用途是什么？",
         "text",
         [],
+        [],
         True,
     ),
     (
@@ -91,6 +97,7 @@ QUESTIONS = [
         "How many employees were seen on site?",
         "现场看到的员工人数是多少？",
         "number",
+        [],
         [],
         False,
     ),
@@ -179,10 +186,13 @@ def seed_questionnaire(product):
                     text_zh=text_zh,
                     answer_type=kind,
                     choices=choices,
+                    choices_zh=choices_zh,
                     required=required,
                     order=i,
                 )
-                for i, (code, text, text_zh, kind, choices, required) in enumerate(QUESTIONS)
+                for i, (code, text, text_zh, kind, choices, choices_zh, required) in enumerate(
+                    QUESTIONS
+                )
             ]
         )
     return questionnaire

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from common.i18n import Bilingual, coded_text, in_language
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -44,7 +46,7 @@ class Questionnaire(models.Model):
         return f"{self.product.code} v{self.version}"
 
 
-class Question(models.Model):
+class Question(Bilingual, models.Model):
     class AnswerType(models.TextChoices):
         TEXT = "text", _("Text")
         NUMBER = "number", _("Number")
@@ -67,6 +69,12 @@ class Question(models.Model):
         blank=True,
         help_text=_("For choice questions: the allowed answers."),
     )
+    choices_zh = models.JSONField(
+        _("choices (Chinese)"),
+        default=list,
+        blank=True,
+        help_text=_("The same answers in Chinese, in the same order (what a Chinese reader sees)."),
+    )
     required = models.BooleanField(_("required"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
@@ -81,10 +89,30 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.text
 
-    def label(self, language: str = "") -> str:
-        if language.startswith("zh") and self.text_zh:
-            return self.text_zh
-        return self.text
+    def label(self, language: str | None = None) -> str:
+        """The question in `language` (default: the active one)."""
+        return self.localized("text", language or None)
+
+    def answer_text(self, value: str, language: str | None = None) -> str:
+        """An answer as the reader reads it: a choice in their words, yes or no translated."""
+        if self.answer_type == self.AnswerType.CHOICE:
+            return dict(self.choice_options(language)).get(value, value)
+        if self.answer_type == self.AnswerType.YES_NO and value in ("yes", "no"):
+            with translation.override(language or translation.get_language()):
+                return str(_("Yes") if value == "yes" else _("No"))
+        return value
+
+    def choice_options(self, language: str | None = None) -> list[tuple[str, str]]:
+        """(stored value, label in `language`) for each allowed answer; the value stays the
+        English answer whatever the reader's language."""
+        chinese = list(self.choices_zh or [])
+        return [
+            (
+                str(value),
+                in_language(str(value), str(chinese[i]) if i < len(chinese) else "", language),
+            )
+            for i, value in enumerate(self.choices)
+        ]
 
 
 class InvestigationPolicy(models.Model):
@@ -424,6 +452,39 @@ class VerificationItem(models.Model):
         return f"{self.get_fact_display()}: {self.get_status_display()}"
 
 
+# What each flag says, with the parameters Flag.params keeps (worded when shown).
+FLAG_MESSAGES = {
+    "revenue_bank_gap": _(
+        "Declared revenue differs from bank inflows by %(gap)s%% (allowed %(limit)s%%)."
+    ),
+    "revenue_tax_gap": _(
+        "Declared revenue differs from the revenue implied by tax paid by %(gap)s%% "
+        "(allowed %(limit)s%%)."
+    ),
+    "industry_concentration": _(
+        "After this loan, industry %(code)s would be %(share)s%% of the book (limit %(limit)s%%)."
+    ),
+    "guarantor_exposure": _(
+        "Guarantor %(name)s would guarantee %(total)s in total (limit %(limit)s)."
+    ),
+    "related_party_exposure": _(
+        "Companies sharing the legal representative would owe %(total)s in total (limit %(limit)s)."
+    ),
+    "verification_mismatch": _("%(fact)s does not match what was declared: %(note)s"),
+}
+
+
+def flag_text(code: str, params: dict | None, fallback: str = "") -> str:
+    """A flag's message in the active language."""
+    if (
+        code == "verification_mismatch"
+        and params
+        and params.get("fact") in VerificationItem.Fact.values
+    ):
+        params = {**params, "fact": VerificationItem.Fact(params["fact"]).label}
+    return coded_text(FLAG_MESSAGES, code, params, fallback)
+
+
 class Flag(models.Model):
     class Severity(models.TextChoices):
         LOW = "low", _("Low")
@@ -437,6 +498,8 @@ class Flag(models.Model):
     code = models.CharField(_("code"), max_length=40)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     message = models.CharField(_("message"), max_length=500)
+    # The message's parameters (flag_text words them); empty on flags raised before.
+    params = models.JSONField(_("message parameters"), null=True, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -448,6 +511,11 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.severity})"
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (the stored one for flags raised before)."""
+        return flag_text(self.code, self.params, fallback=self.message)
 
 
 class ScoreResult(models.Model):

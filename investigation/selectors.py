@@ -1,8 +1,9 @@
 """Reads for the investigation: configuration in force, the workspace, what the gate misses."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db.models import Prefetch
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from applications.selectors import application_get
@@ -10,10 +11,12 @@ from common.errors import NotFound
 from investigation.models import (
     CreditMemo,
     Flag,
+    IndustryRisk,
     Investigation,
     InvestigationPolicy,
     Question,
     Questionnaire,
+    RepaymentRecord,
     Scorecard,
     ScoreResult,
     SiteVisit,
@@ -101,10 +104,46 @@ def score_rows(score: ScoreResult | None) -> list[dict]:
         {
             **row,
             "label": str(labels.get(row["factor"], row.get("label", ""))),
+            "value": factor_value_text(row["factor"], row.get("value")),
+            "raw_value": row.get("value"),
             "is_reason": row["factor"] in score.reasons,
         }
         for row in score.breakdown
     ]
+
+
+# Factors whose value is a share (shown as a percentage) or a multiple (shown as "1.25x").
+_PERCENT_FACTORS = frozenset({"debt_ratio", "net_margin"})
+_MULTIPLE_FACTORS = frozenset({"current_ratio", "dscr", "collateral_coverage"})
+
+
+def factor_value_text(factor: str, value) -> str:
+    """A scorecard input in words and locale-formatted numbers, in the active language:
+    `good` -> "Always repaid on time", `0.4625` -> "46.3%"; empty when missing."""
+    if value in (None, ""):
+        return ""
+    choices = {"repayment_record": RepaymentRecord, "industry_risk": IndustryRisk}.get(factor)
+    if choices is not None:
+        return str(choices(value).label) if value in choices.values else str(value)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if factor in _PERCENT_FACTORS:
+        return f"{_rounded(number * 100, '0.1')}%"
+    if factor in _MULTIPLE_FACTORS:
+        return f"{_rounded(number, '0.01')}×"
+    if factor == "revenue":
+        return _rounded(number, "0.01", grouping=True)
+    if factor == "years_in_business":
+        return _rounded(number, "0.1")
+    return str(value)
+
+
+def _rounded(number: Decimal, places: str, *, grouping: bool = False) -> str:
+    # Half up, as people round (number_format alone rounds half to even: 46.25 -> 46.2).
+    value = number.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return number_format(value, use_l10n=True, force_grouping=grouping)
 
 
 def score_reason_labels(score: ScoreResult | None) -> list[str]:
@@ -163,7 +202,7 @@ def flags_high(*, application_id: int) -> list[Flag]:
     """The application's open High flags (an approval must say how each is mitigated)."""
     return list(
         Flag.objects.filter(application_id=application_id, severity=Flag.Severity.HIGH)
-        .only("id", "code", "message")
+        .only("id", "code", "message", "params")
         .order_by("id")
     )
 
@@ -196,14 +235,11 @@ def investigation_missing(*, application) -> list[str]:
     investigation = investigation_for(application=application)
     if investigation is None:
         return [_("The investigation has not been started.")]
-    language = application.language or ""
     missing: list[str] = []
     if investigation.questionnaire is None:
         missing.append(_("There is no questionnaire for this product."))
     for question in questionnaire_missing(investigation):
-        missing.append(
-            _("Questionnaire: '%(q)s' is not answered.") % {"q": question.label(language)}
-        )
+        missing.append(_("Questionnaire: '%(q)s' is not answered.") % {"q": question.label()})
     pending = [
         v for v in investigation.verifications.all() if v.status == VerificationItem.Status.PENDING
     ]

@@ -32,6 +32,7 @@ from investigation.models import (
     SiteVisit,
     SiteVisitPhoto,
     VerificationItem,
+    flag_text,
 )
 from investigation.selectors import (
     investigation_for,
@@ -655,11 +656,15 @@ def assessment_save(*, application_id: int, actor, changes: dict) -> Investigati
 # --- Analysis: ratios, cross-checks, concentration, route ------------------------------------
 
 
-def _flag(code: str, severity: str, message: str, **evidence) -> dict:
+def _flag(code: str, severity: str, params: dict, **evidence) -> dict:
+    """A flag kept as its code and the parameters of its message (Flag.text words it in the
+    reader's language); `message` keeps the words of the moment, for older readers."""
+    params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in params.items()}
     return {
         "code": code,
         "severity": severity,
-        "message": message,
+        "message": flag_text(code, params),
+        "params": params,
         "evidence": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in evidence.items()},
     }
 
@@ -719,8 +724,7 @@ def cross_check_flags(*, investigation: Investigation, policy) -> tuple[dict, li
             _flag(
                 "revenue_bank_gap",
                 Flag.Severity.HIGH,
-                _("Declared revenue differs from bank inflows by %(gap)s%% (allowed %(limit)s%%).")
-                % {"gap": calc.q(bank_gap, "0.1"), "limit": policy.revenue_bank_gap_pct},
+                {"gap": calc.q(bank_gap, "0.1"), "limit": policy.revenue_bank_gap_pct},
                 revenue=last.revenue,
                 bank_inflows_12m=last.bank_inflows_12m,
                 gap_pct=calc.q(bank_gap),
@@ -733,11 +737,7 @@ def cross_check_flags(*, investigation: Investigation, policy) -> tuple[dict, li
             _flag(
                 "revenue_tax_gap",
                 Flag.Severity.HIGH,
-                _(
-                    "Declared revenue differs from the revenue implied by tax paid by %(gap)s%% "
-                    "(allowed %(limit)s%%)."
-                )
-                % {"gap": calc.q(tax_gap, "0.1"), "limit": policy.revenue_tax_gap_pct},
+                {"gap": calc.q(tax_gap, "0.1"), "limit": policy.revenue_tax_gap_pct},
                 revenue=last.revenue,
                 tax_paid=last.tax_paid,
                 implied_revenue=implied,
@@ -785,11 +785,7 @@ def concentration_flags(
             _flag(
                 "industry_concentration",
                 Flag.Severity.MEDIUM,
-                _(
-                    "After this loan, industry %(code)s would be %(share)s%% of the book (limit "
-                    "%(limit)s%%)."
-                )
-                % {
+                {
                     "code": company.industry_code,
                     "share": calc.q(share, "0.1"),
                     "limit": policy.industry_share_limit_pct,
@@ -825,10 +821,7 @@ def concentration_flags(
                     _flag(
                         "guarantor_exposure",
                         Flag.Severity.HIGH,
-                        _(
-                            "Guarantor %(name)s would guarantee %(total)s in total (limit %(limit)s)."
-                        )
-                        % {
+                        {
                             "name": g.name,
                             "total": f"{exposure:,.2f}",
                             "limit": f"{policy.guarantor_exposure_limit:,.2f}",
@@ -861,11 +854,7 @@ def concentration_flags(
                 _flag(
                     "related_party_exposure",
                     Flag.Severity.HIGH,
-                    _(
-                        "Companies sharing the legal representative would owe %(total)s in total "
-                        "(limit %(limit)s)."
-                    )
-                    % {
+                    {
                         "total": f"{group_total:,.2f}",
                         "limit": f"{policy.related_party_limit:,.2f}",
                     },
@@ -976,8 +965,7 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
                 _flag(
                     "verification_mismatch",
                     Flag.Severity.MEDIUM,
-                    _("%(fact)s does not match what was declared: %(note)s")
-                    % {"fact": item.get_fact_display(), "note": item.note[:300]},
+                    {"fact": item.fact, "note": item.note[:300]},
                     fact=item.fact,
                     source=item.source,
                 )
@@ -1179,7 +1167,7 @@ def memo_context(*, memo: CreditMemo) -> dict:
         "guarantors": list(application.guarantors.all()),
         "collateral": list(application.collateral.all()),
         "visits": list(investigation.site_visits.all()),
-        "qa": [(q.label(memo.language), answers.get(q.id, "")) for q in questions],
+        "qa": [(q.label(), q.answer_text(answers.get(q.id, ""))) for q in questions],
         "generated_at": timezone.now(),
     }
 

@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from loanflow.health import HealthApi
 from loanflow.metrics import metrics_view
 from org.api import AuthTokenApi
+from org.views import language_choose
 
 
 class FaviconView(RedirectView):
@@ -43,7 +44,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for it whatever the pages' <link rel="icon"> says.
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also keeps the choice as the person's preferred language.
+    path("i18n/setlang/", language_choose, name="set_language"),
     path("api/v1/health/", HealthApi.as_view(), name="api-health"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/auth/token/", AuthTokenApi.as_view(), name="api-token"),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -102,7 +103,7 @@ class EmailDelivery(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    to = models.EmailField(_("to"))
+    to = models.EmailField(pgettext_lazy("e-mail recipient", "to"))
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"))
     language = models.CharField(_("language"), max_length=10, blank=True)

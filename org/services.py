@@ -2,6 +2,7 @@
 pages), and an administrator's unlock of a locked-out login."""
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -69,3 +70,17 @@ def login_unlock(*, username: str, by=None) -> int:
             data={"username": username, "attempts_cleared": cleared},
         )
     return cleared
+
+
+# The languages a person may choose (settings.LANGUAGES).
+def preferred_language_set(*, user, language: str) -> int:
+    """Keep the language a person chose in the interface as their preferred language: their
+    notifications, e-mails and PDFs follow it (notifications.services.user_languages). Both
+    profiles a login may have are updated; returns how many rows changed."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(details={"language": [_("Choose English or Simplified Chinese.")]})
+    changed = 0
+    for profile in ("staff_profile", "applicant_profile"):
+        model = user._meta.get_field(profile).related_model
+        changed += model.objects.filter(user=user).update(preferred_language=language)
+    return changed

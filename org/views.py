@@ -1,15 +1,20 @@
 """The second factor's pages: the code after the password (and for a step-up), and the
-enrolment of an authenticator with its recovery codes. Thin: org.second_factor decides."""
+enrolment of an authenticator with its recovery codes. Thin: org.second_factor decides.
+And the language switch, which the person's notifications follow."""
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+from django.views.i18n import set_language
 
 from common.errors import InvalidInput
 from common.http import safe_next
 from org import second_factor
+from org.audience import open_to_owners
+from org.services import preferred_language_set
 
 
 def _next_from_query(request) -> str:
@@ -85,3 +90,18 @@ class SecondFactorEnrolView(LoginRequiredMixin, View):
             "registration/second_factor_recovery_codes.html",
             {"codes": codes, "next": next_url or reverse("home")},
         )
+
+
+@open_to_owners
+def language_choose(request):
+    """Django's set_language, the choice also kept as the person's preferred language, which
+    their notifications, e-mails and PDFs follow."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        preferred_language_set(user=request.user, language=language)
+    return response

@@ -92,7 +92,7 @@ class PortalNeedOutput(serializers.Serializer):
 class PortalDocumentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     document_type = serializers.CharField(source="document_type.code")
-    document_name = serializers.CharField(source="document_type.name")
+    document_name = serializers.CharField(source="document_type.display_name")
     version = serializers.IntegerField()
     status = serializers.CharField()
     status_display = ChoiceLabelField(Document.Status.choices, source="status")

@@ -23,7 +23,16 @@ class ClassificationFloorAdmin(admin.ModelAdmin):
 
 @admin.register(InspectionRule)
 class InspectionRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "classification", "days", "lead_days", "method", "is_active"]
+    list_display = [
+        "name",
+        "name_zh",
+        "kind",
+        "classification",
+        "days",
+        "lead_days",
+        "method",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
 
 
@@ -32,6 +41,7 @@ class WarningRuleAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "name",
+        "name_zh",
         "kind",
         "threshold",
         "severity",

@@ -128,7 +128,7 @@ class AlertSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="loan.application.reference")
     company_name = serializers.CharField(source="loan.application.company.name")
     rule_code = serializers.CharField(source="rule.code")
-    rule_name = serializers.CharField(source="rule.name")
+    rule_name = serializers.CharField(source="rule.display_name")
     rule_kind = serializers.CharField(source="rule.kind")
     severity = serializers.CharField()
     status = serializers.CharField()

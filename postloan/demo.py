@@ -10,35 +10,80 @@ QUESTIONS = [
     {
         "key": "use_of_funds",
         "label": "Were the funds used for the stated purpose?",
+        "label_zh": "贷款资金是否按约定用途使用？",
         "required": True,
     },
-    {"key": "operations", "label": "Are operations normal (site, staff, stock)?"},
-    {"key": "collateral", "label": "Is the collateral or guarantee still in place?"},
+    {
+        "key": "operations",
+        "label": "Are operations normal (site, staff, stock)?",
+        "label_zh": "经营是否正常（场地、人员、库存）？",
+    },
+    {
+        "key": "collateral",
+        "label": "Is the collateral or guarantee still in place?",
+        "label_zh": "抵押物或担保是否仍然有效？",
+    },
 ]
 
 FLOORS = [(1, "special_mention"), (91, "substandard"), (271, "doubtful"), (361, "loss")]
 
 INSPECTIONS = [
-    # (name, kind, classification, days, method)
-    ("First check on the use of funds (15 days)", "first_use_of_funds", "", 15, "site_visit"),
-    ("Periodic inspection, normal: every 90 days", "periodic", "normal", 90, "remote"),
+    # ((name, Chinese name), kind, classification, days, method)
     (
-        "Periodic inspection, special mention: every 30 days",
+        ("First check on the use of funds (15 days)", "首次检查资金用途（15天内）"),
+        "first_use_of_funds",
+        "",
+        15,
+        "site_visit",
+    ),
+    (
+        ("Periodic inspection, normal: every 90 days", "定期检查，正常类：每90天"),
+        "periodic",
+        "normal",
+        90,
+        "remote",
+    ),
+    (
+        ("Periodic inspection, special mention: every 30 days", "定期检查，关注类：每30天"),
         "periodic",
         "special_mention",
         30,
         "site_visit",
     ),
     (
-        "Periodic inspection, substandard: every 30 days",
+        ("Periodic inspection, substandard: every 30 days", "定期检查，次级类：每30天"),
         "periodic",
         "substandard",
         30,
         "site_visit",
     ),
-    ("Periodic inspection, doubtful: every 15 days", "periodic", "doubtful", 15, "site_visit"),
-    ("Periodic inspection, loss: every 15 days", "periodic", "loss", 15, "site_visit"),
+    (
+        ("Periodic inspection, doubtful: every 15 days", "定期检查，可疑类：每15天"),
+        "periodic",
+        "doubtful",
+        15,
+        "site_visit",
+    ),
+    (
+        ("Periodic inspection, loss: every 15 days", "定期检查，损失类：每15天"),
+        "periodic",
+        "loss",
+        15,
+        "site_visit",
+    ),
 ]
+
+# The Chinese names of the warning rules, by code.
+WARNING_NAMES_ZH = {
+    "overdue": "逾期还款",
+    "dpd-30": "逾期30天",
+    "dpd-90": "逾期90天",
+    "negative-finding": "检查发现负面情况",
+    "revenue-drop-30": "收入下降30%及以上",
+    "guarantor": "保证人出现问题",
+    "litigation": "涉诉或被强制执行",
+    "inspection-overdue": "检查逾期7天",
+}
 
 WARNINGS = [
     # (code, name, kind, threshold, severity, creates_inspection)
@@ -67,18 +112,25 @@ def seed() -> None:
         ClassificationFloor.objects.get_or_create(
             min_days_past_due=days, defaults={"classification": classification}
         )
-    for name, kind, classification, days, method in INSPECTIONS:
+    for (name, name_zh), kind, classification, days, method in INSPECTIONS:
         InspectionRule.objects.get_or_create(
             kind=kind,
             classification=classification,
             is_active=True,
-            defaults={"name": name, "days": days, "method": method, "questions": QUESTIONS},
+            defaults={
+                "name": name,
+                "name_zh": name_zh,
+                "days": days,
+                "method": method,
+                "questions": QUESTIONS,
+            },
         )
     for code, name, kind, threshold, severity, creates in WARNINGS:
         WarningRule.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
+                "name_zh": WARNING_NAMES_ZH.get(code, ""),
                 "kind": kind,
                 "threshold": Decimal(threshold),
                 "severity": severity,

@@ -13,7 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from common.i18n import Bilingual, in_language
 
 ZERO = Decimal("0.00")
 
@@ -71,12 +74,13 @@ class ClassificationFloor(models.Model):
         return f">= {self.min_days_past_due} DPD: {self.get_classification_display()}"
 
 
-class InspectionRule(models.Model):
+class InspectionRule(Bilingual, models.Model):
     class Kind(models.TextChoices):
         FIRST_USE_OF_FUNDS = "first_use_of_funds", _("First check on the use of funds")
         PERIODIC = "periodic", _("Periodic inspection")
 
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     classification = models.CharField(
         _("for classification"),
@@ -123,10 +127,14 @@ class InspectionRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
 
 
-class WarningRule(models.Model):
+class WarningRule(Bilingual, models.Model):
     """An early-warning signal (预警信号). `threshold` means: days past due (overdue, dpd),
     percent of revenue drop (revenue_drop), days an inspection is overdue (inspection_overdue);
     the other kinds fire on the event itself."""
@@ -142,6 +150,7 @@ class WarningRule(models.Model):
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     threshold = models.DecimalField(_("threshold"), max_digits=10, decimal_places=2, default=ZERO)
     severity = models.CharField(
@@ -159,7 +168,11 @@ class WarningRule(models.Model):
         ordering = ["kind", "threshold"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
 
 
 # --- The loan's post-loan state ---------------------------------------------------------------
@@ -365,6 +378,14 @@ class InspectionTask(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
+    def questions_display(self) -> list[dict]:
+        """The questions with their labels in the active language ("label_zh" beside "label")."""
+        return [
+            {**q, "label": in_language(q.get("label", ""), q.get("label_zh", ""))}
+            for q in self.questions
+        ]
+
+    @property
     def days_overdue(self) -> int:
         return max(0, (timezone.localdate() - self.due_date).days)
 
@@ -559,8 +580,12 @@ class ClassificationChange(ConcurrentTransitionMixin, FSMModelMixin, models.Mode
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     status = FSMField(_("status"), max_length=10, choices=Status.choices, protected=True)
-    from_classification = models.CharField(_("from"), max_length=20, choices=Classification.choices)
-    to_classification = models.CharField(_("to"), max_length=20, choices=Classification.choices)
+    from_classification = models.CharField(
+        pgettext_lazy("classification", "from"), max_length=20, choices=Classification.choices
+    )
+    to_classification = models.CharField(
+        pgettext_lazy("classification", "to"), max_length=20, choices=Classification.choices
+    )
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
     reason = models.TextField(_("reason"), blank=True)
     proposed_by = models.ForeignKey(

@@ -470,10 +470,24 @@ def _after_repayments(*, loan_ids: list[int], actor) -> None:
         pk__in=loan_ids, status=Loan.Status.ACTIVE, outstanding_total__lte=0, scheduled_total__gt=0
     )
     for loan in repaid.select_related("application"):
-        loan_end(loan=loan, status=Loan.Status.CLOSED, actor=actor, comment=_("Repaid in full."))
+        loan_end(
+            loan=loan,
+            status=Loan.Status.CLOSED,
+            actor=actor,
+            comment=_("Repaid in full."),
+            data={"note": "repaid_in_full"},
+        )
 
 
-def loan_end(*, loan: Loan, status: str, actor, comment: str = "", system: bool = True) -> None:
+def loan_end(
+    *,
+    loan: Loan,
+    status: str,
+    actor,
+    comment: str = "",
+    system: bool = True,
+    data: dict | None = None,
+) -> None:
     """Close (repaid) or write off a loan: the application transition, then the post-loan
     record; open inspections are cancelled and their clocks stopped."""
     transition = "close" if status == Loan.Status.CLOSED else "write_off"
@@ -483,6 +497,7 @@ def loan_end(*, loan: Loan, status: str, actor, comment: str = "", system: bool 
         actor=actor,
         comment=comment,
         system=system,
+        data=data,
     )
     Loan.objects.filter(pk=loan.pk).update(status=status, closed_at=timezone.now())
     for task in loan.tasks.filter(status=InspectionTask.Status.OPEN):

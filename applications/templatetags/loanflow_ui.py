@@ -103,6 +103,19 @@ def action_label(name: str) -> str:
 
 
 @register.filter
+def event_comment(event) -> str:
+    return labels.event_comment(event)
+
+
+@register.filter
+def decline_reason_labels(codes) -> str:
+    """An application's decline reasons in words, in the reader's language."""
+    from approvals.selectors import decline_reason_labels as reason_labels
+
+    return "; ".join(reason_labels(codes).values())
+
+
+@register.filter
 def is_danger_action(name: str) -> bool:
     return name in labels.DANGER_ACTIONS
 

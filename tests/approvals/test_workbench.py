@@ -170,9 +170,9 @@ def test_the_workbench_shows_the_credit_case_and_what_the_earlier_step_said(
     assert reviewed.status_code == 302, reviewed.content[:2000]
 
     html = _page(client, staff["approver"], _task(application, "tier1")).content.decode()
-    # The score, each factor's points and the reason in words.
-    assert re.search(r"Debt ratio \*</td><td>0.4625</td><td class=\"num\">7</td>", html)
-    assert re.search(r"Debt-service coverage</td><td>1.87</td><td class=\"num\">29</td>", html)
+    # The score, each factor's points (its value in words and figures) and the reason in words.
+    assert re.search(r"Debt ratio \*</td><td>46.3%</td><td class=\"num\">7</td>", html)
+    assert re.search(r"Debt-service coverage</td><td>1.87×</td><td class=\"num\">29</td>", html)
     assert "Reasons (factors that lowered the score most): Debt ratio" in html
     # The open flags with their evidence.
     assert high.message in html and "The guarantor&#x27;s own exposure is high" in html

@@ -24,7 +24,7 @@ def test_the_migration_gives_a_bank_seeded_before_it_the_demos_texts_in_both_lan
 
     from intake.models import DocumentType
 
-    migration = import_module("intake.migrations.0003_published_criteria_in_both_languages")
+    migration = import_module("intake.migrations.0004_published_criteria_in_both_languages")
     Product.objects.create(
         code="SME-WC",
         name="SME working capital loan",

@@ -137,3 +137,32 @@ def test_a_passed_pre_screen_is_recorded_too(api, staff, draft, django_capture_o
     assert draft.status == "submitted"
     assert PrescreenResult.objects.get(application=draft).passed is True
     assert AuditEvent.objects.filter(application=draft, action="prescreen_pass").exists()
+
+
+def test_a_failed_rule_and_its_reason_read_in_the_readers_language(draft):
+    from django.utils import translation
+
+    from intake.selectors import prescreen_latest
+    from intake.services import prescreen_record
+
+    PrescreenRule.objects.create(
+        name="Amount within the product", name_zh="金额在产品范围内", kind="amount_within_product"
+    )
+    LoanApplication.objects.filter(pk=draft.pk).update(amount=Decimal("9000000.00"))
+    draft.refresh_from_db()
+    with translation.override("en"):  # checked while the RM works in English
+        prescreen_record(application=draft)
+    with translation.override("zh-hans"):
+        failure = prescreen_latest(application=draft).failures[0]
+        assert failure["name"] == "金额在产品范围内"
+        assert failure["reasons"] == ["金额 9,000,000.00 超出产品范围 50,000.00 至 5,000,000.00。"]
+    with translation.override("en"):
+        failure = prescreen_latest(application=draft).failures[0]
+        assert failure["name"] == "Amount within the product"
+        assert failure["reasons"][0].startswith("The amount 9,000,000.00 is outside")
+    # A result recorded before reasons were kept as codes keeps its words.
+    PrescreenResult.objects.filter(application=draft).update(
+        failures=[{"name": "Old rule", "reasons": ["旧的原因"], "passed": False}]
+    )
+    with translation.override("en"):
+        assert prescreen_latest(application=draft).failures[0]["reasons"] == ["旧的原因"]

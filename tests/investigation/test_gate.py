@@ -28,8 +28,9 @@ def test_the_gate_refuses_an_incomplete_investigation_and_names_what_is_missing(
     assert response.status_code == 409
     missing = " | ".join(response.data["missing"])
     assert "Textiles" not in missing
-    assert "企业的主营业务" not in missing  # answered
-    assert "前三大客户及其销售占比是多少？" in missing  # the application is in Chinese
+    assert "What is the company's main business" not in missing  # answered
+    # In the reader's language (the English of this request), whatever the application's.
+    assert "Who are the top three customers and their share of sales?" in missing
     assert "Verification not done" in missing and "Declared revenue" in missing
     assert "risk score has not been computed" in missing
     assert "credit memo has not been generated" in missing

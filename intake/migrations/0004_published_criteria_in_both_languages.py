@@ -92,16 +92,11 @@ def fill_demo_texts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0002_guarantor_collateral_assessment'),
+        ('intake', '0003_chinese_texts'),
         ('applications', '0004_product_description_zh'),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='documenttype',
-            name='description_zh',
-            field=models.TextField(blank=True, verbose_name='what to provide (Chinese)'),
-        ),
         migrations.AddField(
             model_name='prescreenrule',
             name='description',
