@@ -1,5 +1,5 @@
 """Every analytics figure through the API: GET /api/v1/analytics/<figure>/ with the dashboard's
-filters (date_from, date_to, branch, product, route, basis; before-after also takes
+filters (date_from, date_to, branch, product, route, industry, basis; before-after also takes
 before_from, before_to, after_from, after_to; control-chart takes stage)."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +16,11 @@ FILTER_PARAMETERS = [
     OpenApiParameter("branch", OpenApiTypes.INT, description="A branch and the branches below."),
     OpenApiParameter("product", OpenApiTypes.INT),
     OpenApiParameter("route", OpenApiTypes.STR, enum=["fast_track", "standard", "enhanced"]),
+    OpenApiParameter(
+        "industry",
+        OpenApiTypes.STR,
+        description="A GB/T 4754 industry code or its prefix (C: manufacturing; C13).",
+    ),
     OpenApiParameter("basis", OpenApiTypes.STR, enum=["business", "calendar"]),
     OpenApiParameter("stage", OpenApiTypes.STR, description="control-chart only."),
     OpenApiParameter("before_from", OpenApiTypes.DATE, description="before-after only."),

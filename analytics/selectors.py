@@ -20,7 +20,7 @@ returns it as JSON and the CSV export writes its columns and rows.
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -112,6 +112,8 @@ class Filters:
     product_id: int | None = None
     route: str = ""
     basis: str = "business"
+    # A GB/T 4754 code or its prefix (the company's industry_code starts with it).
+    industry: str = ""
 
     @property
     def start(self) -> datetime:
@@ -128,8 +130,16 @@ class Filters:
             "branch": self.branch.pk if self.branch else None,
             "product": self.product_id,
             "route": self.route,
+            "industry": self.industry,
             "basis": self.basis,
         }
+
+    def industry_q(self, prefix: str = "") -> Q:
+        """The rows whose application's company is in the industry (`prefix`: the path from
+        the row to the application, e.g. "application__"); everything when none is chosen."""
+        if not self.industry:
+            return Q()
+        return Q(**{f"{prefix}company__industry_code__startswith": self.industry})
 
 
 def analytics_filters(*, user, params: Mapping) -> Filters:
@@ -150,6 +160,7 @@ def analytics_filters(*, user, params: Mapping) -> Filters:
         branch=branch,
         product_id=data["product"],
         route=data["route"],
+        industry=data.get("industry") or "",
         basis=data["basis"],
     )
 
@@ -273,6 +284,8 @@ def _visits(*, user, f: Filters, completed: bool = True) -> QuerySet[StageVisit]
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
     return qs
 
 
@@ -287,6 +300,8 @@ def _applications(*, user, f: Filters) -> QuerySet[LoanApplication]:
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q())
     return qs
 
 
@@ -448,6 +463,8 @@ def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
         qs = qs.filter(application__product_id=f.product_id)
     if f.route:
         qs = qs.filter(application__route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
     rows = (
         qs.order_by()
         .values("step")
@@ -480,6 +497,8 @@ def analytics_approval_steps(*, user, f: Filters) -> dict:
         qs = qs.filter(application__product_id=f.product_id)
     if f.route:
         qs = qs.filter(application__route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
     spent = Seconds(F("decided_at"), F("created_at"))
     rows = list(
         qs.order_by()
@@ -820,14 +839,7 @@ def analytics_before_after(
     b0, b1 = bounds(before)
     a0, a1 = bounds(after)
     column = "business_seconds" if f.basis == "business" else "calendar_seconds"
-    wide = Filters(
-        date_from=min(before[0], after[0]),
-        date_to=max(before[1], after[1]),
-        branch=f.branch,
-        product_id=f.product_id,
-        route=f.route,
-        basis=f.basis,
-    )
+    wide = replace(f, date_from=min(before[0], after[0]), date_to=max(before[1], after[1]))
     in_period = {
         "before": Q(left_at__gte=b0, left_at__lt=b1),
         "after": Q(left_at__gte=a0, left_at__lt=a1),
@@ -1022,6 +1034,8 @@ def _survey_offered(*, user, f: Filters, stage: str) -> QuerySet[LoanApplication
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q())
     return qs
 
 
