@@ -452,6 +452,21 @@ def _sla_by_stage(*, user, f: Filters) -> dict[str, tuple[int, int]]:
 
 def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
     """{step: (deadlines stopped in the period, stopped after they were due)}."""
+    rows = (
+        _deadlines(user=user, f=f)
+        .order_by()
+        .values("step")
+        .annotate(n=Count("id"), breached=Count("id", filter=BREACHED))
+    )
+    return {row["step"]: (row["n"], row["breached"]) for row in rows}
+
+
+# A deadline stopped after it was due.
+BREACHED = Q(stopped_at__gt=F("due_at"))
+
+
+def _deadlines(*, user, f: Filters) -> QuerySet[Deadline]:
+    """The SLA deadlines stopped in the period."""
     qs = Deadline.objects.filter(
         branch_scope_q(user, field="application__branch"),
         stopped_at__gte=f.start,
@@ -465,12 +480,7 @@ def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
         qs = qs.filter(application__route_recommendation=f.route)
     if f.industry:
         qs = qs.filter(f.industry_q("application__"))
-    rows = (
-        qs.order_by()
-        .values("step")
-        .annotate(n=Count("id"), breached=Count("id", filter=Q(stopped_at__gt=F("due_at"))))
-    )
-    return {row["step"]: (row["n"], row["breached"]) for row in rows}
+    return qs
 
 
 def analytics_sla(*, user, f: Filters) -> dict:

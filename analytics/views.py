@@ -13,11 +13,13 @@ from django.views.generic import TemplateView
 
 from analytics import stats
 from analytics.models import MEASURED_STAGES
+from analytics.rm import RM_FIGURES, analytics_rm_figure, analytics_rm_results, rm_choices
 from analytics.selectors import (
     ALL_FIGURES,
     FIGURES,
     analytics_before_after,
     analytics_branch_choices,
+    analytics_can_view,
     analytics_control_chart,
     analytics_figure,
     analytics_filters,
@@ -166,14 +168,78 @@ class ExportCsvView(AnalyticsAccessMixin, View):
             return HttpResponseBadRequest(
                 json.dumps(exc.details, default=str), content_type="application/json"
             )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
-        # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        columns = figure["columns"]
-        writer.writerow(columns)
-        for row in figure["rows"]:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        return response
+        return _csv_response(name, figure)
+
+
+def _csv_response(name: str, figure: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
+    # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    columns = figure["columns"]
+    writer.writerow(columns)
+    for row in figure["rows"]:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return response
+
+
+# --- Relationship managers' results ---------------------------------------------------------
+
+
+class RmResultsView(LoginRequiredMixin, TemplateView):
+    """/analytics/rm/: an RM's own results; a branch head's RMs (their branch subtree), one
+    of them chosen with ?rm=. Every figure beside the book's size and vintage mix."""
+
+    template_name = "analytics/rm_results.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, params = self.request.user, self.request.GET
+        errors = {}
+        try:
+            results = analytics_rm_results(user=user, params=params)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors = exc.details
+            results = analytics_rm_results(user=user, params={})
+        manager = analytics_can_view(user=user)
+        context.update(
+            {
+                "results": results,
+                "f": results["filters"],
+                "errors": errors,
+                "manager": manager,
+                "rms": rm_choices(user=user) if manager else [],
+                "branches": analytics_branch_choices(user=user),
+                "products": Product.objects.order_by("code"),
+                "routes": RouteRecommendation.choices,
+                "query": params.urlencode(),
+                "rm_figures": list(RM_FIGURES),
+            }
+        )
+        return context
+
+
+class RmExportCsvView(LoginRequiredMixin, View):
+    """/analytics/rm/export.csv?figure=rm-results|rm-vintages&<filters>."""
+
+    def get(self, request):
+        name = request.GET.get("figure", "")
+        if name not in RM_FIGURES:
+            return HttpResponseBadRequest(_("Choose a figure to export."))
+        try:
+            figure = analytics_rm_figure(user=request.user, name=name, params=request.GET)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            return HttpResponseBadRequest(
+                json.dumps(exc.details, default=str), content_type="application/json"
+            )
+        return _csv_response(name, figure)
