@@ -53,7 +53,7 @@ from django.db.models.functions import Abs, Cast, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics import portfolio, stats
+from analytics import portfolio, stats, vintages
 from analytics.collector import collector_paused
 from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
@@ -799,6 +799,13 @@ def analytics_portfolio(*, user, f: Filters) -> dict:
     return portfolio.portfolio_figure(user=user, f=f)
 
 
+def analytics_vintages(*, user, f: Filters) -> dict:
+    """Vintage curves: per quarter of disbursement and month on book, the share of the
+    disbursed amount outstanding 30+ and 90+ days past due at the month end
+    (analytics.vintages)."""
+    return vintages.vintage_figure(user=user, f=f)
+
+
 # --- Before and after -----------------------------------------------------------------------
 
 BEFORE_AFTER_COLUMNS = [
@@ -1268,6 +1275,7 @@ FIGURES = {
     "portfolio": analytics_portfolio,
     "satisfaction": analytics_satisfaction,
     "scorecard": analytics_scorecard,
+    "vintages": analytics_vintages,
 }
 # Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and
 # control-chart (stage).

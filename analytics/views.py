@@ -27,6 +27,7 @@ from analytics.selectors import (
     analytics_scorecard,
     analytics_user_check,
 )
+from analytics.vintages import default_period_start
 from applications.models import Product, RouteRecommendation, Status
 from common.errors import Forbidden, InvalidInput, NotFound
 
@@ -183,6 +184,56 @@ def _csv_response(name: str, figure: dict) -> HttpResponse:
     for row in figure["rows"]:
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
     return response
+
+
+# --- Vintage curves -------------------------------------------------------------------------
+
+
+class VintagesView(AnalyticsAccessMixin, TemplateView):
+    """/analytics/vintages/: the vintage curves as charts (30+ and 90+ days past due) and a
+    table; the cohorts of the last three years unless a period is chosen."""
+
+    template_name = "analytics/vintages.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        params = self.request.GET.copy()
+        if not params.get("date_from"):
+            params["date_from"] = default_period_start(timezone.localdate()).isoformat()
+        errors = {}
+        try:
+            figure = analytics_figure(user=user, name="vintages", params=params)
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors = exc.details
+            params = {"date_from": default_period_start(timezone.localdate()).isoformat()}
+            figure = analytics_figure(user=user, name="vintages", params=params)
+        curves: dict[str, dict] = {}
+        for row in figure["rows"]:
+            curve = curves.setdefault(row["vintage"], {"label": row["vintage"], "points": []})
+            curve["points"].append([row["months_on_book"], row["dpd30_rate"], row["dpd90_rate"]])
+        context.update(
+            {
+                "figure": figure,
+                "f": figure["filters"],
+                "errors": errors,
+                "branches": analytics_branch_choices(user=user),
+                "products": Product.objects.order_by("code"),
+                "routes": RouteRecommendation.choices,
+                "query": params.urlencode() if hasattr(params, "urlencode") else "",
+                "chart_data": {
+                    "labels": {
+                        "dpd30": _("Share of the disbursed amount 30+ days past due"),
+                        "dpd90": _("Share of the disbursed amount 90+ days past due"),
+                        "mob": _("Months on book"),
+                    },
+                    "curves": list(curves.values()),
+                },
+            }
+        )
+        return context
 
 
 # --- Relationship managers' results ---------------------------------------------------------

@@ -428,6 +428,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "postloan.tasks.daily_job",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Monthly, on the 1st at 02:30 bank time, after the post-loan job: every loan's position
+    # at the month just ended, for the vintage curves (analytics.services).
+    "analytics-loan-month-ends": {
+        "task": "analytics.tasks.record_loan_month_ends",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+    },
     # Daily at 03:00 bank time, after the post-loan job: recompute the audit trail's hash
     # chains and notify the administrators of a break (docs/adr/0013).
     "audit-verify-trail": {

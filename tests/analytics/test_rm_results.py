@@ -59,7 +59,9 @@ def bank(branch, other_branch, product, staff):
     rng = random.Random(32)
     carol = make_staff(Role.RELATIONSHIP_MANAGER, other_branch, username="carol_rm")
     rms = [staff["rm"], staff["rm2"], carol]
-    statuses = ["submitted", "investigation", "approved", "declined", "withdrawn"] + ["disbursed"] * 4
+    statuses = ["submitted", "investigation", "approved", "declined", "withdrawn"] + [
+        "disbursed"
+    ] * 4
     vintages = [date(2025, 2, 10), date(2025, 8, 3), date(2026, 4, 20), date(2026, 11, 9)]
     for i in range(36):
         rm = rms[i % 3]
