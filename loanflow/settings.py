@@ -212,7 +212,9 @@ LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsB
 try:
     LOANFLOW_COST_OF_FUNDS_PCT = Decimal(env_str("LOANFLOW_COST_OF_FUNDS_PCT", "2.00"))
 except InvalidOperation:
-    raise ImproperlyConfigured("LOANFLOW_COST_OF_FUNDS_PCT must be a number such as 2.00.") from None
+    raise ImproperlyConfigured(
+        "LOANFLOW_COST_OF_FUNDS_PCT must be a number such as 2.00."
+    ) from None
 if not LOANFLOW_COST_OF_FUNDS_PCT.is_finite() or not 0 <= LOANFLOW_COST_OF_FUNDS_PCT < 100:
     raise ImproperlyConfigured("LOANFLOW_COST_OF_FUNDS_PCT must be from 0 to 100.")
 

@@ -355,3 +355,12 @@ def test_the_number_of_queries_does_not_grow_with_the_loans(bank, staff, product
         )
         make_loan(app, rng, disbursed_on=date(2026, 6, 1), status="active")
     assert queries() == before <= 15
+
+
+def test_the_page_reads_in_chinese(bank, staff, client):
+    client.force_login(staff["head"])
+    response = client.get(reverse("analytics-rm"), PERIOD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "客户经理业绩" in body and "放款年份构成" in body
+    assert "资金成本（年 2.0%）" in body

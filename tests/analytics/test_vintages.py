@@ -268,3 +268,10 @@ def test_the_page_draws_the_curves_and_exports_them_as_csv(book, staff, client):
 def test_relationship_managers_cannot_read_the_vintage_curves(book, staff, client):
     client.force_login(staff["rm"])
     assert client.get(reverse("analytics-vintages")).status_code == 403
+
+
+def test_the_page_reads_in_chinese(book, staff, client):
+    client.force_login(staff["head"])
+    response = client.get(reverse("analytics-vintages"), PERIOD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert "逾期 30 天以上" in response.content.decode()
