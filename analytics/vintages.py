@@ -24,8 +24,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from analytics.models import LoanMonthEnd
+from analytics.portfolio import _filtered
 from analytics.services import month_end_of, months_between, quarter_start
-from org.selectors import branch_scope_q
 from postloan.models import Loan
 
 ZERO = Decimal("0.00")
@@ -41,21 +41,6 @@ COLUMNS = [
     "dpd30_rate",
     "dpd90_rate",
 ]
-
-
-def _filtered(qs, *, user, f, loan_prefix: str):
-    """`loan_prefix`: the path from the row to its Loan ("" for Loan itself)."""
-    qs = qs.filter(branch_scope_q(user, field=f"{loan_prefix}branch"))
-    if f.branch is not None:
-        qs = qs.filter(**{f"{loan_prefix}branch__path__startswith": f.branch.path})
-    app = f"{loan_prefix}application__"
-    if f.product_id:
-        qs = qs.filter(**{f"{app}product_id": f.product_id})
-    if f.route:
-        qs = qs.filter(**{f"{app}route_recommendation": f.route})
-    if f.industry:
-        qs = qs.filter(f.industry_q(app))
-    return qs
 
 
 def _quarter_end(day: date) -> date:
@@ -79,7 +64,8 @@ def vintage_figure(*, user, f) -> dict:
             ),
             user=user,
             f=f,
-            loan_prefix="",
+            branch_field="branch",
+            app_prefix="application__",
         )
         .annotate(month=TruncMonth("disbursed_on"))
         .order_by()
@@ -96,7 +82,9 @@ def vintage_figure(*, user, f) -> dict:
             LoanMonthEnd.objects.filter(cohort__gte=first, cohort__lte=last_cohort),
             user=user,
             f=f,
-            loan_prefix="loan__",
+            # The position's own branch: no join unless a product, route or industry is chosen.
+            branch_field="branch",
+            app_prefix="loan__application__",
         )
         .order_by()
         .values("cohort", "months_on_book")
