@@ -1,5 +1,5 @@
 """Every analytics figure through the API: GET /api/v1/analytics/<figure>/ with the dashboard's
-filters (date_from, date_to, branch, product, route, basis; before-after also takes
+filters (date_from, date_to, branch, product, route, industry, basis; before-after also takes
 before_from, before_to, after_from, after_to; control-chart takes stage)."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.rm import RM_FIGURES, analytics_rm_figure
 from analytics.selectors import ALL_FIGURES, analytics_figure, analytics_user_check
 
 FILTER_PARAMETERS = [
@@ -16,8 +17,16 @@ FILTER_PARAMETERS = [
     OpenApiParameter("branch", OpenApiTypes.INT, description="A branch and the branches below."),
     OpenApiParameter("product", OpenApiTypes.INT),
     OpenApiParameter("route", OpenApiTypes.STR, enum=["fast_track", "standard", "enhanced"]),
+    OpenApiParameter(
+        "industry",
+        OpenApiTypes.STR,
+        description="A GB/T 4754 industry code or its prefix (C: manufacturing; C13).",
+    ),
     OpenApiParameter("basis", OpenApiTypes.STR, enum=["business", "calendar"]),
     OpenApiParameter("stage", OpenApiTypes.STR, description="control-chart only."),
+    OpenApiParameter(
+        "rm", OpenApiTypes.INT, description="rm-results and rm-vintages: one relationship manager."
+    ),
     OpenApiParameter("before_from", OpenApiTypes.DATE, description="before-after only."),
     OpenApiParameter("before_to", OpenApiTypes.DATE, description="before-after only."),
     OpenApiParameter("after_from", OpenApiTypes.DATE, description="before-after only."),
@@ -37,7 +46,7 @@ class AnalyticsFigureListApi(APIView):
     @extend_schema(operation_id="analytics_figures_list", responses=OutputSerializer)
     def get(self, request):
         analytics_user_check(user=request.user)
-        return Response(self.OutputSerializer({"figures": list(ALL_FIGURES)}).data)
+        return Response(self.OutputSerializer({"figures": [*ALL_FIGURES, *RM_FIGURES]}).data)
 
 
 class AnalyticsFigureApi(APIView):
@@ -46,7 +55,9 @@ class AnalyticsFigureApi(APIView):
     Counts, means and standard deviations are exact. The medians and 90th percentiles of the
     time spent in a stage in the stages and staff figures are read from log-scale buckets of
     the durations: exact while few visits share a bucket, otherwise within the figure's
-    percentile_max_error (0.0219: 2.2%) of the exact value. Every figure of before-after is
+    percentile_max_error (0.0219: 2.2%) of the exact value. rm-results and rm-vintages (a
+    relationship manager's results, analytics.rm) are open to relationship managers for
+    their own figures. Every figure of before-after is
     exact (medians, 90th percentiles, Welch's and Levene's tests computed from the periods'
     durations: the numbers scipy.stats gives)."""
 
@@ -56,6 +67,11 @@ class AnalyticsFigureApi(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request, figure: str):
+        if figure in RM_FIGURES:
+            # Relationship managers see their own results (analytics.rm), not the rest.
+            return Response(
+                analytics_rm_figure(user=request.user, name=figure, params=request.query_params)
+            )
         return Response(
             analytics_figure(user=request.user, name=figure, params=request.query_params)
         )

@@ -4,6 +4,7 @@ the API validate them the same way, and bad input becomes field errors (a 400), 
 from datetime import timedelta
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,8 @@ def _date_field(*, required: bool) -> forms.DateField:
 
 class FiltersForm(forms.Form):
     """Period (date_from, date_to, inclusive; the last 90 days by default), branch (its
-    subtree), product, route and basis (business or calendar time)."""
+    subtree), product, route, industry (a GB/T 4754 code or its prefix: "C" is all of
+    manufacturing, "C13" one of its divisions) and basis (business or calendar time)."""
 
     date_from = _date_field(required=False)
     date_to = _date_field(required=False)
@@ -46,6 +48,17 @@ class FiltersForm(forms.Form):
         required=False,
         choices=RouteRecommendation.choices,
         error_messages={"invalid_choice": _("Choose a route from the list.")},
+    )
+    industry = forms.CharField(
+        required=False,
+        max_length=10,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z][0-9]{0,4}$",
+                _("Enter an industry code such as C or C13 (GB/T 4754)."),
+            )
+        ],
+        error_messages={"max_length": _("Enter an industry code such as C or C13 (GB/T 4754).")},
     )
     basis = forms.ChoiceField(
         required=False,
@@ -67,6 +80,8 @@ class FiltersForm(forms.Form):
             elif (end - start).days > MAX_PERIOD_DAYS:
                 self.add_error("date_from", _("The period may span at most ten years."))
         data["basis"] = data.get("basis") or "business"
+        if data.get("industry"):
+            data["industry"] = data["industry"].upper()
         return data
 
 

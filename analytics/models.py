@@ -240,3 +240,48 @@ class ScorecardTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_perspective_display()}: {self.metric}"
+
+
+class LoanMonthEnd(models.Model):
+    """A loan's position at the end of a month, for the vintage curves: outstanding principal
+    and days past due as postloan.position computes them from the schedule and the repayments
+    with value dates up to that day (analytics.services.loan_month_ends_record). Written for
+    the month just ended by the nightly job on the first of the month, and for the months
+    before it by `manage.py analytics_vintage_backfill`. History is kept because the loan's
+    own row holds only today's position, and recomputing every month end of every loan on each
+    request cost far more than the 2 s a figure may take."""
+
+    loan = models.ForeignKey(
+        "postloan.Loan", verbose_name=_("loan"), on_delete=models.CASCADE, related_name="+"
+    )
+    month_end = models.DateField(_("month end"))
+    # The first day of the quarter of disbursement, and the months since the disbursement's
+    # month (0 at the end of that month).
+    cohort = models.DateField(_("vintage (quarter)"))
+    months_on_book = models.PositiveSmallIntegerField(_("months on book"))
+    outstanding_principal = models.DecimalField(
+        _("outstanding principal"), max_digits=18, decimal_places=2
+    )
+    days_past_due = models.PositiveIntegerField(_("days past due"))
+    # Denormalised from the loan, so the figure's scope needs no join.
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("loan position at month end")
+        verbose_name_plural = _("loan positions at month end")
+        ordering = ["month_end", "loan"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "month_end"], name="loan_month_end_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["cohort", "months_on_book"],
+                name="loan_month_end_vintage",
+                include=["outstanding_principal", "days_past_due", "branch", "loan"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.month_end}"

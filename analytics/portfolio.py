@@ -19,6 +19,8 @@ def _filtered(qs, *, user, f, branch_field: str, app_prefix: str):
         qs = qs.filter(**{f"{app_prefix}product_id": f.product_id})
     if f.route:
         qs = qs.filter(**{f"{app_prefix}route_recommendation": f.route})
+    if f.industry:
+        qs = qs.filter(f.industry_q(app_prefix))
     return qs
 
 

@@ -20,7 +20,7 @@ returns it as JSON and the CSV export writes its columns and rows.
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -53,7 +53,7 @@ from django.db.models.functions import Abs, Cast, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics import portfolio, stats
+from analytics import portfolio, stats, vintages
 from analytics.collector import collector_paused
 from analytics.forms import FiltersForm, PeriodsForm, form_errors
 from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
@@ -113,6 +113,8 @@ class Filters:
     product_id: int | None = None
     route: str = ""
     basis: str = "business"
+    # A GB/T 4754 code or its prefix (the company's industry_code starts with it).
+    industry: str = ""
 
     @property
     def start(self) -> datetime:
@@ -129,8 +131,16 @@ class Filters:
             "branch": self.branch.pk if self.branch else None,
             "product": self.product_id,
             "route": self.route,
+            "industry": self.industry,
             "basis": self.basis,
         }
+
+    def industry_q(self, prefix: str = "") -> Q:
+        """The rows whose application's company is in the industry (`prefix`: the path from
+        the row to the application, e.g. "application__"); everything when none is chosen."""
+        if not self.industry:
+            return Q()
+        return Q(**{f"{prefix}company__industry_code__startswith": self.industry})
 
 
 def analytics_filters(*, user, params: Mapping) -> Filters:
@@ -151,6 +161,7 @@ def analytics_filters(*, user, params: Mapping) -> Filters:
         branch=branch,
         product_id=data["product"],
         route=data["route"],
+        industry=data.get("industry") or "",
         basis=data["basis"],
     )
 
@@ -274,6 +285,8 @@ def _visits(*, user, f: Filters, completed: bool = True) -> QuerySet[StageVisit]
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
     return qs
 
 
@@ -288,6 +301,8 @@ def _applications(*, user, f: Filters) -> QuerySet[LoanApplication]:
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q())
     return qs
 
 
@@ -438,6 +453,21 @@ def _sla_by_stage(*, user, f: Filters) -> dict[str, tuple[int, int]]:
 
 def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
     """{step: (deadlines stopped in the period, stopped after they were due)}."""
+    rows = (
+        _deadlines(user=user, f=f)
+        .order_by()
+        .values("step")
+        .annotate(n=Count("id"), breached=Count("id", filter=BREACHED))
+    )
+    return {row["step"]: (row["n"], row["breached"]) for row in rows}
+
+
+# A deadline stopped after it was due.
+BREACHED = Q(stopped_at__gt=F("due_at"))
+
+
+def _deadlines(*, user, f: Filters) -> QuerySet[Deadline]:
+    """The SLA deadlines stopped in the period."""
     qs = Deadline.objects.filter(
         branch_scope_q(user, field="application__branch"),
         stopped_at__gte=f.start,
@@ -449,12 +479,9 @@ def _sla_by_step(*, user, f: Filters) -> dict[str, tuple[int, int]]:
         qs = qs.filter(application__product_id=f.product_id)
     if f.route:
         qs = qs.filter(application__route_recommendation=f.route)
-    rows = (
-        qs.order_by()
-        .values("step")
-        .annotate(n=Count("id"), breached=Count("id", filter=Q(stopped_at__gt=F("due_at"))))
-    )
-    return {row["step"]: (row["n"], row["breached"]) for row in rows}
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
+    return qs
 
 
 def analytics_sla(*, user, f: Filters) -> dict:
@@ -481,6 +508,8 @@ def analytics_approval_steps(*, user, f: Filters) -> dict:
         qs = qs.filter(application__product_id=f.product_id)
     if f.route:
         qs = qs.filter(application__route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q("application__"))
     spent = Seconds(F("decided_at"), F("created_at"))
     rows = list(
         qs.order_by()
@@ -779,6 +808,13 @@ def analytics_portfolio(*, user, f: Filters) -> dict:
     return portfolio.portfolio_figure(user=user, f=f)
 
 
+def analytics_vintages(*, user, f: Filters) -> dict:
+    """Vintage curves: per quarter of disbursement and month on book, the share of the
+    disbursed amount outstanding 30+ and 90+ days past due at the month end
+    (analytics.vintages)."""
+    return vintages.vintage_figure(user=user, f=f)
+
+
 # --- Before and after -----------------------------------------------------------------------
 
 BEFORE_AFTER_COLUMNS = [
@@ -829,14 +865,7 @@ def analytics_before_after(
     b0, b1 = bounds(before)
     a0, a1 = bounds(after)
     column = "business_seconds" if f.basis == "business" else "calendar_seconds"
-    wide = Filters(
-        date_from=min(before[0], after[0]),
-        date_to=max(before[1], after[1]),
-        branch=f.branch,
-        product_id=f.product_id,
-        route=f.route,
-        basis=f.basis,
-    )
+    wide = replace(f, date_from=min(before[0], after[0]), date_to=max(before[1], after[1]))
     in_period = {
         "before": Q(left_at__gte=b0, left_at__lt=b1),
         "after": Q(left_at__gte=a0, left_at__lt=a1),
@@ -1031,6 +1060,8 @@ def _survey_offered(*, user, f: Filters, stage: str) -> QuerySet[LoanApplication
         qs = qs.filter(product_id=f.product_id)
     if f.route:
         qs = qs.filter(route_recommendation=f.route)
+    if f.industry:
+        qs = qs.filter(f.industry_q())
     return qs
 
 
@@ -1253,6 +1284,7 @@ FIGURES = {
     "portfolio": analytics_portfolio,
     "satisfaction": analytics_satisfaction,
     "scorecard": analytics_scorecard,
+    "vintages": analytics_vintages,
 }
 # Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and
 # control-chart (stage).

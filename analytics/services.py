@@ -1,15 +1,21 @@
 """Writes of the analytics app: stage visits (recorded as each stage ends), their backfill from
-the audit trail, and the business-time recomputation."""
+the audit trail, the business-time recomputation, and the loans' positions at month ends (the
+vintage curves)."""
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from analytics.models import MEASURED_STAGES, StageVisit
+from analytics.models import MEASURED_STAGES, LoanMonthEnd, StageVisit
 from applications.models import LoanApplication, Status
 from audit.models import AuditEvent
+from disbursement.models import Instalment
+from postloan.models import Loan, Repayment
+from postloan.position import loan_position
 from sla.calendar import business_seconds_between
 
 STAGE_ORDER = {
@@ -266,3 +272,99 @@ def stage_visits_recompute_business_time(*, batch_size: int = 1000) -> int:
                 visit.business_time_exact = True
             StageVisit.objects.bulk_update(rows, ["business_seconds", "business_time_exact"])
             updated += len(rows)
+
+
+# --- Loan positions at month ends (the vintage curves) ---------------------------------------
+
+
+def month_end_of(day: date) -> date:
+    """The last day of `day`'s month."""
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def loan_month_ends_record(*, month_end: date, batch_size: int = 2000) -> int:
+    """Record every loan's position at `month_end` (a month's last day): the loans disbursed
+    by then and not yet closed or written off at its end. The position is postloan.position's
+    (repayments with a value date up to the month end, allocated to the schedule oldest first),
+    so a month end reads as the loan's page would have on that day. A second run of the same
+    month replaces its rows (a late import of repayments corrects them). Returns the rows
+    written."""
+    if month_end != month_end_of(month_end):
+        raise ValueError(f"{month_end} is not the last day of a month")
+    loans = (
+        Loan.objects.filter(disbursed_on__lte=month_end)
+        .filter(Q(status=Loan.Status.ACTIVE) | Q(closed_at__date__gt=month_end))
+        .order_by("pk")
+        .values_list("pk", "application_id", "branch_id", "disbursed_on")
+    )
+    written = 0
+    batch: list[tuple] = []
+    for row in loans.iterator(chunk_size=batch_size):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            written += _record_month_end(batch, month_end)
+            batch = []
+    if batch:
+        written += _record_month_end(batch, month_end)
+    return written
+
+
+def _record_month_end(batch: list[tuple], month_end: date) -> int:
+    schedules: dict[int, list[Instalment]] = defaultdict(list)
+    for instalment in Instalment.objects.filter(
+        application_id__in=[application_id for _pk, application_id, _b, _d in batch]
+    ).only("application_id", "number", "due_date", "principal", "interest", "total"):
+        schedules[instalment.application_id].append(instalment)
+    repaid = dict(
+        Repayment.objects.filter(
+            loan_id__in=[pk for pk, _a, _b, _d in batch], value_date__lte=month_end
+        )
+        .order_by()
+        .values("loan_id")
+        .annotate(total=Sum("amount"))
+        .values_list("loan_id", "total")
+    )
+    rows = []
+    for pk, application_id, branch_id, disbursed_on in batch:
+        position = loan_position(
+            instalments=schedules.get(application_id, []),
+            repaid=repaid.get(pk) or Decimal("0.00"),
+            as_of=month_end,
+        )
+        rows.append(
+            LoanMonthEnd(
+                loan_id=pk,
+                month_end=month_end,
+                cohort=quarter_start(disbursed_on),
+                months_on_book=months_between(disbursed_on, month_end),
+                outstanding_principal=position.outstanding_principal,
+                days_past_due=position.days_past_due,
+                branch_id=branch_id,
+            )
+        )
+    LoanMonthEnd.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["loan", "month_end"],
+        update_fields=["cohort", "months_on_book", "outstanding_principal", "days_past_due"],
+    )
+    return len(rows)
+
+
+def loan_month_ends_backfill(*, since: date, until: date | None = None) -> int:
+    """Every month end from `since`'s month to the last month end before `until` (today)."""
+    last = month_end_of((until or timezone.localdate()).replace(day=1) - timedelta(days=1))
+    written, month_end = 0, month_end_of(since)
+    while month_end <= last:
+        written += loan_month_ends_record(month_end=month_end)
+        month_end = month_end_of(month_end + timedelta(days=1))
+    return written

@@ -6,6 +6,9 @@ from analytics import api, views
 urlpatterns = [
     path("analytics/", views.DashboardView.as_view(), name="analytics-dashboard"),
     path("analytics/export.csv", views.ExportCsvView.as_view(), name="analytics-export"),
+    path("analytics/vintages/", views.VintagesView.as_view(), name="analytics-vintages"),
+    path("analytics/rm/", views.RmResultsView.as_view(), name="analytics-rm"),
+    path("analytics/rm/export.csv", views.RmExportCsvView.as_view(), name="analytics-rm-export"),
 ]
 api_urlpatterns = [
     path("analytics/", api.AnalyticsFigureListApi.as_view(), name="api-analytics"),

@@ -13,11 +13,13 @@ from django.views.generic import TemplateView
 
 from analytics import stats
 from analytics.models import MEASURED_STAGES
+from analytics.rm import RM_FIGURES, analytics_rm_figure, analytics_rm_results, rm_choices
 from analytics.selectors import (
     ALL_FIGURES,
     FIGURES,
     analytics_before_after,
     analytics_branch_choices,
+    analytics_can_view,
     analytics_control_chart,
     analytics_figure,
     analytics_filters,
@@ -25,6 +27,7 @@ from analytics.selectors import (
     analytics_scorecard,
     analytics_user_check,
 )
+from analytics.vintages import default_period_start
 from applications.models import Product, RouteRecommendation, Status
 from common.errors import Forbidden, InvalidInput, NotFound
 
@@ -166,14 +169,128 @@ class ExportCsvView(AnalyticsAccessMixin, View):
             return HttpResponseBadRequest(
                 json.dumps(exc.details, default=str), content_type="application/json"
             )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
-        # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        columns = figure["columns"]
-        writer.writerow(columns)
+        return _csv_response(name, figure)
+
+
+def _csv_response(name: str, figure: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
+    # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    columns = figure["columns"]
+    writer.writerow(columns)
+    for row in figure["rows"]:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return response
+
+
+# --- Vintage curves -------------------------------------------------------------------------
+
+
+class VintagesView(AnalyticsAccessMixin, TemplateView):
+    """/analytics/vintages/: the vintage curves as charts (30+ and 90+ days past due) and a
+    table; the cohorts of the last three years unless a period is chosen."""
+
+    template_name = "analytics/vintages.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        params = self.request.GET.copy()
+        if not params.get("date_from"):
+            params["date_from"] = default_period_start(timezone.localdate()).isoformat()
+        errors = {}
+        try:
+            figure = analytics_figure(user=user, name="vintages", params=params)
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors = exc.details
+            params = {"date_from": default_period_start(timezone.localdate()).isoformat()}
+            figure = analytics_figure(user=user, name="vintages", params=params)
+        curves: dict[str, dict] = {}
         for row in figure["rows"]:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        return response
+            curve = curves.setdefault(row["vintage"], {"label": row["vintage"], "points": []})
+            curve["points"].append([row["months_on_book"], row["dpd30_rate"], row["dpd90_rate"]])
+        context.update(
+            {
+                "figure": figure,
+                "f": figure["filters"],
+                "errors": errors,
+                "branches": analytics_branch_choices(user=user),
+                "products": Product.objects.order_by("code"),
+                "routes": RouteRecommendation.choices,
+                "query": params.urlencode() if hasattr(params, "urlencode") else "",
+                "chart_data": {
+                    "labels": {
+                        "dpd30": _("Share of the disbursed amount 30+ days past due"),
+                        "dpd90": _("Share of the disbursed amount 90+ days past due"),
+                        "mob": _("Months on book"),
+                    },
+                    "curves": list(curves.values()),
+                },
+            }
+        )
+        return context
+
+
+# --- Relationship managers' results ---------------------------------------------------------
+
+
+class RmResultsView(LoginRequiredMixin, TemplateView):
+    """/analytics/rm/: an RM's own results; a branch head's RMs (their branch subtree), one
+    of them chosen with ?rm=. Every figure beside the book's size and vintage mix."""
+
+    template_name = "analytics/rm_results.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, params = self.request.user, self.request.GET
+        errors = {}
+        try:
+            results = analytics_rm_results(user=user, params=params)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            errors = exc.details
+            results = analytics_rm_results(user=user, params={})
+        manager = analytics_can_view(user=user)
+        context.update(
+            {
+                "results": results,
+                "f": results["filters"],
+                "errors": errors,
+                "manager": manager,
+                "rms": rm_choices(user=user) if manager else [],
+                "branches": analytics_branch_choices(user=user),
+                "products": Product.objects.order_by("code"),
+                "routes": RouteRecommendation.choices,
+                "query": params.urlencode(),
+                "rm_figures": list(RM_FIGURES),
+            }
+        )
+        return context
+
+
+class RmExportCsvView(LoginRequiredMixin, View):
+    """/analytics/rm/export.csv?figure=rm-results|rm-vintages&<filters>."""
+
+    def get(self, request):
+        name = request.GET.get("figure", "")
+        if name not in RM_FIGURES:
+            return HttpResponseBadRequest(_("Choose a figure to export."))
+        try:
+            figure = analytics_rm_figure(user=request.user, name=name, params=request.GET)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from None
+        except NotFound:
+            raise Http404 from None
+        except InvalidInput as exc:
+            return HttpResponseBadRequest(
+                json.dumps(exc.details, default=str), content_type="application/json"
+            )
+        return _csv_response(name, figure)

@@ -9,6 +9,7 @@ turns on the production hardening that `manage.py check --deploy` inspects.
 import ipaddress
 import re
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -212,6 +213,18 @@ for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
         raise ImproperlyConfigured(f"{_name} must be 1 or more.")
 LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
 
+# The bank's cost of funds, annual % (analytics.rm: a relationship manager's book margin is its
+# balance-weighted yield over this rate). One flat rate until risk-based pricing brings a curve
+# by term (issue 32).
+try:
+    LOANFLOW_COST_OF_FUNDS_PCT = Decimal(env_str("LOANFLOW_COST_OF_FUNDS_PCT", "2.00"))
+except InvalidOperation:
+    raise ImproperlyConfigured(
+        "LOANFLOW_COST_OF_FUNDS_PCT must be a number such as 2.00."
+    ) from None
+if not LOANFLOW_COST_OF_FUNDS_PCT.is_finite() or not 0 <= LOANFLOW_COST_OF_FUNDS_PCT < 100:
+    raise ImproperlyConfigured("LOANFLOW_COST_OF_FUNDS_PCT must be from 0 to 100.")
+
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
 # How recent the last code must be for a credit decision, a committee close, a disbursement
@@ -402,6 +415,7 @@ CELERY_TASK_ROUTES = {
     "postloan.tasks.daily_job": {"queue": "celery"},
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
     "audit.tasks.verify_trail": {"queue": "celery"},
+    "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job in one place. Each is a thin task over a service that is also a
@@ -423,6 +437,12 @@ CELERY_BEAT_SCHEDULE = {
     "postloan-daily": {
         "task": "postloan.tasks.daily_job",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # Monthly, on the 1st at 02:30 bank time, after the post-loan job: every loan's position
+    # at the month just ended, for the vintage curves (analytics.services).
+    "analytics-loan-month-ends": {
+        "task": "analytics.tasks.record_loan_month_ends",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
     },
     # Daily at 03:00 bank time, after the post-loan job: recompute the audit trail's hash
     # chains and notify the administrators of a break (docs/adr/0013).

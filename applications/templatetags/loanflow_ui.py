@@ -72,6 +72,11 @@ def staff_nav(context):
         (_("Post-loan"), reverse("postloan-queue"), bool(roles & POSTLOAN_ROLES)),
         (_("Analytics"), reverse("analytics-dashboard"), bool(roles & ANALYTICS_ROLES)),
         (
+            _("My results"),
+            reverse("analytics-rm"),
+            Role.RELATIONSHIP_MANAGER in roles and not roles & ANALYTICS_ROLES,
+        ),
+        (
             _("Company bindings"),
             reverse("company-bindings"),
             bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),

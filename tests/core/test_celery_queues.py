@@ -22,6 +22,7 @@ INTENDED = {
     "postloan.tasks.daily_job": "celery",
     "postloan.tasks.start_missing_clocks": "celery",
     "audit.tasks.verify_trail": "celery",
+    "analytics.tasks.record_loan_month_ends": "celery",
 }
 
 
