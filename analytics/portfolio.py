@@ -5,30 +5,15 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from org.selectors import branch_scope_q
 from postloan.models import NON_PERFORMING, Alert, Classification, InspectionTask, Loan
 
 COLUMNS = ["classification", "label", "count", "balance", "share_of_balance"]
 
 
-def _filtered(qs, *, user, f, branch_field: str, app_prefix: str):
-    qs = qs.filter(branch_scope_q(user, field=branch_field))
-    if f.branch is not None:
-        qs = qs.filter(**{f"{branch_field}__path__startswith": f.branch.path})
-    if f.product_id:
-        qs = qs.filter(**{f"{app_prefix}product_id": f.product_id})
-    if f.route:
-        qs = qs.filter(**{f"{app_prefix}route_recommendation": f.route})
-    if f.industry:
-        qs = qs.filter(f.industry_q(app_prefix))
-    return qs
-
-
 def portfolio_figure(*, user, f) -> dict:
-    loans = _filtered(
+    loans = f.narrow(
         Loan.objects.filter(status=Loan.Status.ACTIVE),
         user=user,
-        f=f,
         branch_field="branch",
         app_prefix="application__",
     )
@@ -38,19 +23,17 @@ def portfolio_figure(*, user, f) -> dict:
         .values("classification")
         .annotate(n=Count("id"), balance=Sum("outstanding_principal"))
     }
-    overdue_tasks = _filtered(
+    overdue_tasks = f.narrow(
         InspectionTask.objects.filter(
             status=InspectionTask.Status.OPEN, due_date__lt=timezone.localdate()
         ),
         user=user,
-        f=f,
         branch_field="loan__branch",
         app_prefix="loan__application__",
     ).count()
-    open_warnings = _filtered(
+    open_warnings = f.narrow(
         Alert.objects.filter(status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]),
         user=user,
-        f=f,
         branch_field="loan__branch",
         app_prefix="loan__application__",
     ).count()

@@ -45,7 +45,6 @@ from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum
 from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils.translation import gettext as _
 
-from analytics import portfolio
 from analytics.selectors import (
     APPROVED_OR_LATER,
     BREACHED,
@@ -200,9 +199,7 @@ def _mine(qs, rm, field: str):
 
 
 def _loans(*, user, f: Filters, rm):
-    qs = portfolio._filtered(
-        Loan.objects.all(), user=user, f=f, branch_field="branch", app_prefix="application__"
-    )
+    qs = f.narrow(Loan.objects.all(), user=user, branch_field="branch", app_prefix="application__")
     return _mine(qs, rm, "relationship_manager")
 
 

@@ -142,6 +142,21 @@ class Filters:
             return Q()
         return Q(**{f"{prefix}company__industry_code__startswith": self.industry})
 
+    def narrow(self, qs: QuerySet, *, user, branch_field: str, app_prefix: str) -> QuerySet:
+        """`qs` within the user's scope and the chosen branch, product, route and industry:
+        `branch_field` is the path from a row to its branch, `app_prefix` to its application
+        ("" for applications themselves)."""
+        qs = qs.filter(branch_scope_q(user, field=branch_field))
+        if self.branch is not None:
+            qs = qs.filter(**{f"{branch_field}__path__startswith": self.branch.path})
+        if self.product_id:
+            qs = qs.filter(**{f"{app_prefix}product_id": self.product_id})
+        if self.route:
+            qs = qs.filter(**{f"{app_prefix}route_recommendation": self.route})
+        if self.industry:
+            qs = qs.filter(self.industry_q(app_prefix))
+        return qs
+
 
 def analytics_filters(*, user, params: Mapping) -> Filters:
     """The figures' filters from request parameters (forms.FiltersForm): a bad value is
@@ -292,18 +307,12 @@ def _visits(*, user, f: Filters, completed: bool = True) -> QuerySet[StageVisit]
 
 def _applications(*, user, f: Filters) -> QuerySet[LoanApplication]:
     """Applications submitted in the period (the cohort of the funnel and end-to-end times)."""
-    qs = LoanApplication.objects.filter(
-        branch_scope_q(user, field="branch"), submitted_at__gte=f.start, submitted_at__lt=f.end
+    return f.narrow(
+        LoanApplication.objects.filter(submitted_at__gte=f.start, submitted_at__lt=f.end),
+        user=user,
+        branch_field="branch",
+        app_prefix="",
     )
-    if f.branch is not None:
-        qs = qs.filter(branch__path__startswith=f.branch.path)
-    if f.product_id:
-        qs = qs.filter(product_id=f.product_id)
-    if f.route:
-        qs = qs.filter(route_recommendation=f.route)
-    if f.industry:
-        qs = qs.filter(f.industry_q())
-    return qs
 
 
 def _stage_key(stage: str) -> tuple:
@@ -468,20 +477,12 @@ BREACHED = Q(stopped_at__gt=F("due_at"))
 
 def _deadlines(*, user, f: Filters) -> QuerySet[Deadline]:
     """The SLA deadlines stopped in the period."""
-    qs = Deadline.objects.filter(
-        branch_scope_q(user, field="application__branch"),
-        stopped_at__gte=f.start,
-        stopped_at__lt=f.end,
+    return f.narrow(
+        Deadline.objects.filter(stopped_at__gte=f.start, stopped_at__lt=f.end),
+        user=user,
+        branch_field="application__branch",
+        app_prefix="application__",
     )
-    if f.branch is not None:
-        qs = qs.filter(application__branch__path__startswith=f.branch.path)
-    if f.product_id:
-        qs = qs.filter(application__product_id=f.product_id)
-    if f.route:
-        qs = qs.filter(application__route_recommendation=f.route)
-    if f.industry:
-        qs = qs.filter(f.industry_q("application__"))
-    return qs
 
 
 def analytics_sla(*, user, f: Filters) -> dict:
@@ -499,17 +500,12 @@ STEP_COLUMNS = ["step", "count", "mean_h", "sd_h", "median_h", "p90_h", "breache
 def analytics_approval_steps(*, user, f: Filters) -> dict:
     """Approval steps decided in the period (the approvals app's tasks): count and calendar
     time from the task's creation to its decision, and the share decided after it was due."""
-    qs = ApprovalTask.objects.filter(
-        branch_scope_q(user, field="branch"), decided_at__gte=f.start, decided_at__lt=f.end
+    qs = f.narrow(
+        ApprovalTask.objects.filter(decided_at__gte=f.start, decided_at__lt=f.end),
+        user=user,
+        branch_field="branch",
+        app_prefix="application__",
     )
-    if f.branch is not None:
-        qs = qs.filter(branch__path__startswith=f.branch.path)
-    if f.product_id:
-        qs = qs.filter(application__product_id=f.product_id)
-    if f.route:
-        qs = qs.filter(application__route_recommendation=f.route)
-    if f.industry:
-        qs = qs.filter(f.industry_q("application__"))
     spent = Seconds(F("decided_at"), F("created_at"))
     rows = list(
         qs.order_by()
@@ -1045,24 +1041,19 @@ def _survey_offered(*, user, f: Filters, stage: str) -> QuerySet[LoanApplication
     reached in it, and someone acts for the company on the portal to answer it (an active
     binding; a branch customer nobody acts for was never asked)."""
     reached = SURVEY_REACHED[stage]
-    qs = LoanApplication.objects.filter(
-        branch_scope_q(user, field="branch"),
-        Exists(
-            CompanyBinding.objects.filter(
-                company_id=OuterRef("company_id"), status=CompanyBinding.Status.ACTIVE
-            )
+    return f.narrow(
+        LoanApplication.objects.filter(
+            Exists(
+                CompanyBinding.objects.filter(
+                    company_id=OuterRef("company_id"), status=CompanyBinding.Status.ACTIVE
+                )
+            ),
+            **{f"{reached}__gte": f.start, f"{reached}__lt": f.end},
         ),
-        **{f"{reached}__gte": f.start, f"{reached}__lt": f.end},
+        user=user,
+        branch_field="branch",
+        app_prefix="",
     )
-    if f.branch is not None:
-        qs = qs.filter(branch__path__startswith=f.branch.path)
-    if f.product_id:
-        qs = qs.filter(product_id=f.product_id)
-    if f.route:
-        qs = qs.filter(route_recommendation=f.route)
-    if f.industry:
-        qs = qs.filter(f.industry_q())
-    return qs
 
 
 def analytics_satisfaction(*, user, f: Filters) -> dict:

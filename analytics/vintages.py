@@ -24,7 +24,6 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from analytics.models import LoanMonthEnd
-from analytics.portfolio import _filtered
 from analytics.services import month_end_of, months_between, quarter_start
 from postloan.models import Loan
 
@@ -58,12 +57,11 @@ def vintage_figure(*, user, f) -> dict:
     last = LoanMonthEnd.objects.aggregate(last=Max("month_end"))["last"]
     disbursed: dict[date, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
     for row in (
-        _filtered(
+        f.narrow(
             Loan.objects.filter(
                 disbursed_on__gte=first, disbursed_on__lte=_quarter_end(last_cohort)
             ),
             user=user,
-            f=f,
             branch_field="branch",
             app_prefix="application__",
         )
@@ -78,10 +76,9 @@ def vintage_figure(*, user, f) -> dict:
         disbursed[quarter_start(month)][month] = (row["n"], row["amount"] or ZERO)
     positions = {
         (row["cohort"], row["months_on_book"]): row
-        for row in _filtered(
+        for row in f.narrow(
             LoanMonthEnd.objects.filter(cohort__gte=first, cohort__lte=last_cohort),
             user=user,
-            f=f,
             # The position's own branch: no join unless a product, route or industry is chosen.
             branch_field="branch",
             app_prefix="loan__application__",

@@ -1,5 +1,7 @@
 """Human labels for transitions, audit actions and roles, shared by staff pages and the portal."""
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Status
@@ -150,11 +152,38 @@ EVENT_NOTES = {
 }
 
 
+# Why an action was refused, by the refusal's code, for a reader whose language is not the one
+# the refused person read the reason in (audit.services.audit_refusal keeps both).
+REFUSAL_TEXTS = {
+    "segregation_of_duties": _(
+        "Refused by segregation of duties (审贷分离): whoever filed, manages or investigated "
+        "the application, acted at another step or made the entry to confirm may not do this."
+    ),
+    "role": _("Refused: the person's role may not take this action."),
+    "authority_limit": _(
+        "Refused: the amount is above the person's authority limit at the application's grade."
+    ),
+    "not_claimer": _("Refused: someone else holds this task."),
+    "not_branch_head": _("Refused: only the branch head may do this."),
+    "not_chair": _("Refused: only the committee's chair closes the vote."),
+}
+
+
+def _same_language(one: str, other: str) -> bool:
+    return one.startswith("zh") == other.startswith("zh")
+
+
 def event_comment(event) -> str:
     """What a timeline entry says beyond its action, in the reader's language: texts the
     system wrote are worded from their codes (the stored text for older entries); what a
-    person wrote is shown as written."""
+    person wrote is shown as written; a refusal's reason as the refused person read it, or its
+    code's words for a reader of the other language."""
     data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == "refusal" and data.get("language"):
+        reader = translation.get_language() or settings.LANGUAGE_CODE
+        if not _same_language(data["language"], reader) and data.get("code") in REFUSAL_TEXTS:
+            return str(REFUSAL_TEXTS[data["code"]])
+        return event.comment
     if event.action == "route_fixed" and data.get("reason"):
         return route_reason_text(data["reason"], fallback=event.comment)
     if data.get("note") in EVENT_NOTES:

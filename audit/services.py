@@ -3,9 +3,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
@@ -156,7 +158,9 @@ def audit_refusal(
     *, action: str, actor, actor_role: str, application, reason: str, code: str
 ) -> AuditEvent:
     """Record a refused action (segregation of duties, authority). Runs in its own transaction
-    after the refused one rolled back, so the refusal is kept."""
+    after the refused one rolled back, so the refusal is kept. The reason is kept as the
+    refused person read it, with the language they read it in and its code: a reader of
+    another language reads the code's words (applications.labels.event_comment)."""
     logger.warning("Refused %s on %s by %s: %s", action, application, actor, reason)
     return audit_record(
         action=action,
@@ -166,7 +170,7 @@ def audit_refusal(
         kind=AuditEvent.Kind.REFUSAL,
         from_state=application.status if application else "",
         comment=str(reason),
-        data={"code": code},
+        data={"code": code, "language": translation.get_language() or settings.LANGUAGE_CODE},
     )
 
 

@@ -494,8 +494,6 @@ def application_status_notify(
         .annotate(is_applicant=ExpressionWrapper(acts_for_it, output_field=BooleanField()))
         .order_by("-is_applicant", "pk")
     )
-    url_portal = reverse("portal-application", args=[application.pk])
-    url_staff = reverse("application-detail", args=[application.pk])
     messages = []
     texts: dict[str, tuple] = {}
     for user in recipients:
@@ -510,15 +508,19 @@ def application_status_notify(
                 entry[0],
                 Formatted(entry[1], **params),
                 Formatted(entry[2], **params),
+                reverse(
+                    "portal-application" if is_applicant else "application-detail",
+                    args=[application.pk],
+                ),
             )
-        kind, title, body = texts[key]
+        kind, title, body, url = texts[key]
         messages.append(
             Message(
                 user=user,
                 kind=kind,
                 title=title,
                 body=body,
-                url=url_portal if is_applicant else url_staff,
+                url=url,
                 application=application,
             )
         )
