@@ -102,7 +102,8 @@ def _disburse_today(api, staff, pk: int) -> None:
 
 
 def _nightly_job(as_of) -> None:
-    """The nightly job as beat runs it, with the e-mail worker's task run in-line."""
+    """The nightly job (postloan_daily, which runs what the beat task does), with the
+    e-mail worker's task run in-line."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:
