@@ -14,11 +14,9 @@ has its own browser test.
 
 import re
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +29,7 @@ from intake.models import PrescreenRule
 from loanflow.celery import app as celery_app
 from messaging.services import message_post
 from notifications.models import EmailDelivery, Notification
+from postloan.daily import daily_job_run
 from postloan.models import Loan, RepaymentReminder
 from tests import lifecycle
 from tests.browser.accessibility import assert_accessible
@@ -102,12 +101,12 @@ def _disburse_today(api, staff, pk: int) -> None:
 
 
 def _nightly_job(as_of) -> None:
-    """The nightly job (postloan_daily, which runs what the beat task does), with the
-    e-mail worker's task run in-line."""
+    """The nightly job: the function the beat task, `manage.py postloan_daily` and the
+    "Run the daily job now" API all run, with the e-mail worker's task run in-line."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:
-        call_command("postloan_daily", as_of=as_of, stdout=StringIO())
+        daily_job_run(as_of=as_of)
     finally:
         celery_app.conf.task_always_eager = eager
 
