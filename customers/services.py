@@ -26,7 +26,7 @@ from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.ric import validate_resident_id
 from customers.uscc import validate_uscc
 from notifications.models import Kind as NotificationKind
-from notifications.services import Message, notify, notify_many
+from notifications.services import Formatted, Message, notify, notify_many
 from org.models import Branch
 from org.permissions import has_role_perm
 from org.roles import Role, primary_role
@@ -146,6 +146,8 @@ def company_binding_claim(
             _act_for_if_none(owner_id=owner.pk, company_id=company.pk)
         else:
             _tell_the_branch(binding)
+            if waits == Waits.ANOTHER_OWNER:
+                _tell_the_owners_of_a_claim(binding)
         _audit(
             action="company_binding_claim",
             binding=binding,
@@ -216,6 +218,39 @@ def _tell_the_branch(binding: CompanyBinding) -> None:
             url=f"{reverse('company-bindings')}?status=pending",
         )
         for user in staff.distinct()
+    )
+
+
+def _tell_the_owners_of_a_claim(binding: CompanyBinding) -> None:
+    """Those who act for the company hear that someone else claims it (in-app, and by e-mail
+    after the commit, each in their language), so that a claim they do not know of reaches
+    the bank before it is confirmed. The claimant is not named: the claim is not confirmed,
+    and their login is their mobile number or e-mail address. A system notice, which cannot
+    be muted (like the bank's letter about who may act for an account)."""
+    company = binding.company
+    owners = get_user_model().objects.filter(
+        is_active=True,
+        company_bindings__company=company,
+        company_bindings__status=Status.ACTIVE,
+    )
+    notify_many(
+        Message(
+            user=user,
+            kind=NotificationKind.SYSTEM,
+            title=Formatted(
+                gettext_lazy("Someone else claims to act for %(company)s"), company=company.name
+            ),
+            body=Formatted(
+                gettext_lazy(
+                    "A new portal login has asked to act for %(company)s. The bank checks the "
+                    "claim with the company before it takes effect. If you do not know who "
+                    "this is, call your relationship manager."
+                ),
+                company=company.name,
+            ),
+            url=reverse("portal-companies"),
+        )
+        for user in owners.distinct()
     )
 
 

@@ -20,7 +20,8 @@ class Kind(models.TextChoices):
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the
-# administrators' operational warnings, such as a missing holiday calendar).
+# administrators' operational warnings, such as a missing holiday calendar, and an owner's
+# notice that someone else claims their company).
 UNMUTABLE_KINDS = frozenset({Kind.ESCALATION, Kind.SYSTEM})
 
 

@@ -4,11 +4,29 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType
+from common.errors import InvalidInput
 from intake.selectors import product_list_published
 from org.models import Branch
+from portal.verification import address_parse
+
+
+class PortalLoginForm(AuthenticationForm):
+    """The portal's login: an owner's login name is the address they signed up with, stored
+    as sign-up normalises it (an e-mail address in lower case, a mobile number as its 11
+    digits), so what they type is normalised the same way before the password is checked
+    (and before django-axes counts a failure). Other login names are taken as typed."""
+
+    def clean_username(self):
+        typed = self.cleaned_data["username"]
+        try:
+            _channel, address = address_parse(typed)
+        except InvalidInput:
+            return typed
+        return address
 
 
 class SignUpForm(forms.Form):

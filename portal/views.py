@@ -30,6 +30,7 @@ from portal.forms import (
     CompanyBindForm,
     EligibilityForm,
     OfferAcceptForm,
+    PortalLoginForm,
     SignUpForm,
     SignUpVerifyForm,
     apply_errors,
@@ -54,6 +55,7 @@ from portal.verification import SIGN_UP, CodeLocked, TooSoon, address_parse, cod
 @open_to_owners
 class PortalLoginView(auth_views.LoginView):
     template_name = "portal/login.html"
+    authentication_form = PortalLoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):

@@ -16,7 +16,7 @@ from common.errors import InvalidInput
 from org.permissions import HasRule, StaffOnly
 from org.second_factor import step_up_otp_field, step_up_required
 from postloan import selectors, services
-from postloan.daily import daily_run
+from postloan.daily import daily_job_run
 from postloan.models import (
     Alert,
     Classification,
@@ -693,7 +693,8 @@ class PortfolioApi(APIView):
 
 
 class DailyJobApi(APIView):
-    """Run the daily job now (risk officers; what the nightly beat task does)."""
+    """Run the daily job now (risk officers): the same steps as the nightly beat task and
+    the postloan_daily command, repayment reminders included (postloan.daily.daily_job_run)."""
 
     class PostloanDailyJobOutputSerializer(serializers.Serializer):
         positions_updated = serializers.IntegerField()
@@ -701,10 +702,13 @@ class DailyJobApi(APIView):
         inspections_created = serializers.IntegerField()
         alerts_raised = serializers.IntegerField()
         warning_inspections_created = serializers.IntegerField()
+        alert_notifications = serializers.IntegerField()
+        reminders_sent = serializers.IntegerField()
+        clocks_started = serializers.IntegerField()
         seconds = serializers.FloatField()
 
     permission_classes = [StaffOnly, HasRule("postloan.triage_alert")]
 
     @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
     def post(self, request):
-        return Response(self.PostloanDailyJobOutputSerializer(daily_run()).data)
+        return Response(self.PostloanDailyJobOutputSerializer(daily_job_run()).data)

@@ -36,6 +36,7 @@ from postloan.models import (
     Repayment,
     WarningRule,
 )
+from postloan.reminders import repayment_reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,19 @@ def daily_run(*, as_of: date | None = None, loan_ids: list[int] | None = None) -
     counts["seconds"] = round(time.monotonic() - started, 3)
     if loan_ids is None:
         logger.info("postloan daily job for %s: %s", as_of, counts)
+    return counts
+
+
+def daily_job_run(*, as_of: date | None = None) -> dict:
+    """The nightly job, whoever starts it (the beat task, `manage.py postloan_daily`, the
+    "Run the daily job now" API): the positions and everything after them (daily_run), then
+    the owners' repayment reminders from the positions just computed, then the SLA clocks of
+    inspections and alerts that have none yet (left over by a large run or a broker outage).
+    Every step is idempotent, so running it twice a day sends and creates nothing more."""
+    as_of = as_of or timezone.localdate()
+    counts = daily_run(as_of=as_of)
+    counts["reminders_sent"] = repayment_reminders_send(as_of=as_of)
+    counts["clocks_started"] = clocks_catch_up()
     return counts
 
 

@@ -1,20 +1,14 @@
 from celery import shared_task
-from django.utils import timezone
 
-from postloan.daily import clocks_catch_up, daily_run
-from postloan.reminders import repayment_reminders_send
+from postloan.daily import clocks_catch_up, daily_job_run
 
 
 @shared_task(name="postloan.tasks.daily_job")
 def daily_job() -> dict:
     """Beat, daily at 01:30: positions, classification floors, inspections, warnings, then
-    the owners' repayment reminders (from the positions just computed)."""
-    as_of = timezone.localdate()
-    counts = daily_run(as_of=as_of)
-    counts["reminders_sent"] = repayment_reminders_send(as_of=as_of)
-    # Also picks up inspections whose clock could not be started earlier (broker outage).
-    counts["clocks_started"] = clocks_catch_up()
-    return counts
+    the owners' repayment reminders (from the positions just computed), then the clocks that
+    could not be started earlier (broker outage)."""
+    return daily_job_run()
 
 
 @shared_task(name="postloan.tasks.start_missing_clocks")

@@ -10,12 +10,13 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from customers.models import ApplicantProfile, Company, CompanyBinding
 from customers.uscc import with_check_character
-from notifications.models import Notification
+from notifications.models import EmailDelivery, Notification
 from org.roles import Role
 from tests.factories import (
     ApplicationFactory,
     CompanyFactory,
     UserFactory,
+    make_applicant,
     make_resident_id,
     make_staff,
 )
@@ -285,3 +286,44 @@ def test_the_company_is_told_through_every_owner_who_acts_for_it(company, owner,
     assert list(applicant_users(company_id=company.pk)) == [owner]
     CompanyBinding.objects.filter(user=newcomer).update(status="active")
     assert list(applicant_users(company_id=company.pk)) == [owner, newcomer]
+
+
+def test_the_owners_who_act_for_a_company_hear_of_a_second_claim_in_their_language(
+    client, newcomer, company, owner, django_capture_on_commit_callbacks
+):
+    chinese = make_applicant(company, username="zhang_owner")
+    chinese.email = "zhang@example.cn"
+    chinese.save(update_fields=["email"])
+    chinese.applicant_profile.preferred_language = "zh-hans"
+    chinese.applicant_profile.save()
+    owner.applicant_profile.preferred_language = "en"
+    owner.applicant_profile.save()
+    other = CompanyFactory(home_branch=company.home_branch)
+    stranger = make_applicant(other, username="charlie_owner")  # acts for another company
+    client.force_login(newcomer)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _claim(client, company, company.home_branch).status_code == 302
+
+    told = Notification.objects.filter(kind="system", url=reverse("portal-companies"))
+    assert {(n.user.username, n.title) for n in told} == {
+        ("olivia_owner", f"Someone else claims to act for {company.name}"),
+        ("zhang_owner", f"有人申请代表{company.name}"),
+    }
+    english = told.get(user=owner)
+    assert "The bank checks the claim with the company before it takes effect." in english.body
+    assert newcomer.username not in english.body  # the claimant is not named
+    assert not Notification.objects.filter(user__in=[newcomer, stranger], kind="system").exists()
+    mails = EmailDelivery.objects.filter(notification__in=told)
+    assert {(m.to, m.language) for m in mails} == {
+        (owner.email, "en"),
+        ("zhang@example.cn", "zh-hans"),
+    }
+
+
+def test_a_claim_that_binds_at_once_or_waits_for_other_reasons_tells_no_owner(
+    client, newcomer, company, branch
+):
+    client.force_login(newcomer)
+    assert _claim(client, NEW_CODE, branch).status_code == 302  # new to the bank: at once
+    assert _claim(client, company, company.home_branch, legal_representative="Somebody Else")
+    assert not Notification.objects.filter(kind="system").exists()

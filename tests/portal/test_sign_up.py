@@ -215,3 +215,39 @@ def test_the_sign_up_page_is_in_chinese_for_a_chinese_browser(client):
         ).content.decode()
     assert "手机号或电子邮箱" in page
     assert '<label for="id_address">' in page
+
+
+@pytest.mark.parametrize(
+    "typed", ["Wang.Fang@Example.CN", "  WANG.FANG@example.cn ", "wang.fang@example.cn"]
+)
+def test_an_owner_logs_in_with_their_e_mail_address_typed_in_any_capitals(client, owner, typed):
+    owner.username = ADDRESS  # as sign-up stores it: lower case
+    owner.save(update_fields=["username"])
+    response = client.post(
+        reverse("portal-login"), {"username": typed, "password": "pw-Loanflow-2026"}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == reverse("portal-home")
+    assert client.get(reverse("portal-home")).status_code == 200
+
+
+def test_an_owner_logs_in_with_their_mobile_number_written_with_the_country_code(client, owner):
+    owner.username = "13800138000"
+    owner.save(update_fields=["username"])
+    response = client.post(
+        reverse("portal-login"), {"username": "+86 138-0013-8000", "password": "pw-Loanflow-2026"}
+    )
+    assert response["Location"] == reverse("portal-home")
+
+
+def test_a_login_name_that_is_no_address_is_taken_as_typed(client, owner):
+    owner.username = "Olivia_Owner"
+    owner.save(update_fields=["username"])
+    wrong_case = client.post(
+        reverse("portal-login"), {"username": "olivia_owner", "password": "pw-Loanflow-2026"}
+    )
+    assert wrong_case.status_code == 200  # the form again, with its error
+    response = client.post(
+        reverse("portal-login"), {"username": "Olivia_Owner", "password": "pw-Loanflow-2026"}
+    )
+    assert response["Location"] == reverse("portal-home")

@@ -2,16 +2,19 @@
 its first day overdue: in-app and by e-mail, in each owner's language, exactly once per
 instalment and kind however often the job runs; an owner who muted reminders gets none."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from notifications.models import EmailDelivery, Notification, NotificationMute
 from postloan.models import RepaymentReminder
 from postloan.services import repayment_record
+from tests.conftest import api_for
 from tests.factories import make_applicant
 
 from .conftest import TODAY
@@ -177,3 +180,36 @@ def test_two_runs_at_once_send_each_reminder_once(loan, owner):
     assert list(
         Notification.objects.filter(user=owner, kind="repayment").values_list("title", flat=True)
     ) == [f"Repayment due on {(TODAY + timedelta(days=3)).isoformat()}"]
+
+
+def _the_task():
+    from postloan.tasks import daily_job
+
+    return daily_job()  # the beat task's body, as the worker runs it
+
+
+def _the_api(staff):
+    response = api_for(staff["risk"]).post(reverse("api-postloan-daily-job"))
+    assert response.status_code == 200, response.data
+    return response.data
+
+
+@pytest.mark.parametrize("entry", ["task", "command", "api"])
+def test_the_nightly_task_the_command_and_the_run_now_api_all_send_the_reminders(
+    loan, owner, staff, entry, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        if entry == "task":
+            counts = _the_task()
+        elif entry == "command":
+            out = StringIO()
+            call_command("postloan_daily", stdout=out)
+            counts = dict(re.findall(r"(\w+)=([\d.]+)", out.getvalue()))
+        else:
+            counts = _the_api(staff)
+    assert int(counts["reminders_sent"]) == 2
+    assert "clocks_started" in counts and "positions_updated" in counts
+    assert sorted(
+        RepaymentReminder.objects.filter(loan=loan).values_list("instalment_number", "kind")
+    ) == [(2, "first_day_overdue"), (3, "before_due")]
+    assert Notification.objects.filter(user=owner, kind="repayment").count() == 2

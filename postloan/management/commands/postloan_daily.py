@@ -2,8 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
-from postloan.daily import clocks_catch_up, daily_run
-from postloan.reminders import repayment_reminders_send
+from postloan.daily import daily_job_run
 
 
 class Command(BaseCommand):
@@ -22,7 +21,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, as_of=None, **options):
-        counts = daily_run(as_of=as_of)
-        counts["reminders_sent"] = repayment_reminders_send(as_of=as_of)
-        counts["clocks_started"] = clocks_catch_up()
+        counts = daily_job_run(as_of=as_of)
         self.stdout.write(", ".join(f"{key}={value}" for key, value in counts.items()))
