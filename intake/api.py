@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from applications.models import Product
 from applications.selectors import application_get
 from common.errors import NotFound
+from common.http import stored_file_response
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
@@ -347,18 +347,9 @@ class DocumentDownloadApi(APIView):
         document = selectors.document_get(application=application, pk=doc_id)
         if document is None:
             raise NotFound()
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
-            raise NotFound() from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
+        return stored_file_response(
+            document.file, filename=document.original_name, content_type=document.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 class DocumentReviewApi(APIView):

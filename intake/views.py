@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.urls import reverse
@@ -20,7 +20,7 @@ from applications.models import GuaranteeType, Product, RepaymentMethod
 from applications.selectors import applicant_company_id, application_get
 from applications.services import application_create, application_transition
 from common.errors import Conflict, DomainError, InvalidInput, NotFound
-from common.http import safe_next
+from common.http import safe_next, stored_file_response
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
@@ -438,17 +438,11 @@ class DocumentDownloadView(LoginRequiredMixin, View):
         if document is None:
             raise Http404()
         try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
+            return stored_file_response(
+                document.file, filename=document.original_name, content_type=document.content_type
+            )
+        except NotFound:
             raise Http404() from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 # --- Portal -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 application's own path (the default StaffOnly: an owner's token gets 403), for staff who may
 see the application."""
 
-from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import NotFound
+from common.http import stored_file_response
 from messaging import selectors, services
 from messaging.models import BODY_MAX_LENGTH, SURVEY_COMMENT_MAX_LENGTH, Side, SurveyStage
 from org.permissions import OwnersOnly
@@ -64,18 +64,11 @@ def _attachment(request, pk, message_id):
     message = selectors.message_get(application=application, pk=message_id)
     if message is None or not message.attachment_name:
         raise NotFound()
-    try:
-        handle = message.attachment.open("rb")
-    except FileNotFoundError:
-        raise NotFound() from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    return stored_file_response(
+        message.attachment,
         filename=message.attachment_name,
         content_type=message.attachment_content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _thread(request, pk, output):

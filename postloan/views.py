@@ -6,14 +6,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
 from common.errors import DomainError, Forbidden, InvalidInput, NotFound
-from common.http import safe_next
+from common.http import safe_next, stored_file_response
 from org.permissions import has_role_perm
 from org.second_factor import step_up_required
 from org.selectors import is_staff_member
@@ -98,13 +97,7 @@ class TaskAttachmentView(StaffView):
         attachment = task.attachments.filter(pk=attachment_id).first()
         if attachment is None:
             raise NotFound()
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise NotFound() from None
-        response = FileResponse(handle, as_attachment=True, filename=attachment.name)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return stored_file_response(attachment.file, filename=attachment.name)
 
 
 class TaskView(StaffView):
