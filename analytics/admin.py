@@ -1,13 +1,62 @@
+from django import forms
 from django.contrib import admin
 
-from analytics.models import ScorecardTarget, StageVisit
+from analytics.models import ProvisionRate, ScorecardMetric, StageVisit, TrainingRecord
+from analytics.scorecard import figure_choices
 
 
-@admin.register(ScorecardTarget)
-class ScorecardTargetAdmin(admin.ModelAdmin):
-    list_display = ("metric", "perspective", "target", "direction", "order", "is_active")
+class ScorecardMetricForm(forms.ModelForm):
+    figure = forms.ChoiceField(choices=figure_choices)
+
+    class Meta:
+        model = ScorecardMetric
+        fields = [
+            "code",
+            "name",
+            "name_zh",
+            "perspective",
+            "figure",
+            "direction",
+            "target",
+            "weight",
+            "unit",
+            "order",
+            "is_active",
+        ]
+
+
+@admin.register(ScorecardMetric)
+class ScorecardMetricAdmin(admin.ModelAdmin):
+    """Which figures the scorecard shows, with their targets, directions and weights."""
+
+    form = ScorecardMetricForm
+    list_display = (
+        "code",
+        "name",
+        "perspective",
+        "figure",
+        "target",
+        "direction",
+        "weight",
+        "order",
+        "is_active",
+    )
     list_filter = ("perspective", "is_active")
-    list_editable = ("target", "direction", "order", "is_active")
+    list_editable = ("target", "direction", "weight", "order", "is_active")
+    search_fields = ("code", "name", "name_zh")
+
+
+@admin.register(ProvisionRate)
+class ProvisionRateAdmin(admin.ModelAdmin):
+    list_display = ("classification", "rate_pct")
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(admin.ModelAdmin):
+    list_display = ("user", "date", "hours", "topic")
+    list_filter = ("date",)
+    raw_id_fields = ("user",)
+    date_hierarchy = "date"
 
 
 @admin.register(StageVisit)

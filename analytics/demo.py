@@ -4,39 +4,61 @@ visits of the demo applications rebuilt from their (back-dated) audit trail."""
 from decimal import Decimal
 
 from analytics.models import ScorecardMetric as M
-from analytics.models import ScorecardTarget as T
+from analytics.scorecard import METRIC_FIGURES
 
-P = T.Perspective
-AT_LEAST, AT_MOST = T.Direction.AT_LEAST, T.Direction.AT_MOST
+P = M.Perspective
+HIGHER, LOWER = M.Direction.HIGHER, M.Direction.LOWER
 
-DEFAULT_TARGETS = [
-    # perspective, figure, target, direction
-    (P.FINANCIAL, M.PORTFOLIO_BALANCE, Decimal("10000000"), AT_LEAST),
-    (P.FINANCIAL, M.NPL_RATIO, Decimal("0.02"), AT_MOST),
-    (P.FINANCIAL, M.DISBURSED_AMOUNT, Decimal("5000000"), AT_LEAST),
-    (P.CUSTOMER, M.DECISION_HOURS_MEDIAN, Decimal("72"), AT_MOST),
-    (P.CUSTOMER, M.APPROVAL_RATE, Decimal("0.6"), AT_LEAST),
-    (P.CUSTOMER, M.SUBMITTED_TO_DISBURSED, Decimal("0.5"), AT_LEAST),
-    (P.CUSTOMER, M.SATISFACTION_SCORE, Decimal("4"), AT_LEAST),
-    (P.CUSTOMER, M.SURVEY_RESPONSE_RATE, Decimal("0.3"), AT_LEAST),
-    (P.INTERNAL_PROCESS, M.SLA_BREACH_RATE, Decimal("0.1"), AT_MOST),
-    (P.INTERNAL_PROCESS, M.FIRST_TIME_RIGHT, Decimal("0.8"), AT_LEAST),
-    (P.INTERNAL_PROCESS, M.REWORK_RATE, Decimal("0.15"), AT_MOST),
-    (P.INTERNAL_PROCESS, M.OVERDUE_TASKS, Decimal("0"), AT_MOST),
-    (P.LEARNING_GROWTH, M.FAST_TRACK_SHARE, Decimal("0.2"), AT_LEAST),
-    (P.LEARNING_GROWTH, M.ONLINE_SHARE, Decimal("0.3"), AT_LEAST),
-    (P.LEARNING_GROWTH, M.DECISIONS_PER_STAFF, Decimal("10"), AT_LEAST),
+DEFAULT_METRICS = [
+    # perspective, figure, target, direction, weight, unit
+    (P.FINANCIAL, "portfolio_balance", Decimal("10000000"), HIGHER, Decimal("2"), "CNY"),
+    (P.FINANCIAL, "yield_pct", Decimal("4.5"), HIGHER, Decimal("1"), "%"),
+    (P.FINANCIAL, "margin_pct", Decimal("2"), HIGHER, Decimal("2"), "%"),
+    (P.FINANCIAL, "npl_ratio", Decimal("0.02"), LOWER, Decimal("2"), ""),
+    (P.FINANCIAL, "provisions", Decimal("500000"), LOWER, Decimal("1"), "CNY"),
+    (P.FINANCIAL, "disbursed_amount", Decimal("5000000"), HIGHER, Decimal("1"), "CNY"),
+    (P.CUSTOMER, "sme_customers", Decimal("20"), HIGHER, Decimal("2"), ""),
+    (P.CUSTOMER, "online_share", Decimal("0.3"), HIGHER, Decimal("1"), ""),
+    (P.CUSTOMER, "financing_per_customer", Decimal("500000"), HIGHER, Decimal("1"), "CNY"),
+    (P.CUSTOMER, "satisfaction_score", Decimal("4"), HIGHER, Decimal("2"), ""),
+    (P.CUSTOMER, "survey_response_rate", Decimal("0.3"), HIGHER, Decimal("1"), ""),
+    (P.CUSTOMER, "complaints", Decimal("0"), LOWER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "decision_hours_median", Decimal("72"), LOWER, Decimal("1"), "h"),
+    (P.INTERNAL_PROCESS, "approval_rate", Decimal("0.6"), HIGHER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "submitted_to_disbursed", Decimal("0.5"), HIGHER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "sla_breach_rate", Decimal("0.1"), LOWER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "first_time_right", Decimal("0.8"), HIGHER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "rework_rate", Decimal("0.15"), LOWER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "overdue_tasks", Decimal("0"), LOWER, Decimal("1"), ""),
+    (P.INTERNAL_PROCESS, "fast_track_share", Decimal("0.2"), HIGHER, Decimal("1"), ""),
+    (P.LEARNING_GROWTH, "staff_per_stage", Decimal("2"), HIGHER, Decimal("1"), ""),
+    (P.LEARNING_GROWTH, "training_hours_per_person", Decimal("8"), HIGHER, Decimal("1"), "h"),
+    (P.LEARNING_GROWTH, "product_changes", Decimal("1"), HIGHER, Decimal("1"), ""),
+    (P.LEARNING_GROWTH, "decisions_per_staff", Decimal("10"), HIGHER, Decimal("1"), ""),
+    (P.LEARNING_GROWTH, "external_data_share", Decimal("0.5"), HIGHER, Decimal("1"), ""),
 ]
 
 
 def seed() -> None:
-    for order, (perspective, metric, target, direction) in enumerate(DEFAULT_TARGETS):
-        T.objects.get_or_create(
-            metric=metric,
+    from django.utils import translation
+
+    for order, (perspective, figure, target, direction, weight, unit) in enumerate(DEFAULT_METRICS):
+        label = METRIC_FIGURES[figure][0]
+        with translation.override("en"):
+            name = str(label)
+        with translation.override("zh-hans"):
+            name_zh = str(label)
+        M.objects.get_or_create(
+            code=figure,
             defaults={
+                "name": name,
+                "name_zh": name_zh if name_zh != name else "",
                 "perspective": perspective,
+                "figure": figure,
                 "target": target,
                 "direction": direction,
+                "weight": weight,
+                "unit": unit,
                 "order": order,
             },
         )

@@ -102,6 +102,26 @@ class PeriodsForm(forms.Form):
         return data
 
 
+class ComparisonForm(forms.Form):
+    """The scorecard's comparison period (date_from2, date_to2, inclusive; both or neither:
+    neither is the period just before the filters' period)."""
+
+    date_from2 = _date_field(required=False)
+    date_to2 = _date_field(required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from2"), data.get("date_to2")
+        if (start is None) != (end is None) and not self.errors:
+            missing = "date_to2" if end is None else "date_from2"
+            self.add_error(missing, _("Give both dates of the comparison period."))
+        elif start and end and start > end:
+            self.add_error("date_from2", _("The period must start before it ends."))
+        elif start and end and (end - start).days > MAX_PERIOD_DAYS:
+            self.add_error("date_to2", _("The period is too long."))
+        return data
+
+
 def form_errors(form: forms.Form) -> dict[str, list[str]]:
     """{field: [message, ...]}, as InvalidInput carries them to the API's 400."""
     return {

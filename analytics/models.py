@@ -6,6 +6,8 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast, Floor, Ln
@@ -13,6 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics import stats
 from applications.models import Status
+from common.i18n import Bilingual
+from postloan.models import Classification
+
+ZERO4 = Decimal("0")
+ONE = Decimal("1")
 
 # The stages whose time is measured, in process order. An application waiting on the
 # applicant (info_requested) is measured as a stage of its own. Time after disbursement is the
@@ -185,32 +192,10 @@ class StageVisit(models.Model):
         return f"{self.application_id} {self.stage} {self.entered_at:%Y-%m-%d %H:%M}"
 
 
-class ScorecardMetric(models.TextChoices):
-    """The figures a scorecard target can follow (computed in analytics.selectors)."""
-
-    PORTFOLIO_BALANCE = "portfolio_balance", _("Outstanding balance")
-    NPL_RATIO = "npl_ratio", _("Non-performing loan ratio")
-    APPROVAL_RATE = "approval_rate", _("Approval rate")
-    DISBURSED_AMOUNT = "disbursed_amount", _("Amount disbursed in the period")
-    DECISION_HOURS_MEDIAN = "decision_hours_median", _("Median hours from submission to decision")
-    DISBURSEMENT_HOURS_MEDIAN = (
-        "disbursement_hours_median",
-        _("Median hours from submission to disbursement"),
-    )
-    SUBMITTED_TO_DISBURSED = "submitted_to_disbursed", _("Share of submissions disbursed")
-    SLA_BREACH_RATE = "sla_breach_rate", _("SLA breach rate")
-    FIRST_TIME_RIGHT = "first_time_right", _("First-time-right rate")
-    REWORK_RATE = "rework_rate", _("Rework rate")
-    FAST_TRACK_SHARE = "fast_track_share", _("Fast-track share of approvals")
-    ONLINE_SHARE = "online_share", _("Share of applications filed online")
-    DECISIONS_PER_STAFF = "decisions_per_staff", _("Stages completed per staff member")
-    OVERDUE_TASKS = "overdue_tasks", _("Overdue post-loan tasks")
-    SATISFACTION_SCORE = "satisfaction_score", _("Average satisfaction score (1 to 5)")
-    SURVEY_RESPONSE_RATE = "survey_response_rate", _("Satisfaction survey response rate")
-
-
-class ScorecardTarget(models.Model):
-    """A balanced-scorecard figure with its target, configured by administrators."""
+class ScorecardMetric(Bilingual, models.Model):
+    """A balanced-scorecard metric, configured by administrators: which figure it follows (a
+    key of analytics.scorecard.METRIC_FIGURES, whose computations are code), its perspective,
+    which direction is good, its target and its weight in the perspective's score."""
 
     class Perspective(models.TextChoices):
         FINANCIAL = "financial", _("Financial")
@@ -219,27 +204,90 @@ class ScorecardTarget(models.Model):
         LEARNING_GROWTH = "learning_growth", _("Learning and growth")
 
     class Direction(models.TextChoices):
-        AT_LEAST = "at_least", _("At least the target")
-        AT_MOST = "at_most", _("At most the target")
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
 
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     perspective = models.CharField(_("perspective"), max_length=20, choices=Perspective.choices)
-    metric = models.CharField(
-        _("figure"), max_length=40, unique=True, choices=ScorecardMetric.choices
+    figure = models.CharField(
+        _("figure"),
+        max_length=40,
+        help_text=_("Which computation gives the value (analytics.scorecard.METRIC_FIGURES)."),
     )
-    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4, default=Decimal("0"))
     direction = models.CharField(
-        _("direction"), max_length=10, choices=Direction.choices, default=Direction.AT_LEAST
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
     )
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4, default=ZERO4)
+    weight = models.DecimalField(_("weight"), max_digits=8, decimal_places=2, default=ONE)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        verbose_name = _("scorecard target")
-        verbose_name_plural = _("scorecard targets")
-        ordering = ["perspective", "order", "metric"]
+        verbose_name = _("scorecard metric")
+        verbose_name_plural = _("scorecard metrics")
+        ordering = ["perspective", "order", "code"]
 
     def __str__(self) -> str:
-        return f"{self.get_perspective_display()}: {self.metric}"
+        return f"{self.get_perspective_display()}: {self.localized('name')}"
+
+    def clean(self):
+        from analytics.scorecard import METRIC_FIGURES
+
+        if self.figure not in METRIC_FIGURES:
+            raise ValidationError({"figure": _("There is no such figure.")})
+        if self.weight is not None and self.weight < 0:
+            raise ValidationError({"weight": _("The weight cannot be negative.")})
+
+
+class ProvisionRate(models.Model):
+    """The provision rate of a five-category class, for the scorecard's provisions figure
+    (outstanding principal of the class x its rate)."""
+
+    classification = models.CharField(
+        _("classification"), max_length=20, choices=Classification.choices, unique=True
+    )
+    rate_pct = models.DecimalField(
+        _("provision rate (%)"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    class Meta:
+        verbose_name = _("provision rate")
+        verbose_name_plural = _("provision rates")
+        ordering = ["classification"]
+
+    def __str__(self) -> str:
+        return f"{self.get_classification_display()} {self.rate_pct}%"
+
+
+class TrainingRecord(models.Model):
+    """Training a staff member attended: the learning and growth perspective's hours per
+    person."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="training_records",
+    )
+    date = models.DateField(_("date"))
+    hours = models.DecimalField(
+        _("hours"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    topic = models.CharField(_("topic"), max_length=200)
+
+    class Meta:
+        verbose_name = _("training record")
+        verbose_name_plural = _("training records")
+        ordering = ["-date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.date} {self.topic}"
 
 
 class LoanMonthEnd(models.Model):

@@ -194,6 +194,12 @@ def analytics_rm_figure(*, user, name: str, params: Mapping) -> dict:
     return RM_FIGURES[name](user=user, params=params)
 
 
+def rm_book_summary(*, user, f: Filters) -> dict:
+    """The totals of every relationship manager's results in the filters (the book's yield and
+    margin over the cost of funds among them), for the balanced scorecard."""
+    return _results(user=user, f=f, rm=None)["summary"]
+
+
 def _mine(qs, rm, field: str):
     return qs if rm is None else qs.filter(**{field: rm})
 

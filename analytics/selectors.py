@@ -56,7 +56,7 @@ from django.utils.translation import gettext as _
 from analytics import portfolio, stats, vintages
 from analytics.collector import collector_paused
 from analytics.forms import FiltersForm, PeriodsForm, form_errors
-from analytics.models import MEASURED_STAGES, ScorecardMetric, ScorecardTarget, StageVisit
+from analytics.models import MEASURED_STAGES, StageVisit
 from applications.models import LoanApplication, Product, Status
 from approvals.models import ApprovalTask
 from approvals.selectors import decline_reason_labels
@@ -1173,24 +1173,22 @@ def analytics_scorecard_values(
     else:
         agg["staff"] = visits_qs.filter(actor__isnull=False).values("actor").distinct().count()
     return {
-        ScorecardMetric.PORTFOLIO_BALANCE: _num(portfolio["balance"]),
-        ScorecardMetric.NPL_RATIO: portfolio["npl_ratio"],
-        ScorecardMetric.APPROVAL_RATE: funnel["approval_rate"],
-        ScorecardMetric.DISBURSED_AMOUNT: _num(funnel["disbursed_amount"]),
-        ScorecardMetric.DECISION_HOURS_MEDIAN: e2e["decision"]["median_h"],
-        ScorecardMetric.DISBURSEMENT_HOURS_MEDIAN: e2e["disbursement"]["median_h"],
-        ScorecardMetric.SUBMITTED_TO_DISBURSED: _rate(disbursed, funnel["submitted"]),
-        ScorecardMetric.SLA_BREACH_RATE: _rate(breached, deadlines),
-        ScorecardMetric.FIRST_TIME_RIGHT: _rate(agg["apps"] - agg["rework_apps"], agg["apps"]),
-        ScorecardMetric.REWORK_RATE: _rate(rework, visits),
-        ScorecardMetric.FAST_TRACK_SHARE: funnel["fast_track_share"],
-        ScorecardMetric.ONLINE_SHARE: funnel["online_share"],
-        ScorecardMetric.DECISIONS_PER_STAFF: (
-            round(visits / agg["staff"], 2) if agg["staff"] else None
-        ),
-        ScorecardMetric.OVERDUE_TASKS: portfolio["overdue_tasks"],
-        ScorecardMetric.SATISFACTION_SCORE: satisfaction["average_score"],
-        ScorecardMetric.SURVEY_RESPONSE_RATE: satisfaction["response_rate"],
+        "portfolio_balance": _num(portfolio["balance"]),
+        "npl_ratio": portfolio["npl_ratio"],
+        "approval_rate": funnel["approval_rate"],
+        "disbursed_amount": _num(funnel["disbursed_amount"]),
+        "decision_hours_median": e2e["decision"]["median_h"],
+        "disbursement_hours_median": e2e["disbursement"]["median_h"],
+        "submitted_to_disbursed": _rate(disbursed, funnel["submitted"]),
+        "sla_breach_rate": _rate(breached, deadlines),
+        "first_time_right": _rate(agg["apps"] - agg["rework_apps"], agg["apps"]),
+        "rework_rate": _rate(rework, visits),
+        "fast_track_share": funnel["fast_track_share"],
+        "online_share": funnel["online_share"],
+        "decisions_per_staff": (round(visits / agg["staff"], 2) if agg["staff"] else None),
+        "overdue_tasks": portfolio["overdue_tasks"],
+        "satisfaction_score": satisfaction["average_score"],
+        "survey_response_rate": satisfaction["response_rate"],
     }
 
 
@@ -1217,50 +1215,15 @@ def _num(value) -> float | None:
     return None if value is None else float(Decimal(str(value)))
 
 
-def analytics_scorecard(*, user, f: Filters, computed: Mapping[str, dict] | None = None) -> dict:
-    """The balanced scorecard: each active target with its perspective, the figure's value in
-    the period and whether it meets the target (`computed`: analytics_scorecard_values)."""
-    values = analytics_scorecard_values(user=user, f=f, computed=computed)
-    labels = dict(ScorecardMetric.choices)
-    rows = []
-    for target in ScorecardTarget.objects.filter(is_active=True):
-        value = values.get(target.metric)
-        goal = float(target.target)
-        if value is None:
-            status = "no_data"
-        elif target.direction == ScorecardTarget.Direction.AT_LEAST:
-            status = "met" if value >= goal else "missed"
-        else:
-            status = "met" if value <= goal else "missed"
-        rows.append(
-            {
-                "perspective": target.perspective,
-                "perspective_label": str(target.get_perspective_display()),
-                "metric": target.metric,
-                "label": str(labels.get(target.metric, "")),
-                "value": value,
-                "target": goal,
-                "direction": target.direction,
-                "status": status,
-            }
-        )
-    order = [p for p, _l in ScorecardTarget.Perspective.choices]
-    rows.sort(key=lambda r: order.index(r["perspective"]))
-    return _figure(
-        "scorecard",
-        f,
-        [
-            "perspective",
-            "perspective_label",
-            "metric",
-            "label",
-            "value",
-            "target",
-            "direction",
-            "status",
-        ],
-        rows,
-    )
+def analytics_scorecard(
+    *, user, f: Filters, computed: Mapping[str, dict] | None = None, compare=None
+) -> dict:
+    """The balanced scorecard (analytics.scorecard): each active metric's value, target and
+    score in the period and in the comparison period (`compare`, by default the period just
+    before); `computed`: figures already computed for the same user and filters."""
+    from analytics.scorecard import scorecard_figure  # scorecard reads the figures here
+
+    return scorecard_figure(user=user, f=f, computed=computed, compare=compare)
 
 
 FIGURES = {
@@ -1279,7 +1242,7 @@ FIGURES = {
 }
 # Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and
 # control-chart (stage).
-SPECIAL_FIGURES = ("before-after", "control-chart")
+SPECIAL_FIGURES = ("before-after", "control-chart", "scorecard-drilldown")
 
 
 def analytics_periods(*, params: Mapping) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -1296,6 +1259,14 @@ def analytics_figure(*, user, name: str, params: Mapping) -> dict:
     """Any figure by name, with its filters parsed from `params` (the API and CSV export)."""
     analytics_user_check(user=user)
     f = analytics_filters(user=user, params=params)
+    if name == "scorecard":
+        from analytics.scorecard import scorecard_comparison
+
+        return analytics_scorecard(user=user, f=f, compare=scorecard_comparison(params=params))
+    if name == "scorecard-drilldown":
+        from analytics.scorecard import scorecard_drill_down
+
+        return scorecard_drill_down(user=user, f=f, params=params)
     if name in FIGURES:
         return FIGURES[name](user=user, f=f)
     if name == "control-chart":

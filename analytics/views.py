@@ -97,6 +97,11 @@ class DashboardView(AnalyticsAccessMixin, TemplateView):
             {
                 "f": f,
                 "errors": errors,
+                "drill_downs": [
+                    ("branch", _("By branch")),
+                    ("product", _("By product")),
+                    ("industry", _("By industry")),
+                ],
                 "figures": figures,
                 "query": query,
                 "branches": analytics_branch_choices(user=user),

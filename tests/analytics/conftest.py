@@ -77,3 +77,30 @@ def make_app(company, product, staff):
 
 # The period every figure test asks for: November 2026.
 PERIOD = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+
+
+def make_metric(
+    figure: str,
+    perspective: str = "internal_process",
+    target="0",
+    direction: str = "higher",
+    *,
+    weight="1",
+    order: int = 0,
+    code: str | None = None,
+):
+    """A scorecard metric record following `figure` (as an administrator configures one)."""
+    from decimal import Decimal
+
+    from analytics.models import ScorecardMetric
+
+    return ScorecardMetric.objects.create(
+        code=code or figure,
+        name=figure.replace("_", " "),
+        perspective=perspective,
+        figure=figure,
+        target=Decimal(str(target)),
+        direction=direction,
+        weight=Decimal(str(weight)),
+        order=order,
+    )

@@ -294,20 +294,11 @@ def test_portfolio_by_five_category_class(history, staff):
 
 
 def test_scorecard_compares_figures_with_their_targets(history, staff):
-    from analytics.models import ScorecardTarget
+    from tests.analytics.conftest import make_metric
 
-    ScorecardTarget.objects.create(
-        perspective="customer", metric="approval_rate", target=Decimal("0.5"), direction="at_least"
-    )
-    ScorecardTarget.objects.create(
-        perspective="internal_process",
-        metric="rework_rate",
-        target=Decimal("0.1"),
-        direction="at_most",
-    )
-    ScorecardTarget.objects.create(
-        perspective="financial", metric="npl_ratio", target=Decimal("0.02"), direction="at_most"
-    )
+    make_metric("approval_rate", "customer", "0.5", "higher")
+    make_metric("rework_rate", "internal_process", "0.1", "lower")
+    make_metric("npl_ratio", "financial", "0.02", "lower")
     rows = by(figure(staff["head"], "scorecard")["rows"], "metric")
     assert (rows["approval_rate"]["value"], rows["approval_rate"]["status"]) == (0.6, "met")
     # 2 rework visits of 7 completed visits in the period.
@@ -595,10 +586,11 @@ def test_the_dashboard_costs_a_bounded_number_of_queries(
 
 
 def test_the_dashboard_scorecard_matches_the_scorecard_computed_on_its_own(history, staff, client):
-    from analytics.models import ScorecardMetric, ScorecardTarget
+    from analytics.scorecard import METRIC_FIGURES
+    from tests.analytics.conftest import make_metric
 
-    for order, metric in enumerate(ScorecardMetric.values):
-        ScorecardTarget.objects.create(perspective="internal_process", metric=metric, order=order)
+    for order, figure_key in enumerate(METRIC_FIGURES):
+        make_metric(figure_key, order=order)
     alone = figure(staff["head"], "scorecard")["rows"]
     client.force_login(staff["head"])
     page = client.get(reverse("analytics-dashboard"), PERIOD).context["figures"]["scorecard"]

@@ -6,9 +6,8 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
-from analytics.models import ScorecardTarget
 from messaging.models import SurveyAnswer
-from tests.analytics.conftest import at
+from tests.analytics.conftest import at, make_metric
 from tests.analytics.test_figures import figure
 from tests.factories import (
     ApplicationFactory,
@@ -106,12 +105,8 @@ def test_the_satisfaction_figure_follows_the_branch_and_product_filters(surveyed
 def test_the_scorecards_customer_perspective_holds_the_survey_score_and_response_rate(
     surveyed, staff
 ):
-    ScorecardTarget.objects.create(
-        perspective="customer", metric="satisfaction_score", target=4, direction="at_least"
-    )
-    ScorecardTarget.objects.create(
-        perspective="customer", metric="survey_response_rate", target="0.5", order=1
-    )
+    make_metric("satisfaction_score", "customer", 4, "higher")
+    make_metric("survey_response_rate", "customer", "0.5", order=1)
 
     rows = figure(staff["head"], "scorecard")["rows"]
 
@@ -123,7 +118,7 @@ def test_the_scorecards_customer_perspective_holds_the_survey_score_and_response
 
 
 def test_without_answers_the_scorecard_says_no_data_rather_than_zero(staff):
-    ScorecardTarget.objects.create(perspective="customer", metric="satisfaction_score", target=4)
+    make_metric("satisfaction_score", "customer", 4)
     rows = figure(staff["head"], "scorecard")["rows"]
     assert [(r["metric"], r["value"], r["status"]) for r in rows] == [
         ("satisfaction_score", None, "no_data")
