@@ -1,6 +1,7 @@
 """Every analytics figure through the API: GET /api/v1/analytics/<figure>/ with the dashboard's
 filters (date_from, date_to, branch, product, route, industry, basis; before-after also takes
-before_from, before_to, after_from, after_to; control-chart takes stage)."""
+before_from, before_to, after_from, after_to; control-chart takes stage; scorecard takes the
+comparison period date_from2, date_to2; scorecard-drilldown takes metric and by)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +27,23 @@ FILTER_PARAMETERS = [
     OpenApiParameter("stage", OpenApiTypes.STR, description="control-chart only."),
     OpenApiParameter(
         "rm", OpenApiTypes.INT, description="rm-results and rm-vintages: one relationship manager."
+    ),
+    OpenApiParameter(
+        "date_from2",
+        OpenApiTypes.DATE,
+        description="scorecard: comparison period start (default: the period just before).",
+    ),
+    OpenApiParameter(
+        "date_to2", OpenApiTypes.DATE, description="scorecard: comparison period end."
+    ),
+    OpenApiParameter(
+        "metric", OpenApiTypes.STR, description="scorecard-drilldown: a scorecard metric's code."
+    ),
+    OpenApiParameter(
+        "by",
+        OpenApiTypes.STR,
+        enum=["branch", "product", "industry"],
+        description="scorecard-drilldown: what to break the metric down by.",
     ),
     OpenApiParameter("before_from", OpenApiTypes.DATE, description="before-after only."),
     OpenApiParameter("before_to", OpenApiTypes.DATE, description="before-after only."),

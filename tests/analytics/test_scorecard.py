@@ -40,7 +40,7 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
         )
         for _ in range(max(2, n // 2))
     ]
-    for i in range(n):
+    for _ in range(n):
         company = rng.choice(companies)
         status = rng.choice(["submitted", "approved", "declined", "disbursed", "disbursed"])
         submitted = at(rng.randint(1, 28)) - timedelta(days=30 * rng.choice([0, 0, 1]))
