@@ -34,7 +34,7 @@ class PricingVersion(models.Model):
             "first bucket that covers it, and terms beyond the last bucket take the last one."
         ),
     )
-    operating_cost_pct = _pct(_("operating cost (annual % of the amount)"), "1.0")
+    operating_cost_pct = _pct(_("operating cost (annual %)"), "1.0")
     unsecured_lgd_pct = _pct(_("loss given default when unsecured (%)"), "45")
     guarantee_credit_pct = _pct(_("share of guaranteed amounts counted as cover (%)"), "50")
     risk_weight_pct = _pct(_("risk weight (%)"), "75")
