@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from pricing.defaults import DEFAULT_VERSION
 from pricing.models import PricingVersion
 
 
@@ -28,3 +29,16 @@ def pricing_version_activate(*, version: PricingVersion) -> None:
     version.is_active = True
     version.activated_at = version.activated_at or timezone.now()
     version.save(update_fields=["is_active", "activated_at"])
+
+
+def pricing_version_default_ensure() -> PricingVersion:
+    """The active version; without one (a database flushed since its migration), version 1
+    with the default parameters, active."""
+    active = PricingVersion.objects.filter(is_active=True).first()
+    if active is not None:
+        return active
+    version = PricingVersion.objects.filter(number=DEFAULT_VERSION["number"]).first()
+    if version is None:
+        version = PricingVersion.objects.create(**DEFAULT_VERSION)
+    pricing_version_activate(version=version)
+    return version

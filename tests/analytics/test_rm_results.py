@@ -219,6 +219,14 @@ def expected_for(rm, *, industry: str = "") -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def pricing_v1(db):
+    """The margin reads the active pricing version's curve (CURVE below)."""
+    from pricing.services import pricing_version_default_ensure
+
+    return pricing_version_default_ensure()
+
+
 def test_every_rm_figure_equals_the_sum_over_the_raw_tables(bank, staff):
     rows = {r["rm_id"]: r for r in rm_figure(staff["risk"])["rows"]}
 
