@@ -1082,13 +1082,18 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             ApprovalTask.Decision.APPROVE if outcome == "approve" else ApprovalTask.Decision.DECLINE
         )
         _finish(task, actor, decision, full_comment)
-        _audit_task(
-            task,
-            "committee_close",
-            actor,
-            full_comment,
-            data={**tally, "outcome": outcome, "dissent": dissent},
-        )
+        data = {**tally, "outcome": outcome, "dissent": dissent}
+        if outcome == "approve":
+            # The committee is the matrix's authority to price below the floor; its
+            # deliberation (the close's comment) is the reason on the record.
+            version, below = decision_pricing(application=task.application)
+            if version is not None:
+                data["pricing"] = {"version": version.number}
+            if below is not None:
+                data["pricing"].update(
+                    below_floor=True, reason=full_comment, figures=below.as_record()
+                )
+        _audit_task(task, "committee_close", actor, full_comment, data=data)
         if outcome == "approve":
             _advance(task, actor, full_comment, locked=task.application)
         else:
