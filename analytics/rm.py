@@ -26,11 +26,11 @@ the loan keeps the same person, Loan.relationship_manager):
 - surveys offered and answered, and the average score (1 to 5) of their cases' satisfaction
   survey (analytics.selectors.analytics_satisfaction's cases).
 
-Yield and margin: there is no pricing configuration yet, so the yield is the balance-weighted
-average contractual interest rate of the active book (LoanApplication.interest_rate weighted by
-outstanding principal), and the margin is that yield less one flat cost of funds, the setting
-LOANFLOW_COST_OF_FUNDS_PCT (annual %, default 2.00). Risk-based pricing (issue 32) replaces
-both with the cost-of-funds curve by term.
+Yield and margin: the yield is the balance-weighted average contractual interest rate of the
+active book (LoanApplication.interest_rate weighted by outstanding principal), and the margin
+is the yield less the balance-weighted cost of funds of the same loans, each at the active
+pricing version's curve for its term (pricing.models.PricingVersion); no margin without an
+active version.
 
 Rows are in branch and name order, never ranked by a figure.
 """
@@ -39,9 +39,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum
+from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum, Value
 from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils.translation import gettext as _
 
@@ -67,6 +66,8 @@ from messaging.models import SurveyStage
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member
 from postloan.models import NON_PERFORMING, Loan
+from pricing.models import PricingVersion
+from pricing.selectors import pricing_version_active
 
 ZERO = Decimal("0.00")
 
@@ -273,14 +274,14 @@ def _results(*, user, f: Filters, rm) -> dict:
             total["offered"] += r["offered"]
             total["answered"] += r["answered"]
             total["score"] += r["score"] or 0
-    vintage_rows, book = _vintages(user=user, f=f, rm=rm, people={})
+    pricing = pricing_version_active()
+    vintage_rows, book = _vintages(user=user, f=f, rm=rm, people={}, pricing=pricing)
     ids = set(apps) | set(cases) | set(sla) | set(paid_out) | set(surveys) | set(book)
     if rm is not None:
         ids = {rm.pk}
     people = _people(user=user, f=f, ids=ids, everyone=rm is None)
     for row in vintage_rows:
         row["username"], row["name"] = people.get(row["rm_id"], ("", "", ""))[:2]
-    cost_of_funds = Decimal(settings.LOANFLOW_COST_OF_FUNDS_PCT)
     out = []
     for pk, (username, name, branch) in sorted(
         people.items(), key=lambda item: (item[1][2], item[1][0])
@@ -292,6 +293,7 @@ def _results(*, user, f: Filters, rm) -> dict:
         filed, approved, declined = a.get("filed", 0), a.get("approved", 0), a.get("declined", 0)
         balance = b.get("balance", ZERO)
         yield_pct = b["rated"] / balance if balance else None
+        margin_pct = _margin(b, balance, pricing)
         stages = own.get("n", 0)
         out.append(
             {
@@ -319,9 +321,7 @@ def _results(*, user, f: Filters, rm) -> dict:
                 "disbursed_loans": paid.get("n", 0),
                 "disbursed_amount": _money(paid.get("amount")),
                 "yield_pct": None if yield_pct is None else round(float(yield_pct), 4),
-                "margin_pct": (
-                    None if yield_pct is None else round(float(yield_pct - cost_of_funds), 4)
-                ),
+                "margin_pct": margin_pct,
                 "overdue_balance": _money(b.get("overdue")),
                 "overdue_rate": _share(b.get("overdue"), balance),
                 "npl_balance": _money(b.get("npl")),
@@ -331,23 +331,31 @@ def _results(*, user, f: Filters, rm) -> dict:
                 "satisfaction_score": _average(survey.get("score", 0), survey.get("answered", 0)),
             }
         )
-    summary = _summary(out, book, surveys, cost_of_funds)
+    summary = _summary(out, book, surveys, pricing)
     return _figure(
         "rm_results",
         f,
         RESULT_COLUMNS,
         out,
         rm=rm.pk if rm else None,
-        cost_of_funds_pct=float(cost_of_funds),
+        pricing_version=pricing.number if pricing is not None else None,
         summary=summary,
         vintages=vintage_rows,
         vintage_columns=VINTAGE_COLUMNS,
     )
 
 
-def _vintages(*, user, f: Filters, rm, people: dict | None) -> tuple[list[dict], dict]:
+def _vintages(
+    *, user, f: Filters, rm, people: dict | None, pricing: PricingVersion | None = None
+) -> tuple[list[dict], dict]:
     """The rm-vintages rows and, per RM, the book they add up to (active loans, balance,
-    balance x rate, overdue and NPL balances, balance by year of disbursement). One query."""
+    balance x rate, balance x cost of funds under `pricing`, overdue and NPL balances,
+    balance by year of disbursement). One query."""
+    cost_of_funds = (
+        pricing.cost_of_funds_case("application__term_months")
+        if pricing is not None
+        else Value(Decimal("0"), output_field=DecimalField(max_digits=7, decimal_places=4))
+    )
     active = Q(status=Loan.Status.ACTIVE)
     money = DecimalField(max_digits=30, decimal_places=5)
     grouped = (
@@ -365,6 +373,9 @@ def _vintages(*, user, f: Filters, rm, people: dict | None) -> tuple[list[dict],
                 filter=active,
                 output_field=money,
             ),
+            funded=Sum(
+                F("outstanding_principal") * cost_of_funds, filter=active, output_field=money
+            ),
             overdue=Sum("outstanding_principal", filter=active & Q(days_past_due__gt=0)),
             npl=Sum("outstanding_principal", filter=active & Q(classification__in=NON_PERFORMING)),
             written_off=Count("id", filter=Q(status=Loan.Status.WRITTEN_OFF)),
@@ -380,6 +391,7 @@ def _vintages(*, user, f: Filters, rm, people: dict | None) -> tuple[list[dict],
                 "active": 0,
                 "balance": ZERO,
                 "rated": Decimal("0"),
+                "funded": Decimal("0"),
                 "overdue": ZERO,
                 "npl": ZERO,
                 "by_year": defaultdict(lambda: ZERO),
@@ -388,6 +400,7 @@ def _vintages(*, user, f: Filters, rm, people: dict | None) -> tuple[list[dict],
         total["active"] += r["active"]
         total["balance"] += balance
         total["rated"] += r["rated"] or 0
+        total["funded"] += r["funded"] or 0
         total["overdue"] += r["overdue"] or ZERO
         total["npl"] += r["npl"] or ZERO
         total["by_year"][r["year"]] += balance
@@ -448,7 +461,14 @@ def _mix(by_year: Mapping[int, Decimal], balance: Decimal) -> str:
     )
 
 
-def _summary(rows: list[dict], book: dict, surveys: dict, cost_of_funds: Decimal) -> dict:
+def _margin(book: dict, balance, pricing: PricingVersion | None) -> float | None:
+    """The book's yield less its balance-weighted cost of funds (annual %)."""
+    if not balance or pricing is None:
+        return None
+    return round(float((book["rated"] - book["funded"]) / balance), 4)
+
+
+def _summary(rows: list[dict], book: dict, surveys: dict, pricing: PricingVersion | None) -> dict:
     """The rows' totals (a branch head's branch): counts summed, rates over the sums."""
 
     def total(key):
@@ -458,6 +478,7 @@ def _summary(rows: list[dict], book: dict, surveys: dict, cost_of_funds: Decimal
     books = [b for pk, b in book.items() if pk in ids]
     balance = sum((b["balance"] for b in books), ZERO)
     rated = sum((b["rated"] for b in books), Decimal("0"))
+    funded = sum((b["funded"] for b in books), Decimal("0"))
     overdue = sum((b["overdue"] for b in books), ZERO)
     npl = sum((b["npl"] for b in books), ZERO)
     filed, approved, declined = total("filed"), total("approved"), total("declined")
@@ -476,7 +497,7 @@ def _summary(rows: list[dict], book: dict, surveys: dict, cost_of_funds: Decimal
         "sla_breach_rate": _rate(total("sla_breached"), total("sla_deadlines")),
         "disbursed_amount": _money(sum((Decimal(r["disbursed_amount"]) for r in rows), ZERO)),
         "yield_pct": None if yield_pct is None else round(float(yield_pct), 4),
-        "margin_pct": None if yield_pct is None else round(float(yield_pct - cost_of_funds), 4),
+        "margin_pct": _margin({"rated": rated, "funded": funded}, balance, pricing),
         "overdue_rate": _share(overdue, balance),
         "npl_rate": _share(npl, balance),
         "surveys_answered": answered,

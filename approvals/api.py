@@ -243,6 +243,13 @@ class TaskDecideApi(APIView):
             help_text="To approve an application with open High flags: flag id -> how it is "
             "mitigated, one for each.",
         )
+        below_floor_reason = serializers.CharField(
+            max_length=4000,
+            allow_blank=True,
+            required=False,
+            default="",
+            help_text="To approve a proposed rate below the pricing floor: why.",
+        )
         otp = step_up_otp_field()
 
     @extend_schema(request=InputSerializer, responses=TaskOutputSerializer)

@@ -51,8 +51,10 @@ from common.queue import enqueue_on_commit
 from investigation.selectors import flags_high
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many, with_notification_preferences
+from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role, role_grants_load
 from org.selectors import branch_heads_over, staff_serving, user_sees_branch
+from pricing.selectors import decision_pricing, pricing_version_active
 from sla import services as sla_services
 from sla.calendar import add_business_seconds
 from sla.models import step_label
@@ -771,12 +773,15 @@ def task_decide(
     conditions: list[str] | None = None,
     reasons: list[str] | None = None,
     mitigations: dict | None = None,
+    below_floor_reason: str = "",
 ) -> ApprovalTask:
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
     information from the applicant. An approval of an application with open High flags says
-    how each is mitigated (`mitigations`: flag id -> text); the page and the API share these
-    rules, which answer 400 with a message for the field."""
+    how each is mitigated (`mitigations`: flag id -> text); an approval of a proposed rate
+    below the pricing floor needs the authority for it (pricing.approve_below_floor, else
+    403) and says why (`below_floor_reason`); the page and the API share these rules, which
+    answer 400 with a message for the field. An approval records the pricing version."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
     with transaction.atomic():
@@ -792,6 +797,7 @@ def task_decide(
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
+        pricing = _approval_pricing(task, actor, decision, below_floor_reason.strip())
         task = _take(task, actor)
         _decide(
             task,
@@ -801,8 +807,54 @@ def task_decide(
             conditions=conditions,
             reasons=reasons,
             mitigated=mitigated,
+            pricing=pricing,
         )
     return task
+
+
+def _approval_pricing(task: ApprovalTask, actor, decision: str, reason: str) -> dict | None:
+    """What an approval records of the pricing (the version, and below the floor the figures
+    and the reason), after checking that a rate below the floor is approved, at the route's
+    last step, by someone with the authority for it (403) who says why (400). None for any
+    other decision."""
+    D = ApprovalTask.Decision
+    if task.kind == ApprovalTask.Kind.POST_REVIEW or decision not in (
+        D.APPROVE,
+        D.APPROVE_WITH_CONDITIONS,
+    ):
+        return None
+    # The authority is needed by whoever approves the application: the route's last step.
+    if task.step_index + 1 < len(task.record.route):
+        version, below = pricing_version_active(), None
+    else:
+        version, below = decision_pricing(application=task.application)
+    if version is None:
+        return None
+    if below is None:
+        return {"version": version.number}
+    if not has_role_perm(actor, "pricing.approve_below_floor"):
+        raise Forbidden(
+            _(
+                "The proposed rate %(rate)s%% is below the pricing floor %(floor)s%%: approving "
+                "it needs the authority to price below the floor."
+            )
+            % {"rate": below.proposed_rate_pct, "floor": below.floor_rate_pct},
+            code="below_pricing_floor",
+        )
+    if not reason:
+        raise InvalidInput(
+            details={
+                "below_floor_reason": [
+                    _("The proposed rate is below the pricing floor: say why it is approved.")
+                ]
+            }
+        )
+    return {
+        "version": version.number,
+        "below_floor": True,
+        "reason": reason,
+        "figures": below.as_record(),
+    }
 
 
 def _validate_decision(
@@ -872,6 +924,7 @@ def _decide(
     conditions: list[str],
     reasons: list[str],
     mitigated: list[tuple],
+    pricing: dict | None = None,
 ) -> None:
     """`task` as task_get read it for update: with its application, locked too, which the
     application's transition takes as it is."""
@@ -904,6 +957,8 @@ def _decide(
             data["mitigations"] = [
                 {"flag_id": flag.pk, "flag": flag.code, "text": text} for flag, text in mitigated
             ]
+        if pricing:
+            data["pricing"] = pricing
         _audit_task(task, f"step_{decision}", actor, comment, data=data)
         _advance(task, actor, comment, locked=task.application)
     elif decision == D.DECLINE:
@@ -1027,13 +1082,18 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
             ApprovalTask.Decision.APPROVE if outcome == "approve" else ApprovalTask.Decision.DECLINE
         )
         _finish(task, actor, decision, full_comment)
-        _audit_task(
-            task,
-            "committee_close",
-            actor,
-            full_comment,
-            data={**tally, "outcome": outcome, "dissent": dissent},
-        )
+        data = {**tally, "outcome": outcome, "dissent": dissent}
+        if outcome == "approve":
+            # The committee is the matrix's authority to price below the floor; its
+            # deliberation (the close's comment) is the reason on the record.
+            version, below = decision_pricing(application=task.application)
+            if version is not None:
+                data["pricing"] = {"version": version.number}
+            if below is not None:
+                data["pricing"].update(
+                    below_floor=True, reason=full_comment, figures=below.as_record()
+                )
+        _audit_task(task, "committee_close", actor, full_comment, data=data)
         if outcome == "approve":
             _advance(task, actor, full_comment, locked=task.application)
         else:

@@ -168,6 +168,7 @@ def task_action(request, pk: int, action: str):
                     for key, value in post.items()
                     if key.startswith("mitigation-")
                 },
+                "below_floor_reason": post.get("below_floor_reason", ""),
             }
             try:
                 services.task_decide(
@@ -178,6 +179,7 @@ def task_action(request, pk: int, action: str):
                     conditions=entered["conditions"].splitlines(),
                     reasons=entered["reasons"],
                     mitigations=entered["mitigations"],
+                    below_floor_reason=entered["below_floor_reason"],
                 )
             except InvalidInput as exc:
                 # The form again, as entered, with each field's message.

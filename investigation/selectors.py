@@ -23,6 +23,7 @@ from investigation.models import (
     VerificationItem,
 )
 from org.selectors import is_staff_member
+from pricing.selectors import application_price_buildup
 
 
 def policy_current() -> InvestigationPolicy:
@@ -159,7 +160,8 @@ def case_summary(*, application) -> dict:
     """The credit case as the application page and the approver's workbench show it: the
     current score with each factor's points and the reasons in words, the flags with their
     evidence (the High ones apart), the derived ratios and cross-checks, the guarantors, the
-    collateral with its lendable value, the investigator's opinion and the ready memos. A
+    collateral with its lendable value, the price build-up (pricing.selectors), the
+    investigator's opinion and the ready memos. A
     fixed number of queries, whatever the number of flags, guarantors or collateral."""
     investigation = (
         Investigation.objects.filter(application=application)
@@ -174,6 +176,16 @@ def case_summary(*, application) -> dict:
     guarantors = list(application.guarantors.order_by("id"))
     collateral = list(application.collateral.order_by("id"))
     derived = (investigation.derived if investigation else None) or {}
+    pricing = (
+        application_price_buildup(
+            application=application,
+            pd_pct=score.pd_pct,
+            collateral=collateral,
+            guarantors=guarantors,
+        )
+        if score is not None
+        else None
+    )
     return {
         "investigation": investigation,
         "score": score,
@@ -189,6 +201,7 @@ def case_summary(*, application) -> dict:
         "lendable_total": sum(
             (c.lendable_value for c in collateral if c.lendable_value is not None), Decimal("0")
         ),
+        "pricing": pricing,
         "opinion": investigation.opinion if investigation else "",
         "memos": list(
             CreditMemo.objects.filter(

@@ -9,7 +9,6 @@ turns on the production hardening that `manage.py check --deploy` inspects.
 import ipaddress
 import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -64,6 +63,7 @@ INSTALLED_APPS = [
     "applications",
     "intake",
     "investigation",
+    "pricing",
     "approvals",
     "disbursement",
     "postloan",
@@ -212,18 +212,6 @@ for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more.")
 LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
-
-# The bank's cost of funds, annual % (analytics.rm: a relationship manager's book margin is its
-# balance-weighted yield over this rate). One flat rate until risk-based pricing brings a curve
-# by term (issue 32).
-try:
-    LOANFLOW_COST_OF_FUNDS_PCT = Decimal(env_str("LOANFLOW_COST_OF_FUNDS_PCT", "2.00"))
-except InvalidOperation:
-    raise ImproperlyConfigured(
-        "LOANFLOW_COST_OF_FUNDS_PCT must be a number such as 2.00."
-    ) from None
-if not LOANFLOW_COST_OF_FUNDS_PCT.is_finite() or not 0 <= LOANFLOW_COST_OF_FUNDS_PCT < 100:
-    raise ImproperlyConfigured("LOANFLOW_COST_OF_FUNDS_PCT must be from 0 to 100.")
 
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")

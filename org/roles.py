@@ -69,7 +69,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.decide_application",
         "applications.request_information",
     },
-    Role.COMMITTEE_MEMBER: {"applications.decide_application"},
+    # Approving a rate below the pricing floor (pricing.calc) is for the committee and the
+    # risk officers, not for an approver's own authority.
+    Role.COMMITTEE_MEMBER: {"applications.decide_application", "pricing.approve_below_floor"},
     Role.DISBURSEMENT_OFFICER: {
         "applications.disburse_application",
         "postloan.record_repayment",
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.close_application",
         "applications.write_off_application",
         "applications.decide_application",
+        "pricing.approve_below_floor",
         "postloan.record_repayment",
         "postloan.decide_classification",
         "postloan.triage_alert",

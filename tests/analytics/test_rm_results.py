@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from analytics.models import MEASURED_STAGES, StageVisit
@@ -78,6 +78,7 @@ def bank(branch, other_branch, product, staff):
         disbursed = submitted + timedelta(days=4) if status == "disbursed" else None
         app = ApplicationFactory(
             company=company,
+            term_months=rng.choice([6, 12, 24, 48, 84]),
             product=product,
             status=status,
             filed_by=rm,
@@ -127,6 +128,14 @@ def bank(branch, other_branch, product, staff):
     return {"carol": carol, "rms": rms}
 
 
+# The active pricing version's cost of funds by term, written out here: (up to months, %).
+CURVE = [(6, "1.80"), (12, "1.95"), (36, "2.25"), (60, "2.45"), (120, "2.60")]
+
+
+def cost_of_funds(term: int) -> Decimal:
+    return next((Decimal(pct) for months, pct in CURVE if term <= months), Decimal("2.60"))
+
+
 def expected_for(rm, *, industry: str = "") -> dict:
     """The RM's figures summed here, in Python, over every row of the raw tables."""
     apps = [
@@ -155,6 +164,10 @@ def expected_for(rm, *, industry: str = "") -> dict:
     balance = sum((loan.outstanding_principal for loan in book), Decimal(0))
     rated = sum(
         (loan.outstanding_principal * loan.application.interest_rate for loan in book), Decimal(0)
+    )
+    funded = sum(
+        (loan.outstanding_principal * cost_of_funds(loan.application.term_months) for loan in book),
+        Decimal(0),
     )
     overdue = sum((loan.outstanding_principal for loan in book if loan.days_past_due > 0), 0)
     npl = sum(
@@ -197,7 +210,7 @@ def expected_for(rm, *, industry: str = "") -> dict:
         "book_loans": len(book),
         "book_balance": str(balance.quantize(Decimal("0.01"))),
         "yield_pct": round(float(rated / balance), 4) if balance else None,
-        "margin_pct": round(float(rated / balance - Decimal("2.5")), 4) if balance else None,
+        "margin_pct": round(float((rated - funded) / balance), 4) if balance else None,
         "overdue_rate": round(float(overdue / balance), 4) if balance else None,
         "npl_rate": round(float(npl / balance), 4) if balance else None,
         "surveys_offered": offered,
@@ -206,7 +219,14 @@ def expected_for(rm, *, industry: str = "") -> dict:
     }
 
 
-@override_settings(LOANFLOW_COST_OF_FUNDS_PCT=Decimal("2.5"))
+@pytest.fixture(autouse=True)
+def pricing_v1(db):
+    """The margin reads the active pricing version's curve (CURVE below)."""
+    from pricing.services import pricing_version_default_ensure
+
+    return pricing_version_default_ensure()
+
+
 def test_every_rm_figure_equals_the_sum_over_the_raw_tables(bank, staff):
     rows = {r["rm_id"]: r for r in rm_figure(staff["risk"])["rows"]}
 
@@ -363,4 +383,23 @@ def test_the_page_reads_in_chinese(bank, staff, client):
     body = response.content.decode()
     assert response.status_code == 200
     assert "客户经理业绩" in body and "放款年份构成" in body
-    assert "资金成本（年 2.0%）" in body
+    assert "每笔贷款按其期限取资金成本曲线上的利率（定价参数 v1）" in body
+
+
+def test_the_book_margin_reads_the_cost_of_funds_of_the_active_pricing_version(bank, staff):
+    from pricing.models import PricingVersion
+    from pricing.services import pricing_version_activate, pricing_version_copy
+
+    alice = staff["rm"]
+    before = rm_figure(alice)["rows"][0]
+    v2 = pricing_version_copy(version=PricingVersion.objects.get(is_active=True))
+    v2.cost_of_funds_curve = [{"max_term_months": 120, "pct": "3.00"}]
+    v2.save()
+    pricing_version_activate(version=v2)
+
+    after = rm_figure(alice)
+    row = after["rows"][0]
+    assert after["pricing_version"] == v2.number
+    assert row["yield_pct"] == before["yield_pct"]
+    assert row["margin_pct"] == round(row["yield_pct"] - 3.0, 4)
+    assert row["margin_pct"] != before["margin_pct"]

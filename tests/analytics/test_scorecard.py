@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -95,6 +94,23 @@ def every_metric():
         make_metric(key, order=order)
 
 
+# The active pricing version's cost of funds by term (pricing.defaults), written out here.
+CURVE = [(6, "1.80"), (12, "1.95"), (36, "2.25"), (60, "2.45"), (120, "2.60")]
+
+
+def cost_of_funds(term: int) -> Decimal:
+    return next((Decimal(pct) for months, pct in CURVE if term <= months), Decimal("2.60"))
+
+
+@pytest.fixture(autouse=True)
+def pricing_version(db):
+    """The margin reads the active pricing version's curve (a transactional test elsewhere
+    may have flushed the version the migration seeded)."""
+    from pricing.services import pricing_version_default_ensure
+
+    return pricing_version_default_ensure()
+
+
 def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) -> dict:
     """The figures from the raw rows, summed here in Python."""
 
@@ -150,13 +166,20 @@ def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) ->
     ]
     per_stage = {(v.stage, v.actor_id) for v in visits}
     stages = {v.stage for v in visits}
+    funded = sum(
+        (
+            loan.outstanding_principal * cost_of_funds(loan.application.term_months)
+            for loan in loans
+        ),
+        Decimal(0),
+    )
     yield_pct = rated / balance
     return {
         "portfolio_balance": float(balance),
         "npl_ratio": round(float(npl / balance), 4),
         "provisions": float(provisions.quantize(Decimal("0.01"))),
         "yield_pct": round(float(yield_pct), 4),
-        "margin_pct": round(float(yield_pct - Decimal(settings.LOANFLOW_COST_OF_FUNDS_PCT)), 4),
+        "margin_pct": round(float(yield_pct - funded / balance), 4),
         "sme_customers": float(len(customers)),
         "financing_per_customer": round(float(balance / len(customers)), 2),
         "online_share": round(len(online) / len(apps), 4),

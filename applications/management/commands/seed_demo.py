@@ -41,6 +41,7 @@ DEMO_TOTP_SECRET = "LOANFLOWDEMOSECRETKEYFORTOTPAAAA"
 DEMO_APPS = [
     "intake",
     "investigation",
+    "pricing",
     "approvals",
     "disbursement",
     "postloan",
