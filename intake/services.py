@@ -401,7 +401,9 @@ def _named_as(display: str, kind: FileKind) -> str:
     return f"{base[: 200 - len(kind.extension)]}{kind.extension}"
 
 
-def _sha256(uploaded) -> str:
+def upload_sha256(uploaded) -> str:
+    """The SHA-256 of an uploaded file's bytes, kept with every stored upload (documents,
+    message attachments), the file left at its start."""
     digest = hashlib.sha256()
     uploaded.seek(0)
     for chunk in uploaded.chunks():
@@ -467,7 +469,7 @@ def document_upload(
         content_type=kind.content_type,
         extension=kind.extension,
         size=file.size,
-        sha256=_sha256(file),
+        sha256=upload_sha256(file),
         uploaded_by=actor,
     )
     document.file.save("upload", file, save=False)

@@ -13,8 +13,7 @@ from applications.selectors import application_get, is_portal_user
 from audit.models import AuditEvent
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput
-from intake.services import _sha256 as file_sha256
-from intake.services import validate_upload
+from intake.services import upload_sha256, validate_upload
 from messaging.models import (
     BODY_MAX_LENGTH,
     SURVEY_COMMENT_MAX_LENGTH,
@@ -91,7 +90,7 @@ def message_post(*, actor, application_id, body, file=None) -> Message:
             message.attachment_content_type = kind.content_type
             message.attachment_extension = kind.extension
             message.attachment_size = file.size
-            message.attachment_sha256 = file_sha256(file)
+            message.attachment_sha256 = upload_sha256(file)
             message.attachment.save("upload", file, save=False)
         message.save()
         audit_record(
