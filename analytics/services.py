@@ -2,20 +2,18 @@
 the audit trail, the business-time recomputation, and the loans' positions at month ends (the
 vintage curves)."""
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import MEASURED_STAGES, LoanMonthEnd, StageVisit
 from applications.models import LoanApplication, Status
 from audit.models import AuditEvent
-from disbursement.models import Instalment
-from postloan.models import Loan, Repayment
-from postloan.position import loan_position
+from postloan.daily import loan_positions
+from postloan.models import Loan
+from postloan.position import LoanPosition
 from sla.calendar import business_seconds_between
 
 STAGE_ORDER = {
@@ -293,8 +291,9 @@ def months_between(start: date, end: date) -> int:
 
 def loan_month_ends_record(*, month_end: date, batch_size: int = 2000) -> int:
     """Record every loan's position at `month_end` (a month's last day): the loans disbursed
-    by then and not yet closed or written off at its end. The position is postloan.position's
-    (repayments with a value date up to the month end, allocated to the schedule oldest first),
+    by then and not yet closed or written off at its end. The position is the nightly job's
+    (postloan.daily.loan_positions: repayments with a value date up to the month end, allocated
+    to the schedule oldest first),
     so a month end reads as the loan's page would have on that day. A second run of the same
     month replaces its rows (a late import of repayments corrects them). Returns the rows
     written."""
@@ -304,7 +303,7 @@ def loan_month_ends_record(*, month_end: date, batch_size: int = 2000) -> int:
         Loan.objects.filter(disbursed_on__lte=month_end)
         .filter(Q(status=Loan.Status.ACTIVE) | Q(closed_at__date__gt=month_end))
         .order_by("pk")
-        .values_list("pk", "application_id", "branch_id", "disbursed_on")
+        .values_list("pk", "branch_id", "disbursed_on")
     )
     written = 0
     batch: list[tuple] = []
@@ -319,27 +318,12 @@ def loan_month_ends_record(*, month_end: date, batch_size: int = 2000) -> int:
 
 
 def _record_month_end(batch: list[tuple], month_end: date) -> int:
-    schedules: dict[int, list[Instalment]] = defaultdict(list)
-    for instalment in Instalment.objects.filter(
-        application_id__in=[application_id for _pk, application_id, _b, _d in batch]
-    ).only("application_id", "number", "due_date", "principal", "interest", "total"):
-        schedules[instalment.application_id].append(instalment)
-    repaid = dict(
-        Repayment.objects.filter(
-            loan_id__in=[pk for pk, _a, _b, _d in batch], value_date__lte=month_end
-        )
-        .order_by()
-        .values("loan_id")
-        .annotate(total=Sum("amount"))
-        .values_list("loan_id", "total")
+    positions = loan_positions(
+        loan_ids=[pk for pk, _b, _d in batch], as_of=month_end, repaid_until=month_end
     )
     rows = []
-    for pk, application_id, branch_id, disbursed_on in batch:
-        position = loan_position(
-            instalments=schedules.get(application_id, []),
-            repaid=repaid.get(pk) or Decimal("0.00"),
-            as_of=month_end,
-        )
+    for pk, branch_id, disbursed_on in batch:
+        position = positions.get(pk) or LoanPosition()
         rows.append(
             LoanMonthEnd(
                 loan_id=pk,

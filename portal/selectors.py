@@ -120,7 +120,7 @@ def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> d
     """Where the owner's loan stands once paid out (None before): what has been paid, what
     is due next and when, what is overdue and since when, the principal still owed, and the
     class in plain words where the bank shows it. The figures are the loan's position
-    (postloan.position), the same rule the bank's pages and the nightly job use."""
+    (postloan.daily.loan_positions), the statement the bank's pages and the nightly job use."""
     loan = Loan.objects.filter(application=application).first()
     if loan is None:
         return None

@@ -36,6 +36,7 @@ from postloan.models import (
     Repayment,
     WarningRule,
 )
+from postloan.position import LoanPosition
 from postloan.reminders import repayment_reminders_send
 
 logger = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def clocks_catch_up(*, batch_size: int = 500, max_batches: int = 1000) -> int:
 
 
 def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
-    params = {"as_of": as_of, "ids": loan_ids or [], **_VALUES}
+    params = {"as_of": as_of, "ids": loan_ids or [], "repaid_until": None, **_VALUES}
     only = " AND l.{loan.id} = ANY(%(ids)s)" if loan_ids is not None else ""
     counts: dict = {}
     steps: dict[str, float] = {}
@@ -237,7 +238,10 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             _sql(
-                _LOAN_STATE_SQL.replace("{only}", only),
+                _with_position(
+                    _LOAN_STATE_SQL.replace("{only}", only),
+                    scope="l.{loan.status} = %(active)s" + only,
+                ),
                 rank_floor=_rank_case("classification"),
                 rank_old=_rank_case("l.classification"),
                 class_new=_class_case("fl.new_rank"),
@@ -281,20 +285,23 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
     return counts
 
 
-# One statement per loan row: position (allocation oldest first, interest before principal),
-# days past due, the classification floor (never better than before) and the next periodic
-# inspection date, written with a single UPDATE of the rows that changed. Raised
-# classifications get their history rows from the same statement and come back (with the
-# count of loans updated on every row, and on a row of NULLs when none was raised) for their
-# audit rows.
-_LOAN_STATE_SQL = """
-WITH paid AS (
+# The position of a loan, the one definition of the allocation rule: its repayments (with a
+# value date up to %(repaid_until)s, or all when it is NULL) go to its instalments oldest
+# first, and within an instalment to interest before principal; days past due count from the
+# due date of the oldest instalment not fully paid, once that date is before %(as_of)s (an
+# instalment due that day is not yet overdue). {scope} chooses the loans. The nightly job
+# writes these figures (_LOAN_STATE_SQL); one loan's page, the owner's portal and the
+# month-end positions read them (loan_positions).
+_POSITION_CTES = """
+paid AS (
     SELECT r.{repayment.loan} AS loan_id, SUM(r.{repayment.amount}) AS paid
     FROM {repayment} r JOIN {loan} l ON l.{loan.id} = r.{repayment.loan}
-    WHERE l.{loan.status} = %(active)s{only}
+    WHERE {scope}
+      AND (%(repaid_until)s::date IS NULL OR r.{repayment.value_date} <= %(repaid_until)s::date)
     GROUP BY r.{repayment.loan}
 ), inst AS (
-    SELECT l.{loan.id} AS loan_id, i.{instalment.due_date} AS due_date,
+    SELECT l.{loan.id} AS loan_id, i.{instalment.number} AS number,
+           i.{instalment.due_date} AS due_date,
            i.{instalment.principal} AS principal, i.{instalment.interest} AS interest,
            i.{instalment.total} AS total,
            SUM(i.{instalment.total}) OVER (PARTITION BY l.{loan.id}
@@ -303,21 +310,77 @@ WITH paid AS (
     FROM {loan} l
     JOIN {instalment} i ON i.{instalment.application} = l.{loan.application}
     LEFT JOIN paid p ON p.loan_id = l.{loan.id}
-    WHERE l.{loan.status} = %(active)s{only}
+    WHERE {scope}
 ), alloc AS (
-    SELECT loan_id, due_date, principal, interest, total, paid,
-           LEAST(total, GREATEST(0, paid - (cum_total - total))) AS paid_in
-    FROM inst
+    SELECT loan_id, number, due_date, principal, interest, total, paid, paid_in,
+           GREATEST(0, paid_in - interest) AS principal_paid_in
+    FROM (SELECT inst.*, LEAST(total, GREATEST(0, paid - (cum_total - total))) AS paid_in
+          FROM inst) AS allocated
 ), pos AS (
     SELECT loan_id,
            SUM(total) AS scheduled_total,
            MAX(paid) AS paid_total,
            GREATEST(0, SUM(total) - MAX(paid)) AS outstanding_total,
-           SUM(principal) - SUM(GREATEST(0, paid_in - interest)) AS outstanding_principal,
+           SUM(principal) - SUM(principal_paid_in) AS outstanding_principal,
            COUNT(*) FILTER (WHERE paid_in >= total)::integer AS paid_instalments,
-           MIN(due_date) FILTER (WHERE paid_in < total) AS oldest_unpaid_due
+           MIN(due_date) FILTER (WHERE paid_in < total) AS oldest_unpaid_due,
+           COALESCE(%(as_of)s::date - MIN(due_date) FILTER (WHERE paid_in < total
+                                                            AND due_date < %(as_of)s::date),
+                    0) AS dpd
     FROM alloc GROUP BY loan_id
-), floors AS (
+)"""
+
+_POSITIONS_SQL = """
+WITH {position}
+SELECT a.loan_id, a.number, a.due_date, a.principal, a.interest, a.total, a.paid_in,
+       p.scheduled_total, p.paid_total, p.outstanding_total, p.outstanding_principal,
+       p.paid_instalments, p.oldest_unpaid_due, p.dpd
+FROM alloc a JOIN pos p ON p.loan_id = a.loan_id
+ORDER BY a.loan_id, a.number
+"""
+
+
+def _with_position(template: str, *, scope: str) -> str:
+    return template.replace("{position}", _POSITION_CTES).replace("{scope}", scope)
+
+
+def loan_positions(
+    *, loan_ids: list[int], as_of: date, repaid_until: date | None = None
+) -> dict[int, LoanPosition]:
+    """The positions of some loans on `as_of` (counting the repayments with a value date up to
+    `repaid_until`, or all), read with the nightly job's own definition (_POSITION_CTES). A
+    loan without a schedule has no entry."""
+    if not loan_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(_with_position(_POSITIONS_SQL, scope="l.{loan.id} = ANY(%(ids)s)")),
+            {"ids": list(loan_ids), "as_of": as_of, "repaid_until": repaid_until},
+        )
+        rows = cursor.fetchall()
+    positions: dict[int, LoanPosition] = {}
+    for loan_id, number, due_date, principal, interest, total, paid_in, *figures in rows:
+        if loan_id not in positions:
+            positions[loan_id] = LoanPosition.of(*figures)
+        positions[loan_id].add_instalment(
+            number=number,
+            due_date=due_date,
+            principal=principal,
+            interest=interest,
+            total=total,
+            paid=paid_in,
+            as_of=as_of,
+        )
+    return positions
+
+
+# One statement per loan row: the position (_POSITION_CTES), the classification floor (never
+# better than before) and the next periodic inspection date, written with a single UPDATE of
+# the rows that changed. Raised classifications get their history rows from the same
+# statement and come back (with the count of loans updated on every row, and on a row of
+# NULLs when none was raised) for their audit rows.
+_LOAN_STATE_SQL = """
+WITH {position}, floors AS (
     SELECT {floor.min_days_past_due} AS m, {rank_floor} AS rk
     FROM {floor} WHERE {floor.is_active}
 ), base AS (
@@ -333,9 +396,7 @@ WITH paid AS (
            COALESCE(p.paid_instalments, l.{loan.paid_instalments}) AS paid_instalments,
            CASE WHEN p.loan_id IS NULL THEN l.{loan.oldest_unpaid_due}
                 ELSE p.oldest_unpaid_due END AS oldest_unpaid_due,
-           CASE WHEN p.loan_id IS NULL THEN l.{loan.days_past_due}
-                WHEN p.oldest_unpaid_due < %(as_of)s::date
-                THEN %(as_of)s::date - p.oldest_unpaid_due ELSE 0 END AS dpd,
+           CASE WHEN p.loan_id IS NULL THEN l.{loan.days_past_due} ELSE p.dpd END AS dpd,
            l.{loan.next_inspection_due} AS old_next
     FROM {loan} l LEFT JOIN pos p ON p.loan_id = l.{loan.id}
     WHERE l.{loan.status} = %(active)s{only}

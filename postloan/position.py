@@ -1,10 +1,8 @@
-"""A loan's position from its schedule and repayments, in Python (the daily job computes the
-same figures in SQL: postloan.daily). Used for one loan's page.
-
-Repayments are allocated to instalments oldest first; within an instalment interest is paid
-before principal. Days past due count from the due date of the oldest instalment not fully
-paid, once that date has passed (an instalment due today is not yet overdue).
-"""
+"""A loan's position, as the pages show it: the figures and each instalment with what has
+been paid of it and its status. The figures are computed by the nightly job's own statement
+(postloan.daily: `loan_positions`, whose _POSITION_CTES define the allocation rule once:
+repayments go to instalments oldest first, interest before principal; days past due count
+from the oldest instalment not fully paid, once its due date has passed)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,46 +34,39 @@ class LoanPosition:
     days_past_due: int = 0
     instalments: list[InstalmentPosition] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, scheduled, paid, outstanding, outstanding_principal, paid_count, oldest, dpd):
+        return cls(
+            scheduled_total=scheduled,
+            paid_total=paid,
+            outstanding_total=outstanding,
+            outstanding_principal=outstanding_principal,
+            paid_instalments=paid_count,
+            oldest_unpaid_due=oldest,
+            days_past_due=dpd,
+        )
 
-def loan_position(*, instalments, repaid: Decimal, as_of: date) -> LoanPosition:
-    """`instalments`: objects with number, due_date, principal, interest, total."""
-    position = LoanPosition(paid_total=Decimal(repaid))
-    remaining = Decimal(repaid)
-    principal_paid = ZERO
-    principal_total = ZERO
-    for row in sorted(instalments, key=lambda r: r.number):
-        paid = min(row.total, max(ZERO, remaining))
-        remaining -= paid
-        principal_total += row.principal
-        principal_paid += max(ZERO, paid - row.interest)
-        position.scheduled_total += row.total
-        overdue_days = (as_of - row.due_date).days
-        if paid >= row.total:
+    def add_instalment(self, *, number, due_date, principal, interest, total, paid, as_of):
+        """An instalment with what the allocation paid of it: paid in full, overdue (its due
+        date has passed), partly paid, or not yet due."""
+        overdue_days = (as_of - due_date).days
+        if paid >= total:
             status = "paid"
-            position.paid_instalments += 1
+        elif overdue_days > 0:
+            status = "overdue"
+        elif paid > 0:
+            status = "partial"
         else:
-            if position.oldest_unpaid_due is None:
-                position.oldest_unpaid_due = row.due_date
-            if overdue_days > 0:
-                status = "overdue"
-            elif paid > 0:
-                status = "partial"
-            else:
-                status = "due"
-        position.instalments.append(
+            status = "due"
+        self.instalments.append(
             InstalmentPosition(
-                number=row.number,
-                due_date=row.due_date,
-                principal=row.principal,
-                interest=row.interest,
-                total=row.total,
+                number=number,
+                due_date=due_date,
+                principal=principal,
+                interest=interest,
+                total=total,
                 paid=paid,
                 status=status,
-                days_overdue=max(0, overdue_days) if status == "overdue" else 0,
+                days_overdue=overdue_days if status == "overdue" else 0,
             )
         )
-    position.outstanding_total = max(ZERO, position.scheduled_total - position.paid_total)
-    position.outstanding_principal = principal_total - principal_paid
-    if position.oldest_unpaid_due is not None:
-        position.days_past_due = max(0, (as_of - position.oldest_unpaid_due).days)
-    return position

@@ -10,6 +10,7 @@ from django.utils import timezone
 from applications.selectors import application_get
 from common.errors import NotFound
 from org.selectors import branch_scope_q
+from postloan.daily import loan_positions
 from postloan.models import (
     CLASS_RANK,
     NON_PERFORMING,
@@ -21,7 +22,7 @@ from postloan.models import (
     Loan,
     WriteOff,
 )
-from postloan.position import LoanPosition, loan_position
+from postloan.position import LoanPosition
 
 OPEN_ALERT = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED)
 
@@ -69,13 +70,9 @@ def loan_list(*, user, filters: dict | None = None) -> QuerySet[Loan]:
 
 
 def loan_position_for(*, loan: Loan, as_of: date | None = None) -> LoanPosition:
-    from disbursement.models import Instalment
-
-    repaid = loan.repayments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    instalments = Instalment.objects.filter(application_id=loan.application_id)
-    return loan_position(
-        instalments=list(instalments), repaid=repaid, as_of=as_of or timezone.localdate()
-    )
+    """The loan's position on `as_of` (today), by the nightly job's definition."""
+    as_of = as_of or timezone.localdate()
+    return loan_positions(loan_ids=[loan.pk], as_of=as_of).get(loan.pk) or LoanPosition()
 
 
 def task_get(*, user, task_id: int, for_update: bool = False) -> InspectionTask:

@@ -117,3 +117,63 @@ def test_an_applicant_or_another_branch_cannot_record_repayments(
     assert api(stranger).post(url, payload, format="json").status_code == 404
     assert api(owner).post(url, payload, format="json").status_code == 403
     assert not loan.repayments.exists()
+
+
+def _allocated(dues, repaid):
+    """An independent reading of the rule: walk the instalments oldest first, paying interest
+    before principal."""
+    rows, left = [], repaid
+    for due_date, principal, interest in dues:
+        to_interest = min(interest, left)
+        left -= to_interest
+        to_principal = min(principal, left)
+        left -= to_principal
+        rows.append((due_date, principal, interest, to_interest + to_principal, to_principal))
+    return rows
+
+
+def test_the_page_the_month_end_and_the_nightly_job_read_one_allocation(api, staff, make_loan):
+    from analytics.models import LoanMonthEnd
+    from analytics.services import loan_month_ends_record, month_end_of
+    from postloan.models import Repayment
+    from postloan.selectors import loan_position_for
+
+    dues = [
+        (TODAY - timedelta(days=95), D("1000.00"), D("130.00")),
+        (TODAY - timedelta(days=65), D("1000.00"), D("120.00")),
+        (TODAY - timedelta(days=35), D("1000.00"), D("110.00")),
+        (TODAY + timedelta(days=25), D("1000.00"), D("100.00")),
+    ]
+    loan = make_loan(dues, start=TODAY - timedelta(days=125))
+    month_end = month_end_of(TODAY - timedelta(days=70))
+    # One repayment before that month end, one after it.
+    early = Repayment.objects.create(
+        loan=loan,
+        amount=D("1200.00"),
+        currency="CNY",
+        value_date=month_end - timedelta(days=1),
+        recorded_by=staff["rm"],
+    )
+    Repayment.objects.create(
+        loan=loan, amount=D("700.00"), currency="CNY", value_date=TODAY, recorded_by=staff["rm"]
+    )
+    daily_run(loan_ids=[loan.pk])
+    loan.refresh_from_db()
+    position = loan_position_for(loan=loan, as_of=TODAY)
+
+    expected = _allocated(dues, D("1900.00"))
+    assert [row.paid for row in position.instalments] == [paid for *_x, paid, _p in expected]
+    principal_left = sum(p for _d, p, _i in dues) - sum(p for *_x, p in expected)
+    assert position.outstanding_principal == loan.outstanding_principal == principal_left
+    oldest_unpaid = next(d for d, p, i, paid, _p in expected if paid < p + i)
+    assert position.days_past_due == loan.days_past_due == (TODAY - oldest_unpaid).days
+    assert [row.status for row in position.instalments] == ["paid", "overdue", "overdue", "due"]
+
+    assert loan_month_ends_record(month_end=month_end) == 1
+    at_month_end = LoanMonthEnd.objects.get(loan=loan, month_end=month_end)
+    then = _allocated(dues, early.amount)
+    assert at_month_end.outstanding_principal == sum(p for _d, p, _i in dues) - sum(
+        p for *_x, p in then
+    )
+    oldest_then = next(d for d, p, i, paid, _p in then if paid < p + i)
+    assert at_month_end.days_past_due == max(0, (month_end - oldest_then).days)
