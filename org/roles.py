@@ -28,9 +28,11 @@ STAFF_ROLES = frozenset(Role) - {Role.APPLICANT}
 
 # The roles that sign in with a second factor (TOTP) after the password, and confirm a credit
 # decision, a committee close, a disbursement and a write-off with a fresh one (step-up):
-# those who commit the bank's money, and those who administer the system (org.second_factor).
+# those who take credit decisions (a credit reviewer's decline ends an application) or commit
+# the bank's money, and those who administer the system (org.second_factor).
 SECOND_FACTOR_ROLES = frozenset(
     {
+        Role.CREDIT_REVIEWER,
         Role.APPROVER,
         Role.COMMITTEE_MEMBER,
         Role.DISBURSEMENT_CHECKER,

@@ -21,7 +21,6 @@ import json
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from approvals.selectors import task_queue
 from audit.models import AuditEvent
@@ -29,14 +28,15 @@ from notifications.models import Notification
 from postloan.daily import daily_run
 from sla.models import Deadline, SlaEvent
 from sla.services import sla_sweep
+from tests.second_factor import fresh_token
 
 def due():
     return Deadline.objects.filter(status="pending", next_fire_at__lte=timezone.now()).count()
 
-# An approval step decided through the API.
+# An approval step decided through the API, with a token asked for with a code.
 reviewer = User.objects.get(username="reviewer")
 client = Client(HTTP_HOST="127.0.0.1",
-                HTTP_AUTHORIZATION="Token " + Token.objects.get_or_create(user=reviewer)[0].key)
+                HTTP_AUTHORIZATION="Token " + fresh_token(reviewer).key)
 task = task_queue(user=reviewer).filter(status="open").first()
 trail = AuditEvent.objects.filter(application_id=task.application_id)
 last_before = trail.order_by("-id").values_list("id", flat=True).first() or 0
