@@ -273,6 +273,10 @@ class VoteOutputSerializer(serializers.ModelSerializer):
 
 
 class CommitteeVoteApi(APIView):
+    """A committee member's vote: approve, decline or abstain (a later vote replaces an
+    earlier one); a vote to approve an application with open High flags says how each is
+    mitigated (mitigations: flag id -> text)."""
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ApprovalsCommitteeVoteInput"
@@ -280,6 +284,13 @@ class CommitteeVoteApi(APIView):
         vote = serializers.ChoiceField(choices=CommitteeVote.Vote.choices)
         comment = serializers.CharField(
             max_length=4000, allow_blank=True, required=False, default=""
+        )
+        mitigations = serializers.DictField(
+            child=serializers.CharField(max_length=4000, allow_blank=True),
+            required=False,
+            default=dict,
+            help_text="To vote to approve an application with open High flags: flag id -> how "
+            "it is mitigated, one for each.",
         )
 
     @extend_schema(request=InputSerializer, responses=VoteOutputSerializer)

@@ -898,6 +898,12 @@ def _validate_decision(
             )
     if decision not in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
         return []
+    return _high_flags_mitigated(task, mitigations)
+
+
+def _high_flags_mitigated(task: ApprovalTask, mitigations: dict) -> list[tuple]:
+    """The application's open High flags, each with how the approver (or the committee member
+    voting to approve) says it is mitigated; 400 naming each flag without one."""
     texts = {str(key): str(text or "").strip() for key, text in mitigations.items()}
     # The application counts the flags its last analysis raised (flag_count, which the route
     # reads too): with none, none is High, and nothing needs reading.
@@ -940,23 +946,11 @@ def _decide(
             ApprovalCondition.objects.create(
                 application=task.application, task=task, text=text, created_by=actor
             )
-        if mitigated:
-            FlagMitigation.objects.bulk_create(
-                FlagMitigation(
-                    task=task,
-                    flag=flag,
-                    flag_code=flag.code,
-                    flag_message=flag.message,
-                    text=text,
-                    created_by=actor,
-                )
-                for flag, text in mitigated
-            )
-        data = {"step": task.step, "conditions": conditions}
-        if mitigated:
-            data["mitigations"] = [
-                {"flag_id": flag.pk, "flag": flag.code, "text": text} for flag, text in mitigated
-            ]
+        data = {
+            "step": task.step,
+            "conditions": conditions,
+            **_mitigations_record(task, actor, mitigated),
+        }
         if pricing:
             data["pricing"] = pricing
         _audit_task(task, f"step_{decision}", actor, comment, data=data)
@@ -995,6 +989,29 @@ def _decide(
         )
 
 
+def _mitigations_record(task: ApprovalTask, actor, mitigated: list[tuple]) -> dict:
+    """Keep what `actor` says of each open High flag at `task` (FlagMitigation); the audit
+    row's part of it (empty when nothing was said)."""
+    if not mitigated:
+        return {}
+    FlagMitigation.objects.bulk_create(
+        FlagMitigation(
+            task=task,
+            flag=flag,
+            flag_code=flag.code,
+            flag_message=flag.message,
+            text=text,
+            created_by=actor,
+        )
+        for flag, text in mitigated
+    )
+    return {
+        "mitigations": [
+            {"flag_id": flag.pk, "flag": flag.code, "text": text} for flag, text in mitigated
+        ]
+    }
+
+
 # --- Committee ---------------------------------------------------------------------------
 
 
@@ -1006,11 +1023,19 @@ def _committee_task(task: ApprovalTask) -> None:
 
 
 @logs_refusals("committee_vote")
-def committee_vote(*, task_id: int, actor, vote: str, comment: str = "") -> CommitteeVote:
+def committee_vote(
+    *, task_id: int, actor, vote: str, comment: str = "", mitigations: dict | None = None
+) -> CommitteeVote:
+    """A member's vote (a later vote replaces their earlier one). A vote to approve an
+    application with open High flags says how each is mitigated (`mitigations`: flag id ->
+    text, 400 per flag without one), as an approver's approval does."""
     task = task_get(user=actor, pk=task_id, for_action=True)
     _committee_task(task)
     if vote not in CommitteeVote.Vote.values:
         raise InvalidInput(details={"vote": [_("Vote approve, decline or abstain.")]})
+    mitigated = (
+        _high_flags_mitigated(task, mitigations or {}) if vote == CommitteeVote.Vote.APPROVE else []
+    )
     _check(task, actor)
     with transaction.atomic():
         locked = ApprovalTask.objects.select_for_update().get(pk=task.pk)
@@ -1021,7 +1046,10 @@ def committee_vote(*, task_id: int, actor, vote: str, comment: str = "") -> Comm
         )
         locked.last_activity_at = timezone.now()
         locked.save(update_fields=["last_activity_at"])
-        _audit_task(task, "committee_vote", actor, comment, data={"vote": vote})
+        # What the member said of the flags with an earlier vote goes with it.
+        FlagMitigation.objects.filter(task=locked, created_by=actor).delete()
+        data = {"vote": vote, **_mitigations_record(locked, actor, mitigated)}
+        _audit_task(task, "committee_vote", actor, comment, data=data)
     return row
 
 

@@ -130,6 +130,15 @@ def _assignee(value: str):
     return user
 
 
+def _mitigations_posted(post) -> dict:
+    """What the form says of each open High flag (its `mitigation-<flag id>` fields)."""
+    return {
+        key.removeprefix("mitigation-"): value
+        for key, value in post.items()
+        if key.startswith("mitigation-")
+    }
+
+
 def _decisions(task):
     D = ApprovalTask.Decision
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
@@ -163,11 +172,7 @@ def task_action(request, pk: int, action: str):
                 "comment": comment,
                 "conditions": post.get("conditions", ""),
                 "reasons": post.getlist("reasons"),
-                "mitigations": {
-                    key.removeprefix("mitigation-"): value
-                    for key, value in post.items()
-                    if key.startswith("mitigation-")
-                },
+                "mitigations": _mitigations_posted(post),
                 "below_floor_reason": post.get("below_floor_reason", ""),
             }
             try:
@@ -195,9 +200,29 @@ def task_action(request, pk: int, action: str):
             messages.success(request, _("Decision recorded."))
             back = "queue"
         elif action == "vote":
-            services.committee_vote(
-                task_id=pk, actor=request.user, vote=post.get("vote", ""), comment=comment
-            )
+            entered = {
+                "vote": post.get("vote", ""),
+                "comment": comment,
+                "mitigations": _mitigations_posted(post),
+            }
+            try:
+                services.committee_vote(
+                    task_id=pk,
+                    actor=request.user,
+                    vote=entered["vote"],
+                    comment=comment,
+                    mitigations=entered["mitigations"],
+                )
+            except InvalidInput as exc:
+                messages.error(
+                    request,
+                    _("The vote was not recorded: see the messages by the fields.")
+                    if exc.details
+                    else str(exc.message),
+                )
+                return _task_page(
+                    request, pk, decision_form=entered, errors=exc.details, status=400
+                )
             messages.success(request, _("Your vote is recorded."))
             back = "task"
         elif action == "reassign":

@@ -207,3 +207,65 @@ def test_the_steps_before_a_committee_recommend_without_a_personal_limit_binding
     # A route the tier decides alone still checks the limit (tests/approvals/test_segregation).
     other = in_approval(amount="800000", grade="B")
     assert [s["checks_limit"] for s in other.approval_records.get().route] == [False, True]
+
+
+@pytest.mark.django_db
+def test_a_vote_to_approve_says_how_each_open_high_flag_is_mitigated(
+    matrix, in_approval, staff, branch, api, client
+):
+    from approvals.models import ApproverLimit, FlagMitigation
+    from investigation.models import Flag, Investigation
+
+    application = in_approval(amount="1000000", grade="D")
+    ApproverLimit.objects.create(user=staff["approver"], grade="D", max_amount=2_000_000)
+    investigation = Investigation.objects.create(application=application)
+    task = _to_committee(api, staff, branch, application)
+    # The committee sees a High flag raised since (a new analysis of the case).
+    high = Flag.objects.create(
+        investigation=investigation,
+        application=application,
+        code="revenue_vs_bank",
+        severity="high",
+        message="Declared revenue is far above the bank inflows",
+        evidence={},
+    )
+    application.__class__.objects.filter(pk=application.pk).update(flag_count=1)
+    member = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_m")
+    url = f"/api/v1/approvals/tasks/{task.pk}/vote/"
+
+    refused = api(member).post(url, {"vote": "approve"}, format="json")
+    assert refused.status_code == 400
+    assert refused.data["mitigations"] == {str(high.pk): ["Say how this High flag is mitigated."]}
+    assert not task.votes.exists()
+    # Declining or abstaining needs none.
+    assert api(member).post(url, {"vote": "abstain"}, format="json").status_code == 200
+
+    said = {str(high.pk): "Tax records confirm the revenue."}
+    assert (
+        api(member).post(url, {"vote": "approve", "mitigations": said}, format="json").status_code
+        == 200
+    )
+    mitigation = FlagMitigation.objects.get(task=task)
+    assert (mitigation.created_by, mitigation.text) == (member, "Tax records confirm the revenue.")
+    vote = AuditEvent.objects.filter(action="committee_vote", subject_id=task.pk).last()
+    assert vote.data["vote"] == "approve"
+    assert vote.data["mitigations"][0]["flag_id"] == high.pk
+    # A changed vote takes back what was said with the earlier one.
+    assert (
+        api(member).post(url, {"vote": "decline", "comment": "No"}, format="json").status_code
+        == 200
+    )
+    assert not FlagMitigation.objects.filter(task=task).exists()
+
+    # On the page: the vote form asks for it by the flag, and keeps what was entered.
+    client.force_login(member)
+    page = client.post(
+        f"/approvals/tasks/{task.pk}/vote/", {"vote": "approve", "comment": "Strong collateral"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    form = html[html.index('id="vote-form"') :]
+    assert f'name="mitigation-{high.pk}"' in form
+    assert "Say how this High flag is mitigated." in form
+    assert "Strong collateral" in form
+    assert task.votes.get(member=member).vote == "decline"
