@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -24,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -404,6 +406,37 @@ _REMINDER_BODY = gettext_lazy("Most of the time allowed for this step has passed
 _ESCALATION_BODY = gettext_lazy(
     "This step has run past its time limit. Please see that it is completed or reassigned."
 )
+# An approval task's escalation says where it is stuck: in the queue, or with someone.
+_UNTAKEN_BODY = gettext_lazy(
+    "This step has run past its time limit and nobody has taken the task from the queue. "
+    "Give it to someone who may take it on the task's page, or see that the queue is staffed."
+)
+_HELD_BODY = gettext_lazy(
+    "This step has run past its time limit. {user} holds the task and has not decided it: "
+    "ask them, or give it to someone else on the task's page."
+)
+
+
+def _task_holders(dues: list[_Due]) -> dict[int, str | None]:
+    """Who holds each approval task escalated in a batch (None: nobody has taken it from the
+    queue), in one query."""
+    ids = [
+        due.subject_id
+        for due in dues
+        if due.subject_type == "approvals.task"
+        and any(kind == SlaEvent.Kind.ESCALATION for kind, _level in due.events)
+    ]
+    if not ids:
+        return {}
+    task = apps.get_model("approvals", "ApprovalTask")
+    return dict(task.objects.filter(pk__in=ids).values_list("pk", "claimed_by__username"))
+
+
+def _escalation_body(due: _Due, holders: dict[int, str | None]):
+    if due.subject_type != "approvals.task" or due.subject_id not in holders:
+        return _ESCALATION_BODY
+    holder = holders[due.subject_id]
+    return format_lazy(_HELD_BODY, user=holder) if holder else _UNTAKEN_BODY
 
 
 def _link(due: _Due) -> str:
@@ -560,6 +593,7 @@ def _sweep_batch(
         for kind, level in due.events
     ]
     recorded = _record_events(moment, fired)
+    holders = _task_holders(dues)
     audit_rows, messages, shared = [], [], {}
     for due, kind, level, users in fired:
         event_id = recorded.get((due.id, kind, level))
@@ -597,7 +631,7 @@ def _sweep_batch(
                 user=user,
                 kind=NotificationKind.REMINDER if is_reminder else NotificationKind.ESCALATION,
                 title=title,
-                body=_REMINDER_BODY if is_reminder else _ESCALATION_BODY,
+                body=_REMINDER_BODY if is_reminder else _escalation_body(due, holders),
                 url=url,
                 application=due.application,
             )

@@ -222,8 +222,40 @@ def test_a_late_unclaimed_task_escalates_to_the_branch_head_on_the_page_where_he
     escalation = Notification.objects.filter(user=staff["head"], kind=Kind.ESCALATION).first()
     assert escalation is not None
     assert escalation.url == reverse("approvals-task", args=[task.pk])
+    assert "nobody has taken the task from the queue" in escalation.body
     client.force_login(staff["head"])
     assert 'id="reassign"' in client.get(escalation.url).content.decode()
+
+
+def test_a_late_claimed_task_escalates_saying_who_holds_it(staff, in_approval):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from approvals.services import task_claim
+    from sla import services as sla_services
+    from sla.models import Deadline
+
+    application = in_approval()
+    task = ApprovalTask.objects.get(application=application, step="credit_review")
+    task_claim(task_id=task.pk, actor=staff["reviewer"])
+    Deadline.objects.filter(subject_type="approvals.task", subject_id=task.pk).update(
+        started_at=timezone.now() - timedelta(hours=400),
+        due_at=timezone.now() - timedelta(hours=300),
+        reminder_at=timezone.now() - timedelta(hours=350),
+        escalation2_at=timezone.now() - timedelta(hours=200),
+        next_fire_at=timezone.now() - timedelta(hours=350),
+    )
+    sla_services.sla_sweep()
+    bodies = set(
+        Notification.objects.filter(kind=Kind.ESCALATION, application=application).values_list(
+            "body", flat=True
+        )
+    )
+    assert bodies and all(
+        f"{staff['reviewer'].username} holds the task and has not decided it" in body
+        for body in bodies
+    )
 
 
 def test_who_may_take_a_review_is_read_in_three_queries_however_many_serve_its_queue(
