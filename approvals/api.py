@@ -332,8 +332,9 @@ class ConditionSerializer(serializers.Serializer):
 
 
 class ApplicationApprovalApi(APIView):
-    """The route of an application: why it was chosen, its steps with who and when, the
-    conditions, committee votes and after-the-fact reviews."""
+    """The route of an application: why it was chosen (the matrix's amount bands apply to the
+    group's exposure after this application), its steps with who and when, the conditions,
+    committee votes and after-the-fact reviews."""
 
     @extend_schema(
         responses=inline_serializer(
@@ -342,6 +343,14 @@ class ApplicationApprovalApi(APIView):
                 "status": serializers.CharField(allow_null=True),
                 "route": serializers.ListField(child=serializers.CharField()),
                 "reason": serializers.CharField(),
+                "exposure_after": serializers.DecimalField(
+                    max_digits=18, decimal_places=2, allow_null=True
+                ),
+                "exposure": serializers.DictField(
+                    help_text="The customer's and its group's exposure after this application "
+                    "when the route was fixed (currency, amount, customer, group, related "
+                    "companies with their link and exposure)."
+                ),
                 "matrix_version": serializers.IntegerField(allow_null=True),
                 "fast_track": serializers.BooleanField(),
                 "decided_by_system": serializers.BooleanField(),
@@ -381,6 +390,8 @@ class ApplicationApprovalApi(APIView):
                 "status": record.status if record else None,
                 "route": [s["code"] for s in record.route] if record else [],
                 "reason": record.reason_display if record else "",
+                "exposure_after": record.exposure_after if record else None,
+                "exposure": record.exposure if record else {},
                 "matrix_version": record.matrix_version.number
                 if record and record.matrix_version_id
                 else None,

@@ -243,6 +243,13 @@ class ApprovalRecord(models.Model):
     current_step = models.PositiveIntegerField(_("current step"), default=0)
     decided_by_system = models.BooleanField(_("decided by the system"), default=False)
     # Versions of the matrix settings used for committee votes on this route.
+    # The customer's group's exposure after this application, when the route was fixed: the
+    # matrix's amount bands and the approvers' limits apply to it (postloan.selectors
+    # .exposure_after; its figures and related companies in `exposure`).
+    exposure_after = models.DecimalField(
+        _("exposure after this application"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    exposure = models.JSONField(_("exposure"), default=dict, blank=True)
     committee_quorum = models.PositiveIntegerField(default=3)
     committee_majority_percent = models.PositiveIntegerField(default=50)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -525,6 +532,11 @@ REASON_PARTS = {
     "amount_between": _("amount %(a)s above %(lo)s and up to %(hi)s"),
     "amount_above": _("amount %(a)s above %(lo)s"),
     "amount_up_to": _("amount %(a)s up to %(hi)s"),
+    "exposure_between": _(
+        "exposure %(a)s after this application (its amount %(m)s) above %(lo)s and up to %(hi)s"
+    ),
+    "exposure_above": _("exposure %(a)s after this application (its amount %(m)s) above %(lo)s"),
+    "exposure_up_to": _("exposure %(a)s after this application (its amount %(m)s) up to %(hi)s"),
     "grade": _("grade %(g)s"),
     "route": _("recommended route %(r)s"),
     "flags": _("%(n)d open flags"),

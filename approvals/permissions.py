@@ -5,6 +5,8 @@ per person, the limit at the grade. `approvals.services.step_refusal` tests the 
 predicates one by one to say which refuses.
 """
 
+from decimal import Decimal
+
 import rules
 
 from applications.permissions import filed_it, investigated_it, manages_it
@@ -76,15 +78,24 @@ def limit_at_grade(user, task: ApprovalTask):
     )
 
 
+def limit_basis(task: ApprovalTask) -> Decimal:
+    """What an approver's limit must cover: the group's exposure after this application, as
+    fixed with the route, or its amount when that is larger (or no exposure was recorded)."""
+    exposure = task.record.exposure_after
+    amount = task.application.amount
+    return exposure if exposure is not None and exposure > amount else amount
+
+
 @rules.predicate
 def within_limit(user, task: ApprovalTask) -> bool:
-    """The user's limit at the application's grade covers its amount, where the step checks
-    limits (a step that does not is within anyone's limit)."""
+    """The user's limit at the application's grade covers the exposure after it (at least
+    its amount), where the step checks limits (a step that does not is within anyone's
+    limit)."""
     if task is None:
         return False
     if not step_checks_limit(task):
         return True
-    return limit_at_grade(user, task) >= task.application.amount
+    return limit_at_grade(user, task) >= limit_basis(task)
 
 
 may_act_at_the_step = (

@@ -62,9 +62,15 @@ def fast_track_eligible(application) -> bool:
     )
 
 
-def _rule_matches(rule: MatrixRule, application) -> list[list] | None:
-    """The reasons this rule matches, as [code, params] (None when it does not)."""
+def _rule_matches(rule: MatrixRule, application, exposure=None) -> list[list] | None:
+    """The reasons this rule matches, as [code, params] (None when it does not). The amount
+    bands apply to the group's exposure after this application (`exposure`, when larger than
+    its amount: other loans and applications count)."""
     amount = application.amount
+    basis, kind = amount, "amount"
+    if exposure is not None and exposure > amount:
+        basis, kind = exposure, "exposure"
+    m = short_amount(amount)
     parts: list[list] = []
     if rule.product_id and rule.product_id != application.product_id:
         return None
@@ -72,29 +78,18 @@ def _rule_matches(rule: MatrixRule, application) -> list[list] | None:
         parts.append(["product", {"p": application.product.code}])
     if rule.currency and rule.currency != application.currency:
         return None
-    if rule.amount_above is not None and not amount > rule.amount_above:
+    if rule.amount_above is not None and not basis > rule.amount_above:
         return None
-    if rule.amount_up_to is not None and not amount <= rule.amount_up_to:
+    if rule.amount_up_to is not None and not basis <= rule.amount_up_to:
         return None
+    a = short_amount(basis)
     if rule.amount_above is not None and rule.amount_up_to is not None:
-        parts.append(
-            [
-                "amount_between",
-                {
-                    "a": short_amount(amount),
-                    "lo": short_amount(rule.amount_above),
-                    "hi": short_amount(rule.amount_up_to),
-                },
-            ]
-        )
+        lo, hi = short_amount(rule.amount_above), short_amount(rule.amount_up_to)
+        parts.append([f"{kind}_between", {"a": a, "m": m, "lo": lo, "hi": hi}])
     elif rule.amount_above is not None:
-        parts.append(
-            ["amount_above", {"a": short_amount(amount), "lo": short_amount(rule.amount_above)}]
-        )
+        parts.append([f"{kind}_above", {"a": a, "m": m, "lo": short_amount(rule.amount_above)}])
     elif rule.amount_up_to is not None:
-        parts.append(
-            ["amount_up_to", {"a": short_amount(amount), "hi": short_amount(rule.amount_up_to)}]
-        )
+        parts.append([f"{kind}_up_to", {"a": a, "m": m, "hi": short_amount(rule.amount_up_to)}])
     if rule.grades:
         if application.risk_grade not in rule.grades:
             return None
@@ -121,14 +116,18 @@ def _route(**kwargs) -> Route:
     return Route(**kwargs)
 
 
-def route_compute(*, application, version: MatrixVersion | None = None) -> Route:
-    """The route the matrix gives this application (the default route without a matrix)."""
+def route_compute(
+    *, application, version: MatrixVersion | None = None, exposure: Decimal | None = None
+) -> Route:
+    """The route the matrix gives this application (the default route without a matrix);
+    its amount bands apply to `exposure` (the group's exposure after this application) when
+    that is larger than the amount."""
     version = version if version is not None else matrix_active()
     if version is None:
         return _route(steps=[dict(s) for s in DEFAULT_ROUTE], reason_data={"code": "no_matrix"})
     steps = {step.code: step for step in version.steps.all()}
     for rule in version.rules.select_related("product").order_by("priority", "id"):
-        parts = _rule_matches(rule, application)
+        parts = _rule_matches(rule, application, exposure)
         if parts is None:
             continue
         route_steps = [steps[code].as_route_step() for code in rule.steps if code in steps]
@@ -464,4 +463,5 @@ def task_workbench(*, task: ApprovalTask) -> dict:
         "case": case,
         "documents": list(document_list(application=application)),
         "exposure": customer_exposure(company=application.company),
+        "exposure_after": task.record.exposure or None,
     }

@@ -35,6 +35,7 @@ from approvals.permissions import (
     holds_the_steps_role,
     investigated_its_application,
     limit_at_grade,
+    limit_basis,
     other_steps_acted_at,
     within_limit,
 )
@@ -54,6 +55,7 @@ from notifications.services import Message, notify_many, with_notification_prefe
 from org.permissions import has_role_perm
 from org.roles import Role, has_role, primary_role, role_grants_load
 from org.selectors import branch_heads_over, staff_serving, user_sees_branch
+from postloan.selectors import exposure_after
 from pricing.selectors import decision_pricing, pricing_version_active
 from sla import services as sla_services
 from sla.calendar import add_business_seconds
@@ -200,20 +202,27 @@ def step_refusal(*, task: ApprovalTask, actor, application=None) -> tuple[type, 
         )
     if not within_limit(actor, task):
         application = task.application
-        return (
-            SegregationOfDuties,
-            _(
-                "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
-                "the amount of %(amount)s."
+        params = {
+            "limit": short_amount(limit_at_grade(actor, task)),
+            "cur": application.currency,
+            "grade": application.risk_grade or "-",
+            "amount": short_amount(application.amount),
+        }
+        basis = limit_basis(task)
+        if basis > application.amount:
+            reason = _(
+                "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover the "
+                "exposure of %(exposure)s after this application (its amount %(amount)s)."
+            ) % {**params, "exposure": short_amount(basis)}
+        else:
+            reason = (
+                _(
+                    "Your limit of %(limit)s %(cur)s at grade %(grade)s does not cover "
+                    "the amount of %(amount)s."
+                )
+                % params
             )
-            % {
-                "limit": short_amount(limit_at_grade(actor, task)),
-                "cur": application.currency,
-                "grade": application.risk_grade or "-",
-                "amount": short_amount(application.amount),
-            },
-            "authority_limit",
-        )
+        return (SegregationOfDuties, reason, "authority_limit")
     return None
 
 
@@ -249,10 +258,13 @@ def approval_decision_refusal(*, application, actor, task) -> str | None:
 def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     """Fix the route when the application enters approval (inside the transition's
     transaction), and create the first task or schedule the fast-track decision."""
-    route = route_compute(application=application)
+    exposure = exposure_after(application=application)
+    route = route_compute(application=application, exposure=exposure.group)
     version = route.version
     record = ApprovalRecord.objects.create(
         application=application,
+        exposure_after=exposure.group,
+        exposure=exposure.as_record(),
         matrix_version=version,
         rule=route.rule,
         rule_name=route.rule.name if route.rule else "",

@@ -1,6 +1,7 @@
 """Reads for post-loan monitoring: scoped loans, tasks, alerts, the risk officer's queue and the
 portfolio by classification."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -277,3 +278,81 @@ def customer_exposure(*, company) -> list[dict]:
     for found in rows.values():
         found["total"] = found["loans"] + found["in_approval"]
     return [rows[currency] for currency in sorted(rows)]
+
+
+@dataclass(frozen=True)
+class ExposureAfter:
+    """What the bank would be owed by the customer, and by its group, if this application
+    were granted: outstanding principal of active loans, amounts of other applications in
+    approval, and this application's amount, in its currency. `related`: the other companies
+    of the group, each with the link that puts it there."""
+
+    currency: str
+    amount: Decimal
+    customer: Decimal
+    group: Decimal
+    related: list[dict]
+
+    def as_record(self) -> dict:
+        return {
+            "currency": self.currency,
+            "amount": str(self.amount),
+            "customer": str(self.customer),
+            "group": str(self.group),
+            "related": self.related,
+        }
+
+
+def related_companies(*, company) -> list[dict]:
+    """The companies in the customer's group, with the link: for now, the same legal
+    representative (by resident ID number). Each: id, name, credit_code, link."""
+    from customers.models import Company
+
+    if not company.legal_representative_id:
+        return []
+    return [
+        {**row, "link": "legal_representative"}
+        for row in Company.objects.filter(legal_representative_id=company.legal_representative_id)
+        .exclude(pk=company.pk)
+        .order_by("pk")
+        .values("id", "name", "credit_code")
+    ]
+
+
+def exposure_after(*, application) -> ExposureAfter:
+    """The customer's and its group's exposure after this application is granted (the
+    authority matrix and the approvers' limits apply to it, issue 28). Three queries."""
+    from applications.models import LoanApplication, Status
+
+    related = related_companies(company=application.company)
+    group = [application.company_id] + [row["id"] for row in related]
+    currency = application.currency
+    owed = dict(
+        Loan.objects.filter(
+            application__company_id__in=group, status=Loan.Status.ACTIVE, currency=currency
+        )
+        .values("application__company_id")
+        .annotate(total=Sum("outstanding_principal"))
+        .values_list("application__company_id", "total")
+    )
+    pending = dict(
+        LoanApplication.objects.filter(
+            company_id__in=group, status=Status.IN_APPROVAL, currency=currency
+        )
+        .exclude(pk=application.pk)
+        .values("company_id")
+        .annotate(total=Sum("amount"))
+        .values_list("company_id", "total")
+    )
+
+    def of(company_id) -> Decimal:
+        return (owed.get(company_id) or Decimal("0")) + (pending.get(company_id) or Decimal("0"))
+
+    customer = of(application.company_id) + application.amount
+    return ExposureAfter(
+        currency=currency,
+        amount=application.amount,
+        customer=customer,
+        group=customer + sum((of(pk) for pk in group[1:]), Decimal("0")),
+        related=[{**row, "exposure": str(of(row["id"]))} for row in related],
+    )

@@ -1,0 +1,107 @@
+"""The authority matrix and the approvers' limits apply to what the bank would be owed after
+the decision, not to the amount asked alone: the customer's other loans and applications in
+approval count, and so do those of its group (companies with the same legal representative),
+each with its link on the record (issue 28)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from approvals.models import ApprovalRecord, ApprovalTask, ApproverLimit
+from postloan.models import Loan
+from tests.factories import ApplicationFactory, CompanyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _loan(company, staff, outstanding: str) -> Loan:
+    application = ApplicationFactory(company=company, status="disbursed")
+    return Loan.objects.create(
+        application=application,
+        branch=application.branch,
+        relationship_manager=staff["rm"],
+        status="active",
+        currency="CNY",
+        principal=Decimal(outstanding),
+        outstanding_principal=Decimal(outstanding),
+        disbursed_on=date(2026, 1, 5),
+    )
+
+
+def _route(application) -> list[str]:
+    return [step["code"] for step in ApprovalRecord.objects.get(application=application).route]
+
+
+def test_a_customer_with_loans_on_the_book_routes_by_its_exposure_after_the_loan(
+    matrix, in_approval, staff, company
+):
+    alone = in_approval(amount="800000")
+    assert "tier2" not in _route(alone)
+
+    _loan(company, staff, "2600000")
+    ApplicationFactory(company=company, status="in_approval", amount=Decimal("100000"))
+    stacked = in_approval(company=company, amount="800000")
+
+    record = ApprovalRecord.objects.get(application=stacked)
+    assert record.exposure_after == Decimal("3500000")
+    assert "tier2" in _route(stacked)
+    assert "exposure 3.5M after this application (its amount 800K)" in record.reason_display
+    assert record.exposure["customer"] == record.exposure["group"] == "3500000.00"
+
+
+def test_a_related_company_with_the_same_legal_representative_counts_in_the_group(
+    matrix, in_approval, staff, company, branch
+):
+    sister = CompanyFactory(
+        home_branch=branch,
+        legal_representative=company.legal_representative,
+        legal_representative_id=company.legal_representative_id,
+    )
+    _loan(sister, staff, "2600000")
+    CompanyFactory(home_branch=branch)  # unrelated: not counted
+    application = in_approval(company=company, amount="800000")
+
+    record = ApprovalRecord.objects.get(application=application)
+    assert record.exposure["customer"] == "800000.00"
+    assert record.exposure_after == Decimal("3400000")
+    assert record.exposure["related"] == [
+        {
+            "id": sister.pk,
+            "name": sister.name,
+            "credit_code": sister.credit_code,
+            "link": "legal_representative",
+            "exposure": "2600000.00",
+        }
+    ]
+    assert "tier2" in _route(application)
+
+
+def test_an_approver_whose_limit_covers_the_amount_but_not_the_exposure_is_refused(
+    matrix, in_approval, staff, company, api, client
+):
+    _loan(company, staff, "1500000")
+    application = in_approval(company=company, amount="800000", grade="B")
+    ApproverLimit.objects.update_or_create(
+        user=staff["approver"], grade="B", currency="CNY", defaults={"max_amount": 2_000_000}
+    )
+    review = ApprovalTask.objects.get(application=application, step="credit_review")
+    decided = api(staff["reviewer"]).post(
+        f"/api/v1/approvals/tasks/{review.pk}/decide/", {"decision": "approve"}, format="json"
+    )
+    assert decided.status_code == 200, decided.data
+    tier1 = ApprovalTask.objects.get(application=application, step="tier1")
+    refused = api(staff["approver"]).post(
+        f"/api/v1/approvals/tasks/{tier1.pk}/decide/", {"decision": "approve"}, format="json"
+    )
+    assert refused.status_code == 403
+    assert refused.data["code"] == "authority_limit"
+    assert "exposure of 2.3M after this application (its amount 800K)" in refused.data["detail"]
+
+    client.force_login(staff["approver"])
+    page = client.get(f"/approvals/tasks/{tier1.pk}/").content.decode()
+    assert 'id="exposure-after"' in page and "2,300,000.00 CNY" in page
+
+    shown = api(staff["reviewer"]).get(f"/api/v1/approvals/applications/{application.pk}/")
+    assert shown.data["exposure_after"] == Decimal("2300000.00")
+    assert shown.data["exposure"]["amount"] == "800000.00"
