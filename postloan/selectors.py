@@ -5,7 +5,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from applications.selectors import application_get
@@ -303,19 +314,60 @@ class ExposureAfter:
         }
 
 
-def related_companies(*, company) -> list[dict]:
-    """The companies in the customer's group, with the link: for now, the same legal
-    representative (by resident ID number). Each: id, name, credit_code, link."""
-    from customers.models import Company
+# How a company is in the customer's group, in the order a reader looks for it.
+GROUP_LINKS = ("legal_representative", "guarantees_it", "guaranteed_by_it")
 
-    if not company.legal_representative_id:
-        return []
-    return [
-        {**row, "link": "legal_representative"}
-        for row in Company.objects.filter(legal_representative_id=company.legal_representative_id)
+
+def related_companies(*, company) -> list[dict]:
+    """The other companies of the customer's group, each with its links (GROUP_LINKS): the
+    same legal representative (by resident ID number), a company guaranteeing one of the
+    customer's applications or loans, or one whose application or loan the customer
+    guarantees (by unified social credit code). One query. Each: id, name, credit_code,
+    links."""
+    from applications.models import LoanApplication
+    from customers.models import Company
+    from intake.models import Guarantor
+
+    same_representative = (
+        Q(legal_representative_id=company.legal_representative_id)
+        if company.legal_representative_id
+        else Q(pk__in=[])
+    )
+    guarantees_it = Q(
+        credit_code__in=Guarantor.objects.filter(
+            kind=Guarantor.Kind.COMPANY, application__company=company
+        ).values("id_number")
+    )
+    guaranteed_by_it = Q(
+        pk__in=LoanApplication.objects.filter(
+            guarantors__kind=Guarantor.Kind.COMPANY, guarantors__id_number=company.credit_code
+        ).values("company_id")
+    )
+    flags = {
+        "legal_representative": same_representative,
+        "guarantees_it": guarantees_it,
+        "guaranteed_by_it": guaranteed_by_it,
+    }
+    rows = (
+        Company.objects.filter(same_representative | guarantees_it | guaranteed_by_it)
         .exclude(pk=company.pk)
+        .annotate(
+            **{
+                f"is_{name}": ExpressionWrapper(q, output_field=BooleanField())
+                for name, q in flags.items()
+            }
+        )
         .order_by("pk")
-        .values("id", "name", "credit_code")
+        .values("id", "name", "credit_code", *(f"is_{name}" for name in GROUP_LINKS))
+    )
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "credit_code": row["credit_code"],
+            "links": [name for name in GROUP_LINKS if row[f"is_{name}"]],
+        }
+        for row in rows
     ]
 
 

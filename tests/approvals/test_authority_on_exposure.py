@@ -70,7 +70,7 @@ def test_a_related_company_with_the_same_legal_representative_counts_in_the_grou
             "id": sister.pk,
             "name": sister.name,
             "credit_code": sister.credit_code,
-            "link": "legal_representative",
+            "links": ["legal_representative"],
             "exposure": "2600000.00",
         }
     ]
@@ -105,3 +105,36 @@ def test_an_approver_whose_limit_covers_the_amount_but_not_the_exposure_is_refus
     shown = api(staff["reviewer"]).get(f"/api/v1/approvals/applications/{application.pk}/")
     assert shown.data["exposure_after"] == Decimal("2300000.00")
     assert shown.data["exposure"]["amount"] == "800000.00"
+
+
+def test_guarantees_between_companies_put_them_in_one_group(
+    matrix, in_approval, staff, company, branch
+):
+    from intake.models import Guarantor
+
+    guarantor = CompanyFactory(home_branch=branch)
+    _loan(guarantor, staff, "1000000")
+    guaranteed = CompanyFactory(home_branch=branch)
+    _loan(guaranteed, staff, "2000000")
+    # `guarantor` guarantees the new application; the customer guarantees `guaranteed`'s loan.
+    application = in_approval(company=company, amount="800000")
+    Guarantor.objects.create(
+        application=application,
+        kind="company",
+        name=guarantor.name,
+        id_number=guarantor.credit_code,
+    )
+    Guarantor.objects.create(
+        application=Loan.objects.get(application__company=guaranteed).application,
+        kind="company",
+        name=company.name,
+        id_number=company.credit_code,
+    )
+    from postloan.selectors import exposure_after
+
+    exposure = exposure_after(application=application)
+    assert exposure.group == Decimal("3800000")
+    assert [(row["id"], row["links"]) for row in exposure.related] == [
+        (guarantor.pk, ["guarantees_it"]),
+        (guaranteed.pk, ["guaranteed_by_it"]),
+    ]
