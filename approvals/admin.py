@@ -32,6 +32,8 @@ class MatrixVersionAdmin(admin.ModelAdmin):
         "fast_track_review_percent",
         "committee_quorum",
         "committee_majority_percent",
+        "single_customer_limit",
+        "group_limit",
         "created_at",
     ]
     list_filter = ["is_active"]

@@ -127,6 +127,9 @@ def seed() -> None:
             "fast_track_review_percent": 10,
             "committee_quorum": 3,
             "committee_majority_percent": 50,
+            # A small bank's concentration limits (10% and 15% of 80M net capital).
+            "single_customer_limit": 8 * M,
+            "group_limit": 12 * M,
         },
     )
     if created:

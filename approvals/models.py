@@ -42,6 +42,26 @@ class MatrixVersion(models.Model):
         default=50,
         validators=[MaxValueValidator(99)],
     )
+    # Concentration limits (in CNY; empty: none), typically a share of the bank's net capital
+    # (10% for one customer, 15% for a group under the Chinese regulator's rules). An
+    # application whose exposure after it goes above one is escalated: its route ends at the
+    # credit committee, with the reason; without a committee step nobody may approve it.
+    single_customer_limit = models.DecimalField(
+        _("single-customer limit (CNY)"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("For example 10% of the bank's net capital. Empty: no limit."),
+    )
+    group_limit = models.DecimalField(
+        _("group limit (CNY)"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("For example 15% of the bank's net capital. Empty: no limit."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -541,11 +561,20 @@ REASON_PARTS = {
     "route": _("recommended route %(r)s"),
     "flags": _("%(n)d open flags"),
     "fast_track": _("fast-track eligible"),
+    "above_single_customer_limit": _(
+        "the customer's exposure %(a)s after this application is above the single-customer "
+        "limit of %(limit)s: the credit committee decides"
+    ),
+    "above_group_limit": _(
+        "the group's exposure %(a)s after this application is above the group limit of "
+        "%(limit)s: the credit committee decides"
+    ),
 }
 REASONS = {
     "no_matrix": _("No authority matrix is active: default route."),
     "no_rule": _("No rule of matrix v%(v)d matches: default route."),
     "rule": _("%(rule)s (matrix v%(v)d): %(detail)s."),
+    "concentration": _("Matrix v%(v)d: %(detail)s."),
 }
 
 
@@ -559,7 +588,7 @@ def route_reason_text(data: dict, fallback: str = "") -> str:
     """Why the route was chosen, in the active language, from the record's reason_data;
     `fallback` (the stored text) for routes fixed before the reason was kept as codes."""
     code = (data or {}).get("code")
-    if code == "rule":
+    if code in ("rule", "concentration"):
         parts = [_part_text(c, p) for c, p in data.get("parts", [])]
         params = {
             "rule": data.get("rule", ""),

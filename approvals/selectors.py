@@ -116,27 +116,23 @@ def _route(**kwargs) -> Route:
     return Route(**kwargs)
 
 
-def route_compute(
-    *, application, version: MatrixVersion | None = None, exposure: Decimal | None = None
-) -> Route:
-    """The route the matrix gives this application (the default route without a matrix);
-    its amount bands apply to `exposure` (the group's exposure after this application) when
-    that is larger than the amount."""
+def route_compute(*, application, version: MatrixVersion | None = None, exposure=None) -> Route:
+    """The route the matrix gives this application (the default route without a matrix).
+    `exposure` (postloan.selectors.exposure_after): its amount bands apply to the group's
+    exposure after this application when that is larger than the amount, and above the
+    version's single-customer or group limit the route ends at the credit committee."""
     version = version if version is not None else matrix_active()
     if version is None:
         return _route(steps=[dict(s) for s in DEFAULT_ROUTE], reason_data={"code": "no_matrix"})
     steps = {step.code: step for step in version.steps.all()}
+    above = concentration_limits_passed(version, exposure)
     for rule in version.rules.select_related("product").order_by("priority", "id"):
-        parts = _rule_matches(rule, application, exposure)
+        parts = _rule_matches(rule, application, exposure.group if exposure else None)
         if parts is None:
             continue
-        route_steps = [steps[code].as_route_step() for code in rule.steps if code in steps]
-        if route_steps and route_steps[-1]["is_committee"]:
-            # The committee's vote decides: the steps before it review and recommend, and a
-            # personal limit (the authority to decide alone) does not bind them. Otherwise a
-            # grade-E or 10M+ case waits for ever for an approver whose limit covers it.
-            for step in route_steps[:-1]:
-                step["checks_limit"] = False
+        route_steps = _escalated(
+            [steps[code].as_route_step() for code in rule.steps if code in steps], above, steps
+        )
         return _route(
             steps=route_steps,
             reason_data={
@@ -144,18 +140,55 @@ def route_compute(
                 "rule": rule.name,
                 "rule_zh": rule.name_zh,
                 "v": version.number,
-                "parts": parts,
+                "parts": parts + above,
             },
             version=version,
             rule=rule,
-            fast_track=rule.fast_track,
+            fast_track=rule.fast_track and not above,
             matched=parts,
+        )
+    if above:
+        return _route(
+            steps=_escalated([dict(s) for s in DEFAULT_ROUTE], above, steps),
+            version=version,
+            reason_data={"code": "concentration", "v": version.number, "parts": above},
         )
     return _route(
         steps=[dict(s) for s in DEFAULT_ROUTE],
         version=version,
         reason_data={"code": "no_rule", "v": version.number},
     )
+
+
+def concentration_limits_passed(version: MatrixVersion, exposure) -> list[list]:
+    """The version's concentration limits the exposure after this application goes above, as
+    reason parts ([code, params]). The limits are in CNY: other currencies are not checked."""
+    if exposure is None or exposure.currency != "CNY":
+        return []
+    above = []
+    for code, limit, figure in (
+        ("above_single_customer_limit", version.single_customer_limit, exposure.customer),
+        ("above_group_limit", version.group_limit, exposure.group),
+    ):
+        if limit is not None and figure > limit:
+            above.append([code, {"a": short_amount(figure), "limit": short_amount(limit)}])
+    return above
+
+
+def _escalated(route_steps: list[dict], above: list, steps: dict) -> list[dict]:
+    """The route's steps, ending at the credit committee when a concentration limit is
+    passed (`above`) and the version has a committee step. On a route that ends at the
+    committee, its vote decides: the steps before it review and recommend, and a personal
+    limit (the authority to decide alone) does not bind them. Otherwise a grade-E or 10M+
+    case waits for ever for an approver whose limit covers it."""
+    committee = next((step for step in steps.values() if step.is_committee), None)
+    if above and committee is not None and not (route_steps and route_steps[-1]["is_committee"]):
+        route_steps = [s for s in route_steps if s["code"] != committee.code]
+        route_steps.append(committee.as_route_step())
+    if route_steps and route_steps[-1]["is_committee"]:
+        for step in route_steps[:-1]:
+            step["checks_limit"] = False
+    return route_steps
 
 
 def decline_reason_labels(codes) -> dict[str, str]:

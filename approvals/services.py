@@ -41,6 +41,7 @@ from approvals.permissions import (
 )
 from approvals.selectors import (
     committee_tally,
+    concentration_limits_passed,
     fast_track_eligible,
     route_compute,
     short_amount,
@@ -259,12 +260,13 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     """Fix the route when the application enters approval (inside the transition's
     transaction), and create the first task or schedule the fast-track decision."""
     exposure = exposure_after(application=application)
-    route = route_compute(application=application, exposure=exposure.group)
+    route = route_compute(application=application, exposure=exposure)
     version = route.version
+    above = concentration_limits_passed(version, exposure) if version else []
     record = ApprovalRecord.objects.create(
         application=application,
         exposure_after=exposure.group,
-        exposure=exposure.as_record(),
+        exposure={**exposure.as_record(), "above_limits": [code for code, _p in above]},
         matrix_version=version,
         rule=route.rule,
         rule_name=route.rule.name if route.rule else "",
@@ -809,6 +811,7 @@ def task_decide(
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
+        _check_concentration(task, decision)
         pricing = _approval_pricing(task, actor, decision, below_floor_reason.strip())
         task = _take(task, actor)
         _decide(
@@ -822,6 +825,25 @@ def task_decide(
             pricing=pricing,
         )
     return task
+
+
+def _check_concentration(task: ApprovalTask, decision: str) -> None:
+    """An application whose exposure after it is above a concentration limit is approved by
+    the credit committee only (its route ends there when the matrix has one): 403 for anyone
+    else's approval."""
+    above = task.record.exposure.get("above_limits") if task.record.exposure else None
+    approving = (ApprovalTask.Decision.APPROVE, ApprovalTask.Decision.APPROVE_WITH_CONDITIONS)
+    if not above or task.is_committee or decision not in approving:
+        return
+    if task.step_index + 1 < len(task.record.route):
+        return  # an earlier step recommends
+    raise Forbidden(
+        _(
+            "The exposure after this application is above the bank's concentration limit: "
+            "only the credit committee may approve it."
+        ),
+        code="concentration_limit",
+    )
 
 
 def _approval_pricing(task: ApprovalTask, actor, decision: str, reason: str) -> dict | None:

@@ -138,3 +138,55 @@ def test_guarantees_between_companies_put_them_in_one_group(
         (guarantor.pk, ["guarantees_it"]),
         (guaranteed.pk, ["guaranteed_by_it"]),
     ]
+
+
+def test_above_a_concentration_limit_the_route_ends_at_the_committee_with_the_reason(
+    matrix, in_approval, staff, company
+):
+    matrix.single_customer_limit = Decimal("2000000")
+    matrix.group_limit = Decimal("9000000")
+    matrix.save()
+    _loan(company, staff, "1500000")
+    application = in_approval(company=company, amount="800000", grade="B")
+
+    record = ApprovalRecord.objects.get(application=application)
+    assert _route(application)[-1] == "committee"
+    assert record.route[-1]["is_committee"]
+    assert not any(step["checks_limit"] for step in record.route[:-1])
+    assert record.exposure["above_limits"] == ["above_single_customer_limit"]
+    assert (
+        "the customer's exposure 2.3M after this application is above the single-customer "
+        "limit of 2M: the credit committee decides" in record.reason_display
+    )
+
+
+def test_without_a_committee_step_nobody_but_a_committee_may_approve_above_a_limit(
+    matrix, in_approval, staff, company, api
+):
+    matrix.group_limit = Decimal("1000000")
+    matrix.save()
+    matrix.steps.filter(is_committee=True).update(is_committee=False)
+    _loan(company, staff, "1500000")
+    application = in_approval(company=company, amount="800000", grade="B")
+    assert ApprovalRecord.objects.get(application=application).exposure["above_limits"] == [
+        "above_group_limit"
+    ]
+    for step, user in (("credit_review", staff["reviewer"]), ("tier1", staff["approver"])):
+        task = ApprovalTask.objects.get(application=application, step=step)
+        response = api(user).post(
+            f"/api/v1/approvals/tasks/{task.pk}/decide/", {"decision": "approve"}, format="json"
+        )
+        if step == "credit_review":
+            assert response.status_code == 200, response.data
+    assert response.status_code == 403 and response.data["code"] == "concentration_limit"
+    declined = api(staff["approver"]).post(
+        f"/api/v1/approvals/tasks/{task.pk}/decide/",
+        {
+            "decision": "decline",
+            "comment": "Too concentrated",
+            "reasons": ["insufficient_cash_flow"],
+        },
+        format="json",
+    )
+    # Declining stays open to the approver.
+    assert declined.status_code == 200, declined.data
