@@ -44,6 +44,7 @@ from investigation.selectors import (
     score_reason_labels,
     score_rows,
 )
+from postloan.selectors import exposure_after
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -338,6 +339,9 @@ def _workspace_context(request, application, *, bound: FormInvalid | None = None
     }
     if not data:
         return context
+    # What the bank would be owed by the customer and its group if this were granted (the
+    # route and the approvers' limits will apply to it).
+    context["exposure_after"] = exposure_after(application=application).as_record()
     forms_ = {
         "site_visit_form": SiteVisitForm(),
         "photo_form": PhotoForm(),

@@ -1,10 +1,14 @@
 """Who may change the investigation, input validation, and reading it."""
 
+from decimal import Decimal
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AuditEvent
 from investigation.models import SiteVisitPhoto
+from tests.factories import ApplicationFactory
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -141,3 +145,37 @@ def test_the_application_page_shows_the_investigation_panel(investigating, staff
     response = client.get(reverse("application-detail", args=[investigating.pk]))
     assert response.status_code == 200
     assert 'id="investigation-panel"' in response.content.decode()
+
+
+def test_the_investigator_sees_the_exposure_after_this_application_with_the_group(
+    investigating, staff, client, company
+):
+    from datetime import date
+
+    from postloan.models import Loan
+    from tests.factories import CompanyFactory
+
+    sister = CompanyFactory(
+        home_branch=company.home_branch, legal_representative_id=company.legal_representative_id
+    )
+    disbursed = ApplicationFactory(company=sister, status="disbursed")
+    Loan.objects.create(
+        application=disbursed,
+        branch=disbursed.branch,
+        relationship_manager=staff["rm"],
+        status="active",
+        currency="CNY",
+        principal=Decimal("500000"),
+        outstanding_principal=Decimal("450000"),
+        disbursed_on=date(2026, 1, 5),
+    )
+    client.force_login(staff["rm"])
+    with translation.override(None):
+        html = client.get(
+            reverse("investigation-workspace", args=[investigating.pk]),
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).content.decode()
+    section = html[html.index('id="exposure-after"') :]
+    assert "800,000.00 CNY" in section  # this customer: this application alone
+    assert "1,250,000.00 CNY" in section  # its group, with the sister company's loan
+    assert sister.name in section and "Same legal representative" in section
