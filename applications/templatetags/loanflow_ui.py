@@ -81,6 +81,11 @@ def staff_nav(context):
             reverse("company-bindings"),
             bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
         ),
+        (
+            _("Complaints"),
+            reverse("complaint-list"),
+            bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
+        ),
     ]
     nav = []
     for label, url, shown in items:
