@@ -13,7 +13,8 @@ from common.errors import NotFound
 from complaints.models import TRANSITION_NAMES, Complaint, ComplaintCategory
 from customers.models import Company
 from org.permissions import has_role_perm
-from org.selectors import branch_heads_over, branch_scope_q, is_staff_member
+from org.roles import Role
+from org.selectors import branch_heads_over, branch_scope_q, is_staff_member, staff_serving
 
 SUBJECT_TYPE = "complaints.complaint"
 
@@ -141,11 +142,19 @@ def complaint_actions(*, user, complaint: Complaint) -> list[str]:
 
 def complaint_handlers(*, complaint: Complaint) -> list:
     """Who handles the complaint and hears of it: its relationship manager (when active) and
-    the branch heads of its branch, else of the nearest branch above that has one."""
+    the branch heads of its branch, else of the nearest branch above that has one. A company
+    without a relationship manager: the relationship managers of the nearest branch (its own
+    or above) that has some, besides the heads."""
     people = {head.pk: head for head in branch_heads_over(complaint.branch)}
     manager = complaint.relationship_manager
     if manager is not None and manager.is_active:
         people.setdefault(manager.pk, manager)
+    elif manager is None:
+        managers = list(staff_serving(branch=complaint.branch, role=Role.RELATIONSHIP_MANAGER))
+        nearest = managers[0].staff_profile.branch.path if managers else None
+        for person in managers:
+            if person.staff_profile.branch.path == nearest:
+                people.setdefault(person.pk, person)
     return list(people.values())
 
 

@@ -111,6 +111,19 @@ def test_a_branch_head_above_the_branch_may_handle_it_too(api, complaint, head_o
     assert act(api, regional, complaint, "acknowledge").status_code == 200
 
 
+def test_a_company_that_never_applied_is_handled_by_its_branchs_relationship_managers(
+    api, owner, categories, staff
+):
+    general = services.complaint_file(actor=owner, category="service", text="Rude.")
+
+    heard = set(
+        Notification.objects.filter(kind="complaint").values_list("user__username", flat=True)
+    )
+    assert general.relationship_manager is None
+    assert heard == {"alice_rm", "bob_rm", "ivan_head"}
+    assert act(api, staff["rm2"], general, "acknowledge").status_code == 200
+
+
 def test_resolving_before_acknowledging_or_twice_is_a_409(api, complaint, staff):
     early = act(api, staff["rm"], complaint, "resolve", response="Done.")
     act(api, staff["rm"], complaint, "acknowledge")
