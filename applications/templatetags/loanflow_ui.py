@@ -26,6 +26,7 @@ PANEL_APPS = [
     "sla",
     "analytics",
     "messaging",
+    "complaints",
 ]
 
 

@@ -213,6 +213,8 @@ def test_the_handler_acts_from_the_pages(client, complaint, staff):
     assert complaint.reference in listed
     page = client.get(reverse("complaint-detail", args=[complaint.pk])).content.decode()
     assert "Nobody called us." in page and 'id="complaint-actions"' in page
+    case = client.get(reverse("application-detail", args=[complaint.application_id]))
+    assert reverse("complaint-detail", args=[complaint.pk]) in case.content.decode()
 
     client.post(reverse("complaint-transition", args=[complaint.pk, "acknowledge"]))
     # Someone in scope without the right to act gets no buttons and a 403 on a POST.
