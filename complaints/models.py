@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from common.i18n import Bilingual
@@ -55,11 +56,12 @@ def handle_permission(instance, user) -> bool:
 
 
 class Complaint(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    # In their own context: other apps' "Rejected" or "Received" mean something else.
     class Status(models.TextChoices):
-        RECEIVED = "received", _("Received")
-        ACKNOWLEDGED = "acknowledged", _("Being handled")
-        RESOLVED = "resolved", _("Resolved")
-        REJECTED = "rejected", _("Rejected")
+        RECEIVED = "received", pgettext_lazy("complaint", "Received")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("complaint", "Being handled")
+        RESOLVED = "resolved", pgettext_lazy("complaint", "Resolved")
+        REJECTED = "rejected", pgettext_lazy("complaint", "Rejected")
 
     class Channel(models.TextChoices):
         PORTAL = "portal", _("Customer portal")

@@ -3,7 +3,7 @@ staff's (their branch subtree, head office all), the categories offered, who han
 what a user may do with it now."""
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from applications.models import LoanApplication
@@ -162,9 +162,9 @@ def complaint_handlers(*, complaint: Complaint) -> list:
 TRAIL_LABELS = {
     "complaint_file": gettext_lazy("Filed on the customer portal"),
     "complaint_record": gettext_lazy("Recorded by the bank"),
-    "complaint_acknowledge": gettext_lazy("Acknowledged"),
-    "complaint_resolve": gettext_lazy("Resolved"),
-    "complaint_reject": gettext_lazy("Rejected"),
+    "complaint_acknowledge": pgettext_lazy("complaint", "Acknowledged"),
+    "complaint_resolve": pgettext_lazy("complaint", "Resolved"),
+    "complaint_reject": pgettext_lazy("complaint", "Rejected"),
 }
 
 

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views import View
 
 from applications.views import StaffRequiredMixin
@@ -110,7 +110,10 @@ class ComplaintListView(StaffRequiredMixin, View):
             "status": status,
             "mine": mine,
             "querystring": urlencode({"status": status, **({"mine": "1"} if mine else {})}),
-            "statuses": [(selectors.OPEN, _("Open")), *Complaint.Status.choices],
+            "statuses": [
+                (selectors.OPEN, pgettext("complaints", "Open")),
+                *Complaint.Status.choices,
+            ],
             "may_record": _may_record(request.user),
         }
         return render(request, "complaints/list.html", context)
