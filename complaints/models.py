@@ -154,13 +154,8 @@ class Complaint(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         indexes = [
             # The scorecard's count and the staff list: a branch's complaints by receipt.
             models.Index(fields=["branch", "received_at"], name="complaint_branch_received"),
+            # The owner's list: their company's, newest first.
             models.Index(fields=["company", "-received_at"], name="complaint_company_recent"),
-            # The handlers' open complaints.
-            models.Index(
-                fields=["branch", "received_at"],
-                name="complaint_open",
-                condition=models.Q(status__in=["received", "acknowledged"]),
-            ),
         ]
 
     def __str__(self) -> str:
