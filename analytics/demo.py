@@ -23,6 +23,9 @@ DEFAULT_METRICS = [
     (P.CUSTOMER, "satisfaction_score", Decimal("4"), HIGHER, Decimal("2"), ""),
     (P.CUSTOMER, "survey_response_rate", Decimal("0.3"), HIGHER, Decimal("1"), ""),
     (P.CUSTOMER, "complaints", Decimal("0"), LOWER, Decimal("1"), ""),
+    (P.CUSTOMER, "complaints_per_100_customers", Decimal("2"), LOWER, Decimal("1"), ""),
+    # The regulator gives a bank 15 days to answer a complaint; the bank aims at five.
+    (P.CUSTOMER, "complaint_hours_median", Decimal("120"), LOWER, Decimal("1"), "h"),
     (P.INTERNAL_PROCESS, "decision_hours_median", Decimal("72"), LOWER, Decimal("1"), "h"),
     (P.INTERNAL_PROCESS, "approval_rate", Decimal("0.6"), HIGHER, Decimal("1"), ""),
     (P.INTERNAL_PROCESS, "submitted_to_disbursed", Decimal("0.5"), HIGHER, Decimal("1"), ""),

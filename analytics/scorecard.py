@@ -9,7 +9,8 @@ route, industry and period filters and the user's scope apply to all of them.
 
 Stock figures (balances, NPL ratio, provisions, customers) are the loans' position today:
 postloan keeps only today's classification. Flow figures (disbursed, process times, surveys,
-training, product changes) are those of the period.
+complaints, training, product changes) are those of the period: complaints are those received
+in it, counted for the branch of the company (complaints.Complaint).
 
 Score of a metric with a value: weight x attainment, where attainment is value / target when
 higher is better and target / value when lower is better, each capped to [0, 1] (a value at or
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +33,7 @@ from analytics.forms import ComparisonForm, form_errors
 from analytics.models import ProvisionRate, ScorecardMetric, TrainingRecord
 from applications.models import Product
 from common.errors import InvalidInput, NotFound
+from complaints.models import Complaint
 from org.models import StaffProfile
 from org.selectors import branch_scope_q
 from postloan.models import Classification, Loan
@@ -159,6 +161,53 @@ def metric_financing_per_customer(ctx: MetricContext) -> float | None:
     return round(float(balance / customers), 2) if customers else None
 
 
+def _complaints_received(ctx: MetricContext):
+    """Complaints received in the period, by the branch of the company (the complaint's
+    branch, its home branch when received) within the user's scope and the chosen branch.
+    The product and route filters keep the complaints about an application of that product
+    or route (a general complaint is about neither); the industry filter is the company's."""
+    f = ctx.f
+    qs = Complaint.objects.filter(received_at__gte=f.start, received_at__lt=f.end)
+    qs = replace(f, industry="").narrow(
+        qs, user=ctx.user, branch_field="branch", app_prefix="application__"
+    )
+    return qs.filter(f.industry_q())
+
+
+def metric_complaints(ctx: MetricContext) -> float | None:
+    """Complaints received in the period (complaints.Complaint.received_at), whatever became
+    of them, counted for the branch of the company."""
+    if "_complaints" not in ctx.computed:
+        ctx.computed["_complaints"] = _complaints_received(ctx).count()
+    return float(ctx.computed["_complaints"])
+
+
+def metric_complaints_per_100_customers(ctx: MetricContext) -> float | None:
+    """Complaints received in the period per 100 SME customers with a loan (the customers
+    figure's count); no value without customers."""
+    customers = _customers(ctx)
+    if not customers:
+        return None
+    return round(metric_complaints(ctx) * 100 / customers, 2)
+
+
+def metric_complaint_hours_median(ctx: MetricContext) -> float | None:
+    """Median hours from receipt to the answer (resolved or rejected), of the complaints
+    answered in the period, in the same scope and filters as the count (calendar hours: the
+    customer waits on weekends too)."""
+    f = ctx.f
+    qs = replace(f, industry="").narrow(
+        Complaint.objects.filter(answered_at__gte=f.start, answered_at__lt=f.end),
+        user=ctx.user,
+        branch_field="branch",
+        app_prefix="application__",
+    )
+    seconds = qs.filter(f.industry_q()).aggregate(
+        median=selectors.PercentileCont(selectors.Seconds(F("answered_at"), F("received_at")), 0.5)
+    )["median"]
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
 def metric_no_source(ctx: MetricContext) -> None:
     """No data source yet: nothing records it, so the scorecard says "no data"."""
     return None
@@ -237,7 +286,15 @@ METRIC_FIGURES: dict[str, tuple[object, Callable[[MetricContext], float | None]]
         gettext_lazy("Satisfaction survey response rate"),
         _process("survey_response_rate"),
     ),
-    "complaints": (gettext_lazy("Complaints (no data source yet)"), metric_no_source),
+    "complaints": (gettext_lazy("Complaints received in the period"), metric_complaints),
+    "complaints_per_100_customers": (
+        gettext_lazy("Complaints per 100 SME customers"),
+        metric_complaints_per_100_customers,
+    ),
+    "complaint_hours_median": (
+        gettext_lazy("Median hours to answer a complaint"),
+        metric_complaint_hours_median,
+    ),
     # Internal process
     "approval_rate": (gettext_lazy("Approval rate"), _process("approval_rate")),
     "decision_hours_median": (

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "analytics",
     "portal",
     "messaging",
+    "complaints",
     "backups",
 ]
 

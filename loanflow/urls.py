@@ -38,6 +38,7 @@ APPS = [
     "analytics",
     "portal",
     "messaging",
+    "complaints",
 ]
 
 urlpatterns = [

@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     REPAYMENT = "repayment", _("Repayment reminder")
     AWAITING_YOU = "awaiting_you", _("Waiting for your confirmation or approval")
     EARLY_WARNING = "early_warning", _("Early warning")
+    COMPLAINT = "complaint", _("Complaint")
 
 
 # Escalations cannot be muted: someone must hear about late work. Nor system notices (the

@@ -20,6 +20,7 @@ from applications.permissions import (
     recorded_the_disbursement,
 )
 from common.errors import Forbidden
+from complaints.permissions import handles_it
 from org.roles import ROLE_PERMISSIONS, Role, role_permissions, roles_of
 from org.selectors import is_sme_owner
 
@@ -64,6 +65,8 @@ OBJECT_RULES: dict[str, rules.Predicate] = {
     "applications.decide_application": ~filed_it & ~manages_it & ~investigated_it,
     # Maker-checker: whoever recorded the disbursement does not confirm it.
     "applications.disburse_application": ~recorded_the_disbursement,
+    # A complaint is handled by its relationship manager or a branch head over its branch.
+    "complaints.handle_complaint": handles_it,
 }
 
 PRODUCT_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())

@@ -42,9 +42,10 @@ SECOND_FACTOR_ROLES = frozenset(
 )
 
 # The permissions a role's group is created with: the loan application's (declared on
-# applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta) and the
-# company bindings' (customers.CompanyBinding.Meta). After
-# that the group's permissions in the database are what the role may do (org.permissions).
+# applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta), the
+# company bindings' (customers.CompanyBinding.Meta) and complaints' (complaints.Complaint.Meta).
+# After that the group's permissions in the database are what the role may do
+# (org.permissions).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.RELATIONSHIP_MANAGER: {
         "applications.create_application",
@@ -62,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.complete_inspection",
         "customers.confirm_companybinding",
         "customers.revoke_companybinding",
+        "complaints.record_complaint",
+        "complaints.handle_complaint",
     },
     Role.CREDIT_REVIEWER: {
         "applications.decide_application",
@@ -96,12 +99,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BRANCH_HEAD: {
         "customers.confirm_companybinding",
         "customers.revoke_companybinding",
+        # A complaint is handled by the company's relationship manager or the head of its
+        # branch (complaints.permissions).
+        "complaints.record_complaint",
+        "complaints.handle_complaint",
     },
     Role.ADMINISTRATOR: set(),
     Role.APPLICANT: {
         "applications.submit_application",
         "applications.record_contract",
         "applications.withdraw_application",
+        "complaints.file_complaint",
     },
 }
 

@@ -26,6 +26,7 @@ PANEL_APPS = [
     "sla",
     "analytics",
     "messaging",
+    "complaints",
 ]
 
 
@@ -79,6 +80,11 @@ def staff_nav(context):
         (
             _("Company bindings"),
             reverse("company-bindings"),
+            bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
+        ),
+        (
+            _("Complaints"),
+            reverse("complaint-list"),
             bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
         ),
     ]

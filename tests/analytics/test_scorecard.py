@@ -16,6 +16,7 @@ from django.urls import reverse
 from analytics.models import ProvisionRate, ScorecardMetric, StageVisit, TrainingRecord
 from analytics.scorecard import DEFAULT_PROVISION_RATES_PCT, METRIC_FIGURES, metric_attainment
 from applications.models import LoanApplication, Product
+from complaints.models import Complaint, ComplaintCategory
 from org.models import StaffProfile
 from postloan.models import NON_PERFORMING, Loan
 from tests.analytics.conftest import PERIOD, at, make_metric, make_visit
@@ -82,6 +83,21 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
     product.max_rate = product.max_rate + 1
     product.save()
     Product.objects.filter(pk=product.pk).update(updated_at=at(15))
+    # Complaints in October and November, about an application or about the company.
+    category = ComplaintCategory.objects.get_or_create(code="service", defaults={"name": "x"})[0]
+    apps = list(LoanApplication.objects.select_related("company").order_by("pk"))
+    for _ in range(max(3, n // 3)):
+        app = rng.choice(apps)
+        Complaint.objects.create(
+            company=app.company,
+            branch=app.company.home_branch,
+            application=rng.choice([app, None]),
+            category=category,
+            channel="portal",
+            text="Slow.",
+            filed_by=staff["rm"],
+            received_at=at(rng.randint(1, 28)) - timedelta(days=30 * rng.choice([0, 1])),
+        )
 
 
 @pytest.fixture
@@ -140,6 +156,11 @@ def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) ->
         Decimal(0),
     )
     customers = {loan.application.company_id for loan in loans}
+    complaints = [
+        c
+        for c in Complaint.objects.all()
+        if date_from <= c.received_at.astimezone().date() <= date_to and in_scope(c.branch_id)
+    ]
     apps = [
         a
         for a in LoanApplication.objects.all()
@@ -186,7 +207,8 @@ def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) ->
         "training_hours_per_person": round(float(hours / len(staff)), 2),
         "staff_per_stage": round(len(per_stage) / len(stages), 2) if stages else None,
         "product_changes": 1.0,
-        "complaints": None,
+        "complaints": float(len(complaints)),
+        "complaints_per_100_customers": round(len(complaints) * 100 / len(customers), 2),
         "external_data_share": None,
     }
 
@@ -268,12 +290,15 @@ def test_weights_make_the_perspective_score_and_a_metric_without_data_does_not_c
     # Yield reached in full (target below it), online share to half its target.
     make_metric("yield_pct", "financial", Decimal(str(expected["yield_pct"])) - 1, weight=3)
     make_metric("online_share", "financial", Decimal(str(expected["online_share"])) * 2, weight=1)
-    make_metric("complaints", "financial", 0, "lower", weight=5)
+    make_metric("external_data_share", "financial", 0, "lower", weight=5)
     result = figure(staff["risk"], "scorecard")
     rows = {r["metric"]: r for r in result["rows"]}
     assert rows["yield_pct"]["score"] == 3.0
     assert rows["online_share"]["score"] == pytest.approx(0.5, abs=1e-3)
-    assert (rows["complaints"]["score"], rows["complaints"]["status"]) == (None, "no_data")
+    assert (rows["external_data_share"]["score"], rows["external_data_share"]["status"]) == (
+        None,
+        "no_data",
+    )
     financial = next(p for p in result["perspectives"] if p["perspective"] == "financial")
     assert financial["score"] == pytest.approx(3.5 / 4, abs=1e-3)
     assert result["summary"]["score"] == financial["score"]
@@ -282,11 +307,13 @@ def test_weights_make_the_perspective_score_and_a_metric_without_data_does_not_c
 def test_the_scorecard_compares_two_periods(bank, staff, api):
     make_metric("online_share", "customer", "0.5")
     make_metric("training_hours_per_person", "learning_growth", "1")
+    make_metric("complaints", "customer", "0", "lower")
     result = figure(staff["risk"], "scorecard", date_from2="2026-10-01", date_to2="2026-10-31")
     rows = {r["metric"]: r for r in result["rows"]}
     october = independent(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31))
     november = independent()
-    for key in ("online_share", "training_hours_per_person"):
+    assert november["complaints"] and october["complaints"]
+    for key in ("online_share", "training_hours_per_person", "complaints"):
         assert rows[key]["value"] == pytest.approx(november[key], abs=1e-4)
         assert rows[key]["value_compare"] == pytest.approx(october[key], abs=1e-4)
         assert rows[key]["change"] == pytest.approx(november[key] - october[key], abs=1e-3)

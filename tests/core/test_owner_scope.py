@@ -15,6 +15,7 @@ from drf_spectacular.generators import EndpointEnumerator
 from applications.models import LoanApplication
 from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
+from complaints.models import Complaint, ComplaintCategory
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
@@ -59,6 +60,10 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/survey/": 200,
     "POST /api/v1/portal/applications/{pk}/survey/": 400,
     "POST /api/v1/portal/eligibility/": 400,
+    "GET /api/v1/portal/complaints/": 200,
+    "POST /api/v1/portal/complaints/": 400,
+    "GET /api/v1/portal/complaints/categories/": 200,
+    "GET /api/v1/portal/complaints/{pk}/": 200,
 }
 
 PORTAL_LIST_KEYS = {
@@ -176,6 +181,13 @@ def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication
         format="multipart",
     )
     assert wrote.status_code == 201, wrote.data
+    ComplaintCategory.objects.get_or_create(code="delay", defaults={"name": "Processing time"})
+    complained = api(owner).post(
+        reverse("api-portal-complaints"),
+        {"category": "delay", "text": "Slow payout.", "application": pk},
+        format="json",
+    )
+    assert complained.status_code == 201, complained.data
     return LoanApplication.objects.get(pk=pk)
 
 
@@ -209,6 +221,8 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         ),
         "/api/v1/postloan/write-offs/": _first_id(WriteOff, loan__application=application),
         "/api/v1/notifications/": _first_id(Notification, user=owner),
+        "/api/v1/portal/complaints/": _first_id(Complaint, company=application.company),
+        "/api/v1/complaints/": _first_id(Complaint, company=application.company),
     }
 
 
@@ -264,6 +278,9 @@ def test_an_owner_reaches_only_their_own_endpoints_and_every_internal_one_answer
         "GET /api/v1/applications/{pk}/messages/{message_id}/attachment/",
         "POST /api/v1/disbursement/{pk}/contract/",
         "POST /api/v1/postloan/daily-job/",
+        "GET /api/v1/complaints/",
+        "GET /api/v1/complaints/{pk}/",
+        "POST /api/v1/complaints/{pk}/resolve/",
     ):
         assert internal in refused
 
@@ -453,6 +470,8 @@ OWNER_PAGES = {
     "portal-application": 200,
     "portal-companies": 200,
     "portal-company-choose": 405,
+    "portal-complaints": 200,
+    "portal-complaint": 404,  # called with the application's id, not a complaint's
     "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,
@@ -498,6 +517,9 @@ def test_an_owner_is_sent_to_the_portal_from_every_staff_page(client, disbursed,
         "postloan-alert",
         "analytics-dashboard",
         "analytics-export",
+        "complaint-list",
+        "complaint-detail",
+        "complaint-record",
     }
     assert len(sent_to_portal) > 40
 

@@ -48,6 +48,7 @@ DEMO_APPS = [
     "sla",
     "notifications",
     "analytics",
+    "complaints",
 ]
 HISTORY_DAYS = 120
 

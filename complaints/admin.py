@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from complaints.models import Complaint, ComplaintCategory
+
+
+@admin.register(ComplaintCategory)
+class ComplaintCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_zh", "order", "is_active"]
+    list_filter = ["is_active"]
+    list_editable = ["order", "is_active"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Kept as received and answered: complaints change only through their services
+    (audited), never in the admin."""
+
+    list_display = [
+        "reference",
+        "company",
+        "branch",
+        "category",
+        "channel",
+        "status",
+        "received_at",
+    ]
+    list_filter = ["status", "channel", "category"]
+    search_fields = ["reference", "company__name", "company__credit_code"]
+    list_select_related = ["company", "branch", "category"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
