@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from disbursement import services
 from disbursement.models import Instalment, Offer
@@ -109,3 +111,11 @@ def test_the_offer_shows_the_schedule_the_product_draws(staff, company, branch):
     assert all(day.day == 20 for day in due)
     assert all(day.month in (3, 6, 9, 12) for day in due[:-1])
     assert offer.schedule[-1]["principal"] == "1000000.00"
+
+
+def test_the_product_catalogue_publishes_how_its_schedules_are_drawn(working_capital):
+    response = APIClient().get(reverse("api-product", args=[working_capital.code]))
+    assert response.status_code == 200, response.data
+    assert response.data["business_day_convention"] == "following"
+    assert response.data["day_count"] == "actual_360"
+    assert response.data["repayment_day"] == 20
