@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from disbursement.models import Disbursement
 from tests.factories import ApplicationFactory
@@ -100,16 +100,18 @@ def test_the_staff_page_refuses_it_with_the_message_and_offers_only_the_window(s
 
 
 def test_the_refusal_is_in_chinese_for_a_chinese_reader(api, staff, signed):
-    client = api(staff["disburser"])
-    response = client.post(
-        reverse("api-disbursement-record", args=[signed.pk]),
-        {
-            "account_number": "6222020200112233",
-            "amount": "120000.00",
-            "value_date": (TODAY - timedelta(days=981)).isoformat(),
-        },
-        format="json",
-        HTTP_ACCEPT_LANGUAGE="zh-hans",
-    )
+    # The request activates Chinese in this thread; the override puts the language back after.
+    with translation.override("en"):
+        response = api(staff["disburser"]).post(
+            reverse("api-disbursement-record", args=[signed.pk]),
+            {
+                "account_number": "6222020200112233",
+                "amount": "120000.00",
+                "value_date": (TODAY - timedelta(days=981)).isoformat(),
+            },
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
     assert response.status_code == 400
-    assert "起息日" in response.data["value_date"][0]
+    earliest = (TODAY - timedelta(days=15)).isoformat()
+    assert response.data["value_date"] == [f"起息日过早：最早可为 {earliest}。"]
