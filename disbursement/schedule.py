@@ -37,7 +37,7 @@ billed: it is left out and the instalments after it are numbered on.
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
@@ -159,7 +159,7 @@ def move_to_working_day(day: date, conventions: Conventions, *, after: date) -> 
     return following
 
 
-def _step_to_working_day(day: date, is_working, step: timedelta) -> date:
+def _step_to_working_day(day: date, is_working: Callable[[date], bool], step: timedelta) -> date:
     for _ in range(MAX_MOVE_DAYS):
         if is_working(day):
             return day
@@ -167,7 +167,9 @@ def _step_to_working_day(day: date, is_working, step: timedelta) -> date:
     raise ValueError(f"no working day within {MAX_MOVE_DAYS} days of {day}; check the calendar")
 
 
-def _periods(*, start: date, term_months: int, method: str, repayment_day: int | None):
+def _periods(
+    *, start: date, term_months: int, method: str, repayment_day: int | None
+) -> list[_Period]:
     """The interest periods, unadjusted: (start, end, whole months or None if broken)."""
 
     def nth(k: int) -> date:
@@ -273,7 +275,15 @@ def build_schedule(
     ]
 
 
-def _rows(amount, annual_rate, periods, conventions, principal_of, *, level_payment=False):
+def _rows(
+    amount: Decimal,
+    annual_rate: Decimal,
+    periods: list[_Period],
+    conventions: Conventions,
+    principal_of: Callable[[Decimal, _Period, Decimal], Decimal],
+    *,
+    level_payment: bool = False,
+) -> list[InstalmentRow]:
     """The rows, numbered and due as the periods end (build_schedule numbers and moves them):
     `principal_of(balance, period, interest)` gives a period's principal, the last period
     takes what remains."""
@@ -309,7 +319,9 @@ def _level_principal(amount: Decimal, term_months: int) -> Decimal:
     return level
 
 
-def _level_payment_rows(amount, annual_rate, periods, conventions):
+def _level_payment_rows(
+    amount: Decimal, annual_rate: Decimal, periods: list[_Period], conventions: Conventions
+) -> list[InstalmentRow]:
     """Equal instalments: each principal is the payment less a whole month's interest (for
     a broken first period too: only its interest counts its days). The payment is rounded to
     the nearest cent, or lowered a cent at a time while the loan would be repaid before its
