@@ -2,7 +2,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,32 @@ class RepaymentMethod(models.TextChoices):
     EQUAL_INSTALMENTS = "equal_instalments", _("Equal instalments (等额本息)")
     EQUAL_PRINCIPAL = "equal_principal", _("Equal principal (等额本金)")
     INTEREST_ONLY_BULLET = "interest_only_bullet", _("Interest only, then bullet (先息后本)")
+    QUARTERLY_INTEREST_BULLET = (
+        "quarterly_interest_bullet",
+        _("Interest quarterly, principal at maturity (按季结息，到期还本)"),
+    )
+
+
+class BusinessDayConvention(models.TextChoices):
+    """Where a due date that falls on a non-working day of the business calendar moves."""
+
+    FOLLOWING = "following", _("Following: the next working day")
+    MODIFIED_FOLLOWING = (
+        "modified_following",
+        _(
+            "Modified following: the next working day, unless it is in the next month (then the "
+            "working day before)"
+        ),
+    )
+    NONE = "none", _("None: due dates stay where they fall")
+
+
+class DayCount(models.TextChoices):
+    """How interest counts time (disbursement.schedule)."""
+
+    THIRTY_360 = "thirty_360", _("30/360: a whole month is a twelfth of a year")
+    ACTUAL_360 = "actual_360", _("Actual/360: actual days, 360 a year")
+    ACTUAL_365 = "actual_365", _("Actual/365: actual days, 365 a year")
 
 
 class RouteRecommendation(models.TextChoices):
@@ -58,6 +84,39 @@ class Product(Bilingual, models.Model):
     repayment_methods = models.JSONField(_("allowed repayment methods"), default=list)
     guarantee_types = models.JSONField(_("allowed guarantee types"), default=list)
     fast_track_eligible = models.BooleanField(_("fast-track eligible"), default=False)
+    # How the repayment schedule is drawn (disbursement.schedule); the defaults are the
+    # schedules made before these existed, with due dates moved off non-working days.
+    business_day_convention = models.CharField(
+        _("due dates on non-working days"),
+        max_length=20,
+        choices=BusinessDayConvention.choices,
+        default=BusinessDayConvention.FOLLOWING,
+        help_text=_(
+            "By the business calendar of the branch; days past due count from the moved date."
+        ),
+    )
+    day_count = models.CharField(
+        _("interest day count"),
+        max_length=12,
+        choices=DayCount.choices,
+        default=DayCount.THIRTY_360,
+        help_text=_(
+            "A broken period (a first period shorter or longer than a month) always counts "
+            "actual days, over 365 with actual/365 and over 360 otherwise. Equal instalments "
+            "count every other month as a twelfth of a year, whatever is chosen here."
+        ),
+    )
+    repayment_day = models.PositiveSmallIntegerField(
+        _("repayment day of the month"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_(
+            "1 to 28: instalments fall on this day of each month after the value date's month "
+            "(quarterly interest: of March, June, September and December), and the first "
+            "period is broken. Empty: on the value date's day of the month."
+        ),
+    )
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -125,6 +184,9 @@ class Product(Bilingual, models.Model):
             "repayment_methods": list(self.repayment_methods),
             "guarantee_types": list(self.guarantee_types),
             "fast_track_eligible": self.fast_track_eligible,
+            "business_day_convention": self.business_day_convention,
+            "day_count": self.day_count,
+            "repayment_day": self.repayment_day,
         }
 
 

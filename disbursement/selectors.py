@@ -10,7 +10,9 @@ from applications.models import LoanApplication, RepaymentMethod, Status
 from applications.selectors import application_scope_q
 from approvals.models import ApprovalCondition
 from disbursement.models import Contract, Disbursement, Instalment, Offer
+from disbursement.schedule import Conventions
 from org.roles import Role, has_role
+from sla.calendar import get_calendar
 
 ZERO = Decimal("0.00")
 
@@ -20,6 +22,14 @@ def repayment_method_label(method: str) -> str:
         return str(RepaymentMethod(method).label)
     except ValueError:
         return method
+
+
+def schedule_conventions(application) -> Conventions:
+    """How the application's schedule is drawn: its product's conventions as it was filed
+    under them (the product's own for an application filed without a snapshot), with the
+    business calendar of its branch."""
+    terms = application.product_snapshot or application.product.snapshot()
+    return Conventions.of_terms(terms, calendar=get_calendar(application.branch.region))
 
 
 def offer_for(application) -> Offer | None:

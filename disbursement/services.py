@@ -6,6 +6,7 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound, Segregati
 from common.queue import enqueue_on_commit
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
-from disbursement.selectors import offer_shown_sha256
+from disbursement.selectors import offer_shown_sha256, schedule_conventions
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
@@ -66,6 +67,7 @@ def offer_create(*, application: LoanApplication) -> Offer:
             term_months=application.term_months,
             method=application.repayment_method,
             start=timezone.localdate(),
+            conventions=schedule_conventions(application),
         )
     except ValueError:  # never let odd terms block the approval itself
         logger.warning("No indicative schedule for %s", application.reference)
@@ -439,6 +441,31 @@ def unsatisfied_conditions(application) -> list[str]:
 # --- Disbursement (maker-checker) ------------------------------------------------------------
 
 
+def value_date_window() -> tuple[date, date]:
+    """The earliest and the latest value date a payout may have today: a loan back-dated by
+    years would be overdue, even classified, on the day it is confirmed. The bank sets how far
+    (LOANFLOW_VALUE_DATE_MAX_PAST_DAYS, LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS)."""
+    today = timezone.localdate()
+    return (
+        today - timedelta(days=settings.LOANFLOW_VALUE_DATE_MAX_PAST_DAYS),
+        today + timedelta(days=settings.LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS),
+    )
+
+
+def value_date_refusal(value_date: date) -> str | None:
+    """Why the value date is refused, or None when it is inside the window."""
+    earliest, latest = value_date_window()
+    if value_date < earliest:
+        return _("The value date is too far in the past: the earliest accepted is %(date)s.") % {
+            "date": earliest.isoformat()
+        }
+    if value_date > latest:
+        return _("The value date is too far ahead: the latest accepted is %(date)s.") % {
+            "date": latest.isoformat()
+        }
+    return None
+
+
 def disbursement_record(
     *, application_id: int, actor, account_number: str, amount: Decimal, value_date: date
 ) -> Disbursement:
@@ -460,6 +487,9 @@ def disbursement_record(
             _("The amount may not exceed the approved amount of %(amount)s %(currency)s.")
             % {"amount": f"{application.amount:,.2f}", "currency": application.currency}
         ]
+    value_date_error = value_date_refusal(value_date)
+    if value_date_error:
+        errors["value_date"] = [value_date_error]
     if errors:
         raise InvalidInput(details=errors)
     with transaction.atomic():
@@ -614,6 +644,7 @@ def instalments_fix(*, application, disbursement: Disbursement) -> list[Instalme
         term_months=application.term_months,
         method=application.repayment_method,
         start=disbursement.value_date,
+        conventions=schedule_conventions(application),
     )
     instalments = Instalment.objects.bulk_create(
         [

@@ -37,6 +37,7 @@ def panel_context(request, application) -> dict:
     is_officer = staff and has_role(user, Role.DISBURSEMENT_OFFICER)
     is_checker = staff and has_role(user, Role.DISBURSEMENT_CHECKER)
     status = application.status
+    earliest, latest = services.value_date_window()
     return {
         "request": request,
         "user": user,
@@ -66,6 +67,8 @@ def panel_context(request, application) -> dict:
         ),
         "conditions_unsatisfied": any(c.satisfied_at is None for c in conditions),
         "today": timezone.localdate(),
+        "value_date_earliest": earliest,
+        "value_date_latest": latest,
     }
 
 

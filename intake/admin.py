@@ -38,6 +38,9 @@ class ProductForm(forms.ModelForm):
             "min_rate",
             "max_rate",
             "repayment_methods",
+            "business_day_convention",
+            "day_count",
+            "repayment_day",
             "guarantee_types",
             "fast_track_eligible",
             "active_from",
@@ -84,13 +87,14 @@ class ProductAdmin(admin.ModelAdmin):
         "max_amount",
         "min_term_months",
         "max_term_months",
+        "day_count",
         "fast_track_eligible",
         "is_active",
         "active_from",
         "active_until",
         "version",
     ]
-    list_filter = ["is_active", "fast_track_eligible"]
+    list_filter = ["is_active", "fast_track_eligible", "business_day_convention", "day_count"]
     search_fields = ["code", "name", "name_zh"]
     readonly_fields = ["version", "updated_at"]
     inlines = [ChecklistItemInline]

@@ -25,12 +25,12 @@ def monthly_instalment(
     """The first (largest) monthly instalment of the proposed loan.
 
     equal_instalments: the annuity P*r/(1-(1+r)^-n); equal_principal: P/n + P*r;
-    interest_only_bullet: P*r (the bullet is refinanced or repaid from the business, so the
-    debt-service estimate uses the interest)."""
+    interest_only_bullet and quarterly_interest_bullet: P*r, a month's interest (the bullet is
+    refinanced or repaid from the business, so the debt-service estimate uses the interest)."""
     amount = Decimal(amount)
     r = Decimal(annual_rate_pct) / HUNDRED / Decimal(12)
     n = max(int(term_months), 1)
-    if method == "interest_only_bullet":
+    if method in ("interest_only_bullet", "quarterly_interest_bullet"):
         value = amount * r
     elif method == "equal_principal":
         value = amount / n + amount * r

@@ -602,6 +602,14 @@ LOANFLOW_PORTAL_SHOWS_CLASSIFICATION = env_bool("LOANFLOW_PORTAL_SHOWS_CLASSIFIC
 LOANFLOW_REMINDER_DAYS_BEFORE = env_int("LOANFLOW_REMINDER_DAYS_BEFORE", 3)
 if LOANFLOW_REMINDER_DAYS_BEFORE < 0:
     raise ImproperlyConfigured("LOANFLOW_REMINDER_DAYS_BEFORE must be 0 or more.")
+# A payout's value date (disbursement.services.disbursement_record) may be at most this many
+# days before today, and after it: a loan back-dated by years is overdue, even classified, on
+# the day it is confirmed.
+LOANFLOW_VALUE_DATE_MAX_PAST_DAYS = env_int("LOANFLOW_VALUE_DATE_MAX_PAST_DAYS", 15)
+LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS = env_int("LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS", 30)
+for _name in ("LOANFLOW_VALUE_DATE_MAX_PAST_DAYS", "LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 or more.")
 # A claimed approval task left untouched this long returns to its queue (swept every minute).
 APPROVALS_CLAIM_TIMEOUT_MINUTES = env_int("APPROVALS_CLAIM_TIMEOUT_MINUTES", 120)
 # Readiness (/readyz) answers 503 after this many seconds even when a dependency hangs.

@@ -146,6 +146,7 @@ def seed_history(applications) -> None:
 
     from disbursement.models import Instalment
     from disbursement.schedule import build_schedule
+    from disbursement.selectors import schedule_conventions
     from postloan.daily import daily_run
     from postloan.models import Loan, Repayment
     from postloan.services import loan_open
@@ -174,6 +175,7 @@ def seed_history(applications) -> None:
                     term_months=application.term_months,
                     method=application.repayment_method,
                     start=start,
+                    conventions=schedule_conventions(application),
                 )
                 Instalment.objects.bulk_create(
                     [

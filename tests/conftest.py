@@ -41,6 +41,10 @@ def _test_settings(settings):
     settings.AXES_ENABLED = False
     # Real password hashing costs ~0.5 s a user; tests create dozens.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests back-date loans to make them overdue, on fixed dates that age with the clock; the
+    # value-date window has its own tests (tests/disbursement/test_value_date_window.py).
+    settings.LOANFLOW_VALUE_DATE_MAX_PAST_DAYS = 3660
+    settings.LOANFLOW_VALUE_DATE_MAX_FUTURE_DAYS = 3660
 
 
 @pytest.fixture(autouse=True)
