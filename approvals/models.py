@@ -52,7 +52,7 @@ class MatrixVersion(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("For example 10% of the bank's net capital. Empty: no limit."),
+        help_text=_("For example 10 percent of the bank's net capital. Empty: no limit."),
     )
     group_limit = models.DecimalField(
         _("group limit (CNY)"),
@@ -60,7 +60,7 @@ class MatrixVersion(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("For example 15% of the bank's net capital. Empty: no limit."),
+        help_text=_("For example 15 percent of the bank's net capital. Empty: no limit."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -23,11 +23,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='matrixversion',
             name='group_limit',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text="For example 15% of the bank's net capital. Empty: no limit.", max_digits=18, null=True, verbose_name='group limit (CNY)'),
+            field=models.DecimalField(blank=True, decimal_places=2, help_text="For example 15 percent of the bank's net capital. Empty: no limit.", max_digits=18, null=True, verbose_name='group limit (CNY)'),
         ),
         migrations.AddField(
             model_name='matrixversion',
             name='single_customer_limit',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text="For example 10% of the bank's net capital. Empty: no limit.", max_digits=18, null=True, verbose_name='single-customer limit (CNY)'),
+            field=models.DecimalField(blank=True, decimal_places=2, help_text="For example 10 percent of the bank's net capital. Empty: no limit.", max_digits=18, null=True, verbose_name='single-customer limit (CNY)'),
         ),
     ]
