@@ -130,6 +130,12 @@ def _assignee(value: str):
     return user
 
 
+def _form_again(request, pk: int, entered: dict, exc: InvalidInput, summary: str):
+    """The task page again with the form as entered and each field's message (400)."""
+    messages.error(request, summary if exc.details else str(exc.message))
+    return _task_page(request, pk, decision_form=entered, errors=exc.details, status=400)
+
+
 def _mitigations_posted(post) -> dict:
     """What the form says of each open High flag (its `mitigation-<flag id>` fields)."""
     return {
@@ -187,15 +193,12 @@ def task_action(request, pk: int, action: str):
                     below_floor_reason=entered["below_floor_reason"],
                 )
             except InvalidInput as exc:
-                # The form again, as entered, with each field's message.
-                messages.error(
+                return _form_again(
                     request,
-                    _("The decision was not recorded: see the messages by the fields.")
-                    if exc.details
-                    else str(exc.message),
-                )
-                return _task_page(
-                    request, pk, decision_form=entered, errors=exc.details, status=400
+                    pk,
+                    entered,
+                    exc,
+                    _("The decision was not recorded: see the messages by the fields."),
                 )
             messages.success(request, _("Decision recorded."))
             back = "queue"
@@ -214,14 +217,12 @@ def task_action(request, pk: int, action: str):
                     mitigations=entered["mitigations"],
                 )
             except InvalidInput as exc:
-                messages.error(
+                return _form_again(
                     request,
-                    _("The vote was not recorded: see the messages by the fields.")
-                    if exc.details
-                    else str(exc.message),
-                )
-                return _task_page(
-                    request, pk, decision_form=entered, errors=exc.details, status=400
+                    pk,
+                    entered,
+                    exc,
+                    _("The vote was not recorded: see the messages by the fields."),
                 )
             messages.success(request, _("Your vote is recorded."))
             back = "task"

@@ -10,7 +10,7 @@ from disbursement import services
 from disbursement.models import Instalment
 from postloan.daily import daily_run
 from postloan.models import Loan
-from postloan.position import loan_position
+from postloan.selectors import loan_position_for
 from sla.models import CalendarDay
 from tests.factories import ApplicationFactory
 
@@ -59,9 +59,9 @@ def test_an_instalment_moved_past_the_spring_festival_is_not_overdue_on_its_move
 
 
 def test_the_loans_page_counts_the_same_days_as_the_daily_job(loan):
-    instalments = Instalment.objects.filter(application=loan.application)
-    on_the_day = loan_position(instalments=instalments, repaid=Decimal(0), as_of=date(2026, 2, 24))
+    on_the_day = loan_position_for(loan=loan, as_of=date(2026, 2, 24))
     assert on_the_day.days_past_due == 0
     assert on_the_day.instalments[0].status == "due"
-    after = loan_position(instalments=instalments, repaid=Decimal(0), as_of=date(2026, 2, 25))
+    after = loan_position_for(loan=loan, as_of=date(2026, 2, 25))
     assert after.days_past_due == 1
+    assert after.instalments[0].status == "overdue"
