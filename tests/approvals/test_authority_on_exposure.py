@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from approvals.models import ApprovalRecord, ApprovalTask, ApproverLimit
 from postloan.models import Loan
@@ -46,7 +47,8 @@ def test_a_customer_with_loans_on_the_book_routes_by_its_exposure_after_the_loan
     record = ApprovalRecord.objects.get(application=stacked)
     assert record.exposure_after == Decimal("3500000")
     assert "tier2" in _route(stacked)
-    assert "exposure 3.5M after this application (its amount 800K)" in record.reason_display
+    with translation.override("en"):
+        assert "exposure 3.5M after this application (its amount 800K)" in record.reason_display
     assert record.exposure["customer"] == record.exposure["group"] == "3500000.00"
 
 
@@ -154,10 +156,11 @@ def test_above_a_concentration_limit_the_route_ends_at_the_committee_with_the_re
     assert record.route[-1]["is_committee"]
     assert not any(step["checks_limit"] for step in record.route[:-1])
     assert record.exposure["above_limits"] == ["above_single_customer_limit"]
-    assert (
-        "the customer's exposure 2.3M after this application is above the single-customer "
-        "limit of 2M: the credit committee decides" in record.reason_display
-    )
+    with translation.override("en"):
+        assert (
+            "the customer's exposure 2.3M after this application is above the single-customer "
+            "limit of 2M: the credit committee decides" in record.reason_display
+        )
 
 
 def test_without_a_committee_step_nobody_but_a_committee_may_approve_above_a_limit(
