@@ -137,6 +137,11 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     sync_role_groups()
+    # The scorecard's metric definitions, as a bank configures them (the demo's), so that the
+    # scorecard figure computes every metric.
+    from analytics import demo as analytics_demo
+
+    analytics_demo.seed()
     groups = {g.name: g for g in Group.objects.all()}
     head = Branch.objects.create(code="HO", name="Head office", level=Branch.Level.HEAD_OFFICE)
     bank.branches = [head]
