@@ -47,6 +47,8 @@ class Route:
     rule: MatrixRule | None = None
     fast_track: bool = False
     matched: list[str] = field(default_factory=list)
+    # The concentration limits passed, as reason parts (concentration_limits_passed).
+    above_limits: list[list] = field(default_factory=list)
 
 
 def matrix_active() -> MatrixVersion | None:
@@ -146,12 +148,14 @@ def route_compute(*, application, version: MatrixVersion | None = None, exposure
             rule=rule,
             fast_track=rule.fast_track and not above,
             matched=parts,
+            above_limits=above,
         )
     if above:
         return _route(
             steps=_escalated([dict(s) for s in DEFAULT_ROUTE], above, steps),
             version=version,
             reason_data={"code": "concentration", "v": version.number, "parts": above},
+            above_limits=above,
         )
     return _route(
         steps=[dict(s) for s in DEFAULT_ROUTE],

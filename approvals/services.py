@@ -41,7 +41,6 @@ from approvals.permissions import (
 )
 from approvals.selectors import (
     committee_tally,
-    concentration_limits_passed,
     fast_track_eligible,
     route_compute,
     short_amount,
@@ -262,11 +261,13 @@ def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     exposure = exposure_after(application=application)
     route = route_compute(application=application, exposure=exposure)
     version = route.version
-    above = concentration_limits_passed(version, exposure) if version else []
     record = ApprovalRecord.objects.create(
         application=application,
         exposure_after=exposure.group,
-        exposure={**exposure.as_record(), "above_limits": [code for code, _p in above]},
+        exposure={
+            **exposure.as_record(),
+            "above_limits": [code for code, _params in route.above_limits],
+        },
         matrix_version=version,
         rule=route.rule,
         rule_name=route.rule.name if route.rule else "",
