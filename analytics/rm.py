@@ -195,10 +195,45 @@ def analytics_rm_figure(*, user, name: str, params: Mapping) -> dict:
     return RM_FIGURES[name](user=user, params=params)
 
 
-def rm_book_summary(*, user, f: Filters) -> dict:
-    """The totals of every relationship manager's results in the filters (the book's yield and
-    margin over the cost of funds among them), for the balanced scorecard."""
-    return _results(user=user, f=f, rm=None)["summary"]
+def rm_book_yield(*, user, f: Filters) -> dict:
+    """The active book's yield and margin over the cost of funds in the filters (the balanced
+    scorecard's): the summary's figures of the relationship managers' results, by one
+    aggregate over the loans (_book_sums, as per RM)."""
+    pricing = pricing_version_active()
+    book = (
+        _loans(user=user, f=f, rm=None)
+        .filter(relationship_manager__isnull=False)
+        .aggregate(**_book_sums(pricing))
+    )
+    balance = book["balance"] or ZERO
+    book["rated"], book["funded"] = book["rated"] or 0, book["funded"] or 0
+    return {
+        "yield_pct": round(float(book["rated"] / balance), 4) if balance else None,
+        "margin_pct": _margin(book, balance, pricing),
+    }
+
+
+def _book_sums(pricing: PricingVersion | None) -> dict:
+    """The active book's sums (aggregates over loans): outstanding principal, principal x
+    rate, and principal x the cost of funds for its term under `pricing`."""
+    cost_of_funds = (
+        pricing.cost_of_funds_case("application__term_months")
+        if pricing is not None
+        else Value(Decimal("0"), output_field=DecimalField(max_digits=7, decimal_places=4))
+    )
+    active = Q(status=Loan.Status.ACTIVE)
+    money = DecimalField(max_digits=30, decimal_places=5)
+    return {
+        "balance": Sum("outstanding_principal", filter=active),
+        "rated": Sum(
+            F("outstanding_principal") * F("application__interest_rate"),
+            filter=active,
+            output_field=money,
+        ),
+        "funded": Sum(
+            F("outstanding_principal") * cost_of_funds, filter=active, output_field=money
+        ),
+    }
 
 
 def _mine(qs, rm, field: str):
@@ -351,13 +386,7 @@ def _vintages(
     """The rm-vintages rows and, per RM, the book they add up to (active loans, balance,
     balance x rate, balance x cost of funds under `pricing`, overdue and NPL balances,
     balance by year of disbursement). One query."""
-    cost_of_funds = (
-        pricing.cost_of_funds_case("application__term_months")
-        if pricing is not None
-        else Value(Decimal("0"), output_field=DecimalField(max_digits=7, decimal_places=4))
-    )
     active = Q(status=Loan.Status.ACTIVE)
-    money = DecimalField(max_digits=30, decimal_places=5)
     grouped = (
         _loans(user=user, f=f, rm=rm)
         .annotate(year=ExtractYear("disbursed_on"), quarter=ExtractQuarter("disbursed_on"))
@@ -367,15 +396,7 @@ def _vintages(
             loans=Count("id"),
             disbursed=Sum("principal"),
             active=Count("id", filter=active),
-            balance=Sum("outstanding_principal", filter=active),
-            rated=Sum(
-                F("outstanding_principal") * F("application__interest_rate"),
-                filter=active,
-                output_field=money,
-            ),
-            funded=Sum(
-                F("outstanding_principal") * cost_of_funds, filter=active, output_field=money
-            ),
+            **_book_sums(pricing),
             overdue=Sum("outstanding_principal", filter=active & Q(days_past_due__gt=0)),
             npl=Sum("outstanding_principal", filter=active & Q(classification__in=NON_PERFORMING)),
             written_off=Count("id", filter=Q(status=Loan.Status.WRITTEN_OFF)),

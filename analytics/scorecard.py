@@ -76,7 +76,7 @@ class MetricContext:
         """The book's yield and margin over the cost of funds, as the relationship managers'
         results compute them (analytics.rm: one implementation)."""
         if "_rm" not in self.computed:
-            self.computed["_rm"] = rm.rm_book_summary(user=self.user, f=self.f)
+            self.computed["_rm"] = rm.rm_book_yield(user=self.user, f=self.f)
         return self.computed["_rm"]
 
     def loans(self):
@@ -219,15 +219,15 @@ def metric_no_source(ctx: MetricContext) -> None:
 def metric_staff_per_stage(ctx: MetricContext) -> float | None:
     """Staff members who completed a stage in the period, per measured stage, averaged over
     the stages with completed visits."""
-    rows = list(
-        selectors._visits(user=ctx.user, f=ctx.f)
-        .filter(actor__isnull=False)
-        .order_by()
-        .values("stage", "actor")
-        .distinct()
-    )
-    stages = {r["stage"] for r in rows}
-    return round(len(rows) / len(stages), 2) if stages else None
+    pairs = {
+        (row["stage"], row["actor"])
+        for row in selectors.visits_by_stage_and_actor(
+            user=ctx.user, f=ctx.f, computed=ctx.computed
+        )
+        if row["actor"] is not None
+    }
+    stages = {stage for stage, _actor in pairs}
+    return round(len(pairs) / len(stages), 2) if stages else None
 
 
 def _staff(ctx: MetricContext):
@@ -364,15 +364,21 @@ def previous_period(f: selectors.Filters) -> tuple[date, date]:
     return f.date_from - timedelta(days=days), f.date_from - timedelta(days=1)
 
 
+# The figures of today's position (module docstring: stock figures), the same in any period:
+# computed for the first period, they are read again for the comparison period.
+STOCK_FIGURES = ("portfolio", "_customers", "_rm")
+
+
 def _values(
     *, user, f: selectors.Filters, metrics: list, computed: dict | None
-) -> dict[str, float | None]:
+) -> tuple[dict[str, float | None], dict]:
+    """Each metric's value in f's period, and the figures computed for them (by name)."""
     ctx = MetricContext(user=user, f=f, computed=dict(computed or {}))
     out = {}
     for metric in metrics:
         _label, compute = METRIC_FIGURES.get(metric.figure, (None, metric_no_source))
         out[metric.code] = compute(ctx)
-    return out
+    return out, ctx.computed
 
 
 def scorecard_figure(
@@ -390,8 +396,9 @@ def scorecard_figure(
     metrics.sort(key=lambda m: (order.index(m.perspective), m.order, m.code))
     compare = compare or previous_period(f)
     f2 = replace(f, date_from=compare[0], date_to=compare[1])
-    now = _values(user=user, f=f, metrics=metrics, computed=computed)
-    then = _values(user=user, f=f2, metrics=metrics, computed=None)
+    now, figures = _values(user=user, f=f, metrics=metrics, computed=computed)
+    stock = {name: figures[name] for name in STOCK_FIGURES if name in figures}
+    then, _figures = _values(user=user, f=f2, metrics=metrics, computed=stock)
     rows = []
     totals = {p: {"score": 0.0, "weight": 0.0, "score2": 0.0, "weight2": 0.0} for p in order}
     for m in metrics:
@@ -532,7 +539,7 @@ def scorecard_drill_down(*, user, f: selectors.Filters, params: Mapping) -> dict
             parts.append((section, section, replace(f, industry=section)))
     rows = []
     for key, label, part in parts:
-        value = _values(user=user, f=part, metrics=[metric], computed=None)[metric.code]
+        value = _values(user=user, f=part, metrics=[metric], computed=None)[0][metric.code]
         rows.append({"key": key, "label": label, "value": _round(value)})
     return selectors._figure(
         "scorecard-drilldown",

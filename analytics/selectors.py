@@ -19,7 +19,7 @@ returns it as JSON and the CSV export writes its columns and rows.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -1140,16 +1140,17 @@ def _average(total, count) -> float | None:
 
 
 def analytics_scorecard_values(
-    *, user, f: Filters, computed: Mapping[str, dict] | None = None
+    *, user, f: Filters, computed: MutableMapping[str, dict] | None = None
 ) -> dict[str, float | None]:
     """The scorecard's figures in the period. `computed` holds figures already computed for
     the same user and filters (the dashboard's), by name, so they are not computed twice."""
-    computed = computed or {}
+    computed = {} if computed is None else computed
 
     def get(name: str) -> dict:
         return computed[name] if name in computed else FIGURES[name](user=user, f=f)
 
     per_stage = _stage_totals(user=user, f=f, computed=computed)
+    by_actor = visits_by_stage_and_actor(user=user, f=f, computed=computed)
     funnel_figure = get("funnel")
     funnel = funnel_figure["summary"]
     disbursed = next(r["count"] for r in funnel_figure["rows"] if r["step"] == "disbursed")
@@ -1159,19 +1160,17 @@ def analytics_scorecard_values(
     visits, rework, deadlines, breached = [
         sum(column) for column in zip(*per_stage, strict=True)
     ] or [0] * 4
-    # Distinct applications and staff by grouping (hashed) rather than COUNT(DISTINCT), which
-    # sorts every visit of the period.
-    visits_qs = _visits(user=user, f=f).order_by()
+    # Distinct applications by grouping (hashed) rather than COUNT(DISTINCT), which sorts
+    # every visit of the period.
     agg = (
-        visits_qs.values("application")
+        _visits(user=user, f=f)
+        .order_by()
+        .values("application")
         .annotate(rework=Max(Cast("is_rework", IntegerField())))
         .aggregate(apps=Count("*"), rework_apps=Sum("rework"))
     )
     agg["rework_apps"] = agg["rework_apps"] or 0
-    if "staff" in computed:
-        agg["staff"] = len({row["staff_id"] for row in computed["staff"]["rows"]})
-    else:
-        agg["staff"] = visits_qs.filter(actor__isnull=False).values("actor").distinct().count()
+    agg["staff"] = len({row["actor"] for row in by_actor if row["actor"] is not None})
     return {
         "portfolio_balance": _num(portfolio["balance"]),
         "npl_ratio": portfolio["npl_ratio"],
@@ -1192,23 +1191,36 @@ def analytics_scorecard_values(
     }
 
 
-def _stage_totals(*, user, f: Filters, computed: Mapping[str, dict]) -> list[tuple]:
+def _stage_totals(*, user, f: Filters, computed: MutableMapping[str, dict]) -> list[tuple]:
     """Per stage with visits: (visits, rework visits, SLA deadlines, breached), as the
-    stages figure counts them; from that figure when it was computed, otherwise by one
-    grouping without its histograms (the scorecard on its own reads only these)."""
+    stages figure counts them; from that figure when it was computed, otherwise from the
+    visits by stage and actor (the scorecard on its own reads only these)."""
     if "stages" in computed:
         return [
             (r["count"], r["rework_count"], r["sla_deadlines"], r["sla_breached"])
             for r in computed["stages"]["rows"]
         ]
     sla = _sla_by_stage(user=user, f=f)
-    rows = (
-        _visits(user=user, f=f)
-        .order_by()
-        .values("stage")
-        .annotate(n=Count("business_seconds"), rework=_count_where(Q(is_rework=True)))
-    )
-    return [(row["n"], row["rework"], *sla.get(row["stage"], (0, 0))) for row in rows]
+    totals: dict[str, list[int]] = {}
+    for row in visits_by_stage_and_actor(user=user, f=f, computed=computed):
+        total = totals.setdefault(row["stage"], [0, 0])
+        total[0] += row["n"]
+        total[1] += row["rework"]
+    return [(n, rework, *sla.get(stage, (0, 0))) for stage, (n, rework) in totals.items()]
+
+
+def visits_by_stage_and_actor(*, user, f: Filters, computed: MutableMapping) -> list[dict]:
+    """The stages completed in the period by stage and by who completed them (None: the
+    system or the applicant): visits timed (n) and rework visits. The scorecard's process,
+    staff and stage figures all read this one grouping, computed once in `computed`."""
+    if "_visits_by_actor" not in computed:
+        computed["_visits_by_actor"] = list(
+            _visits(user=user, f=f)
+            .order_by()
+            .values("stage", "actor")
+            .annotate(n=Count("business_seconds"), rework=_count_where(Q(is_rework=True)))
+        )
+    return computed["_visits_by_actor"]
 
 
 def _num(value) -> float | None:

@@ -386,6 +386,21 @@ def test_the_scorecard_costs_a_bounded_number_of_queries_whatever_the_data_size(
     assert queries() == small
 
 
+def test_todays_position_is_read_once_for_both_periods(branch, other_branch, product, staff):
+    every_metric()
+    _bank(branch, other_branch, product, staff, n=12, seed=1)
+    with CaptureQueriesContext(connection) as captured:
+        result = figure(staff["risk"], "scorecard")
+    loan_reads = [q["sql"] for q in captured if 'FROM "postloan_loan"' in q["sql"]]
+    assert loan_reads, "the stock figures read the loans"
+    assert len(loan_reads) == len(set(loan_reads))
+    # ... and the comparison period still has the stock figures' values.
+    rows = {r["metric"]: r for r in result["rows"]}
+    assert rows["portfolio_balance"]["value_compare"] == rows["portfolio_balance"]["value"]
+    assert rows["sme_customers"]["value_compare"] == rows["sme_customers"]["value"]
+    assert rows["yield_pct"]["value_compare"] == rows["yield_pct"]["value"]
+
+
 def test_the_enum_migration_keeps_existing_targets(transactional_db):
     from django.db.migrations.executor import MigrationExecutor
 
