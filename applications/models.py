@@ -261,6 +261,21 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     interest_rate = models.DecimalField(
         _("annual interest rate (%)"), max_digits=6, decimal_places=3
     )
+    # What the applicant asked for, kept when the approval changed the terms (approvals:
+    # "approve on other terms"); amount, term and rate above are then the approved ones.
+    requested_amount = models.DecimalField(
+        _("amount asked for"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    requested_term_months = models.PositiveIntegerField(
+        _("term asked for (months)"), null=True, blank=True
+    )
+    requested_interest_rate = models.DecimalField(
+        _("annual interest rate asked for (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+    )
     repayment_method = models.CharField(
         _("repayment method"), max_length=30, choices=RepaymentMethod.choices
     )
@@ -399,7 +414,38 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         permission=role_permission("decide_application"),
     )
     def approve(self, *, by, data):
+        """`data["terms"]`: the terms the approval changed (amount, term_months,
+        interest_rate), which replace those asked for; those asked for are kept."""
         self.decided_at = timezone.now()
+        terms = data.get("terms") or {}
+        if terms:
+            self.requested_amount = self.amount
+            self.requested_term_months = self.term_months
+            self.requested_interest_rate = self.interest_rate
+        if "amount" in terms:
+            self.amount = Decimal(str(terms["amount"]))
+        if "term_months" in terms:
+            self.term_months = int(terms["term_months"])
+        if "interest_rate" in terms:
+            self.interest_rate = Decimal(str(terms["interest_rate"]))
+
+    def terms_changed(self) -> list[dict]:
+        """The terms the approval changed: each with what was asked and what was approved."""
+        pairs = [
+            ("amount", _("amount"), self.requested_amount, self.amount),
+            ("term_months", _("term (months)"), self.requested_term_months, self.term_months),
+            (
+                "interest_rate",
+                _("annual interest rate (%)"),
+                self.requested_interest_rate,
+                self.interest_rate,
+            ),
+        ]
+        return [
+            {"field": field, "label": label, "asked": asked, "approved": approved}
+            for field, label, asked, approved in pairs
+            if asked is not None and asked != approved
+        ]
 
     @transition(
         field=status,

@@ -250,6 +250,27 @@ class TaskDecideApi(APIView):
             default="",
             help_text="To approve a proposed rate below the pricing floor: why.",
         )
+        amount = serializers.DecimalField(
+            max_digits=18,
+            decimal_places=2,
+            required=False,
+            allow_null=True,
+            help_text="To approve on other terms: a lower amount.",
+        )
+        term_months = serializers.IntegerField(
+            min_value=1,
+            max_value=600,
+            required=False,
+            allow_null=True,
+            help_text="To approve on other terms: another term within the product's.",
+        )
+        interest_rate = serializers.DecimalField(
+            max_digits=6,
+            decimal_places=3,
+            required=False,
+            allow_null=True,
+            help_text="To approve on other terms: another annual rate within the product's.",
+        )
         otp = step_up_otp_field()
 
     @extend_schema(request=InputSerializer, responses=TaskOutputSerializer)
@@ -257,10 +278,10 @@ class TaskDecideApi(APIView):
     def post(self, request, pk: int):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = without_otp(serializer.validated_data)
+        terms = {key: data.pop(key, None) for key in ("amount", "term_months", "interest_rate")}
         return _task_response(
-            services.task_decide(
-                task_id=pk, actor=request.user, **without_otp(serializer.validated_data)
-            )
+            services.task_decide(task_id=pk, actor=request.user, terms=terms, **data)
         )
 
 

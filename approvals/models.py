@@ -270,6 +270,10 @@ class ApprovalRecord(models.Model):
         _("exposure after this application"), max_digits=18, decimal_places=2, null=True, blank=True
     )
     exposure = models.JSONField(_("exposure"), default=dict, blank=True)
+    # The terms an approver changed on this route ("approve on other terms": amount,
+    # term_months, interest_rate, as strings), which later steps decide on and the
+    # application takes when the route approves it (LoanApplication.approve).
+    terms = models.JSONField(_("terms approved on other terms"), default=dict, blank=True)
     committee_quorum = models.PositiveIntegerField(default=3)
     committee_majority_percent = models.PositiveIntegerField(default=50)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

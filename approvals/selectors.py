@@ -51,6 +51,26 @@ class Route:
     above_limits: list[list] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Terms:
+    """The terms an approval decides on: the application's, as the route's earlier steps
+    changed them (ApprovalRecord.terms)."""
+
+    amount: Decimal
+    term_months: int
+    interest_rate: Decimal
+
+
+def terms_in_approval(*, application, changed: dict | None) -> Terms:
+    """The application's terms with those `changed` on its route (ApprovalRecord.terms)."""
+    changed = changed or {}
+    return Terms(
+        amount=Decimal(str(changed.get("amount", application.amount))),
+        term_months=int(changed.get("term_months", application.term_months)),
+        interest_rate=Decimal(str(changed.get("interest_rate", application.interest_rate))),
+    )
+
+
 def matrix_active() -> MatrixVersion | None:
     return MatrixVersion.objects.filter(is_active=True).first()
 

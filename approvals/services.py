@@ -8,6 +8,7 @@ as loaded before); the API reads the task's row again to answer."""
 import functools
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -45,6 +46,7 @@ from approvals.selectors import (
     route_compute,
     short_amount,
     task_get,
+    terms_in_approval,
 )
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
@@ -757,7 +759,7 @@ def _advance(task: ApprovalTask, actor, comment: str, *, locked=None) -> None:
         transition="approve",
         actor=actor,
         comment=comment,
-        data={"approval_task": task},
+        data={"approval_task": task, "terms": record.terms or {}},
         locked=locked,
     )
 
@@ -789,6 +791,7 @@ def task_decide(
     reasons: list[str] | None = None,
     mitigations: dict | None = None,
     below_floor_reason: str = "",
+    terms: dict | None = None,
 ) -> ApprovalTask:
     """Decide a step: approve (next step, or approve the application at the last), approve
     with conditions, decline with reason codes, return to the investigator, or request
@@ -796,7 +799,12 @@ def task_decide(
     how each is mitigated (`mitigations`: flag id -> text); an approval of a proposed rate
     below the pricing floor needs the authority for it (pricing.approve_below_floor, else
     403) and says why (`below_floor_reason`); the page and the API share these rules, which
-    answer 400 with a message for the field. An approval records the pricing version."""
+    answer 400 with a message for the field. An approval records the pricing version.
+
+    An approval may be on other terms (`terms`: amount, term_months, interest_rate, each
+    optional): a lower amount, another term or rate within the product's ranges, said why in
+    the comment. Later steps decide on them, the pricing floor is checked on them, and the
+    application and its offer take them when the route approves it."""
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
     reasons = list(reasons or [])
     with transaction.atomic():
@@ -809,11 +817,12 @@ def task_decide(
             reasons=reasons,
             mitigations=mitigations or {},
         )
+        changed = _terms_changed(task, decision=decision, terms=terms or {}, comment=comment)
         # Checked with the task locked: no other decision on this application's route can
         # land between the check and this one.
         _check(task, actor)
         _check_concentration(task, decision)
-        pricing = _approval_pricing(task, actor, decision, below_floor_reason.strip())
+        pricing = _approval_pricing(task, actor, decision, below_floor_reason.strip(), changed)
         task = _take(task, actor)
         _decide(
             task,
@@ -824,8 +833,72 @@ def task_decide(
             reasons=reasons,
             mitigated=mitigated,
             pricing=pricing,
+            terms=changed,
         )
     return task
+
+
+def _terms_changed(task: ApprovalTask, *, decision: str, terms: dict, comment: str) -> dict:
+    """The terms an approval changes (as strings, only those that differ from the terms in
+    approval), checked against the product's ranges when the application was filed: the
+    amount at most the one in approval, term and rate within the ranges (400 per field), and
+    a comment saying why."""
+    D = ApprovalTask.Decision
+    given = {key: value for key, value in terms.items() if value not in (None, "")}
+    if not given:
+        return {}
+    if decision not in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
+        raise InvalidInput(details={"terms": [_("Only an approval can be on other terms.")]})
+    application = task.application
+    current = terms_in_approval(application=application, changed=task.record.terms)
+    product = application.product_snapshot or application.product.snapshot()
+    try:
+        amount = Decimal(str(given.get("amount", current.amount)))
+        term = int(given.get("term_months", current.term_months))
+        rate = Decimal(str(given.get("interest_rate", current.interest_rate)))
+        if not (amount.is_finite() and rate.is_finite()):
+            raise ValueError
+    except (ValueError, TypeError, ArithmeticError):
+        raise InvalidInput(
+            details={"terms": [_("Enter the amount, term and rate as numbers.")]}
+        ) from None
+    errors: dict[str, list[str]] = {}
+    changed: dict = {}
+    if amount != current.amount:
+        least = Decimal(str(product["min_amount"]))
+        if amount > current.amount:
+            errors["amount"] = [
+                _("An approval may lower the amount, not raise it (in approval: %(amount)s).")
+                % {"amount": f"{current.amount:,.2f}"}
+            ]
+        elif amount < least:
+            errors["amount"] = [
+                _("The product lends at least %(amount)s.") % {"amount": f"{least:,.2f}"}
+            ]
+        else:
+            changed["amount"] = str(amount.quantize(Decimal("0.01")))
+    if term != current.term_months:
+        if not product["min_term_months"] <= term <= product["max_term_months"]:
+            errors["term_months"] = [
+                _("The product's terms run from %(low)s to %(high)s months.")
+                % {"low": product["min_term_months"], "high": product["max_term_months"]}
+            ]
+        else:
+            changed["term_months"] = term
+    if rate != current.interest_rate:
+        low, high = Decimal(str(product["min_rate"])), Decimal(str(product["max_rate"]))
+        if not low <= rate <= high:
+            errors["interest_rate"] = [
+                _("The product's annual rates run from %(low)s to %(high)s.")
+                % {"low": low.normalize(), "high": high.normalize()}
+            ]
+        else:
+            changed["interest_rate"] = str(rate.quantize(Decimal("0.001")))
+    if changed and not comment.strip():
+        errors["comment"] = [_("Say why the terms differ from those asked for.")]
+    if errors:
+        raise InvalidInput(_("The terms are not valid."), details=errors)
+    return changed
 
 
 def _check_concentration(task: ApprovalTask, decision: str) -> None:
@@ -847,11 +920,13 @@ def _check_concentration(task: ApprovalTask, decision: str) -> None:
     )
 
 
-def _approval_pricing(task: ApprovalTask, actor, decision: str, reason: str) -> dict | None:
+def _approval_pricing(
+    task: ApprovalTask, actor, decision: str, reason: str, changed: dict
+) -> dict | None:
     """What an approval records of the pricing (the version, and below the floor the figures
     and the reason), after checking that a rate below the floor is approved, at the route's
     last step, by someone with the authority for it (403) who says why (400). None for any
-    other decision."""
+    other decision. The terms priced are those in approval with `changed` applied."""
     D = ApprovalTask.Decision
     if task.kind == ApprovalTask.Kind.POST_REVIEW or decision not in (
         D.APPROVE,
@@ -862,7 +937,10 @@ def _approval_pricing(task: ApprovalTask, actor, decision: str, reason: str) -> 
     if task.step_index + 1 < len(task.record.route):
         version, below = pricing_version_active(), None
     else:
-        version, below = decision_pricing(application=task.application)
+        terms = terms_in_approval(
+            application=task.application, changed={**(task.record.terms or {}), **changed}
+        )
+        version, below = decision_pricing(application=task.application, terms=terms)
     if version is None:
         return None
     if below is None:
@@ -966,6 +1044,7 @@ def _decide(
     reasons: list[str],
     mitigated: list[tuple],
     pricing: dict | None = None,
+    terms: dict | None = None,
 ) -> None:
     """`task` as task_get read it for update: with its application, locked too, which the
     application's transition takes as it is."""
@@ -988,6 +1067,11 @@ def _decide(
         }
         if pricing:
             data["pricing"] = pricing
+        if terms:
+            # The route's record is locked with the task (task_get for_update).
+            task.record.terms = {**(task.record.terms or {}), **terms}
+            task.record.save(update_fields=["terms"])
+            data["terms"] = terms
         _audit_task(task, f"step_{decision}", actor, comment, data=data)
         _advance(task, actor, comment, locked=task.application)
     elif decision == D.DECLINE:
@@ -1149,7 +1233,10 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
         if outcome == "approve":
             # The committee is the matrix's authority to price below the floor; its
             # deliberation (the close's comment) is the reason on the record.
-            version, below = decision_pricing(application=task.application)
+            version, below = decision_pricing(
+                application=task.application,
+                terms=terms_in_approval(application=task.application, changed=task.record.terms),
+            )
             if version is not None:
                 data["pricing"] = {"version": version.number}
             if below is not None:

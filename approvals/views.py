@@ -99,6 +99,9 @@ def _task_page(request, pk: int, *, decision_form: dict | None = None, errors=No
             "task": task,
             "application": task.application,
             "record": task.record,
+            "terms": selectors.terms_in_approval(
+                application=task.application, changed=task.record.terms
+            ),
             "refusal": refusal,
             "votes": votes,
             "tally": selectors.committee_tally(task=task) if task.is_committee else None,
@@ -134,6 +137,10 @@ def _form_again(request, pk: int, entered: dict, exc: InvalidInput, summary: str
     """The task page again with the form as entered and each field's message (400)."""
     messages.error(request, summary if exc.details else str(exc.message))
     return _task_page(request, pk, decision_form=entered, errors=exc.details, status=400)
+
+
+# The decision form's fields for an approval on other terms (services.task_decide's terms).
+TERMS = ("amount", "term_months", "interest_rate")
 
 
 def _mitigations_posted(post) -> dict:
@@ -180,6 +187,7 @@ def task_action(request, pk: int, action: str):
                 "reasons": post.getlist("reasons"),
                 "mitigations": _mitigations_posted(post),
                 "below_floor_reason": post.get("below_floor_reason", ""),
+                **{key: post.get(key, "").strip() for key in TERMS},
             }
             try:
                 services.task_decide(
@@ -191,6 +199,7 @@ def task_action(request, pk: int, action: str):
                     reasons=entered["reasons"],
                     mitigations=entered["mitigations"],
                     below_floor_reason=entered["below_floor_reason"],
+                    terms={key: entered[key] for key in TERMS},
                 )
             except InvalidInput as exc:
                 return _form_again(

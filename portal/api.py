@@ -103,6 +103,12 @@ class PortalDocumentOutput(serializers.Serializer):
         return reverse("api-portal-document-download", args=[document.application_id, document.pk])
 
 
+class PortalTermChangedOutput(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["amount", "term_months", "interest_rate"])
+    asked = serializers.DecimalField(max_digits=18, decimal_places=3)
+    approved = serializers.DecimalField(max_digits=18, decimal_places=3)
+
+
 class PortalOfferOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.CharField()
@@ -115,6 +121,10 @@ class PortalOfferOutput(serializers.Serializer):
     )
     accepted_at = serializers.DateTimeField(allow_null=True)
     can_accept = serializers.BooleanField()
+    terms_changed = PortalTermChangedOutput(
+        many=True,
+        help_text="The terms the bank approved other than those asked for (empty: as asked).",
+    )
     pdf_url = serializers.CharField(help_text="The offer letter; empty while it is prepared.")
     documents_sha256 = serializers.CharField(
         help_text=(
@@ -202,6 +212,7 @@ def _offer(application, user) -> dict | None:
         "status": offer.status,
         "conditions": disbursement_selectors.offer_terms(offer)["conditions"],
         "accepted_at": offer.accepted_at,
+        "terms_changed": application.terms_changed(),
         "can_accept": disbursement_selectors.offer_can_be_accepted(
             application=application, offer=offer, user=user
         ),

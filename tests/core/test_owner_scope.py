@@ -118,6 +118,7 @@ OFFER_KEYS = {
     "conditions",
     "accepted_at",
     "can_accept",
+    "terms_changed",
     "pdf_url",
     "documents_sha256",
 }
