@@ -476,9 +476,12 @@ BREACHED = Q(stopped_at__gt=F("due_at"))
 
 
 def _deadlines(*, user, f: Filters) -> QuerySet[Deadline]:
-    """The SLA deadlines stopped in the period."""
+    """The SLA deadlines of applications (not those of complaints, which name none) stopped
+    in the period."""
     return f.narrow(
-        Deadline.objects.filter(stopped_at__gte=f.start, stopped_at__lt=f.end),
+        Deadline.objects.filter(
+            stopped_at__gte=f.start, stopped_at__lt=f.end, application__isnull=False
+        ),
         user=user,
         branch_field="application__branch",
         app_prefix="application__",

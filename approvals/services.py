@@ -851,7 +851,9 @@ def _terms_changed(task: ApprovalTask, *, decision: str, terms: dict, comment: s
         raise InvalidInput(details={"terms": [_("Only an approval can be on other terms.")]})
     application = task.application
     current = terms_in_approval(application=application, changed=task.record.terms)
-    product = application.product_snapshot or application.product.snapshot()
+    # The product's ranges when the application was filed (today's for what that snapshot
+    # did not keep).
+    product = {**application.product.snapshot(), **(application.product_snapshot or {})}
     try:
         amount = Decimal(str(given.get("amount", current.amount)))
         term = int(given.get("term_months", current.term_months))

@@ -18,6 +18,9 @@ DEFAULT_POLICIES = {
     "periodic_inspection": (10, "days", 75, 16),
     "warning_review": (2, "days", 50, 8),
     "classification_review": (5, "days", 75, 16),
+    # The regulator expects a complaint answered within 15 days of receipt: 10 working days
+    # keeps within that over an ordinary weekend or two.
+    "complaint_answer": (10, "days", 50, 8),
 }
 
 

@@ -67,6 +67,7 @@ class Step(models.TextChoices):
     PERIODIC_INSPECTION = "periodic_inspection", _("Periodic inspection")
     WARNING_REVIEW = "warning_review", _("Early-warning review")
     CLASSIFICATION_REVIEW = "classification_review", _("Classification review")
+    COMPLAINT_ANSWER = "complaint_answer", _("Answer to a complaint")
 
 
 def step_label(step: str) -> str:

@@ -308,6 +308,7 @@ class _Due:
     events: list[tuple[str, int]]
     owner: Any = None
     application: Any = None
+    label: str = ""
 
 
 class _Recipients:
@@ -439,15 +440,37 @@ def _escalation_body(due: _Due, holders: dict[int, str | None]):
     return format_lazy(_HELD_BODY, user=holder) if holder else _UNTAKEN_BODY
 
 
+def _label_complaints(dues: list[_Due]) -> None:
+    """Each complaint's reference as its deadline's label, in one query (a complaint's clock
+    has no application to name it)."""
+    ids = [due.subject_id for due in dues if due.subject_type == COMPLAINT]
+    if not ids:
+        return
+    complaint = apps.get_model("complaints", "Complaint")
+    references = dict(complaint.objects.filter(pk__in=ids).values_list("pk", "reference"))
+    for due in dues:
+        if due.subject_type == COMPLAINT:
+            due.label = references.get(due.subject_id, "")
+
+
+# A complaint's clock (complaints.services): its subject type.
+COMPLAINT = "complaints.complaint"
+
+
 def _link(due: _Due) -> str:
     """Where a reminder or escalation leads: an approval task's own page (where the branch
-    head may give it to someone who may take it), else the application's."""
+    head may give it to someone who may take it), a complaint's page, else the
+    application's."""
     if due.subject_type == "approvals.task":
         return reverse("approvals-task", args=[due.subject_id])
+    if due.subject_type == COMPLAINT:
+        return reverse("complaint-detail", args=[due.subject_id])
     return reverse("application-detail", args=[due.application_id]) if due.application_id else ""
 
 
 def _subject_label(due: _Due) -> str:
+    if due.label:
+        return due.label
     if due.application is not None:
         return due.application.reference
     return f"{due.subject_type} #{due.subject_id}"
@@ -594,6 +617,7 @@ def _sweep_batch(
     ]
     recorded = _record_events(moment, fired)
     holders = _task_holders(dues)
+    _label_complaints(dues)
     audit_rows, messages, shared = [], [], {}
     for due, kind, level, users in fired:
         event_id = recorded.get((due.id, kind, level))
