@@ -1,0 +1,147 @@
+"""The panels' forms: on the investigation workspace (ask the sources, record a signed consent
+form, confirm or contradict a fact) and on the owner's portal page (give or withdraw consent).
+Each POST calls one service and goes back to the page with what happened as a message; a
+refusal is shown there, never a 500. The panels are rendered by datasources.templatetags."""
+
+import datetime
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from applications.views import StaffRequiredMixin
+from common.errors import DomainError, InvalidInput, NotFound
+from datasources import services
+from org.audience import open_to_owners
+from portal.views import PortalRequiredMixin
+
+
+def _refusal(request, exc: DomainError) -> None:
+    details = [
+        str(error)
+        for errors in (exc.details or {}).values()
+        for error in (errors if isinstance(errors, list) else [errors])
+    ]
+    for text in details or [str(exc.message)]:
+        messages.error(request, text)
+
+
+def _run(request, back: str, action, done: str):
+    try:
+        action()
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+def _workspace(pk: int) -> str:
+    return reverse("investigation-workspace", args=[pk]) + "#sources"
+
+
+class QueryView(StaffRequiredMixin, View):
+    def post(self, request, pk: int):
+        return _run(
+            request,
+            _workspace(pk),
+            lambda: services.source_query_request(
+                actor=request.user, application_id=pk, sources=request.POST.getlist("sources")
+            ),
+            _("The sources are being asked; their answers appear here when they arrive."),
+        )
+
+
+class ConsentFormView(StaffRequiredMixin, View):
+    def post(self, request, pk: int):
+        def record():
+            try:
+                until = datetime.date.fromisoformat(request.POST.get("valid_until", ""))
+            except ValueError:
+                raise InvalidInput(details={"valid_until": [_("Enter a date.")]}) from None
+            services.consent_record_signed(
+                actor=request.user,
+                application_id=pk,
+                scope=request.POST.getlist("scope"),
+                valid_until=timezone.make_aware(
+                    datetime.datetime.combine(until, datetime.time(23, 59))
+                ),
+                file=request.FILES.get("file"),
+            )
+
+        return _run(request, _workspace(pk), record, _("The signed consent form is recorded."))
+
+
+class ConsentRevokeView(StaffRequiredMixin, View):
+    def post(self, request, pk: int, consent_id: int):
+        return _run(
+            request,
+            _workspace(pk),
+            lambda: services.consent_revoke(
+                actor=request.user,
+                application_id=pk,
+                consent_id=consent_id,
+                reason=request.POST.get("reason", ""),
+            ),
+            _("The consent is revoked."),
+        )
+
+
+class FactView(StaffRequiredMixin, View):
+    def post(self, request, pk: int, fact_id: int):
+        if request.POST.get("decision") == "mismatch":
+            return _run(
+                request,
+                _workspace(pk),
+                lambda: services.source_fact_mismatch(
+                    actor=request.user,
+                    application_id=pk,
+                    fact_id=fact_id,
+                    reason=request.POST.get("reason", ""),
+                ),
+                _("The mismatch is recorded."),
+            )
+        return _run(
+            request,
+            _workspace(pk),
+            lambda: services.source_fact_confirm(
+                actor=request.user, application_id=pk, fact_id=fact_id
+            ),
+            _("The fact is confirmed."),
+        )
+
+
+def _portal(pk: int) -> str:
+    return reverse("portal-application", args=[pk]) + "#consent"
+
+
+@open_to_owners
+class PortalConsentView(PortalRequiredMixin, View):
+    def post(self, request, pk: int):
+        return _run(
+            request,
+            _portal(pk),
+            lambda: services.consent_grant_online(
+                actor=request.user, application_id=pk, scope=request.POST.getlist("scope")
+            ),
+            _("Thank you: the bank may now check these sources for this application."),
+        )
+
+
+@open_to_owners
+class PortalConsentRevokeView(PortalRequiredMixin, View):
+    def post(self, request, pk: int, consent_id: int):
+        return _run(
+            request,
+            _portal(pk),
+            lambda: services.consent_revoke(
+                actor=request.user, application_id=pk, consent_id=consent_id
+            ),
+            _("Your consent is withdrawn."),
+        )
