@@ -548,6 +548,7 @@ SPECTACULAR_SETTINGS = {
         "GuaranteeTypeEnum": "applications.models.GuaranteeType",
         # investigation
         "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
+        "InvestigationVerificationSourceEnum": "investigation.models.VerificationItem.Source",
         "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
         "GuarantorKindEnum": "intake.models.Guarantor.Kind",
         "RiskLevelEnum": "investigation.models.IndustryRisk",
@@ -568,6 +569,12 @@ SPECTACULAR_SETTINGS = {
         "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",
         "ApprovalDecisionEnum": "approvals.models.ApprovalTask.Decision",
         "CommitteeVoteEnum": "approvals.models.CommitteeVote.Vote",
+        # datasources
+        "DataSourceEnum": "datasources.models.Source",
+        "ConsentStatusEnum": "datasources.models.Consent.Status",
+        "ConsentChannelEnum": "datasources.models.Consent.Channel",
+        "SourceQueryStatusEnum": "datasources.models.SourceQuery.Status",
+        "SourceFactStatusEnum": "datasources.models.SourceFact.Status",
     },
 }
 
