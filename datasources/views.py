@@ -6,8 +6,9 @@ refusal is shown there, never a 500. The panels are rendered by datasources.temp
 import datetime
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from django.views import View
 from applications.views import StaffRequiredMixin
 from common.errors import DomainError, InvalidInput, NotFound
 from datasources import services
+from investigation.selectors import investigation_application_get
 from org.audience import open_to_owners
 from portal.views import PortalRequiredMixin
 
@@ -30,13 +32,40 @@ def _refusal(request, exc: DomainError) -> None:
         messages.error(request, text)
 
 
-def _run(request, back: str, action, done: str):
+def _error_text(exc: DomainError) -> str:
+    details = [
+        str(error)
+        for errors in (exc.details or {}).values()
+        for error in (errors if isinstance(errors, list) else [errors])
+    ]
+    return " ".join(details) or str(exc.message)
+
+
+def _run(request, back: str, action, done: str, *, pk: int | None = None):
+    """Run the service; an htmx request from the workspace (pk given) gets the section back in
+    place with what happened (the error's status), any other goes back to the page."""
+    error = None
     try:
         action()
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _refusal(request, exc)
+        error = exc
+    if pk is not None and request.headers.get("HX-Request") == "true":
+        application = investigation_application_get(user=request.user, pk=pk)
+        html = render_to_string(
+            "datasources/workspace_panel.html",
+            {
+                "application": application,
+                "user": request.user,
+                "section_saved": done if error is None else "",
+                "section_error": _error_text(error) if error is not None else "",
+            },
+            request=request,
+        )
+        return HttpResponse(html, status=error.status_code if error is not None else 200)
+    if error is not None:
+        _refusal(request, error)
     else:
         messages.success(request, done)
     return redirect(back)
@@ -55,6 +84,7 @@ class QueryView(StaffRequiredMixin, View):
                 actor=request.user, application_id=pk, sources=request.POST.getlist("sources")
             ),
             _("The sources are being asked; their answers appear here when they arrive."),
+            pk=pk,
         )
 
 
@@ -75,7 +105,9 @@ class ConsentFormView(StaffRequiredMixin, View):
                 file=request.FILES.get("file"),
             )
 
-        return _run(request, _workspace(pk), record, _("The signed consent form is recorded."))
+        return _run(
+            request, _workspace(pk), record, _("The signed consent form is recorded."), pk=pk
+        )
 
 
 class ConsentRevokeView(StaffRequiredMixin, View):
@@ -90,6 +122,7 @@ class ConsentRevokeView(StaffRequiredMixin, View):
                 reason=request.POST.get("reason", ""),
             ),
             _("The consent is revoked."),
+            pk=pk,
         )
 
 
@@ -106,6 +139,7 @@ class FactView(StaffRequiredMixin, View):
                     reason=request.POST.get("reason", ""),
                 ),
                 _("The mismatch is recorded."),
+                pk=pk,
             )
         return _run(
             request,
@@ -114,6 +148,7 @@ class FactView(StaffRequiredMixin, View):
                 actor=request.user, application_id=pk, fact_id=fact_id
             ),
             _("The fact is confirmed."),
+            pk=pk,
         )
 
 
