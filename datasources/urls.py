@@ -7,6 +7,7 @@ from datasources import api, views
 _app = "applications/<int:pk>/"
 
 urlpatterns = [
+    path(f"{_app}sources/", views.SectionView.as_view(), name="datasources-section"),
     path(f"{_app}sources/query/", views.QueryView.as_view(), name="datasources-query"),
     path(f"{_app}sources/consents/", views.ConsentFormView.as_view(), name="datasources-consent"),
     path(

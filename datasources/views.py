@@ -52,18 +52,7 @@ def _run(request, back: str, action, done: str, *, pk: int | None = None):
     except DomainError as exc:
         error = exc
     if pk is not None and request.headers.get("HX-Request") == "true":
-        application = investigation_application_get(user=request.user, pk=pk)
-        html = render_to_string(
-            "datasources/workspace_panel.html",
-            {
-                "application": application,
-                "user": request.user,
-                "section_saved": done if error is None else "",
-                "section_error": _error_text(error) if error is not None else "",
-            },
-            request=request,
-        )
-        return HttpResponse(html, status=error.status_code if error is not None else 200)
+        return _section(request, pk, saved=done, error=error)
     if error is not None:
         _refusal(request, error)
     else:
@@ -73,6 +62,31 @@ def _run(request, back: str, action, done: str, *, pk: int | None = None):
 
 def _workspace(pk: int) -> str:
     return reverse("investigation-workspace", args=[pk]) + "#sources"
+
+
+def _section(request, pk: int, *, saved: str = "", error: DomainError | None = None):
+    application = investigation_application_get(user=request.user, pk=pk)
+    html = render_to_string(
+        "datasources/workspace_panel.html",
+        {
+            "application": application,
+            "user": request.user,
+            "section_saved": saved if error is None else "",
+            "section_error": _error_text(error) if error is not None else "",
+        },
+        request=request,
+    )
+    return HttpResponse(html, status=error.status_code if error is not None else 200)
+
+
+class SectionView(StaffRequiredMixin, View):
+    """The section as it is now: what the page polls while a call is pending."""
+
+    def get(self, request, pk: int):
+        try:
+            return _section(request, pk)
+        except NotFound:
+            raise Http404 from None
 
 
 class QueryView(StaffRequiredMixin, View):

@@ -1,7 +1,7 @@
 from django import template
 
 from datasources import selectors
-from datasources.models import Consent, Source, SourceFact
+from datasources.models import Consent, Source, SourceFact, SourceQuery
 
 register = template.Library()
 
@@ -10,9 +10,12 @@ register = template.Library()
 def sources_panel(application, user):
     """The workspace's panel: each source with its consent and latest call, every call (who
     asked, why, when, pending or arrived), the facts to confirm, and the consents."""
+    queries = list(selectors.queries_of(application=application)[:20])
     return {
         "sources": selectors.source_panel(application=application),
-        "queries": list(selectors.queries_of(application=application)[:20]),
+        "queries": queries,
+        # While a call is pending the section refreshes itself (htmx) until the answers arrive.
+        "pending": any(q.status == SourceQuery.Status.PENDING for q in queries),
         "facts": list(selectors.facts_of(application=application)),
         "consents": list(selectors.consents_of(application=application)),
         "choices": Source.choices,

@@ -46,13 +46,19 @@ def test_the_section_shows_pending_then_arrived_with_the_facts(investigating, rm
         **HTMX,
     )
     assert response.status_code == 200
-    assert "Pending" in response.content.decode()
+    body = response.content.decode()
+    assert "Pending" in body
+    # The section polls itself while the call is pending.
+    poll = reverse("datasources-section", args=[investigating.pk])
+    assert f'hx-get="{poll}" hx-trigger="every 5s"' in body
     query = SourceQuery.objects.get()
     services.source_answer_fetch(query_id=query.pk)
     page = rm.get(
         reverse("investigation-workspace", args=[investigating.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert 'id="source-registry"' in page and "Arrived" in page
+    assert 'hx-trigger="every 5s"' not in page
+    assert rm.get(poll).status_code == 200
     assert "Registration status" in page
 
 
