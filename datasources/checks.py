@@ -11,6 +11,17 @@ ZERO = Decimal("0")
 # A change of legal representative or shareholders this recent is a flag.
 RECENT_CHANGE_DAYS = 365
 CHANGE_ITEMS = ("legal_representative", "shareholders")
+# The registry's words for a flag's parameters, in both languages (common.i18n.coded_text
+# gives the reader's).
+REGISTRY_STATUS_WORDS = {
+    "active": ("in business", "存续"),
+    "revoked": ("revoked", "吊销"),
+    "cancelled": ("cancelled", "注销"),
+}
+CHANGE_ITEM_WORDS = {
+    "legal_representative": ("legal representative", "法定代表人"),
+    "shareholders": ("shareholders", "股东"),
+}
 
 
 def _money(value) -> Decimal:
@@ -154,7 +165,13 @@ def flags_from(
         elif source == "registry":
             status = answer.get("status", "")
             if status and status != "active":
-                add("registry_status", "high", {"status": status}, [{"status": status}])
+                words = REGISTRY_STATUS_WORDS.get(status, (status, status))
+                add(
+                    "registry_status",
+                    "high",
+                    {"status": words[0], "status_zh": words[1]},
+                    [{"status": status}],
+                )
             abnormal = answer.get("abnormal_operations") or []
             if abnormal:
                 add(
@@ -175,7 +192,11 @@ def flags_from(
                     add(
                         "registry_recent_change",
                         "medium",
-                        {"item": change["item"].replace("_", " "), "on": change["on"]},
+                        {
+                            "item": CHANGE_ITEM_WORDS[change["item"]][0],
+                            "item_zh": CHANGE_ITEM_WORDS[change["item"]][1],
+                            "on": change["on"],
+                        },
                         [change],
                     )
         elif source == "courts":

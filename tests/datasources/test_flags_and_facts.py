@@ -114,3 +114,35 @@ def test_a_mismatch_needs_a_reason_and_marks_the_declared_fact(api, investigatin
         reverse("api-sources-fact-confirm", args=[investigating.pk, other.pk])
     )
     assert refused.status_code == 403
+
+
+def test_the_registrys_words_read_in_the_readers_language():
+    import datetime
+
+    from datasources import checks
+
+    answer = {
+        "status": "revoked",
+        "changes": [
+            {"on": "2026-11-01", "item": "legal_representative", "before": "A", "after": "B"}
+        ],
+    }
+    flags = checks.flags_from(
+        [{"source": "registry", "query_id": 7, "answered_at": "t", "answer": answer}],
+        guarantee_limit=checks.Decimal("1"),
+        today=datetime.date(2026, 12, 1),
+    )
+    texts = {}
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            texts[language] = [
+                Flag(code=f["code"], params=f["params"], message="").text for f in flags
+            ]
+    assert texts["en"] == [
+        "The business registry shows the company as revoked.",
+        "The legal representative changed on 2026-11-01, within the last year.",
+    ]
+    assert texts["zh-hans"] == [
+        "工商登记显示该公司状态为吊销。",
+        "法定代表人于2026-11-01变更，在近一年内。",
+    ]
