@@ -17,3 +17,16 @@ def test_demo_cases_get_a_consent_and_the_answers_once(investigating, company):
     assert sorted(q.source for q in queries) == ["bureau", "courts", "registry", "tax"]
     assert all(q.status == "arrived" and q.answer["simulated"] for q in queries)
     assert SourceFact.objects.filter(application=investigating).count() == 10
+
+
+def test_seed_demo_loads_consents_and_answers_for_cases_under_way():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", applications=20, strict=True, stdout=StringIO(), stderr=StringIO())
+    assert Consent.objects.filter(status="granted").exists()
+    assert SourceQuery.objects.filter(status="arrived").count() == 4 * Consent.objects.count()
+    assert not SourceQuery.objects.exclude(
+        application__status__in=["investigation", "in_approval"]
+    ).exists()
