@@ -290,11 +290,32 @@ def source_answer_fetch(*, query_id: int) -> str:
     any transaction (bounded by the timeout), then records the answer, or the failure: a retry
     after a backoff that doubles, failed after the last attempt. While the source's circuit
     breaker is open the source is not called; the query waits until it closes. Returns what
-    happened: arrived, retry, failed, breaker_open, or skipped."""
+    happened: arrived, retry, failed, breaker_open, no_consent (revoked or expired while the
+    call waited: the source is not asked), or skipped."""
     now = timezone.now()
-    query = SourceQuery.objects.filter(pk=query_id).select_related("application__company").first()
+    query = (
+        SourceQuery.objects.filter(pk=query_id)
+        .select_related("application__company", "consent")
+        .first()
+    )
     if query is None or query.status != SourceQuery.Status.PENDING:
         return "skipped"
+    if not query.consent.covers(query.source, now):
+        # Revoked or expired while the call waited: the source is not asked.
+        with transaction.atomic():
+            query = SourceQuery.objects.select_for_update().get(pk=query.pk)
+            if query.status != SourceQuery.Status.PENDING:
+                return "skipped"
+            query.fail(error="consent no longer in force")
+            query.save()
+            _audit(
+                action="datasource_failed",
+                actor=None,
+                application=query.application,
+                subject=query,
+                data={"source": query.source, "error": "consent no longer in force"},
+            )
+        return "no_consent"
     resting_until = breaker.open_until(query.source)
     if resting_until is not None:
         SourceQuery.objects.filter(pk=query.pk, status=SourceQuery.Status.PENDING).update(

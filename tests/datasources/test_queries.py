@@ -89,3 +89,19 @@ def test_a_fresh_answer_is_reused_and_an_old_one_is_not(
     response, callbacks = _ask(api, staff["rm"], investigating, django_capture_on_commit_callbacks)
     assert response.data[0]["status"] == "pending"
     assert len(callbacks) == 1
+
+
+def test_a_consent_revoked_while_the_call_waits_stops_it(
+    api, investigating, staff, owner, django_capture_on_commit_callbacks
+):
+    given = consent(investigating, by=owner)
+    _ask(api, staff["rm"], investigating, django_capture_on_commit_callbacks)
+    revoked = api(owner).post(
+        reverse("api-portal-consent-revoke", args=[investigating.pk, given.pk]), {}, format="json"
+    )
+    assert revoked.status_code == 200
+    query = SourceQuery.objects.get()
+    assert services.source_answer_fetch(query_id=query.pk) == "no_consent"
+    query.refresh_from_db()
+    assert query.status == "failed" and query.answer is None and query.attempts == 0
+    assert AuditEvent.objects.filter(action="datasource_failed", subject_id=query.pk).exists()
