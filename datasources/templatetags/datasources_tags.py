@@ -1,3 +1,5 @@
+import json
+
 from django import template
 
 from datasources import selectors
@@ -33,3 +35,9 @@ def portal_consent_panel(application):
         "choices": Source.choices,
         "granted": Consent.Status.GRANTED,
     }
+
+
+@register.filter
+def as_json(value) -> str:
+    """An answer as received, indented for reading (escaped by the template)."""
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)

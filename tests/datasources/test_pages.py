@@ -53,11 +53,14 @@ def test_the_section_shows_pending_then_arrived_with_the_facts(investigating, rm
     assert f'hx-get="{poll}" hx-trigger="every 5s"' in body
     query = SourceQuery.objects.get()
     services.source_answer_fetch(query_id=query.pk)
+    query.refresh_from_db()
     page = rm.get(
         reverse("investigation-workspace", args=[investigating.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert 'id="source-registry"' in page and "Arrived" in page
     assert 'hx-trigger="every 5s"' not in page
+    # The answer as received, for whoever wants to read it.
+    assert "Answer as received" in page and query.answer["credit_code"] in page
     assert rm.get(poll).status_code == 200
     assert "Registration status" in page
 
