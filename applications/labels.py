@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Status
 from approvals.models import route_reason_text
 from common.i18n import coded_text
+from datasources.texts import SOURCE_ACTION_LABELS
 from org.roles import Role
 
 ACTION_LABELS = {
@@ -101,6 +102,8 @@ ACTION_LABELS = {
     "sla_reminder": _("Time-limit reminder"),
     "sla_escalation_1": _("Escalated (first level)"),
     "sla_escalation_2": _("Escalated (second level)"),
+    # External data (datasources)
+    **SOURCE_ACTION_LABELS,
 }
 
 # Actions that end or reverse an application are shown as "danger" buttons.

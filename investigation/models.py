@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from common.i18n import Bilingual, coded_text, in_language
+from datasources.texts import SOURCE_FLAG_MESSAGES
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -471,6 +472,8 @@ FLAG_MESSAGES = {
         "Companies sharing the legal representative would owe %(total)s in total (limit %(limit)s)."
     ),
     "verification_mismatch": _("%(fact)s does not match what was declared: %(note)s"),
+    # Raised from the external sources' answers (datasources.checks).
+    **SOURCE_FLAG_MESSAGES,
 }
 
 

@@ -19,6 +19,7 @@ from applications.selectors import application_get
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.queue import enqueue_on_commit
+from datasources.selectors import source_flags
 from intake.models import Collateral, Guarantor
 from investigation import calc
 from investigation.models import (
@@ -959,6 +960,7 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
         application=application, investigation=investigation, policy=policy
     )
     flags += conc_flags
+    flags += source_flags(application=application, policy=policy)
     for item in investigation.verifications.all():
         if item.status == VerificationItem.Status.MISMATCH:
             flags.append(

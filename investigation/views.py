@@ -55,6 +55,7 @@ SECTIONS = (
     ("site-visits", gettext_lazy("Site visits")),
     ("financials", gettext_lazy("Financial figures")),
     ("guarantors", gettext_lazy("Guarantors and collateral")),
+    ("sources", gettext_lazy("External data")),
     ("verification", gettext_lazy("Verification")),
     ("assessment", gettext_lazy("Assessment and opinion")),
     ("score", gettext_lazy("Risk score")),

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "portal",
     "messaging",
     "complaints",
+    "datasources",
     "backups",
 ]
 
@@ -213,6 +214,45 @@ for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more.")
 LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
+
+# External data sources (datasources/): the credit bureau, tax, business registry and courts.
+# Each source's adapter is a class path; the simulated ones (deterministic per credit code) ship
+# with the product and serve tests, demo data and `make run`. A production adapter reads its
+# endpoint, token and client certificate from LOANFLOW_DATASOURCE_<SOURCE>_URL / _TOKEN / _CERT.
+LOANFLOW_DATASOURCE_ADAPTERS = {
+    source: env_str(
+        f"LOANFLOW_DATASOURCE_{source.upper()}_ADAPTER",
+        f"datasources.adapters.Simulated{source.title()}",
+    )
+    for source in ("bureau", "tax", "registry", "courts")
+}
+LOANFLOW_DATASOURCE_ENDPOINTS = {
+    source: {
+        "url": env_str(f"LOANFLOW_DATASOURCE_{source.upper()}_URL", ""),
+        "token": env_str(f"LOANFLOW_DATASOURCE_{source.upper()}_TOKEN", ""),
+        "cert": env_str(f"LOANFLOW_DATASOURCE_{source.upper()}_CERT", ""),
+    }
+    for source in ("bureau", "tax", "registry", "courts")
+}
+# An answer younger than this is reused for the same company and source (a new call record
+# that points at it), not asked again.
+LOANFLOW_DATASOURCE_CACHE_HOURS = env_int("LOANFLOW_DATASOURCE_CACHE_HOURS", 24)
+# One call's timeout; attempts per query, the first retry after BACKOFF seconds, doubling.
+LOANFLOW_DATASOURCE_TIMEOUT_SECONDS = env_int("LOANFLOW_DATASOURCE_TIMEOUT_SECONDS", 10)
+LOANFLOW_DATASOURCE_MAX_ATTEMPTS = env_int("LOANFLOW_DATASOURCE_MAX_ATTEMPTS", 4)
+LOANFLOW_DATASOURCE_BACKOFF_SECONDS = env_int("LOANFLOW_DATASOURCE_BACKOFF_SECONDS", 30)
+# The circuit breaker (state in Django's cache): after this many failures in a row a source is
+# not called for OPEN_SECONDS; queries wait and are retried when it closes.
+LOANFLOW_DATASOURCE_BREAKER_FAILURES = env_int("LOANFLOW_DATASOURCE_BREAKER_FAILURES", 5)
+LOANFLOW_DATASOURCE_BREAKER_OPEN_SECONDS = env_int("LOANFLOW_DATASOURCE_BREAKER_OPEN_SECONDS", 120)
+# Fault tests and drills: the simulated sources answer with an error ("error") or time out
+# ("timeout") for the listed sources (all when empty); "" answers normally.
+LOANFLOW_DATASOURCE_SIMULATED_FAULT = env_str("LOANFLOW_DATASOURCE_SIMULATED_FAULT", "")
+LOANFLOW_DATASOURCE_SIMULATED_FAULT_SOURCES = env_list(
+    "LOANFLOW_DATASOURCE_SIMULATED_FAULT_SOURCES", []
+)
+# How long a consent the applicant gives runs, unless they say otherwise.
+LOANFLOW_CONSENT_DAYS = env_int("LOANFLOW_CONSENT_DAYS", 90)
 
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
@@ -405,6 +445,8 @@ CELERY_TASK_ROUTES = {
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
     "audit.tasks.verify_trail": {"queue": "celery"},
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
+    "datasources.fetch_source_answer": {"queue": "celery"},
+    "datasources.requeue_due_queries": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job in one place. Each is a thin task over a service that is also a
@@ -448,6 +490,12 @@ CELERY_BEAT_SCHEDULE = {
     "disbursement-render-pending-offers": {
         "task": "disbursement.tasks.render_pending_offers",
         "schedule": timedelta(minutes=5),
+    },
+    # Every minute: external-data queries due for their next attempt (a retry after backoff,
+    # a source whose circuit breaker has closed again, an enqueue the broker lost).
+    "datasources-requeue-due-queries": {
+        "task": "datasources.requeue_due_queries",
+        "schedule": timedelta(minutes=1),
     },
     # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).
     "investigation-requeue-pending-memos": {
@@ -500,6 +548,7 @@ SPECTACULAR_SETTINGS = {
         "GuaranteeTypeEnum": "applications.models.GuaranteeType",
         # investigation
         "InvestigationVerificationStatusEnum": "investigation.models.VerificationItem.Status",
+        "InvestigationVerificationSourceEnum": "investigation.models.VerificationItem.Source",
         "CreditMemoStatusEnum": "investigation.models.CreditMemo.Status",
         "GuarantorKindEnum": "intake.models.Guarantor.Kind",
         "RiskLevelEnum": "investigation.models.IndustryRisk",
@@ -520,6 +569,12 @@ SPECTACULAR_SETTINGS = {
         "ApprovalTaskKindEnum": "approvals.models.ApprovalTask.Kind",
         "ApprovalDecisionEnum": "approvals.models.ApprovalTask.Decision",
         "CommitteeVoteEnum": "approvals.models.CommitteeVote.Vote",
+        # datasources
+        "DataSourceEnum": "datasources.models.Source",
+        "ConsentStatusEnum": "datasources.models.Consent.Status",
+        "ConsentChannelEnum": "datasources.models.Consent.Channel",
+        "SourceQueryStatusEnum": "datasources.models.SourceQuery.Status",
+        "SourceFactStatusEnum": "datasources.models.SourceFact.Status",
     },
 }
 

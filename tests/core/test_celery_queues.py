@@ -23,6 +23,8 @@ INTENDED = {
     "postloan.tasks.start_missing_clocks": "celery",
     "audit.tasks.verify_trail": "celery",
     "analytics.tasks.record_loan_month_ends": "celery",
+    "datasources.fetch_source_answer": "celery",
+    "datasources.requeue_due_queries": "celery",
 }
 
 

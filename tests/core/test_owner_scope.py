@@ -16,6 +16,7 @@ from applications.models import LoanApplication
 from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from complaints.models import Complaint, ComplaintCategory
+from datasources.models import Consent
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
@@ -59,6 +60,10 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
     "GET /api/v1/portal/applications/{pk}/survey/": 200,
     "POST /api/v1/portal/applications/{pk}/survey/": 400,
+    "GET /api/v1/portal/applications/{pk}/consents/": 200,
+    "POST /api/v1/portal/applications/{pk}/consents/": 400,
+    # The walk made no consent: the id is not theirs (nor anyone's).
+    "POST /api/v1/portal/applications/{pk}/consents/{consent_id}/revoke/": 404,
     "POST /api/v1/portal/eligibility/": 400,
     "GET /api/v1/portal/complaints/": 200,
     "POST /api/v1/portal/complaints/": 400,
@@ -209,6 +214,8 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "memo_id": _first_id(CreditMemo, **app),
         "condition_id": _first_id(ApprovalCondition, **app),
         "message_id": _first_id(Message, **app),
+        "consent_id": _first_id(Consent, **app),
+        "fact_id": 1,
         "fact": "identity",
         "period": "2025",
         "code": application.product.code,
@@ -366,7 +373,13 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         reverse("api-messages", args=[theirs]), {"body": "For Oscar"}, format="json"
     )
     assert written.status_code == 201
-    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1, "message_id": written.data["id"]}
+    ids = {
+        "pk": theirs,
+        "doc_id": document.pk,
+        "request_id": 1,
+        "message_id": written.data["id"],
+        "consent_id": 1,
+    }
     client = api(owner)
     answers = {
         f"{method} {path}": _call(
@@ -375,7 +388,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 14
+    assert len(answers) == 17
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -463,6 +476,8 @@ OWNER_PAGES = {
     "intake-document-download": 200,
     "logout": 405,
     "messaging-portal-post": 405,
+    "datasources-portal-consent": 405,
+    "datasources-portal-consent-revoke": 405,
     "messaging-portal-survey": 405,
     "notification-list": 200,
     "notification-mute": 405,

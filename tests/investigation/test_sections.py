@@ -18,6 +18,7 @@ SECTIONS = [
     "site-visits",
     "financials",
     "guarantors",
+    "sources",
     "verification",
     "assessment",
     "score",

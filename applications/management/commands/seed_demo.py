@@ -41,6 +41,7 @@ DEMO_TOTP_SECRET = "LOANFLOWDEMOSECRETKEYFORTOTPAAAA"
 DEMO_APPS = [
     "intake",
     "investigation",
+    "datasources",
     "pricing",
     "approvals",
     "disbursement",

@@ -1,0 +1,227 @@
+"""External data: the applicant's consents, every call to a source (who asked, why, under which
+consent, when, and the answer as received), and the facts read from the answers, each with its
+source and time, which the relationship manager confirms or marks as a mismatch."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from common.storage import documents_store
+
+
+class Source(models.TextChoices):
+    BUREAU = "bureau", _("Credit bureau")
+    TAX = "tax", _("Tax bureau")
+    REGISTRY = "registry", _("Business registry")
+    COURTS = "courts", _("Courts")
+
+
+class Purpose(models.TextChoices):
+    PRE_LOAN = "pre_loan", _("Pre-loan investigation")
+    REVIEW = "review", _("Credit review")
+    POST_LOAN = "post_loan", _("Post-loan monitoring")
+
+
+def _consent_form_path(instance, filename: str) -> str:
+    import secrets
+
+    return f"datasources/consents/{instance.application_id}/{secrets.token_hex(12)}.pdf"
+
+
+class Consent(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The applicant's authorisation to query the listed sources about the company (and its
+    legal representative) for one application, until `valid_until`: given by the owner in the
+    portal, or a signed form the relationship manager records with its scan."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not yet given")
+        GRANTED = "granted", _("Given")
+        REVOKED = "revoked", _("Revoked")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("In the portal, by the owner")
+        SIGNED_FORM = "signed_form", _("Signed form, recorded by the bank")
+
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="consents"
+    )
+    scope = models.JSONField(_("sources"), default=list)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    signed_form = models.FileField(
+        _("signed form"), storage=documents_store, upload_to=_consent_form_path, blank=True
+    )
+    valid_until = models.DateTimeField(_("valid until"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("given at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent to query external data")
+        verbose_name_plural = _("consents to query external data")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {','.join(self.scope)} {self.status}"
+
+    def covers(self, source: str, now=None) -> bool:
+        return (
+            self.status == self.Status.GRANTED
+            and source in self.scope
+            and self.valid_until > (now or timezone.now())
+        )
+
+    @transition(field=status, source=Status.PENDING, target=Status.GRANTED)
+    def grant(self, *, by) -> None:
+        self.granted_by = by
+        self.granted_at = timezone.now()
+
+    @transition(field=status, source=Status.GRANTED, target=Status.REVOKED)
+    def revoke(self, *, by, reason: str = "") -> None:
+        self.revoked_by = by
+        self.revoked_at = timezone.now()
+        self.revoke_reason = reason[:300]
+
+
+class SourceQuery(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """One call to a source for one application: pending until the worker's answer arrives, or
+    failed after the last attempt. A fresh answer already held for the company is reused: the
+    new record points at it (`reused_from`) and arrives at once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ARRIVED = "arrived", _("Arrived")
+        FAILED = "failed", _("Failed")
+
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="source_queries"
+    )
+    credit_code = models.CharField(_("unified social credit code"), max_length=18)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    adapter = models.CharField(_("adapter"), max_length=200)
+    consent = models.ForeignKey(
+        Consent, on_delete=models.PROTECT, related_name="queries", verbose_name=_("consent")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # As received from the source (the reused record's, for a cached answer).
+    answer = models.JSONField(_("answer"), null=True, blank=True)
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the worker may try (again): now, after a backoff, or when the breaker closes.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("external data query")
+        verbose_name_plural = _("external data queries")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="ds_query_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["credit_code", "source", "answered_at"], name="ds_query_cache"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.source} {self.status}"
+
+    @transition(field=status, source=Status.PENDING, target=Status.ARRIVED)
+    def arrive(self, *, answer: dict, reused_from=None) -> None:
+        self.answer = answer
+        self.reused_from = reused_from
+        self.answered_at = timezone.now()
+        self.error = ""
+
+    @transition(field=status, source=Status.PENDING, target=Status.FAILED)
+    def fail(self, *, error: str) -> None:
+        self.error = error[:2000]
+
+
+class SourceFact(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A fact the investigation is pre-filled with, read from an answer: its source and time
+    come with it; the relationship manager confirms it or records a mismatch with a reason."""
+
+    class Key(models.TextChoices):
+        REPAYMENT_RECORD = "repayment_record", _("Repayment record")
+        OVERDUE_COUNT = "overdue_count", _("Overdue loans, last 24 months")
+        GUARANTEE_EXPOSURE = "guarantee_exposure", _("Guarantees given to others")
+        TAX_GRADE = "tax_grade", _("Tax credit grade")
+        DECLARED_REVENUE = "declared_revenue", _("Revenue declared for tax, last year")
+        TAX_PAID = "tax_paid", _("Tax paid, last year")
+        REGISTRY_STATUS = "registry_status", _("Registration status")
+        LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
+        REGISTERED_CAPITAL = "registered_capital", _("Registered capital")
+        COURT_RECORDS = "court_records", _("Court records")
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", _("To be confirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        MISMATCH = "mismatch", _("Mismatch")
+
+    application = models.ForeignKey(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="source_facts"
+    )
+    query = models.ForeignKey(SourceQuery, on_delete=models.CASCADE, related_name="facts")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    key = models.CharField(_("fact"), max_length=30, choices=Key.choices)
+    value = models.CharField(_("value"), max_length=300)
+    observed_at = models.DateTimeField(_("as of"))
+    status = FSMField(
+        _("status"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.UNCONFIRMED,
+        protected=True,
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fact from an external source")
+        verbose_name_plural = _("facts from external sources")
+        ordering = ["source", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} ({self.source})"
+
+    @transition(field=status, source=[Status.UNCONFIRMED, Status.MISMATCH], target=Status.CONFIRMED)
+    def confirm(self, *, by) -> None:
+        self.reason = ""
+        self.decided_by = by
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=[Status.UNCONFIRMED, Status.CONFIRMED], target=Status.MISMATCH)
+    def mismatch(self, *, by, reason: str) -> None:
+        self.reason = reason[:500]
+        self.decided_by = by
+        self.decided_at = timezone.now()

@@ -1,0 +1,502 @@
+"""Writes of the external data: consent given and revoked, queries asked (never without a
+consent in force) and answered by the worker, facts confirmed or contradicted. Each change is
+atomic with the application row locked, and audited; calls to a source happen in a Celery task
+enqueued after commit, never in a request."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import FINAL_STATUSES, LoanApplication
+from applications.selectors import applicant_company_id, application_get
+from audit.services import audit_record
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.queue import PUBLISH_RETRY_POLICY, enqueue_on_commit
+from datasources import adapters, breaker, checks
+from datasources.models import Consent, Purpose, Source, SourceFact, SourceQuery
+from datasources.selectors import consent_for, fresh_answer
+from org.roles import primary_role
+from org.selectors import is_sme_owner, is_staff_member
+
+logger = logging.getLogger(__name__)
+
+MAX_CONSENT_DAYS = 366
+
+
+def _audit(*, action: str, actor, application, subject, data: dict) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor) if actor is not None else "",
+        application=application,
+        kind="action",
+        subject_type=f"datasources.{subject._meta.model_name}",
+        subject_id=subject.pk,
+        data=data,
+    )
+
+
+def _case_officer_application(*, actor, application_id: int) -> LoanApplication:
+    """The application, locked, if `actor` is its relationship manager or investigator and it
+    is still open."""
+    application = application_get(user=actor, pk=application_id, for_update=True)
+    if not is_staff_member(actor):
+        raise NotFound()
+    if getattr(actor, "pk", None) not in (
+        application.relationship_manager_id,
+        application.investigator_id,
+    ):
+        raise Forbidden(
+            _("Only the application's relationship manager or investigator may do this."),
+            code="not_case_officer",
+        )
+    if application.status in FINAL_STATUSES:
+        raise Conflict(_("The application is closed."), code="application_closed")
+    return application
+
+
+def _owner_application(*, actor, application_id: int) -> LoanApplication:
+    """The application, locked, if `actor` is an owner of its company."""
+    application = application_get(user=actor, pk=application_id, for_update=True)
+    if not is_sme_owner(actor) or application.company_id != applicant_company_id(actor):
+        raise NotFound()
+    if application.status in FINAL_STATUSES:
+        raise Conflict(_("The application is closed."), code="application_closed")
+    return application
+
+
+def _clean_scope(scope) -> list[str]:
+    scope = sorted(set(scope or []))
+    if not scope:
+        raise InvalidInput(details={"scope": [_("Choose at least one source.")]})
+    unknown = [s for s in scope if s not in Source.values]
+    if unknown:
+        raise InvalidInput(details={"scope": [_("Unknown source.")]})
+    return scope
+
+
+def _grant(*, consent: Consent, actor, application) -> Consent:
+    consent.grant(by=actor)
+    consent.save()
+    _audit(
+        action="datasource_consent_grant",
+        actor=actor,
+        application=application,
+        subject=consent,
+        data={
+            "scope": consent.scope,
+            "channel": consent.channel,
+            "valid_until": consent.valid_until.isoformat(),
+        },
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_grant_online(*, actor, application_id: int, scope, days: int | None = None) -> Consent:
+    """The owner authorises the bank, in the portal, to query the sources in `scope` for this
+    application, for `days` (LOANFLOW_CONSENT_DAYS by default)."""
+    application = _owner_application(actor=actor, application_id=application_id)
+    days = days or settings.LOANFLOW_CONSENT_DAYS
+    if not 1 <= days <= MAX_CONSENT_DAYS:
+        raise InvalidInput(details={"days": [_("Between 1 and 366 days.")]})
+    consent = Consent(
+        application=application,
+        scope=_clean_scope(scope),
+        channel=Consent.Channel.PORTAL,
+        valid_until=timezone.now() + datetime.timedelta(days=days),
+    )
+    consent.save()
+    return _grant(consent=consent, actor=actor, application=application)
+
+
+@transaction.atomic
+def consent_record_signed(
+    *, actor, application_id: int, scope, valid_until: datetime.datetime, file
+) -> Consent:
+    """The relationship manager records the consent form the applicant signed, with its scan
+    (PDF, JPEG or PNG)."""
+    from intake.services import JPEG, PDF, PNG, sniff_file_kind
+
+    application = _case_officer_application(actor=actor, application_id=application_id)
+    scope = _clean_scope(scope)
+    now = timezone.now()
+    if valid_until <= now or valid_until > now + datetime.timedelta(days=MAX_CONSENT_DAYS):
+        raise InvalidInput(
+            details={"valid_until": [_("A date in the future, within a year from today.")]}
+        )
+    if file is None or sniff_file_kind(file) not in (PDF, JPEG, PNG):
+        raise InvalidInput(details={"file": [_("Upload the signed form as PDF, JPEG or PNG.")]})
+    consent = Consent(
+        application=application,
+        scope=scope,
+        channel=Consent.Channel.SIGNED_FORM,
+        valid_until=valid_until,
+    )
+    consent.signed_form.save(f"consent-{application.pk}.pdf", file, save=False)
+    consent.save()
+    return _grant(consent=consent, actor=actor, application=application)
+
+
+@transaction.atomic
+def consent_revoke(*, actor, application_id: int, consent_id: int, reason: str = "") -> Consent:
+    """The owner withdraws a consent (portal), or the relationship manager records that they
+    did; queries already answered stay on the record, no new one runs under it."""
+    if is_sme_owner(actor):
+        application = _owner_application(actor=actor, application_id=application_id)
+    else:
+        application = _case_officer_application(actor=actor, application_id=application_id)
+    try:
+        consent = Consent.objects.select_for_update().get(pk=consent_id, application=application)
+    except Consent.DoesNotExist:
+        raise NotFound() from None
+    if consent.status != Consent.Status.GRANTED:
+        raise Conflict(_("This consent is not in force."), code="consent_not_in_force")
+    consent.revoke(by=actor, reason=reason)
+    consent.save()
+    _audit(
+        action="datasource_consent_revoke",
+        actor=actor,
+        application=application,
+        subject=consent,
+        data={"scope": consent.scope, "reason": consent.revoke_reason},
+    )
+    return consent
+
+
+def _refusal(*, application, source: str) -> str:
+    """Why no query may run: the consent was never given, was revoked, or has expired."""
+    label = Source(source).label
+    latest = (
+        Consent.objects.filter(application=application, scope__contains=[source])
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if latest is None:
+        return _(
+            "%(source)s: the applicant has not consented. Ask the owner to give consent in the "
+            "portal, or record the consent form they signed."
+        ) % {"source": label}
+    if latest.status == Consent.Status.REVOKED:
+        return _("%(source)s: the applicant revoked their consent on %(date)s.") % {
+            "source": label,
+            "date": timezone.localtime(latest.revoked_at).date().isoformat(),
+        }
+    return _("%(source)s: the applicant's consent expired on %(date)s.") % {
+        "source": label,
+        "date": timezone.localtime(latest.valid_until).date().isoformat(),
+    }
+
+
+def _record_facts(query: SourceQuery) -> None:
+    SourceFact.objects.bulk_create(
+        [
+            SourceFact(
+                application_id=query.application_id,
+                query=query,
+                source=query.source,
+                key=key,
+                value=value[:300],
+                observed_at=query.answered_at,
+            )
+            for key, value in checks.facts_from(query.source, query.answer or {})
+        ]
+    )
+
+
+def _enqueue_fetch(query_id: int, countdown: int = 0) -> None:
+    """After commit; a publish the broker refuses is logged, and the every-minute sweep
+    (source_queries_requeue_due) finds the query due."""
+    from datasources.tasks import fetch_source_answer  # the tasks module imports this one
+
+    if not countdown:
+        enqueue_on_commit(fetch_source_answer, query_id)
+        return
+
+    def publish() -> None:
+        try:
+            fetch_source_answer.apply_async(
+                args=(query_id,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            )
+        except Exception as exc:  # noqa: BLE001 - any broker error
+            logger.warning("Could not enqueue the retry of query %s: %s", query_id, exc)
+
+    transaction.on_commit(publish)
+
+
+@transaction.atomic
+def source_query_request(
+    *, actor, application_id: int, sources, purpose: str = Purpose.PRE_LOAN
+) -> list[SourceQuery]:
+    """Ask the sources about the applicant: refused as a whole (409, with each reason) unless a
+    consent in force covers every source asked. A fresh answer about the company is reused;
+    otherwise the call is queued for the worker, after commit."""
+    application = _case_officer_application(actor=actor, application_id=application_id)
+    sources = _clean_scope(sources)
+    if purpose not in Purpose.values:
+        raise InvalidInput(details={"purpose": [_("Unknown purpose.")]})
+    now = timezone.now()
+    consents = {s: consent_for(application=application, source=s, now=now) for s in sources}
+    refused = [s for s, consent in consents.items() if consent is None]
+    if refused:
+        reasons = [_refusal(application=application, source=s) for s in refused]
+        raise Conflict(" ".join(reasons), code="no_consent", missing=reasons)
+    credit_code = application.company.credit_code
+    queries = []
+    for source in sources:
+        query = SourceQuery.objects.create(
+            application=application,
+            credit_code=credit_code,
+            source=source,
+            adapter=settings.LOANFLOW_DATASOURCE_ADAPTERS[source],
+            consent=consents[source],
+            requested_by=actor,
+            purpose=purpose,
+            requested_at=now,
+        )
+        cached = fresh_answer(credit_code=credit_code, source=source, now=now)
+        if cached is not None:
+            query.arrive(answer=cached.answer, reused_from=cached)
+            query.save()
+            _record_facts(query)
+        else:
+            _enqueue_fetch(query.pk)
+        _audit(
+            action="datasource_query",
+            actor=actor,
+            application=application,
+            subject=query,
+            data={
+                "source": source,
+                "purpose": purpose,
+                "consent_id": query.consent_id,
+                "reused_from": cached.pk if cached else None,
+            },
+        )
+        queries.append(query)
+    return queries
+
+
+def _backoff_seconds(attempts: int) -> int:
+    return settings.LOANFLOW_DATASOURCE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+
+
+def source_answer_fetch(*, query_id: int) -> str:
+    """One attempt at a pending query (the worker's task). Claims it, calls the source outside
+    any transaction (bounded by the timeout), then records the answer, or the failure: a retry
+    after a backoff that doubles, failed after the last attempt. While the source's circuit
+    breaker is open the source is not called; the query waits until it closes. Returns what
+    happened: arrived, retry, failed, breaker_open, no_consent (revoked or expired while the
+    call waited: the source is not asked), or skipped."""
+    now = timezone.now()
+    query = (
+        SourceQuery.objects.filter(pk=query_id)
+        .select_related("application__company", "consent")
+        .first()
+    )
+    if query is None or query.status != SourceQuery.Status.PENDING:
+        return "skipped"
+    if not query.consent.covers(query.source, now):
+        # Revoked or expired while the call waited: the source is not asked.
+        with transaction.atomic():
+            query = SourceQuery.objects.select_for_update().get(pk=query.pk)
+            if query.status != SourceQuery.Status.PENDING:
+                return "skipped"
+            query.fail(error="consent no longer in force")
+            query.save()
+            _audit(
+                action="datasource_failed",
+                actor=None,
+                application=query.application,
+                subject=query,
+                data={"source": query.source, "error": "consent no longer in force"},
+            )
+        return "no_consent"
+    resting_until = breaker.open_until(query.source)
+    if resting_until is not None:
+        SourceQuery.objects.filter(pk=query.pk, status=SourceQuery.Status.PENDING).update(
+            next_attempt_at=resting_until, error=_("The source is resting after failures.")
+        )
+        return "breaker_open"
+    timeout = settings.LOANFLOW_DATASOURCE_TIMEOUT_SECONDS
+    # Claim the attempt: a second worker (or the sweep) finds it not yet due.
+    lease = now + datetime.timedelta(seconds=timeout + 30)
+    from django.db.models import F
+
+    claimed = SourceQuery.objects.filter(
+        pk=query.pk, status=SourceQuery.Status.PENDING, next_attempt_at__lte=now
+    ).update(attempts=F("attempts") + 1, next_attempt_at=lease)
+    if claimed != 1:
+        return "skipped"
+    subject = adapters.subject_of(query.application, as_of=timezone.localdate())
+    try:
+        answer = adapters.adapter_for(query.source).fetch(subject, timeout=timeout)
+        error = ""
+    except adapters.SourceUnavailable as exc:
+        answer, error = None, f"{type(exc).__name__}: {exc}"
+    if error:
+        breaker.record_failure(query.source)
+    else:
+        breaker.record_success(query.source)
+    with transaction.atomic():
+        LoanApplication.objects.select_for_update().filter(pk=query.application_id).first()
+        query = SourceQuery.objects.select_for_update().get(pk=query.pk)
+        if query.status != SourceQuery.Status.PENDING:
+            return "skipped"
+        if not error:
+            query.arrive(answer=answer)
+            query.save()
+            _record_facts(query)
+            _audit(
+                action="datasource_answer",
+                actor=None,
+                application=query.application,
+                subject=query,
+                data={"source": query.source, "attempts": query.attempts},
+            )
+            return "arrived"
+        if query.attempts >= settings.LOANFLOW_DATASOURCE_MAX_ATTEMPTS:
+            query.fail(error=error)
+            query.save()
+            _audit(
+                action="datasource_failed",
+                actor=None,
+                application=query.application,
+                subject=query,
+                data={"source": query.source, "attempts": query.attempts, "error": error[:300]},
+            )
+            return "failed"
+        delay = _backoff_seconds(query.attempts)
+        query.error = error[:2000]
+        query.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
+        query.save(update_fields=["error", "next_attempt_at"])
+        _enqueue_fetch(query.pk, countdown=delay)
+        return "retry"
+
+
+def source_queries_requeue_due(*, limit: int = 200) -> int:
+    """Enqueue pending queries due for an attempt (a retry's countdown lost with the broker, a
+    breaker closed again). Every minute (beat)."""
+    ids = list(
+        SourceQuery.objects.filter(
+            status=SourceQuery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        _enqueue_fetch(pk)
+    return len(ids)
+
+
+# --- Facts: the investigator confirms or contradicts -----------------------------------------
+
+# A fact that verifies one of the investigation's declared facts: (VerificationItem.Fact,
+# VerificationItem.Source).
+VERIFIES = {
+    "registry_status": ("registration", "registry"),
+    "legal_representative": ("legal_representative", "registry"),
+    "declared_revenue": ("revenue", "tax_record"),
+    "tax_paid": ("tax", "tax_record"),
+}
+# A fact that fills one of the investigation's assessment fields when confirmed.
+FILLS = {"tax_grade": "tax_grade", "repayment_record": "repayment_record"}
+
+
+def _fact_for_decision(*, actor, application_id: int, fact_id: int):
+    application = _case_officer_application(actor=actor, application_id=application_id)
+    if application.investigator_id != actor.pk:
+        raise Forbidden(
+            _("Only the investigator of this application may change the investigation."),
+            code="not_investigator",
+        )
+    try:
+        fact = SourceFact.objects.select_for_update().get(pk=fact_id, application=application)
+    except SourceFact.DoesNotExist:
+        raise NotFound() from None
+    return application, fact
+
+
+def _provenance(fact: SourceFact) -> str:
+    return _("%(source)s, as of %(time)s: %(value)s") % {
+        "source": Source(fact.source).label,
+        "time": timezone.localtime(fact.observed_at).strftime("%Y-%m-%d %H:%M"),
+        "value": fact.value,
+    }
+
+
+@transaction.atomic
+def source_fact_confirm(*, actor, application_id: int, fact_id: int) -> SourceFact:
+    """The investigator confirms a fact from a source: it verifies the matching declared fact,
+    or fills the matching assessment field, with the source and time as the note."""
+    from investigation import services as investigation_services
+
+    application, fact = _fact_for_decision(
+        actor=actor, application_id=application_id, fact_id=fact_id
+    )
+    if fact.status == SourceFact.Status.CONFIRMED:
+        raise Conflict(_("This fact is already confirmed."), code="already_confirmed")
+    fact.confirm(by=actor)
+    fact.save()
+    if fact.key in VERIFIES:
+        item, source = VERIFIES[fact.key]
+        investigation_services.verification_record(
+            application_id=application.pk,
+            actor=actor,
+            fact=item,
+            status="verified",
+            source=source,
+            note=_provenance(fact),
+        )
+    elif fact.key in FILLS:
+        investigation_services.assessment_save(
+            application_id=application.pk, actor=actor, changes={FILLS[fact.key]: fact.value}
+        )
+    _audit(
+        action="datasource_fact_confirm",
+        actor=actor,
+        application=application,
+        subject=fact,
+        data={"key": fact.key, "source": fact.source, "value": fact.value},
+    )
+    return fact
+
+
+@transaction.atomic
+def source_fact_mismatch(*, actor, application_id: int, fact_id: int, reason: str) -> SourceFact:
+    """The investigator records that a fact from a source does not match, and why; a declared
+    fact it was to verify is marked as a mismatch (a flag when the case is next scored)."""
+    from investigation import services as investigation_services
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(details={"reason": [_("Say why it does not match.")]})
+    application, fact = _fact_for_decision(
+        actor=actor, application_id=application_id, fact_id=fact_id
+    )
+    if fact.status == SourceFact.Status.MISMATCH:
+        raise Conflict(_("This mismatch is already recorded."), code="already_mismatch")
+    fact.mismatch(by=actor, reason=reason)
+    fact.save()
+    if fact.key in VERIFIES:
+        item, source = VERIFIES[fact.key]
+        investigation_services.verification_record(
+            application_id=application.pk,
+            actor=actor,
+            fact=item,
+            status="mismatch",
+            source=source,
+            note=f"{_provenance(fact)} — {reason}"[:2000],
+        )
+    _audit(
+        action="datasource_fact_mismatch",
+        actor=actor,
+        application=application,
+        subject=fact,
+        data={"key": fact.key, "source": fact.source, "value": fact.value, "reason": reason},
+    )
+    return fact

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from datasources import services
+
+
+@shared_task(name="datasources.fetch_source_answer", acks_late=True)
+def fetch_source_answer(query_id: int) -> str:
+    """One attempt at an external-data query (arrived, retry, failed, breaker_open, skipped)."""
+    return services.source_answer_fetch(query_id=query_id)
+
+
+@shared_task(name="datasources.requeue_due_queries")
+def requeue_due_queries() -> int:
+    """Every minute (beat): queries due for an attempt whose enqueue was lost or delayed."""
+    return services.source_queries_requeue_due()
