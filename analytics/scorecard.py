@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +34,7 @@ from analytics.models import ProvisionRate, ScorecardMetric, TrainingRecord
 from applications.models import Product
 from common.errors import InvalidInput, NotFound
 from complaints.models import Complaint
+from datasources.models import SourceQuery
 from org.models import StaffProfile
 from org.selectors import branch_scope_q
 from postloan.models import Classification, Loan
@@ -208,6 +209,23 @@ def metric_complaint_hours_median(ctx: MetricContext) -> float | None:
     return None if seconds is None else round(seconds / 3600, 2)
 
 
+def metric_external_data_share(ctx: MetricContext) -> float | None:
+    """Of the applications submitted in the period (the funnel's cohort) and decided, the share
+    decided with an answer from an external source (datasources.SourceQuery arrived before the
+    decision)."""
+    answered = SourceQuery.objects.filter(
+        application=OuterRef("pk"),
+        status=SourceQuery.Status.ARRIVED,
+        answered_at__lte=OuterRef("decided_at"),
+    )
+    counts = (
+        selectors._applications(user=ctx.user, f=ctx.f)
+        .filter(decided_at__isnull=False)
+        .aggregate(decided=Count("id"), on_data=Count("id", filter=Q(Exists(answered))))
+    )
+    return selectors._rate(counts["on_data"], counts["decided"])
+
+
 def metric_no_source(ctx: MetricContext) -> None:
     """No data source yet: nothing records it, so the scorecard says "no data"."""
     return None
@@ -329,8 +347,8 @@ METRIC_FIGURES: dict[str, tuple[object, Callable[[MetricContext], float | None]]
     ),
     "product_changes": (gettext_lazy("Product changes"), metric_product_changes),
     "external_data_share": (
-        gettext_lazy("Share of cases decided on external data (no data source yet)"),
-        metric_no_source,
+        gettext_lazy("Share of cases decided on external data"),
+        metric_external_data_share,
     ),
 }
 

@@ -17,6 +17,7 @@ from analytics.models import ProvisionRate, ScorecardMetric, StageVisit, Trainin
 from analytics.scorecard import DEFAULT_PROVISION_RATES_PCT, METRIC_FIGURES, metric_attainment
 from applications.models import LoanApplication, Product
 from complaints.models import Complaint, ComplaintCategory
+from datasources.models import Consent, SourceQuery
 from org.models import StaffProfile
 from postloan.models import NON_PERFORMING, Loan
 from tests.analytics.conftest import PERIOD, at, make_metric, make_visit
@@ -53,6 +54,13 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
             interest_rate=Decimal(rng.choice(["3.850", "4.350", "5.200"])),
             submitted_at=submitted,
         )
+        if status != "submitted":
+            app.decided_at = submitted + timedelta(days=2)
+            app.save(update_fields=["decided_at"])
+            # An external source answered before the decision, after it, or never.
+            answered = rng.choice([-1, 1, None])
+            if answered is not None:
+                _source_answer(app, at=app.decided_at + timedelta(hours=answered))
         if status == "disbursed":
             loan_status = rng.choice(["active", "active", "active", "closed", "written_off"])
             Loan.objects.create(
@@ -103,6 +111,28 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
 @pytest.fixture
 def bank(branch, other_branch, product, staff):
     _bank(branch, other_branch, product, staff, n=30)
+
+
+def _source_answer(application, *, at):
+    consent = Consent.objects.create(
+        application=application,
+        scope=["tax"],
+        status="granted",
+        channel="portal",
+        valid_until=at + timedelta(days=90),
+    )
+    SourceQuery.objects.create(
+        application=application,
+        credit_code=application.company.credit_code,
+        source="tax",
+        adapter="simulated",
+        consent=consent,
+        purpose="pre_loan",
+        status="arrived",
+        requested_at=at - timedelta(minutes=1),
+        answered_at=at,
+        answer={"grade": "A"},
+    )
 
 
 def every_metric():
@@ -169,6 +199,15 @@ def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) ->
         and in_scope(a.branch_id)
     ]
     online = [a for a in apps if a.channel == "online"]
+    decided = [a for a in apps if a.decided_at]
+    on_data = [
+        a
+        for a in decided
+        if any(
+            q.status == "arrived" and q.answered_at <= a.decided_at
+            for q in SourceQuery.objects.filter(application=a)
+        )
+    ]
     staff = [p.user_id for p in StaffProfile.objects.all() if in_scope(p.branch_id)]
     hours = sum(
         (
@@ -209,7 +248,7 @@ def independent(*, branches=None, date_from=NOVEMBER[0], date_to=NOVEMBER[1]) ->
         "product_changes": 1.0,
         "complaints": float(len(complaints)),
         "complaints_per_100_customers": round(len(complaints) * 100 / len(customers), 2),
-        "external_data_share": None,
+        "external_data_share": round(len(on_data) / len(decided), 4) if decided else None,
     }
 
 
@@ -223,6 +262,7 @@ def test_each_figure_equals_an_independent_sum_over_the_raw_rows(bank, staff):
     ]:
         values = {r["metric"]: r["value"] for r in figure(user, "scorecard")["rows"]}
         expected = independent(branches=branches)
+        assert 0 < expected["external_data_share"] < 1  # some decided on external data
         for key, value in expected.items():
             assert values[key] == pytest.approx(value, abs=1e-4), key
 
@@ -290,12 +330,12 @@ def test_weights_make_the_perspective_score_and_a_metric_without_data_does_not_c
     # Yield reached in full (target below it), online share to half its target.
     make_metric("yield_pct", "financial", Decimal(str(expected["yield_pct"])) - 1, weight=3)
     make_metric("online_share", "financial", Decimal(str(expected["online_share"])) * 2, weight=1)
-    make_metric("external_data_share", "financial", 0, "lower", weight=5)
+    make_metric("complaint_hours_median", "financial", 0, "lower", weight=5)
     result = figure(staff["risk"], "scorecard")
     rows = {r["metric"]: r for r in result["rows"]}
     assert rows["yield_pct"]["score"] == 3.0
     assert rows["online_share"]["score"] == pytest.approx(0.5, abs=1e-3)
-    assert (rows["external_data_share"]["score"], rows["external_data_share"]["status"]) == (
+    assert (rows["complaint_hours_median"]["score"], rows["complaint_hours_median"]["status"]) == (
         None,
         "no_data",
     )
