@@ -51,7 +51,7 @@ def test_a_head_office_user_filters_the_dashboard_by_branch_and_exports_csv(
     wait_for_sections(page)
     rows = page.locator("#branches-table tbody tr")
     assert rows.count() == 2  # Beijing and Shanghai
-    page.wait_for_function("document.querySelector('#chart-stages').width > 0")
+    page.wait_for_function("() => document.querySelector('#chart-stages').width > 0")
     assert_accessible(page)
 
     page.select_option("#filter-branch", str(branch.pk))
@@ -79,7 +79,7 @@ def wait_for_sections(page) -> None:
     """Every placeholder of the dashboard answered by its section (or emptied: a figure with
     nothing to show), none failed, and the charts of the loaded sections drawn."""
     page.wait_for_function(
-        "document.querySelectorAll('.figure-slot:not([data-state])').length === 0"
+        "() => document.querySelectorAll('.figure-slot:not([data-state])').length === 0"
     )
     assert page.locator(".figure-slot[data-state=failed]").count() == 0
     assert page.locator(".figure-placeholder").count() == 0
@@ -156,7 +156,7 @@ def test_each_figure_loads_by_itself_and_opens_on_a_page_of_its_own(
     assert page.locator("h1").inner_text() == "Time per stage"
     assert page.locator("#analytics-filters").count() == 1
     page.wait_for_function(
-        "window.Chart.getChart('chart-stages') !== undefined"
+        "() => window.Chart.getChart('chart-stages') !== undefined"
         " && document.getElementById('chart-stages').width > 0"
     )
     assert_accessible(page)

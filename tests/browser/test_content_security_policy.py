@@ -56,8 +56,8 @@ def test_staff_pages_admin_and_api_docs_run_their_scripts_under_the_policy(
 
     # The dashboard fetches each figure's section; Chart.js draws from the section's JSON block.
     page.goto(f"{live_server.url}/analytics/")
-    page.wait_for_function("window.Chart && Chart.getChart('chart-funnel') !== undefined")
-    page.wait_for_function("!document.querySelector('.figure-slot:not([data-state])')")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-funnel') !== undefined")
+    page.wait_for_function("() => !document.querySelector('.figure-slot:not([data-state])')")
     assert page.locator(".figure-slot[data-state=failed]").count() == 0
     assert violations() == []
 
