@@ -36,7 +36,7 @@ def fetch(client, name: str, params=None, **headers):
 def test_the_dashboard_page_reads_no_figure(history, staff, client):
     client.force_login(staff["head"])
     client.get(reverse("analytics-dashboard"), PERIOD)  # the first request writes the session
-    with CaptureQueriesContext(connection) as captured:
+    with translation.override("en"), CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("analytics-dashboard"), {**PERIOD, **PERIODS})
     assert response.status_code == 200
     tables = (StageVisit._meta.db_table, LoanApplication._meta.db_table)
