@@ -161,3 +161,15 @@ def test_each_figure_loads_by_itself_and_opens_on_a_page_of_its_own(
     )
     assert_accessible(page)
     assert violations == []
+
+    # A section that cannot be fetched says so and keeps its link to the figure's page.
+    page.route("**/analytics/figures/**", lambda route: route.abort())
+    page.goto(f"{live_server.url}/analytics/")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.figure-slot:not([data-state])').length === 0"
+    )
+    assert page.locator(".figure-slot[data-state=failed]").count() == 12
+    failed = page.locator("#slot-stages")
+    assert "This figure could not be loaded." in failed.inner_text()
+    assert failed.locator("a", has_text="Open this figure").get_attribute("href") == href
+    assert violations == []
