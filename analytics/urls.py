@@ -5,6 +5,11 @@ from analytics import api, views
 
 urlpatterns = [
     path("analytics/", views.DashboardView.as_view(), name="analytics-dashboard"),
+    path(
+        "analytics/figures/<slug:name>/",
+        views.FigureSectionView.as_view(),
+        name="analytics-figure-section",
+    ),
     path("analytics/export.csv", views.ExportCsvView.as_view(), name="analytics-export"),
     path("analytics/vintages/", views.VintagesView.as_view(), name="analytics-vintages"),
     path("analytics/rm/", views.RmResultsView.as_view(), name="analytics-rm"),

@@ -6,8 +6,13 @@ import json
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -42,121 +47,195 @@ class AnalyticsAccessMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-DASHBOARD_FIGURES = (
-    "stages",
-    "end-to-end",
-    "funnel",
-    "decline-reasons",
-    "staff",
-    "branches",
-    "portfolio",
-    "satisfaction",
-    "scorecard",
-    "sla",
-    "steps",
-)
+# The dashboard's sections in the order of the page, each with its heading: the page shows a
+# placeholder per section and each section is computed by its own request (FigureSectionView),
+# so no request computes more than one figure (issue 32: every answer in under 2 s).
+FIGURE_SECTIONS = {
+    "scorecard": _l("Balanced scorecard"),
+    "satisfaction": _l("Customer satisfaction"),
+    "stages": _l("Time per stage"),
+    "steps": _l("Approval steps"),
+    "funnel": _l("Funnel of the applications submitted in the period"),
+    "end-to-end": _l("End to end (calendar hours)"),
+    "decline-reasons": _l("Decline reasons"),
+    "control-chart": _l("Control chart"),
+    "before-after": _l("Before and after"),
+    "staff": _l("People: stages completed per staff member"),
+    "branches": _l("Branches: completed and open now"),
+    "portfolio": _l("Portfolio"),
+    "sla": _l("SLA deadlines by step"),
+}
+PERIOD_PARAMETERS = ("before_from", "before_to", "after_from", "after_to")
+
+
+def _page_filters(request) -> dict:
+    """The filters of the dashboard and of each figure's section, as the form shows them: bad
+    values become the form's errors and the figures use the default filters (never a 400); a
+    branch outside the user's scope is a 404. Reads no figure."""
+    user, params = request.user, request.GET
+    errors: dict = {}
+    try:
+        f = analytics_filters(user=user, params=params)
+    except NotFound:
+        raise Http404 from None
+    except InvalidInput as exc:
+        errors = dict(exc.details)
+        f = analytics_filters(user=user, params={})
+    stage = params.get("stage") or Status.INVESTIGATION
+    if stage not in MEASURED_STAGES:
+        stage = Status.INVESTIGATION
+    periods = {k: params.get(k, "") for k in PERIOD_PARAMETERS}
+    compared = None
+    if any(periods.values()):
+        try:
+            compared = analytics_periods(params=periods)
+        except InvalidInput as exc:
+            errors.update(exc.details)
+    return {
+        "f": f,
+        "errors": errors,
+        "stage": stage,
+        "periods": periods,
+        "compared": compared,
+        "query": params.urlencode(),
+        # Lazy: read only where the filter form is rendered.
+        "branches": analytics_branch_choices(user=user),
+        "products": Product.objects.order_by("code"),
+        "routes": RouteRecommendation.choices,
+        "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
+        "percentile_error_pct": round(stats.PERCENTILE_MAX_ERROR * 100, 1),
+    }
 
 
 class DashboardView(AnalyticsAccessMixin, TemplateView):
+    """/analytics/: the filter form and one placeholder per figure; dashboard.js fills each in
+    from its section's URL, and without script each placeholder links to its figure's page."""
+
     template_name = "analytics/dashboard.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user, params = self.request.user, self.request.GET
-        errors = {}
-        try:
-            f = analytics_filters(user=user, params=params)
-        except NotFound:
-            raise Http404 from None
-        except InvalidInput as exc:
-            errors = exc.details
-            f = analytics_filters(user=user, params={})
-        computed = {
-            name: FIGURES[name](user=user, f=f) for name in DASHBOARD_FIGURES if name != "scorecard"
-        }
-        # The scorecard reuses the figures above rather than computing them again.
-        computed["scorecard"] = analytics_scorecard(user=user, f=f, computed=computed)
-        figures = {name.replace("-", "_"): computed[name] for name in DASHBOARD_FIGURES}
-        stage = params.get("stage") or Status.INVESTIGATION
-        if stage not in MEASURED_STAGES:
-            stage = Status.INVESTIGATION
-        figures["control_chart"] = analytics_control_chart(user=user, f=f, stage=stage)
-        before_after = None
-        periods = {
-            k: params.get(k, "") for k in ("before_from", "before_to", "after_from", "after_to")
-        }
-        if any(periods.values()):
-            try:
-                before, after = analytics_periods(params=periods)
-                before_after = analytics_before_after(user=user, f=f, before=before, after=after)
-            except InvalidInput as exc:
-                errors.update(exc.details)
-        figures["before_after"] = before_after
-        query = params.urlencode()
+        page = _page_filters(self.request)
+        query = page["query"]
+        slots = {}
+        for name, title in FIGURE_SECTIONS.items():
+            if name == "before-after" and page["compared"] is None:
+                continue
+            url = reverse("analytics-figure-section", args=[name])
+            slots[name.replace("-", "_")] = {
+                "name": name,
+                "title": title,
+                "url": f"{url}?{query}" if query else url,
+            }
         context.update(
             {
-                "f": f,
-                "errors": errors,
-                "drill_downs": [
-                    ("branch", _("By branch")),
-                    ("product", _("By product")),
-                    ("industry", _("By industry")),
-                ],
-                "figures": figures,
-                "query": query,
-                "branches": analytics_branch_choices(user=user),
-                "products": Product.objects.order_by("code"),
-                "routes": RouteRecommendation.choices,
-                "stages": [(s, Status(s).label) for s in MEASURED_STAGES],
-                "stage": stage,
-                "periods": periods,
-                "percentile_error_pct": round(stats.PERCENTILE_MAX_ERROR * 100, 1),
-                "chart_data": _chart_data(figures),
+                **page,
+                "slots": slots,
                 "export_figures": [n for n in ALL_FIGURES if n != "before-after"]
-                + (["before-after"] if before_after else []),
+                + (["before-after"] if page["compared"] else []),
             }
         )
         return context
 
 
-def _chart_data(figures: dict) -> dict:
-    stages = figures["stages"]["rows"]
-    chart = figures["control_chart"]
-    return {
-        "labels": {
-            "mean": _("Mean"),
-            "median": _("Median"),
-            "p90": _("90th pct."),
-            "count": _("Count"),
-            "centre": _("Centre"),
-            "ucl": _("UCL"),
-            "lcl": _("LCL"),
-            "weekly": _("Weekly mean"),
-            "balance": _("Balance"),
-        },
-        "stages": {
-            "labels": [r["label"] for r in stages],
-            "mean": [r["business_mean_h"] for r in stages],
-            "median": [r["business_median_h"] for r in stages],
-            "p90": [r["business_p90_h"] for r in stages],
-        },
-        "funnel": {
-            "labels": [r["label"] for r in figures["funnel"]["rows"]],
-            "counts": [r["count"] for r in figures["funnel"]["rows"]],
-        },
-        "control": {
-            "labels": [r["week"] for r in chart["rows"]],
-            "mean": [r["mean_h"] for r in chart["rows"]],
-            "centre": [r["centre_h"] for r in chart["rows"]],
-            "ucl": [r["ucl_h"] for r in chart["rows"]],
-            "lcl": [r["lcl_h"] for r in chart["rows"]],
-            "outside": [r["outside"] for r in chart["rows"]],
-        },
-        "portfolio": {
-            "labels": [r["label"] for r in figures["portfolio"]["rows"]],
-            "balance": [float(r["balance"]) for r in figures["portfolio"]["rows"]],
-        },
-    }
+class FigureSectionView(AnalyticsAccessMixin, View):
+    """/analytics/figures/<name>/?<the dashboard's filters>: one figure of the dashboard,
+    computed alone. Fetched by the dashboard (X-Requested-With: fetch) it answers the section's
+    HTML; opened in the browser, the same section in a page of its own with the filter form."""
+
+    def get(self, request, name: str):
+        if name not in FIGURE_SECTIONS:
+            raise Http404
+        page = _page_filters(request)
+        figure = _section_figure(name, user=request.user, page=page)
+        section = render_to_string(
+            f"analytics/figures/{name}.html",
+            {
+                "figure": figure,
+                "chart": _chart_data(name, figure) if figure else None,
+                "query": page["query"],
+                "percentile_error_pct": page["percentile_error_pct"],
+                "drill_downs": [
+                    ("branch", _("By branch")),
+                    ("product", _("By product")),
+                    ("industry", _("By industry")),
+                ],
+            },
+            request=request,
+        )
+        if request.headers.get("X-Requested-With") == "fetch":
+            response = HttpResponse(section)
+        else:
+            response = render(
+                request,
+                "analytics/figure.html",
+                {
+                    **page,
+                    "name": name,
+                    "title": FIGURE_SECTIONS[name],
+                    "section": section,
+                    "empty": not section.strip(),
+                },
+            )
+        # The same URL answers a section or a page: caches must keep both.
+        patch_vary_headers(response, ["X-Requested-With"])
+        return response
+
+
+def _section_figure(name: str, *, user, page: dict) -> dict | None:
+    """The one figure a section shows (None: before-after without two valid periods)."""
+    f = page["f"]
+    if name == "scorecard":
+        return analytics_scorecard(user=user, f=f)
+    if name == "control-chart":
+        return analytics_control_chart(user=user, f=f, stage=page["stage"])
+    if name == "before-after":
+        if page["compared"] is None:
+            return None
+        before, after = page["compared"]
+        return analytics_before_after(user=user, f=f, before=before, after=after)
+    return FIGURES[name](user=user, f=f)
+
+
+def _chart_data(name: str, figure: dict) -> dict | None:
+    """What dashboard.js draws for a section with a chart, with the chart's labels."""
+    rows = figure["rows"]
+    if name == "stages":
+        return {
+            "labels": {"mean": _("Mean"), "median": _("Median"), "p90": _("90th pct.")},
+            "categories": [r["label"] for r in rows],
+            "mean": [r["business_mean_h"] for r in rows],
+            "median": [r["business_median_h"] for r in rows],
+            "p90": [r["business_p90_h"] for r in rows],
+        }
+    if name == "funnel":
+        return {
+            "labels": {"count": _("Count")},
+            "categories": [r["label"] for r in rows],
+            "counts": [r["count"] for r in rows],
+        }
+    if name == "control-chart":
+        return {
+            "labels": {
+                "weekly": _("Weekly mean"),
+                "centre": _("Centre"),
+                "ucl": _("UCL"),
+                "lcl": _("LCL"),
+            },
+            "categories": [r["week"] for r in rows],
+            "mean": [r["mean_h"] for r in rows],
+            "centre": [r["centre_h"] for r in rows],
+            "ucl": [r["ucl_h"] for r in rows],
+            "lcl": [r["lcl_h"] for r in rows],
+            "outside": [r["outside"] for r in rows],
+        }
+    if name == "portfolio":
+        return {
+            "labels": {"balance": _("Balance")},
+            "categories": [r["label"] for r in rows],
+            "balance": [float(r["balance"]) for r in rows],
+        }
+    return None
 
 
 class ExportCsvView(AnalyticsAccessMixin, View):

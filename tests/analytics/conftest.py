@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from analytics.models import StageVisit
 from applications.models import LoanApplication
-from tests.factories import ApplicationFactory
+from audit.services import audit_record
+from tests.factories import ApplicationFactory, CompanyFactory
 
 HOUR = 3600
 
@@ -73,6 +74,76 @@ def make_app(company, product, staff):
         return ApplicationFactory(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def history(make_app, staff, other_branch):
+    """Applications A-H in Beijing (submitted in November) and E in Shanghai.
+
+    investigation (business h): A 1 (rework), A 2, B 3, C 4, D 10 (rework); calendar = 2x.
+    in_approval: A 5, B 7.  One investigation visit of October (100 h) is outside the period.
+    """
+    rm, rm2 = staff["rm"], staff["rm2"]
+    a = make_app(
+        "disbursed",
+        decided_at=at(2) + timedelta(hours=10),
+        disbursed_at=at(2) + timedelta(hours=100),
+    )
+    b = make_app("approved", decided_at=at(2) + timedelta(hours=20))
+    c = make_app(
+        "declined",
+        decided_at=at(2) + timedelta(hours=30),
+        decline_reasons=["low_cash_flow", "incomplete_materials"],
+    )
+    d = make_app(
+        "declined", decided_at=at(2) + timedelta(hours=40), decline_reasons=["low_cash_flow"]
+    )
+    f = make_app("contract_signed")
+    g = make_app("withdrawn")
+    h = make_app("in_approval")
+    e = make_app(
+        "investigation", branch=other_branch, company=CompanyFactory(home_branch=other_branch)
+    )
+    old = make_app("disbursed", submitted=at(2) - timedelta(days=40))
+    make_visit(
+        a,
+        "investigation",
+        1,
+        calendar_hours=2,
+        left=at(3),
+        rework=True,
+        actor=rm,
+        outcome="info_requested",
+    )
+    make_visit(a, "investigation", 2, calendar_hours=4, left=at(5), actor=rm)
+    make_visit(b, "investigation", 3, calendar_hours=6, left=at(6), actor=rm)
+    make_visit(c, "investigation", 4, calendar_hours=8, left=at(7), actor=rm2)
+    make_visit(
+        d,
+        "investigation",
+        10,
+        calendar_hours=20,
+        left=at(8),
+        rework=True,
+        actor=rm2,
+        outcome="info_requested",
+    )
+    make_visit(a, "in_approval", 5, left=at(9), actor=staff["approver"])
+    make_visit(b, "in_approval", 7, left=at(10), actor=staff["approver"])
+    make_visit(old, "investigation", 100, left=at(2) - timedelta(days=30), actor=rm)
+    make_visit(e, "investigation", 50, left=at(4), actor=rm)
+    # The system approved B (fast track): an approve transition without an actor.
+    audit_record(
+        action="approve", actor=None, application=b, from_state="in_approval", to_state="approved"
+    )
+    audit_record(
+        action="approve",
+        actor=staff["approver"],
+        application=a,
+        from_state="in_approval",
+        to_state="approved",
+    )
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h, "old": old}
 
 
 # The period every figure test asks for: November 2026.

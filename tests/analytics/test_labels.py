@@ -44,5 +44,9 @@ def test_decline_reasons_are_counted_under_their_labels_in_the_readers_language(
     client = Client()
     client.force_login(staff["head"])
     with translation.override(None):
-        html = client.get(reverse("analytics-dashboard"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        html = client.get(
+            reverse("analytics-figure-section", args=["decline-reasons"]),
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+            HTTP_X_REQUESTED_WITH="fetch",
+        )
     assert "<li>负债过高: 1</li>" in html.content.decode()

@@ -125,7 +125,7 @@ def test_without_answers_the_scorecard_says_no_data_rather_than_zero(staff):
     ]
 
 
-def test_the_dashboard_shows_the_satisfaction_by_branch_and_product_and_exports_it(
+def test_the_dashboard_section_shows_the_satisfaction_by_branch_and_product_and_exports_it(
     surveyed, staff, client
 ):
     from django.urls import reverse
@@ -133,8 +133,9 @@ def test_the_dashboard_shows_the_satisfaction_by_branch_and_product_and_exports_
     from tests.analytics.conftest import PERIOD
 
     client.force_login(staff["head"])
-    page = client.get(reverse("analytics-dashboard"), PERIOD)
-    assert page.context["figures"]["satisfaction"]["summary"]["answered"] == 3
+    url = reverse("analytics-figure-section", args=["satisfaction"])
+    page = client.get(url, PERIOD, HTTP_X_REQUESTED_WITH="fetch")
+    assert page.context["figure"]["summary"]["answered"] == 3
     body = page.content.decode()
     section = body.split('id="satisfaction"')[1].split("</section>")[0]
     assert "Haidian sub-branch" in section and "SME-EQ" in section

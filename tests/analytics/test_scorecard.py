@@ -399,7 +399,8 @@ def test_each_figure_drills_down_by_branch_product_and_industry(bank, staff, bra
 def test_the_scorecard_page_and_csv_show_scores_and_the_comparison(bank, staff, client):
     every_metric()
     client.force_login(staff["risk"])
-    page = client.get(reverse("analytics-dashboard"), PERIOD)
+    url = reverse("analytics-figure-section", args=["scorecard"])
+    page = client.get(url, PERIOD, HTTP_X_REQUESTED_WITH="fetch")
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="scorecard-perspectives"' in body and "scorecard-drilldown" in body

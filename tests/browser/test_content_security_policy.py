@@ -54,9 +54,11 @@ def test_staff_pages_admin_and_api_docs_run_their_scripts_under_the_policy(
     expect(page.locator("#status")).to_have_text("Draft")
     assert violations() == []
 
-    # Chart.js draws from the page's JSON data block.
+    # The dashboard fetches each figure's section; Chart.js draws from the section's JSON block.
     page.goto(f"{live_server.url}/analytics/")
-    page.wait_for_function("window.Chart && Chart.getChart('chart-funnel') !== undefined")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-funnel') !== undefined")
+    page.wait_for_function("() => !document.querySelector('.figure-slot:not([data-state])')")
+    assert page.locator(".figure-slot[data-state=failed]").count() == 0
     assert violations() == []
 
     # Swagger UI: bundle, preset and init script from files; the operations render.
