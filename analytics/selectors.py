@@ -1029,6 +1029,7 @@ def analytics_control_chart(*, user, f: Filters, stage: str) -> dict:
         ["week", "count", "mean_h", "centre_h", "ucl_h", "lcl_h", "outside"],
         rows,
         stage=stage,
+        stage_label=str(_stage_label(stage)),
         limits={k: _r(v) for k, v in limits.items()},
     )
 

@@ -161,10 +161,10 @@ def test_the_control_chart_section_keeps_its_stage(history, staff, client):
     client.force_login(staff["head"])
     with translation.override("en"):
         body = fetch(client, "control-chart", {"stage": "in_approval"}).content.decode()
-        assert "weekly mean time in in_approval" in body
+        assert "weekly mean time in In approval" in body
         # Not a measured stage: the investigation's chart, as on the dashboard.
         body = fetch(client, "control-chart", {"stage": "nope"}).content.decode()
-        assert "weekly mean time in investigation" in body
+        assert "weekly mean time in Under investigation" in body
 
 
 def test_before_and_after_needs_its_two_periods(history, staff, client):
