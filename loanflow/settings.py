@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "portal",
     "messaging",
     "complaints",
+    "facilities",
     "backups",
 ]
 
@@ -421,6 +422,12 @@ CELERY_BEAT_SCHEDULE = {
     "approvals-release-stale-claims": {
         "task": "approvals.tasks.release_stale_claims",
         "schedule": timedelta(minutes=1),
+    },
+    # Daily at 00:30 bank time, before the post-loan job: facilities past their expiry expire
+    # (nothing more is drawn under them; their loans run on).
+    "facilities-expire": {
+        "task": "facilities.tasks.expire_facilities",
+        "schedule": crontab(hour=0, minute=30),
     },
     # Daily at 01:30 bank time: days past due, classification floors, inspections, warnings.
     "postloan-daily": {

@@ -39,6 +39,7 @@ APPS = [
     "portal",
     "messaging",
     "complaints",
+    "facilities",
 ]
 
 urlpatterns = [

@@ -1,0 +1,95 @@
+"""Facilities' staff pages: the list of the branch subtree's facilities with what is
+available, one facility with its drawdowns, and the risk officer's freeze, unfreeze and
+close. Each POST calls one service; a refusal is shown on the page, never a 500."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from applications.views import StaffRequiredMixin
+from common.errors import DomainError, Forbidden, NotFound
+from facilities import selectors, services
+from facilities.models import Facility
+from org.permissions import has_role_perm
+
+TRANSITIONS = ("freeze", "unfreeze", "close")
+DONE = {
+    "freeze": gettext_lazy("The facility is frozen: nothing is drawn until it is unfrozen."),
+    "unfreeze": gettext_lazy("The facility is active again."),
+    "close": gettext_lazy("The facility is closed."),
+}
+
+
+class FacilityListView(StaffRequiredMixin, View):
+    def get(self, request):
+        status = request.GET.get("status", "")
+        facilities = list(
+            selectors.facility_list(user=request.user, filters={"status": status})[:200]
+        )
+        rows = [
+            {"facility": f, "availability": selectors.facility_availability(facility=f)}
+            for f in facilities
+        ]
+        return render(
+            request,
+            "facilities/list.html",
+            {"rows": rows, "status": status, "statuses": Facility.Status.choices},
+        )
+
+
+class FacilityDetailView(StaffRequiredMixin, View):
+    def get(self, request, pk: int):
+        try:
+            facility = selectors.facility_get(user=request.user, pk=pk)
+        except NotFound:
+            raise Http404 from None
+        may_freeze = has_role_perm(request.user, services.FREEZE_PERMISSION)
+        actions = [
+            name
+            for name in TRANSITIONS
+            if may_freeze
+            and (
+                (name == "freeze" and facility.status == Facility.Status.ACTIVE)
+                or (name == "unfreeze" and facility.status == Facility.Status.FROZEN)
+                or (name == "close" and facility.status != Facility.Status.CLOSED)
+            )
+        ]
+        return render(
+            request,
+            "facilities/detail.html",
+            {
+                "facility": facility,
+                "availability": selectors.facility_availability(facility=facility),
+                "drawdowns": selectors.facility_drawdowns(facility=facility),
+                "actions": actions,
+            },
+        )
+
+
+class FacilityTransitionView(StaffRequiredMixin, View):
+    """A risk officer's freeze, unfreeze or close from the facility's page."""
+
+    def post(self, request, pk: int, action: str):
+        if action not in TRANSITIONS:
+            raise Http404
+        try:
+            services.facility_transition(
+                facility_id=pk,
+                transition=action,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        except NotFound:
+            raise Http404 from None
+        except Forbidden:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            details = [str(m) for msgs in (exc.details or {}).values() for m in msgs]
+            for line in details or [str(exc.message)]:
+                messages.error(request, line)
+        else:
+            messages.success(request, str(DONE[action]))
+        return redirect("facility-detail", pk=pk)
