@@ -404,6 +404,7 @@ CELERY_TASK_ROUTES = {
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
+    "facilities.tasks.expire_facilities": {"queue": "celery"},
     "audit.tasks.verify_trail": {"queue": "celery"},
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
 }

@@ -49,6 +49,7 @@ DEMO_APPS = [
     "notifications",
     "analytics",
     "complaints",
+    "facilities",
 ]
 HISTORY_DAYS = 120
 
