@@ -154,3 +154,26 @@ def test_an_early_warning_alert_freezes_the_companys_active_facilities(
         "system",
         alert.pk,
     )
+
+
+def test_the_staff_pages_list_facilities_and_offer_the_risk_officer_the_freeze(
+    client, staff, make_facility
+):
+    facility = make_facility()
+    client.force_login(staff["rm"])
+    listed = client.get(reverse("facility-list"))
+    assert listed.status_code == 200
+    assert f'id="facility-{facility.pk}"' in listed.content.decode()
+    detail = client.get(reverse("facility-detail", args=[facility.pk]))
+    assert 'id="facility-actions"' not in detail.content.decode()
+
+    client.force_login(staff["risk"])
+    page = client.get(reverse("facility-detail", args=[facility.pk])).content.decode()
+    assert reverse("facility-transition", args=[facility.pk, "freeze"]) in page
+    response = client.post(
+        reverse("facility-transition", args=[facility.pk, "freeze"]), {"reason": "Alert"}
+    )
+
+    assert response.status_code == 302
+    facility.refresh_from_db()
+    assert facility.status == Facility.Status.FROZEN
