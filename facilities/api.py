@@ -11,6 +11,7 @@ from common.api import ChoiceLabelField
 from facilities import selectors, services
 from facilities.models import Drawdown, DrawdownApproval, Facility
 from org.permissions import OwnersOnly
+from org.second_factor import step_up_otp_field, step_up_required
 
 TAG_STAFF = "facilities"
 TAG_PORTAL = "portal"
@@ -171,13 +172,16 @@ class FacilityDrawdownListApi(APIView):
 
 
 class DrawdownDecideApi(APIView):
-    """A drawdown approver approves or declines a drawdown waiting for one."""
+    """A drawdown approver approves or declines a drawdown waiting for one (a credit
+    decision: confirmed with a fresh code from the authenticator, as an approval step)."""
 
     class DecideInput(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["approve", "decline"])
         comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+        otp = step_up_otp_field()
 
     @extend_schema(tags=[TAG_STAFF], request=DecideInput, responses=StaffDrawdownOutput)
+    @step_up_required()
     def post(self, request, pk: int):
         serializer = self.DecideInput(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -200,3 +200,17 @@ def test_nothing_is_drawn_while_a_loan_of_the_company_is_non_performing(
 
     assert refused.status_code == 409
     assert refused.data["code"] == "classification"
+
+
+def test_a_drawdown_decision_needs_a_fresh_second_factor(api, staff, make_facility):
+    from tests.conftest import api_for
+
+    facility = make_facility(approval=DrawdownApproval.APPROVER)
+    drawdown_id = _draw(api(staff["rm"]), facility).data["id"]
+
+    response = api_for(staff["approver"], second_factor=False).post(
+        reverse("api-drawdown-decide", args=[drawdown_id]), {"decision": "approve"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert Drawdown.objects.get(pk=drawdown_id).status == Drawdown.Status.REQUESTED
