@@ -12,6 +12,7 @@ urlpatterns = [
         views.FacilityTransitionView.as_view(),
         name="facility-transition",
     ),
+    path("portal/facilities/", views.PortalFacilityListView.as_view(), name="portal-facilities"),
 ]
 
 staff_api_urlpatterns = [

@@ -1,4 +1,5 @@
-"""Facilities' staff pages: the list of the branch subtree's facilities with what is
+"""Facilities' pages. The owner's on the portal: their company's facilities with what is
+available, and a drawdown request under an active one. The staff's: the list of the branch subtree's facilities with what is
 available, one facility with its drawdowns, and the risk officer's freeze, unfreeze and
 close. Each POST calls one service; a refusal is shown on the page, never a 500."""
 
@@ -6,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
@@ -13,7 +15,9 @@ from applications.views import StaffRequiredMixin
 from common.errors import DomainError, Forbidden, NotFound
 from facilities import selectors, services
 from facilities.models import Facility
+from org.audience import open_to_owners
 from org.permissions import has_role_perm
+from portal.views import PortalRequiredMixin
 
 TRANSITIONS = ("freeze", "unfreeze", "close")
 DONE = {
@@ -93,3 +97,53 @@ class FacilityTransitionView(StaffRequiredMixin, View):
         else:
             messages.success(request, str(DONE[action]))
         return redirect("facility-detail", pk=pk)
+
+
+# --- The owner's ----------------------------------------------------------------------------
+
+
+@open_to_owners
+class PortalFacilityListView(PortalRequiredMixin, View):
+    """The company's facilities, what each has available, its drawdowns, and the form to
+    draw under an active one."""
+
+    def _page(self, request, status: int = 200, errors: dict | None = None, posted=None):
+        facilities = list(selectors.facility_list(user=request.user))
+        rows = [
+            {
+                "facility": f,
+                "availability": selectors.facility_availability(facility=f),
+                "drawdowns": list(selectors.facility_drawdowns(facility=f)[:20]),
+            }
+            for f in facilities
+        ]
+        context = {"rows": rows, "errors": errors or {}, "posted": posted or {}}
+        return render(request, "facilities/portal_list.html", context, status=status)
+
+    def get(self, request):
+        return self._page(request)
+
+    def post(self, request):
+        facility_id = request.POST.get("facility", "")
+        try:
+            services.drawdown_request(
+                facility_id=facility_id,
+                actor=request.user,
+                amount=request.POST.get("amount", ""),
+                term_months=request.POST.get("term_months", ""),
+                purpose=request.POST.get("purpose", "")[:2000],
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            details = {k: [str(m) for m in v] for k, v in (exc.details or {}).items()}
+            if not details:
+                details = {"__all__": [str(exc.message)]}
+            return self._page(
+                request,
+                status=exc.status_code,
+                errors={"facility": facility_id, **details},
+                posted=request.POST,
+            )
+        messages.success(request, _("Your drawdown request is received."))
+        return redirect("portal-facilities")

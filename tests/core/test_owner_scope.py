@@ -511,6 +511,7 @@ OWNER_PAGES = {
     "portal-company-choose": 405,
     "portal-complaints": 200,
     "portal-complaint": 404,  # called with the application's id, not a complaint's
+    "portal-facilities": 200,
     "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,

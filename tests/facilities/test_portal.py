@@ -60,3 +60,29 @@ def test_another_companys_facility_is_not_found_and_staff_endpoints_are_refused(
     assert drawn.status_code == 404
     assert client.get(reverse("api-facilities")).status_code == 403
     assert api(other_owner).get(reverse("api-portal-facility", args=[theirs.pk])).status_code == 200
+
+
+def test_the_portal_page_shows_the_available_amount_and_takes_a_drawdown(
+    client, owner, make_facility
+):
+    facility = make_facility(amount="1000000.00")
+    client.force_login(owner)
+
+    page = client.get(reverse("portal-facilities"))
+    assert page.status_code == 200
+    assert "1000000.00" in page.content.decode()
+
+    too_much = client.post(
+        reverse("portal-facilities"),
+        {"facility": facility.pk, "amount": "2000000", "term_months": "6"},
+    )
+    assert too_much.status_code == 400
+    assert Drawdown.objects.count() == 0
+
+    drawn = client.post(
+        reverse("portal-facilities"),
+        {"facility": facility.pk, "amount": "100000", "term_months": "6", "purpose": "Stock"},
+    )
+    assert drawn.status_code == 302
+    assert Drawdown.objects.get().amount == Decimal("100000.00")
+    assert "900000.00" in client.get(reverse("portal-facilities")).content.decode()
