@@ -13,8 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from applications.models import LoanApplication, Product
@@ -27,9 +30,11 @@ from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput
 from facilities.models import Drawdown, DrawdownApproval, Facility, FacilityTerms
 from facilities.selectors import SUBJECT_TYPE, facility_availability, facility_get
+from notifications.models import Kind as NotificationKind
+from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
-from org.roles import primary_role, roles_granting
-from org.selectors import is_staff_member
+from org.roles import Role, primary_role, roles_granting
+from org.selectors import is_staff_member, staff_serving
 from postloan.models import CLASS_RANK, NON_PERFORMING, Alert, Classification, Loan
 
 FREEZE_PERMISSION = "facilities.freeze_facility"
@@ -416,7 +421,35 @@ def drawdown_request(
         )
         if not reasons:
             _drawdown_approve(drawdown, facility=facility, actor=None)
+        else:
+            _drawdown_awaits_approver(drawdown, facility=facility)
     return drawdown
+
+
+_AWAITS_TITLE = gettext_lazy("A drawdown waits for your approval: {company}")
+_AWAITS_BODY = gettext_lazy("{amount} {currency} for {months} months under facility {reference}.")
+
+
+def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None:
+    """The approvers serving the facility's branch hear that a drawdown waits for one of
+    them (rows in this transaction, their e-mails after commit)."""
+    title = format_lazy(_AWAITS_TITLE, company=facility.company.name)
+    body = format_lazy(
+        _AWAITS_BODY,
+        amount=f"{drawdown.amount:,.2f}",
+        currency=drawdown.currency,
+        months=drawdown.term_months,
+        reference=facility.application.reference,
+    )
+    url = reverse("facility-detail", args=[facility.pk])
+    notify_many(
+        Message(user=approver, kind=NotificationKind.AWAITING_YOU, title=title, body=body, url=url)
+        for approver in with_notification_preferences(
+            staff_serving(branch=facility.branch, role=Role.APPROVER).exclude(
+                pk=drawdown.requested_by_id
+            )
+        )
+    )
 
 
 def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawdown:

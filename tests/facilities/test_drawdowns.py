@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from disbursement.models import Offer
 from facilities.models import Drawdown, DrawdownApproval
 from facilities.selectors import SUBJECT_TYPE, facility_availability
+from notifications.models import Notification
 from tests import lifecycle
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,9 @@ def test_a_drawdown_above_the_automatic_limit_waits_for_a_drawdown_approver(
     assert response.data["approval_reasons"] == ["above_automatic_limit"]
     drawdown = Drawdown.objects.get(pk=response.data["id"])
     assert drawdown.application is None
+    # The approvers serving the branch hear of it.
+    told = Notification.objects.get(user=staff["approver"], kind="awaiting_you")
+    assert told.url == reverse("facility-detail", args=[facility.pk])
     assert facility_availability(facility=facility).available == Decimal("700000.00")
     url = reverse("api-drawdown-decide", args=[drawdown.pk])
     # The relationship manager who requested it does not decide it (403, nothing changes).
