@@ -35,6 +35,7 @@ from applications.permissions import (
 from approvals import services as approvals_services
 from disbursement.models import Contract, Disbursement
 from disbursement.services import offer_create, unsatisfied_conditions
+from facilities import services as facilities_services
 from intake import services as intake_services
 from intake.selectors import checklist_missing
 from investigation import services as investigation_services
@@ -78,6 +79,8 @@ def a_disbursement_is_recorded_and_conditions_are_met(
         _("Condition precedent not satisfied: %(text)s") % {"text": text}
         for text in unsatisfied_conditions(application)
     )
+    # A drawdown's loan: its facility still active (a freeze stops drawdowns at once).
+    missing.extend(facilities_services.drawdown_refusal_at_payout(application))
     return missing
 
 
@@ -168,7 +171,8 @@ def effects_run(
     """Run after the save and the audit row, in the transition's transaction.
 
     The order is the one the signal receivers ran in (INSTALLED_APPS, the stage order):
-    intake, investigation, approvals, disbursement, post-loan, SLA, notifications, analytics.
+    intake, investigation, approvals, disbursement, facilities, post-loan, SLA, notifications,
+    analytics.
     No effect reads what a later one writes; the order is kept so the audit trail of one
     transition (pre-screen, route, offer, loan) reads in process order as before.
     """
@@ -192,6 +196,12 @@ def effects_run(
     # Disbursement: the offer is made on approval (its PDF after commit).
     if to_state == Status.APPROVED:
         offer_create(application=application)
+    # Facilities: a facility application's approval opens the facility, its signed contract
+    # activates it.
+    if transition == "approve":
+        facilities_services.facility_open(application=application)
+    if transition == "sign_contract":
+        facilities_services.facility_activate_on_contract(application=application, actor=actor)
     # Post-loan: the loan record opens on disbursement.
     if to_state == Status.DISBURSED:
         loan_open(application=application, actor=actor, data=data)

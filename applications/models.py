@@ -449,6 +449,18 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=status,
+        source=Status.DRAFT,
+        target=Status.APPROVED,
+        permission=role_permission("decide_application"),
+    )
+    def approve_drawdown(self, *, by, data):
+        """A drawdown under an active facility (facilities.services): a light application,
+        approved by the facility's rules or a drawdown approver without an investigation."""
+        self.submitted_at = self.submitted_at or timezone.now()
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=status,
         source=[Status.SUBMITTED, Status.IN_APPROVAL],
         target=Status.DECLINED,
         permission=role_permission("decide_application"),
@@ -551,12 +563,14 @@ TRANSITION_NAMES = _transition_names(LoanApplication, "status")
 
 # Transitions a stage app takes through its own service and endpoint; the generic transition
 # endpoint refuses them and points there. The approval decisions are taken at a step of the
-# approval route (approvals), the contract and the disbursement through the maker-checker
-# (disbursement); closing follows the last repayment and a write-off needs a second risk
-# officer's approval (postloan).
+# approval route (approvals), a drawdown's by its facility's rules or a drawdown approver
+# (facilities), the contract and the disbursement through the maker-checker (disbursement);
+# closing follows the last repayment and a write-off needs a second risk officer's approval
+# (postloan).
 INTERNAL_TRANSITIONS = frozenset(
     {
         "approve",
+        "approve_drawdown",
         "decline",
         "return_to_investigation",
         "sign_contract",

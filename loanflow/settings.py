@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "messaging",
     "complaints",
     "datasources",
+    "facilities",
     "backups",
 ]
 
@@ -443,6 +444,7 @@ CELERY_TASK_ROUTES = {
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
+    "facilities.tasks.expire_facilities": {"queue": "celery"},
     "audit.tasks.verify_trail": {"queue": "celery"},
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
     "datasources.fetch_source_answer": {"queue": "celery"},
@@ -463,6 +465,12 @@ CELERY_BEAT_SCHEDULE = {
     "approvals-release-stale-claims": {
         "task": "approvals.tasks.release_stale_claims",
         "schedule": timedelta(minutes=1),
+    },
+    # Daily at 00:30 bank time, before the post-loan job: facilities past their expiry expire
+    # (nothing more is drawn under them; their loans run on).
+    "facilities-expire": {
+        "task": "facilities.tasks.expire_facilities",
+        "schedule": crontab(hour=0, minute=30),
     },
     # Daily at 01:30 bank time: days past due, classification floors, inspections, warnings.
     "postloan-daily": {

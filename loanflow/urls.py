@@ -40,6 +40,7 @@ APPS = [
     "messaging",
     "complaints",
     "datasources",
+    "facilities",
 ]
 
 urlpatterns = [

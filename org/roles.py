@@ -43,7 +43,8 @@ SECOND_FACTOR_ROLES = frozenset(
 
 # The permissions a role's group is created with: the loan application's (declared on
 # applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta), the
-# company bindings' (customers.CompanyBinding.Meta) and complaints' (complaints.Complaint.Meta).
+# company bindings' (customers.CompanyBinding.Meta), complaints' (complaints.Complaint.Meta) and
+# facilities' (facilities.Facility.Meta).
 # After that the group's permissions in the database are what the role may do
 # (org.permissions).
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.APPROVER: {
         "applications.decide_application",
         "applications.request_information",
+        "facilities.approve_drawdown",
     },
     # Approving a rate below the pricing floor (pricing.calc) is for the committee and the
     # risk officers, not for an approver's own authority.
@@ -94,6 +96,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "postloan.propose_write_off",
         "postloan.decide_write_off",
         "postloan.complete_inspection",
+        "facilities.freeze_facility",
+        "facilities.approve_drawdown",
     },
     # Who may act for a company on the portal: confirmed and revoked by the company's branch.
     Role.BRANCH_HEAD: {

@@ -294,8 +294,9 @@ def customer_exposure(*, company) -> list[dict]:
 @dataclass(frozen=True)
 class ExposureAfter:
     """What the bank would be owed by the customer, and by its group, if this application
-    were granted: outstanding principal of active loans, amounts of other applications in
-    approval, and this application's amount, in its currency. `related`: the other companies
+    were granted: outstanding principal of active loans, the undrawn part of open facilities,
+    amounts of other applications in approval, and this application's amount, in its
+    currency. `related`: the other companies
     of the group, each with the link that puts it there."""
 
     currency: str
@@ -373,8 +374,12 @@ def related_companies(*, company) -> list[dict]:
 
 def exposure_after(*, application) -> ExposureAfter:
     """The customer's and its group's exposure after this application is granted (the
-    authority matrix and the approvers' limits apply to it, issue 28). Three queries."""
+    authority matrix and the approvers' limits apply to it, issue 28): outstanding principal
+    of active loans (drawdown loans included), the undrawn part of open facilities (approved,
+    active, frozen: limit - drawn, so a facility counts its limit once however much is drawn)
+    and amounts of other applications in approval, plus this one. Up to six queries."""
     from applications.models import LoanApplication, Status
+    from facilities.selectors import undrawn_by_company
 
     related = related_companies(company=application.company)
     group = [application.company_id] + [row["id"] for row in related]
@@ -397,8 +402,14 @@ def exposure_after(*, application) -> ExposureAfter:
         .values_list("company_id", "total")
     )
 
+    undrawn = undrawn_by_company(company_ids=group, currency=currency)
+
     def of(company_id) -> Decimal:
-        return (owed.get(company_id) or Decimal("0")) + (pending.get(company_id) or Decimal("0"))
+        return (
+            (owed.get(company_id) or Decimal("0"))
+            + (pending.get(company_id) or Decimal("0"))
+            + (undrawn.get(company_id) or Decimal("0"))
+        )
 
     customer = of(application.company_id) + application.amount
     return ExposureAfter(

@@ -87,6 +87,14 @@ def staff_nav(context):
             reverse("complaint-list"),
             bool(roles & {Role.RELATIONSHIP_MANAGER, Role.BRANCH_HEAD}),
         ),
+        (
+            _("Credit facilities"),
+            reverse("facility-list"),
+            bool(
+                roles
+                & {Role.RELATIONSHIP_MANAGER, Role.APPROVER, Role.RISK_OFFICER, Role.BRANCH_HEAD}
+            ),
+        ),
     ]
     nav = []
     for label, url, shown in items:

@@ -21,6 +21,7 @@ INTENDED = {
     "approvals.tasks.release_stale_claims": "celery",
     "postloan.tasks.daily_job": "celery",
     "postloan.tasks.start_missing_clocks": "celery",
+    "facilities.tasks.expire_facilities": "celery",
     "audit.tasks.verify_trail": "celery",
     "analytics.tasks.record_loan_month_ends": "celery",
     "datasources.fetch_source_answer": "celery",

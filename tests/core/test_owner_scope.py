@@ -17,6 +17,7 @@ from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from complaints.models import Complaint, ComplaintCategory
 from datasources.models import Consent
+from facilities.models import Drawdown, Facility
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
@@ -69,6 +70,9 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/complaints/": 400,
     "GET /api/v1/portal/complaints/categories/": 200,
     "GET /api/v1/portal/complaints/{pk}/": 200,
+    "GET /api/v1/portal/facilities/": 200,
+    "GET /api/v1/portal/facilities/{pk}/": 200,
+    "POST /api/v1/portal/facilities/{pk}/drawdowns/": 400,
 }
 
 PORTAL_LIST_KEYS = {
@@ -194,7 +198,39 @@ def disbursed(api, staff, company, product, owner, checklist) -> LoanApplication
         format="json",
     )
     assert complained.status_code == 201, complained.data
+    _active_facility(company, staff)
     return LoanApplication.objects.get(pk=pk)
+
+
+def _active_facility(company, staff):
+    """An active credit facility of the owner's company (as its approval and contract leave
+    it: tests/facilities walk that path)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from facilities.models import Facility, FacilityTerms
+    from tests.factories import ApplicationFactory, ProductFactory
+
+    line = ProductFactory(code="SME-LINE")
+    FacilityTerms.objects.create(product=line, max_drawdown_term_months=12)
+    application = ApplicationFactory(
+        company=company, product=line, status="contract_signed", filed_by=staff["rm"]
+    )
+    return Facility.objects.create(
+        application=application,
+        company=company,
+        branch=company.home_branch,
+        amount=Decimal("1000000.00"),
+        term_months=24,
+        revolving=True,
+        max_drawdown_term_months=12,
+        min_rate=Decimal("4.350"),
+        max_rate=Decimal("8.000"),
+        drawdown_approval="automatic",
+        approved_on=date.today(),
+        expires_on=date.today() + timedelta(days=730),
+        status=Facility.Status.ACTIVE,
+    )
 
 
 def _first_id(model, **filters) -> int:
@@ -231,6 +267,9 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "/api/v1/notifications/": _first_id(Notification, user=owner),
         "/api/v1/portal/complaints/": _first_id(Complaint, company=application.company),
         "/api/v1/complaints/": _first_id(Complaint, company=application.company),
+        "/api/v1/portal/facilities/": _first_id(Facility, company=application.company),
+        "/api/v1/facilities/drawdowns/": _first_id(Drawdown, facility__company=application.company),
+        "/api/v1/facilities/": _first_id(Facility, company=application.company),
     }
 
 
@@ -488,6 +527,7 @@ OWNER_PAGES = {
     "portal-company-choose": 405,
     "portal-complaints": 200,
     "portal-complaint": 404,  # called with the application's id, not a complaint's
+    "portal-facilities": 200,
     "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,

@@ -45,6 +45,7 @@ def test_the_transition_names_come_from_the_model_in_process_order():
         "start_investigation",
         "send_to_approval",
         "approve",
+        "approve_drawdown",
         "decline",
         "return_to_investigation",
         "request_information",

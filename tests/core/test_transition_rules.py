@@ -20,6 +20,7 @@ ROLE_FOR = {
     "start_investigation": "rm",
     "send_to_approval": "rm",
     "approve": "approver",
+    "approve_drawdown": "approver",
     "decline": "approver",
     "return_to_investigation": "approver",
     "request_information": "rm",

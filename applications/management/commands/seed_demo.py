@@ -50,6 +50,7 @@ DEMO_APPS = [
     "notifications",
     "analytics",
     "complaints",
+    "facilities",
 ]
 HISTORY_DAYS = 120
 

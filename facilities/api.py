@@ -1,0 +1,233 @@
+"""Facilities over the API: the bank's under /api/v1/facilities/ (the default StaffOnly),
+the owner's under /api/v1/portal/facilities/ (OwnersOnly: their company's facilities; another
+company's is a 404). Each view validates its input and calls one service or selector."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import ChoiceLabelField
+from facilities import selectors, services
+from facilities.models import Drawdown, DrawdownApproval, Facility
+from org.permissions import OwnersOnly
+from org.second_factor import step_up_otp_field, step_up_required
+
+TAG_STAFF = "facilities"
+TAG_PORTAL = "portal"
+
+
+class DrawdownOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    term_months = serializers.IntegerField()
+    interest_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    repayment_method = serializers.CharField()
+    status = serializers.CharField()
+    status_display = ChoiceLabelField(Drawdown.Status.choices, source="status")
+    application = serializers.IntegerField(source="application_id", allow_null=True)
+    application_status = serializers.CharField(
+        source="application.status", allow_null=True, default=None
+    )
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class StaffDrawdownOutput(DrawdownOutput):
+    approval_reasons = serializers.ListField(child=serializers.CharField())
+    requested_by = serializers.IntegerField(source="requested_by_id")
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    decision_comment = serializers.CharField()
+
+
+class AvailabilityOutput(serializers.Serializer):
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    drawn = serializers.DecimalField(max_digits=18, decimal_places=2)
+    pending = serializers.DecimalField(max_digits=18, decimal_places=2)
+    undrawn = serializers.DecimalField(max_digits=18, decimal_places=2)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class FacilityOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField(source="application.reference")
+    company = serializers.IntegerField(source="company_id")
+    company_name = serializers.CharField(source="company.name")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    term_months = serializers.IntegerField()
+    revolving = serializers.BooleanField()
+    max_drawdown_term_months = serializers.IntegerField()
+    min_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    max_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    conditions = serializers.ListField(child=serializers.CharField())
+    approved_on = serializers.DateField()
+    expires_on = serializers.DateField()
+    status = serializers.CharField()
+    status_display = ChoiceLabelField(Facility.Status.choices, source="status")
+    availability = serializers.SerializerMethodField()
+
+    def get_availability(self, facility) -> AvailabilityOutput:
+        return AvailabilityOutput(selectors.facility_availability(facility=facility).as_dict()).data
+
+
+class StaffFacilityOutput(FacilityOutput):
+    application = serializers.IntegerField(source="application_id")
+    branch = serializers.IntegerField(source="branch_id")
+    drawdown_approval = serializers.CharField()
+    drawdown_approval_display = ChoiceLabelField(
+        DrawdownApproval.choices, source="drawdown_approval"
+    )
+    auto_approval_limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    status_reason = serializers.CharField()
+
+
+class DrawdownInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    term_months = serializers.IntegerField(min_value=1, max_value=600)
+    interest_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=3, required=False, allow_null=True, default=None
+    )
+    repayment_method = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
+    purpose = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+def _request_drawdown(request, pk: int) -> Drawdown:
+    serializer = DrawdownInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return services.drawdown_request(
+        facility_id=pk, actor=request.user, **serializer.validated_data
+    )
+
+
+# --- The bank's ---------------------------------------------------------------------------
+
+
+class FacilityListApi(APIView):
+    """The facilities of your branch subtree (head office: all), newest first."""
+
+    @extend_schema(tags=[TAG_STAFF], responses=StaffFacilityOutput(many=True))
+    def get(self, request):
+        facilities = selectors.facility_list(
+            user=request.user,
+            filters={
+                "status": request.query_params.get("status", ""),
+                "company": request.query_params.get("company", ""),
+            },
+        )[:200]
+        return Response(StaffFacilityOutput(facilities, many=True).data)
+
+
+class FacilityApi(APIView):
+    """One facility: its terms, what is available and its drawdowns."""
+
+    @extend_schema(tags=[TAG_STAFF], responses=StaffFacilityOutput)
+    def get(self, request, pk: int):
+        facility = selectors.facility_get(user=request.user, pk=pk)
+        data = StaffFacilityOutput(facility).data
+        data["drawdowns"] = StaffDrawdownOutput(
+            selectors.facility_drawdowns(facility=facility), many=True
+        ).data
+        return Response(data)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+def _transition_api(name: str):
+    class FacilityTransitionApi(APIView):
+        @extend_schema(tags=[TAG_STAFF], request=ReasonInput, responses=StaffFacilityOutput)
+        def post(self, request, pk: int):
+            serializer = ReasonInput(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            facility = services.facility_transition(
+                facility_id=pk,
+                transition=name,
+                actor=request.user,
+                reason=serializer.validated_data["reason"],
+            )
+            return Response(StaffFacilityOutput(facility).data)
+
+    FacilityTransitionApi.__name__ = f"Facility{name.title()}Api"
+    FacilityTransitionApi.__doc__ = f"A risk officer: {name} the facility, with the reason."
+    return FacilityTransitionApi
+
+
+FacilityFreezeApi = _transition_api("freeze")
+FacilityUnfreezeApi = _transition_api("unfreeze")
+FacilityCloseApi = _transition_api("close")
+
+
+class FacilityDrawdownListApi(APIView):
+    """The relationship manager requests a drawdown for the company (POST)."""
+
+    @extend_schema(tags=[TAG_STAFF], request=DrawdownInput, responses={201: StaffDrawdownOutput})
+    def post(self, request, pk: int):
+        drawdown = _request_drawdown(request, pk)
+        return Response(StaffDrawdownOutput(drawdown).data, status=status.HTTP_201_CREATED)
+
+
+class DrawdownDecideApi(APIView):
+    """A drawdown approver approves or declines a drawdown waiting for one (a credit
+    decision: confirmed with a fresh code from the authenticator, as an approval step)."""
+
+    class DecideInput(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=["approve", "decline"])
+        comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+        otp = step_up_otp_field()
+
+    @extend_schema(tags=[TAG_STAFF], request=DecideInput, responses=StaffDrawdownOutput)
+    @step_up_required()
+    def post(self, request, pk: int):
+        serializer = self.DecideInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        drawdown = services.drawdown_decide(
+            drawdown_id=pk,
+            actor=request.user,
+            decision=serializer.validated_data["decision"],
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return Response(StaffDrawdownOutput(drawdown).data)
+
+
+# --- The owner's --------------------------------------------------------------------------
+
+
+class PortalFacilityListApi(APIView):
+    """The facilities of the company you act for, with what is available to draw."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG_PORTAL], responses=FacilityOutput(many=True))
+    def get(self, request):
+        return Response(FacilityOutput(selectors.facility_list(user=request.user), many=True).data)
+
+
+class PortalFacilityApi(APIView):
+    """One facility of the company you act for, with its drawdowns."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG_PORTAL], responses=FacilityOutput)
+    def get(self, request, pk: int):
+        facility = selectors.facility_get(user=request.user, pk=pk)
+        data = FacilityOutput(facility).data
+        data["drawdowns"] = DrawdownOutput(
+            selectors.facility_drawdowns(facility=facility), many=True
+        ).data
+        return Response(data)
+
+
+class PortalDrawdownApi(APIView):
+    """Request a drawdown under one of your company's active facilities."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG_PORTAL], request=DrawdownInput, responses={201: DrawdownOutput})
+    def post(self, request, pk: int):
+        drawdown = _request_drawdown(request, pk)
+        return Response(DrawdownOutput(drawdown).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,156 @@
+"""Reads of facilities: the staff's (their branch subtree, head office all) and the owner's
+(their company's), and what a facility has available to draw."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from applications.models import Status as ApplicationStatus
+from applications.selectors import applicant_company_id, is_portal_user
+from common.errors import NotFound
+from facilities.models import OPEN_FACILITY, Drawdown, Facility
+from org.selectors import branch_scope_q, is_staff_member
+from postloan.models import Loan
+
+SUBJECT_TYPE = "facilities.facility"
+ZERO = Decimal("0.00")
+
+# A drawdown reserves its amount from its request until its loan is disbursed (then the loan
+# counts) or it ends without one (declined, or its application withdrawn).
+RESERVING = Q(status=Drawdown.Status.REQUESTED) | Q(
+    status=Drawdown.Status.APPROVED,
+    application__status__in=(ApplicationStatus.APPROVED, ApplicationStatus.CONTRACT_SIGNED),
+)
+
+
+def facility_scope_q(user, *, prefix: str = "") -> Q:
+    """Staff: their branch subtree; an owner: their company's; anyone else: nothing."""
+    if is_staff_member(user):
+        return branch_scope_q(user, field=f"{prefix}branch")
+    company_id = applicant_company_id(user) if is_portal_user(user) else None
+    if company_id is None:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}company_id": company_id})
+
+
+def facility_list(*, user, filters: dict | None = None) -> QuerySet[Facility]:
+    filters = filters or {}
+    qs = Facility.objects.filter(facility_scope_q(user)).select_related(
+        "company", "branch", "application"
+    )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("company"):
+        qs = qs.filter(company_id=filters["company"])
+    return qs.order_by("-created_at", "-id")
+
+
+def facility_get(*, user, pk, for_update: bool = False) -> Facility:
+    """A facility the user may see (404 otherwise); `for_update` locks its row."""
+    qs = Facility.objects.filter(facility_scope_q(user))
+    qs = (
+        qs.select_for_update(of=("self",))
+        if for_update
+        else qs.select_related("company", "branch", "application__product")
+    )
+    try:
+        return qs.get(pk=pk)
+    except (Facility.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a facility has drawn and may still draw, in its currency.
+
+    `drawn`: principal that uses the limit (revolving: outstanding principal of its active
+    drawdown loans; non-revolving: principal ever disbursed under it); `pending`: drawdowns
+    requested or approved and not yet disbursed; `available`: limit - drawn - pending (never
+    below zero); `undrawn`: limit - drawn, the part of the limit that is not a loan (it
+    counts in the customer's exposure, postloan.selectors)."""
+
+    limit: Decimal
+    drawn: Decimal
+    pending: Decimal
+
+    @property
+    def undrawn(self) -> Decimal:
+        return max(self.limit - self.drawn, ZERO)
+
+    @property
+    def available(self) -> Decimal:
+        return max(self.limit - self.drawn - self.pending, ZERO)
+
+    def as_dict(self) -> dict:
+        return {
+            "limit": self.limit,
+            "drawn": self.drawn,
+            "pending": self.pending,
+            "undrawn": self.undrawn,
+            "available": self.available,
+        }
+
+
+def facility_availability(*, facility: Facility) -> Availability:
+    """Two queries. Read it with the facility locked when a drawdown depends on it."""
+    loans = Loan.objects.filter(application__drawdown__facility=facility)
+    if facility.revolving:
+        drawn = loans.filter(status=Loan.Status.ACTIVE).aggregate(s=Sum("outstanding_principal"))
+    else:
+        drawn = loans.aggregate(s=Sum("principal"))
+    pending = Drawdown.objects.filter(RESERVING, facility=facility).aggregate(s=Sum("amount"))
+    return Availability(
+        limit=facility.amount, drawn=drawn["s"] or ZERO, pending=pending["s"] or ZERO
+    )
+
+
+def undrawn_by_company(*, company_ids, currency: str) -> dict[int, Decimal]:
+    """The undrawn part of the open facilities (approved, active, frozen) of each company, in
+    `currency`: limit - drawn, as facility_availability counts it. Three queries."""
+    facilities = list(
+        Facility.objects.filter(
+            company_id__in=company_ids, status__in=OPEN_FACILITY, currency=currency
+        ).values("id", "company_id", "amount", "revolving")
+    )
+    if not facilities:
+        return {}
+    ids = [row["id"] for row in facilities]
+    loans = Loan.objects.filter(application__drawdown__facility_id__in=ids)
+    outstanding = dict(
+        loans.filter(status=Loan.Status.ACTIVE)
+        .values("application__drawdown__facility_id")
+        .annotate(s=Sum("outstanding_principal"))
+        .values_list("application__drawdown__facility_id", "s")
+    )
+    disbursed = dict(
+        loans.values("application__drawdown__facility_id")
+        .annotate(s=Sum("principal"))
+        .values_list("application__drawdown__facility_id", "s")
+    )
+    undrawn: dict[int, Decimal] = {}
+    for row in facilities:
+        drawn = (disbursed if not row["revolving"] else outstanding).get(row["id"]) or ZERO
+        undrawn[row["company_id"]] = undrawn.get(row["company_id"], ZERO) + max(
+            row["amount"] - drawn, ZERO
+        )
+    return undrawn
+
+
+def facility_drawdowns(*, facility: Facility) -> QuerySet[Drawdown]:
+    return facility.drawdowns.select_related("application", "requested_by", "decided_by").order_by(
+        "-requested_at", "-id"
+    )
+
+
+def drawdown_get(*, user, pk, for_update: bool = False) -> Drawdown:
+    qs = Drawdown.objects.filter(facility_scope_q(user, prefix="facility__"))
+    qs = (
+        qs.select_for_update(of=("self",))
+        if for_update
+        else qs.select_related("facility", "application")
+    )
+    try:
+        return qs.get(pk=pk)
+    except (Drawdown.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
