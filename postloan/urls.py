@@ -58,6 +58,26 @@ api_urlpatterns: list = [
         name="api-postloan-write-off-propose",
     ),
     path(
+        f"{P}loans/<int:application_id>/payoff-quote/",
+        api.PayoffQuoteApi.as_view(),
+        name="api-postloan-payoff-quote",
+    ),
+    path(
+        f"{P}loans/<int:application_id>/prepayments/",
+        api.PrepaymentApi.as_view(),
+        name="api-postloan-prepayments",
+    ),
+    path(
+        f"{P}prepayments/<int:pk>/confirm/",
+        api.PrepaymentConfirmApi.as_view(),
+        name="api-postloan-prepayment-confirm",
+    ),
+    path(
+        f"{P}prepayments/<int:pk>/cancel/",
+        api.PrepaymentCancelApi.as_view(),
+        name="api-postloan-prepayment-cancel",
+    ),
+    path(
         f"{P}repayments/import/",
         api.RepaymentImportApi.as_view(),
         name="api-postloan-repayment-import",
