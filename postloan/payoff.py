@@ -9,23 +9,30 @@ are) and those due after D (replaced). The quote is:
 - principal: the outstanding principal of the position on D (for a partial prepayment, the
   amount the borrower chooses);
 - interest: the unpaid interest of the instalments due on or before D, plus the interest
-  accrued from the last due date on or before D (or the value date of the loan) to D on the
-  principal of the instalments due after D, at the contract rate, by the product's day count
-  (actual days over 360, or 365 under actual/365), less what was already paid in advance of
-  the interest of the instalments due after D (never below nothing: interest already paid for
-  the current period is not refunded);
+  accrued to D on the principal of the instalments due after D, at the contract rate, by the
+  product's day count (actual days over 360, or 365 under actual/365), from the start of the
+  interest period D falls in (the loan's last date of the month grid on or before D, or the
+  last instalment due before it when that is earlier, as a quarterly loan's), less what was
+  already paid in advance of the interest of the instalments due after D (never below
+  nothing: interest already paid for the current period is not refunded);
 - overdue interest (罚息) accrued by the nightly job and not yet paid;
 - the product's prepayment fee: a percentage of the principal prepaid (ServicingTerms).
 
-The instalments due after D are replaced by one instalment due on D (the principal prepaid and
-the interest to D, so the money received and what was paid in advance pay it exactly under the
-allocation rule) and, after a partial prepayment, by the remaining schedule drawn from D on the
-rest of the principal: over the same months (lower instalment) or over fewer months at no more
-than the instalment before (shorter term).
+The instalments due after D are replaced by one instalment due on D, which the money received
+and what was paid in advance pay exactly under the allocation rule, and after a partial
+prepayment by the remaining schedule. A full prepayment's instalment is all the principal with
+its interest to D. A partial one's is the principal prepaid with its interest from the period's
+start to D; the rest of the principal is drawn again from the period's start, on the loan's
+grid of the month, with the disbursement's generator: over the same months (lower instalment)
+or over the fewest months at no more than the instalment (equal instalments) or principal
+(equal principal) before (shorter term). Interest periods run between the unmoved grid dates;
+a loan whose due dates moved off non-working days is quoted from the moved date of its last
+instalment due when that is later than the grid date (a few days' difference at most).
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -111,6 +118,7 @@ class PayoffQuote:
     kept: list[InstalmentPosition] = field(default_factory=list, repr=False)
     future: list[InstalmentPosition] = field(default_factory=list, repr=False)
     principal_paid_in_advance: Decimal = ZERO
+    period_start: date | None = None
 
 
 def _arrears(instalments: list[InstalmentPosition]) -> tuple[Decimal, Decimal]:
@@ -148,14 +156,22 @@ def payoff_quote(
         advance_interest += paid_interest
         advance_principal += inst.paid - paid_interest
     conventions = Conventions.of_terms(application.product_snapshot or {})
-    accrued_from = max((inst.due_date for inst in kept), default=loan.disbursed_on)
-    balance = sum((inst.principal for inst in future), ZERO)
-    days = (value_date - accrued_from).days if future else 0
     rate = application.interest_rate
-    accrued = cents(balance * rate * days / Decimal(100 * conventions.days_in_year))
+    basis = Decimal(100 * conventions.days_in_year)
+    # The interest period the value date falls in starts on the loan's last date of the month
+    # grid on or before it (a rebuilt schedule starts there too), or earlier when the last
+    # instalment due was before it (a quarterly loan's last interest date).
+    period_start = grid_start(
+        value_date, grid_day=_grid_day(loan, conventions), floor=loan.disbursed_on
+    )
+    accrued_from = min(
+        period_start, max((inst.due_date for inst in kept), default=loan.disbursed_on)
+    )
+    balance = sum((inst.principal for inst in future), ZERO)
     outstanding = position.outstanding_principal
     if kind == Prepayment.Kind.FULL:
         prepaid = outstanding
+        accrued = cents(balance * rate * (value_date - accrued_from).days / basis)
     else:
         if kind not in PARTIAL:
             raise PrepaymentRefused("unknown_kind", field="kind")
@@ -166,6 +182,18 @@ def payoff_quote(
         prepaid = cents(Decimal(principal))
         if prepaid >= outstanding:
             raise PrepaymentRefused("principal_too_large", field="principal")
+        # The rest of the principal bears its interest from the period's start in the
+        # rebuilt schedule; the principal prepaid bears it to the value date now.
+        reduction = prepaid + advance_principal
+        accrued = cents(
+            (
+                balance * (period_start - accrued_from).days
+                + reduction * (value_date - period_start).days
+            )
+            * rate
+            / basis
+        )
+    days = (value_date - accrued_from).days if future else 0
     interest = arrears_interest + max(ZERO, accrued - advance_interest)
     overdue_interest = loan.overdue_interest_outstanding
     fee = (prepaid * terms.prepayment_fee_rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -188,12 +216,27 @@ def payoff_quote(
         day_count=conventions.day_count,
         accrued_from=accrued_from,
         accrual_days=days,
+        period_start=period_start,
         kinds_allowed=allowed,
         note=terms.note_display,
         kept=kept,
         future=future,
         principal_paid_in_advance=advance_principal,
     )
+
+
+def _grid_day(loan: Loan, conventions: Conventions) -> int:
+    return conventions.repayment_day or loan.disbursed_on.day
+
+
+def grid_start(day: date, *, grid_day: int, floor: date) -> date:
+    """The last date on or before `day` on the loan's grid of the month (its repayment day,
+    else its value date's day, at the end of a shorter month), never before `floor`."""
+    candidate = date(day.year, day.month, min(grid_day, monthrange(day.year, day.month)[1]))
+    if candidate > day:
+        year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+        candidate = date(year, month, min(grid_day, monthrange(year, month)[1]))
+    return max(candidate, floor)
 
 
 def _month_index(day: date) -> int:
@@ -203,8 +246,8 @@ def _month_index(day: date) -> int:
 def rebuilt_schedule(*, loan: Loan, quote: PayoffQuote) -> list[InstalmentRow]:
     """The instalments that replace those due after the quote's value date: one due on the
     value date that the prepayment pays, and after a partial prepayment the rest of the
-    principal drawn from the value date by the loan's method and conventions. Numbered on
-    from the kept instalments."""
+    principal drawn from the interest period's start by the loan's method and conventions.
+    Numbered on from the kept instalments."""
     value_date = quote.value_date
     future_principal = sum((inst.principal for inst in quote.future), ZERO)
     remaining = quote.outstanding_principal - quote.principal if quote.kind in PARTIAL else ZERO
@@ -239,7 +282,8 @@ def _remaining_schedule(*, loan: Loan, quote: PayoffQuote, amount: Decimal) -> l
     # date's day of the month when every month has it.
     if conventions.repayment_day is None and loan.disbursed_on.day <= 28:
         conventions = replace(conventions, repayment_day=loan.disbursed_on.day)
-    months = _month_index(quote.future[-1].due_date) - _month_index(quote.value_date)
+    start = quote.period_start
+    months = _month_index(quote.future[-1].due_date) - _month_index(start)
     if months < 1:
         raise PrepaymentRefused("matures_this_month")
     method = application.repayment_method
@@ -250,7 +294,7 @@ def _remaining_schedule(*, loan: Loan, quote: PayoffQuote, amount: Decimal) -> l
         annual_rate=application.interest_rate,
         term_months=months,
         method=method,
-        start=quote.value_date,
+        start=start,
         conventions=conventions,
     )
 
