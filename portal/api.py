@@ -168,6 +168,9 @@ class PortalLoanOutput(serializers.Serializer):
     days_overdue = serializers.IntegerField()
     outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
     outstanding_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue_interest = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Overdue interest (罚息) accrued and unpaid."
+    )
     standing = serializers.CharField(
         help_text="The loan's standing in plain words, where the bank shows it; else empty."
     )

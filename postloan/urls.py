@@ -23,6 +23,11 @@ urlpatterns: list = [
         name="postloan-classification-decide",
     ),
     path(
+        "postloan/prepayments/<int:pk>/<str:decision>/",
+        views.PrepaymentDecideView.as_view(),
+        name="postloan-prepayment-decide",
+    ),
+    path(
         "postloan/write-offs/<int:pk>/<str:decision>/",
         views.WriteOffDecideView.as_view(),
         name="postloan-write-off-decide",

@@ -136,6 +136,7 @@ LOAN_KEYS = {
     "days_overdue",
     "outstanding_principal",
     "outstanding_total",
+    "overdue_interest",
     "standing",
 }
 SCHEDULE_KEYS = {"fixed", "rows", "total_principal", "total_interest", "total", "pdf_url"}

@@ -14,8 +14,8 @@ from tests.postloan.conftest import TODAY
 from tests.postloan.prepayment_helpers import (
     pay_instalments_due_by,
     product_with,
-    scheduled_loan,
     schedule_of,
+    scheduled_loan,
 )
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from tests.postloan.prepayment_helpers import (
     cents,
     pay_instalments_due_by,
     product_with,
-    scheduled_loan,
     schedule_of,
+    scheduled_loan,
 )
 
 pytestmark = pytest.mark.django_db
