@@ -155,7 +155,7 @@ def _loan_summary(loan: Loan, *, as_of: date | None) -> dict:
         "days_overdue": position.days_past_due if overdue else 0,
         "outstanding_principal": position.outstanding_principal,
         "outstanding_total": position.outstanding_total,
-        "overdue_interest": loan.overdue_interest_outstanding,
+        "overdue_interest": position.overdue_interest_unpaid,
         "standing": standing,
     }
 

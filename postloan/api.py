@@ -58,6 +58,8 @@ class LoanSerializer(serializers.ModelSerializer):
             "paid_instalments",
             "oldest_unpaid_due",
             "days_past_due",
+            "overdue_interest",
+            "overdue_interest_unpaid",
             "classification",
             "classification_display",
             "is_non_performing",

@@ -211,6 +211,7 @@ class Loan(models.Model):
         _("scheduled total"), max_digits=18, decimal_places=2, default=ZERO
     )
     paid_total = models.DecimalField(_("repaid"), max_digits=18, decimal_places=2, default=ZERO)
+    # With the overdue interest unpaid.
     outstanding_total = models.DecimalField(
         _("outstanding (principal and interest)"), max_digits=18, decimal_places=2, default=ZERO
     )
@@ -232,13 +233,13 @@ class Loan(models.Model):
     guarantor_trouble_flag = models.BooleanField(_("guarantor in trouble"), default=False)
     flags_note = models.TextField(_("note on flags"), blank=True)
     recomputed_on = models.DateField(_("recomputed on"), null=True, blank=True)
-    # Overdue interest (罚息) accrued by the nightly job (OverdueInterestAccrual) and what
-    # prepayments collected of it.
+    # Overdue interest (罚息): accrued by the nightly job (OverdueInterestAccrual), and what
+    # of it the repayments have not paid (they pay it first: postloan.daily).
     overdue_interest = models.DecimalField(
         _("overdue interest accrued"), max_digits=18, decimal_places=2, default=ZERO
     )
-    overdue_interest_paid = models.DecimalField(
-        _("overdue interest paid"), max_digits=18, decimal_places=2, default=ZERO
+    overdue_interest_unpaid = models.DecimalField(
+        _("overdue interest unpaid"), max_digits=18, decimal_places=2, default=ZERO
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -278,10 +279,6 @@ class Loan(models.Model):
     @property
     def is_non_performing(self) -> bool:
         return self.classification in NON_PERFORMING
-
-    @property
-    def overdue_interest_outstanding(self) -> Decimal:
-        return self.overdue_interest - self.overdue_interest_paid
 
 
 class InspectionTask(models.Model):

@@ -195,7 +195,7 @@ def payoff_quote(
         )
     days = (value_date - accrued_from).days if future else 0
     interest = arrears_interest + max(ZERO, accrued - advance_interest)
-    overdue_interest = loan.overdue_interest_outstanding
+    overdue_interest = position.overdue_interest_unpaid
     fee = (prepaid * terms.prepayment_fee_rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
     allowed = [k for k in Prepayment.Kind.values if terms.allows(k)]
     return PayoffQuote(

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -1351,6 +1350,14 @@ def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepa
                     _("A repayment was recorded with a later value date; file it again."),
                     code="later_repayment",
                 )
+            if loan.overdue_accruals.filter(accrued_on__gte=prepayment.value_date).exists():
+                raise Conflict(
+                    _(
+                        "Overdue interest was accrued on or after the value date; file the "
+                        "prepayment again with a later value date."
+                    ),
+                    code="accrued_after_value_date",
+                )
             quote = _quote_or_error(
                 loan=loan,
                 value_date=prepayment.value_date,
@@ -1374,17 +1381,13 @@ def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepa
             _schedule_replace(loan=loan, prepayment=prepayment, quote=quote, rows=rows)
             repayment = Repayment.objects.create(
                 loan=loan,
-                amount=quote.principal + quote.interest,
+                amount=quote.principal + quote.interest + quote.overdue_interest,
                 currency=loan.currency,
                 value_date=prepayment.value_date,
                 recorded_by=actor,
             )
             prepayment.confirm(by=actor, comment=comment, repayment=repayment)
             _save_decided(prepayment, already=_("This prepayment was already decided."))
-            if prepayment.overdue_interest:
-                Loan.objects.filter(pk=loan.pk).update(
-                    overdue_interest_paid=F("overdue_interest_paid") + prepayment.overdue_interest
-                )
             _audit(
                 action="prepayment_confirm",
                 actor=actor,

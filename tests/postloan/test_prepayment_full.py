@@ -57,7 +57,11 @@ def test_full_prepayment_closes_the_loan(api, staff, company, rules, pay_due):
     assert confirmed.status_code == 200, confirmed.data
     prepayment = Prepayment.objects.select_related("repayment").get(pk=filed.data["id"])
     assert prepayment.status == "confirmed"
-    assert prepayment.repayment.amount == D(quote["principal"]) + D(quote["interest"])
+    assert prepayment.repayment.amount == (
+        D(quote["principal"]) + D(quote["interest"]) + D(quote["overdue_interest"])
+    )
+    # Overdue, the loan accrued overdue interest for yesterday, and it is paid too.
+    assert (D(quote["overdue_interest"]) > 0) is not pay_due
     assert prepayment.fee == (D(quote["principal"]) / 100).quantize(D("0.01"))
     loan = Loan.objects.get(pk=loan.pk)
     assert loan.status == "closed"
