@@ -247,13 +247,15 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             # JIT compilation costs more than it saves on these one-pass statements.
             cursor.execute("SET LOCAL jit = off")
-        # The day that ended: its overdue interest, from the position at its end.
+        # The day that ended: its overdue interest, from the position at its end, for the
+        # loans that can have some (an instalment unpaid and due before that day when last
+        # computed, or a row for the day already) rather than a second pass over the book.
         day = as_of - timedelta(days=1)
         cursor.execute(
             _sql(
                 _with_position(
                     _OVERDUE_INTEREST_SQL.replace("{only}", only),
-                    scope="l.{loan.status} = %(active)s" + only,
+                    scope="l.{loan.status} = %(active)s" + only + _MAY_ACCRUE,
                 )
             ),
             {**params, "as_of": day, "repaid_until": day},
@@ -496,6 +498,11 @@ ORDER BY r.id
 # servicing terms accrue nothing. One row per loan and day: a rerun rewrites (or removes) the
 # day's row only when its figures changed (a repayment valued that day recorded later), and
 # the loan's total is the sum of its rows.
+_MAY_ACCRUE = """
+ AND (COALESCE(l.{loan.oldest_unpaid_due}, l.{loan.disbursed_on}) < %(as_of)s::date
+      OR EXISTS (SELECT 1 FROM {accrual} x0 WHERE x0.{accrual.loan} = l.{loan.id}
+                 AND x0.{accrual.accrued_on} = %(as_of)s::date))"""
+
 _OVERDUE_INTEREST_SQL = """
 WITH {position}, overdue AS (
     SELECT loan_id,
