@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from audit.models import AuditEvent
 from org.roles import Role
@@ -98,8 +97,7 @@ def test_one_prepayment_at_a_time_and_a_decided_one_stays_decided(api, staff, co
 def test_not_now_cases_answer_409(api, staff, company, rules):
     # Two instalments due and unpaid: no partial prepayment until they are paid.
     overdue = _loan(staff, company, days=70)
-    with translation.override("en"):
-        response = _file(api, staff["rm"], overdue, kind="shorten_term", principal="1000.00")
+    response = _file(api, staff["rm"], overdue, kind="shorten_term", principal="1000.00")
     assert response.status_code == 409 and response.data["code"] == "arrears"
     # A product that allows only full prepayment.
     strict = _loan(

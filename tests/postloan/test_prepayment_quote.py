@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from disbursement.models import Instalment
 from tests.postloan.conftest import TODAY
@@ -155,8 +154,11 @@ def test_a_quote_for_a_partial_prepayment_of_everything_is_refused(api, staff, c
         product=product_with(),
         start=TODAY - timedelta(days=10),
     )
-    with translation.override("en"):
-        response = _quote(api, staff["rm"], loan, kind="shorten_term", principal="120000.00")
+    response = api(staff["rm"]).get(
+        reverse("api-postloan-payoff-quote", args=[loan.application_id]),
+        {"kind": "shorten_term", "principal": "120000.00"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 400
     assert "prepay in full" in response.data["principal"][0]
     assert _quote(api, staff["rm"], loan, kind="shorten_term").status_code == 400
