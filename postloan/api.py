@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
 from org.permissions import HasRule, StaffOnly
-from org.second_factor import step_up_otp_field, step_up_required
+from org.second_factor import step_up_otp_field, step_up_required, without_otp
 from postloan import selectors, services
 from postloan.daily import daily_job_run
 from postloan.models import (
@@ -836,14 +836,16 @@ class PrepaymentApi(APIView):
 
 class PrepaymentConfirmApi(APIView):
     """Confirm a prepayment filed by someone else: the money is recorded, the schedule
-    rebuilt (the old one kept) or the loan closed."""
+    rebuilt (the old one kept) or the loan closed. Needs a fresh second factor (`otp`, else
+    403 step_up_required), as confirming a disbursement does."""
 
-    @extend_schema(request=PostloanDecisionInputSerializer, responses=PrepaymentSerializer)
+    @extend_schema(request=StepUpDecisionInputSerializer, responses=PrepaymentSerializer)
+    @step_up_required()
     def post(self, request, pk: int):
-        serializer = PostloanDecisionInputSerializer(data=request.data)
+        serializer = StepUpDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         prepayment = services.prepayment_confirm(
-            prepayment_id=pk, actor=request.user, **serializer.validated_data
+            prepayment_id=pk, actor=request.user, **without_otp(serializer.validated_data)
         )
         return Response(PrepaymentSerializer(prepayment).data)
 

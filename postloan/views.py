@@ -240,8 +240,13 @@ class LoanActionView(StaffView):
 
 
 class PrepaymentDecideView(StaffView):
-    """Confirm (a second person, when the money is received) or cancel a prepayment."""
+    """Confirm (a second person, when the money is received, with a fresh second factor) or
+    cancel a prepayment."""
 
+    @step_up_required(
+        when=lambda request, decision, **kwargs: decision == "confirm",
+        return_to=lambda request, **kwargs: safe_next(request, reverse("postloan-queue")),
+    )
     def post(self, request, pk: int, decision: str):
         if decision not in ("confirm", "cancel"):
             raise NotFound()

@@ -139,3 +139,13 @@ def test_bad_input_answers_400_with_field_messages(api, staff, company, rules):
     assert response.status_code == 400 and "principal" in response.data
     response = _file(api, staff["rm"], loan, value_date=TODAY - timedelta(days=30))
     assert response.status_code == 400 and "value_date" in response.data
+
+
+def test_confirming_needs_a_fresh_second_factor(api, staff, company, rules):
+    loan = _loan(staff, company)
+    filed = _file(api, staff["rm"], loan)
+    url = reverse("api-postloan-prepayment-confirm", args=[filed.data["id"]])
+    stale = api(staff["checker"], second_factor=False).post(url, {}, format="json")
+    assert stale.status_code == 403 and stale.data["code"] == "step_up_required"
+    assert Prepayment.objects.get(pk=filed.data["id"]).status == "requested"
+    assert api(staff["checker"]).post(url, {}, format="json").status_code == 200
