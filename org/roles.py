@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.record_contract",
         "applications.withdraw_application",
         "postloan.record_repayment",
+        "postloan.file_prepayment",
         "postloan.propose_classification",
         "postloan.flag_loan",
         "postloan.propose_write_off",
@@ -82,8 +83,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.DISBURSEMENT_OFFICER: {
         "applications.disburse_application",
         "postloan.record_repayment",
+        "postloan.file_prepayment",
     },
-    Role.DISBURSEMENT_CHECKER: {"applications.disburse_application"},
+    # A prepayment rebuilds the schedule or closes the loan: the checker who confirms
+    # payouts confirms it, never the person who filed it (postloan.services).
+    Role.DISBURSEMENT_CHECKER: {
+        "applications.disburse_application",
+        "postloan.confirm_prepayment",
+    },
     Role.RISK_OFFICER: {
         "applications.close_application",
         "applications.write_off_application",

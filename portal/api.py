@@ -11,7 +11,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -41,6 +46,8 @@ from portal.selectors import (
     portal_status_text,
     portal_steps,
 )
+from postloan import api as postloan_api
+from postloan import selectors as postloan_selectors
 
 TAG = "portal"
 
@@ -171,6 +178,9 @@ class PortalLoanOutput(serializers.Serializer):
     days_overdue = serializers.IntegerField()
     outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
     outstanding_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue_interest = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Overdue interest (罚息) accrued and unpaid."
+    )
     standing = serializers.CharField(
         help_text="The loan's standing in plain words, where the bank shows it; else empty."
     )
@@ -488,6 +498,31 @@ class PortalSchedulePdfApi(disbursement_api.SchedulePdfApi):
     """The repayment schedule as a PDF."""
 
     permission_classes = [OwnersOnly]
+
+
+class PortalPayoffQuoteApi(APIView):
+    """What repaying the loan in full on a date (today by default) would cost: principal,
+    interest to that date, overdue interest and the product's prepayment fee. 409 once the
+    loan is closed."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalPayoffQuoteInput(serializers.Serializer):
+        value_date = serializers.DateField(required=False)
+
+    @extend_schema(
+        tags=[TAG],
+        parameters=[OpenApiParameter("value_date", str, description="YYYY-MM-DD")],
+        responses=postloan_api.PayoffQuoteSerializer,
+    )
+    def get(self, request, pk: int):
+        serializer = self.PortalPayoffQuoteInput(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        portal_application_get(user=request.user, pk=pk)
+        quote = postloan_selectors.loan_payoff_quote(
+            user=request.user, application_id=pk, **serializer.validated_data
+        )
+        return Response(postloan_api.PayoffQuoteSerializer(quote).data)
 
 
 # --- Before applying --------------------------------------------------------------------------

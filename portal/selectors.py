@@ -155,8 +155,27 @@ def _loan_summary(loan: Loan, *, as_of: date | None) -> dict:
         "days_overdue": position.days_past_due if overdue else 0,
         "outstanding_principal": position.outstanding_principal,
         "outstanding_total": position.outstanding_total,
+        "overdue_interest": position.overdue_interest_unpaid,
         "standing": standing,
     }
+
+
+def portal_payoff(application: LoanApplication, *, as_of: date | None = None):
+    """What repaying the owner's loan in full today would cost (postloan.payoff), or None
+    when it is not an active loan."""
+    from postloan.payoff import PrepaymentRefused, payoff_quote
+
+    loan = (
+        Loan.objects.filter(application=application, status=Loan.Status.ACTIVE)
+        .select_related("application__product")
+        .first()
+    )
+    if loan is None:
+        return None
+    try:
+        return payoff_quote(loan=loan, value_date=as_of or timezone.localdate())
+    except PrepaymentRefused:
+        return None
 
 
 # --- Before applying --------------------------------------------------------------------------

@@ -63,6 +63,9 @@ api_urlpatterns = [
     path(
         f"{_app}schedule/pdf/", api.PortalSchedulePdfApi.as_view(), name="api-portal-schedule-pdf"
     ),
+    path(
+        f"{_app}payoff-quote/", api.PortalPayoffQuoteApi.as_view(), name="api-portal-payoff-quote"
+    ),
 ]
 
 urlpatterns += [path("api/v1/portal/", include(api_urlpatterns))]

@@ -7,9 +7,13 @@ from postloan.models import (
     InspectionRule,
     InspectionTask,
     Loan,
+    OverdueInterestAccrual,
+    Prepayment,
     Repayment,
     RepaymentImport,
     RepaymentReminder,
+    ScheduleRevision,
+    ServicingTerms,
     WarningRule,
     WriteOff,
 )
@@ -141,3 +145,46 @@ class WriteOffAdmin(admin.ModelAdmin):
     list_select_related = ["loan__application"]
     raw_id_fields = ["loan", "proposed_by", "decided_by"]
     readonly_fields = ["status"]  # changed by its transitions only (postloan.services)
+
+
+@admin.register(ServicingTerms)
+class ServicingTermsAdmin(admin.ModelAdmin):
+    list_display = [
+        "product",
+        "allow_full_prepayment",
+        "allow_shorten_term",
+        "allow_lower_instalment",
+        "prepayment_fee_rate",
+        "overdue_surcharge_rate",
+        "compound_overdue_interest",
+    ]
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the services and the nightly job only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Prepayment)
+class PrepaymentAdmin(_ReadOnlyAdmin):
+    list_display = ["loan", "kind", "status", "value_date", "total", "currency", "created_at"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(ScheduleRevision)
+class ScheduleRevisionAdmin(_ReadOnlyAdmin):
+    list_display = ["loan", "number", "prepayment", "created_at"]
+
+
+@admin.register(OverdueInterestAccrual)
+class OverdueInterestAccrualAdmin(_ReadOnlyAdmin):
+    list_display = ["loan", "accrued_on", "overdue_principal", "annual_rate", "amount"]
+    date_hierarchy = "accrued_on"

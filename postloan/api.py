@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from common.api import ChoiceLabelField
 from common.errors import InvalidInput
 from org.permissions import HasRule, StaffOnly
-from org.second_factor import step_up_otp_field, step_up_required
+from org.second_factor import step_up_otp_field, step_up_required, without_otp
 from postloan import selectors, services
 from postloan.daily import daily_job_run
 from postloan.models import (
@@ -23,6 +23,7 @@ from postloan.models import (
     ClassificationChange,
     InspectionTask,
     Loan,
+    Prepayment,
     Repayment,
     WriteOff,
 )
@@ -57,6 +58,8 @@ class LoanSerializer(serializers.ModelSerializer):
             "paid_instalments",
             "oldest_unpaid_due",
             "days_past_due",
+            "overdue_interest",
+            "overdue_interest_unpaid",
             "classification",
             "classification_display",
             "is_non_performing",
@@ -712,3 +715,149 @@ class DailyJobApi(APIView):
     @extend_schema(request=None, responses=PostloanDailyJobOutputSerializer)
     def post(self, request):
         return Response(self.PostloanDailyJobOutputSerializer(daily_job_run()).data)
+
+
+# --- Prepayment ----------------------------------------------------------------------------
+
+
+class PayoffQuoteSerializer(serializers.Serializer):
+    value_date = serializers.DateField()
+    currency = serializers.CharField()
+    kind = serializers.CharField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    interest_due = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Unpaid interest of instalments already due."
+    )
+    interest_accrued = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        help_text="Interest accrued from accrued_from to value_date on the principal not yet due.",
+    )
+    interest_paid_in_advance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    interest = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue_interest = serializers.DecimalField(max_digits=18, decimal_places=2)
+    fee_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    fee = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    annual_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    day_count = serializers.CharField()
+    accrued_from = serializers.DateField()
+    accrual_days = serializers.IntegerField()
+    kinds_allowed = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField()
+
+
+class PayoffQuoteInputSerializer(serializers.Serializer):
+    value_date = serializers.DateField(required=False)
+    kind = serializers.ChoiceField(choices=Prepayment.Kind.choices, default=Prepayment.Kind.FULL)
+    principal = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+
+QUOTE_PARAMETERS = [
+    OpenApiParameter("value_date", str, description="YYYY-MM-DD; today by default"),
+    OpenApiParameter("kind", str, description="full, shorten_term or lower_instalment"),
+    OpenApiParameter("principal", str, description="The principal to prepay (partial)"),
+]
+
+
+class PrepaymentSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    kind = serializers.CharField()
+    kind_display = ChoiceLabelField(Prepayment.Kind.choices, source="kind")
+    status = serializers.CharField()
+
+    class Meta:
+        model = Prepayment
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "kind_display",
+            "status",
+            "value_date",
+            "currency",
+            "principal",
+            "interest",
+            "overdue_interest",
+            "fee",
+            "total",
+            "comment",
+            "filed_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "repayment",
+        ]
+
+
+class PayoffQuoteApi(APIView):
+    """A payoff quote for a date: principal, interest to the date, overdue interest and the
+    product's prepayment fee (full, or a partial `principal`)."""
+
+    @extend_schema(parameters=QUOTE_PARAMETERS, responses=PayoffQuoteSerializer)
+    def get(self, request, application_id: int):
+        serializer = PayoffQuoteInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        quote = selectors.loan_payoff_quote(
+            user=request.user, application_id=application_id, **serializer.validated_data
+        )
+        return Response(PayoffQuoteSerializer(quote).data)
+
+
+class PrepaymentApi(APIView):
+    """A loan's prepayments; POST files one with its quote (confirmed by another person)."""
+
+    class PostloanPrepaymentInputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=Prepayment.Kind.choices)
+        value_date = serializers.DateField()
+        principal = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+        comment = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+    @extend_schema(responses=PrepaymentSerializer(many=True))
+    def get(self, request, application_id: int):
+        loan = selectors.loan_get(user=request.user, application_id=application_id)
+        return Response(PrepaymentSerializer(selectors.loan_prepayments(loan=loan), many=True).data)
+
+    @extend_schema(request=PostloanPrepaymentInputSerializer, responses={201: PrepaymentSerializer})
+    def post(self, request, application_id: int):
+        serializer = self.PostloanPrepaymentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        prepayment = services.prepayment_file(
+            application_id=application_id, actor=request.user, **serializer.validated_data
+        )
+        return Response(PrepaymentSerializer(prepayment).data, status=status.HTTP_201_CREATED)
+
+
+class PrepaymentConfirmApi(APIView):
+    """Confirm a prepayment filed by someone else: the money is recorded, the schedule
+    rebuilt (the old one kept) or the loan closed. Needs a fresh second factor (`otp`, else
+    403 step_up_required), as confirming a disbursement does."""
+
+    @extend_schema(request=StepUpDecisionInputSerializer, responses=PrepaymentSerializer)
+    @step_up_required()
+    def post(self, request, pk: int):
+        serializer = StepUpDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        prepayment = services.prepayment_confirm(
+            prepayment_id=pk, actor=request.user, **without_otp(serializer.validated_data)
+        )
+        return Response(PrepaymentSerializer(prepayment).data)
+
+
+class PrepaymentCancelApi(APIView):
+    """Cancel a prepayment not yet confirmed."""
+
+    @extend_schema(request=PostloanDecisionInputSerializer, responses=PrepaymentSerializer)
+    def post(self, request, pk: int):
+        serializer = PostloanDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        prepayment = services.prepayment_cancel(
+            prepayment_id=pk, actor=request.user, **serializer.validated_data
+        )
+        return Response(PrepaymentSerializer(prepayment).data)

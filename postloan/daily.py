@@ -1,6 +1,10 @@
 """The daily job, set-based: one SQL statement per step for every active loan at once.
 
-1. positions: instalments paid (oldest first), outstanding, days past due;
+0. overdue interest (罚息): the day before the business date accrues on the principal overdue
+   at its end, at the contract rate plus the product's surcharge (and, where the product
+   compounds, on the overdue contract interest too); one row per loan and day;
+1. positions: repayments pay the overdue interest accrued first, then the instalments (oldest
+   first, interest before principal); outstanding, days past due;
 2. classification floors (only ever worse; history rows inserted alongside, audit rows through
    audit.services);
 3. inspections: next periodic due date by classification, tasks created when due soon;
@@ -16,11 +20,12 @@ names come from the models' _meta (_Names); values from the models' choices, as 
 
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from applications.models import DayCount, LoanApplication
 from audit.models import AuditEvent
 from audit.services import audit_record_many
 from disbursement.models import Instalment
@@ -33,7 +38,9 @@ from postloan.models import (
     InspectionRule,
     InspectionTask,
     Loan,
+    OverdueInterestAccrual,
     Repayment,
+    ServicingTerms,
     WarningRule,
 )
 from postloan.position import LoanPosition
@@ -68,6 +75,9 @@ def _sql(template: str, **extra) -> str:
         task=_Names(InspectionTask),
         warning_rule=_Names(WarningRule),
         alert=_Names(Alert),
+        accrual=_Names(OverdueInterestAccrual),
+        application=_Names(LoanApplication),
+        terms=_Names(ServicingTerms),
         **extra,
     )
 
@@ -87,6 +97,7 @@ _VALUES = {
     "litigation": WarningRule.Kind.LITIGATION,
     "guarantor_trouble": WarningRule.Kind.GUARANTOR_TROUBLE,
     "inspection_overdue": WarningRule.Kind.INSPECTION_OVERDUE,
+    "actual_365": DayCount.ACTUAL_365,
 }
 
 
@@ -236,6 +247,21 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             # JIT compilation costs more than it saves on these one-pass statements.
             cursor.execute("SET LOCAL jit = off")
+        # The day that ended: its overdue interest, from the position at its end, for the
+        # loans that can have some (an instalment unpaid and due before that day when last
+        # computed, or a row for the day already) rather than a second pass over the book.
+        day = as_of - timedelta(days=1)
+        cursor.execute(
+            _sql(
+                _with_position(
+                    _OVERDUE_INTEREST_SQL.replace("{only}", only),
+                    scope="l.{loan.status} = %(active)s" + only + _MAY_ACCRUE,
+                )
+            ),
+            {**params, "as_of": day, "repaid_until": day},
+        )
+        counts["overdue_interest_accrued"] = cursor.rowcount
+        lap("overdue_interest")
         cursor.execute(
             _sql(
                 _with_position(
@@ -286,8 +312,9 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
 
 
 # The position of a loan, the one definition of the allocation rule: its repayments (with a
-# value date up to %(repaid_until)s, or all when it is NULL) go to its instalments oldest
-# first, and within an instalment to interest before principal; days past due count from the
+# value date up to %(repaid_until)s, or all when it is NULL) pay first the overdue interest
+# accrued before %(as_of)s (and up to %(repaid_until)s), then its instalments oldest first,
+# and within an instalment interest before principal; days past due count from the
 # due date of the oldest instalment not fully paid, once that date is before %(as_of)s (an
 # instalment due that day is not yet overdue). {scope} chooses the loans. The nightly job
 # writes these figures (_LOAN_STATE_SQL); one loan's page, the owner's portal and the
@@ -299,6 +326,13 @@ paid AS (
     WHERE {scope}
       AND (%(repaid_until)s::date IS NULL OR r.{repayment.value_date} <= %(repaid_until)s::date)
     GROUP BY r.{repayment.loan}
+), penalty AS (
+    SELECT oa.{accrual.loan} AS loan_id, SUM(oa.{accrual.amount}) AS charged
+    FROM {accrual} oa JOIN {loan} l ON l.{loan.id} = oa.{accrual.loan}
+    WHERE {scope} AND oa.{accrual.accrued_on} < %(as_of)s::date
+      AND (%(repaid_until)s::date IS NULL
+           OR oa.{accrual.accrued_on} <= %(repaid_until)s::date)
+    GROUP BY oa.{accrual.loan}
 ), inst AS (
     SELECT l.{loan.id} AS loan_id, i.{instalment.number} AS number,
            i.{instalment.due_date} AS due_date,
@@ -306,27 +340,33 @@ paid AS (
            i.{instalment.total} AS total,
            SUM(i.{instalment.total}) OVER (PARTITION BY l.{loan.id}
                                            ORDER BY i.{instalment.number}) AS cum_total,
-           COALESCE(p.paid, 0) AS paid
+           -- The overdue interest takes the repayments first; the instalments the rest.
+           GREATEST(0, COALESCE(p.paid, 0) - COALESCE(pe.charged, 0)) AS paid,
+           COALESCE(p.paid, 0) AS repaid,
+           COALESCE(pe.charged, 0) AS penalty
     FROM {loan} l
     JOIN {instalment} i ON i.{instalment.application} = l.{loan.application}
     LEFT JOIN paid p ON p.loan_id = l.{loan.id}
+    LEFT JOIN penalty pe ON pe.loan_id = l.{loan.id}
     WHERE {scope}
 ), alloc AS (
-    SELECT loan_id, number, due_date, principal, interest, total, paid, paid_in,
-           GREATEST(0, paid_in - interest) AS principal_paid_in
+    SELECT loan_id, number, due_date, principal, interest, total, paid, paid_in, repaid,
+           penalty, GREATEST(0, paid_in - interest) AS principal_paid_in
     FROM (SELECT inst.*, LEAST(total, GREATEST(0, paid - (cum_total - total))) AS paid_in
           FROM inst) AS allocated
 ), pos AS (
     SELECT loan_id,
            SUM(total) AS scheduled_total,
-           MAX(paid) AS paid_total,
-           GREATEST(0, SUM(total) - MAX(paid)) AS outstanding_total,
+           MAX(repaid) AS paid_total,
+           GREATEST(0, SUM(total) - MAX(paid)) + MAX(penalty) - LEAST(MAX(repaid), MAX(penalty))
+               AS outstanding_total,
            SUM(principal) - SUM(principal_paid_in) AS outstanding_principal,
            COUNT(*) FILTER (WHERE paid_in >= total)::integer AS paid_instalments,
            MIN(due_date) FILTER (WHERE paid_in < total) AS oldest_unpaid_due,
            COALESCE(%(as_of)s::date - MIN(due_date) FILTER (WHERE paid_in < total
                                                             AND due_date < %(as_of)s::date),
-                    0) AS dpd
+                    0) AS dpd,
+           MAX(penalty) - LEAST(MAX(repaid), MAX(penalty)) AS overdue_interest_unpaid
     FROM alloc GROUP BY loan_id
 )"""
 
@@ -334,7 +374,7 @@ _POSITIONS_SQL = """
 WITH {position}
 SELECT a.loan_id, a.number, a.due_date, a.principal, a.interest, a.total, a.paid_in,
        p.scheduled_total, p.paid_total, p.outstanding_total, p.outstanding_principal,
-       p.paid_instalments, p.oldest_unpaid_due, p.dpd
+       p.paid_instalments, p.oldest_unpaid_due, p.dpd, p.overdue_interest_unpaid
 FROM alloc a JOIN pos p ON p.loan_id = a.loan_id
 ORDER BY a.loan_id, a.number
 """
@@ -397,6 +437,8 @@ WITH {position}, floors AS (
            CASE WHEN p.loan_id IS NULL THEN l.{loan.oldest_unpaid_due}
                 ELSE p.oldest_unpaid_due END AS oldest_unpaid_due,
            CASE WHEN p.loan_id IS NULL THEN l.{loan.days_past_due} ELSE p.dpd END AS dpd,
+           COALESCE(p.overdue_interest_unpaid, l.{loan.overdue_interest_unpaid})
+               AS overdue_interest_unpaid,
            l.{loan.next_inspection_due} AS old_next
     FROM {loan} l LEFT JOIN pos p ON p.loan_id = l.{loan.id}
     WHERE l.{loan.status} = %(active)s{only}
@@ -429,21 +471,91 @@ WITH {position}, floors AS (
         {loan.paid_instalments} = f.paid_instalments,
         {loan.oldest_unpaid_due} = f.oldest_unpaid_due,
         {loan.days_past_due} = f.dpd, {loan.classification} = f.new_class,
+        {loan.overdue_interest_unpaid} = f.overdue_interest_unpaid,
         {loan.next_inspection_due} = f.next_due, {loan.recomputed_on} = %(as_of)s::date
     FROM final f
     WHERE l.{loan.id} = f.id
       AND (l.{loan.scheduled_total}, l.{loan.paid_total}, l.{loan.outstanding_total},
            l.{loan.outstanding_principal}, l.{loan.paid_instalments},
            l.{loan.oldest_unpaid_due}, l.{loan.days_past_due}, l.{loan.classification},
-           l.{loan.next_inspection_due})
+           l.{loan.next_inspection_due}, l.{loan.overdue_interest_unpaid})
           IS DISTINCT FROM
           (f.scheduled_total, f.paid_total, f.outstanding_total, f.outstanding_principal,
-           f.paid_instalments, f.oldest_unpaid_due, f.dpd, f.new_class, f.next_due)
+           f.paid_instalments, f.oldest_unpaid_due, f.dpd, f.new_class, f.next_due,
+           f.overdue_interest_unpaid)
     RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM upd), r.id, r.application_id, r.old_class, r.new_class, r.dpd
 FROM (SELECT 1) AS one LEFT JOIN raised r ON true
 ORDER BY r.id
+"""
+
+# Overdue interest (罚息) for the day %(as_of)s (the day before the run's business date), from
+# the position at its end (repayments valued that day count): the principal of instalments
+# due before it and unpaid, and where the product compounds the contract interest of those
+# instalments unpaid, at the contract rate times (100 + the product's surcharge) / 100, over
+# 360 days a year (365 under actual/365), to the cent (half up). Loans of products without
+# servicing terms accrue nothing. One row per loan and day: a rerun rewrites (or removes) the
+# day's row only when its figures changed (a repayment valued that day recorded later), and
+# the loan's total is the sum of its rows.
+_MAY_ACCRUE = """
+ AND (COALESCE(l.{loan.oldest_unpaid_due}, l.{loan.disbursed_on}) < %(as_of)s::date
+      OR EXISTS (SELECT 1 FROM {accrual} x0 WHERE x0.{accrual.loan} = l.{loan.id}
+                 AND x0.{accrual.accrued_on} = %(as_of)s::date))"""
+
+_OVERDUE_INTEREST_SQL = """
+WITH {position}, overdue AS (
+    SELECT loan_id,
+           SUM(principal - principal_paid_in) FILTER (WHERE due_date < %(as_of)s::date) AS op,
+           SUM(interest - LEAST(paid_in, interest)) FILTER (WHERE due_date < %(as_of)s::date)
+               AS oi
+    FROM alloc GROUP BY loan_id
+), charged AS (
+    SELECT o.loan_id, COALESCE(o.op, 0) AS op,
+           CASE WHEN t.{terms.compound_overdue_interest} THEN COALESCE(o.oi, 0) ELSE 0 END
+               AS oi,
+           a.{application.interest_rate} * (100 + t.{terms.overdue_surcharge_rate}) AS rate100,
+           CASE WHEN a.{application.product_snapshot} ->> 'day_count' = %(actual_365)s
+                THEN 365 ELSE 360 END AS basis
+    FROM overdue o
+    JOIN {loan} l ON l.{loan.id} = o.loan_id
+    JOIN {application} a ON a.{application.id} = l.{loan.application}
+    JOIN {terms} t ON t.{terms.product} = a.{application.product}
+), daily AS (
+    SELECT loan_id, op, oi, rate100, ROUND((op + oi) * rate100 / (10000 * basis), 2) AS amount
+    FROM charged
+), written AS (
+    INSERT INTO {accrual}
+        ({accrual.loan}, {accrual.accrued_on}, {accrual.overdue_principal},
+         {accrual.overdue_interest}, {accrual.annual_rate}, {accrual.amount})
+    SELECT loan_id, %(as_of)s::date, op, oi, ROUND(rate100 / 100, 5), amount
+    FROM daily WHERE amount > 0
+    ON CONFLICT ({accrual.loan}, {accrual.accrued_on}) DO UPDATE
+    SET {accrual.overdue_principal} = EXCLUDED.{accrual.overdue_principal},
+        {accrual.overdue_interest} = EXCLUDED.{accrual.overdue_interest},
+        {accrual.annual_rate} = EXCLUDED.{accrual.annual_rate},
+        {accrual.amount} = EXCLUDED.{accrual.amount}
+    WHERE ({accrual}.{accrual.overdue_principal}, {accrual}.{accrual.overdue_interest},
+           {accrual}.{accrual.amount})
+          IS DISTINCT FROM
+          (EXCLUDED.{accrual.overdue_principal}, EXCLUDED.{accrual.overdue_interest},
+           EXCLUDED.{accrual.amount})
+    RETURNING {accrual.loan} AS loan_id, {accrual.amount} AS amount
+), cleared AS (
+    -- A day that accrues nothing after all (a repayment valued that day, recorded later).
+    DELETE FROM {accrual} x USING daily
+    WHERE x.{accrual.loan} = daily.loan_id AND x.{accrual.accrued_on} = %(as_of)s::date
+      AND daily.amount <= 0
+    RETURNING x.{accrual.loan} AS loan_id, 0 AS amount
+), changed AS (
+    SELECT * FROM written UNION ALL SELECT * FROM cleared
+)
+UPDATE {loan} l
+SET {loan.overdue_interest} = w.amount + COALESCE(
+    (SELECT SUM(x.{accrual.amount}) FROM {accrual} x
+     WHERE x.{accrual.loan} = l.{loan.id} AND x.{accrual.accrued_on} <> %(as_of)s::date), 0)
+FROM changed w
+WHERE l.{loan.id} = w.loan_id
 """
 
 _PERIODIC_TASKS_SQL = """

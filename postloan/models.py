@@ -211,6 +211,7 @@ class Loan(models.Model):
         _("scheduled total"), max_digits=18, decimal_places=2, default=ZERO
     )
     paid_total = models.DecimalField(_("repaid"), max_digits=18, decimal_places=2, default=ZERO)
+    # With the overdue interest unpaid.
     outstanding_total = models.DecimalField(
         _("outstanding (principal and interest)"), max_digits=18, decimal_places=2, default=ZERO
     )
@@ -232,6 +233,14 @@ class Loan(models.Model):
     guarantor_trouble_flag = models.BooleanField(_("guarantor in trouble"), default=False)
     flags_note = models.TextField(_("note on flags"), blank=True)
     recomputed_on = models.DateField(_("recomputed on"), null=True, blank=True)
+    # Overdue interest (罚息): accrued by the nightly job (OverdueInterestAccrual), and what
+    # of it the repayments have not paid (they pay it first: postloan.daily).
+    overdue_interest = models.DecimalField(
+        _("overdue interest accrued"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    overdue_interest_unpaid = models.DecimalField(
+        _("overdue interest unpaid"), max_digits=18, decimal_places=2, default=ZERO
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -689,3 +698,222 @@ class WriteOff(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @transition(field=status, source=Status.PROPOSED, target=Status.REJECTED)
     def reject(self, *, by, comment: str = "") -> None:
         self._decided(by=by, comment=comment)
+
+
+# --- Changes to a live loan: prepayment and overdue interest (issue 29) ---------------------
+
+
+class ServicingTerms(Bilingual, models.Model):
+    """A product's terms for prepayment and overdue interest (罚息). A product without a row
+    allows every kind of prepayment without a fee and charges no overdue interest
+    (servicing_terms_for)."""
+
+    product = models.OneToOneField(
+        "applications.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="servicing_terms",
+    )
+    note = models.TextField(
+        _("note to the borrower"),
+        blank=True,
+        help_text=_("Shown with a payoff quote, for example how a prepayment is arranged."),
+    )
+    note_zh = models.TextField(_("note to the borrower (Chinese)"), blank=True)
+    allow_full_prepayment = models.BooleanField(_("full prepayment allowed"), default=True)
+    allow_shorten_term = models.BooleanField(
+        _("partial prepayment that shortens the term allowed"), default=True
+    )
+    allow_lower_instalment = models.BooleanField(
+        _("partial prepayment that lowers the instalment allowed"), default=True
+    )
+    prepayment_fee_rate = models.DecimalField(
+        _("prepayment fee (percent of the principal prepaid)"),
+        max_digits=6,
+        decimal_places=3,
+        default=ZERO,
+    )
+    overdue_surcharge_rate = models.DecimalField(
+        _("overdue interest surcharge (percent over the contract rate)"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("50.000"),
+        help_text=_("50 means overdue principal bears the contract rate times 1.5, accrued daily."),
+    )
+    compound_overdue_interest = models.BooleanField(
+        _("overdue interest also on overdue contract interest"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("servicing terms")
+        verbose_name_plural = _("servicing terms")
+
+    def __str__(self) -> str:
+        return str(self.product)
+
+    @property
+    def note_display(self) -> str:
+        return self.localized("note")
+
+    def allows(self, kind: str) -> bool:
+        return {
+            Prepayment.Kind.FULL: self.allow_full_prepayment,
+            Prepayment.Kind.SHORTEN_TERM: self.allow_shorten_term,
+            Prepayment.Kind.LOWER_INSTALMENT: self.allow_lower_instalment,
+        }[kind]
+
+
+class Prepayment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A prepayment: filed with its quote (requested), then confirmed by a second person, who
+    records the money and rebuilds the schedule or closes the loan; or cancelled."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full prepayment (closes the loan)")
+        SHORTEN_TERM = "shorten_term", _("Partial prepayment, shorter term")
+        LOWER_INSTALMENT = "lower_instalment", _("Partial prepayment, lower instalment")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="prepayments"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = FSMField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.REQUESTED,
+        protected=True,
+    )
+    value_date = models.DateField(_("value date"))
+    currency = models.CharField(_("currency"), max_length=3)
+    principal = models.DecimalField(_("principal prepaid"), max_digits=18, decimal_places=2)
+    interest = models.DecimalField(_("interest to the value date"), max_digits=18, decimal_places=2)
+    overdue_interest = models.DecimalField(
+        _("overdue interest"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    fee = models.DecimalField(_("prepayment fee"), max_digits=18, decimal_places=2)
+    total = models.DecimalField(_("total to pay"), max_digits=18, decimal_places=2)
+    comment = models.TextField(_("comment"), blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("filed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+    repayment = models.OneToOneField(
+        Repayment,
+        verbose_name=_("repayment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="prepayment",
+    )
+
+    class Meta:
+        verbose_name = _("prepayment")
+        verbose_name_plural = _("prepayments")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("file_prepayment", "Can file a prepayment"),
+            ("confirm_prepayment", "Can confirm a prepayment"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status="requested"),
+                name="postloan_one_pending_prepayment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.total} {self.currency}"
+
+    def _decided(self, *, by, comment: str) -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(
+        field=status,
+        source=Status.REQUESTED,
+        target=Status.CONFIRMED,
+        permission="postloan.confirm_prepayment",
+    )
+    def confirm(self, *, by, comment: str = "", repayment: Repayment | None = None) -> None:
+        self.repayment = repayment
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.CANCELLED)
+    def cancel(self, *, by, comment: str = "") -> None:
+        self._decided(by=by, comment=comment)
+
+
+class ScheduleRevision(models.Model):
+    """A schedule as it was before a change replaced it (the loan's current schedule is its
+    application's instalments): version `number` of the loan's schedule, kept readable."""
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="schedule_revisions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    prepayment = models.ForeignKey(
+        Prepayment,
+        verbose_name=_("replaced by the prepayment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    instalments = models.JSONField(_("instalments"), default=list)
+    created_at = models.DateTimeField(_("replaced"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("schedule version")
+        verbose_name_plural = _("schedule versions")
+        ordering = ["loan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="postloan_schedule_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} v{self.number}"
+
+
+class OverdueInterestAccrual(models.Model):
+    """One day's overdue interest (罚息) on a loan, written by the nightly job: the overdue
+    principal (and, where the product compounds, the overdue contract interest) at the end of
+    `accrued_on`, at the penalty rate. One row per loan and day: a second run adds nothing."""
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="overdue_accruals"
+    )
+    accrued_on = models.DateField(_("day"))
+    overdue_principal = models.DecimalField(_("overdue principal"), max_digits=18, decimal_places=2)
+    overdue_interest = models.DecimalField(
+        _("overdue contract interest compounded"), max_digits=18, decimal_places=2
+    )
+    annual_rate = models.DecimalField(_("penalty rate (annual)"), max_digits=9, decimal_places=5)
+    amount = models.DecimalField(_("overdue interest"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("overdue interest accrual")
+        verbose_name_plural = _("overdue interest accruals")
+        ordering = ["loan", "accrued_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "accrued_on"], name="postloan_overdue_accrual_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.accrued_on} {self.amount}"

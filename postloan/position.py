@@ -1,7 +1,8 @@
 """A loan's position, as the pages show it: the figures and each instalment with what has
 been paid of it and its status. The figures are computed by the nightly job's own statement
 (postloan.daily: `loan_positions`, whose _POSITION_CTES define the allocation rule once:
-repayments go to instalments oldest first, interest before principal; days past due count
+repayments pay the overdue interest accrued first, then the instalments oldest first,
+interest before principal; days past due count
 from the oldest instalment not fully paid, once its due date has passed)."""
 
 from dataclasses import dataclass, field
@@ -32,11 +33,15 @@ class LoanPosition:
     paid_instalments: int = 0
     oldest_unpaid_due: date | None = None
     days_past_due: int = 0
+    overdue_interest_unpaid: Decimal = ZERO
     instalments: list[InstalmentPosition] = field(default_factory=list)
 
     @classmethod
-    def of(cls, scheduled, paid, outstanding, outstanding_principal, paid_count, oldest, dpd):
+    def of(
+        cls, scheduled, paid, outstanding, outstanding_principal, paid_count, oldest, dpd, overdue
+    ):
         return cls(
+            overdue_interest_unpaid=overdue,
             scheduled_total=scheduled,
             paid_total=paid,
             outstanding_total=outstanding,

@@ -419,3 +419,43 @@ def exposure_after(*, application) -> ExposureAfter:
         group=customer + sum((of(pk) for pk in group[1:]), Decimal("0")),
         related=[{**row, "exposure": str(of(row["id"]))} for row in related],
     )
+
+
+# --- Prepayment ----------------------------------------------------------------------------
+
+
+def loan_payoff_quote(
+    *,
+    user,
+    application_id: int,
+    value_date: date | None = None,
+    kind: str = "full",
+    principal=None,
+):
+    """The payoff quote of a loan the user may see (postloan.payoff.payoff_quote) for a date
+    (today by default): 400 for an input it cannot take, 409 when the loan's state refuses."""
+    from common.errors import Conflict, InvalidInput
+    from postloan.payoff import PrepaymentRefused, payoff_quote
+
+    loan = loan_get(user=user, application_id=application_id)
+    try:
+        return payoff_quote(
+            loan=loan,
+            value_date=value_date or timezone.localdate(),
+            kind=kind,
+            principal=principal,
+        )
+    except PrepaymentRefused as exc:
+        if exc.field:
+            raise InvalidInput(
+                exc.message, code=exc.code, details={exc.field: [exc.message]}
+            ) from None
+        raise Conflict(exc.message, code=exc.code) from None
+
+
+def loan_prepayments(*, loan: Loan):
+    return loan.prepayments.select_related("filed_by", "decided_by").order_by("-created_at", "-id")
+
+
+def loan_schedule_revisions(*, loan: Loan):
+    return loan.schedule_revisions.order_by("number")

@@ -38,8 +38,10 @@ from postloan.models import (
     InspectionRule,
     InspectionTask,
     Loan,
+    Prepayment,
     Repayment,
     RepaymentImport,
+    ScheduleRevision,
     Severity,
     TaskAttachment,
     WarningRule,
@@ -1189,3 +1191,287 @@ def write_off_decide(*, write_off_id: int, actor, approve: bool, comment: str = 
         _record_refusal(exc, actor)
         raise
     return write_off
+
+
+# --- Prepayment ----------------------------------------------------------------------------
+
+
+def _refusal_error(exc) -> InvalidInput | Conflict:
+    if exc.field:
+        return InvalidInput(exc.message, code=exc.code, details={exc.field: [exc.message]})
+    return Conflict(exc.message, code=exc.code)
+
+
+def _quote_or_error(**kwargs):
+    from postloan.payoff import PrepaymentRefused, payoff_quote
+
+    try:
+        return payoff_quote(**kwargs)
+    except PrepaymentRefused as exc:
+        raise _refusal_error(exc) from None
+
+
+def prepayment_file(
+    *,
+    application_id: int,
+    actor,
+    kind: str,
+    value_date: date,
+    principal: Decimal | None = None,
+    comment: str = "",
+) -> Prepayment:
+    """File a prepayment the borrower asked for, with its quote. A different person confirms
+    it (prepayment_confirm) when the money is received."""
+    from postloan.payoff import servicing_terms_for
+
+    _require(actor, "file_prepayment")
+    if kind not in Prepayment.Kind.values:
+        raise InvalidInput(
+            details={"kind": [_("Choose full prepayment, a shorter term or a lower instalment.")]}
+        )
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        loan = Loan.objects.select_related("application__product").get(pk=loan.pk)
+        if loan.status != Loan.Status.ACTIVE:
+            raise Conflict(_("The loan is no longer active."), code="loan_inactive")
+        if not servicing_terms_for(loan.application.product).allows(kind):
+            raise Conflict(
+                _("The product does not allow this kind of prepayment."), code="kind_not_allowed"
+            )
+        if Prepayment.objects.filter(loan=loan, status=Prepayment.Status.REQUESTED).exists():
+            raise Conflict(
+                _("A prepayment is already waiting for confirmation."), code="pending_prepayment"
+            )
+        if loan.repayments.filter(value_date__gt=value_date).exists():
+            raise Conflict(
+                _("A repayment was recorded with a later value date; quote from that date on."),
+                code="later_repayment",
+            )
+        quote = _quote_or_error(loan=loan, value_date=value_date, kind=kind, principal=principal)
+        if kind != Prepayment.Kind.FULL:
+            # Draw the schedule now, so a prepayment that cannot be drawn is refused here.
+            from postloan.payoff import PrepaymentRefused, rebuilt_schedule
+
+            try:
+                rebuilt_schedule(loan=loan, quote=quote)
+            except PrepaymentRefused as exc:
+                raise _refusal_error(exc) from None
+        try:
+            with transaction.atomic():
+                prepayment = Prepayment.objects.create(
+                    loan=loan,
+                    kind=kind,
+                    value_date=value_date,
+                    currency=loan.currency,
+                    principal=quote.principal,
+                    interest=quote.interest,
+                    overdue_interest=quote.overdue_interest,
+                    fee=quote.fee,
+                    total=quote.total,
+                    comment=comment.strip(),
+                    filed_by=actor,
+                )
+        except IntegrityError:
+            raise Conflict(
+                _("A prepayment is already waiting for confirmation."), code="pending_prepayment"
+            ) from None
+        _audit(
+            action="prepayment_file",
+            actor=actor,
+            loan=loan,
+            subject=prepayment,
+            comment=comment,
+            to_state=prepayment.status,
+            data=_prepayment_data(prepayment),
+        )
+    return prepayment
+
+
+def _prepayment_data(prepayment: Prepayment) -> dict:
+    return {
+        "kind": prepayment.kind,
+        "value_date": prepayment.value_date.isoformat(),
+        "principal": str(prepayment.principal),
+        "interest": str(prepayment.interest),
+        "overdue_interest": str(prepayment.overdue_interest),
+        "fee": str(prepayment.fee),
+        "total": str(prepayment.total),
+        "currency": prepayment.currency,
+    }
+
+
+def _prepayment_for_decision(*, prepayment_id: int, actor) -> tuple[Prepayment, Loan]:
+    from common.errors import NotFound
+
+    try:
+        prepayment = (
+            Prepayment.objects.select_for_update()
+            .filter(loan_scope_q(actor, prefix="loan__"))
+            .get(pk=prepayment_id)
+        )
+    except Prepayment.DoesNotExist:
+        raise NotFound() from None
+    loan = (
+        Loan.objects.select_for_update()
+        .select_related("application__product", "application__branch")
+        .get(pk=prepayment.loan_id)
+    )
+    if prepayment.status != Prepayment.Status.REQUESTED:
+        raise Conflict(_("This prepayment was already decided."), code="already_decided")
+    return prepayment, loan
+
+
+def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepayment:
+    """A person other than the one who filed it confirms the money was received: the
+    repayment is recorded, the instalments due after the value date are replaced (the old
+    schedule kept as a ScheduleRevision), and a full prepayment closes the loan."""
+    from postloan.payoff import PrepaymentRefused, rebuilt_schedule
+
+    if not has_role_perm(actor, "postloan.confirm_prepayment"):
+        raise Forbidden(_("Your role may not do this."), code="role")
+    try:
+        with transaction.atomic():
+            prepayment, loan = _prepayment_for_decision(prepayment_id=prepayment_id, actor=actor)
+            if prepayment.filed_by_id == actor.pk:
+                raise _Refused(
+                    _("You filed this prepayment, so a different person must confirm it."),
+                    application=loan.application,
+                    action="prepayment_confirm",
+                )
+            if loan.status != Loan.Status.ACTIVE:
+                raise Conflict(_("The loan is no longer active."), code="loan_inactive")
+            if prepayment.value_date > timezone.localdate():
+                raise Conflict(
+                    _("The value date is in the future: confirm it when the money is received."),
+                    code="value_date_future",
+                )
+            if loan.repayments.filter(value_date__gt=prepayment.value_date).exists():
+                raise Conflict(
+                    _("A repayment was recorded with a later value date; file it again."),
+                    code="later_repayment",
+                )
+            if loan.overdue_accruals.filter(accrued_on__gte=prepayment.value_date).exists():
+                raise Conflict(
+                    _(
+                        "Overdue interest was accrued on or after the value date; file the "
+                        "prepayment again with a later value date."
+                    ),
+                    code="accrued_after_value_date",
+                )
+            quote = _quote_or_error(
+                loan=loan,
+                value_date=prepayment.value_date,
+                kind=prepayment.kind,
+                principal=prepayment.principal,
+            )
+            if (quote.principal, quote.interest, quote.overdue_interest, quote.fee) != (
+                prepayment.principal,
+                prepayment.interest,
+                prepayment.overdue_interest,
+                prepayment.fee,
+            ):
+                raise Conflict(
+                    _("The loan's figures changed since the prepayment was filed; file it again."),
+                    code="quote_changed",
+                )
+            try:
+                rows = rebuilt_schedule(loan=loan, quote=quote)
+            except PrepaymentRefused as exc:
+                raise _refusal_error(exc) from None
+            _schedule_replace(loan=loan, prepayment=prepayment, quote=quote, rows=rows)
+            repayment = Repayment.objects.create(
+                loan=loan,
+                amount=quote.principal + quote.interest + quote.overdue_interest,
+                currency=loan.currency,
+                value_date=prepayment.value_date,
+                recorded_by=actor,
+            )
+            prepayment.confirm(by=actor, comment=comment, repayment=repayment)
+            _save_decided(prepayment, already=_("This prepayment was already decided."))
+            _audit(
+                action="prepayment_confirm",
+                actor=actor,
+                loan=loan,
+                subject=prepayment,
+                comment=comment,
+                from_state=Prepayment.Status.REQUESTED,
+                to_state=prepayment.status,
+                data={**_prepayment_data(prepayment), "repayment": repayment.pk},
+            )
+            daily_run(loan_ids=[loan.pk])
+            if prepayment.kind == Prepayment.Kind.FULL:
+                loan.refresh_from_db()
+                loan_end(
+                    loan=loan,
+                    status=Loan.Status.CLOSED,
+                    actor=actor,
+                    comment=_("Prepaid in full."),
+                    data={"note": "prepaid_in_full", "prepayment": prepayment.pk},
+                )
+    except _Refused as exc:
+        _record_refusal(exc, actor)
+        raise
+    return prepayment
+
+
+def _schedule_replace(*, loan: Loan, prepayment: Prepayment, quote, rows) -> None:
+    """Keep the schedule as it was (the next ScheduleRevision) and replace the instalments due
+    after the value date by `rows`."""
+    from disbursement.models import Instalment
+
+    current = Instalment.objects.filter(application_id=loan.application_id).order_by("number")
+    version = ScheduleRevision.objects.filter(loan=loan).count() + 1
+    ScheduleRevision.objects.create(
+        loan=loan,
+        number=version,
+        prepayment=prepayment,
+        instalments=[
+            {
+                "number": inst.number,
+                "due_date": inst.due_date.isoformat(),
+                "principal": str(inst.principal),
+                "interest": str(inst.interest),
+                "total": str(inst.total),
+            }
+            for inst in current
+        ],
+    )
+    current.filter(due_date__gt=quote.value_date).delete()
+    Instalment.objects.bulk_create(
+        [
+            Instalment(
+                application_id=loan.application_id,
+                number=row.number,
+                due_date=row.due_date,
+                principal=row.principal,
+                interest=row.interest,
+                total=row.total,
+                currency=loan.currency,
+            )
+            for row in rows
+        ]
+    )
+
+
+def prepayment_cancel(*, prepayment_id: int, actor, comment: str = "") -> Prepayment:
+    """Withdraw a prepayment not yet confirmed (the borrower changed their mind, or the money
+    did not arrive): whoever may file or confirm prepayments."""
+    if not (
+        has_role_perm(actor, "postloan.file_prepayment")
+        or has_role_perm(actor, "postloan.confirm_prepayment")
+    ):
+        raise Forbidden(_("Your role may not do this."), code="role")
+    with transaction.atomic():
+        prepayment, loan = _prepayment_for_decision(prepayment_id=prepayment_id, actor=actor)
+        prepayment.cancel(by=actor, comment=comment)
+        _save_decided(prepayment, already=_("This prepayment was already decided."))
+        _audit(
+            action="prepayment_cancel",
+            actor=actor,
+            loan=loan,
+            subject=prepayment,
+            comment=comment,
+            from_state=Prepayment.Status.REQUESTED,
+            to_state=prepayment.status,
+        )
+    return prepayment

@@ -23,6 +23,11 @@ urlpatterns: list = [
         name="postloan-classification-decide",
     ),
     path(
+        "postloan/prepayments/<int:pk>/<str:decision>/",
+        views.PrepaymentDecideView.as_view(),
+        name="postloan-prepayment-decide",
+    ),
+    path(
         "postloan/write-offs/<int:pk>/<str:decision>/",
         views.WriteOffDecideView.as_view(),
         name="postloan-write-off-decide",
@@ -56,6 +61,26 @@ api_urlpatterns: list = [
         f"{P}loans/<int:application_id>/write-off/",
         api.WriteOffProposeApi.as_view(),
         name="api-postloan-write-off-propose",
+    ),
+    path(
+        f"{P}loans/<int:application_id>/payoff-quote/",
+        api.PayoffQuoteApi.as_view(),
+        name="api-postloan-payoff-quote",
+    ),
+    path(
+        f"{P}loans/<int:application_id>/prepayments/",
+        api.PrepaymentApi.as_view(),
+        name="api-postloan-prepayments",
+    ),
+    path(
+        f"{P}prepayments/<int:pk>/confirm/",
+        api.PrepaymentConfirmApi.as_view(),
+        name="api-postloan-prepayment-confirm",
+    ),
+    path(
+        f"{P}prepayments/<int:pk>/cancel/",
+        api.PrepaymentCancelApi.as_view(),
+        name="api-postloan-prepayment-cancel",
     ),
     path(
         f"{P}repayments/import/",

@@ -213,6 +213,18 @@ class LoanActionView(StaffView):
                     reason=post.get("reason", ""),
                 )
                 messages.success(request, _("Change proposed; a risk officer will review it."))
+            elif action == "prepayment":
+                services.prepayment_file(
+                    application_id=application_id,
+                    actor=user,
+                    kind=post.get("kind", ""),
+                    value_date=_date(post.get("value_date")),
+                    principal=_decimal(post.get("principal")),
+                    comment=post.get("comment", ""),
+                )
+                messages.success(
+                    request, _("Prepayment filed; a second person confirms it when paid.")
+                )
             elif action == "write-off":
                 services.write_off_propose(
                     application_id=application_id, actor=user, reason=post.get("reason", "")
@@ -225,6 +237,28 @@ class LoanActionView(StaffView):
         except DomainError as exc:
             _error(request, exc)
         return redirect(safe_next(request, reverse("application-detail", args=[application_id])))
+
+
+class PrepaymentDecideView(StaffView):
+    """Confirm (a second person, when the money is received, with a fresh second factor) or
+    cancel a prepayment."""
+
+    @step_up_required(
+        when=lambda request, decision, **kwargs: decision == "confirm",
+        return_to=lambda request, **kwargs: safe_next(request, reverse("postloan-queue")),
+    )
+    def post(self, request, pk: int, decision: str):
+        if decision not in ("confirm", "cancel"):
+            raise NotFound()
+        decide = (
+            services.prepayment_confirm if decision == "confirm" else services.prepayment_cancel
+        )
+        try:
+            decide(prepayment_id=pk, actor=request.user, comment=request.POST.get("comment", ""))
+            messages.success(request, _("Decision recorded."))
+        except DomainError as exc:
+            _error(request, exc)
+        return redirect(safe_next(request, reverse("postloan-queue")))
 
 
 class ClassificationDecideView(StaffView):

@@ -1,10 +1,11 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from common.errors import NotFound
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
-from postloan.models import Classification, Loan
+from postloan.models import Classification, Loan, Prepayment
 
 register = template.Library()
 
@@ -21,7 +22,14 @@ def postloan_panel(context, application):
         return {"detail": None}
     loan = detail["loan"]
     active = loan.status == Loan.Status.ACTIVE
+    prepayments = list(selectors.loan_prepayments(loan=loan))
     return {
+        **_prepayment_context(request, user, application, loan, active),
+        "prepayments": prepayments,
+        "schedule_revisions": list(selectors.loan_schedule_revisions(loan=loan)),
+        "can_confirm_prepayment": has_role_perm(user, "postloan.confirm_prepayment"),
+        "can_cancel_prepayment": has_role_perm(user, "postloan.file_prepayment")
+        or has_role_perm(user, "postloan.confirm_prepayment"),
         "request": request,
         "application": application,
         "detail": detail,
@@ -36,4 +44,50 @@ def postloan_panel(context, application):
         "user": user,
         "csrf_token": context.get("csrf_token"),
         "next": request.get_full_path() if request else "",
+    }
+
+
+def _prepayment_context(request, user, application, loan, active: bool) -> dict:
+    """The quote form's figures: asked for with ?quote_date=...&quote_kind=...&quote_principal=
+    on the page (today's full payoff otherwise), or the reason it cannot be quoted."""
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    from common.errors import DomainError
+
+    if not active:
+        return {"quote": None}
+    params = request.GET if request else {}
+    value_date = kind = principal = None
+    problem = ""
+    try:
+        if params.get("quote_date"):
+            value_date = date.fromisoformat(params["quote_date"])
+        kind = params.get("quote_kind") or Prepayment.Kind.FULL
+        if params.get("quote_principal"):
+            principal = Decimal(params["quote_principal"].replace(",", ""))
+    except (ValueError, InvalidOperation):
+        problem = _("Enter a date as YYYY-MM-DD and the principal as a number.")
+    quote = None
+    if not problem:
+        try:
+            quote = selectors.loan_payoff_quote(
+                user=user,
+                application_id=application.pk,
+                value_date=value_date,
+                kind=kind if kind in Prepayment.Kind.values else Prepayment.Kind.FULL,
+                principal=principal,
+            )
+        except DomainError as exc:
+            problem = str(exc.message)
+    return {
+        "quote": quote,
+        "quote_problem": problem,
+        "quote_params": {
+            "date": params.get("quote_date", ""),
+            "kind": kind or "full",
+            "principal": params.get("quote_principal", ""),
+        },
+        "prepayment_kinds": Prepayment.Kind.choices,
+        "can_file_prepayment": has_role_perm(user, "postloan.file_prepayment"),
     }

@@ -56,6 +56,7 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/offer/accept/": 409,
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
+    "GET /api/v1/portal/applications/{pk}/payoff-quote/": 200,
     "GET /api/v1/portal/applications/{pk}/messages/": 200,
     "POST /api/v1/portal/applications/{pk}/messages/": 400,
     "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
@@ -145,6 +146,7 @@ LOAN_KEYS = {
     "days_overdue",
     "outstanding_principal",
     "outstanding_total",
+    "overdue_interest",
     "standing",
 }
 SCHEDULE_KEYS = {"fixed", "rows", "total_principal", "total_interest", "total", "pdf_url"}
@@ -427,7 +429,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 17
+    assert len(answers) == 18
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 

@@ -119,10 +119,11 @@ def test_an_applicant_or_another_branch_cannot_record_repayments(
     assert not loan.repayments.exists()
 
 
-def _allocated(dues, repaid):
-    """An independent reading of the rule: walk the instalments oldest first, paying interest
-    before principal."""
-    rows, left = [], repaid
+def _allocated(dues, repaid, overdue_interest=None):
+    """An independent reading of the rule: pay the overdue interest accrued first, then walk
+    the instalments oldest first, paying interest before principal."""
+    overdue_interest = overdue_interest or D("0")
+    rows, left = [], repaid - min(repaid, overdue_interest)
     for due_date, principal, interest in dues:
         to_interest = min(interest, left)
         left -= to_interest
@@ -177,3 +178,43 @@ def test_the_page_the_month_end_and_the_nightly_job_read_one_allocation(api, sta
     )
     oldest_then = next(d for d, p, i, paid, _p in then if paid < p + i)
     assert at_month_end.days_past_due == max(0, (month_end - oldest_then).days)
+
+
+def test_repayments_pay_the_overdue_interest_before_the_instalments(api, staff, make_loan):
+    from postloan.models import OverdueInterestAccrual, Repayment
+    from postloan.selectors import loan_position_for
+
+    dues = [
+        (TODAY - timedelta(days=40), D("1000.00"), D("100.00")),
+        (TODAY - timedelta(days=10), D("1000.00"), D("100.00")),
+        (TODAY + timedelta(days=20), D("1000.00"), D("100.00")),
+    ]
+    loan = make_loan(dues)
+    # Overdue interest the nightly job accrued on three days (one day after the business
+    # date does not count yet).
+    for days_ago, amount in ((3, "7.25"), (2, "7.25"), (1, "8.50"), (0, "9.00")):
+        OverdueInterestAccrual.objects.create(
+            loan=loan,
+            accrued_on=TODAY - timedelta(days=days_ago),
+            overdue_principal=D("2000.00"),
+            overdue_interest=D("0.00"),
+            annual_rate=D("6.525"),
+            amount=D(amount),
+        )
+    charged = D("23.00")
+    for repaid in (D("0.00"), D("20.00"), D("1150.00")):
+        Repayment.objects.all().delete()
+        if repaid:
+            Repayment.objects.create(
+                loan=loan, amount=repaid, currency="CNY", value_date=TODAY, recorded_by=staff["rm"]
+            )
+        daily_run(loan_ids=[loan.pk])
+        loan.refresh_from_db()
+        position = loan_position_for(loan=loan, as_of=TODAY)
+        expected = _allocated(dues, repaid, charged)
+        assert [row.paid for row in position.instalments] == [paid for *_x, paid, _p in expected]
+        unpaid = charged - min(repaid, charged)
+        assert position.overdue_interest_unpaid == loan.overdue_interest_unpaid == unpaid
+        principal_left = sum(p for _d, p, _i in dues) - sum(p for *_x, p in expected)
+        assert position.outstanding_principal == loan.outstanding_principal == principal_left
+        assert loan.outstanding_total == D("3300.00") - (repaid - min(repaid, charged)) + unpaid
