@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pricing",
     "approvals",
     "disbursement",
+    "contracts",
     "postloan",
     "sla",
     "notifications",
@@ -213,6 +214,9 @@ for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more.")
 LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
+# Contract signatures are sealed by LOANFLOW_ESIGN_PROVIDER, a class path (contracts/esign.py):
+# the built-in keyed seal here, a licensed CA's e-seal service adapter in production.
+LOANFLOW_ESIGN_PROVIDER = env_str("LOANFLOW_ESIGN_PROVIDER", "contracts.esign.BuiltInProvider")
 
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
@@ -397,6 +401,8 @@ CELERY_TASK_ROUTES = {
     "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
     # Renders the offers it finds inline.
     "disbursement.tasks.render_pending_offers": {"queue": "pdf"},
+    "contracts.tasks.render_contract_pdf": {"queue": "pdf"},
+    "contracts.tasks.render_signed_contract_pdf": {"queue": "pdf"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
     "approvals.tasks.fast_track_decide": {"queue": "celery"},

@@ -15,6 +15,8 @@ INTENDED = {
     "investigation.render_credit_memo": "pdf",
     "disbursement.tasks.render_offer_pdf": "pdf",
     "disbursement.tasks.render_pending_offers": "pdf",
+    "contracts.tasks.render_contract_pdf": "pdf",
+    "contracts.tasks.render_signed_contract_pdf": "pdf",
     "sla.tasks.calendar_coverage": "celery",
     "investigation.requeue_pending_memos": "celery",
     "approvals.tasks.fast_track_decide": "celery",

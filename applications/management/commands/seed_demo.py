@@ -44,6 +44,7 @@ DEMO_APPS = [
     "pricing",
     "approvals",
     "disbursement",
+    "contracts",
     "postloan",
     "sla",
     "notifications",
