@@ -291,14 +291,14 @@ def sign_contract(api_for, staff, pk: int) -> None:
     assert response.status_code == 201, ("sign_contract", response.status_code, response.data)
 
 
-def _code_sent(send) -> str:
-    """Call `send` (it sends a one-time code by e-mail after the commit) and read the code
+def _code_sent(client, url: str, payload: dict | None = None) -> str:
+    """POST to `url` (it sends a one-time code by e-mail after the commit) and read the code
     from the e-mail sent."""
     from django.core import mail
     from django.test import TestCase
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = send()
+        response = client.post(url, payload or {}, format="json")
     assert response.status_code == 202, ("code", response.status_code, response.data)
     return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
@@ -338,9 +338,7 @@ def sign_contracts(api_for, staff, pk: int, *, owner=None) -> list[dict]:
         for party in contract["parties"]:
             if party == "borrower" and owner is not None:
                 client = api_for(owner)
-                code = _code_sent(
-                    lambda: client.post(reverse("api-portal-contract-code", args=one))
-                )
+                code = _code_sent(client, reverse("api-portal-contract-code", args=one))
                 signed = client.post(
                     reverse("api-portal-contract-sign", args=one),
                     {
@@ -358,11 +356,9 @@ def sign_contracts(api_for, staff, pk: int, *, owner=None) -> list[dict]:
                 )
                 address = f"signer-{contract['id']}-{party}@example.cn"
                 code = _code_sent(
-                    lambda: rm.post(
-                        reverse("api-contracts-code", args=one),
-                        {"party": party, "method": "branch", "address": address},
-                        format="json",
-                    )
+                    rm,
+                    reverse("api-contracts-code", args=one),
+                    {"party": party, "method": "branch", "address": address},
                 )
                 signed = rm.post(
                     reverse("api-contracts-sign", args=one),
@@ -378,11 +374,7 @@ def sign_contracts(api_for, staff, pk: int, *, owner=None) -> list[dict]:
                 )
             assert signed.status_code == 200, ("sign", party, signed.status_code, signed.data)
         code = _code_sent(
-            lambda: bank.post(
-                reverse("api-contracts-code", args=one),
-                {"party": "bank", "method": "bank"},
-                format="json",
-            )
+            bank, reverse("api-contracts-code", args=one), {"party": "bank", "method": "bank"}
         )
         signed = bank.post(
             reverse("api-contracts-sign", args=one),
