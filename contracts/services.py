@@ -342,6 +342,12 @@ def _code_address(*, actor, party: str, method: str, address: str) -> tuple[str,
 
 
 def _check_signer(*, actor, party: str, method: str) -> None:
+    """403 unless the actor may sign (or witness) as `party` by `method`; 400 when the
+    party does not sign that way (the bank signs only as the bank, the others never)."""
+    if method not in Signature.Method.values:
+        raise InvalidInput(details={"method": [_("Choose how the contract is signed.")]})
+    if party not in Party.values or (party == Party.BANK) != (method == Signature.Method.BANK):
+        raise InvalidInput(details={"party": [_("This party does not sign this way.")]})
     if method == Signature.Method.PORTAL:
         if party != Party.BORROWER or not has_role(actor, Role.APPLICANT):
             raise Forbidden(_("Only the borrower signs on the portal."))

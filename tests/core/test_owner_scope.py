@@ -16,6 +16,7 @@ from applications.models import LoanApplication
 from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from complaints.models import Complaint, ComplaintCategory
+from contracts.models import ContractDocument
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
@@ -54,6 +55,10 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/offer/accept/": 409,
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
+    "GET /api/v1/portal/applications/{pk}/contracts/": 200,
+    "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
+    "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
+    "GET /api/v1/portal/applications/{pk}/contracts/{contract_id}/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/messages/": 200,
     "POST /api/v1/portal/applications/{pk}/messages/": 400,
     "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
@@ -208,6 +213,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "memo_id": _first_id(CreditMemo, **app),
         "condition_id": _first_id(ApprovalCondition, **app),
         "message_id": _first_id(Message, **app),
+        "contract_id": _first_id(ContractDocument, **app),
         "fact": "identity",
         "period": "2025",
         "code": application.product.code,
