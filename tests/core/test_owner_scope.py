@@ -371,7 +371,13 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         reverse("api-messages", args=[theirs]), {"body": "For Oscar"}, format="json"
     )
     assert written.status_code == 201
-    ids = {"pk": theirs, "doc_id": document.pk, "request_id": 1, "message_id": written.data["id"]}
+    ids = {
+        "pk": theirs,
+        "doc_id": document.pk,
+        "request_id": 1,
+        "message_id": written.data["id"],
+        "contract_id": 1,
+    }
     client = api(owner)
     answers = {
         f"{method} {path}": _call(
@@ -380,7 +386,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 14
+    assert len(answers) == 18
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -478,6 +484,10 @@ OWNER_PAGES = {
     "portal-company-choose": 405,
     "portal-complaints": 200,
     "portal-complaint": 404,  # called with the application's id, not a complaint's
+    "portal-contract-code": 405,
+    "portal-contract-pdf": 200,
+    "portal-contract-sign": 405,
+    "portal-contracts": 200,
     "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,
