@@ -22,7 +22,9 @@ from portal.selectors import portal_application_get
 TAG = "portal"
 
 
-class SignatureOutput(serializers.ModelSerializer):
+class ContractSignatureOutput(serializers.ModelSerializer):
+    party = serializers.CharField(read_only=True)
+    method = serializers.CharField(read_only=True)
     party_display = ChoiceLabelField(Party.choices, source="party")
     method_display = ChoiceLabelField(Signature.Method.choices, source="method")
     witness_name = serializers.SerializerMethodField()
@@ -52,12 +54,15 @@ class SignatureOutput(serializers.ModelSerializer):
         return obj.witness.get_full_name() or obj.witness.username
 
 
-class ContractOutput(serializers.ModelSerializer):
+class ContractDocumentOutput(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True)
+    language = serializers.CharField(read_only=True)
+    pdf_status = serializers.CharField(read_only=True)
     kind_display = ChoiceLabelField(ContractKind.choices, source="kind")
     status = serializers.CharField(read_only=True)
     status_display = ChoiceLabelField(ContractDocument.Status.choices, source="status")
     template_version = serializers.IntegerField(source="template.version", read_only=True)
-    signatures = SignatureOutput(many=True, read_only=True)
+    signatures = ContractSignatureOutput(many=True, read_only=True)
     parties = serializers.SerializerMethodField()
 
     class Meta:
@@ -86,14 +91,14 @@ class ContractOutput(serializers.ModelSerializer):
         return obj.required_parties()
 
 
-class ContractsOutput(serializers.Serializer):
-    contracts = ContractOutput(many=True)
+class ContractDocumentsOutput(serializers.Serializer):
+    contracts = ContractDocumentOutput(many=True)
     unsigned = serializers.ListField(child=serializers.CharField())
 
 
 def _overview(application) -> dict:
     return {
-        "contracts": ContractOutput(selectors.contracts_for(application), many=True).data,
+        "contracts": ContractDocumentOutput(selectors.contracts_for(application), many=True).data,
         "unsigned": selectors.contracts_unsigned(application),
     }
 
@@ -118,7 +123,7 @@ def _contract_pdf(application, contract_id, *, signed: bool) -> HttpResponse:
 class ContractsApi(APIView):
     """Staff: an application's contracts, their signatures and what is still unsigned."""
 
-    @extend_schema(responses=ContractsOutput, operation_id="contracts_list")
+    @extend_schema(responses=ContractDocumentsOutput, operation_id="contracts_list")
     def get(self, request, pk: int):
         application = application_get(user=request.user, pk=pk)
         return Response(_overview(application))
@@ -128,7 +133,9 @@ class ContractsPrepareApi(APIView):
     """The relationship manager prepares every required contract from the approved offer
     (201); their PDFs are rendered after the commit."""
 
-    @extend_schema(request=None, responses={201: ContractsOutput}, operation_id="contracts_prepare")
+    @extend_schema(
+        request=None, responses={201: ContractDocumentsOutput}, operation_id="contracts_prepare"
+    )
     def post(self, request, pk: int):
         services.contracts_prepare(application_id=pk, actor=request.user)
         application = application_get(user=request.user, pk=pk)
@@ -161,15 +168,15 @@ class SignedContractPdfApi(APIView):
 STAFF_METHODS = [Signature.Method.BRANCH, Signature.Method.BANK]
 
 
-class CodeOutput(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=["sms", "email"])
+class ContractCodeOutput(serializers.Serializer):
+    channel = serializers.CharField(help_text="sms or email")
     sent_to = serializers.CharField(help_text="The address, partly masked.")
     valid_minutes = serializers.IntegerField()
 
 
 def _code_answer(channel: str, sent_to: str) -> Response:
     data = {"channel": channel, "sent_to": sent_to, "valid_minutes": settings.LOANFLOW_CODE_MINUTES}
-    return Response(CodeOutput(data).data, status=status.HTTP_202_ACCEPTED)
+    return Response(ContractCodeOutput(data).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ContractCodeApi(APIView):
@@ -182,7 +189,9 @@ class ContractCodeApi(APIView):
         address = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(
-        request=ContractCodeInput, responses={202: CodeOutput}, operation_id="contracts_code"
+        request=ContractCodeInput,
+        responses={202: ContractCodeOutput},
+        operation_id="contracts_code",
     )
     def post(self, request, pk: int, contract_id: int):
         data = self.ContractCodeInput(data=request.data)
@@ -213,7 +222,7 @@ class ContractSignApi(APIView):
         address = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(
-        request=ContractSignInput, responses=SignatureOutput, operation_id="contracts_sign"
+        request=ContractSignInput, responses=ContractSignatureOutput, operation_id="contracts_sign"
     )
     def post(self, request, pk: int, contract_id: int):
         data = self.ContractSignInput(data=request.data)
@@ -225,7 +234,7 @@ class ContractSignApi(APIView):
             client_ip=client_address(request),
             **data.validated_data,
         )
-        return Response(SignatureOutput(signature).data)
+        return Response(ContractSignatureOutput(signature).data)
 
 
 class LoanFileEntryOutput(serializers.Serializer):
@@ -309,7 +318,7 @@ class LoanFileVerifyApi(APIView):
 # --- The owner's ------------------------------------------------------------------------------
 
 
-class PortalContractOutput(serializers.Serializer):
+class PortalContractDocumentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     kind = serializers.CharField()
@@ -347,11 +356,13 @@ class PortalContractsApi(APIView):
     permission_classes = [OwnersOnly]
 
     @extend_schema(
-        tags=[TAG], responses=PortalContractOutput(many=True), operation_id="portal_contracts"
+        tags=[TAG],
+        responses=PortalContractDocumentOutput(many=True),
+        operation_id="portal_contracts",
     )
     def get(self, request, pk: int):
         application = portal_application_get(user=request.user, pk=pk)
-        return Response(PortalContractOutput(portal_contracts(application), many=True).data)
+        return Response(PortalContractDocumentOutput(portal_contracts(application), many=True).data)
 
 
 class PortalContractCodeApi(APIView):
@@ -360,7 +371,10 @@ class PortalContractCodeApi(APIView):
     permission_classes = [OwnersOnly]
 
     @extend_schema(
-        tags=[TAG], request=None, responses={202: CodeOutput}, operation_id="portal_contract_code"
+        tags=[TAG],
+        request=None,
+        responses={202: ContractCodeOutput},
+        operation_id="portal_contract_code",
     )
     def post(self, request, pk: int, contract_id: int):
         application = portal_application_get(user=request.user, pk=pk)
@@ -391,7 +405,7 @@ class PortalContractSignApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=PortalContractSignInput,
-        responses=PortalContractOutput(many=True),
+        responses=PortalContractDocumentOutput(many=True),
         operation_id="portal_contract_sign",
     )
     def post(self, request, pk: int, contract_id: int):
@@ -409,7 +423,7 @@ class PortalContractSignApi(APIView):
             document_sha256=data.validated_data["documents_sha256"],
             client_ip=client_address(request),
         )
-        return Response(PortalContractOutput(portal_contracts(application), many=True).data)
+        return Response(PortalContractDocumentOutput(portal_contracts(application), many=True).data)
 
 
 class PortalContractPdfApi(APIView):

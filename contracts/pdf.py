@@ -7,7 +7,9 @@ again from what was agreed, whatever later versions of the template say."""
 from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from weasyprint import CSS
 
+from common.pdf import font_config
 from disbursement.pdf import document_language, render_html
 from disbursement.selectors import repayment_method_label
 
@@ -55,12 +57,23 @@ def _page(contract, *, signatures=None) -> str:
         )
 
 
+# The signature page starts a page; hashes and seals wrap anywhere.
+_SIGNATURE_CSS = (
+    ".signature-page { page-break-before: always; } "
+    "code { font-size: 7.5pt; word-break: break-all; }"
+)
+
+
+def _stylesheet() -> CSS:
+    return CSS(string=_SIGNATURE_CSS, font_config=font_config())
+
+
 def render_contract(contract) -> bytes:
     """The contract's PDF as the parties sign it: its filled text."""
-    return render_html(_page(contract))
+    return render_html(_page(contract), stylesheets=(_stylesheet(),))
 
 
 def render_signed(contract, signatures) -> bytes:
     """The signed contract: its text and a signature page listing every signature with the
     SHA-256 of the PDF each signed."""
-    return render_html(_page(contract, signatures=list(signatures)))
+    return render_html(_page(contract, signatures=list(signatures)), stylesheets=(_stylesheet(),))
