@@ -5,6 +5,7 @@ and the loan file's entries (档案: every document of a case with the hash it w
 import uuid
 from datetime import date, timedelta
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -268,6 +269,12 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contract", "party"], name="contract_signature_once"),
         ]
+        # A signature, once given, is never changed nor taken back.
+        triggers = [
+            pgtrigger.Protect(
+                name="signature_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract} {self.party} {self.signer_name}"
@@ -334,6 +341,20 @@ class ArchiveEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "source", "version"], name="archive_entry_once"
+            ),
+        ]
+        triggers = [
+            # Whatever deletes it (a queryset, a cascade, a session of its own), an entry is
+            # kept until its retention ends; the hash it was filed with never changes.
+            pgtrigger.Protect(
+                name="archive_entry_retained",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Condition("OLD.retain_until > CURRENT_DATE"),
+            ),
+            pgtrigger.Protect(
+                name="archive_entry_hash_fixed",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("sha256", "source", "version", "application"),
             ),
         ]
 

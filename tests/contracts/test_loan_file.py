@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from common.errors import Conflict
@@ -143,6 +144,12 @@ def test_the_verify_command_reports_the_first_altered_file_and_nothing_is_delete
     assert f"intake.document:{document.pk}" in capsys.readouterr().err
 
     entry = ArchiveEntry.objects.filter(application_id=pk).first()
+    assert entry.retain_until.year >= entry.filed_at.year + 10
     with pytest.raises(Conflict):
         entry.delete()
-    assert ArchiveEntry.objects.filter(pk=entry.pk).exists()
+    # The database refuses too, whatever deletes the row or rewrites its hash.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ArchiveEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ArchiveEntry.objects.filter(pk=entry.pk).update(sha256="0" * 64)
+    assert ArchiveEntry.objects.get(pk=entry.pk).sha256 == entry.sha256
