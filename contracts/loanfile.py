@@ -292,9 +292,35 @@ def loan_file_index(application, entries) -> dict:
     }
 
 
+def loan_file_index_pdf(application, index: dict) -> bytes:
+    """The index as a PDF for auditors: every file with its kind, version, uploader, time,
+    retention and SHA-256, in the application's language."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from contracts.pdf import _stylesheet
+    from disbursement.pdf import document_language, render_html
+
+    language = document_language(application.language)
+    with translation.override(language):
+        labels = dict(DocumentKind.choices)
+        documents = [
+            {**d, "kind_display": str(labels.get(d["kind"], d["kind"]))} for d in index["documents"]
+        ]
+        html = render_to_string(
+            "contracts/pdf/index.html",
+            {
+                "index": {**index, "documents": documents},
+                "lang": language,
+                "chinese": language == "zh-hans",
+            },
+        )
+    return render_html(html, stylesheets=(_stylesheet(),))
+
+
 def loan_file_zip(*, application, actor=None) -> bytes:
     """The loan file as one ZIP: every document filed, under its file name, and index.json
-    listing each with its kind, version, source, uploader, time and SHA-256. A file whose
+    (and the same as index.pdf) listing each with its kind, version, source, uploader, time and SHA-256. A file whose
     content no longer has the hash it was filed with is still included, as it is: the index
     then shows the mismatch to whoever checks it."""
     entries = loan_file_record(application=application, actor=actor)
@@ -305,10 +331,9 @@ def loan_file_zip(*, application, actor=None) -> bytes:
             item = readers.get((entry.source, entry.version))
             if item is not None:
                 archive.writestr(entry.filename, item.read())
-        archive.writestr(
-            "index.json",
-            json.dumps(loan_file_index(application, entries), indent=2, ensure_ascii=False),
-        )
+        index = loan_file_index(application, entries)
+        archive.writestr("index.json", json.dumps(index, indent=2, ensure_ascii=False))
+        archive.writestr("index.pdf", loan_file_index_pdf(application, index))
     audit_record(
         action="loan_file_downloaded",
         actor=actor,

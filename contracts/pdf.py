@@ -57,7 +57,7 @@ def _page(contract, *, signatures=None) -> str:
         )
 
 
-# The signature page starts a page; hashes and seals wrap anywhere.
+# The signature page starts a page; hashes and seals wrap anywhere (the index's too).
 _SIGNATURE_CSS = (
     ".signature-page { page-break-before: always; } "
     "code { font-size: 7.5pt; word-break: break-all; }"

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
+from pypdf import PdfReader
 
 from common.errors import Conflict
 from contracts.models import ArchiveEntry, ContractDocument
@@ -105,7 +106,15 @@ def test_the_zip_of_a_complete_case_lists_every_document_it_produced(complete_ca
     assert {d["source"] for d in index["documents"]} == produced
 
     # Every file is in the ZIP and has the hash the index gives; each entry says what it is.
-    assert set(archive.namelist()) == {d["file"] for d in index["documents"]} | {"index.json"}
+    assert set(archive.namelist()) == {d["file"] for d in index["documents"]} | {
+        "index.json",
+        "index.pdf",
+    }
+    index_pdf = PdfReader(io.BytesIO(archive.read("index.pdf")))
+    index_text = "".join(page.extract_text() for page in index_pdf.pages).replace("\n", "")
+    for document in index["documents"]:
+        assert document["file"] in index_text
+        assert document["sha256"][:16] in index_text
     for document in index["documents"]:
         content = archive.read(document["file"])
         assert hashlib.sha256(content).hexdigest() == document["sha256"]
