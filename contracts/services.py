@@ -8,6 +8,7 @@ provider (contracts.esign)."""
 
 import hashlib
 import logging
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -271,16 +272,25 @@ def contract_render_signed(*, contract_id: int) -> ContractDocument | None:
     return contract
 
 
-def contracts_render_pending() -> int:
-    """Sweep: render the contracts whose PDF is still pending (a lost enqueue)."""
-    ids = list(
-        ContractDocument.objects.filter(pdf_status=ContractDocument.PdfStatus.PENDING).values_list(
-            "pk", flat=True
-        )[:50]
+def contracts_render_pending(*, older_than_seconds: int = 120, limit: int = 50) -> int:
+    """Sweep: render the contract PDFs and signed PDFs still missing a while after they were
+    due (their enqueue after commit was lost). Returns how many were rendered."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = list(
+        ContractDocument.objects.filter(
+            pdf_status=ContractDocument.PdfStatus.PENDING, prepared_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
     )
-    for contract_id in ids:
+    for contract_id in pending:
         contract_render(contract_id=contract_id)
-    return len(ids)
+    unsigned_pdf = list(
+        ContractDocument.objects.filter(
+            status=ContractDocument.Status.SIGNED, signed_sha256="", signed_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for contract_id in unsigned_pdf:
+        contract_render_signed(contract_id=contract_id)
+    return len(pending) + len(unsigned_pdf)
 
 
 # --- Signing ---------------------------------------------------------------------------------

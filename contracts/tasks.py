@@ -15,3 +15,11 @@ def render_signed_contract_pdf(contract_id: int) -> str:
 
     contract = contract_render_signed(contract_id=contract_id)
     return contract.signed_sha256 if contract else "missing"
+
+
+@shared_task
+def render_pending_contracts() -> int:
+    """Sweep: render contract PDFs left pending (e.g. the broker was down when prepared)."""
+    from contracts.services import contracts_render_pending
+
+    return contracts_render_pending()

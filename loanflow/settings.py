@@ -403,6 +403,8 @@ CELERY_TASK_ROUTES = {
     "disbursement.tasks.render_pending_offers": {"queue": "pdf"},
     "contracts.tasks.render_contract_pdf": {"queue": "pdf"},
     "contracts.tasks.render_signed_contract_pdf": {"queue": "pdf"},
+    # Renders the contracts it finds inline.
+    "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
     "approvals.tasks.fast_track_decide": {"queue": "celery"},
@@ -453,6 +455,11 @@ CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: render offer letters whose render was never enqueued (broker down).
     "disbursement-render-pending-offers": {
         "task": "disbursement.tasks.render_pending_offers",
+        "schedule": timedelta(minutes=5),
+    },
+    # Every 5 minutes: render contract PDFs (and signed PDFs) whose render was never enqueued.
+    "contracts-render-pending": {
+        "task": "contracts.tasks.render_pending_contracts",
         "schedule": timedelta(minutes=5),
     },
     # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).

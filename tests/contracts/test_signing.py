@@ -262,3 +262,21 @@ def test_only_the_rm_prepares_and_an_owner_cannot_sign_for_the_bank(approved, st
     assert mine.status_code == 200
     assert {row["kind"] for row in mine.data} == {"loan", "guarantee"}
     assert [row["can_sign"] for row in mine.data if row["kind"] == "guarantee"] == [False]
+
+
+def test_the_sweep_renders_contracts_whose_render_was_lost(approved, staff, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contracts.services import contracts_render_pending
+
+    prepared = api(staff["rm"]).post(reverse("api-contracts-prepare", args=[approved.pk]))
+    assert prepared.status_code == 201
+    assert contracts_render_pending() == 0  # just prepared: the worker has them
+    ContractDocument.objects.filter(application=approved).update(
+        prepared_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert contracts_render_pending() == 2
+    for contract in ContractDocument.objects.filter(application=approved):
+        assert contract.pdf_status == "ready" and _sha(contract.file) == contract.sha256

@@ -17,6 +17,7 @@ INTENDED = {
     "disbursement.tasks.render_pending_offers": "pdf",
     "contracts.tasks.render_contract_pdf": "pdf",
     "contracts.tasks.render_signed_contract_pdf": "pdf",
+    "contracts.tasks.render_pending_contracts": "pdf",
     "sla.tasks.calendar_coverage": "celery",
     "investigation.requeue_pending_memos": "celery",
     "approvals.tasks.fast_track_decide": "celery",
