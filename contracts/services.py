@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
+from django_fsm import can_proceed, has_transition_perm
 
 from applications.selectors import application_get
 from audit.services import audit_record, audit_refusal
@@ -513,6 +513,11 @@ def _signed(
         signed_at=signed_at,
     )
     from_state = contract.status
+    method_of = contract.sign_by_bank if party == Party.BANK else contract.sign_by_party
+    # The transition's own permission, as the role's group grants it (a witness in the
+    # branch holds contracts.sign_contract for the party they witness).
+    if not has_transition_perm(method_of, actor):
+        raise Forbidden(code="role")
     if party == Party.BANK:
         if not can_proceed(contract.sign_by_bank):  # pragma: no cover - _ready_to_sign checked
             raise Conflict(code="transition_not_allowed")
