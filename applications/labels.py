@@ -79,6 +79,13 @@ ACTION_LABELS = {
     "condition_satisfied": _("Condition satisfied"),
     "disbursement_recorded": _("Disbursement recorded"),
     "schedule_fixed": _("Repayment schedule fixed"),
+    "contract_prepared": _("Contract prepared"),
+    "contract_signed_by_party": _("Contract signed by a party"),
+    "contract_signed_by_bank": _("Contract signed for the bank"),
+    "contract_sign_for_bank": _("Signing for the bank"),
+    "contract_signed_pdf_stored": _("Signed contract stored"),
+    "loan_file_entry_filed": _("Document filed in the loan file"),
+    "loan_file_downloaded": _("Loan file downloaded"),
     # Post-loan
     "postloan_open": _("Post-loan monitoring started"),
     "repayment_record": _("Recorded a repayment"),

@@ -21,6 +21,7 @@ from approvals.models import ApprovalCondition
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from common.queue import enqueue_on_commit
+from contracts.selectors import contracts_unsigned
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.schedule import build_schedule
 from disbursement.selectors import offer_shown_sha256, schedule_conventions
@@ -466,6 +467,21 @@ def value_date_refusal(value_date: date) -> str | None:
     return None
 
 
+def _contracts_signed(application) -> None:
+    """409 while a required contract (the loan contract, each guarantee and pledge contract:
+    contracts.selectors) is not signed by every party and the bank."""
+    unsigned = contracts_unsigned(application)
+    if unsigned:
+        raise Conflict(
+            _(
+                "The money is paid out only once every required contract is signed by every "
+                "party and the bank."
+            ),
+            code="contracts_unsigned",
+            missing=unsigned,
+        )
+
+
 def disbursement_record(
     *, application_id: int, actor, account_number: str, amount: Decimal, value_date: date
 ) -> Disbursement:
@@ -506,6 +522,7 @@ def disbursement_record(
                 code="conditions_unsatisfied",
                 missing=missing,
             )
+        _contracts_signed(application)
         if Disbursement.objects.filter(application=application).exists():
             raise Conflict(_("A disbursement is already recorded."), code="already_recorded")
         disbursement = Disbursement.objects.create(
@@ -595,6 +612,7 @@ def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Di
                 raise Conflict(
                     _("This disbursement is already confirmed."), code="already_confirmed"
                 )
+            _contracts_signed(application)
             if disbursement.maker_id == actor.pk:
                 refusal = SegregationOfDuties(
                     _(

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pricing",
     "approvals",
     "disbursement",
+    "contracts",
     "postloan",
     "sla",
     "notifications",
@@ -215,6 +216,9 @@ for _name in ("LOANFLOW_CODE_MINUTES", "LOANFLOW_CODE_ATTEMPTS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more.")
 LOANFLOW_SMS_BACKEND = env_str("LOANFLOW_SMS_BACKEND", "common.messaging.LogSmsBackend")
+# Contract signatures are sealed by LOANFLOW_ESIGN_PROVIDER, a class path (contracts/esign.py):
+# the built-in keyed seal here, a licensed CA's e-seal service adapter in production.
+LOANFLOW_ESIGN_PROVIDER = env_str("LOANFLOW_ESIGN_PROVIDER", "contracts.esign.BuiltInProvider")
 
 # External data sources (datasources/): the credit bureau, tax, business registry and courts.
 # Each source's adapter is a class path; the simulated ones (deterministic per credit code) ship
@@ -438,6 +442,10 @@ CELERY_TASK_ROUTES = {
     "disbursement.tasks.render_offer_pdf": {"queue": "pdf"},
     # Renders the offers it finds inline.
     "disbursement.tasks.render_pending_offers": {"queue": "pdf"},
+    "contracts.tasks.render_contract_pdf": {"queue": "pdf"},
+    "contracts.tasks.render_signed_contract_pdf": {"queue": "pdf"},
+    # Renders the contracts it finds inline.
+    "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
     "approvals.tasks.fast_track_decide": {"queue": "celery"},
@@ -504,6 +512,11 @@ CELERY_BEAT_SCHEDULE = {
     "datasources-requeue-due-queries": {
         "task": "datasources.requeue_due_queries",
         "schedule": timedelta(minutes=1),
+    },
+    # Every 5 minutes: render contract PDFs (and signed PDFs) whose render was never enqueued.
+    "contracts-render-pending": {
+        "task": "contracts.tasks.render_pending_contracts",
+        "schedule": timedelta(minutes=5),
     },
     # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).
     "investigation-requeue-pending-memos": {

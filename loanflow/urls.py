@@ -33,6 +33,7 @@ APPS = [
     "investigation",
     "approvals",
     "disbursement",
+    "contracts",
     "postloan",
     "notifications",
     "analytics",

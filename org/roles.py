@@ -57,6 +57,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.resume_application",
         "applications.record_contract",
         "applications.withdraw_application",
+        "contracts.prepare_contracts",
+        "contracts.sign_contract",
         "postloan.record_repayment",
         "postloan.file_prepayment",
         "postloan.propose_classification",
@@ -108,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     # Who may act for a company on the portal: confirmed and revoked by the company's branch.
     Role.BRANCH_HEAD: {
+        "contracts.sign_for_bank",
         "customers.confirm_companybinding",
         "customers.revoke_companybinding",
         # A complaint is handled by the company's relationship manager or the head of its
@@ -121,6 +124,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "applications.record_contract",
         "applications.withdraw_application",
         "complaints.file_complaint",
+        "contracts.sign_contract",
     },
 }
 

@@ -147,3 +147,63 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     purpose = "Working capital for raw materials"
     filed_by = factory.LazyAttribute(lambda o: make_staff(Role.RELATIONSHIP_MANAGER, o.branch))
     relationship_manager = factory.LazyAttribute(lambda o: o.filed_by)
+
+
+def make_signed_contracts(application, *, prepared_by, bank_signer) -> list:
+    """Every contract the application requires, as rows already signed by each party in the
+    branch and by `bank_signer` (for tests that build a contract_signed application from
+    rows rather than walking it: tests/lifecycle.sign_contracts signs through the API)."""
+    from django.utils import timezone
+
+    from contracts.esign import BuiltInProvider, Signer
+    from contracts.models import ContractDocument, Party, Signature
+    from contracts.selectors import contracts_required, party_identity, template_for
+    from contracts.services import contract_template_defaults_ensure, sha256_of
+
+    contract_template_defaults_ensure()
+    provider = BuiltInProvider()
+    contracts = []
+    for n, required in enumerate(contracts_required(application), start=1):
+        text = f"<h1>{required.label()}</h1>"
+        contract = ContractDocument.objects.create(
+            application=application,
+            kind=required.kind,
+            number=f"T-{application.reference}-{n}",
+            template=template_for(kind=required.kind, product=application.product, language="en"),
+            guarantor=required.guarantor,
+            collateral=required.collateral,
+            language="en",
+            text=text,
+            status=ContractDocument.Status.SIGNED,
+            pdf_status=ContractDocument.PdfStatus.READY,
+            sha256=sha256_of(text.encode()),
+            prepared_by=prepared_by,
+            signed_at=timezone.now(),
+        )
+        for party in [*contract.required_parties(), Party.BANK]:
+            name, id_number = (
+                party_identity(contract, party)
+                if party != Party.BANK
+                else (bank_signer.username, "")
+            )
+            signer = Signer(party=party, name=name, id_number=id_number or "")
+            signed_at = timezone.now()
+            Signature.objects.create(
+                contract=contract,
+                party=party,
+                method=Signature.Method.BANK if party == Party.BANK else Signature.Method.BRANCH,
+                signer_name=name,
+                signer_id_number=id_number or "",
+                user=bank_signer if party == Party.BANK else None,
+                witness=prepared_by if party != Party.BANK else None,
+                code_channel="email",
+                code_sent_to="t***@example.cn",
+                document_sha256=contract.sha256,
+                provider=provider.name,
+                seal=provider.seal(
+                    signer=signer, document_sha256=contract.sha256, signed_at=signed_at
+                ),
+                signed_at=signed_at,
+            )
+        contracts.append(contract)
+    return contracts

@@ -291,9 +291,112 @@ def sign_contract(api_for, staff, pk: int) -> None:
     assert response.status_code == 201, ("sign_contract", response.status_code, response.data)
 
 
+def _code_sent(client, url: str, payload: dict | None = None) -> str:
+    """POST to `url` (it sends a one-time code by e-mail after the commit) and read the code
+    from the e-mail sent."""
+    from django.core import mail
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url, payload or {}, format="json")
+    assert response.status_code == 202, ("code", response.status_code, response.data)
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def sign_contracts(api_for, staff, pk: int, *, owner=None) -> list[dict]:
+    """Contracts: the relationship manager prepares every required contract (the PDFs are
+    rendered here synchronously, as the worker would after commit); each party signs in
+    turn, the owner on the portal when given (else face to face in the branch, witnessed by
+    the relationship manager), each guarantor in the branch; then the branch head signs
+    for the bank. Returns the contracts as the staff API shows them."""
+    from applications.models import LoanApplication
+    from contracts.models import ContractDocument
+    from contracts.services import (
+        contract_render,
+        contract_render_signed,
+        contract_template_defaults_ensure,
+    )
+    from intake.models import Guarantor
+    from org.roles import Role
+    from tests.factories import make_staff
+
+    head = staff.get("head") or make_staff(
+        Role.BRANCH_HEAD, staff["rm"].staff_profile.branch, username=f"signer_{pk}"
+    )
+    rm, bank = api_for(staff["rm"]), api_for(head)
+    contract_template_defaults_ensure()  # a test that flushed the database lost the seeded ones
+    prepared = rm.post(reverse("api-contracts-prepare", args=[pk]), format="json")
+    assert prepared.status_code == 201, ("prepare", prepared.status_code, prepared.data)
+    for contract_id in ContractDocument.objects.filter(application_id=pk).values_list(
+        "pk", flat=True
+    ):
+        contract_render(contract_id=contract_id)
+    company = LoanApplication.objects.select_related("company").get(pk=pk).company
+    contracts = rm.get(reverse("api-contracts", args=[pk])).data["contracts"]
+    for contract in contracts:
+        one = [pk, contract["id"]]
+        for party in contract["parties"]:
+            if party == "borrower" and owner is not None:
+                client = api_for(owner)
+                code = _code_sent(client, reverse("api-portal-contract-code", args=one))
+                signed = client.post(
+                    reverse("api-portal-contract-sign", args=one),
+                    {
+                        "read_confirmed": True,
+                        "otp": code,
+                        "documents_sha256": contract["sha256"],
+                    },
+                    format="json",
+                )
+            else:
+                id_number = (
+                    Guarantor.objects.get(pk=contract["guarantor"]).id_number
+                    if party == "guarantor"
+                    else company.legal_representative_id
+                )
+                address = f"signer-{contract['id']}-{party}@example.cn"
+                code = _code_sent(
+                    rm,
+                    reverse("api-contracts-code", args=one),
+                    {"party": party, "method": "branch", "address": address},
+                )
+                signed = rm.post(
+                    reverse("api-contracts-sign", args=one),
+                    {
+                        "party": party,
+                        "method": "branch",
+                        "otp": code,
+                        "id_number": id_number,
+                        "address": address,
+                        "document_sha256": contract["sha256"],
+                    },
+                    format="json",
+                )
+            assert signed.status_code == 200, ("sign", party, signed.status_code, signed.data)
+        code = _code_sent(
+            bank, reverse("api-contracts-code", args=one), {"party": "bank", "method": "bank"}
+        )
+        signed = bank.post(
+            reverse("api-contracts-sign", args=one),
+            {"party": "bank", "method": "bank", "otp": code, "document_sha256": contract["sha256"]},
+            format="json",
+        )
+        assert signed.status_code == 200, ("sign for the bank", signed.status_code, signed.data)
+        contract_render_signed(contract_id=contract["id"])
+    overview = rm.get(reverse("api-contracts", args=[pk])).data
+    assert overview["unsigned"] == [], overview["unsigned"]
+    return overview["contracts"]
+
+
 def disburse(api_for, staff, pk: int, amount: str | None = None) -> None:
-    """Disbursement: the officer satisfies every condition precedent and records the payout
-    (maker); a different user with the checker role confirms it (checker)."""
+    """Disbursement: every required contract signed (sign_contracts, unless already), the
+    officer satisfies every condition precedent and records the payout (maker); a different
+    user with the checker role confirms it (checker)."""
+    from applications.models import LoanApplication
+    from contracts.selectors import contracts_unsigned
+
+    if contracts_unsigned(LoanApplication.objects.get(pk=pk)):
+        sign_contracts(api_for, staff, pk)
     maker, checker = api_for(staff["disburser"]), api_for(staff["checker"])
     conditions = maker.get(reverse("api-disbursement-conditions", args=[pk]))
     assert conditions.status_code == 200, conditions.data

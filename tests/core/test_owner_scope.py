@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from complaints.models import Complaint, ComplaintCategory
 from datasources.models import Consent
 from facilities.models import Drawdown, Facility
+from contracts.models import ContractDocument
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
@@ -57,6 +58,10 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/payoff-quote/": 200,
+    "GET /api/v1/portal/applications/{pk}/contracts/": 200,
+    "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
+    "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
+    "GET /api/v1/portal/applications/{pk}/contracts/{contract_id}/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/messages/": 200,
     "POST /api/v1/portal/applications/{pk}/messages/": 400,
     "GET /api/v1/portal/applications/{pk}/messages/{message_id}/attachment/": 200,
@@ -254,6 +259,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "message_id": _first_id(Message, **app),
         "consent_id": _first_id(Consent, **app),
         "fact_id": 1,
+        "contract_id": _first_id(ContractDocument, **app),
         "fact": "identity",
         "period": "2025",
         "code": application.product.code,
@@ -420,6 +426,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         "request_id": 1,
         "message_id": written.data["id"],
         "consent_id": 1,
+        "contract_id": 1,
     }
     client = api(owner)
     answers = {
@@ -429,7 +436,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 18
+    assert len(answers) == 22
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -530,6 +537,10 @@ OWNER_PAGES = {
     "portal-complaints": 200,
     "portal-complaint": 404,  # called with the application's id, not a complaint's
     "portal-facilities": 200,
+    "portal-contract-code": 405,
+    "portal-contract-pdf": 200,
+    "portal-contract-sign": 405,
+    "portal-contracts": 200,
     "portal-eligibility": 200,
     "portal-apply": 200,
     "portal-apply-application": 200,

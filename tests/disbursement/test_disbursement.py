@@ -16,7 +16,12 @@ from disbursement import services
 from disbursement.models import Contract, Disbursement, Instalment, Offer
 from disbursement.pdf import BundledOnlyFetcher, offer_html, render_html
 from tests import lifecycle
-from tests.factories import ApplicationFactory, CompanyFactory, make_applicant
+from tests.factories import (
+    ApplicationFactory,
+    CompanyFactory,
+    make_applicant,
+    make_signed_contracts,
+)
 from tests.second_factor import age_step_up, api_with_old_code, code_of, enrol
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +80,7 @@ def _signed(api, staff, application):
         format="json",
     )
     assert response.status_code == 201, response.data
+    lifecycle.sign_contracts(api, staff, application.pk)
     return application
 
 
@@ -483,6 +489,7 @@ def test_two_checkers_confirming_at_once_disburse_exactly_once(staff, company):
     application = ApplicationFactory(
         company=company, status="contract_signed", filed_by=staff["rm"]
     )
+    make_signed_contracts(application, prepared_by=staff["rm"], bank_signer=staff["head"])
     Disbursement.objects.create(
         application=application,
         account_number="1",

@@ -10,7 +10,12 @@ from approvals.models import ApprovalCondition
 from audit.models import AuditEvent
 from disbursement import services
 from disbursement.models import Disbursement, Instalment
-from tests.factories import ApplicationFactory, CompanyFactory, make_applicant
+from tests.factories import (
+    ApplicationFactory,
+    CompanyFactory,
+    make_applicant,
+    make_signed_contracts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +54,7 @@ def test_the_staff_walk_through_the_pages_records_checks_and_confirms(approved, 
     assert response.status_code == 302
     approved.refresh_from_db()
     assert approved.status == "contract_signed"
+    make_signed_contracts(approved, prepared_by=staff["rm"], bank_signer=staff["head"])
 
     officer = client_for(staff["disburser"])
     queue = officer.get("/disbursement/")
@@ -90,6 +96,7 @@ def test_the_maker_confirming_through_the_page_gets_403_and_it_is_logged(approve
         number="HT-10",
         signed_on=approved.created_at.date(),
     )
+    make_signed_contracts(approved, prepared_by=staff["rm"], bank_signer=staff["head"])
     condition = ApprovalCondition.objects.get(application=approved)
     services.condition_satisfy(
         application_id=approved.pk, condition_id=condition.pk, actor=staff["disburser"]

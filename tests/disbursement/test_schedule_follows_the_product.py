@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from disbursement import services
 from disbursement.models import Instalment, Offer
 from sla.models import CalendarDay
-from tests.factories import ApplicationFactory, ProductFactory
+from tests.factories import ApplicationFactory, ProductFactory, make_signed_contracts
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,7 @@ def working_capital():
 
 
 def _disburse(application, staff, value_date):
+    make_signed_contracts(application, prepared_by=staff["rm"], bank_signer=staff["head"])
     services.disbursement_record(
         application_id=application.pk,
         actor=staff["disburser"],

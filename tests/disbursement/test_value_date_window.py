@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from disbursement.models import Disbursement
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, make_signed_contracts
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,15 @@ def _window(settings):
 
 @pytest.fixture
 def signed(staff, company):
-    return ApplicationFactory(
+    application = ApplicationFactory(
         company=company,
         status="contract_signed",
         filed_by=staff["rm"],
         amount=Decimal("120000.00"),
         language="en",
     )
+    make_signed_contracts(application, prepared_by=staff["rm"], bank_signer=staff["head"])
+    return application
 
 
 def _record(api, staff, application, value_date):

@@ -20,7 +20,13 @@ from org.models import StaffProfile
 from org.roles import Role
 from postloan import services as postloan_services
 from tests import lifecycle
-from tests.factories import ApplicationFactory, CompanyFactory, make_applicant, make_staff
+from tests.factories import (
+    ApplicationFactory,
+    CompanyFactory,
+    make_applicant,
+    make_signed_contracts,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -279,6 +285,7 @@ def test_a_recorded_payout_waits_for_the_checkers_confirmation_and_says_so(
         number="HT-1",
         signed_on=approved.created_at.date(),
     )
+    make_signed_contracts(approved, prepared_by=staff["rm"], bank_signer=staff["head"])
     Notification.objects.all().delete()
     disbursement_services.disbursement_record(
         application_id=approved.pk,

@@ -12,7 +12,7 @@ from postloan.daily import daily_run
 from postloan.models import Loan
 from postloan.selectors import loan_position_for
 from sla.models import CalendarDay
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, make_signed_contracts
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ def loan(staff, company, branch):
         term_months=3,
         repayment_method="equal_principal",
     )
+    make_signed_contracts(application, prepared_by=staff["rm"], bank_signer=staff["head"])
     services.disbursement_record(
         application_id=application.pk,
         actor=staff["disburser"],

@@ -45,6 +45,7 @@ DEMO_APPS = [
     "pricing",
     "approvals",
     "disbursement",
+    "contracts",
     "postloan",
     "sla",
     "notifications",
