@@ -16,9 +16,9 @@ from applications.models import LoanApplication
 from approvals.models import ApprovalCondition, ApprovalTask
 from audit.models import AuditEvent
 from complaints.models import Complaint, ComplaintCategory
+from contracts.models import ContractDocument
 from datasources.models import Consent
 from facilities.models import Drawdown, Facility
-from contracts.models import ContractDocument
 from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
