@@ -518,6 +518,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.render_pending_contracts",
         "schedule": timedelta(minutes=5),
     },
+    # Nightly at 01:45: file the documents the cases produced in the day (the loan file).
+    "contracts-file-loan-files": {
+        "task": "contracts.tasks.file_loan_files",
+        "schedule": crontab(hour=1, minute=45),
+    },
     # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).
     "investigation-requeue-pending-memos": {
         "task": "investigation.requeue_pending_memos",
