@@ -177,3 +177,43 @@ def test_a_guarantor_no_contract_names_is_still_removed(staff, approved):
     response = _api(staff["rm"]).delete(reverse("api-guarantor", args=[approved.pk, extra.pk]))
     assert response.status_code == 204
     assert not Guarantor.objects.filter(pk=extra.pk).exists()
+
+
+def test_staff_file_on_purpose_and_the_nightly_job_files_the_rest(staff, owner, approved):
+    from audit.models import AuditEvent
+    from contracts.tasks import file_loan_files
+
+    _prepared(staff, approved)
+    client = Client()
+    client.force_login(staff["rm"])
+    with translation.override("en"):
+        page = client.get(reverse("contracts-page", args=[approved.pk]))
+    assert page.status_code == 200
+    assert page.context["loan_file_entries"] == 0
+    unfiled = page.context["loan_file_unfiled"]
+    assert unfiled >= 2  # the loan and the guarantee contract as prepared
+    assert not ArchiveEntry.objects.filter(application=approved).exists()
+
+    # The owner has no loan file: the staff API refuses them.
+    assert _api(owner).get(reverse("api-loan-file", args=[approved.pk])).status_code == 403
+    assert _api(owner).post(reverse("api-loan-file", args=[approved.pk])).status_code == 403
+    assert not ArchiveEntry.objects.filter(application=approved).exists()
+
+    response = client.post(reverse("contracts-loan-file-record", args=[approved.pk]))
+    assert response.status_code == 302
+    assert ArchiveEntry.objects.filter(application=approved).count() == unfiled
+    assert AuditEvent.objects.get(action="loan_file_recorded").actor == staff["rm"]
+    page = client.get(reverse("contracts-page", args=[approved.pk]))
+    assert page.context["loan_file_entries"] == unfiled
+    assert page.context["loan_file_unfiled"] == 0
+
+    # A document made afterwards is filed by the nightly job (as the system).
+    assert file_loan_files() == 0
+    from disbursement.models import Offer
+    from disbursement.services import offer_render
+
+    offer_render(offer_id=Offer.objects.get(application=approved).pk)
+    assert file_loan_files() == 1
+    entry = ArchiveEntry.objects.get(application=approved, kind=DocumentKind.OFFER_LETTER)
+    filed = AuditEvent.objects.get(action="loan_file_entry_filed", subject_id=entry.pk)
+    assert filed.actor is None and filed.actor_role == "system"
