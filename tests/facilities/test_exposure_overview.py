@@ -272,6 +272,7 @@ def test_the_page_and_the_api_are_for_risk_officers_and_branch_heads(client, api
     assert b'id="exposure-customers"' in page.content
     assert page.content.count(b'data-above-limit="1"') == 2  # A, and group X
     assert b"above the single-customer limit of" in page.content
+    assert f'href="{url}"'.encode() in page.content  # the menu's link
 
     response = api(staff["risk"]).get(api_url)
     assert response.status_code == 200
