@@ -391,12 +391,15 @@ def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
         return {}
     rows = exposure_rows(currency=LIMIT_CURRENCY)
     by_company = {k[0]: v for k, v in exposure_by(rows, lambda r: r["company_id"]).items()}
-    representative = dict(
-        Company.objects.filter(pk__in=list(by_company)).values_list("pk", "legal_representative_id")
-    )
+    companies = {
+        pk: (representative, name)
+        for pk, representative, name in Company.objects.filter(pk__in=list(by_company)).values_list(
+            "pk", "legal_representative_id", "name"
+        )
+    }
     members: dict[str, list[int]] = {}
     for pk in sorted(by_company):
-        members.setdefault(group_key(representative.get(pk, ""), pk), []).append(pk)
+        members.setdefault(group_key(companies[pk][0], pk), []).append(pk)
     above: dict[int, dict] = {}
     for pks in members.values():
         group_total = sum((by_company[pk]["total"] for pk in pks), ZERO)
@@ -410,20 +413,19 @@ def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
             customer_limit = limits.above(figures)
             if customer_limit is None and group_limit is None:
                 continue
+            # Flat, as the alert's page lists its evidence (key: value).
             evidence = {
                 "currency": LIMIT_CURRENCY,
                 "matrix_version": limits.version,
-                "customer": {part: str(figures[part]) for part in (*PARTS, "total")},
+                **{f"customer_{part}": str(figures[part]) for part in (*PARTS, "total")},
             }
             if customer_limit is not None:
                 evidence["single_customer_limit"] = str(customer_limit)
             if group_limit is not None:
-                evidence["group"] = {
-                    "total": str(group_total),
-                    "companies": pks,
-                    "link": "legal_representative",
-                }
+                evidence["group_total"] = str(group_total)
                 evidence["group_limit"] = str(group_limit)
+                evidence["group_link"] = "legal_representative"
+                evidence["group_companies"] = ", ".join(companies[pk][1] for pk in pks)
             above[pk] = evidence
     return above
 

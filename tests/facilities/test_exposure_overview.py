@@ -322,12 +322,14 @@ def test_the_nightly_job_flags_a_customer_above_a_limit_once(staff, bank):
     assert set(flagged) == {bank["A"].pk, bank["B"].pk}
     a = flagged[bank["A"].pk]
     assert a.loan.outstanding_principal == D("3000000")  # its largest active loan
-    assert a.evidence["customer"]["total"] == "5000000.00"
+    assert a.evidence["customer_total"] == "5000000.00"
+    assert a.evidence["customer_undrawn"] == "1400000.00"
     assert a.evidence["single_customer_limit"] == "4500000.00"
     assert a.evidence["group_limit"] == "6500000.00"
     b = flagged[bank["B"].pk]
     assert "single_customer_limit" not in b.evidence
-    assert b.evidence["group"]["total"] == "7000000.00"
+    assert b.evidence["group_total"] == "7000000.00"
+    assert b.evidence["group_companies"] == "A Co, B Co"
     # The risk officer sees them with their alerts.
     from postloan.selectors import alert_list
 
