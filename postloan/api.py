@@ -712,7 +712,9 @@ class ExposureCustomerSerializer(ExposureFiguresSerializer):
     credit_code = serializers.CharField()
     industry = serializers.CharField(help_text="GB/T 4754 section")
     legal_representative = serializers.CharField()
-    group = serializers.CharField(help_text="The group's key: the legal representative's ID")
+    group = serializers.CharField(
+        help_text="Its group (same legal representative): the name and the ID number's last 4"
+    )
     group_link = serializers.CharField()
     guaranteed_by = serializers.ListField(child=serializers.CharField())
     guarantees = serializers.ListField(child=serializers.CharField())
@@ -722,6 +724,7 @@ class ExposureCustomerSerializer(ExposureFiguresSerializer):
 
 
 class ExposureGroupSerializer(ExposureFiguresSerializer):
+    group = serializers.CharField()
     legal_representative = serializers.CharField()
     companies = serializers.ListField(child=serializers.CharField())
     company_count = serializers.IntegerField()

@@ -121,13 +121,19 @@ def _add(target: dict, row: dict) -> None:
 
 
 def exposure_by(rows: list[dict], key) -> dict[tuple, dict]:
-    """The rows added up by (key(row), currency): {(k, currency): figures}."""
+    """The rows added up by (key(row), currency): {(k, currency): figures}, the figures with
+    `key` and the number of customers (customer_count)."""
     totals: dict[tuple, dict] = {}
+    customers: dict[tuple, set] = {}
     for row in rows:
         k = (key(row), row["currency"])
         if k not in totals:
             totals[k] = _blank(key=k[0], currency=row["currency"])
+            customers[k] = set()
         _add(totals[k], row)
+        customers[k].add(row["company_id"])
+    for k, figures in totals.items():
+        figures["customer_count"] = len(customers[k])
     return totals
 
 
@@ -237,6 +243,12 @@ def exposure_overview(*, user) -> dict:
         c = companies[company_id]
         return group_key(c["legal_representative_id"], company_id)
 
+    def group_label(company_id: int) -> str:
+        """The group as shown: the representative's name and the ID number's last four
+        digits (the full number, the key, is not published)."""
+        c = companies[company_id]
+        return f"{c['legal_representative']} (…{c['legal_representative_id'][-4:]})"
+
     members: dict[str, set[int]] = {}
     for pk in company_ids:
         members.setdefault(group_of(pk), set()).add(pk)
@@ -252,7 +264,7 @@ def exposure_overview(*, user) -> dict:
                 "name": c["name"],
                 "credit_code": c["credit_code"],
                 "industry": (c["industry_code"] or "")[:1],
-                "group": key if len(members[key]) > 1 else "",
+                "group": group_label(pk) if len(members[key]) > 1 else "",
                 "legal_representative": c["legal_representative"],
                 "group_link": "legal_representative" if len(members[key]) > 1 else "",
                 "guaranteed_by": links.get(pk, {}).get("guaranteed_by", []),
@@ -271,6 +283,7 @@ def exposure_overview(*, user) -> dict:
         groups.append(
             {
                 **figures,
+                "group": group_label(first["id"]),
                 "legal_representative": first["legal_representative"],
                 "companies": names,
                 "company_count": len(names),
@@ -287,24 +300,7 @@ def exposure_overview(*, user) -> dict:
         {**figures, "branch": branches.get(key, "")}
         for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
     ]
-    for collection, name in ((industries, "section"), (by_branch, "branch")):
-        counted: dict[tuple, set] = {}
-        for row in rows:
-            k = (
-                (companies[row["company_id"]]["industry_code"] or "")[:1] or "-"
-                if name == "section"
-                else branches.get(row["branch_id"], ""),
-                row["currency"],
-            )
-            counted.setdefault(k, set()).add(row["company_id"])
-        for item in collection:
-            item["customer_count"] = len(counted[(item[name], item["currency"])])
-    for item in groups:
-        item["customer_count"] = item["company_count"]
-    totals = [
-        {**figures, "customer_count": len({r["company_id"] for r in rows if r["currency"] == cur})}
-        for (_k, cur), figures in exposure_by(rows, lambda r: "").items()
-    ]
+    totals = list(exposure_by(rows, lambda r: "").values())
     return {
         "limits": limits,
         "totals": _sorted(totals),
@@ -356,7 +352,7 @@ COLUMNS = {
         "guarantees",
         "limit",
     ],
-    "group": ["legal_representative", "company_count", "companies", *FIGURES, "limit"],
+    "group": ["group", "company_count", "companies", *FIGURES, "limit"],
     "industry": ["section", "customer_count", *FIGURES],
     "branch": ["branch", "customer_count", *FIGURES],
 }

@@ -258,7 +258,7 @@ def customer_exposure(*, company) -> list[dict]:
     totals = exposure_by(exposure_rows(company_ids=[company.pk]), lambda row: row["company_id"])
     rows = [figures for _key, figures in sorted(totals.items(), key=lambda item: item[0][1])]
     for figures in rows:
-        figures.pop("key")
+        del figures["key"], figures["customer_count"]
     return rows
 
 
