@@ -448,6 +448,7 @@ CELERY_TASK_ROUTES = {
     "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
+    "investigation.data_fast_track": {"queue": "celery"},
     "approvals.tasks.fast_track_decide": {"queue": "celery"},
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
