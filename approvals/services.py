@@ -347,7 +347,7 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
             "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
         ) % {"rule": record.rule_name, "v": label}
         if on_data:
-            comment = f"{comment} {_('Decided on external data.')}"
+            comment = "{} {}".format(comment, _("Decided on external data."))
         application_transition(
             application_id=application_id,
             transition="approve",
