@@ -1197,6 +1197,39 @@ def _site_visit_waiver(
     )
 
 
+def data_fast_track_sweep(*, limit: int = 200) -> int:
+    """The data-driven fast track for applications under investigation, of a product that
+    allows it, whose four sources have answered and which the system has not yet looked at
+    (its task lost to a broker outage). Returns how many were sent to approval."""
+    from django.db.models import Exists, OuterRef
+
+    from datasources.models import Source, SourceQuery
+
+    ids = list(
+        LoanApplication.objects.filter(status=Status.INVESTIGATION, product__data_fast_track=True)
+        .annotate(
+            answered=Count(
+                "source_queries__source",
+                filter=Q(source_queries__status=SourceQuery.Status.ARRIVED),
+                distinct=True,
+            ),
+            system_scored=Exists(
+                ScoreResult.objects.filter(application=OuterRef("pk"), scored_by__isnull=True)
+            ),
+        )
+        .filter(answered=len(Source.values), system_scored=False)
+        .order_by("status_changed_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = 0
+    for application_id in ids:
+        try:
+            sent += data_fast_track_run(application_id=application_id) == "sent"
+        except Exception:
+            logger.exception("Data-driven fast track failed for application %s", application_id)
+    return sent
+
+
 def data_fast_track_run(*, application_id: int) -> str:
     """The data-driven fast track, by the system once the sources have answered: an
     application under investigation, of a product that allows it, is scored on the sources'
@@ -1225,10 +1258,8 @@ def data_fast_track_run(*, application_id: int) -> str:
         )
         if arrived != set(Source.values):
             return "waiting"
-        if ScoreResult.objects.filter(
-            application=application, is_current=True, scored_by__isnull=True
-        ).exists():
-            return "skipped"  # the system already took its look; the investigator goes on
+        if ScoreResult.objects.filter(application=application, scored_by__isnull=True).exists():
+            return "skipped"  # the system looks once; then the investigator goes on
         investigation_open(application=application)
         score = _score_case(application=application, actor=None)
         investigation = Investigation.objects.get(application=application)

@@ -21,3 +21,9 @@ def data_fast_track(application_id: int) -> str:
     """The data-driven fast track once the sources have answered (sent, normal_route,
     waiting, skipped)."""
     return services.data_fast_track_run(application_id=application_id)
+
+
+@shared_task(name="investigation.data_fast_track_sweep")
+def data_fast_track_sweep() -> int:
+    """Every minute (beat): the data-driven fast track for cases whose task was lost."""
+    return services.data_fast_track_sweep()

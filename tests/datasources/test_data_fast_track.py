@@ -200,3 +200,35 @@ def test_a_branch_application_on_a_data_product_is_not_decided_on_data(
     assert application.status == "investigation"
     scored = AuditEvent.objects.get(application=application, action="investigation_score")
     assert scored.data["data_route"] == ["not_online_by_owner"]
+
+
+def test_the_sweep_decides_when_the_task_was_lost_and_looks_only_once(
+    setup, staff, branch, monkeypatch, django_capture_on_commit_callbacks
+):
+    from approvals import tasks as approval_tasks
+    from datasources import tasks as datasource_tasks
+    from investigation import tasks as investigation_tasks
+    from investigation.services import data_fast_track_sweep
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(investigation_tasks.data_fast_track, "apply_async", broker_down)
+    monkeypatch.setattr(approval_tasks.fast_track_decide, "apply_async", broker_down)
+    monkeypatch.setattr(
+        datasource_tasks.fetch_source_answer,
+        "apply_async",
+        lambda args=(), kwargs=None, **options: datasource_tasks.fetch_source_answer.run(*args),
+    )
+    clean = _online(staff, branch, credit_code=CLEAN)
+    bad = _online(staff, branch, credit_code=TAX_GRADE_D)
+    for application in (clean, bad):
+        _query_all(application, staff["rm"], django_capture_on_commit_callbacks)
+        assert application.status == "investigation"
+    assert data_fast_track_sweep() == 1
+    assert LoanApplication.objects.get(pk=clean.pk).status == "in_approval"
+    assert LoanApplication.objects.get(pk=bad.pk).status == "investigation"
+    # The investigator rescoring the refused case does not bring the system back.
+    investigation_score(application_id=bad.pk, actor=staff["rm"])
+    assert data_fast_track_sweep() == 0
+    assert AuditEvent.objects.filter(application=bad, action="data_fast_track_refused").count() == 1
