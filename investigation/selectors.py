@@ -282,7 +282,10 @@ def questionnaire_missing(investigation: Investigation) -> list[Question]:
 
 def decided_on_external_data(*, application) -> bool:
     """Whether the application took the data-driven fast track: its site visit was waived
-    because it passed the external sources and the fast-track rule."""
+    because it passed the external sources and the fast-track rule (an unsaved application,
+    a what-if route, did not)."""
+    if application.pk is None:
+        return False
     return Investigation.objects.filter(
         application=application, site_visit_waived_at__isnull=False
     ).exists()
