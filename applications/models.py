@@ -84,6 +84,15 @@ class Product(Bilingual, models.Model):
     repayment_methods = models.JSONField(_("allowed repayment methods"), default=list)
     guarantee_types = models.JSONField(_("allowed guarantee types"), default=list)
     fast_track_eligible = models.BooleanField(_("fast-track eligible"), default=False)
+    data_fast_track = models.BooleanField(
+        _("fast track on external data"),
+        default=False,
+        help_text=_(
+            "An online application from the owner whose company passes the external sources "
+            "(all four answered, no high flag) and the fast-track rule is decided by the "
+            "system without a site visit. Needs the product to be fast-track eligible."
+        ),
+    )
     # How the repayment schedule is drawn (disbursement.schedule); the defaults are the
     # schedules made before these existed, with due dates moved off non-working days.
     business_day_convention = models.CharField(

@@ -565,6 +565,7 @@ REASON_PARTS = {
     "route": _("recommended route %(r)s"),
     "flags": _("%(n)d open flags"),
     "fast_track": _("fast-track eligible"),
+    "external_data": _("decided on external data"),
     "above_single_customer_limit": _(
         "the customer's exposure %(a)s after this application is above the single-customer "
         "limit of %(limit)s: the credit committee decides"

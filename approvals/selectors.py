@@ -130,6 +130,10 @@ def _rule_matches(rule: MatrixRule, application, exposure=None) -> list[list] | 
         if not fast_track_eligible(application):
             return None
         parts.append(["fast_track", {}])
+        from investigation.selectors import decided_on_external_data
+
+        if decided_on_external_data(application=application):
+            parts.append(["external_data", {}])
     return parts
 
 

@@ -342,19 +342,23 @@ def approval_fast_track_decide(*, application_id: int) -> bool:
         label = f"v{version.number}" if version else "default"
         record.decided_by_system = True
         record.save(update_fields=["decided_by_system"])
+        on_data = ["external_data", {}] in (record.reason_data or {}).get("parts", [])
+        comment = _(
+            "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
+        ) % {"rule": record.rule_name, "v": label}
+        if on_data:
+            comment = "{} {}".format(comment, _("Decided on external data."))
         application_transition(
             application_id=application_id,
             transition="approve",
             actor=None,
             system=True,
-            comment=_(
-                "Approved automatically (fast track) by rule '%(rule)s' of authority matrix %(v)s."
-            )
-            % {"rule": record.rule_name, "v": label},
+            comment=comment,
             data={
                 "matrix_version": version.number if version else None,
                 "rule": record.rule_name,
                 "fast_track": True,
+                "decided_on_external_data": on_data,
                 # The comment, worded for each reader of the timeline (applications.labels).
                 "note": "fast_track_approved",
                 "note_params": {

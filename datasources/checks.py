@@ -212,3 +212,35 @@ def flags_from(
             if defendant:
                 add("court_lawsuit", "medium", {"count": len(defendant)}, defendant)
     return flags
+
+
+def answer_field(answer: dict | None, path: str, *, today: datetime.date):
+    """The value at a dotted `path` in an answer (a scorecard's source field), or None when the
+    answer has no such field. Segments are keys, list indexes (-1 is the last) or, last, a
+    derived figure: `count` (the length of a list) or `years_since` (the years from an ISO date
+    to `today`, two decimals)."""
+    value = answer
+    for segment in path.split("."):
+        if value is None:
+            return None
+        if segment == "count" and isinstance(value, list):
+            value = len(value)
+        elif segment == "years_since" and isinstance(value, str):
+            try:
+                since = datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+            days = Decimal((today - since).days)
+            value = (days / Decimal("365.25")).quantize(Decimal("0.01"))
+        elif isinstance(value, list):
+            try:
+                value = value[int(segment)]
+            except (ValueError, IndexError):
+                return None
+        elif isinstance(value, dict):
+            value = value.get(segment)
+        else:
+            return None
+    if isinstance(value, (dict, list)):
+        return None
+    return value

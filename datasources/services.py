@@ -206,6 +206,19 @@ def _record_facts(query: SourceQuery) -> None:
             for key, value in checks.facts_from(query.source, query.answer or {})
         ]
     )
+    _data_fast_track_after_commit(query)
+
+
+def _data_fast_track_after_commit(query: SourceQuery) -> None:
+    """An answer arrived: for a product with the data-driven fast track, the system takes its
+    look once all the sources have answered (investigation.services.data_fast_track_run),
+    after commit."""
+    application = query.application
+    if application.status != "investigation" or not application.product.data_fast_track:
+        return
+    from investigation.tasks import data_fast_track
+
+    enqueue_on_commit(data_fast_track, application.pk)
 
 
 def _enqueue_fetch(query_id: int, countdown: int = 0) -> None:

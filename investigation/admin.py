@@ -101,7 +101,12 @@ class ScorecardAdmin(admin.ModelAdmin):
                 [
                     ScorecardFactor(
                         scorecard=new,
+                        kind=f.kind,
                         code=f.code,
+                        source=f.source,
+                        field_path=f.field_path,
+                        name=f.name,
+                        name_zh=f.name_zh,
                         bins=f.bins,
                         missing_points=f.missing_points,
                         order=f.order,

@@ -201,6 +201,8 @@ class WorkspaceOutput(serializers.Serializer):
     questionnaire_version = serializers.IntegerField(allow_null=True)
     questions = QuestionAnswerOutput(many=True)
     site_visits = SiteVisitOutput(many=True)
+    site_visit_waived_at = serializers.DateTimeField(allow_null=True)
+    site_visit_waived_reason = serializers.CharField()
     financials = FinancialOutput(many=True)
     guarantors = GuarantorOutput(many=True)
     collateral = CollateralOutput(many=True)
@@ -243,6 +245,8 @@ def workspace_data(*, application) -> dict:
             for q in questions
         ],
         "site_visits": list(investigation.site_visits.all()),
+        "site_visit_waived_at": investigation.site_visit_waived_at,
+        "site_visit_waived_reason": investigation.site_visit_waived_reason,
         "financials": list(investigation.financials.all()),
         "guarantors": list(application.guarantors.all()),
         "collateral": list(application.collateral.all()),

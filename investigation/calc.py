@@ -92,22 +92,33 @@ def grade_for(score: int, bands: list) -> tuple[str, Decimal]:
     return last["grade"], Decimal(str(last["pd"]))
 
 
-def score(factors: list[FactorSpec], inputs: dict, bands: list, *, reasons: int = 3) -> dict:
+def score(
+    factors: list[FactorSpec],
+    inputs: dict,
+    bands: list,
+    *,
+    reasons: int = 3,
+    provenance: dict | None = None,
+) -> dict:
     """Points per factor, total, grade, PD and reason codes (the factors that lost the most
-    points against their maximum, largest loss first; ties in factor order)."""
+    points against their maximum, largest loss first; ties in factor order). `provenance`:
+    per factor code, what the breakdown row also keeps (a source field's source, query and
+    time, its Chinese name); a factor without a value is marked missing."""
     breakdown = []
     for factor in factors:
         value = inputs.get(factor.code)
         points = bin_points(factor.bins, value, factor.missing_points)
-        breakdown.append(
-            {
-                "factor": factor.code,
-                "label": factor.label,
-                "value": None if value is None else str(value),
-                "points": points,
-                "max_points": factor.max_points,
-            }
-        )
+        row = {
+            "factor": factor.code,
+            "label": factor.label,
+            "value": None if value is None else str(value),
+            "points": points,
+            "max_points": factor.max_points,
+        }
+        if provenance and factor.code in provenance:
+            row.update(provenance[factor.code])
+            row["missing"] = value is None or value == ""
+        breakdown.append(row)
     total = sum(row["points"] for row in breakdown)
     grade, pd = grade_for(total, bands)
     losses = [

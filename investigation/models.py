@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from common.i18n import Bilingual, coded_text, in_language
+from datasources.models import Source
 from datasources.texts import SOURCE_FLAG_MESSAGES
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -207,7 +208,11 @@ class Scorecard(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class ScorecardFactor(models.Model):
+class ScorecardFactor(Bilingual, models.Model):
+    class Kind(models.TextChoices):
+        INPUT = "input", _("Investigation input")
+        SOURCE_FIELD = "source_field", _("Source field")
+
     class Code(models.TextChoices):
         YEARS_IN_BUSINESS = "years_in_business", _("Years in business")
         REVENUE = "revenue", _("Annual revenue")
@@ -221,7 +226,22 @@ class ScorecardFactor(models.Model):
         INDUSTRY_RISK = "industry_risk", _("Industry risk")
 
     scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="factors")
-    code = models.CharField(_("factor"), max_length=30, choices=Code.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INPUT)
+    code = models.CharField(_("factor"), max_length=30, choices=Code.choices, blank=True)
+    # A source field: the latest arrived answer of `source` for the application, read at
+    # `field_path` (datasources.checks.answer_field).
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, blank=True)
+    field_path = models.CharField(
+        _("field path"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Dotted path in the source's answer, e.g. periods.-1.grade, "
+            "company.overdue_count_24m, established_on.years_since or dishonest_debtor.count."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
     bins = models.JSONField(
         _("bins"),
         default=list,
@@ -238,11 +258,60 @@ class ScorecardFactor(models.Model):
         verbose_name_plural = _("scorecard factors")
         ordering = ["order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["scorecard", "code"], name="inv_factor_code")
+            models.UniqueConstraint(
+                fields=["scorecard", "code"],
+                condition=models.Q(kind="input"),
+                name="inv_factor_code",
+            ),
+            models.UniqueConstraint(
+                fields=["scorecard", "source", "field_path"],
+                condition=models.Q(kind="source_field"),
+                name="inv_factor_source_field",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="input", source="", field_path="") & ~models.Q(code=""))
+                | (
+                    models.Q(kind="source_field", code="")
+                    & ~models.Q(source="")
+                    & ~models.Q(field_path="")
+                ),
+                name="inv_factor_kind_fields",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.get_code_display()
+        return self.label()
+
+    @property
+    def key(self) -> str:
+        """The factor's key in a breakdown and the reasons: its code, or source:path."""
+        if self.kind == self.Kind.SOURCE_FIELD:
+            return f"{self.source}:{self.field_path}"
+        return self.code
+
+    def label(self, language: str | None = None) -> str:
+        if self.kind == self.Kind.SOURCE_FIELD:
+            return self.localized("name", language) or self.key
+        return str(self.get_code_display())
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.SOURCE_FIELD:
+            errors = {}
+            if not self.source:
+                errors["source"] = _("A source field names its source.")
+            if not self.field_path:
+                errors["field_path"] = _("A source field names the field's path.")
+            if not self.name:
+                errors["name"] = _("A source field has a name.")
+            if errors:
+                raise ValidationError(errors)
+            self.code = ""
+        else:
+            if not self.code:
+                raise ValidationError({"code": _("Choose the factor.")})
+            self.source = self.field_path = ""
 
     @property
     def max_points(self) -> int:
@@ -296,6 +365,12 @@ class Investigation(models.Model):
     # Any change to the investigation's data; a memo must be newer than this to pass the gate.
     changed_at = models.DateTimeField(default=timezone.now)
     returned_at = models.DateTimeField(null=True, blank=True)
+    # The data-driven fast track (issue 30): the site visit waived because the company passed
+    # the sources and the fast-track rule; when, and why, in the words of the moment.
+    site_visit_waived_at = models.DateTimeField(_("site visit waived at"), null=True, blank=True)
+    site_visit_waived_reason = models.CharField(
+        _("why the site visit was waived"), max_length=300, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from applications.selectors import application_get
 from common.errors import NotFound
+from common.i18n import in_language
 from investigation.models import (
     CreditMemo,
     Flag,
@@ -101,16 +102,49 @@ def score_rows(score: ScoreResult | None) -> list[dict]:
     from investigation.models import ScorecardFactor
 
     labels = dict(ScorecardFactor.Code.choices)
-    return [
-        {
+    rows = []
+    for row in score.breakdown:
+        shown = {
             **row,
             "label": str(labels.get(row["factor"], row.get("label", ""))),
             "value": factor_value_text(row["factor"], row.get("value")),
             "raw_value": row.get("value"),
             "is_reason": row["factor"] in score.reasons,
         }
-        for row in score.breakdown
-    ]
+        if row.get("kind") == ScorecardFactor.Kind.SOURCE_FIELD:
+            shown.update(_source_field_shown(row))
+        rows.append(shown)
+    return rows
+
+
+def _source_field_shown(row: dict) -> dict:
+    """A source field's name in the reader's language, its value as the source gave it (or
+    "missing"), and where it came from: the source and the time its answer arrived."""
+    import datetime
+
+    from django.utils import formats, timezone
+
+    from datasources.models import Source
+
+    answered = row.get("answered_at")
+    when = ""
+    if answered:
+        moment = timezone.localtime(datetime.datetime.fromisoformat(answered))
+        when = formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+    source = str(Source(row["source"]).label) if row.get("source") in Source.values else ""
+    missing = row.get("value") in (None, "")
+    return {
+        "label": in_language(row.get("label", ""), row.get("label_zh", "")),
+        "value": _("missing") if missing else str(row["value"]),
+        "missing": missing,
+        "source_label": source,
+        "answered_at_text": when,
+        "provenance": (
+            _("%(source)s, answer of %(when)s") % {"source": source, "when": when}
+            if when
+            else _("%(source)s: no answer") % {"source": source}
+        ),
+    }
 
 
 # Factors whose value is a share (shown as a percentage) or a multiple (shown as "1.25x").
@@ -153,6 +187,9 @@ def score_reason_labels(score: ScoreResult | None) -> list[str]:
     from investigation.models import ScorecardFactor
 
     labels = dict(ScorecardFactor.Code.choices)
+    for row in score.breakdown:
+        if row.get("kind") == ScorecardFactor.Kind.SOURCE_FIELD:
+            labels[row["factor"]] = in_language(row.get("label", ""), row.get("label_zh", ""))
     return [str(labels.get(code, code)) for code in score.reasons]
 
 
@@ -243,12 +280,45 @@ def questionnaire_missing(investigation: Investigation) -> list[Question]:
     ]
 
 
+def decided_on_external_data(*, application) -> bool:
+    """Whether the application took the data-driven fast track: its site visit was waived
+    because it passed the external sources and the fast-track rule (an unsaved application,
+    a what-if route, did not)."""
+    if application.pk is None:
+        return False
+    return Investigation.objects.filter(
+        application=application, site_visit_waived_at__isnull=False
+    ).exists()
+
+
+def _parties_and_score_missing(*, application) -> list[str]:
+    missing: list[str] = []
+    for guarantor in application.guarantors.all():
+        if not guarantor.is_assessed:
+            missing.append(
+                _("Guarantor %(name)s has not been assessed.") % {"name": guarantor.name}
+            )
+    for item in application.collateral.all():
+        if not item.is_valued:
+            missing.append(
+                _("Collateral '%(description)s' has not been valued.")
+                % {"description": item.description}
+            )
+    if score_current(application=application) is None:
+        missing.append(_("The risk score has not been computed."))
+    return missing
+
+
 def investigation_missing(*, application) -> list[str]:
     """What still blocks `send_to_approval` (no side effects: this runs inside the gate)."""
     investigation = investigation_for(application=application)
     if investigation is None:
         return [_("The investigation has not been started.")]
     missing: list[str] = []
+    if investigation.site_visit_waived_at is not None:
+        # The data-driven fast track: the site visit is waived and the facts come from the
+        # sources, so the reduced checklist is the parties and a current score on them.
+        return _parties_and_score_missing(application=application)
     if investigation.questionnaire is None:
         missing.append(_("There is no questionnaire for this product."))
     for question in questionnaire_missing(investigation):

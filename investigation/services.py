@@ -29,6 +29,7 @@ from investigation.models import (
     Flag,
     Investigation,
     Question,
+    ScorecardFactor,
     ScoreResult,
     SiteVisit,
     SiteVisitPhoto,
@@ -875,6 +876,10 @@ def concentration_flags(
 
 
 def completeness_pct(*, investigation: Investigation) -> Decimal:
+    """How complete the investigation is, in percent. A waived site visit (the data-driven
+    fast track) counts as done; so do the parts the route reads from the sources instead."""
+    if investigation.site_visit_waived_at is not None:
+        return Decimal("100.00")
     parts = []
     if investigation.questionnaire is not None:
         required = [q for q in investigation.questionnaire.questions.all() if q.required]
@@ -936,17 +941,53 @@ def score_inputs(
     }
 
 
-def scorecard_apply(*, scorecard, inputs: dict) -> dict:
+def source_field_inputs(*, application, scorecard) -> tuple[dict, dict]:
+    """The scorecard's source fields read from the latest arrived answer of each source for
+    the application: (values by factor key, provenance by factor key). Without an answer the
+    value is missing (None) and the factor scores its points when missing."""
+    from datasources.checks import answer_field
+    from datasources.models import SourceQuery
+
+    fields = [f for f in scorecard.factors.all() if f.kind == ScorecardFactor.Kind.SOURCE_FIELD]
+    if not fields:
+        return {}, {}
+    latest: dict[str, SourceQuery] = {}
+    for query in SourceQuery.objects.filter(
+        application=application,
+        source__in={f.source for f in fields},
+        status=SourceQuery.Status.ARRIVED,
+    ).order_by("-answered_at", "-id"):
+        latest.setdefault(query.source, query)
+    today = timezone.localdate()
+    values, provenance = {}, {}
+    for factor in fields:
+        query = latest.get(factor.source)
+        value = answer_field(query.answer, factor.field_path, today=today) if query else None
+        values[factor.key] = value
+        provenance[factor.key] = {
+            "kind": ScorecardFactor.Kind.SOURCE_FIELD,
+            "source": factor.source,
+            "field_path": factor.field_path,
+            "label_zh": factor.name_zh,
+            "query_id": query.pk if query else None,
+            "answered_at": query.answered_at.isoformat() if query else None,
+        }
+    return values, provenance
+
+
+def scorecard_apply(*, scorecard, inputs: dict, provenance: dict | None = None) -> dict:
     factors = [
         calc.FactorSpec(
-            code=f.code,
-            label=str(f.get_code_display()),
+            code=f.key,
+            label=f.name
+            if f.kind == ScorecardFactor.Kind.SOURCE_FIELD
+            else str(f.get_code_display()),
             bins=f.bins,
             missing_points=f.missing_points,
         )
         for f in scorecard.factors.all()
     ]
-    return calc.score(factors, inputs, scorecard.grade_bands)
+    return calc.score(factors, inputs, scorecard.grade_bands, provenance=provenance)
 
 
 @transaction.atomic
@@ -954,7 +995,50 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
     """Run the checks (ratios, cross-checks, concentration), rebuild the flags, score with the
     scorecard in force, recommend a route and write the summary onto the application. Only on
     request: a new scorecard never rescores existing results."""
-    application, investigation = _for_edit(actor=actor, application_id=application_id)
+    application, _investigation = _for_edit(actor=actor, application_id=application_id)
+    return _score_case(application=application, actor=actor)
+
+
+def data_route_refusals(*, application, grade: str, flags: list[dict], policy) -> list[str]:
+    """Why the application may not take the data-driven fast track (empty: it may): the
+    product allows it, an online application filed by the owner, all four sources answered,
+    no high flag from the sources, and the fast-track rule (grade, amount cap, no flag)."""
+    from approvals.selectors import FAST_TRACK_GRADES
+    from datasources.models import Source, SourceQuery
+    from datasources.texts import SOURCE_FLAG_MESSAGES
+    from org.roles import Role, has_role
+
+    product = application.product
+    refusals = []
+    if not (product.data_fast_track and product.fast_track_eligible):
+        refusals.append("product")
+    if application.channel != LoanApplication.Channel.ONLINE or not (
+        application.filed_by_id and has_role(application.filed_by, Role.APPLICANT)
+    ):
+        refusals.append("not_online_by_owner")
+    answered = set(
+        SourceQuery.objects.filter(
+            application=application, status=SourceQuery.Status.ARRIVED
+        ).values_list("source", flat=True)
+    )
+    if answered != set(Source.values):
+        refusals.append("sources_missing")
+    if any(
+        f["code"] in SOURCE_FLAG_MESSAGES and f["severity"] == Flag.Severity.HIGH for f in flags
+    ):
+        refusals.append("high_source_flag")
+    if grade not in FAST_TRACK_GRADES or grade not in policy.fast_track_grades:
+        refusals.append("grade")
+    if application.amount > policy.fast_track_max_amount:
+        refusals.append("amount")
+    if flags:
+        refusals.append("flags")
+    return refusals
+
+
+def _score_case(*, application: LoanApplication, actor) -> ScoreResult:
+    """The scoring of investigation_score, for the investigator or the system (actor None,
+    the data-driven fast track), the application locked by the caller."""
     scorecard = scorecard_current()
     if scorecard is None:
         raise Conflict(_("No scorecard is configured."), code="no_scorecard")
@@ -978,11 +1062,31 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
                     source=item.source,
                 )
             )
-    completeness = completeness_pct(investigation=investigation)
+    sourced, provenance = source_field_inputs(application=application, scorecard=scorecard)
     result = scorecard_apply(
         scorecard=scorecard,
-        inputs=score_inputs(application=application, investigation=investigation, ratios=ratios),
+        inputs={
+            **score_inputs(application=application, investigation=investigation, ratios=ratios),
+            **sourced,
+        },
+        provenance=provenance,
     )
+    data_refusals = (
+        data_route_refusals(
+            application=application, grade=result["grade"], flags=flags, policy=policy
+        )
+        if application.product.data_fast_track
+        else None
+    )
+    _site_visit_waiver(
+        application=application,
+        investigation=investigation,
+        actor=actor,
+        refusals=data_refusals,
+        grade=result["grade"],
+        policy=policy,
+    )
+    completeness = completeness_pct(investigation=investigation)
     route = route_recommend(
         application=application,
         grade=result["grade"],
@@ -1040,7 +1144,7 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
     audit_record(
         action="investigation_score",
         actor=actor,
-        actor_role=primary_role(actor),
+        actor_role=primary_role(actor) if actor is not None else "system",
         application=application,
         kind="action",
         subject_type="investigation.scoreresult",
@@ -1051,9 +1155,145 @@ def investigation_score(*, application_id: int, actor) -> ScoreResult:
             "grade": result["grade"],
             "route": route,
             "flags": len(flags),
+            "source_fields": {
+                key: {"value": row.get("value"), "query_id": row.get("query_id")}
+                for key, row in ((r["factor"], r) for r in result["breakdown"])
+                if key in provenance
+            },
+            "data_route": data_refusals,
         },
     )
     return score
+
+
+def _site_visit_waiver(
+    *, application, investigation: Investigation, actor, refusals: list[str] | None, grade, policy
+) -> None:
+    """Waive the site visit when the application passes the data-driven fast track (refusals
+    empty), with the reason recorded and audited; withdraw a waiver it no longer earns."""
+    waived = investigation.site_visit_waived_at is not None
+    if refusals == [] and not waived:
+        reason = _(
+            "Site visit waived, decided on external data: all four sources answered with no "
+            "flag, grade %(grade)s, amount within the fast-track cap of %(cap)s."
+        ) % {"grade": grade, "cap": f"{policy.fast_track_max_amount:,.2f}"}
+        investigation.site_visit_waived_at = timezone.now()
+        investigation.site_visit_waived_reason = reason[:300]
+        action = "investigation_site_visit_waived"
+    elif refusals != [] and waived:
+        investigation.site_visit_waived_at = None
+        investigation.site_visit_waived_reason = ""
+        action = "investigation_site_visit_waiver_withdrawn"
+    else:
+        return
+    Investigation.objects.filter(pk=investigation.pk).update(
+        site_visit_waived_at=investigation.site_visit_waived_at,
+        site_visit_waived_reason=investigation.site_visit_waived_reason,
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor) if actor is not None else "system",
+        application=application,
+        kind="action",
+        subject_type="investigation.investigation",
+        subject_id=investigation.pk,
+        comment=investigation.site_visit_waived_reason,
+        data={"refusals": refusals or [], "decided_on_external_data": refusals == []},
+    )
+
+
+def data_fast_track_sweep(*, limit: int = 200) -> int:
+    """The data-driven fast track for applications under investigation, of a product that
+    allows it, whose four sources have answered and which the system has not yet looked at
+    (its task lost to a broker outage). Returns how many were sent to approval."""
+    from django.db.models import Exists, OuterRef
+
+    from datasources.models import Source, SourceQuery
+
+    ids = list(
+        LoanApplication.objects.filter(status=Status.INVESTIGATION, product__data_fast_track=True)
+        .annotate(
+            answered=Count(
+                "source_queries__source",
+                filter=Q(source_queries__status=SourceQuery.Status.ARRIVED),
+                distinct=True,
+            ),
+            system_scored=Exists(
+                ScoreResult.objects.filter(application=OuterRef("pk"), scored_by__isnull=True)
+            ),
+        )
+        .filter(answered=len(Source.values), system_scored=False)
+        .order_by("status_changed_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = 0
+    for application_id in ids:
+        try:
+            sent += data_fast_track_run(application_id=application_id) == "sent"
+        except Exception:
+            logger.exception("Data-driven fast track failed for application %s", application_id)
+    return sent
+
+
+def data_fast_track_run(*, application_id: int) -> str:
+    """The data-driven fast track, by the system once the sources have answered: an
+    application under investigation, of a product that allows it, is scored on the sources'
+    answers; if it passes (site visit waived) it is sent to approval, where the fast track
+    approves it automatically. Otherwise it stays with its investigator on the normal route,
+    with the reasons audited. Returns what happened: sent, normal_route, waiting, skipped."""
+    from datasources.models import Source, SourceQuery
+
+    with transaction.atomic():
+        application = (
+            LoanApplication.objects.select_for_update(of=("self",))
+            .select_related("product", "company", "filed_by")
+            .filter(pk=application_id)
+            .first()
+        )
+        if (
+            application is None
+            or application.status != Status.INVESTIGATION
+            or not application.product.data_fast_track
+        ):
+            return "skipped"
+        arrived = set(
+            SourceQuery.objects.filter(
+                application=application, status=SourceQuery.Status.ARRIVED
+            ).values_list("source", flat=True)
+        )
+        if arrived != set(Source.values):
+            return "waiting"
+        if ScoreResult.objects.filter(application=application, scored_by__isnull=True).exists():
+            return "skipped"  # the system looks once; then the investigator goes on
+        investigation_open(application=application)
+        score = _score_case(application=application, actor=None)
+        investigation = Investigation.objects.get(application=application)
+        if investigation.site_visit_waived_at is None or score.route != "fast_track":
+            audit_record(
+                action="data_fast_track_refused",
+                actor=None,
+                actor_role="system",
+                application=application,
+                kind="action",
+                subject_type="investigation.scoreresult",
+                subject_id=score.pk,
+                data={"grade": score.grade, "route": score.route},
+            )
+            return "normal_route"
+        from applications.services import application_transition
+
+        application.refresh_from_db()
+        application_transition(
+            application_id=application_id,
+            transition="send_to_approval",
+            actor=None,
+            system=True,
+            locked=application,
+            comment=_("Sent to approval by the system: decided on external data."),
+            data={"decided_on_external_data": True, "score_id": score.pk},
+        )
+    return "sent"
 
 
 # --- Credit memo ---------------------------------------------------------------------------------

@@ -448,6 +448,8 @@ CELERY_TASK_ROUTES = {
     "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
+    "investigation.data_fast_track": {"queue": "celery"},
+    "investigation.data_fast_track_sweep": {"queue": "celery"},
     "approvals.tasks.fast_track_decide": {"queue": "celery"},
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
@@ -522,6 +524,12 @@ CELERY_BEAT_SCHEDULE = {
     "contracts-file-loan-files": {
         "task": "contracts.tasks.file_loan_files",
         "schedule": crontab(hour=1, minute=45),
+    },
+    # Every minute: the data-driven fast track for cases whose sources have all answered
+    # but whose decision task was lost (broker down, worker restart).
+    "investigation-data-fast-track-sweep": {
+        "task": "investigation.data_fast_track_sweep",
+        "schedule": timedelta(minutes=1),
     },
     # Every 5 minutes: re-enqueue credit memos still pending (their enqueue was lost).
     "investigation-requeue-pending-memos": {

@@ -695,6 +695,83 @@ class PortfolioApi(APIView):
         )
 
 
+class ExposureFiguresSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    loans = serializers.DecimalField(max_digits=18, decimal_places=2)
+    loan_count = serializers.IntegerField()
+    undrawn = serializers.DecimalField(max_digits=18, decimal_places=2)
+    facility_count = serializers.IntegerField()
+    in_approval = serializers.DecimalField(max_digits=18, decimal_places=2)
+    in_approval_count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class ExposureCustomerSerializer(ExposureFiguresSerializer):
+    company_id = serializers.IntegerField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField()
+    industry = serializers.CharField(help_text="GB/T 4754 section")
+    legal_representative = serializers.CharField()
+    group = serializers.CharField(
+        help_text="Its group (same legal representative): the name and the ID number's last 4"
+    )
+    group_link = serializers.CharField()
+    guaranteed_by = serializers.ListField(child=serializers.CharField())
+    guarantees = serializers.ListField(child=serializers.CharField())
+    limit = serializers.DecimalField(
+        max_digits=18, decimal_places=2, allow_null=True, help_text="The limit it is above"
+    )
+
+
+class ExposureGroupSerializer(ExposureFiguresSerializer):
+    group = serializers.CharField()
+    legal_representative = serializers.CharField()
+    companies = serializers.ListField(child=serializers.CharField())
+    company_count = serializers.IntegerField()
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+
+
+class ExposureIndustrySerializer(ExposureFiguresSerializer):
+    section = serializers.CharField()
+    customer_count = serializers.IntegerField()
+
+
+class ExposureBranchSerializer(ExposureFiguresSerializer):
+    branch = serializers.CharField()
+    customer_count = serializers.IntegerField()
+
+
+class ExposureTotalSerializer(ExposureFiguresSerializer):
+    customer_count = serializers.IntegerField()
+
+
+class ExposureLimitsSerializer(serializers.Serializer):
+    single_customer = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    group = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+
+
+class ExposureSerializer(serializers.Serializer):
+    limits = ExposureLimitsSerializer()
+    totals = ExposureTotalSerializer(many=True)
+    customer = ExposureCustomerSerializer(many=True)
+    group = ExposureGroupSerializer(many=True)
+    industry = ExposureIndustrySerializer(many=True)
+    branch = ExposureBranchSerializer(many=True)
+
+
+class ExposureApi(APIView):
+    """The bank's exposure now (risk officers and branch heads, over their branch scope): by
+    customer, group, industry and branch, per currency; `limit` is set on the customers and
+    groups above the active matrix version's concentration limits (in CNY)."""
+
+    @extend_schema(responses=ExposureSerializer)
+    def get(self, request):
+        from postloan.exposure import exposure_overview_for
+
+        return Response(ExposureSerializer(exposure_overview_for(user=request.user)).data)
+
+
 class DailyJobApi(APIView):
     """Run the daily job now (risk officers): the same steps as the nightly beat task and
     the postloan_daily command, repayment reminders included (postloan.daily.daily_job_run)."""
@@ -706,6 +783,7 @@ class DailyJobApi(APIView):
         alerts_raised = serializers.IntegerField()
         warning_inspections_created = serializers.IntegerField()
         alert_notifications = serializers.IntegerField()
+        exposure_alerts_raised = serializers.IntegerField()
         reminders_sent = serializers.IntegerField()
         clocks_started = serializers.IntegerField()
         seconds = serializers.FloatField()

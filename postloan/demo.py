@@ -83,10 +83,19 @@ WARNING_NAMES_ZH = {
     "guarantor": "保证人出现问题",
     "litigation": "涉诉或被强制执行",
     "inspection-overdue": "检查逾期7天",
+    "exposure-above-limit": "授信集中度超限",
 }
 
 WARNINGS = [
     # (code, name, kind, threshold, severity, creates_inspection)
+    (
+        "exposure-above-limit",
+        "Exposure above a concentration limit",
+        "exposure_above_limit",
+        "0",
+        "high",
+        False,
+    ),
     ("overdue", "Overdue instalment", "overdue_instalment", "1", "medium", False),
     ("dpd-30", "30 days past due", "dpd_threshold", "30", "high", True),
     ("dpd-90", "90 days past due", "dpd_threshold", "90", "critical", True),

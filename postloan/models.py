@@ -147,6 +147,7 @@ class WarningRule(Bilingual, models.Model):
         GUARANTOR_TROUBLE = "guarantor_trouble", _("Guarantor in trouble")
         LITIGATION = "litigation", _("Litigation or enforcement")
         INSPECTION_OVERDUE = "inspection_overdue", _("Inspection overdue")
+        EXPOSURE_ABOVE_LIMIT = "exposure_above_limit", _("Exposure above a concentration limit")
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)

@@ -245,50 +245,21 @@ def loan_detail(*, user, application_id: int) -> dict:
 
 def customer_exposure(*, company) -> list[dict]:
     """The customer's total exposure with the bank, one row per currency: the outstanding
-    principal of its disbursed loans still on the book (active) plus the amounts of its
-    applications in approval (the one being decided included). Two queries, whatever the
-    number of loans. Facilities and group exposure will join this sum (issue 28): this is the
-    one place that says what the bank counts as a customer's exposure.
+    principal of its disbursed loans still on the book (active), the undrawn part of its open
+    facilities (approved, active, frozen) and the amounts of its applications in approval (the
+    one being decided included), as postloan.exposure.exposure_rows defines them (the one
+    place that says what the bank counts as a customer's exposure). Five queries, whatever
+    the number of loans and facilities.
 
-    Each row: currency, loans (outstanding principal), loan_count, in_approval (amount),
-    in_approval_count, total."""
-    from applications.models import LoanApplication, Status
+    Each row: currency, loans (outstanding principal), loan_count, undrawn, facility_count,
+    in_approval (amount), in_approval_count, total."""
+    from postloan.exposure import exposure_by, exposure_rows
 
-    rows: dict[str, dict] = {}
-
-    def row(currency: str) -> dict:
-        return rows.setdefault(
-            currency,
-            {
-                "currency": currency,
-                "loans": Decimal("0"),
-                "loan_count": 0,
-                "in_approval": Decimal("0"),
-                "in_approval_count": 0,
-            },
-        )
-
-    loans = (
-        Loan.objects.filter(application__company=company, status=Loan.Status.ACTIVE)
-        .values("currency")
-        .annotate(amount=Sum("outstanding_principal"), n=Count("id"))
-        .order_by("currency")
-    )
-    for item in loans:
-        found = row(item["currency"])
-        found["loans"], found["loan_count"] = item["amount"] or Decimal("0"), item["n"]
-    pending = (
-        LoanApplication.objects.filter(company=company, status=Status.IN_APPROVAL)
-        .values("currency")
-        .annotate(amount=Sum("amount"), n=Count("id"))
-        .order_by("currency")
-    )
-    for item in pending:
-        found = row(item["currency"])
-        found["in_approval"], found["in_approval_count"] = item["amount"] or Decimal("0"), item["n"]
-    for found in rows.values():
-        found["total"] = found["loans"] + found["in_approval"]
-    return [rows[currency] for currency in sorted(rows)]
+    totals = exposure_by(exposure_rows(company_ids=[company.pk]), lambda row: row["company_id"])
+    rows = [figures for _key, figures in sorted(totals.items(), key=lambda item: item[0][1])]
+    for figures in rows:
+        del figures["key"], figures["customer_count"]
+    return rows
 
 
 @dataclass(frozen=True)
@@ -378,42 +349,26 @@ def exposure_after(*, application) -> ExposureAfter:
     of active loans (drawdown loans included), the undrawn part of open facilities (approved,
     active, frozen: limit - drawn, so a facility counts its limit once however much is drawn)
     and amounts of other applications in approval, plus this one. Up to six queries."""
-    from applications.models import LoanApplication, Status
-    from facilities.selectors import undrawn_by_company
+    from postloan.exposure import exposure_by, exposure_rows
 
     related = related_companies(company=application.company)
     group = [application.company_id] + [row["id"] for row in related]
-    currency = application.currency
-    owed = dict(
-        Loan.objects.filter(
-            application__company_id__in=group, status=Loan.Status.ACTIVE, currency=currency
-        )
-        .values("application__company_id")
-        .annotate(total=Sum("outstanding_principal"))
-        .values_list("application__company_id", "total")
+    totals = exposure_by(
+        exposure_rows(
+            company_ids=group,
+            currency=application.currency,
+            exclude_application_id=application.pk,
+        ),
+        lambda row: row["company_id"],
     )
-    pending = dict(
-        LoanApplication.objects.filter(
-            company_id__in=group, status=Status.IN_APPROVAL, currency=currency
-        )
-        .exclude(pk=application.pk)
-        .values("company_id")
-        .annotate(total=Sum("amount"))
-        .values_list("company_id", "total")
-    )
-
-    undrawn = undrawn_by_company(company_ids=group, currency=currency)
 
     def of(company_id) -> Decimal:
-        return (
-            (owed.get(company_id) or Decimal("0"))
-            + (pending.get(company_id) or Decimal("0"))
-            + (undrawn.get(company_id) or Decimal("0"))
-        )
+        found = totals.get((company_id, application.currency))
+        return found["total"] if found else Decimal("0")
 
     customer = of(application.company_id) + application.amount
     return ExposureAfter(
-        currency=currency,
+        currency=application.currency,
         amount=application.amount,
         customer=customer,
         group=customer + sum((of(pk) for pk in group[1:]), Decimal("0")),

@@ -33,12 +33,14 @@ urlpatterns: list = [
         name="postloan-write-off-decide",
     ),
     path("postloan/import/", views.RepaymentImportView.as_view(), name="postloan-import"),
+    path("postloan/exposure/", views.ExposureView.as_view(), name="postloan-exposure"),
 ]
 
 P = "postloan/"
 api_urlpatterns: list = [
     path(f"{P}queue/", api.QueueApi.as_view(), name="api-postloan-queue"),
     path(f"{P}portfolio/", api.PortfolioApi.as_view(), name="api-postloan-portfolio"),
+    path(f"{P}exposure/", api.ExposureApi.as_view(), name="api-postloan-exposure"),
     path(f"{P}daily-job/", api.DailyJobApi.as_view(), name="api-postloan-daily-job"),
     path(f"{P}loans/", api.LoanListApi.as_view(), name="api-postloan-loans"),
     path(f"{P}loans/<int:application_id>/", api.LoanDetailApi.as_view(), name="api-postloan-loan"),

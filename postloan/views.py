@@ -16,7 +16,7 @@ from common.http import safe_next, stored_file_response
 from org.permissions import has_role_perm
 from org.second_factor import step_up_required
 from org.selectors import is_staff_member
-from postloan import selectors, services
+from postloan import exposure, selectors, services
 from postloan.models import Classification, InspectionMethod, InspectionTask
 
 
@@ -324,3 +324,46 @@ class RepaymentImportView(StaffView):
 
 
 CLASSIFICATIONS = Classification.choices
+
+
+class ExposureView(StaffView):
+    """/postloan/exposure/: the bank's exposure now by customer, group, industry and branch
+    (risk officers and branch heads, over their branch scope), the customers and groups above
+    the concentration limits marked; `?export=<customer|group|industry|branch>` downloads one
+    table as CSV."""
+
+    def get(self, request):
+        try:
+            overview = exposure.exposure_overview_for(user=request.user)
+        except Forbidden as exc:
+            return render(request, "postloan/error.html", {"message": exc.message}, status=403)
+        export = request.GET.get("export", "")
+        if export:
+            if export not in exposure.DIMENSIONS:
+                return render(
+                    request,
+                    "postloan/error.html",
+                    {"message": _("Choose customer, group, industry or branch to export.")},
+                    status=400,
+                )
+            return _csv(f"exposure-{export}", exposure.exposure_table(overview, export))
+        return render(
+            request,
+            "postloan/exposure.html",
+            {"overview": overview, "dimensions": exposure.DIMENSIONS},
+        )
+
+
+def _csv(name: str, rows: list[list]):
+    import csv
+
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
+    # A BOM so spreadsheet programs read the Chinese names as UTF-8.
+    response.write("\ufeff")
+    csv.writer(response).writerows(rows)
+    return response

@@ -95,6 +95,11 @@ def staff_nav(context):
                 & {Role.RELATIONSHIP_MANAGER, Role.APPROVER, Role.RISK_OFFICER, Role.BRANCH_HEAD}
             ),
         ),
+        (
+            _("The bank's exposure"),
+            reverse("postloan-exposure"),
+            bool(roles & {Role.RISK_OFFICER, Role.BRANCH_HEAD}),
+        ),
     ]
     nav = []
     for label, url, shown in items:

@@ -77,6 +77,7 @@ def _unreachable_for(charlie, pages: set[str], posts: set[str]) -> dict[str, int
 def _disburse_today(api, staff, pk: int) -> None:
     """lifecycle.disburse, with today's value date: the schedule starts now, so nothing of
     the new loan is overdue when the owner looks."""
+    lifecycle.sign_contracts(api, staff, pk)
     maker, checker = api(staff["disburser"]), api(staff["checker"])
     for condition in maker.get(reverse("api-disbursement-conditions", args=[pk])).data:
         if not condition["satisfied"]:

@@ -20,6 +20,8 @@ INTENDED = {
     "contracts.tasks.render_pending_contracts": "pdf",
     "sla.tasks.calendar_coverage": "celery",
     "investigation.requeue_pending_memos": "celery",
+    "investigation.data_fast_track": "celery",
+    "investigation.data_fast_track_sweep": "celery",
     "approvals.tasks.fast_track_decide": "celery",
     "approvals.tasks.release_stale_claims": "celery",
     "postloan.tasks.daily_job": "celery",

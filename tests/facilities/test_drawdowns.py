@@ -144,6 +144,7 @@ def test_a_freeze_stops_a_drawdown_at_once_and_the_payout_of_one_approved_before
     approved = _draw(api(staff["rm"]), facility)
     pk = approved.data["application"]
     lifecycle.sign_contract(api, staff, pk)
+    lifecycle.sign_contracts(api, staff, pk)
     frozen = api(staff["risk"]).post(
         reverse("api-facility-freeze", args=[facility.pk]), {"reason": "Alert"}, format="json"
     )

@@ -1,5 +1,6 @@
-"""A customer's total exposure with the bank: what its active loans still owe in principal plus
-what its applications in approval ask for, per currency; nobody else's."""
+"""A customer's total exposure with the bank: what its active loans still owe in principal, the
+undrawn part of its open facilities (tests/facilities/test_exposure_overview.py) and what its
+applications in approval ask for, per currency; nobody else's."""
 
 from datetime import date
 from decimal import Decimal
@@ -41,7 +42,7 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
     _loan(other, staff, outstanding="999999")
     ApplicationFactory(company=other, status="in_approval", amount=Decimal("555555"))
 
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         rows = customer_exposure(company=company)
 
     assert rows == [
@@ -49,6 +50,8 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
             "currency": "CNY",
             "loans": Decimal("350000"),
             "loan_count": 2,
+            "undrawn": Decimal("0"),
+            "facility_count": 0,
             "in_approval": Decimal("800000"),
             "in_approval_count": 1,
             "total": Decimal("1150000"),
@@ -57,6 +60,8 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
             "currency": "USD",
             "loans": Decimal("50000"),
             "loan_count": 1,
+            "undrawn": Decimal("0"),
+            "facility_count": 0,
             "in_approval": Decimal("0"),
             "in_approval_count": 0,
             "total": Decimal("50000"),
