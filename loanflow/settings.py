@@ -446,6 +446,8 @@ CELERY_TASK_ROUTES = {
     "contracts.tasks.render_signed_contract_pdf": {"queue": "pdf"},
     # Renders the contracts it finds inline.
     "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
+    # Files the loan files' new documents (reads and hashes them; renders nothing).
+    "contracts.tasks.file_loan_files": {"queue": "celery"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
     "investigation.data_fast_track": {"queue": "celery"},
