@@ -2,7 +2,13 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import ArchiveEntry, ContractDocument, ContractTemplate, Signature
+from contracts.models import (
+    ArchiveEntry,
+    ContractDocument,
+    ContractTemplate,
+    RetentionPeriod,
+    Signature,
+)
 from contracts.services import contract_template_activate, contract_template_copy
 
 
@@ -71,3 +77,19 @@ class SignatureAdmin(_ReadOnly):
 class ArchiveEntryAdmin(_ReadOnly):
     list_display = ["application", "kind", "source", "version", "sha256", "retain_until"]
     list_filter = ["kind"]
+
+
+@admin.register(RetentionPeriod)
+class RetentionPeriodAdmin(admin.ModelAdmin):
+    """How long each kind of document is kept. A change applies to documents filed from now
+    on: every entry keeps the retention date it was filed with."""
+
+    list_display = ["kind", "label", "label_zh", "years", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The kind of a period in use is fixed: change its years, not what it applies to.
+        return [*self.readonly_fields, "kind"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False

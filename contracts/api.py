@@ -17,6 +17,7 @@ from contracts import loanfile, selectors, services
 from contracts.models import ContractDocument, ContractKind, Party, Signature
 from org.auth import client_address
 from org.permissions import OwnersOnly
+from org.selectors import is_staff_member
 from portal.selectors import portal_application_get
 
 TAG = "portal"
@@ -258,14 +259,32 @@ class LoanFileOutput(serializers.Serializer):
     documents = LoanFileEntryOutput(many=True)
 
 
+def _loan_file_application(request, pk: int):
+    """The application, for a staff member who may see it (the owner's portal has no loan
+    file)."""
+    application = application_get(user=request.user, pk=pk)
+    if not is_staff_member(request.user):
+        raise NotFound()
+    return application
+
+
 class LoanFileApi(APIView):
-    """Staff: the loan file's index (every document filed, with its hash); documents not
-    filed yet are filed first."""
+    """Staff: GET the loan file's index (every document filed, with its hash; reading files
+    nothing); POST files every document not filed yet (audited) and answers the index."""
 
     @extend_schema(responses=LoanFileOutput, operation_id="contracts_loan_file")
     def get(self, request, pk: int):
-        application = application_get(user=request.user, pk=pk)
-        entries = loanfile.loan_file_record(application=application, actor=request.user)
+        application = _loan_file_application(request, pk)
+        entries = loanfile.loan_file_entries(application)
+        return Response(loanfile.loan_file_index(application, entries))
+
+    @extend_schema(
+        request=None, responses=LoanFileOutput, operation_id="contracts_loan_file_record"
+    )
+    def post(self, request, pk: int):
+        application = _loan_file_application(request, pk)
+        loanfile.loan_file_record(application=application, actor=request.user)
+        entries = loanfile.loan_file_entries(application)
         return Response(loanfile.loan_file_index(application, entries))
 
 
@@ -277,7 +296,7 @@ class LoanFileZipApi(APIView):
         operation_id="contracts_loan_file_zip",
     )
     def get(self, request, pk: int):
-        application = application_get(user=request.user, pk=pk)
+        application = _loan_file_application(request, pk)
         content = loanfile.loan_file_zip(application=application, actor=request.user)
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = (
@@ -301,7 +320,7 @@ class LoanFileVerifyApi(APIView):
         request=None, responses=LoanFileVerifyOutput, operation_id="contracts_loan_file_verify"
     )
     def post(self, request, pk: int):
-        application = application_get(user=request.user, pk=pk)
+        application = _loan_file_application(request, pk)
         mismatch = loanfile.loan_file_verify(application=application)
         data = {"ok": mismatch is None, "source": None, "file": None, "expected": None}
         data["found"] = None

@@ -289,9 +289,14 @@ class DocumentKind(models.TextChoices):
     SIGNED_CONTRACT = "signed_contract", _("Signed contract")
     DISBURSEMENT_RECORD = "disbursement_record", _("Disbursement record")
     POSTLOAN_ATTACHMENT = "postloan_attachment", _("Post-loan inspection attachment")
+    EXTERNAL_DATA = "external_data", _("External data answer")
+    CONSENT_FORM = "consent_form", _("Signed consent form")
+    APPROVAL_RECORD = "approval_record", _("Approval record")
+    POSTLOAN_RECORD = "postloan_record", _("Post-loan alert or inspection record")
 
 
-# How long each kind of document is kept, in years from its filing: nothing is deleted
+# The retention each kind of document starts with (seeded into RetentionPeriod by migration
+# contracts/0003; the admin changes it there), in years from its filing: nothing is deleted
 # before. Contracts and the payout are kept longest (they prove the debt).
 RETENTION_YEARS = {
     DocumentKind.INTAKE_DOCUMENT: 10,
@@ -302,7 +307,47 @@ RETENTION_YEARS = {
     DocumentKind.SIGNED_CONTRACT: 30,
     DocumentKind.DISBURSEMENT_RECORD: 30,
     DocumentKind.POSTLOAN_ATTACHMENT: 10,
+    DocumentKind.EXTERNAL_DATA: 10,
+    DocumentKind.CONSENT_FORM: 10,
+    DocumentKind.APPROVAL_RECORD: 10,
+    DocumentKind.POSTLOAN_RECORD: 10,
 }
+# A kind with no configured period is kept this long (the longest: never too short).
+RETENTION_YEARS_FALLBACK = 30
+
+
+class RetentionPeriod(Bilingual, models.Model):
+    """How long documents of one kind are kept, configured in the admin. An entry's retention
+    date is computed from it when the entry is filed and kept on the entry: changing the
+    period applies to documents filed afterwards and never shortens one already filed."""
+
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices, unique=True)
+    years = models.PositiveIntegerField(
+        _("years kept"), help_text=_("Counted from the day the document is filed.")
+    )
+    label = models.CharField(_("label"), max_length=200)
+    label_zh = models.CharField(_("Chinese label"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(years__gte=1), name="retention_period_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.localized('label')}: {self.years}"
+
+    @staticmethod
+    def years_for(kind: str) -> int:
+        configured = (
+            RetentionPeriod.objects.filter(kind=kind).values_list("years", flat=True).first()
+        )
+        if configured is not None:
+            return configured
+        return RETENTION_YEARS.get(kind, RETENTION_YEARS_FALLBACK)
 
 
 class ArchiveEntry(models.Model):
@@ -356,6 +401,12 @@ class ArchiveEntry(models.Model):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.AnyChange("sha256", "source", "version", "application"),
             ),
+            # Its retention date, computed when it was filed, may be lengthened, never shortened.
+            pgtrigger.Protect(
+                name="archive_entry_retention_kept",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(new__retain_until__lt=pgtrigger.F("old__retain_until")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -363,7 +414,9 @@ class ArchiveEntry(models.Model):
 
     @staticmethod
     def retention_end(kind: str, filed_at) -> date:
-        years = RETENTION_YEARS.get(kind, 30)
+        """The retention date of a document of this kind filed now: the configured period
+        (RetentionPeriod) read once, at filing; the entry keeps the date it got."""
+        years = RetentionPeriod.years_for(kind)
         return (filed_at + timedelta(days=round(365.25 * years))).date()
 
     def delete(self, *args, **kwargs):

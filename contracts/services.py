@@ -552,3 +552,33 @@ def _signed(
 
         enqueue_on_commit(render_signed_contract_pdf, contract.pk)
     return signature
+
+
+def removal_refused(error, *, item: str) -> Conflict:
+    """The 409 for a guarantor (`item="guarantor"`) or an item of collateral
+    (`item="collateral"`) that cannot be removed because rows protect it (a ContractDocument
+    names it once its contract is prepared): names the contracts, so the relationship manager
+    knows why."""
+    numbers = sorted(
+        obj.number for obj in error.protected_objects if isinstance(obj, ContractDocument)
+    )
+    guarantor = item == "guarantor"
+    if numbers:
+        message = (
+            _(
+                "This guarantor is named in a contract already prepared (%(contracts)s) and "
+                "cannot be removed."
+            )
+            if guarantor
+            else _(
+                "This item of collateral is named in a contract already prepared "
+                "(%(contracts)s) and cannot be removed."
+            )
+        )
+        return Conflict(message % {"contracts": ", ".join(numbers)}, code="in_contract")
+    message = (
+        _("This guarantor is referred to by other records and cannot be removed.")
+        if guarantor
+        else _("This item of collateral is referred to by other records and cannot be removed.")
+    )
+    return Conflict(message, code="referred_to")

@@ -23,3 +23,11 @@ def render_pending_contracts() -> int:
     from contracts.services import contracts_render_pending
 
     return contracts_render_pending()
+
+
+@shared_task
+def file_loan_files() -> int:
+    """Nightly: file every document the cases produced since (the loan file's entries)."""
+    from contracts.loanfile import loan_files_record_all
+
+    return loan_files_record_all()

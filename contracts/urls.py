@@ -27,6 +27,11 @@ urlpatterns: list = [
         name="contracts-loan-file-zip",
     ),
     path(
+        "contracts/<int:pk>/loan-file/record/",
+        views.LoanFileRecordView.as_view(),
+        name="contracts-loan-file-record",
+    ),
+    path(
         "contracts/<int:pk>/loan-file/verify/",
         views.LoanFileVerifyView.as_view(),
         name="contracts-loan-file-verify",

@@ -65,6 +65,8 @@ class ContractsPageView(LoginRequiredMixin, View):
                 "can_prepare": in_signing and has_role_perm(user, "contracts.prepare_contracts"),
                 "can_witness": in_signing and has_role_perm(user, "contracts.sign_contract"),
                 "can_sign_for_bank": in_signing and has_role_perm(user, "contracts.sign_for_bank"),
+                "loan_file_entries": len(loanfile.loan_file_entries(application)),
+                "loan_file_unfiled": loanfile.loan_file_unfiled(application),
                 "party_choices": [(Party.BORROWER, Party.BORROWER.label)]
                 + [(Party.GUARANTOR, Party.GUARANTOR.label)],
             },
@@ -141,6 +143,13 @@ class LoanFileVerifyView(_StaffAction):
             % {"file": mismatch.filename, "expected": mismatch.expected, "found": mismatch.found},
         )
         return _("Verification finished.")
+
+
+class LoanFileRecordView(_StaffAction):
+    def act(self, request, pk: int) -> str:
+        application = application_get(user=request.user, pk=pk)
+        filed = loanfile.loan_file_record(application=application, actor=request.user)
+        return _("%(count)d documents filed in the loan file.") % {"count": len(filed)}
 
 
 class LoanFileZipView(LoginRequiredMixin, View):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
@@ -224,7 +224,12 @@ def guarantor_add(
 @transaction.atomic
 def guarantor_remove(*, actor, application_id: int, guarantor_id: int) -> None:
     application = _declaration_application(actor=actor, application_id=application_id)
-    deleted, _rows = Guarantor.objects.filter(application=application, pk=guarantor_id).delete()
+    try:
+        deleted, _rows = Guarantor.objects.filter(application=application, pk=guarantor_id).delete()
+    except ProtectedError as error:  # named in a prepared contract: 409, not 500
+        from contracts.services import removal_refused
+
+        raise removal_refused(error, item="guarantor") from error
     if not deleted:
         raise NotFound()
     audit_record(
@@ -274,7 +279,14 @@ def collateral_add(
 @transaction.atomic
 def collateral_remove(*, actor, application_id: int, collateral_id: int) -> None:
     application = _declaration_application(actor=actor, application_id=application_id)
-    deleted, _rows = Collateral.objects.filter(application=application, pk=collateral_id).delete()
+    try:
+        deleted, _rows = Collateral.objects.filter(
+            application=application, pk=collateral_id
+        ).delete()
+    except ProtectedError as error:  # named in a prepared contract: 409, not 500
+        from contracts.services import removal_refused
+
+        raise removal_refused(error, item="collateral") from error
     if not deleted:
         raise NotFound()
     audit_record(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, ProtectedError, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -458,7 +458,13 @@ def _without_documents(*, model, item_id: int, application) -> None:
             _("This guarantor has documents on file; the guarantor cannot be removed."),
             code="has_documents",
         )
-    item.delete()
+    try:
+        item.delete()
+    except ProtectedError as error:  # named in a prepared contract: 409, not 500
+        from contracts.services import removal_refused
+
+        item_name = "guarantor" if model is Guarantor else "collateral"
+        raise removal_refused(error, item=item_name) from error
 
 
 @transaction.atomic

@@ -446,6 +446,8 @@ CELERY_TASK_ROUTES = {
     "contracts.tasks.render_signed_contract_pdf": {"queue": "pdf"},
     # Renders the contracts it finds inline.
     "contracts.tasks.render_pending_contracts": {"queue": "pdf"},
+    # Files the loan files' new documents (reads and hashes them; renders nothing).
+    "contracts.tasks.file_loan_files": {"queue": "celery"},
     "sla.tasks.calendar_coverage": {"queue": "celery"},
     "investigation.requeue_pending_memos": {"queue": "celery"},
     "investigation.data_fast_track": {"queue": "celery"},
@@ -519,6 +521,11 @@ CELERY_BEAT_SCHEDULE = {
     "contracts-render-pending": {
         "task": "contracts.tasks.render_pending_contracts",
         "schedule": timedelta(minutes=5),
+    },
+    # Nightly at 01:45: file the documents the cases produced in the day (the loan file).
+    "contracts-file-loan-files": {
+        "task": "contracts.tasks.file_loan_files",
+        "schedule": crontab(hour=1, minute=45),
     },
     # Every minute: the data-driven fast track for cases whose sources have all answered
     # but whose decision task was lost (broker down, worker restart).

@@ -18,6 +18,7 @@ INTENDED = {
     "contracts.tasks.render_contract_pdf": "pdf",
     "contracts.tasks.render_signed_contract_pdf": "pdf",
     "contracts.tasks.render_pending_contracts": "pdf",
+    "contracts.tasks.file_loan_files": "celery",
     "sla.tasks.calendar_coverage": "celery",
     "investigation.requeue_pending_memos": "celery",
     "investigation.data_fast_track": "celery",
