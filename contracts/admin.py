@@ -1,7 +1,6 @@
-from django.contrib import admin, messages
-from django.db import transaction
-from django.utils.translation import gettext_lazy as _
+from django.contrib import admin
 
+from common.admin_versions import VersionedAdmin
 from contracts.models import (
     ArchiveEntry,
     ContractDocument,
@@ -13,40 +12,18 @@ from contracts.services import contract_template_activate, contract_template_cop
 
 
 @admin.register(ContractTemplate)
-class ContractTemplateAdmin(admin.ModelAdmin):
+class ContractTemplateAdmin(VersionedAdmin):
     """A version that has been active is frozen (contracts name it): copy it as a new
     version, edit the copy, then activate it. Every version's text is kept."""
 
     list_display = ["kind", "product", "language", "version", "name", "is_active", "activated_at"]
     list_filter = ["kind", "language", "is_active"]
-    readonly_fields = ["is_active", "activated_at", "created_at"]
-    actions = ["copy_as_new_version", "activate"]
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_frozen:
-            return False
-        return super().has_change_permission(request, obj)
+    def version_copy(self, version):
+        return contract_template_copy(template=version)
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_frozen:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    @admin.action(description=_("Copy as a new version (to edit)"))
-    @transaction.atomic
-    def copy_as_new_version(self, request, queryset):
-        for old in queryset:
-            new = contract_template_copy(template=old)
-            messages.success(request, _("Created %(v)s.") % {"v": new})
-
-    @admin.action(description=_("Activate (and freeze) this version"))
-    @transaction.atomic
-    def activate(self, request, queryset):
-        if queryset.count() != 1:
-            messages.error(request, _("Choose one version to activate."))
-            return
-        contract_template_activate(template=queryset.get())
-        messages.success(request, _("Activated."))
+    def version_activate(self, version) -> None:
+        contract_template_activate(template=version)
 
 
 class _ReadOnly(admin.ModelAdmin):
