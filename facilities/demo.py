@@ -53,7 +53,7 @@ def seed_history(applications) -> None:
         facility_activate_on_contract,
         facility_open,
     )
-    from postloan.models import Loan
+    from postloan.models import NON_PERFORMING, Loan
 
     product = Product.objects.get(code=LINE["code"])
     performing = set(
@@ -62,7 +62,14 @@ def seed_history(applications) -> None:
             classification="normal",
         ).values_list("application_id", flat=True)
     )
-    disbursed = [a for a in applications if a.pk in performing]
+    # A company with any loan classified substandard or worse can draw nothing
+    # (facilities.services.drawdown_request): the demo's facilities go to companies without.
+    troubled = set(
+        Loan.objects.filter(classification__in=NON_PERFORMING).values_list(
+            "application__company_id", flat=True
+        )
+    )
+    disbursed = [a for a in applications if a.pk in performing and a.company_id not in troubled]
     companies = []
     for application in disbursed:
         if application.company_id not in {c.company_id for c in companies}:
