@@ -69,7 +69,17 @@ class FacilityOutput(serializers.Serializer):
     availability = serializers.SerializerMethodField()
 
     def get_availability(self, facility) -> AvailabilityOutput:
-        return AvailabilityOutput(selectors.facility_availability(facility=facility).as_dict()).data
+        # A list passes every facility's availability, read together (the context's).
+        known = self.context.get("availabilities")
+        if known is None:
+            known = {facility.pk: selectors.facility_availability(facility=facility)}
+        return AvailabilityOutput(known[facility.pk].as_dict()).data
+
+
+def _listed(serializer, facilities) -> list:
+    facilities = list(facilities)
+    availabilities = selectors.facility_availabilities(facilities=facilities)
+    return serializer(facilities, many=True, context={"availabilities": availabilities}).data
 
 
 class StaffFacilityOutput(FacilityOutput):
@@ -118,7 +128,7 @@ class FacilityListApi(APIView):
                 "company": request.query_params.get("company", ""),
             },
         )[:200]
-        return Response(StaffFacilityOutput(facilities, many=True).data)
+        return Response(_listed(StaffFacilityOutput, facilities))
 
 
 class FacilityApi(APIView):
@@ -204,7 +214,7 @@ class PortalFacilityListApi(APIView):
 
     @extend_schema(tags=[TAG_PORTAL], responses=FacilityOutput(many=True))
     def get(self, request):
-        return Response(FacilityOutput(selectors.facility_list(user=request.user), many=True).data)
+        return Response(_listed(FacilityOutput, selectors.facility_list(user=request.user)))
 
 
 class PortalFacilityApi(APIView):

@@ -33,10 +33,8 @@ class FacilityListView(StaffRequiredMixin, View):
         facilities = list(
             selectors.facility_list(user=request.user, filters={"status": status})[:200]
         )
-        rows = [
-            {"facility": f, "availability": selectors.facility_availability(facility=f)}
-            for f in facilities
-        ]
+        available = selectors.facility_availabilities(facilities=facilities)
+        rows = [{"facility": f, "availability": available[f.pk]} for f in facilities]
         return render(
             request,
             "facilities/list.html",
@@ -109,10 +107,11 @@ class PortalFacilityListView(PortalRequiredMixin, View):
 
     def _page(self, request, status: int = 200, errors: dict | None = None, posted=None):
         facilities = list(selectors.facility_list(user=request.user))
+        available = selectors.facility_availabilities(facilities=facilities)
         rows = [
             {
                 "facility": f,
-                "availability": selectors.facility_availability(facility=f),
+                "availability": available[f.pk],
                 "drawdowns": list(selectors.facility_drawdowns(facility=f)[:20]),
             }
             for f in facilities
