@@ -371,6 +371,9 @@ class ConcernClearApi(APIView):
     back may then be made."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApprovalsConcernClearInput"
+
         reason = serializers.CharField(max_length=4000, allow_blank=True, required=False)
 
     @extend_schema(request=InputSerializer, responses=ConcernSerializer)
