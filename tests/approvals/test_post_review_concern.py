@@ -132,6 +132,9 @@ def test_a_concern_holds_the_payout_until_another_person_clears_it(reviewed, api
 
 def test_the_branch_head_clears_a_concern_on_the_case_page(reviewed, api, staff, client):
     application, task = reviewed()
+    client.force_login(staff["approver"])
+    review_page = client.get(reverse("approvals-task", args=[task.pk]))
+    assert b'id="concern-hint"' in review_page.content
     assert _decide(api, staff["approver"], task).status_code == 200
     concern = PostReviewConcern.objects.get(application=application)
     client.force_login(staff["head"])
