@@ -352,6 +352,40 @@ class ConditionSerializer(serializers.Serializer):
     satisfied_at = serializers.DateTimeField(allow_null=True)
 
 
+class ConcernSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    comment = serializers.CharField()
+    raised_by = serializers.CharField(source="raised_by.username")
+    raised_at = serializers.DateTimeField()
+    review_task = serializers.IntegerField(source="task_id")
+    alert = serializers.IntegerField(source="alert_id", allow_null=True)
+    cleared_by = serializers.CharField(source="cleared_by.username", allow_null=True, default=None)
+    cleared_at = serializers.DateTimeField(allow_null=True)
+    clear_reason = serializers.CharField()
+
+
+class ConcernClearApi(APIView):
+    """Clear a post-reviewer's concern, saying why: a branch head or a credit reviewer who did
+    not raise it (403 otherwise, logged); 409 when it is already cleared. A payout it held
+    back may then be made."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApprovalsConcernClearInput"
+
+        reason = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+
+    @extend_schema(request=InputSerializer, responses=ConcernSerializer)
+    def post(self, request, pk: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        concern = services.post_review_concern_clear(
+            concern_id=pk, actor=request.user, reason=data.validated_data.get("reason", "")
+        )
+        return Response(ConcernSerializer(concern).data)
+
+
 class ApplicationApprovalApi(APIView):
     """The route of an application: why it was chosen (the matrix's amount bands apply to the
     group's exposure after this application), its steps with who and when, the conditions,
@@ -380,6 +414,7 @@ class ApplicationApprovalApi(APIView):
                 "steps": StepSerializer(many=True),
                 "conditions": ConditionSerializer(many=True),
                 "post_reviews": TaskOutputSerializer(many=True),
+                "concerns": ConcernSerializer(many=True),
             },
         )
     )
@@ -425,6 +460,7 @@ class ApplicationApprovalApi(APIView):
                 "post_reviews": TaskOutputSerializer(
                     panel["post_reviews"], many=True, context=ctx
                 ).data,
+                "concerns": ConcernSerializer(panel["concerns"], many=True).data,
             }
         )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
@@ -614,6 +615,73 @@ def route_step_name(step: dict) -> str:
         return str(Step(step.get("code")).label)
     except ValueError:
         return english
+
+
+class PostReviewConcern(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A post-reviewer's concern about an automatic approval (decision "concern" at a
+    post-review task). While open it blocks a payout not yet made (disbursement.services);
+    on a loan already paid out it raised an early-warning alert (`alert`). Cleared, with a
+    reason, by a branch head or credit reviewer who did not raise it (approvals.services)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLEARED = "cleared", _("Cleared")
+
+    application = models.ForeignKey(
+        "applications.LoanApplication",
+        on_delete=models.CASCADE,
+        related_name="post_review_concerns",
+    )
+    task = models.OneToOneField(
+        ApprovalTask, on_delete=models.CASCADE, related_name="concern", verbose_name=_("review")
+    )
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    comment = models.TextField(_("concern"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    alert = models.ForeignKey(
+        "postloan.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("early-warning alert"),
+    )
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    clear_reason = models.TextField(_("why it is cleared"), blank=True)
+
+    class Meta:
+        verbose_name = _("post-review concern")
+        verbose_name_plural = _("post-review concerns")
+        ordering = ["-raised_at", "-id"]
+        permissions = [("clear_concern", "Can clear a post-reviewer's concern")]
+        indexes = [
+            # The payout gate: an application's open concerns.
+            models.Index(
+                fields=["application"], condition=Q(status="open"), name="appr_concern_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.get_status_display()}"
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.CLEARED,
+        permission="approvals.clear_concern",
+    )
+    def clear(self, *, by, reason: str) -> None:
+        self.cleared_by = by
+        self.cleared_at = timezone.now()
+        self.clear_reason = reason
 
 
 DEFAULT_ROUTE = [

@@ -19,6 +19,7 @@ from approvals.models import (
     FlagMitigation,
     MatrixRule,
     MatrixVersion,
+    PostReviewConcern,
     route_reason_text,
     route_step_name,
 )
@@ -456,7 +457,13 @@ def approval_panel(*, application) -> dict:
     """Route, reason, steps with who and when, conditions and votes (a few queries)."""
     record = record_current(application=application)
     if record is None:
-        return {"record": None, "steps": [], "conditions": [], "post_reviews": []}
+        return {
+            "record": None,
+            "steps": [],
+            "conditions": [],
+            "post_reviews": [],
+            "concerns": [],
+        }
     tasks = list(
         record.tasks.select_related("claimed_by", "decided_by")
         .prefetch_related("votes__member", "mitigations__created_by")
@@ -490,6 +497,7 @@ def approval_panel(*, application) -> dict:
         "steps": steps,
         "conditions": conditions,
         "post_reviews": post_reviews,
+        "concerns": concerns_of(application=application) if post_reviews else [],
     }
 
 
@@ -526,3 +534,71 @@ def task_workbench(*, task: ApprovalTask) -> dict:
         "exposure": customer_exposure(company=application.company),
         "exposure_after": task.record.exposure or None,
     }
+
+
+# --- Post-review concerns --------------------------------------------------------------------
+
+
+def concerns_open(*, application) -> list[PostReviewConcern]:
+    """The application's open post-review concerns (the payout gate, the case's panel)."""
+    return list(
+        PostReviewConcern.objects.filter(
+            application=application, status=PostReviewConcern.Status.OPEN
+        )
+        .select_related("raised_by")
+        .order_by("raised_at", "id")
+    )
+
+
+def concerns_of(*, application) -> list[PostReviewConcern]:
+    """Every post-review concern on the application, open first (the case's panel)."""
+    return list(
+        PostReviewConcern.objects.filter(application=application)
+        .select_related("raised_by", "cleared_by", "alert")
+        .order_by("-status", "raised_at", "id")
+    )
+
+
+def fast_track_concerns(*, since: datetime, until: datetime) -> list[dict]:
+    """The automatic approvals decided in [since, until) and what their post-reviews found, per
+    fast-track rule version and product: decided (automatic approvals), reviewed (post-reviews
+    decided), concerns (post-reviews that raised one) and still open (concerns not cleared).
+    The analytics count a concern against the rule that approved the case with this."""
+    concern = Q(tasks__kind=ApprovalTask.Kind.POST_REVIEW, tasks__decision="concern")
+    rows = (
+        ApprovalRecord.objects.filter(
+            decided_by_system=True, decided_at__gte=since, decided_at__lt=until
+        )
+        .values(
+            "matrix_version__number",
+            "rule_name",
+            "application__product__code",
+        )
+        .annotate(
+            decided=Count("id", distinct=True),
+            reviewed=Count(
+                "tasks",
+                filter=Q(tasks__kind=ApprovalTask.Kind.POST_REVIEW, tasks__status="done"),
+                distinct=True,
+            ),
+            concerns=Count("tasks", filter=concern, distinct=True),
+            concerns_open=Count(
+                "tasks",
+                filter=concern & Q(tasks__concern__status=PostReviewConcern.Status.OPEN),
+                distinct=True,
+            ),
+        )
+        .order_by("matrix_version__number", "rule_name", "application__product__code")
+    )
+    return [
+        {
+            "matrix_version": row["matrix_version__number"],
+            "rule": row["rule_name"],
+            "product": row["application__product__code"],
+            "decided": row["decided"],
+            "reviewed": row["reviewed"],
+            "concerns": row["concerns"],
+            "concerns_open": row["concerns_open"],
+        }
+        for row in rows
+    ]

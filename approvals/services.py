@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from applications.models import LoanApplication
+from applications.selectors import application_get
 from applications.services import application_transition
 from approvals.models import (
     ApprovalCondition,
@@ -29,6 +30,7 @@ from approvals.models import (
     CommitteeVote,
     DeclineReason,
     FlagMitigation,
+    PostReviewConcern,
 )
 from approvals.permissions import (
     acted_at_another_step,
@@ -49,7 +51,7 @@ from approvals.selectors import (
     terms_in_approval,
 )
 from audit.services import audit_record, audit_refusal
-from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from common.queue import enqueue_on_commit
 from investigation.selectors import flags_high
 from notifications.models import Kind as NotificationKind
@@ -1061,6 +1063,8 @@ def _decide(
         _finish(task, actor, decision, comment)
     if task.kind == ApprovalTask.Kind.POST_REVIEW:
         _audit_task(task, f"post_review_{decision}", actor, comment)
+        if decision == D.CONCERN:
+            _concern_raise(task, actor, comment)
     elif decision in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
         for text in conditions:
             ApprovalCondition.objects.create(
@@ -1300,3 +1304,113 @@ def approvals_sweep() -> dict:
         "fast_tracked": approval_fast_track_sweep(older_than=timedelta(seconds=5)),
         "announced": tasks_announce_missed(),
     }
+
+
+# --- A post-reviewer's concern ---------------------------------------------------------------
+
+CONCERN = "approvals.postreviewconcern"
+
+
+def _concern_audit(concern: PostReviewConcern, action: str, actor, comment: str, **data) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_role=primary_role(actor) if actor else "system",
+        application=concern.application,
+        kind="action",
+        subject_type=CONCERN,
+        subject_id=concern.pk,
+        comment=comment,
+        data=data,
+    )
+
+
+def _concern_raise(task: ApprovalTask, actor, comment: str) -> PostReviewConcern:
+    """A concern at a post-review (inside the decision's transaction): recorded on the case,
+    where it blocks a payout not yet made until it is cleared; a loan already paid out gets an
+    early-warning alert (rule kind post_review_concern) with the reviewer's comment as its
+    evidence, audited and notified like every alert."""
+    from postloan.models import Loan, WarningRule
+    from postloan.services import alert_raise_on_event
+
+    concern = PostReviewConcern.objects.create(
+        application=task.application, task=task, comment=comment, raised_by=actor
+    )
+    record = task.record
+    loan = Loan.objects.filter(application_id=task.application_id).first()
+    alert = None
+    if loan is not None:
+        alert = alert_raise_on_event(
+            loan=loan,
+            kind=WarningRule.Kind.POST_REVIEW_CONCERN,
+            evidence={
+                "concern": concern.pk,
+                "review_task": task.pk,
+                "reviewer": actor.username,
+                "comment": comment,
+                "matrix_version": record.matrix_version.number if record.matrix_version else None,
+                "rule": record.rule_name,
+            },
+            action="post_review_concern_alert",
+            actor=actor,
+            comment=comment,
+        )
+        if alert is not None:
+            concern.alert = alert
+            concern.save(update_fields=["alert"])
+    _concern_audit(
+        concern,
+        "post_review_concern_raised",
+        actor,
+        comment,
+        review_task=task.pk,
+        alert=alert.pk if alert else None,
+        blocks_payout=loan is None,
+    )
+    return concern
+
+
+@logs_refusals("clear_post_review_concern")
+def post_review_concern_clear(*, concern_id: int, actor, reason: str) -> PostReviewConcern:
+    """A branch head or a credit reviewer who did not raise it clears a concern, saying why
+    (400 without a reason, 403 for another role or the reviewer who raised it, 409 when it is
+    no longer open); a payout it held back may then be made."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(details={"reason": [_("Say why the concern is cleared.")]})
+    with transaction.atomic():
+        concern = (
+            PostReviewConcern.objects.select_for_update()
+            .select_related("application")
+            .filter(pk=concern_id)
+            .first()
+        )
+        if concern is None:
+            raise NotFound()
+        application = application_get(user=actor, pk=concern.application_id)
+        if not has_role_perm(actor, "approvals.clear_concern"):
+            raise _refuse(
+                Forbidden,
+                _("Only a branch head or a credit reviewer clears a post-reviewer's concern."),
+                application=application,
+                code="role",
+            )
+        if concern.raised_by_id == actor.pk:
+            raise _refuse(
+                SegregationOfDuties,
+                _("You raised this concern, so another person must clear it."),
+                application=application,
+                code="segregation_of_duties",
+            )
+        if concern.status != PostReviewConcern.Status.OPEN:
+            raise Conflict(_("This concern is already cleared."), code="already_cleared")
+        concern.clear(by=actor, reason=reason)
+        concern.save()
+        _concern_audit(
+            concern,
+            "post_review_concern_cleared",
+            actor,
+            reason,
+            review_task=concern.task_id,
+        )
+    return concern

@@ -7,10 +7,20 @@ urlpatterns = [
     path("approvals/queue/", views.queue_page, name="approvals-queue"),
     path("approvals/tasks/<int:pk>/", views.task_page, name="approvals-task"),
     path("approvals/tasks/<int:pk>/<str:action>/", views.task_action, name="approvals-task-action"),
+    path(
+        "approvals/concerns/<int:pk>/clear/",
+        views.concern_clear,
+        name="approvals-concern-clear",
+    ),
 ]
 
 api_urlpatterns = [
     path("approvals/queue/", api.QueueApi.as_view(), name="api-approvals-queue"),
+    path(
+        "approvals/concerns/<int:pk>/clear/",
+        api.ConcernClearApi.as_view(),
+        name="api-approvals-concern-clear",
+    ),
     path(
         "approvals/decline-reasons/",
         api.DeclineReasonListApi.as_view(),

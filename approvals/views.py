@@ -266,3 +266,27 @@ def task_action(request, pk: int, action: str):
     if back == "task":
         return redirect("approvals-task", pk=pk)
     return redirect("approvals-queue")
+
+
+@login_required
+@require_POST
+def concern_clear(request, pk: int):
+    """A branch head or a credit reviewer clears a post-reviewer's concern, saying why."""
+    from approvals.models import PostReviewConcern
+
+    application_id = (
+        PostReviewConcern.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    )
+    try:
+        services.post_review_concern_clear(
+            concern_id=pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("The concern is cleared."))
+    except DomainError as exc:
+        details = "; ".join(
+            f"{', '.join(map(str, v))}" for v in exc.details.values() if isinstance(v, list)
+        )
+        messages.error(request, f"{exc.message} {details}".strip())
+    if application_id is None:
+        return redirect("approvals-queue")
+    return redirect("application-detail", pk=application_id)

@@ -244,3 +244,117 @@ def answer_field(answer: dict | None, path: str, *, today: datetime.date):
     if isinstance(value, (dict, list)):
         return None
     return value
+
+
+# --- Post-loan: what a new answer brings that the previous one did not ------------------------
+
+# The early-warning rule kinds (postloan.models.WarningRule.Kind) of each finding.
+NEWS_BUREAU_OVERDUE = "source_bureau_overdue"
+NEWS_TAX_GRADE_D = "source_tax_grade_d"
+NEWS_COURT_RECORD = "source_court_record"
+NEWS_ABNORMAL_OPERATION = "source_abnormal_operation"
+NEWS_LEGAL_REP_CHANGE = "source_legal_rep_change"
+
+
+def _overdue_loans(answer: dict) -> list[dict]:
+    company = answer.get("company") or {}
+    return [loan for loan in company.get("loans") or [] if int(loan.get("overdue_days") or 0)]
+
+
+def _last_grade(answer: dict) -> str:
+    periods = answer.get("periods") or []
+    return str(periods[-1].get("grade", "")) if periods else ""
+
+
+def _court_records(answer: dict) -> dict[tuple[str, str], dict]:
+    """Dishonest-debtor listings and open enforcements, by (list, case number)."""
+    records = {
+        ("dishonest_debtor", r.get("case_no", "")): r for r in answer.get("dishonest_debtor") or []
+    }
+    for record in answer.get("enforcements") or []:
+        if record.get("status", "open") == "open":
+            records[("enforcement", record.get("case_no", ""))] = record
+    return records
+
+
+def _abnormal(answer: dict) -> dict[tuple[str, str], dict]:
+    return {
+        (a.get("listed_on", ""), a.get("reason", "")): a
+        for a in answer.get("abnormal_operations") or []
+    }
+
+
+def news(source: str, before: dict | None, after: dict) -> list[dict]:
+    """The bad news in `after` (a new answer about a loan's company) that `before` (the
+    previous answer from the source for that loan; None when there was none) did not have:
+    each {"kind", "before", "after", "records"}, at most one per kind. New overdue at the
+    bureau (more loans overdue than before), the tax grade dropped to D, a new dishonest-debtor
+    or open enforcement record, a new abnormal-operation listing (or the registration no longer
+    in business), a change of legal representative."""
+    before = before or {}
+    found: list[dict] = []
+    if source == "bureau":
+        old, new = _overdue_loans(before), _overdue_loans(after)
+        if len(new) > len(old):
+            found.append(
+                {
+                    "kind": NEWS_BUREAU_OVERDUE,
+                    "before": {"overdue_loans": len(old)},
+                    "after": {"overdue_loans": len(new)},
+                    "records": new,
+                }
+            )
+    elif source == "tax":
+        old, new = _last_grade(before), _last_grade(after)
+        if new == "D" and old != "D":
+            periods = after.get("periods") or []
+            found.append(
+                {
+                    "kind": NEWS_TAX_GRADE_D,
+                    "before": {"grade": old},
+                    "after": {"grade": new},
+                    "records": periods[-1:],
+                }
+            )
+    elif source == "courts":
+        old, new = _court_records(before), _court_records(after)
+        added = [record for key, record in new.items() if key not in old]
+        if added:
+            found.append(
+                {
+                    "kind": NEWS_COURT_RECORD,
+                    "before": {"records": len(old)},
+                    "after": {"records": len(new)},
+                    "records": added,
+                }
+            )
+    elif source == "registry":
+        old, new = _abnormal(before), _abnormal(after)
+        added = [record for key, record in new.items() if key not in old]
+        status_before, status_after = before.get("status", ""), after.get("status", "")
+        left_business = status_after not in ("", "active") and status_before != status_after
+        if added or left_business:
+            found.append(
+                {
+                    "kind": NEWS_ABNORMAL_OPERATION,
+                    "before": {"status": status_before, "abnormal_operations": len(old)},
+                    "after": {"status": status_after, "abnormal_operations": len(new)},
+                    "records": added,
+                }
+            )
+        rep_before = before.get("legal_representative", "")
+        rep_after = after.get("legal_representative", "")
+        if rep_before and rep_after and rep_before != rep_after:
+            found.append(
+                {
+                    "kind": NEWS_LEGAL_REP_CHANGE,
+                    "before": {"legal_representative": rep_before},
+                    "after": {"legal_representative": rep_after},
+                    "records": [
+                        change
+                        for change in after.get("changes") or []
+                        if change.get("item") == "legal_representative"
+                    ],
+                }
+            )
+    return found

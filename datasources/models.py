@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from common.storage import documents_store
+from postloan.models import Classification
 
 
 class Source(models.TextChoices):
@@ -225,3 +226,64 @@ class SourceFact(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.reason = reason[:500]
         self.decided_by = by
         self.decided_at = timezone.now()
+
+
+# --- Post-loan re-queries ---------------------------------------------------------------------
+
+
+class RequeryInterval(models.Model):
+    """How often the sources are asked again about an active loan of a classification
+    (the nightly re-query, datasources.services.loans_requery). A class with no row is not
+    re-queried."""
+
+    classification = models.CharField(
+        _("classification"),
+        max_length=20,
+        unique=True,
+        choices=Classification.choices,
+    )
+    every_days = models.PositiveIntegerField(_("every (days)"))
+
+    class Meta:
+        verbose_name = _("re-query interval")
+        verbose_name_plural = _("re-query intervals")
+        ordering = ["every_days"]
+
+    def __str__(self) -> str:
+        return f"{self.get_classification_display()}: {self.every_days}"
+
+
+class LoanRequery(models.Model):
+    """The nightly re-query of one source about one active loan: the day it was last asked
+    (or, before the first re-query, the day of the answer the loan was granted on, else the
+    payout), so it is due again `RequeryInterval.every_days` of the loan's class later; and
+    the last query the nightly run made. `consent_missing_since`: the day a re-query was due
+    but no consent in force covered the source; the loan is listed as needing a renewed
+    consent until one does."""
+
+    loan = models.ForeignKey(
+        "postloan.Loan", on_delete=models.CASCADE, related_name="requeries", verbose_name=_("loan")
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    last_asked_on = models.DateField(_("last asked on"))
+    last_query = models.ForeignKey(
+        SourceQuery,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last re-query"),
+    )
+    consent_missing_since = models.DateField(_("consent missing since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post-loan re-query")
+        verbose_name_plural = _("post-loan re-queries")
+        ordering = ["last_asked_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "source"], name="ds_requery_one_per_source")
+        ]
+        indexes = [models.Index(fields=["last_asked_on", "id"], name="ds_requery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.source} {self.last_asked_on}"

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasources import breaker, checks
-from datasources.models import Consent, Source, SourceFact, SourceQuery
+from datasources.models import Consent, LoanRequery, Source, SourceFact, SourceQuery
 
 
 def consent_for(*, application, source: str, now=None) -> Consent | None:
@@ -107,3 +107,14 @@ def source_panel(*, application) -> list[dict]:
             }
         )
     return rows
+
+
+def requeries_needing_consent(*, application=None) -> QuerySet[LoanRequery]:
+    """Active loans' sources the nightly re-query could not ask for want of a consent in force
+    (all loans, or the application's), the longest-waiting first."""
+    rows = LoanRequery.objects.filter(
+        consent_missing_since__isnull=False, loan__status="active"
+    ).select_related("loan__application")
+    if application is not None:
+        rows = rows.filter(loan__application=application)
+    return rows.order_by("consent_missing_since", "id")

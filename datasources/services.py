@@ -8,6 +8,8 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,10 +19,19 @@ from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.queue import PUBLISH_RETRY_POLICY, enqueue_on_commit
 from datasources import adapters, breaker, checks
-from datasources.models import Consent, Purpose, Source, SourceFact, SourceQuery
+from datasources.models import (
+    Consent,
+    LoanRequery,
+    Purpose,
+    RequeryInterval,
+    Source,
+    SourceFact,
+    SourceQuery,
+)
 from datasources.selectors import consent_for, fresh_answer
 from org.roles import primary_role
 from org.selectors import is_sme_owner, is_staff_member
+from postloan.models import Loan
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +204,10 @@ def _refusal(*, application, source: str) -> str:
 
 
 def _record_facts(query: SourceQuery) -> None:
+    """What an arrived answer gives: the facts that pre-fill the investigation; for a
+    post-loan re-query, the early-warning alerts of its new bad news instead."""
+    if query.purpose == Purpose.POST_LOAN and _post_loan_news(query):
+        return
     SourceFact.objects.bulk_create(
         [
             SourceFact(
@@ -207,6 +222,46 @@ def _record_facts(query: SourceQuery) -> None:
         ]
     )
     _data_fast_track_after_commit(query)
+
+
+def _post_loan_news(query: SourceQuery) -> bool:
+    """A post-loan answer about a loan: the bad news it brings that the previous answer from
+    the source for the application did not have (datasources.checks.news) raises an
+    early-warning alert per kind, not again while one is open, with the evidence (source,
+    query, the answer's fields before and after). False when the application has no loan."""
+    from postloan.services import alert_raise_on_event
+
+    loan = Loan.objects.filter(application_id=query.application_id).first()
+    if loan is None:
+        return False
+    previous = (
+        SourceQuery.objects.filter(
+            application_id=query.application_id,
+            source=query.source,
+            status=SourceQuery.Status.ARRIVED,
+            answered_at__lte=query.answered_at,
+        )
+        .exclude(pk=query.pk)
+        .order_by("-answered_at", "-id")
+        .first()
+    )
+    for finding in checks.news(query.source, previous.answer if previous else None, query.answer):
+        alert_raise_on_event(
+            loan=loan,
+            kind=finding["kind"],
+            evidence={
+                "source": query.source,
+                "query": query.pk,
+                "answered_at": query.answered_at.isoformat(),
+                "previous_query": previous.pk if previous else None,
+                "previous_answered_at": previous.answered_at.isoformat() if previous else None,
+                "before": finding["before"],
+                "after": finding["after"],
+                "records": finding["records"],
+            },
+            action="datasource_bad_news",
+        )
+    return True
 
 
 def _data_fast_track_after_commit(query: SourceQuery) -> None:
@@ -258,40 +313,55 @@ def source_query_request(
     if refused:
         reasons = [_refusal(application=application, source=s) for s in refused]
         raise Conflict(" ".join(reasons), code="no_consent", missing=reasons)
-    credit_code = application.company.credit_code
-    queries = []
-    for source in sources:
-        query = SourceQuery.objects.create(
+    return [
+        _query_create(
             application=application,
-            credit_code=credit_code,
             source=source,
-            adapter=settings.LOANFLOW_DATASOURCE_ADAPTERS[source],
             consent=consents[source],
-            requested_by=actor,
-            purpose=purpose,
-            requested_at=now,
-        )
-        cached = fresh_answer(credit_code=credit_code, source=source, now=now)
-        if cached is not None:
-            query.arrive(answer=cached.answer, reused_from=cached)
-            query.save()
-            _record_facts(query)
-        else:
-            _enqueue_fetch(query.pk)
-        _audit(
-            action="datasource_query",
             actor=actor,
-            application=application,
-            subject=query,
-            data={
-                "source": source,
-                "purpose": purpose,
-                "consent_id": query.consent_id,
-                "reused_from": cached.pk if cached else None,
-            },
+            purpose=purpose,
+            now=now,
         )
-        queries.append(query)
-    return queries
+        for source in sources
+    ]
+
+
+def _query_create(
+    *, application, source: str, consent: Consent, actor, purpose: str, now
+) -> SourceQuery:
+    """One call under a consent in force (the caller checked it), audited: a fresh answer
+    about the company is reused at once, otherwise the worker asks the source after commit."""
+    credit_code = application.company.credit_code
+    query = SourceQuery.objects.create(
+        application=application,
+        credit_code=credit_code,
+        source=source,
+        adapter=settings.LOANFLOW_DATASOURCE_ADAPTERS[source],
+        consent=consent,
+        requested_by=actor,
+        purpose=purpose,
+        requested_at=now,
+    )
+    cached = fresh_answer(credit_code=credit_code, source=source, now=now)
+    if cached is not None:
+        query.arrive(answer=cached.answer, reused_from=cached)
+        query.save()
+        _record_facts(query)
+    else:
+        _enqueue_fetch(query.pk)
+    _audit(
+        action="datasource_query",
+        actor=actor,
+        application=application,
+        subject=query,
+        data={
+            "source": source,
+            "purpose": purpose,
+            "consent_id": query.consent_id,
+            "reused_from": cached.pk if cached else None,
+        },
+    )
+    return query
 
 
 def _backoff_seconds(attempts: int) -> int:
@@ -404,6 +474,129 @@ def source_queries_requeue_due(*, limit: int = 200) -> int:
     for pk in ids:
         _enqueue_fetch(pk)
     return len(ids)
+
+
+# --- Post-loan re-queries ----------------------------------------------------------------------
+
+
+def _requeries_seed(*, today: datetime.date) -> int:
+    """A re-query row per source for active loans that have none: last asked on the day of
+    the latest query of the source for the application (the answer the loan was granted on),
+    else the payout's value date."""
+    made = 0
+    for source in Source.values:
+        latest = (
+            SourceQuery.objects.filter(application_id=OuterRef("application_id"), source=source)
+            .order_by("-requested_at")
+            .annotate(day=TruncDate("requested_at"))
+            .values("day")[:1]
+        )
+        loans = (
+            Loan.objects.filter(status=Loan.Status.ACTIVE)
+            .exclude(Exists(LoanRequery.objects.filter(loan=OuterRef("pk"), source=source)))
+            .annotate(asked=Coalesce(Subquery(latest), "disbursed_on"))
+            .values_list("pk", "asked")
+        )
+        rows = [
+            LoanRequery(loan_id=pk, source=source, last_asked_on=min(asked, today))
+            for pk, asked in loans.iterator(chunk_size=2000)
+        ]
+        made += len(LoanRequery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True))
+    return made
+
+
+def _due_q(*, today: datetime.date):
+    """Re-queries due today: asked at least the interval of the loan's class ago."""
+    due = Q(pk__in=[])
+    for classification, days in RequeryInterval.objects.values_list("classification", "every_days"):
+        due |= Q(
+            loan__classification=classification,
+            last_asked_on__lte=today - datetime.timedelta(days=days),
+        )
+    return due
+
+
+def _consent_in_force_q(*, now):
+    """Whether a consent in force covers the row's source for the loan's application."""
+    return Case(
+        *(
+            When(
+                source=source,
+                then=Exists(
+                    Consent.objects.filter(
+                        application_id=OuterRef("loan__application_id"),
+                        status=Consent.Status.GRANTED,
+                        valid_until__gt=now,
+                        scope__contains=[source],
+                    )
+                ),
+            )
+            for source in Source.values
+        ),
+        default=False,
+    )
+
+
+def loans_requery(*, today: datetime.date | None = None, limit: int | None = None) -> dict:
+    """The nightly re-query of the sources about active loans: each source again once the
+    interval of the loan's class (RequeryInterval, which the administrator sets) has passed
+    since it was last asked, at most `limit` calls a run (LOANFLOW_DATASOURCE_REQUERY_LIMIT;
+    the longest-waiting first, the rest the next nights), each through the same path as a
+    case officer's query (a SourceQuery under the consent, the worker after commit). No
+    query without a consent in force for the source: the loan is listed as needing a renewed
+    consent, audited once. Idempotent: a second run the same day finds nothing due."""
+    today = today or timezone.localdate()
+    limit = settings.LOANFLOW_DATASOURCE_REQUERY_LIMIT if limit is None else limit
+    now = timezone.now()
+    counts = {"seeded": _requeries_seed(today=today), "queried": 0, "needs_consent": 0}
+    with transaction.atomic():
+        due = (
+            LoanRequery.objects.filter(_due_q(today=today), loan__status=Loan.Status.ACTIVE)
+            .annotate(consented=_consent_in_force_q(now=now))
+            .filter(
+                # A loan already listed as needing consent waits for a renewed one.
+                Q(consented=True) | Q(consent_missing_since__isnull=True)
+            )
+            .select_related("loan__application__company")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("last_asked_on", "id")[:limit]
+        )
+        for row in due:
+            application = row.loan.application
+            consent = (
+                consent_for(application=application, source=row.source, now=now)
+                if row.consented
+                else None
+            )
+            if consent is None:
+                row.consent_missing_since = today
+                row.save(update_fields=["consent_missing_since"])
+                _audit(
+                    action="datasource_requery_skipped",
+                    actor=None,
+                    application=application,
+                    subject=row,
+                    data={
+                        "source": row.source,
+                        "reason": _refusal(application=application, source=row.source),
+                    },
+                )
+                counts["needs_consent"] += 1
+                continue
+            row.last_query = _query_create(
+                application=application,
+                source=row.source,
+                consent=consent,
+                actor=None,
+                purpose=Purpose.POST_LOAN,
+                now=now,
+            )
+            row.last_asked_on = today
+            row.consent_missing_since = None
+            row.save(update_fields=["last_query", "last_asked_on", "consent_missing_since"])
+            counts["queried"] += 1
+    logger.info("post-loan re-queries for %s: %s", today, counts)
+    return counts
 
 
 # --- Facts: the investigator confirms or contradicts -----------------------------------------

@@ -13,3 +13,9 @@ def fetch_source_answer(query_id: int) -> str:
 def requeue_due_queries() -> int:
     """Every minute (beat): queries due for an attempt whose enqueue was lost or delayed."""
     return services.source_queries_requeue_due()
+
+
+@shared_task(name="datasources.requery_active_loans")
+def requery_active_loans() -> dict:
+    """Nightly (beat): the sources asked again about active loans due by their class."""
+    return services.loans_requery()

@@ -18,6 +18,7 @@ from applications.models import LoanApplication
 from applications.selectors import application_get
 from applications.services import application_transition
 from approvals.models import ApprovalCondition
+from approvals.selectors import concerns_open
 from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, SegregationOfDuties
 from common.queue import enqueue_on_commit
@@ -467,9 +468,11 @@ def value_date_refusal(value_date: date) -> str | None:
     return None
 
 
-def _contracts_signed(application) -> None:
-    """409 while a required contract (the loan contract, each guarantee and pledge contract:
-    contracts.selectors) is not signed by every party and the bank."""
+def _payout_gates(application) -> None:
+    """What holds a payout back, checked when it is recorded and again when it is confirmed:
+    409 while a required contract (the loan contract, each guarantee and pledge contract:
+    contracts.selectors) is not signed by every party and the bank, or while a
+    post-reviewer's concern about the automatic approval is open (approvals.selectors)."""
     unsigned = contracts_unsigned(application)
     if unsigned:
         raise Conflict(
@@ -479,6 +482,24 @@ def _contracts_signed(application) -> None:
             ),
             code="contracts_unsigned",
             missing=unsigned,
+        )
+    concerns = concerns_open(application=application)
+    if concerns:
+        raise Conflict(
+            _(
+                "A reviewer raised a concern about the automatic approval: nothing is paid out "
+                "until a branch head or a credit reviewer clears it."
+            ),
+            code="post_review_concern",
+            missing=[
+                _("Concern of %(name)s on %(date)s: %(comment)s")
+                % {
+                    "name": concern.raised_by.get_full_name() or concern.raised_by.username,
+                    "date": timezone.localtime(concern.raised_at).date().isoformat(),
+                    "comment": concern.comment,
+                }
+                for concern in concerns
+            ],
         )
 
 
@@ -522,7 +543,7 @@ def disbursement_record(
                 code="conditions_unsatisfied",
                 missing=missing,
             )
-        _contracts_signed(application)
+        _payout_gates(application)
         if Disbursement.objects.filter(application=application).exists():
             raise Conflict(_("A disbursement is already recorded."), code="already_recorded")
         disbursement = Disbursement.objects.create(
@@ -612,7 +633,7 @@ def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Di
                 raise Conflict(
                     _("This disbursement is already confirmed."), code="already_confirmed"
                 )
-            _contracts_signed(application)
+            _payout_gates(application)
             if disbursement.maker_id == actor.pk:
                 refusal = SegregationOfDuties(
                     _(

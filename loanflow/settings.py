@@ -258,6 +258,9 @@ LOANFLOW_DATASOURCE_SIMULATED_FAULT_SOURCES = env_list(
 )
 # How long a consent the applicant gives runs, unless they say otherwise.
 LOANFLOW_CONSENT_DAYS = env_int("LOANFLOW_CONSENT_DAYS", 90)
+# The nightly post-loan re-query asks the sources at most this many times a run (the
+# longest-waiting loans first; the rest the next nights), so the batch stays bounded.
+LOANFLOW_DATASOURCE_REQUERY_LIMIT = env_int("LOANFLOW_DATASOURCE_REQUERY_LIMIT", 500)
 
 # Second factor (org/second_factor.py). The name authenticator apps show for LoanFlow's codes.
 OTP_TOTP_ISSUER = env_str("LOANFLOW_OTP_ISSUER", "LoanFlow")
@@ -461,6 +464,7 @@ CELERY_TASK_ROUTES = {
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
     "datasources.fetch_source_answer": {"queue": "celery"},
     "datasources.requeue_due_queries": {"queue": "celery"},
+    "datasources.requery_active_loans": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job in one place. Each is a thin task over a service that is also a
@@ -516,6 +520,12 @@ CELERY_BEAT_SCHEDULE = {
     "datasources-requeue-due-queries": {
         "task": "datasources.requeue_due_queries",
         "schedule": timedelta(minutes=1),
+    },
+    # Daily at 02:15 bank time, after the post-loan job has classified the loans: ask the
+    # sources again about active loans due by their class's interval (consent permitting).
+    "datasources-requery-active-loans": {
+        "task": "datasources.requery_active_loans",
+        "schedule": crontab(hour=2, minute=15),
     },
     # Every 5 minutes: render contract PDFs (and signed PDFs) whose render was never enqueued.
     "contracts-render-pending": {

@@ -43,7 +43,8 @@ SECOND_FACTOR_ROLES = frozenset(
 
 # The permissions a role's group is created with: the loan application's (declared on
 # applications.LoanApplication.Meta), post-loan monitoring's (postloan models' Meta), the
-# company bindings' (customers.CompanyBinding.Meta), complaints' (complaints.Complaint.Meta) and
+# company bindings' (customers.CompanyBinding.Meta), the post-review concerns'
+# (approvals.PostReviewConcern.Meta), complaints' (complaints.Complaint.Meta) and
 # facilities' (facilities.Facility.Meta).
 # After that the group's permissions in the database are what the role may do
 # (org.permissions).
@@ -70,9 +71,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "complaints.record_complaint",
         "complaints.handle_complaint",
     },
+    # A post-reviewer's concern is cleared by a credit reviewer or the branch head who did
+    # not raise it (approvals.services.post_review_concern_clear).
     Role.CREDIT_REVIEWER: {
         "applications.decide_application",
         "applications.request_information",
+        "approvals.clear_concern",
     },
     Role.APPROVER: {
         "applications.decide_application",
@@ -110,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     # Who may act for a company on the portal: confirmed and revoked by the company's branch.
     Role.BRANCH_HEAD: {
+        "approvals.clear_concern",
         "contracts.sign_for_bank",
         "customers.confirm_companybinding",
         "customers.revoke_companybinding",

@@ -148,6 +148,22 @@ class WarningRule(Bilingual, models.Model):
         LITIGATION = "litigation", _("Litigation or enforcement")
         INSPECTION_OVERDUE = "inspection_overdue", _("Inspection overdue")
         EXPOSURE_ABOVE_LIMIT = "exposure_above_limit", _("Exposure above a concentration limit")
+        POST_REVIEW_CONCERN = (
+            "post_review_concern",
+            _("Concern raised on an automatic approval"),
+        )
+        # New bad news in a source's answer at a post-loan re-query (datasources.checks.news).
+        SOURCE_BUREAU_OVERDUE = "source_bureau_overdue", _("New overdue at the credit bureau")
+        SOURCE_TAX_GRADE_D = "source_tax_grade_d", _("Tax credit grade dropped to D")
+        SOURCE_COURT_RECORD = (
+            "source_court_record",
+            _("New dishonest-debtor or enforcement record"),
+        )
+        SOURCE_ABNORMAL_OPERATION = (
+            "source_abnormal_operation",
+            _("Abnormal operation at the business registry"),
+        )
+        SOURCE_LEGAL_REP_CHANGE = "source_legal_rep_change", _("Change of legal representative")
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)

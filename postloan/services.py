@@ -670,6 +670,30 @@ def alert_raise(
     return alert, task
 
 
+def alert_raise_on_event(
+    *, loan: Loan, kind: str, evidence: dict, action: str, actor=None, comment: str = ""
+) -> Alert | None:
+    """An alert an event raises outside the nightly job (a post-reviewer's concern, new bad
+    news at a re-query of the sources): the active rule of `kind`, not again while one of its
+    alerts on the loan is open or acknowledged, audited as `action`, with its clock and
+    notifications as every alert. None when no rule of the kind is active, or one is open."""
+    rule = WarningRule.objects.filter(kind=kind, is_active=True).order_by("pk").first()
+    if rule is None:
+        return None
+    alert, _task = alert_raise(loan=loan, rule=rule, evidence=evidence)
+    if alert is not None:
+        _audit(
+            action=action,
+            actor=actor,
+            loan=loan,
+            subject=alert,
+            comment=comment,
+            data={"rule": rule.code, **evidence},
+            to_state=Alert.Status.OPEN,
+        )
+    return alert
+
+
 def alert_clock_start(*, alert: Alert) -> None:
     """The alert waits on the risk officers of its branch until one acknowledges it, records
     an action plan or closes it (step warning_review; escalated by the SLA sweep)."""

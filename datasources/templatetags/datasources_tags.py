@@ -20,6 +20,7 @@ def sources_panel(application, user):
         "pending": any(q.status == SourceQuery.Status.PENDING for q in queries),
         "facts": list(selectors.facts_of(application=application)),
         "consents": list(selectors.consents_of(application=application)),
+        "needs_consent": list(selectors.requeries_needing_consent(application=application)),
         "choices": Source.choices,
         "is_investigator": application.investigator_id == getattr(user, "pk", None),
         "unconfirmed": SourceFact.Status.UNCONFIRMED,

@@ -32,6 +32,7 @@ INTENDED = {
     "analytics.tasks.record_loan_month_ends": "celery",
     "datasources.fetch_source_answer": "celery",
     "datasources.requeue_due_queries": "celery",
+    "datasources.requery_active_loans": "celery",
 }
 
 
