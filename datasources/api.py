@@ -78,7 +78,7 @@ class DataRouteOutput(serializers.ModelSerializer):
         fields = ["status", "reasons", "reasons_text", "consent", "created_at", "decided_at"]
 
     def get_reasons_text(self, route) -> str:
-        return services.data_route_reasons_text(route.reasons)
+        return selectors.data_route_reasons_text(route.reasons)
 
 
 class SourcesOutput(serializers.Serializer):

@@ -42,6 +42,13 @@ def data_route_of(*, application) -> DataRoute | None:
     return DataRoute.objects.filter(application=application).first()
 
 
+def data_route_reasons_text(reasons) -> str:
+    """The reasons of a route, worded in the active language."""
+    from datasources.texts import DATA_ROUTE_REASONS
+
+    return " ".join(str(DATA_ROUTE_REASONS.get(code, code)) for code in reasons or [])
+
+
 def fresh_answer(*, credit_code: str, source: str, now=None) -> SourceQuery | None:
     """An answer from the source about the company, younger than the cache time, to reuse.
     The original record is what a reuse points at (never a reuse of a reuse)."""

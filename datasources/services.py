@@ -18,7 +18,7 @@ from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.queue import PUBLISH_RETRY_POLICY, enqueue_on_commit
 from datasources import adapters, breaker, checks
 from datasources.models import Consent, DataRoute, Purpose, Source, SourceFact, SourceQuery
-from datasources.selectors import consent_for, fresh_answer
+from datasources.selectors import consent_for, data_route_reasons_text, fresh_answer
 from org.roles import primary_role
 from org.selectors import is_sme_owner, is_staff_member
 
@@ -459,13 +459,6 @@ def source_queries_requeue_due(*, limit: int = 200) -> int:
 
 
 # --- The data-driven route: asked at the online submission, continued as the answers arrive ---
-
-
-def data_route_reasons_text(reasons) -> str:
-    """The reasons of a route, worded in the active language."""
-    from datasources.texts import DATA_ROUTE_REASONS
-
-    return " ".join(str(DATA_ROUTE_REASONS.get(code, code)) for code in reasons or [])
 
 
 def data_route_fall_back(

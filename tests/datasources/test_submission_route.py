@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from applications.models import LoanApplication
 from approvals import demo as approvals_demo
@@ -163,8 +164,9 @@ def test_an_eligible_online_application_gets_an_approved_offer_within_a_minute_o
 
 
 def test_bad_news_falls_back_to_the_normal_route_with_the_reason_for_the_rm(
-    setup, staff, branch, api, run_tasks_inline, django_capture_on_commit_callbacks
+    setup, staff, branch, api, client, run_tasks_inline, django_capture_on_commit_callbacks
 ):
+    browser = client
     owner = _owner_of(branch, TAX_GRADE_D)
     client = api(owner)
     pk = _apply(client)
@@ -187,6 +189,11 @@ def test_bad_news_falls_back_to_the_normal_route_with_the_reason_for_the_rm(
     assert sources["data_route"]["status"] == "fallen_back"
     assert sources["data_route"]["reasons"] == route.reasons
     assert "A source reported bad news" in sources["data_route"]["reasons_text"]
+    browser.force_login(staff["rm"])
+    with translation.override("en"):
+        page = browser.get(reverse("investigation-workspace", args=[pk])).content.decode()
+    assert 'id="data-route"' in page and "A source reported bad news" in page
+    assert "The system, at the online submission" in page
 
 
 def test_without_consent_nothing_is_asked_and_the_refusal_is_recorded(
@@ -374,3 +381,21 @@ def test_the_sweep_continues_a_route_whose_task_was_lost(
     assert services.data_routes_advance_due() == 1
     assert LoanApplication.objects.get(pk=pk).status == "in_approval"
     assert services.data_routes_advance_due() == 0
+
+
+def test_the_portal_page_offers_the_consent_with_the_submit_button(
+    setup, staff, branch, api, client, run_tasks_inline, django_capture_on_commit_callbacks
+):
+    owner = _owner_of(branch, CLEAN)
+    pk = _apply(api(owner))
+    client.force_login(owner)
+    page = reverse("portal-apply-application", args=[pk])
+    with translation.override("en"):
+        body = client.get(page).content.decode()
+    assert 'id="consent-with-submit"' in body and 'name="consent" value="courts"' in body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page, {"submit": "1", "consent": ALL})
+    application = LoanApplication.objects.get(pk=pk)
+    consent = Consent.objects.get(application=application)
+    assert sorted(consent.scope) == ALL and consent.granted_by == owner
+    assert application.status == "approved"
