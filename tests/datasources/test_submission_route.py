@@ -399,3 +399,17 @@ def test_the_portal_page_offers_the_consent_with_the_submit_button(
     consent = Consent.objects.get(application=application)
     assert sorted(consent.scope) == ALL and consent.granted_by == owner
     assert application.status == "approved"
+
+
+def test_an_unknown_source_in_the_consent_is_a_400_and_nothing_is_submitted(
+    setup, staff, branch, api
+):
+    owner = _owner_of(branch, CLEAN)
+    client = api(owner)
+    pk = _apply(client)
+    response = client.post(
+        reverse("api-portal-submit", args=[pk]), {"consent": ["bureau", "horoscope"]}, format="json"
+    )
+    assert response.status_code == 400 and "consent" in response.data
+    assert LoanApplication.objects.get(pk=pk).status == "draft"
+    assert not Consent.objects.filter(application=pk).exists()
