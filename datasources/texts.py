@@ -50,6 +50,9 @@ DATA_ROUTE_REASONS = {
     "amount": _("The amount is above the fast track's cap."),
     "flags": _("The checks raised flags."),
     "route": _("The scoring did not recommend the fast track."),
+    "incomplete": _(
+        "Something the approval needs is missing (a guarantor not assessed, collateral not valued)."
+    ),
     "no_consent": _("The owner has not consented to the checks: no source was queried."),
     "source_failed": _("A source did not answer after every retry."),
     "documents": _("Documents are not yet accepted by the bank."),

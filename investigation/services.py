@@ -1289,20 +1289,32 @@ def data_fast_track_run(*, application_id: int) -> str:
                 data={"grade": score.grade, "route": score.route, "score_id": score.pk},
             )
             return "normal_route"
-        route.send()
-        route.save()
         from applications.services import application_transition
 
         application.refresh_from_db()
-        application_transition(
-            application_id=application_id,
-            transition="send_to_approval",
-            actor=None,
-            system=True,
-            locked=application,
-            comment=_("Sent to approval by the system: decided on external data."),
-            data={"decided_on_external_data": True, "score_id": score.pk},
-        )
+        try:
+            # Its own savepoint: a gate that refuses (a party not assessed) falls back
+            # instead of failing the task again at every sweep.
+            with transaction.atomic():
+                application_transition(
+                    application_id=application_id,
+                    transition="send_to_approval",
+                    actor=None,
+                    system=True,
+                    locked=application,
+                    comment=_("Sent to approval by the system: decided on external data."),
+                    data={"decided_on_external_data": True, "score_id": score.pk},
+                )
+        except Conflict as exc:
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["incomplete"],
+                data={"missing": [str(m) for m in getattr(exc, "missing", None) or []]},
+            )
+            return "normal_route"
+        route.send()
+        route.save()
     return "sent"
 
 

@@ -353,3 +353,26 @@ def test_an_unknown_source_in_the_consent_is_a_400_and_nothing_is_submitted(
     assert response.status_code == 400 and "consent" in response.data
     assert LoanApplication.objects.get(pk=pk).status == "draft"
     assert not Consent.objects.filter(application=pk).exists()
+
+
+def test_a_party_the_approval_needs_assessed_falls_back_instead_of_failing(
+    setup, staff, branch, api, run_tasks_inline, django_capture_on_commit_callbacks
+):
+    from intake.models import Guarantor
+
+    owner = _owner_of(branch, CLEAN)
+    client = api(owner)
+    pk = _apply(client)
+    Guarantor.objects.create(
+        application_id=pk, name="张伟", id_number="110101196001010011", relationship="Partner"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _submit(client, pk, consent=ALL)
+    application = LoanApplication.objects.get(pk=pk)
+    route = DataRoute.objects.get(application=application)
+    assert (route.status, route.reasons) == ("fallen_back", ["incomplete"]), route.reasons
+    refused = AuditEvent.objects.get(application=application, action="data_fast_track_refused")
+    assert refused.data["missing"] == ["Guarantor 张伟 has not been assessed."]
+    # The investigation started by the system stays with the relationship manager.
+    assert application.status == "investigation" and application.investigator == staff["rm"]
+    assert ("datasources.advance_data_route", "normal_route") in run_tasks_inline
