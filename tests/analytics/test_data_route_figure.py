@@ -239,3 +239,11 @@ def test_the_scorecard_can_follow_the_share_and_the_concern_rate(bank, staff):
     expected = independent()["summary"]
     assert values["data_route_share"] == pytest.approx(expected["share_of_decided"])
     assert values["data_route_concern_rate"] == pytest.approx(expected["concern_rate"])
+
+
+def test_the_figure_costs_a_bounded_number_of_queries_whatever_the_size_of_the_bank(
+    bank, staff, django_assert_max_num_queries
+):
+    # The user's scope, then the outcomes, the fallback reasons and the loans: one each.
+    with django_assert_max_num_queries(4):
+        figure(staff["risk"], "data-route")
