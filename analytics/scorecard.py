@@ -226,6 +226,18 @@ def metric_external_data_share(ctx: MetricContext) -> float | None:
     return selectors._rate(counts["on_data"], counts["decided"])
 
 
+def metric_data_route_share(ctx: MetricContext) -> float | None:
+    """Of the applications submitted in the period and decided, the share approved by the
+    system on the data-driven route (analytics.fasttrack)."""
+    return ctx.figure("data-route")["summary"]["share_of_decided"]
+
+
+def metric_data_route_concern_rate(ctx: MetricContext) -> float | None:
+    """Of the automatic approvals on external data that a post-reviewer reviewed, the share
+    with a concern (analytics.fasttrack)."""
+    return ctx.figure("data-route")["summary"]["concern_rate"]
+
+
 def metric_no_source(ctx: MetricContext) -> None:
     """No data source yet: nothing records it, so the scorecard says "no data"."""
     return None
@@ -349,6 +361,14 @@ METRIC_FIGURES: dict[str, tuple[object, Callable[[MetricContext], float | None]]
     "external_data_share": (
         gettext_lazy("Share of cases decided on external data"),
         metric_external_data_share,
+    ),
+    "data_route_share": (
+        gettext_lazy("Share of decided applications approved on the data-driven route"),
+        metric_data_route_share,
+    ),
+    "data_route_concern_rate": (
+        gettext_lazy("Post-review concerns about approvals on external data"),
+        metric_data_route_concern_rate,
     ),
 }
 

@@ -1242,6 +1242,14 @@ def analytics_scorecard(
     return scorecard_figure(user=user, f=f, computed=computed, compare=compare)
 
 
+def analytics_data_route(*, user, f: Filters) -> dict:
+    """The data-driven fast track of the applications submitted in the period: its share of
+    the decided ones and its outcomes (analytics.fasttrack)."""
+    from analytics.fasttrack import data_route_figure
+
+    return data_route_figure(user=user, f=f, applications=_applications(user=user, f=f))
+
+
 FIGURES = {
     "stages": analytics_stages,
     "sla": analytics_sla,
@@ -1255,6 +1263,7 @@ FIGURES = {
     "satisfaction": analytics_satisfaction,
     "scorecard": analytics_scorecard,
     "vintages": analytics_vintages,
+    "data-route": analytics_data_route,
 }
 # Figures with inputs of their own: before-after (before_from/_to, after_from/_to) and
 # control-chart (stage).

@@ -58,6 +58,7 @@ FIGURE_SECTIONS = {
     "funnel": _l("Funnel of the applications submitted in the period"),
     "end-to-end": _l("End to end (calendar hours)"),
     "decline-reasons": _l("Decline reasons"),
+    "data-route": _l("Fast track on external data"),
     "control-chart": _l("Control chart"),
     "before-after": _l("Before and after"),
     "staff": _l("People: stages completed per staff member"),

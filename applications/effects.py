@@ -33,6 +33,7 @@ from applications.permissions import (
     recorded_the_disbursement,
 )
 from approvals import services as approvals_services
+from datasources import services as datasources_services
 from disbursement.models import Contract, Disbursement
 from disbursement.services import offer_create, unsatisfied_conditions
 from facilities import services as facilities_services
@@ -179,6 +180,13 @@ def effects_run(
     # Intake: the pre-screen runs with the submit and is recorded in its transaction.
     if transition == "submit":
         intake_services.prescreen_on_submit(application=application, actor=actor)
+    # External data: a person's step takes the case over from the data-driven route; the
+    # owner's online submission asks the sources (after commit) for that route.
+    datasources_services.data_route_on_transition(
+        application=application, transition=transition, actor=actor
+    )
+    if transition == "submit":
+        datasources_services.data_route_on_submit(application=application, actor=actor)
     # Investigation: opened on start, reopened on a return from approval.
     investigation_services.on_application_transitioned(
         application=application, transition=transition

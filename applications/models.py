@@ -405,7 +405,9 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         permission=role_permission("start_investigation"),
     )
     def start_investigation(self, *, by, data):
-        self.investigator = by
+        # The system starts it for the relationship manager (the data-driven route), who
+        # carries on should the case fall back to the normal route.
+        self.investigator_id = by.pk if by is not None else data["investigator_id"]
 
     @transition(
         field=status,

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datasources import selectors, services
-from datasources.models import Consent, Purpose, Source, SourceFact, SourceQuery
+from datasources.models import Consent, DataRoute, Purpose, Source, SourceFact, SourceQuery
 from investigation.selectors import investigation_application_get
 from org.permissions import OwnersOnly
 from portal.selectors import portal_application_get
@@ -70,10 +70,27 @@ class FactOutput(serializers.ModelSerializer):
         fields = ["id", "source", "key", "value", "observed_at", "query", "status", "reason"]
 
 
+class DataRouteOutput(serializers.ModelSerializer):
+    reasons_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataRoute
+        fields = ["status", "reasons", "reasons_text", "consent", "created_at", "decided_at"]
+
+    def get_reasons_text(self, route) -> str:
+        return selectors.data_route_reasons_text(route.reasons)
+
+
 class SourcesOutput(serializers.Serializer):
     consents = ConsentOutput(many=True)
     queries = QueryOutput(many=True)
     facts = FactOutput(many=True)
+    data_route = DataRouteOutput(
+        allow_null=True,
+        help_text="The data-driven route: waiting for the sources, sent to approval by the "
+        "system, fallen back to the normal route (with the reasons) or taken over by a person; "
+        "null when the application never took it.",
+    )
 
 
 class SourcesApi(APIView):
@@ -89,6 +106,7 @@ class SourcesApi(APIView):
                     "consents": selectors.consents_of(application=application),
                     "queries": selectors.queries_of(application=application),
                     "facts": selectors.facts_of(application=application),
+                    "data_route": selectors.data_route_of(application=application),
                 }
             ).data
         )

@@ -287,3 +287,65 @@ class LoanRequery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.source} {self.last_asked_on}"
+
+
+# --- The data-driven route ---------------------------------------------------------------------
+
+
+class DataRoute(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The data-driven route of one application: asked at the owner's online submission
+    (the sources the consent covers, by the system), or when the last source answered for a
+    case under investigation. Waiting while the answers come, then sent to approval by the
+    system (the fast track decides it), fallen back to the normal route with the reasons, or
+    taken over by a person who acted on the case first (the system then leaves it alone).
+    The analytics' figure of the fast track reads these rows."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the sources")
+        SENT = "sent", _("Sent to approval by the system")
+        FALLEN_BACK = "fallen_back", _("Normal route")
+        TAKEN_OVER = "taken_over", _("Taken over by a person")
+
+    application = models.OneToOneField(
+        "applications.LoanApplication", on_delete=models.CASCADE, related_name="data_route"
+    )
+    status = FSMField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.WAITING, protected=True
+    )
+    # Codes (datasources.texts.DATA_ROUTE_REASONS), in the order the checks found them.
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # At submission: the consent the system asked the sources under.
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data-driven route")
+        verbose_name_plural = _("data-driven routes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The every-minute sweep: routes still waiting for their answers.
+            models.Index(
+                fields=["created_at"], name="ds_route_waiting", condition=models.Q(status="waiting")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.status}"
+
+    @transition(field=status, source=Status.WAITING, target=Status.SENT)
+    def send(self) -> None:
+        self.reasons = []
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.WAITING, target=Status.FALLEN_BACK)
+    def fall_back(self, *, reasons: list[str]) -> None:
+        self.reasons = list(reasons)
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.WAITING, target=Status.TAKEN_OVER)
+    def take_over(self, *, reason: str) -> None:
+        self.reasons = [reason]
+        self.decided_at = timezone.now()

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasources import breaker, checks
-from datasources.models import Consent, LoanRequery, Source, SourceFact, SourceQuery
+from datasources.models import Consent, DataRoute, LoanRequery, Source, SourceFact, SourceQuery
 
 
 def consent_for(*, application, source: str, now=None) -> Consent | None:
@@ -35,6 +35,18 @@ def queries_of(*, application) -> QuerySet[SourceQuery]:
 
 def facts_of(*, application) -> QuerySet[SourceFact]:
     return SourceFact.objects.filter(application=application).select_related("query", "decided_by")
+
+
+def data_route_of(*, application) -> DataRoute | None:
+    """The application's data-driven route, if it took one."""
+    return DataRoute.objects.filter(application=application).first()
+
+
+def data_route_reasons_text(reasons) -> str:
+    """The reasons of a route, worded in the active language."""
+    from datasources.texts import DATA_ROUTE_REASONS
+
+    return " ".join(str(DATA_ROUTE_REASONS.get(code, code)) for code in reasons or [])
 
 
 def fresh_answer(*, credit_code: str, source: str, now=None) -> SourceQuery | None:

@@ -21,6 +21,7 @@ from common.queue import PUBLISH_RETRY_POLICY, enqueue_on_commit
 from datasources import adapters, breaker, checks
 from datasources.models import (
     Consent,
+    DataRoute,
     LoanRequery,
     Purpose,
     RequeryInterval,
@@ -28,7 +29,7 @@ from datasources.models import (
     SourceFact,
     SourceQuery,
 )
-from datasources.selectors import consent_for, fresh_answer
+from datasources.selectors import consent_for, data_route_reasons_text, fresh_answer
 from org.roles import primary_role
 from org.selectors import is_sme_owner, is_staff_member
 from postloan.models import Loan
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_CONSENT_DAYS = 366
 
 
-def _audit(*, action: str, actor, application, subject, data: dict) -> None:
+def _audit(*, action: str, actor, application, subject, data: dict, comment: str = "") -> None:
     audit_record(
         action=action,
         actor=actor,
@@ -47,6 +48,7 @@ def _audit(*, action: str, actor, application, subject, data: dict) -> None:
         kind="action",
         subject_type=f"datasources.{subject._meta.model_name}",
         subject_id=subject.pk,
+        comment=comment,
         data=data,
     )
 
@@ -123,6 +125,28 @@ def consent_grant_online(*, actor, application_id: int, scope, days: int | None 
     )
     consent.save()
     return _grant(consent=consent, actor=actor, application=application)
+
+
+@transaction.atomic
+def application_submit_online(
+    *, actor, application_id: int, consent_scope=None, consent_days: int | None = None
+) -> LoanApplication:
+    """The owner sends the draft to the bank, giving in the same step the consent to the
+    checks (`consent_scope`, for `consent_days`) when they have not given one in force for
+    those sources yet: on a product with the data-driven route, the system then asks the
+    sources at once (data_route_on_submit). One transaction: a refused submission gives no
+    consent."""
+    from applications.services import application_transition
+
+    if consent_scope:
+        application = _owner_application(actor=actor, application_id=application_id)
+        now = timezone.now()
+        scope = _clean_scope(consent_scope)
+        if any(consent_for(application=application, source=s, now=now) is None for s in scope):
+            consent_grant_online(
+                actor=actor, application_id=application_id, scope=scope, days=consent_days
+            )
+    return application_transition(application_id=application_id, transition="submit", actor=actor)
 
 
 @transaction.atomic
@@ -265,11 +289,22 @@ def _post_loan_news(query: SourceQuery) -> bool:
 
 
 def _data_fast_track_after_commit(query: SourceQuery) -> None:
-    """An answer arrived: for a product with the data-driven fast track, the system takes its
-    look once all the sources have answered (investigation.services.data_fast_track_run),
-    after commit."""
+    """An answer arrived (or a query failed for good): for a product with the data-driven
+    fast track, the system takes its look once all the sources have answered, after commit:
+    at submission (data_route_advance) or under investigation
+    (investigation.services.data_fast_track_run)."""
     application = query.application
-    if application.status != "investigation" or not application.product.data_fast_track:
+    if not application.product.data_fast_track:
+        return
+    if application.status == "submitted":
+        from datasources.tasks import advance_data_route
+
+        if DataRoute.objects.filter(
+            application=application, status=DataRoute.Status.WAITING
+        ).exists():
+            enqueue_on_commit(advance_data_route, application.pk)
+        return
+    if application.status != "investigation" or query.status != SourceQuery.Status.ARRIVED:
         return
     from investigation.tasks import data_fast_track
 
@@ -313,55 +348,57 @@ def source_query_request(
     if refused:
         reasons = [_refusal(application=application, source=s) for s in refused]
         raise Conflict(" ".join(reasons), code="no_consent", missing=reasons)
-    return [
-        _query_create(
-            application=application,
-            source=source,
-            consent=consents[source],
-            actor=actor,
-            purpose=purpose,
-            now=now,
-        )
-        for source in sources
-    ]
-
-
-def _query_create(
-    *, application, source: str, consent: Consent, actor, purpose: str, now
-) -> SourceQuery:
-    """One call under a consent in force (the caller checked it), audited: a fresh answer
-    about the company is reused at once, otherwise the worker asks the source after commit."""
-    credit_code = application.company.credit_code
-    query = SourceQuery.objects.create(
+    return _queries_create(
         application=application,
-        credit_code=credit_code,
-        source=source,
-        adapter=settings.LOANFLOW_DATASOURCE_ADAPTERS[source],
-        consent=consent,
-        requested_by=actor,
-        purpose=purpose,
-        requested_at=now,
-    )
-    cached = fresh_answer(credit_code=credit_code, source=source, now=now)
-    if cached is not None:
-        query.arrive(answer=cached.answer, reused_from=cached)
-        query.save()
-        _record_facts(query)
-    else:
-        _enqueue_fetch(query.pk)
-    _audit(
-        action="datasource_query",
+        consents=consents,
         actor=actor,
-        application=application,
-        subject=query,
-        data={
-            "source": source,
-            "purpose": purpose,
-            "consent_id": query.consent_id,
-            "reused_from": cached.pk if cached else None,
-        },
+        purpose=purpose,
+        now=now,
+        trigger="case_officer",
     )
-    return query
+
+
+def _queries_create(
+    *, application, consents: dict, actor, purpose: str, now, trigger: str
+) -> list[SourceQuery]:
+    """One query per source under its consent (`consents`: source -> Consent), by `actor`
+    (None: the system), each audited with who asked, why (purpose, trigger) and the consent. A
+    fresh answer about the company is reused; otherwise the call is queued after commit."""
+    credit_code = application.company.credit_code
+    queries = []
+    for source, consent in consents.items():
+        query = SourceQuery.objects.create(
+            application=application,
+            credit_code=credit_code,
+            source=source,
+            adapter=settings.LOANFLOW_DATASOURCE_ADAPTERS[source],
+            consent=consent,
+            requested_by=actor,
+            purpose=purpose,
+            requested_at=now,
+        )
+        cached = fresh_answer(credit_code=credit_code, source=source, now=now)
+        if cached is not None:
+            query.arrive(answer=cached.answer, reused_from=cached)
+            query.save()
+            _record_facts(query)
+        else:
+            _enqueue_fetch(query.pk)
+        _audit(
+            action="datasource_query",
+            actor=actor,
+            application=application,
+            subject=query,
+            data={
+                "source": source,
+                "purpose": purpose,
+                "trigger": trigger,
+                "consent_id": query.consent_id,
+                "reused_from": cached.pk if cached else None,
+            },
+        )
+        queries.append(query)
+    return queries
 
 
 def _backoff_seconds(attempts: int) -> int:
@@ -452,6 +489,7 @@ def source_answer_fetch(*, query_id: int) -> str:
                 subject=query,
                 data={"source": query.source, "attempts": query.attempts, "error": error[:300]},
             )
+            _data_fast_track_after_commit(query)
             return "failed"
         delay = _backoff_seconds(query.attempts)
         query.error = error[:2000]
@@ -474,6 +512,214 @@ def source_queries_requeue_due(*, limit: int = 200) -> int:
     for pk in ids:
         _enqueue_fetch(pk)
     return len(ids)
+
+
+# --- The data-driven route: asked at the online submission, continued as the answers arrive ---
+
+
+def data_route_fall_back(
+    *, route: DataRoute, application, reasons: list[str], data: dict | None = None
+) -> None:
+    """The route falls back to the normal route with its reasons, recorded and audited (the
+    relationship manager reads them in the case's trail and the external-data section). In
+    the caller's transaction, the route locked."""
+    route.fall_back(reasons=reasons)
+    route.save()
+    audit_record(
+        action="data_fast_track_refused",
+        actor=None,
+        actor_role="system",
+        application=application,
+        kind="action",
+        subject_type="datasources.dataroute",
+        subject_id=route.pk,
+        comment=data_route_reasons_text(reasons)[:2000],
+        data={"reasons": list(reasons), **(data or {})},
+    )
+
+
+def data_route_on_submit(*, application: LoanApplication, actor) -> DataRoute | None:
+    """At the owner's online submission, in the submit's transaction (applications.effects):
+    for a product that allows the data-driven route, the system asks every source the
+    owner's consent covers (after commit, in Celery) and the route waits for the answers.
+    Without a consent in force nothing is asked and the route falls back with the reasons.
+    Returns the route, or None when the application does not take it (product, channel, a
+    filing by the bank, a failed pre-screen, which declines it after commit)."""
+    from intake.models import PrescreenResult
+
+    product = application.product
+    if not (product.data_fast_track and product.fast_track_eligible):
+        return None
+    if application.channel != LoanApplication.Channel.ONLINE or not is_sme_owner(actor):
+        return None
+    prescreen = PrescreenResult.objects.filter(application=application).first()
+    if prescreen is not None and not prescreen.passed:
+        return None
+    now = timezone.now()
+    consents = {s: consent_for(application=application, source=s, now=now) for s in Source.values}
+    covered = {s: c for s, c in consents.items() if c is not None}
+    route = DataRoute.objects.create(
+        application=application,
+        consent=next(iter(covered.values()), None),
+        created_at=now,
+    )
+    if not covered:
+        data_route_fall_back(
+            route=route,
+            application=application,
+            reasons=["no_consent"],
+            data={"refusals": [_refusal(application=application, source=s) for s in Source.values]},
+        )
+        return route
+    _audit(
+        action="data_route_started",
+        actor=None,
+        application=application,
+        subject=route,
+        data={"sources": sorted(covered), "consent_id": route.consent_id},
+    )
+    _queries_create(
+        application=application,
+        consents=covered,
+        actor=None,
+        purpose=Purpose.PRE_LOAN,
+        now=now,
+        trigger="online_submission",
+    )
+    return route
+
+
+def data_route_on_transition(*, application: LoanApplication, transition: str, actor) -> None:
+    """A person took a transition on an application whose route still waits for the
+    sources: the case is theirs, the system leaves it to them (in the transition's
+    transaction, applications.effects)."""
+    if actor is None:
+        return
+    route = (
+        DataRoute.objects.select_for_update()
+        .filter(application=application, status=DataRoute.Status.WAITING)
+        .first()
+    )
+    if route is None:
+        return
+    route.take_over(reason="taken_over")
+    route.save()
+    _audit(
+        action="data_route_taken_over",
+        actor=actor,
+        application=application,
+        subject=route,
+        data={"transition": transition},
+    )
+
+
+def data_route_advance(*, application_id: int) -> str:
+    """The system continues the route of an application submitted online once every source
+    it asked has settled: it starts the investigation (for the relationship manager, who
+    carries on should the case fall back), then scores it and, if it passes, sends it to
+    approval where the fast track decides (investigation.services.data_fast_track_run). A
+    source that failed for good, a source not covered, documents not accepted or a failed
+    rule fall back to the normal route with the reasons. Only while the application is still
+    where the automation left it: a person's action took it over (data_route_on_transition).
+    Returns sent, normal_route, waiting or skipped."""
+    from applications.services import application_transition
+    from intake.selectors import checklist_missing
+    from investigation.services import data_fast_track_run
+
+    with transaction.atomic():
+        application = (
+            LoanApplication.objects.select_for_update(of=("self",))
+            .select_related("product", "company")
+            .filter(pk=application_id)
+            .first()
+        )
+        route = DataRoute.objects.select_for_update().filter(application_id=application_id).first()
+        if application is None or route is None or route.status != DataRoute.Status.WAITING:
+            return "skipped"
+        if application.status != "submitted":
+            # Moved by the system meanwhile (the pre-screen's decline).
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["not_submitted"],
+                data={"status": application.status},
+            )
+            return "normal_route"
+        statuses = dict(
+            SourceQuery.objects.filter(
+                application=application,
+                requested_by__isnull=True,
+                requested_at__gte=route.created_at,
+            )
+            .order_by("requested_at", "id")
+            .values_list("source", "status")
+        )
+        if SourceQuery.Status.PENDING in statuses.values():
+            return "waiting"
+        failed = sorted(s for s, status in statuses.items() if status == SourceQuery.Status.FAILED)
+        if failed:
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["source_failed"],
+                data={"failed": failed},
+            )
+            return "normal_route"
+        if set(statuses) != set(Source.values):
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["sources_missing"],
+                data={"answered": sorted(statuses)},
+            )
+            return "normal_route"
+        missing = checklist_missing(application, transition="start_investigation")
+        if missing:
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["documents"],
+                data={"missing": [str(m) for m in missing]},
+            )
+            return "normal_route"
+        application_transition(
+            application_id=application.pk,
+            transition="start_investigation",
+            actor=None,
+            system=True,
+            locked=application,
+            comment=_("Investigation started by the system: every source answered."),
+            data={
+                "investigator_id": application.relationship_manager_id,
+                "decided_on_external_data": True,
+            },
+        )
+        return data_fast_track_run(application_id=application.pk)
+
+
+def data_routes_advance_due(*, limit: int = 200) -> int:
+    """The waiting routes at submission whose queries have all settled (their task lost to a
+    broker outage): continued now. Every minute (beat, with the due queries)."""
+    from django.db.models import Exists, OuterRef
+
+    pending = SourceQuery.objects.filter(
+        application=OuterRef("application"),
+        requested_by__isnull=True,
+        status=SourceQuery.Status.PENDING,
+    )
+    ids = list(
+        DataRoute.objects.filter(status=DataRoute.Status.WAITING)
+        .filter(~Exists(pending))
+        .order_by("created_at")
+        .values_list("application_id", flat=True)[:limit]
+    )
+    done = 0
+    for application_id in ids:
+        try:
+            done += data_route_advance(application_id=application_id) != "waiting"
+        except Exception:
+            logger.exception("Data-driven route failed for application %s", application_id)
+    return done
 
 
 # --- Post-loan re-queries ----------------------------------------------------------------------
@@ -583,13 +829,13 @@ def loans_requery(*, today: datetime.date | None = None, limit: int | None = Non
                 )
                 counts["needs_consent"] += 1
                 continue
-            row.last_query = _query_create(
+            (row.last_query,) = _queries_create(
                 application=application,
-                source=row.source,
-                consent=consent,
+                consents={row.source: consent},
                 actor=None,
                 purpose=Purpose.POST_LOAN,
                 now=now,
+                trigger="post_loan_requery",
             )
             row.last_asked_on = today
             row.consent_missing_since = None

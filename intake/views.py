@@ -23,6 +23,8 @@ from common.errors import Conflict, DomainError, InvalidInput, NotFound
 from common.http import safe_next, stored_file_response
 from customers.models import Company
 from customers.ric import validate_party_id_for_kind, validate_resident_id
+from datasources import services as datasources_services
+from datasources.models import Source
 from intake import selectors, services
 from intake.models import Collateral, DocumentType, Guarantor, InfoRequest
 from org.audience import open_to_owners
@@ -553,14 +555,19 @@ class OnlineApplicationView(ApplicantRequiredMixin, PortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["application"] = self.application()
+        context["consent_choices"] = Source.choices
         return context
 
     def post(self, request, pk: int):
         application = self.application()
         try:
             if "submit" in request.POST:
-                application_transition(
-                    application_id=application.pk, transition="submit", actor=request.user
+                # The checks the owner authorises in the same step (the product decided on
+                # external data offers them with the button).
+                datasources_services.application_submit_online(
+                    actor=request.user,
+                    application_id=application.pk,
+                    consent_scope=request.POST.getlist("consent"),
                 )
                 messages.success(request, _("Your application was sent to the bank."))
             elif "answer" in request.POST:

@@ -1114,6 +1114,9 @@ def _score_case(*, application: LoanApplication, actor) -> ScoreResult:
         route=route,
         scored_by=actor,
     )
+    # Why it may not take the data-driven route (None: the product has no such route), for
+    # data_fast_track_run to record on the route; not a column.
+    score.data_route_refusals = data_refusals
 
     def jsonable(d):
         return {
@@ -1241,8 +1244,11 @@ def data_fast_track_run(*, application_id: int) -> str:
     application under investigation, of a product that allows it, is scored on the sources'
     answers; if it passes (site visit waived) it is sent to approval, where the fast track
     approves it automatically. Otherwise it stays with its investigator on the normal route,
-    with the reasons audited. Returns what happened: sent, normal_route, waiting, skipped."""
-    from datasources.models import Source, SourceQuery
+    with the reasons recorded on its route (datasources.DataRoute) and audited. A route that
+    fell back or that a person took over is left alone. Returns what happened: sent,
+    normal_route, waiting, skipped."""
+    from datasources.models import DataRoute, Source, SourceQuery
+    from datasources.services import data_route_fall_back
 
     with transaction.atomic():
         application = (
@@ -1266,33 +1272,49 @@ def data_fast_track_run(*, application_id: int) -> str:
             return "waiting"
         if ScoreResult.objects.filter(application=application, scored_by__isnull=True).exists():
             return "skipped"  # the system looks once; then the investigator goes on
+        route = DataRoute.objects.select_for_update().filter(application=application).first()
+        if route is None:
+            # The sources were asked by the case officer under investigation.
+            route = DataRoute.objects.create(application=application)
+        elif route.status != DataRoute.Status.WAITING:
+            return "skipped"  # fallen back, or taken over by a person: theirs now
         investigation_open(application=application)
         score = _score_case(application=application, actor=None)
         investigation = Investigation.objects.get(application=application)
         if investigation.site_visit_waived_at is None or score.route != "fast_track":
-            audit_record(
-                action="data_fast_track_refused",
-                actor=None,
-                actor_role="system",
+            data_route_fall_back(
+                route=route,
                 application=application,
-                kind="action",
-                subject_type="investigation.scoreresult",
-                subject_id=score.pk,
-                data={"grade": score.grade, "route": score.route},
+                reasons=score.data_route_refusals or ["route"],
+                data={"grade": score.grade, "route": score.route, "score_id": score.pk},
             )
             return "normal_route"
         from applications.services import application_transition
 
         application.refresh_from_db()
-        application_transition(
-            application_id=application_id,
-            transition="send_to_approval",
-            actor=None,
-            system=True,
-            locked=application,
-            comment=_("Sent to approval by the system: decided on external data."),
-            data={"decided_on_external_data": True, "score_id": score.pk},
-        )
+        try:
+            # Its own savepoint: a gate that refuses (a party not assessed) falls back
+            # instead of failing the task again at every sweep.
+            with transaction.atomic():
+                application_transition(
+                    application_id=application_id,
+                    transition="send_to_approval",
+                    actor=None,
+                    system=True,
+                    locked=application,
+                    comment=_("Sent to approval by the system: decided on external data."),
+                    data={"decided_on_external_data": True, "score_id": score.pk},
+                )
+        except Conflict as exc:
+            data_route_fall_back(
+                route=route,
+                application=application,
+                reasons=["incomplete"],
+                data={"missing": [str(m) for m in getattr(exc, "missing", None) or []]},
+            )
+            return "normal_route"
+        route.send()
+        route.save()
     return "sent"
 
 

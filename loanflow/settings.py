@@ -463,6 +463,7 @@ CELERY_TASK_ROUTES = {
     "audit.tasks.verify_trail": {"queue": "celery"},
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},
     "datasources.fetch_source_answer": {"queue": "celery"},
+    "datasources.advance_data_route": {"queue": "celery"},
     "datasources.requeue_due_queries": {"queue": "celery"},
     "datasources.requery_active_loans": {"queue": "celery"},
 }
@@ -516,7 +517,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     # Every minute: external-data queries due for their next attempt (a retry after backoff,
-    # a source whose circuit breaker has closed again, an enqueue the broker lost).
+    # a source whose circuit breaker has closed again, an enqueue the broker lost), and the
+    # data-driven routes of online submissions whose answers are in but whose task was lost.
     "datasources-requeue-due-queries": {
         "task": "datasources.requeue_due_queries",
         "schedule": timedelta(minutes=1),

@@ -24,8 +24,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from applications.models import GuaranteeType, Product, RepaymentMethod, Status
-from applications.services import application_transition
 from common.api import ChoiceLabelField
+from datasources import services as datasources_services
+from datasources.models import Source
 from disbursement import api as disbursement_api
 from disbursement import selectors as disbursement_selectors
 from disbursement.services import offer_accept, offer_acceptance_code_send
@@ -345,15 +346,30 @@ class PortalApplicationApi(APIView):
 
 
 class PortalSubmitApi(APIView):
-    """Send the draft to the bank (409 while something it needs is missing, listed)."""
+    """Send the draft to the bank (409 while something it needs is missing, listed). With
+    `consent`, the owner authorises the checks of those sources in the same step (for
+    `consent_days`, the bank's default if omitted): a product decided on external data then
+    asks them at once."""
 
     permission_classes = [OwnersOnly]
 
-    @extend_schema(tags=[TAG], request=None, responses=PortalApplicationOutput)
+    class PortalSubmitInput(serializers.Serializer):
+        consent = serializers.ListField(
+            child=serializers.ChoiceField(choices=Source.choices), required=False
+        )
+        consent_days = serializers.IntegerField(min_value=1, max_value=366, required=False)
+
+    @extend_schema(tags=[TAG], request=PortalSubmitInput, responses=PortalApplicationOutput)
     def post(self, request, pk: int):
         application = portal_application_get(user=request.user, pk=pk)
-        application_transition(
-            application_id=application.pk, transition="submit", actor=request.user
+        serializer = self.PortalSubmitInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        datasources_services.application_submit_online(
+            actor=request.user,
+            application_id=application.pk,
+            consent_scope=data.get("consent"),
+            consent_days=data.get("consent_days"),
         )
         return _answer(request, pk)
 

@@ -13,7 +13,10 @@ def sources_panel(application, user):
     """The workspace's panel: each source with its consent and latest call, every call (who
     asked, why, when, pending or arrived), the facts to confirm, and the consents."""
     queries = list(selectors.queries_of(application=application)[:20])
+    route = selectors.data_route_of(application=application)
     return {
+        "route": route,
+        "route_reasons": selectors.data_route_reasons_text(route.reasons) if route else "",
         "sources": selectors.source_panel(application=application),
         "queries": queries,
         # While a call is pending the section refreshes itself (htmx) until the answers arrive.

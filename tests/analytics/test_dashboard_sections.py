@@ -74,6 +74,7 @@ def test_each_section_renders_its_figure(history, staff, client):
         "funnel": 'id="funnel"',
         "end-to-end": 'id="end-to-end"',
         "decline-reasons": 'id="decline-reasons"',
+        "data-route": 'id="data-route"',
         "control-chart": 'id="control-chart"',
         "before-after": 'id="before-after"',
         "staff": 'id="staff"',

@@ -31,6 +31,7 @@ INTENDED = {
     "audit.tasks.verify_trail": "celery",
     "analytics.tasks.record_loan_month_ends": "celery",
     "datasources.fetch_source_answer": "celery",
+    "datasources.advance_data_route": "celery",
     "datasources.requeue_due_queries": "celery",
     "datasources.requery_active_loans": "celery",
 }
