@@ -15,6 +15,7 @@ from django.db.models import CharField, Count, Exists, Func, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from approvals.models import ApprovalRecord, ApprovalTask
+from approvals.selectors import fast_track_concerns
 from datasources.models import DataRoute
 from datasources.texts import DATA_ROUTE_REASONS
 from postloan.models import NON_PERFORMING, Loan
@@ -152,4 +153,5 @@ def data_route_figure(*, user, f, applications) -> dict:
         "summary": summary,
         "reasons": dict(reasons),
         "loans": loan_rows,
+        "by_rule": fast_track_concerns(applications=applications),
     }

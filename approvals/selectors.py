@@ -559,15 +559,16 @@ def concerns_of(*, application) -> list[PostReviewConcern]:
     )
 
 
-def fast_track_concerns(*, since: datetime, until: datetime) -> list[dict]:
-    """The automatic approvals decided in [since, until) and what their post-reviews found, per
-    fast-track rule version and product: decided (automatic approvals), reviewed (post-reviews
-    decided), concerns (post-reviews that raised one) and still open (concerns not cleared).
-    The analytics count a concern against the rule that approved the case with this."""
+def fast_track_concerns(*, applications) -> list[dict]:
+    """The automatic approvals of `applications` (a queryset: the analytics' cohort, already in
+    the reader's scope) and what their post-reviews found, per fast-track rule version and
+    product: decided (automatic approvals), reviewed (post-reviews decided), concerns
+    (post-reviews that raised one) and still open (concerns not cleared). The analytics'
+    figure of the fast track counts each concern against the rule that approved the case."""
     concern = Q(tasks__kind=ApprovalTask.Kind.POST_REVIEW, tasks__decision="concern")
     rows = (
         ApprovalRecord.objects.filter(
-            decided_by_system=True, decided_at__gte=since, decided_at__lt=until
+            decided_by_system=True, application__in=applications.values("pk")
         )
         .values(
             "matrix_version__number",
