@@ -457,7 +457,8 @@ _AWAITS_BODY = gettext_lazy("{amount} {currency} for {months} months under facil
 
 def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None:
     """The approvers serving the facility's branch hear that a drawdown waits for one of
-    them (rows in this transaction, their e-mails after commit)."""
+    them, with a link to it in their queue (rows in this transaction, their e-mails after
+    commit)."""
     title = format_lazy(_AWAITS_TITLE, company=facility.company.name)
     body = format_lazy(
         _AWAITS_BODY,
@@ -466,7 +467,7 @@ def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None
         months=drawdown.term_months,
         reference=facility.application.reference,
     )
-    url = reverse("facility-detail", args=[facility.pk])
+    url = f"{reverse('drawdown-queue')}#drawdown-{drawdown.pk}"
     notify_many(
         Message(user=approver, kind=NotificationKind.AWAITING_YOU, title=title, body=body, url=url)
         for approver in with_notification_preferences(

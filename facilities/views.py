@@ -69,6 +69,9 @@ class FacilityDetailView(StaffRequiredMixin, View):
                 "availability": selectors.facility_availability(facility=facility),
                 "drawdowns": selectors.facility_drawdowns(facility=facility),
                 "actions": actions,
+                "may_approve_drawdowns": has_role_perm(
+                    request.user, services.DRAWDOWN_PERMISSION
+                ),
             },
         )
 
