@@ -69,9 +69,7 @@ class FacilityDetailView(StaffRequiredMixin, View):
                 "availability": selectors.facility_availability(facility=facility),
                 "drawdowns": selectors.facility_drawdowns(facility=facility),
                 "actions": actions,
-                "may_approve_drawdowns": has_role_perm(
-                    request.user, services.DRAWDOWN_PERMISSION
-                ),
+                "may_approve_drawdowns": has_role_perm(request.user, services.DRAWDOWN_PERMISSION),
             },
         )
 
@@ -132,6 +130,8 @@ class DrawdownDecideView(StaffRequiredMixin, View):
 
     @step_up_required(return_to=lambda request, **kwargs: reverse("drawdown-queue"))
     def post(self, request, pk: int):
+        if not has_role_perm(request.user, services.DRAWDOWN_PERMISSION):
+            raise PermissionDenied  # before the form comes back with the queue on it
         entered = {
             "drawdown": pk,
             "decision": request.POST.get("decision", ""),

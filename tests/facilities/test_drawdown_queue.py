@@ -157,6 +157,9 @@ def test_only_drawdown_approvers_of_the_branch_see_the_queue(
 
     client.force_login(staff["disburser"])
     assert client.get(reverse("drawdown-queue")).status_code == 403
+    # Nor does a refused form bring the queue back to them.
+    declined = client.post(reverse("drawdown-decide", args=[waiting.pk]), {"decision": "decline"})
+    assert declined.status_code == 403
     assert api(staff["rm"]).get(reverse("api-drawdown-queue")).status_code == 403
     elsewhere = make_staff(Role.APPROVER, other_branch, username="oscar_approver")
     assert api(elsewhere).get(reverse("api-drawdown-queue")).data == []
