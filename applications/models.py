@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import (
@@ -226,6 +227,22 @@ OPEN_STATUSES = (
 FINAL_STATUSES = (Status.CLOSED, Status.WRITTEN_OFF, Status.DECLINED, Status.WITHDRAWN)
 
 
+class LoanApplicationQuerySet(models.QuerySet):
+    # A facility application (a facility product's, not a drawdown's loan) is never paid
+    # out: its approval opens a facility, its signed contract activates it, and it stays
+    # contract_signed while the drawdowns are the loans (facilities).
+    FACILITY_APPLICATION = Q(product__facility_terms__isnull=False, drawdown__isnull=True)
+    NOT_FACILITY_APPLICATION = Q(product__facility_terms__isnull=True) | Q(drawdown__isnull=False)
+
+    def facility_applications(self):
+        return self.filter(self.FACILITY_APPLICATION)
+
+    def without_facility_applications(self):
+        """Loans (and drawdowns' loans) only: what a payout queue or the open loan work
+        counts."""
+        return self.filter(self.NOT_FACILITY_APPLICATION)
+
+
 def role_permission(codename: str):
     """A django-fsm permission callable: the rule `applications.<codename>` tested with the
     application (the actor's roles and the object rules; never is_superuser)."""
@@ -344,6 +361,8 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     disbursed_at = models.DateTimeField(_("disbursed"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
+    objects = LoanApplicationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("loan application")
         verbose_name_plural = _("loan applications")
@@ -383,6 +402,16 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_facility_application(self) -> bool:
+        """Whether this applies for a credit facility (LoanApplicationQuerySet): one query,
+        kept for the request."""
+        if not hasattr(self, "_is_facility_application"):
+            self._is_facility_application = (
+                type(self).objects.facility_applications().filter(pk=self.pk).exists()
+            )
+        return self._is_facility_application
 
     # --- Transitions ---------------------------------------------------------------------
     # Each is called only through applications.services.application_transition, which checks

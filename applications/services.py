@@ -273,8 +273,13 @@ def validate_against_product(
 
 
 def open_application_for(*, company, product) -> LoanApplication | None:
+    """The company's open application for the product, that a new one would duplicate. Not a
+    drawdown's loan (drawdowns under a facility never block each other nor a new facility
+    application), nor a facility application whose facility is opened (it stays
+    contract_signed while the facility runs; its renewal is a new application)."""
     return (
         LoanApplication.objects.filter(company=company, product=product, status__in=OPEN_STATUSES)
+        .filter(drawdown__isnull=True, facility__isnull=True)
         .order_by("created_at")
         .first()
     )

@@ -215,6 +215,7 @@ def disbursement_queue(*, user) -> QuerySet[LoanApplication]:
     return (
         LoanApplication.objects.filter(application_scope_q(user))
         .filter(status="contract_signed")
+        .without_facility_applications()
         .annotate(awaiting_confirmation=Exists(recorded), has_disbursement=Exists(any_disbursement))
         .filter(Q(awaiting_confirmation=True) | Q(has_disbursement=False))
         .select_related("company", "branch", "product", "disbursement", "disbursement__maker")

@@ -2,15 +2,17 @@
 the owner's under /api/v1/portal/facilities/ (OwnersOnly: their company's facilities; another
 company's is a 404). Each view validates its input and calls one service or selector."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import ChoiceLabelField
+from common.errors import Forbidden
 from facilities import selectors, services
 from facilities.models import Drawdown, DrawdownApproval, Facility
-from org.permissions import OwnersOnly
+from org.permissions import OwnersOnly, has_role_perm
 from org.second_factor import step_up_otp_field, step_up_required
 
 TAG_STAFF = "facilities"
@@ -36,6 +38,11 @@ class DrawdownOutput(serializers.Serializer):
 
 class StaffDrawdownOutput(DrawdownOutput):
     approval_reasons = serializers.ListField(child=serializers.CharField())
+    approval_reason_labels = serializers.ListField(child=serializers.CharField())
+    pricing = serializers.DictField(
+        help_text="The drawdown's price build-up when requested (pricing.calc), with its "
+        "parameter version; empty before the facility application was scored."
+    )
     requested_by = serializers.IntegerField(source="requested_by_id")
     decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
     decision_comment = serializers.CharField()
@@ -91,6 +98,11 @@ class StaffFacilityOutput(FacilityOutput):
     )
     auto_approval_limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
     status_reason = serializers.CharField()
+    pricing = serializers.DictField(
+        help_text="The price build-up the pricing range was approved on (the lower end, for "
+        "the limit and term; pricing.calc), with its parameter version and, below the "
+        "floor, the approver's reason."
+    )
 
 
 class DrawdownInput(serializers.Serializer):
@@ -179,6 +191,41 @@ class FacilityDrawdownListApi(APIView):
     def post(self, request, pk: int):
         drawdown = _request_drawdown(request, pk)
         return Response(StaffDrawdownOutput(drawdown).data, status=status.HTTP_201_CREATED)
+
+
+class DrawdownQueueItemOutput(serializers.Serializer):
+    drawdown = StaffDrawdownOutput()
+    facility = serializers.IntegerField(source="facility.pk")
+    reference = serializers.CharField(source="facility.application.reference")
+    company = serializers.IntegerField(source="facility.company_id")
+    company_name = serializers.CharField(source="facility.company.name")
+    min_rate = serializers.DecimalField(source="facility.min_rate", max_digits=6, decimal_places=3)
+    max_rate = serializers.DecimalField(source="facility.max_rate", max_digits=6, decimal_places=3)
+    availability = serializers.SerializerMethodField()
+    classification = serializers.CharField(source="classification_code")
+    classification_display = serializers.CharField(source="classification")
+    open_alerts = serializers.IntegerField()
+    exposure_after = serializers.DecimalField(max_digits=18, decimal_places=2)
+    may_decide = serializers.BooleanField()
+
+    def get_availability(self, row) -> AvailabilityOutput:
+        return AvailabilityOutput(row["availability"].as_dict()).data
+
+
+class DrawdownQueueApi(APIView):
+    """The drawdowns of your branch subtree waiting for a drawdown approver, oldest first,
+    with the facility's availability, the company's classification and open alerts, the
+    customer's exposure after the drawdown and its price build-up (drawdown approvers only:
+    403 for anyone else). `may_decide` is false for a drawdown you requested or whose
+    facility you filed or manage."""
+
+    @extend_schema(tags=[TAG_STAFF], responses=DrawdownQueueItemOutput(many=True))
+    def get(self, request):
+        if not has_role_perm(request.user, services.DRAWDOWN_PERMISSION):
+            raise Forbidden(_("Only a drawdown approver sees the drawdowns waiting for one."))
+        drawdowns = list(selectors.drawdowns_awaiting_approver(user=request.user)[:200])
+        rows = selectors.drawdown_queue_rows(user=request.user, drawdowns=drawdowns)
+        return Response(DrawdownQueueItemOutput(rows, many=True).data)
 
 
 class DrawdownDecideApi(APIView):

@@ -24,6 +24,15 @@ class DrawdownApproval(models.TextChoices):
     APPROVER = "approver", _("By a drawdown approver")
 
 
+# Why a drawdown waits for a drawdown approver (Drawdown.approval_reasons), in words.
+APPROVAL_REASONS = {
+    "facility_rule": _("The facility's drawdowns are approved by a drawdown approver."),
+    "above_automatic_limit": _("Above the largest drawdown approved automatically."),
+    "classification": _("A loan of the company is classified special mention."),
+    "open_alerts": _("The company has open early-warning alerts."),
+}
+
+
 class FacilityTerms(models.Model):
     """What makes a product a facility product: the terms its facilities are granted on."""
 
@@ -97,6 +106,10 @@ class Facility(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     min_rate = models.DecimalField(_("lowest annual rate (%)"), max_digits=6, decimal_places=3)
     max_rate = models.DecimalField(_("highest annual rate (%)"), max_digits=6, decimal_places=3)
     conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    # The price build-up the pricing range was approved on (pricing.calc.PriceBuildup's
+    # record: the parameter version, floor and target rate for the limit and term), and,
+    # when the range's lower end was below the floor, the approver's reason.
+    pricing = models.JSONField(_("pricing when approved"), default=dict, blank=True)
     drawdown_approval = models.CharField(
         _("drawdown approval"), max_length=10, choices=DrawdownApproval.choices
     )
@@ -202,6 +215,9 @@ class Drawdown(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     repayment_method = models.CharField(_("repayment method"), max_length=30)
     purpose = models.TextField(_("purpose"), blank=True)
+    # The drawdown's own price build-up when requested (its amount, term and rate; the
+    # facility application's PD and cover), with the parameter version it used.
+    pricing = models.JSONField(_("price build-up"), default=dict, blank=True)
     status = FSMField(_("status"), default=Status.REQUESTED, choices=Status.choices, protected=True)
     approval_reasons = models.JSONField(_("why an approver decides"), default=list, blank=True)
     requested_by = models.ForeignKey(
@@ -230,6 +246,10 @@ class Drawdown(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.amount} {self.currency}"
+
+    @property
+    def approval_reason_labels(self) -> list[str]:
+        return [str(APPROVAL_REASONS.get(code, code)) for code in self.approval_reasons]
 
     @transition(field=status, source=Status.REQUESTED, target=Status.APPROVED)
     def approve(self, *, by, comment: str = ""):

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from applications.models import Status as ApplicationStatus
 from applications.selectors import applicant_company_id, is_portal_user
@@ -181,3 +181,134 @@ def drawdown_get(*, user, pk, for_update: bool = False) -> Drawdown:
         return qs.get(pk=pk)
     except (Drawdown.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+# --- Pricing (issue 32 for facilities) ------------------------------------------------------
+
+
+def facility_pricing_range(*, application) -> tuple[Decimal, Decimal]:
+    """The pricing range a facility application proposes (and its facility is granted):
+    from its rate, the lower end that the pricing floor and the approvers' below-floor
+    authority apply to, up to the product's highest rate."""
+    rate = application.interest_rate
+    return rate, max(application.product.max_rate, rate)
+
+
+def facility_price_buildup(*, application, pd_pct=None, collateral=None, guarantors=None):
+    """A facility application's price build-up (pricing.selectors.application_price_buildup,
+    for its limit and term) at the lower end of its proposed range; None for any other
+    application, before it is scored, or without an active parameter version."""
+    from pricing.selectors import application_price_buildup
+
+    if not application.is_facility_application:
+        return None
+    return application_price_buildup(
+        application=application, pd_pct=pd_pct, collateral=collateral, guarantors=guarantors
+    )
+
+
+@dataclass(frozen=True)
+class DrawdownTerms:
+    amount: Decimal
+    term_months: int
+    interest_rate: Decimal
+
+
+def drawdown_price_buildup(*, facility: Facility, amount, term_months: int, interest_rate):
+    """A drawdown's price build-up on its own amount, term and rate, with the PD and the
+    collateral and guarantees of its facility's application (the same formula and active
+    parameters as an application's); None before that application was scored or without an
+    active version."""
+    from pricing.selectors import application_price_buildup
+
+    return application_price_buildup(
+        application=facility.application,
+        terms=DrawdownTerms(amount=amount, term_months=term_months, interest_rate=interest_rate),
+    )
+
+
+# --- The drawdown approver's queue ----------------------------------------------------------
+
+
+def company_standings(*, company_ids) -> dict[int, tuple[str, int]]:
+    """Each company's worst classification over its active loans and its open (or
+    acknowledged) alerts: two queries whatever their number."""
+    from postloan.models import CLASS_RANK, Alert, Classification
+
+    company_ids = list(set(company_ids))
+    worst: dict[int, str] = dict.fromkeys(company_ids, Classification.NORMAL)
+    for company_id, klass in (
+        Loan.objects.filter(application__company_id__in=company_ids, status=Loan.Status.ACTIVE)
+        .values_list("application__company_id", "classification")
+        .distinct()
+    ):
+        if CLASS_RANK.get(klass, 0) > CLASS_RANK.get(worst[company_id], 0):
+            worst[company_id] = klass
+    alerts = dict(
+        Alert.objects.filter(
+            loan__application__company_id__in=company_ids,
+            status__in=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED),
+        )
+        .values("loan__application__company_id")
+        .annotate(n=Count("pk"))
+        .values_list("loan__application__company_id", "n")
+    )
+    return {pk: (worst[pk], alerts.get(pk, 0)) for pk in company_ids}
+
+
+def drawdowns_awaiting_approver(*, user) -> QuerySet[Drawdown]:
+    """The drawdowns waiting for a drawdown approver in the user's branch scope (head
+    office: all), oldest first."""
+    return (
+        Drawdown.objects.filter(
+            facility_scope_q(user, prefix="facility__"), status=Drawdown.Status.REQUESTED
+        )
+        .select_related(
+            "facility__company", "facility__application", "facility__branch", "requested_by"
+        )
+        .order_by("requested_at", "pk")
+    )
+
+
+def drawdown_queue_rows(*, user, drawdowns: list[Drawdown]) -> list[dict]:
+    """What the approver decides on, per drawdown: the facility's availability, the
+    company's classification and open alerts now, the customer's exposure after the
+    drawdown (postloan.exposure), the drawdown's price build-up, and whether this user may
+    decide it (never who requested it, filed the facility or manages it). A fixed number of
+    queries whatever the number of rows.
+
+    A drawdown moves part of the facility's undrawn limit into a loan, and the undrawn part
+    already counts in the exposure: the exposure after the drawdown is the exposure now."""
+    from applications.permissions import filed_it, manages_it
+    from postloan.exposure import exposure_by, exposure_rows
+    from postloan.models import Classification
+
+    facilities = list({d.facility_id: d.facility for d in drawdowns}.values())
+    availability = facility_availabilities(facilities=facilities)
+    company_ids = [f.company_id for f in facilities]
+    standings = company_standings(company_ids=company_ids)
+    exposure = (
+        exposure_by(exposure_rows(company_ids=company_ids), lambda row: row["company_id"])
+        if company_ids
+        else {}
+    )
+    rows = []
+    for drawdown in drawdowns:
+        facility = drawdown.facility
+        worst, alerts = standings[facility.company_id]
+        found = exposure.get((facility.company_id, drawdown.currency))
+        rows.append(
+            {
+                "drawdown": drawdown,
+                "facility": facility,
+                "availability": availability[facility.pk],
+                "classification": Classification(worst).label,
+                "classification_code": worst,
+                "open_alerts": alerts,
+                "exposure_after": found["total"] if found else ZERO,
+                "may_decide": drawdown.requested_by_id != user.pk
+                and not filed_it(user, facility.application)
+                and not manages_it(user, facility.application),
+            }
+        )
+    return rows

@@ -29,13 +29,21 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from common.errors import Conflict, Forbidden, InvalidInput
 from facilities.models import Drawdown, DrawdownApproval, Facility, FacilityTerms
-from facilities.selectors import SUBJECT_TYPE, facility_availability, facility_get
+from facilities.selectors import (
+    SUBJECT_TYPE,
+    company_standings,
+    drawdown_price_buildup,
+    facility_availability,
+    facility_get,
+    facility_price_buildup,
+    facility_pricing_range,
+)
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
 from org.roles import Role, primary_role, roles_granting
 from org.selectors import is_staff_member, staff_serving
-from postloan.models import CLASS_RANK, NON_PERFORMING, Alert, Classification, Loan
+from postloan.models import NON_PERFORMING, Alert, Classification, Loan
 
 FREEZE_PERMISSION = "facilities.freeze_facility"
 DRAWDOWN_PERMISSION = "facilities.approve_drawdown"
@@ -71,10 +79,11 @@ def facility_open(*, application: LoanApplication) -> Facility | None:
     the approval's transaction): the approved amount, currency and term, the product's
     facility terms, the approved pricing range and the approval's conditions. Expires the
     term after the approval. None for a loan application or a drawdown."""
-    terms = facility_terms_of(application.product)
-    if terms is None or Drawdown.objects.filter(application=application).exists():
+    if not application.is_facility_application:
         return None
+    terms = facility_terms_of(application.product)
     approved_on = timezone.localdate()
+    min_rate, max_rate = facility_pricing_range(application=application)
     facility = Facility.objects.create(
         application=application,
         company_id=application.company_id,
@@ -84,8 +93,9 @@ def facility_open(*, application: LoanApplication) -> Facility | None:
         term_months=application.term_months,
         revolving=terms.revolving,
         max_drawdown_term_months=terms.max_drawdown_term_months,
-        min_rate=application.interest_rate,
-        max_rate=max(application.product.max_rate, application.interest_rate),
+        min_rate=min_rate,
+        max_rate=max_rate,
+        pricing=_approved_pricing(application),
         conditions=list(
             ApprovalCondition.objects.filter(application=application)
             .order_by("pk")
@@ -110,6 +120,26 @@ def facility_open(*, application: LoanApplication) -> Facility | None:
         },
     )
     return facility
+
+
+def _approved_pricing(application: LoanApplication) -> dict:
+    """What the facility keeps of the pricing it was approved on: the build-up of its range's
+    lower end under the active parameters (the ones the approval checked the floor with, in
+    this transaction), and the approval's reason when that end is below the floor (the
+    approval step's or committee's record, approvals.services)."""
+    buildup = facility_price_buildup(application=application)
+    if buildup is None:
+        return {}
+    record = buildup.as_record()
+    if buildup.below_floor:
+        approved = (
+            AuditEvent.objects.filter(application=application, data__pricing__below_floor=True)
+            .order_by("-pk")
+            .values_list("data__pricing__reason", flat=True)
+            .first()
+        )
+        record["below_floor_reason"] = approved or ""
+    return record
 
 
 def _take(facility: Facility, name: str, *, actor, role: str, reason: str = "", data=None):
@@ -273,17 +303,7 @@ def _decimal(value, field: str, errors: dict) -> Decimal | None:
 
 def _company_standing(company_id: int) -> tuple[str, int]:
     """The company's worst classification over its active loans, and its open alerts."""
-    classes = set(
-        Loan.objects.filter(
-            application__company_id=company_id, status=Loan.Status.ACTIVE
-        ).values_list("classification", flat=True)
-    )
-    worst = max(classes, key=lambda c: CLASS_RANK.get(c, 0), default=Classification.NORMAL)
-    alerts = Alert.objects.filter(
-        loan__application__company_id=company_id,
-        status__in=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED),
-    ).count()
-    return worst, alerts
+    return company_standings(company_ids=[company_id])[company_id]
 
 
 def _refuse_unless_drawable(facility: Facility) -> None:
@@ -366,6 +386,9 @@ def drawdown_request(
             errors["repayment_method"] = [_("This facility does not allow this repayment method.")]
         if errors:
             raise InvalidInput(details=errors)
+        buildup = drawdown_price_buildup(
+            facility=facility, amount=amount, term_months=term_months, interest_rate=rate
+        )
         unsatisfied = list(
             ApprovalCondition.objects.filter(
                 application_id=facility.application_id, satisfied_at__isnull=True
@@ -404,6 +427,7 @@ def drawdown_request(
             repayment_method=method,
             purpose=str(purpose or "").replace("\x00", "").strip(),
             approval_reasons=reasons,
+            pricing=buildup.as_record() if buildup is not None else {},
             requested_by=actor,
         )
         _audit(
@@ -417,6 +441,7 @@ def drawdown_request(
                 "term_months": term_months,
                 "available_before": str(available),
                 "approval_reasons": reasons,
+                "pricing_version": buildup.version if buildup is not None else None,
             },
         )
         if not reasons:
@@ -432,7 +457,8 @@ _AWAITS_BODY = gettext_lazy("{amount} {currency} for {months} months under facil
 
 def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None:
     """The approvers serving the facility's branch hear that a drawdown waits for one of
-    them (rows in this transaction, their e-mails after commit)."""
+    them, with a link to it in their queue (rows in this transaction, their e-mails after
+    commit)."""
     title = format_lazy(_AWAITS_TITLE, company=facility.company.name)
     body = format_lazy(
         _AWAITS_BODY,
@@ -441,7 +467,7 @@ def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None
         months=drawdown.term_months,
         reference=facility.application.reference,
     )
-    url = reverse("facility-detail", args=[facility.pk])
+    url = f"{reverse('drawdown-queue')}#drawdown-{drawdown.pk}"
     notify_many(
         Message(user=approver, kind=NotificationKind.AWAITING_YOU, title=title, body=body, url=url)
         for approver in with_notification_preferences(

@@ -6,6 +6,12 @@ from facilities import api, views
 
 urlpatterns = [
     path("facilities/", views.FacilityListView.as_view(), name="facility-list"),
+    path("facilities/drawdowns/", views.DrawdownQueueView.as_view(), name="drawdown-queue"),
+    path(
+        "facilities/drawdowns/<int:pk>/decide/",
+        views.DrawdownDecideView.as_view(),
+        name="drawdown-decide",
+    ),
     path("facilities/<int:pk>/", views.FacilityDetailView.as_view(), name="facility-detail"),
     path(
         "facilities/<int:pk>/<str:action>/",
@@ -32,6 +38,7 @@ staff_api_urlpatterns = [
         api.FacilityDrawdownListApi.as_view(),
         name="api-facility-drawdowns",
     ),
+    path("facilities/drawdowns/", api.DrawdownQueueApi.as_view(), name="api-drawdown-queue"),
     path(
         "facilities/drawdowns/<int:pk>/decide/",
         api.DrawdownDecideApi.as_view(),

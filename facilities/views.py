@@ -7,16 +7,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from applications.views import StaffRequiredMixin
-from common.errors import DomainError, Forbidden, NotFound
+from common.errors import DomainError, Forbidden, InvalidInput, NotFound
 from facilities import selectors, services
 from facilities.models import Facility
 from org.audience import open_to_owners
 from org.permissions import has_role_perm
+from org.second_factor import step_up_required
 from portal.views import PortalRequiredMixin
 
 TRANSITIONS = ("freeze", "unfreeze", "close")
@@ -67,6 +69,7 @@ class FacilityDetailView(StaffRequiredMixin, View):
                 "availability": selectors.facility_availability(facility=facility),
                 "drawdowns": selectors.facility_drawdowns(facility=facility),
                 "actions": actions,
+                "may_approve_drawdowns": has_role_perm(request.user, services.DRAWDOWN_PERMISSION),
             },
         )
 
@@ -95,6 +98,73 @@ class FacilityTransitionView(StaffRequiredMixin, View):
         else:
             messages.success(request, str(DONE[action]))
         return redirect("facility-detail", pk=pk)
+
+
+class DrawdownQueueView(StaffRequiredMixin, View):
+    """The drawdown approver's queue: the drawdowns of the branch subtree waiting for one,
+    oldest first, with what the decision rests on and the approve and decline forms."""
+
+    def get(self, request):
+        if not has_role_perm(request.user, services.DRAWDOWN_PERMISSION):
+            raise PermissionDenied
+        return self.page(request)
+
+    @staticmethod
+    def page(request, *, errors: dict | None = None, entered: dict | None = None, status=200):
+        drawdowns = list(selectors.drawdowns_awaiting_approver(user=request.user)[:100])
+        return render(
+            request,
+            "facilities/drawdown_queue.html",
+            {
+                "rows": selectors.drawdown_queue_rows(user=request.user, drawdowns=drawdowns),
+                "errors": errors or {},
+                "entered": entered or {},
+            },
+            status=status,
+        )
+
+
+class DrawdownDecideView(StaffRequiredMixin, View):
+    """Approve or decline a drawdown from the queue (drawdown_decide): a credit decision,
+    confirmed with a fresh code as an approval step."""
+
+    @step_up_required(return_to=lambda request, **kwargs: reverse("drawdown-queue"))
+    def post(self, request, pk: int):
+        if not has_role_perm(request.user, services.DRAWDOWN_PERMISSION):
+            raise PermissionDenied  # before the form comes back with the queue on it
+        entered = {
+            "drawdown": pk,
+            "decision": request.POST.get("decision", ""),
+            "comment": request.POST.get("comment", "")[:2000],
+        }
+        try:
+            drawdown = services.drawdown_decide(
+                drawdown_id=pk,
+                actor=request.user,
+                decision=entered["decision"],
+                comment=entered["comment"],
+            )
+        except NotFound:
+            raise Http404 from None
+        except Forbidden:
+            raise PermissionDenied from None
+        except InvalidInput as exc:
+            errors = {k: [str(m) for m in v] for k, v in (exc.details or {}).items()}
+            return DrawdownQueueView.page(
+                request, errors={"drawdown": pk, **errors}, entered=entered, status=400
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _done(drawdown))
+        return redirect("drawdown-queue")
+
+
+def _done(drawdown) -> str:
+    values = {"amount": f"{drawdown.amount:,.2f}", "currency": drawdown.currency}
+    if drawdown.status == drawdown.Status.APPROVED:
+        return _("The drawdown of %(amount)s %(currency)s is approved.") % values
+    return _("The drawdown of %(amount)s %(currency)s is declined.") % values
 
 
 # --- The owner's ----------------------------------------------------------------------------

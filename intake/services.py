@@ -774,7 +774,13 @@ def relationship_manager_pick(*, branch):
             open_work=Count(
                 "managed_applications",
                 distinct=True,
-                filter=Q(managed_applications__status__in=OPEN_STATUSES),
+                # An active facility's application stays contract_signed: not open work
+                # (LoanApplicationQuerySet.without_facility_applications).
+                filter=Q(managed_applications__status__in=OPEN_STATUSES)
+                & (
+                    Q(managed_applications__product__facility_terms__isnull=True)
+                    | Q(managed_applications__drawdown__isnull=False)
+                ),
             )
         )
         .order_by("open_work", "id")

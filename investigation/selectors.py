@@ -239,6 +239,7 @@ def case_summary(*, application) -> dict:
             (c.lendable_value for c in collateral if c.lendable_value is not None), Decimal("0")
         ),
         "pricing": pricing,
+        "facility_range": _facility_range(application),
         "opinion": investigation.opinion if investigation else "",
         "memos": list(
             CreditMemo.objects.filter(
@@ -246,6 +247,16 @@ def case_summary(*, application) -> dict:
             ).order_by("-version")[:5]
         ),
     }
+
+
+def _facility_range(application) -> tuple | None:
+    """A facility application's proposed pricing range (lower end, upper end), shown next to
+    its build-up; None for a loan or a drawdown."""
+    from facilities.selectors import facility_pricing_range
+
+    if not application.is_facility_application:
+        return None
+    return facility_pricing_range(application=application)
 
 
 def flags_high(*, application_id: int) -> list[Flag]:

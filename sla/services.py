@@ -262,6 +262,11 @@ def clock_follow_application(*, application, from_state: str, to_state: str) -> 
     if to_state in FINAL_STATUSES or to_state == Status.DISBURSED:
         clock_stop_application(application=application)
         return
+    if to_state == Status.CONTRACT_SIGNED and application.is_facility_application:
+        # Its signed contract activates the facility: nothing is paid out on it, so no
+        # disbursement clock runs (its drawdowns' loans have theirs).
+        clock_stop_application(application=application)
+        return
     wanted = STEP_FOR_STATUS.get(to_state)
     # The other steps' clocks stop (one statement); the status's own clock starts.
     clock_stop(

@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from applications import labels
-from org.roles import Role, roles_of
+from org.roles import Role, roles_granting, roles_of
 
 register = template.Library()
 
@@ -94,6 +94,11 @@ def staff_nav(context):
                 roles
                 & {Role.RELATIONSHIP_MANAGER, Role.APPROVER, Role.RISK_OFFICER, Role.BRANCH_HEAD}
             ),
+        ),
+        (
+            _("Drawdowns to approve"),
+            reverse("drawdown-queue"),
+            bool(roles_granting(user, "facilities.approve_drawdown")),
         ),
         (
             _("The bank's exposure"),

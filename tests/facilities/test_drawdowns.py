@@ -75,7 +75,7 @@ def test_a_drawdown_above_the_automatic_limit_waits_for_a_drawdown_approver(
     assert drawdown.application is None
     # The approvers serving the branch hear of it.
     told = Notification.objects.get(user=staff["approver"], kind="awaiting_you")
-    assert told.url == reverse("facility-detail", args=[facility.pk])
+    assert told.url == f"{reverse('drawdown-queue')}#drawdown-{response.data['id']}"
     assert facility_availability(facility=facility).available == Decimal("700000.00")
     url = reverse("api-drawdown-decide", args=[drawdown.pk])
     # The relationship manager who requested it does not decide it (403, nothing changes).
