@@ -333,3 +333,30 @@ def test_a_vote_that_declines_cannot_carry_other_terms(matrix, in_approval, staf
     assert response.status_code == 400 and "terms" in response.data
     application.refresh_from_db()
     assert application.status == "in_approval"
+
+
+@pytest.mark.django_db
+def test_the_chairs_page_offers_other_terms_and_shows_a_refusal_by_its_field(
+    matrix, in_approval, staff, branch, api, client
+):
+    from approvals.models import ApproverLimit
+
+    MatrixVersion.objects.filter(pk=matrix.pk).update(committee_quorum=2)
+    ApproverLimit.objects.create(user=staff["approver"], grade="E", max_amount=2_000_000)
+    application = in_approval(amount="600000", grade="E")
+    task = _to_committee(api, staff, branch, application)
+    other = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_v")
+    api(staff["committee"]).post(f"/api/v1/approvals/tasks/{task.pk}/claim/")
+    for user in (staff["committee"], other):
+        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"})
+    client.force_login(staff["committee"])
+    page = client.get(f"/approvals/tasks/{task.pk}/").content.decode()
+    assert 'id="close-vote-form"' in page and 'name="amount"' in page
+    refused = client.post(
+        f"/approvals/tasks/{task.pk}/close-vote/",
+        {"amount": "900000", "comment": "More"},
+    )
+    assert refused.status_code == 400
+    assert 'id="amount-errors"' in refused.content.decode()
+    task.refresh_from_db()
+    assert task.status in ApprovalTask.OPEN_STATES
