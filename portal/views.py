@@ -114,7 +114,7 @@ def _prepayment_asked_for(request, application) -> dict:
     (?prepay_date=&prepay_kind=&prepay_principal=), the schedule after it, and their
     requests. Nothing to quote until they ask."""
     from datetime import date
-    from decimal import Decimal, InvalidOperation
+    from decimal import InvalidOperation
 
     from postloan.models import Prepayment
     from postloan.selectors import prepayment_request_dates
@@ -138,11 +138,7 @@ def _prepayment_asked_for(request, application) -> dict:
             value_date = (
                 date.fromisoformat(params["prepay_date"]) if params["prepay_date"] else None
             )
-            principal = (
-                Decimal(params["prepay_principal"].replace(",", ""))
-                if params.get("prepay_principal")
-                else None
-            )
+            principal = _amount(params.get("prepay_principal", ""))
         except (ValueError, InvalidOperation):
             section["problem"] = _("Enter a date as YYYY-MM-DD and the principal as a number.")
         else:
@@ -156,6 +152,21 @@ def _prepayment_asked_for(request, application) -> dict:
                 )
             )
     return section
+
+
+def _amount(text: str):
+    """An amount typed on a page (thousands separators allowed), or None when empty;
+    ValueError for anything that is not a finite amount of at most 16 digits before the
+    point (what a Decimal field of the API takes)."""
+    from decimal import Decimal
+
+    text = (text or "").replace(",", "").strip()
+    if not text:
+        return None
+    value = Decimal(text)
+    if not value.is_finite() or abs(value) >= Decimal("1e16"):
+        raise ValueError(text)
+    return value
 
 
 def _application_page(request, application, *, offer_form=None, status: int = 200):
@@ -209,7 +220,7 @@ class PortalPrepaymentRequestView(PortalRequiredMixin, View):
 
     def post(self, request, pk: int):
         from datetime import date
-        from decimal import Decimal, InvalidOperation
+        from decimal import InvalidOperation
 
         from postloan.services import prepayment_request_ask
 
@@ -218,9 +229,7 @@ class PortalPrepaymentRequestView(PortalRequiredMixin, View):
         try:
             try:
                 value_date = date.fromisoformat(post.get("value_date", ""))
-                principal = (
-                    Decimal(post["principal"].replace(",", "")) if post.get("principal") else None
-                )
+                principal = _amount(post.get("principal", ""))
             except (ValueError, InvalidOperation):
                 raise InvalidInput(
                     _("Enter a date as YYYY-MM-DD and the principal as a number.")

@@ -205,6 +205,18 @@ def test_the_portal_page_quotes_shows_the_schedule_after_and_takes_the_request(c
     assert 'id="prepay-ask-form"' in page
     # The product does not shorten the term: not offered.
     assert 'value="shorten_term"' not in page
+    for typed in ("NaN", "1e999", "abc"):
+        refused = client.get(
+            url,
+            {"prepay_date": TODAY.isoformat(), "prepay_kind": "full", "prepay_principal": typed},
+        )
+        assert refused.status_code == 200 and 'id="prepay-problem"' in refused.content.decode()
+        asked = client.post(
+            reverse("portal-prepayment-request", args=[loan.application_id]),
+            {"kind": "lower_instalment", "value_date": TODAY.isoformat(), "principal": typed},
+        )
+        assert asked.status_code == 302
+    assert not PrepaymentRequest.objects.exists()
     response = client.post(
         reverse("portal-prepayment-request", args=[loan.application_id]),
         {
