@@ -212,6 +212,32 @@ class TaskReassignApi(APIView):
         )
 
 
+class OtherTermsInputSerializer(serializers.Serializer):
+    """The fields of an approval on other terms (services._terms_changed checks them)."""
+
+    amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="To approve on other terms: a lower amount.",
+    )
+    term_months = serializers.IntegerField(
+        min_value=1,
+        max_value=600,
+        required=False,
+        allow_null=True,
+        help_text="To approve on other terms: another term within the product's.",
+    )
+    interest_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        help_text="To approve on other terms: another annual rate within the product's.",
+    )
+
+
 class TaskDecideApi(APIView):
     """Decide a step: approve, approve_with_conditions (conditions), decline (reasons: codes
     from /approvals/decline-reasons/, at least one), return_to_investigation,
@@ -220,7 +246,7 @@ class TaskDecideApi(APIView):
     after-the-fact review: confirm or concern. 403 with the reason when segregation of duties
     or your limit forbids it (logged)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(OtherTermsInputSerializer):
         class Meta:
             ref_name = "ApprovalsTaskDecideInput"
 
@@ -250,27 +276,6 @@ class TaskDecideApi(APIView):
             default="",
             help_text="To approve a proposed rate below the pricing floor: why.",
         )
-        amount = serializers.DecimalField(
-            max_digits=18,
-            decimal_places=2,
-            required=False,
-            allow_null=True,
-            help_text="To approve on other terms: a lower amount.",
-        )
-        term_months = serializers.IntegerField(
-            min_value=1,
-            max_value=600,
-            required=False,
-            allow_null=True,
-            help_text="To approve on other terms: another term within the product's.",
-        )
-        interest_rate = serializers.DecimalField(
-            max_digits=6,
-            decimal_places=3,
-            required=False,
-            allow_null=True,
-            help_text="To approve on other terms: another annual rate within the product's.",
-        )
         otp = step_up_otp_field()
 
     @extend_schema(request=InputSerializer, responses=TaskOutputSerializer)
@@ -279,7 +284,7 @@ class TaskDecideApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = without_otp(serializer.validated_data)
-        terms = {key: data.pop(key, None) for key in ("amount", "term_months", "interest_rate")}
+        terms = {key: data.pop(key, None) for key in services.TERMS}
         return _task_response(
             services.task_decide(task_id=pk, actor=request.user, terms=terms, **data)
         )
@@ -323,15 +328,24 @@ class CommitteeVoteApi(APIView):
 
 
 class CommitteeCloseApi(APIView):
-    """The chair closes the vote (quorum and majority from the route's matrix version)."""
+    """The chair closes the vote (quorum and majority from the route's matrix version). A vote
+    that approves may approve on other terms (amount, term_months, interest_rate, as a
+    step's decision; the comment says why)."""
 
-    @extend_schema(request=StepUpCommentInputSerializer, responses=TaskOutputSerializer)
+    class InputSerializer(OtherTermsInputSerializer, StepUpCommentInputSerializer):
+        class Meta:
+            ref_name = "ApprovalsCommitteeCloseInput"
+
+    @extend_schema(request=InputSerializer, responses=TaskOutputSerializer)
     @step_up_required()
     def post(self, request, pk: int):
-        serializer = StepUpCommentInputSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = without_otp(serializer.validated_data)
-        return _task_response(services.committee_close(task_id=pk, actor=request.user, **data))
+        terms = {key: data.pop(key, None) for key in services.TERMS}
+        return _task_response(
+            services.committee_close(task_id=pk, actor=request.user, terms=terms, **data)
+        )
 
 
 class StepSerializer(serializers.Serializer):

@@ -844,6 +844,10 @@ def task_decide(
     return task
 
 
+# The terms an approval may change (task_decide's and committee_close's `terms`).
+TERMS = ("amount", "term_months", "interest_rate")
+
+
 def _terms_changed(task: ApprovalTask, *, decision: str, terms: dict, comment: str) -> dict:
     """The terms an approval changes (as strings, only those that differ from the terms in
     approval), checked against the product's ranges when the application was filed: the
@@ -1201,8 +1205,13 @@ def committee_outcome(
 
 
 @logs_refusals("committee_close")
-def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
-    """The chair (the member holding the committee task) closes the vote."""
+def committee_close(
+    *, task_id: int, actor, comment: str = "", terms: dict | None = None
+) -> ApprovalTask:
+    """The chair (the member holding the committee task) closes the vote. A vote that
+    approves may approve on other terms (`terms`, as task_decide's and checked by the same
+    rule, _terms_changed): the committee's deliberation in the close's comment says why; on
+    a vote that declines, terms are refused (400)."""
     task = task_get(user=actor, pk=task_id, for_action=True)
     _committee_task(task)
     _check(task, actor)
@@ -1238,8 +1247,14 @@ def committee_close(*, task_id: int, actor, comment: str = "") -> ApprovalTask:
         decision = (
             ApprovalTask.Decision.APPROVE if outcome == "approve" else ApprovalTask.Decision.DECLINE
         )
+        changed = _terms_changed(task, decision=decision, terms=terms or {}, comment=comment)
         _finish(task, actor, decision, full_comment)
         data = {**tally, "outcome": outcome, "dissent": dissent}
+        if changed:
+            # The route's record is locked with the task (task_get for_update).
+            task.record.terms = {**(task.record.terms or {}), **changed}
+            task.record.save(update_fields=["terms"])
+            data["terms"] = changed
         if outcome == "approve":
             # The committee is the matrix's authority to price below the floor; its
             # deliberation (the close's comment) is the reason on the record.

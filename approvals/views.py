@@ -139,10 +139,6 @@ def _form_again(request, pk: int, entered: dict, exc: InvalidInput, summary: str
     return _task_page(request, pk, decision_form=entered, errors=exc.details, status=400)
 
 
-# The decision form's fields for an approval on other terms (services.task_decide's terms).
-TERMS = ("amount", "term_months", "interest_rate")
-
-
 def _mitigations_posted(post) -> dict:
     """What the form says of each open High flag (its `mitigation-<flag id>` fields)."""
     return {
@@ -187,7 +183,7 @@ def task_action(request, pk: int, action: str):
                 "reasons": post.getlist("reasons"),
                 "mitigations": _mitigations_posted(post),
                 "below_floor_reason": post.get("below_floor_reason", ""),
-                **{key: post.get(key, "").strip() for key in TERMS},
+                **{key: post.get(key, "").strip() for key in services.TERMS},
             }
             try:
                 services.task_decide(
@@ -199,7 +195,7 @@ def task_action(request, pk: int, action: str):
                     reasons=entered["reasons"],
                     mitigations=entered["mitigations"],
                     below_floor_reason=entered["below_floor_reason"],
-                    terms={key: entered[key] for key in TERMS},
+                    terms={key: entered[key] for key in services.TERMS},
                 )
             except InvalidInput as exc:
                 return _form_again(
@@ -248,7 +244,25 @@ def task_action(request, pk: int, action: str):
             )
             back = "task"
         elif action == "close-vote":
-            services.committee_close(task_id=pk, actor=request.user, comment=comment)
+            entered = {
+                "close_comment": comment,
+                **{key: post.get(key, "").strip() for key in services.TERMS},
+            }
+            try:
+                services.committee_close(
+                    task_id=pk,
+                    actor=request.user,
+                    comment=comment,
+                    terms={key: entered[key] for key in services.TERMS},
+                )
+            except InvalidInput as exc:
+                return _form_again(
+                    request,
+                    pk,
+                    entered,
+                    exc,
+                    _("The vote was not closed: see the messages by the fields."),
+                )
             messages.success(request, _("The vote is closed."))
             back = "queue"
         else:

@@ -23,6 +23,7 @@ from customers.models import Company
 from customers.uscc import with_check_character
 from org.models import Branch, StaffProfile, TokenSecondFactor
 from org.roles import SECOND_FACTOR_ROLES, Role, sync_role_groups
+from postloan.models import ServicingTerms
 
 # Share of applications per state, and the path of transitions that leads there.
 STATE_MIX = [
@@ -209,6 +210,18 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
                 fast_track_eligible=fast,
             )
         )
+    # Overdue interest (罚息) in the nightly job: the loans behind on two of the products accrue
+    # it (one compounding on overdue contract interest); the third charges none.
+    ServicingTerms.objects.bulk_create(
+        [
+            ServicingTerms(
+                product=products[0],
+                overdue_surcharge_rate=Decimal("50"),
+                compound_overdue_interest=True,
+            ),
+            ServicingTerms(product=products[1], overdue_surcharge_rate=Decimal("50")),
+        ]
+    )
     bank.product_ids = [p.pk for p in products]
     snapshots = {p.pk: p.snapshot() for p in products}
 

@@ -300,6 +300,33 @@ class DisbursementConfirmApi(APIView):
         return Response(DisbursementOutput(disbursement).data)
 
 
+class DisbursementValueDateApi(APIView):
+    """Maker: the officer who recorded a payout not yet confirmed corrects its value date
+    (inside today's window, with a reason; audited). A payout whose value date left the
+    window while it waited is refused at confirmation (409 value_date_outside_window) until
+    then."""
+
+    class DisbursementValueDateInput(serializers.Serializer):
+        value_date = serializers.DateField()
+        comment = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    @extend_schema(
+        request=DisbursementValueDateInput,
+        responses=DisbursementOutput,
+        operation_id="disbursement_value_date_correct",
+    )
+    def post(self, request, pk: int):
+        data = self.DisbursementValueDateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        disbursement = services.disbursement_value_date_correct(
+            application_id=pk,
+            actor=request.user,
+            value_date=data.validated_data["value_date"],
+            comment=data.validated_data.get("comment", ""),
+        )
+        return Response(DisbursementOutput(disbursement).data)
+
+
 class ScheduleApi(APIView):
     """The repayment schedule: fixed once disbursed, else the offer's indicative one."""
 

@@ -642,6 +642,20 @@ def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Di
                     )
                 )
                 raise refusal
+            # The window is today's: a payout recorded in it weeks ago may have left it.
+            # The checker does not change the maker's record; the maker corrects it
+            # (disbursement_value_date_correct).
+            outside = value_date_refusal(disbursement.value_date)
+            if outside:
+                raise Conflict(
+                    _(
+                        "The payout's value date %(date)s is no longer accepted today. "
+                        "%(reason)s The officer who recorded the payout corrects its value "
+                        "date before it is confirmed."
+                    )
+                    % {"date": disbursement.value_date.isoformat(), "reason": outside},
+                    code="value_date_outside_window",
+                )
             disbursement.status = Disbursement.Status.CONFIRMED
             disbursement.checker = actor
             disbursement.checked_at = timezone.now()
@@ -670,6 +684,65 @@ def disbursement_confirm(*, application_id: int, actor, comment: str = "") -> Di
             code=exc.code,
         )
         raise
+    return disbursement
+
+
+def disbursement_value_date_correct(
+    *, application_id: int, actor, value_date: date, comment: str
+) -> Disbursement:
+    """The maker corrects the value date of a payout not yet confirmed (one whose date left
+    the window while it waited, or was wrong): inside today's window (400), with a reason
+    (400), audited with the date it replaces; the checkers hear the payout waits again. Only
+    the officer who recorded it (403): a record is corrected by whoever answers for it, and
+    the checker still is someone else."""
+    application = application_get(user=actor, pk=application_id)
+    _require_role(
+        actor, Role.DISBURSEMENT_OFFICER, _("Only a disbursement officer records a disbursement.")
+    )
+    errors: dict[str, list[str]] = {}
+    value_date_error = value_date_refusal(value_date)
+    if value_date_error:
+        errors["value_date"] = [value_date_error]
+    comment = (comment or "").strip()
+    if not comment:
+        errors["comment"] = [_("Say why the value date changes.")]
+    if errors:
+        raise InvalidInput(details=errors)
+    with transaction.atomic():
+        disbursement = (
+            Disbursement.objects.select_for_update()
+            .select_related("maker")
+            .filter(application=application)
+            .first()
+        )
+        if disbursement is None:
+            raise Conflict(_("No disbursement has been recorded."), code="not_recorded")
+        if disbursement.status != Disbursement.Status.RECORDED:
+            raise Conflict(_("This disbursement is already confirmed."), code="already_confirmed")
+        if disbursement.maker_id != actor.pk:
+            raise Forbidden(
+                _("Only the officer who recorded the payout corrects its value date."),
+                code="not_maker",
+            )
+        previous = disbursement.value_date
+        if previous == value_date:
+            raise InvalidInput(
+                details={"value_date": [_("This is the value date already recorded.")]}
+            )
+        disbursement.value_date = value_date
+        disbursement.save(update_fields=["value_date"])
+        audit_record(
+            action="disbursement_value_date_corrected",
+            actor=actor,
+            actor_role=Role.DISBURSEMENT_OFFICER,
+            application=application,
+            kind="action",
+            subject_type="disbursement.disbursement",
+            subject_id=disbursement.pk,
+            comment=comment,
+            data={"from": previous.isoformat(), "to": value_date.isoformat()},
+        )
+        _payout_awaits_confirmation(application=application, disbursement=disbursement)
     return disbursement
 
 

@@ -27,6 +27,11 @@ urlpatterns: list = [
         name="disbursement-confirm",
     ),
     path(
+        "disbursement/<int:pk>/value-date/",
+        views.DisbursementValueDateView.as_view(),
+        name="disbursement-value-date",
+    ),
+    path(
         "disbursement/<int:pk>/offer/retry/",
         views.OfferRetryView.as_view(),
         name="disbursement-offer-retry",
@@ -80,6 +85,11 @@ api_urlpatterns: list = [
         "disbursement/<int:pk>/confirm/",
         api.DisbursementConfirmApi.as_view(),
         name="api-disbursement-confirm",
+    ),
+    path(
+        "disbursement/<int:pk>/value-date/",
+        api.DisbursementValueDateApi.as_view(),
+        name="api-disbursement-value-date",
     ),
     path(
         "disbursement/<int:pk>/schedule/",

@@ -65,6 +65,19 @@ def panel_context(request, application) -> dict:
             and disbursement.status == Disbursement.Status.RECORDED
             and disbursement.maker_id != user.pk
         ),
+        "can_correct_value_date": (
+            status == "contract_signed"
+            and is_officer
+            and disbursement is not None
+            and disbursement.status == Disbursement.Status.RECORDED
+            and disbursement.maker_id == user.pk
+        ),
+        # Shown before anyone tries to confirm: the payout's date left today's window.
+        "value_date_outside": (
+            services.value_date_refusal(disbursement.value_date)
+            if disbursement is not None and disbursement.status == Disbursement.Status.RECORDED
+            else None
+        ),
         "conditions_unsatisfied": any(c.satisfied_at is None for c in conditions),
         "today": timezone.localdate(),
         "value_date_earliest": earliest,
@@ -215,6 +228,20 @@ class DisbursementConfirmView(_ActionView):
     def act(self, request, pk: int):
         services.disbursement_confirm(
             application_id=pk, actor=request.user, comment=request.POST.get("comment", "")
+        )
+
+
+class DisbursementValueDateView(_ActionView):
+    @property
+    def success_message(self):
+        return _("The value date is corrected; a checker must confirm the payout.")
+
+    def act(self, request, pk: int):
+        services.disbursement_value_date_correct(
+            application_id=pk,
+            actor=request.user,
+            value_date=_date(request.POST.get("value_date"), "value_date"),
+            comment=request.POST.get("comment", ""),
         )
 
 

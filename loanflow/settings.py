@@ -609,6 +609,7 @@ SPECTACULAR_SETTINGS = {
         "IntakeReviewDecisionEnum": ["accept", "reject"],
         # notifications
         "NotificationKindEnum": "notifications.models.Kind",
+        "PrepaymentKindEnum": "postloan.models.Prepayment.Kind",
         # messaging
         "SurveyStageEnum": "messaging.models.SurveyStage",
         "MessageSideEnum": "messaging.models.Side",

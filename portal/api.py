@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 
 from applications.models import GuaranteeType, Product, RepaymentMethod, Status
 from common.api import ChoiceLabelField
+from common.errors import Conflict, InvalidInput
 from datasources import services as datasources_services
 from datasources.models import Source
 from disbursement import api as disbursement_api
@@ -43,12 +43,16 @@ from portal.selectors import (
     portal_eligibility_check,
     portal_events,
     portal_loan,
+    portal_prepayment_quote,
+    portal_prepayment_requests,
     portal_repayments,
     portal_status_text,
     portal_steps,
 )
 from postloan import api as postloan_api
 from postloan import selectors as postloan_selectors
+from postloan.models import Prepayment
+from postloan.services import prepayment_request_ask, prepayment_request_withdraw
 
 TAG = "portal"
 
@@ -516,29 +520,126 @@ class PortalSchedulePdfApi(disbursement_api.SchedulePdfApi):
     permission_classes = [OwnersOnly]
 
 
+class PortalScheduleRowOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    interest = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PortalPayoffQuoteOutput(postloan_api.PayoffQuoteSerializer):
+    schedule_after = PortalScheduleRowOutput(
+        many=True,
+        help_text="A partial prepayment's instalments from its value date on, as they would be.",
+    )
+
+
 class PortalPayoffQuoteApi(APIView):
-    """What repaying the loan in full on a date (today by default) would cost: principal,
-    interest to that date, overdue interest and the product's prepayment fee. 409 once the
-    loan is closed."""
+    """What prepaying the loan on a date (today by default; up to the latest value date the
+    bank accepts) would cost: in full (kind=full, the default), or `principal` of it with a
+    shorter term or a lower instalment, as the product allows, with the schedule that would
+    follow. 400 for a date or figure it cannot take, 409 once the loan is closed."""
 
     permission_classes = [OwnersOnly]
 
-    class PortalPayoffQuoteInput(serializers.Serializer):
-        value_date = serializers.DateField(required=False)
+    @extend_schema(
+        tags=[TAG],
+        parameters=postloan_api.QUOTE_PARAMETERS,
+        responses=PortalPayoffQuoteOutput,
+    )
+    def get(self, request, pk: int):
+        serializer = postloan_api.PayoffQuoteInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        application = portal_application_get(user=request.user, pk=pk)
+        postloan_selectors.loan_get(user=request.user, application_id=pk)  # 404 before a loan
+        data = serializer.validated_data
+        answer = portal_prepayment_quote(
+            application,
+            value_date=data.get("value_date"),
+            kind=data["kind"],
+            principal=data.get("principal"),
+        )
+        if answer["problem_field"]:
+            raise InvalidInput(details={answer["problem_field"]: [answer["problem"]]})
+        if answer["problem"]:
+            raise Conflict(answer["problem"], code="not_quoted")
+        quote = answer["quote"]
+        data = postloan_api.PayoffQuoteSerializer(quote).data
+        data["schedule_after"] = PortalScheduleRowOutput(answer["schedule_after"], many=True).data
+        return Response(data)
+
+
+class PortalPrepaymentRequestOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    value_date = serializers.DateField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    note = serializers.CharField()
+    status = serializers.CharField(
+        help_text="open, declined, withdrawn; once filed, its prepayment's: requested, "
+        "confirmed, cancelled."
+    )
+    status_text = serializers.CharField()
+    reason = serializers.CharField(help_text="Why the bank declined it.")
+    total = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    created_at = serializers.DateTimeField()
+    can_withdraw = serializers.BooleanField()
+
+
+class PortalPrepaymentRequestApi(APIView):
+    """The owner's prepayment requests on their loan; POST asks the bank for one (kind,
+    value_date from today, principal for a partial one, note): their relationship manager
+    files it as a prepayment or declines it."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalPrepaymentRequestInput(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=Prepayment.Kind.choices)
+        value_date = serializers.DateField()
+        principal = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    @extend_schema(tags=[TAG], responses=PortalPrepaymentRequestOutput(many=True))
+    def get(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        rows = portal_prepayment_requests(application)
+        return Response(PortalPrepaymentRequestOutput(rows, many=True).data)
 
     @extend_schema(
         tags=[TAG],
-        parameters=[OpenApiParameter("value_date", str, description="YYYY-MM-DD")],
-        responses=postloan_api.PayoffQuoteSerializer,
+        request=PortalPrepaymentRequestInput,
+        responses={201: PortalPrepaymentRequestOutput},
     )
-    def get(self, request, pk: int):
-        serializer = self.PortalPayoffQuoteInput(data=request.query_params)
+    def post(self, request, pk: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        serializer = self.PortalPrepaymentRequestInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        portal_application_get(user=request.user, pk=pk)
-        quote = postloan_selectors.loan_payoff_quote(
-            user=request.user, application_id=pk, **serializer.validated_data
+        asked = prepayment_request_ask(
+            application_id=application.pk, actor=request.user, **serializer.validated_data
         )
-        return Response(postloan_api.PayoffQuoteSerializer(quote).data)
+        row = next(r for r in portal_prepayment_requests(application) if r["id"] == asked.pk)
+        return Response(PortalPrepaymentRequestOutput(row).data, status=status.HTTP_201_CREATED)
+
+
+class PortalPrepaymentWithdrawApi(APIView):
+    """Withdraw an open prepayment request (409 once the bank answered it)."""
+
+    permission_classes = [OwnersOnly]
+
+    @extend_schema(tags=[TAG], request=None, responses=PortalPrepaymentRequestOutput)
+    def post(self, request, pk: int, prepayment_request_id: int):
+        application = portal_application_get(user=request.user, pk=pk)
+        prepayment_request_withdraw(
+            application_id=application.pk, request_id=prepayment_request_id, actor=request.user
+        )
+        row = next(
+            r for r in portal_prepayment_requests(application) if r["id"] == prepayment_request_id
+        )
+        return Response(PortalPrepaymentRequestOutput(row).data)
 
 
 # --- Before applying --------------------------------------------------------------------------

@@ -178,6 +178,90 @@ def portal_payoff(application: LoanApplication, *, as_of: date | None = None):
         return None
 
 
+# What became of an owner's prepayment request, in their words (a filed one reads as its
+# prepayment stands).
+REQUEST_STATUS_TEXT = {
+    "open": _("With your relationship manager."),
+    "declined": _("Declined by the bank."),
+    "withdrawn": _("Withdrawn by you."),
+    "requested": _("Filed by the bank: it is done once your payment is received and confirmed."),
+    "confirmed": _("Done: the schedule on this page is the one that follows it."),
+    "cancelled": _("Cancelled by the bank."),
+}
+
+
+def portal_prepayment_requests(application: LoanApplication) -> list[dict]:
+    """The owner's prepayment requests on the loan, newest first, with where each stands."""
+    from postloan.models import PrepaymentRequest
+
+    rows = []
+    for request in PrepaymentRequest.objects.filter(loan__application=application).select_related(
+        "prepayment"
+    )[:20]:
+        stage = request.prepayment.status if request.prepayment else request.status
+        rows.append(
+            {
+                "id": request.pk,
+                "kind": request.kind,
+                "kind_display": request.get_kind_display(),
+                "value_date": request.value_date,
+                "principal": request.principal,
+                "note": request.note,
+                "status": stage,
+                "status_text": str(REQUEST_STATUS_TEXT[stage]),
+                "reason": request.decision_comment
+                if request.status == PrepaymentRequest.Status.DECLINED
+                else "",
+                "total": request.prepayment.total if request.prepayment else None,
+                "created_at": request.created_at,
+                "can_withdraw": request.status == PrepaymentRequest.Status.OPEN,
+            }
+        )
+    return rows
+
+
+def portal_prepayment_quote(
+    application: LoanApplication, *, value_date: date | None, kind: str, principal=None
+) -> dict:
+    """A prepayment quote for the owner (postloan.payoff) on a date they may ask for, and
+    for a partial prepayment the schedule that would follow it: {"quote", "schedule_after",
+    "problem"} (the problem in plain words when it cannot be quoted)."""
+    from postloan.payoff import PrepaymentRefused, payoff_quote, rebuilt_schedule
+    from postloan.selectors import prepayment_request_dates
+
+    earliest, latest = prepayment_request_dates()
+    value_date = value_date or earliest
+    answer = {"quote": None, "schedule_after": [], "problem": "", "problem_field": None}
+    loan = (
+        Loan.objects.filter(application=application, status=Loan.Status.ACTIVE)
+        .select_related("application__product")
+        .first()
+    )
+    if loan is None:
+        answer["problem"] = gettext("The loan is no longer active.")
+        return answer
+    if not earliest <= value_date <= latest:
+        answer["problem"] = gettext("Choose a date from %(today)s to %(latest)s.") % {
+            "today": earliest.isoformat(),
+            "latest": latest.isoformat(),
+        }
+        answer["problem_field"] = "value_date"
+        return answer
+    try:
+        quote = payoff_quote(loan=loan, value_date=value_date, kind=kind, principal=principal)
+        if kind not in quote.kinds_allowed:
+            answer["problem"] = gettext("The product does not allow this kind of prepayment.")
+            answer["problem_field"] = "kind"
+            return answer
+        if kind != "full":
+            answer["schedule_after"] = rebuilt_schedule(loan=loan, quote=quote)
+    except PrepaymentRefused as exc:
+        answer["problem"], answer["problem_field"] = str(exc.message), exc.field
+        return answer
+    answer["quote"] = quote
+    return answer
+
+
 # --- Before applying --------------------------------------------------------------------------
 
 

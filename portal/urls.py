@@ -36,6 +36,16 @@ urlpatterns = [
         views.PortalOfferAcceptView.as_view(),
         name="portal-offer-accept",
     ),
+    path(
+        "portal/applications/<int:pk>/prepayment/",
+        views.PortalPrepaymentRequestView.as_view(),
+        name="portal-prepayment-request",
+    ),
+    path(
+        "portal/applications/<int:pk>/prepayment/<int:request_id>/withdraw/",
+        views.PortalPrepaymentWithdrawView.as_view(),
+        name="portal-prepayment-withdraw",
+    ),
     path("portal/eligibility/", views.PortalEligibilityView.as_view(), name="portal-eligibility"),
 ]
 
@@ -65,6 +75,16 @@ api_urlpatterns = [
     ),
     path(
         f"{_app}payoff-quote/", api.PortalPayoffQuoteApi.as_view(), name="api-portal-payoff-quote"
+    ),
+    path(
+        f"{_app}prepayment-requests/",
+        api.PortalPrepaymentRequestApi.as_view(),
+        name="api-portal-prepayment-requests",
+    ),
+    path(
+        f"{_app}prepayment-requests/<int:prepayment_request_id>/withdraw/",
+        api.PortalPrepaymentWithdrawApi.as_view(),
+        name="api-portal-prepayment-withdraw",
     ),
 ]
 

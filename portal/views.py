@@ -45,6 +45,8 @@ from portal.selectors import (
     portal_loan,
     portal_loans,
     portal_payoff,
+    portal_prepayment_quote,
+    portal_prepayment_requests,
     portal_repayments,
     portal_status_text,
     portal_steps,
@@ -107,7 +109,68 @@ def _owner_application(request, pk: int):
         raise Http404 from None
 
 
+def _prepayment_asked_for(request, application) -> dict:
+    """The prepayment section: the quote the owner asked for on the page
+    (?prepay_date=&prepay_kind=&prepay_principal=), the schedule after it, and their
+    requests. Nothing to quote until they ask."""
+    from datetime import date
+    from decimal import InvalidOperation
+
+    from postloan.models import Prepayment
+    from postloan.selectors import prepayment_request_dates
+
+    params = request.GET
+    earliest, latest = prepayment_request_dates()
+    section = {
+        "requests": portal_prepayment_requests(application),
+        "kinds": Prepayment.Kind.choices,
+        "earliest": earliest,
+        "latest": latest,
+        "params": {
+            "date": params.get("prepay_date", ""),
+            "kind": params.get("prepay_kind", "full"),
+            "principal": params.get("prepay_principal", ""),
+        },
+        "asked": "prepay_date" in params,
+    }
+    if section["asked"]:
+        try:
+            value_date = (
+                date.fromisoformat(params["prepay_date"]) if params["prepay_date"] else None
+            )
+            principal = _amount(params.get("prepay_principal", ""))
+        except (ValueError, InvalidOperation):
+            section["problem"] = _("Enter a date as YYYY-MM-DD and the principal as a number.")
+        else:
+            kind = section["params"]["kind"]
+            section.update(
+                portal_prepayment_quote(
+                    application,
+                    value_date=value_date,
+                    kind=kind if kind in Prepayment.Kind.values else "full",
+                    principal=principal,
+                )
+            )
+    return section
+
+
+def _amount(text: str):
+    """An amount typed on a page (thousands separators allowed), or None when empty;
+    ValueError for anything that is not a finite amount of at most 16 digits before the
+    point (what a Decimal field of the API takes)."""
+    from decimal import Decimal
+
+    text = (text or "").replace(",", "").strip()
+    if not text:
+        return None
+    value = Decimal(text)
+    if not value.is_finite() or abs(value) >= Decimal("1e16"):
+        raise ValueError(text)
+    return value
+
+
 def _application_page(request, application, *, offer_form=None, status: int = 200):
+    loan = portal_loan(application)
     return render(
         request,
         "portal/application.html",
@@ -117,8 +180,9 @@ def _application_page(request, application, *, offer_form=None, status: int = 20
             "events": portal_events(application),
             "steps": portal_steps(application),
             "decline_reasons": portal_decline_reasons(application),
-            "loan": portal_loan(application),
+            "loan": loan,
             "payoff": portal_payoff(application),
+            "prepay": _prepayment_asked_for(request, application) if loan else None,
             "repayments": portal_repayments(application),
             "offer_form": offer_form,
         },
@@ -144,6 +208,81 @@ def _offer_refused(request, application, form, exc: DomainError):
     else:
         messages.error(request, str(exc.message))
     return _application_page(request, application, offer_form=form, status=exc.status_code)
+
+
+def _prepay_section(pk: int) -> str:
+    return reverse("portal-application", args=[pk]) + "#prepay"
+
+
+@open_to_owners
+class PortalPrepaymentRequestView(PortalRequiredMixin, View):
+    """Ask the bank for the prepayment quoted on the page (postloan.services)."""
+
+    def post(self, request, pk: int):
+        from datetime import date
+        from decimal import InvalidOperation
+
+        from postloan.services import prepayment_request_ask
+
+        application = _owner_application(request, pk)
+        post = request.POST
+        try:
+            try:
+                value_date = date.fromisoformat(post.get("value_date", ""))
+                principal = _amount(post.get("principal", ""))
+            except (ValueError, InvalidOperation):
+                raise InvalidInput(
+                    _("Enter a date as YYYY-MM-DD and the principal as a number.")
+                ) from None
+            prepayment_request_ask(
+                application_id=application.pk,
+                actor=request.user,
+                kind=post.get("kind", ""),
+                value_date=value_date,
+                principal=principal,
+                note=post.get("note", "")[:2000],
+            )
+        except DomainError as exc:
+            messages.error(request, _domain_message(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your request is with your relationship manager; you will see here what becomes of it."
+                ),
+            )
+        return redirect(_prepay_section(application.pk))
+
+
+@open_to_owners
+class PortalPrepaymentWithdrawView(PortalRequiredMixin, View):
+    def post(self, request, pk: int, request_id: int):
+        from postloan.services import prepayment_request_withdraw
+
+        application = _owner_application(request, pk)
+        try:
+            prepayment_request_withdraw(
+                application_id=application.pk, request_id=request_id, actor=request.user
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            messages.error(request, _domain_message(exc))
+        else:
+            messages.success(request, _("Your request is withdrawn."))
+        return redirect(_prepay_section(application.pk))
+
+
+def _domain_message(exc: DomainError) -> str:
+    """A refusal in one sentence: its message, or its fields' messages."""
+    if exc.details:
+        return " ".join(
+            str(message)
+            for messages_ in exc.details.values()
+            if isinstance(messages_, list)
+            for message in messages_
+        )
+    return str(exc.message)
 
 
 @open_to_owners

@@ -24,6 +24,7 @@ from postloan.models import (
     InspectionTask,
     Loan,
     Prepayment,
+    PrepaymentRequest,
     Repayment,
     WriteOff,
 )
@@ -896,6 +897,10 @@ class PrepaymentApi(APIView):
             max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
         )
         comment = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        request_id = serializers.IntegerField(
+            required=False,
+            help_text="The owner's open prepayment request this prepayment answers.",
+        )
 
     @extend_schema(responses=PrepaymentSerializer(many=True))
     def get(self, request, application_id: int):
@@ -910,6 +915,60 @@ class PrepaymentApi(APIView):
             application_id=application_id, actor=request.user, **serializer.validated_data
         )
         return Response(PrepaymentSerializer(prepayment).data, status=status.HTTP_201_CREATED)
+
+
+class PrepaymentRequestSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="loan.application_id")
+    kind_display = ChoiceLabelField(Prepayment.Kind.choices, source="kind")
+    status = serializers.CharField()
+    status_display = ChoiceLabelField(PrepaymentRequest.Status.choices, source="status")
+
+    class Meta:
+        model = PrepaymentRequest
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "kind_display",
+            "status",
+            "status_display",
+            "value_date",
+            "principal",
+            "note",
+            "asked_by",
+            "created_at",
+            "prepayment",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
+
+
+class PrepaymentRequestListApi(APIView):
+    """The owner's prepayment requests on a loan (asked on the portal). File one with
+    POST .../prepayments/ and its `request_id`, or decline it."""
+
+    @extend_schema(responses=PrepaymentRequestSerializer(many=True))
+    def get(self, request, application_id: int):
+        loan = selectors.loan_get(user=request.user, application_id=application_id)
+        rows = selectors.loan_prepayment_requests(loan=loan)
+        return Response(PrepaymentRequestSerializer(rows, many=True).data)
+
+
+class PrepaymentRequestDeclineApi(APIView):
+    """Decline an owner's open prepayment request, saying why (the owner reads it)."""
+
+    @extend_schema(request=PostloanDecisionInputSerializer, responses=PrepaymentRequestSerializer)
+    def post(self, request, application_id: int, prepayment_request_id: int):
+        serializer = PostloanDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = services.prepayment_request_decline(
+            application_id=application_id,
+            request_id=prepayment_request_id,
+            actor=request.user,
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return Response(PrepaymentRequestSerializer(row).data)
 
 
 class PrepaymentConfirmApi(APIView):

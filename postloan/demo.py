@@ -169,8 +169,71 @@ WARNINGS = [
 ]
 
 
+# The demo products' servicing terms (postloan.ServicingTerms), by product code: which
+# prepayments, the fee on the principal prepaid, and overdue interest (罚息) as a surcharge
+# over the contract rate, compounding on overdue contract interest (复利) where the contract
+# says so, as the PBoC's rules let a bank charge. A product missing here (another stage's
+# demo did not make it) is skipped.
+SERVICING_TERMS = {
+    "SME-WC": {
+        "prepayment_fee_rate": Decimal("0"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": True,
+        "note": "Prepay on any working day, in full or in part, without a fee; tell your "
+        "relationship manager three working days before.",
+        "note_zh": "可在任一工作日全部或部分提前还款，不收取违约金；请提前三个工作日告知客户经理。",
+    },
+    "SME-TAX": {
+        "allow_shorten_term": False,
+        "prepayment_fee_rate": Decimal("0"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": True,
+        "note": "Prepay in full, or in part with a lower instalment, without a fee.",
+        "note_zh": "可全部提前还款，或部分提前还款并降低每期还款额，不收取违约金。",
+    },
+    "SME-EQP": {
+        "prepayment_fee_rate": Decimal("1"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": True,
+        "note": "A prepayment fee of 1% of the principal prepaid; choose a shorter term or a "
+        "lower instalment for a partial prepayment.",
+        "note_zh": "提前还款按提前归还本金的1%收取违约金；部分提前还款可选择缩短期限或降低每期还款额。",
+    },
+    "SME-SCF": {
+        "allow_shorten_term": False,
+        "prepayment_fee_rate": Decimal("0"),
+        "overdue_surcharge_rate": Decimal("30"),
+        "compound_overdue_interest": False,
+        "note": "Repaid when the buyer pays: prepay as soon as the receivable is collected.",
+        "note_zh": "买方付款即归还：应收账款回款后即可提前还款。",
+    },
+    "SME-EQ": {
+        "prepayment_fee_rate": Decimal("2"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": True,
+        "note": "A prepayment fee of 2% of the principal prepaid.",
+        "note_zh": "提前还款按提前归还本金的2%收取违约金。",
+    },
+    "SME-FT": {
+        "allow_shorten_term": False,
+        "allow_lower_instalment": False,
+        "prepayment_fee_rate": Decimal("0"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": False,
+        "note": "Repay it all early at any time, without a fee.",
+        "note_zh": "可随时全部提前还款，不收取违约金。",
+    },
+}
+
+
 def seed() -> None:
-    from postloan.models import ClassificationFloor, InspectionRule, WarningRule
+    from applications.models import Product
+    from postloan.models import ClassificationFloor, InspectionRule, ServicingTerms, WarningRule
+
+    for product in Product.objects.filter(code__in=SERVICING_TERMS):
+        ServicingTerms.objects.get_or_create(
+            product=product, defaults=SERVICING_TERMS[product.code]
+        )
 
     for days, classification in FLOORS:
         ClassificationFloor.objects.get_or_create(
@@ -217,6 +280,7 @@ def seed_history(applications) -> None:
 
     today = timezone.localdate()
     touched = []
+    behind = {}  # loan id -> the due date of its oldest instalment missed
     for i, application in enumerate(applications):
         if application.status != "disbursed":
             continue
@@ -260,8 +324,10 @@ def seed_history(applications) -> None:
                     "number"
                 )
             )
-            behind = (1 + i % 4) if i % 3 == 0 else 0
-            for instalment in due[: max(0, len(due) - behind)]:
+            missed = (1 + i % 4) if i % 3 == 0 else 0
+            if missed and due:
+                behind[loan.pk] = due[max(0, len(due) - missed)].due_date
+            for instalment in due[: max(0, len(due) - missed)]:
                 Repayment.objects.create(
                     loan=loan,
                     amount=instalment.total,
@@ -272,5 +338,11 @@ def seed_history(applications) -> None:
                     recorded_by=application.relationship_manager,
                 )
             touched.append(loan.pk)
+    if behind:
+        # The nightly job accrues one day's overdue interest a night: run the nights since
+        # the oldest instalment was missed (at most 120), so the demo shows what it charged.
+        first = max(min(behind.values()), today - timedelta(days=120))
+        for night in range((today - first).days):
+            daily_run(as_of=first + timedelta(days=night + 1), loan_ids=list(behind))
     if touched:
         daily_run(loan_ids=touched)

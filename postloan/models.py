@@ -875,6 +875,99 @@ class Prepayment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self._decided(by=by, comment=comment)
 
 
+class PrepaymentRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """An owner's request on the portal to prepay their loan: the loan's relationship manager
+    files it as a Prepayment (prefilled from it; a checker then confirms that as any other),
+    or declines it with a reason; the owner may withdraw it while it is open."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("With the relationship manager")
+        FILED = "filed", _("Filed as a prepayment")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="prepayment_requests"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Prepayment.Kind.choices)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    value_date = models.DateField(_("value date"))
+    principal = models.DecimalField(
+        _("principal to prepay"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("A partial prepayment's principal; empty for a full prepayment."),
+    )
+    note = models.TextField(_("the owner's note"), blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    prepayment = models.OneToOneField(
+        Prepayment,
+        verbose_name=_("prepayment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_comment = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("prepayment request")
+        verbose_name_plural = _("prepayment requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status="open"),
+                name="postloan_one_open_prepayment_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.get_kind_display()} {self.value_date}"
+
+    def _decided(self, *, by, comment: str = "") -> None:
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_comment = comment
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.FILED,
+        permission="postloan.file_prepayment",
+    )
+    def file(self, *, by, prepayment: Prepayment) -> None:
+        self.prepayment = prepayment
+        self._decided(by=by)
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.DECLINED,
+        permission="postloan.file_prepayment",
+    )
+    def decline(self, *, by, comment: str) -> None:
+        self._decided(by=by, comment=comment)
+
+    @transition(field=status, source=Status.OPEN, target=Status.WITHDRAWN)
+    def withdraw(self, *, by) -> None:
+        self._decided(by=by)
+
+
 class ScheduleRevision(models.Model):
     """A schedule as it was before a change replaced it (the loan's current schedule is its
     application's instalments): version `number` of the loan's schedule, kept readable."""

@@ -408,6 +408,21 @@ def loan_payoff_quote(
         raise Conflict(exc.message, code=exc.code) from None
 
 
+def prepayment_request_dates() -> tuple[date, date]:
+    """The value dates an owner may ask a prepayment for: from today to the latest a value
+    date may be ahead (disbursement.services.value_date_window, the bank's setting)."""
+    from disbursement.services import value_date_window
+
+    return timezone.localdate(), value_date_window()[1]
+
+
+def loan_prepayment_requests(*, loan: Loan):
+    """The owner's prepayment requests on the loan, newest first, with what became of them."""
+    return loan.prepayment_requests.select_related("prepayment", "asked_by").order_by(
+        "-created_at", "-id"
+    )
+
+
 def loan_prepayments(*, loan: Loan):
     return loan.prepayments.select_related("filed_by", "decided_by").order_by("-created_at", "-id")
 

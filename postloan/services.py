@@ -23,10 +23,10 @@ from audit.services import audit_record, audit_refusal
 from common.errors import Conflict, Forbidden, InvalidInput, SegregationOfDuties
 from common.middleware import UNSTORABLE
 from notifications.models import Kind as NotificationKind
-from notifications.services import Message, notify_many, with_notification_preferences
+from notifications.services import Message, notify, notify_many, with_notification_preferences
 from org.permissions import has_role_perm
 from org.roles import Role, primary_role
-from org.selectors import staff_serving
+from org.selectors import is_staff_member, staff_serving
 from postloan.daily import daily_run
 from postloan.models import (
     CLASS_RANK,
@@ -39,6 +39,7 @@ from postloan.models import (
     InspectionTask,
     Loan,
     Prepayment,
+    PrepaymentRequest,
     Repayment,
     RepaymentImport,
     ScheduleRevision,
@@ -1235,6 +1236,38 @@ def _quote_or_error(**kwargs):
         raise _refusal_error(exc) from None
 
 
+def _prepayment_checked(*, loan: Loan, kind: str, value_date: date, principal=None):
+    """The quote of a prepayment the loan (locked) can take now: active, of a kind the
+    product allows, none pending, no repayment after the value date, and (partial) a
+    schedule that can be drawn; 400 or 409 otherwise. The rule for filing a prepayment and
+    for an owner's request of one."""
+    from postloan.payoff import PrepaymentRefused, rebuilt_schedule, servicing_terms_for
+
+    if loan.status != Loan.Status.ACTIVE:
+        raise Conflict(_("The loan is no longer active."), code="loan_inactive")
+    if not servicing_terms_for(loan.application.product).allows(kind):
+        raise Conflict(
+            _("The product does not allow this kind of prepayment."), code="kind_not_allowed"
+        )
+    if Prepayment.objects.filter(loan=loan, status=Prepayment.Status.REQUESTED).exists():
+        raise Conflict(
+            _("A prepayment is already waiting for confirmation."), code="pending_prepayment"
+        )
+    if loan.repayments.filter(value_date__gt=value_date).exists():
+        raise Conflict(
+            _("A repayment was recorded with a later value date; quote from that date on."),
+            code="later_repayment",
+        )
+    quote = _quote_or_error(loan=loan, value_date=value_date, kind=kind, principal=principal)
+    if kind != Prepayment.Kind.FULL:
+        # Draw the schedule now, so a prepayment that cannot be drawn is refused here.
+        try:
+            rebuilt_schedule(loan=loan, quote=quote)
+        except PrepaymentRefused as exc:
+            raise _refusal_error(exc) from None
+    return quote
+
+
 def prepayment_file(
     *,
     application_id: int,
@@ -1243,11 +1276,11 @@ def prepayment_file(
     value_date: date,
     principal: Decimal | None = None,
     comment: str = "",
+    request_id: int | None = None,
 ) -> Prepayment:
     """File a prepayment the borrower asked for, with its quote. A different person confirms
-    it (prepayment_confirm) when the money is received."""
-    from postloan.payoff import servicing_terms_for
-
+    it (prepayment_confirm) when the money is received. With `request_id`, the owner's open
+    request on the portal (PrepaymentRequest) it answers is filed with it."""
     _require(actor, "file_prepayment")
     if kind not in Prepayment.Kind.values:
         raise InvalidInput(
@@ -1256,30 +1289,9 @@ def prepayment_file(
     with transaction.atomic():
         loan = loan_get(user=actor, application_id=application_id, for_update=True)
         loan = Loan.objects.select_related("application__product").get(pk=loan.pk)
-        if loan.status != Loan.Status.ACTIVE:
-            raise Conflict(_("The loan is no longer active."), code="loan_inactive")
-        if not servicing_terms_for(loan.application.product).allows(kind):
-            raise Conflict(
-                _("The product does not allow this kind of prepayment."), code="kind_not_allowed"
-            )
-        if Prepayment.objects.filter(loan=loan, status=Prepayment.Status.REQUESTED).exists():
-            raise Conflict(
-                _("A prepayment is already waiting for confirmation."), code="pending_prepayment"
-            )
-        if loan.repayments.filter(value_date__gt=value_date).exists():
-            raise Conflict(
-                _("A repayment was recorded with a later value date; quote from that date on."),
-                code="later_repayment",
-            )
-        quote = _quote_or_error(loan=loan, value_date=value_date, kind=kind, principal=principal)
-        if kind != Prepayment.Kind.FULL:
-            # Draw the schedule now, so a prepayment that cannot be drawn is refused here.
-            from postloan.payoff import PrepaymentRefused, rebuilt_schedule
-
-            try:
-                rebuilt_schedule(loan=loan, quote=quote)
-            except PrepaymentRefused as exc:
-                raise _refusal_error(exc) from None
+        quote = _prepayment_checked(
+            loan=loan, kind=kind, value_date=value_date, principal=principal
+        )
         try:
             with transaction.atomic():
                 prepayment = Prepayment.objects.create(
@@ -1299,6 +1311,21 @@ def prepayment_file(
             raise Conflict(
                 _("A prepayment is already waiting for confirmation."), code="pending_prepayment"
             ) from None
+        data = _prepayment_data(prepayment)
+        if request_id is not None:
+            request = _request_for_decision(loan=loan, request_id=request_id)
+            request.file(by=actor, prepayment=prepayment)
+            _save_decided(request, already=_("This request was already answered."))
+            data["request"] = request.pk
+            _audit(
+                action="prepayment_request_file",
+                actor=actor,
+                loan=loan,
+                subject=request,
+                from_state=PrepaymentRequest.Status.OPEN,
+                to_state=request.status,
+                data={"prepayment": prepayment.pk},
+            )
         _audit(
             action="prepayment_file",
             actor=actor,
@@ -1306,9 +1333,181 @@ def prepayment_file(
             subject=prepayment,
             comment=comment,
             to_state=prepayment.status,
-            data=_prepayment_data(prepayment),
+            data=data,
         )
     return prepayment
+
+
+# --- The owner's prepayment request (the portal) --------------------------------------------
+
+_REQUEST_TITLE = gettext_lazy("A borrower asks to prepay: {reference}")
+_REQUEST_BODY = gettext_lazy(
+    "{owner} of {company} asks to prepay {reference} on {value_date}: {kind}. File it as a "
+    "prepayment from the loan's page, or decline it with a reason."
+)
+_DECLINED_TITLE = gettext_lazy("Your prepayment request for {reference} was declined")
+
+
+def prepayment_request_ask(
+    *,
+    application_id: int,
+    actor,
+    kind: str,
+    value_date: date,
+    principal: Decimal | None = None,
+    note: str = "",
+) -> PrepaymentRequest:
+    """The owner asks on the portal to prepay their loan: checked as a prepayment is filed
+    (_prepayment_checked: the product's kinds, the principal, no arrears for a partial one),
+    on a value date from today to the latest a value date may be ahead (400); one open
+    request a loan (409). The loan's relationship manager hears of it and files it
+    (prepayment_file with request_id) or declines it."""
+    from postloan.selectors import prepayment_request_dates
+
+    if is_staff_member(actor):
+        raise Forbidden(
+            _("The borrower asks on the portal; the bank files a prepayment."), code="role"
+        )
+    if kind not in Prepayment.Kind.values:
+        raise InvalidInput(
+            details={"kind": [_("Choose full prepayment, a shorter term or a lower instalment.")]}
+        )
+    today, latest = prepayment_request_dates()
+    if not today <= value_date <= latest:
+        raise InvalidInput(
+            details={
+                "value_date": [
+                    _("Choose a date from %(today)s to %(latest)s.")
+                    % {"today": today.isoformat(), "latest": latest.isoformat()}
+                ]
+            }
+        )
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        loan = Loan.objects.select_related(
+            "application__product", "application__company", "relationship_manager"
+        ).get(pk=loan.pk)
+        quote = _prepayment_checked(
+            loan=loan, kind=kind, value_date=value_date, principal=principal
+        )
+        try:
+            with transaction.atomic():
+                request = PrepaymentRequest.objects.create(
+                    loan=loan,
+                    kind=kind,
+                    value_date=value_date,
+                    principal=quote.principal if kind != Prepayment.Kind.FULL else None,
+                    note=(note or "").strip(),
+                    asked_by=actor,
+                )
+        except IntegrityError:
+            raise Conflict(
+                _("A prepayment request is already with the bank."), code="open_request"
+            ) from None
+        _audit(
+            action="prepayment_request_ask",
+            actor=actor,
+            loan=loan,
+            subject=request,
+            comment=request.note,
+            to_state=request.status,
+            data={
+                "kind": kind,
+                "value_date": value_date.isoformat(),
+                "principal": str(quote.principal),
+                "total": str(quote.total),
+                "currency": loan.currency,
+            },
+        )
+        application = loan.application
+        rm = loan.relationship_manager
+        if rm is not None:
+            notify(
+                user=rm,
+                kind=NotificationKind.AWAITING_YOU,
+                title=format_lazy(_REQUEST_TITLE, reference=application.reference),
+                body=format_lazy(
+                    _REQUEST_BODY,
+                    owner=actor.get_full_name() or actor.username,
+                    company=application.company.name,
+                    kind=Prepayment.Kind(kind).label,
+                    reference=application.reference,
+                    value_date=value_date.isoformat(),
+                ),
+                url=reverse("application-detail", args=[application.pk]),
+                application=application,
+            )
+    return request
+
+
+def _request_for_decision(*, loan: Loan, request_id: int) -> PrepaymentRequest:
+    """The loan's (locked) request, locked; 404 for another loan's, 409 once answered."""
+    from common.errors import NotFound
+
+    try:
+        request = PrepaymentRequest.objects.select_for_update().get(pk=request_id, loan=loan)
+    except PrepaymentRequest.DoesNotExist:
+        raise NotFound() from None
+    if request.status != PrepaymentRequest.Status.OPEN:
+        raise Conflict(_("This request was already answered."), code="already_decided")
+    return request
+
+
+def prepayment_request_decline(
+    *, application_id: int, request_id: int, actor, comment: str
+) -> PrepaymentRequest:
+    """Staff who may file prepayments decline an owner's request, saying why (400 without a
+    reason); the owner reads the reason on the portal and hears of it."""
+    _require(actor, "file_prepayment")
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(details={"comment": [_("Say why: the borrower reads it.")]})
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        request = _request_for_decision(loan=loan, request_id=request_id)
+        request.decline(by=actor, comment=comment)
+        _save_decided(request, already=_("This request was already answered."))
+        _audit(
+            action="prepayment_request_decline",
+            actor=actor,
+            loan=loan,
+            subject=request,
+            comment=comment,
+            from_state=PrepaymentRequest.Status.OPEN,
+            to_state=request.status,
+        )
+        application = Loan.objects.select_related("application").get(pk=loan.pk).application
+        notify(
+            user=request.asked_by,
+            kind=NotificationKind.DECISION,
+            title=format_lazy(_DECLINED_TITLE, reference=application.reference),
+            body=comment,
+            url=reverse("portal-application", args=[application.pk]),
+            application=application,
+        )
+    return request
+
+
+def prepayment_request_withdraw(
+    *, application_id: int, request_id: int, actor
+) -> PrepaymentRequest:
+    """The owner withdraws their request while it is open (409 once answered)."""
+    if is_staff_member(actor):
+        raise Forbidden(_("Only the borrower withdraws their request."), code="role")
+    with transaction.atomic():
+        loan = loan_get(user=actor, application_id=application_id, for_update=True)
+        request = _request_for_decision(loan=loan, request_id=request_id)
+        request.withdraw(by=actor)
+        _save_decided(request, already=_("This request was already answered."))
+        _audit(
+            action="prepayment_request_withdraw",
+            actor=actor,
+            loan=loan,
+            subject=request,
+            from_state=PrepaymentRequest.Status.OPEN,
+            to_state=request.status,
+        )
+    return request
 
 
 def _prepayment_data(prepayment: Prepayment) -> dict:

@@ -75,6 +75,16 @@ api_urlpatterns: list = [
         name="api-postloan-prepayments",
     ),
     path(
+        f"{P}loans/<int:application_id>/prepayment-requests/",
+        api.PrepaymentRequestListApi.as_view(),
+        name="api-postloan-prepayment-requests",
+    ),
+    path(
+        f"{P}loans/<int:application_id>/prepayment-requests/<int:prepayment_request_id>/decline/",
+        api.PrepaymentRequestDeclineApi.as_view(),
+        name="api-postloan-prepayment-request-decline",
+    ),
+    path(
         f"{P}prepayments/<int:pk>/confirm/",
         api.PrepaymentConfirmApi.as_view(),
         name="api-postloan-prepayment-confirm",

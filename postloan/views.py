@@ -221,10 +221,21 @@ class LoanActionView(StaffView):
                     value_date=_date(post.get("value_date")),
                     principal=_decimal(post.get("principal")),
                     comment=post.get("comment", ""),
+                    request_id=int(post["request_id"])
+                    if post.get("request_id", "").isdigit()
+                    else None,
                 )
                 messages.success(
                     request, _("Prepayment filed; a second person confirms it when paid.")
                 )
+            elif action == "prepayment-request-decline":
+                services.prepayment_request_decline(
+                    application_id=application_id,
+                    request_id=int(post.get("request_id") or 0),
+                    actor=user,
+                    comment=post.get("comment", ""),
+                )
+                messages.success(request, _("The request is declined; the borrower reads why."))
             elif action == "write-off":
                 services.write_off_propose(
                     application_id=application_id, actor=user, reason=post.get("reason", "")

@@ -5,7 +5,7 @@ from common.errors import NotFound
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
-from postloan.models import Classification, Loan, Prepayment
+from postloan.models import Classification, Loan, Prepayment, PrepaymentRequest
 
 register = template.Library()
 
@@ -26,6 +26,7 @@ def postloan_panel(context, application):
     return {
         **_prepayment_context(request, user, application, loan, active),
         "prepayments": prepayments,
+        "prepayment_requests": list(selectors.loan_prepayment_requests(loan=loan)[:10]),
         "schedule_revisions": list(selectors.loan_schedule_revisions(loan=loan)),
         "can_confirm_prepayment": has_role_perm(user, "postloan.confirm_prepayment"),
         "can_cancel_prepayment": has_role_perm(user, "postloan.file_prepayment")
@@ -58,6 +59,14 @@ def _prepayment_context(request, user, application, loan, active: bool) -> dict:
     if not active:
         return {"quote": None}
     params = request.GET if request else {}
+    # The owner's open request prefills the quote and the filing, until staff quote another.
+    asked = loan.prepayment_requests.filter(status=PrepaymentRequest.Status.OPEN).first()
+    if asked is not None and not params.get("quote_date"):
+        params = {
+            "quote_date": asked.value_date.isoformat(),
+            "quote_kind": asked.kind,
+            "quote_principal": str(asked.principal or ""),
+        }
     value_date = kind = principal = None
     problem = ""
     try:
@@ -81,6 +90,7 @@ def _prepayment_context(request, user, application, loan, active: bool) -> dict:
         except DomainError as exc:
             problem = str(exc.message)
     return {
+        "asked": asked,
         "quote": quote,
         "quote_problem": problem,
         "quote_params": {

@@ -269,3 +269,94 @@ def test_a_vote_to_approve_says_how_each_open_high_flag_is_mitigated(
     assert "Say how this High flag is mitigated." in form
     assert "Strong collateral" in form
     assert task.votes.get(member=member).vote == "decline"
+
+
+@pytest.mark.django_db
+def test_the_chair_closes_an_approving_vote_on_other_terms_checked_as_a_steps_are(
+    matrix, in_approval, staff, branch, api
+):
+    from decimal import Decimal
+
+    from applications.models import LoanApplication
+    from approvals.models import ApproverLimit
+
+    MatrixVersion.objects.filter(pk=matrix.pk).update(committee_quorum=2)
+    ApproverLimit.objects.create(user=staff["approver"], grade="E", max_amount=2_000_000)
+    application = in_approval(amount="600000", grade="E")
+    task = _to_committee(api, staff, branch, application)
+    other = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_t")
+    chair = api(staff["committee"])
+    close_url = f"/api/v1/approvals/tasks/{task.pk}/close-vote/"
+    assert chair.post(f"/api/v1/approvals/tasks/{task.pk}/claim/").status_code == 200
+    for user in (staff["committee"], other):
+        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"})
+    # The same rule as a step's: no higher amount, no term outside the product's, a reason.
+    response = chair.post(close_url, {"amount": "700000", "term_months": 600}, format="json")
+    assert response.status_code == 400
+    assert {"amount", "term_months"} <= set(response.data)
+    response = chair.post(close_url, {"amount": "450000"}, format="json")
+    assert response.status_code == 400 and "comment" in response.data
+    task.refresh_from_db()
+    assert task.status in ApprovalTask.OPEN_STATES
+    response = chair.post(
+        close_url,
+        {"amount": "450000", "comment": "Approved at 450K: the order book carries no more."},
+        format="json",
+    )
+    assert response.status_code == 200, response.data
+    application = LoanApplication.objects.get(pk=application.pk)
+    assert application.status == "approved"
+    assert application.amount == Decimal("450000.00")
+    assert application.requested_amount == Decimal("600000.00")
+    close = AuditEvent.objects.get(action="committee_close", subject_id=task.pk)
+    assert close.data["terms"] == {"amount": "450000.00"}
+
+
+@pytest.mark.django_db
+def test_a_vote_that_declines_cannot_carry_other_terms(matrix, in_approval, staff, branch, api):
+    from approvals.models import ApproverLimit
+
+    MatrixVersion.objects.filter(pk=matrix.pk).update(committee_quorum=2)
+    ApproverLimit.objects.create(user=staff["approver"], grade="E", max_amount=2_000_000)
+    application = in_approval(amount="600000", grade="E")
+    task = _to_committee(api, staff, branch, application)
+    other = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_u")
+    chair = api(staff["committee"])
+    chair.post(f"/api/v1/approvals/tasks/{task.pk}/claim/")
+    for user in (staff["committee"], other):
+        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "decline"})
+    response = chair.post(
+        f"/api/v1/approvals/tasks/{task.pk}/close-vote/",
+        {"amount": "450000", "comment": "Lower"},
+        format="json",
+    )
+    assert response.status_code == 400 and "terms" in response.data
+    application.refresh_from_db()
+    assert application.status == "in_approval"
+
+
+@pytest.mark.django_db
+def test_the_chairs_page_offers_other_terms_and_shows_a_refusal_by_its_field(
+    matrix, in_approval, staff, branch, api, client
+):
+    from approvals.models import ApproverLimit
+
+    MatrixVersion.objects.filter(pk=matrix.pk).update(committee_quorum=2)
+    ApproverLimit.objects.create(user=staff["approver"], grade="E", max_amount=2_000_000)
+    application = in_approval(amount="600000", grade="E")
+    task = _to_committee(api, staff, branch, application)
+    other = make_staff(Role.COMMITTEE_MEMBER, branch, username="member_v")
+    api(staff["committee"]).post(f"/api/v1/approvals/tasks/{task.pk}/claim/")
+    for user in (staff["committee"], other):
+        api(user).post(f"/api/v1/approvals/tasks/{task.pk}/vote/", {"vote": "approve"})
+    client.force_login(staff["committee"])
+    page = client.get(f"/approvals/tasks/{task.pk}/").content.decode()
+    assert 'id="close-vote-form"' in page and 'name="amount"' in page
+    refused = client.post(
+        f"/approvals/tasks/{task.pk}/close-vote/",
+        {"amount": "900000", "comment": "More"},
+    )
+    assert refused.status_code == 400
+    assert 'id="amount-errors"' in refused.content.decode()
+    task.refresh_from_db()
+    assert task.status in ApprovalTask.OPEN_STATES

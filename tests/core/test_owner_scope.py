@@ -23,7 +23,13 @@ from intake.models import ChecklistItem, Document, DocumentType, InfoRequest
 from investigation.models import CreditMemo, SiteVisit
 from messaging.models import Message
 from notifications.models import Notification
-from postloan.models import Alert, ClassificationChange, InspectionTask, WriteOff
+from postloan.models import (
+    Alert,
+    ClassificationChange,
+    InspectionTask,
+    PrepaymentRequest,
+    WriteOff,
+)
 from tests import lifecycle
 from tests.factories import CompanyFactory, make_applicant
 
@@ -58,6 +64,10 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/payoff-quote/": 200,
+    "GET /api/v1/portal/applications/{pk}/prepayment-requests/": 200,
+    "POST /api/v1/portal/applications/{pk}/prepayment-requests/": 400,
+    # The walk asked for no prepayment: the id is not theirs (nor anyone's).
+    "POST /api/v1/portal/applications/{pk}/prepayment-requests/{prepayment_request_id}/withdraw/": 404,
     "GET /api/v1/portal/applications/{pk}/contracts/": 200,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
@@ -258,6 +268,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "condition_id": _first_id(ApprovalCondition, **app),
         "message_id": _first_id(Message, **app),
         "consent_id": _first_id(Consent, **app),
+        "prepayment_request_id": _first_id(PrepaymentRequest, loan__application=application),
         "fact_id": 1,
         "contract_id": _first_id(ContractDocument, **app),
         "fact": "identity",
@@ -427,6 +438,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         "message_id": written.data["id"],
         "consent_id": 1,
         "contract_id": 1,
+        "prepayment_request_id": 1,
     }
     client = api(owner)
     answers = {
@@ -436,7 +448,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 22
+    assert len(answers) == 25
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -548,6 +560,8 @@ OWNER_PAGES = {
     "portal-logout": 405,
     "portal-offer-accept": 405,
     "portal-offer-code": 405,
+    "portal-prepayment-request": 405,
+    "portal-prepayment-withdraw": 405,
     "portal-product": 200,
     "portal-products": 200,
     "set_language": 302,

@@ -117,3 +117,94 @@ def test_the_refusal_is_in_chinese_for_a_chinese_reader(api, staff, signed):
     assert response.status_code == 400
     earliest = (TODAY - timedelta(days=15)).isoformat()
     assert response.data["value_date"] == [f"起息日过早：最早可为 {earliest}。"]
+
+
+# --- Rechecked at confirmation; the maker corrects it -----------------------------------------
+
+
+def _weeks_later(monkeypatch, days=21):
+    """The calendar moves on while the payout waits for its checker."""
+    later = TODAY + timedelta(days=days)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: later)
+    return later
+
+
+def _confirm(api, user, application):
+    return api(user).post(
+        reverse("api-disbursement-confirm", args=[application.pk]), {}, format="json"
+    )
+
+
+def _correct(api, user, application, value_date, comment="Paid out today, not on the 1st."):
+    return api(user).post(
+        reverse("api-disbursement-value-date", args=[application.pk]),
+        {"value_date": value_date.isoformat(), "comment": comment},
+        format="json",
+    )
+
+
+def test_a_payout_whose_value_date_left_the_window_while_it_waited_is_refused_at_confirmation(
+    api, staff, signed, monkeypatch
+):
+    assert _record(api, staff, signed, TODAY).status_code == 201
+    later = _weeks_later(monkeypatch)
+    response = _confirm(api, staff["checker"], signed)
+    assert response.status_code == 409, response.data
+    assert response.data["code"] == "value_date_outside_window"
+    earliest = (later - timedelta(days=15)).isoformat()
+    assert TODAY.isoformat() in response.data["detail"]
+    assert f"the earliest accepted is {earliest}" in response.data["detail"]
+    assert Disbursement.objects.get(application=signed).status == "recorded"
+    signed.refresh_from_db()
+    assert signed.status == "contract_signed"
+    assert not signed.instalments.exists()
+
+
+def test_the_maker_corrects_the_value_date_audited_and_the_checker_then_confirms(
+    api, staff, signed, branch, monkeypatch
+):
+    from audit.models import AuditEvent
+    from org.roles import Role
+    from tests.factories import make_staff
+
+    assert _record(api, staff, signed, TODAY).status_code == 201
+    later = _weeks_later(monkeypatch)
+    # Not the checker, nor another officer: the one who recorded the payout.
+    assert _correct(api, staff["checker"], signed, later).status_code == 403
+    other = make_staff(Role.DISBURSEMENT_OFFICER, branch, username="olga_officer")
+    response = _correct(api, other, signed, later)
+    assert response.status_code == 403 and response.data["code"] == "not_maker"
+    # Inside today's window, and said why.
+    response = _correct(api, staff["disburser"], signed, later - timedelta(days=16))
+    assert response.status_code == 400 and "value_date" in response.data
+    response = _correct(api, staff["disburser"], signed, later, comment=" ")
+    assert response.status_code == 400 and "comment" in response.data
+    assert Disbursement.objects.get(application=signed).value_date == TODAY
+
+    response = _correct(api, staff["disburser"], signed, later)
+    assert response.status_code == 200, response.data
+    event = AuditEvent.objects.get(action="disbursement_value_date_corrected")
+    assert event.data == {"from": TODAY.isoformat(), "to": later.isoformat()}
+    assert event.actor == staff["disburser"] and event.comment == "Paid out today, not on the 1st."
+
+    response = _confirm(api, staff["checker"], signed)
+    assert response.status_code == 200, response.data
+    first = signed.instalments.order_by("number").first()
+    assert first.due_date > later
+    # Confirmed: nothing to correct any more.
+    response = _correct(api, staff["disburser"], signed, later - timedelta(days=1))
+    assert response.status_code == 409 and response.data["code"] == "already_confirmed"
+
+
+def test_the_page_says_why_it_waits_and_offers_the_maker_the_correction(
+    api, staff, signed, monkeypatch
+):
+    assert _record(api, staff, signed, TODAY).status_code == 201
+    _weeks_later(monkeypatch)
+    maker, checker = Client(), Client()
+    maker.force_login(staff["disburser"])
+    checker.force_login(staff["checker"])
+    page = checker.get(f"/disbursement/{signed.pk}/").content.decode()
+    assert 'id="value-date-outside"' in page and 'id="value-date-form"' not in page
+    page = maker.get(f"/disbursement/{signed.pk}/").content.decode()
+    assert 'id="value-date-outside"' in page and 'id="value-date-form"' in page

@@ -105,6 +105,8 @@ PRODUCTS = [
         "max_rate": "8.000",
         "repayment_methods": ["equal_instalments", "equal_principal", "interest_only_bullet"],
         "guarantee_types": ["credit", "guarantee", "mortgage"],
+        "day_count": "actual_360",
+        "business_day_convention": "following",
         "fast_track_eligible": False,
     },
     {
@@ -121,6 +123,8 @@ PRODUCTS = [
         "max_rate": "6.500",
         "repayment_methods": ["equal_instalments", "interest_only_bullet"],
         "guarantee_types": ["credit"],
+        "day_count": "actual_360",
+        "business_day_convention": "following",
         "fast_track_eligible": True,
     },
     {
@@ -137,6 +141,8 @@ PRODUCTS = [
         "max_rate": "7.500",
         "repayment_methods": ["equal_instalments", "equal_principal"],
         "guarantee_types": ["mortgage", "pledge"],
+        "day_count": "thirty_360",
+        "business_day_convention": "modified_following",
         "fast_track_eligible": False,
     },
     {
@@ -153,6 +159,8 @@ PRODUCTS = [
         "max_rate": "7.000",
         "repayment_methods": ["interest_only_bullet", "equal_instalments"],
         "guarantee_types": ["pledge", "guarantee"],
+        "day_count": "actual_365",
+        "business_day_convention": "following",
         "fast_track_eligible": True,
     },
 ]
