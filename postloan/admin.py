@@ -50,9 +50,10 @@ class WarningRuleAdmin(admin.ModelAdmin):
         "threshold",
         "severity",
         "creates_inspection",
+        "freezes_facilities",
         "is_active",
     ]
-    list_filter = ["kind", "severity", "is_active"]
+    list_filter = ["kind", "severity", "freezes_facilities", "is_active"]
 
 
 @admin.register(Loan)

@@ -262,6 +262,8 @@ def seed() -> None:
                 "threshold": Decimal(threshold),
                 "severity": severity,
                 "creates_inspection": creates,
+                # The serious signals stop drawdowns under the customer's facilities.
+                "freezes_facilities": severity == "high",
             },
         )
 

@@ -174,6 +174,14 @@ class WarningRule(Bilingual, models.Model):
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
     )
     creates_inspection = models.BooleanField(_("creates an extra inspection"), default=False)
+    freezes_facilities = models.BooleanField(
+        _("freezes the customer's credit facilities"),
+        default=False,
+        help_text=_(
+            "An alert of this rule freezes the active credit facilities of the loan's company at "
+            "once: no drawdown until a risk officer unfreezes them."
+        ),
+    )
     inspection_within_days = models.PositiveIntegerField(
         _("extra inspection within (days)"), default=7
     )

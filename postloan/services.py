@@ -191,7 +191,7 @@ def loan_recompute(*, loan_ids: list[int], as_of: date | None = None) -> dict:
 MONEY = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?")
 
 
-def _parse_amount(value: str) -> Decimal | None:
+def parse_amount(value: str) -> Decimal | None:
     value = value.strip()
     if not MONEY.fullmatch(value):
         return None
@@ -395,7 +395,7 @@ def repayment_import(*, actor, file_name: str, content: bytes) -> RepaymentImpor
             except ValueError:
                 value_date = None
                 row_errors.append(_("value_date must be a date (YYYY-MM-DD)"))
-            amount = _parse_amount(row.get("amount") or "")
+            amount = parse_amount(row.get("amount") or "")
             if amount is None:
                 row_errors.append(
                     _(
@@ -720,9 +720,10 @@ _ALERT_BODY = gettext_lazy(
 
 def alerts_raised(*, alert_ids: list[int]) -> int:
     """What follows new alerts, in a fixed number of queries however many there are: their SLA
-    clocks, and one notification batch telling each loan's relationship manager and the risk
-    officers whose branch scope covers the loan, each in their own language. Returns how many
-    notifications were made."""
+    clocks; the freeze of the company's active credit facilities for a rule that freezes them
+    (WarningRule.freezes_facilities; a few queries per such alert); and one notification batch
+    telling each loan's relationship manager and the risk officers whose branch scope covers
+    the loan, each in their own language. Returns how many notifications were made."""
     if not alert_ids:
         return 0
     alerts = list(
@@ -737,6 +738,11 @@ def alerts_raised(*, alert_ids: list[int]) -> int:
         from postloan.tasks import start_missing_clocks
 
         enqueue_on_commit(start_missing_clocks)
+    for alert in alerts:
+        if alert.rule.freezes_facilities:
+            from facilities.services import facilities_freeze_for_alert
+
+            facilities_freeze_for_alert(alert=alert)
     risk_officers = list(
         get_user_model()
         .objects.filter(

@@ -52,9 +52,9 @@ def _prepayment_context(request, user, application, loan, active: bool) -> dict:
     """The quote form's figures: asked for with ?quote_date=...&quote_kind=...&quote_principal=
     on the page (today's full payoff otherwise), or the reason it cannot be quoted."""
     from datetime import date
-    from decimal import Decimal, InvalidOperation
 
     from common.errors import DomainError
+    from postloan.services import parse_amount
 
     if not active:
         return {"quote": None}
@@ -74,8 +74,12 @@ def _prepayment_context(request, user, application, loan, active: bool) -> dict:
             value_date = date.fromisoformat(params["quote_date"])
         kind = params.get("quote_kind") or Prepayment.Kind.FULL
         if params.get("quote_principal"):
-            principal = Decimal(params["quote_principal"].replace(",", ""))
-    except (ValueError, InvalidOperation):
+            # The one reading of a typed amount (digits, thousands, two decimals): Decimal()
+            # alone takes NaN and 1e999, which the quote cannot price.
+            principal = parse_amount(params["quote_principal"])
+            if principal is None:
+                raise ValueError(params["quote_principal"])
+    except ValueError:
         problem = _("Enter a date as YYYY-MM-DD and the principal as a number.")
     quote = None
     if not problem:

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from common.errors import Conflict
 from facilities.models import Facility
 from facilities.selectors import SUBJECT_TYPE
-from facilities.services import facilities_expire, facilities_freeze_for_alert
+from facilities.services import drawdown_request, facilities_expire
 from tests import lifecycle
 
 pytestmark = pytest.mark.django_db
@@ -125,27 +126,32 @@ def test_the_nightly_step_expires_facilities_past_their_expiry_only(make_facilit
     assert facilities_expire() == 0
 
 
-def test_an_early_warning_alert_freezes_the_companys_active_facilities(
+def test_an_alert_of_a_rule_that_freezes_freezes_the_companys_active_facilities(
     api, staff, company, product, make_facility
 ):
-    from postloan.models import Alert, Loan, Severity, WarningRule
+    from postloan.models import Loan, Severity, WarningRule
+    from postloan.services import alert_raise
 
     facility = make_facility()
     pk = lifecycle.file_draft(api, staff, company, product)
     lifecycle.walk_to(api, staff, pk, "disbursed")
+    loan = Loan.objects.get(application_id=pk)
+    mild = WarningRule.objects.create(
+        code="overdue-test", name="Overdue", kind=WarningRule.Kind.OVERDUE_INSTALMENT
+    )
+    alert_raise(loan=loan, rule=mild, evidence={})
+    facility.refresh_from_db()
+    assert facility.status == Facility.Status.ACTIVE  # a rule that does not freeze
+
     rule = WarningRule.objects.create(
         code="litigation-test",
         name="Litigation",
         kind=WarningRule.Kind.LITIGATION,
         severity=Severity.HIGH,
+        freezes_facilities=True,
     )
-    alert = Alert.objects.create(
-        loan=Loan.objects.get(application_id=pk), rule=rule, severity=Severity.HIGH
-    )
+    alert, _task = alert_raise(loan=loan, rule=rule, evidence={"case": "2026-001"})
 
-    frozen = facilities_freeze_for_alert(alert=alert)
-
-    assert [f.pk for f in frozen] == [facility.pk]
     facility.refresh_from_db()
     assert facility.status == Facility.Status.FROZEN
     event = AuditEvent.objects.get(subject_type=SUBJECT_TYPE, subject_id=facility.pk)
@@ -154,6 +160,10 @@ def test_an_early_warning_alert_freezes_the_companys_active_facilities(
         "system",
         alert.pk,
     )
+    with pytest.raises(Conflict):
+        drawdown_request(
+            facility_id=facility.pk, actor=staff["rm"], amount="10000.00", term_months=6
+        )
 
 
 def test_the_staff_pages_list_facilities_and_offer_the_risk_officer_the_freeze(

@@ -49,6 +49,9 @@ def test_quote_file_and_confirm_a_prepayment_on_the_loan_page(staff, company, ru
     assert "200.00" in html
     bad = rm.get(page_url, {"quote_date": "someday"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="pl-quote-problem"' in bad
+    for principal in ("NaN", "1e999", "-5", "12.345"):
+        odd = rm.get(page_url, {"quote_kind": "shorten_term", "quote_principal": principal})
+        assert odd.status_code == 200 and 'id="pl-quote-problem"' in odd.content.decode()
     filed = rm.post(
         reverse("postloan-loan-action", args=[loan.application_id, "prepayment"]),
         {
