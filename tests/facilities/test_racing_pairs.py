@@ -100,6 +100,19 @@ class Racers:
             thread.join(timeout=60)
 
 
+def _lane(run, failures: list) -> None:
+    """Run `run(racers)` on this thread's own connection with its own two racers; a failure
+    is kept for the test's thread to raise."""
+    racers = Racers()
+    try:
+        run(racers)
+    except BaseException as exc:  # raised again by the test's thread
+        failures.append(exc)
+    finally:
+        racers.stop()
+        connection.close()
+
+
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -291,8 +304,12 @@ def test_racing_drawdowns_and_approvals_never_exceed_a_limit(
     staff, branch, product, facility_product, make_facility
 ):
     demo.seed()  # the authority matrix: tier 1 up to 3M, a single-customer limit of 8M
-    facility = make_facility(amount="1000000.00", approval=DrawdownApproval.APPROVER)
-    _drawn_loan(facility, staff, "200000.00")
+    # Two facilities for the drawdown pairs, each with 200K drawn.
+    facilities = [
+        make_facility(amount="1000000.00", approval=DrawdownApproval.APPROVER) for _ in (1, 2)
+    ]
+    for facility in facilities:
+        _drawn_loan(facility, staff, "200000.00")
 
     # Two customers for the approval pairs: one with a 1M facility (the tier-1 band of 3M),
     # one with a 5M facility (the single-customer limit of 8M).
@@ -300,9 +317,9 @@ def test_racing_drawdowns_and_approvals_never_exceed_a_limit(
     large_customer = CompanyFactory(home_branch=branch)
     make_facility(amount="1000000.00", of_company=tier_customer)
     make_facility(amount="5000000.00", of_company=large_customer)
-    approval_pairs = PAIRS // 2
+    half = PAIRS // 2
     plans = []
-    for n in range(approval_pairs):
+    for n in range(half):
         if n % 2 == 0:
             customer, limit = tier_customer, TIER1_BAND
             a = Decimal("900000") + Decimal("100000") * (n % 7)  # 0.9M .. 1.5M
@@ -335,34 +352,56 @@ def test_racing_drawdowns_and_approvals_never_exceed_a_limit(
             _investigated(templates[c.pk], [amount for pair in mine for amount in pair])
         )
 
-    drawn = _drawn_and_reserved(facility)
-    assert drawn == Decimal("200000.00")
+    drawn = Decimal("200000.00")
+    assert [_drawn_and_reserved(facility) for facility in facilities] == [drawn, drawn]
     bases = {c.pk: _independent_exposure(c.pk) for c in (tier_customer, large_customer)}
     assert bases == {tier_customer.pk: M, large_customer.pk: 5 * M}
-    racers = Racers()
-    try:
-        for n in range(PAIRS):
-            if n % 2 == 0:
-                _racing_drawdowns(
-                    n // 2, racers=racers, facility=facility, drawn=drawn, rm_id=staff["rm"].pk
-                )
-            else:
-                customer, limit, _a, _b = plans[n // 2]
-                pair = (next(made[customer.pk]), next(made[customer.pk]))
+
+    def drawdown_pairs(facility, numbers):
+        def run(racers):
+            for n in numbers:
+                _racing_drawdowns(n, racers=racers, facility=facility, drawn=drawn, rm_id=rm_id)
+
+        return run
+
+    def approval_pairs(of_customer):
+        def run(racers):
+            for n, (customer, limit, _a, _b) in enumerate(plans):
+                if customer != of_customer:
+                    continue
                 _racing_approvals(
-                    n // 2,
+                    n,
                     racers=racers,
-                    applications=pair,
+                    applications=(next(made[customer.pk]), next(made[customer.pk])),
                     customer=customer,
                     base=bases[customer.pk],
                     limit=limit,
-                    rm_id=staff["rm"].pk,
+                    rm_id=rm_id,
                 )
-    finally:
-        racers.stop()
 
-    assert _drawn_and_reserved(facility) == Decimal("200000.00") <= facility.amount
-    assert Drawdown.objects.filter(facility=facility).count() > PAIRS // 2
-    for customer in (tier_customer, large_customer, facility.company):
+        return run
+
+    # Each facility's drawdown pairs and each customer's approval pairs touch their own rows:
+    # the four run side by side, each on its own two racing threads.
+    rm_id = staff["rm"].pk
+    runs = [
+        drawdown_pairs(facilities[0], range(0, half, 2)),
+        drawdown_pairs(facilities[1], range(1, half, 2)),
+        approval_pairs(tier_customer),
+        approval_pairs(large_customer),
+    ]
+    failures = []
+    lanes = [threading.Thread(target=_lane, args=(run, failures)) for run in runs]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join(timeout=900)
+    if failures:
+        raise failures[0]
+
+    for facility in facilities:
+        assert _drawn_and_reserved(facility) == drawn <= facility.amount
+    assert Drawdown.objects.filter(facility__in=facilities).count() > half
+    for customer in (tier_customer, large_customer, facilities[0].company):
         assert _exposure(customer) == _independent_exposure(customer.pk)
-    assert ApprovalRecord.objects.filter(application__company=tier_customer).count() == PAIRS // 2
+    assert ApprovalRecord.objects.filter(application__company=tier_customer).count() == half
