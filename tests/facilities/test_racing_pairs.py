@@ -1,6 +1,7 @@
 """Racing drawdowns and racing approvals never exceed a limit (issue 28): 1,000 pairs against
 PostgreSQL, each pair two requests started together on two threads with their own
-connections.
+connections. Four lanes run side by side (two facilities, two customers), each with its own
+two racing threads: a lane's pairs touch only its own rows.
 
 - Drawdown pairs: two drawdowns under one facility whose amounts each fit what is available
   but together do not (exactly one is taken) or together fit (both are). The facility row is
