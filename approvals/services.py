@@ -262,7 +262,8 @@ def approval_decision_refusal(*, application, actor, task) -> str | None:
 def record_open(*, application: LoanApplication, actor=None) -> ApprovalRecord:
     """Fix the route when the application enters approval (inside the transition's
     transaction), and create the first task or schedule the fast-track decision."""
-    exposure = exposure_after(application=application)
+    # Locks the customer's group: its applications enter approval one after the other.
+    exposure = exposure_after(application=application, for_update=True)
     route = route_compute(application=application, exposure=exposure)
     version = route.version
     record = ApprovalRecord.objects.create(

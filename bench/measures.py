@@ -466,6 +466,8 @@ def approval_decision(bank, *, smoke, timed):
                 seconds=_seconds(smoke),
             )
         )
+    # The facilities' figures are set against the same reference (_minimal_transition).
+    bank.minimal_transition = reference
     share = result["rps"] / reference["rps"] if reference["rps"] else 0.0
     tail = result["p95_ms"] / reference["p95_ms"] if reference["p95_ms"] else 0.0
     return [
@@ -493,6 +495,183 @@ def approval_decision(bank, *, smoke, timed):
             f"{reference['non2xx']}",
         ),
     ]
+
+
+def _minimal_transition(bank, *, smoke) -> dict:
+    """The minimal DRF transition (bench/reference.py) on its share of the tasks: the
+    reference of the approval decision's bounds (>= 40% of its rate, p95 <= 3x its p95),
+    measured once a run."""
+    if getattr(bank, "minimal_transition", None):
+        return bank.minimal_transition
+    _task_shares(bank)
+    body = '{"decision": "approve", "comment": "ok"}'
+    with gunicorn(reference=True) as base:
+        bank.minimal_transition = _http(
+            wrk(
+                base,
+                path="/bench/minimal/decide/%d/",
+                method="POST",
+                body=body,
+                ids=[pk for pk, _token in bank.minimal_http_tasks],
+                tokens=[token for _pk, token in bank.minimal_http_tasks],
+                seconds=_seconds(smoke),
+            )
+        )
+    return bank.minimal_transition
+
+
+def _against_decision_bounds(result: dict, reference: dict) -> str:
+    share = result["rps"] / reference["rps"] if reference.get("rps") else 0.0
+    tail = result["p95_ms"] / reference["p95_ms"] if reference.get("p95_ms") else 0.0
+    met = share >= 0.4 and tail <= 3
+    return (
+        f"{share:.0%} of the minimal transition's rate and {tail:.1f}x its p95 "
+        f"({reference['rps']:.0f} req/s, p95 {reference['p95_ms']:.1f} ms): the approval "
+        f"decision's bounds (>= 40%, <= 3x) {'met' if met else 'MISSED'}"
+    )
+
+
+DECISION_BOUNDS = ">= 40% of the minimal transition's rate, p95 <= 3x its p95"
+
+
+def drawdown_approval(bank, *, smoke, timed):
+    """A drawdown approver approves a drawdown waiting under an active facility (the loan
+    application made and approved, the offer, the audit): the API under load beside its own
+    statements replayed through psycopg, against the approval decision's bounds."""
+    from django.db import transaction
+
+    waiting = getattr(bank, "drawdowns_waiting", None)
+    if not waiting:
+        raise Unavailable("no facilities loaded")
+    names = {
+        pk: username
+        for username, pk in _users(
+            pk for (_b, role), pks in bank.staff.items() if role == Role.APPROVER for pk in pks
+        )
+    }
+    pairs = []
+    for pk, branch_id in waiting:
+        approvers = bank.staff[(branch_id, Role.APPROVER)]
+        pairs.append((pk, bank.tokens[names[approvers[pk % len(approvers)]]]))
+    (sample, token), http_pairs = pairs[0], pairs[1:]
+    body = '{"decision": "approve"}'
+
+    def decide_rolled_back():
+        with transaction.atomic():
+            response = _client(token).post(
+                f"/api/v1/facilities/drawdowns/{sample}/decide/",
+                data=body,
+                content_type="application/json",
+            )
+            assert response.status_code == 200, response.content[:300]
+            transaction.set_rollback(True)
+
+    statements = capture_sql(decide_rolled_back)
+    floor = _replay_floor(statements, runs=20 if smoke else 200, timed=timed)
+    with gunicorn() as base:
+        result = _http(
+            wrk(
+                base,
+                path="/api/v1/facilities/drawdowns/%d/decide/",
+                method="POST",
+                body=body,
+                ids=[pk for pk, _token in http_pairs],
+                tokens=[token for _pk, token in http_pairs],
+                seconds=_seconds(smoke),
+            )
+        )
+    reference = _minimal_transition(bank, smoke=smoke)
+    return [
+        _row(
+            "drawdown approval: a drawdown approver approves (API)",
+            result,
+            floor="its own statements in one transaction via psycopg",
+            floor_result=floor,
+            target=DECISION_BOUNDS,
+            note=f"{len(statements)} statements (the drawdown's loan application made and "
+            "approved, its offer, audit); "
+            + _against_decision_bounds(result, reference)
+            + f"; {bank.timings.get('facilities')} facilities, one drawdown waiting on each, "
+            f"each decided by one of its branch's approvers; non-2xx {result['non2xx']} "
+            "(a drawdown decided twice once they run out answers 409)",
+        ),
+        _row("reference: minimal DRF transition (as for the approval decision)", reference),
+    ]
+
+
+def exposure_read(bank, *, smoke, timed):
+    """The exposure read: one customer's, as the approval workbench and the facility read it
+    (postloan.selectors.customer_exposure, in-process, beside its SQL via psycopg), and the
+    bank's (GET /api/v1/postloan/exposure/) for a branch's risk officer and head office's,
+    against the approval decision's bounds."""
+    from django.contrib.auth.models import User
+
+    from customers.models import Company
+    from postloan.selectors import customer_exposure
+
+    companies = getattr(bank, "facility_company_ids", None)
+    if not companies:
+        raise Unavailable("no facilities loaded")
+    company = Company.objects.get(pk=companies[0])  # a facility with a drawdown loan
+
+    def read():
+        return customer_exposure(company=company)
+
+    figures = read()
+    statements = capture_sql(read)
+    runs = 20 if smoke else 300
+    result = timed(read, runs=runs)
+    floor = sql_floor(statements, runs=runs, timed=timed)
+    reference = _minimal_transition(bank, smoke=smoke)
+    tail = result["p95_ms"] / reference["p95_ms"] if reference.get("p95_ms") else 0.0
+    rows = [
+        _row(
+            "exposure of one customer (workbench table, in-process)",
+            result,
+            floor="its SQL via psycopg",
+            floor_result=floor,
+            target="p95 <= 3x the minimal transition's",
+            note=f"{len(statements)} queries; total {figures[0]['total'] if figures else 0} "
+            f"CNY (loans, undrawn facility, in approval); in-process p95 {tail:.2f}x the "
+            f"minimal transition's p95 over HTTP ({reference['p95_ms']:.1f} ms)",
+        )
+    ]
+    branch = bank.branches[1]
+    for label, pk in (
+        ("a branch's risk officer", bank.staff[(branch.pk, Role.RISK_OFFICER)][0]),
+        ("head office's risk officer", bank.staff[(bank.branches[0].pk, Role.RISK_OFFICER)][0]),
+    ):
+        token = bank.tokens[User.objects.get(pk=pk).username]
+
+        def call(token=token):
+            response = _client(token).get("/api/v1/postloan/exposure/")
+            assert response.status_code == 200, response.status_code
+
+        call()
+        statements = capture_sql(call)
+        floor = sql_floor(statements, runs=5 if smoke else 20, timed=timed)
+        with gunicorn() as base:
+            result = _http(
+                wrk(
+                    base,
+                    path="/api/v1/postloan/exposure/",
+                    token=token,
+                    seconds=_seconds(smoke),
+                )
+            )
+        rows.append(
+            _row(
+                f"the bank's exposure, {label} (API)",
+                result,
+                floor="its SQL via psycopg",
+                floor_result=floor,
+                target=DECISION_BOUNDS,
+                note=f"{len(statements)} queries; "
+                + _against_decision_bounds(result, reference)
+                + f"; non-2xx {result['non2xx']}",
+            )
+        )
+    return rows
 
 
 def sla_sweep(bank, *, smoke, timed):
@@ -831,6 +1010,8 @@ MEASURES = [
     approval_claim,
     approval_decision,
     approval_queue_page_churned,
+    drawdown_approval,
+    exposure_read,
     sla_sweep,
     postloan_daily_job,
     analytics_figures,

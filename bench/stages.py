@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from bench.bulk import copy_rows, reset_sequence
@@ -255,4 +256,187 @@ def load_stage_visits(bank) -> None:
         cursor.execute("VACUUM ANALYZE analytics_stagevisit")
 
 
-LOADERS = [load_approval_tasks, load_deadlines, load_loans, load_stage_visits]
+def load_facilities(bank) -> None:
+    """A credit facility for every tenth company (20k at scale 1): the revolving line product
+    with its facility terms (drawdowns decided by a drawdown approver), the facility's
+    application (contract signed) and the facility (active, 1M to 5M, two years). Half have
+    drawn: a disbursed drawdown whose loan (one instalment due in six months) owes 30% of the
+    limit. Each has one drawdown of 10% of its limit waiting for an approver (the figures
+    decide them). Loaded after the loans, so the daily job and the analytics see the drawdown
+    loans as any other."""
+    from applications.models import LoanApplication, Product
+    from customers.models import Company
+    from disbursement.models import Instalment
+    from facilities.models import Drawdown, DrawdownApproval, Facility, FacilityTerms
+    from postloan.models import Loan
+
+    now = timezone.now()
+    today = timezone.localdate()
+    product = Product.objects.create(
+        code="SME-LINE",
+        name="SME revolving line",
+        min_amount=Decimal("100000"),
+        max_amount=Decimal("5000000"),
+        min_term_months=12,
+        max_term_months=36,
+        min_rate=Decimal("3"),
+        max_rate=Decimal("15"),
+        repayment_methods=["equal_instalments", "interest_only_bullet"],
+        guarantee_types=["credit", "guarantee"],
+    )
+    FacilityTerms.objects.create(
+        product=product,
+        revolving=True,
+        max_drawdown_term_months=12,
+        drawdown_approval=DrawdownApproval.APPROVER,
+    )
+    snapshot = product.snapshot()
+    companies = list(
+        Company.objects.annotate(tenth=F("id") % 10)
+        .filter(tenth=0)
+        .values_list("pk", "home_branch_id")
+        .order_by("pk")
+    )
+    next_id = (LoanApplication.objects.order_by("-pk").values_list("pk", flat=True).first()) or 0
+    applications, facilities, drawdowns, loans, instalments = [], [], [], [], []
+    waiting = []
+    for k, (company_id, branch_id) in enumerate(companies):
+        rm = bank.staff[(branch_id, Role.RELATIONSHIP_MANAGER)][k % 6]
+        limit = Decimal(1_000_000 * (1 + k % 5))
+
+        def application(
+            pk, amount, status, term, company_id=company_id, branch_id=branch_id, rm=rm
+        ):
+            return {
+                "id": pk,
+                "reference": f"LF{pk:010d}",
+                "company_id": company_id,
+                "branch_id": branch_id,
+                "product_id": product.pk,
+                "product_snapshot": snapshot,
+                "amount": amount,
+                "currency": "CNY",
+                "term_months": term,
+                "interest_rate": Decimal("4.350"),
+                "repayment_method": "equal_instalments",
+                "guarantee_type": "credit",
+                "purpose": "Revolving line",
+                "channel": "branch",
+                "language": "zh-hans",
+                "status": status,
+                "status_changed_at": now,
+                "filed_by_id": rm,
+                "relationship_manager_id": rm,
+                "investigator_id": rm,
+                "risk_grade": "B",
+                "route_recommendation": "standard",
+                "created_at": now,
+                "updated_at": now,
+            }
+
+        next_id += 1
+        facility_app = next_id
+        applications.append(application(facility_app, limit, "contract_signed", 24))
+        facilities.append(
+            {
+                "id": k + 1,
+                "application_id": facility_app,
+                "company_id": company_id,
+                "branch_id": branch_id,
+                "amount": limit,
+                "currency": "CNY",
+                "term_months": 24,
+                "revolving": True,
+                "max_drawdown_term_months": 12,
+                "min_rate": Decimal("4.350"),
+                "max_rate": Decimal("15.000"),
+                "conditions": [],
+                "drawdown_approval": DrawdownApproval.APPROVER,
+                "approved_on": today - timedelta(days=30),
+                "expires_on": today + timedelta(days=700),
+                "status": Facility.Status.ACTIVE,
+                "status_changed_at": now,
+                "created_at": now,
+            }
+        )
+        drawdown = {
+            "facility_id": k + 1,
+            "currency": "CNY",
+            "term_months": 6,
+            "interest_rate": Decimal("4.350"),
+            "repayment_method": "equal_instalments",
+            "purpose": "Working capital",
+            "approval_reasons": ["facility_rule"],
+            "requested_by_id": rm,
+            "requested_at": now,
+        }
+        if k % 2 == 0:
+            next_id += 1
+            drawn = (limit * Decimal("0.3")).quantize(Decimal("0.01"))
+            interest = (drawn * Decimal("0.0435") / 2).quantize(Decimal("0.01"))
+            applications.append(application(next_id, drawn, "disbursed", 6))
+            drawdowns.append(
+                {
+                    **drawdown,
+                    "application_id": next_id,
+                    "amount": drawn,
+                    "status": Drawdown.Status.APPROVED,
+                    "decided_at": now,
+                }
+            )
+            loans.append(
+                {
+                    "id": next_id,
+                    "application_id": next_id,
+                    "branch_id": branch_id,
+                    "relationship_manager_id": rm,
+                    "status": "active",
+                    "currency": "CNY",
+                    "principal": drawn,
+                    "disbursed_on": today - timedelta(days=20),
+                    "scheduled_total": drawn + interest,
+                    "paid_total": Decimal("0"),
+                    "outstanding_total": drawn + interest,
+                    "outstanding_principal": drawn,
+                    "paid_instalments": 0,
+                    "classification": "normal",
+                    "created_at": now,
+                    "next_inspection_due": today + timedelta(days=70),
+                }
+            )
+            instalments.append(
+                {
+                    "application_id": next_id,
+                    "number": 1,
+                    "due_date": today + timedelta(days=160),
+                    "principal": drawn,
+                    "interest": interest,
+                    "total": drawn + interest,
+                    "currency": "CNY",
+                }
+            )
+        waiting.append({**drawdown, "amount": limit / 10, "status": Drawdown.Status.REQUESTED})
+    copy_rows(LoanApplication, applications, now=now)
+    reset_sequence(LoanApplication)
+    copy_rows(Facility, facilities, now=now)
+    reset_sequence(Facility)
+    copy_rows(Loan, loans, now=now)
+    copy_rows(Instalment, instalments, now=now)
+    copy_rows(Drawdown, drawdowns + waiting, now=now)
+    reset_sequence(Drawdown)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE applications_loanapplication; ANALYZE facilities_facility; "
+            "ANALYZE facilities_drawdown; ANALYZE postloan_loan"
+        )
+    bank.facility_company_ids = [pk for pk, _branch in companies]
+    bank.drawdowns_waiting = list(
+        Drawdown.objects.filter(status=Drawdown.Status.REQUESTED)
+        .order_by("pk")
+        .values_list("pk", "facility__branch_id")
+    )
+    bank.timings["facilities"] = len(facilities)
+    bank.timings["drawdown_loans"] = len(loans)
+
+
+LOADERS = [load_approval_tasks, load_deadlines, load_loans, load_stage_visits, load_facilities]

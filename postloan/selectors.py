@@ -343,16 +343,31 @@ def related_companies(*, company) -> list[dict]:
     ]
 
 
-def exposure_after(*, application) -> ExposureAfter:
+def exposure_after(*, application, for_update: bool = False) -> ExposureAfter:
     """The customer's and its group's exposure after this application is granted (the
     authority matrix and the approvers' limits apply to it, issue 28): outstanding principal
     of active loans (drawdown loans included), the undrawn part of open facilities (approved,
     active, frozen: limit - drawn, so a facility counts its limit once however much is drawn)
-    and amounts of other applications in approval, plus this one. Up to six queries."""
+    and amounts of other applications in approval, plus this one. Up to six queries.
+
+    `for_update` (the route fixed on entering approval, approvals.services.record_open): the
+    companies of the group are locked first (select_for_update, in id order), so two
+    applications of one customer or group entering approval together are taken one after
+    the other and the second counts the first as in approval; read without the lock, each
+    would see the other not yet in approval and both would go to an authority that covers
+    only its own amount."""
+    from customers.models import Company
     from postloan.exposure import exposure_by, exposure_rows
 
     related = related_companies(company=application.company)
     group = [application.company_id] + [row["id"] for row in related]
+    if for_update:
+        list(
+            Company.objects.select_for_update()
+            .filter(pk__in=group)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     totals = exposure_by(
         exposure_rows(
             company_ids=group,
