@@ -704,6 +704,8 @@ class ExposureFiguresSerializer(serializers.Serializer):
     facility_count = serializers.IntegerField()
     in_approval = serializers.DecimalField(max_digits=18, decimal_places=2)
     in_approval_count = serializers.IntegerField()
+    approved = serializers.DecimalField(max_digits=18, decimal_places=2)
+    approved_count = serializers.IntegerField()
     total = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 

@@ -1,8 +1,10 @@
 """The bank's exposure (issue 28): what it counts, once, and the risk officer's view of it.
 
 A customer's exposure is the outstanding principal of its active loans (drawdown loans
-included), the undrawn part of its open facilities (approved, active, frozen: limit - drawn)
-and the amounts of its applications in approval. `exposure_rows` is the one definition: the
+included), the undrawn part of its open facilities (approved, active, frozen: limit - drawn),
+the amounts of its applications in approval, and the amounts of its loans approved but not yet
+paid out (approved or contract signed; a facility application's and a drawdown's amounts are
+the facility's undrawn part instead). `exposure_rows` is the one definition: the
 approval workbench's table (postloan.selectors.customer_exposure), the exposure after a
 decision (postloan.selectors.exposure_after), the risk officer's view (`exposure_overview`)
 and the nightly flag (`exposure_limits_flag`) all add its rows.
@@ -20,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +32,13 @@ from org.selectors import branch_scope_q, is_staff_member
 from postloan.models import Alert, Loan, WarningRule
 
 ZERO = Decimal("0.00")
-PARTS = ("loans", "undrawn", "in_approval")
-COUNTS = {"loans": "loan_count", "undrawn": "facility_count", "in_approval": "in_approval_count"}
+PARTS = ("loans", "undrawn", "in_approval", "approved")
+COUNTS = {
+    "loans": "loan_count",
+    "undrawn": "facility_count",
+    "in_approval": "in_approval_count",
+    "approved": "approved_count",
+}
 # The concentration limits of the authority matrix are in CNY: other currencies are shown
 # but never compared with them (as approvals.selectors.concentration_limits_passed).
 LIMIT_CURRENCY = "CNY"
@@ -46,7 +53,8 @@ def exposure_rows(
     exclude_application_id: int | None = None,
 ) -> list[dict]:
     """The parts of the bank's exposure, one dict per (part, company, branch, currency) with
-    part (loans, undrawn, in_approval), company_id, branch_id, currency, amount and count.
+    part (loans, undrawn, in_approval, approved), company_id, branch_id, currency, amount and
+    count.
     Restricted to `company_ids`, a `currency`, the rows booked in the `user`'s branch scope,
     and without one application (the one being decided). Two queries and the three of the
     facilities' undrawn part, whatever the number of customers."""
@@ -54,7 +62,11 @@ def exposure_rows(
     from facilities.selectors import undrawn_by_facility
 
     loan_q = Q(status=Loan.Status.ACTIVE)
-    application_q = Q(status=Status.IN_APPROVAL)
+    application_q = Q(status=Status.IN_APPROVAL) | (
+        Q(status__in=(Status.APPROVED, Status.CONTRACT_SIGNED))
+        # A facility's and a drawdown's amounts are in the facility's undrawn part.
+        & Q(product__facility_terms__isnull=True, drawdown__isnull=True)
+    )
     facility_q = Q()
     if company_ids is not None:
         loan_q &= Q(application__company_id__in=company_ids)
@@ -90,11 +102,17 @@ def exposure_rows(
     if exclude_application_id is not None:
         pending = pending.exclude(pk=exclude_application_id)
     for item in (
-        pending.values("company_id", "branch_id", "currency")
+        pending.annotate(
+            part=Case(
+                When(status=Status.IN_APPROVAL, then=Value("in_approval")),
+                default=Value("approved"),
+            )
+        )
+        .values("part", "company_id", "branch_id", "currency")
         .annotate(amount=Sum("amount"), count=Count("id"))
         .order_by()
     ):
-        rows.append({"part": "in_approval", **item, "amount": item["amount"] or ZERO})
+        rows.append({**item, "amount": item["amount"] or ZERO})
     for item in undrawn_by_facility(facility_q=facility_q):
         rows.append(
             {
@@ -338,6 +356,8 @@ FIGURES = [
     "facility_count",
     "in_approval",
     "in_approval_count",
+    "approved",
+    "approved_count",
     "total",
 ]
 COLUMNS = {

@@ -246,13 +246,13 @@ def loan_detail(*, user, application_id: int) -> dict:
 def customer_exposure(*, company) -> list[dict]:
     """The customer's total exposure with the bank, one row per currency: the outstanding
     principal of its disbursed loans still on the book (active), the undrawn part of its open
-    facilities (approved, active, frozen) and the amounts of its applications in approval (the
-    one being decided included), as postloan.exposure.exposure_rows defines them (the one
-    place that says what the bank counts as a customer's exposure). Five queries, whatever
-    the number of loans and facilities.
+    facilities (approved, active, frozen), the amounts of its applications in approval (the
+    one being decided included) and of its loans approved but not yet paid out, as
+    postloan.exposure.exposure_rows defines them (the one place that says what the bank counts
+    as a customer's exposure). Five queries, whatever the number of loans and facilities.
 
     Each row: currency, loans (outstanding principal), loan_count, undrawn, facility_count,
-    in_approval (amount), in_approval_count, total."""
+    in_approval (amount), in_approval_count, approved (amount), approved_count, total."""
     from postloan.exposure import exposure_by, exposure_rows
 
     totals = exposure_by(exposure_rows(company_ids=[company.pk]), lambda row: row["company_id"])
@@ -266,9 +266,9 @@ def customer_exposure(*, company) -> list[dict]:
 class ExposureAfter:
     """What the bank would be owed by the customer, and by its group, if this application
     were granted: outstanding principal of active loans, the undrawn part of open facilities,
-    amounts of other applications in approval, and this application's amount, in its
-    currency. `related`: the other companies
-    of the group, each with the link that puts it there."""
+    amounts of other applications in approval or approved and not paid out, and this
+    application's amount, in its currency. `related`: the other companies of the group, each
+    with the link that puts it there."""
 
     currency: str
     amount: Decimal
@@ -348,7 +348,8 @@ def exposure_after(*, application, for_update: bool = False) -> ExposureAfter:
     authority matrix and the approvers' limits apply to it, issue 28): outstanding principal
     of active loans (drawdown loans included), the undrawn part of open facilities (approved,
     active, frozen: limit - drawn, so a facility counts its limit once however much is drawn)
-    and amounts of other applications in approval, plus this one. Up to six queries.
+    and amounts of other applications in approval or approved and not paid out, plus this
+    one. Up to six queries.
 
     `for_update` (the route fixed on entering approval, approvals.services.record_open): the
     companies of the group are locked first (select_for_update, in id order), so two

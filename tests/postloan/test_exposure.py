@@ -28,7 +28,7 @@ def _loan(company, staff, *, outstanding: str, status="active", currency="CNY"):
     )
 
 
-def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_alone(
+def test_exposure_adds_active_loans_applications_in_approval_and_loans_approved_not_paid_out(
     company, staff, django_assert_max_num_queries
 ):
     _loan(company, staff, outstanding="250000")
@@ -38,6 +38,9 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
     ApplicationFactory(company=company, status="in_approval", amount=Decimal("800000"))
     ApplicationFactory(company=company, status="investigation", amount=Decimal("900000"))
     ApplicationFactory(company=company, status="declined", amount=Decimal("700000"))
+    # Approved (or its contract signed) and not paid out yet: the bank has committed it.
+    ApplicationFactory(company=company, status="approved", amount=Decimal("300000"))
+    ApplicationFactory(company=company, status="contract_signed", amount=Decimal("200000"))
     other = CompanyFactory(home_branch=company.home_branch)
     _loan(other, staff, outstanding="999999")
     ApplicationFactory(company=other, status="in_approval", amount=Decimal("555555"))
@@ -54,7 +57,9 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
             "facility_count": 0,
             "in_approval": Decimal("800000"),
             "in_approval_count": 1,
-            "total": Decimal("1150000"),
+            "approved": Decimal("500000"),
+            "approved_count": 2,
+            "total": Decimal("1650000"),
         },
         {
             "currency": "USD",
@@ -64,6 +69,8 @@ def test_exposure_adds_active_loans_and_applications_in_approval_of_the_company_
             "facility_count": 0,
             "in_approval": Decimal("0"),
             "in_approval_count": 0,
+            "approved": Decimal("0"),
+            "approved_count": 0,
             "total": Decimal("50000"),
         },
     ]
