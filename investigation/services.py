@@ -49,10 +49,13 @@ from org.roles import primary_role
 
 logger = logging.getLogger(__name__)
 
-# The bank's loan book for concentration: approved and not yet repaid.
-BOOK_STATUSES = (Status.APPROVED, Status.CONTRACT_SIGNED, Status.DISBURSED)
-# Guarantees count from the moment the loan goes to approval.
-GUARANTEE_STATUSES = (Status.IN_APPROVAL, *BOOK_STATUSES)
+# A guarantee counts from the moment its loan goes to approval until the loan ends.
+GUARANTEE_STATUSES = (
+    Status.IN_APPROVAL,
+    Status.APPROVED,
+    Status.CONTRACT_SIGNED,
+    Status.DISBURSED,
+)
 PERIODS = [p.value for p in FinancialPeriod.Period]
 FIGURES = (
     "revenue",
@@ -766,21 +769,26 @@ def cross_check_flags(*, investigation: Investigation, policy) -> tuple[dict, li
 def concentration_flags(
     *, application: LoanApplication, investigation: Investigation, policy
 ) -> tuple[dict, list[dict]]:
-    """Industry share of the book, guarantors' total guaranteed exposure, and the group of
-    companies sharing the legal representative: each one aggregate query."""
+    """Industry share of the bank's exposure, guarantors' total guaranteed exposure, and the
+    exposure to the companies sharing the legal representative. Exposure is the bank's one
+    definition (postloan.exposure.exposure_rows: outstanding principal, undrawn facilities,
+    amounts in approval, loans approved not yet paid out), in the application's currency,
+    read once, with this application's amount added."""
+    from customers.models import Company
+    from postloan.exposure import exposure_rows
+
     flags: list[dict] = []
     company = application.company
     amount = application.amount
-    book = (
-        LoanApplication.objects.filter(status__in=BOOK_STATUSES, currency=application.currency)
-        .exclude(pk=application.pk)
-        .aggregate(
-            total=Sum("amount"),
-            industry=Sum("amount", filter=Q(company__industry_code=company.industry_code)),
-        )
+    rows = exposure_rows(currency=application.currency, exclude_application_id=application.pk)
+    in_industry = set(
+        Company.objects.filter(industry_code=company.industry_code).values_list("pk", flat=True)
     )
-    total = (book["total"] or Decimal("0")) + amount
-    industry = (book["industry"] or Decimal("0")) + amount
+    total = sum((row["amount"] for row in rows), Decimal("0")) + amount
+    industry = (
+        sum((row["amount"] for row in rows if row["company_id"] in in_industry), Decimal("0"))
+        + amount
+    )
     share = industry / total * 100 if total else None  # compared unrounded
     figures: dict = {
         "industry_code": company.industry_code,
@@ -843,21 +851,17 @@ def concentration_flags(
                 )
 
     if company.legal_representative_id:
-        group = (
-            LoanApplication.objects.filter(
-                status__in=BOOK_STATUSES,
-                company__legal_representative_id=company.legal_representative_id,
-            )
-            .exclude(pk=application.pk)
-            .aggregate(
-                total=Sum("amount"),
-                others=Count("company", distinct=True, filter=~Q(company_id=company.pk)),
-            )
+        in_group = set(
+            Company.objects.filter(
+                legal_representative_id=company.legal_representative_id
+            ).values_list("pk", flat=True)
         )
-        group_total = (group["total"] or Decimal("0")) + amount
+        group_rows = [row for row in rows if row["company_id"] in in_group]
+        group_total = sum((row["amount"] for row in group_rows), Decimal("0")) + amount
+        others = len({row["company_id"] for row in group_rows} - {company.pk})
         figures["related_exposure"] = group_total
-        figures["related_companies"] = group["others"]
-        if group["others"] and group_total > policy.related_party_limit:
+        figures["related_companies"] = others
+        if others and group_total > policy.related_party_limit:
             flags.append(
                 _flag(
                     "related_party_exposure",
@@ -868,7 +872,7 @@ def concentration_flags(
                     },
                     legal_representative=company.legal_representative,
                     group_total=group_total,
-                    other_companies=group["others"],
+                    other_companies=others,
                     limit=policy.related_party_limit,
                 )
             )

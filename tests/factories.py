@@ -149,6 +149,26 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     relationship_manager = factory.LazyAttribute(lambda o: o.filed_by)
 
 
+def make_loan(company, *, outstanding: str, status="active", currency="CNY", principal="1000000"):
+    """A loan on the book of `company` owing `outstanding` principal (its application
+    disbursed), as the post-loan stage keeps it; no schedule."""
+    from datetime import date
+
+    from postloan.models import Loan
+
+    application = ApplicationFactory(company=company, status="disbursed", currency=currency)
+    return Loan.objects.create(
+        application=application,
+        branch=application.branch,
+        relationship_manager=application.relationship_manager,
+        status=status,
+        currency=currency,
+        principal=Decimal(principal),
+        outstanding_principal=Decimal(outstanding),
+        disbursed_on=date(2026, 1, 5),
+    )
+
+
 def make_signed_contracts(application, *, prepared_by, bank_signer) -> list:
     """Every contract the application requires, as rows already signed by each party in the
     branch and by `bank_signer` (for tests that build a contract_signed application from

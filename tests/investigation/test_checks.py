@@ -8,7 +8,7 @@ from intake.models import Guarantor
 from investigation import services
 from investigation.models import Flag
 from investigation.selectors import investigation_for, policy_current
-from tests.factories import ApplicationFactory, CompanyFactory
+from tests.factories import ApplicationFactory, CompanyFactory, make_loan
 from tests.investigation.conftest import FIGURES
 
 D = Decimal
@@ -101,20 +101,25 @@ def test_industry_share_of_the_book(
 ):
     other = CompanyFactory(industry_code="F51", home_branch=company.home_branch)
     same = CompanyFactory(industry_code=company.industry_code, home_branch=company.home_branch)
-    ApplicationFactory(company=other, status="disbursed", amount=D("3000000"))
+    # The bank's exposure, not amounts applied for: what the loans still owe...
+    make_loan(other, outstanding="2500000", principal="3000000")
+    make_loan(other, outstanding="0", status="closed")
+    # ...an approval not yet paid out, and an application in approval.
     ApplicationFactory(company=same, status="approved", amount=D("200000"))
-    ApplicationFactory(company=other, status="in_approval", amount=D("9000000"))  # not booked
+    ApplicationFactory(company=other, status="in_approval", amount=D("500000"))
+    ApplicationFactory(company=other, status="declined", amount=D("9000000"))  # not exposure
     type(investigating).objects.filter(pk=investigating.pk).update(amount=amount)
     investigating.refresh_from_db()
     investigation = investigation_for(application=investigating)
-    # the policy, the company, the book aggregate, the application's guarantors, the
-    # related-party aggregate: constant
-    with django_assert_max_num_queries(5):
+    # the exposure (its parts), the industry's and the group's companies, the guarantors:
+    # constant whatever the size of the book
+    with django_assert_max_num_queries(9):
         figures, flags = services.concentration_flags(
             application=investigating, investigation=investigation, policy=policy_current()
         )
     assert ("industry_concentration" in _codes(flags)) is flagged
     assert figures["book_total"] == D("3200000") + amount
+    assert figures["industry_exposure"] == D("200000") + amount
 
 
 @pytest.mark.parametrize(
@@ -164,7 +169,9 @@ def test_exposure_to_companies_sharing_the_legal_representative(
     sister = CompanyFactory(
         legal_representative_id=company.legal_representative_id, home_branch=company.home_branch
     )
-    ApplicationFactory(company=sister, status="disbursed", amount=related_amount)
+    # What the sister company's loan still owes, not what it asked for.
+    make_loan(sister, outstanding=str(related_amount), principal="9000000")
+    make_loan(sister, outstanding="3000000", currency="USD")  # another currency
     _figures, flags = services.concentration_flags(
         application=investigating,
         investigation=investigation_for(application=investigating),
