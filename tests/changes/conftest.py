@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from postloan import demo
-from postloan.models import Loan
+from postloan.daily import daily_run
+from postloan.models import Alert, Loan
 from tests.conftest import api_for
 from tests.lifecycle import approve
 from tests.postloan.conftest import TODAY
@@ -37,6 +39,16 @@ def loan(staff, company, rules) -> Loan:
         start=TODAY - timedelta(days=125),
     )
     pay_instalments_due_by(loan, TODAY, recorded_by=staff["checker"])
+    # Made four months late in one go, the loan was overdue when first computed: as a loan
+    # always paid on time, it is normal and has no alerts.
+    # Its inspections were done, too.
+    Loan.objects.filter(pk=loan.pk).update(
+        classification="normal", last_inspection_on=TODAY, next_inspection_due=None
+    )
+    loan.tasks.update(status="done", completed_at=timezone.now())
+    Alert.objects.filter(loan=loan).update(status=Alert.Status.CLOSED)
+    daily_run(loan_ids=[loan.pk])
+    assert not Alert.objects.filter(loan=loan).exclude(status=Alert.Status.CLOSED).exists()
     return Loan.objects.select_related("application__product").get(pk=loan.pk)
 
 
@@ -68,3 +80,37 @@ def approved_change(staff, loan: Loan, **payload) -> int:
     review_and_send(staff, pk)
     approve(api_for, staff, pk)
     return pk
+
+
+def pay_out_today(staff, pk: int) -> None:
+    """Contract and payout of an approved change that is a new loan (renewal, top-up), with
+    today's value date: the RM records the signed contract, every contract is signed, the
+    officer records the payout and a checker confirms it."""
+    from django.utils import timezone
+
+    from applications.models import LoanApplication
+    from tests import lifecycle
+
+    lifecycle.sign_contract(api_for, staff, pk)
+    lifecycle.sign_contracts(api_for, staff, pk)
+    maker, checker = api_for(staff["disburser"]), api_for(staff["checker"])
+    for condition in maker.get(reverse("api-disbursement-conditions", args=[pk])).data:
+        if not condition["satisfied"]:
+            satisfied = maker.post(
+                reverse("api-disbursement-condition-satisfy", args=[pk, condition["id"]]),
+                {},
+                format="json",
+            )
+            assert satisfied.status_code == 200, satisfied.data
+    recorded = maker.post(
+        reverse("api-disbursement-record", args=[pk]),
+        {
+            "account_number": "6222020200112233",
+            "amount": str(LoanApplication.objects.get(pk=pk).amount),
+            "value_date": timezone.localdate().isoformat(),
+        },
+        format="json",
+    )
+    assert recorded.status_code == 201, recorded.data
+    confirmed = checker.post(reverse("api-disbursement-confirm", args=[pk]), {}, format="json")
+    assert confirmed.status_code == 200, confirmed.data
