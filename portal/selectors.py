@@ -124,7 +124,9 @@ def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> d
     loan = Loan.objects.filter(application=application).first()
     if loan is None:
         return None
-    return _loan_summary(loan, as_of=as_of)
+    from postloan.changes import loan_change_history
+
+    return {**_loan_summary(loan, as_of=as_of), **loan_change_history(application=application)}
 
 
 def portal_loans(*, applications, as_of: date | None = None) -> dict[int, dict]:

@@ -5,6 +5,7 @@ from common.errors import NotFound
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
+from postloan.changes import loan_change_history
 from postloan.models import Classification, Loan, Prepayment
 
 register = template.Library()
@@ -26,7 +27,10 @@ def postloan_panel(context, application):
     return {
         **_prepayment_context(request, user, application, loan, active),
         "prepayments": prepayments,
-        "schedule_revisions": list(selectors.loan_schedule_revisions(loan=loan)),
+        "schedule_revisions": list(
+            selectors.loan_schedule_revisions(loan=loan).select_related("change")
+        ),
+        "change_history": loan_change_history(application=application),
         "can_confirm_prepayment": has_role_perm(user, "postloan.confirm_prepayment"),
         "can_cancel_prepayment": has_role_perm(user, "postloan.file_prepayment")
         or has_role_perm(user, "postloan.confirm_prepayment"),
@@ -45,6 +49,22 @@ def postloan_panel(context, application):
         "csrf_token": context.get("csrf_token"),
         "next": request.get_full_path() if request else "",
     }
+
+
+@register.inclusion_tag("postloan/_change_panel.html", takes_context=True)
+def loan_change_panel(context, application):
+    """A change application's own facts: the loan it changes, its terms, the figures of its
+    light review and its supplementary agreement (staff only)."""
+    from postloan.models import LoanChange
+
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if not is_staff_member(user):
+        return {"change": None}
+    change = (
+        LoanChange.objects.filter(application=application).select_related("reviewed_by").first()
+    )
+    return {"change": change, "application": application}
 
 
 def _prepayment_context(request, user, application, loan, active: bool) -> dict:
