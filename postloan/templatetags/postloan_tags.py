@@ -1,6 +1,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from applications.models import ChangeKind, RepaymentMethod
 from common.errors import NotFound
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
@@ -31,6 +32,9 @@ def postloan_panel(context, application):
             selectors.loan_schedule_revisions(loan=loan).select_related("change")
         ),
         "change_history": loan_change_history(application=application),
+        "can_file_change": active and loan.relationship_manager_id == user.pk,
+        "change_kinds": ChangeKind.choices,
+        "repayment_methods": RepaymentMethod.choices,
         "can_confirm_prepayment": has_role_perm(user, "postloan.confirm_prepayment"),
         "can_cancel_prepayment": has_role_perm(user, "postloan.file_prepayment")
         or has_role_perm(user, "postloan.confirm_prepayment"),
@@ -64,7 +68,20 @@ def loan_change_panel(context, application):
     change = (
         LoanChange.objects.filter(application=application).select_related("reviewed_by").first()
     )
-    return {"change": change, "application": application}
+    from applications.models import IN_PLACE_CHANGES
+
+    return {
+        "change": change,
+        "application": application,
+        "can_review": change is not None
+        and application.status == "investigation"
+        and application.investigator_id == user.pk,
+        "can_apply": change is not None
+        and application.status == "approved"
+        and application.change_kind in IN_PLACE_CHANGES
+        and has_role_perm(user, "applications.record_contract"),
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 def _prepayment_context(request, user, application, loan, active: bool) -> dict:
