@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from postloan.models import (
     Alert,
+    ChangeRequest,
     ChangeTerms,
     ClassificationChange,
     ClassificationFloor,
@@ -211,3 +212,9 @@ class OverdueInterestAccrualAdmin(_ReadOnlyAdmin):
 @admin.register(LoanChange)
 class LoanChangeAdmin(_ReadOnlyAdmin):
     list_display = ["application", "loan", "reviewed_at", "agreement_reference", "applied_on"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(_ReadOnlyAdmin):
+    list_display = ["loan", "kind", "status", "created_at", "change"]
+    list_filter = ["status", "kind"]

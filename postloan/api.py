@@ -992,6 +992,7 @@ class LoanChangesApi(APIView):
         repayment_method = serializers.CharField(required=False, allow_blank=True)
         extension_months = serializers.IntegerField(min_value=1, max_value=600, required=False)
         grace_months = serializers.IntegerField(min_value=0, max_value=600, required=False)
+        request_id = serializers.IntegerField(required=False)
 
     @extend_schema(responses=LoanChangeSerializer(many=True))
     def get(self, request, application_id: int):
@@ -1058,3 +1059,32 @@ class LoanChangeApplyApi(APIView):
             actor=request.user, application_id=pk, **serializer.validated_data
         )
         return Response(LoanChangeSerializer(application).data)
+
+
+class ChangeRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    note = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    change = serializers.IntegerField(source="change_id")
+    comment = serializers.CharField()
+
+
+class ChangeRequestDeclineApi(APIView):
+    """The loan's relationship manager declines the owner's request, saying why (`comment`)."""
+
+    class InputSerializer(serializers.Serializer):
+        comment = serializers.CharField(max_length=4000, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=ChangeRequestSerializer)
+    def post(self, request, pk: int):
+        from postloan.changes import change_request_decline
+
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answered = change_request_decline(
+            actor=request.user, request_id=pk, **serializer.validated_data
+        )
+        return Response(ChangeRequestSerializer(answered).data)

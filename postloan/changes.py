@@ -51,6 +51,7 @@ from postloan.daily import daily_run, loan_positions
 from postloan.models import (
     CLASS_RANK,
     Alert,
+    ChangeRequest,
     ChangeTerms,
     Classification,
     Loan,
@@ -205,6 +206,7 @@ def change_file(
     repayment_method: str = "",
     extension_months: int | None = None,
     grace_months: int = 0,
+    request_id: int | None = None,
 ) -> LoanApplication:
     """The loan's relationship manager files a change to the loan of application
     `application_id`; it is submitted at once and waits for a colleague's review. 400 with
@@ -352,9 +354,104 @@ def change_file(
                 "repayment_method": application.repayment_method,
             },
         )
+        if request_id is not None:
+            _request_filed(
+                request_id=request_id, loan=loan, kind=kind, change=application, by=actor
+            )
         application_transition(application_id=application.pk, transition="submit", actor=actor)
     application.refresh_from_db()
     return application
+
+
+# --- The owner's request on the portal -----------------------------------------------------------
+
+
+def change_request_file(*, owner, loan_application, kind: str, note: str = "") -> ChangeRequest:
+    """The owner (of `loan_application`'s company, checked by the portal) asks for a change;
+    the loan's relationship manager files it as a change application or declines it."""
+    if kind not in ChangeKind.values:
+        raise _field_error("kind", _("Choose renewal, extension, restructuring or top-up."))
+    with transaction.atomic():
+        loan = (
+            Loan.objects.select_for_update(of=("self",))
+            .filter(application=loan_application)
+            .first()
+        )
+        if loan is None or loan.status != Loan.Status.ACTIVE:
+            raise Conflict(_("Only a loan being repaid can be changed."), code="loan_inactive")
+        if ChangeRequest.objects.filter(loan=loan, status=ChangeRequest.Status.OPEN).exists():
+            raise Conflict(
+                _("You already asked for a change; your relationship manager will answer."),
+                code="open_request",
+            )
+        request = ChangeRequest.objects.create(
+            loan=loan, kind=kind, note=note.strip()[:4000], requested_by=owner
+        )
+        audit_record(
+            action="change_request_file",
+            actor=owner,
+            actor_role="applicant",
+            application=loan_application,
+            kind="action",
+            subject_type="postloan.changerequest",
+            subject_id=request.pk,
+            data={"kind": kind},
+        )
+    return request
+
+
+def _request_filed(*, request_id: int, loan: Loan, kind: str, change, by) -> None:
+    request = ChangeRequest.objects.select_for_update().filter(pk=request_id, loan=loan).first()
+    if request is None or request.status != ChangeRequest.Status.OPEN:
+        raise Conflict(_("This request was already answered."), code="request_answered")
+    if request.kind != kind:
+        raise _field_error("kind", _("The owner asked for another kind of change."))
+    request.file(by=by, change=change)
+    request.save()
+    audit_record(
+        action="change_request_filed",
+        actor=by,
+        actor_role=primary_role(by),
+        application=loan.application,
+        kind="action",
+        subject_type="postloan.changerequest",
+        subject_id=request.pk,
+        data={"change": change.pk},
+    )
+
+
+def change_request_decline(*, actor, request_id: int, comment: str) -> ChangeRequest:
+    """The loan's relationship manager declines the owner's request, saying why."""
+    if not comment.strip():
+        raise _field_error("comment", _("Tell the owner why."))
+    with transaction.atomic():
+        request = (
+            ChangeRequest.objects.select_for_update()
+            .select_related("loan__application")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None:
+            from common.errors import NotFound
+
+            raise NotFound()
+        if request.loan.relationship_manager_id != actor.pk:
+            raise Forbidden(_("Only the loan's relationship manager answers it."), code="role")
+        if request.status != ChangeRequest.Status.OPEN:
+            raise Conflict(_("This request was already answered."), code="request_answered")
+        request.decline(by=actor, comment=comment.strip())
+        request.save()
+        audit_record(
+            action="change_request_decline",
+            actor=actor,
+            actor_role=primary_role(actor),
+            application=request.loan.application,
+            kind="action",
+            subject_type="postloan.changerequest",
+            subject_id=request.pk,
+            comment=request.comment,
+        )
+    return request
 
 
 def _extension_terms(loan: Loan, terms: ChangeTerms, months, figures: dict) -> dict:
@@ -828,6 +925,9 @@ def loan_change_history(*, application: LoanApplication) -> dict:
     )
     return {
         "changes": changes,
+        "requests": list(
+            ChangeRequest.objects.filter(loan__application=application).order_by("-created_at")
+        ),
         "change_of": application.change_of if application.change_of_id else None,
         "revisions": list(
             ScheduleRevision.objects.filter(loan__application=application)

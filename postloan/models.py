@@ -1045,3 +1045,73 @@ class LoanChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference} {self.application.get_change_kind_display()}"
+
+
+class ChangeRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The owner asks on the portal for a change to their loan; the loan's relationship
+    manager files it as a change application (`file`) or declines it (`decline`)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the relationship manager")
+        FILED = "filed", _("Filed as a change application")
+        DECLINED = "declined", _("Declined")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="change_requests"
+    )
+    kind = models.CharField(_("change"), max_length=30)
+    note = models.TextField(_("what the owner asks"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    change = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("change application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    comment = models.TextField(_("answer to the owner"), blank=True)
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=Q(status="open"), name="postloan_one_open_change_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.status}"
+
+    @property
+    def kind_display(self) -> str:
+        from applications.models import ChangeKind
+
+        return str(ChangeKind(self.kind).label)
+
+    @transition(field=status, source=Status.OPEN, target=Status.FILED)
+    def file(self, *, by, change) -> None:
+        self.change = change
+        self.handled_by = by
+        self.handled_at = timezone.now()
+
+    @transition(field=status, source=Status.OPEN, target=Status.DECLINED)
+    def decline(self, *, by, comment: str) -> None:
+        self.handled_by = by
+        self.handled_at = timezone.now()
+        self.comment = comment

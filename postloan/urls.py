@@ -80,6 +80,11 @@ api_urlpatterns: list = [
         name="api-postloan-changes",
     ),
     path(
+        f"{P}change-requests/<int:pk>/decline/",
+        api.ChangeRequestDeclineApi.as_view(),
+        name="api-postloan-change-request-decline",
+    ),
+    path(
         f"{P}changes/<int:pk>/review/",
         api.LoanChangeReviewApi.as_view(),
         name="api-postloan-change-review",

@@ -244,6 +244,7 @@ class LoanActionView(StaffView):
                     repayment_method=post.get("repayment_method", ""),
                     extension_months=_int(post.get("extension_months")),
                     grace_months=_int(post.get("grace_months")) or 0,
+                    request_id=_int(post.get("request_id")),
                 )
                 messages.success(request, _("Change filed; a colleague reviews it."))
                 return redirect(reverse("application-detail", args=[change.pk]))

@@ -31,7 +31,8 @@ def postloan_panel(context, application):
         "schedule_revisions": list(
             selectors.loan_schedule_revisions(loan=loan).select_related("change")
         ),
-        "change_history": loan_change_history(application=application),
+        "change_history": (history := loan_change_history(application=application)),
+        "open_request": next((r for r in history["requests"] if r.status == "open"), None),
         "can_file_change": active and loan.relationship_manager_id == user.pk,
         "change_kinds": ChangeKind.choices,
         "repayment_methods": RepaymentMethod.choices,
