@@ -973,13 +973,18 @@ class LoanChangeSerializer(serializers.Serializer):
     applied_on = serializers.DateField(source="loan_change.applied_on")
 
 
+class LoanChangeHistorySerializer(serializers.Serializer):
+    change_of = serializers.IntegerField(allow_null=True)
+    changes = LoanChangeSerializer(many=True)
+
+
 class LoanChangesApi(APIView):
     """A loan's changes (GET, with the loan it was itself a change of); POST: its
     relationship manager files one (submitted at once, reviewed by a colleague). 400 with
     field messages, 403 for anyone but the loan's RM, 409 `not_eligible` with the failed
     rules (`rules`) for a renewal, `open_change`, `arrears`, `loan_inactive`."""
 
-    class InputSerializer(serializers.Serializer):
+    class LoanChangeFileInputSerializer(serializers.Serializer):
         kind = serializers.CharField()
         reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
         amount = serializers.DecimalField(
@@ -994,7 +999,7 @@ class LoanChangesApi(APIView):
         grace_months = serializers.IntegerField(min_value=0, max_value=600, required=False)
         request_id = serializers.IntegerField(required=False)
 
-    @extend_schema(responses=LoanChangeSerializer(many=True))
+    @extend_schema(responses=LoanChangeHistorySerializer)
     def get(self, request, application_id: int):
         from applications.selectors import application_get
         from postloan.changes import loan_change_history
@@ -1008,11 +1013,11 @@ class LoanChangesApi(APIView):
             }
         )
 
-    @extend_schema(request=InputSerializer, responses={201: LoanChangeSerializer})
+    @extend_schema(request=LoanChangeFileInputSerializer, responses={201: LoanChangeSerializer})
     def post(self, request, application_id: int):
         from postloan.changes import change_file
 
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LoanChangeFileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = change_file(
             actor=request.user, application_id=application_id, **serializer.validated_data
@@ -1025,15 +1030,15 @@ class LoanChangeReviewApi(APIView):
     the borrower's updated figures (`updated`: annual_revenue, net_profit, total_debt,
     employees) and an opinion."""
 
-    class InputSerializer(serializers.Serializer):
+    class LoanChangeReviewInputSerializer(serializers.Serializer):
         opinion = serializers.CharField(max_length=4000, allow_blank=True)
         updated = serializers.DictField(required=False)
 
-    @extend_schema(request=InputSerializer, responses=LoanChangeSerializer)
+    @extend_schema(request=LoanChangeReviewInputSerializer, responses=LoanChangeSerializer)
     def post(self, request, pk: int):
         from postloan.changes import change_review_confirm
 
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LoanChangeReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         change = change_review_confirm(
             actor=request.user, application_id=pk, **serializer.validated_data
@@ -1045,15 +1050,15 @@ class LoanChangeApplyApi(APIView):
     """Apply an approved extension or restructuring on its signed supplementary agreement:
     the loan's new schedule from today (the old one kept)."""
 
-    class InputSerializer(serializers.Serializer):
+    class LoanChangeApplyInputSerializer(serializers.Serializer):
         agreement_reference = serializers.CharField(max_length=60, allow_blank=True)
         signed_on = serializers.DateField(required=False)
 
-    @extend_schema(request=InputSerializer, responses=LoanChangeSerializer)
+    @extend_schema(request=LoanChangeApplyInputSerializer, responses=LoanChangeSerializer)
     def post(self, request, pk: int):
         from postloan.changes import change_apply
 
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LoanChangeApplyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = change_apply(
             actor=request.user, application_id=pk, **serializer.validated_data
@@ -1075,14 +1080,14 @@ class ChangeRequestSerializer(serializers.Serializer):
 class ChangeRequestDeclineApi(APIView):
     """The loan's relationship manager declines the owner's request, saying why (`comment`)."""
 
-    class InputSerializer(serializers.Serializer):
+    class ChangeRequestDeclineInputSerializer(serializers.Serializer):
         comment = serializers.CharField(max_length=4000, allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses=ChangeRequestSerializer)
+    @extend_schema(request=ChangeRequestDeclineInputSerializer, responses=ChangeRequestSerializer)
     def post(self, request, pk: int):
         from postloan.changes import change_request_decline
 
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ChangeRequestDeclineInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         answered = change_request_decline(
             actor=request.user, request_id=pk, **serializer.validated_data
