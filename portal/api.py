@@ -602,9 +602,10 @@ class PortalChangeRequestApi(APIView):
     def post(self, request, pk: int):
         from postloan.changes import change_request_file
 
+        # Another company's application is a 404 whatever the body says.
+        application = portal_application_get(user=request.user, pk=pk)
         serializer = self.PortalChangeRequestInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = portal_application_get(user=request.user, pk=pk)
         asked = change_request_file(
             owner=request.user, loan_application=application, **serializer.validated_data
         )

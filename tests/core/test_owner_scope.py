@@ -58,6 +58,7 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/payoff-quote/": 200,
+    "POST /api/v1/portal/applications/{pk}/change-requests/": 400,
     "GET /api/v1/portal/applications/{pk}/contracts/": 200,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
@@ -436,7 +437,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 22
+    assert len(answers) == 23
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -547,6 +548,7 @@ OWNER_PAGES = {
     "portal-home": 200,
     "portal-logout": 405,
     "portal-offer-accept": 405,
+    "portal-change-request": 405,
     "portal-offer-code": 405,
     "portal-product": 200,
     "portal-products": 200,
