@@ -25,7 +25,7 @@ own), so this module, which imports the stage services, is imported by
 from django.utils.translation import gettext as _
 
 from analytics.services import stage_visit_record_transition
-from applications.models import LoanApplication, Status
+from applications.models import RENEWALS, LoanApplication, Status
 from applications.permissions import (
     filed_it,
     investigated_it,
@@ -42,6 +42,7 @@ from intake.selectors import checklist_missing
 from investigation import services as investigation_services
 from investigation.selectors import investigation_missing
 from notifications.services import application_status_notify
+from postloan import changes as loan_changes
 from postloan.services import loan_open
 from sla.services import clock_follow_application
 
@@ -140,8 +141,15 @@ DUTY_RULES = {
 }
 
 
+# A change to a live loan (postloan.changes) is reviewed on the loan's figures, not on a new
+# checklist and investigation: its own gates replace these up to approval.
+CHANGE_OWN_GATES = frozenset({"submit", "start_investigation", "send_to_approval", "apply_change"})
+
+
 def missing_for(application: LoanApplication, transition: str, *, data: dict) -> list[str]:
     """What blocks `transition` (empty when nothing does)."""
+    if application.is_change and transition in CHANGE_OWN_GATES:
+        return loan_changes.change_missing(application, transition)
     return [item for check in GATES.get(transition, ()) for item in check(application, data=data)]
 
 
@@ -149,6 +157,10 @@ def duty_violation(
     application: LoanApplication, transition: str, *, actor, data: dict
 ) -> str | None:
     """The first reason `actor` may not take `transition`, or None."""
+    if application.is_change:
+        reason = loan_changes.change_duty_violation(application, transition, actor=actor)
+        if reason:
+            return reason
     for rule in DUTY_RULES.get(transition, ()):
         reason = rule(application, actor=actor, data=data)
         if reason:
@@ -178,7 +190,7 @@ def effects_run(
     transition (pre-screen, route, offer, loan) reads in process order as before.
     """
     # Intake: the pre-screen runs with the submit and is recorded in its transaction.
-    if transition == "submit":
+    if transition == "submit" and not application.is_change:
         intake_services.prescreen_on_submit(application=application, actor=actor)
     # External data: a person's step takes the case over from the data-driven route; the
     # owner's online submission asks the sources (after commit) for that route.
@@ -201,8 +213,9 @@ def effects_run(
         actor=actor,
         decided_at=data.get("approval_task"),
     )
-    # Disbursement: the offer is made on approval (its PDF after commit).
-    if to_state == Status.APPROVED:
+    # Disbursement: the offer is made on approval (its PDF after commit); an extension or a
+    # restructuring has a supplementary agreement instead (postloan.changes.change_apply).
+    if to_state == Status.APPROVED and not application.changes_in_place:
         offer_create(application=application)
     # Facilities: a facility application's approval opens the facility, its signed contract
     # activates it.
@@ -213,6 +226,9 @@ def effects_run(
     # Post-loan: the loan record opens on disbursement.
     if to_state == Status.DISBURSED:
         loan_open(application=application, actor=actor, data=data)
+        # A renewal's payout repays the loan it renews, the same day.
+        if application.change_kind in RENEWALS:
+            loan_changes.renewal_settle_on_payout(application=application, actor=actor, data=data)
     # SLA: the application's clocks follow its status.
     clock_follow_application(application=application, from_state=from_state, to_state=to_state)
     # Notifications: the applicants hear of the new status; its relationship manager of a

@@ -26,6 +26,14 @@ ACTION_LABELS = {
     "close": _("Close (repaid)"),
     "write_off": _("Write off"),
     "withdraw": _("Withdraw"),
+    # Changes to a live loan (postloan.changes)
+    "apply_change": _("Applied the change on its supplementary agreement"),
+    "change_file": _("Filed a change to the loan"),
+    "change_review_confirm": _("Confirmed the change's figures"),
+    "change_request_file": _("The owner asked for a change to the loan"),
+    "change_request_filed": _("Filed the owner's request as a change"),
+    "change_request_decline": _("Declined the owner's request for a change"),
+    "renewal_repaid": _("Repaid by the renewal's payout"),
     # Intake
     "company_create": _("Registered the company"),
     "guarantor_add": _("Added a guarantor"),
@@ -132,6 +140,7 @@ PORTAL_STATUS_TEXT = {
     Status.WRITTEN_OFF: _("Closed by the bank after repayment problems."),
     Status.DECLINED: _("Not approved this time. Your relationship manager can explain why."),
     Status.WITHDRAWN: _("Withdrawn: this application was stopped."),
+    Status.CHANGE_APPLIED: _("The change is made: your loan follows its new schedule."),
 }
 
 # Portal progress bar: the main path an applicant sees.

@@ -200,6 +200,25 @@ class Product(Bilingual, models.Model):
         }
 
 
+class ChangeKind(models.TextChoices):
+    """A change to a disbursed loan, filed as an application of its own (docs/changes.md)."""
+
+    RENEWAL = "renewal", _("Renewal (续贷)")
+    RENEWAL_WITHOUT_REPAYMENT = (
+        "renewal_without_repayment",
+        _("Renewal without first repaying the principal (无还本续贷)"),
+    )
+    EXTENSION = "extension", _("Extension (展期)")
+    RESTRUCTURING = "restructuring", _("Restructuring (重组)")
+    TOP_UP = "top_up", _("Top-up (增贷)")
+
+
+# Changes that alter the loan itself (a new schedule on a supplementary agreement); the others
+# are a new loan, linked to the one they change, through offer, contract and payout.
+IN_PLACE_CHANGES = (ChangeKind.EXTENSION, ChangeKind.RESTRUCTURING)
+RENEWALS = (ChangeKind.RENEWAL, ChangeKind.RENEWAL_WITHOUT_REPAYMENT)
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -213,6 +232,7 @@ class Status(models.TextChoices):
     WRITTEN_OFF = "written_off", _("Written off")
     DECLINED = "declined", _("Declined")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    CHANGE_APPLIED = "change_applied", _("Change applied")
 
 
 OPEN_STATUSES = (
@@ -224,7 +244,13 @@ OPEN_STATUSES = (
     Status.APPROVED,
     Status.CONTRACT_SIGNED,
 )
-FINAL_STATUSES = (Status.CLOSED, Status.WRITTEN_OFF, Status.DECLINED, Status.WITHDRAWN)
+FINAL_STATUSES = (
+    Status.CLOSED,
+    Status.WRITTEN_OFF,
+    Status.DECLINED,
+    Status.WITHDRAWN,
+    Status.CHANGE_APPLIED,
+)
 
 
 class LoanApplicationQuerySet(models.QuerySet):
@@ -317,6 +343,20 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         max_length=10,
         default="zh-hans",
         help_text=_("Documents such as the credit memo follow it."),
+    )
+
+    # A change to a disbursed loan (renewal, extension, restructuring, top-up): the loan's
+    # application it changes, and which change (postloan.changes; docs/changes.md).
+    change_of = models.ForeignKey(
+        "self",
+        verbose_name=_("change of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    change_kind = models.CharField(
+        _("change"), max_length=30, choices=ChangeKind.choices, blank=True
     )
 
     status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
@@ -412,6 +452,15 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 type(self).objects.facility_applications().filter(pk=self.pk).exists()
             )
         return self._is_facility_application
+
+    @property
+    def is_change(self) -> bool:
+        return bool(self.change_kind)
+
+    @property
+    def changes_in_place(self) -> bool:
+        """An extension or a restructuring: no new loan, a new schedule on the loan."""
+        return self.change_kind in IN_PLACE_CHANGES
 
     # --- Transitions ---------------------------------------------------------------------
     # Each is called only through applications.services.application_transition, which checks
@@ -557,6 +606,17 @@ class LoanApplication(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=status,
+        source=Status.APPROVED,
+        target=Status.CHANGE_APPLIED,
+        permission=role_permission("record_contract"),
+    )
+    def apply_change(self, *, by, data):
+        """An extension or restructuring approved and its supplementary agreement recorded:
+        the loan it changes gets its new schedule (postloan.changes.change_apply)."""
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=status,
         source=Status.DISBURSED,
         target=Status.CLOSED,
         permission=role_permission("close_application"),
@@ -611,6 +671,7 @@ INTERNAL_TRANSITIONS = frozenset(
     {
         "approve",
         "approve_drawdown",
+        "apply_change",
         "decline",
         "return_to_investigation",
         "sign_contract",

@@ -698,3 +698,34 @@ class PortalEligibilityApi(APIView):
         data = dict(serializer.validated_data)
         result = portal_eligibility_check(product_code=data.pop("product"), **data)
         return Response(PortalEligibilityOutput(result).data)
+
+
+class PortalChangeRequestApi(APIView):
+    """The owner asks for a change to their loan (renewal, extension, restructuring,
+    top-up); the loan's relationship manager files it or declines it. 409 while one is open
+    or once the loan is closed."""
+
+    permission_classes = [OwnersOnly]
+
+    class PortalChangeRequestInput(serializers.Serializer):
+        kind = serializers.CharField()
+        note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+    @extend_schema(
+        tags=[TAG],
+        request=PortalChangeRequestInput,
+        responses={201: postloan_api.ChangeRequestSerializer},
+    )
+    def post(self, request, pk: int):
+        from postloan.changes import change_request_file
+
+        # Another company's application is a 404 whatever the body says.
+        application = portal_application_get(user=request.user, pk=pk)
+        serializer = self.PortalChangeRequestInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        asked = change_request_file(
+            owner=request.user, loan_application=application, **serializer.validated_data
+        )
+        return Response(
+            postloan_api.ChangeRequestSerializer(asked).data, status=status.HTTP_201_CREATED
+        )

@@ -124,7 +124,17 @@ def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> d
     loan = Loan.objects.filter(application=application).first()
     if loan is None:
         return None
-    return _loan_summary(loan, as_of=as_of)
+    from applications.models import ChangeKind
+    from postloan.changes import loan_change_history
+
+    history = loan_change_history(application=application)
+    return {
+        **_loan_summary(loan, as_of=as_of),
+        **history,
+        "change_kinds": ChangeKind.choices,
+        "can_ask_change": loan.status == Loan.Status.ACTIVE
+        and not any(r.status == "open" for r in history["requests"]),
+    }
 
 
 def portal_loans(*, applications, as_of: date | None = None) -> dict[int, dict]:

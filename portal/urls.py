@@ -46,6 +46,11 @@ urlpatterns = [
         views.PortalPrepaymentWithdrawView.as_view(),
         name="portal-prepayment-withdraw",
     ),
+    path(
+        "portal/applications/<int:pk>/change-request/",
+        views.PortalChangeRequestView.as_view(),
+        name="portal-change-request",
+    ),
     path("portal/eligibility/", views.PortalEligibilityView.as_view(), name="portal-eligibility"),
 ]
 
@@ -66,6 +71,11 @@ api_urlpatterns = [
         name="api-portal-info-request-answer",
     ),
     path(f"{_app}offer/code/", api.PortalOfferCodeApi.as_view(), name="api-portal-offer-code"),
+    path(
+        f"{_app}change-requests/",
+        api.PortalChangeRequestApi.as_view(),
+        name="api-portal-change-requests",
+    ),
     path(
         f"{_app}offer/accept/", api.PortalOfferAcceptApi.as_view(), name="api-portal-offer-accept"
     ),

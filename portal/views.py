@@ -312,6 +312,30 @@ class PortalOfferCodeView(PortalRequiredMixin, View):
 
 
 @open_to_owners
+class PortalChangeRequestView(PortalRequiredMixin, View):
+    """Ask for a change to the loan (postloan.changes.change_request_file)."""
+
+    def post(self, request, pk: int):
+        from postloan.changes import change_request_file
+
+        application = _owner_application(request, pk)
+        try:
+            change_request_file(
+                owner=request.user,
+                loan_application=application,
+                kind=request.POST.get("kind", ""),
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, _("Your relationship manager has your request and will contact you.")
+            )
+        return redirect(reverse("portal-application", args=[application.pk]) + "#loan")
+
+
+@open_to_owners
 class PortalOfferAcceptView(PortalRequiredMixin, View):
     """Accept the offer: the box ticked and the code given (disbursement.services)."""
 

@@ -2,11 +2,14 @@ from django.contrib import admin
 
 from postloan.models import (
     Alert,
+    ChangeRequest,
+    ChangeTerms,
     ClassificationChange,
     ClassificationFloor,
     InspectionRule,
     InspectionTask,
     Loan,
+    LoanChange,
     OverdueInterestAccrual,
     Prepayment,
     Repayment,
@@ -161,6 +164,22 @@ class ServicingTermsAdmin(admin.ModelAdmin):
     ]
 
 
+@admin.register(ChangeTerms)
+class ChangeTermsAdmin(admin.ModelAdmin):
+    """A product's rules for changes to its loans (postloan.changes; docs/changes.md)."""
+
+    list_display = [
+        "product",
+        "max_extensions",
+        "max_extension_months",
+        "renewal_requires_normal",
+        "renewal_clean_months",
+        "renewal_no_open_alerts",
+        "restructured_floor",
+        "monitoring_months",
+    ]
+
+
 class _ReadOnlyAdmin(admin.ModelAdmin):
     """Written by the services and the nightly job only."""
 
@@ -182,10 +201,21 @@ class PrepaymentAdmin(_ReadOnlyAdmin):
 
 @admin.register(ScheduleRevision)
 class ScheduleRevisionAdmin(_ReadOnlyAdmin):
-    list_display = ["loan", "number", "prepayment", "created_at"]
+    list_display = ["loan", "number", "prepayment", "change", "created_at"]
 
 
 @admin.register(OverdueInterestAccrual)
 class OverdueInterestAccrualAdmin(_ReadOnlyAdmin):
     list_display = ["loan", "accrued_on", "overdue_principal", "annual_rate", "amount"]
     date_hierarchy = "accrued_on"
+
+
+@admin.register(LoanChange)
+class LoanChangeAdmin(_ReadOnlyAdmin):
+    list_display = ["application", "loan", "reviewed_at", "agreement_reference", "applied_on"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(_ReadOnlyAdmin):
+    list_display = ["loan", "kind", "status", "created_at", "change"]
+    list_filter = ["status", "kind"]

@@ -1000,3 +1000,157 @@ class PrepaymentCancelApi(APIView):
             prepayment_id=pk, actor=request.user, **serializer.validated_data
         )
         return Response(PrepaymentSerializer(prepayment).data)
+
+
+# --- Changes to a live loan (postloan.changes) ------------------------------------------------
+
+
+class LoanChangeSerializer(serializers.Serializer):
+    """A change application with what its LoanChange carries."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    change_kind = serializers.CharField()
+    change_kind_display = serializers.CharField(source="get_change_kind_display")
+    change_of = serializers.IntegerField(source="change_of_id")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    term_months = serializers.IntegerField()
+    interest_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    repayment_method = serializers.CharField()
+    filed_by = serializers.CharField(source="filed_by.username")
+    investigator = serializers.CharField(source="investigator.username", default=None)
+    created_at = serializers.DateTimeField()
+    extension_months = serializers.IntegerField(source="loan_change.extension_months")
+    grace_months = serializers.IntegerField(source="loan_change.grace_months")
+    reason = serializers.CharField(source="loan_change.reason")
+    figures = serializers.JSONField(source="loan_change.figures")
+    review = serializers.JSONField(source="loan_change.review")
+    review_opinion = serializers.CharField(source="loan_change.review_opinion")
+    reviewed_at = serializers.DateTimeField(source="loan_change.reviewed_at")
+    agreement_reference = serializers.CharField(source="loan_change.agreement_reference")
+    applied_on = serializers.DateField(source="loan_change.applied_on")
+
+
+class LoanChangeHistorySerializer(serializers.Serializer):
+    change_of = serializers.IntegerField(allow_null=True)
+    changes = LoanChangeSerializer(many=True)
+
+
+class LoanChangesApi(APIView):
+    """A loan's changes (GET, with the loan it was itself a change of); POST: its
+    relationship manager files one (submitted at once, reviewed by a colleague). 400 with
+    field messages, 403 for anyone but the loan's RM, 409 `not_eligible` with the failed
+    rules (`rules`) for a renewal, `open_change`, `arrears`, `loan_inactive`."""
+
+    class LoanChangeFileInputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        amount = serializers.DecimalField(
+            max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+        term_months = serializers.IntegerField(min_value=1, max_value=600, required=False)
+        interest_rate = serializers.DecimalField(
+            max_digits=6, decimal_places=3, min_value=Decimal("0"), required=False
+        )
+        repayment_method = serializers.CharField(required=False, allow_blank=True)
+        extension_months = serializers.IntegerField(min_value=1, max_value=600, required=False)
+        grace_months = serializers.IntegerField(min_value=0, max_value=600, required=False)
+        request_id = serializers.IntegerField(required=False)
+
+    @extend_schema(responses=LoanChangeHistorySerializer)
+    def get(self, request, application_id: int):
+        from applications.selectors import application_get
+        from postloan.changes import loan_change_history
+
+        application = application_get(user=request.user, pk=application_id)
+        history = loan_change_history(application=application)
+        return Response(
+            {
+                "change_of": history["change_of"].pk if history["change_of"] else None,
+                "changes": LoanChangeSerializer(history["changes"], many=True).data,
+            }
+        )
+
+    @extend_schema(request=LoanChangeFileInputSerializer, responses={201: LoanChangeSerializer})
+    def post(self, request, application_id: int):
+        from postloan.changes import change_file
+
+        serializer = self.LoanChangeFileInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = change_file(
+            actor=request.user, application_id=application_id, **serializer.validated_data
+        )
+        return Response(LoanChangeSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class LoanChangeReviewApi(APIView):
+    """The change's reviewer (its investigator) confirms the figures, read again now, with
+    the borrower's updated figures (`updated`: annual_revenue, net_profit, total_debt,
+    employees) and an opinion."""
+
+    class LoanChangeReviewInputSerializer(serializers.Serializer):
+        opinion = serializers.CharField(max_length=4000, allow_blank=True)
+        updated = serializers.DictField(required=False)
+
+    @extend_schema(request=LoanChangeReviewInputSerializer, responses=LoanChangeSerializer)
+    def post(self, request, pk: int):
+        from postloan.changes import change_review_confirm
+
+        serializer = self.LoanChangeReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = change_review_confirm(
+            actor=request.user, application_id=pk, **serializer.validated_data
+        )
+        return Response(LoanChangeSerializer(change.application).data)
+
+
+class LoanChangeApplyApi(APIView):
+    """Apply an approved extension or restructuring on its signed supplementary agreement:
+    the loan's new schedule from today (the old one kept)."""
+
+    class LoanChangeApplyInputSerializer(serializers.Serializer):
+        agreement_reference = serializers.CharField(max_length=60, allow_blank=True)
+        signed_on = serializers.DateField(required=False)
+
+    @extend_schema(request=LoanChangeApplyInputSerializer, responses=LoanChangeSerializer)
+    def post(self, request, pk: int):
+        from postloan.changes import change_apply
+
+        serializer = self.LoanChangeApplyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = change_apply(
+            actor=request.user, application_id=pk, **serializer.validated_data
+        )
+        return Response(LoanChangeSerializer(application).data)
+
+
+class ChangeRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    note = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    change = serializers.IntegerField(source="change_id")
+    comment = serializers.CharField()
+
+
+class ChangeRequestDeclineApi(APIView):
+    """The loan's relationship manager declines the owner's request, saying why (`comment`)."""
+
+    class ChangeRequestDeclineInputSerializer(serializers.Serializer):
+        comment = serializers.CharField(max_length=4000, allow_blank=True)
+
+    @extend_schema(request=ChangeRequestDeclineInputSerializer, responses=ChangeRequestSerializer)
+    def post(self, request, pk: int):
+        from postloan.changes import change_request_decline
+
+        serializer = self.ChangeRequestDeclineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answered = change_request_decline(
+            actor=request.user, request_id=pk, **serializer.validated_data
+        )
+        return Response(ChangeRequestSerializer(answered).data)

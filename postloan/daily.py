@@ -6,7 +6,8 @@
 1. positions: repayments pay the overdue interest accrued first, then the instalments (oldest
    first, interest before principal); outstanding, days past due;
 2. classification floors (only ever worse; history rows inserted alongside, audit rows through
-   audit.services);
+   audit.services): by days past due, and a restructured loan's floor through its monitoring
+   period (postloan.changes);
 3. inspections: next periodic due date by classification, tasks created when due soon;
 4. early warnings: alerts for every rule that fires, extra inspections where configured; the
    new alerts' SLA clocks and one batch of notifications (postloan.services.alerts_raised).
@@ -284,6 +285,7 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
                 ),
                 rank_floor=_rank_case("classification"),
                 rank_old=_rank_case("l.classification"),
+                rank_restructured=_rank_case("l.restructured_floor"),
                 class_new=_class_case("fl.new_rank"),
             ),
             params,
@@ -453,13 +455,17 @@ WITH {position}, floors AS (
            CASE WHEN p.loan_id IS NULL THEN l.{loan.days_past_due} ELSE p.dpd END AS dpd,
            COALESCE(p.overdue_interest_unpaid, l.{loan.overdue_interest_unpaid})
                AS overdue_interest_unpaid,
-           l.{loan.next_inspection_due} AS old_next
+           l.{loan.next_inspection_due} AS old_next,
+           -- A restructured loan's floor holds through its monitoring period.
+           CASE WHEN l.{loan.monitoring_until} >= %(as_of)s::date THEN {rank_restructured}
+                ELSE 0 END AS restructured_rank
     FROM {loan} l LEFT JOIN pos p ON p.loan_id = l.{loan.id}
     WHERE l.{loan.status} = %(active)s{only}
 ), fl AS (
     SELECT b.*,
-           GREATEST(b.old_rank, COALESCE((SELECT MAX(f.rk) FROM floors f WHERE f.m <= b.dpd),
-                                         0)) AS new_rank
+           GREATEST(b.old_rank, b.restructured_rank,
+                    COALESCE((SELECT MAX(f.rk) FROM floors f WHERE f.m <= b.dpd), 0))
+               AS new_rank
     FROM base b
 ), final AS (
     SELECT fl.*, {class_new} AS new_class,

@@ -58,7 +58,7 @@ def exposure_rows(
     Restricted to `company_ids`, a `currency`, the rows booked in the `user`'s branch scope,
     and without one application (the one being decided). Two queries and the three of the
     facilities' undrawn part, whatever the number of customers."""
-    from applications.models import LoanApplication, Status
+    from applications.models import IN_PLACE_CHANGES, LoanApplication, Status
     from facilities.selectors import undrawn_by_facility
 
     loan_q = Q(status=Loan.Status.ACTIVE)
@@ -98,7 +98,10 @@ def exposure_rows(
                 "count": item["count"],
             }
         )
-    pending = LoanApplication.objects.filter(application_q)
+    # An extension or restructuring in approval adds nothing: its loan is counted already.
+    pending = LoanApplication.objects.filter(application_q).exclude(
+        change_kind__in=IN_PLACE_CHANGES
+    )
     if exclude_application_id is not None:
         pending = pending.exclude(pk=exclude_application_id)
     for item in (

@@ -266,6 +266,16 @@ class Loan(models.Model):
     overdue_interest_unpaid = models.DecimalField(
         _("overdue interest unpaid"), max_digits=18, decimal_places=2, default=ZERO
     )
+    # Restructured (重组, postloan.changes): the nightly job keeps the loan at least in
+    # `restructured_floor` until `monitoring_until`, and no upgrade goes below it before then.
+    restructured_on = models.DateField(_("restructured on"), null=True, blank=True)
+    restructured_floor = models.CharField(
+        _("classification floor while monitored"),
+        max_length=20,
+        choices=Classification.choices,
+        blank=True,
+    )
+    monitoring_until = models.DateField(_("monitored until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -992,6 +1002,14 @@ class ScheduleRevision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    change = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("replaced by the change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     instalments = models.JSONField(_("instalments"), default=list)
     created_at = models.DateTimeField(_("replaced"), default=timezone.now)
 
@@ -1035,3 +1053,182 @@ class OverdueInterestAccrual(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.accrued_on} {self.amount}"
+
+
+# --- Changes to a live loan: renewal, extension, restructuring, top-up (issue 29) ----------
+
+
+class ChangeTerms(Bilingual, models.Model):
+    """A product's rules for changes to its loans (postloan.changes). A product without a
+    row has the defaults below (change_terms_for)."""
+
+    product = models.OneToOneField(
+        "applications.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="change_terms",
+    )
+    note = models.TextField(
+        _("note to the borrower"),
+        blank=True,
+        help_text=_("Shown with the changes a borrower may ask for, e.g. what to prepare."),
+    )
+    note_zh = models.TextField(_("note to the borrower (Chinese)"), blank=True)
+    max_extensions = models.PositiveSmallIntegerField(_("extensions allowed per loan"), default=1)
+    max_extension_months = models.PositiveSmallIntegerField(
+        _("longest extension (months)"),
+        default=12,
+        help_text=_("In total over all the loan's extensions."),
+    )
+    renewal_requires_normal = models.BooleanField(
+        _("renewal only for loans classified normal (正常)"), default=True
+    )
+    renewal_clean_months = models.PositiveSmallIntegerField(
+        _("renewal: no overdue in the last months"),
+        default=12,
+        help_text=_("0: the repayment history is not checked."),
+    )
+    renewal_no_open_alerts = models.BooleanField(
+        _("renewal only without open early-warning alerts"), default=True
+    )
+    restructured_floor = models.CharField(
+        _("classification floor of a restructured loan"),
+        max_length=20,
+        choices=Classification.choices,
+        default=Classification.SPECIAL_MENTION,
+    )
+    monitoring_months = models.PositiveSmallIntegerField(
+        _("monitoring period after a restructuring (months)"),
+        default=6,
+        help_text=_("The loan is not upgraded above the floor before it ends."),
+    )
+
+    class Meta:
+        verbose_name = _("change terms")
+        verbose_name_plural = _("change terms")
+
+    def __str__(self) -> str:
+        return str(self.product)
+
+    @property
+    def note_display(self) -> str:
+        return self.localized("note")
+
+
+class LoanChange(models.Model):
+    """What a change application (LoanApplication with change_of and change_kind) carries
+    besides an application's fields: its light review (what changed since the loan's last
+    investigation, prefilled by postloan.changes.change_review_figures and confirmed by the
+    investigator), the new terms of an extension or restructuring, the supplementary
+    agreement, and what applying it did."""
+
+    application = models.OneToOneField(
+        "applications.LoanApplication",
+        verbose_name=_("change application"),
+        on_delete=models.CASCADE,
+        related_name="loan_change",
+    )
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan changed"), on_delete=models.PROTECT, related_name="changes"
+    )
+    reason = models.TextField(_("why the change is asked for"), blank=True)
+    # Extension: months added to the maturity. Restructuring: the new terms.
+    extension_months = models.PositiveSmallIntegerField(
+        _("extension (months)"), null=True, blank=True
+    )
+    grace_months = models.PositiveSmallIntegerField(_("interest-only months"), default=0)
+    # The figures as prefilled and as confirmed (the investigator may correct them).
+    figures = models.JSONField(_("figures when filed"), default=dict, blank=True)
+    review = models.JSONField(_("figures confirmed"), default=dict, blank=True)
+    review_opinion = models.TextField(_("reviewer's opinion"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    agreement_reference = models.CharField(_("supplementary agreement"), max_length=60, blank=True)
+    agreement_signed_on = models.DateField(_("agreement signed on"), null=True, blank=True)
+    applied_on = models.DateField(_("applied on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("filed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("loan change")
+        verbose_name_plural = _("loan changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} {self.application.get_change_kind_display()}"
+
+
+class ChangeRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The owner asks on the portal for a change to their loan; the loan's relationship
+    manager files it as a change application (`file`) or declines it (`decline`)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the relationship manager")
+        FILED = "filed", _("Filed as a change application")
+        DECLINED = "declined", _("Declined")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="change_requests"
+    )
+    kind = models.CharField(_("change"), max_length=30)
+    note = models.TextField(_("what the owner asks"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    change = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("change application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    comment = models.TextField(_("answer to the owner"), blank=True)
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=Q(status="open"), name="postloan_one_open_change_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.status}"
+
+    @property
+    def kind_display(self) -> str:
+        from applications.models import ChangeKind
+
+        return str(ChangeKind(self.kind).label)
+
+    @transition(field=status, source=Status.OPEN, target=Status.FILED)
+    def file(self, *, by, change) -> None:
+        self.change = change
+        self.handled_by = by
+        self.handled_at = timezone.now()
+
+    @transition(field=status, source=Status.OPEN, target=Status.DECLINED)
+    def decline(self, *, by, comment: str) -> None:
+        self.handled_by = by
+        self.handled_at = timezone.now()
+        self.comment = comment

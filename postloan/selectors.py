@@ -343,6 +343,16 @@ def related_companies(*, company) -> list[dict]:
     ]
 
 
+def _exposure_added(application) -> Decimal:
+    """What granting the application adds: its amount, or a change's own measure (a renewal
+    replaces the loan it renews, an extension or restructuring adds nothing)."""
+    if getattr(application, "change_kind", ""):
+        from postloan.changes import exposure_added
+
+        return exposure_added(application)
+    return application.amount
+
+
 def exposure_after(*, application, for_update: bool = False) -> ExposureAfter:
     """The customer's and its group's exposure after this application is granted (the
     authority matrix and the approvers' limits apply to it, issue 28): outstanding principal
@@ -382,7 +392,7 @@ def exposure_after(*, application, for_update: bool = False) -> ExposureAfter:
         found = totals.get((company_id, application.currency))
         return found["total"] if found else Decimal("0")
 
-    customer = of(application.company_id) + application.amount
+    customer = of(application.company_id) + _exposure_added(application)
     return ExposureAfter(
         currency=application.currency,
         amount=application.amount,

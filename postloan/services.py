@@ -950,6 +950,11 @@ def classification_propose(
                     ]
                 }
             )
+        from postloan.changes import floor_refusal
+
+        refusal = floor_refusal(loan=loan, to_classification=to_classification)
+        if refusal:
+            raise InvalidInput(details={"to_classification": [refusal]})
         if ClassificationChange.objects.filter(
             loan=loan, status=ClassificationChange.Status.PROPOSED
         ).exists():
@@ -1069,6 +1074,11 @@ def classification_decide(
                         % {"floor": Classification(floor).label},
                         code="below_floor",
                     )
+                from postloan.changes import floor_refusal
+
+                refusal = floor_refusal(loan=loan, to_classification=change.to_classification)
+                if refusal:
+                    raise Conflict(refusal, code="restructured_floor")
                 change.apply(by=actor, comment=comment, from_classification=loan.classification)
                 loan.classification = change.to_classification
                 loan.save(update_fields=["classification"])
@@ -1643,9 +1653,12 @@ def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepa
     return prepayment
 
 
-def _schedule_replace(*, loan: Loan, prepayment: Prepayment, quote, rows) -> None:
+def _schedule_replace(
+    *, loan: Loan, prepayment: Prepayment | None, quote, rows, change=None
+) -> None:
     """Keep the schedule as it was (the next ScheduleRevision) and replace the instalments due
-    after the value date by `rows`."""
+    after the value date by `rows`. `change`: the renewal whose payout repaid the loan
+    (postloan.changes), instead of a prepayment."""
     from disbursement.models import Instalment
 
     current = Instalment.objects.filter(application_id=loan.application_id).order_by("number")
@@ -1654,6 +1667,7 @@ def _schedule_replace(*, loan: Loan, prepayment: Prepayment, quote, rows) -> Non
         loan=loan,
         number=version,
         prepayment=prepayment,
+        change=change,
         instalments=[
             {
                 "number": inst.number,

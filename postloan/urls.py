@@ -85,6 +85,26 @@ api_urlpatterns: list = [
         name="api-postloan-prepayment-request-decline",
     ),
     path(
+        f"{P}loans/<int:application_id>/changes/",
+        api.LoanChangesApi.as_view(),
+        name="api-postloan-changes",
+    ),
+    path(
+        f"{P}change-requests/<int:pk>/decline/",
+        api.ChangeRequestDeclineApi.as_view(),
+        name="api-postloan-change-request-decline",
+    ),
+    path(
+        f"{P}changes/<int:pk>/review/",
+        api.LoanChangeReviewApi.as_view(),
+        name="api-postloan-change-review",
+    ),
+    path(
+        f"{P}changes/<int:pk>/apply/",
+        api.LoanChangeApplyApi.as_view(),
+        name="api-postloan-change-apply",
+    ),
+    path(
         f"{P}prepayments/<int:pk>/confirm/",
         api.PrepaymentConfirmApi.as_view(),
         name="api-postloan-prepayment-confirm",

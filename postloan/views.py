@@ -46,6 +46,11 @@ def _error(request, exc: DomainError) -> None:
     messages.error(request, text)
 
 
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def _decimal(value: str | None) -> Decimal | None:
     value = (value or "").strip().replace(",", "")
     if not value:
@@ -236,6 +241,44 @@ class LoanActionView(StaffView):
                     comment=post.get("comment", ""),
                 )
                 messages.success(request, _("The request is declined; the borrower reads why."))
+            elif action == "change":
+                from postloan.changes import change_file
+
+                change = change_file(
+                    actor=user,
+                    application_id=application_id,
+                    kind=post.get("kind", ""),
+                    reason=post.get("reason", ""),
+                    amount=_decimal(post.get("amount")),
+                    term_months=_int(post.get("term_months")),
+                    interest_rate=_decimal(post.get("interest_rate")),
+                    repayment_method=post.get("repayment_method", ""),
+                    extension_months=_int(post.get("extension_months")),
+                    grace_months=_int(post.get("grace_months")) or 0,
+                    request_id=_int(post.get("request_id")),
+                )
+                messages.success(request, _("Change filed; a colleague reviews it."))
+                return redirect(reverse("application-detail", args=[change.pk]))
+            elif action == "change-review":
+                from postloan.changes import UPDATED_FIGURES, change_review_confirm
+
+                change_review_confirm(
+                    actor=user,
+                    application_id=application_id,
+                    opinion=post.get("opinion", ""),
+                    updated={k: post[k] for k in UPDATED_FIGURES if post.get(k, "").strip()},
+                )
+                messages.success(request, _("Figures confirmed."))
+            elif action == "change-apply":
+                from postloan.changes import change_apply
+
+                change_apply(
+                    actor=user,
+                    application_id=application_id,
+                    agreement_reference=post.get("agreement_reference", ""),
+                    signed_on=_date(post.get("signed_on")) if post.get("signed_on") else None,
+                )
+                messages.success(request, _("Change applied: the loan has its new schedule."))
             elif action == "write-off":
                 services.write_off_propose(
                     application_id=application_id, actor=user, reason=post.get("reason", "")

@@ -21,6 +21,11 @@ DEFAULT_POLICIES = {
     # The regulator expects a complaint answered within 15 days of receipt: 10 working days
     # keeps within that over an ordinary weekend or two.
     "complaint_answer": (10, "days", 50, 8),
+    # A change to a live loan (renewal, extension, restructuring, top-up): a light review of
+    # what changed since the loan's investigation, and an extension's or restructuring's
+    # supplementary agreement (postloan.changes).
+    "change_review": (3, "days", 75, 8),
+    "change_agreement": (5, "days", 75, 8),
 }
 
 

@@ -68,6 +68,8 @@ class Step(models.TextChoices):
     WARNING_REVIEW = "warning_review", _("Early-warning review")
     CLASSIFICATION_REVIEW = "classification_review", _("Classification review")
     COMPLAINT_ANSWER = "complaint_answer", _("Answer to a complaint")
+    CHANGE_REVIEW = "change_review", _("Review of a change to a loan")
+    CHANGE_AGREEMENT = "change_agreement", _("Supplementary agreement of a change")
 
 
 def step_label(step: str) -> str:

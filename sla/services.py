@@ -58,7 +58,34 @@ STEP_FOR_STATUS = {
     Status.APPROVED: ("contract", Role.RELATIONSHIP_MANAGER),
     Status.CONTRACT_SIGNED: ("disbursement", Role.DISBURSEMENT_OFFICER),
 }
-APPLICATION_STEPS = {step for step, _role in STEP_FOR_STATUS.values()}
+# A change to a live loan (postloan.changes) has its own steps where its work differs: the
+# light review instead of the investigation, and for an extension or restructuring the
+# supplementary agreement instead of the contract.
+CHANGE_STEP_FOR_STATUS = {
+    Status.INVESTIGATION: ("change_review", Role.RELATIONSHIP_MANAGER),
+}
+IN_PLACE_CHANGE_STEP_FOR_STATUS = {
+    **CHANGE_STEP_FOR_STATUS,
+    Status.APPROVED: ("change_agreement", Role.RELATIONSHIP_MANAGER),
+}
+APPLICATION_STEPS = {
+    step
+    for steps in (STEP_FOR_STATUS, IN_PLACE_CHANGE_STEP_FOR_STATUS)
+    for step, _role in steps.values()
+}
+
+
+def step_for_status(application, status: str) -> tuple[str, str] | None:
+    """The step (and the role that owns it) of an application in `status`."""
+    if application.change_kind:
+        own = (
+            IN_PLACE_CHANGE_STEP_FOR_STATUS
+            if application.changes_in_place
+            else CHANGE_STEP_FOR_STATUS
+        )
+        if status in own:
+            return own[status]
+    return STEP_FOR_STATUS.get(status)
 
 
 def sla_policy_for(*, step: str, product=None, product_id: int | None = None) -> SlaPolicy | None:
@@ -267,7 +294,7 @@ def clock_follow_application(*, application, from_state: str, to_state: str) -> 
         # disbursement clock runs (its drawdowns' loans have theirs).
         clock_stop_application(application=application)
         return
-    wanted = STEP_FOR_STATUS.get(to_state)
+    wanted = step_for_status(application, to_state)
     # The other steps' clocks stop (one statement); the status's own clock starts.
     clock_stop(
         subject_type=APPLICATION,
@@ -277,7 +304,7 @@ def clock_follow_application(*, application, from_state: str, to_state: str) -> 
     if wanted:
         step, role = wanted
         owner_id = None
-        if step == "investigation":
+        if step in ("investigation", "change_review"):
             owner_id = application.investigator_id or application.relationship_manager_id
         elif role == Role.RELATIONSHIP_MANAGER:
             owner_id = application.relationship_manager_id

@@ -1,10 +1,12 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from applications.models import ChangeKind, RepaymentMethod
 from common.errors import NotFound
 from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
+from postloan.changes import loan_change_history
 from postloan.models import Classification, Loan, Prepayment, PrepaymentRequest
 
 register = template.Library()
@@ -27,7 +29,14 @@ def postloan_panel(context, application):
         **_prepayment_context(request, user, application, loan, active),
         "prepayments": prepayments,
         "prepayment_requests": list(selectors.loan_prepayment_requests(loan=loan)[:10]),
-        "schedule_revisions": list(selectors.loan_schedule_revisions(loan=loan)),
+        "schedule_revisions": list(
+            selectors.loan_schedule_revisions(loan=loan).select_related("change")
+        ),
+        "change_history": (history := loan_change_history(application=application)),
+        "open_request": next((r for r in history["requests"] if r.status == "open"), None),
+        "can_file_change": active and loan.relationship_manager_id == user.pk,
+        "change_kinds": ChangeKind.choices,
+        "repayment_methods": RepaymentMethod.choices,
         "can_confirm_prepayment": has_role_perm(user, "postloan.confirm_prepayment"),
         "can_cancel_prepayment": has_role_perm(user, "postloan.file_prepayment")
         or has_role_perm(user, "postloan.confirm_prepayment"),
@@ -45,6 +54,35 @@ def postloan_panel(context, application):
         "user": user,
         "csrf_token": context.get("csrf_token"),
         "next": request.get_full_path() if request else "",
+    }
+
+
+@register.inclusion_tag("postloan/_change_panel.html", takes_context=True)
+def loan_change_panel(context, application):
+    """A change application's own facts: the loan it changes, its terms, the figures of its
+    light review and its supplementary agreement (staff only)."""
+    from postloan.models import LoanChange
+
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if not is_staff_member(user):
+        return {"change": None}
+    change = (
+        LoanChange.objects.filter(application=application).select_related("reviewed_by").first()
+    )
+    from applications.models import IN_PLACE_CHANGES
+
+    return {
+        "change": change,
+        "application": application,
+        "can_review": change is not None
+        and application.status == "investigation"
+        and application.investigator_id == user.pk,
+        "can_apply": change is not None
+        and application.status == "approved"
+        and application.change_kind in IN_PLACE_CHANGES
+        and has_role_perm(user, "applications.record_contract"),
+        "csrf_token": context.get("csrf_token"),
     }
 
 

@@ -68,6 +68,7 @@ OWNER_ANSWERS = {
     "POST /api/v1/portal/applications/{pk}/prepayment-requests/": 400,
     # The walk asked for no prepayment: the id is not theirs (nor anyone's).
     "POST /api/v1/portal/applications/{pk}/prepayment-requests/{prepayment_request_id}/withdraw/": 404,
+    "POST /api/v1/portal/applications/{pk}/change-requests/": 400,
     "GET /api/v1/portal/applications/{pk}/contracts/": 200,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
@@ -448,7 +449,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 25
+    assert len(answers) == 26
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -559,6 +560,7 @@ OWNER_PAGES = {
     "portal-home": 200,
     "portal-logout": 405,
     "portal-offer-accept": 405,
+    "portal-change-request": 405,
     "portal-offer-code": 405,
     "portal-prepayment-request": 405,
     "portal-prepayment-withdraw": 405,

@@ -52,6 +52,7 @@ def test_the_transition_names_come_from_the_model_in_process_order():
         "resume",
         "sign_contract",
         "disburse",
+        "apply_change",
         "close",
         "write_off",
         "withdraw",

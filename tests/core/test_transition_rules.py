@@ -26,6 +26,7 @@ ROLE_FOR = {
     "request_information": "rm",
     "resume": "rm",
     "sign_contract": "rm",
+    "apply_change": "rm",
     "disburse": "checker",
     "close": "risk",
     "write_off": "risk",
