@@ -861,6 +861,18 @@ def _terms_changed(task: ApprovalTask, *, decision: str, terms: dict, comment: s
     if decision not in (D.APPROVE, D.APPROVE_WITH_CONDITIONS):
         raise InvalidInput(details={"terms": [_("Only an approval can be on other terms.")]})
     application = task.application
+    if application.changes_in_place:
+        # Its terms are the loan's new schedule, applied as filed (postloan.changes).
+        raise InvalidInput(
+            details={
+                "terms": [
+                    _(
+                        "An extension or a restructuring is approved as filed: return it to "
+                        "the investigation to change its terms."
+                    )
+                ]
+            }
+        )
     current = terms_in_approval(application=application, changed=task.record.terms)
     # The product's ranges when the application was filed (today's for what that snapshot
     # did not keep).

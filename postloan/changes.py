@@ -25,8 +25,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import (
     IN_PLACE_CHANGES,
@@ -45,6 +48,8 @@ from common.errors import Conflict, Forbidden, InvalidInput
 from disbursement.models import Instalment
 from disbursement.schedule import InstalmentRow, add_months, build_schedule
 from disbursement.selectors import schedule_conventions
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify
 from org.permissions import has_role_perm
 from org.roles import primary_role
 from postloan.daily import daily_run, loan_positions
@@ -397,7 +402,29 @@ def change_request_file(*, owner, loan_application, kind: str, note: str = "") -
             subject_id=request.pk,
             data={"kind": kind},
         )
+        if loan.relationship_manager is not None:
+            notify(
+                user=loan.relationship_manager,
+                kind=NotificationKind.AWAITING_YOU,
+                title=format_lazy(_CHANGE_REQUEST_TITLE, reference=loan_application.reference),
+                body=format_lazy(
+                    _CHANGE_REQUEST_BODY,
+                    owner=owner.get_full_name() or owner.username,
+                    company=loan_application.company.name,
+                    kind=ChangeKind(kind).label,
+                    reference=loan_application.reference,
+                ),
+                url=reverse("application-detail", args=[loan_application.pk]),
+                application=loan_application,
+            )
     return request
+
+
+_CHANGE_REQUEST_TITLE = gettext_lazy("A borrower asks for a change to {reference}")
+_CHANGE_REQUEST_BODY = gettext_lazy(
+    "{owner} of {company} asks for a {kind} of {reference}. File it as a change from the "
+    "loan's page, or decline it with a reason."
+)
 
 
 def _request_filed(*, request_id: int, loan: Loan, kind: str, change, by) -> None:

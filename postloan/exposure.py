@@ -58,7 +58,7 @@ def exposure_rows(
     Restricted to `company_ids`, a `currency`, the rows booked in the `user`'s branch scope,
     and without one application (the one being decided). Two queries and the three of the
     facilities' undrawn part, whatever the number of customers."""
-    from applications.models import IN_PLACE_CHANGES, LoanApplication, Status
+    from applications.models import IN_PLACE_CHANGES, RENEWALS, LoanApplication, Status
     from facilities.selectors import undrawn_by_facility
 
     loan_q = Q(status=Loan.Status.ACTIVE)
@@ -98,9 +98,11 @@ def exposure_rows(
                 "count": item["count"],
             }
         )
-    # An extension or restructuring in approval adds nothing: its loan is counted already.
+    # A change that keeps or replaces the loan's principal (an extension, a restructuring, a
+    # renewal of at most the principal owed) adds nothing until it is applied or paid out: its
+    # loan is counted already (postloan.changes.exposure_added: what it adds at its decision).
     pending = LoanApplication.objects.filter(application_q).exclude(
-        change_kind__in=IN_PLACE_CHANGES
+        change_kind__in=(*IN_PLACE_CHANGES, *RENEWALS)
     )
     if exclude_application_id is not None:
         pending = pending.exclude(pk=exclude_application_id)

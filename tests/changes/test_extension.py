@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from disbursement.models import Instalment, Offer
 from postloan.models import ChangeTerms, Loan
 from sla.models import Deadline
-from tests.changes.conftest import TODAY, approved_change, file_change
+from tests.changes.conftest import TODAY, approved_change, file_change, review_and_send
 from tests.conftest import api_for
 
 D = Decimal
@@ -125,3 +125,23 @@ def test_only_the_loans_rm_files_and_a_colleague_reviews(staff, loan):
         format="json",
     )
     assert again.status_code == 409 and again.data["code"] == "open_change"
+
+
+def test_an_extension_is_approved_as_filed_not_on_other_terms(staff, loan):
+    pk = file_change(staff, loan, kind="extension", extension_months=6, reason="Slow season")["id"]
+    review_and_send(staff, pk)
+    state = api_for(staff["reviewer"]).get(reverse("api-approvals-application", args=[pk])).data
+    step, task = state["steps"][state["current_step"]], state["current_task"]
+    user = {"credit_reviewer": staff["reviewer"], "approver": staff["approver"]}[step["role"]]
+    client = api_for(user)
+    assert (
+        client.post(reverse("api-approvals-claim", args=[task]), format="json").status_code == 200
+    )
+    refused = client.post(
+        reverse("api-approvals-decide", args=[task]),
+        {"decision": "approve", "comment": "Shorter", "terms": {"term_months": 15}},
+        format="json",
+    )
+    assert refused.status_code == 400, refused.data
+    assert "terms" in refused.data["details"]
+    assert LoanApplication.objects.get(pk=pk).status == "in_approval"

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from applications.models import LoanApplication
+from notifications.models import Notification
 from postloan.models import ChangeRequest
 from tests.changes.conftest import file_change
 from tests.conftest import api_for
@@ -16,6 +17,10 @@ def test_the_owner_asks_and_the_rm_files_it(staff, loan, owner):
     url = reverse("api-portal-change-requests", args=[loan.application_id])
     asked = portal.post(url, {"kind": "extension", "note": "Harvest is late"}, format="json")
     assert asked.status_code == 201, asked.data
+    # The loan's RM hears of it, with a link to the loan's page.
+    heard = Notification.objects.get(user=loan.relationship_manager, kind="awaiting_you")
+    assert loan.application.reference in str(heard.title)
+    assert heard.url == reverse("application-detail", args=[loan.application_id])
     again = portal.post(url, {"kind": "top_up"}, format="json")
     assert again.status_code == 409 and again.data["code"] == "open_request"
     # Another company's owner cannot ask for it (nor learn it exists).

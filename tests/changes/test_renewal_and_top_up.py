@@ -12,6 +12,7 @@ from applications.models import LoanApplication
 from approvals.models import ApprovalRecord
 from audit.models import AuditEvent
 from postloan.models import Alert, ChangeTerms, Loan, WarningRule
+from postloan.selectors import customer_exposure
 from tests.changes.conftest import approved_change, file_change, pay_out_today
 from tests.conftest import api_for
 
@@ -25,6 +26,14 @@ def test_a_renewal_repays_the_old_loan_on_payout_and_links_both(staff, loan):
     assert ApprovalRecord.objects.get(application_id=pk).exposure_after == outstanding
     change = LoanApplication.objects.get(pk=pk)
     assert change.amount == outstanding
+    # Approved, not paid out: the bank's exposure counts the old loan once, not the renewal
+    # on top of it.
+    (exposure,) = customer_exposure(company=change.company)
+    assert (exposure["loans"], exposure["approved"], exposure["total"]) == (
+        outstanding,
+        D("0"),
+        outstanding,
+    )
     pay_out_today(staff, pk)
     old = Loan.objects.get(pk=loan.pk)
     new = Loan.objects.get(application_id=pk)
@@ -66,6 +75,9 @@ def test_a_top_up_is_a_new_linked_loan_routed_on_the_exposure_after(staff, loan)
     pk = approved_change(staff, loan, kind="top_up", amount="50000.00")
     record = ApprovalRecord.objects.get(application_id=pk)
     assert record.exposure_after == outstanding + D("50000.00")
+    # Approved, not paid out: the top-up is on top of the loan in the bank's exposure.
+    (exposure,) = customer_exposure(company=loan.application.company)
+    assert (exposure["approved"], exposure["total"]) == (D("50000.00"), outstanding + D("50000"))
     # The change's stages are measured like any application's.
     assert StageVisit.objects.filter(
         application_id=pk, stage="investigation", left_at__isnull=False
