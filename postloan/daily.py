@@ -329,7 +329,8 @@ def _run_sql(*, as_of: date, loan_ids: list[int] | None) -> dict:
 
 # The position of a loan, the one definition of the allocation rule: its repayments (with a
 # value date up to %(repaid_until)s, or all when it is NULL) pay first the overdue interest
-# accrued before %(as_of)s (and up to %(repaid_until)s), then its instalments oldest first,
+# accrued before %(as_of)s (and up to %(repaid_until)s) and before each one's value date, then
+# its instalments oldest first,
 # and within an instalment interest before principal; days past due count from the
 # due date of the oldest instalment not fully paid, once that date is before %(as_of)s (an
 # instalment due that day is not yet overdue). {scope} chooses the loans. The nightly job
@@ -349,6 +350,28 @@ paid AS (
       AND (%(repaid_until)s::date IS NULL
            OR oa.{accrual.accrued_on} <= %(repaid_until)s::date)
     GROUP BY oa.{accrual.loan}
+), penalty_paid AS (
+    -- A repayment pays the overdue interest accrued before its value date and not paid yet,
+    -- never interest that accrues after it: paid_k = min(accrued before d_k, paid_k-1 + r_k),
+    -- which unrolls to the least of (accrued before the j-th repayment + the repayments after
+    -- it) over j, and of all the repayments. Only loans with overdue interest.
+    SELECT loan_id, LEAST(MIN(accrued_before + after), MAX(repaid)) AS amount
+    FROM (
+        SELECT rp.{repayment.loan} AS loan_id,
+               COALESCE(SUM(rp.{repayment.amount}) OVER (
+                   PARTITION BY rp.{repayment.loan}
+                   ORDER BY rp.{repayment.value_date}, rp.{repayment.id}
+                   ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS after,
+               SUM(rp.{repayment.amount}) OVER (PARTITION BY rp.{repayment.loan}) AS repaid,
+               (SELECT COALESCE(SUM(oa.{accrual.amount}), 0) FROM {accrual} oa
+                WHERE oa.{accrual.loan} = rp.{repayment.loan}
+                  AND oa.{accrual.accrued_on} < rp.{repayment.value_date}
+                  AND oa.{accrual.accrued_on} < %(as_of)s::date) AS accrued_before
+        FROM {repayment} rp JOIN penalty pe ON pe.loan_id = rp.{repayment.loan}
+        WHERE %(repaid_until)s::date IS NULL
+           OR rp.{repayment.value_date} <= %(repaid_until)s::date
+    ) AS repayments
+    GROUP BY loan_id
 ), inst AS (
     SELECT l.{loan.id} AS loan_id, i.{instalment.number} AS number,
            i.{instalment.due_date} AS due_date,
@@ -356,25 +379,28 @@ paid AS (
            i.{instalment.total} AS total,
            SUM(i.{instalment.total}) OVER (PARTITION BY l.{loan.id}
                                            ORDER BY i.{instalment.number}) AS cum_total,
-           -- The overdue interest takes the repayments first; the instalments the rest.
-           GREATEST(0, COALESCE(p.paid, 0) - COALESCE(pe.charged, 0)) AS paid,
+           -- The overdue interest takes what it may of the repayments; the instalments the
+           -- rest.
+           COALESCE(p.paid, 0) - COALESCE(pp.amount, 0) AS paid,
            COALESCE(p.paid, 0) AS repaid,
-           COALESCE(pe.charged, 0) AS penalty
+           COALESCE(pe.charged, 0) AS penalty,
+           COALESCE(pp.amount, 0) AS penalty_paid
     FROM {loan} l
     JOIN {instalment} i ON i.{instalment.application} = l.{loan.application}
     LEFT JOIN paid p ON p.loan_id = l.{loan.id}
     LEFT JOIN penalty pe ON pe.loan_id = l.{loan.id}
+    LEFT JOIN penalty_paid pp ON pp.loan_id = l.{loan.id}
     WHERE {scope}
 ), alloc AS (
     SELECT loan_id, number, due_date, principal, interest, total, paid, paid_in, repaid,
-           penalty, GREATEST(0, paid_in - interest) AS principal_paid_in
+           penalty, penalty_paid, GREATEST(0, paid_in - interest) AS principal_paid_in
     FROM (SELECT inst.*, LEAST(total, GREATEST(0, paid - (cum_total - total))) AS paid_in
           FROM inst) AS allocated
 ), pos AS (
     SELECT loan_id,
            SUM(total) AS scheduled_total,
            MAX(repaid) AS paid_total,
-           GREATEST(0, SUM(total) - MAX(paid)) + MAX(penalty) - LEAST(MAX(repaid), MAX(penalty))
+           GREATEST(0, SUM(total) - MAX(paid)) + MAX(penalty) - MAX(penalty_paid)
                AS outstanding_total,
            SUM(principal) - SUM(principal_paid_in) AS outstanding_principal,
            COUNT(*) FILTER (WHERE paid_in >= total)::integer AS paid_instalments,
@@ -382,7 +408,7 @@ paid AS (
            COALESCE(%(as_of)s::date - MIN(due_date) FILTER (WHERE paid_in < total
                                                             AND due_date < %(as_of)s::date),
                     0) AS dpd,
-           MAX(penalty) - LEAST(MAX(repaid), MAX(penalty)) AS overdue_interest_unpaid
+           MAX(penalty) - MAX(penalty_paid) AS overdue_interest_unpaid
     FROM alloc GROUP BY loan_id
 )"""
 

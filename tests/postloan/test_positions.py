@@ -218,3 +218,49 @@ def test_repayments_pay_the_overdue_interest_before_the_instalments(api, staff, 
         principal_left = sum(p for _d, p, _i in dues) - sum(p for *_x, p in expected)
         assert position.outstanding_principal == loan.outstanding_principal == principal_left
         assert loan.outstanding_total == D("3300.00") - (repaid - min(repaid, charged)) + unpaid
+
+
+def test_a_repayment_never_pays_overdue_interest_that_accrued_after_it(api, staff, make_loan):
+    from postloan.models import OverdueInterestAccrual, Repayment
+    from postloan.selectors import loan_position_for
+
+    dues = [
+        (TODAY - timedelta(days=40), D("1000.00"), D("100.00")),
+        (TODAY - timedelta(days=10), D("1000.00"), D("100.00")),
+        (TODAY + timedelta(days=20), D("1000.00"), D("100.00")),
+    ]
+    loan = make_loan(dues)
+    # The first instalment paid on its due date; the second is overdue and accrues.
+    Repayment.objects.create(
+        loan=loan,
+        amount=D("1100.00"),
+        currency="CNY",
+        value_date=dues[0][0],
+        recorded_by=staff["rm"],
+    )
+    for days_ago in (3, 2, 1):
+        OverdueInterestAccrual.objects.create(
+            loan=loan,
+            accrued_on=TODAY - timedelta(days=days_ago),
+            overdue_principal=D("1000.00"),
+            overdue_interest=D("0.00"),
+            annual_rate=D("6.525"),
+            amount=D("5.00"),
+        )
+    daily_run(loan_ids=[loan.pk])
+    loan.refresh_from_db()
+    position = loan_position_for(loan=loan, as_of=TODAY)
+    # The first instalment stays paid: the overdue interest is the second one's, still owed.
+    assert [row.paid for row in position.instalments] == [D("1100.00"), D("0"), D("0")]
+    assert position.overdue_interest_unpaid == loan.overdue_interest_unpaid == D("15.00")
+    assert position.days_past_due == loan.days_past_due == 10
+
+    # A later repayment pays the interest accrued before it first, then the instalment.
+    Repayment.objects.create(
+        loan=loan, amount=D("500.00"), currency="CNY", value_date=TODAY, recorded_by=staff["rm"]
+    )
+    daily_run(loan_ids=[loan.pk])
+    loan.refresh_from_db()
+    position = loan_position_for(loan=loan, as_of=TODAY)
+    assert [row.paid for row in position.instalments] == [D("1100.00"), D("485.00"), D("0")]
+    assert position.overdue_interest_unpaid == loan.overdue_interest_unpaid == D("0.00")
