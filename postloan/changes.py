@@ -730,39 +730,6 @@ def new_schedule(
     ], capitalised
 
 
-def _schedule_replace(*, loan: Loan, change_application: LoanApplication, rows) -> ScheduleRevision:
-    current = Instalment.objects.filter(application_id=loan.application_id).order_by("number")
-    revision = ScheduleRevision.objects.create(
-        loan=loan,
-        number=ScheduleRevision.objects.filter(loan=loan).count() + 1,
-        change=change_application,
-        instalments=[
-            {
-                "number": inst.number,
-                "due_date": inst.due_date.isoformat(),
-                "principal": str(inst.principal),
-                "interest": str(inst.interest),
-                "total": str(inst.total),
-            }
-            for inst in current
-        ],
-    )
-    current.delete()
-    Instalment.objects.bulk_create(
-        Instalment(
-            application_id=loan.application_id,
-            number=row.number,
-            due_date=row.due_date,
-            principal=row.principal,
-            interest=row.interest,
-            total=row.total,
-            currency=loan.currency,
-        )
-        for row in rows
-    )
-    return revision
-
-
 def change_apply(
     *, actor, application_id: int, agreement_reference: str, signed_on: date | None = None
 ) -> LoanApplication:
@@ -799,7 +766,9 @@ def change_apply(
         daily_run(loan_ids=[loan.pk])
         loan.refresh_from_db()
         rows, capitalised = new_schedule(loan=loan, change=change, on=today)
-        revision = _schedule_replace(loan=loan, change_application=application, rows=rows)
+        from postloan.services import schedule_replace
+
+        revision = schedule_replace(loan=loan, rows=rows, change=application)
         loan_application = loan.application
         previous = {
             "term_months": loan_application.term_months,
@@ -854,7 +823,7 @@ def renewal_settle_on_payout(*, application: LoanApplication, actor, data: dict)
     interest) the borrower pays with it. The old schedule is kept (ScheduleRevision, the
     renewal named), the repayment recorded, and the old loan closed as repaid by renewal."""
     from postloan.payoff import PrepaymentRefused, payoff_quote, rebuilt_schedule
-    from postloan.services import _schedule_replace, loan_end
+    from postloan.services import loan_end, schedule_replace
 
     try:
         value_date = date.fromisoformat(str(data["value_date"]))
@@ -885,7 +854,7 @@ def renewal_settle_on_payout(*, application: LoanApplication, actor, data: dict)
             % {"amount": f"{application.amount:,.2f}", "paid": f"{paid:,.2f}"},
             code="renewal_exceeds_payoff",
         )
-    _schedule_replace(loan=old, prepayment=None, quote=quote, rows=rows, change=application)
+    schedule_replace(loan=old, rows=rows, after=quote.value_date, change=application)
     from postloan.models import Repayment
 
     repayment = Repayment.objects.create(

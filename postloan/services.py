@@ -1617,7 +1617,7 @@ def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepa
                 rows = rebuilt_schedule(loan=loan, quote=quote)
             except PrepaymentRefused as exc:
                 raise _refusal_error(exc) from None
-            _schedule_replace(loan=loan, prepayment=prepayment, quote=quote, rows=rows)
+            schedule_replace(loan=loan, rows=rows, after=quote.value_date, prepayment=prepayment)
             repayment = Repayment.objects.create(
                 loan=loan,
                 amount=quote.principal + quote.interest + quote.overdue_interest,
@@ -1653,19 +1653,24 @@ def prepayment_confirm(*, prepayment_id: int, actor, comment: str = "") -> Prepa
     return prepayment
 
 
-def _schedule_replace(
-    *, loan: Loan, prepayment: Prepayment | None, quote, rows, change=None
-) -> None:
-    """Keep the schedule as it was (the next ScheduleRevision) and replace the instalments due
-    after the value date by `rows`. `change`: the renewal whose payout repaid the loan
-    (postloan.changes), instead of a prepayment."""
+def schedule_replace(
+    *,
+    loan: Loan,
+    rows,
+    after: date | None = None,
+    prepayment: Prepayment | None = None,
+    change=None,
+) -> ScheduleRevision:
+    """Keep the loan's schedule as it was (its next ScheduleRevision, naming the prepayment or
+    the change application that replaced it) and replace the instalments due after `after`
+    (all of them when None) by `rows`: a prepayment's new schedule from its value date, a
+    renewal's payout, an extension or a restructuring (postloan.changes)."""
     from disbursement.models import Instalment
 
     current = Instalment.objects.filter(application_id=loan.application_id).order_by("number")
-    version = ScheduleRevision.objects.filter(loan=loan).count() + 1
-    ScheduleRevision.objects.create(
+    revision = ScheduleRevision.objects.create(
         loan=loan,
-        number=version,
+        number=ScheduleRevision.objects.filter(loan=loan).count() + 1,
         prepayment=prepayment,
         change=change,
         instalments=[
@@ -1679,7 +1684,7 @@ def _schedule_replace(
             for inst in current
         ],
     )
-    current.filter(due_date__gt=quote.value_date).delete()
+    (current if after is None else current.filter(due_date__gt=after)).delete()
     Instalment.objects.bulk_create(
         [
             Instalment(
@@ -1694,6 +1699,7 @@ def _schedule_replace(
             for row in rows
         ]
     )
+    return revision
 
 
 def prepayment_cancel(*, prepayment_id: int, actor, comment: str = "") -> Prepayment:

@@ -139,9 +139,9 @@ def test_an_extension_is_approved_as_filed_not_on_other_terms(staff, loan):
     )
     refused = client.post(
         reverse("api-approvals-decide", args=[task]),
-        {"decision": "approve", "comment": "Shorter", "terms": {"term_months": 15}},
+        {"decision": "approve", "comment": "Shorter", "term_months": 15},
         format="json",
     )
     assert refused.status_code == 400, refused.data
-    assert "terms" in refused.data["details"]
+    assert "approved as filed" in str(refused.data["terms"])
     assert LoanApplication.objects.get(pk=pk).status == "in_approval"
