@@ -244,6 +244,7 @@ def test_the_scorecard_can_follow_the_share_and_the_concern_rate(bank, staff):
 def test_the_figure_costs_a_bounded_number_of_queries_whatever_the_size_of_the_bank(
     bank, staff, django_assert_max_num_queries
 ):
-    # The user's scope, then the outcomes, the fallback reasons and the loans: one each.
-    with django_assert_max_num_queries(4):
+    # The user's scope, then the outcomes, the fallback reasons, the loans and the concerns
+    # by the rule that approved: one each.
+    with django_assert_max_num_queries(5):
         figure(staff["risk"], "data-route")

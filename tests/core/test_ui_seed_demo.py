@@ -41,7 +41,12 @@ def seeded(settings, monkeypatch):
 
 
 def test_it_creates_applications_in_every_state_and_prints_the_logins(seeded):
-    assert set(LoanApplication.objects.values_list("status", flat=True)) == set(Status.values)
+    # Every state of a loan's application; a change application's own end state ("change
+    # applied", an extension or restructuring in force) needs a change filed on a live loan,
+    # which the demo leaves to the user (docs/changes.md).
+    assert set(LoanApplication.objects.values_list("status", flat=True)) == set(Status.values) - {
+        Status.CHANGE_APPLIED
+    }
     assert "demo-Loanflow-2026" in seeded and "owner01" in seeded and "approver2" in seeded
     assert "http://127.0.0.1:8123/login/" in seeded
     assert "http://127.0.0.1:8123/portal/login/" in seeded
