@@ -721,9 +721,9 @@ _ALERT_BODY = gettext_lazy(
 def alerts_raised(*, alert_ids: list[int]) -> int:
     """What follows new alerts, in a fixed number of queries however many there are: their SLA
     clocks; the freeze of the company's active credit facilities for a rule that freezes them
-    (WarningRule.freezes_facilities; a few queries per such alert); and one notification batch
-    telling each loan's relationship manager and the risk officers whose branch scope covers
-    the loan, each in their own language. Returns how many notifications were made."""
+    (WarningRule.freezes_facilities; one query, and a few per company with a facility); and one
+    notification batch telling each loan's relationship manager and the risk officers whose
+    branch scope covers the loan, each in their own language. Returns how many notifications were made."""
     if not alert_ids:
         return 0
     alerts = list(
@@ -738,11 +738,21 @@ def alerts_raised(*, alert_ids: list[int]) -> int:
         from postloan.tasks import start_missing_clocks
 
         enqueue_on_commit(start_missing_clocks)
-    for alert in alerts:
-        if alert.rule.freezes_facilities:
-            from facilities.services import facilities_freeze_for_alert
+    freezing = [alert for alert in alerts if alert.rule.freezes_facilities]
+    if freezing:
+        from facilities.models import Facility
+        from facilities.services import facilities_freeze_for_alert
 
-            facilities_freeze_for_alert(alert=alert)
+        # One query finds the companies with a facility to freeze; the others cost nothing.
+        with_facility = set(
+            Facility.objects.filter(
+                status=Facility.Status.ACTIVE,
+                company_id__in={alert.loan.application.company_id for alert in freezing},
+            ).values_list("company_id", flat=True)
+        )
+        for alert in freezing:
+            if alert.loan.application.company_id in with_facility:
+                facilities_freeze_for_alert(alert=alert)
     risk_officers = list(
         get_user_model()
         .objects.filter(
