@@ -448,7 +448,8 @@ def scorecard_figure(
     compare = compare or previous_period(f)
     f2 = replace(f, date_from=compare[0], date_to=compare[1])
     # The two periods' figures, each knowing the other's: a figure read per period is
-    # computed for both in one statement (selectors.shared_figure).
+    # computed for both at once, in one statement where that saves a scan
+    # (selectors.shared_figure; selectors, "Periods").
     figures, figures2 = dict(computed or {}), {}
     figures[selectors.OTHER_PERIODS] = [(f2, figures2)]
     figures2[selectors.OTHER_PERIODS] = [(f, figures)]
