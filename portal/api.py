@@ -649,19 +649,22 @@ class PortalOwnerRequestWithdrawApi(APIView):
 # The routes before the owner's prepayment and change requests were one, kept working.
 
 
-@extend_schema(exclude=True)
 class PortalPrepaymentRequestApi(PortalOwnerRequestApi):
     """GET and POST .../prepayment-requests/: as .../owner-requests/."""
 
+    schema = None  # not in the API's schema: the route before the requests were one
 
-@extend_schema(exclude=True)
+
 class PortalChangeRequestApi(PortalOwnerRequestApi):
     """POST .../change-requests/: as .../owner-requests/."""
 
+    schema = None  # not in the API's schema: the route before the requests were one
 
-@extend_schema(exclude=True)
+
 class PortalPrepaymentWithdrawApi(PortalOwnerRequestWithdrawApi):
     """.../prepayment-requests/<id>/withdraw/: as .../owner-requests/<id>/withdraw/."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
 
     def post(self, request, pk: int, prepayment_request_id: int):
         return super().post(request, pk=pk, owner_request_id=prepayment_request_id)

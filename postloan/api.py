@@ -981,14 +981,16 @@ class OwnerRequestDeclineApi(APIView):
         return Response(OwnerRequestSerializer(row).data)
 
 
-@extend_schema(exclude=True)
 class PrepaymentRequestListApi(OwnerRequestListApi):
     """Before the owner's requests were one: GET .../prepayment-requests/ (every request)."""
 
+    schema = None  # not in the API's schema: the route before the requests were one
 
-@extend_schema(exclude=True)
+
 class PrepaymentRequestDeclineApi(OwnerRequestDeclineApi):
     """Before the owner's requests were one: .../prepayment-requests/<id>/decline/."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
 
     def post(self, request, application_id: int, prepayment_request_id: int):
         return super().post(
@@ -996,9 +998,10 @@ class PrepaymentRequestDeclineApi(OwnerRequestDeclineApi):
         )
 
 
-@extend_schema(exclude=True)
 class ChangeRequestDeclineApi(OwnerRequestDeclineApi):
     """Before the owner's requests were one: change-requests/<id>/decline/."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
 
     def post(self, request, pk: int):
         return super().post(request, owner_request_id=pk)

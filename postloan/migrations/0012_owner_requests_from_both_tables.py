@@ -18,44 +18,45 @@ def forwards(apps, schema_editor):
     ChangeRequest = apps.get_model("postloan", "ChangeRequest")
     OwnerRequest = apps.get_model("postloan", "OwnerRequest")
     rows = [
-        OwnerRequest(
-            loan_id=r.loan_id,
-            kind=r.kind,
-            status=r.status,
-            value_date=r.value_date,
-            principal=r.principal,
-            note=r.note,
-            asked_by_id=r.asked_by_id,
-            created_at=r.created_at,
-            prepayment_id=r.prepayment_id,
-            handled_by_id=r.decided_by_id,
-            handled_at=r.decided_at,
-            answer=r.decision_comment,
-        )
+        {
+            "loan_id": r.loan_id,
+            "kind": r.kind,
+            "status": r.status,
+            "value_date": r.value_date,
+            "principal": r.principal,
+            "note": r.note,
+            "asked_by_id": r.asked_by_id,
+            "created_at": r.created_at,
+            "prepayment_id": r.prepayment_id,
+            "handled_by_id": r.decided_by_id,
+            "handled_at": r.decided_at,
+            "answer": r.decision_comment,
+        }
         for r in PrepaymentRequest.objects.order_by("created_at", "id")
     ] + [
-        OwnerRequest(
-            loan_id=r.loan_id,
-            kind=r.kind,
-            status=r.status,
-            note=r.note,
-            asked_by_id=r.requested_by_id,
-            created_at=r.created_at,
-            change_id=r.change_id,
-            handled_by_id=r.handled_by_id,
-            handled_at=r.handled_at,
-            answer=r.comment,
-        )
+        {
+            "loan_id": r.loan_id,
+            "kind": r.kind,
+            "status": r.status,
+            "note": r.note,
+            "asked_by_id": r.requested_by_id,
+            "created_at": r.created_at,
+            "change_id": r.change_id,
+            "handled_by_id": r.handled_by_id,
+            "handled_at": r.handled_at,
+            "answer": r.comment,
+        }
         for r in ChangeRequest.objects.order_by("created_at", "id")
     ]
-    rows.sort(key=lambda row: row.created_at)
+    rows.sort(key=lambda row: row["created_at"])
     open_loans = set()
     for row in rows:
-        if row.status == "open":
-            if row.loan_id in open_loans:
-                row.status, row.handled_at, row.answer = "declined", row.created_at, ONE_OPEN
-            open_loans.add(row.loan_id)
-    OwnerRequest.objects.bulk_create(rows, batch_size=1000)
+        if row["status"] == "open":
+            if row["loan_id"] in open_loans:
+                row.update(status="declined", handled_at=row["created_at"], answer=ONE_OPEN)
+            open_loans.add(row["loan_id"])
+    # The status is decided before the rows are made: a protected FSM field is set once.
+    OwnerRequest.objects.bulk_create([OwnerRequest(**row) for row in rows], batch_size=1000)
 
 
 def backwards(apps, schema_editor):

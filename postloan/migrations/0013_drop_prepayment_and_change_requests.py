@@ -9,22 +9,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='prepaymentrequest',
-            name='asked_by',
-        ),
-        migrations.RemoveField(
-            model_name='prepaymentrequest',
-            name='decided_by',
-        ),
-        migrations.RemoveField(
-            model_name='prepaymentrequest',
-            name='loan',
-        ),
-        migrations.RemoveField(
-            model_name='prepaymentrequest',
-            name='prepayment',
-        ),
         migrations.DeleteModel(
             name='ChangeRequest',
         ),
