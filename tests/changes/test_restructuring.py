@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from disbursement.models import Instalment
-from postloan.daily import daily_run
 from disbursement.schedule import add_months
+from postloan.daily import daily_run
 from postloan.models import (
     CLASS_RANK,
     ChangeTerms,
