@@ -92,9 +92,11 @@ def portal_decline_reasons(application: LoanApplication) -> list[str]:
 
 
 def portal_repayments(application: LoanApplication) -> list:
-    """The repayments received on the loan, oldest first (none before it is paid out)."""
+    """The repayments received on the loan, oldest first (none before it is paid out); not
+    the interest a restructuring capitalised, which no money paid (the change shows it)."""
     return list(
         Repayment.objects.filter(loan__application=application)
+        .exclude(source=Repayment.Source.CAPITALISED)
         .only("amount", "currency", "value_date")
         .order_by("value_date", "id")
     )

@@ -219,7 +219,7 @@ def test_a_product_that_has_interest_paid_first_refuses_the_restructuring_with_t
 
 
 def test_a_product_that_capitalises_makes_the_past_due_interest_principal_of_the_new_schedule(
-    staff, company, rules
+    staff, company, rules, owner
 ):
     loan = _four_days_behind(staff, company, arrears="capitalise")
     pk = _restructure(staff, loan)
@@ -250,3 +250,9 @@ def test_a_product_that_capitalises_makes_the_past_due_interest_principal_of_the
     assert "453.35" in html and "2.47" in html and "9,874.62" in html
     html = page.get(reverse("application-detail", args=[pk])).content.decode()
     assert 'id="change-capitalised"' in html
+    # The owner's repayments are the money they paid: the capitalisation is not one.
+    portal = Client()
+    portal.force_login(owner)
+    html = portal.get(reverse("portal-application", args=[loan.application_id])).content.decode()
+    repayments = html.split('id="repayments"', 1)[1].split("</table>", 1)[0]
+    assert "455.82" not in repayments and "10,327.97" in repayments
