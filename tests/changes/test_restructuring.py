@@ -254,5 +254,8 @@ def test_a_product_that_capitalises_makes_the_past_due_interest_principal_of_the
     portal = Client()
     portal.force_login(owner)
     html = portal.get(reverse("portal-application", args=[loan.application_id])).content.decode()
+    # The loan card's changes say what became principal.
+    changes = html.split('id="loan-changes"', 1)[1].split("</ul>", 1)[0]
+    assert "453.35" in changes and "2.47" in changes
     repayments = html.split('id="repayments"', 1)[1].split("</table>", 1)[0]
     assert "455.82" not in repayments and "10,327.97" in repayments
