@@ -235,3 +235,24 @@ def test_the_migration_copies_both_old_tables_and_closes_a_second_open_request(s
         None,
     )
     assert "one request may be open at a time" in answer
+
+
+@pytest.mark.django_db
+def test_the_rm_declines_a_change_request_from_the_loan_page(api, staff, owner, loan):
+    asked = _ask(api, owner, loan, kind="restructuring", note="Orders lost").data
+    page = Client()
+    page.force_login(staff["rm"])
+    response = page.post(
+        reverse("postloan-loan-action", args=[loan.application_id, "owner-request-decline"]),
+        {"request_id": str(asked["id"]), "comment": "Paying on time: no need."},
+    )
+    assert response.status_code == 302
+    declined = OwnerRequest.objects.get(pk=asked["id"])
+    assert (declined.status, declined.answer, declined.handled_by) == (
+        "declined",
+        "Paying on time: no need.",
+        staff["rm"],
+    )
+    assert AuditEvent.objects.filter(
+        action="owner_request_decline", subject_id=declined.pk, actor=staff["rm"]
+    ).exists()
