@@ -365,11 +365,12 @@ def seed_changes(applications) -> None:
     agreements, and an extension waiting in approval. Skipped once any demo loan has a
     change."""
     from applications.models import ChangeKind, LoanApplication
+    from org.selectors import user_sees_branch
     from postloan.models import Loan
 
-    disbursed = [a.pk for a in applications if a.status == "disbursed"]
-    if LoanApplication.objects.filter(change_of_id__in=disbursed).exists():
+    if LoanApplication.objects.filter(change_of_id__in=[a.pk for a in applications]).exists():
         return
+    disbursed = [a.pk for a in applications if a.status == "disbursed"]
     loans = list(
         Loan.objects.filter(application_id__in=disbursed, status=Loan.Status.ACTIVE)
         .select_related("application__product", "branch", "relationship_manager")
@@ -402,7 +403,6 @@ def seed_changes(applications) -> None:
 
         # The loan's overdue inspections are done and the risk officer closes the early
         # warnings they raised: a renewal needs none open.
-
         risk = _staff("risk_officer")[0]
         for task in InspectionTask.objects.filter(loan=loan, status="open"):
             task_complete(
@@ -463,14 +463,21 @@ def seed_changes(applications) -> None:
 
         return walk
 
-    renewed = first(current, renewal)
-    if renewed is not None:
-        _pay_out(renewed)
+    # A renewal's contracts are signed for the bank by a branch head who sees the loan.
+    heads = _staff("branch_head")
+    signed_for = [loan for loan in current if any(user_sees_branch(h, loan.branch) for h in heads)]
+    first(signed_for, lambda loan: _pay_out(renewal(loan)))
     first(current, applied(extension))
     first(behind or current, applied(restructuring))
     pending = first(current, extension)
     if pending is not None:
         _through_review(pending)
+    # The stages seeded next read these applications: a renewed loan's is closed now, as a
+    # second run reads it.
+    changed = {loan.application_id for loan in loans if loan.pk in used}
+    for application in applications:
+        if application.pk in changed:
+            application.refresh_from_db(fields=["status", "status_changed_at"])
 
 
 def _change_filed(loan, **terms) -> int:
@@ -593,7 +600,7 @@ def _apply(pk: int) -> None:
     )
 
 
-def _pay_out(pk: int) -> None:
+def _pay_out(pk: int) -> int:
     """A renewal's contract and payout as any loan's: the RM records the signed loan
     contract and prepares the contracts, each party signs in the branch (witnessed by the
     RM) and the branch head for the bank, with the demo's code; a disbursement officer
@@ -628,10 +635,15 @@ def _pay_out(pk: int) -> None:
     with transaction.atomic():
         contracts_prepare(application_id=pk, actor=rm)
     bank = next(
-        u
-        for u in _staff("branch_head")
-        if user_sees_branch(u, application.branch) and u.pk != rm.pk
+        (
+            u
+            for u in _staff("branch_head")
+            if user_sees_branch(u, application.branch) and u.pk != rm.pk
+        ),
+        None,
     )
+    if bank is None:
+        raise LookupError(f"No branch head signs for the bank on {application.reference}")
     for contract in ContractDocument.objects.filter(application_id=pk).order_by("pk"):
         contract = contract_render(contract_id=contract.pk)
         for party in contract.required_parties():
@@ -672,6 +684,7 @@ def _pay_out(pk: int) -> None:
         value_date=today,
     )
     disbursement_confirm(application_id=pk, actor=checker, comment="Demo: renewal paid out.")
+    return pk
 
 
 def _demo_code(*, purpose: str, address: str = "", actor=None) -> None:
