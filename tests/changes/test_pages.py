@@ -106,6 +106,9 @@ def test_an_extension_then_a_renewal_are_read_from_either_loan_by_staff_and_owne
     )
     assert f"paid out on {today}" in listed
     assert new.reference in html[html.index('id="loan-renewed-by"') :]
+    revisions = html[html.index('id="loan-revisions"') :]
+    assert f"Version 1, replaced on {today} · by the Extension (展期) {ext.reference}" in revisions
+    assert f"Version 2, replaced on {today} · by the Renewal" in revisions
     html = _html(portal, "portal-application", renewal)
     assert old_ref in html[html.index('id="loan-change-of"') :]
     assert f"Your loan {old_ref}: Closed (repaid) on {today}." in html
@@ -152,6 +155,10 @@ def test_a_restructuring_applied_is_on_the_staff_page_and_the_owners_loan_card(s
     assert (
         f"{change.reference}</a> · Restructuring (重组) · Change applied · applied on {today}"
         in (html)
+    )
+    assert (
+        f"by the Restructuring (重组) {change.reference}"
+        in html[html.index('id="loan-revisions"') :]
     )
     # The change's own page, for the owner too.
     assert _html(portal, "portal-application", pk)
