@@ -1085,6 +1085,8 @@ class LoanChangeSerializer(serializers.Serializer):
 
 class LoanChangeHistorySerializer(serializers.Serializer):
     change_of = serializers.IntegerField(allow_null=True)
+    change_of_status = serializers.CharField(allow_null=True)
+    renewed_by = serializers.IntegerField(allow_null=True)
     changes = LoanChangeSerializer(many=True)
 
 
@@ -1119,6 +1121,12 @@ class LoanChangesApi(APIView):
         return Response(
             {
                 "change_of": history["change_of"].pk if history["change_of"] else None,
+                # The loan it changed, as it stands (a renewed loan: closed).
+                "change_of_status": (
+                    history["change_of_loan"].status if history["change_of_loan"] else None
+                ),
+                # The renewal paid out that repaid this loan.
+                "renewed_by": history["renewed_by"].pk if history["renewed_by"] else None,
                 "changes": LoanChangeSerializer(history["changes"], many=True).data,
             }
         )

@@ -904,15 +904,34 @@ def floor_refusal(*, loan: Loan, to_classification: str, on: date | None = None)
 
 def loan_change_history(*, application: LoanApplication) -> dict:
     """The changes of the loan of `application`, and the loans linked by a renewal or a
-    top-up on either side: what the loan changed from (change_of) and what changed it."""
+    top-up on either side, each readable from the other: what the loan changed from
+    (change_of, that loan's state and its other changes) and what changed it (a renewal paid
+    out, `renewed_by`, repaid it)."""
     changes = list(
         LoanApplication.objects.filter(change_of=application)
         .select_related("loan_change")
         .order_by("created_at", "id")
     )
+    change_of = application.change_of if application.change_of_id else None
     return {
         "changes": changes,
-        "change_of": application.change_of if application.change_of_id else None,
+        "change_of": change_of,
+        "change_of_loan": (
+            Loan.objects.filter(application_id=change_of.pk).first() if change_of else None
+        ),
+        "change_of_changes": (
+            list(
+                LoanApplication.objects.filter(change_of_id=change_of.pk)
+                .exclude(pk=application.pk)
+                .select_related("loan_change")
+                .order_by("created_at", "id")
+            )
+            if change_of
+            else []
+        ),
+        "renewed_by": next(
+            (c for c in changes if c.change_kind in RENEWALS and c.disbursed_at), None
+        ),
         "revisions": list(
             ScheduleRevision.objects.filter(loan__application=application)
             .select_related("change")

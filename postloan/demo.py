@@ -348,3 +348,363 @@ def seed_history(applications) -> None:
             daily_run(as_of=first + timedelta(days=night + 1), loan_ids=list(behind))
     if touched:
         daily_run(loan_ids=touched)
+    seed_changes(applications)
+
+
+# --- Changes to live loans (issue 29) ----------------------------------------------------------
+
+# The code the demo's signers "receive" on their phones: a demo has no phones, so the code's
+# row is written as code_send would write it, and the real signing service checks it.
+DEMO_SIGNING_CODE = "246810"
+
+
+def seed_changes(applications) -> None:
+    """Changes to some demo loans, through the same services the staff use: a renewal
+    without repayment of principal (无还本续贷) paid out (the old loan repaid by the new one
+    and closed), an extension and a restructuring applied with their supplementary
+    agreements, and an extension waiting in approval. Skipped once any demo loan has a
+    change."""
+    from applications.models import ChangeKind, LoanApplication
+    from org.selectors import user_sees_branch
+    from postloan.models import Loan
+
+    if LoanApplication.objects.filter(change_of_id__in=[a.pk for a in applications]).exists():
+        return
+    disbursed = [a.pk for a in applications if a.status == "disbursed"]
+    loans = list(
+        Loan.objects.filter(application_id__in=disbursed, status=Loan.Status.ACTIVE)
+        .select_related("application__product", "branch", "relationship_manager")
+        .order_by("application_id")
+    )
+    current = [loan for loan in loans if loan.days_past_due == 0]
+    behind = [loan for loan in loans if loan.days_past_due > 0]
+    used: set[int] = set()
+
+    def first(candidates, build):
+        """The change on the first candidate loan it fits (a loan's own refusals, e.g. a
+        renewal's eligibility, move on to the next)."""
+        from common.errors import Conflict, InvalidInput
+
+        for loan in candidates:
+            if loan.pk in used:
+                continue
+            try:
+                with transaction.atomic():
+                    pk = build(loan)
+            except (Conflict, InvalidInput, LookupError):
+                continue
+            used.add(loan.pk)
+            return pk
+        return None
+
+    def renewal(loan):
+        from postloan.models import Alert, InspectionTask
+        from postloan.services import alert_close, task_complete
+
+        # The loan's overdue inspections are done and the risk officer closes the early
+        # warnings they raised: a renewal needs none open.
+        risk = _staff("risk_officer")[0]
+        for task in InspectionTask.objects.filter(loan=loan, status="open"):
+            task_complete(
+                task_id=task.pk,
+                actor=risk,
+                findings="Demo: site visit; funds used as agreed, operations normal.",
+                outcome="positive",
+                answers={q["key"]: "Yes" for q in task.questions},
+                method="site_visit",
+            )
+        for alert in Alert.objects.filter(loan=loan, status__in=("open", "acknowledged")):
+            alert_close(
+                alert_id=alert.pk,
+                actor=risk,
+                comment="Demo: visited the company; the signal is explained and resolved.",
+            )
+        pk = _change_filed(
+            loan,
+            kind=ChangeKind.RENEWAL_WITHOUT_REPAYMENT,
+            reason="Demo: the working capital is still needed for the next season; "
+            "repaid on time, renewed without repaying principal (无还本续贷).",
+        )
+        _through_approval(pk)
+        return pk
+
+    def extension(loan, months=3):
+        return _change_filed(
+            loan,
+            kind=ChangeKind.EXTENSION,
+            extension_months=months,
+            reason="Demo: a buyer pays three months later than agreed (展期).",
+        )
+
+    def restructuring(loan):
+        product = loan.application.product
+        method = (
+            "equal_principal"
+            if "equal_principal" in product.repayment_methods
+            else loan.application.repayment_method
+        )
+        return _change_filed(
+            loan,
+            kind=ChangeKind.RESTRUCTURING,
+            term_months=12,
+            grace_months=3,
+            interest_rate=max(product.min_rate, loan.application.interest_rate - 1),
+            repayment_method=method,
+            reason="Demo: orders lost to a customer's bankruptcy; three months of interest "
+            "only, then the principal over a year (重组).",
+        )
+
+    def applied(build):
+        def walk(loan):
+            pk = build(loan)
+            _through_approval(pk)
+            _apply(pk)
+            return pk
+
+        return walk
+
+    # A renewal's contracts are signed for the bank by a branch head who sees the loan.
+    heads = _staff("branch_head")
+    signed_for = [loan for loan in current if any(user_sees_branch(h, loan.branch) for h in heads)]
+    first(signed_for, lambda loan: _pay_out(renewal(loan)))
+    first(current, applied(extension))
+    first(behind or current, applied(restructuring))
+    pending = first(current, extension)
+    if pending is not None:
+        _through_review(pending)
+    # The stages seeded next read these applications: a renewed loan's is closed now, as a
+    # second run reads it.
+    changed = {loan.application_id for loan in loans if loan.pk in used}
+    for application in applications:
+        if application.pk in changed:
+            application.refresh_from_db(fields=["status", "status_changed_at"])
+
+
+def _change_filed(loan, **terms) -> int:
+    from postloan.changes import change_file
+
+    application = change_file(
+        actor=loan.relationship_manager, application_id=loan.application_id, **terms
+    )
+    return application.pk
+
+
+def _staff(*roles):
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name__in=roles, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _through_review(pk: int) -> None:
+    """A colleague of the filer starts the light review, confirms the figures and sends the
+    change to approval (the route opened on the exposure after the change)."""
+    from applications.models import LoanApplication
+    from applications.services import application_transition
+    from common.errors import DomainError
+    from postloan.changes import change_review_confirm
+
+    filer = LoanApplication.objects.get(pk=pk).filed_by_id
+    for colleague in _staff("relationship_manager"):
+        if colleague.pk == filer:
+            continue
+        try:
+            with transaction.atomic():
+                application_transition(
+                    application_id=pk, transition="start_investigation", actor=colleague
+                )
+        except DomainError:  # outside the colleague's branches
+            continue
+        break
+    else:
+        raise LookupError(f"No colleague may review change {pk}")
+    change_review_confirm(
+        actor=colleague,
+        application_id=pk,
+        opinion="Demo: turnover steady, the figures confirmed with the owner.",
+        updated={"annual_revenue": "6200000", "employees": "38"},
+    )
+    application_transition(application_id=pk, transition="send_to_approval", actor=colleague)
+
+
+def _through_approval(pk: int) -> None:
+    """The review, then every step of the change's route decided by someone its rules let
+    act (a committee by its members' votes), as the approval queue would."""
+    from approvals.models import ApprovalRecord, ApprovalTask
+    from approvals.services import (
+        approval_fast_track_sweep,
+        committee_close,
+        committee_vote,
+        step_refusal,
+        task_claim,
+        task_decide,
+    )
+    from investigation.selectors import flags_high
+    from org.selectors import user_sees_branch
+
+    _through_review(pk)
+    if ApprovalRecord.objects.filter(application_id=pk, status="pending_auto").exists():
+        approval_fast_track_sweep()
+    people = _staff("credit_reviewer", "approver")
+    members = _staff("committee_member")
+    mitigations = {
+        flag.pk: "Demo: covered by the loan's repayment record."
+        for flag in flags_high(application_id=pk)
+    }
+    for _step in range(10):
+        task = ApprovalTask.objects.filter(record__application_id=pk, status="open").first()
+        if task is None:
+            return
+        if task.is_committee:
+            chair, quorum = members[0], task.record.committee_quorum
+            task_claim(task_id=task.pk, actor=chair)
+            for member in members[:quorum]:
+                committee_vote(
+                    task_id=task.pk,
+                    actor=member,
+                    vote="approve",
+                    comment="Demo: sound.",
+                    mitigations=mitigations,
+                )
+            committee_close(task_id=task.pk, actor=chair, comment="Demo: approved.")
+            continue
+        able = [
+            p
+            for p in people
+            if user_sees_branch(p, task.branch) and step_refusal(task=task, actor=p) is None
+        ]
+        task_decide(
+            task_id=task.pk,
+            actor=able[0],
+            decision="approve",
+            comment="Demo: the change keeps the loan serviceable.",
+            mitigations=mitigations,
+        )
+
+
+def _apply(pk: int) -> None:
+    """The RM applies the approved extension or restructuring on its signed supplementary
+    agreement."""
+    from applications.models import LoanApplication
+    from postloan.changes import change_apply
+
+    application = LoanApplication.objects.get(pk=pk)
+    change_apply(
+        actor=application.relationship_manager,
+        application_id=pk,
+        agreement_reference=f"BC-{application.reference}",
+    )
+
+
+def _pay_out(pk: int) -> int:
+    """A renewal's contract and payout as any loan's: the RM records the signed loan
+    contract and prepares the contracts, each party signs in the branch (witnessed by the
+    RM) and the branch head for the bank, with the demo's code; a disbursement officer
+    checks the conditions and records the payout, a checker confirms it, which repays the
+    old loan."""
+    from django.utils import timezone
+
+    from applications.models import LoanApplication
+    from approvals.models import ApprovalCondition
+    from contracts.models import ContractDocument, Party, Signature
+    from contracts.selectors import party_identity
+    from contracts.services import (
+        contract_render,
+        contract_sign,
+        contract_template_defaults_ensure,
+        contracts_prepare,
+    )
+    from disbursement.services import (
+        condition_satisfy,
+        contract_record,
+        disbursement_confirm,
+        disbursement_record,
+    )
+    from org.selectors import user_sees_branch
+
+    application = LoanApplication.objects.select_related("company", "branch").get(pk=pk)
+    rm, today = application.relationship_manager, timezone.localdate()
+    contract_record(
+        application_id=pk, actor=rm, number=f"HT-{application.reference}", signed_on=today
+    )
+    contract_template_defaults_ensure()
+    with transaction.atomic():
+        contracts_prepare(application_id=pk, actor=rm)
+    bank = next(
+        (
+            u
+            for u in _staff("branch_head")
+            if user_sees_branch(u, application.branch) and u.pk != rm.pk
+        ),
+        None,
+    )
+    if bank is None:
+        raise LookupError(f"No branch head signs for the bank on {application.reference}")
+    for contract in ContractDocument.objects.filter(application_id=pk).order_by("pk"):
+        contract = contract_render(contract_id=contract.pk)
+        for party in contract.required_parties():
+            _name, id_number = party_identity(contract, party)
+            address = "13800138000"
+            _demo_code(purpose=f"contract_sign:{contract.pk}:{party}", address=address)
+            contract_sign(
+                application_id=pk,
+                contract_id=contract.pk,
+                actor=rm,
+                party=party,
+                method=Signature.Method.BRANCH,
+                otp=DEMO_SIGNING_CODE,
+                document_sha256=contract.sha256,
+                id_number=id_number,
+                address=address,
+            )
+        _demo_code(purpose=f"contract_sign:{contract.pk}:{Party.BANK}", actor=bank)
+        contract_sign(
+            application_id=pk,
+            contract_id=contract.pk,
+            actor=bank,
+            party=Party.BANK,
+            method=Signature.Method.BANK,
+            otp=DEMO_SIGNING_CODE,
+            document_sha256=contract.sha256,
+        )
+    disburser, checker = _staff("disbursement_officer")[0], _staff("disbursement_checker")[0]
+    for condition in ApprovalCondition.objects.filter(application_id=pk, satisfied_at=None):
+        condition_satisfy(
+            application_id=pk, condition_id=condition.pk, actor=disburser, comment="Demo: seen."
+        )
+    disbursement_record(
+        application_id=pk,
+        actor=disburser,
+        account_number="6222020200112233",
+        amount=application.amount,
+        value_date=today,
+    )
+    disbursement_confirm(application_id=pk, actor=checker, comment="Demo: renewal paid out.")
+    return pk
+
+
+def _demo_code(*, purpose: str, address: str = "", actor=None) -> None:
+    """The one-time code a demo signer received, DEMO_SIGNING_CODE, as code_send stores it."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from portal.models import OneTimeCode
+    from portal.verification import _digest, address_parse, owner_code_address
+
+    channel, address = owner_code_address(actor) if actor is not None else address_parse(address)
+    OneTimeCode.objects.filter(purpose=purpose, address=address, closed_at=None).update(
+        closed_at=timezone.now()
+    )
+    OneTimeCode.objects.create(
+        purpose=purpose,
+        channel=channel,
+        address=address,
+        code_hash=_digest(purpose, address, DEMO_SIGNING_CODE),
+        expires_at=timezone.now() + timedelta(minutes=settings.LOANFLOW_CODE_MINUTES),
+    )

@@ -1,10 +1,12 @@
 """manage.py seed_demo: every state, legal back-dated histories, idempotent, and every demo
 application's staff and portal pages render."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.urls import reverse
 
 from applications.models import LoanApplication, Status
@@ -41,12 +43,9 @@ def seeded(settings, monkeypatch):
 
 
 def test_it_creates_applications_in_every_state_and_prints_the_logins(seeded):
-    # Every state of a loan's application; a change application's own end state ("change
-    # applied", an extension or restructuring in force) needs a change filed on a live loan,
-    # which the demo leaves to the user (docs/changes.md).
-    assert set(LoanApplication.objects.values_list("status", flat=True)) == set(Status.values) - {
-        Status.CHANGE_APPLIED
-    }
+    # Every state of a loan's application, a change's own end state ("change applied": an
+    # extension or a restructuring in force) included.
+    assert set(LoanApplication.objects.values_list("status", flat=True)) == set(Status.values)
     assert "demo-Loanflow-2026" in seeded and "owner01" in seeded and "approver2" in seeded
     assert "http://127.0.0.1:8123/login/" in seeded
     assert "http://127.0.0.1:8123/portal/login/" in seeded
@@ -54,8 +53,12 @@ def test_it_creates_applications_in_every_state_and_prints_the_logins(seeded):
 
 def test_every_history_follows_the_legal_transitions_in_time_order(seeded):
     for application in LoanApplication.objects.filter(reference__startswith="DEMO-"):
+        # The back-dated history, then the transitions the demo took through the services
+        # (a loan renewed by a demo change is closed as repaid by it).
         events = list(
-            AuditEvent.objects.filter(application=application, data__demo=True).order_by("at", "id")
+            AuditEvent.objects.filter(application=application)
+            .filter(Q(data__demo=True) | Q(kind="transition"))
+            .order_by("at", "id")
         )
         assert events[0].action == "create" and events[0].to_state == "draft"
         state, before = "draft", None
@@ -69,7 +72,10 @@ def test_every_history_follows_the_legal_transitions_in_time_order(seeded):
         for event in events:
             assert before is None or event.at >= before
             before = event.at
-        assert application.status_changed_at == events[-1].at
+        if events[-1].data.get("demo"):
+            assert application.status_changed_at == events[-1].at
+        else:  # the database stamps a live audit row's time, the service the record's
+            assert abs(application.status_changed_at - events[-1].at) < timedelta(seconds=5)
 
 
 def test_running_it_again_creates_nothing_new(seeded):
@@ -118,3 +124,51 @@ def test_demo_approvers_log_in_with_a_code_of_the_printed_secret(seeded, client)
     response = client.post(reverse("second-factor-verify"), {"otp": f"{totp.token():06d}"})
     assert response.status_code == 302
     assert client.get("/approvals/queue/").status_code == 200
+
+
+def test_it_seeds_changes_to_live_loans_through_the_services_staff_use(seeded, client):
+    """A renewal without repayment of principal paid out (the old loan repaid by it and
+    closed), an extension and a restructuring applied on their agreements, and an extension
+    waiting in approval: each on the staff loan page and the owner's loan card, with its
+    history."""
+    from django.contrib.auth.models import User
+
+    from approvals.models import ApprovalRecord
+    from postloan.models import Loan, ScheduleRevision
+
+    changes = LoanApplication.objects.filter(change_of__isnull=False).select_related(
+        "loan_change", "change_of__company"
+    )
+    by_kind = {(c.change_kind, c.status): c for c in changes}
+    renewal = by_kind[("renewal_without_repayment", "disbursed")]
+    extension = by_kind[("extension", "change_applied")]
+    restructuring = by_kind[("restructuring", "change_applied")]
+    waiting = by_kind[("extension", "in_approval")]
+    # Through the services: filed, reviewed by a colleague, approved on its route.
+    for change in (renewal, extension, restructuring, waiting):
+        actions = set(
+            AuditEvent.objects.filter(application=change).values_list("action", flat=True)
+        )
+        assert {"change_file", "start_investigation", "change_review_confirm"} <= actions
+        assert change.loan_change.reviewed_by_id not in (None, change.filed_by_id)
+    assert ApprovalRecord.objects.get(application=waiting).status == "in_progress"
+    for applied in (extension, restructuring):
+        assert applied.loan_change.applied_on and applied.loan_change.agreement_reference
+        assert ScheduleRevision.objects.filter(change=applied).exists()
+    assert Loan.objects.get(application=restructuring.change_of).restructured_on
+    # The renewal is a loan of its own; the loan it renewed was repaid by it and closed.
+    old = Loan.objects.get(application=renewal.change_of)
+    assert old.status == "closed" and old.outstanding_principal == 0
+    assert Loan.objects.get(application=renewal).status == "active"
+    assert ScheduleRevision.objects.filter(loan=old, change=renewal).exists()
+
+    client.force_login(User.objects.get(username="approver2"))  # head office: sees all
+    for change in (renewal, extension, restructuring, waiting):
+        html = client.get(reverse("application-detail", args=[change.change_of_id])).content
+        assert change.reference in html.decode(), change.change_kind
+    html = client.get(reverse("application-detail", args=[renewal.pk])).content.decode()
+    assert 'id="loan-change-of"' in html and renewal.change_of.reference in html
+    for change in (renewal, extension, restructuring, waiting):
+        client.force_login(change.change_of.company.applicants.first().user)
+        html = client.get(reverse("portal-application", args=[change.change_of_id])).content
+        assert change.reference in html.decode(), change.change_kind

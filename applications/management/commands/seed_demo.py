@@ -73,6 +73,11 @@ STAFF = [
     ("rm2", "Li", "Na 李娜", [Role.RELATIONSHIP_MANAGER], "BJ01", "0"),
     ("rm_sh", "Zhang", "Wei 张伟", [Role.RELATIONSHIP_MANAGER], "SH", "0"),
     ("rm_gz", "Chen", "Jing 陈静", [Role.RELATIONSHIP_MANAGER], "GZ", "0"),
+    # A colleague in each region's branch: a change to a loan is reviewed by another
+    # relationship manager who sees the loan (postloan/demo.py, seed_changes).
+    ("rm3", "Yang", "Fan 杨帆", [Role.RELATIONSHIP_MANAGER], "BJ", "0"),
+    ("rm_sh2", "Qian", "Ying 钱莹", [Role.RELATIONSHIP_MANAGER], "SH", "0"),
+    ("rm_gz2", "Huang", "Kai 黄凯", [Role.RELATIONSHIP_MANAGER], "GZ", "0"),
     ("reviewer", "Liu", "Yang 刘洋", [Role.CREDIT_REVIEWER], "HO", "0"),
     ("approver", "Zhao", "Min 赵敏", [Role.APPROVER], "BJ", "1000000"),
     # Two senior approvers at head office (their grade limits: approvals/demo.py): a route
