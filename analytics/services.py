@@ -96,17 +96,26 @@ def stage_visit_record_transition(
     # An application has a handful of visits: read (and lock) them in one statement and find
     # the open one and when the application last left its stage here. The same read as one
     # row with two correlated MAX subqueries cost the client three times the CPU to compose.
-    visits = list(
-        StageVisit.objects.select_for_update()
-        .filter(application_id=application.pk)
-        .order_by("entered_at", "id")
+    # No transition enters a draft: leaving it is the application's first transition, so it
+    # has no visit yet and its draft began when it was filed (nothing to read).
+    first = from_state == Status.DRAFT
+    visits = (
+        []
+        if first
+        else list(
+            StageVisit.objects.select_for_update()
+            .filter(application_id=application.pk)
+            .order_by("entered_at", "id")
+        )
     )
     visit = next((v for v in visits if v.left_at is None), None)
     closed = None
     if visit is None and from_state in MEASURED_STAGES:
         # No open visit (the record predates analytics, or a draft): the stage began at the
         # previous transition, or when the application was filed.
-        entered_at = _previous_transition_at(application, before=at)
+        entered_at = (
+            application.created_at if first else _previous_transition_at(application, before=at)
+        )
         visit = StageVisit(
             application_id=application.pk, stage=from_state, entered_at=entered_at, **common
         )
@@ -127,13 +136,14 @@ def stage_visit_record_transition(
         )
         if visit.pk:
             visit.save(update_fields=_CLOSED_FIELDS)
-        else:
-            visit.save(force_insert=True)
         closed = visit
+    new = [closed] if closed is not None and closed.pk is None else []
     if to_state in MEASURED_STAGES:
-        StageVisit.objects.create(
-            application_id=application.pk, stage=to_state, entered_at=at, **common
+        new.append(
+            StageVisit(application_id=application.pk, stage=to_state, entered_at=at, **common)
         )
+    # A visit closed as it is first written (a draft's) and the next one: one INSERT.
+    StageVisit.objects.bulk_create(new)
     return closed
 
 
