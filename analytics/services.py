@@ -138,13 +138,24 @@ def stage_visit_record_transition(
             visit.save(update_fields=_CLOSED_FIELDS)
         closed = visit
     new = [closed] if closed is not None and closed.pk is None else []
-    if to_state in MEASURED_STAGES:
+    if opens_visit(application, to_state):
         new.append(
             StageVisit(application_id=application.pk, stage=to_state, entered_at=at, **common)
         )
     # A visit closed as it is first written (a draft's) and the next one: one INSERT.
     StageVisit.objects.bulk_create(new)
     return closed
+
+
+def opens_visit(application: LoanApplication, stage: str) -> bool:
+    """Whether entering `stage` opens a visit: a measured stage, except a facility
+    application's signed contract. That contract activates the facility
+    (facilities.services.facility_activate_on_contract) and nothing is paid out on it, so
+    its stage ends there, as a loan's ends at disbursement: the facility's life (its
+    drawdowns' loans have their own visits) is not process time."""
+    if stage not in MEASURED_STAGES:
+        return False
+    return not (stage == Status.CONTRACT_SIGNED and application.is_facility_application)
 
 
 # What closing a visit writes (_close and the application's branch, product and route).
@@ -197,6 +208,12 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
     if not ids:
         return 0
     apps = {a.pk: a for a in LoanApplication.objects.filter(pk__in=ids).select_related("branch")}
+    # A facility application's signed contract opens no visit (opens_visit).
+    facility_ids = set(
+        LoanApplication.objects.facility_applications()
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
     events = (
         AuditEvent.objects.filter(
             Q(kind=AuditEvent.Kind.TRANSITION) & ~Q(from_state="") | Q(action="create"),
@@ -250,7 +267,9 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
             last_left[key] = at
             if visit.is_rework:
                 last_rework_left[key] = at
-        if to_state in MEASURED_STAGES:
+        if to_state in MEASURED_STAGES and not (
+            to_state == Status.CONTRACT_SIGNED and app_id in facility_ids
+        ):
             nxt = StageVisit(stage=to_state, entered_at=at, **common)
             visits.append(nxt)
             open_visit[app_id] = nxt
