@@ -180,19 +180,6 @@ def facility_drawdowns(*, facility: Facility) -> QuerySet[Drawdown]:
     )
 
 
-def drawdown_get(*, user, pk, for_update: bool = False) -> Drawdown:
-    qs = Drawdown.objects.filter(facility_scope_q(user, prefix="facility__"))
-    qs = (
-        qs.select_for_update(of=("self",))
-        if for_update
-        else qs.select_related("facility", "application")
-    )
-    try:
-        return qs.get(pk=pk)
-    except (Drawdown.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-
-
 # --- Pricing (issue 32 for facilities) ------------------------------------------------------
 
 

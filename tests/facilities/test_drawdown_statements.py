@@ -14,7 +14,9 @@ from audit.models import AuditEvent
 from disbursement.models import Offer
 from facilities.models import Drawdown, DrawdownApproval
 from facilities.selectors import SUBJECT_TYPE, facility_availability
+from org.roles import Role
 from sla.calendar import get_calendar
+from tests.factories import BranchFactory, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,25 @@ def test_a_drawdown_the_owner_requested_is_approved_in_as_many_statements(
     drawdown.refresh_from_db()
     assert drawdown.application.channel == "online"
     assert drawdown.application.filed_by == owner
+
+
+def test_a_drawdown_outside_the_approvers_branches_is_not_found_and_stays_waiting(
+    api, staff, head_office, make_facility
+):
+    drawdown = _waiting_drawdown(api, staff, make_facility)
+    elsewhere = make_staff(
+        Role.APPROVER, BranchFactory(code="SH", name="Shanghai branch", parent=head_office)
+    )
+
+    refused = api(elsewhere).post(
+        reverse("api-drawdown-decide", args=[drawdown.pk]), {"decision": "approve"}, format="json"
+    )
+    missing = api(staff["approver"]).post(
+        reverse("api-drawdown-decide", args=[drawdown.pk + 1000]),
+        {"decision": "approve"},
+        format="json",
+    )
+
+    assert (refused.status_code, missing.status_code) == (404, 404)
+    drawdown.refresh_from_db()
+    assert (drawdown.status, drawdown.application) == (Drawdown.Status.REQUESTED, None)
