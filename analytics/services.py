@@ -96,17 +96,26 @@ def stage_visit_record_transition(
     # An application has a handful of visits: read (and lock) them in one statement and find
     # the open one and when the application last left its stage here. The same read as one
     # row with two correlated MAX subqueries cost the client three times the CPU to compose.
-    visits = list(
-        StageVisit.objects.select_for_update()
-        .filter(application_id=application.pk)
-        .order_by("entered_at", "id")
+    # No transition enters a draft: leaving it is the application's first transition, so it
+    # has no visit yet and its draft began when it was filed (nothing to read).
+    first = from_state == Status.DRAFT
+    visits = (
+        []
+        if first
+        else list(
+            StageVisit.objects.select_for_update()
+            .filter(application_id=application.pk)
+            .order_by("entered_at", "id")
+        )
     )
     visit = next((v for v in visits if v.left_at is None), None)
     closed = None
     if visit is None and from_state in MEASURED_STAGES:
         # No open visit (the record predates analytics, or a draft): the stage began at the
         # previous transition, or when the application was filed.
-        entered_at = _previous_transition_at(application, before=at)
+        entered_at = (
+            application.created_at if first else _previous_transition_at(application, before=at)
+        )
         visit = StageVisit(
             application_id=application.pk, stage=from_state, entered_at=entered_at, **common
         )
@@ -127,14 +136,26 @@ def stage_visit_record_transition(
         )
         if visit.pk:
             visit.save(update_fields=_CLOSED_FIELDS)
-        else:
-            visit.save(force_insert=True)
         closed = visit
-    if to_state in MEASURED_STAGES:
-        StageVisit.objects.create(
-            application_id=application.pk, stage=to_state, entered_at=at, **common
+    new = [closed] if closed is not None and closed.pk is None else []
+    if opens_visit(application, to_state):
+        new.append(
+            StageVisit(application_id=application.pk, stage=to_state, entered_at=at, **common)
         )
+    # A visit closed as it is first written (a draft's) and the next one: one INSERT.
+    StageVisit.objects.bulk_create(new)
     return closed
+
+
+def opens_visit(application: LoanApplication, stage: str) -> bool:
+    """Whether entering `stage` opens a visit: a measured stage, except a facility
+    application's signed contract. That contract activates the facility
+    (facilities.services.facility_activate_on_contract) and nothing is paid out on it, so
+    its stage ends there, as a loan's ends at disbursement: the facility's life (its
+    drawdowns' loans have their own visits) is not process time."""
+    if stage not in MEASURED_STAGES:
+        return False
+    return not (stage == Status.CONTRACT_SIGNED and application.is_facility_application)
 
 
 # What closing a visit writes (_close and the application's branch, product and route).
@@ -187,6 +208,12 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
     if not ids:
         return 0
     apps = {a.pk: a for a in LoanApplication.objects.filter(pk__in=ids).select_related("branch")}
+    # A facility application's signed contract opens no visit (opens_visit).
+    facility_ids = set(
+        LoanApplication.objects.facility_applications()
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
     events = (
         AuditEvent.objects.filter(
             Q(kind=AuditEvent.Kind.TRANSITION) & ~Q(from_state="") | Q(action="create"),
@@ -240,7 +267,9 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
             last_left[key] = at
             if visit.is_rework:
                 last_rework_left[key] = at
-        if to_state in MEASURED_STAGES:
+        if to_state in MEASURED_STAGES and not (
+            to_state == Status.CONTRACT_SIGNED and app_id in facility_ids
+        ):
             nxt = StageVisit(stage=to_state, entered_at=at, **common)
             visits.append(nxt)
             open_visit[app_id] = nxt

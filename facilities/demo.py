@@ -1,6 +1,7 @@
-"""Demo facilities: a revolving line product (授信额度) and, for two demo companies with a
-disbursed loan, an active facility approved and contracted, one with a drawdown approved
-within its rules. Idempotent (one facility per company)."""
+"""Demo facilities: a revolving line product (授信额度) with its servicing terms and, for two
+demo companies with a disbursed loan, an active facility approved and contracted (scored and
+priced as the real path prices it: a build-up and a range from its target rate), one with a
+drawdown approved within its rules. Idempotent (one facility per company)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -42,6 +43,29 @@ def seed() -> None:
             "auto_approval_limit": Decimal("1000000"),
         },
     )
+    # Its drawdowns' loans are serviced on the line's terms (overdue interest, prepayment):
+    # postloan's demo seeded the products that existed before this one.
+    from postloan.demo import seed_servicing_terms
+
+    seed_servicing_terms()
+
+
+def _priced(application, *, grade: str) -> None:
+    """Scored as the investigation scores a facility application, and proposed at the target
+    rate of its price build-up (never below the floor, within the product's rates): its
+    facility keeps that build-up and the range from that rate (facility_open), and its
+    drawdowns are priced on the same PD (drawdown_price_buildup)."""
+    from facilities.selectors import facility_price_buildup
+    from investigation.demo import score_for_demo
+
+    score_for_demo(application, grade=grade)
+    buildup = facility_price_buildup(application=application)
+    if buildup is None:  # no active pricing version: the range from the proposed rate
+        return
+    product = application.product
+    rate = min(max(buildup.target_rate_pct, product.min_rate), product.max_rate)
+    application.interest_rate = rate.quantize(Decimal("0.001"))
+    application.save(update_fields=["interest_rate"])
 
 
 def seed_history(applications) -> None:
@@ -109,6 +133,7 @@ def seed_history(applications) -> None:
                 kind="action",
                 data={"channel": "branch", "demo": True},
             )
+            _priced(application, grade="B" if n == 0 else "C")
             facility_open(application=application)
             facility_activate_on_contract(application=application, actor=loan.relationship_manager)
         if n == 0:

@@ -47,15 +47,25 @@ def facility_list(*, user, filters: dict | None = None) -> QuerySet[Facility]:
 
 
 def facility_get(*, user, pk, for_update: bool = False) -> Facility:
-    """A facility the user may see (404 otherwise); `for_update` locks its row."""
-    qs = Facility.objects.filter(facility_scope_q(user))
-    qs = (
-        qs.select_for_update(of=("self",))
-        if for_update
-        else qs.select_related("company", "branch", "application__product")
-    )
+    """A facility the user may see (404 otherwise); `for_update` locks its row (its row
+    only: the company, branch and application come with it, unlocked)."""
+    return _facility_in_scope(user, Q(pk=pk), for_update=for_update)
+
+
+def facility_of_drawdown(*, user, drawdown_id, for_update: bool = False) -> Facility:
+    """The facility of a drawdown the user may see (404 otherwise), found and (`for_update`)
+    locked in one statement: a drawdown is decided with its facility locked first."""
+    return _facility_in_scope(user, Q(drawdowns__pk=drawdown_id), for_update=for_update)
+
+
+def _facility_in_scope(user, q: Q, *, for_update: bool) -> Facility:
     try:
-        return qs.get(pk=pk)
+        qs = Facility.objects.filter(facility_scope_q(user), q).select_related(
+            "company", "branch", "application__product"
+        )
+        if for_update:
+            qs = qs.select_for_update(of=("self",))
+        return qs.get()
     except (Facility.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
@@ -168,19 +178,6 @@ def facility_drawdowns(*, facility: Facility) -> QuerySet[Drawdown]:
     return facility.drawdowns.select_related("application", "requested_by", "decided_by").order_by(
         "-requested_at", "-id"
     )
-
-
-def drawdown_get(*, user, pk, for_update: bool = False) -> Drawdown:
-    qs = Drawdown.objects.filter(facility_scope_q(user, prefix="facility__"))
-    qs = (
-        qs.select_for_update(of=("self",))
-        if for_update
-        else qs.select_related("facility", "application")
-    )
-    try:
-        return qs.get(pk=pk)
-    except (Drawdown.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
 
 
 # --- Pricing (issue 32 for facilities) ------------------------------------------------------

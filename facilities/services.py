@@ -478,15 +478,16 @@ def _drawdown_awaits_approver(drawdown: Drawdown, *, facility: Facility) -> None
     )
 
 
-def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawdown:
-    """Approve (the facility locked): the drawdown's loan application is made and approved
-    at once (approve_drawdown), and its offer follows as for any approved loan."""
+def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor, comment: str = ""):
+    """Approve (the facility locked, its application and product read with it; the drawdown
+    read after that lock, with its requester): the drawdown's loan application is made and
+    approved at once (approve_drawdown), and its offer follows as for any approved loan."""
     fa = facility.application
     requester = drawdown.requested_by
     online = not is_staff_member(requester)
     application = LoanApplication.objects.create(
         company_id=facility.company_id,
-        branch_id=facility.branch_id,
+        branch=facility.branch,
         product=fa.product,
         product_snapshot=fa.product.snapshot(),
         amount=drawdown.amount,
@@ -498,7 +499,7 @@ def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawd
         purpose=drawdown.purpose or _("Drawdown under facility %(ref)s") % {"ref": fa.reference},
         channel=LoanApplication.Channel.ONLINE if online else LoanApplication.Channel.BRANCH,
         filed_by=requester,
-        relationship_manager=fa.relationship_manager,
+        relationship_manager_id=fa.relationship_manager_id,
         language=fa.language,
     )
     audit_record(
@@ -510,11 +511,13 @@ def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawd
         kind="action",
         data={"channel": application.channel, "facility_id": facility.pk},
     )
-    drawdown.approve(by=actor, comment="")
+    drawdown.approve(by=actor, comment=comment)
     drawdown.application = application
     drawdown.save(
         update_fields=["status", "decided_by", "decided_at", "decision_comment", "application"]
     )
+    # Made in this transaction, the application is invisible to any other until it commits:
+    # as good as locked, in the facility's scope (its branch), so it is not read again.
     application_transition(
         application_id=application.pk,
         transition="approve_drawdown",
@@ -522,6 +525,7 @@ def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawd
         system=actor is None,
         comment=_("Drawdown under facility %(ref)s.") % {"ref": fa.reference},
         data={"facility_id": facility.pk, "drawdown_id": drawdown.pk},
+        locked=application,
     )
     _audit(
         facility,
@@ -542,8 +546,12 @@ def _drawdown_approve(drawdown: Drawdown, *, facility: Facility, actor) -> Drawd
 def drawdown_decide(*, drawdown_id, actor, decision: str, comment: str = "") -> Drawdown:
     """A drawdown approver approves or declines a drawdown waiting for one. The approver
     never requested it nor manages the facility (审贷分离); a freeze since the request
-    refuses the approval (409)."""
-    from facilities.selectors import drawdown_get
+    refuses the approval (409).
+
+    Its statements are pinned (tests/facilities/test_drawdown_statements.py): the facility
+    is found through the drawdown and locked in one statement, with its application and
+    product; the drawdown is read once, after that lock, with its requester."""
+    from facilities.selectors import facility_of_drawdown
 
     if decision not in ("approve", "decline"):
         raise InvalidInput(details={"decision": [_("Choose approve or decline.")]})
@@ -551,9 +559,14 @@ def drawdown_decide(*, drawdown_id, actor, decision: str, comment: str = "") -> 
     if decision == "decline" and not comment:
         raise InvalidInput(details={"comment": [_("Give the reason for declining.")]})
     with transaction.atomic():
-        found = drawdown_get(user=actor, pk=drawdown_id)
-        facility = facility_get(user=actor, pk=found.facility_id, for_update=True)
-        drawdown = Drawdown.objects.select_for_update().get(pk=found.pk)
+        # The facility's row lock first, as every change of a facility and its drawdowns
+        # takes it: the drawdown read after it is the committed one (and locked too).
+        facility = facility_of_drawdown(user=actor, drawdown_id=drawdown_id, for_update=True)
+        drawdown = (
+            Drawdown.objects.select_for_update(of=("self",))
+            .select_related("requested_by__staff_profile__branch")
+            .get(pk=drawdown_id, facility=facility)
+        )
         if not (is_staff_member(actor) and has_role_perm(actor, DRAWDOWN_PERMISSION)):
             raise Forbidden(_("Only a drawdown approver decides a drawdown."), code="role")
         if (
@@ -569,10 +582,7 @@ def drawdown_decide(*, drawdown_id, actor, decision: str, comment: str = "") -> 
             raise Conflict(_("This drawdown is already decided."), code="already_decided")
         if decision == "approve":
             _refuse_unless_drawable(facility)
-            _drawdown_approve(drawdown, facility=facility, actor=actor)
-            if comment:
-                drawdown.decision_comment = comment
-                drawdown.save(update_fields=["decision_comment"])
+            _drawdown_approve(drawdown, facility=facility, actor=actor, comment=comment)
         else:
             drawdown.decline(by=actor, comment=comment)
             drawdown.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])

@@ -210,9 +210,7 @@ def seed() -> None:
 
 def seed_history(applications) -> None:
     """Scores for demo applications already past investigation (no PDFs: rendering is slow)."""
-    from applications.models import LoanApplication
     from investigation.models import ScoreResult
-    from investigation.services import investigation_open
 
     scorecard = seed_scorecard()
     grades = ["A", "B", "B", "C", "C", "D"]
@@ -221,23 +219,35 @@ def seed_history(applications) -> None:
             continue
         if ScoreResult.objects.filter(application=application).exists():
             continue
-        investigation = investigation_open(application=application)
-        grade = grades[i % len(grades)]
-        points = {"A": 84, "B": 70, "C": 56, "D": 40}[grade]
-        route = "fast_track" if grade == "A" else "enhanced" if grade == "D" else "standard"
-        ScoreResult.objects.create(
-            investigation=investigation,
-            application=application,
-            scorecard=scorecard,
-            scorecard_version=scorecard.version,
-            score=points,
-            max_score=100,
-            grade=grade,
-            pd_pct=next(b["pd"] for b in GRADE_BANDS if b["grade"] == grade),
-            breakdown=[],
-            reasons=[],
-            route=route,
-        )
-        LoanApplication.objects.filter(pk=application.pk).update(
-            risk_grade=grade, risk_score=points, route_recommendation=route
-        )
+        score_for_demo(application, grade=grades[i % len(grades)], scorecard=scorecard)
+
+
+def score_for_demo(application, *, grade: str, scorecard=None) -> None:
+    """A demo application's investigation and current score of `grade` (its PD from the
+    grade's band), as an investigator's scoring leaves them; the price build-up reads it."""
+    from applications.models import LoanApplication
+    from investigation.models import ScoreResult
+    from investigation.services import investigation_open
+
+    scorecard = scorecard or seed_scorecard()
+    investigation = investigation_open(application=application)
+    points = {"A": 84, "B": 70, "C": 56, "D": 40}[grade]
+    route = "fast_track" if grade == "A" else "enhanced" if grade == "D" else "standard"
+    ScoreResult.objects.create(
+        investigation=investigation,
+        application=application,
+        scorecard=scorecard,
+        scorecard_version=scorecard.version,
+        score=points,
+        max_score=100,
+        grade=grade,
+        pd_pct=next(b["pd"] for b in GRADE_BANDS if b["grade"] == grade),
+        breakdown=[],
+        reasons=[],
+        route=route,
+    )
+    LoanApplication.objects.filter(pk=application.pk).update(
+        risk_grade=grade, risk_score=points, route_recommendation=route
+    )
+    application.risk_grade, application.risk_score = grade, points
+    application.route_recommendation = route

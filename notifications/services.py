@@ -459,6 +459,17 @@ STAFF_MESSAGES = {
 }
 
 
+# A facility application's signed contract (it activates the facility), to the applicant.
+FACILITY_ACTIVE_MESSAGE = (
+    "status_change",
+    gettext_lazy("Your credit facility is active"),
+    gettext_lazy(
+        "The contract for application %(ref)s is signed and your credit facility is active: "
+        "you can draw on it. Sign in and open Credit facilities."
+    ),
+)
+
+
 def application_status_notify(
     *, application, from_state: str, to_state: str, actor=None
 ) -> list[Notification]:
@@ -470,6 +481,9 @@ def application_status_notify(
 
     applicant_entry = APPLICANT_MESSAGES.get(to_state)
     staff_entry = STAFF_MESSAGES.get((from_state, to_state)) or STAFF_MESSAGES.get((None, to_state))
+    if to_state == Status.CONTRACT_SIGNED and application.is_facility_application:
+        # Its signed contract activates the facility: nothing is paid out on it.
+        applicant_entry, staff_entry = FACILITY_ACTIVE_MESSAGE, None
     if applicant_entry is None and staff_entry is None:
         return []
     User = get_user_model()

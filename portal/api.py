@@ -39,6 +39,7 @@ from org.permissions import OwnersOnly
 from portal.selectors import (
     portal_application_get,
     portal_application_list,
+    portal_application_status_text,
     portal_decline_reasons,
     portal_eligibility_check,
     portal_events,
@@ -46,7 +47,6 @@ from portal.selectors import (
     portal_owner_requests,
     portal_prepayment_quote,
     portal_repayments,
-    portal_status_text,
     portal_steps,
 )
 from postloan import api as postloan_api
@@ -61,13 +61,14 @@ TAG = "portal"
 
 @extend_schema_field(OpenApiTypes.STR)
 class PortalStatusTextField(serializers.Field):
-    """Where the application is, in the sentence the portal shows (read from `status`)."""
+    """Where the application is, in the sentence the portal shows (from its status; a
+    facility application's signed contract: where its facility is)."""
 
     def __init__(self, **kwargs):
-        super().__init__(source="status", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, value) -> str:
-        return portal_status_text(value)
+        return portal_application_status_text(value)
 
 
 class PortalApplicationListOutput(serializers.Serializer):
@@ -198,6 +199,7 @@ class PortalEventOutput(serializers.Serializer):
 
 
 class PortalApplicationOutput(PortalApplicationListOutput):
+    status_text = serializers.CharField(help_text="Where it is, in plain words.")
     relationship_manager_name = serializers.CharField(help_text="Their contact at the bank.")
     steps = PortalStepOutput(many=True)
     needed = PortalNeedOutput(many=True)
@@ -271,6 +273,7 @@ def portal_application_data(application, *, user) -> dict:
                     "created_at",
                 )
             },
+            "status_text": portal_application_status_text(application),
             "relationship_manager_name": rm.get_full_name() or rm.username,
             "steps": portal_steps(application),
             "needed": intake_selectors.applicant_todo(application=application),

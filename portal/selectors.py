@@ -20,6 +20,7 @@ from audit.models import AuditEvent
 from audit.selectors import application_timeline
 from common.errors import InvalidInput, NotFound
 from customers.models import Company
+from facilities.models import Facility
 from intake.models import AdmissionFacts
 from intake.selectors import admission_criteria, product_get_published
 from postloan.models import Classification, Loan, Repayment
@@ -30,8 +31,13 @@ ENDED = (Status.DECLINED, Status.WITHDRAWN)
 
 
 def portal_application_list(*, user) -> QuerySet[LoanApplication]:
-    """The owner's company's applications, newest first."""
-    return application_list(user=user).filter(company_id=applicant_company_id(user))
+    """The owner's company's applications, newest first (each with its facility, if it
+    opened one: portal_application_status_text reads it)."""
+    return (
+        application_list(user=user)
+        .filter(company_id=applicant_company_id(user))
+        .select_related("facility")
+    )
 
 
 def portal_application_get(*, user, pk) -> LoanApplication:
@@ -43,28 +49,77 @@ def portal_application_get(*, user, pk) -> LoanApplication:
 
 
 def portal_status_text(status: str) -> str:
-    """Where the application is, in a sentence meant for the owner."""
+    """Where an application is, in a sentence meant for the owner (a loan's: a facility
+    application's signed contract reads otherwise, portal_application_status_text)."""
     return str(labels.PORTAL_STATUS_TEXT.get(status, ""))
+
+
+# A facility application stays contract_signed for the facility's life: nothing is paid out
+# on it (its drawdowns are the loans). What it means for the owner is where the facility is.
+FACILITY_STATUS_TEXT = {
+    Facility.Status.ACTIVE: _(
+        "Contract signed: your credit facility is active and you can draw on it (see "
+        "Credit facilities)."
+    ),
+    Facility.Status.FROZEN: _(
+        "Contract signed: your credit facility is frozen for now, so nothing can be drawn. "
+        "Your relationship manager can explain why."
+    ),
+    Facility.Status.EXPIRED: _(
+        "Your credit facility has expired: nothing more can be drawn; its drawdowns run on."
+    ),
+    Facility.Status.CLOSED: _("Your credit facility is closed: nothing more can be drawn."),
+}
+
+
+def _facility_status(application: LoanApplication) -> str:
+    """The status of the facility the application opened ('' for any other): read with the
+    application where it was selected with it (portal_application_list), else one query."""
+    try:
+        return application.facility.status
+    except Facility.DoesNotExist:
+        return ""
+
+
+def portal_application_status_text(application: LoanApplication) -> str:
+    """Where the application is, in a sentence meant for the owner: for a facility
+    application whose contract is signed, where its facility is (active: they can draw)."""
+    if application.status == Status.CONTRACT_SIGNED:
+        facility_status = _facility_status(application)
+        if facility_status:
+            text = FACILITY_STATUS_TEXT.get(
+                facility_status, FACILITY_STATUS_TEXT[Facility.Status.ACTIVE]
+            )
+            return str(text)
+    return portal_status_text(application.status)
+
+
+# A facility application's last step (in place of the payout).
+FACILITY_ACTIVE_STEP = _("Facility active")
 
 
 def portal_steps(application: LoanApplication) -> list[dict]:
     """The progress bar: each main step done, current or still ahead (none once the
-    application was declined or withdrawn)."""
+    application was declined or withdrawn). A facility application's last step is the
+    facility becoming active (its signed contract), not a payout."""
     status = application.status
     if status in ENDED:
         return []
     order = [step for step, _label in labels.PORTAL_STEPS]
+    facility = application.is_facility_application
     if status == Status.INFO_REQUESTED:
         status = application.resume_status or Status.SUBMITTED
     position = {
-        Status.CONTRACT_SIGNED: order.index(Status.APPROVED),
+        Status.CONTRACT_SIGNED: len(order) - 1 if facility else order.index(Status.APPROVED),
         Status.CLOSED: len(order),
         Status.WRITTEN_OFF: len(order),
     }.get(status)
     if position is None:
         position = order.index(status) if status in order else -1
     steps = []
-    for index, (_step, label) in enumerate(labels.PORTAL_STEPS):
+    for index, (step, label) in enumerate(labels.PORTAL_STEPS):
+        if facility and step == Status.DISBURSED:
+            label = FACILITY_ACTIVE_STEP
         state = "done" if index < position else "current" if index == position else "todo"
         steps.append({"label": str(label), "state": state})
     return steps
@@ -72,11 +127,24 @@ def portal_steps(application: LoanApplication) -> list[dict]:
 
 def portal_events(application: LoanApplication) -> list[dict]:
     """What has happened: each change of status with its plain sentence, never who did it
-    or what staff wrote."""
-    return [
-        {"at": event.at, "status": event.to_state, "text": portal_status_text(event.to_state)}
+    or what staff wrote (a facility application's signed contract: its facility became
+    active)."""
+    events = [
+        event
         for event in application_timeline(application=application)
         if event.kind == AuditEvent.Kind.TRANSITION and event.to_state or event.action == "create"
+    ]
+    signed = any(event.to_state == Status.CONTRACT_SIGNED for event in events)
+    facility = signed and application.is_facility_application
+    return [
+        {
+            "at": event.at,
+            "status": event.to_state,
+            "text": str(FACILITY_STATUS_TEXT[Facility.Status.ACTIVE])
+            if facility and event.to_state == Status.CONTRACT_SIGNED
+            else portal_status_text(event.to_state),
+        }
+        for event in events
     ]
 
 

@@ -38,6 +38,7 @@ from portal.forms import (
 from portal.selectors import (
     portal_application_get,
     portal_application_list,
+    portal_application_status_text,
     portal_decline_reasons,
     portal_eligibility_check,
     portal_eligibility_prefill,
@@ -47,7 +48,6 @@ from portal.selectors import (
     portal_payoff,
     portal_prepayment_quote,
     portal_repayments,
-    portal_status_text,
     portal_steps,
 )
 from portal.services import owner_sign_up
@@ -90,6 +90,7 @@ class PortalHomeView(PortalRequiredMixin, View):
         loans = portal_loans(applications=applications)
         for application in applications:
             application.loan_summary = loans.get(application.pk)
+            application.portal_status_text = portal_application_status_text(application)
         company = request.user.applicant_profile.company
         return render(
             request,
@@ -174,7 +175,7 @@ def _application_page(request, application, *, offer_form=None, status: int = 20
         "portal/application.html",
         {
             "application": application,
-            "status_text": portal_status_text(application.status),
+            "status_text": portal_application_status_text(application),
             "events": portal_events(application),
             "steps": portal_steps(application),
             "decline_reasons": portal_decline_reasons(application),

@@ -223,17 +223,34 @@ SERVICING_TERMS = {
         "note": "Repay it all early at any time, without a fee.",
         "note_zh": "可随时全部提前还款，不收取违约金。",
     },
+    # The revolving line (facilities.demo): the terms of its drawdowns' loans.
+    "SME-LINE": {
+        "prepayment_fee_rate": Decimal("0"),
+        "overdue_surcharge_rate": Decimal("50"),
+        "compound_overdue_interest": True,
+        "note": "Repay a drawdown early at any time, in full or in part, without a fee: what "
+        "you repay can be drawn again.",
+        "note_zh": "每笔提款可随时全部或部分提前还款，不收取违约金；已归还的额度可循环使用。",
+    },
 }
 
 
-def seed() -> None:
+def seed_servicing_terms() -> None:
+    """The servicing terms of the demo products that exist (idempotent). The facility
+    demo, whose line product is made after this stage's seed, calls it again."""
     from applications.models import Product
-    from postloan.models import ClassificationFloor, InspectionRule, ServicingTerms, WarningRule
+    from postloan.models import ServicingTerms
 
     for product in Product.objects.filter(code__in=SERVICING_TERMS):
         ServicingTerms.objects.get_or_create(
             product=product, defaults=SERVICING_TERMS[product.code]
         )
+
+
+def seed() -> None:
+    from postloan.models import ClassificationFloor, InspectionRule, WarningRule
+
+    seed_servicing_terms()
 
     for days, classification in FLOORS:
         ClassificationFloor.objects.get_or_create(

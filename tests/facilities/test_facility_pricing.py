@@ -27,9 +27,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def pricing_v1(db):
+    """The active pricing version, as the database holds it (a transactional test elsewhere
+    flushes the one the migration seeded: made again here, its fields read back as Decimals,
+    not the strings the defaults are written with)."""
     from pricing.services import pricing_version_default_ensure
 
-    return pricing_version_default_ensure()
+    version = pricing_version_default_ensure()
+    version.refresh_from_db()
+    return version
 
 
 def _score(application, pd: str) -> None:
