@@ -753,17 +753,21 @@ def _restructuring_arrears(*, loan: Loan, terms: ChangeTerms, on: date) -> tuple
         return ZERO, ZERO
     if terms.restructuring_arrears == ChangeTerms.RestructuringArrears.CAPITALISE:
         return interest, overdue_interest
-    total = interest + overdue_interest
+    principal = principal_paid_first(position, on=on)
+    total = interest + overdue_interest + principal
     raise Conflict(
         _(
             "Pay the past-due interest before the restructuring is applied: %(total)s "
-            "%(currency)s (contract interest %(interest)s, overdue interest %(overdue)s)."
+            "%(currency)s (contract interest %(interest)s, overdue interest %(overdue)s, "
+            "and principal %(principal)s of earlier instalments, which a repayment pays "
+            "before a later instalment's interest)."
         )
         % {
             "total": f"{total:,.2f}",
             "currency": loan.currency,
             "interest": f"{interest:,.2f}",
             "overdue": f"{overdue_interest:,.2f}",
+            "principal": f"{principal:,.2f}",
         },
         code="interest_past_due",
         details={
@@ -771,8 +775,26 @@ def _restructuring_arrears(*, loan: Loan, terms: ChangeTerms, on: date) -> tuple
             "currency": loan.currency,
             "interest": str(interest),
             "overdue_interest": str(overdue_interest),
+            "principal": str(principal),
         },
     )
+
+
+def principal_paid_first(position, *, on: date) -> Decimal:
+    """The principal a repayment on `on` pays before the last past-due contract interest, by
+    the one allocation rule (overdue interest, then the instalments oldest first, each's
+    interest before its principal): what the instalments due before the last one with
+    interest owed still owe in principal. Zero when one instalment is behind."""
+    owed = [
+        (
+            inst.interest - min(inst.paid, inst.interest),
+            inst.principal - max(ZERO, inst.paid - inst.interest),
+        )
+        for inst in position.instalments
+        if inst.due_date <= on
+    ]
+    last = max((k for k, (interest, _principal) in enumerate(owed) if interest > 0), default=-1)
+    return sum((principal for _interest, principal in owed[:last]), ZERO)
 
 
 def _interest_capitalised(

@@ -218,6 +218,58 @@ def test_a_product_that_has_interest_paid_first_refuses_the_restructuring_with_t
     assert loan.outstanding_principal == D("90669.93")
 
 
+def test_with_two_instalments_behind_paying_first_asks_what_the_allocation_needs_to_clear_the_interest(
+    staff, company, rules
+):
+    """The allocation pays the third instalment's principal before the fourth's interest, so
+    the amount asked includes it; paid, nothing is past due and the restructuring applies."""
+    due = TODAY - timedelta(days=4)
+    while due.day > 28:
+        due -= timedelta(days=1)
+    loan = scheduled_loan(
+        company=company,
+        rm=staff["rm"],
+        checker=staff["checker"],
+        product=product_with(fee_rate="0"),
+        start=add_months(due, -4),
+    )
+    ChangeTerms.objects.create(product=loan.application.product, restructuring_arrears="pay_first")
+    pay_instalments_due_by(loan, add_months(due, -1) - timedelta(days=1), recorded_by=staff["rm"])
+    third, fourth = Instalment.objects.filter(
+        application=loan.application, number__in=(3, 4)
+    ).order_by("number")
+    overdue_interest = Loan.objects.get(pk=loan.pk).overdue_interest_unpaid
+    assert overdue_interest > 0
+
+    pk, refused = _restructure(staff, loan, expect=409)
+
+    assert (refused["interest"], refused["principal"], refused["overdue_interest"]) == (
+        str(third.interest + fourth.interest),
+        str(third.principal),
+        str(overdue_interest),
+    )
+    assert D(refused["amount"]) == overdue_interest + third.total + fourth.interest
+    Repayment.objects.create(
+        loan=loan,
+        amount=D(refused["amount"]),
+        currency="CNY",
+        value_date=TODAY,
+        recorded_by=staff["rm"],
+    )
+    r = api_for(staff["rm"]).post(
+        reverse("api-postloan-change-apply", args=[pk]),
+        {"agreement_reference": "RS-9"},
+        format="json",
+    )
+    assert r.status_code == 200, r.data
+    assert (r.data["capitalised_principal"], r.data["capitalised_interest"]) == (
+        str(fourth.principal),
+        "0.00",
+    )
+    loan = Loan.objects.get(pk=loan.pk)
+    assert (loan.days_past_due, loan.overdue_interest_unpaid) == (0, D("0.00"))
+
+
 def test_a_product_that_capitalises_makes_the_past_due_interest_principal_of_the_new_schedule(
     staff, company, rules, owner
 ):
