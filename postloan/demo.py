@@ -605,16 +605,41 @@ def _through_approval(pk: int) -> None:
 
 def _apply(pk: int) -> None:
     """The RM applies the approved extension or restructuring on its signed supplementary
-    agreement."""
-    from applications.models import LoanApplication
-    from postloan.changes import change_apply
+    agreement. A restructuring whose product has the interest past due paid first is
+    refused until it is (409 interest_past_due with the amount): the borrower pays it, the
+    RM records the repayment, and applies it again."""
+    from decimal import Decimal
 
-    application = LoanApplication.objects.get(pk=pk)
-    change_apply(
-        actor=application.relationship_manager,
-        application_id=pk,
-        agreement_reference=f"BC-{application.reference}",
-    )
+    from django.utils import timezone
+
+    from applications.models import LoanApplication
+    from common.errors import Conflict
+    from postloan.changes import change_apply
+    from postloan.services import repayment_record
+
+    application = LoanApplication.objects.select_related("change_of").get(pk=pk)
+
+    def apply() -> None:
+        change_apply(
+            actor=application.relationship_manager,
+            application_id=pk,
+            agreement_reference=f"BC-{application.reference}",
+        )
+
+    try:
+        with transaction.atomic():
+            apply()
+    except Conflict as refused:
+        if refused.code != "interest_past_due":
+            raise
+        repayment_record(
+            application_id=application.change_of_id,
+            actor=application.relationship_manager,
+            amount=Decimal(refused.details["amount"]),
+            value_date=timezone.localdate(),
+            currency=refused.details["currency"],
+        )
+        apply()
 
 
 def _pay_out(pk: int) -> int:
