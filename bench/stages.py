@@ -183,8 +183,9 @@ def _restructuring(rng, *, today, due_dates):
 def load_loans(bank) -> None:
     """Active loans (200k at scale 1) with monthly schedules and the repayments made so far;
     about one in eight is behind. Two of the three products charge overdue interest (load_core's
-    servicing terms), so the loans behind on them accrue it each night. About 2% were
-    restructured after falling behind, written as postloan.changes.change_apply leaves them:
+    servicing terms), so the loans behind on them accrue it each night. 2% of those that
+    had an instalment due in the last 18 months (1.5 to 2% of all) were restructured after
+    falling behind, written as postloan.changes.change_apply leaves them:
     the change application (applied) with its LoanChange, the schedule replaced (the old one
     kept as a ScheduleRevision, the instalments due by then kept with their unpaid principal
     capitalised, their interest paid on the day, the rest drawn again over a new term), the
