@@ -104,6 +104,7 @@ class Bank:
     tokens: dict = field(default_factory=dict)  # username -> token key
     head_office_user: str = ""
     product_ids: list = field(default_factory=list)
+    product_snapshots: dict = field(default_factory=dict)
     app_ids_by_state: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
 
@@ -224,6 +225,7 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
     )
     bank.product_ids = [p.pk for p in products]
     snapshots = {p.pk: p.snapshot() for p in products}
+    bank.product_snapshots = snapshots
 
     n_companies = bank.n(200_000, 20)
     now = timezone.now()

@@ -1,7 +1,7 @@
 """Each stage's volume for the synthetic bank, loaded with the stage's own models."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -125,83 +125,267 @@ def load_deadlines(bank) -> None:
     bank.timings["deadlines_due"] = due
 
 
+# A share of the loans was restructured (重组, postloan.changes.change_apply) after falling
+# behind: from 3 days to 18 months ago, so some are still in their monitoring period (their
+# product's classification floor holds) and some are past it.
+RESTRUCTURED_SHARE = 0.02
+
+
+def _month_add(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, min(d.day, 28))
+
+
+def _month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _change_terms(bank) -> dict:
+    """The loan products' rules for a restructured loan: the equal-instalment product is held
+    at substandard (次级) for a year, the others at the defaults (special mention, six months);
+    read back as postloan.changes reads them. With the bank's days-past-due floors (the
+    demo's: special mention from 1 day, substandard from 91, doubtful from 271, loss from
+    361), so a restructured floor is measured against the class the days alone give."""
+    from applications.models import Product
+    from postloan.changes import change_terms_for
+    from postloan.demo import FLOORS
+    from postloan.models import ChangeTerms, Classification, ClassificationFloor
+
+    for days, classification in FLOORS:
+        ClassificationFloor.objects.get_or_create(
+            min_days_past_due=days, defaults={"classification": classification}
+        )
+
+    ChangeTerms.objects.get_or_create(
+        product_id=bank.product_ids[1],
+        defaults={"restructured_floor": Classification.SUBSTANDARD, "monitoring_months": 12},
+    )
+    return {
+        product.pk: change_terms_for(product)
+        for product in Product.objects.filter(pk__in=bank.product_ids)
+    }
+
+
+def _restructuring(rng, *, today, due_dates):
+    """When the loan was restructured (from 3 days to 18 months ago, after its first
+    instalment fell due and before its last) and how many of its instalments were due by
+    then, or None when it was not."""
+    if rng.random() >= RESTRUCTURED_SHARE or len(due_dates) < 2:
+        return None
+    earliest = max(due_dates[0], today - timedelta(days=540))
+    latest = min(today - timedelta(days=3), due_dates[-2])
+    if earliest > latest:
+        return None
+    on = earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
+    return on, sum(1 for d in due_dates if d <= on)
+
+
 def load_loans(bank) -> None:
     """Active loans (200k at scale 1) with monthly schedules and the repayments made so far;
-    about one in eight is behind."""
+    about one in eight is behind. Two of the three products charge overdue interest (load_core's
+    servicing terms), so the loans behind on them accrue it each night. 2% of those that
+    had an instalment due in the last 18 months (1.5 to 2% of all) were restructured after
+    falling behind, written as postloan.changes.change_apply leaves them:
+    the change application (applied) with its LoanChange, the schedule replaced (the old one
+    kept as a ScheduleRevision, the instalments due by then kept with their unpaid principal
+    capitalised, their interest paid on the day, the rest drawn again over a new term), the
+    loan's term, and the loan's floor and monitoring period from its product's change terms.
+    Like every loan here, they are loaded unclassified: the nightly job's first run sets the
+    class, from the days past due and, through the monitoring period, the floor."""
+    from applications.models import ChangeKind, LoanApplication
     from disbursement.models import Instalment
-    from postloan.models import Loan, Repayment
+    from disbursement.schedule import add_months
+    from postloan.models import Loan, LoanChange, Repayment, ScheduleRevision
 
     rng = random.Random(13)
+    # Its own draws: the loans that are not restructured are the bank's as before.
+    rng_change = random.Random(29)
     today = timezone.localdate()
+    now = timezone.now()
     ids = bank.app_ids_by_state.get("disbursed", [])
+    terms_of = _change_terms(bank)
     rm_of = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, relationship_manager_id, amount, term_months FROM "
-            "applications_loanapplication WHERE status = 'disbursed'"
+            "SELECT id, relationship_manager_id, amount, term_months, product_id, company_id, "
+            "branch_id FROM applications_loanapplication WHERE status = 'disbursed'"
         )
-        for pk, rm, amount, term in cursor.fetchall():
-            rm_of[pk] = (rm, amount, term)
+        for pk, rm, amount, term, product, company, branch in cursor.fetchall():
+            rm_of[pk] = (rm, amount, term, product, company, branch)
+    next_id = LoanApplication.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     instalments, loans, repayments = [], [], []
+    changes, loan_changes, revisions, new_terms = [], [], [], {}
+    n_instalments = 0
+    rate = Decimal("0.0435")
 
-    def month_add(d: date, n: int) -> date:
-        y, m = divmod(d.month - 1 + n, 12)
-        return date(d.year + y, m + 1, min(d.day, 28))
+    def instalment(pk, n, d, principal, interest):
+        return {
+            "application_id": pk,
+            "number": n,
+            "due_date": d,
+            "principal": principal,
+            "interest": interest,
+            "total": principal + interest,
+            "currency": "CNY",
+        }
+
+    def repaid(pk, rm, n, amount, on):
+        repayments.append(
+            {
+                "loan_id": pk,
+                "amount": amount,
+                "currency": "CNY",
+                "value_date": on,
+                "source": "import",
+                "external_id": f"B{pk}-{n}",
+                "recorded_by_id": rm,
+            }
+        )
 
     for pk in ids:
-        rm, amount, term = rm_of[pk]
+        rm, amount, term, product, company, branch = rm_of[pk]
         start = today - timedelta(days=rng.randint(20, 30 * term - 10))
         per = (amount / term).quantize(Decimal("0.01"))
-        interest = (amount * Decimal("0.0435") / 12).quantize(Decimal("0.01"))
-        due_dates = [month_add(start, n) for n in range(1, term + 1)]
+        interest = (amount * rate / 12).quantize(Decimal("0.01"))
+        due_dates = [_month_add(start, n) for n in range(1, term + 1)]
         past = [d for d in due_dates if d < today]
         behind = rng.randint(1, 4) if rng.random() < 0.125 else 0
-        paid = max(0, len(past) - behind)
-        for n, d in enumerate(due_dates, 1):
-            principal = per if n < term else amount - per * (term - 1)
-            instalments.append(
-                {
-                    "application_id": pk,
-                    "number": n,
-                    "due_date": d,
-                    "principal": principal,
-                    "interest": interest,
-                    "total": principal + interest,
-                    "currency": "CNY",
-                }
-            )
-        for n in range(paid):
-            repayments.append(
+        schedule = [
+            instalment(pk, n, d, per if n < term else amount - per * (term - 1), interest)
+            for n, d in enumerate(due_dates, 1)
+        ]
+        restructured = _restructuring(rng_change, today=today, due_dates=due_dates)
+        loan = {
+            "id": pk,
+            "application_id": pk,
+            "branch_id": _branch_of(bank, pk).pk,
+            "relationship_manager_id": rm,
+            "status": "active",
+            "currency": "CNY",
+            "principal": amount,
+            "disbursed_on": start,
+            "classification": "normal",
+            "created_at": now,
+            "next_inspection_due": start + timedelta(days=90),
+        }
+        if restructured is None:
+            paid = max(0, len(past) - behind)
+            for n in range(paid):
+                repaid(pk, rm, n, per + interest, due_dates[n])
+            paid_total = (per + interest) * paid
+            outstanding_principal = amount - per * paid
+        else:
+            on, kept = restructured
+            # Behind when restructured: the principal of the instalments it had not paid is
+            # capitalised (their interest stays due, and is paid on the day).
+            unpaid = min(kept, rng_change.randint(1, 3))
+            paid = kept - unpaid
+            for n in range(paid):
+                repaid(pk, rm, n, per + interest, due_dates[n])
+            repaid(pk, rm, "R", interest * unpaid, on)
+            revisions.append(
                 {
                     "loan_id": pk,
-                    "amount": per + interest,
-                    "currency": "CNY",
-                    "value_date": due_dates[n],
-                    "source": "import",
-                    "external_id": f"B{pk}-{n}",
-                    "recorded_by_id": rm,
+                    "number": 1,
+                    "change_id": next_id + 1,
+                    "instalments": [
+                        {
+                            "number": i["number"],
+                            "due_date": i["due_date"].isoformat(),
+                            "principal": str(i["principal"]),
+                            "interest": str(i["interest"]),
+                            "total": str(i["total"]),
+                        }
+                        for i in schedule
+                    ],
+                    "created_at": now,
                 }
             )
-        scheduled = sum((i["total"] for i in instalments[-term:]), Decimal(0))
-        paid_total = (per + interest) * paid
+            for i in schedule[paid:kept]:
+                i.update(principal=Decimal("0.00"), total=i["interest"])
+            left = amount - per * paid
+            # The new term runs past today (a loan repaid in full is closed, not active).
+            months = max(
+                rng_change.choice([12, 24, 36]), _month_index(today) - _month_index(on) + 2
+            )
+            per2 = (left / months).quantize(Decimal("0.01"))
+            interest2 = (left * rate / 12).quantize(Decimal("0.01"))
+            new_dates = [_month_add(on, n) for n in range(1, months + 1)]
+            schedule = schedule[:kept] + [
+                instalment(
+                    pk, kept + n, d, per2 if n < months else left - per2 * (months - 1), interest2
+                )
+                for n, d in enumerate(new_dates, 1)
+            ]
+            # One in four of them is behind again.
+            again = rng_change.randint(1, 3) if rng_change.random() < 0.25 else 0
+            paid2 = max(0, sum(1 for d in new_dates if d < today) - again)
+            for n in range(paid2):
+                repaid(pk, rm, kept + n, per2 + interest2, new_dates[n])
+            paid = kept + paid2
+            paid_total = (per + interest) * (kept - unpaid) + interest * unpaid
+            paid_total += (per2 + interest2) * paid2
+            outstanding_principal = left - per2 * paid2
+            terms = terms_of[product]
+            next_id += 1
+            at = timezone.make_aware(datetime.combine(on, time(10)))
+            changes.append(
+                {
+                    "id": next_id,
+                    "reference": f"LC{next_id:010d}",
+                    "company_id": company,
+                    "branch_id": branch,
+                    "product_id": product,
+                    "product_snapshot": {},
+                    "amount": left,
+                    "currency": "CNY",
+                    "term_months": months,
+                    "interest_rate": Decimal("4.350"),
+                    "repayment_method": "equal_instalments",
+                    "guarantee_type": "credit",
+                    "purpose": "Restructuring",
+                    "channel": "branch",
+                    "language": "zh-hans",
+                    "change_of_id": pk,
+                    "change_kind": ChangeKind.RESTRUCTURING,
+                    "status": "change_applied",
+                    "status_changed_at": at,
+                    "filed_by_id": rm,
+                    "relationship_manager_id": rm,
+                    "investigator_id": rm,
+                    "created_at": at - timedelta(days=14),
+                    "updated_at": at,
+                    "submitted_at": at - timedelta(days=14),
+                }
+            )
+            loan_changes.append(
+                {
+                    "application_id": next_id,
+                    "loan_id": pk,
+                    "reason": "bench: behind, restructured",
+                    "agreement_reference": f"SA-{pk}",
+                    "agreement_signed_on": on,
+                    "applied_on": on,
+                    "created_at": at - timedelta(days=14),
+                }
+            )
+            new_terms.setdefault(_month_index(new_dates[-1]) - _month_index(start), []).append(pk)
+            loan.update(
+                restructured_on=on,
+                restructured_floor=terms.restructured_floor,
+                monitoring_until=add_months(on, terms.monitoring_months),
+            )
+        scheduled = sum((i["total"] for i in schedule), Decimal(0))
+        instalments.extend(schedule)
+        n_instalments += len(schedule)
         loans.append(
             {
-                "id": pk,
-                "application_id": pk,
-                "branch_id": _branch_of(bank, pk).pk,
-                "relationship_manager_id": rm,
-                "status": "active",
-                "currency": "CNY",
-                "principal": amount,
-                "disbursed_on": start,
+                **loan,
                 "scheduled_total": scheduled,
                 "paid_total": paid_total,
                 "outstanding_total": scheduled - paid_total,
-                "outstanding_principal": amount - per * paid,
+                "outstanding_principal": outstanding_principal,
                 "paid_instalments": paid,
-                "classification": "normal",
-                "created_at": timezone.now(),
-                "next_inspection_due": start + timedelta(days=90),
             }
         )
         if len(instalments) > 200_000:
@@ -211,12 +395,23 @@ def load_loans(bank) -> None:
     copy_rows(Loan, loans)
     reset_sequence(Loan)
     copy_rows(Repayment, repayments)
+    # The restructurings: the change applications (a product snapshot of their loan's), what
+    # each applied, the schedules they replaced, the loans' terms from then on.
+    for row in changes:
+        row["product_snapshot"] = bank.product_snapshots[row["product_id"]]
+    copy_rows(LoanApplication, changes, now=now)
+    reset_sequence(LoanApplication)
+    copy_rows(LoanChange, loan_changes, now=now)
+    copy_rows(ScheduleRevision, revisions, now=now)
+    for months, pks in new_terms.items():
+        LoanApplication.objects.filter(pk__in=pks).update(term_months=months)
     with connection.cursor() as cursor:
         cursor.execute(
             "ANALYZE disbursement_instalment; ANALYZE postloan_loan; ANALYZE postloan_repayment"
         )
     bank.timings["active_loans"] = len(ids)
-    bank.timings["instalments"] = sum(rm_of[pk][2] for pk in ids)
+    bank.timings["instalments"] = n_instalments
+    bank.timings["restructured_loans"] = len(changes)
 
 
 def load_stage_visits(bank) -> None:
