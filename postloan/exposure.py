@@ -17,16 +17,34 @@ chain (A guarantees B, B guarantees C) and merging them would make one group of 
 counts both kinds of link.
 """
 
+import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import reduce
+from itertools import islice
 
 from django.db import transaction
-from django.db.models import Case, Count, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Forbidden
+from common.errors import Forbidden, InvalidInput
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member
 from postloan.models import Alert, Loan, WarningRule
@@ -45,6 +63,111 @@ LIMIT_CURRENCY = "CNY"
 DIMENSIONS = ("customer", "group", "industry", "branch")
 
 
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the exposure: the rows that make it (`queryset`), the path from a row to
+    its company (`company`) and what a row adds (`amount`, an expression on the row)."""
+
+    queryset: QuerySet
+    company: str
+    amount: object
+
+    def grouped(self, *fields, **expressions) -> QuerySet:
+        """The part summed by the fields: amount and count."""
+        return (
+            self.queryset.order_by()
+            .values(*fields, **expressions)
+            .annotate(amount=Sum(self.amount, output_field=MONEY), count=Count("pk"))
+        )
+
+    def of_company(self, *, aggregate) -> Subquery:
+        """The part's sum (or count) for the company of the outer query's row."""
+        return Subquery(
+            self.queryset.filter(**{self.company: OuterRef("pk")})
+            .order_by()
+            .values(self.company)
+            .annotate(s=aggregate)
+            .values("s")
+        )
+
+    def amount_of_company(self):
+        return Coalesce(
+            self.of_company(aggregate=Sum(self.amount, output_field=MONEY)),
+            Value(ZERO),
+            output_field=MONEY,
+        )
+
+
+def exposure_parts(
+    *,
+    company_ids=None,
+    currency: str | None = None,
+    user=None,
+    exclude_application_id: int | None = None,
+) -> dict[str, Part]:
+    """The one definition of the parts of the bank's exposure (PARTS), each a Part:
+    loans (outstanding principal of active loans, drawdown loans included), undrawn (the
+    undrawn part of open facilities), in_approval (applications in approval) and approved
+    (loans approved or contract signed, not yet paid out; a facility application's and a
+    drawdown's amounts are in the facility's undrawn part instead). Restricted to
+    `company_ids`, a `currency`, the rows booked in the `user`'s branch scope, and without one
+    application (the one being decided). Every read of the exposure (exposure_rows, the
+    grouped pages, the nightly flag) is built from these querysets."""
+    from applications.models import IN_PLACE_CHANGES, RENEWALS, LoanApplication, Status
+    from facilities.models import OPEN_FACILITY, Facility
+    from facilities.selectors import undrawn_expression
+
+    scope = Q()
+    if currency:
+        scope &= Q(currency=currency)
+    if user is not None:
+        scope &= branch_scope_q(user)
+    # A change that keeps or replaces the loan's principal (an extension, a restructuring, a
+    # renewal of at most the principal owed) adds nothing until it is applied or paid out: its
+    # loan is counted already (postloan.changes.exposure_added: what it adds at its decision).
+    pending = LoanApplication.objects.filter(scope).exclude(
+        change_kind__in=(*IN_PLACE_CHANGES, *RENEWALS)
+    )
+    if exclude_application_id is not None:
+        pending = pending.exclude(pk=exclude_application_id)
+    parts = {
+        "loans": Part(
+            Loan.objects.filter(scope, status=Loan.Status.ACTIVE),
+            "application__company_id",
+            F("outstanding_principal"),
+        ),
+        "undrawn": Part(
+            Facility.objects.filter(scope, status__in=OPEN_FACILITY),
+            "company_id",
+            undrawn_expression(),
+        ),
+        "in_approval": Part(pending.filter(status=Status.IN_APPROVAL), "company_id", F("amount")),
+        "approved": Part(
+            pending.filter(
+                status__in=(Status.APPROVED, Status.CONTRACT_SIGNED),
+                # A facility's and a drawdown's amounts are in the facility's undrawn part.
+                product__facility_terms__isnull=True,
+                drawdown__isnull=True,
+            ),
+            "company_id",
+            F("amount"),
+        ),
+    }
+    if company_ids is not None:
+        parts = {
+            name: Part(
+                part.queryset.filter(**{f"{part.company}__in": company_ids}),
+                part.company,
+                part.amount,
+            )
+            for name, part in parts.items()
+        }
+    return parts
+
+
 def exposure_rows(
     *,
     company_ids=None,
@@ -52,84 +175,47 @@ def exposure_rows(
     user=None,
     exclude_application_id: int | None = None,
 ) -> list[dict]:
-    """The parts of the bank's exposure, one dict per (part, company, branch, currency) with
-    part (loans, undrawn, in_approval, approved), company_id, branch_id, currency, amount and
-    count.
-    Restricted to `company_ids`, a `currency`, the rows booked in the `user`'s branch scope,
-    and without one application (the one being decided). Two queries and the three of the
-    facilities' undrawn part, whatever the number of customers."""
-    from applications.models import IN_PLACE_CHANGES, RENEWALS, LoanApplication, Status
-    from facilities.selectors import undrawn_by_facility
+    """The parts of the bank's exposure (exposure_parts), one dict per (part, company,
+    branch, currency) with part, company_id, branch_id, currency, amount and count. One query
+    (the parts' sums, united), whatever the number of customers."""
+    parts = exposure_parts(
+        company_ids=company_ids,
+        currency=currency,
+        user=user,
+        exclude_application_id=exclude_application_id,
+    )
+    first, *others = (
+        part.grouped(
+            "branch_id",
+            "currency",
+            customer=F(part.company),
+            part=Value(name, output_field=CharField()),
+        )
+        for name, part in parts.items()
+    )
+    return [
+        {
+            "part": item["part"],
+            "company_id": item["customer"],
+            "branch_id": item["branch_id"],
+            "currency": item["currency"],
+            "amount": item["amount"] or ZERO,
+            "count": item["count"],
+        }
+        for item in first.union(*others, all=True)
+    ]
 
-    loan_q = Q(status=Loan.Status.ACTIVE)
-    application_q = Q(status=Status.IN_APPROVAL) | (
-        Q(status__in=(Status.APPROVED, Status.CONTRACT_SIGNED))
-        # A facility's and a drawdown's amounts are in the facility's undrawn part.
-        & Q(product__facility_terms__isnull=True, drawdown__isnull=True)
+
+def _exposed(parts: dict[str, Part]) -> Q:
+    """A filter on Company: the companies with a row in one of the parts."""
+    return reduce(
+        operator.or_, (Q(pk__in=part.queryset.values(part.company)) for part in parts.values())
     )
-    facility_q = Q()
-    if company_ids is not None:
-        loan_q &= Q(application__company_id__in=company_ids)
-        application_q &= Q(company_id__in=company_ids)
-        facility_q &= Q(company_id__in=company_ids)
-    if currency:
-        loan_q &= Q(currency=currency)
-        application_q &= Q(currency=currency)
-        facility_q &= Q(currency=currency)
-    if user is not None:
-        loan_q &= branch_scope_q(user)
-        application_q &= branch_scope_q(user)
-        facility_q &= branch_scope_q(user)
-    rows = []
-    loans = (
-        Loan.objects.filter(loan_q)
-        .values("application__company_id", "branch_id", "currency")
-        .annotate(amount=Sum("outstanding_principal"), count=Count("id"))
-        .order_by()
-    )
-    for item in loans:
-        rows.append(
-            {
-                "part": "loans",
-                "company_id": item["application__company_id"],
-                "branch_id": item["branch_id"],
-                "currency": item["currency"],
-                "amount": item["amount"] or ZERO,
-                "count": item["count"],
-            }
-        )
-    # A change that keeps or replaces the loan's principal (an extension, a restructuring, a
-    # renewal of at most the principal owed) adds nothing until it is applied or paid out: its
-    # loan is counted already (postloan.changes.exposure_added: what it adds at its decision).
-    pending = LoanApplication.objects.filter(application_q).exclude(
-        change_kind__in=(*IN_PLACE_CHANGES, *RENEWALS)
-    )
-    if exclude_application_id is not None:
-        pending = pending.exclude(pk=exclude_application_id)
-    for item in (
-        pending.annotate(
-            part=Case(
-                When(status=Status.IN_APPROVAL, then=Value("in_approval")),
-                default=Value("approved"),
-            )
-        )
-        .values("part", "company_id", "branch_id", "currency")
-        .annotate(amount=Sum("amount"), count=Count("id"))
-        .order_by()
-    ):
-        rows.append({**item, "amount": item["amount"] or ZERO})
-    for item in undrawn_by_facility(facility_q=facility_q):
-        rows.append(
-            {
-                "part": "undrawn",
-                "company_id": item["company_id"],
-                "branch_id": item["branch_id"],
-                "currency": item["currency"],
-                "amount": item["undrawn"],
-                "count": 1,
-            }
-        )
-    return rows
+
+
+def _total(parts: dict[str, Part]):
+    """A company's total exposure (the outer query's row), summed in the database."""
+    return reduce(operator.add, (part.amount_of_company() for part in parts.values()))
 
 
 def _blank(**keys) -> dict:
@@ -160,10 +246,37 @@ def exposure_by(rows: list[dict], key) -> dict[tuple, dict]:
     return totals
 
 
-def group_key(legal_representative_id: str, company_id: int) -> str:
-    """The portfolio-wide group of a company: its legal representative's resident ID number;
-    a company without one is a group of its own."""
-    return legal_representative_id or f"company-{company_id}"
+def group_key():
+    """The portfolio-wide group of a company, as an expression on Company: its controlling
+    shareholder's identifier (resident ID number or credit code) when known, else its legal
+    representative's resident ID number; a company with neither is a group of its own
+    (docs/adr/0016-portfolio-exposure-groups.md). The one definition, for the database's
+    grouping and for the single company's."""
+    return Coalesce(
+        NullIf(F("controlling_shareholder_id"), Value("")),
+        NullIf(F("legal_representative_id"), Value("")),
+        Concat(Value("company-"), Cast("pk", CharField())),
+        output_field=CharField(),
+    )
+
+
+def group_link():
+    """Which link the group key is: controlling_shareholder, legal_representative or ''."""
+    return Case(
+        When(~Q(controlling_shareholder_id=""), then=Value("controlling_shareholder")),
+        When(~Q(legal_representative_id=""), then=Value("legal_representative")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def group_person():
+    """The name of the person (or company) the group is keyed on."""
+    return Case(
+        When(~Q(controlling_shareholder_id=""), then=F("controlling_shareholder")),
+        default=F("legal_representative"),
+        output_field=CharField(),
+    )
 
 
 # --- The risk officer's view ------------------------------------------------------------------
@@ -229,109 +342,300 @@ def _sorted(rows) -> list[dict]:
     return sorted(rows, key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"]))
 
 
-def exposure_overview(*, user) -> dict:
-    """The bank's exposure now, as the user's branch scope books it: by customer (with its
-    group and guarantee links), by group (companies with the same legal representative, two
-    or more), by industry (GB/T 4754 section, the first letter of the company's industry
-    code) and by branch, each per currency with counts and totals; the customers above the
-    active matrix version's single-customer limit and the groups above its group limit are
-    marked with the limit. A fixed number of queries, whatever the size of the book."""
-    from customers.models import Company
-    from org.models import Branch
+PAGE_SIZE = 50
 
-    limits = concentration_limits()
-    rows = exposure_rows(user=user)
-    company_ids = sorted({row["company_id"] for row in rows})
+
+def _search(q: str) -> Q:
+    """A customer by (part of) its name or the start of its credit code."""
+    q = q.strip()
+    return Q(name__icontains=q) | Q(credit_code__istartswith=q.upper())
+
+
+def exposure_totals(*, user) -> list[dict]:
+    """The bank's exposure in the user's scope per currency: the parts with their counts and
+    the number of customers. One query a part, and one a currency."""
+    from customers.models import Company
+
+    totals: dict[str, dict] = {}
+    for name, part in exposure_parts(user=user).items():
+        for item in part.grouped("currency"):
+            figures = totals.setdefault(item["currency"], _blank(currency=item["currency"]))
+            _add(figures, {"part": name, "amount": item["amount"] or ZERO, "count": item["count"]})
+    for currency, figures in totals.items():
+        figures["customer_count"] = Company.objects.filter(
+            _exposed(exposure_parts(currency=currency, user=user))
+        ).count()
+    return _sorted(totals.values())
+
+
+def _customers_in(currency: str, *, user, q: str = "") -> QuerySet:
+    """The customers with exposure in `currency` in the user's scope, each with its total
+    summed in the database: values id, currency, other_currency, total."""
+    from customers.models import Company
+
+    parts = exposure_parts(currency=currency, user=user)
+    companies = Company.objects.filter(_exposed(parts))
+    if q:
+        companies = companies.filter(_search(q))
+    return companies.annotate(
+        currency=Value(currency, output_field=CharField()),
+        other_currency=Value(currency != LIMIT_CURRENCY),
+        total=_total(parts),
+    ).values("id", "currency", "other_currency", "total")
+
+
+def _shared_keys(*, user, currency: str | None = None) -> QuerySet:
+    """The group keys of two or more companies with exposure (in `currency`, or any)."""
+    from customers.models import Company
+
+    return (
+        Company.objects.filter(_exposed(exposure_parts(currency=currency, user=user)))
+        .annotate(key=group_key())
+        .order_by()
+        .values("key")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=2)
+        .values("key")
+    )
+
+
+def _groups_in(currency: str, *, user, q: str = "", member_currency: str | None = None) -> QuerySet:
+    """The groups (two or more companies with exposure in any currency, or in
+    `member_currency`) with exposure in `currency`, each with its total summed in the
+    database: values key, currency, other_currency, total."""
+    from customers.models import Company
+
+    parts = exposure_parts(currency=currency, user=user)
+    companies = (
+        Company.objects.filter(_exposed(parts))
+        .annotate(key=group_key())
+        .filter(key__in=_shared_keys(user=user, currency=member_currency))
+    )
+    if q:
+        companies = companies.filter(
+            key__in=Company.objects.filter(_search(q)).annotate(key=group_key()).values("key")
+        )
+    return (
+        companies.order_by()
+        .values("key")
+        .annotate(
+            currency=Value(currency, output_field=CharField()),
+            other_currency=Value(currency != LIMIT_CURRENCY),
+            total=Sum(_total(parts), output_field=MONEY),
+        )
+        .values("key", "currency", "other_currency", "total")
+    )
+
+
+def _largest_first(querysets: list[QuerySet], key: str) -> QuerySet:
+    """The rows of all currencies, CNY first, then largest first."""
+    first, *others = querysets
+    combined = first.union(*others, all=True) if others else first
+    return combined.order_by("other_currency", "currency", "-total", key)
+
+
+def _label(person: str, key: str) -> str:
+    """A group as shown: the person's name and the identifier's last four characters (the
+    full number, the key, is not published)."""
+    return f"{person} (…{key[-4:]})"
+
+
+def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
+    """The page's customers with their figures (exposure_rows), group and guarantee links and
+    the limit they are above. Seven queries for the page."""
+    from customers.models import Company
+
+    ids = sorted({row["id"] for row in rows})
+    if not ids:
+        return []
+    figures = exposure_by(exposure_rows(company_ids=ids, user=user), lambda r: r["company_id"])
     companies = {
         item["id"]: item
-        for item in Company.objects.filter(pk__in=company_ids).values(
+        for item in Company.objects.filter(pk__in=ids)
+        .annotate(key=group_key(), link=group_link(), person=group_person())
+        .values(
             "id",
             "name",
             "credit_code",
             "industry_code",
             "legal_representative",
-            "legal_representative_id",
+            "key",
+            "link",
+            "person",
         )
     }
-    branches = dict(
-        Branch.objects.filter(pk__in={row["branch_id"] for row in rows}).values_list("pk", "name")
+    sizes = dict(
+        Company.objects.filter(_exposed(exposure_parts(user=user)))
+        .annotate(key=group_key())
+        .filter(key__in={c["key"] for c in companies.values()})
+        .order_by()
+        .values("key")
+        .annotate(n=Count("pk"))
+        .values_list("key", "n")
     )
-    links = (
-        _guarantee_links(company_ids, {c["credit_code"]: pk for pk, c in companies.items()})
-        if company_ids
-        else {}
-    )
-
-    def group_of(company_id: int) -> str:
-        c = companies[company_id]
-        return group_key(c["legal_representative_id"], company_id)
-
-    def group_label(company_id: int) -> str:
-        """The group as shown: the representative's name and the ID number's last four
-        digits (the full number, the key, is not published)."""
-        c = companies[company_id]
-        return f"{c['legal_representative']} (…{c['legal_representative_id'][-4:]})"
-
-    members: dict[str, set[int]] = {}
-    for pk in company_ids:
-        members.setdefault(group_of(pk), set()).add(pk)
-
-    customers = []
-    for (pk, _currency), figures in exposure_by(rows, lambda r: r["company_id"]).items():
-        c = companies[pk]
-        key = group_of(pk)
-        customers.append(
+    links = _guarantee_links(ids, {c["credit_code"]: pk for pk, c in companies.items()})
+    result = []
+    for row in rows:
+        c = companies[row["id"]]
+        own = dict(figures.get((row["id"], row["currency"])) or _blank(currency=row["currency"]))
+        own.pop("key", None)
+        shared = sizes.get(c["key"], 0) > 1
+        result.append(
             {
-                **figures,
-                "company_id": pk,
+                **own,
+                "company_id": c["id"],
                 "name": c["name"],
                 "credit_code": c["credit_code"],
                 "industry": (c["industry_code"] or "")[:1],
-                "group": group_label(pk) if len(members[key]) > 1 else "",
+                "group": _label(c["person"], c["key"]) if shared else "",
                 "legal_representative": c["legal_representative"],
-                "group_link": "legal_representative" if len(members[key]) > 1 else "",
-                "guaranteed_by": links.get(pk, {}).get("guaranteed_by", []),
-                "guarantees": links.get(pk, {}).get("guarantees", []),
-                "limit": limits.above(figures),
+                "group_link": c["link"] if shared else "",
+                "guaranteed_by": links.get(c["id"], {}).get("guaranteed_by", []),
+                "guarantees": links.get(c["id"], {}).get("guarantees", []),
+                "limit": limits.above(own),
             }
         )
-    groups = []
-    grouped = exposure_by(
-        [r for r in rows if len(members[group_of(r["company_id"])]) > 1],
-        lambda r: group_of(r["company_id"]),
+    return result
+
+
+def _group_members(keys, *, user, currency: str | None = None) -> dict[str, list[dict]]:
+    """The companies with exposure (in `currency`, or any) of each group key, in id order:
+    id, name, person and link."""
+    from customers.models import Company
+
+    members: dict[str, list[dict]] = {}
+    for item in (
+        Company.objects.filter(_exposed(exposure_parts(currency=currency, user=user)))
+        .annotate(key=group_key(), person=group_person(), link=group_link())
+        .filter(key__in=set(keys))
+        .order_by("pk")
+        .values("id", "name", "key", "person", "link")
+    ):
+        members.setdefault(item["key"], []).append(item)
+    return members
+
+
+def _group_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
+    """The page's groups with their figures (exposure_rows of their companies), companies and
+    the limit they are above. Five queries for the page."""
+    members = _group_members({row["key"] for row in rows}, user=user)
+    key_of = {m["id"]: key for key, items in members.items() for m in items}
+    figures = (
+        exposure_by(
+            exposure_rows(company_ids=list(key_of), user=user), lambda r: key_of[r["company_id"]]
+        )
+        if key_of
+        else {}
     )
-    for (key, _currency), figures in grouped.items():
-        names = sorted(companies[pk]["name"] for pk in members[key])
-        first = companies[min(members[key])]
-        groups.append(
+    result = []
+    for row in rows:
+        items = members.get(row["key"], [])
+        own = dict(figures.get((row["key"], row["currency"])) or _blank(currency=row["currency"]))
+        own.pop("key", None)
+        first = items[0] if items else {"person": "", "link": ""}
+        names = sorted(item["name"] for item in items)
+        result.append(
             {
-                **figures,
-                "group": group_label(first["id"]),
-                "legal_representative": first["legal_representative"],
+                **own,
+                "group": _label(first["person"], row["key"]),
+                "legal_representative": first["person"],
+                "group_link": first["link"],
                 "companies": names,
                 "company_count": len(names),
-                "limit": limits.above(figures, group=True),
+                "limit": limits.above(own, group=True),
             }
         )
-    industries = [
-        {**figures, "section": key or "-"}
-        for (key, _c), figures in exposure_by(
-            rows, lambda r: (companies[r["company_id"]]["industry_code"] or "")[:1]
-        ).items()
-    ]
-    by_branch = [
-        {**figures, "branch": branches.get(key, "")}
-        for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
-    ]
-    totals = list(exposure_by(rows, lambda r: "").values())
-    return {
-        "limits": limits,
-        "totals": _sorted(totals),
-        "customer": _sorted(customers),
-        "group": _sorted(groups),
-        "industry": sorted(industries, key=lambda r: (r["currency"], r["section"])),
-        "branch": sorted(by_branch, key=lambda r: (r["currency"], r["branch"])),
-    }
+    return result
+
+
+def _whole_tables(*, user, dimension: str) -> list[dict]:
+    """By industry (GB/T 4754 section) or by branch: small tables, added up whole."""
+    from customers.models import Company
+    from org.models import Branch
+
+    rows = exposure_rows(user=user)
+    if dimension == "industry":
+        sections = dict(
+            Company.objects.filter(pk__in={row["company_id"] for row in rows}).values_list(
+                "pk", "industry_code"
+            )
+        )
+        return sorted(
+            (
+                {**figures, "section": key or "-"}
+                for (key, _c), figures in exposure_by(
+                    rows, lambda r: (sections.get(r["company_id"]) or "")[:1]
+                ).items()
+            ),
+            key=lambda r: (r["currency"], r["section"]),
+        )
+    branches = dict(
+        Branch.objects.filter(pk__in={row["branch_id"] for row in rows}).values_list("pk", "name")
+    )
+    return sorted(
+        (
+            {**figures, "branch": branches.get(key, "")}
+            for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
+        ),
+        key=lambda r: (r["currency"], r["branch"]),
+    )
+
+
+@dataclass
+class Overview:
+    """The bank's exposure in a user's scope for one dimension: the limits, the totals per
+    currency and `rows`, the dimension's rows largest first (customer and group: a queryset
+    to page, its figures read for a page by `figures`; industry and branch: whole lists)."""
+
+    user: object
+    dimension: str
+    q: str
+    limits: Limits
+    totals: list[dict]
+    rows: object
+
+    def figures(self, rows) -> list[dict]:
+        """The rows (a page of `rows`) with their figures, as the tables show them."""
+        rows = list(rows)
+        if self.dimension == "customer":
+            return _customer_rows(rows, user=self.user, limits=self.limits)
+        if self.dimension == "group":
+            return _group_rows(rows, user=self.user, limits=self.limits)
+        return rows
+
+
+def exposure_overview(*, user, dimension: str = "customer", q: str = "") -> Overview:
+    """The bank's exposure now, as the user's branch scope books it, by customer (with its
+    group and guarantee links), by group (companies with the same controlling shareholder or,
+    without one, legal representative: two or more), by industry (GB/T 4754 section, the
+    first letter of the company's industry code) or by branch, each per currency with counts
+    and totals. Customers and groups are summed and ordered (largest first) in the database
+    and read a page at a time, `q` finding a customer (or the groups of the customers) by
+    name or credit code; the customers above the active matrix version's single-customer
+    limit and the groups above its group limit are marked with the limit."""
+    if dimension not in DIMENSIONS:
+        raise InvalidInput(
+            _("Choose customer, group, industry or branch."),
+            details={"dimension": [_("Choose customer, group, industry or branch.")]},
+        )
+    limits = concentration_limits()
+    totals = exposure_totals(user=user)
+    currencies = [row["currency"] for row in totals]
+    if dimension == "customer":
+        rows = (
+            _largest_first([_customers_in(c, user=user, q=q) for c in currencies], "id")
+            if currencies
+            else []
+        )
+    elif dimension == "group":
+        rows = (
+            _largest_first([_groups_in(c, user=user, q=q) for c in currencies], "key")
+            if currencies
+            else []
+        )
+    else:
+        rows = _whole_tables(user=user, dimension=dimension)
+    return Overview(user=user, dimension=dimension, q=q, limits=limits, totals=totals, rows=rows)
 
 
 # Who sees the bank's exposure: risk officers and branch heads, each over their branch scope
@@ -343,13 +647,13 @@ def may_see_exposure(user) -> bool:
     return bool(is_staff_member(user) and has_role(user, *EXPOSURE_ROLES))
 
 
-def exposure_overview_for(*, user) -> dict:
+def exposure_overview_for(*, user, dimension: str = "customer", q: str = "") -> Overview:
     """exposure_overview for a risk officer or a branch head; anyone else: 403."""
     if not may_see_exposure(user):
         raise Forbidden(
             _("The bank's exposure is for risk officers and branch heads."), code="exposure_view"
         )
-    return exposure_overview(user=user)
+    return exposure_overview(user=user, dimension=dimension, q=q)
 
 
 # The columns of each table, as the page, the API and the CSV export show them.
@@ -381,21 +685,25 @@ COLUMNS = {
     "industry": ["section", "customer_count", *FIGURES],
     "branch": ["branch", "customer_count", *FIGURES],
 }
+CSV_CHUNK = 500
 
 
-def exposure_table(overview: dict, dimension: str) -> list[list]:
-    """One table of the overview as rows of cells (the CSV export): its header first."""
-    columns = COLUMNS[dimension]
-    rows: list[list] = [columns]
-    for item in overview[dimension]:
-        cells = []
-        for column in columns:
-            value = item.get(column)
-            if isinstance(value, list):
-                value = "; ".join(str(v) for v in value)
-            cells.append("" if value is None else value)
-        rows.append(cells)
-    return rows
+def exposure_table(overview: Overview) -> Iterator[list]:
+    """All the rows of the overview's table as rows of cells (the CSV export), its header
+    first: read from the database a chunk at a time, so the export streams."""
+    columns = COLUMNS[overview.dimension]
+    yield columns
+    rows = overview.rows
+    source = rows.iterator(chunk_size=CSV_CHUNK) if isinstance(rows, QuerySet) else iter(rows)
+    while chunk := list(islice(source, CSV_CHUNK)):
+        for item in overview.figures(chunk):
+            cells = []
+            for column in columns:
+                value = item.get(column)
+                if isinstance(value, list):
+                    value = "; ".join(str(v) for v in value)
+                cells.append("" if value is None else value)
+            yield cells
 
 
 # --- The nightly flag -----------------------------------------------------------------------
@@ -403,51 +711,57 @@ def exposure_table(overview: dict, dimension: str) -> list[list]:
 
 def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
     """The customers whose exposure (in CNY, the whole bank's) is above the active matrix
-    version's single-customer limit, or whose group's (by legal representative) is above the
-    group limit: {company_id: evidence}."""
-    from customers.models import Company
-
+    version's single-customer limit, or whose group's (two or more companies with CNY
+    exposure and the same group key) is above the group limit: {company_id: evidence}. The
+    grouped queries find them; their figures are read for them alone."""
     limits = limits or concentration_limits()
     if limits.single_customer is None and limits.group is None:
         return {}
-    rows = exposure_rows(currency=LIMIT_CURRENCY)
-    by_company = {k[0]: v for k, v in exposure_by(rows, lambda r: r["company_id"]).items()}
-    companies = {
-        pk: (representative, name)
-        for pk, representative, name in Company.objects.filter(pk__in=list(by_company)).values_list(
-            "pk", "legal_representative_id", "name"
+    single = set()
+    if limits.single_customer is not None:
+        single = set(
+            _customers_in(LIMIT_CURRENCY, user=None)
+            .filter(total__gt=limits.single_customer)
+            .values_list("id", flat=True)
         )
+    group_totals = {}
+    if limits.group is not None:
+        group_totals = {
+            row["key"]: row["total"]
+            for row in _groups_in(LIMIT_CURRENCY, user=None, member_currency=LIMIT_CURRENCY)
+            .filter(total__gt=limits.group)
+            .values("key", "total")
+        }
+    members = _group_members(group_totals, user=None, currency=LIMIT_CURRENCY)
+    company_ids = single | {m["id"] for items in members.values() for m in items}
+    if not company_ids:
+        return {}
+    by_company = {
+        k[0]: v
+        for k, v in exposure_by(
+            exposure_rows(company_ids=sorted(company_ids), currency=LIMIT_CURRENCY),
+            lambda r: r["company_id"],
+        ).items()
     }
-    members: dict[str, list[int]] = {}
-    for pk in sorted(by_company):
-        members.setdefault(group_key(companies[pk][0], pk), []).append(pk)
+    group_of = {m["id"]: (key, items) for key, items in members.items() for m in items}
     above: dict[int, dict] = {}
-    for pks in members.values():
-        group_total = sum((by_company[pk]["total"] for pk in pks), ZERO)
-        group_limit = (
-            limits.group
-            if len(pks) > 1 and limits.group is not None and group_total > limits.group
-            else None
-        )
-        for pk in pks:
-            figures = by_company[pk]
-            customer_limit = limits.above(figures)
-            if customer_limit is None and group_limit is None:
-                continue
-            # Flat, as the alert's page lists its evidence (key: value).
-            evidence = {
-                "currency": LIMIT_CURRENCY,
-                "matrix_version": limits.version,
-                **{f"customer_{part}": str(figures[part]) for part in (*PARTS, "total")},
-            }
-            if customer_limit is not None:
-                evidence["single_customer_limit"] = str(customer_limit)
-            if group_limit is not None:
-                evidence["group_total"] = str(group_total)
-                evidence["group_limit"] = str(group_limit)
-                evidence["group_link"] = "legal_representative"
-                evidence["group_companies"] = ", ".join(companies[pk][1] for pk in pks)
-            above[pk] = evidence
+    for pk in sorted(company_ids):
+        figures = by_company.get(pk) or _blank(currency=LIMIT_CURRENCY)
+        # Flat, as the alert's page lists its evidence (key: value).
+        evidence = {
+            "currency": LIMIT_CURRENCY,
+            "matrix_version": limits.version,
+            **{f"customer_{part}": str(figures[part]) for part in (*PARTS, "total")},
+        }
+        if pk in single:
+            evidence["single_customer_limit"] = str(limits.single_customer)
+        if pk in group_of:
+            key, items = group_of[pk]
+            evidence["group_total"] = str(group_totals[key])
+            evidence["group_limit"] = str(limits.group)
+            evidence["group_link"] = items[0]["link"]
+            evidence["group_companies"] = ", ".join(item["name"] for item in items)
+        above[pk] = evidence
     return above
 
 

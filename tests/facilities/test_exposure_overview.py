@@ -20,7 +20,7 @@ from intake.models import Guarantor
 from org.roles import Role
 from postloan import demo
 from postloan.daily import daily_job_run
-from postloan.exposure import exposure_overview
+from postloan.exposure import DIMENSIONS, exposure_overview
 from postloan.models import Alert, Loan, WarningRule
 from postloan.selectors import customer_exposure
 from tests.factories import (
@@ -188,12 +188,24 @@ def _independent(branch_ids=None) -> dict:
     return totals
 
 
+def _tables(user, q: str = "") -> dict:
+    """Every table of the overview, whole (all its pages), and the totals."""
+    tables = {}
+    for dimension in DIMENSIONS:
+        overview = exposure_overview(user=user, dimension=dimension, q=q)
+        tables[dimension] = overview.figures(overview.rows)
+        tables["totals"] = overview.totals
+    return tables
+
+
 def test_the_figures_equal_an_independent_sum_over_the_raw_rows(
     staff, bank, django_assert_max_num_queries
 ):
     expected = _independent()
-    with django_assert_max_num_queries(12):
-        overview = exposure_overview(user=staff["risk"])
+    with django_assert_max_num_queries(17):
+        first = exposure_overview(user=staff["risk"])
+        first.figures(first.rows[:50])
+    overview = _tables(staff["risk"])
 
     customers = {(row["company_id"], row["currency"]): row for row in overview["customer"]}
     assert {k: row["total"] for k, row in customers.items()} == expected
@@ -245,7 +257,7 @@ def test_the_figures_equal_an_independent_sum_over_the_raw_rows(
 
 
 def test_a_branch_head_sees_their_subtree_only(staff, bank, branch):
-    overview = exposure_overview(user=staff["head"])
+    overview = _tables(staff["head"])
 
     expected = _independent(branch_ids={branch.pk, bank["sub"].pk})
     assert {
@@ -264,20 +276,24 @@ def test_the_page_and_the_api_are_for_risk_officers_and_branch_heads(client, api
     other_head = make_staff(Role.BRANCH_HEAD, bank["C"].home_branch, username="sh_head")
     response = api(other_head).get(api_url)
     assert response.status_code == 200
-    assert {row["name"] for row in response.data["customer"]} == {"C Co", "D Co"}
+    assert {row["name"] for row in response.data["results"]} == {"C Co", "D Co"}
 
     client.force_login(staff["risk"])
     with translation.override("en"):
         page = client.get(url)
     assert page.status_code == 200
     assert b'id="exposure-customers"' in page.content
-    assert page.content.count(b'data-above-limit="1"') == 2  # A, and group X
+    assert page.content.count(b'data-above-limit="1"') == 1  # A
     assert b"above the single-customer limit of" in page.content
+    with translation.override("en"):
+        groups = client.get(url, {"dimension": "group"})
+    assert groups.content.count(b'data-above-limit="1"') == 1  # group X
+    assert b"above the group limit of" in groups.content
     assert f'href="{url}"'.encode() in page.content  # the menu's link
 
     response = api(staff["risk"]).get(api_url)
     assert response.status_code == 200
-    a = next(row for row in response.data["customer"] if row["name"] == "A Co")
+    a = next(row for row in response.data["results"] if row["name"] == "A Co")
     assert D(a["total"]) == D("5000000") and D(a["limit"]) == D("4500000")
     assert D(response.data["limits"]["group"]) == D("6500000")
 
@@ -287,7 +303,8 @@ def test_the_csv_export_has_one_row_per_customer_and_currency(client, staff, ban
     response = client.get(reverse("postloan-exposure"), {"export": "customer"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:2] == ["name", "credit_code"]
     assert len(rows) == 1 + 6  # five customers, D in two currencies
     a = next(row for row in rows if row[0] == "A Co")
