@@ -4,17 +4,20 @@ A customer's exposure is the outstanding principal of its active loans (drawdown
 included), the undrawn part of its open facilities (approved, active, frozen: limit - drawn),
 the amounts of its applications in approval, and the amounts of its loans approved but not yet
 paid out (approved or contract signed; a facility application's and a drawdown's amounts are
-the facility's undrawn part instead). `exposure_rows` is the one definition: the
-approval workbench's table (postloan.selectors.customer_exposure), the exposure after a
-decision (postloan.selectors.exposure_after), the risk officer's view (`exposure_overview`)
-and the nightly flag (`exposure_limits_flag`) all add its rows.
+the facility's undrawn part instead). `exposure_parts` is the one definition, as querysets:
+`exposure_rows` reads them row by row for the approval workbench's table
+(postloan.selectors.customer_exposure) and the exposure after a decision
+(postloan.selectors.exposure_after); the risk officer's view (`exposure_overview`) and the
+nightly flag (`exposure_limits_flag`) sum them per company and per group in the database,
+largest first, and read the figures of a page's companies with `exposure_rows`.
 
-The portfolio-wide group is the companies with the same legal representative (by resident ID
-number, the group's key); the guarantee links (a company guaranteeing the customer, or
-guaranteed by it) are listed per customer rather than merged into groups, because guarantees
-chain (A guarantees B, B guarantees C) and merging them would make one group of half the book
-(docs/adr/0016-portfolio-exposure-groups.md). `related_companies`, for one application, still
-counts both kinds of link.
+The portfolio-wide group is the companies with the same controlling shareholder (by resident
+ID number or credit code) or, where none is known, the same legal representative (by
+resident ID number): `group_key`. The guarantee links (a company guaranteeing the customer,
+or guaranteed by it) are listed per customer rather than merged into groups, because
+guarantees chain (A guarantees B, B guarantees C) and merging them would make one group of
+half the book (docs/adr/0016-portfolio-exposure-groups.md). `related_companies`, for one
+application, still counts every kind of link.
 """
 
 import operator
@@ -32,10 +35,8 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -83,22 +84,10 @@ class Part:
             .annotate(amount=Sum(self.amount, output_field=MONEY), count=Count("pk"))
         )
 
-    def of_company(self, *, aggregate) -> Subquery:
-        """The part's sum (or count) for the company of the outer query's row."""
-        return Subquery(
-            self.queryset.filter(**{self.company: OuterRef("pk")})
-            .order_by()
-            .values(self.company)
-            .annotate(s=aggregate)
-            .values("s")
-        )
-
-    def amount_of_company(self):
-        return Coalesce(
-            self.of_company(aggregate=Sum(self.amount, output_field=MONEY)),
-            Value(ZERO),
-            output_field=MONEY,
-        )
+    @property
+    def company_prefix(self) -> str:
+        """The path from a row to its company, as a lookup prefix."""
+        return self.company.removesuffix("_id") + "__"
 
 
 def exposure_parts(
@@ -213,11 +202,6 @@ def _exposed(parts: dict[str, Part]) -> Q:
     )
 
 
-def _total(parts: dict[str, Part]):
-    """A company's total exposure (the outer query's row), summed in the database."""
-    return reduce(operator.add, (part.amount_of_company() for part in parts.values()))
-
-
 def _blank(**keys) -> dict:
     figures = dict.fromkeys(PARTS, ZERO) | dict.fromkeys(COUNTS.values(), 0)
     return {**keys, **figures, "total": ZERO}
@@ -246,16 +230,17 @@ def exposure_by(rows: list[dict], key) -> dict[tuple, dict]:
     return totals
 
 
-def group_key():
-    """The portfolio-wide group of a company, as an expression on Company: its controlling
-    shareholder's identifier (resident ID number or credit code) when known, else its legal
-    representative's resident ID number; a company with neither is a group of its own
+def group_key(prefix: str = ""):
+    """The portfolio-wide group of a company, as an expression on Company (or on a row with
+    the company at `prefix`, e.g. "company__"): its controlling shareholder's identifier
+    (resident ID number or credit code) when known, else its legal representative's resident
+    ID number; a company with neither is a group of its own
     (docs/adr/0016-portfolio-exposure-groups.md). The one definition, for the database's
     grouping and for the single company's."""
     return Coalesce(
-        NullIf(F("controlling_shareholder_id"), Value("")),
-        NullIf(F("legal_representative_id"), Value("")),
-        Concat(Value("company-"), Cast("pk", CharField())),
+        NullIf(F(f"{prefix}controlling_shareholder_id"), Value("")),
+        NullIf(F(f"{prefix}legal_representative_id"), Value("")),
+        Concat(Value("company-"), Cast(f"{prefix}id", CharField())),
         output_field=CharField(),
     )
 
@@ -345,93 +330,89 @@ def _sorted(rows) -> list[dict]:
 PAGE_SIZE = 50
 
 
-def _search(q: str) -> Q:
-    """A customer by (part of) its name or the start of its credit code."""
+def _search(q: str, *, prefix: str = "") -> Q:
+    """A customer (at `prefix`) by (part of) its name or the start of its credit code."""
     q = q.strip()
-    return Q(name__icontains=q) | Q(credit_code__istartswith=q.upper())
+    return Q(**{f"{prefix}name__icontains": q}) | Q(
+        **{f"{prefix}credit_code__istartswith": q.upper()}
+    )
 
 
-def exposure_totals(*, user) -> list[dict]:
-    """The bank's exposure in the user's scope per currency: the parts with their counts and
-    the number of customers. One query a part, and one a currency."""
+def exposure_grouped(
+    *, user=None, currency: str | None = None, by: str = "customer", q: str = ""
+) -> dict[tuple, dict]:
+    """The parts summed in the database per customer (`by` "customer": its id) or per group
+    (`by` "group": group_key) and currency, in one query (each part grouped, united), added
+    up part by part: {(key, currency): figures with key and currency}. `q`: only the
+    customers found by name or credit code (by group: the groups of those customers)."""
     from customers.models import Company
 
+    parts = exposure_parts(user=user, currency=currency)
+    grouped = []
+    for name, part in parts.items():
+        prefix = part.company_prefix
+        queryset = part.queryset
+        if q and by == "customer":
+            queryset = queryset.filter(_search(q, prefix=prefix))
+        elif q:
+            queryset = queryset.filter(
+                **{
+                    f"{prefix}in": Company.objects.annotate(k=group_key())
+                    .filter(
+                        k__in=Company.objects.filter(_search(q)).annotate(k=group_key()).values("k")
+                    )
+                    .values("pk")
+                }
+            )
+        key = F(part.company) if by == "customer" else group_key(prefix)
+        grouped.append(
+            Part(queryset, part.company, part.amount).grouped(
+                "currency", key=key, part=Value(name, output_field=CharField())
+            )
+        )
+    first, *others = grouped
+    figures: dict[tuple, dict] = {}
+    for item in first.union(*others, all=True):
+        k = (item["key"], item["currency"])
+        if k not in figures:
+            figures[k] = _blank(key=item["key"], currency=item["currency"])
+        _add(figures[k], {**item, "amount": item["amount"] or ZERO})
+    return figures
+
+
+def _largest_first(figures) -> list[dict]:
+    """CNY first, then the other currencies, each largest first."""
+    return sorted(
+        figures,
+        key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"], str(r["key"])),
+    )
+
+
+def exposure_totals(customers: dict[tuple, dict]) -> list[dict]:
+    """The totals per currency of the customers' figures (exposure_grouped by customer), with
+    the number of customers."""
     totals: dict[str, dict] = {}
-    for name, part in exposure_parts(user=user).items():
-        for item in part.grouped("currency"):
-            figures = totals.setdefault(item["currency"], _blank(currency=item["currency"]))
-            _add(figures, {"part": name, "amount": item["amount"] or ZERO, "count": item["count"]})
-    for currency, figures in totals.items():
-        figures["customer_count"] = Company.objects.filter(
-            _exposed(exposure_parts(currency=currency, user=user))
-        ).count()
+    for (_key, currency), figures in customers.items():
+        total = totals.setdefault(currency, {**_blank(currency=currency), "customer_count": 0})
+        for name in (*PARTS, *COUNTS.values(), "total"):
+            total[name] += figures[name]
+        total["customer_count"] += 1
     return _sorted(totals.values())
 
 
-def _customers_in(currency: str, *, user, q: str = "") -> QuerySet:
-    """The customers with exposure in `currency` in the user's scope, each with its total
-    summed in the database: values id, currency, other_currency, total."""
-    from customers.models import Company
-
-    parts = exposure_parts(currency=currency, user=user)
-    companies = Company.objects.filter(_exposed(parts))
-    if q:
-        companies = companies.filter(_search(q))
-    return companies.annotate(
-        currency=Value(currency, output_field=CharField()),
-        other_currency=Value(currency != LIMIT_CURRENCY),
-        total=_total(parts),
-    ).values("id", "currency", "other_currency", "total")
-
-
-def _shared_keys(*, user, currency: str | None = None) -> QuerySet:
+def _shared_keys(*, user, currency: str | None = None) -> set[str]:
     """The group keys of two or more companies with exposure (in `currency`, or any)."""
     from customers.models import Company
 
-    return (
+    return set(
         Company.objects.filter(_exposed(exposure_parts(currency=currency, user=user)))
         .annotate(key=group_key())
         .order_by()
         .values("key")
         .annotate(n=Count("pk"))
         .filter(n__gte=2)
-        .values("key")
+        .values_list("key", flat=True)
     )
-
-
-def _groups_in(currency: str, *, user, q: str = "", member_currency: str | None = None) -> QuerySet:
-    """The groups (two or more companies with exposure in any currency, or in
-    `member_currency`) with exposure in `currency`, each with its total summed in the
-    database: values key, currency, other_currency, total."""
-    from customers.models import Company
-
-    parts = exposure_parts(currency=currency, user=user)
-    companies = (
-        Company.objects.filter(_exposed(parts))
-        .annotate(key=group_key())
-        .filter(key__in=_shared_keys(user=user, currency=member_currency))
-    )
-    if q:
-        companies = companies.filter(
-            key__in=Company.objects.filter(_search(q)).annotate(key=group_key()).values("key")
-        )
-    return (
-        companies.order_by()
-        .values("key")
-        .annotate(
-            currency=Value(currency, output_field=CharField()),
-            other_currency=Value(currency != LIMIT_CURRENCY),
-            total=Sum(_total(parts), output_field=MONEY),
-        )
-        .values("key", "currency", "other_currency", "total")
-    )
-
-
-def _largest_first(querysets: list[QuerySet], key: str) -> QuerySet:
-    """The rows of all currencies, CNY first, then largest first."""
-    first, *others = querysets
-    combined = first.union(*others, all=True) if others else first
-    return combined.order_by("other_currency", "currency", "-total", key)
 
 
 def _label(person: str, key: str) -> str:
@@ -441,14 +422,13 @@ def _label(person: str, key: str) -> str:
 
 
 def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
-    """The page's customers with their figures (exposure_rows), group and guarantee links and
-    the limit they are above. Seven queries for the page."""
+    """The page's customers (their figures summed by exposure_grouped) with their group and
+    guarantee links and the limit they are above. Four queries for the page."""
     from customers.models import Company
 
-    ids = sorted({row["id"] for row in rows})
+    ids = sorted({row["key"] for row in rows})
     if not ids:
         return []
-    figures = exposure_by(exposure_rows(company_ids=ids, user=user), lambda r: r["company_id"])
     companies = {
         item["id"]: item
         for item in Company.objects.filter(pk__in=ids)
@@ -476,9 +456,8 @@ def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
     links = _guarantee_links(ids, {c["credit_code"]: pk for pk, c in companies.items()})
     result = []
     for row in rows:
-        c = companies[row["id"]]
-        own = dict(figures.get((row["id"], row["currency"])) or _blank(currency=row["currency"]))
-        own.pop("key", None)
+        c = companies[row["key"]]
+        own = {k: v for k, v in row.items() if k != "key"}
         shared = sizes.get(c["key"], 0) > 1
         result.append(
             {
@@ -516,22 +495,13 @@ def _group_members(keys, *, user, currency: str | None = None) -> dict[str, list
 
 
 def _group_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
-    """The page's groups with their figures (exposure_rows of their companies), companies and
-    the limit they are above. Five queries for the page."""
-    members = _group_members({row["key"] for row in rows}, user=user)
-    key_of = {m["id"]: key for key, items in members.items() for m in items}
-    figures = (
-        exposure_by(
-            exposure_rows(company_ids=list(key_of), user=user), lambda r: key_of[r["company_id"]]
-        )
-        if key_of
-        else {}
-    )
+    """The page's groups (their figures summed by exposure_grouped) with their companies and
+    the limit they are above. One query for the page."""
+    members = _group_members({row["key"] for row in rows}, user=user) if rows else {}
     result = []
     for row in rows:
         items = members.get(row["key"], [])
-        own = dict(figures.get((row["key"], row["currency"])) or _blank(currency=row["currency"]))
-        own.pop("key", None)
+        own = {k: v for k, v in row.items() if k != "key"}
         first = items[0] if items else {"person": "", "link": ""}
         names = sorted(item["name"] for item in items)
         result.append(
@@ -584,18 +554,19 @@ def _whole_tables(*, user, dimension: str) -> list[dict]:
 @dataclass
 class Overview:
     """The bank's exposure in a user's scope for one dimension: the limits, the totals per
-    currency and `rows`, the dimension's rows largest first (customer and group: a queryset
-    to page, its figures read for a page by `figures`; industry and branch: whole lists)."""
+    currency and `rows`, the dimension's rows in order (customer and group: largest first,
+    CNY first, their figures summed in the database; `figures` adds, for a page of them,
+    what the tables show beside the figures)."""
 
     user: object
     dimension: str
     q: str
     limits: Limits
     totals: list[dict]
-    rows: object
+    rows: list[dict]
 
     def figures(self, rows) -> list[dict]:
-        """The rows (a page of `rows`) with their figures, as the tables show them."""
+        """The rows (a page of `rows`) as the tables show them."""
         rows = list(rows)
         if self.dimension == "customer":
             return _customer_rows(rows, user=self.user, limits=self.limits)
@@ -609,30 +580,26 @@ def exposure_overview(*, user, dimension: str = "customer", q: str = "") -> Over
     group and guarantee links), by group (companies with the same controlling shareholder or,
     without one, legal representative: two or more), by industry (GB/T 4754 section, the
     first letter of the company's industry code) or by branch, each per currency with counts
-    and totals. Customers and groups are summed and ordered (largest first) in the database
-    and read a page at a time, `q` finding a customer (or the groups of the customers) by
-    name or credit code; the customers above the active matrix version's single-customer
-    limit and the groups above its group limit are marked with the limit."""
+    and totals. Customers and groups are summed in the database (exposure_grouped) and
+    ordered largest first, to be read a page at a time, `q` finding a customer (or the
+    groups of the customers) by name or credit code; the customers above the active matrix
+    version's single-customer limit and the groups above its group limit are marked with the
+    limit."""
     if dimension not in DIMENSIONS:
         raise InvalidInput(
             _("Choose customer, group, industry or branch."),
             details={"dimension": [_("Choose customer, group, industry or branch.")]},
         )
     limits = concentration_limits()
-    totals = exposure_totals(user=user)
-    currencies = [row["currency"] for row in totals]
+    customers = exposure_grouped(user=user)
+    totals = exposure_totals(customers)
     if dimension == "customer":
-        rows = (
-            _largest_first([_customers_in(c, user=user, q=q) for c in currencies], "id")
-            if currencies
-            else []
-        )
+        found = exposure_grouped(user=user, q=q) if q else customers
+        rows = _largest_first(found.values())
     elif dimension == "group":
-        rows = (
-            _largest_first([_groups_in(c, user=user, q=q) for c in currencies], "key")
-            if currencies
-            else []
-        )
+        shared = _shared_keys(user=user)
+        groups = exposure_grouped(user=user, by="group", q=q)
+        rows = _largest_first(v for (key, _c), v in groups.items() if key in shared)
     else:
         rows = _whole_tables(user=user, dimension=dimension)
     return Overview(user=user, dimension=dimension, q=q, limits=limits, totals=totals, rows=rows)
@@ -693,8 +660,7 @@ def exposure_table(overview: Overview) -> Iterator[list]:
     first: read from the database a chunk at a time, so the export streams."""
     columns = COLUMNS[overview.dimension]
     yield columns
-    rows = overview.rows
-    source = rows.iterator(chunk_size=CSV_CHUNK) if isinstance(rows, QuerySet) else iter(rows)
+    source = iter(overview.rows)
     while chunk := list(islice(source, CSV_CHUNK)):
         for item in overview.figures(chunk):
             cells = []
@@ -713,36 +679,30 @@ def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
     """The customers whose exposure (in CNY, the whole bank's) is above the active matrix
     version's single-customer limit, or whose group's (two or more companies with CNY
     exposure and the same group key) is above the group limit: {company_id: evidence}. The
-    grouped queries find them; their figures are read for them alone."""
+    customers' and the groups' figures are summed in the database (exposure_grouped)."""
     limits = limits or concentration_limits()
     if limits.single_customer is None and limits.group is None:
         return {}
+    by_company = {
+        pk: figures for (pk, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY).items()
+    }
     single = set()
     if limits.single_customer is not None:
-        single = set(
-            _customers_in(LIMIT_CURRENCY, user=None)
-            .filter(total__gt=limits.single_customer)
-            .values_list("id", flat=True)
-        )
+        single = {pk for pk, figures in by_company.items() if limits.above(figures) is not None}
     group_totals = {}
     if limits.group is not None:
+        shared = _shared_keys(user=None, currency=LIMIT_CURRENCY)
         group_totals = {
-            row["key"]: row["total"]
-            for row in _groups_in(LIMIT_CURRENCY, user=None, member_currency=LIMIT_CURRENCY)
-            .filter(total__gt=limits.group)
-            .values("key", "total")
+            key: figures["total"]
+            for (key, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY, by="group").items()
+            if key in shared and figures["total"] > limits.group
         }
-    members = _group_members(group_totals, user=None, currency=LIMIT_CURRENCY)
+    members = (
+        _group_members(group_totals, user=None, currency=LIMIT_CURRENCY) if group_totals else {}
+    )
     company_ids = single | {m["id"] for items in members.values() for m in items}
     if not company_ids:
         return {}
-    by_company = {
-        k[0]: v
-        for k, v in exposure_by(
-            exposure_rows(company_ids=sorted(company_ids), currency=LIMIT_CURRENCY),
-            lambda r: r["company_id"],
-        ).items()
-    }
     group_of = {m["id"]: (key, items) for key, items in members.items() for m in items}
     above: dict[int, dict] = {}
     for pk in sorted(company_ids):
