@@ -20,12 +20,10 @@ half the book (docs/adr/0016-portfolio-exposure-groups.md). `related_companies`,
 application, still counts every kind of link.
 """
 
-import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import reduce
 from itertools import islice
 
 from django.db import transaction
@@ -195,13 +193,6 @@ def exposure_rows(
     ]
 
 
-def _exposed(parts: dict[str, Part]) -> Q:
-    """A filter on Company: the companies with a row in one of the parts."""
-    return reduce(
-        operator.or_, (Q(pk__in=part.queryset.values(part.company)) for part in parts.values())
-    )
-
-
 def _blank(**keys) -> dict:
     figures = dict.fromkeys(PARTS, ZERO) | dict.fromkeys(COUNTS.values(), 0)
     return {**keys, **figures, "total": ZERO}
@@ -341,10 +332,11 @@ def _search(q: str, *, prefix: str = "") -> Q:
 def exposure_grouped(
     *, user=None, currency: str | None = None, by: str = "customer", q: str = ""
 ) -> dict[tuple, dict]:
-    """The parts summed in the database per customer (`by` "customer": its id) or per group
-    (`by` "group": group_key) and currency, in one query (each part grouped, united), added
-    up part by part: {(key, currency): figures with key and currency}. `q`: only the
-    customers found by name or credit code (by group: the groups of those customers)."""
+    """The parts summed in the database per customer (`by` "customer": its id, with its group
+    key as `group`) or per group (`by` "group": group_key) and currency, in one query (each
+    part grouped, united), added up part by part: {(key, currency): figures with key and
+    currency}. `q`: only the customers found by name or credit code (by group: the groups of
+    those customers)."""
     from customers.models import Company
 
     parts = exposure_parts(user=user, currency=currency)
@@ -364,19 +356,29 @@ def exposure_grouped(
                     .values("pk")
                 }
             )
-        key = F(part.company) if by == "customer" else group_key(prefix)
+        keys = (
+            {"key": F(part.company), "group": group_key(prefix)}
+            if by == "customer"
+            else {"key": group_key(prefix)}
+        )
         grouped.append(
             Part(queryset, part.company, part.amount).grouped(
-                "currency", key=key, part=Value(name, output_field=CharField())
+                "currency", **keys, part=Value(name, output_field=CharField())
             )
         )
     first, *others = grouped
     figures: dict[tuple, dict] = {}
     for item in first.union(*others, all=True):
         k = (item["key"], item["currency"])
-        if k not in figures:
-            figures[k] = _blank(key=item["key"], currency=item["currency"])
-        _add(figures[k], {**item, "amount": item["amount"] or ZERO})
+        target = figures.get(k)
+        if target is None:
+            target = figures[k] = _blank(key=item["key"], currency=item["currency"])
+            if by == "customer":
+                target["group"] = item["group"]
+        amount = item["amount"] or ZERO
+        target[item["part"]] += amount
+        target[COUNTS[item["part"]]] += item["count"]
+        target["total"] += amount
     return figures
 
 
@@ -400,19 +402,17 @@ def exposure_totals(customers: dict[tuple, dict]) -> list[dict]:
     return _sorted(totals.values())
 
 
-def _shared_keys(*, user, currency: str | None = None) -> set[str]:
-    """The group keys of two or more companies with exposure (in `currency`, or any)."""
-    from customers.models import Company
+def _members(customers: dict[tuple, dict]) -> dict[str, set[int]]:
+    """The companies with exposure of each group key, from exposure_grouped by customer."""
+    members: dict[str, set[int]] = {}
+    for (pk, _currency), figures in customers.items():
+        members.setdefault(figures["group"], set()).add(pk)
+    return members
 
-    return set(
-        Company.objects.filter(_exposed(exposure_parts(currency=currency, user=user)))
-        .annotate(key=group_key())
-        .order_by()
-        .values("key")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=2)
-        .values_list("key", flat=True)
-    )
+
+def _shared_keys(customers: dict[tuple, dict]) -> set[str]:
+    """The group keys of two or more companies with exposure (in the customers' figures)."""
+    return {key for key, ids in _members(customers).items() if len(ids) > 1}
 
 
 def _label(person: str, key: str) -> str:
@@ -421,7 +421,7 @@ def _label(person: str, key: str) -> str:
     return f"{person} (…{key[-4:]})"
 
 
-def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
+def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> list[dict]:
     """The page's customers (their figures summed by exposure_grouped) with their group and
     guarantee links and the limit they are above. Four queries for the page."""
     from customers.models import Company
@@ -444,21 +444,12 @@ def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
             "person",
         )
     }
-    sizes = dict(
-        Company.objects.filter(_exposed(exposure_parts(user=user)))
-        .annotate(key=group_key())
-        .filter(key__in={c["key"] for c in companies.values()})
-        .order_by()
-        .values("key")
-        .annotate(n=Count("pk"))
-        .values_list("key", "n")
-    )
     links = _guarantee_links(ids, {c["credit_code"]: pk for pk, c in companies.items()})
     result = []
     for row in rows:
         c = companies[row["key"]]
-        own = {k: v for k, v in row.items() if k != "key"}
-        shared = sizes.get(c["key"], 0) > 1
+        own = {k: v for k, v in row.items() if k not in ("key", "group")}
+        in_group = c["key"] in shared
         result.append(
             {
                 **own,
@@ -466,9 +457,9 @@ def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
                 "name": c["name"],
                 "credit_code": c["credit_code"],
                 "industry": (c["industry_code"] or "")[:1],
-                "group": _label(c["person"], c["key"]) if shared else "",
+                "group": _label(c["person"], c["key"]) if in_group else "",
                 "legal_representative": c["legal_representative"],
-                "group_link": c["link"] if shared else "",
+                "group_link": c["link"] if in_group else "",
                 "guaranteed_by": links.get(c["id"], {}).get("guaranteed_by", []),
                 "guarantees": links.get(c["id"], {}).get("guarantees", []),
                 "limit": limits.above(own),
@@ -477,27 +468,28 @@ def _customer_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
     return result
 
 
-def _group_members(keys, *, user, currency: str | None = None) -> dict[str, list[dict]]:
-    """The companies with exposure (in `currency`, or any) of each group key, in id order:
-    id, name, person and link."""
+def _group_members(keys, customers: dict[tuple, dict]) -> dict[str, list[dict]]:
+    """The companies with exposure (in the customers' figures) of each group key, in id
+    order: id, name, person and link. One query."""
     from customers.models import Company
 
-    members: dict[str, list[dict]] = {}
+    members = _members(customers)
+    ids = {pk for key in keys for pk in members.get(key, ())}
+    found: dict[str, list[dict]] = {}
     for item in (
-        Company.objects.filter(_exposed(exposure_parts(currency=currency, user=user)))
+        Company.objects.filter(pk__in=ids)
         .annotate(key=group_key(), person=group_person(), link=group_link())
-        .filter(key__in=set(keys))
         .order_by("pk")
         .values("id", "name", "key", "person", "link")
     ):
-        members.setdefault(item["key"], []).append(item)
-    return members
+        found.setdefault(item["key"], []).append(item)
+    return found
 
 
-def _group_rows(rows: list[dict], *, user, limits: Limits) -> list[dict]:
+def _group_rows(rows: list[dict], *, customers: dict[tuple, dict], limits: Limits) -> list[dict]:
     """The page's groups (their figures summed by exposure_grouped) with their companies and
     the limit they are above. One query for the page."""
-    members = _group_members({row["key"] for row in rows}, user=user) if rows else {}
+    members = _group_members({row["key"] for row in rows}, customers) if rows else {}
     result = []
     for row in rows:
         items = members.get(row["key"], [])
@@ -564,14 +556,15 @@ class Overview:
     limits: Limits
     totals: list[dict]
     rows: list[dict]
+    customers: dict[tuple, dict]
 
     def figures(self, rows) -> list[dict]:
         """The rows (a page of `rows`) as the tables show them."""
         rows = list(rows)
         if self.dimension == "customer":
-            return _customer_rows(rows, user=self.user, limits=self.limits)
+            return _customer_rows(rows, shared=_shared_keys(self.customers), limits=self.limits)
         if self.dimension == "group":
-            return _group_rows(rows, user=self.user, limits=self.limits)
+            return _group_rows(rows, customers=self.customers, limits=self.limits)
         return rows
 
 
@@ -597,12 +590,20 @@ def exposure_overview(*, user, dimension: str = "customer", q: str = "") -> Over
         found = exposure_grouped(user=user, q=q) if q else customers
         rows = _largest_first(found.values())
     elif dimension == "group":
-        shared = _shared_keys(user=user)
+        shared = _shared_keys(customers)
         groups = exposure_grouped(user=user, by="group", q=q)
         rows = _largest_first(v for (key, _c), v in groups.items() if key in shared)
     else:
         rows = _whole_tables(user=user, dimension=dimension)
-    return Overview(user=user, dimension=dimension, q=q, limits=limits, totals=totals, rows=rows)
+    return Overview(
+        user=user,
+        dimension=dimension,
+        q=q,
+        limits=limits,
+        totals=totals,
+        rows=rows,
+        customers=customers,
+    )
 
 
 # Who sees the bank's exposure: risk officers and branch heads, each over their branch scope
@@ -683,23 +684,20 @@ def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
     limits = limits or concentration_limits()
     if limits.single_customer is None and limits.group is None:
         return {}
-    by_company = {
-        pk: figures for (pk, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY).items()
-    }
+    customers = exposure_grouped(currency=LIMIT_CURRENCY)
+    by_company = {pk: figures for (pk, _c), figures in customers.items()}
     single = set()
     if limits.single_customer is not None:
         single = {pk for pk, figures in by_company.items() if limits.above(figures) is not None}
     group_totals = {}
     if limits.group is not None:
-        shared = _shared_keys(user=None, currency=LIMIT_CURRENCY)
+        shared = _shared_keys(customers)
         group_totals = {
             key: figures["total"]
             for (key, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY, by="group").items()
             if key in shared and figures["total"] > limits.group
         }
-    members = (
-        _group_members(group_totals, user=None, currency=LIMIT_CURRENCY) if group_totals else {}
-    )
+    members = _group_members(group_totals, customers) if group_totals else {}
     company_ids = single | {m["id"] for items in members.values() for m in items}
     if not company_ids:
         return {}
