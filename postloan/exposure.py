@@ -8,8 +8,8 @@ the facility's undrawn part instead). `exposure_parts` is the one definition, as
 `exposure_rows` reads them row by row for the approval workbench's table
 (postloan.selectors.customer_exposure) and the exposure after a decision
 (postloan.selectors.exposure_after); the risk officer's view (`exposure_overview`) and the
-nightly flag (`exposure_limits_flag`) sum them per company and per group in the database,
-largest first, and read the figures of a page's companies with `exposure_rows`.
+nightly flag (`exposure_limits_flag`) have them summed per customer or per group in the
+database (`exposure_grouped`: one query), then ordered largest first and paged.
 
 The portfolio-wide group is the companies with the same controlling shareholder (by resident
 ID number or credit code) or, where none is known, the same legal representative (by

@@ -569,3 +569,16 @@ def test_the_controlling_shareholder_is_entered_at_intake_and_on_the_portal_with
         "Parent Co",
         holder,
     )
+
+
+def test_the_industry_and_branch_tables_are_shown_whole(client, staff, bank):
+    client.force_login(staff["risk"])
+    url = reverse("postloan-exposure")
+    with translation.override("en"):
+        industries = client.get(url, {"dimension": "industry"})
+        branches = client.get(url, {"dimension": "branch"})
+        wrong = client.get(url, {"dimension": "nope"})
+    assert industries.status_code == 200 and b'id="exposure-industries"' in industries.content
+    assert b'id="exposure-customers"' not in industries.content
+    assert branches.status_code == 200 and b"Beijing Haidian" in branches.content
+    assert wrong.status_code == 400
