@@ -52,6 +52,7 @@ from analytics.selectors import (
     Filters,
     _applications,
     _average,
+    _count_where,
     _deadlines,
     _figure,
     _rate,
@@ -262,22 +263,7 @@ def _results(*, user, f: Filters, rm) -> dict:
             disbursed=Count("id", filter=Q(status__in=DISBURSED_OR_LATER)),
         )
     }
-    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
-    own_stages = {
-        r["actor"]: r
-        for r in _mine(_visits(user=user, f=f), rm, "actor")
-        .filter(actor__isnull=False)
-        .order_by()
-        .values("actor")
-        .annotate(n=Count(column), total=Sum(column))
-    }
-    cases = {
-        r["application__relationship_manager"]: r
-        for r in _mine(_visits(user=user, f=f), rm, "application__relationship_manager")
-        .order_by()
-        .values("application__relationship_manager")
-        .annotate(n=Count("id"), rework=Count("id", filter=Q(is_rework=True)))
-    }
+    own_stages, cases = _stages_and_cases(user=user, f=f, rm=rm)
     sla = {
         r["application__relationship_manager"]: r
         for r in _mine(_deadlines(user=user, f=f), rm, "application__relationship_manager")
@@ -378,6 +364,39 @@ def _results(*, user, f: Filters, rm) -> dict:
         vintages=vintage_rows,
         vintage_columns=VINTAGE_COLUMNS,
     )
+
+
+def _stages_and_cases(*, user, f: Filters, rm) -> tuple[dict, dict]:
+    """The stages each RM completed in the period ({actor: {"n", "total"}}: timed visits and
+    their seconds on the filters' basis) and the stages of each RM's cases completed in it
+    ({RM of the case: {"n", "rework"}}), from one read of the period's visits joined once to
+    their application (through app_terms_by_id), grouped by who completed the stage and the
+    case's RM: the visits are not read twice, and every column comes from the covering
+    indexes."""
+    column = "business_seconds" if f.basis == "business" else "calendar_seconds"
+    visits = _visits(user=user, f=f)
+    if rm is not None:
+        visits = visits.filter(Q(actor=rm) | Q(application__relationship_manager=rm))
+    own: dict = defaultdict(lambda: {"n": 0, "total": 0})
+    cases: dict = defaultdict(lambda: {"n": 0, "rework": 0})
+    for r in (
+        visits.order_by()
+        .values("actor", "application__relationship_manager")
+        .annotate(
+            timed=Count(column),
+            seconds=Sum(column),
+            n=_count_where(Q()),
+            rework=_count_where(Q(is_rework=True)),
+        )
+    ):
+        actor, case_rm = r["actor"], r["application__relationship_manager"]
+        if actor is not None and (rm is None or actor == rm.pk):
+            own[actor]["n"] += r["timed"]
+            own[actor]["total"] += r["seconds"] or 0
+        if rm is None or case_rm == rm.pk:
+            cases[case_rm]["n"] += r["n"]
+            cases[case_rm]["rework"] += r["rework"]
+    return dict(own), dict(cases)
 
 
 def _vintages(

@@ -61,9 +61,7 @@ class MetricContext:
     computed: dict = field(default_factory=dict)
 
     def figure(self, name: str) -> dict:
-        if name not in self.computed:
-            self.computed[name] = selectors.FIGURES[name](user=self.user, f=self.f)
-        return self.computed[name]
+        return selectors.figure_for_period(name, user=self.user, f=self.f, computed=self.computed)
 
     def process(self) -> dict:
         """The process figures (selectors.analytics_scorecard_values), computed once."""
@@ -213,17 +211,31 @@ def metric_external_data_share(ctx: MetricContext) -> float | None:
     """Of the applications submitted in the period (the funnel's cohort) and decided, the share
     decided with an answer from an external source (datasources.SourceQuery arrived before the
     decision)."""
+    counts = selectors.shared_figure(
+        "_external_data",
+        f=ctx.f,
+        computed=ctx.computed,
+        compute=lambda periods: _decided_on_external_data(user=ctx.user, periods=periods),
+    )
+    return selectors._rate(counts["on_data"], counts["decided"])
+
+
+def _decided_on_external_data(*, user, periods: list[selectors.Filters]) -> list[dict]:
+    """Per period, the decided applications of its cohort and those decided on external data
+    (metric_external_data_share), in one statement."""
     answered = SourceQuery.objects.filter(
         application=OuterRef("pk"),
         status=SourceQuery.Status.ARRIVED,
         answered_at__lte=OuterRef("decided_at"),
     )
-    counts = (
-        selectors._applications(user=ctx.user, f=ctx.f)
-        .filter(decided_at__isnull=False)
-        .aggregate(decided=Count("id"), on_data=Count("id", filter=Q(Exists(answered))))
+    return selectors._aggregate_periods(
+        selectors._applications(user=user, f=periods[0], periods=periods).filter(
+            decided_at__isnull=False
+        ),
+        {"decided": Count("id"), "on_data": Count("id", filter=Q(Exists(answered)))},
+        "submitted_at",
+        periods,
     )
-    return selectors._rate(counts["on_data"], counts["decided"])
 
 
 def metric_data_route_share(ctx: MetricContext) -> float | None:
@@ -410,8 +422,9 @@ STOCK_FIGURES = ("portfolio", "_customers", "_rm")
 def _values(
     *, user, f: selectors.Filters, metrics: list, computed: dict | None
 ) -> tuple[dict[str, float | None], dict]:
-    """Each metric's value in f's period, and the figures computed for them (by name)."""
-    ctx = MetricContext(user=user, f=f, computed=dict(computed or {}))
+    """Each metric's value in f's period, and the figures computed for them (by name;
+    `computed`, when given, is filled in)."""
+    ctx = MetricContext(user=user, f=f, computed={} if computed is None else computed)
     out = {}
     for metric in metrics:
         _label, compute = METRIC_FIGURES.get(metric.figure, (None, metric_no_source))
@@ -434,9 +447,15 @@ def scorecard_figure(
     metrics.sort(key=lambda m: (order.index(m.perspective), m.order, m.code))
     compare = compare or previous_period(f)
     f2 = replace(f, date_from=compare[0], date_to=compare[1])
-    now, figures = _values(user=user, f=f, metrics=metrics, computed=computed)
-    stock = {name: figures[name] for name in STOCK_FIGURES if name in figures}
-    then, _figures = _values(user=user, f=f2, metrics=metrics, computed=stock)
+    # The two periods' figures, each knowing the other's: a figure read per period is
+    # computed for both at once, in one statement where that saves a scan
+    # (selectors.shared_figure; selectors, "Periods").
+    figures, figures2 = dict(computed or {}), {}
+    figures[selectors.OTHER_PERIODS] = [(f2, figures2)]
+    figures2[selectors.OTHER_PERIODS] = [(f, figures)]
+    now, _figures = _values(user=user, f=f, metrics=metrics, computed=figures)
+    figures2.update({name: figures[name] for name in STOCK_FIGURES if name in figures})
+    then, _figures = _values(user=user, f=f2, metrics=metrics, computed=figures2)
     rows = []
     totals = {p: {"score": 0.0, "weight": 0.0, "score2": 0.0, "weight2": 0.0} for p in order}
     for m in metrics:

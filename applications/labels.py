@@ -30,10 +30,17 @@ ACTION_LABELS = {
     "apply_change": _("Applied the change on its supplementary agreement"),
     "change_file": _("Filed a change to the loan"),
     "change_review_confirm": _("Confirmed the change's figures"),
+    # The owner's requests (postloan.services.owner_request_*); the change_request_* and
+    # prepayment_request_* rows were written before the two kinds of request were one.
+    "owner_request_ask": _("The owner asked for a prepayment or a change to the loan"),
+    "owner_request_file": _("Filed the owner's request"),
+    "owner_request_decline": _("Declined the owner's request"),
+    "owner_request_withdraw": _("The owner withdrew their request"),
     "change_request_file": _("The owner asked for a change to the loan"),
     "change_request_filed": _("Filed the owner's request as a change"),
     "change_request_decline": _("Declined the owner's request for a change"),
     "renewal_repaid": _("Repaid by the renewal's payout"),
+    "interest_capitalised": _("The past-due interest became principal of the new schedule"),
     # Intake
     "company_create": _("Registered the company"),
     "guarantor_add": _("Added a guarantor"),

@@ -34,6 +34,9 @@ class MatrixVersionAdmin(admin.ModelAdmin):
         "committee_majority_percent",
         "single_customer_limit",
         "group_limit",
+        "net_capital",
+        "single_customer_limit_percent",
+        "group_limit_percent",
         "created_at",
     ]
     list_filter = ["is_active"]

@@ -127,9 +127,10 @@ def seed() -> None:
             "fast_track_review_percent": 10,
             "committee_quorum": 3,
             "committee_majority_percent": 50,
-            # A small bank's concentration limits (10% and 15% of 80M net capital).
-            "single_customer_limit": 8 * M,
-            "group_limit": 12 * M,
+            # A small bank's concentration limits: 10% and 15% of its 80M net capital.
+            "net_capital": 80 * M,
+            "single_customer_limit_percent": 10,
+            "group_limit_percent": 15,
         },
     )
     if created:

@@ -63,6 +63,35 @@ class MatrixVersion(models.Model):
         blank=True,
         help_text=_("For example 15 percent of the bank's net capital. Empty: no limit."),
     )
+    # Or as shares of the bank's net capital: where both an amount and a share are set, the
+    # lower binds (concentration_limit).
+    net_capital = models.DecimalField(
+        _("the bank's net capital (CNY)"),
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("The base of the limits given as a share. Empty: no limit as a share."),
+    )
+    single_customer_limit_percent = models.DecimalField(
+        _("single-customer limit (% of net capital)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        help_text=_("For example 10. Where an amount is set too, the lower binds."),
+    )
+    group_limit_percent = models.DecimalField(
+        _("group limit (% of net capital)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        help_text=_("For example 15. Where an amount is set too, the lower binds."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -77,6 +106,32 @@ class MatrixVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.number} {self.name}".strip()
+
+    def clean(self) -> None:
+        if self.net_capital is None and (
+            self.single_customer_limit_percent is not None or self.group_limit_percent is not None
+        ):
+            raise ValidationError(
+                {"net_capital": _("A limit given as a share of net capital needs the net capital.")}
+            )
+
+    def _limit(self, amount: Decimal | None, percent: Decimal | None) -> Decimal | None:
+        """The lower of the amount and the share of net capital (either may be unset)."""
+        share = None
+        if percent is not None and self.net_capital is not None:
+            share = (self.net_capital * percent / 100).quantize(Decimal("0.01"))
+        limits = [limit for limit in (amount, share) if limit is not None]
+        return min(limits) if limits else None
+
+    @property
+    def single_customer_limit_binding(self) -> Decimal | None:
+        """The single-customer limit in CNY that applies (None: none)."""
+        return self._limit(self.single_customer_limit, self.single_customer_limit_percent)
+
+    @property
+    def group_limit_binding(self) -> Decimal | None:
+        """The group limit in CNY that applies (None: none)."""
+        return self._limit(self.group_limit, self.group_limit_percent)
 
 
 class MatrixStep(Bilingual, models.Model):

@@ -196,8 +196,8 @@ def concentration_limits_passed(version: MatrixVersion, exposure) -> list[list]:
         return []
     above = []
     for code, limit, figure in (
-        ("above_single_customer_limit", version.single_customer_limit, exposure.customer),
-        ("above_group_limit", version.group_limit, exposure.group),
+        ("above_single_customer_limit", version.single_customer_limit_binding, exposure.customer),
+        ("above_group_limit", version.group_limit_binding, exposure.group),
     ):
         if limit is not None and figure > limit:
             above.append([code, {"a": short_amount(figure), "limit": short_amount(limit)}])

@@ -374,3 +374,62 @@ def load_core(bank: Bank, *, seed: int = 7) -> None:
     bank.timings["applications"] = n_apps
     bank.timings["audit_rows"] = AuditEvent.objects.count()
     bank.timings["core_load_seconds"] = round(time.perf_counter() - started, 1)
+
+
+def bank_from_database(*, scale: float) -> Bank:
+    """The Bank of a database loaded by an earlier run with --keep (bench/run.py --reuse), read
+    back from its rows: branches, staff by branch and role, their tokens (counted as having
+    just given a second factor again), the products and the applications by state now."""
+    bank = Bank(scale=scale)
+    head = Branch.objects.get(code="HO")
+    bank.branches = [head, *Branch.objects.filter(parent=head).order_by("code")]
+    for user_pk, username, key, branch_id, role in (
+        StaffProfile.objects.filter(branch__in=bank.branches)
+        .values_list(
+            "user_id", "user__username", "user__auth_token__key", "branch_id", "user__groups__name"
+        )
+        .order_by("user_id")
+    ):
+        if key is None or role is None:
+            continue
+        bank.tokens[username] = key
+        bank.staff.setdefault((branch_id, role), []).append(user_pk)
+    bank.head_office_user = f"{Role.BRANCH_HEAD}_HO"
+    now = timezone.now()
+    TokenSecondFactor.objects.filter(token_id__in=list(bank.tokens.values())).update(
+        verified_at=now
+    )
+    by_code = dict(Product.objects.values_list("code", "pk"))
+    bank.product_ids = [by_code["SME-WC"], by_code["SME-EQ"], by_code["SME-FT"]]
+    for pk, status in LoanApplication.objects.values_list("pk", "status").order_by("pk"):
+        bank.app_ids_by_state.setdefault(status, []).append(pk)
+    from analytics.models import StageVisit
+    from approvals.models import ApprovalTask
+    from facilities.models import Drawdown, Facility
+    from postloan.models import Loan
+
+    bank.timings["applications"] = sum(len(ids) for ids in bank.app_ids_by_state.values())
+    bank.timings["active_loans"] = Loan.objects.filter(status=Loan.Status.ACTIVE).count()
+    bank.timings["stage_visits"] = StageVisit.objects.count()
+    # The tier-1 tasks still open and unclaimed (the earlier runs' claims stay).
+    bank.task_ids = list(
+        ApprovalTask.objects.filter(step="tier1", status="open", claimed_by__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # The companies with a facility, those that have drawn under it first (the exposure read).
+    drawn = set(
+        Drawdown.objects.filter(
+            status=Drawdown.Status.APPROVED, application__status="disbursed"
+        ).values_list("facility__company_id", flat=True)
+    )
+    companies = list(Facility.objects.order_by("pk").values_list("company_id", flat=True))
+    bank.facility_company_ids = [pk for pk in companies if pk in drawn] + [
+        pk for pk in companies if pk not in drawn
+    ]
+    bank.drawdowns_waiting = list(
+        Drawdown.objects.filter(status=Drawdown.Status.REQUESTED)
+        .order_by("pk")
+        .values_list("pk", "facility__branch_id")
+    )
+    return bank

@@ -43,6 +43,12 @@ def parse_args():
         help="PostgreSQL database to (re)create on 127.0.0.1:5432",
     )
     parser.add_argument("--keep", action="store_true", help="keep the loaded database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database kept by an earlier run (--keep) instead of loading one: "
+        "migrated to this code first; the figures' own writes are rolled back or small",
+    )
     parser.add_argument("--only", default="", help="comma-separated figure names to run")
     return parser.parse_args()
 
@@ -91,21 +97,25 @@ def main() -> int:
     # (bench.load._past_second_factor): a step-up stays fresh for the whole run.
     os.environ.setdefault("LOANFLOW_STEP_UP_MINUTES", str(24 * 60))
     print(f"LoanFlow benchmark: scale {args.scale}, database {args.database}", flush=True)
-    recreate_database(args.database)
+    if not args.reuse:
+        recreate_database(args.database)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     from bench import measures
-    from bench.load import Bank, load_core
+    from bench.load import Bank, bank_from_database, load_core
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    bank = Bank(scale=args.scale)
-    load_core(bank)
-    for loader in measures.STAGE_LOADERS:
-        loader(bank)
+    if args.reuse:
+        bank = bank_from_database(scale=args.scale)
+    else:
+        bank = Bank(scale=args.scale)
+        load_core(bank)
+        for loader in measures.STAGE_LOADERS:
+            loader(bank)
     # A bank's database is kept vacuumed by autovacuum as it goes; a freshly bulk-loaded one is
     # not yet, so its index-only scans (the list counts) would still visit every heap page.
     # Bring it to that steady state before measuring.
@@ -140,7 +150,7 @@ def main() -> int:
                 }
             )
     report(rows, bank, args, load_seconds)
-    if not args.keep:
+    if not (args.keep or args.reuse):
         from django.db import connections
 
         connections.close_all()

@@ -56,6 +56,40 @@ class AvailabilityOutput(serializers.Serializer):
     available = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
+class MonitoredLoanOutput(serializers.Serializer):
+    application = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    days_past_due = serializers.IntegerField()
+    classification = serializers.CharField()
+    overdue_interest_unpaid = serializers.DecimalField(max_digits=18, decimal_places=2)
+    open_alerts = serializers.IntegerField()
+
+
+class MonitoredAlertOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan = serializers.IntegerField(help_text="The loan's application id.")
+    reference = serializers.CharField()
+    rule = serializers.CharField()
+    severity = serializers.CharField()
+    status = serializers.CharField()
+    raised = serializers.DateTimeField()
+
+
+class MonitoringOutput(serializers.Serializer):
+    """The facility's drawdown loans as post-loan sees them, and the company's standing."""
+
+    outstanding_principal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue_interest_unpaid = serializers.DecimalField(max_digits=18, decimal_places=2)
+    worst_days_past_due = serializers.IntegerField()
+    worst_classification = serializers.CharField()
+    worst_classification_display = serializers.CharField()
+    loans = MonitoredLoanOutput(many=True)
+    alerts = MonitoredAlertOutput(many=True)
+
+
 class FacilityOutput(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField(source="application.reference")
@@ -152,6 +186,9 @@ class FacilityApi(APIView):
         data = StaffFacilityOutput(facility).data
         data["drawdowns"] = StaffDrawdownOutput(
             selectors.facility_drawdowns(facility=facility), many=True
+        ).data
+        data["monitoring"] = MonitoringOutput(
+            selectors.facility_monitoring(facility=facility).as_dict()
         ).data
         return Response(data)
 

@@ -336,3 +336,93 @@ def drawdown_queue_rows(*, user, drawdowns: list[Drawdown]) -> list[dict]:
             }
         )
     return rows
+
+
+# --- Post-loan: the facility and its drawdowns watched together (issue 28) ------------------
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """A facility's drawdown loans as post-loan sees them, and the company's standing: its
+    worst classification over all its active loans and its open early-warning alerts (a
+    problem on any of the company's loans concerns the facility: an alert may freeze it)."""
+
+    loans: list[Loan]
+    outstanding_principal: Decimal
+    overdue_interest_unpaid: Decimal
+    worst_days_past_due: int
+    worst_classification: str
+    alerts: list
+
+    @property
+    def worst_classification_label(self) -> str:
+        from postloan.models import Classification
+
+        return str(Classification(self.worst_classification).label)
+
+    def as_dict(self) -> dict:
+        return {
+            "outstanding_principal": self.outstanding_principal,
+            "overdue_interest_unpaid": self.overdue_interest_unpaid,
+            "worst_days_past_due": self.worst_days_past_due,
+            "worst_classification": self.worst_classification,
+            "worst_classification_display": self.worst_classification_label,
+            "loans": [
+                {
+                    "application": loan.application_id,
+                    "reference": loan.application.reference,
+                    "status": loan.status,
+                    "principal": loan.principal,
+                    "outstanding_principal": loan.outstanding_principal,
+                    "days_past_due": loan.days_past_due,
+                    "classification": loan.classification,
+                    "overdue_interest_unpaid": loan.overdue_interest_unpaid,
+                    "open_alerts": loan.open_alerts,
+                }
+                for loan in self.loans
+            ],
+            "alerts": [
+                {
+                    "id": alert.pk,
+                    "loan": alert.loan.application_id,
+                    "reference": alert.loan.application.reference,
+                    "rule": alert.rule.display_name,
+                    "severity": alert.severity,
+                    "status": alert.status,
+                    "raised": alert.created_at,
+                }
+                for alert in self.alerts
+            ],
+        }
+
+
+def facility_monitoring(*, facility: Facility) -> Monitoring:
+    """Four queries: the drawdown loans with their open alerts counted, the company's
+    standing (company_standings), its open alerts."""
+    from postloan.models import Alert
+
+    open_alert = Q(alerts__status__in=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED))
+    loans = list(
+        Loan.objects.filter(application__drawdown__facility=facility)
+        .select_related("application")
+        .annotate(open_alerts=Count("alerts", filter=open_alert))
+        .order_by("-disbursed_on", "-pk")
+    )
+    active = [loan for loan in loans if loan.status == Loan.Status.ACTIVE]
+    worst, _count = company_standings(company_ids=[facility.company_id])[facility.company_id]
+    alerts = list(
+        Alert.objects.filter(
+            loan__application__company_id=facility.company_id,
+            status__in=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED),
+        )
+        .select_related("rule", "loan__application")
+        .order_by("-created_at")
+    )
+    return Monitoring(
+        loans=loans,
+        outstanding_principal=sum((loan.outstanding_principal for loan in active), ZERO),
+        overdue_interest_unpaid=sum((loan.overdue_interest_unpaid for loan in active), ZERO),
+        worst_days_past_due=max((loan.days_past_due for loan in active), default=0),
+        worst_classification=worst,
+        alerts=alerts,
+    )

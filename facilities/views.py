@@ -68,6 +68,7 @@ class FacilityDetailView(StaffRequiredMixin, View):
                 "facility": facility,
                 "availability": selectors.facility_availability(facility=facility),
                 "drawdowns": selectors.facility_drawdowns(facility=facility),
+                "monitoring": selectors.facility_monitoring(facility=facility),
                 "actions": actions,
                 "may_approve_drawdowns": has_role_perm(request.user, services.DRAWDOWN_PERMISSION),
             },

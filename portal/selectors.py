@@ -92,9 +92,11 @@ def portal_decline_reasons(application: LoanApplication) -> list[str]:
 
 
 def portal_repayments(application: LoanApplication) -> list:
-    """The repayments received on the loan, oldest first (none before it is paid out)."""
+    """The repayments received on the loan, oldest first (none before it is paid out); not
+    the interest a restructuring capitalised, which no money paid (the change shows it)."""
     return list(
         Repayment.objects.filter(loan__application=application)
+        .exclude(source=Repayment.Source.CAPITALISED)
         .only("amount", "currency", "value_date")
         .order_by("value_date", "id")
     )
@@ -128,12 +130,15 @@ def portal_loan(application: LoanApplication, *, as_of: date | None = None) -> d
     from postloan.changes import loan_change_history
 
     history = loan_change_history(application=application)
+    requests = portal_owner_requests(application)
     return {
         **_loan_summary(loan, as_of=as_of),
         **history,
+        "requests": requests,
         "change_kinds": ChangeKind.choices,
-        "can_ask_change": loan.status == Loan.Status.ACTIVE
-        and not any(r.status == "open" for r in history["requests"]),
+        # One open request a loan: while one is with the bank, the owner waits or withdraws.
+        "can_ask": loan.status == Loan.Status.ACTIVE
+        and not any(r["can_withdraw"] for r in requests),
     }
 
 
@@ -188,43 +193,48 @@ def portal_payoff(application: LoanApplication, *, as_of: date | None = None):
         return None
 
 
-# What became of an owner's prepayment request, in their words (a filed one reads as its
-# prepayment stands).
+# What became of an owner's request, in their words (a filed prepayment reads as its
+# prepayment stands, a filed change as its application).
 REQUEST_STATUS_TEXT = {
     "open": _("With your relationship manager."),
     "declined": _("Declined by the bank."),
     "withdrawn": _("Withdrawn by you."),
+    "filed": _("Filed by the bank as a change application: you will see it under the changes."),
     "requested": _("Filed by the bank: it is done once your payment is received and confirmed."),
     "confirmed": _("Done: the schedule on this page is the one that follows it."),
     "cancelled": _("Cancelled by the bank."),
 }
 
 
-def portal_prepayment_requests(application: LoanApplication) -> list[dict]:
-    """The owner's prepayment requests on the loan, newest first, with where each stands."""
-    from postloan.models import PrepaymentRequest
+def portal_owner_requests(application: LoanApplication) -> list[dict]:
+    """The owner's requests on the loan (prepayments and changes), newest first, with where
+    each stands."""
+    from postloan.models import OwnerRequest
 
     rows = []
-    for request in PrepaymentRequest.objects.filter(loan__application=application).select_related(
-        "prepayment"
-    )[:20]:
+    for request in (
+        OwnerRequest.objects.filter(loan__application=application)
+        .select_related("prepayment", "change")
+        .order_by("-created_at", "-id")[:20]
+    ):
         stage = request.prepayment.status if request.prepayment else request.status
         rows.append(
             {
                 "id": request.pk,
                 "kind": request.kind,
-                "kind_display": request.get_kind_display(),
+                "kind_display": request.kind_display,
+                "is_prepayment": request.is_prepayment,
                 "value_date": request.value_date,
                 "principal": request.principal,
                 "note": request.note,
                 "status": stage,
                 "status_text": str(REQUEST_STATUS_TEXT[stage]),
-                "reason": request.decision_comment
-                if request.status == PrepaymentRequest.Status.DECLINED
-                else "",
+                "reason": request.answer if request.status == OwnerRequest.Status.DECLINED else "",
                 "total": request.prepayment.total if request.prepayment else None,
+                "change": request.change_id,
+                "change_reference": request.change.reference if request.change else "",
                 "created_at": request.created_at,
-                "can_withdraw": request.status == PrepaymentRequest.Status.OPEN,
+                "can_withdraw": request.status == OwnerRequest.Status.OPEN,
             }
         )
     return rows

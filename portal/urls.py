@@ -37,18 +37,29 @@ urlpatterns = [
         name="portal-offer-accept",
     ),
     path(
+        "portal/applications/<int:pk>/requests/",
+        views.PortalOwnerRequestView.as_view(),
+        name="portal-owner-request",
+    ),
+    path(
+        "portal/applications/<int:pk>/requests/<int:request_id>/withdraw/",
+        views.PortalOwnerRequestWithdrawView.as_view(),
+        name="portal-owner-request-withdraw",
+    ),
+    # The pages' routes before the owner's prepayment and change requests were one.
+    path(
         "portal/applications/<int:pk>/prepayment/",
-        views.PortalPrepaymentRequestView.as_view(),
+        views.PortalOwnerRequestView.as_view(),
         name="portal-prepayment-request",
     ),
     path(
         "portal/applications/<int:pk>/prepayment/<int:request_id>/withdraw/",
-        views.PortalPrepaymentWithdrawView.as_view(),
+        views.PortalOwnerRequestWithdrawView.as_view(),
         name="portal-prepayment-withdraw",
     ),
     path(
         "portal/applications/<int:pk>/change-request/",
-        views.PortalChangeRequestView.as_view(),
+        views.PortalOwnerRequestView.as_view(),
         name="portal-change-request",
     ),
     path("portal/eligibility/", views.PortalEligibilityView.as_view(), name="portal-eligibility"),
@@ -72,11 +83,6 @@ api_urlpatterns = [
     ),
     path(f"{_app}offer/code/", api.PortalOfferCodeApi.as_view(), name="api-portal-offer-code"),
     path(
-        f"{_app}change-requests/",
-        api.PortalChangeRequestApi.as_view(),
-        name="api-portal-change-requests",
-    ),
-    path(
         f"{_app}offer/accept/", api.PortalOfferAcceptApi.as_view(), name="api-portal-offer-accept"
     ),
     path(f"{_app}offer/pdf/", api.PortalOfferPdfApi.as_view(), name="api-portal-offer-pdf"),
@@ -85,6 +91,22 @@ api_urlpatterns = [
     ),
     path(
         f"{_app}payoff-quote/", api.PortalPayoffQuoteApi.as_view(), name="api-portal-payoff-quote"
+    ),
+    path(
+        f"{_app}owner-requests/",
+        api.PortalOwnerRequestApi.as_view(),
+        name="api-portal-owner-requests",
+    ),
+    path(
+        f"{_app}owner-requests/<int:owner_request_id>/withdraw/",
+        api.PortalOwnerRequestWithdrawApi.as_view(),
+        name="api-portal-owner-request-withdraw",
+    ),
+    # The routes before the owner's prepayment and change requests were one (kept working).
+    path(
+        f"{_app}change-requests/",
+        api.PortalChangeRequestApi.as_view(),
+        name="api-portal-change-requests",
     ),
     path(
         f"{_app}prepayment-requests/",

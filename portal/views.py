@@ -46,7 +46,6 @@ from portal.selectors import (
     portal_loans,
     portal_payoff,
     portal_prepayment_quote,
-    portal_prepayment_requests,
     portal_repayments,
     portal_status_text,
     portal_steps,
@@ -122,7 +121,6 @@ def _prepayment_asked_for(request, application) -> dict:
     params = request.GET
     earliest, latest = prepayment_request_dates()
     section = {
-        "requests": portal_prepayment_requests(application),
         "kinds": Prepayment.Kind.choices,
         "earliest": earliest,
         "latest": latest,
@@ -210,38 +208,43 @@ def _offer_refused(request, application, form, exc: DomainError):
     return _application_page(request, application, offer_form=form, status=exc.status_code)
 
 
-def _prepay_section(pk: int) -> str:
-    return reverse("portal-application", args=[pk]) + "#prepay"
+def _requests_section(pk: int) -> str:
+    return reverse("portal-application", args=[pk]) + "#owner-requests"
 
 
 @open_to_owners
-class PortalPrepaymentRequestView(PortalRequiredMixin, View):
-    """Ask the bank for the prepayment quoted on the page (postloan.services)."""
+class PortalOwnerRequestView(PortalRequiredMixin, View):
+    """Ask the bank for the prepayment quoted on the page or for a change to the loan
+    (postloan.services.owner_request_ask)."""
 
     def post(self, request, pk: int):
         from datetime import date
         from decimal import InvalidOperation
 
-        from postloan.services import prepayment_request_ask
+        from postloan.services import owner_request_ask
 
         application = _owner_application(request, pk)
         post = request.POST
         try:
             try:
-                value_date = date.fromisoformat(post.get("value_date", ""))
+                value_date = (
+                    date.fromisoformat(post["value_date"]) if post.get("value_date") else None
+                )
                 principal = _amount(post.get("principal", ""))
             except (ValueError, InvalidOperation):
                 raise InvalidInput(
                     _("Enter a date as YYYY-MM-DD and the principal as a number.")
                 ) from None
-            prepayment_request_ask(
+            owner_request_ask(
                 application_id=application.pk,
                 actor=request.user,
                 kind=post.get("kind", ""),
                 value_date=value_date,
                 principal=principal,
-                note=post.get("note", "")[:2000],
+                note=post.get("note", "")[:4000],
             )
+        except NotFound:
+            raise Http404 from None
         except DomainError as exc:
             messages.error(request, _domain_message(exc))
         else:
@@ -251,17 +254,17 @@ class PortalPrepaymentRequestView(PortalRequiredMixin, View):
                     "Your request is with your relationship manager; you will see here what becomes of it."
                 ),
             )
-        return redirect(_prepay_section(application.pk))
+        return redirect(_requests_section(application.pk))
 
 
 @open_to_owners
-class PortalPrepaymentWithdrawView(PortalRequiredMixin, View):
+class PortalOwnerRequestWithdrawView(PortalRequiredMixin, View):
     def post(self, request, pk: int, request_id: int):
-        from postloan.services import prepayment_request_withdraw
+        from postloan.services import owner_request_withdraw
 
         application = _owner_application(request, pk)
         try:
-            prepayment_request_withdraw(
+            owner_request_withdraw(
                 application_id=application.pk, request_id=request_id, actor=request.user
             )
         except NotFound:
@@ -270,7 +273,7 @@ class PortalPrepaymentWithdrawView(PortalRequiredMixin, View):
             messages.error(request, _domain_message(exc))
         else:
             messages.success(request, _("Your request is withdrawn."))
-        return redirect(_prepay_section(application.pk))
+        return redirect(_requests_section(application.pk))
 
 
 def _domain_message(exc: DomainError) -> str:
@@ -309,30 +312,6 @@ class PortalOfferCodeView(PortalRequiredMixin, View):
                 % {"address": sent_to, "minutes": settings.LOANFLOW_CODE_MINUTES},
             )
         return redirect(_offer_panel(application.pk))
-
-
-@open_to_owners
-class PortalChangeRequestView(PortalRequiredMixin, View):
-    """Ask for a change to the loan (postloan.changes.change_request_file)."""
-
-    def post(self, request, pk: int):
-        from postloan.changes import change_request_file
-
-        application = _owner_application(request, pk)
-        try:
-            change_request_file(
-                owner=request.user,
-                loan_application=application,
-                kind=request.POST.get("kind", ""),
-                note=request.POST.get("note", ""),
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            messages.success(
-                request, _("Your relationship manager has your request and will contact you.")
-            )
-        return redirect(reverse("portal-application", args=[application.pk]) + "#loan")
 
 
 @open_to_owners

@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from postloan.models import (
     Alert,
-    ChangeRequest,
     ChangeTerms,
     ClassificationChange,
     ClassificationFloor,
@@ -11,6 +10,7 @@ from postloan.models import (
     Loan,
     LoanChange,
     OverdueInterestAccrual,
+    OwnerRequest,
     Prepayment,
     Repayment,
     RepaymentImport,
@@ -177,6 +177,7 @@ class ChangeTermsAdmin(admin.ModelAdmin):
         "renewal_no_open_alerts",
         "restructured_floor",
         "monitoring_months",
+        "restructuring_arrears",
     ]
 
 
@@ -215,7 +216,11 @@ class LoanChangeAdmin(_ReadOnlyAdmin):
     list_display = ["application", "loan", "reviewed_at", "agreement_reference", "applied_on"]
 
 
-@admin.register(ChangeRequest)
-class ChangeRequestAdmin(_ReadOnlyAdmin):
-    list_display = ["loan", "kind", "status", "created_at", "change"]
+@admin.register(OwnerRequest)
+class OwnerRequestAdmin(_ReadOnlyAdmin):
+    """The owners' requests, prepayments and changes alike: read only (the services file,
+    decline and withdraw them, audited)."""
+
+    list_display = ["loan", "kind", "status", "created_at", "prepayment", "change", "handled_at"]
     list_filter = ["status", "kind"]
+    date_hierarchy = "created_at"

@@ -24,8 +24,8 @@ from postloan.models import (
     ClassificationChange,
     InspectionTask,
     Loan,
+    OwnerRequest,
     Prepayment,
-    PrepaymentRequest,
     Repayment,
     WriteOff,
 )
@@ -969,19 +969,23 @@ class PrepaymentApi(APIView):
         return Response(PrepaymentSerializer(prepayment).data, status=status.HTTP_201_CREATED)
 
 
-class PrepaymentRequestSerializer(serializers.ModelSerializer):
+class OwnerRequestSerializer(serializers.ModelSerializer):
     application = serializers.IntegerField(source="loan.application_id")
-    kind_display = ChoiceLabelField(Prepayment.Kind.choices, source="kind")
-    status = serializers.CharField()
-    status_display = ChoiceLabelField(PrepaymentRequest.Status.choices, source="status")
+    kind_display = ChoiceLabelField(OwnerRequest.Kind.choices, source="kind")
+    is_prepayment = serializers.BooleanField(
+        read_only=True, help_text="A prepayment (filed as one); otherwise a change."
+    )
+    status = serializers.CharField(help_text="open, filed, declined or withdrawn.")
+    status_display = ChoiceLabelField(OwnerRequest.Status.choices, source="status")
 
     class Meta:
-        model = PrepaymentRequest
+        model = OwnerRequest
         fields = [
             "id",
             "application",
             "kind",
             "kind_display",
+            "is_prepayment",
             "status",
             "status_display",
             "value_date",
@@ -990,37 +994,67 @@ class PrepaymentRequestSerializer(serializers.ModelSerializer):
             "asked_by",
             "created_at",
             "prepayment",
-            "decided_by",
-            "decided_at",
-            "decision_comment",
+            "change",
+            "handled_by",
+            "handled_at",
+            "answer",
         ]
 
 
-class PrepaymentRequestListApi(APIView):
-    """The owner's prepayment requests on a loan (asked on the portal). File one with
-    POST .../prepayments/ and its `request_id`, or decline it."""
+class OwnerRequestListApi(APIView):
+    """The owner's requests on a loan, asked on the portal: prepayments and changes. File a
+    prepayment request with POST .../prepayments/ and a change request with POST
+    .../changes/, each with its `request_id`; or decline it."""
 
-    @extend_schema(responses=PrepaymentRequestSerializer(many=True))
+    @extend_schema(responses=OwnerRequestSerializer(many=True))
     def get(self, request, application_id: int):
         loan = selectors.loan_get(user=request.user, application_id=application_id)
-        rows = selectors.loan_prepayment_requests(loan=loan)
-        return Response(PrepaymentRequestSerializer(rows, many=True).data)
+        rows = selectors.loan_owner_requests(loan=loan)
+        return Response(OwnerRequestSerializer(rows, many=True).data)
 
 
-class PrepaymentRequestDeclineApi(APIView):
-    """Decline an owner's open prepayment request, saying why (the owner reads it)."""
+class OwnerRequestDeclineApi(APIView):
+    """Decline an owner's open request, saying why (`comment`; the owner reads it): a
+    prepayment request by staff who file prepayments, a change request by the loan's
+    relationship manager."""
 
-    @extend_schema(request=PostloanDecisionInputSerializer, responses=PrepaymentRequestSerializer)
-    def post(self, request, application_id: int, prepayment_request_id: int):
+    @extend_schema(request=PostloanDecisionInputSerializer, responses=OwnerRequestSerializer)
+    def post(self, request, owner_request_id: int, application_id: int | None = None):
         serializer = PostloanDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        row = services.prepayment_request_decline(
+        row = services.owner_request_decline(
             application_id=application_id,
-            request_id=prepayment_request_id,
+            request_id=owner_request_id,
             actor=request.user,
             comment=serializer.validated_data.get("comment", ""),
         )
-        return Response(PrepaymentRequestSerializer(row).data)
+        return Response(OwnerRequestSerializer(row).data)
+
+
+class PrepaymentRequestListApi(OwnerRequestListApi):
+    """Before the owner's requests were one: GET .../prepayment-requests/ (every request)."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
+
+
+class PrepaymentRequestDeclineApi(OwnerRequestDeclineApi):
+    """Before the owner's requests were one: .../prepayment-requests/<id>/decline/."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
+
+    def post(self, request, application_id: int, prepayment_request_id: int):
+        return super().post(
+            request, owner_request_id=prepayment_request_id, application_id=application_id
+        )
+
+
+class ChangeRequestDeclineApi(OwnerRequestDeclineApi):
+    """Before the owner's requests were one: change-requests/<id>/decline/."""
+
+    schema = None  # not in the API's schema: the route before the requests were one
+
+    def post(self, request, pk: int):
+        return super().post(request, owner_request_id=pk)
 
 
 class PrepaymentConfirmApi(APIView):
@@ -1082,6 +1116,21 @@ class LoanChangeSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(source="loan_change.reviewed_at")
     agreement_reference = serializers.CharField(source="loan_change.agreement_reference")
     applied_on = serializers.DateField(source="loan_change.applied_on")
+    capitalised_principal = serializers.DecimalField(
+        max_digits=18, decimal_places=2, source="loan_change.capitalised_principal"
+    )
+    capitalised_interest = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        source="loan_change.capitalised_interest",
+        help_text="A restructuring's past-due contract interest made principal.",
+    )
+    capitalised_overdue_interest = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        source="loan_change.capitalised_overdue_interest",
+        help_text="A restructuring's overdue interest made principal.",
+    )
 
 
 class LoanChangeHistorySerializer(serializers.Serializer):
@@ -1159,7 +1208,9 @@ class LoanChangeReviewApi(APIView):
 
 class LoanChangeApplyApi(APIView):
     """Apply an approved extension or restructuring on its signed supplementary agreement:
-    the loan's new schedule from today (the old one kept)."""
+    the loan's new schedule from today (the old one kept). A restructuring with interest
+    past due: 409 `interest_past_due` (with `amount`, `interest`, `overdue_interest`) where
+    the product has it paid first, or that interest made principal where it capitalises."""
 
     class LoanChangeApplyInputSerializer(serializers.Serializer):
         agreement_reference = serializers.CharField(max_length=60, allow_blank=True)
@@ -1175,32 +1226,3 @@ class LoanChangeApplyApi(APIView):
             actor=request.user, application_id=pk, **serializer.validated_data
         )
         return Response(LoanChangeSerializer(application).data)
-
-
-class ChangeRequestSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_display = serializers.CharField()
-    note = serializers.CharField()
-    status = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    change = serializers.IntegerField(source="change_id")
-    comment = serializers.CharField()
-
-
-class ChangeRequestDeclineApi(APIView):
-    """The loan's relationship manager declines the owner's request, saying why (`comment`)."""
-
-    class ChangeRequestDeclineInputSerializer(serializers.Serializer):
-        comment = serializers.CharField(max_length=4000, allow_blank=True)
-
-    @extend_schema(request=ChangeRequestDeclineInputSerializer, responses=ChangeRequestSerializer)
-    def post(self, request, pk: int):
-        from postloan.changes import change_request_decline
-
-        serializer = self.ChangeRequestDeclineInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        answered = change_request_decline(
-            actor=request.user, request_id=pk, **serializer.validated_data
-        )
-        return Response(ChangeRequestSerializer(answered).data)

@@ -25,11 +25,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from applications.models import (
     IN_PLACE_CHANGES,
@@ -48,15 +45,12 @@ from common.errors import Conflict, Forbidden, InvalidInput
 from disbursement.models import Instalment
 from disbursement.schedule import InstalmentRow, add_months, build_schedule
 from disbursement.selectors import schedule_conventions
-from notifications.models import Kind as NotificationKind
-from notifications.services import notify
 from org.permissions import has_role_perm
 from org.roles import primary_role
 from postloan.daily import daily_run, loan_positions
 from postloan.models import (
     CLASS_RANK,
     Alert,
-    ChangeRequest,
     ChangeTerms,
     Classification,
     Loan,
@@ -360,125 +354,14 @@ def change_file(
             },
         )
         if request_id is not None:
-            _request_filed(
-                request_id=request_id, loan=loan, kind=kind, change=application, by=actor
+            from postloan.services import owner_request_file
+
+            owner_request_file(
+                loan=loan, request_id=request_id, actor=actor, kind=kind, change=application
             )
         application_transition(application_id=application.pk, transition="submit", actor=actor)
     application.refresh_from_db()
     return application
-
-
-# --- The owner's request on the portal -----------------------------------------------------------
-
-
-def change_request_file(*, owner, loan_application, kind: str, note: str = "") -> ChangeRequest:
-    """The owner (of `loan_application`'s company, checked by the portal) asks for a change;
-    the loan's relationship manager files it as a change application or declines it."""
-    if kind not in ChangeKind.values:
-        raise _field_error("kind", _("Choose renewal, extension, restructuring or top-up."))
-    with transaction.atomic():
-        loan = (
-            Loan.objects.select_for_update(of=("self",))
-            .filter(application=loan_application)
-            .first()
-        )
-        if loan is None or loan.status != Loan.Status.ACTIVE:
-            raise Conflict(_("Only a loan being repaid can be changed."), code="loan_inactive")
-        if ChangeRequest.objects.filter(loan=loan, status=ChangeRequest.Status.OPEN).exists():
-            raise Conflict(
-                _("You already asked for a change; your relationship manager will answer."),
-                code="open_request",
-            )
-        request = ChangeRequest.objects.create(
-            loan=loan, kind=kind, note=note.strip()[:4000], requested_by=owner
-        )
-        audit_record(
-            action="change_request_file",
-            actor=owner,
-            actor_role="applicant",
-            application=loan_application,
-            kind="action",
-            subject_type="postloan.changerequest",
-            subject_id=request.pk,
-            data={"kind": kind},
-        )
-        if loan.relationship_manager is not None:
-            notify(
-                user=loan.relationship_manager,
-                kind=NotificationKind.AWAITING_YOU,
-                title=format_lazy(_CHANGE_REQUEST_TITLE, reference=loan_application.reference),
-                body=format_lazy(
-                    _CHANGE_REQUEST_BODY,
-                    owner=owner.get_full_name() or owner.username,
-                    company=loan_application.company.name,
-                    kind=ChangeKind(kind).label,
-                    reference=loan_application.reference,
-                ),
-                url=reverse("application-detail", args=[loan_application.pk]),
-                application=loan_application,
-            )
-    return request
-
-
-_CHANGE_REQUEST_TITLE = gettext_lazy("A borrower asks for a change to {reference}")
-_CHANGE_REQUEST_BODY = gettext_lazy(
-    "{owner} of {company} asks for a {kind} of {reference}. File it as a change from the "
-    "loan's page, or decline it with a reason."
-)
-
-
-def _request_filed(*, request_id: int, loan: Loan, kind: str, change, by) -> None:
-    request = ChangeRequest.objects.select_for_update().filter(pk=request_id, loan=loan).first()
-    if request is None or request.status != ChangeRequest.Status.OPEN:
-        raise Conflict(_("This request was already answered."), code="request_answered")
-    if request.kind != kind:
-        raise _field_error("kind", _("The owner asked for another kind of change."))
-    request.file(by=by, change=change)
-    request.save()
-    audit_record(
-        action="change_request_filed",
-        actor=by,
-        actor_role=primary_role(by),
-        application=loan.application,
-        kind="action",
-        subject_type="postloan.changerequest",
-        subject_id=request.pk,
-        data={"change": change.pk},
-    )
-
-
-def change_request_decline(*, actor, request_id: int, comment: str) -> ChangeRequest:
-    """The loan's relationship manager declines the owner's request, saying why."""
-    if not comment.strip():
-        raise _field_error("comment", _("Tell the owner why."))
-    with transaction.atomic():
-        request = (
-            ChangeRequest.objects.select_for_update()
-            .select_related("loan__application")
-            .filter(pk=request_id)
-            .first()
-        )
-        if request is None:
-            from common.errors import NotFound
-
-            raise NotFound()
-        if request.loan.relationship_manager_id != actor.pk:
-            raise Forbidden(_("Only the loan's relationship manager answers it."), code="role")
-        if request.status != ChangeRequest.Status.OPEN:
-            raise Conflict(_("This request was already answered."), code="request_answered")
-        request.decline(by=actor, comment=comment.strip())
-        request.save()
-        audit_record(
-            action="change_request_decline",
-            actor=actor,
-            actor_role=primary_role(actor),
-            application=request.loan.application,
-            kind="action",
-            subject_type="postloan.changerequest",
-            subject_id=request.pk,
-            comment=request.comment,
-        )
-    return request
 
 
 def _extension_terms(loan: Loan, terms: ChangeTerms, months, figures: dict) -> dict:
@@ -635,7 +518,8 @@ def exposure_added(application: LoanApplication) -> Decimal:
 
 def _kept_rows(position_instalments, *, capitalise: bool):
     """The instalments due on or before the change date, as they stay. Restructuring
-    capitalises the principal they still owe into the new schedule (interest stays due)."""
+    capitalises the principal they still owe into the new schedule; their interest stays
+    (paid first, or paid by the capitalisation: past_due_interest)."""
     rows, capitalised = [], ZERO
     for inst in position_instalments:
         principal = inst.principal
@@ -647,14 +531,31 @@ def _kept_rows(position_instalments, *, capitalise: bool):
     return rows, capitalised
 
 
+def past_due_interest(position, *, on: date) -> tuple[Decimal, Decimal]:
+    """What a loan owes in interest on `on` besides principal: the contract interest of its
+    instalments due by then and unpaid, and the overdue interest (罚息) accrued and unpaid,
+    from its position (the one allocation rule)."""
+    interest = sum(
+        (
+            inst.interest - min(inst.paid, inst.interest)
+            for inst in position.instalments
+            if inst.due_date <= on
+        ),
+        ZERO,
+    )
+    return interest, position.overdue_interest_unpaid
+
+
 def new_schedule(
-    *, loan: Loan, change: LoanChange, on: date
+    *, loan: Loan, change: LoanChange, on: date, interest_capitalised: Decimal = ZERO
 ) -> tuple[list[InstalmentRow], Decimal]:
     """The schedule after the change on `on`: the instalments due by then kept (their
-    principal still owed capitalised by a restructuring), then the principal not yet due
-    drawn again by disbursement.schedule.build_schedule from the interest period's start
-    (the money already paid of later instalments pays the new ones first, by the one
-    allocation rule). Returns the rows and the principal capitalised."""
+    principal still owed capitalised by a restructuring), then the principal not yet due,
+    with the capitalised principal and `interest_capitalised` (a restructuring's past-due
+    interest, ChangeTerms.restructuring_arrears), drawn again by
+    disbursement.schedule.build_schedule from the interest period's start (the money already
+    paid of later instalments pays the new ones first, by the one allocation rule). Returns
+    the rows and the principal capitalised."""
     from postloan.payoff import grid_start
 
     application = change.application
@@ -671,7 +572,7 @@ def new_schedule(
             code="arrears",
         )
     kept_rows, capitalised = _kept_rows(kept, capitalise=restructuring)
-    amount = sum((inst.principal for inst in future), ZERO) + capitalised
+    amount = sum((inst.principal for inst in future), ZERO) + capitalised + interest_capitalised
     if amount <= 0:
         raise Conflict(_("No principal is left to reschedule."), code="nothing_outstanding")
     conventions = schedule_conventions(loan_application)
@@ -765,11 +666,25 @@ def change_apply(
         # The position under the lock: a repayment that won the lock is counted.
         daily_run(loan_ids=[loan.pk])
         loan.refresh_from_db()
-        rows, capitalised = new_schedule(loan=loan, change=change, on=today)
+        loan_application = loan.application
+        terms = change_terms_for(loan_application.product)
+        interest = overdue_interest = ZERO
+        if application.change_kind == ChangeKind.RESTRUCTURING:
+            interest, overdue_interest = _restructuring_arrears(loan=loan, terms=terms, on=today)
+        rows, capitalised = new_schedule(
+            loan=loan, change=change, on=today, interest_capitalised=interest + overdue_interest
+        )
         from postloan.services import schedule_replace
 
         revision = schedule_replace(loan=loan, rows=rows, change=application)
-        loan_application = loan.application
+        if interest + overdue_interest > 0:
+            _interest_capitalised(
+                loan=loan,
+                amount=interest + overdue_interest,
+                on=today,
+                actor=actor,
+                application=application,
+            )
         previous = {
             "term_months": loan_application.term_months,
             "interest_rate": str(loan_application.interest_rate),
@@ -787,7 +702,6 @@ def change_apply(
             repayment_method=application.repayment_method,
         )
         if application.change_kind == ChangeKind.RESTRUCTURING:
-            terms = change_terms_for(loan_application.product)
             loan.restructured_on = today
             loan.restructured_floor = terms.restructured_floor
             loan.monitoring_until = add_months(today, terms.monitoring_months)
@@ -795,7 +709,19 @@ def change_apply(
         change.agreement_reference = agreement_reference.strip()
         change.agreement_signed_on = signed_on
         change.applied_on = today
-        change.save(update_fields=["agreement_reference", "agreement_signed_on", "applied_on"])
+        change.capitalised_principal = capitalised
+        change.capitalised_interest = interest
+        change.capitalised_overdue_interest = overdue_interest
+        change.save(
+            update_fields=[
+                "agreement_reference",
+                "agreement_signed_on",
+                "applied_on",
+                "capitalised_principal",
+                "capitalised_interest",
+                "capitalised_overdue_interest",
+            ]
+        )
         application_transition(
             application_id=application.pk,
             transition="apply_change",
@@ -806,11 +732,76 @@ def change_apply(
                 "schedule_version": revision.number,
                 "previous_terms": previous,
                 "capitalised": str(capitalised),
+                "capitalised_interest": str(interest),
+                "capitalised_overdue_interest": str(overdue_interest),
             },
         )
         # The new schedule's position, and a restructured loan's floor, now.
         daily_run(loan_ids=[loan.pk])
     return application
+
+
+def _restructuring_arrears(*, loan: Loan, terms: ChangeTerms, on: date) -> tuple[Decimal, Decimal]:
+    """The past-due contract interest and overdue interest a restructuring capitalises, by
+    the product's rule (ChangeTerms.restructuring_arrears): with "pay first", none, and the
+    restructuring is refused (409 interest_past_due, with the amount) while any is owed."""
+    position = loan_positions(loan_ids=[loan.pk], as_of=on).get(loan.pk)
+    if position is None:
+        return ZERO, ZERO
+    interest, overdue_interest = past_due_interest(position, on=on)
+    if interest + overdue_interest <= 0:
+        return ZERO, ZERO
+    if terms.restructuring_arrears == ChangeTerms.RestructuringArrears.CAPITALISE:
+        return interest, overdue_interest
+    total = interest + overdue_interest
+    raise Conflict(
+        _(
+            "Pay the past-due interest before the restructuring is applied: %(total)s "
+            "%(currency)s (contract interest %(interest)s, overdue interest %(overdue)s)."
+        )
+        % {
+            "total": f"{total:,.2f}",
+            "currency": loan.currency,
+            "interest": f"{interest:,.2f}",
+            "overdue": f"{overdue_interest:,.2f}",
+        },
+        code="interest_past_due",
+        details={
+            "amount": str(total),
+            "currency": loan.currency,
+            "interest": str(interest),
+            "overdue_interest": str(overdue_interest),
+        },
+    )
+
+
+def _interest_capitalised(
+    *, loan: Loan, amount: Decimal, on: date, actor, application: LoanApplication
+) -> None:
+    """The past-due interest a restructuring made principal is settled as a repayment would
+    settle it (the one allocation rule: the overdue interest first, then the instalments
+    due, interest first), by a repayment in which no money moves, so the loan is no longer
+    past due on it."""
+    from postloan.models import Repayment
+
+    repayment = Repayment.objects.create(
+        loan=loan,
+        amount=amount,
+        currency=loan.currency,
+        value_date=on,
+        source=Repayment.Source.CAPITALISED,
+        recorded_by=actor,
+    )
+    audit_record(
+        action="interest_capitalised",
+        actor=actor,
+        actor_role=primary_role(actor),
+        application=loan.application,
+        kind="action",
+        subject_type="postloan.repayment",
+        subject_id=repayment.pk,
+        data={"change": application.pk, "amount": str(amount), "currency": loan.currency},
+    )
 
 
 # --- A renewal's payout repays the old loan ---------------------------------------------------
@@ -921,9 +912,6 @@ def loan_change_history(*, application: LoanApplication) -> dict:
     )
     return {
         "changes": changes,
-        "requests": list(
-            ChangeRequest.objects.filter(loan__application=application).order_by("-created_at")
-        ),
         "change_of": application.change_of if application.change_of_id else None,
         "revisions": list(
             ScheduleRevision.objects.filter(loan__application=application)

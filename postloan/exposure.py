@@ -278,7 +278,9 @@ def concentration_limits() -> Limits:
     version = matrix_active()
     if version is None:
         return Limits(None, None, None)
-    return Limits(version.single_customer_limit, version.group_limit, version.number)
+    return Limits(
+        version.single_customer_limit_binding, version.group_limit_binding, version.number
+    )
 
 
 def _guarantee_links(company_ids: list[int], credit_codes: dict[str, int]) -> dict[int, dict]:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from applications.models import ChangeKind
 from common.i18n import Bilingual, in_language
 
 ZERO = Decimal("0.00")
@@ -475,6 +476,9 @@ class Repayment(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", _("Recorded by staff")
         IMPORT = "import", _("Core-banking import")
+        # No money moves: a restructuring made the past-due interest principal of the new
+        # schedule (ChangeTerms.restructuring_arrears), which pays it as a repayment would.
+        CAPITALISED = "capitalised", _("Capitalised by a restructuring")
 
     loan = models.ForeignKey(
         Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="repayments"
@@ -484,7 +488,7 @@ class Repayment(models.Model):
     value_date = models.DateField(_("value date"))
     external_id = models.CharField(_("core-banking id"), max_length=64, null=True, blank=True)
     source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+        _("source"), max_length=12, choices=Source.choices, default=Source.MANUAL
     )
     batch = models.ForeignKey(
         RepaymentImport, null=True, blank=True, on_delete=models.PROTECT, related_name="repayments"
@@ -893,32 +897,74 @@ class Prepayment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self._decided(by=by, comment=comment)
 
 
-class PrepaymentRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
-    """An owner's request on the portal to prepay their loan: the loan's relationship manager
-    files it as a Prepayment (prefilled from it; a checker then confirms that as any other),
-    or declines it with a reason; the owner may withdraw it while it is open."""
+def owner_request_answer_permission(instance, user) -> bool:
+    """django-fsm's permission of filing or declining an owner's request: a prepayment by
+    staff whose role files prepayments, a change by the loan's relationship manager (who
+    alone files a change to it)."""
+    from org.permissions import has_role_perm
+
+    if instance.is_prepayment:
+        return has_role_perm(user, "postloan.file_prepayment")
+    return instance.loan.relationship_manager_id == user.pk and has_role_perm(
+        user, "applications.create_application"
+    )
+
+
+def owner_request_withdraw_permission(instance, user) -> bool:
+    """The borrower withdraws their own company's request (the service checks the scope);
+    the bank answers it instead."""
+    from org.selectors import is_staff_member
+
+    return not is_staff_member(user)
+
+
+class OwnerRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The owner asks on the portal for something only the bank can do to their loan: a
+    prepayment (on a value date, with the principal of a partial one) or a change (renewal,
+    extension, restructuring, top-up). The loan's relationship manager files it, as a
+    Prepayment (a checker then confirms that as any other) or as a change application, or
+    declines it with an answer; the owner may withdraw it while it is open. One open
+    request a loan."""
+
+    class Kind(models.TextChoices):
+        FULL = Prepayment.Kind.FULL.value, Prepayment.Kind.FULL.label
+        SHORTEN_TERM = Prepayment.Kind.SHORTEN_TERM.value, Prepayment.Kind.SHORTEN_TERM.label
+        LOWER_INSTALMENT = (
+            Prepayment.Kind.LOWER_INSTALMENT.value,
+            Prepayment.Kind.LOWER_INSTALMENT.label,
+        )
+        RENEWAL = ChangeKind.RENEWAL.value, ChangeKind.RENEWAL.label
+        RENEWAL_WITHOUT_REPAYMENT = (
+            ChangeKind.RENEWAL_WITHOUT_REPAYMENT.value,
+            ChangeKind.RENEWAL_WITHOUT_REPAYMENT.label,
+        )
+        EXTENSION = ChangeKind.EXTENSION.value, ChangeKind.EXTENSION.label
+        RESTRUCTURING = ChangeKind.RESTRUCTURING.value, ChangeKind.RESTRUCTURING.label
+        TOP_UP = ChangeKind.TOP_UP.value, ChangeKind.TOP_UP.label
 
     class Status(models.TextChoices):
         OPEN = "open", _("With the relationship manager")
-        FILED = "filed", _("Filed as a prepayment")
+        FILED = "filed", _("Filed by the bank")
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     loan = models.ForeignKey(
-        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="prepayment_requests"
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="owner_requests"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Prepayment.Kind.choices)
+    kind = models.CharField(_("what is asked"), max_length=30, choices=Kind.choices)
     status = FSMField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
     )
-    value_date = models.DateField(_("value date"))
+    value_date = models.DateField(
+        _("value date"), null=True, blank=True, help_text=_("A prepayment's; empty for a change.")
+    )
     principal = models.DecimalField(
         _("principal to prepay"),
         max_digits=18,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("A partial prepayment's principal; empty for a full prepayment."),
+        help_text=_("A partial prepayment's principal; empty otherwise."),
     )
     note = models.TextField(_("the owner's note"), blank=True)
     asked_by = models.ForeignKey(
@@ -930,60 +976,92 @@ class PrepaymentRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     created_at = models.DateTimeField(_("asked"), default=timezone.now)
     prepayment = models.OneToOneField(
         Prepayment,
-        verbose_name=_("prepayment"),
+        verbose_name=_("filed as the prepayment"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="request",
+        related_name="owner_request",
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    change = models.ForeignKey(
+        "applications.LoanApplication",
+        verbose_name=_("filed as the change application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decision_comment = models.TextField(_("reason"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    answer = models.TextField(_("answer to the owner"), blank=True)
 
     class Meta:
-        verbose_name = _("prepayment request")
-        verbose_name_plural = _("prepayment requests")
+        verbose_name = _("owner's request")
+        verbose_name_plural = _("owners' requests")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["loan"],
-                condition=Q(status="open"),
-                name="postloan_one_open_prepayment_request",
+                fields=["loan"], condition=Q(status="open"), name="postloan_one_open_owner_request"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in Prepayment.Kind], value_date__isnull=False)
+                | (~Q(kind__in=[k.value for k in Prepayment.Kind]) & Q(value_date__isnull=True)),
+                name="postloan_owner_request_value_date",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan_id} {self.get_kind_display()} {self.value_date}"
+        return f"{self.loan_id} {self.kind} {self.status}"
 
-    def _decided(self, *, by, comment: str = "") -> None:
-        self.decided_by = by
-        self.decided_at = timezone.now()
-        self.decision_comment = comment
+    @property
+    def is_prepayment(self) -> bool:
+        return self.kind in Prepayment.Kind.values
+
+    @property
+    def kind_display(self) -> str:
+        return str(self.get_kind_display())
+
+    def _handled(self, *, by, answer: str = "") -> None:
+        self.handled_by = by
+        self.handled_at = timezone.now()
+        self.answer = answer
 
     @transition(
         field=status,
         source=Status.OPEN,
         target=Status.FILED,
-        permission="postloan.file_prepayment",
+        permission=owner_request_answer_permission,
     )
-    def file(self, *, by, prepayment: Prepayment) -> None:
+    def file(self, *, by, prepayment: Prepayment | None = None, change=None) -> None:
+        """Filed as what answers it: a prepayment for a prepayment, a change application for
+        a change."""
         self.prepayment = prepayment
-        self._decided(by=by)
+        self.change = change
+        self._handled(by=by)
 
     @transition(
         field=status,
         source=Status.OPEN,
         target=Status.DECLINED,
-        permission="postloan.file_prepayment",
+        permission=owner_request_answer_permission,
     )
-    def decline(self, *, by, comment: str) -> None:
-        self._decided(by=by, comment=comment)
+    def decline(self, *, by, answer: str) -> None:
+        self._handled(by=by, answer=answer)
 
-    @transition(field=status, source=Status.OPEN, target=Status.WITHDRAWN)
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.WITHDRAWN,
+        permission=owner_request_withdraw_permission,
+    )
     def withdraw(self, *, by) -> None:
-        self._decided(by=by)
+        self._handled(by=by)
 
 
 class ScheduleRevision(models.Model):
@@ -1062,6 +1140,10 @@ class ChangeTerms(Bilingual, models.Model):
     """A product's rules for changes to its loans (postloan.changes). A product without a
     row has the defaults below (change_terms_for)."""
 
+    class RestructuringArrears(models.TextChoices):
+        PAY_FIRST = "pay_first", _("Paid before the restructuring is applied")
+        CAPITALISE = "capitalise", _("Capitalised into the new schedule")
+
     product = models.OneToOneField(
         "applications.Product",
         verbose_name=_("product"),
@@ -1101,6 +1183,17 @@ class ChangeTerms(Bilingual, models.Model):
         _("monitoring period after a restructuring (months)"),
         default=6,
         help_text=_("The loan is not upgraded above the floor before it ends."),
+    )
+    restructuring_arrears = models.CharField(
+        _("past-due interest at a restructuring"),
+        max_length=10,
+        choices=RestructuringArrears.choices,
+        default=RestructuringArrears.PAY_FIRST,
+        help_text=_(
+            "Paid first: the restructuring is applied only once the past-due contract interest "
+            "and the overdue interest are paid. Capitalised: they become principal of the new "
+            "schedule."
+        ),
     )
 
     class Meta:
@@ -1153,6 +1246,16 @@ class LoanChange(models.Model):
     agreement_reference = models.CharField(_("supplementary agreement"), max_length=60, blank=True)
     agreement_signed_on = models.DateField(_("agreement signed on"), null=True, blank=True)
     applied_on = models.DateField(_("applied on"), null=True, blank=True)
+    # What a restructuring made principal of its new schedule when applied.
+    capitalised_principal = models.DecimalField(
+        _("past-due principal capitalised"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    capitalised_interest = models.DecimalField(
+        _("past-due contract interest capitalised"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    capitalised_overdue_interest = models.DecimalField(
+        _("overdue interest capitalised"), max_digits=18, decimal_places=2, default=ZERO
+    )
     created_at = models.DateTimeField(_("filed"), default=timezone.now)
 
     class Meta:
@@ -1162,73 +1265,3 @@ class LoanChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference} {self.application.get_change_kind_display()}"
-
-
-class ChangeRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
-    """The owner asks on the portal for a change to their loan; the loan's relationship
-    manager files it as a change application (`file`) or declines it (`decline`)."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Waiting for the relationship manager")
-        FILED = "filed", _("Filed as a change application")
-        DECLINED = "declined", _("Declined")
-
-    loan = models.ForeignKey(
-        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="change_requests"
-    )
-    kind = models.CharField(_("change"), max_length=30)
-    note = models.TextField(_("what the owner asks"), blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("asked by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("asked"), default=timezone.now)
-    status = FSMField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, protected=True
-    )
-    change = models.ForeignKey(
-        "applications.LoanApplication",
-        verbose_name=_("change application"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
-    comment = models.TextField(_("answer to the owner"), blank=True)
-
-    class Meta:
-        verbose_name = _("change request")
-        verbose_name_plural = _("change requests")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["loan"], condition=Q(status="open"), name="postloan_one_open_change_request"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.loan_id} {self.kind} {self.status}"
-
-    @property
-    def kind_display(self) -> str:
-        from applications.models import ChangeKind
-
-        return str(ChangeKind(self.kind).label)
-
-    @transition(field=status, source=Status.OPEN, target=Status.FILED)
-    def file(self, *, by, change) -> None:
-        self.change = change
-        self.handled_by = by
-        self.handled_at = timezone.now()
-
-    @transition(field=status, source=Status.OPEN, target=Status.DECLINED)
-    def decline(self, *, by, comment: str) -> None:
-        self.handled_by = by
-        self.handled_at = timezone.now()
-        self.comment = comment

@@ -462,11 +462,12 @@ def prepayment_request_dates() -> tuple[date, date]:
     return timezone.localdate(), value_date_window()[1]
 
 
-def loan_prepayment_requests(*, loan: Loan):
-    """The owner's prepayment requests on the loan, newest first, with what became of them."""
-    return loan.prepayment_requests.select_related("prepayment", "asked_by").order_by(
-        "-created_at", "-id"
-    )
+def loan_owner_requests(*, loan: Loan):
+    """The owner's requests on the loan (prepayments and changes), newest first, with what
+    became of them."""
+    return loan.owner_requests.select_related(
+        "loan", "prepayment", "change", "asked_by", "handled_by"
+    ).order_by("-created_at", "-id")
 
 
 def loan_prepayments(*, loan: Loan):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import ConcurrentTransition
+from django_fsm import ConcurrentTransition, has_transition_perm
 
 from applications.services import application_transition
 from audit.services import audit_record, audit_refusal
@@ -38,8 +38,8 @@ from postloan.models import (
     InspectionRule,
     InspectionTask,
     Loan,
+    OwnerRequest,
     Prepayment,
-    PrepaymentRequest,
     Repayment,
     RepaymentImport,
     ScheduleRevision,
@@ -1306,7 +1306,7 @@ def prepayment_file(
 ) -> Prepayment:
     """File a prepayment the borrower asked for, with its quote. A different person confirms
     it (prepayment_confirm) when the money is received. With `request_id`, the owner's open
-    request on the portal (PrepaymentRequest) it answers is filed with it."""
+    request on the portal (OwnerRequest) it answers is filed with it."""
     _require(actor, "file_prepayment")
     if kind not in Prepayment.Kind.values:
         raise InvalidInput(
@@ -1339,19 +1339,10 @@ def prepayment_file(
             ) from None
         data = _prepayment_data(prepayment)
         if request_id is not None:
-            request = _request_for_decision(loan=loan, request_id=request_id)
-            request.file(by=actor, prepayment=prepayment)
-            _save_decided(request, already=_("This request was already answered."))
-            data["request"] = request.pk
-            _audit(
-                action="prepayment_request_file",
-                actor=actor,
-                loan=loan,
-                subject=request,
-                from_state=PrepaymentRequest.Status.OPEN,
-                to_state=request.status,
-                data={"prepayment": prepayment.pk},
+            request = owner_request_file(
+                loan=loan, request_id=request_id, actor=actor, kind=kind, prepayment=prepayment
             )
+            data["request"] = request.pk
         _audit(
             action="prepayment_file",
             actor=actor,
@@ -1364,86 +1355,110 @@ def prepayment_file(
     return prepayment
 
 
-# --- The owner's prepayment request (the portal) --------------------------------------------
+# --- The owner's requests on the portal: a prepayment or a change ---------------------------
 
-_REQUEST_TITLE = gettext_lazy("A borrower asks to prepay: {reference}")
-_REQUEST_BODY = gettext_lazy(
-    "{owner} of {company} asks to prepay {reference} on {value_date}: {kind}. File it as a "
-    "prepayment from the loan's page, or decline it with a reason."
-)
-_DECLINED_TITLE = gettext_lazy("Your prepayment request for {reference} was declined")
+_ASKED_TITLE = {
+    True: gettext_lazy("A borrower asks to prepay: {reference}"),
+    False: gettext_lazy("A borrower asks for a change to {reference}"),
+}
+_ASKED_BODY = {
+    True: gettext_lazy(
+        "{owner} of {company} asks to prepay {reference} on {value_date}: {kind}. File it as a "
+        "prepayment from the loan's page, or decline it with a reason."
+    ),
+    False: gettext_lazy(
+        "{owner} of {company} asks for a {kind} of {reference}. File it as a change from the "
+        "loan's page, or decline it with a reason."
+    ),
+}
+_DECLINED_TITLE = gettext_lazy("Your request for {reference} was declined")
 
 
-def prepayment_request_ask(
+def owner_request_ask(
     *,
     application_id: int,
     actor,
     kind: str,
-    value_date: date,
+    value_date: date | None = None,
     principal: Decimal | None = None,
     note: str = "",
-) -> PrepaymentRequest:
-    """The owner asks on the portal to prepay their loan: checked as a prepayment is filed
-    (_prepayment_checked: the product's kinds, the principal, no arrears for a partial one),
-    on a value date from today to the latest a value date may be ahead (400); one open
-    request a loan (409). The loan's relationship manager hears of it and files it
-    (prepayment_file with request_id) or declines it."""
+) -> OwnerRequest:
+    """The owner asks on the portal for a prepayment or a change to their loan. A prepayment
+    is checked as one is filed (_prepayment_checked: the product's kinds, the principal, no
+    arrears for a partial one) on a value date from today to the latest a value date may be
+    ahead (400); a change needs a loan being repaid (409). One open request a loan (409
+    open_request, the database's constraint deciding between two at once). The loan's
+    relationship manager hears of it and files it (prepayment_file or
+    postloan.changes.change_file with request_id) or declines it (owner_request_decline)."""
     from postloan.selectors import prepayment_request_dates
 
     if is_staff_member(actor):
         raise Forbidden(
-            _("The borrower asks on the portal; the bank files a prepayment."), code="role"
+            _("The borrower asks on the portal; the bank files a prepayment or a change."),
+            code="role",
         )
-    if kind not in Prepayment.Kind.values:
+    if kind not in OwnerRequest.Kind.values:
         raise InvalidInput(
-            details={"kind": [_("Choose full prepayment, a shorter term or a lower instalment.")]}
+            details={"kind": [_("Choose a kind of prepayment or a change to the loan.")]}
         )
-    today, latest = prepayment_request_dates()
-    if not today <= value_date <= latest:
-        raise InvalidInput(
-            details={
-                "value_date": [
-                    _("Choose a date from %(today)s to %(latest)s.")
-                    % {"today": today.isoformat(), "latest": latest.isoformat()}
-                ]
-            }
-        )
+    prepaying = kind in Prepayment.Kind.values
+    if prepaying:
+        today, latest = prepayment_request_dates()
+        if value_date is None or not today <= value_date <= latest:
+            raise InvalidInput(
+                details={
+                    "value_date": [
+                        _("Choose a date from %(today)s to %(latest)s.")
+                        % {"today": today.isoformat(), "latest": latest.isoformat()}
+                    ]
+                }
+            )
     with transaction.atomic():
         loan = loan_get(user=actor, application_id=application_id, for_update=True)
         loan = Loan.objects.select_related(
             "application__product", "application__company", "relationship_manager"
         ).get(pk=loan.pk)
-        quote = _prepayment_checked(
-            loan=loan, kind=kind, value_date=value_date, principal=principal
-        )
+        data: dict = {"kind": kind}
+        if prepaying:
+            quote = _prepayment_checked(
+                loan=loan, kind=kind, value_date=value_date, principal=principal
+            )
+            data.update(
+                value_date=value_date.isoformat(),
+                principal=str(quote.principal),
+                total=str(quote.total),
+                currency=loan.currency,
+            )
+        elif loan.status != Loan.Status.ACTIVE:
+            raise Conflict(_("Only a loan being repaid can be changed."), code="loan_inactive")
         try:
             with transaction.atomic():
-                request = PrepaymentRequest.objects.create(
+                request = OwnerRequest.objects.create(
                     loan=loan,
                     kind=kind,
-                    value_date=value_date,
-                    principal=quote.principal if kind != Prepayment.Kind.FULL else None,
-                    note=(note or "").strip(),
+                    value_date=value_date if prepaying else None,
+                    principal=(
+                        quote.principal if prepaying and kind != Prepayment.Kind.FULL else None
+                    ),
+                    note=(note or "").strip()[:4000],
                     asked_by=actor,
                 )
         except IntegrityError:
             raise Conflict(
-                _("A prepayment request is already with the bank."), code="open_request"
+                _(
+                    "A request of yours is already with the bank: your relationship manager will "
+                    "answer it."
+                ),
+                code="open_request",
             ) from None
         _audit(
-            action="prepayment_request_ask",
+            action="owner_request_ask",
             actor=actor,
             loan=loan,
             subject=request,
             comment=request.note,
             to_state=request.status,
-            data={
-                "kind": kind,
-                "value_date": value_date.isoformat(),
-                "principal": str(quote.principal),
-                "total": str(quote.total),
-                "currency": loan.currency,
-            },
+            data=data,
         )
         application = loan.application
         rm = loan.relationship_manager
@@ -1451,14 +1466,14 @@ def prepayment_request_ask(
             notify(
                 user=rm,
                 kind=NotificationKind.AWAITING_YOU,
-                title=format_lazy(_REQUEST_TITLE, reference=application.reference),
+                title=format_lazy(_ASKED_TITLE[prepaying], reference=application.reference),
                 body=format_lazy(
-                    _REQUEST_BODY,
+                    _ASKED_BODY[prepaying],
                     owner=actor.get_full_name() or actor.username,
                     company=application.company.name,
-                    kind=Prepayment.Kind(kind).label,
+                    kind=request.get_kind_display(),
                     reference=application.reference,
-                    value_date=value_date.isoformat(),
+                    value_date=value_date.isoformat() if value_date else "",
                 ),
                 url=reverse("application-detail", args=[application.pk]),
                 application=application,
@@ -1466,43 +1481,107 @@ def prepayment_request_ask(
     return request
 
 
-def _request_for_decision(*, loan: Loan, request_id: int) -> PrepaymentRequest:
-    """The loan's (locked) request, locked; 404 for another loan's, 409 once answered."""
+def _owner_request_locked(*scope, request_id: int, **filters) -> OwnerRequest:
+    """The request (locked), 404 unless it matches `scope` and `filters`; 409 once
+    answered."""
     from common.errors import NotFound
 
-    try:
-        request = PrepaymentRequest.objects.select_for_update().get(pk=request_id, loan=loan)
-    except PrepaymentRequest.DoesNotExist:
-        raise NotFound() from None
-    if request.status != PrepaymentRequest.Status.OPEN:
-        raise Conflict(_("This request was already answered."), code="already_decided")
+    request = (
+        OwnerRequest.objects.select_for_update(of=("self",))
+        .select_related("loan__application")
+        .filter(*scope, pk=request_id, **filters)
+        .first()
+    )
+    if request is None:
+        raise NotFound()
+    if request.status != OwnerRequest.Status.OPEN:
+        raise Conflict(_("This request was already answered."), code="request_answered")
     return request
 
 
-def prepayment_request_decline(
-    *, application_id: int, request_id: int, actor, comment: str
-) -> PrepaymentRequest:
-    """Staff who may file prepayments decline an owner's request, saying why (400 without a
-    reason); the owner reads the reason on the portal and hears of it."""
-    _require(actor, "file_prepayment")
+def _owner_request_save(request: OwnerRequest) -> None:
+    try:
+        request.save()
+    except ConcurrentTransition:
+        raise Conflict(_("This request was already answered."), code="request_answered") from None
+
+
+def _owner_request_may(request: OwnerRequest, method, actor) -> None:
+    if not has_transition_perm(method, actor):
+        raise Forbidden(
+            _("A prepayment request is answered by staff who file prepayments.")
+            if request.is_prepayment
+            else _("Only the loan's relationship manager answers it."),
+            code="role",
+        )
+
+
+def owner_request_file(
+    *,
+    loan: Loan,
+    request_id: int,
+    actor,
+    kind: str,
+    prepayment: Prepayment | None = None,
+    change=None,
+) -> OwnerRequest:
+    """In the transaction that filed `prepayment` (prepayment_file) or the change application
+    `change` (postloan.changes.change_file) on the locked `loan`: the owner's open request it
+    answers is filed as it. A prepayment answers a prepayment request (of any kind the bank
+    chose), a change a request for that change (400 otherwise)."""
+    request = _owner_request_locked(request_id=request_id, loan=loan)
+    if request.is_prepayment != (prepayment is not None) or (
+        change is not None and request.kind != kind
+    ):
+        raise InvalidInput(
+            details={"kind": [_("The owner asked for another kind of change.")]}
+            if change is not None
+            else {"request_id": [_("The owner asked for a change, not a prepayment.")]}
+        )
+    _owner_request_may(request, request.file, actor)
+    request.file(by=actor, prepayment=prepayment, change=change)
+    _owner_request_save(request)
+    _audit(
+        action="owner_request_file",
+        actor=actor,
+        loan=loan,
+        subject=request,
+        from_state=OwnerRequest.Status.OPEN,
+        to_state=request.status,
+        data={"prepayment": prepayment.pk} if prepayment else {"change": change.pk},
+    )
+    return request
+
+
+def owner_request_decline(
+    *, actor, request_id: int, comment: str, application_id: int | None = None
+) -> OwnerRequest:
+    """Staff decline an owner's open request, saying why (400 without a reason): a
+    prepayment request staff who file prepayments, a change request the loan's relationship
+    manager (403 otherwise). The owner reads the answer on the portal and hears of it."""
     comment = (comment or "").strip()
     if not comment:
         raise InvalidInput(details={"comment": [_("Say why: the borrower reads it.")]})
+    filters = {} if application_id is None else {"loan__application_id": application_id}
     with transaction.atomic():
-        loan = loan_get(user=actor, application_id=application_id, for_update=True)
-        request = _request_for_decision(loan=loan, request_id=request_id)
-        request.decline(by=actor, comment=comment)
-        _save_decided(request, already=_("This request was already answered."))
+        request = _owner_request_locked(
+            loan_scope_q(actor, prefix="loan__"), request_id=request_id, **filters
+        )
+        _owner_request_may(request, request.decline, actor)
+        request.decline(by=actor, answer=comment)
+        _owner_request_save(request)
+        loan = request.loan
         _audit(
-            action="prepayment_request_decline",
+            action="owner_request_decline",
             actor=actor,
             loan=loan,
             subject=request,
             comment=comment,
-            from_state=PrepaymentRequest.Status.OPEN,
+            from_state=OwnerRequest.Status.OPEN,
             to_state=request.status,
+            data={"kind": request.kind},
         )
-        application = Loan.objects.select_related("application").get(pk=loan.pk).application
+        application = loan.application
         notify(
             user=request.asked_by,
             kind=NotificationKind.DECISION,
@@ -1514,24 +1593,24 @@ def prepayment_request_decline(
     return request
 
 
-def prepayment_request_withdraw(
-    *, application_id: int, request_id: int, actor
-) -> PrepaymentRequest:
-    """The owner withdraws their request while it is open (409 once answered)."""
+def owner_request_withdraw(*, application_id: int, request_id: int, actor) -> OwnerRequest:
+    """The owner withdraws their company's request while it is open (409 once answered)."""
     if is_staff_member(actor):
         raise Forbidden(_("Only the borrower withdraws their request."), code="role")
     with transaction.atomic():
         loan = loan_get(user=actor, application_id=application_id, for_update=True)
-        request = _request_for_decision(loan=loan, request_id=request_id)
+        request = _owner_request_locked(request_id=request_id, loan=loan)
+        _owner_request_may(request, request.withdraw, actor)
         request.withdraw(by=actor)
-        _save_decided(request, already=_("This request was already answered."))
+        _owner_request_save(request)
         _audit(
-            action="prepayment_request_withdraw",
+            action="owner_request_withdraw",
             actor=actor,
             loan=loan,
             subject=request,
-            from_state=PrepaymentRequest.Status.OPEN,
+            from_state=OwnerRequest.Status.OPEN,
             to_state=request.status,
+            data={"kind": request.kind},
         )
     return request
 

@@ -75,6 +75,17 @@ api_urlpatterns: list = [
         name="api-postloan-prepayments",
     ),
     path(
+        f"{P}loans/<int:application_id>/owner-requests/",
+        api.OwnerRequestListApi.as_view(),
+        name="api-postloan-owner-requests",
+    ),
+    path(
+        f"{P}owner-requests/<int:owner_request_id>/decline/",
+        api.OwnerRequestDeclineApi.as_view(),
+        name="api-postloan-owner-request-decline",
+    ),
+    # The routes before the owner's prepayment and change requests were one (kept working).
+    path(
         f"{P}loans/<int:application_id>/prepayment-requests/",
         api.PrepaymentRequestListApi.as_view(),
         name="api-postloan-prepayment-requests",

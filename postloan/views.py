@@ -233,10 +233,12 @@ class LoanActionView(StaffView):
                 messages.success(
                     request, _("Prepayment filed; a second person confirms it when paid.")
                 )
-            elif action == "prepayment-request-decline":
-                services.prepayment_request_decline(
+            elif action in ("owner-request-decline", "prepayment-request-decline"):
+                services.owner_request_decline(
                     application_id=application_id,
-                    request_id=int(post.get("request_id") or 0),
+                    request_id=int(post["request_id"])
+                    if post.get("request_id", "").isdigit()
+                    else 0,
                     actor=user,
                     comment=post.get("comment", ""),
                 )

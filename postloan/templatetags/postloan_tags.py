@@ -1,5 +1,6 @@
 from django import template
 from django.utils.translation import gettext as _
+from django_fsm import has_transition_perm
 
 from applications.models import ChangeKind, RepaymentMethod
 from common.errors import NotFound
@@ -7,7 +8,7 @@ from org.permissions import has_role_perm
 from org.selectors import is_staff_member
 from postloan import selectors
 from postloan.changes import loan_change_history
-from postloan.models import Classification, Loan, Prepayment, PrepaymentRequest
+from postloan.models import Classification, Loan, OwnerRequest, Prepayment
 
 register = template.Library()
 
@@ -25,15 +26,19 @@ def postloan_panel(context, application):
     loan = detail["loan"]
     active = loan.status == Loan.Status.ACTIVE
     prepayments = list(selectors.loan_prepayments(loan=loan))
+    owner_requests = list(selectors.loan_owner_requests(loan=loan)[:10])
+    open_request = next((r for r in owner_requests if r.status == OwnerRequest.Status.OPEN), None)
     return {
         **_prepayment_context(request, user, application, loan, active),
         "prepayments": prepayments,
-        "prepayment_requests": list(selectors.loan_prepayment_requests(loan=loan)[:10]),
+        "owner_requests": owner_requests,
+        "open_request": open_request,
+        "can_answer_request": open_request is not None
+        and has_transition_perm(open_request.decline, user),
         "schedule_revisions": list(
             selectors.loan_schedule_revisions(loan=loan).select_related("change")
         ),
-        "change_history": (history := loan_change_history(application=application)),
-        "open_request": next((r for r in history["requests"] if r.status == "open"), None),
+        "change_history": loan_change_history(application=application),
         "can_file_change": active and loan.relationship_manager_id == user.pk,
         "change_kinds": ChangeKind.choices,
         "repayment_methods": RepaymentMethod.choices,
@@ -98,7 +103,9 @@ def _prepayment_context(request, user, application, loan, active: bool) -> dict:
         return {"quote": None}
     params = request.GET if request else {}
     # The owner's open request prefills the quote and the filing, until staff quote another.
-    asked = loan.prepayment_requests.filter(status=PrepaymentRequest.Status.OPEN).first()
+    asked = loan.owner_requests.filter(
+        status=OwnerRequest.Status.OPEN, kind__in=Prepayment.Kind.values
+    ).first()
     if asked is not None and not params.get("quote_date"):
         params = {
             "quote_date": asked.value_date.isoformat(),

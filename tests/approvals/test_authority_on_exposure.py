@@ -198,3 +198,53 @@ def test_without_a_committee_step_nobody_but_a_committee_may_approve_above_a_lim
     )
     # Declining stays open to the approver.
     assert declined.status_code == 200, declined.data
+
+
+def test_a_limit_given_as_a_share_of_net_capital_binds_where_it_is_lower_than_the_amount(
+    matrix, in_approval, staff, company
+):
+    matrix.single_customer_limit = Decimal("5000000")
+    matrix.net_capital = Decimal("20000000")
+    matrix.single_customer_limit_percent = Decimal("10")  # 2M, below the 5M amount
+    matrix.save()
+    _loan(company, staff, "1500000")
+
+    application = in_approval(company=company, amount="800000", grade="B")
+
+    record = ApprovalRecord.objects.get(application=application)
+    assert record.exposure["above_limits"] == ["above_single_customer_limit"]
+    with translation.override("en"):
+        assert "above the single-customer limit of 2M" in record.reason_display
+
+
+def test_the_amount_binds_where_the_share_of_net_capital_is_higher(
+    matrix, in_approval, staff, company
+):
+    matrix.group_limit = Decimal("2000000")
+    matrix.net_capital = Decimal("100000000")
+    matrix.group_limit_percent = Decimal("15")  # 15M, above the 2M amount
+    matrix.save()
+    _loan(company, staff, "1500000")
+
+    application = in_approval(company=company, amount="800000", grade="B")
+
+    assert ApprovalRecord.objects.get(application=application).exposure["above_limits"] == [
+        "above_group_limit"
+    ]
+    # The demo's 10% single-customer share of the 100M: no amount set beside it.
+    assert (matrix.group_limit_binding, matrix.single_customer_limit_binding) == (
+        Decimal("2000000"),
+        Decimal("10000000.00"),
+    )
+
+
+def test_a_share_without_the_net_capital_is_refused_when_the_version_is_checked(matrix):
+    from django.core.exceptions import ValidationError
+
+    matrix.net_capital = None
+    matrix.single_customer_limit_percent = Decimal("10")
+
+    with pytest.raises(ValidationError) as refused:
+        matrix.full_clean()
+
+    assert "net_capital" in refused.value.message_dict

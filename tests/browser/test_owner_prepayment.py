@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from postloan.models import PrepaymentRequest
+from postloan.models import OwnerRequest
 from tests.browser.accessibility import assert_accessible
 from tests.postloan.prepayment_helpers import (
     pay_instalments_due_by,
@@ -44,7 +44,7 @@ def test_the_owner_quotes_a_partial_prepayment_and_asks_the_bank_for_it(
     assert_accessible(page)
     page.locator("#prepay-ask-form textarea[name=note]").fill("We sold the old stock.")
     page.locator("#prepay-ask-form button[type=submit]").click()
-    page.wait_for_selector("#prepay-requests")
-    assert page.locator('#prepay-requests [data-status="open"]').count() == 1
-    request = PrepaymentRequest.objects.get(loan=loan)
+    page.wait_for_selector("#owner-requests")
+    assert page.locator('#owner-requests [data-status="open"]').count() == 1
+    request = OwnerRequest.objects.get(loan=loan)
     assert request.kind == "lower_instalment" and request.note == "We sold the old stock."

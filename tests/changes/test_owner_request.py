@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from applications.models import LoanApplication
 from notifications.models import Notification
-from postloan.models import ChangeRequest
+from postloan.models import OwnerRequest
 from tests.changes.conftest import file_change
 from tests.conftest import api_for
 from tests.factories import CompanyFactory, make_applicant
@@ -29,12 +29,12 @@ def test_the_owner_asks_and_the_rm_files_it(staff, loan, owner):
     rm = Client()
     rm.force_login(staff["rm"])
     html = rm.get(reverse("application-detail", args=[loan.application_id])).content.decode()
-    assert 'id="loan-change-requests"' in html and "Harvest is late" in html
+    assert 'id="owner-requests"' in html and "Harvest is late" in html
     request_id = asked.data["id"]
     # Filed as another kind than asked: 400; as asked: the request points to its change.
     file_change(staff, loan, expect=400, kind="top_up", amount="1000.00", request_id=request_id)
     change = file_change(staff, loan, kind="extension", extension_months=2, request_id=request_id)
-    filed = ChangeRequest.objects.get(pk=request_id)
+    filed = OwnerRequest.objects.get(pk=request_id)
     assert filed.status == "filed" and filed.change_id == change["id"]
     assert LoanApplication.objects.get(pk=change["id"]).change_of_id == loan.application_id
 

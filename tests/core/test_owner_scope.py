@@ -27,7 +27,7 @@ from postloan.models import (
     Alert,
     ClassificationChange,
     InspectionTask,
-    PrepaymentRequest,
+    OwnerRequest,
     WriteOff,
 )
 from tests import lifecycle
@@ -64,11 +64,10 @@ OWNER_ANSWERS = {
     "GET /api/v1/portal/applications/{pk}/offer/pdf/": 404,  # the letter renders after commit
     "GET /api/v1/portal/applications/{pk}/schedule/pdf/": 200,
     "GET /api/v1/portal/applications/{pk}/payoff-quote/": 200,
-    "GET /api/v1/portal/applications/{pk}/prepayment-requests/": 200,
-    "POST /api/v1/portal/applications/{pk}/prepayment-requests/": 400,
-    # The walk asked for no prepayment: the id is not theirs (nor anyone's).
-    "POST /api/v1/portal/applications/{pk}/prepayment-requests/{prepayment_request_id}/withdraw/": 404,
-    "POST /api/v1/portal/applications/{pk}/change-requests/": 400,
+    "GET /api/v1/portal/applications/{pk}/owner-requests/": 200,
+    "POST /api/v1/portal/applications/{pk}/owner-requests/": 400,
+    # The walk asked for nothing: the id is not theirs (nor anyone's).
+    "POST /api/v1/portal/applications/{pk}/owner-requests/{owner_request_id}/withdraw/": 404,
     "GET /api/v1/portal/applications/{pk}/contracts/": 200,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/code/": 409,
     "POST /api/v1/portal/applications/{pk}/contracts/{contract_id}/sign/": 409,
@@ -269,7 +268,7 @@ def _owner_ids(application, owner) -> dict[str, int | str]:
         "condition_id": _first_id(ApprovalCondition, **app),
         "message_id": _first_id(Message, **app),
         "consent_id": _first_id(Consent, **app),
-        "prepayment_request_id": _first_id(PrepaymentRequest, loan__application=application),
+        "owner_request_id": _first_id(OwnerRequest, loan__application=application),
         "fact_id": 1,
         "contract_id": _first_id(ContractDocument, **app),
         "fact": "identity",
@@ -439,7 +438,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         "message_id": written.data["id"],
         "consent_id": 1,
         "contract_id": 1,
-        "prepayment_request_id": 1,
+        "owner_request_id": 1,
     }
     client = api(owner)
     answers = {
@@ -449,7 +448,7 @@ def test_an_owner_cannot_read_or_act_on_another_owners_application(
         for method, path in _operations()
         if path.startswith("/api/v1/portal/applications/{pk}/")
     }
-    assert len(answers) == 26
+    assert len(answers) == 25
     assert set(answers.values()) == {404}, answers
     assert LoanApplication.objects.get(pk=theirs).status == "draft"
 
@@ -562,6 +561,8 @@ OWNER_PAGES = {
     "portal-offer-accept": 405,
     "portal-change-request": 405,
     "portal-offer-code": 405,
+    "portal-owner-request": 405,
+    "portal-owner-request-withdraw": 405,
     "portal-prepayment-request": 405,
     "portal-prepayment-withdraw": 405,
     "portal-product": 200,

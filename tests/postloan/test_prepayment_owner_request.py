@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from notifications.models import Notification
-from postloan.models import Prepayment, PrepaymentRequest
+from postloan.models import OwnerRequest, Prepayment
 from tests.factories import CompanyFactory, make_applicant
 from tests.postloan.conftest import TODAY
 from tests.postloan.prepayment_helpers import (
@@ -79,11 +79,11 @@ def test_the_owner_asks_the_rm_files_it_a_checker_confirms_and_the_owner_sees_th
     asked = _ask(api, owner, loan, kind="lower_instalment", principal="30000", note="Sold stock.")
     assert asked.status_code == 201, asked.data
     assert asked.data["status"] == "open" and asked.data["can_withdraw"] is True
-    request = PrepaymentRequest.objects.get(pk=asked.data["id"])
+    request = OwnerRequest.objects.get(pk=asked.data["id"])
     assert request.asked_by == owner and request.principal == D("30000.00")
     heard = Notification.objects.get(user=staff["rm"], kind="awaiting_you")
     assert loan.application.reference in heard.title
-    assert AuditEvent.objects.filter(action="prepayment_request_ask", actor=owner).exists()
+    assert AuditEvent.objects.filter(action="owner_request_ask", actor=owner).exists()
     # One open request a loan.
     again = _ask(api, owner, loan, kind="full")
     assert again.status_code == 409 and again.data["code"] == "open_request"
@@ -92,7 +92,7 @@ def test_the_owner_asks_the_rm_files_it_a_checker_confirms_and_the_owner_sees_th
     rm_page = Client()
     rm_page.force_login(staff["rm"])
     page = rm_page.get(reverse("application-detail", args=[loan.application_id])).content.decode()
-    assert 'id="pl-asked"' in page
+    assert 'id="owner-request-open"' in page
     assert f'name="request_id" value="{request.pk}"' in page
     assert 'id="pl-quote-total"' in page
 
@@ -141,7 +141,7 @@ def test_what_the_owner_may_not_ask_is_refused_by_the_field_or_the_state(
         assert response.status_code == status_code, (payload, response.data)
         if code:
             assert response.data["code"] == code
-    assert not PrepaymentRequest.objects.exists()
+    assert not OwnerRequest.objects.exists()
     quoted = _quote(api, owner, loan, value_date=(TODAY - timedelta(days=1)).isoformat())
     assert quoted.status_code == 400 and "value_date" in quoted.data
     # Staff file prepayments; they do not ask for them.
@@ -158,7 +158,7 @@ def test_another_companys_owner_reaches_none_of_it(api, owner, loan):
         "api-portal-prepayment-withdraw", args=[loan.application_id, asked.data["id"]]
     )
     assert api(stranger).post(withdraw).status_code == 404
-    assert PrepaymentRequest.objects.get().status == "open"
+    assert OwnerRequest.objects.get().status == "open"
 
 
 def test_the_rm_declines_with_a_reason_the_owner_reads_and_the_owner_may_withdraw(
@@ -216,7 +216,7 @@ def test_the_portal_page_quotes_shows_the_schedule_after_and_takes_the_request(c
             {"kind": "lower_instalment", "value_date": TODAY.isoformat(), "principal": typed},
         )
         assert asked.status_code == 302
-    assert not PrepaymentRequest.objects.exists()
+    assert not OwnerRequest.objects.exists()
     response = client.post(
         reverse("portal-prepayment-request", args=[loan.application_id]),
         {
@@ -228,4 +228,4 @@ def test_the_portal_page_quotes_shows_the_schedule_after_and_takes_the_request(c
     )
     assert response.status_code == 302
     page = client.get(url).content.decode()
-    assert 'id="prepay-requests"' in page and 'data-status="open"' in page
+    assert 'id="owner-requests"' in page and 'data-status="open"' in page
