@@ -25,7 +25,13 @@ class CompanyBindingInline(admin.TabularInline):
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "credit_code", "industry_code", "home_branch", "registration_date"]
     list_filter = ["industry_code", "home_branch"]
-    search_fields = ["name", "credit_code", "legal_representative"]
+    search_fields = [
+        "name",
+        "credit_code",
+        "legal_representative",
+        "controlling_shareholder",
+        "controlling_shareholder_id",
+    ]
     inlines = [CompanyBindingInline]
 
 

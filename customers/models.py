@@ -1,8 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.ric import validate_resident_id
+from customers.ric import validate_party_id, validate_resident_id
 from customers.uscc import validate_uscc
 
 
@@ -27,6 +28,19 @@ class Company(models.Model):
         db_index=True,
         validators=[validate_resident_id],
     )
+    # The portfolio's group key when known (postloan.exposure.group_key, ADR 0016): a person
+    # (resident ID number) or a company (unified social credit code).
+    controlling_shareholder = models.CharField(
+        _("controlling shareholder"), max_length=200, blank=True
+    )
+    controlling_shareholder_id = models.CharField(
+        _("controlling shareholder's ID number or credit code"),
+        max_length=30,
+        blank=True,
+        db_index=True,
+        validators=[validate_party_id],
+        help_text=_("A person's resident ID number or a company's unified social credit code."),
+    )
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -49,7 +63,25 @@ class Company(models.Model):
 
     def save(self, *args, **kwargs):
         self.credit_code = self.credit_code.strip().upper()
+        self.controlling_shareholder_id = (self.controlling_shareholder_id or "").strip().upper()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.controlling_shareholder = (self.controlling_shareholder or "").strip()
+        self.controlling_shareholder_id = (self.controlling_shareholder_id or "").strip().upper()
+        if self.controlling_shareholder_id and not self.controlling_shareholder:
+            raise ValidationError(
+                {"controlling_shareholder": _("Give the controlling shareholder's name.")}
+            )
+        if self.controlling_shareholder and not self.controlling_shareholder_id:
+            raise ValidationError(
+                {
+                    "controlling_shareholder_id": _(
+                        "Give the controlling shareholder's resident ID number or credit code."
+                    )
+                }
+            )
 
 
 class ApplicantProfile(models.Model):

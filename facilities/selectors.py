@@ -4,7 +4,20 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 
 from applications.models import Status as ApplicationStatus
 from applications.selectors import applicant_company_id, is_portal_user
@@ -126,44 +139,55 @@ def facility_availabilities(*, facilities: list[Facility]) -> dict[int, Availabi
     }
 
 
-def _drawn_by_facility(revolving: dict[int, bool]) -> dict[int, Decimal]:
-    """What uses each facility's limit (Availability.drawn), by facility id (`revolving`:
-    id -> whether it revolves): the outstanding principal of a revolving facility's active
-    drawdown loans, the principal ever disbursed under any other. One query per kind."""
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def drawn_expression():
+    """What uses a facility's limit (Availability.drawn), as an expression on Facility: the
+    outstanding principal of a revolving facility's active drawdown loans, the principal ever
+    disbursed under any other. The one definition of "drawn", for a facility's availability
+    and for the undrawn part of the bank's exposure (postloan.exposure), row by row or summed
+    in the database."""
     key = "application__drawdown__facility_id"
-    drawn: dict[int, Decimal] = {}
-    for revolves, column in ((True, "outstanding_principal"), (False, "principal")):
-        ids = [pk for pk, kind in revolving.items() if kind is revolves]
-        if not ids:
-            continue
-        loans = Loan.objects.filter(**{f"{key}__in": ids})
-        if revolves:
-            loans = loans.filter(status=Loan.Status.ACTIVE)
-        drawn.update(loans.values(key).annotate(s=Sum(column)).values_list(key, "s"))
-    return drawn
+    under = Loan.objects.filter(**{key: OuterRef("pk")}).order_by().values(key)
+    outstanding = under.filter(status=Loan.Status.ACTIVE).annotate(s=Sum("outstanding_principal"))
+    ever = under.annotate(s=Sum("principal"))
+    return Coalesce(
+        Case(
+            When(revolving=True, then=Subquery(outstanding.values("s"))),
+            default=Subquery(ever.values("s")),
+            output_field=MONEY,
+        ),
+        Value(ZERO),
+        output_field=MONEY,
+    )
+
+
+def undrawn_expression():
+    """A facility's undrawn part (Availability.undrawn: limit - drawn, never below zero), as
+    an expression on Facility."""
+    return Greatest(F("amount") - drawn_expression(), Value(ZERO), output_field=MONEY)
+
+
+def _drawn_by_facility(revolving: dict[int, bool]) -> dict[int, Decimal]:
+    """What uses each facility's limit by facility id (`revolving`: id -> whether it
+    revolves; only its keys are used). One query."""
+    return dict(
+        Facility.objects.filter(pk__in=list(revolving))
+        .annotate(drawn=drawn_expression())
+        .values_list("pk", "drawn")
+    )
 
 
 def undrawn_by_facility(*, facility_q: Q) -> list[dict]:
     """The undrawn part (limit - drawn, as facility_availability counts it) of each open
     facility (approved, active, frozen) matching `facility_q`: one dict per facility with id,
-    company_id, branch_id, currency and undrawn. Three queries whatever their number; the one
-    definition of a facility's part in the bank's exposure (postloan.exposure)."""
-    facilities = list(
-        Facility.objects.filter(facility_q, status__in=OPEN_FACILITY).values(
-            "id", "company_id", "branch_id", "currency", "amount", "revolving"
-        )
+    company_id, branch_id, currency and undrawn. One query whatever their number."""
+    return list(
+        Facility.objects.filter(facility_q, status__in=OPEN_FACILITY)
+        .annotate(undrawn=undrawn_expression())
+        .values("id", "company_id", "branch_id", "currency", "undrawn")
     )
-    drawn = _drawn_by_facility({row["id"]: row["revolving"] for row in facilities})
-    return [
-        {
-            "id": row["id"],
-            "company_id": row["company_id"],
-            "branch_id": row["branch_id"],
-            "currency": row["currency"],
-            "undrawn": max(row["amount"] - (drawn.get(row["id"]) or ZERO), ZERO),
-        }
-        for row in facilities
-    ]
 
 
 def undrawn_by_company(*, company_ids, currency: str) -> dict[int, Decimal]:

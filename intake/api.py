@@ -16,7 +16,7 @@ from applications.selectors import application_get
 from common.errors import NotFound
 from common.http import stored_file_response
 from customers.models import Company
-from customers.ric import validate_party_id_for_kind, validate_resident_id
+from customers.ric import validate_party_id, validate_party_id_for_kind, validate_resident_id
 from intake import selectors, services
 from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRequest
 
@@ -128,6 +128,8 @@ class IntakeCompanyOutput(serializers.ModelSerializer):
             "registration_date",
             "employees",
             "legal_representative",
+            "controlling_shareholder",
+            "controlling_shareholder_id",
             "contact_name",
             "contact_phone",
             "contact_email",
@@ -149,6 +151,16 @@ class CompanyFindOrCreateApi(APIView):
         legal_representative = serializers.CharField(max_length=100, required=False)
         legal_representative_id = serializers.CharField(
             max_length=30, required=False, allow_blank=True, validators=[validate_resident_id]
+        )
+        controlling_shareholder = serializers.CharField(
+            max_length=200, required=False, allow_blank=True
+        )
+        controlling_shareholder_id = serializers.CharField(
+            max_length=30,
+            required=False,
+            allow_blank=True,
+            validators=[validate_party_id],
+            help_text="A person's resident ID number or a company's unified social credit code",
         )
         contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)

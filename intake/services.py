@@ -103,6 +103,8 @@ COMPANY_FIELDS = (
     "employees",
     "legal_representative",
     "legal_representative_id",
+    "controlling_shareholder",
+    "controlling_shareholder_id",
     "contact_name",
     "contact_phone",
     "contact_email",
@@ -788,7 +790,17 @@ def relationship_manager_pick(*, branch):
     )
 
 
-ONLINE_COMPANY_FIELDS = ("contact_name", "contact_phone", "contact_email", "address", "employees")
+# What the owner may update on applying online (the controlling shareholder: the portfolio's
+# group key, postloan.exposure.group_key).
+ONLINE_COMPANY_FIELDS = (
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "address",
+    "employees",
+    "controlling_shareholder",
+    "controlling_shareholder_id",
+)
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from applications.services import application_create, application_transition
 from common.errors import Conflict, DomainError, InvalidInput, NotFound
 from common.http import safe_next, stored_file_response
 from customers.models import Company
-from customers.ric import validate_party_id_for_kind, validate_resident_id
+from customers.ric import validate_party_id, validate_party_id_for_kind, validate_resident_id
 from datasources import services as datasources_services
 from datasources.models import Source
 from intake import selectors, services
@@ -81,6 +81,21 @@ class CompanyForm(forms.Form):
         required=False,
         validators=[validate_resident_id],
     )
+    controlling_shareholder = forms.CharField(
+        label=gettext_lazy("Controlling shareholder"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("A person or a company; leave empty if none or not known."),
+    )
+    controlling_shareholder_id = forms.CharField(
+        label=gettext_lazy("Controlling shareholder's ID number or credit code"),
+        max_length=30,
+        required=False,
+        validators=[validate_party_id],
+        help_text=gettext_lazy(
+            "A person's resident ID number or a company's unified social credit code."
+        ),
+    )
     contact_phone = forms.CharField(
         label=gettext_lazy("Contact phone"), max_length=30, required=False
     )
@@ -138,6 +153,21 @@ class OnlineRequestForm(RequestForm):
     )
     contact_email = forms.EmailField(label=gettext_lazy("Contact email"), required=False)
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
+    controlling_shareholder = forms.CharField(
+        label=gettext_lazy("Controlling shareholder"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("A person or a company; leave empty if none or not known."),
+    )
+    controlling_shareholder_id = forms.CharField(
+        label=gettext_lazy("Controlling shareholder's ID number or credit code"),
+        max_length=30,
+        required=False,
+        validators=[validate_party_id],
+        help_text=gettext_lazy(
+            "A person's resident ID number or a company's unified social credit code."
+        ),
+    )
 
 
 class GuarantorForm(forms.Form):
@@ -505,6 +535,8 @@ class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
             "contact_phone": company.contact_phone,
             "contact_email": company.contact_email,
             "address": company.address,
+            "controlling_shareholder": company.controlling_shareholder,
+            "controlling_shareholder_id": company.controlling_shareholder_id,
             "product": self.request.GET.get("product"),
         }
         context.setdefault("form", OnlineRequestForm(initial=initial))
@@ -516,10 +548,7 @@ class OnlineApplyView(ApplicantRequiredMixin, PortalMixin, TemplateView):
         existing_url = None
         if form.is_valid():
             data = dict(form.cleaned_data)
-            changes = {
-                key: data.pop(key)
-                for key in ("contact_name", "contact_phone", "contact_email", "address")
-            }
+            changes = {key: data.pop(key) for key in services.ONLINE_COMPANY_FIELDS if key in data}
             try:
                 application = services.application_apply_online(
                     actor=request.user,

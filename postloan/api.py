@@ -4,9 +4,10 @@ Loans are addressed by their application's id."""
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -716,9 +717,12 @@ class ExposureCustomerSerializer(ExposureFiguresSerializer):
     industry = serializers.CharField(help_text="GB/T 4754 section")
     legal_representative = serializers.CharField()
     group = serializers.CharField(
-        help_text="Its group (same legal representative): the name and the ID number's last 4"
+        help_text="Its group (same controlling shareholder, or legal representative): the "
+        "name and the ID number's last 4"
     )
-    group_link = serializers.CharField()
+    group_link = serializers.CharField(
+        help_text="controlling_shareholder, legal_representative, or empty (no group)"
+    )
     guaranteed_by = serializers.ListField(child=serializers.CharField())
     guarantees = serializers.ListField(child=serializers.CharField())
     limit = serializers.DecimalField(
@@ -728,7 +732,10 @@ class ExposureCustomerSerializer(ExposureFiguresSerializer):
 
 class ExposureGroupSerializer(ExposureFiguresSerializer):
     group = serializers.CharField()
-    legal_representative = serializers.CharField()
+    legal_representative = serializers.CharField(
+        help_text="The controlling shareholder's or legal representative's name (group_link)"
+    )
+    group_link = serializers.CharField()
     companies = serializers.ListField(child=serializers.CharField())
     company_count = serializers.IntegerField()
     limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
@@ -754,25 +761,68 @@ class ExposureLimitsSerializer(serializers.Serializer):
     version = serializers.IntegerField(allow_null=True)
 
 
-class ExposureSerializer(serializers.Serializer):
-    limits = ExposureLimitsSerializer()
-    totals = ExposureTotalSerializer(many=True)
-    customer = ExposureCustomerSerializer(many=True)
-    group = ExposureGroupSerializer(many=True)
-    industry = ExposureIndustrySerializer(many=True)
-    branch = ExposureBranchSerializer(many=True)
+class ExposurePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+EXPOSURE_ROWS = {
+    "customer": ExposureCustomerSerializer,
+    "group": ExposureGroupSerializer,
+    "industry": ExposureIndustrySerializer,
+    "branch": ExposureBranchSerializer,
+}
 
 
 class ExposureApi(APIView):
-    """The bank's exposure now (risk officers and branch heads, over their branch scope): by
-    customer, group, industry and branch, per currency; `limit` is set on the customers and
-    groups above the active matrix version's concentration limits (in CNY)."""
+    """The bank's exposure now (risk officers and branch heads, over their branch scope), per
+    currency, for one `dimension`: customer (the default), group, industry or branch, largest
+    first (industry and branch: by section or name), paged (`page`, `page_size`); `q` finds a
+    customer (or its group) by name or credit code. `limit` is set on the customers and
+    groups above the active matrix version's concentration limits (in CNY); `totals` are the
+    scope's, per currency. `results` are ExposureCustomer rows by customer, ExposureGroup by
+    group, ExposureIndustry by industry, ExposureBranch by branch."""
 
-    @extend_schema(responses=ExposureSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("dimension", str, enum=["customer", "group", "industry", "branch"]),
+            OpenApiParameter("q", str),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=inline_serializer(
+            "ExposurePage",
+            {
+                "dimension": serializers.CharField(),
+                "limits": ExposureLimitsSerializer(),
+                "totals": ExposureTotalSerializer(many=True),
+                "count": serializers.IntegerField(),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": ExposureCustomerSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
         from postloan.exposure import exposure_overview_for
 
-        return Response(ExposureSerializer(exposure_overview_for(user=request.user)).data)
+        overview = exposure_overview_for(
+            user=request.user,
+            dimension=request.query_params.get("dimension", "customer"),
+            q=request.query_params.get("q", "").strip(),
+        )
+        paginator = ExposurePagination()
+        page = paginator.paginate_queryset(overview.rows, request, view=self)
+        rows = EXPOSURE_ROWS[overview.dimension](overview.figures(page), many=True).data
+        response = paginator.get_paginated_response(rows)
+        response.data = {
+            "dimension": overview.dimension,
+            "limits": ExposureLimitsSerializer(overview.limits).data,
+            "totals": ExposureTotalSerializer(overview.totals, many=True).data,
+            **response.data,
+        }
+        return response
 
 
 class DailyJobApi(APIView):

@@ -4,29 +4,46 @@ A customer's exposure is the outstanding principal of its active loans (drawdown
 included), the undrawn part of its open facilities (approved, active, frozen: limit - drawn),
 the amounts of its applications in approval, and the amounts of its loans approved but not yet
 paid out (approved or contract signed; a facility application's and a drawdown's amounts are
-the facility's undrawn part instead). `exposure_rows` is the one definition: the
-approval workbench's table (postloan.selectors.customer_exposure), the exposure after a
-decision (postloan.selectors.exposure_after), the risk officer's view (`exposure_overview`)
-and the nightly flag (`exposure_limits_flag`) all add its rows.
+the facility's undrawn part instead). `exposure_parts` is the one definition, as querysets:
+`exposure_rows` reads them row by row for the approval workbench's table
+(postloan.selectors.customer_exposure) and the exposure after a decision
+(postloan.selectors.exposure_after); the risk officer's view (`exposure_overview`) and the
+nightly flag (`exposure_limits_flag`) have them summed per customer or per group in the
+database (`exposure_grouped`: one query), then ordered largest first and paged.
 
-The portfolio-wide group is the companies with the same legal representative (by resident ID
-number, the group's key); the guarantee links (a company guaranteeing the customer, or
-guaranteed by it) are listed per customer rather than merged into groups, because guarantees
-chain (A guarantees B, B guarantees C) and merging them would make one group of half the book
-(docs/adr/0016-portfolio-exposure-groups.md). `related_companies`, for one application, still
-counts both kinds of link.
+The portfolio-wide group is the companies with the same controlling shareholder (by resident
+ID number or credit code) or, where none is known, the same legal representative (by
+resident ID number): `group_key`. The guarantee links (a company guaranteeing the customer,
+or guaranteed by it) are listed per customer rather than merged into groups, because
+guarantees chain (A guarantees B, B guarantees C) and merging them would make one group of
+half the book (docs/adr/0016-portfolio-exposure-groups.md). `related_companies`, for one
+application, still counts every kind of link.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 
 from django.db import transaction
-from django.db.models import Case, Count, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Forbidden
+from common.errors import Forbidden, InvalidInput
 from org.roles import Role, has_role
 from org.selectors import branch_scope_q, is_staff_member
 from postloan.models import Alert, Loan, WarningRule
@@ -45,6 +62,99 @@ LIMIT_CURRENCY = "CNY"
 DIMENSIONS = ("customer", "group", "industry", "branch")
 
 
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the exposure: the rows that make it (`queryset`), the path from a row to
+    its company (`company`) and what a row adds (`amount`, an expression on the row)."""
+
+    queryset: QuerySet
+    company: str
+    amount: object
+
+    def grouped(self, *fields, **expressions) -> QuerySet:
+        """The part summed by the fields: amount and count."""
+        return (
+            self.queryset.order_by()
+            .values(*fields, **expressions)
+            .annotate(amount=Sum(self.amount, output_field=MONEY), count=Count("pk"))
+        )
+
+    @property
+    def company_prefix(self) -> str:
+        """The path from a row to its company, as a lookup prefix."""
+        return self.company.removesuffix("_id") + "__"
+
+
+def exposure_parts(
+    *,
+    company_ids=None,
+    currency: str | None = None,
+    user=None,
+    exclude_application_id: int | None = None,
+) -> dict[str, Part]:
+    """The one definition of the parts of the bank's exposure (PARTS), each a Part:
+    loans (outstanding principal of active loans, drawdown loans included), undrawn (the
+    undrawn part of open facilities), in_approval (applications in approval) and approved
+    (loans approved or contract signed, not yet paid out; a facility application's and a
+    drawdown's amounts are in the facility's undrawn part instead). Restricted to
+    `company_ids`, a `currency`, the rows booked in the `user`'s branch scope, and without one
+    application (the one being decided). Every read of the exposure (exposure_rows, the
+    grouped pages, the nightly flag) is built from these querysets."""
+    from applications.models import IN_PLACE_CHANGES, RENEWALS, LoanApplication, Status
+    from facilities.models import OPEN_FACILITY, Facility
+    from facilities.selectors import undrawn_expression
+
+    scope = Q()
+    if currency:
+        scope &= Q(currency=currency)
+    if user is not None:
+        scope &= branch_scope_q(user)
+    # A change that keeps or replaces the loan's principal (an extension, a restructuring, a
+    # renewal of at most the principal owed) adds nothing until it is applied or paid out: its
+    # loan is counted already (postloan.changes.exposure_added: what it adds at its decision).
+    pending = LoanApplication.objects.filter(scope).exclude(
+        change_kind__in=(*IN_PLACE_CHANGES, *RENEWALS)
+    )
+    if exclude_application_id is not None:
+        pending = pending.exclude(pk=exclude_application_id)
+    parts = {
+        "loans": Part(
+            Loan.objects.filter(scope, status=Loan.Status.ACTIVE),
+            "application__company_id",
+            F("outstanding_principal"),
+        ),
+        "undrawn": Part(
+            Facility.objects.filter(scope, status__in=OPEN_FACILITY),
+            "company_id",
+            undrawn_expression(),
+        ),
+        "in_approval": Part(pending.filter(status=Status.IN_APPROVAL), "company_id", F("amount")),
+        "approved": Part(
+            pending.filter(
+                status__in=(Status.APPROVED, Status.CONTRACT_SIGNED),
+                # A facility's and a drawdown's amounts are in the facility's undrawn part.
+                product__facility_terms__isnull=True,
+                drawdown__isnull=True,
+            ),
+            "company_id",
+            F("amount"),
+        ),
+    }
+    if company_ids is not None:
+        parts = {
+            name: Part(
+                part.queryset.filter(**{f"{part.company}__in": company_ids}),
+                part.company,
+                part.amount,
+            )
+            for name, part in parts.items()
+        }
+    return parts
+
+
 def exposure_rows(
     *,
     company_ids=None,
@@ -52,84 +162,35 @@ def exposure_rows(
     user=None,
     exclude_application_id: int | None = None,
 ) -> list[dict]:
-    """The parts of the bank's exposure, one dict per (part, company, branch, currency) with
-    part (loans, undrawn, in_approval, approved), company_id, branch_id, currency, amount and
-    count.
-    Restricted to `company_ids`, a `currency`, the rows booked in the `user`'s branch scope,
-    and without one application (the one being decided). Two queries and the three of the
-    facilities' undrawn part, whatever the number of customers."""
-    from applications.models import IN_PLACE_CHANGES, RENEWALS, LoanApplication, Status
-    from facilities.selectors import undrawn_by_facility
-
-    loan_q = Q(status=Loan.Status.ACTIVE)
-    application_q = Q(status=Status.IN_APPROVAL) | (
-        Q(status__in=(Status.APPROVED, Status.CONTRACT_SIGNED))
-        # A facility's and a drawdown's amounts are in the facility's undrawn part.
-        & Q(product__facility_terms__isnull=True, drawdown__isnull=True)
+    """The parts of the bank's exposure (exposure_parts), one dict per (part, company,
+    branch, currency) with part, company_id, branch_id, currency, amount and count. One query
+    (the parts' sums, united), whatever the number of customers."""
+    parts = exposure_parts(
+        company_ids=company_ids,
+        currency=currency,
+        user=user,
+        exclude_application_id=exclude_application_id,
     )
-    facility_q = Q()
-    if company_ids is not None:
-        loan_q &= Q(application__company_id__in=company_ids)
-        application_q &= Q(company_id__in=company_ids)
-        facility_q &= Q(company_id__in=company_ids)
-    if currency:
-        loan_q &= Q(currency=currency)
-        application_q &= Q(currency=currency)
-        facility_q &= Q(currency=currency)
-    if user is not None:
-        loan_q &= branch_scope_q(user)
-        application_q &= branch_scope_q(user)
-        facility_q &= branch_scope_q(user)
-    rows = []
-    loans = (
-        Loan.objects.filter(loan_q)
-        .values("application__company_id", "branch_id", "currency")
-        .annotate(amount=Sum("outstanding_principal"), count=Count("id"))
-        .order_by()
+    first, *others = (
+        part.grouped(
+            "branch_id",
+            "currency",
+            customer=F(part.company),
+            part=Value(name, output_field=CharField()),
+        )
+        for name, part in parts.items()
     )
-    for item in loans:
-        rows.append(
-            {
-                "part": "loans",
-                "company_id": item["application__company_id"],
-                "branch_id": item["branch_id"],
-                "currency": item["currency"],
-                "amount": item["amount"] or ZERO,
-                "count": item["count"],
-            }
-        )
-    # A change that keeps or replaces the loan's principal (an extension, a restructuring, a
-    # renewal of at most the principal owed) adds nothing until it is applied or paid out: its
-    # loan is counted already (postloan.changes.exposure_added: what it adds at its decision).
-    pending = LoanApplication.objects.filter(application_q).exclude(
-        change_kind__in=(*IN_PLACE_CHANGES, *RENEWALS)
-    )
-    if exclude_application_id is not None:
-        pending = pending.exclude(pk=exclude_application_id)
-    for item in (
-        pending.annotate(
-            part=Case(
-                When(status=Status.IN_APPROVAL, then=Value("in_approval")),
-                default=Value("approved"),
-            )
-        )
-        .values("part", "company_id", "branch_id", "currency")
-        .annotate(amount=Sum("amount"), count=Count("id"))
-        .order_by()
-    ):
-        rows.append({**item, "amount": item["amount"] or ZERO})
-    for item in undrawn_by_facility(facility_q=facility_q):
-        rows.append(
-            {
-                "part": "undrawn",
-                "company_id": item["company_id"],
-                "branch_id": item["branch_id"],
-                "currency": item["currency"],
-                "amount": item["undrawn"],
-                "count": 1,
-            }
-        )
-    return rows
+    return [
+        {
+            "part": item["part"],
+            "company_id": item["customer"],
+            "branch_id": item["branch_id"],
+            "currency": item["currency"],
+            "amount": item["amount"] or ZERO,
+            "count": item["count"],
+        }
+        for item in first.union(*others, all=True)
+    ]
 
 
 def _blank(**keys) -> dict:
@@ -160,10 +221,38 @@ def exposure_by(rows: list[dict], key) -> dict[tuple, dict]:
     return totals
 
 
-def group_key(legal_representative_id: str, company_id: int) -> str:
-    """The portfolio-wide group of a company: its legal representative's resident ID number;
-    a company without one is a group of its own."""
-    return legal_representative_id or f"company-{company_id}"
+def group_key(prefix: str = ""):
+    """The portfolio-wide group of a company, as an expression on Company (or on a row with
+    the company at `prefix`, e.g. "company__"): its controlling shareholder's identifier
+    (resident ID number or credit code) when known, else its legal representative's resident
+    ID number; a company with neither is a group of its own
+    (docs/adr/0016-portfolio-exposure-groups.md). The one definition, for the database's
+    grouping and for the single company's."""
+    return Coalesce(
+        NullIf(F(f"{prefix}controlling_shareholder_id"), Value("")),
+        NullIf(F(f"{prefix}legal_representative_id"), Value("")),
+        Concat(Value("company-"), Cast(f"{prefix}id", CharField())),
+        output_field=CharField(),
+    )
+
+
+def group_link():
+    """Which link the group key is: controlling_shareholder, legal_representative or ''."""
+    return Case(
+        When(~Q(controlling_shareholder_id=""), then=Value("controlling_shareholder")),
+        When(~Q(legal_representative_id=""), then=Value("legal_representative")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def group_person():
+    """The name of the person (or company) the group is keyed on."""
+    return Case(
+        When(~Q(controlling_shareholder_id=""), then=F("controlling_shareholder")),
+        default=F("legal_representative"),
+        output_field=CharField(),
+    )
 
 
 # --- The risk officer's view ------------------------------------------------------------------
@@ -231,109 +320,292 @@ def _sorted(rows) -> list[dict]:
     return sorted(rows, key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"]))
 
 
-def exposure_overview(*, user) -> dict:
-    """The bank's exposure now, as the user's branch scope books it: by customer (with its
-    group and guarantee links), by group (companies with the same legal representative, two
-    or more), by industry (GB/T 4754 section, the first letter of the company's industry
-    code) and by branch, each per currency with counts and totals; the customers above the
-    active matrix version's single-customer limit and the groups above its group limit are
-    marked with the limit. A fixed number of queries, whatever the size of the book."""
-    from customers.models import Company
-    from org.models import Branch
+PAGE_SIZE = 50
 
-    limits = concentration_limits()
-    rows = exposure_rows(user=user)
-    company_ids = sorted({row["company_id"] for row in rows})
+
+def _search(q: str, *, prefix: str = "") -> Q:
+    """A customer (at `prefix`) by (part of) its name or the start of its credit code."""
+    q = q.strip()
+    return Q(**{f"{prefix}name__icontains": q}) | Q(
+        **{f"{prefix}credit_code__istartswith": q.upper()}
+    )
+
+
+def exposure_grouped(
+    *, user=None, currency: str | None = None, by: str = "customer", q: str = ""
+) -> dict[tuple, dict]:
+    """The parts summed in the database per customer (`by` "customer": its id, with its group
+    key as `group`) or per group (`by` "group": group_key) and currency, in one query (each
+    part grouped, united), added up part by part: {(key, currency): figures with key and
+    currency}. `q`: only the customers found by name or credit code (by group: the groups of
+    those customers)."""
+    from customers.models import Company
+
+    parts = exposure_parts(user=user, currency=currency)
+    grouped = []
+    for name, part in parts.items():
+        prefix = part.company_prefix
+        queryset = part.queryset
+        if q and by == "customer":
+            queryset = queryset.filter(_search(q, prefix=prefix))
+        elif q:
+            queryset = queryset.filter(
+                **{
+                    f"{prefix}in": Company.objects.annotate(k=group_key())
+                    .filter(
+                        k__in=Company.objects.filter(_search(q)).annotate(k=group_key()).values("k")
+                    )
+                    .values("pk")
+                }
+            )
+        keys = (
+            {"key": F(part.company), "group": group_key(prefix)}
+            if by == "customer"
+            else {"key": group_key(prefix)}
+        )
+        grouped.append(
+            Part(queryset, part.company, part.amount).grouped(
+                "currency", **keys, part=Value(name, output_field=CharField())
+            )
+        )
+    first, *others = grouped
+    figures: dict[tuple, dict] = {}
+    for item in first.union(*others, all=True):
+        k = (item["key"], item["currency"])
+        target = figures.get(k)
+        if target is None:
+            target = figures[k] = _blank(key=item["key"], currency=item["currency"])
+            if by == "customer":
+                target["group"] = item["group"]
+        amount = item["amount"] or ZERO
+        target[item["part"]] += amount
+        target[COUNTS[item["part"]]] += item["count"]
+        target["total"] += amount
+    return figures
+
+
+def _largest_first(figures) -> list[dict]:
+    """CNY first, then the other currencies, each largest first."""
+    return sorted(
+        figures,
+        key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"], str(r["key"])),
+    )
+
+
+def exposure_totals(customers: dict[tuple, dict]) -> list[dict]:
+    """The totals per currency of the customers' figures (exposure_grouped by customer), with
+    the number of customers."""
+    totals: dict[str, dict] = {}
+    for (_key, currency), figures in customers.items():
+        total = totals.setdefault(currency, {**_blank(currency=currency), "customer_count": 0})
+        for name in (*PARTS, *COUNTS.values(), "total"):
+            total[name] += figures[name]
+        total["customer_count"] += 1
+    return _sorted(totals.values())
+
+
+def _members(customers: dict[tuple, dict]) -> dict[str, set[int]]:
+    """The companies with exposure of each group key, from exposure_grouped by customer."""
+    members: dict[str, set[int]] = {}
+    for (pk, _currency), figures in customers.items():
+        members.setdefault(figures["group"], set()).add(pk)
+    return members
+
+
+def _shared_keys(customers: dict[tuple, dict]) -> set[str]:
+    """The group keys of two or more companies with exposure (in the customers' figures)."""
+    return {key for key, ids in _members(customers).items() if len(ids) > 1}
+
+
+def _label(person: str, key: str) -> str:
+    """A group as shown: the person's name and the identifier's last four characters (the
+    full number, the key, is not published)."""
+    return f"{person} (…{key[-4:]})"
+
+
+def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> list[dict]:
+    """The page's customers (their figures summed by exposure_grouped) with their group and
+    guarantee links and the limit they are above. Four queries for the page."""
+    from customers.models import Company
+
+    ids = sorted({row["key"] for row in rows})
+    if not ids:
+        return []
     companies = {
         item["id"]: item
-        for item in Company.objects.filter(pk__in=company_ids).values(
+        for item in Company.objects.filter(pk__in=ids)
+        .annotate(key=group_key(), link=group_link(), person=group_person())
+        .values(
             "id",
             "name",
             "credit_code",
             "industry_code",
             "legal_representative",
-            "legal_representative_id",
+            "key",
+            "link",
+            "person",
         )
     }
-    branches = dict(
-        Branch.objects.filter(pk__in={row["branch_id"] for row in rows}).values_list("pk", "name")
-    )
-    links = (
-        _guarantee_links(company_ids, {c["credit_code"]: pk for pk, c in companies.items()})
-        if company_ids
-        else {}
-    )
-
-    def group_of(company_id: int) -> str:
-        c = companies[company_id]
-        return group_key(c["legal_representative_id"], company_id)
-
-    def group_label(company_id: int) -> str:
-        """The group as shown: the representative's name and the ID number's last four
-        digits (the full number, the key, is not published)."""
-        c = companies[company_id]
-        return f"{c['legal_representative']} (…{c['legal_representative_id'][-4:]})"
-
-    members: dict[str, set[int]] = {}
-    for pk in company_ids:
-        members.setdefault(group_of(pk), set()).add(pk)
-
-    customers = []
-    for (pk, _currency), figures in exposure_by(rows, lambda r: r["company_id"]).items():
-        c = companies[pk]
-        key = group_of(pk)
-        customers.append(
+    links = _guarantee_links(ids, {c["credit_code"]: pk for pk, c in companies.items()})
+    result = []
+    for row in rows:
+        c = companies[row["key"]]
+        own = {k: v for k, v in row.items() if k not in ("key", "group")}
+        in_group = c["key"] in shared
+        result.append(
             {
-                **figures,
-                "company_id": pk,
+                **own,
+                "company_id": c["id"],
                 "name": c["name"],
                 "credit_code": c["credit_code"],
                 "industry": (c["industry_code"] or "")[:1],
-                "group": group_label(pk) if len(members[key]) > 1 else "",
+                "group": _label(c["person"], c["key"]) if in_group else "",
                 "legal_representative": c["legal_representative"],
-                "group_link": "legal_representative" if len(members[key]) > 1 else "",
-                "guaranteed_by": links.get(pk, {}).get("guaranteed_by", []),
-                "guarantees": links.get(pk, {}).get("guarantees", []),
-                "limit": limits.above(figures),
+                "group_link": c["link"] if in_group else "",
+                "guaranteed_by": links.get(c["id"], {}).get("guaranteed_by", []),
+                "guarantees": links.get(c["id"], {}).get("guarantees", []),
+                "limit": limits.above(own),
             }
         )
-    groups = []
-    grouped = exposure_by(
-        [r for r in rows if len(members[group_of(r["company_id"])]) > 1],
-        lambda r: group_of(r["company_id"]),
-    )
-    for (key, _currency), figures in grouped.items():
-        names = sorted(companies[pk]["name"] for pk in members[key])
-        first = companies[min(members[key])]
-        groups.append(
+    return result
+
+
+def _group_members(keys, customers: dict[tuple, dict]) -> dict[str, list[dict]]:
+    """The companies with exposure (in the customers' figures) of each group key, in id
+    order: id, name, person and link. One query."""
+    from customers.models import Company
+
+    members = _members(customers)
+    ids = {pk for key in keys for pk in members.get(key, ())}
+    found: dict[str, list[dict]] = {}
+    for item in (
+        Company.objects.filter(pk__in=ids)
+        .annotate(key=group_key(), person=group_person(), link=group_link())
+        .order_by("pk")
+        .values("id", "name", "key", "person", "link")
+    ):
+        found.setdefault(item["key"], []).append(item)
+    return found
+
+
+def _group_rows(rows: list[dict], *, customers: dict[tuple, dict], limits: Limits) -> list[dict]:
+    """The page's groups (their figures summed by exposure_grouped) with their companies and
+    the limit they are above. One query for the page."""
+    members = _group_members({row["key"] for row in rows}, customers) if rows else {}
+    result = []
+    for row in rows:
+        items = members.get(row["key"], [])
+        own = {k: v for k, v in row.items() if k != "key"}
+        first = items[0] if items else {"person": "", "link": ""}
+        names = sorted(item["name"] for item in items)
+        result.append(
             {
-                **figures,
-                "group": group_label(first["id"]),
-                "legal_representative": first["legal_representative"],
+                **own,
+                "group": _label(first["person"], row["key"]),
+                "legal_representative": first["person"],
+                "group_link": first["link"],
                 "companies": names,
                 "company_count": len(names),
-                "limit": limits.above(figures, group=True),
+                "limit": limits.above(own, group=True),
             }
         )
-    industries = [
-        {**figures, "section": key or "-"}
-        for (key, _c), figures in exposure_by(
-            rows, lambda r: (companies[r["company_id"]]["industry_code"] or "")[:1]
-        ).items()
-    ]
-    by_branch = [
-        {**figures, "branch": branches.get(key, "")}
-        for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
-    ]
-    totals = list(exposure_by(rows, lambda r: "").values())
-    return {
-        "limits": limits,
-        "totals": _sorted(totals),
-        "customer": _sorted(customers),
-        "group": _sorted(groups),
-        "industry": sorted(industries, key=lambda r: (r["currency"], r["section"])),
-        "branch": sorted(by_branch, key=lambda r: (r["currency"], r["branch"])),
-    }
+    return result
+
+
+def _whole_tables(*, user, dimension: str) -> list[dict]:
+    """By industry (GB/T 4754 section) or by branch: small tables, added up whole."""
+    from customers.models import Company
+    from org.models import Branch
+
+    rows = exposure_rows(user=user)
+    if dimension == "industry":
+        sections = dict(
+            Company.objects.filter(pk__in={row["company_id"] for row in rows}).values_list(
+                "pk", "industry_code"
+            )
+        )
+        return sorted(
+            (
+                {**figures, "section": key or "-"}
+                for (key, _c), figures in exposure_by(
+                    rows, lambda r: (sections.get(r["company_id"]) or "")[:1]
+                ).items()
+            ),
+            key=lambda r: (r["currency"], r["section"]),
+        )
+    branches = dict(
+        Branch.objects.filter(pk__in={row["branch_id"] for row in rows}).values_list("pk", "name")
+    )
+    return sorted(
+        (
+            {**figures, "branch": branches.get(key, "")}
+            for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
+        ),
+        key=lambda r: (r["currency"], r["branch"]),
+    )
+
+
+@dataclass
+class Overview:
+    """The bank's exposure in a user's scope for one dimension: the limits, the totals per
+    currency and `rows`, the dimension's rows in order (customer and group: largest first,
+    CNY first, their figures summed in the database; `figures` adds, for a page of them,
+    what the tables show beside the figures)."""
+
+    user: object
+    dimension: str
+    q: str
+    limits: Limits
+    totals: list[dict]
+    rows: list[dict]
+    customers: dict[tuple, dict]
+
+    def figures(self, rows) -> list[dict]:
+        """The rows (a page of `rows`) as the tables show them."""
+        rows = list(rows)
+        if self.dimension == "customer":
+            return _customer_rows(rows, shared=_shared_keys(self.customers), limits=self.limits)
+        if self.dimension == "group":
+            return _group_rows(rows, customers=self.customers, limits=self.limits)
+        return rows
+
+
+def exposure_overview(*, user, dimension: str = "customer", q: str = "") -> Overview:
+    """The bank's exposure now, as the user's branch scope books it, by customer (with its
+    group and guarantee links), by group (companies with the same controlling shareholder or,
+    without one, legal representative: two or more), by industry (GB/T 4754 section, the
+    first letter of the company's industry code) or by branch, each per currency with counts
+    and totals. Customers and groups are summed in the database (exposure_grouped) and
+    ordered largest first, to be read a page at a time, `q` finding a customer (or the
+    groups of the customers) by name or credit code; the customers above the active matrix
+    version's single-customer limit and the groups above its group limit are marked with the
+    limit."""
+    if dimension not in DIMENSIONS:
+        raise InvalidInput(
+            _("Choose customer, group, industry or branch."),
+            details={"dimension": [_("Choose customer, group, industry or branch.")]},
+        )
+    limits = concentration_limits()
+    customers = exposure_grouped(user=user)
+    totals = exposure_totals(customers)
+    if dimension == "customer":
+        found = exposure_grouped(user=user, q=q) if q else customers
+        rows = _largest_first(found.values())
+    elif dimension == "group":
+        shared = _shared_keys(customers)
+        groups = exposure_grouped(user=user, by="group", q=q)
+        rows = _largest_first(v for (key, _c), v in groups.items() if key in shared)
+    else:
+        rows = _whole_tables(user=user, dimension=dimension)
+    return Overview(
+        user=user,
+        dimension=dimension,
+        q=q,
+        limits=limits,
+        totals=totals,
+        rows=rows,
+        customers=customers,
+    )
 
 
 # Who sees the bank's exposure: risk officers and branch heads, each over their branch scope
@@ -345,13 +617,13 @@ def may_see_exposure(user) -> bool:
     return bool(is_staff_member(user) and has_role(user, *EXPOSURE_ROLES))
 
 
-def exposure_overview_for(*, user) -> dict:
+def exposure_overview_for(*, user, dimension: str = "customer", q: str = "") -> Overview:
     """exposure_overview for a risk officer or a branch head; anyone else: 403."""
     if not may_see_exposure(user):
         raise Forbidden(
             _("The bank's exposure is for risk officers and branch heads."), code="exposure_view"
         )
-    return exposure_overview(user=user)
+    return exposure_overview(user=user, dimension=dimension, q=q)
 
 
 # The columns of each table, as the page, the API and the CSV export show them.
@@ -383,21 +655,24 @@ COLUMNS = {
     "industry": ["section", "customer_count", *FIGURES],
     "branch": ["branch", "customer_count", *FIGURES],
 }
+CSV_CHUNK = 500
 
 
-def exposure_table(overview: dict, dimension: str) -> list[list]:
-    """One table of the overview as rows of cells (the CSV export): its header first."""
-    columns = COLUMNS[dimension]
-    rows: list[list] = [columns]
-    for item in overview[dimension]:
-        cells = []
-        for column in columns:
-            value = item.get(column)
-            if isinstance(value, list):
-                value = "; ".join(str(v) for v in value)
-            cells.append("" if value is None else value)
-        rows.append(cells)
-    return rows
+def exposure_table(overview: Overview) -> Iterator[list]:
+    """All the rows of the overview's table as rows of cells (the CSV export), its header
+    first: read from the database a chunk at a time, so the export streams."""
+    columns = COLUMNS[overview.dimension]
+    yield columns
+    source = iter(overview.rows)
+    while chunk := list(islice(source, CSV_CHUNK)):
+        for item in overview.figures(chunk):
+            cells = []
+            for column in columns:
+                value = item.get(column)
+                if isinstance(value, list):
+                    value = "; ".join(str(v) for v in value)
+                cells.append("" if value is None else value)
+            yield cells
 
 
 # --- The nightly flag -----------------------------------------------------------------------
@@ -405,51 +680,48 @@ def exposure_table(overview: dict, dimension: str) -> list[list]:
 
 def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
     """The customers whose exposure (in CNY, the whole bank's) is above the active matrix
-    version's single-customer limit, or whose group's (by legal representative) is above the
-    group limit: {company_id: evidence}."""
-    from customers.models import Company
-
+    version's single-customer limit, or whose group's (two or more companies with CNY
+    exposure and the same group key) is above the group limit: {company_id: evidence}. The
+    customers' and the groups' figures are summed in the database (exposure_grouped)."""
     limits = limits or concentration_limits()
     if limits.single_customer is None and limits.group is None:
         return {}
-    rows = exposure_rows(currency=LIMIT_CURRENCY)
-    by_company = {k[0]: v for k, v in exposure_by(rows, lambda r: r["company_id"]).items()}
-    companies = {
-        pk: (representative, name)
-        for pk, representative, name in Company.objects.filter(pk__in=list(by_company)).values_list(
-            "pk", "legal_representative_id", "name"
-        )
-    }
-    members: dict[str, list[int]] = {}
-    for pk in sorted(by_company):
-        members.setdefault(group_key(companies[pk][0], pk), []).append(pk)
+    customers = exposure_grouped(currency=LIMIT_CURRENCY)
+    by_company = {pk: figures for (pk, _c), figures in customers.items()}
+    single = set()
+    if limits.single_customer is not None:
+        single = {pk for pk, figures in by_company.items() if limits.above(figures) is not None}
+    group_totals = {}
+    if limits.group is not None:
+        shared = _shared_keys(customers)
+        group_totals = {
+            key: figures["total"]
+            for (key, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY, by="group").items()
+            if key in shared and figures["total"] > limits.group
+        }
+    members = _group_members(group_totals, customers) if group_totals else {}
+    company_ids = single | {m["id"] for items in members.values() for m in items}
+    if not company_ids:
+        return {}
+    group_of = {m["id"]: (key, items) for key, items in members.items() for m in items}
     above: dict[int, dict] = {}
-    for pks in members.values():
-        group_total = sum((by_company[pk]["total"] for pk in pks), ZERO)
-        group_limit = (
-            limits.group
-            if len(pks) > 1 and limits.group is not None and group_total > limits.group
-            else None
-        )
-        for pk in pks:
-            figures = by_company[pk]
-            customer_limit = limits.above(figures)
-            if customer_limit is None and group_limit is None:
-                continue
-            # Flat, as the alert's page lists its evidence (key: value).
-            evidence = {
-                "currency": LIMIT_CURRENCY,
-                "matrix_version": limits.version,
-                **{f"customer_{part}": str(figures[part]) for part in (*PARTS, "total")},
-            }
-            if customer_limit is not None:
-                evidence["single_customer_limit"] = str(customer_limit)
-            if group_limit is not None:
-                evidence["group_total"] = str(group_total)
-                evidence["group_limit"] = str(group_limit)
-                evidence["group_link"] = "legal_representative"
-                evidence["group_companies"] = ", ".join(companies[pk][1] for pk in pks)
-            above[pk] = evidence
+    for pk in sorted(company_ids):
+        figures = by_company.get(pk) or _blank(currency=LIMIT_CURRENCY)
+        # Flat, as the alert's page lists its evidence (key: value).
+        evidence = {
+            "currency": LIMIT_CURRENCY,
+            "matrix_version": limits.version,
+            **{f"customer_{part}": str(figures[part]) for part in (*PARTS, "total")},
+        }
+        if pk in single:
+            evidence["single_customer_limit"] = str(limits.single_customer)
+        if pk in group_of:
+            key, items = group_of[pk]
+            evidence["group_total"] = str(group_totals[key])
+            evidence["group_limit"] = str(limits.group)
+            evidence["group_link"] = items[0]["link"]
+            evidence["group_companies"] = ", ".join(item["name"] for item in items)
+        above[pk] = evidence
     return above
 
 

@@ -1,9 +1,11 @@
 """Reads for post-loan monitoring: scoped loans, tasks, alerts, the risk officer's queue and the
 portfolio by classification."""
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import reduce
 
 from django.db.models import (
     BooleanField,
@@ -287,24 +289,29 @@ class ExposureAfter:
 
 
 # How a company is in the customer's group, in the order a reader looks for it.
-GROUP_LINKS = ("legal_representative", "guarantees_it", "guaranteed_by_it")
+GROUP_LINKS = (
+    "controlling_shareholder",
+    "legal_representative",
+    "guarantees_it",
+    "guaranteed_by_it",
+)
 
 
 def related_companies(*, company) -> list[dict]:
     """The other companies of the customer's group, each with its links (GROUP_LINKS): the
-    same legal representative (by resident ID number), a company guaranteeing one of the
-    customer's applications or loans, or one whose application or loan the customer
-    guarantees (by unified social credit code). One query. Each: id, name, credit_code,
-    links."""
+    same controlling shareholder (by resident ID number or credit code), the same legal
+    representative (by resident ID number), a company guaranteeing one of the customer's
+    applications or loans, or one whose application or loan the customer guarantees (by
+    unified social credit code). One query. Each: id, name, credit_code, links and
+    sources (for a shared person or company: who, as "name (…last four)")."""
     from applications.models import LoanApplication
     from customers.models import Company
     from intake.models import Guarantor
 
-    same_representative = (
-        Q(legal_representative_id=company.legal_representative_id)
-        if company.legal_representative_id
-        else Q(pk__in=[])
-    )
+    def shared(field: str) -> Q:
+        value = getattr(company, field)
+        return Q(**{field: value}) if value else Q(pk__in=[])
+
     guarantees_it = Q(
         credit_code__in=Guarantor.objects.filter(
             kind=Guarantor.Kind.COMPANY, application__company=company
@@ -316,12 +323,21 @@ def related_companies(*, company) -> list[dict]:
         ).values("company_id")
     )
     flags = {
-        "legal_representative": same_representative,
+        "controlling_shareholder": shared("controlling_shareholder_id"),
+        "legal_representative": shared("legal_representative_id"),
         "guarantees_it": guarantees_it,
         "guaranteed_by_it": guaranteed_by_it,
     }
+    sources = {
+        "controlling_shareholder": (
+            f"{company.controlling_shareholder} (…{company.controlling_shareholder_id[-4:]})"
+        ),
+        "legal_representative": (
+            f"{company.legal_representative} (…{company.legal_representative_id[-4:]})"
+        ),
+    }
     rows = (
-        Company.objects.filter(same_representative | guarantees_it | guaranteed_by_it)
+        Company.objects.filter(reduce(operator.or_, flags.values()))
         .exclude(pk=company.pk)
         .annotate(
             **{
@@ -332,15 +348,19 @@ def related_companies(*, company) -> list[dict]:
         .order_by("pk")
         .values("id", "name", "credit_code", *(f"is_{name}" for name in GROUP_LINKS))
     )
-    return [
-        {
-            "id": row["id"],
-            "name": row["name"],
-            "credit_code": row["credit_code"],
-            "links": [name for name in GROUP_LINKS if row[f"is_{name}"]],
-        }
-        for row in rows
-    ]
+    result = []
+    for row in rows:
+        links = [name for name in GROUP_LINKS if row[f"is_{name}"]]
+        result.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "credit_code": row["credit_code"],
+                "links": links,
+                "sources": {name: sources[name] for name in links if name in sources},
+            }
+        )
+    return result
 
 
 def _exposure_added(application) -> Decimal:

@@ -383,43 +383,65 @@ CLASSIFICATIONS = Classification.choices
 
 
 class ExposureView(StaffView):
-    """/postloan/exposure/: the bank's exposure now by customer, group, industry and branch
-    (risk officers and branch heads, over their branch scope), the customers and groups above
-    the concentration limits marked; `?export=<customer|group|industry|branch>` downloads one
-    table as CSV."""
+    """/postloan/exposure/: the bank's exposure now by customer, group, industry or branch
+    (`?dimension=`; risk officers and branch heads, over their branch scope): customers and
+    groups largest first a page at a time (`?page=`, `?q=` finds a customer by name or credit
+    code), those above the concentration limits marked; `?export=<dimension>` downloads all
+    the rows of one table as CSV, streamed."""
 
     def get(self, request):
+        from django.core.paginator import Paginator
+
+        export = request.GET.get("export", "")
+        dimension = export or request.GET.get("dimension", "customer")
+        q = request.GET.get("q", "").strip()
         try:
-            overview = exposure.exposure_overview_for(user=request.user)
+            overview = exposure.exposure_overview_for(user=request.user, dimension=dimension, q=q)
         except Forbidden as exc:
             return render(request, "postloan/error.html", {"message": exc.message}, status=403)
-        export = request.GET.get("export", "")
+        except DomainError:
+            message = (
+                _("Choose customer, group, industry or branch to export.")
+                if export
+                else _("Choose customer, group, industry or branch.")
+            )
+            return render(request, "postloan/error.html", {"message": message}, status=400)
         if export:
-            if export not in exposure.DIMENSIONS:
-                return render(
-                    request,
-                    "postloan/error.html",
-                    {"message": _("Choose customer, group, industry or branch to export.")},
-                    status=400,
-                )
-            return _csv(f"exposure-{export}", exposure.exposure_table(overview, export))
+            return _csv_streamed(f"exposure-{export}", exposure.exposure_table(overview))
+        page = Paginator(overview.rows, exposure.PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
             request,
             "postloan/exposure.html",
-            {"overview": overview, "dimensions": exposure.DIMENSIONS},
+            {
+                "overview": overview,
+                "page": page,
+                "rows": overview.figures(page.object_list),
+                "dimensions": exposure.DIMENSIONS,
+            },
         )
 
 
-def _csv(name: str, rows: list[list]):
-    import csv
+class _Echo:
+    """A file whose write returns what it is given (csv.writer for a streamed response)."""
 
-    from django.http import HttpResponse
+    def write(self, value):
+        return value
+
+
+def _csv_streamed(name: str, rows):
+    """A CSV download streamed a row at a time, with a BOM so spreadsheet programs read the
+    Chinese names as UTF-8."""
+    import csv
+    from itertools import chain
+
+    from django.http import StreamingHttpResponse
     from django.utils import timezone
 
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        chain(["\ufeff"], (writer.writerow(row) for row in rows)),
+        content_type="text/csv; charset=utf-8",
+    )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="loanflow-{name}-{stamp}.csv"'
-    # A BOM so spreadsheet programs read the Chinese names as UTF-8.
-    response.write("\ufeff")
-    csv.writer(response).writerows(rows)
     return response

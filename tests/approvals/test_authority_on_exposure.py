@@ -73,6 +73,11 @@ def test_a_related_company_with_the_same_legal_representative_counts_in_the_grou
             "name": sister.name,
             "credit_code": sister.credit_code,
             "links": ["legal_representative"],
+            "sources": {
+                "legal_representative": (
+                    f"{sister.legal_representative} (…{sister.legal_representative_id[-4:]})"
+                )
+            },
             "exposure": "2600000.00",
         }
     ]

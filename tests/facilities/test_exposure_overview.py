@@ -20,7 +20,7 @@ from intake.models import Guarantor
 from org.roles import Role
 from postloan import demo
 from postloan.daily import daily_job_run
-from postloan.exposure import exposure_overview
+from postloan.exposure import DIMENSIONS, exposure_overview
 from postloan.models import Alert, Loan, WarningRule
 from postloan.selectors import customer_exposure
 from tests.factories import (
@@ -29,6 +29,7 @@ from tests.factories import (
     CompanyFactory,
     make_resident_id,
     make_staff,
+    make_uscc,
 )
 
 pytestmark = pytest.mark.django_db
@@ -188,12 +189,24 @@ def _independent(branch_ids=None) -> dict:
     return totals
 
 
+def _tables(user, q: str = "") -> dict:
+    """Every table of the overview, whole (all its pages), and the totals."""
+    tables = {}
+    for dimension in DIMENSIONS:
+        overview = exposure_overview(user=user, dimension=dimension, q=q)
+        tables[dimension] = overview.figures(overview.rows)
+        tables["totals"] = overview.totals
+    return tables
+
+
 def test_the_figures_equal_an_independent_sum_over_the_raw_rows(
     staff, bank, django_assert_max_num_queries
 ):
     expected = _independent()
-    with django_assert_max_num_queries(12):
-        overview = exposure_overview(user=staff["risk"])
+    with django_assert_max_num_queries(17):
+        first = exposure_overview(user=staff["risk"])
+        first.figures(first.rows[:50])
+    overview = _tables(staff["risk"])
 
     customers = {(row["company_id"], row["currency"]): row for row in overview["customer"]}
     assert {k: row["total"] for k, row in customers.items()} == expected
@@ -245,7 +258,7 @@ def test_the_figures_equal_an_independent_sum_over_the_raw_rows(
 
 
 def test_a_branch_head_sees_their_subtree_only(staff, bank, branch):
-    overview = exposure_overview(user=staff["head"])
+    overview = _tables(staff["head"])
 
     expected = _independent(branch_ids={branch.pk, bank["sub"].pk})
     assert {
@@ -264,20 +277,24 @@ def test_the_page_and_the_api_are_for_risk_officers_and_branch_heads(client, api
     other_head = make_staff(Role.BRANCH_HEAD, bank["C"].home_branch, username="sh_head")
     response = api(other_head).get(api_url)
     assert response.status_code == 200
-    assert {row["name"] for row in response.data["customer"]} == {"C Co", "D Co"}
+    assert {row["name"] for row in response.data["results"]} == {"C Co", "D Co"}
 
     client.force_login(staff["risk"])
     with translation.override("en"):
         page = client.get(url)
     assert page.status_code == 200
     assert b'id="exposure-customers"' in page.content
-    assert page.content.count(b'data-above-limit="1"') == 2  # A, and group X
+    assert page.content.count(b'data-above-limit="1"') == 1  # A
     assert b"above the single-customer limit of" in page.content
+    with translation.override("en"):
+        groups = client.get(url, {"dimension": "group"})
+    assert groups.content.count(b'data-above-limit="1"') == 1  # group X
+    assert b"above the group limit of" in groups.content
     assert f'href="{url}"'.encode() in page.content  # the menu's link
 
     response = api(staff["risk"]).get(api_url)
     assert response.status_code == 200
-    a = next(row for row in response.data["customer"] if row["name"] == "A Co")
+    a = next(row for row in response.data["results"] if row["name"] == "A Co")
     assert D(a["total"]) == D("5000000") and D(a["limit"]) == D("4500000")
     assert D(response.data["limits"]["group"]) == D("6500000")
 
@@ -287,7 +304,8 @@ def test_the_csv_export_has_one_row_per_customer_and_currency(client, staff, ban
     response = client.get(reverse("postloan-exposure"), {"export": "customer"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:2] == ["name", "credit_code"]
     assert len(rows) == 1 + 6  # five customers, D in two currencies
     a = next(row for row in rows if row[0] == "A Co")
@@ -339,3 +357,228 @@ def test_the_nightly_job_flags_a_customer_above_a_limit_once(staff, bank):
     # Raised once while it stays above.
     assert daily_job_run()["exposure_alerts_raised"] == 0
     assert Alert.objects.filter(rule=rule).count() == 2
+
+
+def test_the_customers_come_largest_first_a_page_at_a_time(api, staff, bank):
+    client = api(staff["risk"])
+    url = reverse("api-postloan-exposure")
+
+    first = client.get(url, {"page_size": 2})
+    assert first.status_code == 200
+    assert first.data["count"] == 6  # five customers, D in two currencies
+    assert first.data["previous"] is None and "page=2" in first.data["next"]
+    names = [row["name"] for row in first.data["results"]]
+    assert names == ["A Co", "C Co"]  # 5,000,000 and 3,000,000 CNY
+    last = client.get(url, {"page_size": 2, "page": 3})
+    assert [(row["name"], row["currency"]) for row in last.data["results"]] == [
+        ("E Co", "CNY"),
+        ("D Co", "USD"),  # other currencies after CNY
+    ]
+    assert last.data["next"] is None
+    everything = [
+        row["total"]
+        for page in (1, 2, 3)
+        for row in client.get(url, {"page_size": 2, "page": page}).data["results"]
+        if row["currency"] == "CNY"
+    ]
+    assert everything == sorted(everything, key=D, reverse=True)
+    groups = client.get(url, {"dimension": "group"})
+    assert [row["companies"] for row in groups.data["results"]] == [
+        ["A Co", "B Co"],
+        ["C Co", "D Co"],
+        ["C Co", "D Co"],
+    ]
+    assert client.get(url, {"dimension": "nope"}).status_code == 400
+
+
+def test_the_page_pages_and_finds_a_customer_by_name_or_credit_code(
+    client, staff, bank, monkeypatch
+):
+    from postloan import exposure
+
+    monkeypatch.setattr(exposure, "PAGE_SIZE", 2)
+    client.force_login(staff["risk"])
+    url = reverse("postloan-exposure")
+    with translation.override("en"):
+        second = client.get(url, {"page": 2})
+    assert second.status_code == 200
+    assert second.content.count(b"data-company=") == 2
+    assert b"Page 2 of 3 (6 rows)" in second.content
+
+    found = client.get(url, {"q": "b co"})
+    assert found.content.count(b"data-company=") == 1
+    assert f'data-company="{bank["B"].pk}"'.encode() in found.content
+    code = bank["E"].credit_code
+    by_code = exposure.exposure_overview(user=staff["risk"], q=code.lower())
+    api_rows = by_code.figures(by_code.rows)
+    assert [row["name"] for row in api_rows] == ["E Co"]
+    groups = exposure.exposure_overview(user=staff["risk"], dimension="group", q="D Co")
+    assert [row["companies"] for row in groups.figures(groups.rows)] == [["C Co", "D Co"]] * 2
+
+
+def test_the_csv_streams_every_row_of_the_dimension_past_the_page_size(
+    client, staff, bank, monkeypatch
+):
+    from django.http import StreamingHttpResponse
+
+    from postloan import exposure
+
+    monkeypatch.setattr(exposure, "PAGE_SIZE", 2)
+    monkeypatch.setattr(exposure, "CSV_CHUNK", 4)
+    client.force_login(staff["risk"])
+    for dimension, expected in (("customer", 6), ("group", 3), ("branch", 4), ("industry", 3)):
+        response = client.get(reverse("postloan-exposure"), {"export": dimension})
+        assert response.status_code == 200
+        assert isinstance(response, StreamingHttpResponse)
+        content = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(content)))
+        assert len(rows) == 1 + expected, dimension
+    customers = exposure_overview(user=staff["risk"])
+    expected = _independent()
+    assert {
+        (row["company_id"], row["currency"]): row["total"]
+        for row in customers.figures(customers.rows)
+    } == expected
+
+
+def test_a_branch_risk_officer_sees_only_their_branch(api, staff, bank, other_branch):
+    officer = make_staff(Role.RISK_OFFICER, other_branch, username="sh_risk")
+    response = api(officer).get(reverse("api-postloan-exposure"))
+    assert response.status_code == 200
+    assert {row["name"] for row in response.data["results"]} == {"C Co", "D Co"}
+    expected = _independent(branch_ids={other_branch.pk})
+    assert {
+        (row["company_id"], row["currency"]): D(row["total"]) for row in response.data["results"]
+    } == expected
+    assert {row["currency"]: D(row["total"]) for row in response.data["totals"]} == {
+        "CNY": expected[(bank["C"].pk, "CNY")] + expected[(bank["D"].pk, "CNY")],
+        "USD": D("50000"),
+    }
+    assert response.data["totals"][0]["customer_count"] == 2
+    branches = api(officer).get(reverse("api-postloan-exposure"), {"dimension": "branch"})
+    assert {row["branch"] for row in branches.data["results"]} == {"Shanghai branch"}
+
+
+def test_a_controlling_shareholder_groups_companies_before_their_legal_representatives(staff, bank):
+    from postloan.selectors import related_companies
+
+    holder = make_uscc()
+    for key in ("C", "E"):
+        bank[key].controlling_shareholder = "Hengda Holdings"
+        bank[key].controlling_shareholder_id = holder
+        bank[key].full_clean()
+        bank[key].save()
+
+    groups = exposure_overview(user=staff["risk"], dimension="group")
+    rows = groups.figures(groups.rows)
+    expected = _independent()
+    by_companies = {(tuple(row["companies"]), row["currency"]): row for row in rows}
+    # C and E now one group (the shareholder); D, alone under Li, is in none.
+    assert set(by_companies) == {(("A Co", "B Co"), "CNY"), (("C Co", "E Co"), "CNY")}
+    ce = by_companies[(("C Co", "E Co"), "CNY")]
+    assert ce["total"] == expected[(bank["C"].pk, "CNY")] + expected[(bank["E"].pk, "CNY")]
+    assert ce["group_link"] == "controlling_shareholder"
+    assert ce["group"] == f"Hengda Holdings (…{holder[-4:]})"
+    customers = exposure_overview(user=staff["risk"])
+    e = next(row for row in customers.figures(customers.rows) if row["name"] == "E Co")
+    assert e["group"] == ce["group"] and e["group_link"] == "controlling_shareholder"
+
+    related = related_companies(company=bank["C"])
+    by_name = {row["name"]: row for row in related}
+    assert by_name["E Co"]["links"] == ["controlling_shareholder", "guaranteed_by_it"]
+    assert by_name["E Co"]["sources"] == {
+        "controlling_shareholder": f"Hengda Holdings (…{holder[-4:]})"
+    }
+    assert by_name["D Co"]["links"] == ["legal_representative"]
+
+
+def test_the_controlling_shareholder_is_entered_at_intake_and_on_the_portal_with_field_errors(
+    api, staff, owner, company, product
+):
+    from customers.models import Company
+
+    url = reverse("api-company-find-or-create")
+    base = {
+        "name": "Holding Trading",
+        "industry_code": "F51",
+        "registration_date": "2018-01-01",
+        "legal_representative": "Zhao Liu",
+    }
+    client = api(staff["rm"])
+    wrong = make_resident_id(900100)[:17] + "0"
+    if wrong == make_resident_id(900100):
+        wrong = wrong[:17] + "1"
+    response = client.post(
+        url,
+        {
+            **base,
+            "credit_code": make_uscc(),
+            "controlling_shareholder": "Zhao",
+            "controlling_shareholder_id": wrong,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "check" in response.data["controlling_shareholder_id"][0]
+    response = client.post(
+        url,
+        {**base, "credit_code": make_uscc(), "controlling_shareholder": "Zhao"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.data["controlling_shareholder_id"] == [
+        "Give the controlling shareholder's resident ID number or credit code."
+    ]
+    person = make_resident_id(900101)
+    response = client.post(
+        url,
+        {
+            **base,
+            "credit_code": make_uscc(),
+            "controlling_shareholder": "Zhao Liu",
+            "controlling_shareholder_id": person,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    assert response.data["company"]["controlling_shareholder_id"] == person
+
+    apply = {
+        "product": product.code,
+        "amount": "200000.00",
+        "term_months": 12,
+        "repayment_method": "equal_instalments",
+        "guarantee_type": "credit",
+    }
+    response = api(owner).post(
+        reverse("api-online-application"),
+        {**apply, "controlling_shareholder": "Parent Co", "controlling_shareholder_id": "123"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.data["controlling_shareholder_id"]
+    holder = make_uscc()
+    response = api(owner).post(
+        reverse("api-online-application"),
+        {**apply, "controlling_shareholder": "Parent Co", "controlling_shareholder_id": holder},
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    company = Company.objects.get(pk=company.pk)
+    assert (company.controlling_shareholder, company.controlling_shareholder_id) == (
+        "Parent Co",
+        holder,
+    )
+
+
+def test_the_industry_and_branch_tables_are_shown_whole(client, staff, bank):
+    client.force_login(staff["risk"])
+    url = reverse("postloan-exposure")
+    with translation.override("en"):
+        industries = client.get(url, {"dimension": "industry"})
+        branches = client.get(url, {"dimension": "branch"})
+        wrong = client.get(url, {"dimension": "nope"})
+    assert industries.status_code == 200 and b'id="exposure-industries"' in industries.content
+    assert b'id="exposure-customers"' not in industries.content
+    assert branches.status_code == 200 and b"Beijing Haidian" in branches.content
+    assert wrong.status_code == 400
