@@ -610,6 +610,7 @@ SPECTACULAR_SETTINGS = {
         # notifications
         "NotificationKindEnum": "notifications.models.Kind",
         "PrepaymentKindEnum": "postloan.models.Prepayment.Kind",
+        "OwnerRequestKindEnum": "postloan.models.OwnerRequest.Kind",
         # messaging
         "SurveyStageEnum": "messaging.models.SurveyStage",
         "MessageSideEnum": "messaging.models.Side",
