@@ -75,7 +75,7 @@ class MatrixVersion(models.Model):
         help_text=_("The base of the limits given as a share. Empty: no limit as a share."),
     )
     single_customer_limit_percent = models.DecimalField(
-        _("single-customer limit (% of net capital)"),
+        _("single-customer limit (percent of net capital)"),
         max_digits=5,
         decimal_places=2,
         null=True,
@@ -84,7 +84,7 @@ class MatrixVersion(models.Model):
         help_text=_("For example 10. Where an amount is set too, the lower binds."),
     )
     group_limit_percent = models.DecimalField(
-        _("group limit (% of net capital)"),
+        _("group limit (percent of net capital)"),
         max_digits=5,
         decimal_places=2,
         null=True,

@@ -23,6 +23,20 @@ from intake.models import ChecklistItem, Collateral, Document, Guarantor, InfoRe
 # --- Products and published checklists (public) -----------------------------------------------
 
 
+def controlling_shareholder_inputs() -> tuple[serializers.CharField, serializers.CharField]:
+    """The company's controlling shareholder, as the staff's and the owner's APIs take it."""
+    return (
+        serializers.CharField(max_length=200, required=False, allow_blank=True),
+        serializers.CharField(
+            max_length=30,
+            required=False,
+            allow_blank=True,
+            validators=[validate_party_id],
+            help_text="A person's resident ID number or a company's unified social credit code",
+        ),
+    )
+
+
 class IntakeChecklistItemOutput(serializers.ModelSerializer):
     document_type = serializers.CharField(source="document_type.code")
     document_name = serializers.CharField(source="document_type.name")
@@ -152,16 +166,7 @@ class CompanyFindOrCreateApi(APIView):
         legal_representative_id = serializers.CharField(
             max_length=30, required=False, allow_blank=True, validators=[validate_resident_id]
         )
-        controlling_shareholder = serializers.CharField(
-            max_length=200, required=False, allow_blank=True
-        )
-        controlling_shareholder_id = serializers.CharField(
-            max_length=30,
-            required=False,
-            allow_blank=True,
-            validators=[validate_party_id],
-            help_text="A person's resident ID number or a company's unified social credit code",
-        )
+        controlling_shareholder, controlling_shareholder_id = controlling_shareholder_inputs()
         contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
         contact_email = serializers.EmailField(required=False, allow_blank=True)

@@ -60,6 +60,27 @@ class StaffRequiredMixin(LoginRequiredMixin):
 # --- Forms ------------------------------------------------------------------------------------
 
 
+def controlling_shareholder_fields() -> tuple[forms.CharField, forms.CharField]:
+    """The company's controlling shareholder, as the staff's and the owner's forms ask it."""
+    return (
+        forms.CharField(
+            label=gettext_lazy("Controlling shareholder"),
+            max_length=200,
+            required=False,
+            help_text=gettext_lazy("A person or a company; leave empty if none or not known."),
+        ),
+        forms.CharField(
+            label=gettext_lazy("Controlling shareholder's ID number or credit code"),
+            max_length=30,
+            required=False,
+            validators=[validate_party_id],
+            help_text=gettext_lazy(
+                "A person's resident ID number or a company's unified social credit code."
+            ),
+        ),
+    )
+
+
 class CompanyForm(forms.Form):
     credit_code = forms.CharField(label=gettext_lazy("Unified social credit code"), max_length=30)
     name = forms.CharField(label=gettext_lazy("Company name"), max_length=200, required=False)
@@ -81,21 +102,7 @@ class CompanyForm(forms.Form):
         required=False,
         validators=[validate_resident_id],
     )
-    controlling_shareholder = forms.CharField(
-        label=gettext_lazy("Controlling shareholder"),
-        max_length=200,
-        required=False,
-        help_text=gettext_lazy("A person or a company; leave empty if none or not known."),
-    )
-    controlling_shareholder_id = forms.CharField(
-        label=gettext_lazy("Controlling shareholder's ID number or credit code"),
-        max_length=30,
-        required=False,
-        validators=[validate_party_id],
-        help_text=gettext_lazy(
-            "A person's resident ID number or a company's unified social credit code."
-        ),
-    )
+    controlling_shareholder, controlling_shareholder_id = controlling_shareholder_fields()
     contact_phone = forms.CharField(
         label=gettext_lazy("Contact phone"), max_length=30, required=False
     )
@@ -153,21 +160,7 @@ class OnlineRequestForm(RequestForm):
     )
     contact_email = forms.EmailField(label=gettext_lazy("Contact email"), required=False)
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
-    controlling_shareholder = forms.CharField(
-        label=gettext_lazy("Controlling shareholder"),
-        max_length=200,
-        required=False,
-        help_text=gettext_lazy("A person or a company; leave empty if none or not known."),
-    )
-    controlling_shareholder_id = forms.CharField(
-        label=gettext_lazy("Controlling shareholder's ID number or credit code"),
-        max_length=30,
-        required=False,
-        validators=[validate_party_id],
-        help_text=gettext_lazy(
-            "A person's resident ID number or a company's unified social credit code."
-        ),
-    )
+    controlling_shareholder, controlling_shareholder_id = controlling_shareholder_fields()
 
 
 class GuarantorForm(forms.Form):

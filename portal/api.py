@@ -25,7 +25,6 @@ from rest_framework.views import APIView
 from applications.models import GuaranteeType, Product, RepaymentMethod, Status
 from common.api import ChoiceLabelField
 from common.errors import Conflict, InvalidInput
-from customers.ric import validate_party_id
 from datasources import services as datasources_services
 from datasources.models import Source
 from disbursement import api as disbursement_api
@@ -319,15 +318,8 @@ class PortalApplicationListApi(APIView):
         contact_email = serializers.EmailField(required=False, allow_blank=True)
         address = serializers.CharField(max_length=300, required=False, allow_blank=True)
         employees = serializers.IntegerField(min_value=0, required=False)
-        controlling_shareholder = serializers.CharField(
-            max_length=200, required=False, allow_blank=True
-        )
-        controlling_shareholder_id = serializers.CharField(
-            max_length=30,
-            required=False,
-            allow_blank=True,
-            validators=[validate_party_id],
-            help_text="A person's resident ID number or a company's unified social credit code",
+        controlling_shareholder, controlling_shareholder_id = (
+            intake_api.controlling_shareholder_inputs()
         )
 
     @extend_schema(tags=[TAG], responses=PortalApplicationListOutput(many=True))

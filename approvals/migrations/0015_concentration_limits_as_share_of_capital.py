@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='matrixversion',
             name='group_limit_percent',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='For example 15. Where an amount is set too, the lower binds.', max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='group limit (% of net capital)'),
+            field=models.DecimalField(blank=True, decimal_places=2, help_text='For example 15. Where an amount is set too, the lower binds.', max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='group limit (percent of net capital)'),
         ),
         migrations.AddField(
             model_name='matrixversion',
@@ -25,6 +25,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='matrixversion',
             name='single_customer_limit_percent',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='For example 10. Where an amount is set too, the lower binds.', max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='single-customer limit (% of net capital)'),
+            field=models.DecimalField(blank=True, decimal_places=2, help_text='For example 10. Where an amount is set too, the lower binds.', max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='single-customer limit (percent of net capital)'),
         ),
     ]
