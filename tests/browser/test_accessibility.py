@@ -40,5 +40,7 @@ def test_the_first_tab_offers_a_skip_link_to_the_content_with_a_visible_focus(
     assert link.is_visible() and link.inner_text() == "Skip to the content"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.keyboard.press("Enter")
+    # The browser follows the link after the key press returns: wait for it (fails after 5 s).
+    page.wait_for_url("**#content", timeout=5000)
     assert page.url.endswith("#content")
     assert page.evaluate("document.activeElement.id") == "content"
