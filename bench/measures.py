@@ -377,28 +377,30 @@ def _replay_floor(statements: list[str], *, runs: int, timed) -> dict:
         return timed(once, runs=runs)
 
 
+def _statements_rolled_back(token: str, path: str, body: str) -> list[str]:
+    """The statements of one POST (answered 200), captured in a transaction rolled back."""
+    from django.db import transaction
+
+    def post_rolled_back():
+        with transaction.atomic():
+            response = _client(token).post(path, data=body, content_type="application/json")
+            assert response.status_code == 200, response.content[:300]
+            transaction.set_rollback(True)
+
+    return capture_sql(post_rolled_back)
+
+
 def approval_decision(bank, *, smoke, timed):
     """The last step of a route approves: the API under load beside the very statements one
     such request runs (captured in-process in a rolled-back transaction, replayed through
     psycopg), and a minimal hand-written transition for reference."""
-    from django.db import transaction
 
     _task_shares(bank)
     user, _token, _mine = _approver(bank)
     body = '{"decision": "approve", "comment": "ok"}'
     (sample, token), http_tasks = bank.decide_tasks[0], bank.decide_tasks[1:]
 
-    def decide_rolled_back():
-        with transaction.atomic():
-            response = _client(token).post(
-                f"/api/v1/approvals/tasks/{sample}/decide/",
-                data=body,
-                content_type="application/json",
-            )
-            assert response.status_code == 200, response.content[:300]
-            transaction.set_rollback(True)
-
-    statements = capture_sql(decide_rolled_back)
+    statements = _statements_rolled_back(token, f"/api/v1/approvals/tasks/{sample}/decide/", body)
     floor = _replay_floor(statements, runs=20 if smoke else 200, timed=timed)
 
     # The minimal transition, hand-written, on its own share of the tasks.
@@ -538,7 +540,6 @@ def drawdown_approval(bank, *, smoke, timed):
     """A drawdown approver approves a drawdown waiting under an active facility (the loan
     application made and approved, the offer, the audit): the API under load beside its own
     statements replayed through psycopg, against the approval decision's bounds."""
-    from django.db import transaction
 
     waiting = getattr(bank, "drawdowns_waiting", None)
     if not waiting:
@@ -556,17 +557,9 @@ def drawdown_approval(bank, *, smoke, timed):
     (sample, token), http_pairs = pairs[0], pairs[1:]
     body = '{"decision": "approve"}'
 
-    def decide_rolled_back():
-        with transaction.atomic():
-            response = _client(token).post(
-                f"/api/v1/facilities/drawdowns/{sample}/decide/",
-                data=body,
-                content_type="application/json",
-            )
-            assert response.status_code == 200, response.content[:300]
-            transaction.set_rollback(True)
-
-    statements = capture_sql(decide_rolled_back)
+    statements = _statements_rolled_back(
+        token, f"/api/v1/facilities/drawdowns/{sample}/decide/", body
+    )
     floor = _replay_floor(statements, runs=20 if smoke else 200, timed=timed)
     with gunicorn() as base:
         result = _http(

@@ -12,12 +12,10 @@ the loan's stored figures are the position `postloan.daily.loan_positions` reads
 nightly job then leaves as they are."""
 
 import os
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from applications.models import LoanApplication
@@ -28,6 +26,7 @@ from postloan.changes import change_apply
 from postloan.daily import daily_run, loan_positions
 from postloan.models import ChangeTerms, Loan, ScheduleRevision
 from tests.changes.conftest import TODAY, approved_change
+from tests.racers import Racers
 
 D = Decimal
 # RACE_ROUNDS=n runs fewer while working on this test.
@@ -42,60 +41,6 @@ FIGURES = (
     "days_past_due",
     "overdue_interest_unpaid",
 )
-
-
-class Racers:
-    """Two worker threads, each with its own database connection kept across rounds, started
-    together on a barrier for each round; each call's start and end are kept to show that
-    the two overlapped."""
-
-    def __init__(self):
-        self._start = threading.Barrier(3)
-        self._done = threading.Barrier(3)
-        self._jobs = [None, None]
-        self._results = [None, None]
-        self._local = threading.local()
-        self._threads = [threading.Thread(target=self._work, args=(i,)) for i in (0, 1)]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self, i):
-        try:
-            while True:
-                self._start.wait(timeout=60)
-                job = self._jobs[i]
-                if job is None:
-                    return
-                started = time.monotonic()
-                try:
-                    outcome = ("ok", job())
-                except Exception as exc:  # the outcome is the test's to judge
-                    outcome = ("error", exc)
-                self._results[i] = (*outcome, started, time.monotonic())
-                self._done.wait(timeout=60)
-        finally:
-            connection.close()
-
-    def actor(self, pk):
-        """The user, read once per thread (its permissions cached with it)."""
-        if getattr(self._local, "actor", None) is None:
-            self._local.actor = get_user_model().objects.get(pk=pk)
-        return self._local.actor
-
-    def start(self, first, second) -> None:
-        self._jobs = [first, second]
-        self._results = [None, None]
-        self._start.wait(timeout=60)
-
-    def results(self) -> list[tuple]:
-        self._done.wait(timeout=120)
-        return list(self._results)
-
-    def stop(self):
-        self._jobs = [None, None]
-        self._start.wait(timeout=60)
-        for thread in self._threads:
-            thread.join(timeout=60)
 
 
 def _until_both_wait_on_a_lock(timeout: float = 10.0) -> bool:

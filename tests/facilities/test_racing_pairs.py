@@ -23,7 +23,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 
 from applications.models import LoanApplication
@@ -36,6 +35,7 @@ from facilities.services import drawdown_request
 from postloan.models import Loan
 from postloan.selectors import customer_exposure
 from tests.factories import ApplicationFactory, CompanyFactory
+from tests.racers import Racers
 
 # RACE_PAIRS=n runs fewer while working on this test; the check is the 1,000.
 PAIRS = int(os.environ.get("RACE_PAIRS", 1000))
@@ -50,55 +50,6 @@ def _no_investigation_gates(monkeypatch):
     from applications import effects
 
     monkeypatch.setitem(effects.GATES, "send_to_approval", ())
-
-
-class Racers:
-    """Two worker threads, each with its own database connection kept across pairs, started
-    together on a barrier for each pair."""
-
-    def __init__(self):
-        self._start = threading.Barrier(3)
-        self._done = threading.Barrier(3)
-        self._jobs = [None, None]
-        self._results = [None, None]
-        self._local = threading.local()
-        self._threads = [threading.Thread(target=self._work, args=(i,)) for i in (0, 1)]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self, i):
-        try:
-            while True:
-                self._start.wait(timeout=60)
-                job = self._jobs[i]
-                if job is None:
-                    return
-                try:
-                    self._results[i] = ("ok", job())
-                except Exception as exc:  # the outcome is the test's to judge
-                    self._results[i] = ("error", exc)
-                self._done.wait(timeout=60)
-        finally:
-            connection.close()
-
-    def actor(self, pk):
-        """The user, read once per thread (its permissions cached with it)."""
-        if getattr(self._local, "actor", None) is None:
-            self._local.actor = get_user_model().objects.get(pk=pk)
-        return self._local.actor
-
-    def race(self, first, second) -> list[tuple]:
-        self._jobs = [first, second]
-        self._results = [None, None]
-        self._start.wait(timeout=60)
-        self._done.wait(timeout=60)
-        return list(self._results)
-
-    def stop(self):
-        self._jobs = [None, None]
-        self._start.wait(timeout=60)
-        for thread in self._threads:
-            thread.join(timeout=60)
 
 
 def _lane(run, failures: list) -> None:
