@@ -251,20 +251,29 @@ def drawdown_price_buildup(*, facility: Facility, amount, term_months: int, inte
 # --- The drawdown approver's queue ----------------------------------------------------------
 
 
-def company_standings(*, company_ids) -> dict[int, tuple[str, int]]:
-    """Each company's worst classification over its active loans and its open (or
-    acknowledged) alerts: two queries whatever their number."""
-    from postloan.models import CLASS_RANK, Alert, Classification
+def company_worst_classes(*, company_ids) -> dict[int, str]:
+    """Each company's worst classification over its active loans (normal without one): one
+    query whatever their number."""
+    from postloan.models import CLASS_RANK, Classification
 
-    company_ids = list(set(company_ids))
-    worst: dict[int, str] = dict.fromkeys(company_ids, Classification.NORMAL)
+    worst: dict[int, str] = dict.fromkeys(set(company_ids), Classification.NORMAL)
     for company_id, klass in (
-        Loan.objects.filter(application__company_id__in=company_ids, status=Loan.Status.ACTIVE)
+        Loan.objects.filter(application__company_id__in=list(worst), status=Loan.Status.ACTIVE)
         .values_list("application__company_id", "classification")
         .distinct()
     ):
         if CLASS_RANK.get(klass, 0) > CLASS_RANK.get(worst[company_id], 0):
             worst[company_id] = klass
+    return worst
+
+
+def company_standings(*, company_ids) -> dict[int, tuple[str, int]]:
+    """Each company's worst classification over its active loans and its open (or
+    acknowledged) alerts: two queries whatever their number."""
+    from postloan.models import Alert
+
+    company_ids = list(set(company_ids))
+    worst = company_worst_classes(company_ids=company_ids)
     alerts = dict(
         Alert.objects.filter(
             loan__application__company_id__in=company_ids,
@@ -394,8 +403,8 @@ class Monitoring:
 
 
 def facility_monitoring(*, facility: Facility) -> Monitoring:
-    """Four queries: the drawdown loans with their open alerts counted, the company's
-    standing (company_standings), its open alerts."""
+    """Three queries: the drawdown loans with their open alerts counted, the company's worst
+    class (company_worst_classes), its open alerts."""
     from postloan.models import Alert
 
     open_alert = Q(alerts__status__in=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED))
@@ -406,7 +415,7 @@ def facility_monitoring(*, facility: Facility) -> Monitoring:
         .order_by("-disbursed_on", "-pk")
     )
     active = [loan for loan in loans if loan.status == Loan.Status.ACTIVE]
-    worst, _count = company_standings(company_ids=[facility.company_id])[facility.company_id]
+    worst = company_worst_classes(company_ids=[facility.company_id])[facility.company_id]
     alerts = list(
         Alert.objects.filter(
             loan__application__company_id=facility.company_id,

@@ -144,6 +144,7 @@ def company_find_or_create(
                 ),
                 code="company_of_another_branch",
             )
+        _company_shareholder_update(actor=actor, company=company, data=data or {})
         return company, False
     data = dict(data or {})
     missing = {
@@ -173,6 +174,42 @@ def company_find_or_create(
         data={"credit_code": code},
     )
     return company, True
+
+
+SHAREHOLDER_FIELDS = ("controlling_shareholder", "controlling_shareholder_id")
+
+
+def _company_shareholder_update(*, actor, company: Company, data: dict) -> None:
+    """At intake, a controlling shareholder entered for a customer the bank knows is recorded
+    on it (the portfolio's group key, postloan.exposure.group_key), audited with what it
+    replaced; the rest of an existing customer's details are edited in its record, not here.
+    Nothing entered, or the same shareholder: nothing changes."""
+    given = {field: str(data.get(field) or "").strip() for field in SHAREHOLDER_FIELDS}
+    if not any(given.values()):
+        return
+    before = {field: getattr(company, field) for field in SHAREHOLDER_FIELDS}
+    for field, value in given.items():
+        setattr(company, field, value)
+    try:
+        company.clean_fields(
+            exclude=[f.name for f in Company._meta.fields if f.name not in SHAREHOLDER_FIELDS]
+        )
+        company.clean()
+    except ValidationError as exc:
+        raise InvalidInput(details=exc.message_dict) from None
+    after = {field: getattr(company, field) for field in SHAREHOLDER_FIELDS}
+    if after == before:
+        return
+    company.save(update_fields=list(SHAREHOLDER_FIELDS))
+    audit_record(
+        action="company_shareholder_update",
+        actor=actor,
+        actor_role=_role(actor),
+        kind="action",
+        subject_type="customers.company",
+        subject_id=company.pk,
+        data={"before": before, "after": after},
+    )
 
 
 # --- Guarantors and collateral ----------------------------------------------------------------

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from facilities.selectors import facility_monitoring
 from postloan.models import Loan, WarningRule
 from postloan.services import alert_raise
 from tests import lifecycle
@@ -24,7 +25,7 @@ def _draw(client, facility, amount, term_months=6):
 
 
 def test_the_facility_shows_its_drawdown_loans_and_the_companys_alerts_and_worst_class(
-    api, client, staff, company, make_facility
+    api, client, staff, company, make_facility, django_assert_num_queries
 ):
     facility = make_facility()
     first = _draw(api(staff["rm"]), facility, "300000.00").data["application"]
@@ -49,6 +50,10 @@ def test_the_facility_shows_its_drawdown_loans_and_the_companys_alerts_and_worst
     alert_raise(loan=behind, rule=on_drawdown, evidence={})
 
     data = api(staff["risk"]).get(reverse("api-facility", args=[facility.pk])).data["monitoring"]
+    # The drawdown loans with their alerts counted, the company's worst class, its alerts.
+    with django_assert_num_queries(3):
+        watched = facility_monitoring(facility=facility)
+    assert (watched.worst_classification, len(watched.alerts)) == ("substandard", 2)
 
     assert data["outstanding_principal"] == "500000.00"
     assert data["overdue_interest_unpaid"] == "41.10"

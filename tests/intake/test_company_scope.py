@@ -71,3 +71,50 @@ def test_a_duplicate_at_another_branch_is_refused_without_its_reference(
     # Within the branch, the 409 names the application to open instead.
     again = _file(api, staff["rm2"], company, product)
     assert again.status_code == 409 and reference in again.content.decode()
+
+
+def test_a_controlling_shareholder_entered_for_a_known_customer_is_recorded_and_audited(
+    api, staff, company
+):
+    from audit.models import AuditEvent
+    from tests.factories import make_resident_id
+
+    url = reverse("api-company-find-or-create")
+    holder = make_resident_id(900321)
+    client = api(staff["rm"])
+
+    missing_id = client.post(
+        url,
+        {"credit_code": company.credit_code, "controlling_shareholder": "Qian Qi"},
+        format="json",
+    )
+    assert missing_id.status_code == 400
+    assert "controlling_shareholder_id" in missing_id.data
+
+    found = client.post(
+        url,
+        {
+            "credit_code": company.credit_code,
+            "controlling_shareholder": "Qian Qi",
+            "controlling_shareholder_id": holder,
+        },
+        format="json",
+    )
+    assert found.status_code == 200, found.data
+    assert found.data["created"] is False
+    assert found.data["company"]["controlling_shareholder_id"] == holder
+    company.refresh_from_db()
+    assert (company.controlling_shareholder, company.controlling_shareholder_id) == (
+        "Qian Qi",
+        holder,
+    )
+    event = AuditEvent.objects.get(action="company_shareholder_update", subject_id=company.pk)
+    assert event.actor == staff["rm"]
+    assert event.data["before"] == {"controlling_shareholder": "", "controlling_shareholder_id": ""}
+    assert event.data["after"]["controlling_shareholder_id"] == holder
+
+    # Found again with the same shareholder, or with none given: nothing more is recorded.
+    for body in ({"controlling_shareholder": "Qian Qi", "controlling_shareholder_id": holder}, {}):
+        again = client.post(url, {"credit_code": company.credit_code, **body}, format="json")
+        assert again.status_code == 200
+    assert AuditEvent.objects.filter(action="company_shareholder_update").count() == 1
