@@ -44,6 +44,8 @@ VISIT_FIGURE_COLUMNS = [
     "is_rework",
     "previous_left_at",
     "previous_rework_left_at",
+    "application_previous_left_at",
+    "application_previous_rework_left_at",
     "application",
     "actor",
     "branch",
@@ -142,6 +144,27 @@ class StageVisit(models.Model):
         blank=True,
         help_text=_(
             "When the application's last rework visit of this stage before this "
+            "visit ended (empty if there was none)."
+        ),
+    )
+    # The same over all the measured stages: a period's visits count each application once,
+    # whatever the stages it went through, by keeping those whose application left no
+    # measured stage since the period began (the scorecard's first-time-right).
+    application_previous_left_at = models.DateTimeField(
+        _("application's previous visit left"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the application last left any measured stage before this visit ended "
+            "(empty for its first visit)."
+        ),
+    )
+    application_previous_rework_left_at = models.DateTimeField(
+        _("application's previous rework left"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the application's last rework visit of any measured stage before this "
             "visit ended (empty if there was none)."
         ),
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,7 +34,6 @@ from analytics.models import ProvisionRate, ScorecardMetric, TrainingRecord
 from applications.models import Product
 from common.errors import InvalidInput, NotFound
 from complaints.models import Complaint
-from datasources.models import SourceQuery
 from org.models import StaffProfile
 from org.selectors import branch_scope_q
 from postloan.models import Classification, Loan
@@ -210,32 +209,9 @@ def metric_complaint_hours_median(ctx: MetricContext) -> float | None:
 def metric_external_data_share(ctx: MetricContext) -> float | None:
     """Of the applications submitted in the period (the funnel's cohort) and decided, the share
     decided with an answer from an external source (datasources.SourceQuery arrived before the
-    decision)."""
-    counts = selectors.shared_figure(
-        "_external_data",
-        f=ctx.f,
-        computed=ctx.computed,
-        compute=lambda periods: _decided_on_external_data(user=ctx.user, periods=periods),
-    )
+    decision; selectors, the cohort figure "external-data")."""
+    counts = ctx.figure("external-data")
     return selectors._rate(counts["on_data"], counts["decided"])
-
-
-def _decided_on_external_data(*, user, periods: list[selectors.Filters]) -> list[dict]:
-    """Per period, the decided applications of its cohort and those decided on external data
-    (metric_external_data_share), in one statement."""
-    answered = SourceQuery.objects.filter(
-        application=OuterRef("pk"),
-        status=SourceQuery.Status.ARRIVED,
-        answered_at__lte=OuterRef("decided_at"),
-    )
-    return selectors._aggregate_periods(
-        selectors._applications(user=user, f=periods[0], periods=periods).filter(
-            decided_at__isnull=False
-        ),
-        {"decided": Count("id"), "on_data": Count("id", filter=Q(Exists(answered)))},
-        "submitted_at",
-        periods,
-    )
 
 
 def metric_data_route_share(ctx: MetricContext) -> float | None:
@@ -453,6 +429,9 @@ def scorecard_figure(
     figures, figures2 = dict(computed or {}), {}
     figures[selectors.OTHER_PERIODS] = [(f2, figures2)]
     figures2[selectors.OTHER_PERIODS] = [(f, figures)]
+    # The cohort's figures (funnel, end-to-end times, external data) of both periods: one
+    # scan of the applications.
+    selectors.cohort_figures_prefetch(user=user, f=f, computed=figures)
     now, _figures = _values(user=user, f=f, metrics=metrics, computed=figures)
     figures2.update({name: figures[name] for name in STOCK_FIGURES if name in figures})
     then, _figures = _values(user=user, f=f2, metrics=metrics, computed=figures2)

@@ -62,6 +62,7 @@ from approvals.selectors import decline_reason_labels
 from audit.models import AuditEvent
 from common.errors import Forbidden, InvalidInput, NotFound
 from customers.models import CompanyBinding
+from datasources.models import SourceQuery
 from messaging.models import SurveyStage
 from org.models import Branch
 from org.roles import Role, has_role
@@ -682,19 +683,16 @@ def analytics_end_to_end(*, user, f: Filters) -> dict:
 
 def analytics_end_to_end_periods(*, user, periods: Sequence[Filters]) -> list[dict]:
     """analytics_end_to_end in each period (their other filters f's), in one statement."""
+    return cohort_figures_periods(user=user, names=["end-to-end"], periods=periods)["end-to-end"]
+
+
+def _end_to_end_aggregates() -> dict[str, Aggregate]:
     decision = Seconds(F("decided_at"), F("submitted_at"))
     disbursement = Seconds(F("disbursed_at"), F("submitted_at"))
-    aggregates = {
+    return {
         **_stats(decision, "decision", filter=Q(decided_at__isnull=False)),
         **_stats(disbursement, "disbursement", filter=Q(disbursed_at__isnull=False)),
     }
-    qs = _applications(user=user, f=periods[0], periods=periods)
-    return [
-        _end_to_end(f, agg)
-        for f, agg in zip(
-            periods, _aggregate_periods(qs, aggregates, "submitted_at", periods), strict=True
-        )
-    ]
 
 
 def _end_to_end(f: Filters, agg: dict) -> dict:
@@ -735,7 +733,11 @@ def analytics_funnel(*, user, f: Filters) -> dict:
 
 def analytics_funnel_periods(*, user, periods: Sequence[Filters]) -> list[dict]:
     """analytics_funnel in each period (their other filters f's), in one statement."""
-    aggregates = {
+    return cohort_figures_periods(user=user, names=["funnel"], periods=periods)["funnel"]
+
+
+def _funnel_aggregates() -> dict[str, Aggregate]:
+    return {
         "submitted": Count("id"),
         "approved": Count("id", filter=Q(status__in=APPROVED_OR_LATER)),
         "contracted": Count("id", filter=Q(status__in=CONTRACTED_OR_LATER)),
@@ -746,13 +748,6 @@ def analytics_funnel_periods(*, user, periods: Sequence[Filters]) -> list[dict]:
         "online": Count("id", filter=Q(channel=LoanApplication.Channel.ONLINE)),
         "disbursed_amount": Sum("amount", filter=Q(status__in=DISBURSED_OR_LATER)),
     }
-    qs = _applications(user=user, f=periods[0], periods=periods)
-    return [
-        _funnel(f, agg)
-        for f, agg in zip(
-            periods, _aggregate_periods(qs, aggregates, "submitted_at", periods), strict=True
-        )
-    ]
 
 
 def _funnel(f: Filters, agg: dict) -> dict:
@@ -795,6 +790,85 @@ def _funnel(f: Filters, agg: dict) -> dict:
         rows,
         summary=summary,
     )
+
+
+def _external_data_aggregates() -> dict[str, Aggregate]:
+    """The decided applications of the cohort, and those decided with an answer from an
+    external source (datasources.SourceQuery arrived before the decision)."""
+    answered = SourceQuery.objects.filter(
+        application=OuterRef("pk"),
+        status=SourceQuery.Status.ARRIVED,
+        answered_at__lte=OuterRef("decided_at"),
+    )
+    decided = Q(decided_at__isnull=False)
+    return {
+        "decided": Count("id", filter=decided),
+        "on_data": Count("id", filter=decided & Q(Exists(answered))),
+    }
+
+
+@dataclass(frozen=True)
+class CohortFigure:
+    """A figure over the cohort of the period (the applications submitted in it): its
+    aggregates over the cohort's rows, and the figure built from their values."""
+
+    aggregates: Callable[[], dict[str, Aggregate]]
+    build: Callable[[Filters, dict], object]
+
+
+# The cohort's figures. Read together (cohort_figures_periods), any number of them in any
+# number of periods cost one scan of the applications: the scorecard reads them so.
+COHORT_FIGURES = {
+    "funnel": CohortFigure(_funnel_aggregates, _funnel),
+    "end-to-end": CohortFigure(_end_to_end_aggregates, _end_to_end),
+    "external-data": CohortFigure(_external_data_aggregates, lambda f, agg: agg),
+}
+
+
+def cohort_figures_periods(
+    *, user, names: Sequence[str], periods: Sequence[Filters]
+) -> dict[str, list]:
+    """The cohort figures `names` (COHORT_FIGURES) in each period (their other filters the
+    first period's), in one statement: {name: [the figure in each period]}."""
+    aggregates = {
+        f"c{i}_{key}": aggregate
+        for i, name in enumerate(names)
+        for key, aggregate in COHORT_FIGURES[name].aggregates().items()
+    }
+    rows = _aggregate_periods(
+        _applications(user=user, f=periods[0], periods=periods),
+        aggregates,
+        "submitted_at",
+        periods,
+    )
+    return {
+        name: [
+            COHORT_FIGURES[name].build(
+                f,
+                {
+                    key.removeprefix(f"c{i}_"): v
+                    for key, v in row.items()
+                    if key.startswith(f"c{i}_")
+                },
+            )
+            for f, row in zip(periods, rows, strict=True)
+        ]
+        for i, name in enumerate(names)
+    }
+
+
+def cohort_figures_prefetch(*, user, f: Filters, computed: MutableMapping) -> None:
+    """The cohort figures not yet in `computed`, computed for f's period and the reading's
+    other periods (computed[OTHER_PERIODS]) in one statement, and kept in each period's
+    figures."""
+    names = [name for name in COHORT_FIGURES if name not in computed]
+    if not names:
+        return
+    readings = [(f, computed), *computed.get(OTHER_PERIODS, ())]
+    results = cohort_figures_periods(user=user, names=names, periods=[p for p, _c in readings])
+    for name in names:
+        for (_p, figures), result in zip(readings, results[name], strict=True):
+            figures.setdefault(name, result)
 
 
 def analytics_decline_reasons(*, user, f: Filters) -> dict:
@@ -1346,15 +1420,11 @@ def analytics_scorecard_values(
     visits, rework, deadlines, breached = [
         sum(column) for column in zip(*per_stage, strict=True)
     ] or [0] * 4
-    agg = dict(
-        shared_figure(
-            "_reworked_applications",
-            f=f,
-            computed=computed,
-            compute=lambda periods: _reworked_applications(user=user, periods=periods),
-        )
-    )
-    agg["staff"] = len({row["actor"] for row in by_actor if row["actor"] is not None})
+    # Each application once (visits_by_stage_and_actor: its first visit in the period, and
+    # its first rework visit).
+    apps = sum(row["apps"] for row in by_actor)
+    rework_apps = sum(row["rework_apps"] for row in by_actor)
+    staff = len({row["actor"] for row in by_actor if row["actor"] is not None})
     return {
         "portfolio_balance": _num(portfolio["balance"]),
         "npl_ratio": portfolio["npl_ratio"],
@@ -1364,11 +1434,11 @@ def analytics_scorecard_values(
         "disbursement_hours_median": e2e["disbursement"]["median_h"],
         "submitted_to_disbursed": _rate(disbursed, funnel["submitted"]),
         "sla_breach_rate": _rate(breached, deadlines),
-        "first_time_right": _rate(agg["apps"] - agg["rework_apps"], agg["apps"]),
+        "first_time_right": _rate(apps - rework_apps, apps),
         "rework_rate": _rate(rework, visits),
         "fast_track_share": funnel["fast_track_share"],
         "online_share": funnel["online_share"],
-        "decisions_per_staff": (round(visits / agg["staff"], 2) if agg["staff"] else None),
+        "decisions_per_staff": (round(visits / staff, 2) if staff else None),
         "overdue_tasks": portfolio["overdue_tasks"],
         "satisfaction_score": satisfaction["average_score"],
         "survey_response_rate": satisfaction["response_rate"],
@@ -1389,23 +1459,6 @@ def figure_for_period(name: str, *, user, f: Filters, computed: MutableMapping) 
     if name not in computed:
         computed[name] = FIGURES[name](user=user, f=f)
     return computed[name]
-
-
-def _reworked_applications(*, user, periods: Sequence[Filters]) -> list[dict]:
-    """Per period, the applications with a stage completed in it (apps) and those of them
-    with a rework visit among those stages (rework_apps): the scorecard's first-time-right
-    rate. Counted distinct: the database sorts the period's application ids, read from the
-    covering index (visit_left_cover). Grouping the visits by application instead hashed a
-    group per application, a table larger than work_mem that spilled to disk (0.4 s a period
-    at bench scale 0.25 on a busy machine, against 0.25 s). One statement per period (see
-    "Periods")."""
-    counted = Count("application", distinct=True)
-    return [
-        _visits(user=user, f=f).aggregate(
-            apps=counted, rework_apps=_within(counted, Q(is_rework=True))
-        )
-        for f in periods
-    ]
 
 
 def _stage_totals(*, user, f: Filters, computed: MutableMapping[str, dict]) -> list[tuple]:
@@ -1431,10 +1484,21 @@ def _stage_totals(*, user, f: Filters, computed: MutableMapping[str, dict]) -> l
     return [(n, rework, *sla.get(stage, (0, 0))) for stage, (n, rework) in totals.items()]
 
 
+def _first_of_application(f: Filters, *, rework: bool = False) -> Q:
+    """Visits that count their application once in the period, whatever its stages: those
+    whose application left no measured stage (for rework: by a rework visit) since the period
+    began. Exact without COUNT(DISTINCT), which sorts every visit of the period."""
+    field = "application_previous_rework_left_at" if rework else "application_previous_left_at"
+    q = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": f.start})
+    return Q(q, is_rework=True) if rework else q
+
+
 def visits_by_stage_and_actor(*, user, f: Filters, computed: MutableMapping) -> list[dict]:
     """The stages completed in the period by stage and by who completed them (None: the
-    system or the applicant): visits timed (n) and rework visits. The scorecard's process,
-    staff and stage figures all read this one grouping, computed once in `computed`."""
+    system or the applicant): visits timed (n), rework visits, and the applications counted
+    once over all the groups (apps: with a stage completed in the period; rework_apps: with a
+    rework visit among them; _first_of_application). The scorecard's process, staff and
+    stage figures all read this one grouping, computed once in `computed`."""
     return shared_figure(
         "_visits_by_actor",
         f=f,
@@ -1444,7 +1508,12 @@ def visits_by_stage_and_actor(*, user, f: Filters, computed: MutableMapping) -> 
                 _visits(user=user, f=period)
                 .order_by()
                 .values("stage", "actor")
-                .annotate(n=Count("business_seconds"), rework=_count_where(Q(is_rework=True)))
+                .annotate(
+                    n=Count("business_seconds"),
+                    rework=_count_where(Q(is_rework=True)),
+                    apps=_count_where(_first_of_application(period)),
+                    rework_apps=_count_where(_first_of_application(period, rework=True)),
+                )
             )
             for period in periods
         ],
@@ -1478,6 +1547,9 @@ def analytics_data_route(*, user, f: Filters) -> dict:
 PERIOD_FIGURES = {
     "end-to-end": analytics_end_to_end_periods,
     "funnel": analytics_funnel_periods,
+    "external-data": lambda *, user, periods: cohort_figures_periods(
+        user=user, names=["external-data"], periods=periods
+    )["external-data"],
     "satisfaction": analytics_satisfaction_periods,
 }
 FIGURES = {

@@ -2,6 +2,7 @@
 the audit trail, the business-time recomputation, and the loans' positions at month ends (the
 vintage curves)."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -48,6 +49,30 @@ def business_seconds(start: datetime, end: datetime, *, region: str = "CN") -> i
     return max(0, int(business_seconds_between(start, end, region=region)))
 
 
+@dataclass(frozen=True)
+class Previous:
+    """What a visit records, as it ends, of the application's visits that ended before it:
+    when the application last left the visit's stage, and last left it for rework; and the
+    same over all the measured stages (StageVisit's previous_* fields)."""
+
+    stage_left_at: datetime | None = None
+    stage_rework_left_at: datetime | None = None
+    left_at: datetime | None = None
+    rework_left_at: datetime | None = None
+
+    @classmethod
+    def of(cls, visits: list[StageVisit], stage: str) -> "Previous":
+        """From the application's visits (the one ending among them, still open)."""
+        ended = [v for v in visits if v.left_at is not None]
+        same = [v for v in ended if v.stage == stage]
+        return cls(
+            stage_left_at=max((v.left_at for v in same), default=None),
+            stage_rework_left_at=max((v.left_at for v in same if v.is_rework), default=None),
+            left_at=max((v.left_at for v in ended), default=None),
+            rework_left_at=max((v.left_at for v in ended if v.is_rework), default=None),
+        )
+
+
 def _close(
     visit: StageVisit,
     *,
@@ -57,12 +82,13 @@ def _close(
     actor,
     actor_role: str,
     region: str,
-    previous_left_at: datetime | None,
-    previous_rework_left_at: datetime | None,
+    previous: Previous,
 ) -> None:
     visit.left_at = left_at
-    visit.previous_left_at = previous_left_at
-    visit.previous_rework_left_at = previous_rework_left_at
+    visit.previous_left_at = previous.stage_left_at
+    visit.previous_rework_left_at = previous.stage_rework_left_at
+    visit.application_previous_left_at = previous.left_at
+    visit.application_previous_rework_left_at = previous.rework_left_at
     visit.calendar_seconds = max(0, int((left_at - visit.entered_at).total_seconds()))
     visit.business_seconds = business_seconds(visit.entered_at, left_at, region=region)
     visit.business_time_exact = True
@@ -120,7 +146,6 @@ def stage_visit_record_transition(
             application_id=application.pk, stage=from_state, entered_at=entered_at, **common
         )
     if visit is not None:
-        previous = _last_left(visits, visit.stage)
         for key, value in common.items():
             setattr(visit, key, value)
         _close(
@@ -131,8 +156,7 @@ def stage_visit_record_transition(
             actor=actor,
             actor_role=actor_role,
             region=region,
-            previous_left_at=previous[0],
-            previous_rework_left_at=previous[1],
+            previous=Previous.of(visits, visit.stage),
         )
         if visit.pk:
             visit.save(update_fields=_CLOSED_FIELDS)
@@ -163,6 +187,8 @@ _CLOSED_FIELDS = [
     "left_at",
     "previous_left_at",
     "previous_rework_left_at",
+    "application_previous_left_at",
+    "application_previous_rework_left_at",
     "calendar_seconds",
     "business_seconds",
     "business_time_exact",
@@ -175,15 +201,6 @@ _CLOSED_FIELDS = [
     "product",
     "route",
 ]
-
-
-def _last_left(visits: list[StageVisit], stage: str) -> tuple[datetime | None, datetime | None]:
-    """When the application last left `stage`, and last left it for rework."""
-    ended = [v for v in visits if v.stage == stage and v.left_at is not None]
-    return (
-        max((v.left_at for v in ended), default=None),
-        max((v.left_at for v in ended if v.is_rework), default=None),
-    )
 
 
 def _previous_transition_at(application: LoanApplication, *, before: datetime) -> datetime:
@@ -228,9 +245,10 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
     visits: list[StageVisit] = []
     open_visit: dict[int, StageVisit] = {}
     created: dict[int, datetime] = {}
-    # (application, stage) -> when its last visit, and its last rework visit, ended.
-    last_left: dict[tuple[int, str], datetime] = {}
-    last_rework_left: dict[tuple[int, str], datetime] = {}
+    # (application, stage), and application (all its stages) -> when its last visit, and
+    # its last rework visit, ended.
+    last_left: dict[tuple[int, str] | int, datetime] = {}
+    last_rework_left: dict[tuple[int, str] | int, datetime] = {}
     for app_id, at, action, from_state, to_state, actor_id, actor_role in events.iterator():
         application = apps.get(app_id)
         if application is None:
@@ -260,13 +278,17 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
                 actor=None,
                 actor_role=actor_role,
                 region=application.branch.region,
-                previous_left_at=last_left.get(key),
-                previous_rework_left_at=last_rework_left.get(key),
+                previous=Previous(
+                    stage_left_at=last_left.get(key),
+                    stage_rework_left_at=last_rework_left.get(key),
+                    left_at=last_left.get(app_id),
+                    rework_left_at=last_rework_left.get(app_id),
+                ),
             )
             visit.actor_id = actor_id
-            last_left[key] = at
+            last_left[key] = last_left[app_id] = at
             if visit.is_rework:
-                last_rework_left[key] = at
+                last_rework_left[key] = last_rework_left[app_id] = at
         if to_state in MEASURED_STAGES and not (
             to_state == Status.CONTRACT_SIGNED and app_id in facility_ids
         ):

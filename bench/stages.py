@@ -417,16 +417,18 @@ def load_loans(bank) -> None:
 def load_stage_visits(bank) -> None:
     """Stage durations as the analytics app records them when each stage ends, derived once
     from the synthetic audit trail: each visit with when the application last left the same
-    stage (no synthetic visit is rework), written in the order the visits ended, as a live
-    table holds them."""
-    from analytics.models import StageVisit  # noqa: F401 (the table must exist)
+    stage and any measured stage (no synthetic visit is rework), written in the order the
+    visits ended, as a live table holds them."""
+    from analytics.models import MEASURED_STAGES
 
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO analytics_stagevisit
                 (application_id, stage, entered_at, left_at, calendar_seconds,
                  business_seconds, business_time_exact, actor_id, actor_role, branch_id,
-                 product_id, route, transition, outcome, is_rework, previous_left_at)
+                 product_id, route, transition, outcome, is_rework, previous_left_at,
+                 application_previous_left_at)
             SELECT e.application_id, e.to_state, e.at, e.next_at,
                    EXTRACT(EPOCH FROM e.next_at - e.at)::bigint,
                    (EXTRACT(EPOCH FROM e.next_at - e.at) / 3)::bigint, false,
@@ -434,7 +436,10 @@ def load_stage_visits(bank) -> None:
                    a.route_recommendation, COALESCE(e.next_action, ''),
                    COALESCE(e.next_state, ''), false,
                    lag(e.next_at) OVER (PARTITION BY e.application_id, e.to_state
-                                        ORDER BY e.at, e.id)
+                                        ORDER BY e.at, e.id),
+                   max(CASE WHEN e.to_state = ANY(%s) THEN e.next_at END)
+                       OVER (PARTITION BY e.application_id ORDER BY e.at, e.id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
             FROM (
                 SELECT id, application_id, to_state, at, actor_id, actor_role,
                        lead(at) OVER w AS next_at, lead(action) OVER w AS next_action,
@@ -444,7 +449,9 @@ def load_stage_visits(bank) -> None:
                 WINDOW w AS (PARTITION BY application_id ORDER BY at, id)
             ) e JOIN applications_loanapplication a ON a.id = e.application_id
             ORDER BY e.next_at NULLS LAST
-        """)
+        """,
+            [[str(stage) for stage in MEASURED_STAGES]],
+        )
         bank.timings["stage_visits"] = cursor.rowcount
         # Autovacuum keeps a live table's visibility map set; the figures' index-only scans
         # depend on it.

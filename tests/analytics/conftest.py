@@ -33,11 +33,11 @@ def make_visit(
 ) -> StageVisit:
     calendar_hours = hours if calendar_hours is None else calendar_hours
     # As the service records them: when the application last left this stage, and its last
-    # rework visit of it.
-    earlier = StageVisit.objects.filter(application=application, stage=stage, left_at__lt=left)
-    previous = earlier.aggregate(
-        left=Max("left_at"), rework=Max("left_at", filter=Q(is_rework=True))
-    )
+    # rework visit of it; and the same over all its stages.
+    last = {"left": Max("left_at"), "rework": Max("left_at", filter=Q(is_rework=True))}
+    earlier = StageVisit.objects.filter(application=application, left_at__lt=left)
+    previous = earlier.filter(stage=stage).aggregate(**last)
+    any_stage = earlier.aggregate(**last)
     return StageVisit.objects.create(
         application=application,
         stage=stage,
@@ -54,6 +54,8 @@ def make_visit(
         outcome=outcome,
         previous_left_at=previous["left"],
         previous_rework_left_at=previous["rework"],
+        application_previous_left_at=any_stage["left"],
+        application_previous_rework_left_at=any_stage["rework"],
     )
 
 

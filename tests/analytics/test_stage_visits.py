@@ -282,6 +282,28 @@ def test_closing_a_visit_records_when_the_application_last_left_that_stage(make_
     assert (second.previous_left_at, second.previous_rework_left_at) == (at(2, 15), at(2, 15))
     assert (third.previous_left_at, third.previous_rework_left_at) == (at(3, 16), at(2, 15))
     assert StageVisit.objects.get(pk=third.pk).previous_left_at == at(3, 16)
+    # Over all its stages: the visit that ended just before, and the last rework visit.
+    assert [
+        (v.application_previous_left_at, v.application_previous_rework_left_at) for v in closed
+    ] == _independent_previous(closed)
+    stored = StageVisit.objects.get(pk=third.pk)
+    # Before the third investigation visit, approval sent the application back (rework).
+    assert (stored.application_previous_left_at, stored.application_previous_rework_left_at) == (
+        at(4, 10),
+        at(4, 10),
+    )
+
+
+def _independent_previous(visits) -> list[tuple]:
+    """Each visit's application-wide previous left and rework left, walked in order of
+    ending."""
+    out, last, last_rework = [], None, None
+    for visit in sorted(visits, key=lambda v: v.left_at):
+        out.append((last, last_rework))
+        last = visit.left_at
+        if visit.is_rework:
+            last_rework = visit.left_at
+    return out
 
 
 def test_rebuilt_visits_know_their_previous_visit_of_the_stage(make_app, staff):
@@ -308,6 +330,48 @@ def test_rebuilt_visits_know_their_previous_visit_of_the_stage(make_app, staff):
         ).values_list("previous_left_at", "previous_rework_left_at", "is_rework")
     )
     assert approval == [(None, None, True)]
+    rebuilt = list(
+        StageVisit.objects.filter(application=app, left_at__isnull=False).order_by("left_at")
+    )
+    assert [
+        (v.application_previous_left_at, v.application_previous_rework_left_at) for v in rebuilt
+    ] == _independent_previous(rebuilt)
+    assert any(v.application_previous_rework_left_at for v in rebuilt)
+
+
+def test_the_migration_fills_in_each_visits_previous_visit_of_any_stage(make_app):
+    from importlib import import_module
+
+    from django.db import connection
+
+    backfill = import_module("analytics.migrations.0008_visit_application_previous").BACKFILL
+    app = make_app("in_approval")
+    common = {"application": app, "branch_id": app.branch_id, "product_id": app.product_id}
+    for stage, hours, rework in [
+        ("submitted", 1, False),
+        ("investigation", 3, True),
+        ("info_requested", 6, False),
+        ("investigation", 9, False),
+    ]:
+        StageVisit.objects.create(
+            stage=stage,
+            entered_at=at(2),
+            is_rework=rework,
+            left_at=at(2) + timedelta(hours=hours),
+            **common,
+        )
+    StageVisit.objects.create(stage="in_approval", entered_at=at(3), **common)
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    ended = list(StageVisit.objects.filter(application=app, left_at__isnull=False))
+    assert [
+        (v.application_previous_left_at, v.application_previous_rework_left_at)
+        for v in sorted(ended, key=lambda v: v.left_at)
+    ] == _independent_previous(ended)
+    h = [at(2) + timedelta(hours=n) for n in (1, 3, 6)]
+    assert _independent_previous(ended) == [(None, None), (h[0], None), (h[1], h[1]), (h[2], h[1])]
+    open_visit = StageVisit.objects.get(application=app, left_at__isnull=True)
+    assert (open_visit.application_previous_left_at, open_visit.previous_left_at) == (None, None)
 
 
 def test_the_migration_fills_in_previous_visits_of_existing_rows(make_app):
