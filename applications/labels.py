@@ -120,6 +120,10 @@ ACTION_LABELS = {
     "write_off_decide": _("Decided a write-off"),
     "write_off_approve": _("Approved a write-off"),
     "write_off_reject": _("Rejected a write-off"),
+    # The bank's exposure as of a time (postloan.snapshot)
+    "exposure_snapshot_request": _("Asked for a refresh of the bank's exposure"),
+    "exposure_snapshot_take": _("Took a snapshot of the bank's exposure"),
+    "exposure_snapshot_fail": _("A snapshot of the bank's exposure failed"),
     # SLA
     "sla_reminder": _("Time-limit reminder"),
     "sla_escalation_1": _("Escalated (first level)"),

@@ -77,7 +77,8 @@ def seed_history(applications) -> None:
         facility_activate_on_contract,
         facility_open,
     )
-    from postloan.models import NON_PERFORMING, Loan
+    from postloan.models import NON_PERFORMING, ExposureSnapshot, Loan
+    from postloan.snapshot import exposure_snapshot_take
 
     product = Product.objects.get(code=LINE["code"])
     performing = set(
@@ -145,3 +146,6 @@ def seed_history(applications) -> None:
                 repayment_method="interest_only_bullet",
                 purpose="Raw materials for the spring orders",
             )
+    # The risk officer's exposure view reads a snapshot (postloan.snapshot): take the one the
+    # nightly job would, now that the demo's loans, facilities and applications are in.
+    exposure_snapshot_take(trigger=ExposureSnapshot.Trigger.NIGHTLY)

@@ -775,14 +775,26 @@ EXPOSURE_ROWS = {
 }
 
 
+class ExposureSnapshotSerializer(serializers.Serializer):
+    snapshot_id = serializers.IntegerField(source="pk", allow_null=True)
+    taken_at = serializers.DateTimeField(allow_null=True)
+    as_of = serializers.DateField(allow_null=True)
+    trigger = serializers.CharField(allow_null=True, help_text="nightly or requested")
+    requested_by = serializers.CharField(
+        source="requested_by.username", allow_null=True, default=None
+    )
+
+
 class ExposureApi(APIView):
-    """The bank's exposure now (risk officers and branch heads, over their branch scope), per
-    currency, for one `dimension`: customer (the default), group, industry or branch, largest
-    first (industry and branch: by section or name), paged (`page`, `page_size`); `q` finds a
-    customer (or its group) by name or credit code. `limit` is set on the customers and
-    groups above the active matrix version's concentration limits (in CNY); `totals` are the
-    scope's, per currency. `results` are ExposureCustomer rows by customer, ExposureGroup by
-    group, ExposureIndustry by industry, ExposureBranch by branch."""
+    """The bank's exposure as of the latest snapshot (`snapshot_id`, `taken_at`, `as_of`:
+    the nightly one or a refresh; all null before the first, with no rows) for risk officers
+    and branch heads, over their branch scope, per currency, for one `dimension`: customer
+    (the default), group, industry or branch, largest first (industry and branch: by section
+    or name), paged (`page`, `page_size`); `q` finds a customer (or its group) by name or
+    credit code. `limit` is set on the customers and groups above the active matrix version's
+    concentration limits (in CNY); `totals` are the scope's, per currency; `refreshing` says
+    a newer snapshot is being taken. `results` are ExposureCustomer rows by customer,
+    ExposureGroup by group, ExposureIndustry by industry, ExposureBranch by branch."""
 
     @extend_schema(
         parameters=[
@@ -795,6 +807,8 @@ class ExposureApi(APIView):
             "ExposurePage",
             {
                 "dimension": serializers.CharField(),
+                **ExposureSnapshotSerializer().get_fields(),
+                "refreshing": serializers.BooleanField(),
                 "limits": ExposureLimitsSerializer(),
                 "totals": ExposureTotalSerializer(many=True),
                 "count": serializers.IntegerField(),
@@ -816,13 +830,38 @@ class ExposureApi(APIView):
         page = paginator.paginate_queryset(overview.rows, request, view=self)
         rows = EXPOSURE_ROWS[overview.dimension](overview.figures(page), many=True).data
         response = paginator.get_paginated_response(rows)
+        snapshot = overview.snapshot
         response.data = {
             "dimension": overview.dimension,
+            **(
+                ExposureSnapshotSerializer(snapshot).data
+                if snapshot
+                else dict.fromkeys(ExposureSnapshotSerializer().get_fields())
+            ),
+            "refreshing": overview.refreshing is not None,
             "limits": ExposureLimitsSerializer(overview.limits).data,
             "totals": ExposureTotalSerializer(overview.totals, many=True).data,
             **response.data,
         }
         return response
+
+
+class ExposureRefreshApi(APIView):
+    """ "Refresh now" (risk officers and branch heads): a new snapshot of the bank's exposure,
+    taken in the background after this answers (202, `snapshot_id`, `status` requested);
+    the exposure answer shows it once taken. 409 `exposure_refreshing` while another is being
+    taken."""
+
+    class ExposureRefreshOutputSerializer(serializers.Serializer):
+        snapshot_id = serializers.IntegerField(source="pk")
+        status = serializers.CharField()
+
+    @extend_schema(request=None, responses={202: ExposureRefreshOutputSerializer})
+    def post(self, request):
+        from postloan.snapshot import exposure_snapshot_request
+
+        snapshot = exposure_snapshot_request(actor=request.user)
+        return Response(self.ExposureRefreshOutputSerializer(snapshot).data, status=202)
 
 
 class DailyJobApi(APIView):

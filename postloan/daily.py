@@ -129,9 +129,10 @@ def daily_run(*, as_of: date | None = None, loan_ids: list[int] | None = None) -
 def daily_job_run(*, as_of: date | None = None) -> dict:
     """The nightly job, whoever starts it (the beat task, `manage.py postloan_daily`, the
     "Run the daily job now" API): the positions and everything after them (daily_run), then
-    the alerts of customers above a concentration limit (postloan.exposure), then the owners'
-    repayment reminders from the positions just computed, then the SLA clocks of
-    inspections and alerts that have none yet (left over by a large run or a broker outage).
+    the exposure snapshot and the alerts of customers above a concentration limit in it
+    (postloan.snapshot, postloan.exposure), then the owners' repayment reminders from the
+    positions just computed, then the SLA clocks of inspections and alerts that have none
+    yet (left over by a large run or a broker outage).
     Every step is idempotent, so running it twice a day sends and creates nothing more."""
     as_of = as_of or timezone.localdate()
     counts = daily_run(as_of=as_of)
@@ -142,13 +143,18 @@ def daily_job_run(*, as_of: date | None = None) -> dict:
 
 
 def _exposure_limits_flag(*, as_of: date) -> int:
-    """Customers and groups whose exposure is now above the active matrix version's limits
-    (after a repayment reversal, a reclassification, a facility change): one alert per
-    customer while it stays above, with its clocks and notifications."""
+    """The bank's exposure as of tonight (a snapshot, postloan.snapshot: what the risk
+    officer's view shows tomorrow), then the customers and groups whose exposure in it is
+    above the active matrix version's limits (after a repayment reversal, a
+    reclassification, a facility change): one alert per customer while it stays above, with
+    its clocks and notifications."""
     from postloan.exposure import exposure_limits_flag
+    from postloan.models import ExposureSnapshot
+    from postloan.snapshot import exposure_snapshot_take
 
+    snapshot = exposure_snapshot_take(trigger=ExposureSnapshot.Trigger.NIGHTLY)
     with transaction.atomic():
-        alert_ids = exposure_limits_flag(as_of=as_of)
+        alert_ids = exposure_limits_flag(snapshot=snapshot, as_of=as_of)
         _alerts_raised(alert_ids)
     return len(alert_ids)
 

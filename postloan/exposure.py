@@ -7,9 +7,12 @@ paid out (approved or contract signed; a facility application's and a drawdown's
 the facility's undrawn part instead). `exposure_parts` is the one definition, as querysets:
 `exposure_rows` reads them row by row for the approval workbench's table
 (postloan.selectors.customer_exposure) and the exposure after a decision
-(postloan.selectors.exposure_after); the risk officer's view (`exposure_overview`) and the
-nightly flag (`exposure_limits_flag`) have them summed per customer or per group in the
-database (`exposure_grouped`: one query), then ordered largest first and paged.
+(postloan.selectors.exposure_after), live. The bank-wide figures are read from a dated
+snapshot instead (postloan/snapshot.py, docs/adr/0018-exposure-snapshot.md): the nightly job
+(or a refresh a risk officer asks for) writes `exposure_rows` summed per customer, branch and
+currency, with the customer's group key; the risk officer's view (`exposure_overview`) and
+the nightly flag (`exposure_limits_flag`) sum the snapshot's rows per customer, group,
+industry or branch in the database, largest first, a page at a time.
 
 The portfolio-wide group is the companies with the same controlling shareholder (by resident
 ID number or credit code) or, where none is known, the same legal representative (by
@@ -39,7 +42,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -161,10 +164,12 @@ def exposure_rows(
     currency: str | None = None,
     user=None,
     exclude_application_id: int | None = None,
+    group: bool = False,
 ) -> list[dict]:
     """The parts of the bank's exposure (exposure_parts), one dict per (part, company,
-    branch, currency) with part, company_id, branch_id, currency, amount and count. One query
-    (the parts' sums, united), whatever the number of customers."""
+    branch, currency) with part, company_id, branch_id, currency, amount and count, and with
+    `group`, the company's group key (group_key). One query (the parts' sums, united),
+    whatever the number of customers."""
     parts = exposure_parts(
         company_ids=company_ids,
         currency=currency,
@@ -177,6 +182,7 @@ def exposure_rows(
             "currency",
             customer=F(part.company),
             part=Value(name, output_field=CharField()),
+            **({"group": group_key(part.company_prefix)} if group else {}),
         )
         for name, part in parts.items()
     )
@@ -188,6 +194,7 @@ def exposure_rows(
             "currency": item["currency"],
             "amount": item["amount"] or ZERO,
             "count": item["count"],
+            **({"group": item["group"]} if group else {}),
         }
         for item in first.union(*others, all=True)
     ]
@@ -316,10 +323,6 @@ def _guarantee_links(company_ids: list[int], credit_codes: dict[str, int]) -> di
     return {pk: {k: sorted(v) for k, v in value.items()} for pk, value in links.items()}
 
 
-def _sorted(rows) -> list[dict]:
-    return sorted(rows, key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"]))
-
-
 PAGE_SIZE = 50
 
 
@@ -331,90 +334,86 @@ def _search(q: str, *, prefix: str = "") -> Q:
     )
 
 
-def exposure_grouped(
-    *, user=None, currency: str | None = None, by: str = "customer", q: str = ""
-) -> dict[tuple, dict]:
-    """The parts summed in the database per customer (`by` "customer": its id, with its group
-    key as `group`) or per group (`by` "group": group_key) and currency, in one query (each
-    part grouped, united), added up part by part: {(key, currency): figures with key and
-    currency}. `q`: only the customers found by name or credit code (by group: the groups of
-    those customers)."""
-    from customers.models import Company
-
-    parts = exposure_parts(user=user, currency=currency)
-    grouped = []
-    for name, part in parts.items():
-        prefix = part.company_prefix
-        queryset = part.queryset
-        if q and by == "customer":
-            queryset = queryset.filter(_search(q, prefix=prefix))
-        elif q:
-            queryset = queryset.filter(
-                **{
-                    f"{prefix}in": Company.objects.annotate(k=group_key())
-                    .filter(
-                        k__in=Company.objects.filter(_search(q)).annotate(k=group_key()).values("k")
-                    )
-                    .values("pk")
-                }
-            )
-        keys = (
-            {"key": F(part.company), "group": group_key(prefix)}
-            if by == "customer"
-            else {"key": group_key(prefix)}
-        )
-        grouped.append(
-            Part(queryset, part.company, part.amount).grouped(
-                "currency", **keys, part=Value(name, output_field=CharField())
-            )
-        )
-    first, *others = grouped
-    figures: dict[tuple, dict] = {}
-    for item in first.union(*others, all=True):
-        k = (item["key"], item["currency"])
-        target = figures.get(k)
-        if target is None:
-            target = figures[k] = _blank(key=item["key"], currency=item["currency"])
-            if by == "customer":
-                target["group"] = item["group"]
-        amount = item["amount"] or ZERO
-        target[item["part"]] += amount
-        target[COUNTS[item["part"]]] += item["count"]
-        target["total"] += amount
-    return figures
+# The figures a snapshot row holds, summed over rows.
+SUMS = (*PARTS, *COUNTS.values(), "total")
 
 
-def _largest_first(figures) -> list[dict]:
-    """CNY first, then the other currencies, each largest first."""
-    return sorted(
-        figures,
-        key=lambda r: (r["currency"] != LIMIT_CURRENCY, r["currency"], -r["total"], str(r["key"])),
+def snapshot_rows(snapshot, *, user=None, currency: str | None = None) -> QuerySet:
+    """The snapshot's rows (postloan.snapshot) booked in the user's branch scope (None: the
+    whole bank), in one currency if given; none without a snapshot."""
+    from postloan.models import ExposureSnapshotRow
+
+    if snapshot is None:
+        return ExposureSnapshotRow.objects.none()
+    rows = ExposureSnapshotRow.objects.filter(snapshot=snapshot)
+    if user is not None:
+        rows = rows.filter(branch_scope_q(user))
+    if currency:
+        rows = rows.filter(currency=currency)
+    return rows
+
+
+def summed(rows: QuerySet, *fields, **expressions) -> QuerySet:
+    """The rows' figures summed in the database by the fields: the parts, their counts and
+    the total."""
+    return (
+        rows.order_by()
+        .values(*fields, **expressions)
+        .annotate(**{name: Sum(name) for name in SUMS})
     )
 
 
-def exposure_totals(customers: dict[tuple, dict]) -> list[dict]:
-    """The totals per currency of the customers' figures (exposure_grouped by customer), with
-    the number of customers."""
-    totals: dict[str, dict] = {}
-    for (_key, currency), figures in customers.items():
-        total = totals.setdefault(currency, {**_blank(currency=currency), "customer_count": 0})
-        for name in (*PARTS, *COUNTS.values(), "total"):
-            total[name] += figures[name]
-        total["customer_count"] += 1
-    return _sorted(totals.values())
+def _largest_first(rows: QuerySet) -> QuerySet:
+    """CNY first, then the other currencies, each largest first."""
+    return rows.order_by(
+        Case(When(currency=LIMIT_CURRENCY, then=Value(0)), default=Value(1)),
+        "currency",
+        "-total",
+        "key",
+    )
 
 
-def _members(customers: dict[tuple, dict]) -> dict[str, set[int]]:
-    """The companies with exposure of each group key, from exposure_grouped by customer."""
-    members: dict[str, set[int]] = {}
-    for (pk, _currency), figures in customers.items():
-        members.setdefault(figures["group"], set()).add(pk)
-    return members
+def _shared_keys(rows: QuerySet) -> QuerySet:
+    """The group keys of two or more companies among the rows (values of `group_key`)."""
+    return (
+        rows.order_by()
+        .values("group_key")
+        .annotate(companies=Count("company_id", distinct=True))
+        .filter(companies__gt=1)
+        .values_list("group_key", flat=True)
+    )
 
 
-def _shared_keys(customers: dict[tuple, dict]) -> set[str]:
-    """The group keys of two or more companies with exposure (in the customers' figures)."""
-    return {key for key, ids in _members(customers).items() if len(ids) > 1}
+# The shape of the groups' table. Each currency's groups are summed in one aggregate over the
+# scope's rows, their companies counted in every currency; the currencies are united. Only
+# aggregates of one table: no join of the rows with themselves, whose plan PostgreSQL gets
+# wrong on a snapshot just taken (its statistics do not know the new snapshot: it took one row
+# for it and looped over all of them for each row, 13 s for head office's groups at scale
+# 0.05, quadratic in the rows).
+def _groups_by_currency(scope: QuerySet) -> QuerySet:
+    """The groups of two or more companies among the scope's rows, summed per group key and
+    currency (`key`, `currency`, `rank`: 0 for CNY), largest first."""
+    currencies = sorted(scope.order_by().values_list("currency", flat=True).distinct())
+    tables = [
+        scope.order_by()
+        .values(key=F("group_key"))
+        .annotate(
+            **{name: Sum(name, filter=Q(currency=currency)) for name in SUMS},
+            companies=Count("company_id", distinct=True),
+            here=Count("pk", filter=Q(currency=currency)),
+        )
+        .filter(companies__gt=1, here__gt=0)
+        # After the sums: a `currency` annotation before them would be what they filter on.
+        .annotate(
+            currency=Value(currency, output_field=CharField()),
+            rank=Value(int(currency != LIMIT_CURRENCY)),
+        )
+        for currency in currencies
+    ]
+    if not tables:
+        return _largest_first(summed(scope, "currency", key=F("group_key")))
+    first, *others = tables
+    return first.union(*others, all=True).order_by("rank", "currency", "-total", "key")
 
 
 def _label(person: str, key: str) -> str:
@@ -423,9 +422,10 @@ def _label(person: str, key: str) -> str:
     return f"{person} (…{key[-4:]})"
 
 
-def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> list[dict]:
-    """The page's customers (their figures summed by exposure_grouped) with their group and
-    guarantee links and the limit they are above. Four queries for the page."""
+def _customer_rows(rows: list[dict], *, scope: QuerySet, limits: Limits) -> list[dict]:
+    """The page's customers (their figures summed from the snapshot) with their group (when
+    two or more companies of the scope share its key) and guarantee links and the limit they
+    are above. Four queries for the page."""
     from customers.models import Company
 
     ids = sorted({row["key"] for row in rows})
@@ -434,24 +434,18 @@ def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> lis
     companies = {
         item["id"]: item
         for item in Company.objects.filter(pk__in=ids)
-        .annotate(key=group_key(), link=group_link(), person=group_person())
+        .annotate(link=group_link(), person=group_person())
         .values(
-            "id",
-            "name",
-            "credit_code",
-            "industry_code",
-            "legal_representative",
-            "key",
-            "link",
-            "person",
+            "id", "name", "credit_code", "industry_code", "legal_representative", "link", "person"
         )
     }
+    shared = set(_shared_keys(scope.filter(group_key__in={row["group"] for row in rows})))
     links = _guarantee_links(ids, {c["credit_code"]: pk for pk, c in companies.items()})
     result = []
     for row in rows:
         c = companies[row["key"]]
         own = {k: v for k, v in row.items() if k not in ("key", "group")}
-        in_group = c["key"] in shared
+        in_group = row["group"] in shared
         result.append(
             {
                 **own,
@@ -459,7 +453,7 @@ def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> lis
                 "name": c["name"],
                 "credit_code": c["credit_code"],
                 "industry": (c["industry_code"] or "")[:1],
-                "group": _label(c["person"], c["key"]) if in_group else "",
+                "group": _label(c["person"], row["group"]) if in_group else "",
                 "legal_representative": c["legal_representative"],
                 "group_link": c["link"] if in_group else "",
                 "guaranteed_by": links.get(c["id"], {}).get("guaranteed_by", []),
@@ -470,28 +464,28 @@ def _customer_rows(rows: list[dict], *, shared: set[str], limits: Limits) -> lis
     return result
 
 
-def _group_members(keys, customers: dict[tuple, dict]) -> dict[str, list[dict]]:
-    """The companies with exposure (in the customers' figures) of each group key, in id
-    order: id, name, person and link. One query."""
+def _group_members(keys, rows: QuerySet) -> dict[str, list[dict]]:
+    """The companies among the rows (a snapshot's) of each group key, in id order: id, name,
+    person and link. Two queries."""
     from customers.models import Company
 
-    members = _members(customers)
-    ids = {pk for key in keys for pk in members.get(key, ())}
+    pairs = set(rows.filter(group_key__in=keys).values_list("group_key", "company_id"))
+    companies = {
+        item["id"]: item
+        for item in Company.objects.filter(pk__in={pk for _key, pk in pairs})
+        .annotate(person=group_person(), link=group_link())
+        .values("id", "name", "person", "link")
+    }
     found: dict[str, list[dict]] = {}
-    for item in (
-        Company.objects.filter(pk__in=ids)
-        .annotate(key=group_key(), person=group_person(), link=group_link())
-        .order_by("pk")
-        .values("id", "name", "key", "person", "link")
-    ):
-        found.setdefault(item["key"], []).append(item)
+    for key, pk in sorted(pairs, key=lambda pair: pair[1]):
+        found.setdefault(key, []).append(companies[pk])
     return found
 
 
-def _group_rows(rows: list[dict], *, customers: dict[tuple, dict], limits: Limits) -> list[dict]:
-    """The page's groups (their figures summed by exposure_grouped) with their companies and
-    the limit they are above. One query for the page."""
-    members = _group_members({row["key"] for row in rows}, customers) if rows else {}
+def _group_rows(rows: list[dict], *, scope: QuerySet, limits: Limits) -> list[dict]:
+    """The page's groups (their figures summed from the snapshot) with their companies and
+    the limit they are above. Two queries for the page."""
+    members = _group_members({row["key"] for row in rows}, scope) if rows else {}
     result = []
     for row in rows:
         items = members.get(row["key"], [])
@@ -512,99 +506,96 @@ def _group_rows(rows: list[dict], *, customers: dict[tuple, dict], limits: Limit
     return result
 
 
-def _whole_tables(*, user, dimension: str) -> list[dict]:
-    """By industry (GB/T 4754 section) or by branch: small tables, added up whole."""
-    from customers.models import Company
-    from org.models import Branch
-
-    rows = exposure_rows(user=user)
+def _dimension_rows(scope: QuerySet, *, snapshot, dimension: str, q: str) -> QuerySet:
+    """The dimension's rows summed in the database from the scope's snapshot rows, in order:
+    customers (`key` the company, `group` its group key) and groups (`key` the group key, two
+    or more companies) largest first, `q` finding a customer (or the groups of the customers)
+    by name or credit code; industries (GB/T 4754 section) and branches by currency and
+    name, with their number of customers."""
+    if dimension == "customer":
+        if q:
+            scope = scope.filter(_search(q, prefix="company__"))
+        return _largest_first(summed(scope, "currency", key=F("company_id"), group=F("group_key")))
+    if dimension == "group":
+        if q:
+            # The groups of the customers found (among the whole bank's rows).
+            found = snapshot_rows(snapshot).filter(_search(q, prefix="company__"))
+            scope = scope.filter(group_key__in=list(found.values_list("group_key", flat=True)))
+        return _groups_by_currency(scope)
     if dimension == "industry":
-        sections = dict(
-            Company.objects.filter(pk__in={row["company_id"] for row in rows}).values_list(
-                "pk", "industry_code"
-            )
-        )
-        return sorted(
-            (
-                {**figures, "section": key or "-"}
-                for (key, _c), figures in exposure_by(
-                    rows, lambda r: (sections.get(r["company_id"]) or "")[:1]
-                ).items()
-            ),
-            key=lambda r: (r["currency"], r["section"]),
-        )
-    branches = dict(
-        Branch.objects.filter(pk__in={row["branch_id"] for row in rows}).values_list("pk", "name")
-    )
-    return sorted(
-        (
-            {**figures, "branch": branches.get(key, "")}
-            for (key, _c), figures in exposure_by(rows, lambda r: r["branch_id"]).items()
-        ),
-        key=lambda r: (r["currency"], r["branch"]),
+        table = summed(scope, "currency", section=Substr("company__industry_code", 1, 1))
+    else:
+        table = summed(scope, "currency", "branch__name")
+    return table.annotate(customer_count=Count("company_id", distinct=True)).order_by(
+        "currency", "section" if dimension == "industry" else "branch__name"
     )
 
 
 @dataclass
 class Overview:
-    """The bank's exposure in a user's scope for one dimension: the limits, the totals per
-    currency and `rows`, the dimension's rows in order (customer and group: largest first,
-    CNY first, their figures summed in the database; `figures` adds, for a page of them,
-    what the tables show beside the figures)."""
+    """The bank's exposure in a user's scope for one dimension, as of the latest snapshot
+    (`snapshot`; None before the first) while `refreshing` says whether a newer one is being
+    taken: the limits, the totals per currency and `rows`, the dimension's rows in order (a
+    queryset summed in the database: page it, or iterate it); `figures` adds, for a page of
+    them, what the tables show beside the figures."""
 
     user: object
     dimension: str
     q: str
     limits: Limits
+    snapshot: object
+    refreshing: object
     totals: list[dict]
-    rows: list[dict]
-    customers: dict[tuple, dict]
+    rows: QuerySet
+    scope: QuerySet
 
     def figures(self, rows) -> list[dict]:
         """The rows (a page of `rows`) as the tables show them."""
         rows = list(rows)
         if self.dimension == "customer":
-            return _customer_rows(rows, shared=_shared_keys(self.customers), limits=self.limits)
+            return _customer_rows(rows, scope=self.scope, limits=self.limits)
         if self.dimension == "group":
-            return _group_rows(rows, customers=self.customers, limits=self.limits)
-        return rows
+            return _group_rows(rows, scope=self.scope, limits=self.limits)
+        if self.dimension == "industry":
+            return [{**row, "section": row["section"] or "-"} for row in rows]
+        return [{"branch": row.pop("branch__name"), **row} for row in rows]
 
 
 def exposure_overview(*, user, dimension: str = "customer", q: str = "") -> Overview:
-    """The bank's exposure now, as the user's branch scope books it, by customer (with its
-    group and guarantee links), by group (companies with the same controlling shareholder or,
-    without one, legal representative: two or more), by industry (GB/T 4754 section, the
-    first letter of the company's industry code) or by branch, each per currency with counts
-    and totals. Customers and groups are summed in the database (exposure_grouped) and
-    ordered largest first, to be read a page at a time, `q` finding a customer (or the
-    groups of the customers) by name or credit code; the customers above the active matrix
-    version's single-customer limit and the groups above its group limit are marked with the
-    limit."""
+    """The bank's exposure as of the latest snapshot (postloan.snapshot: the nightly one or
+    a refresh), as the user's branch scope books it, by customer (with its group and
+    guarantee links), by group (companies with the same controlling shareholder or, without
+    one, legal representative: two or more), by industry (GB/T 4754 section, the first letter
+    of the company's industry code) or by branch, each per currency with counts and totals.
+    Everything is summed in the database over the snapshot's rows in the scope, customers
+    and groups ordered largest first to be read a page at a time, `q` finding a customer (or
+    the groups of the customers) by name or credit code; the customers above the active
+    matrix version's single-customer limit and the groups above its group limit are marked
+    with the limit."""
+    from postloan.snapshot import exposure_snapshot_latest, exposure_snapshot_refreshing
+
     if dimension not in DIMENSIONS:
         raise InvalidInput(
             _("Choose customer, group, industry or branch."),
             details={"dimension": [_("Choose customer, group, industry or branch.")]},
         )
-    limits = concentration_limits()
-    customers = exposure_grouped(user=user)
-    totals = exposure_totals(customers)
-    if dimension == "customer":
-        found = exposure_grouped(user=user, q=q) if q else customers
-        rows = _largest_first(found.values())
-    elif dimension == "group":
-        shared = _shared_keys(customers)
-        groups = exposure_grouped(user=user, by="group", q=q)
-        rows = _largest_first(v for (key, _c), v in groups.items() if key in shared)
-    else:
-        rows = _whole_tables(user=user, dimension=dimension)
+    snapshot = exposure_snapshot_latest()
+    scope = snapshot_rows(snapshot, user=user)
+    totals = (
+        summed(scope, "currency")
+        .annotate(customer_count=Count("company_id", distinct=True))
+        .order_by(Case(When(currency=LIMIT_CURRENCY, then=Value(0)), default=Value(1)), "currency")
+    )
     return Overview(
         user=user,
         dimension=dimension,
         q=q,
-        limits=limits,
-        totals=totals,
-        rows=rows,
-        customers=customers,
+        limits=concentration_limits(),
+        snapshot=snapshot,
+        refreshing=exposure_snapshot_refreshing(),
+        totals=list(totals),
+        rows=_dimension_rows(scope, snapshot=snapshot, dimension=dimension, q=q),
+        scope=scope,
     )
 
 
@@ -663,7 +654,7 @@ def exposure_table(overview: Overview) -> Iterator[list]:
     first: read from the database a chunk at a time, so the export streams."""
     columns = COLUMNS[overview.dimension]
     yield columns
-    source = iter(overview.rows)
+    source = overview.rows.iterator(chunk_size=CSV_CHUNK)
     while chunk := list(islice(source, CSV_CHUNK)):
         for item in overview.figures(chunk):
             cells = []
@@ -678,35 +669,43 @@ def exposure_table(overview: Overview) -> Iterator[list]:
 # --- The nightly flag -----------------------------------------------------------------------
 
 
-def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
-    """The customers whose exposure (in CNY, the whole bank's) is above the active matrix
-    version's single-customer limit, or whose group's (two or more companies with CNY
-    exposure and the same group key) is above the group limit: {company_id: evidence}. The
-    customers' and the groups' figures are summed in the database (exposure_grouped)."""
+def exposure_above_limits(*, snapshot, limits: Limits | None = None) -> dict[int, dict]:
+    """The customers whose exposure (in CNY, the whole bank's, as of the `snapshot`) is
+    above the active matrix version's single-customer limit, or whose group's (two or more
+    companies with CNY exposure and the same group key) is above the group limit:
+    {company_id: evidence}. The customers' and the groups' figures are summed in the
+    database over the snapshot's rows."""
     limits = limits or concentration_limits()
-    if limits.single_customer is None and limits.group is None:
+    if snapshot is None or (limits.single_customer is None and limits.group is None):
         return {}
-    customers = exposure_grouped(currency=LIMIT_CURRENCY)
-    by_company = {pk: figures for (pk, _c), figures in customers.items()}
+    rows = snapshot_rows(snapshot, currency=LIMIT_CURRENCY)
     single = set()
     if limits.single_customer is not None:
-        single = {pk for pk, figures in by_company.items() if limits.above(figures) is not None}
+        single = set(
+            summed(rows, key=F("company_id"))
+            .filter(total__gt=limits.single_customer)
+            .values_list("key", flat=True)
+        )
     group_totals = {}
     if limits.group is not None:
-        shared = _shared_keys(customers)
         group_totals = {
-            key: figures["total"]
-            for (key, _c), figures in exposure_grouped(currency=LIMIT_CURRENCY, by="group").items()
-            if key in shared and figures["total"] > limits.group
+            row["key"]: row["total"]
+            for row in summed(rows, key=F("group_key"))
+            .annotate(companies=Count("company_id", distinct=True))
+            .filter(companies__gt=1, total__gt=limits.group)
         }
-    members = _group_members(group_totals, customers) if group_totals else {}
+    members = _group_members(group_totals, rows) if group_totals else {}
     company_ids = single | {m["id"] for items in members.values() for m in items}
     if not company_ids:
         return {}
+    by_company = {
+        row["key"]: row
+        for row in summed(rows.filter(company_id__in=company_ids), key=F("company_id"))
+    }
     group_of = {m["id"]: (key, items) for key, items in members.items() for m in items}
     above: dict[int, dict] = {}
     for pk in sorted(company_ids):
-        figures = by_company.get(pk) or _blank(currency=LIMIT_CURRENCY)
+        figures = by_company.get(pk) or _blank()
         # Flat, as the alert's page lists its evidence (key: value).
         evidence = {
             "currency": LIMIT_CURRENCY,
@@ -725,13 +724,15 @@ def exposure_above_limits(*, limits: Limits | None = None) -> dict[int, dict]:
     return above
 
 
-def exposure_limits_flag(*, as_of: date | None = None) -> list[int]:
+def exposure_limits_flag(*, snapshot, as_of: date | None = None) -> list[int]:
     """The nightly step: an alert (rule of kind exposure_above_limit) per customer above a
     concentration limit, on its active loan with the most principal outstanding, with the
     figures as evidence; none while one of its loans has such an alert open or acknowledged
     (raised once while it stays above). A customer with no active loan (only facilities or
     applications in approval) has no loan to carry the alert and is shown on the exposure
-    view instead. Returns the new alerts' ids (their clocks and notifications follow)."""
+    view instead. The figures are the `snapshot`'s (the one the nightly job has just taken:
+    one computation of the bank's exposure a night). Returns the new alerts' ids (their
+    clocks and notifications follow)."""
     from audit.models import AuditEvent
     from audit.services import audit_record_many
     from postloan.selectors import OPEN_ALERT
@@ -745,7 +746,7 @@ def exposure_limits_flag(*, as_of: date | None = None) -> list[int]:
     if rule is None:
         return []
     with transaction.atomic():
-        above = exposure_above_limits()
+        above = exposure_above_limits(snapshot=snapshot)
         if not above:
             return []
         flagged = set(

@@ -1265,3 +1265,117 @@ class LoanChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference} {self.application.get_change_kind_display()}"
+
+
+# --- The bank-wide exposure as of a time (postloan/snapshot.py, docs/adr/0018) ----------------
+
+
+class ExposureSnapshot(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """The bank's exposure as of a time, read by the risk officer's view and the nightly
+    limits flag: taken by the nightly job, or requested from the view (requested -> taken, or
+    failed). Its rows become visible with the transition to taken, in the same commit."""
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", _("nightly")
+        REQUESTED = "requested", _("requested")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Being taken")
+        TAKEN = "taken", _("Taken")
+        FAILED = "failed", _("Failed")
+
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    status = FSMField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.REQUESTED,
+        protected=True,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    customer_count = models.PositiveIntegerField(_("customers"), default=0)
+    seconds = models.FloatField(_("seconds taken"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("exposure snapshot")
+        verbose_name_plural = _("exposure snapshots")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One refresh at a time (postloan.snapshot.exposure_snapshot_request: 409).
+            models.UniqueConstraint(
+                fields=["trigger"],
+                condition=Q(status="requested", trigger="requested"),
+                name="postloan_one_exposure_refresh",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-taken_at"], condition=Q(status="taken"), name="postloan_snapshot_taken"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} {self.taken_at or self.requested_at}"
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.TAKEN)
+    def take(self, *, row_count: int, customer_count: int, seconds: float) -> None:
+        self.taken_at = timezone.now()
+        self.as_of = timezone.localdate(self.taken_at)
+        self.row_count = row_count
+        self.customer_count = customer_count
+        self.seconds = seconds
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.FAILED)
+    def fail(self, *, error: str) -> None:
+        self.error = error
+
+
+class ExposureSnapshotRow(models.Model):
+    """One customer's exposure booked at one branch in one currency, as of its snapshot:
+    the parts and their counts as postloan.exposure.exposure_rows sums them, and the
+    customer's group key (postloan.exposure.group_key) then."""
+
+    snapshot = models.ForeignKey(
+        ExposureSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    company = models.ForeignKey(
+        "customers.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+    )
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    group_key = models.CharField(_("group key"), max_length=40)
+    loans = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    loan_count = models.PositiveIntegerField(default=0)
+    undrawn = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    facility_count = models.PositiveIntegerField(default=0)
+    in_approval = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    in_approval_count = models.PositiveIntegerField(default=0)
+    approved = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    approved_count = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+
+    class Meta:
+        verbose_name = _("exposure snapshot row")
+        verbose_name_plural = _("exposure snapshot rows")
+        indexes = [
+            # A branch scope's rows (the view's tables), and a group's members.
+            models.Index(fields=["snapshot", "branch"], name="postloan_snaprow_branch"),
+            models.Index(fields=["snapshot", "group_key"], name="postloan_snaprow_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.currency} {self.total}"

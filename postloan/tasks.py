@@ -15,3 +15,13 @@ def daily_job() -> dict:
 def start_missing_clocks() -> int:
     """After a daily run that created many inspections: start their SLA clocks in batches."""
     return clocks_catch_up()
+
+
+@shared_task(name="postloan.tasks.exposure_snapshot_refresh")
+def exposure_snapshot_refresh(snapshot_id: int) -> int | None:
+    """After a risk officer's "Refresh now" commits: take the requested exposure snapshot
+    (postloan.snapshot)."""
+    from postloan.snapshot import exposure_snapshot_refresh_take
+
+    snapshot = exposure_snapshot_refresh_take(snapshot_id=snapshot_id)
+    return snapshot.pk if snapshot else None

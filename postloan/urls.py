@@ -41,6 +41,11 @@ api_urlpatterns: list = [
     path(f"{P}queue/", api.QueueApi.as_view(), name="api-postloan-queue"),
     path(f"{P}portfolio/", api.PortfolioApi.as_view(), name="api-postloan-portfolio"),
     path(f"{P}exposure/", api.ExposureApi.as_view(), name="api-postloan-exposure"),
+    path(
+        f"{P}exposure/refresh/",
+        api.ExposureRefreshApi.as_view(),
+        name="api-postloan-exposure-refresh",
+    ),
     path(f"{P}daily-job/", api.DailyJobApi.as_view(), name="api-postloan-daily-job"),
     path(f"{P}loans/", api.LoanListApi.as_view(), name="api-postloan-loans"),
     path(f"{P}loans/<int:application_id>/", api.LoanDetailApi.as_view(), name="api-postloan-loan"),

@@ -383,11 +383,29 @@ CLASSIFICATIONS = Classification.choices
 
 
 class ExposureView(StaffView):
-    """/postloan/exposure/: the bank's exposure now by customer, group, industry or branch
-    (`?dimension=`; risk officers and branch heads, over their branch scope): customers and
-    groups largest first a page at a time (`?page=`, `?q=` finds a customer by name or credit
-    code), those above the concentration limits marked; `?export=<dimension>` downloads all
-    the rows of one table as CSV, streamed."""
+    """/postloan/exposure/: the bank's exposure as of the latest snapshot by customer, group,
+    industry or branch (`?dimension=`; risk officers and branch heads, over their branch
+    scope): customers and groups largest first a page at a time (`?page=`, `?q=` finds a
+    customer by name or credit code), those above the concentration limits marked;
+    `?export=<dimension>` downloads all the rows of one table as CSV, streamed. POST: "Refresh
+    now" (a new snapshot, taken in the background; 409 while one is being taken)."""
+
+    def post(self, request):
+        from postloan.snapshot import exposure_snapshot_request
+
+        try:
+            exposure_snapshot_request(actor=request.user)
+        except Forbidden as exc:
+            return render(request, "postloan/error.html", {"message": exc.message}, status=403)
+        except DomainError as exc:
+            _error(request, exc)
+            response = self.get(request)
+            response.status_code = exc.status_code
+            return response
+        messages.success(
+            request, _("A refresh of the exposure is being taken; reload the page in a minute.")
+        )
+        return redirect(safe_next(request, reverse("postloan-exposure")))
 
     def get(self, request):
         from django.core.paginator import Paginator

@@ -23,6 +23,7 @@ from postloan.daily import daily_job_run
 from postloan.exposure import DIMENSIONS, exposure_overview
 from postloan.models import Alert, Loan, WarningRule
 from postloan.selectors import customer_exposure
+from postloan.snapshot import exposure_snapshot_take
 from tests.factories import (
     ApplicationFactory,
     BranchFactory,
@@ -136,6 +137,7 @@ def bank(staff, branch, other_branch, make_facility, limits):
     Guarantor.objects.create(
         application=guaranteed, kind=Guarantor.Kind.COMPANY, name=c.name, id_number=c.credit_code
     )
+    exposure_snapshot_take(trigger="nightly")  # the view reads the latest snapshot
     return {"A": a, "B": b, "C": c, "D": d, "E": e, "sub": sub}
 
 
@@ -468,6 +470,7 @@ def test_a_controlling_shareholder_groups_companies_before_their_legal_represent
         bank[key].controlling_shareholder_id = holder
         bank[key].full_clean()
         bank[key].save()
+    exposure_snapshot_take(trigger="requested", requested_by=staff["risk"])
 
     groups = exposure_overview(user=staff["risk"], dimension="group")
     rows = groups.figures(groups.rows)
