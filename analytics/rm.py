@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, F, FilteredRelation, Q, Sum, Value
+from django.db.models import Aggregate, Count, DecimalField, F, FilteredRelation, Q, Sum, Value
 from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils.translation import gettext as _
 
@@ -196,21 +196,23 @@ def analytics_rm_figure(*, user, name: str, params: Mapping) -> dict:
     return RM_FIGURES[name](user=user, params=params)
 
 
-def rm_book_yield(*, user, f: Filters) -> dict:
+def rm_book_yield(*, user, f: Filters, **extra: Aggregate) -> dict:
     """The active book's yield and margin over the cost of funds in the filters (the balanced
     scorecard's): the summary's figures of the relationship managers' results, by one
-    aggregate over the loans (_book_sums, as per RM)."""
+    aggregate over the active loans (_book_sums, as per RM). `extra`: other aggregates over
+    the same loans, computed in the same statement and returned beside them."""
     pricing = pricing_version_active()
     book = (
         _loans(user=user, f=f, rm=None)
-        .filter(relationship_manager__isnull=False)
-        .aggregate(**_book_sums(pricing))
+        .filter(status=Loan.Status.ACTIVE)
+        .aggregate(**_book_sums(pricing), **extra)
     )
     balance = book["balance"] or ZERO
     book["rated"], book["funded"] = book["rated"] or 0, book["funded"] or 0
     return {
         "yield_pct": round(float(book["rated"] / balance), 4) if balance else None,
         "margin_pct": _margin(book, balance, pricing),
+        **{name: book[name] for name in extra},
     }
 
 

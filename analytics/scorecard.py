@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +36,7 @@ from common.errors import InvalidInput, NotFound
 from complaints.models import Complaint
 from org.models import StaffProfile
 from org.selectors import branch_scope_q
-from postloan.models import Classification, Loan
+from postloan.models import Classification
 
 # The provision rates used when none is configured for a class (the regulator's general
 # provisioning guidance: normal 1%, special mention 2%, substandard 25%, doubtful 50%, loss
@@ -72,18 +72,13 @@ class MetricContext:
 
     def rm_summary(self) -> dict:
         """The book's yield and margin over the cost of funds, as the relationship managers'
-        results compute them (analytics.rm: one implementation)."""
+        results compute them (analytics.rm: one implementation), and in the same statement
+        its customers (distinct companies with an active loan)."""
         if "_rm" not in self.computed:
-            self.computed["_rm"] = rm.rm_book_yield(user=self.user, f=self.f)
+            self.computed["_rm"] = rm.rm_book_yield(
+                user=self.user, f=self.f, customers=Count("application__company", distinct=True)
+            )
         return self.computed["_rm"]
-
-    def loans(self):
-        return self.f.narrow(
-            Loan.objects.filter(status=Loan.Status.ACTIVE),
-            user=self.user,
-            branch_field="branch",
-            app_prefix="application__",
-        )
 
 
 def _dec(value) -> float | None:
@@ -140,11 +135,8 @@ def metric_provisions(ctx: MetricContext) -> float | None:
 
 
 def _customers(ctx: MetricContext) -> int:
-    if "_customers" not in ctx.computed:
-        ctx.computed["_customers"] = (
-            ctx.loans().order_by().values("application__company").distinct().count()
-        )
-    return ctx.computed["_customers"]
+    """Distinct companies with an active loan (read with the book's yield)."""
+    return ctx.rm_summary()["customers"]
 
 
 def metric_sme_customers(ctx: MetricContext) -> float | None:
@@ -392,7 +384,7 @@ def previous_period(f: selectors.Filters) -> tuple[date, date]:
 
 # The figures of today's position (module docstring: stock figures), the same in any period:
 # computed for the first period, they are read again for the comparison period.
-STOCK_FIGURES = ("portfolio", "_customers", "_rm")
+STOCK_FIGURES = ("portfolio", "_rm")
 
 
 def _values(
