@@ -44,8 +44,6 @@ VISIT_FIGURE_COLUMNS = [
     "is_rework",
     "previous_left_at",
     "previous_rework_left_at",
-    "application_previous_left_at",
-    "application_previous_rework_left_at",
     "application",
     "actor",
     "branch",

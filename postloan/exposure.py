@@ -506,7 +506,7 @@ def _group_rows(rows: list[dict], *, scope: QuerySet, limits: Limits) -> list[di
     return result
 
 
-def _dimension_rows(scope: QuerySet, *, snapshot, dimension: str, q: str) -> QuerySet:
+def _dimension_rows(scope: QuerySet, *, snapshot, dimension: str, q: str) -> QuerySet | list:
     """The dimension's rows summed in the database from the scope's snapshot rows, in order:
     customers (`key` the company, `group` its group key) and groups (`key` the group key, two
     or more companies) largest first, `q` finding a customer (or the groups of the customers)
@@ -526,8 +526,12 @@ def _dimension_rows(scope: QuerySet, *, snapshot, dimension: str, q: str) -> Que
         table = summed(scope, "currency", section=Substr("company__industry_code", 1, 1))
     else:
         table = summed(scope, "currency", "branch__name")
-    return table.annotate(customer_count=Count("company_id", distinct=True)).order_by(
-        "currency", "section" if dimension == "industry" else "branch__name"
+    # A small table (a row per section or branch and currency), read whole: paging it would
+    # group the whole scope a second time only to count its rows.
+    return list(
+        table.annotate(customer_count=Count("company_id", distinct=True)).order_by(
+            "currency", "section" if dimension == "industry" else "branch__name"
+        )
     )
 
 
@@ -536,8 +540,9 @@ class Overview:
     """The bank's exposure in a user's scope for one dimension, as of the latest snapshot
     (`snapshot`; None before the first) while `refreshing` says whether a newer one is being
     taken: the limits, the totals per currency and `rows`, the dimension's rows in order (a
-    queryset summed in the database: page it, or iterate it); `figures` adds, for a page of
-    them, what the tables show beside the figures."""
+    queryset summed in the database, customers and groups: page it, or iterate it; a list,
+    industries and branches); `figures` adds, for a page of them, what the tables show beside
+    the figures."""
 
     user: object
     dimension: str
@@ -546,7 +551,7 @@ class Overview:
     snapshot: object
     refreshing: object
     totals: list[dict]
-    rows: QuerySet
+    rows: QuerySet | list
     scope: QuerySet
 
     def figures(self, rows) -> list[dict]:
@@ -654,7 +659,8 @@ def exposure_table(overview: Overview) -> Iterator[list]:
     first: read from the database a chunk at a time, so the export streams."""
     columns = COLUMNS[overview.dimension]
     yield columns
-    source = overview.rows.iterator(chunk_size=CSV_CHUNK)
+    rows = overview.rows
+    source = iter(rows) if isinstance(rows, list) else rows.iterator(chunk_size=CSV_CHUNK)
     while chunk := list(islice(source, CSV_CHUNK)):
         for item in overview.figures(chunk):
             cells = []
