@@ -459,6 +459,8 @@ CELERY_TASK_ROUTES = {
     "approvals.tasks.release_stale_claims": {"queue": "celery"},
     "postloan.tasks.daily_job": {"queue": "celery"},
     "postloan.tasks.start_missing_clocks": {"queue": "celery"},
+    # A risk officer's "Refresh now": one grouped read of the bank's exposure (seconds).
+    "postloan.tasks.exposure_snapshot_refresh": {"queue": "celery"},
     "facilities.tasks.expire_facilities": {"queue": "celery"},
     "audit.tasks.verify_trail": {"queue": "celery"},
     "analytics.tasks.record_loan_month_ends": {"queue": "celery"},

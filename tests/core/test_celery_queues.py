@@ -27,6 +27,7 @@ INTENDED = {
     "approvals.tasks.release_stale_claims": "celery",
     "postloan.tasks.daily_job": "celery",
     "postloan.tasks.start_missing_clocks": "celery",
+    "postloan.tasks.exposure_snapshot_refresh": "celery",
     "facilities.tasks.expire_facilities": "celery",
     "audit.tasks.verify_trail": "celery",
     "analytics.tasks.record_loan_month_ends": "celery",
