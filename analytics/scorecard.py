@@ -422,7 +422,7 @@ def scorecard_figure(
     figures[selectors.OTHER_PERIODS] = [(f2, figures2)]
     figures2[selectors.OTHER_PERIODS] = [(f, figures)]
     # The cohort's figures (funnel, end-to-end times, external data) of both periods: one
-    # scan of the applications.
+    # scan of each period's applications.
     selectors.cohort_figures_prefetch(user=user, f=f, computed=figures)
     now, _figures = _values(user=user, f=f, metrics=metrics, computed=figures)
     figures2.update({name: figures[name] for name in STOCK_FIGURES if name in figures})

@@ -671,7 +671,7 @@ def analytics_end_to_end(*, user, f: Filters) -> dict:
 
 
 def analytics_end_to_end_periods(*, user, periods: Sequence[Filters]) -> list[dict]:
-    """analytics_end_to_end in each period (their other filters f's), in one statement."""
+    """analytics_end_to_end in each period (their other filters f's), a statement each."""
     return cohort_figures_periods(user=user, names=["end-to-end"], periods=periods)["end-to-end"]
 
 
@@ -721,7 +721,7 @@ def analytics_funnel(*, user, f: Filters) -> dict:
 
 
 def analytics_funnel_periods(*, user, periods: Sequence[Filters]) -> list[dict]:
-    """analytics_funnel in each period (their other filters f's), in one statement."""
+    """analytics_funnel in each period (their other filters f's), a statement each."""
     return cohort_figures_periods(user=user, names=["funnel"], periods=periods)["funnel"]
 
 
@@ -851,9 +851,9 @@ def cohort_figures_periods(
 
 
 def cohort_figures_prefetch(*, user, f: Filters, computed: MutableMapping) -> None:
-    """The cohort figures not yet in `computed`, computed for f's period and the reading's
-    other periods (computed[OTHER_PERIODS]) in one statement, and kept in each period's
-    figures."""
+    """The cohort figures not yet in `computed`, computed together for f's period and the
+    reading's other periods (computed[OTHER_PERIODS]), one statement per period, and kept in
+    each period's figures."""
     names = [name for name in COHORT_FIGURES if name not in computed]
     if not names:
         return
