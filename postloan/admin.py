@@ -5,6 +5,7 @@ from postloan.models import (
     ChangeTerms,
     ClassificationChange,
     ClassificationFloor,
+    ExposureSnapshot,
     InspectionRule,
     InspectionTask,
     Loan,
@@ -115,6 +116,36 @@ class RepaymentReminderAdmin(admin.ModelAdmin):
     list_filter = ["kind", "sent_on"]
     list_select_related = ["loan__application"]
     search_fields = ["loan__application__reference"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExposureSnapshot)
+class ExposureSnapshotAdmin(admin.ModelAdmin):
+    """The bank's exposure snapshots (postloan.snapshot): when each was taken, by what, how
+    long it took, or why it failed. Read only: they are taken by the nightly job or by a
+    risk officer's "Refresh now", and deleted as newer ones are kept."""
+
+    list_display = [
+        "id",
+        "status",
+        "trigger",
+        "requested_by",
+        "requested_at",
+        "taken_at",
+        "row_count",
+        "customer_count",
+        "seconds",
+    ]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["requested_by"]
 
     def has_add_permission(self, request):
         return False

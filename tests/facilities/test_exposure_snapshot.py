@@ -267,3 +267,19 @@ def test_old_snapshots_are_deleted_when_a_new_one_is_taken(staff, bank):
     assert kept == {week_ago.pk, newer_request.pk, tonight.pk}
     assert requested.pk not in kept
     assert not ExposureSnapshotRow.objects.filter(snapshot_id=old.pk).exists()
+
+
+def test_administrators_see_the_snapshots_and_cannot_change_them(client, staff):
+    snapshot = exposure_snapshot_take(trigger="requested", requested_by=staff["risk"])
+    client.force_login(staff["admin"])
+
+    listing = client.get(reverse("admin:postloan_exposuresnapshot_changelist"))
+    assert listing.status_code == 200
+    assert staff["risk"].username in listing.content.decode()
+    page = reverse("admin:postloan_exposuresnapshot_change", args=[snapshot.pk])
+    assert client.get(page).status_code == 200
+    assert client.post(page, {"status": "failed", "row_count": 0}).status_code == 403
+    assert client.get(reverse("admin:postloan_exposuresnapshot_add")).status_code == 403
+    delete = reverse("admin:postloan_exposuresnapshot_delete", args=[snapshot.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert ExposureSnapshot.objects.get(pk=snapshot.pk).status == ExposureSnapshot.Status.TAKEN
