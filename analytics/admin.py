@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from analytics.models import ProvisionRate, ScorecardMetric, StageVisit, TrainingRecord
 from analytics.scorecard import figure_choices
+from common.admin import ReadOnlyAdmin
 
 
 class ScorecardMetricForm(forms.ModelForm):
@@ -60,7 +61,7 @@ class TrainingRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageVisit)
-class StageVisitAdmin(admin.ModelAdmin):
+class StageVisitAdmin(ReadOnlyAdmin):
     """Read-only: visits are recorded by the transitions themselves."""
 
     list_display = (
@@ -78,12 +79,3 @@ class StageVisitAdmin(admin.ModelAdmin):
     list_select_related = ("application", "actor")
     raw_id_fields = ("application", "actor", "branch", "product")
     date_hierarchy = "left_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,6 +11,7 @@ from approvals.models import (
     MatrixStep,
     MatrixVersion,
 )
+from common.admin import ReadOnlyAdmin
 
 
 class MatrixStepInline(admin.TabularInline):
@@ -55,19 +56,6 @@ class ApproverLimitAdmin(admin.ModelAdmin):
 class DeclineReasonAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "label_zh", "is_active"]
     list_filter = ["is_active"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of decisions are kept as they were: view only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApprovalRecord)

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
+from common.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
+    # The trail is append-only: nobody edits or deletes it, not even a superuser.
     list_display = [
         "at",
         "kind",
@@ -19,13 +21,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["application__reference", "comment"]
     list_select_related = ["application", "actor"]
     date_hierarchy = "at"
-
-    # The trail is append-only: nobody edits or deletes it, not even a superuser.
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False

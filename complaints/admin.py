@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from complaints.models import Complaint, ComplaintCategory
 
 
@@ -11,7 +12,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdmin):
     """Kept as received and answered: complaints change only through their services
     (audited), never in the admin."""
 
@@ -27,12 +28,3 @@ class ComplaintAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "category"]
     search_fields = ["reference", "company__name", "company__credit_code"]
     list_select_related = ["company", "branch", "category"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from common.admin_versions import VersionedAdmin
 from contracts.models import (
     ArchiveEntry,
@@ -26,32 +27,19 @@ class ContractTemplateAdmin(VersionedAdmin):
         contract_template_activate(template=version)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Signed records are never edited nor deleted in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ContractDocument)
-class ContractDocumentAdmin(_ReadOnly):
+class ContractDocumentAdmin(ReadOnlyAdmin):
     list_display = ["number", "application", "kind", "status", "pdf_status", "signed_at"]
     list_filter = ["kind", "status"]
 
 
 @admin.register(Signature)
-class SignatureAdmin(_ReadOnly):
+class SignatureAdmin(ReadOnlyAdmin):
     list_display = ["contract", "party", "method", "signer_name", "signed_at"]
 
 
 @admin.register(ArchiveEntry)
-class ArchiveEntryAdmin(_ReadOnly):
+class ArchiveEntryAdmin(ReadOnlyAdmin):
     list_display = ["application", "kind", "source", "version", "sha256", "retain_until"]
     list_filter = ["kind"]
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from customers.models import ApplicantProfile, Company, CompanyBinding
 
 
@@ -45,19 +46,10 @@ class ApplicantProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompanyBinding)
-class CompanyBindingAdmin(admin.ModelAdmin):
+class CompanyBindingAdmin(ReadOnlyAdmin):
     """Read only: confirming and revoking are the branch's, on the company bindings page."""
 
     list_display = ["company", "user", "status", "pending_reason", "created_at", "decided_by"]
     list_filter = ["status", "pending_reason"]
     search_fields = ["company__name", "company__credit_code", "user__username"]
     list_select_related = ["company", "user", "decided_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

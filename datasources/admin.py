@@ -4,6 +4,7 @@ only through the services (transitions, audited)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdmin
 from datasources.models import (
     Consent,
     LoanRequery,
@@ -11,17 +12,6 @@ from datasources.models import (
     SourceFact,
     SourceQuery,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Consent)

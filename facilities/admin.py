@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from facilities.models import Drawdown, Facility, FacilityTerms
 
 
@@ -15,32 +16,14 @@ class FacilityTermsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(ReadOnlyAdmin):
     """Read-only: a facility changes only through its services (audited)."""
 
     list_display = ("application", "company", "amount", "currency", "status", "expires_on")
     list_filter = ("status", "revolving")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Drawdown)
-class DrawdownAdmin(admin.ModelAdmin):
+class DrawdownAdmin(ReadOnlyAdmin):
     list_display = ("facility", "amount", "currency", "term_months", "status", "requested_at")
     list_filter = ("status",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

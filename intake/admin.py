@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GuaranteeType, Product, RepaymentMethod
+from common.admin import ReadOnlyAdmin
 from intake.models import (
     ChecklistItem,
     Document,
@@ -141,17 +142,6 @@ class NegativeListEntryAdmin(admin.ModelAdmin):
     list_display = ["kind", "name", "credit_code", "id_number", "reason", "is_active", "added_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "credit_code", "id_number"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PrescreenResult)

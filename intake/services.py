@@ -179,6 +179,22 @@ def company_find_or_create(
 SHAREHOLDER_FIELDS = ("controlling_shareholder", "controlling_shareholder_id")
 
 
+def _company_details_apply(company: Company, changes: dict) -> dict:
+    """Set the changed details on the company, checked as a whole (400 with field messages),
+    and save those that differ: what they were before ({} when nothing changed)."""
+    before = {key: getattr(company, key) for key in changes}
+    for key, value in changes.items():
+        setattr(company, key, value)
+    try:
+        company.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(details=exc.message_dict) from None
+    changed = {key: value for key, value in before.items() if getattr(company, key) != value}
+    if changed:
+        company.save(update_fields=list(changed))
+    return changed
+
+
 def _company_shareholder_update(*, actor, company: Company, data: dict) -> None:
     """At intake, a controlling shareholder entered for a customer the bank knows is recorded
     on it (the portfolio's group key, postloan.exposure.group_key), audited with what it
@@ -188,19 +204,8 @@ def _company_shareholder_update(*, actor, company: Company, data: dict) -> None:
     if not any(given.values()):
         return
     before = {field: getattr(company, field) for field in SHAREHOLDER_FIELDS}
-    for field, value in given.items():
-        setattr(company, field, value)
-    try:
-        company.clean_fields(
-            exclude=[f.name for f in Company._meta.fields if f.name not in SHAREHOLDER_FIELDS]
-        )
-        company.clean()
-    except ValidationError as exc:
-        raise InvalidInput(details=exc.message_dict) from None
-    after = {field: getattr(company, field) for field in SHAREHOLDER_FIELDS}
-    if after == before:
+    if not _company_details_apply(company, given):
         return
-    company.save(update_fields=list(SHAREHOLDER_FIELDS))
     audit_record(
         action="company_shareholder_update",
         actor=actor,
@@ -208,7 +213,7 @@ def _company_shareholder_update(*, actor, company: Company, data: dict) -> None:
         kind="action",
         subject_type="customers.company",
         subject_id=company.pk,
-        data={"before": before, "after": after},
+        data={"before": before, "after": {f: getattr(company, f) for f in SHAREHOLDER_FIELDS}},
     )
 
 
@@ -868,13 +873,7 @@ def application_apply_online(
         if k in ONLINE_COMPANY_FIELDS and v not in (None, "")
     }
     if changes:
-        for key, value in changes.items():
-            setattr(company, key, value)
-        try:
-            company.full_clean()
-        except ValidationError as exc:
-            raise InvalidInput(details=exc.message_dict) from None
-        company.save(update_fields=list(changes))
+        _company_details_apply(company, changes)
     branch = company.home_branch
     rm = relationship_manager_pick(branch=branch)
     if rm is None:

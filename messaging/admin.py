@@ -1,20 +1,7 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from messaging.models import Message, SurveyAnswer
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Kept with the case as written: messages and answers change only through their
-    services (audited), never in the admin."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Message)

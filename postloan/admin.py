@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from postloan.models import (
     Alert,
     ChangeTerms,
@@ -109,7 +110,7 @@ class RepaymentImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(RepaymentReminder)
-class RepaymentReminderAdmin(admin.ModelAdmin):
+class RepaymentReminderAdmin(ReadOnlyAdmin):
     """What the nightly job told the owners: read only (a row is what stops a second send)."""
 
     list_display = ["id", "loan", "instalment_number", "due_date", "kind", "sent_on"]
@@ -117,18 +118,9 @@ class RepaymentReminderAdmin(admin.ModelAdmin):
     list_select_related = ["loan__application"]
     search_fields = ["loan__application__reference"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ExposureSnapshot)
-class ExposureSnapshotAdmin(admin.ModelAdmin):
+class ExposureSnapshotAdmin(ReadOnlyAdmin):
     """The bank's exposure snapshots (postloan.snapshot): when each was taken, by what, how
     long it took, or why it failed. Read only: they are taken by the nightly job or by a
     risk officer's "Refresh now", and deleted as newer ones are kept."""
@@ -146,15 +138,6 @@ class ExposureSnapshotAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "trigger"]
     list_select_related = ["requested_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ClassificationChange)
@@ -212,43 +195,30 @@ class ChangeTermsAdmin(admin.ModelAdmin):
     ]
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the services and the nightly job only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Prepayment)
-class PrepaymentAdmin(_ReadOnlyAdmin):
+class PrepaymentAdmin(ReadOnlyAdmin):
     list_display = ["loan", "kind", "status", "value_date", "total", "currency", "created_at"]
     list_filter = ["kind", "status"]
 
 
 @admin.register(ScheduleRevision)
-class ScheduleRevisionAdmin(_ReadOnlyAdmin):
+class ScheduleRevisionAdmin(ReadOnlyAdmin):
     list_display = ["loan", "number", "prepayment", "change", "created_at"]
 
 
 @admin.register(OverdueInterestAccrual)
-class OverdueInterestAccrualAdmin(_ReadOnlyAdmin):
+class OverdueInterestAccrualAdmin(ReadOnlyAdmin):
     list_display = ["loan", "accrued_on", "overdue_principal", "annual_rate", "amount"]
     date_hierarchy = "accrued_on"
 
 
 @admin.register(LoanChange)
-class LoanChangeAdmin(_ReadOnlyAdmin):
+class LoanChangeAdmin(ReadOnlyAdmin):
     list_display = ["application", "loan", "reviewed_at", "agreement_reference", "applied_on"]
 
 
 @admin.register(OwnerRequest)
-class OwnerRequestAdmin(_ReadOnlyAdmin):
+class OwnerRequestAdmin(ReadOnlyAdmin):
     """The owners' requests, prepayments and changes alike: read only (the services file,
     decline and withdraw them, audited)."""
 
