@@ -1,5 +1,5 @@
-"""Settings the README documents are read from the environment. Settings are read once, at
-start-up, so each case runs in a fresh process with its own environment."""
+"""Settings docs/configuration.md documents are read from the environment. Settings are read
+once, at start-up, so each case runs in a fresh process with its own environment."""
 
 import os
 import subprocess
