@@ -49,6 +49,7 @@ VISIT_FIGURE_COLUMNS = [
     "branch",
     "product",
     "route",
+    "relationship_manager",
 ]
 
 
@@ -114,6 +115,16 @@ class StageVisit(models.Model):
         related_name="+",
     )
     route = models.CharField(_("route"), max_length=20, blank=True)
+    # The case's relationship manager when the stage ended: the RM results count the stages
+    # of each RM's cases (and their rework) by it.
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     transition = models.CharField(_("ended by"), max_length=40, blank=True)
     outcome = models.CharField(_("next state"), max_length=30, blank=True)
     is_rework = models.BooleanField(

@@ -15,6 +15,8 @@ the loan keeps the same person, Loan.relationship_manager):
   and the mean time those took (business or calendar hours, the filters' basis);
 - case_visits, rework, rework_rate: the stages of their cases completed in the period, whoever
   completed them, and how many went back or waited on the applicant (StageVisit.is_rework);
+  a stage counts for the RM who held the case when it ended (StageVisit.relationship_manager),
+  so a case handed over counts its earlier stages for the RM before;
 - sla_deadlines, sla_breached: SLA deadlines of their cases stopped in the period, and those
   stopped after they were due;
 - disbursed_loans, disbursed_amount: loans of theirs disbursed in the period (principal);
@@ -27,10 +29,10 @@ the loan keeps the same person, Loan.relationship_manager):
   survey (analytics.selectors.analytics_satisfaction's cases).
 
 Yield and margin: the yield is the balance-weighted average contractual interest rate of the
-active book (LoanApplication.interest_rate weighted by outstanding principal), and the margin
-is the yield less the balance-weighted cost of funds of the same loans, each at the active
-pricing version's curve for its term (pricing.models.PricingVersion); no margin without an
-active version.
+active book (each loan's current rate, Loan.interest_rate, weighted by outstanding principal),
+and the margin is the yield less the balance-weighted cost of funds of the same loans, each at
+the active pricing version's curve for its current term (pricing.models.PricingVersion); no
+margin without an active version.
 
 Rows are in branch and name order, never ranked by a figure.
 """
@@ -220,7 +222,7 @@ def _book_sums(pricing: PricingVersion | None) -> dict:
     """The active book's sums (aggregates over loans): outstanding principal, principal x
     rate, and principal x the cost of funds for its term under `pricing`."""
     cost_of_funds = (
-        pricing.cost_of_funds_case("application__term_months")
+        pricing.cost_of_funds_case("term_months")
         if pricing is not None
         else Value(Decimal("0"), output_field=DecimalField(max_digits=7, decimal_places=4))
     )
@@ -229,7 +231,7 @@ def _book_sums(pricing: PricingVersion | None) -> dict:
     return {
         "balance": Sum("outstanding_principal", filter=active),
         "rated": Sum(
-            F("outstanding_principal") * F("application__interest_rate"),
+            F("outstanding_principal") * F("interest_rate"),
             filter=active,
             output_field=money,
         ),
@@ -371,19 +373,18 @@ def _results(*, user, f: Filters, rm) -> dict:
 def _stages_and_cases(*, user, f: Filters, rm) -> tuple[dict, dict]:
     """The stages each RM completed in the period ({actor: {"n", "total"}}: timed visits and
     their seconds on the filters' basis) and the stages of each RM's cases completed in it
-    ({RM of the case: {"n", "rework"}}), from one read of the period's visits joined once to
-    their application (through app_terms_by_id), grouped by who completed the stage and the
-    case's RM: the visits are not read twice, and every column comes from the covering
-    indexes."""
+    ({RM of the case when the stage ended: {"n", "rework"}}), from one read of the period's
+    visits grouped by who completed the stage and the case's RM (each visit keeps it): the
+    visits are not read twice, and every column comes from the covering index."""
     column = "business_seconds" if f.basis == "business" else "calendar_seconds"
     visits = _visits(user=user, f=f)
     if rm is not None:
-        visits = visits.filter(Q(actor=rm) | Q(application__relationship_manager=rm))
+        visits = visits.filter(Q(actor=rm) | Q(relationship_manager=rm))
     own: dict = defaultdict(lambda: {"n": 0, "total": 0})
     cases: dict = defaultdict(lambda: {"n": 0, "rework": 0})
     for r in (
         visits.order_by()
-        .values("actor", "application__relationship_manager")
+        .values("actor", "relationship_manager")
         .annotate(
             timed=Count(column),
             seconds=Sum(column),
@@ -391,7 +392,7 @@ def _stages_and_cases(*, user, f: Filters, rm) -> tuple[dict, dict]:
             rework=_count_where(Q(is_rework=True)),
         )
     ):
-        actor, case_rm = r["actor"], r["application__relationship_manager"]
+        actor, case_rm = r["actor"], r["relationship_manager"]
         if actor is not None and (rm is None or actor == rm.pk):
             own[actor]["n"] += r["timed"]
             own[actor]["total"] += r["seconds"] or 0

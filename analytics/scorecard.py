@@ -76,7 +76,7 @@ class MetricContext:
         its customers (distinct companies with an active loan)."""
         if "_rm" not in self.computed:
             self.computed["_rm"] = rm.rm_book_yield(
-                user=self.user, f=self.f, customers=Count("application__company", distinct=True)
+                user=self.user, f=self.f, customers=Count("company", distinct=True)
             )
         return self.computed["_rm"]
 

@@ -114,11 +114,7 @@ def stage_visit_record_transition(
     transition's transaction, so the visit commits with the move."""
     at = at or timezone.now()
     region = _region_of(application)
-    common = {
-        "branch_id": application.branch_id,
-        "product_id": application.product_id,
-        "route": application.route_recommendation or "",
-    }
+    common = _copied_from(application)
     # An application has a handful of visits: read (and lock) them in one statement and find
     # the open one and when the application last left its stage here. The same read as one
     # row with two correlated MAX subqueries cost the client three times the CPU to compose.
@@ -182,7 +178,18 @@ def opens_visit(application: LoanApplication, stage: str) -> bool:
     return not (stage == Status.CONTRACT_SIGNED and application.is_facility_application)
 
 
-# What closing a visit writes (_close and the application's branch, product and route).
+def _copied_from(application: LoanApplication) -> dict:
+    """What a visit copies from its application, as it is when the stage ends (StageVisit:
+    the figures filter and group by them without joining the applications)."""
+    return {
+        "branch_id": application.branch_id,
+        "product_id": application.product_id,
+        "route": application.route_recommendation or "",
+        "relationship_manager_id": application.relationship_manager_id,
+    }
+
+
+# What closing a visit writes (_close, and what it copies from the application).
 _CLOSED_FIELDS = [
     "left_at",
     "previous_left_at",
@@ -200,6 +207,7 @@ _CLOSED_FIELDS = [
     "branch",
     "product",
     "route",
+    "relationship_manager",
 ]
 
 
@@ -256,12 +264,7 @@ def stage_visits_rebuild(*, application_ids: list[int]) -> int:
         if action == "create" and not from_state:
             created[app_id] = at
             continue
-        common = {
-            "application_id": app_id,
-            "branch_id": application.branch_id,
-            "product_id": application.product_id,
-            "route": application.route_recommendation or "",
-        }
+        common = {"application_id": app_id, **_copied_from(application)}
         visit = open_visit.pop(app_id, None)
         if visit is None and from_state in MEASURED_STAGES:
             # Demo rows are back-dated, so the filing time may come after the first move.

@@ -887,19 +887,15 @@ def analytics_figures(bank, *, smoke, timed):
     from django.contrib.auth.models import User
     from django.utils import timezone
 
+    from analytics import rm
     from analytics import selectors as figures
 
     if not bank.timings.get("stage_visits"):
         raise Unavailable("no stage visits loaded")
     user = User.objects.get(username=bank.head_office_user)
     today = timezone.localdate()
-    f = figures.analytics_filters(
-        user=user,
-        params={
-            "date_from": (today - timedelta(days=364)).isoformat(),
-            "date_to": today.isoformat(),
-        },
-    )
+    year = {"date_from": (today - timedelta(days=364)).isoformat(), "date_to": today.isoformat()}
+    f = figures.analytics_filters(user=user, params=year)
     quarter, half = today - timedelta(days=91), today - timedelta(days=182)
     calls = {
         "stages": lambda: figures.analytics_stages(user=user, f=f),
@@ -913,6 +909,11 @@ def analytics_figures(bank, *, smoke, timed):
         "portfolio": lambda: figures.analytics_portfolio(user=user, f=f),
         # On its own (the API): it computes the figures it reads; the dashboard passes them.
         "scorecard": lambda: figures.analytics_scorecard(user=user, f=f),
+        "vintages": lambda: figures.analytics_vintages(user=user, f=f),
+        # The relationship managers' results and their books by vintage (issue 32), as their
+        # page and API read them.
+        "rm-results": lambda: rm.analytics_rm_results(user=user, params=year),
+        "rm-vintages": lambda: rm.analytics_rm_vintages(user=user, params=year),
         "control-chart": lambda: figures.analytics_control_chart(
             user=user, f=f, stage="investigation"
         ),

@@ -208,10 +208,11 @@ def load_loans(bank) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, relationship_manager_id, amount, term_months, product_id, company_id, "
-            "branch_id FROM applications_loanapplication WHERE status = 'disbursed'"
+            "branch_id, interest_rate FROM applications_loanapplication "
+            "WHERE status = 'disbursed'"
         )
-        for pk, rm, amount, term, product, company, branch in cursor.fetchall():
-            rm_of[pk] = (rm, amount, term, product, company, branch)
+        for pk, rm, amount, term, product, company, branch, annual in cursor.fetchall():
+            rm_of[pk] = (rm, amount, term, product, company, branch, annual)
     next_id = LoanApplication.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     instalments, loans, repayments = [], [], []
     changes, loan_changes, revisions, new_terms = [], [], [], {}
@@ -243,7 +244,7 @@ def load_loans(bank) -> None:
         )
 
     for pk in ids:
-        rm, amount, term, product, company, branch = rm_of[pk]
+        rm, amount, term, product, company, branch, annual = rm_of[pk]
         start = today - timedelta(days=rng.randint(20, 30 * term - 10))
         per = (amount / term).quantize(Decimal("0.01"))
         interest = (amount * rate / 12).quantize(Decimal("0.01"))
@@ -260,6 +261,9 @@ def load_loans(bank) -> None:
             "application_id": pk,
             "branch_id": _branch_of(bank, pk).pk,
             "relationship_manager_id": rm,
+            "company_id": company,
+            "interest_rate": annual,
+            "term_months": term,
             "status": "active",
             "currency": "CNY",
             "principal": amount,
@@ -369,8 +373,10 @@ def load_loans(bank) -> None:
                     "created_at": at - timedelta(days=14),
                 }
             )
-            new_terms.setdefault(_month_index(new_dates[-1]) - _month_index(start), []).append(pk)
+            new_term = _month_index(new_dates[-1]) - _month_index(start)
+            new_terms.setdefault(new_term, []).append(pk)
             loan.update(
+                term_months=new_term,
                 restructured_on=on,
                 restructured_floor=terms.restructured_floor,
                 monitoring_until=add_months(on, terms.monitoring_months),
@@ -427,13 +433,14 @@ def load_stage_visits(bank) -> None:
             INSERT INTO analytics_stagevisit
                 (application_id, stage, entered_at, left_at, calendar_seconds,
                  business_seconds, business_time_exact, actor_id, actor_role, branch_id,
-                 product_id, route, transition, outcome, is_rework, previous_left_at,
-                 application_previous_left_at)
+                 product_id, route, relationship_manager_id, transition, outcome, is_rework,
+                 previous_left_at, application_previous_left_at)
             SELECT e.application_id, e.to_state, e.at, e.next_at,
                    EXTRACT(EPOCH FROM e.next_at - e.at)::bigint,
                    (EXTRACT(EPOCH FROM e.next_at - e.at) / 3)::bigint, false,
                    e.actor_id, e.actor_role, a.branch_id, a.product_id,
-                   a.route_recommendation, COALESCE(e.next_action, ''),
+                   a.route_recommendation, a.relationship_manager_id,
+                   COALESCE(e.next_action, ''),
                    COALESCE(e.next_state, ''), false,
                    lag(e.next_at) OVER (PARTITION BY e.application_id, e.to_state
                                         ORDER BY e.at, e.id),
@@ -592,6 +599,9 @@ def load_facilities(bank) -> None:
                     "application_id": next_id,
                     "branch_id": branch_id,
                     "relationship_manager_id": rm,
+                    "company_id": company_id,
+                    "interest_rate": Decimal("4.350"),
+                    "term_months": 6,
                     "status": "active",
                     "currency": "CNY",
                     "principal": drawn,

@@ -691,21 +691,25 @@ def change_apply(
             "repayment_method": loan_application.repayment_method,
         }
         # The supplementary agreement changes the contract's terms: the quote and the overdue
-        # interest read them from the loan's application.
+        # interest read them from the loan's application, the book's figures from the loan.
+        loan.term_months = (
+            loan_application.term_months + (change.extension_months or 0)
+            if application.change_kind == ChangeKind.EXTENSION
+            else _month_index(rows[-1].due_date) - _month_index(loan.disbursed_on)
+        )
+        loan.interest_rate = application.interest_rate
         LoanApplication.objects.filter(pk=loan_application.pk).update(
-            term_months=(
-                loan_application.term_months + (change.extension_months or 0)
-                if application.change_kind == ChangeKind.EXTENSION
-                else _month_index(rows[-1].due_date) - _month_index(loan.disbursed_on)
-            ),
-            interest_rate=application.interest_rate,
+            term_months=loan.term_months,
+            interest_rate=loan.interest_rate,
             repayment_method=application.repayment_method,
         )
+        changed = ["term_months", "interest_rate"]
         if application.change_kind == ChangeKind.RESTRUCTURING:
             loan.restructured_on = today
             loan.restructured_floor = terms.restructured_floor
             loan.monitoring_until = add_months(today, terms.monitoring_months)
-            loan.save(update_fields=["restructured_on", "restructured_floor", "monitoring_until"])
+            changed += ["restructured_on", "restructured_floor", "monitoring_until"]
+        loan.save(update_fields=changed)
         change.agreement_reference = agreement_reference.strip()
         change.agreement_signed_on = signed_on
         change.applied_on = today

@@ -226,6 +226,16 @@ class Loan(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The customer and the current terms, copied like the two above: at disbursement
+    # (services.loan_open) and again when a change is applied (changes.change_apply,
+    # which also writes them on the application), so the book's figures read the loans alone.
+    company = models.ForeignKey(
+        "customers.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+    )
+    interest_rate = models.DecimalField(
+        _("annual interest rate (%)"), max_digits=6, decimal_places=3
+    )
+    term_months = models.PositiveIntegerField(_("term (months)"))
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )

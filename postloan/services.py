@@ -140,6 +140,9 @@ def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
         defaults={
             "branch_id": application.branch_id,
             "relationship_manager_id": application.relationship_manager_id,
+            "company_id": application.company_id,
+            "interest_rate": application.interest_rate,
+            "term_months": application.term_months,
             "currency": application.currency,
             "principal": principal,
             "outstanding_principal": principal,

@@ -49,6 +49,7 @@ def make_visit(
         branch_id=application.branch_id,
         product_id=application.product_id,
         route=application.route_recommendation,
+        relationship_manager_id=application.relationship_manager_id,
         is_rework=rework,
         actor=actor,
         outcome=outcome,

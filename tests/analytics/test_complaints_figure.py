@@ -13,7 +13,7 @@ from complaints.models import Complaint, ComplaintCategory
 from postloan.models import Loan
 from tests.analytics.conftest import PERIOD, make_metric
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory, ProductFactory
+from tests.factories import ApplicationFactory, CompanyFactory, ProductFactory, loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +64,7 @@ def bank(branch, other_branch, product, staff):
         app = apps[name]
         Loan.objects.create(
             application=app,
+            **loan_terms(app),
             branch=app.branch,
             relationship_manager=app.relationship_manager,
             principal=app.amount,

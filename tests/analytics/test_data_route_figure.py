@@ -18,7 +18,7 @@ from datasources.models import DataRoute
 from postloan.models import NON_PERFORMING, Loan
 from tests.analytics.conftest import PERIOD, at
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory
+from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,7 @@ def _bank(branch, other_branch, product, *, n: int = 40, seed: int = 30):
             loan_status = rng.choice(["active", "active", "active", "closed", "written_off"])
             Loan.objects.create(
                 application=app,
+                **loan_terms(app),
                 branch=app.branch,
                 relationship_manager=app.relationship_manager,
                 status=loan_status,

@@ -21,7 +21,13 @@ from org.roles import Role
 from postloan.models import NON_PERFORMING, Loan
 from sla.models import Deadline
 from tests.analytics.conftest import PERIOD, at, make_visit
-from tests.factories import ApplicationFactory, CompanyFactory, make_applicant, make_staff
+from tests.factories import (
+    ApplicationFactory,
+    CompanyFactory,
+    loan_terms,
+    make_applicant,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +44,7 @@ def make_loan(app, rng, *, disbursed_on: date, status: str | None = None) -> Loa
     active = status == "active"
     return Loan.objects.create(
         application=app,
+        **loan_terms(app),
         branch=app.branch,
         relationship_manager=app.relationship_manager,
         status=status,

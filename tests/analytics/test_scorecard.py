@@ -22,7 +22,7 @@ from org.models import StaffProfile
 from postloan.models import NON_PERFORMING, Loan
 from tests.analytics.conftest import PERIOD, at, make_metric, make_visit
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory
+from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,7 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
             loan_status = rng.choice(["active", "active", "active", "closed", "written_off"])
             Loan.objects.create(
                 application=app,
+                **loan_terms(app),
                 branch=app.branch,
                 relationship_manager=app.relationship_manager,
                 status=loan_status,

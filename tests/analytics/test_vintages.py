@@ -17,7 +17,7 @@ from analytics.selectors import analytics_figure
 from analytics.services import loan_month_ends_backfill, loan_month_ends_record
 from disbursement.models import Instalment
 from postloan.models import Loan, Repayment
-from tests.factories import ApplicationFactory, CompanyFactory
+from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def make_book(branch, product, staff, *, n: int, seed: int) -> list[Loan]:
         closed = rng.random() < 0.1
         loan = Loan.objects.create(
             application=app,
+            **loan_terms(app),
             branch=branch,
             relationship_manager=staff["rm"],
             status="closed" if closed else "active",

@@ -20,7 +20,7 @@ from investigation.models import (
     ScoreResult,
 )
 from postloan.models import Loan
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,7 @@ def credit_case(matrix, in_approval, staff, company):
     )
     Loan.objects.create(
         application=earlier,
+        **loan_terms(earlier),
         branch=earlier.branch,
         relationship_manager=staff["rm"],
         principal=Decimal("400000"),

@@ -52,6 +52,7 @@ def test_an_extension_end_to_end_gives_a_longer_schedule_and_keeps_the_old(staff
     loan.refresh_from_db()
     assert loan.outstanding_principal == outstanding and loan.days_past_due == 0
     assert loan.application.__class__.objects.get(pk=loan.application_id).term_months == 18
+    assert loan.term_months == 18
     actions = set(AuditEvent.objects.filter(application_id=pk).values_list("action", flat=True))
     assert {
         "change_file",

@@ -116,6 +116,11 @@ def test_restructuring_draws_new_terms_and_capitalises_the_principal_owed(staff,
     assert application.interest_rate == D("5.000")
     assert application.repayment_method == "equal_principal"
     loan = Loan.objects.get(pk=loan.pk)
+    # The loan carries its new terms too (the book's yield and margin read them there).
+    assert (loan.interest_rate, loan.term_months) == (
+        application.interest_rate,
+        application.term_months,
+    )
     assert loan.restructured_on == TODAY
     assert CLASS_RANK[loan.classification] >= CLASS_RANK["special_mention"]
     assert loan.monitoring_until > TODAY + timedelta(days=170)

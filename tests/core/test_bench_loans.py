@@ -49,6 +49,19 @@ def test_the_loaded_loans_figures_are_the_ones_the_nightly_job_computes(bank):
     assert Instalment.objects.count() == bank.timings["instalments"]
 
 
+def test_every_loaded_loan_carries_its_applications_customer_and_terms(bank):
+    loans = Loan.objects.values_list(
+        "company_id",
+        "interest_rate",
+        "term_months",
+        "application__company_id",
+        "application__interest_rate",
+        "application__term_months",
+    )
+    assert loans.count() > 0
+    assert all(row[:3] == row[3:] for row in loans)
+
+
 def test_restructured_loans_are_written_as_an_applied_restructuring_leaves_them(bank):
     restructured = Loan.objects.filter(restructured_on__isnull=False).select_related(
         "application__product"

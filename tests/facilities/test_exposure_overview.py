@@ -28,6 +28,7 @@ from tests.factories import (
     ApplicationFactory,
     BranchFactory,
     CompanyFactory,
+    loan_terms,
     make_resident_id,
     make_staff,
     make_uscc,
@@ -45,6 +46,7 @@ def _loan(company, rm, *, outstanding, principal=None, status="active", currency
     )
     return Loan.objects.create(
         application=application,
+        **loan_terms(application),
         branch=application.branch,
         relationship_manager=rm,
         status=status,

@@ -74,11 +74,13 @@ class Command(BaseCommand):
             cursor.execute(
                 """
                 INSERT INTO postloan_loan
-                    (application_id, branch_id, relationship_manager_id, status, currency,
-                     principal, disbursed_on, scheduled_total, paid_total, outstanding_total,
-                     outstanding_principal, paid_instalments, days_past_due, classification,
-                     litigation_flag, guarantor_trouble_flag, flags_note, created_at)
-                SELECT a.id, a.branch_id, a.relationship_manager_id, 'active', 'CNY',
+                    (application_id, branch_id, relationship_manager_id, company_id,
+                     interest_rate, term_months, status, currency, principal, disbursed_on,
+                     scheduled_total, paid_total, outstanding_total, outstanding_principal,
+                     paid_instalments, days_past_due, classification, litigation_flag,
+                     guarantor_trouble_flag, flags_note, created_at)
+                SELECT a.id, a.branch_id, a.relationship_manager_id, a.company_id,
+                       a.interest_rate, a.term_months, 'active', 'CNY',
                        %(n)s * 10000, %(today)s::date - (30 * (1 + a.id %% 11))::int,
                        0, 0, 0, %(n)s * 10000, 0, 0, 'normal', a.id %% 997 = 0,
                        false, '', now()
