@@ -5,21 +5,14 @@ record of the application; nothing is lost when the two tables go."""
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("investigation", "0003_guarantor_id_validator"), ("intake", "0001_initial")]
 AFTER = [
     ("investigation", "0004_guarantors_collateral_are_the_applications"),
     ("intake", "0002_guarantor_collateral_assessment"),
 ]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,7 +22,7 @@ def test_the_investigations_guarantors_and_collateral_move_onto_the_applications
     from tests.factories import ApplicationFactory
 
     application = ApplicationFactory(company=company, product=product, status="investigation")
-    old = _migrate(BEFORE)
+    old = migrate(BEFORE)
     try:
         Guarantor = old.get_model("intake", "Guarantor")
         Collateral = old.get_model("intake", "Collateral")
@@ -70,10 +63,10 @@ def test_the_investigations_guarantors_and_collateral_move_onto_the_applications
             intake_collateral_id=declared.pk,
         )
     finally:
-        new = _migrate(AFTER)
+        new = migrate(AFTER)
         # Back to today's schema: AFTER is not every app's latest migration, and the tests
         # after this one (some in transactions of their own) need the whole schema.
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
     from intake.models import Collateral as NowCollateral
     from intake.models import Guarantor as NowGuarantor
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +16,7 @@ from audit.models import AuditEvent
 from notifications.models import Notification
 from postloan import services
 from postloan.models import OwnerRequest
+from tests.migrating import migrate, migrate_to_latest
 from tests.postloan.conftest import TODAY
 from tests.postloan.prepayment_helpers import pay_instalments_due_by, product_with, scheduled_loan
 
@@ -170,18 +170,11 @@ BEFORE = [("postloan", "0010_loan_changes")]
 AFTER = [("postloan", "0012_owner_requests_from_both_tables")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_copies_both_old_tables_and_closes_a_second_open_request(staff, owner, loan):
     from django.utils import timezone
 
-    old = _migrate(BEFORE)
+    old = migrate(BEFORE)
     try:
         now = timezone.now()
         PrepaymentRequest = old.get_model("postloan", "PrepaymentRequest")
@@ -216,14 +209,14 @@ def test_the_migration_copies_both_old_tables_and_closes_a_second_open_request(s
             created_at=now,
         )
     finally:
-        _migrate(AFTER)
+        migrate(AFTER)
         rows = list(
-            _migrate(AFTER)
+            migrate(AFTER)
             .get_model("postloan", "OwnerRequest")
             .objects.order_by("created_at")
             .values_list("kind", "status", "principal", "answer", "handled_by_id")
         )
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
     assert rows[0] == ("full", "declined", None, "Not before six months.", staff["rm"].pk)
     assert rows[1] == ("extension", "open", None, "", None)
     # The later of two open requests on one loan is closed, saying why.
