@@ -118,6 +118,16 @@ def _task_clock_stop(*, task: InspectionTask) -> None:
 # --- Opening the post-loan record ----------------------------------------------------------
 
 
+def loan_terms_from(application) -> dict:
+    """The customer and terms a loan copies from its application when it opens (Loan: the
+    book's figures read them on the loan), as Loan field values."""
+    return {
+        "company_id": application.company_id,
+        "interest_rate": application.interest_rate,
+        "term_months": application.term_months,
+    }
+
+
 def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
     """Called inside the disbursement transition's transaction: the post-loan record and the
     first check on the use of funds. The schedule is fixed later in the same transaction, so
@@ -140,9 +150,7 @@ def loan_open(*, application, actor=None, data: dict | None = None) -> Loan:
         defaults={
             "branch_id": application.branch_id,
             "relationship_manager_id": application.relationship_manager_id,
-            "company_id": application.company_id,
-            "interest_rate": application.interest_rate,
-            "term_months": application.term_months,
+            **loan_terms_from(application),
             "currency": application.currency,
             "principal": principal,
             "outstanding_principal": principal,

@@ -149,27 +149,18 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     relationship_manager = factory.LazyAttribute(lambda o: o.filed_by)
 
 
-def loan_terms(application) -> dict:
-    """What a loan copies from its application when it opens (postloan.services.loan_open):
-    its customer and terms, as keyword arguments for Loan.objects.create."""
-    return {
-        "company_id": application.company_id,
-        "interest_rate": application.interest_rate,
-        "term_months": application.term_months,
-    }
-
-
 def make_loan(company, *, outstanding: str, status="active", currency="CNY", principal="1000000"):
     """A loan on the book of `company` owing `outstanding` principal (its application
     disbursed), as the post-loan stage keeps it; no schedule."""
     from datetime import date
 
     from postloan.models import Loan
+    from postloan.services import loan_terms_from
 
     application = ApplicationFactory(company=company, status="disbursed", currency=currency)
     return Loan.objects.create(
         application=application,
-        **loan_terms(application),
+        **loan_terms_from(application),
         branch=application.branch,
         relationship_manager=application.relationship_manager,
         status=status,

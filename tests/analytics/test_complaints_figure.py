@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintCategory
 from postloan.models import Loan
+from postloan.services import loan_terms_from
 from tests.analytics.conftest import PERIOD, make_metric
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory, ProductFactory, loan_terms
+from tests.factories import ApplicationFactory, CompanyFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def bank(branch, other_branch, product, staff):
         app = apps[name]
         Loan.objects.create(
             application=app,
-            **loan_terms(app),
+            **loan_terms_from(app),
             branch=app.branch,
             relationship_manager=app.relationship_manager,
             principal=app.amount,

@@ -16,9 +16,10 @@ from applications.models import LoanApplication
 from approvals.models import ApprovalRecord, ApprovalTask
 from datasources.models import DataRoute
 from postloan.models import NON_PERFORMING, Loan
+from postloan.services import loan_terms_from
 from tests.analytics.conftest import PERIOD, at
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
+from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def _bank(branch, other_branch, product, *, n: int = 40, seed: int = 30):
             loan_status = rng.choice(["active", "active", "active", "closed", "written_off"])
             Loan.objects.create(
                 application=app,
-                **loan_terms(app),
+                **loan_terms_from(app),
                 branch=app.branch,
                 relationship_manager=app.relationship_manager,
                 status=loan_status,

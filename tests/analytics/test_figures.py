@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from analytics.selectors import analytics_figure
+from postloan.services import loan_terms_from
 from tests.analytics.conftest import PERIOD, at, make_visit
-from tests.factories import loan_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +191,7 @@ def test_portfolio_by_five_category_class(history, staff):
     def loan(app, cls, balance):
         return Loan.objects.create(
             application=app,
-            **loan_terms(app),
+            **loan_terms_from(app),
             branch=app.branch,
             relationship_manager=staff["rm"],
             principal=Decimal(balance),

@@ -19,12 +19,12 @@ from customers.models import CompanyBinding
 from messaging.models import SurveyAnswer
 from org.roles import Role
 from postloan.models import NON_PERFORMING, Loan
+from postloan.services import loan_terms_from
 from sla.models import Deadline
 from tests.analytics.conftest import PERIOD, at, make_visit
 from tests.factories import (
     ApplicationFactory,
     CompanyFactory,
-    loan_terms,
     make_applicant,
     make_staff,
 )
@@ -44,7 +44,7 @@ def make_loan(app, rng, *, disbursed_on: date, status: str | None = None) -> Loa
     active = status == "active"
     return Loan.objects.create(
         application=app,
-        **loan_terms(app),
+        **loan_terms_from(app),
         branch=app.branch,
         relationship_manager=app.relationship_manager,
         status=status,

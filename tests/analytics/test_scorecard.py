@@ -20,9 +20,10 @@ from complaints.models import Complaint, ComplaintCategory
 from datasources.models import Consent, SourceQuery
 from org.models import StaffProfile
 from postloan.models import NON_PERFORMING, Loan
+from postloan.services import loan_terms_from
 from tests.analytics.conftest import PERIOD, at, make_metric, make_visit
 from tests.analytics.test_figures import figure
-from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
+from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def _bank(branch, other_branch, product, staff, *, n: int, seed: int = 32):
             loan_status = rng.choice(["active", "active", "active", "closed", "written_off"])
             Loan.objects.create(
                 application=app,
-                **loan_terms(app),
+                **loan_terms_from(app),
                 branch=app.branch,
                 relationship_manager=app.relationship_manager,
                 status=loan_status,

@@ -17,7 +17,8 @@ from analytics.selectors import analytics_figure
 from analytics.services import loan_month_ends_backfill, loan_month_ends_record
 from disbursement.models import Instalment
 from postloan.models import Loan, Repayment
-from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
+from postloan.services import loan_terms_from
+from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def make_book(branch, product, staff, *, n: int, seed: int) -> list[Loan]:
         closed = rng.random() < 0.1
         loan = Loan.objects.create(
             application=app,
-            **loan_terms(app),
+            **loan_terms_from(app),
             branch=branch,
             relationship_manager=staff["rm"],
             status="closed" if closed else "active",

@@ -11,7 +11,8 @@ from django.utils import translation
 
 from approvals.models import ApprovalRecord, ApprovalTask, ApproverLimit
 from postloan.models import Loan
-from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
+from postloan.services import loan_terms_from
+from tests.factories import ApplicationFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def _loan(company, staff, outstanding: str) -> Loan:
     application = ApplicationFactory(company=company, status="disbursed")
     return Loan.objects.create(
         application=application,
-        **loan_terms(application),
+        **loan_terms_from(application),
         branch=application.branch,
         relationship_manager=staff["rm"],
         status="active",

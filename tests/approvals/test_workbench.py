@@ -20,7 +20,8 @@ from investigation.models import (
     ScoreResult,
 )
 from postloan.models import Loan
-from tests.factories import ApplicationFactory, loan_terms
+from postloan.services import loan_terms_from
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +129,7 @@ def credit_case(matrix, in_approval, staff, company):
     )
     Loan.objects.create(
         application=earlier,
-        **loan_terms(earlier),
+        **loan_terms_from(earlier),
         branch=earlier.branch,
         relationship_manager=staff["rm"],
         principal=Decimal("400000"),

@@ -23,12 +23,12 @@ from postloan.daily import daily_job_run
 from postloan.exposure import DIMENSIONS, exposure_overview
 from postloan.models import Alert, Loan, WarningRule
 from postloan.selectors import customer_exposure
+from postloan.services import loan_terms_from
 from postloan.snapshot import exposure_snapshot_take
 from tests.factories import (
     ApplicationFactory,
     BranchFactory,
     CompanyFactory,
-    loan_terms,
     make_resident_id,
     make_staff,
     make_uscc,
@@ -46,7 +46,7 @@ def _loan(company, rm, *, outstanding, principal=None, status="active", currency
     )
     return Loan.objects.create(
         application=application,
-        **loan_terms(application),
+        **loan_terms_from(application),
         branch=application.branch,
         relationship_manager=rm,
         status=status,

@@ -34,7 +34,8 @@ from facilities.models import Drawdown, DrawdownApproval, Facility
 from facilities.services import drawdown_request
 from postloan.models import Loan
 from postloan.selectors import customer_exposure
-from tests.factories import ApplicationFactory, CompanyFactory, loan_terms
+from postloan.services import loan_terms_from
+from tests.factories import ApplicationFactory, CompanyFactory
 from tests.racers import Racers
 
 # RACE_PAIRS=n runs fewer while working on this test; the check is the 1,000.
@@ -140,7 +141,7 @@ def _drawn_loan(facility: Facility, staff, outstanding: str) -> None:
     )
     Loan.objects.create(
         application=application,
-        **loan_terms(application),
+        **loan_terms_from(application),
         branch=application.branch,
         relationship_manager=staff["rm"],
         status="active",

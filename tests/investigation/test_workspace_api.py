@@ -8,7 +8,8 @@ from django.utils import translation
 
 from audit.models import AuditEvent
 from investigation.models import SiteVisitPhoto
-from tests.factories import ApplicationFactory, loan_terms
+from postloan.services import loan_terms_from
+from tests.factories import ApplicationFactory
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -161,7 +162,7 @@ def test_the_investigator_sees_the_exposure_after_this_application_with_the_grou
     disbursed = ApplicationFactory(company=sister, status="disbursed")
     Loan.objects.create(
         application=disbursed,
-        **loan_terms(disbursed),
+        **loan_terms_from(disbursed),
         branch=disbursed.branch,
         relationship_manager=staff["rm"],
         status="active",
